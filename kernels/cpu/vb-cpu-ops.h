@@ -1,0 +1,150 @@
+/* vb-cpu-ops.h: the CPU reference implementation of every op VMamba needs (fp32).
+ *
+ * Layout: channel-last. An image tensor is (B, H, W, C), a token tensor (rows, C);
+ * the per-pixel arithmetic is identical to the official NCHW model, only the memory
+ * order differs (see shared/specs/vmamba.md §1.1). Weights keep PyTorch's layout so
+ * checkpoints load without transposes.
+ *
+ * Gradient rule: gradients with respect to activations are written (=); gradients with
+ * respect to parameters are accumulated (+=), so a caller zeroes them once per step.
+ * The one exception is vb_linear_backward's `accumulate` flag for din.
+ *
+ * Kernels never allocate more than scratch, never exit, never print; shapes are trusted
+ * (the engine validates them). Multithreaded with OpenMP where it pays; results do not
+ * depend on the thread count for a fixed OMP_NUM_THREADS.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- linear / 1x1 convolution (OpenBLAS sgemm) ------------------------------------
+ * out[n, o] = Σ_i in[n, i] · w[o, i] + b[o]    b may be NULL
+ * Row strides (ld_*) let the SS2D per-group projections read a slice of a wider row;
+ * pass the feature count for a dense tensor. */
+void vb_linear_forward (float *out, int64_t ld_out,
+                        const float *in, int64_t ld_in,
+                        const float *w, const float *b,
+                        int64_t n, int in_f, int out_f);
+/* din[n, i] (=, or += when accumulate) = Σ_o dout[n, o] · w[o, i]   (skipped if din NULL)
+ * dw[o, i] += Σ_n dout[n, o] · in[n, i]                             (skipped if dw NULL)
+ * db[o]    += Σ_n dout[n, o]                                        (skipped if db NULL) */
+void vb_linear_backward (float *din, int64_t ld_din, int accumulate,
+                         float *dw, float *db,
+                         const float *dout, int64_t ld_dout,
+                         const float *in, int64_t ld_in,
+                         const float *w,
+                         int64_t n, int in_f, int out_f);
+
+/* ---- 3x3, stride 2, padding 1 convolution (stem, downsample) ----------------------
+ * in (B, H, W, cin) → out (B, Ho, Wo, cout), Ho = (H + 1) / 2, Wo = (W + 1) / 2.
+ * w (cout, cin, 3, 3) PyTorch layout; b (cout) or NULL. */
+void vb_conv3x3s2_forward (float *out, const float *in, const float *w, const float *b,
+                           int B, int H, int W, int cin, int cout);
+void vb_conv3x3s2_backward (float *din, float *dw, float *db,
+                            const float *dout, const float *in, const float *w,
+                            int B, int H, int W, int cin, int cout);
+
+/* ---- depthwise 3x3, stride 1, padding 1, no bias ---------------------------------
+ * in, out (B, H, W, C); w (C, 1, 3, 3). */
+void vb_dwconv3x3_forward (float *out, const float *in, const float *w,
+                           int B, int H, int W, int C);
+void vb_dwconv3x3_backward (float *din, float *dw,
+                            const float *dout, const float *in, const float *w,
+                            int B, int H, int W, int C);
+
+/* ---- LayerNorm over the last dimension (LayerNorm2d per pixel) -------------------
+ * in, out (n, c); mean, rstd (n) saved for the backward; gamma, beta (c). */
+void vb_layernorm_forward (float *out, float *mean, float *rstd,
+                           const float *in, const float *gamma, const float *beta,
+                           int64_t n, int c, float eps);
+void vb_layernorm_backward (float *din, float *dgamma, float *dbeta,
+                            const float *dout, const float *in,
+                            const float *mean, const float *rstd, const float *gamma,
+                            int64_t n, int c);
+
+/* ---- elementwise activations (in-place forward allowed: out == in) ---------------- */
+void vb_gelu_forward (float *out, const float *in, int64_t n);   /* exact erf form */
+void vb_gelu_backward (float *din, const float *dout, const float *in, int64_t n);
+void vb_silu_forward (float *out, const float *in, int64_t n);
+void vb_silu_backward (float *din, const float *dout, const float *in, int64_t n);
+
+/* out[i] = a[i] + b[i] (out may alias a or b) */
+void vb_add (float *out, const float *a, const float *b, int64_t n);
+
+/* ---- cross-scan / cross-merge (shared/specs/vmamba.md §3) -------------------------
+ * The two are adjoint: the backward of cross-scan is cross-merge and vice versa. */
+typedef enum {
+  VB_SCAN_4DIR = 0,     /* row-fwd, col-fwd, row-rev, col-rev (v05) */
+  VB_SCAN_2DIR = 1,     /* row-fwd, row-fwd, row-rev, row-rev (v052d, K = 4) */
+  VB_SCAN_1DIR = 2,     /* row-fwd ×4 (v051d, K = 4) */
+  VB_SCAN_LEAN2DIR = 3, /* row-fwd, row-rev (K = 2, VisionBench-only) */
+} VbScanMode;
+
+int vb_scan_mode_groups (VbScanMode mode);                 /* K: 4, 4, 4, 2 */
+/* flat pixel index p = h·W + w read by group k at sequence position l */
+int64_t vb_scan_gather_index (VbScanMode mode, int k, int64_t l, int H, int W);
+
+/* u (B, H·W, D) → xs (B, L, K, D): xs[b, l, k, :] = u[b, g_k(l), :] */
+void vb_cross_scan_forward (float *xs, const float *u, int B, int H, int W, int D, VbScanMode mode);
+/* ys (B, L, K, D) → y (B, H·W, D): y[b, p, :] = Σ_k ys[b, g_k⁻¹(p), k, :] */
+void vb_cross_merge_forward (float *y, const float *ys, int B, int H, int W, int D, VbScanMode mode);
+
+/* ---- selective scan (shared/specs/vmamba.md §2.4, §5.1) ---------------------------
+ * u, delta, y: (B, L, K·D); channel c belongs to group k = c / D.
+ * A (K·D, N) — the real, negative A (the model maps A = −exp(A_logs));
+ * Bs, Cs: (B, L, K, N), shared by the D channels of a group; Dskip, dbias: (K·D).
+ *   Δ = softplus(delta + dbias) (threshold 20); h_t = exp(Δ·A)·h_{t−1} + Δ·B_t·u_t;
+ *   y_t = Σ_n C_t·h_t + Dskip·u_t.  State in fp32 (double accumulation not required). */
+void vb_selective_scan_forward (float *y,
+                                const float *u, const float *delta, const float *A,
+                                const float *Bs, const float *Cs,
+                                const float *Dskip, const float *dbias,
+                                int B, int L, int K, int D, int N);
+/* du, ddelta, dBs, dCs written (=); dA, dDskip, ddbias accumulated (+=).
+ * Recomputes the states internally (no saved h). */
+void vb_selective_scan_backward (float *du, float *ddelta, float *dA,
+                                 float *dBs, float *dCs, float *dDskip, float *ddbias,
+                                 const float *dy,
+                                 const float *u, const float *delta, const float *A,
+                                 const float *Bs, const float *Cs,
+                                 const float *Dskip, const float *dbias,
+                                 int B, int L, int K, int D, int N);
+
+/* ---- global average pool over tokens: in (B, L, C) → out (B, C) ------------------- */
+void vb_avgpool_forward (float *out, const float *in, int B, int L, int C);
+void vb_avgpool_backward (float *din, const float *dout, int B, int L, int C);
+
+/* ---- softmax cross-entropy with label smoothing (PyTorch semantics) ---------------
+ * target = (1 − ε)·onehot(label) + ε / classes; loss = mean over the batch.
+ * probs (B, classes) saved for the backward. Returns the mean loss. */
+float vb_softmax_xent_forward (float *probs, const float *logits, const int *labels,
+                               int B, int classes, float smoothing);
+/* dlogits = (probs − target) / B · dloss  (written) */
+void vb_softmax_xent_backward (float *dlogits, const float *probs, const int *labels,
+                               int B, int classes, float smoothing, float dloss);
+
+/* ---- drop path (stochastic depth) --------------------------------------------------
+ * out[b, :] = in[b, :] · scale[b]; scale[b] ∈ {0, 1/(1−p)} drawn by the caller's RNG, so
+ * the kernels stay free of random state. */
+void vb_drop_path_forward (float *out, const float *in, const float *scale,
+                           int B, int64_t per_sample);
+void vb_drop_path_backward (float *din, const float *dout, const float *scale,
+                            int B, int64_t per_sample);
+
+/* ---- optimizer -------------------------------------------------------------------
+ * PyTorch AdamW (decoupled decay): p −= lr·wd·p; m, v moments; bias-corrected step.
+ * step counts from 1. */
+void vb_adamw_step (float *param, const float *grad, float *m, float *v, int64_t n,
+                    float lr, float beta1, float beta2, float eps, float weight_decay,
+                    int64_t step);
+/* Σ x² in double, in a fixed order (deterministic). */
+double vb_sum_squares (const float *x, int64_t n);
+void vb_scale (float *x, float s, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
