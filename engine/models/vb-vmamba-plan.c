@@ -1,0 +1,223 @@
+/* vb-vmamba-plan.c: sizes and allocates every buffer for one (batch, height, width).
+ * The same walk counts the bytes kept for the backward, so the activation-memory
+ * estimate that `info` prints is exactly what training allocates. */
+#include "config.h"
+
+#include "vb-vmamba-private.h"
+
+#include <string.h>
+
+typedef struct {
+  VbVmamba *m;          /* NULL: count only */
+  int64_t   saved;      /* floats kept for the backward */
+  int64_t   scratch;    /* floats of scratch (not counted as activations) */
+} Planner;
+
+static float *
+take (Planner *p, int64_t n, gboolean saved)
+{
+  if (saved)
+    p->saved += n;
+  else
+    p->scratch += n;
+  if (p->m == NULL)
+    return NULL;
+  float *buf = g_malloc0 (MAX (n, 1) * sizeof (float));
+  g_ptr_array_add (p->m->plan_buffers, buf);
+  return buf;
+}
+
+void
+vb_vmamba_plan_clear (VbVmamba *m)
+{
+  g_clear_pointer (&m->plan_buffers, g_ptr_array_unref);
+  for (int i = 0; i < VB_VMAMBA_MAX_STAGES; i++)
+    g_clear_pointer (&m->acts[i], g_free);
+  g_clear_pointer (&m->labels, g_free);
+  m->plan_B = m->plan_H = m->plan_W = 0;
+  m->have_backward_state = FALSE;
+}
+
+int64_t
+vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
+{
+  Planner p = { m, 0, 0 };
+  int H1, W1;
+  VbStageShape st[VB_VMAMBA_MAX_STAGES];
+  vb_vmamba_stage_shapes (cfg, H, W, &H1, &W1, st);
+
+  if (m != NULL)
+    {
+      vb_vmamba_plan_clear (m);
+      m->plan_buffers = g_ptr_array_new_with_free_func (g_free);
+      m->plan_B = B;
+      m->plan_H = H;
+      m->plan_W = W;
+      m->H1 = H1;
+      m->W1 = W1;
+      memcpy (m->stage, st, sizeof st);
+      m->labels = g_new0 (int, B);
+    }
+
+  int64_t half = cfg->dims[0] / 2;
+  int64_t rows1 = (int64_t) B * H1 * W1;
+  int64_t max_act = (int64_t) B * H * W * cfg->in_chans;   /* largest (rows × channels) */
+  max_act = MAX (max_act, rows1 * half);
+
+  float *images = take (&p, (int64_t) B * H * W * cfg->in_chans, TRUE);
+  float *s_c1 = take (&p, rows1 * half, TRUE);
+  float *s_ln1 = take (&p, rows1 * half, TRUE);
+  float *s_ln1_mean = take (&p, rows1, TRUE);
+  float *s_ln1_rstd = take (&p, rows1, TRUE);
+  float *s_g = take (&p, rows1 * half, TRUE);
+  int64_t rows0 = (int64_t) B * st[0].H * st[0].W;
+  float *s_c2 = take (&p, rows0 * cfg->dims[0], TRUE);
+  if (m)
+    {
+      m->images = images;
+      m->s_c1 = s_c1;
+      m->s_ln1 = s_ln1;
+      m->s_ln1_mean = s_ln1_mean;
+      m->s_ln1_rstd = s_ln1_rstd;
+      m->s_g = s_g;
+      m->s_c2 = s_c2;
+    }
+
+  int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0, max_A = 0;
+  for (int i = 0; i < cfg->n_stages; i++)
+    {
+      const VbStageShape *s = &st[i];
+      int64_t rows = (int64_t) B * s->H * s->W;
+      int64_t KD = (int64_t) s->K * s->D, RN = s->R + 2 * s->N;
+      max_c = MAX (max_c, rows * s->C);
+      max_d = MAX (max_d, rows * s->D);
+      max_kd = MAX (max_kd, rows * KD);
+      max_xdbl = MAX (max_xdbl, rows * s->K * RN);
+      max_kn = MAX (max_kn, rows * s->K * s->N);
+      max_m = MAX (max_m, rows * s->M);
+      max_A = MAX (max_A, KD * s->N);
+
+      if (i > 0)
+        {
+          /* downsample from stage i−1: conv output (kept) */
+          float *dc = take (&p, rows * s->C, TRUE);
+          if (m)
+            m->down_c[i - 1] = dc;
+        }
+      float *sin = take (&p, rows * s->C, TRUE);
+      float *sin_mean = take (&p, rows, TRUE);
+      float *sin_rstd = take (&p, rows, TRUE);
+      VbBlockActs *acts = m ? g_new0 (VbBlockActs, cfg->depths[i]) : NULL;
+      if (m)
+        {
+          m->stage_in[i] = sin;
+          m->stage_in_mean[i] = sin_mean;
+          m->stage_in_rstd[i] = sin_rstd;
+          m->acts[i] = acts;
+        }
+      for (int j = 0; j < cfg->depths[i]; j++)
+        {
+          VbBlockActs a = { 0 };
+          a.ln1 = take (&p, rows * s->C, TRUE);
+          a.ln1_mean = take (&p, rows, TRUE);
+          a.ln1_rstd = take (&p, rows, TRUE);
+          a.u0 = take (&p, rows * s->D, TRUE);
+          a.u1 = take (&p, rows * s->D, TRUE);
+          a.xs = take (&p, rows * KD, TRUE);
+          a.dts = take (&p, rows * KD, TRUE);
+          a.xdbl = take (&p, rows * s->K * RN, TRUE);
+          a.Bs = take (&p, rows * s->K * s->N, TRUE);
+          a.Cs = take (&p, rows * s->K * s->N, TRUE);
+          a.y = take (&p, rows * s->D, TRUE);
+          a.yln = take (&p, rows * s->D, TRUE);
+          a.yln_mean = take (&p, rows, TRUE);
+          a.yln_rstd = take (&p, rows, TRUE);
+          a.x_mid = take (&p, rows * s->C, TRUE);
+          a.ln2 = take (&p, rows * s->C, TRUE);
+          a.ln2_mean = take (&p, rows, TRUE);
+          a.ln2_rstd = take (&p, rows, TRUE);
+          a.h1 = take (&p, rows * s->M, TRUE);
+          a.g = take (&p, rows * s->M, TRUE);
+          a.x_out = take (&p, rows * s->C, TRUE);
+          a.dp1 = take (&p, B, TRUE);
+          a.dp2 = take (&p, B, TRUE);
+          if (m)
+            acts[j] = a;
+        }
+    }
+  const VbStageShape *last = &st[cfg->n_stages - 1];
+  int64_t rows4 = (int64_t) B * last->H * last->W;
+  float *head_ln = take (&p, rows4 * last->C, TRUE);
+  float *head_mean = take (&p, rows4, TRUE);
+  float *head_rstd = take (&p, rows4, TRUE);
+  float *pooled = take (&p, (int64_t) B * last->C, TRUE);
+  float *logits = take (&p, (int64_t) B * cfg->num_classes, TRUE);
+  float *probs = take (&p, (int64_t) B * cfg->num_classes, TRUE);
+
+  max_act = MAX (max_act, max_c);
+  max_act = MAX (max_act, rows0 * cfg->dims[0]);
+  /* scratch */
+  float *s_u = take (&p, max_d, FALSE);
+  float *s_ys = take (&p, max_kd, FALSE);
+  float *s_o = take (&p, MAX (max_c, max_m), FALSE);
+  float *s_A = take (&p, max_A, FALSE);
+  float *s_dA = take (&p, max_A, FALSE);
+  float *d_x = take (&p, max_act, FALSE);
+  float *d_x2 = take (&p, max_act, FALSE);
+  float *d_tmp = take (&p, max_act, FALSE);
+  float *d_br = take (&p, max_c, FALSE);
+  float *d_ln = take (&p, max_act, FALSE);
+  float *d_g = take (&p, max_m, FALSE);
+  float *d_h1 = take (&p, max_m, FALSE);
+  float *d_yln = take (&p, max_d, FALSE);
+  float *d_y = take (&p, max_d, FALSE);
+  float *d_ys = take (&p, max_kd, FALSE);
+  float *d_us = take (&p, max_kd, FALSE);
+  float *d_dts = take (&p, max_kd, FALSE);
+  float *d_xdbl = take (&p, max_xdbl, FALSE);
+  float *d_Bs = take (&p, max_kn, FALSE);
+  float *d_Cs = take (&p, max_kn, FALSE);
+  float *d_u = take (&p, max_d, FALSE);
+  float *d_u1 = take (&p, max_d, FALSE);
+  float *d_u0 = take (&p, max_d, FALSE);
+  float *d_pooled = take (&p, (int64_t) B * last->C, FALSE);
+  float *d_logits = take (&p, (int64_t) B * cfg->num_classes, FALSE);
+  float *d_img = take (&p, (int64_t) B * H * W * cfg->in_chans, FALSE);
+
+  if (m)
+    {
+      m->head_ln = head_ln;
+      m->head_mean = head_mean;
+      m->head_rstd = head_rstd;
+      m->pooled = pooled;
+      m->logits = logits;
+      m->probs = probs;
+      m->s_u = s_u;
+      m->s_ys = s_ys;
+      m->s_o = s_o;
+      m->s_A = s_A;
+      m->s_dA = s_dA;
+      m->d_x = d_x;
+      m->d_x2 = d_x2;
+      m->d_tmp = d_tmp;
+      m->d_br = d_br;
+      m->d_ln = d_ln;
+      m->d_g = d_g;
+      m->d_h1 = d_h1;
+      m->d_yln = d_yln;
+      m->d_y = d_y;
+      m->d_ys = d_ys;
+      m->d_us = d_us;
+      m->d_dts = d_dts;
+      m->d_xdbl = d_xdbl;
+      m->d_Bs = d_Bs;
+      m->d_Cs = d_Cs;
+      m->d_u = d_u;
+      m->d_u1 = d_u1;
+      m->d_u0 = d_u0;
+      m->d_pooled = d_pooled;
+      m->d_logits = d_logits;
+      m->d_img = d_img;
+    }
+  return p.saved * (int64_t) sizeof (float);
+}

@@ -1,0 +1,79 @@
+/* vb-vmamba-private.h: the model struct, shared by the files that build, run and
+ * cost a VMamba. Offsets are in floats into the flat parameter (and gradient) buffer. */
+#pragma once
+
+#include "vb-vmamba.h"
+
+typedef struct {
+  int64_t norm_w, norm_b;
+  int64_t in_proj, conv, x_proj, dt_w, dt_b, A_logs, Ds, on_w, on_b, out_proj;
+  int64_t norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
+} VbBlockOffsets;
+
+/* What one VSS block saves for its backward (channel-last, B·L rows). */
+typedef struct {
+  const float *x_in;                    /* borrowed: previous block's x_out or stage input */
+  float *ln1, *ln1_mean, *ln1_rstd;     /* (BL, C) */
+  float *u0, *u1;                       /* (BL, D): in_proj output, depthwise conv output */
+  float *xs, *dts;                      /* (BL, K·D) */
+  float *xdbl;                          /* (BL, K·(R+2N)) */
+  float *Bs, *Cs;                       /* (BL, K, N) */
+  float *y, *yln, *yln_mean, *yln_rstd; /* (BL, D) merged scan output, out_norm output */
+  float *x_mid;                         /* (BL, C) after the SS2D residual */
+  float *ln2, *ln2_mean, *ln2_rstd;     /* (BL, C) */
+  float *h1, *g;                        /* (BL, M) fc1 output, GELU output */
+  float *x_out;                         /* (BL, C) */
+  float *dp1, *dp2;                     /* (B) drop-path scales, NULL at evaluation */
+} VbBlockActs;
+
+typedef struct {
+  int H, W;                             /* map size of each stage */
+  int C, D, R, N, K, M;
+} VbStageShape;
+
+struct _VbVmamba {
+  VbVmambaConfig cfg;
+  GPtrArray *tensors;                   /* VbParamInfo*, official order */
+  GHashTable *by_name;
+  int64_t n_params;
+  float *params, *grads;
+
+  /* parameter offsets */
+  int64_t stem_c1_w, stem_c1_b, stem_ln1_w, stem_ln1_b, stem_c2_w, stem_c2_b, stem_ln2_w, stem_ln2_b;
+  VbBlockOffsets *blocks[VB_VMAMBA_MAX_STAGES];
+  int64_t down_w[VB_VMAMBA_MAX_STAGES], down_b[VB_VMAMBA_MAX_STAGES];
+  int64_t down_ln_w[VB_VMAMBA_MAX_STAGES], down_ln_b[VB_VMAMBA_MAX_STAGES];
+  int64_t head_ln_w, head_ln_b, head_w, head_b;
+  float drop_rate[VB_VMAMBA_MAX_STAGES][64];   /* per block */
+
+  /* the plan: buffers for one (B, H, W) */
+  int plan_B, plan_H, plan_W;
+  GPtrArray *plan_buffers;              /* everything below, freed together */
+  VbStageShape stage[VB_VMAMBA_MAX_STAGES];
+  int H1, W1;                           /* after the first stem conv */
+  float *images;                        /* (B, H, W, in) copy of the input */
+  float *s_c1, *s_ln1, *s_ln1_mean, *s_ln1_rstd, *s_g, *s_c2;
+  float *stage_in[VB_VMAMBA_MAX_STAGES], *stage_in_mean[VB_VMAMBA_MAX_STAGES],
+        *stage_in_rstd[VB_VMAMBA_MAX_STAGES];
+  float *down_c[VB_VMAMBA_MAX_STAGES];  /* downsample conv output before its LN */
+  VbBlockActs *acts[VB_VMAMBA_MAX_STAGES];
+  float *head_ln, *head_mean, *head_rstd, *pooled, *logits, *probs;
+  int *labels;
+  float smoothing;
+  gboolean have_backward_state;         /* last forward was in training mode */
+
+  /* scratch shared by all blocks (sized for the largest) */
+  float *s_u, *s_ys, *s_o, *s_A, *s_dA;
+  float *d_x, *d_x2, *d_tmp, *d_br, *d_ln, *d_g, *d_h1, *d_yln, *d_y, *d_ys, *d_us, *d_dts,
+        *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u1, *d_u0, *d_pooled, *d_logits, *d_img;
+};
+
+/* vb-vmamba-params.c */
+gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);
+
+/* vb-vmamba-plan.c: sizes every buffer for (B, H, W); with model == NULL only counts the
+ * bytes of saved activations (for vb_vmamba_activation_bytes). */
+int64_t  vb_vmamba_plan (VbVmamba *model, const VbVmambaConfig *cfg, int B, int H, int W);
+void     vb_vmamba_plan_clear (VbVmamba *model);
+void     vb_vmamba_stage_shapes (const VbVmambaConfig *cfg, int H, int W, int *H1, int *W1,
+                                 VbStageShape *stages);

@@ -1,0 +1,108 @@
+/* vb-vmamba.h: VMamba (SS2D) with explicit forward and backward, llm.c style.
+ *
+ * One flat parameter buffer and one gradient buffer, carved by a table of named tensors
+ * whose names and shapes are the official state-dict keys (shared/specs/vmamba.md §12.2),
+ * so checkpoints load by name. Activations are channel-last (B, H, W, C); a plan sized
+ * for one (batch, height, width) holds everything the backward needs.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "vb-cpu-ops.h"
+#include "vb-rng.h"
+#include "vb-tensor-dict.h"
+
+G_BEGIN_DECLS
+
+#define VB_VMAMBA_MAX_STAGES 4
+
+typedef struct {
+  int        n_stages;                     /* 4 for every published model */
+  int        depths[VB_VMAMBA_MAX_STAGES];
+  int        dims[VB_VMAMBA_MAX_STAGES];   /* stage widths; dims[i+1] = 2·dims[i] */
+  int        dt_rank[VB_VMAMBA_MAX_STAGES];/* 0 = "auto" = ceil(C/16) */
+  int        d_state;                      /* N */
+  double     ssm_ratio;                    /* D = ssm_ratio · C */
+  VbScanMode scan;
+  int        num_classes;
+  int        in_chans;                     /* 3 */
+  float      drop_path_rate;               /* linear over all blocks */
+} VbVmambaConfig;
+
+/* VMamba-T (shared/specs/vmamba.md §1.1) with num_classes classes. */
+void vb_vmamba_config_tiny (VbVmambaConfig *cfg, int num_classes);
+/* dims0 doubling per stage, the given depths, everything else as VMamba-T. */
+void vb_vmamba_config_scaled (VbVmambaConfig *cfg, int dims0, const int *depths, int n_stages,
+                              int num_classes);
+gboolean vb_vmamba_config_validate (const VbVmambaConfig *cfg, GError **error);
+int  vb_vmamba_config_d_inner (const VbVmambaConfig *cfg, int stage);
+int  vb_vmamba_config_dt_rank (const VbVmambaConfig *cfg, int stage);
+const char *vb_scan_mode_to_string (VbScanMode mode);          /* "4dir", "2dir", "1dir", "lean2dir" */
+gboolean    vb_scan_mode_from_string (const char *s, VbScanMode *mode);
+/* Human label for tables; lean 2-dir must never pass for the paper's Bidi-Scan. */
+const char *vb_scan_mode_label (VbScanMode mode);
+
+typedef struct {
+  char    *name;
+  int      ndim;
+  int64_t  shape[4];
+  int64_t  offset;      /* in floats, into params / grads */
+  int64_t  numel;
+  gboolean decay;       /* AdamW weight decay, official grouping (§6) */
+} VbParamInfo;
+
+typedef struct _VbVmamba VbVmamba;
+
+VbVmamba   *vb_vmamba_new          (const VbVmambaConfig *cfg, GError **error);
+void        vb_vmamba_free         (VbVmamba *model);
+const VbVmambaConfig *vb_vmamba_config (VbVmamba *model);
+
+int64_t     vb_vmamba_n_params     (VbVmamba *model);
+guint       vb_vmamba_n_tensors    (VbVmamba *model);
+const VbParamInfo *vb_vmamba_tensor (VbVmamba *model, guint i);
+const VbParamInfo *vb_vmamba_find_tensor (VbVmamba *model, const char *name);
+float      *vb_vmamba_params       (VbVmamba *model);
+float      *vb_vmamba_grads        (VbVmamba *model);
+
+/* Official initialisation (§6), seeded. */
+void        vb_vmamba_init_weights (VbVmamba *model, uint64_t seed);
+/* Re-initialise only the classifier head (fine-tuning on a new class count). */
+void        vb_vmamba_init_head    (VbVmamba *model, VbRng *rng);
+
+/* Copy tensors by name from a dict. Every expected key must be present with the right
+ * shape and no key may be left over, except classifier.head.* when skip_head is TRUE.
+ * `source` names the file for error messages. */
+gboolean    vb_vmamba_load_dict    (VbVmamba *model, VbTensorDict *dict, gboolean skip_head,
+                                    const char *source, GError **error);
+/* All parameters, by official name (copies). */
+VbTensorDict *vb_vmamba_to_dict    (VbVmamba *model);
+/* Infer depths, dims, d_state, dt_rank, ssm_ratio and class count from an official state
+ * dict (§12.3). The scan mode cannot be inferred: it is taken from `scan`. */
+gboolean    vb_vmamba_config_from_dict (VbTensorDict *dict, VbScanMode scan,
+                                        VbVmambaConfig *cfg, const char *source,
+                                        GError **error);
+
+/* Forward. images: (B, H, W, in_chans) channel-last. Writes logits (B, classes) into an
+ * internal buffer returned by vb_vmamba_logits. training = TRUE saves what the backward
+ * needs and draws drop-path masks from rng (may be NULL when drop_path_rate is 0). */
+gboolean    vb_vmamba_forward      (VbVmamba *model, const float *images, int B, int H, int W,
+                                    gboolean training, VbRng *rng, GError **error);
+const float *vb_vmamba_logits      (VbVmamba *model);
+/* Mean softmax cross-entropy with label smoothing of the last forward. */
+float       vb_vmamba_loss         (VbVmamba *model, const int *labels, float smoothing);
+/* Backward from the last loss; accumulates into the gradient buffer (zero it first with
+ * vb_vmamba_zero_grad). dimages (B, H, W, in_chans) is written when non-NULL. */
+void        vb_vmamba_backward     (VbVmamba *model, float *dimages);
+void        vb_vmamba_zero_grad    (VbVmamba *model);
+
+/* Costs. MACs in the published fvcore convention (§9.1); activation bytes = what this
+ * engine keeps for the backward, per image, at H×W. */
+int64_t     vb_vmamba_macs         (const VbVmambaConfig *cfg, int H, int W);
+int64_t     vb_vmamba_param_count  (const VbVmambaConfig *cfg);
+int64_t     vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbVmamba, vb_vmamba_free)
+
+G_END_DECLS

@@ -1,0 +1,36 @@
+/* vb-compare.h: the side-by-side table of runs (the study's Model | Dirs | ImgSize |
+ * Top-1 | Top-5 | img/s table), with deltas against a baseline run, rendered as an
+ * aligned text table, CSV, Markdown or LaTeX. The GUI's Compare page uses the same rows. */
+#pragma once
+
+#include "vb-store.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VB_TABLE_TEXT,
+  VB_TABLE_CSV,
+  VB_TABLE_MARKDOWN,
+  VB_TABLE_LATEX,
+} VbTableFormat;
+
+gboolean vb_table_format_from_string (const char *s, VbTableFormat *out);
+
+typedef struct {
+  gint64  run_id;
+  char   *name;
+  char   *model;          /* "VMamba dims 24 depths 1-1-2-1" */
+  char   *scan;           /* label, e.g. "4-dir (Cross-Scan)" */
+  int     img_size;
+  gint64  params;
+  double  top1, top5;     /* NAN when the run has no evaluation */
+  double  train_img_per_s, eval_img_per_s;   /* NAN when unknown */
+  char   *status;
+} VbCompareRow;
+
+/* Rows for the given runs, in order. */
+GPtrArray *vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error);
+/* baseline_index: the row the Δ columns compare against (-1: no Δ columns). */
+char      *vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format);
+
+G_END_DECLS

@@ -1,0 +1,232 @@
+#include "config.h"
+
+#include "vb-run-config.h"
+
+#include <string.h>
+
+#include "vb-error.h"
+
+/* Typed lookups of "section.field": absent → default; wrong type → error. */
+static JsonNode *
+field (JsonObject *obj, const char *section, const char *name)
+{
+  if (obj == NULL || !json_object_has_member (obj, section))
+    return NULL;
+  JsonNode *sec = json_object_get_member (obj, section);
+  if (!JSON_NODE_HOLDS_OBJECT (sec))
+    return NULL;
+  JsonObject *o = json_node_get_object (sec);
+  return json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+}
+
+static gboolean
+type_error (const char *section, const char *name, const char *want, GError **error)
+{
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+               "config field %s.%s must be %s", section, name, want);
+  return FALSE;
+}
+
+static gboolean
+get_double (JsonObject *obj, const char *section, const char *name, double def, double *out,
+            GError **error)
+{
+  JsonNode *n = field (obj, section, name);
+  *out = def;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || (json_node_get_value_type (n) != G_TYPE_DOUBLE
+                                     && json_node_get_value_type (n) != G_TYPE_INT64))
+    return type_error (section, name, "a number", error);
+  *out = json_node_get_double (n);
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonObject *obj, const char *section, const char *name, int def, int lo, int hi,
+         int *out, GError **error)
+{
+  JsonNode *n = field (obj, section, name);
+  *out = def;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return type_error (section, name, "an integer", error);
+  gint64 v = json_node_get_int (n);
+  if (v < lo || v > hi)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "config field %s.%s = %" G_GINT64_FORMAT " is outside [%d, %d]",
+                   section, name, v, lo, hi);
+      return FALSE;
+    }
+  *out = (int) v;
+  return TRUE;
+}
+
+static gboolean
+get_bool (JsonObject *obj, const char *section, const char *name, gboolean def, gboolean *out,
+          GError **error)
+{
+  JsonNode *n = field (obj, section, name);
+  *out = def;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return type_error (section, name, "true or false", error);
+  *out = json_node_get_boolean (n);
+  return TRUE;
+}
+
+static gboolean
+get_string (JsonObject *obj, const char *section, const char *name, const char *def, char **out,
+            GError **error)
+{
+  JsonNode *n = field (obj, section, name);
+  if (n == NULL)
+    {
+      *out = g_strdup (def);
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return type_error (section, name, "a string", error);
+  *out = g_strdup (json_node_get_string (n));
+  return TRUE;
+}
+
+void
+vb_run_config_clear (VbRunConfig *c)
+{
+  g_clear_pointer (&c->run_name, g_free);
+  g_clear_pointer (&c->device, g_free);
+  g_clear_pointer (&c->init_from, g_free);
+  g_clear_pointer (&c->dataset, g_free);
+  g_clear_pointer (&c->data_path, g_free);
+  g_clear_pointer (&c->mode, g_free);
+  g_clear_pointer (&c->precision, g_free);
+}
+
+gboolean
+vb_run_config_is_finetune (const VbRunConfig *c)
+{
+  return g_strcmp0 (c->mode, "finetune") == 0
+         || (g_strcmp0 (c->mode, "scratch") != 0 && c->init_from && c->init_from[0]);
+}
+
+gboolean
+vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
+{
+  memset (c, 0, sizeof *c);
+  c->run_name = g_strdup (json_object_has_member (obj, "run_name")
+                          ? json_object_get_string_member (obj, "run_name") : "run");
+  c->device = g_strdup (json_object_has_member (obj, "device")
+                        ? json_object_get_string_member (obj, "device") : "cpu");
+
+  /* model */
+  g_autofree char *arch = NULL, *scan = NULL;
+  int dims = 96, d_state = 1, num_classes = 10;
+  double ssm_ratio = 1.0, drop_path = 0.2;
+  if (!get_string (obj, "model", "arch", "vmamba", &arch, error)
+      || !get_int (obj, "model", "dims", 96, 2, 4096, &dims, error)
+      || !get_int (obj, "model", "d_state", 1, 1, 64, &d_state, error)
+      || !get_double (obj, "model", "ssm_ratio", 1.0, &ssm_ratio, error)
+      || !get_string (obj, "model", "scan", "4dir", &scan, error)
+      || !get_double (obj, "model", "drop_path", 0.2, &drop_path, error)
+      || !get_int (obj, "model", "num_classes", 10, 1, 100000, &num_classes, error)
+      || !get_string (obj, "model", "init_from", "", &c->init_from, error)
+      || !get_bool (obj, "model", "strip_head", FALSE, &c->strip_head, error)
+      || !get_bool (obj, "model", "ema", FALSE, &c->use_ema, error))
+    return FALSE;
+  if (g_strcmp0 (arch, "vmamba") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "model.arch \"%s\" is not available yet (this release trains \"vmamba\")", arch);
+      return FALSE;
+    }
+  int depths[VB_VMAMBA_MAX_STAGES] = { 2, 2, 8, 2 }, n_stages = 4;
+  JsonNode *dn = field (obj, "model", "depths");
+  if (dn != NULL)
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (dn))
+        return type_error ("model", "depths", "an array of integers", error);
+      JsonArray *arr = json_node_get_array (dn);
+      n_stages = json_array_get_length (arr);
+      if (n_stages < 1 || n_stages > VB_VMAMBA_MAX_STAGES)
+        return type_error ("model", "depths", "an array of 1 to 4 integers", error);
+      for (int i = 0; i < n_stages; i++)
+        {
+          JsonNode *e = json_array_get_element (arr, i);
+          if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_INT64)
+            return type_error ("model", "depths", "an array of integers", error);
+          depths[i] = (int) CLAMP (json_node_get_int (e), -1, 1000);
+        }
+    }
+  vb_vmamba_config_scaled (&c->model, dims, depths, n_stages, num_classes);
+  c->model.d_state = d_state;
+  c->model.ssm_ratio = ssm_ratio;
+  c->model.drop_path_rate = (float) drop_path;
+  if (!vb_scan_mode_from_string (scan, &c->model.scan))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "model.scan \"%s\" is not one of 4dir, 2dir, 1dir, lean2dir", scan);
+      return FALSE;
+    }
+  if (!vb_vmamba_config_validate (&c->model, error))
+    return FALSE;
+
+  /* data */
+  int split_seed = 0;
+  if (!get_string (obj, "data", "dataset", "fashion-mnist", &c->dataset, error)
+      || !get_string (obj, "data", "path", "", &c->data_path, error)
+      || !get_int (obj, "data", "img_size", 32, 8, 1024, &c->img_size, error)
+      || !get_int (obj, "data", "train_limit", 0, 0, G_MAXINT, &c->train_limit, error)
+      || !get_int (obj, "data", "val_limit", 0, 0, G_MAXINT, &c->val_limit, error)
+      || !get_int (obj, "data", "n_classes", 0, 0, 100000, &c->n_classes, error)
+      || !get_int (obj, "data", "split_seed", 0, 0, G_MAXINT, &split_seed, error)
+      || !get_double (obj, "data", "train_fraction", 0.8, &c->train_fraction, error)
+      || !get_int (obj, "data", "workers", 1, 0, 64, &c->workers, error))
+    return FALSE;
+  c->split_seed = (guint64) split_seed;
+  if (c->train_fraction <= 0 || c->train_fraction >= 1)
+    return type_error ("data", "train_fraction", "between 0 and 1 (exclusive)", error);
+
+  /* train */
+  int seed = 0;
+  if (!get_string (obj, "train", "mode", "", &c->mode, error)
+      || !get_int (obj, "train", "epochs", 1, 1, 100000, &c->epochs, error)
+      || !get_int (obj, "train", "batch_size", 64, 1, 65536, &c->batch_size, error)
+      || !get_double (obj, "train", "lr", 1e-3, &c->lr, error)
+      || !get_double (obj, "train", "min_lr", 1e-5, &c->min_lr, error)
+      || !get_double (obj, "train", "warmup_lr", 1e-6, &c->warmup_lr, error)
+      || !get_double (obj, "train", "warmup_epochs", 0.0, &c->warmup_epochs, error)
+      || !get_double (obj, "train", "weight_decay", 0.05, &c->weight_decay, error)
+      || !get_double (obj, "train", "label_smoothing", 0.1, &c->label_smoothing, error)
+      || !get_double (obj, "train", "clip_grad", 5.0, &c->clip_grad, error)
+      || !get_int (obj, "train", "seed", 0, 0, G_MAXINT, &seed, error)
+      || !get_int (obj, "train", "eval_batch_size", 128, 1, 65536, &c->eval_batch_size, error)
+      || !get_string (obj, "train", "precision", "fp32", &c->precision, error)
+      || !get_int (obj, "train", "threads", 2, 1, 256, &c->threads, error))
+    return FALSE;
+  c->seed = (guint64) seed;
+  if (g_strcmp0 (c->precision, "fp32") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "train.precision \"%s\": the CPU backend computes in fp32 only", c->precision);
+      return FALSE;
+    }
+  if (g_strcmp0 (c->device, "cpu") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "device \"%s\" is not available in this build: use --device cpu", c->device);
+      return FALSE;
+    }
+  if (c->label_smoothing < 0 || c->label_smoothing >= 1)
+    return type_error ("train", "label_smoothing", "in [0, 1)", error);
+  if (vb_run_config_is_finetune (c) && (c->init_from == NULL || c->init_from[0] == '\0'))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "fine-tuning needs pretrained weights: --set model.init_from=FILE.pth");
+      return FALSE;
+    }
+  return TRUE;
+}

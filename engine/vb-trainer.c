@@ -1,0 +1,422 @@
+/* vb-trainer.c: the training and evaluation loop of one run. */
+#include "config.h"
+
+#include "vb-trainer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "vb-checkpoint.h"
+#include "vb-error.h"
+#include "vb-loader.h"
+#include "vb-optim.h"
+#include "vb-split.h"
+
+/* The first steps of a run pay for page faults and cold caches; they are excluded from
+ * the throughput figure, and the protocol card says so. */
+#define WARMUP_STEPS 2
+
+void
+vb_set_num_threads (int n)
+{
+  omp_set_num_threads (n);
+  openblas_set_num_threads (n);
+}
+
+void
+vb_train_result_clear (VbTrainResult *r)
+{
+  g_clear_pointer (&r->checkpoint_path, g_free);
+  g_clear_pointer (&r->dataset_fingerprint, g_free);
+}
+
+/* ---- data ------------------------------------------------------------------------------- */
+
+typedef struct {
+  VbDataset *train, *val;     /* may be the same dataset */
+  GArray *train_idx, *val_idx;
+} RunData;
+
+static void
+run_data_clear (RunData *d)
+{
+  g_clear_pointer (&d->train, vb_dataset_unref);
+  g_clear_pointer (&d->val, vb_dataset_unref);
+  g_clear_pointer (&d->train_idx, g_array_unref);
+  g_clear_pointer (&d->val_idx, g_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunData, run_data_clear)
+
+static GArray *
+limit (VbDataset *ds, GArray *idx, int total)
+{
+  if (total <= 0)
+    return idx ? g_array_ref (idx) : vb_indices_limit_per_class (ds, NULL, G_MAXINT);
+  int per_class = MAX (1, total / MAX (1, vb_dataset_n_classes (ds)));
+  return vb_indices_limit_per_class (ds, idx, per_class);
+}
+
+static gboolean
+open_data (const VbRunConfig *cfg, RunData *d, GError **error)
+{
+  const char *path = cfg->data_path && cfg->data_path[0] ? cfg->data_path : NULL;
+  if (g_strcmp0 (cfg->dataset, "fashion-mnist") == 0 || g_strcmp0 (cfg->dataset, "idx") == 0)
+    {
+      d->train = vb_dataset_new_fashion_mnist (path, TRUE, error);
+      if (d->train == NULL)
+        return FALSE;
+      d->val = vb_dataset_new_fashion_mnist (path, FALSE, error);
+    }
+  else if (g_strcmp0 (cfg->dataset, "cifar10") == 0)
+    {
+      if (path == NULL)
+        goto need_path;
+      d->train = vb_dataset_new_cifar10 (path, TRUE, error);
+      if (d->train == NULL)
+        return FALSE;
+      d->val = vb_dataset_new_cifar10 (path, FALSE, error);
+    }
+  else if (g_strcmp0 (cfg->dataset, "image-folder") == 0)
+    {
+      if (path == NULL)
+        goto need_path;
+      d->train = vb_dataset_new_image_folder (path, NULL, cfg->n_classes, cfg->split_seed, error);
+      if (d->train == NULL)
+        return FALSE;
+      d->val = vb_dataset_ref (d->train);
+      g_autoptr (GArray) tr = NULL, va = NULL;
+      vb_split_seeded (d->train, cfg->split_seed, cfg->train_fraction, &tr, &va);
+      d->train_idx = limit (d->train, tr, cfg->train_limit);
+      d->val_idx = limit (d->val, va, cfg->val_limit);
+      return TRUE;
+    }
+  else
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "data.dataset \"%s\" is not one of fashion-mnist, cifar10, image-folder",
+                   cfg->dataset);
+      return FALSE;
+    }
+  if (d->val == NULL)
+    return FALSE;
+  d->train_idx = limit (d->train, NULL, cfg->train_limit);
+  d->val_idx = limit (d->val, NULL, cfg->val_limit);
+  return TRUE;
+
+need_path:
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+               "data.dataset \"%s\" needs a folder: --set data.path=DIR", cfg->dataset);
+  return FALSE;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------------ */
+
+typedef struct {
+  double top1, top5, loss, img_per_s;
+} EvalResult;
+
+static void
+count_topk (const float *logits, const int *labels, int B, int classes, int64_t *c1, int64_t *c5)
+{
+  for (int b = 0; b < B; b++)
+    {
+      const float *l = logits + (int64_t) b * classes;
+      float target = l[labels[b]];
+      int higher = 0;
+      for (int c = 0; c < classes; c++)
+        if (l[c] > target || (l[c] == target && c < labels[b]))
+          higher++;
+      *c1 += higher < 1;
+      *c5 += higher < 5;
+    }
+}
+
+static gboolean
+evaluate (VbVmamba *model, VbLoader *loader, float *images, int *labels, int size,
+          EvalResult *out, GError **error)
+{
+  int64_t n = 0, c1 = 0, c5 = 0;
+  double loss_sum = 0, busy_s = 0;
+  int bs = 0;
+  vb_loader_start_epoch (loader, 0);
+  while (vb_loader_next (loader, images, labels, &bs, error))
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      if (!vb_vmamba_forward (model, images, bs, size, size, FALSE, NULL, error))
+        return FALSE;
+      busy_s += (g_get_monotonic_time () - t0) / 1e6;
+      loss_sum += vb_vmamba_loss (model, labels, 0.0f) * bs;
+      count_topk (vb_vmamba_logits (model), labels, bs, vb_vmamba_config (model)->num_classes,
+                  &c1, &c5);
+      n += bs;
+    }
+  if (error && *error)
+    return FALSE;
+  out->top1 = n ? 100.0 * c1 / n : 0;
+  out->top5 = n ? 100.0 * c5 / n : 0;
+  out->loss = n ? loss_sum / n : 0;
+  out->img_per_s = busy_s > 0 ? n / busy_s : 0;
+  return TRUE;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+static char *
+protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, int64_t timed,
+               gboolean optimizer)
+{
+  return g_strdup_printf ("{\"protocol\": \"visionbench-cpu-run\", \"mode\": \"%s\", "
+                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
+                          "\"warmup_steps\": %d, \"timed_steps\": %" G_GINT64_FORMAT ", "
+                          "\"statistic\": \"images / summed step time\", "
+                          "\"data_loading\": \"excluded (prefetched on %d worker thread%s)\", "
+                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\", "
+                          "\"input\": \"real %s batches\"}",
+                          mode, batch, cfg->img_size, warmup, timed, cfg->workers,
+                          cfg->workers == 1 ? "" : "s", optimizer ? "true" : "false",
+                          cfg->threads, cfg->dataset);
+}
+
+static gboolean
+cancelled (const VbTrainHooks *hooks)
+{
+  return hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data);
+}
+
+static void
+report (const VbTrainHooks *hooks, const VbProgress *p)
+{
+  if (hooks && hooks->progress)
+    hooks->progress (p, hooks->user_data);
+}
+
+static gboolean
+store_ok (VbStore *store, gboolean ok, GError **error)
+{
+  (void) store;
+  return ok || error == NULL || *error == NULL;
+}
+
+gboolean
+vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, gint64 run_id,
+              const char *checkpoint_dir, const char *resume_from, const VbTrainHooks *hooks,
+              VbTrainResult *result, GError **error)
+{
+  memset (result, 0, sizeof *result);
+  vb_set_num_threads (cfg->threads);
+  VbProgress prog = { .phase = "load", .epochs = cfg->epochs, .val_top1 = NAN };
+  report (hooks, &prog);
+
+  g_auto (RunData) data = { 0 };
+  if (!open_data (cfg, &data, error))
+    return FALSE;
+  result->dataset_fingerprint = g_strdup (vb_dataset_fingerprint (data.train));
+  if (store && run_id > 0)
+    vb_store_set_dataset_fingerprint (store, run_id, result->dataset_fingerprint, NULL);
+
+  VbVmambaConfig mcfg = cfg->model;
+  mcfg.num_classes = vb_dataset_n_classes (data.train);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&mcfg, error);
+  if (model == NULL)
+    return FALSE;
+  vb_vmamba_init_weights (model, cfg->seed);
+  if (vb_run_config_is_finetune (cfg) && resume_from == NULL)
+    {
+      g_autoptr (VbTensorDict) w = vb_weights_load (cfg->init_from, cfg->use_ema, error);
+      if (w == NULL)
+        return FALSE;
+      if (!vb_vmamba_load_dict (model, w, cfg->strip_head, cfg->init_from, error))
+        return FALSE;
+    }
+  result->params = vb_vmamba_n_params (model);
+  result->macs = vb_vmamba_macs (&mcfg, cfg->img_size, cfg->img_size);
+  if (store && run_id > 0)
+    vb_store_set_run_stats (store, run_id, result->params, result->macs, NULL);
+
+  g_autofree uint8_t *decay = g_new0 (uint8_t, vb_vmamba_n_params (model));
+  for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
+    {
+      const VbParamInfo *p = vb_vmamba_tensor (model, t);
+      memset (decay + p->offset, p->decay ? 1 : 0, p->numel);
+    }
+  g_autoptr (VbAdamW) opt = vb_adamw_new (vb_vmamba_n_params (model), decay,
+                                          (float) cfg->weight_decay);
+
+  int first_epoch = 0;
+  int64_t step = 0;
+  if (resume_from != NULL)
+    {
+      g_auto (VbCheckpointInfo) info = { 0 };
+      if (!vb_checkpoint_load (resume_from, model, opt, &info, error))
+        return FALSE;
+      first_epoch = info.epoch;
+      step = info.step;
+    }
+
+  VbTransformSpec train_tf, eval_tf;
+  vb_transform_spec_init (&train_tf, cfg->img_size, TRUE);
+  vb_transform_spec_init (&eval_tf, cfg->img_size, FALSE);
+  g_autoptr (VbLoader) train_loader =
+    vb_loader_new (data.train, (const int *) data.train_idx->data, data.train_idx->len,
+                   cfg->batch_size, TRUE, TRUE, &train_tf, cfg->seed, cfg->workers);
+  g_autoptr (VbLoader) val_loader =
+    vb_loader_new (data.val, (const int *) data.val_idx->data, data.val_idx->len,
+                   cfg->eval_batch_size, FALSE, FALSE, &eval_tf, cfg->seed, cfg->workers);
+  int steps_per_epoch = vb_loader_n_batches (train_loader);
+  if (steps_per_epoch < 1 || data.val_idx->len == 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "%s has too few images for one batch of %d (train %u, validation %u)",
+                   vb_dataset_name (data.train), cfg->batch_size, data.train_idx->len,
+                   data.val_idx->len);
+      return FALSE;
+    }
+  VbLrSchedule sched = {
+    .lr = cfg->lr, .min_lr = cfg->min_lr, .warmup_lr = cfg->warmup_lr,
+    .warmup_steps = (int64_t) llround (cfg->warmup_epochs * steps_per_epoch),
+    .total_steps = (int64_t) cfg->epochs * steps_per_epoch,
+  };
+
+  int S = cfg->img_size, bmax = MAX (cfg->batch_size, cfg->eval_batch_size);
+  g_autofree float *images = g_new (float, (size_t) bmax * S * S * 3);
+  g_autofree int *labels = g_new (int, bmax);
+  char *ckpt_path = checkpoint_dir ? g_build_filename (checkpoint_dir, "last.safetensors", NULL)
+                                   : NULL;
+  result->checkpoint_path = ckpt_path;
+  if (checkpoint_dir && g_mkdir_with_parents (checkpoint_dir, 0755) != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                   "cannot create the checkpoint folder %s", checkpoint_dir);
+      return FALSE;
+    }
+
+  gint64 run_start = g_get_monotonic_time ();
+  double timed_s = 0;
+  int64_t timed_images = 0, timed_steps = 0;
+  prog.total_steps = sched.total_steps;
+  prog.step = step;
+
+  for (int epoch = first_epoch; epoch < cfg->epochs; epoch++)
+    {
+      prog.phase = "train";
+      prog.epoch = epoch + 1;
+      double loss_sum = 0;
+      int64_t loss_n = 0;
+      int bs = 0;
+      vb_loader_start_epoch (train_loader, epoch);
+      while (vb_loader_next (train_loader, images, labels, &bs, error))
+        {
+          if (cancelled (hooks))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
+                           "cancelled at step %" G_GINT64_FORMAT, step);
+              goto out_early;
+            }
+          gint64 t0 = g_get_monotonic_time ();
+          /* drop-path masks from (seed, step): a resumed run draws the same ones */
+          VbRng rng;
+          vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) step + 1);
+          if (!vb_vmamba_forward (model, images, bs, S, S, TRUE, &rng, error))
+            goto out_early;
+          float loss = vb_vmamba_loss (model, labels, (float) cfg->label_smoothing);
+          if (!isfinite (loss))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
+                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d); "
+                           "the last good checkpoint is kept", isnan (loss) ? "NaN" : "infinite",
+                           step, epoch + 1);
+              goto out_early;
+            }
+          vb_vmamba_zero_grad (model);
+          vb_vmamba_backward (model, NULL);
+          double gnorm = vb_clip_grad_norm (vb_vmamba_grads (model), vb_vmamba_n_params (model),
+                                            cfg->clip_grad);
+          double lr = vb_lr_at (&sched, step);
+          vb_adamw_update (opt, vb_vmamba_params (model), vb_vmamba_grads (model), (float) lr);
+          double dt = (g_get_monotonic_time () - t0) / 1e6;
+          step++;
+          if (step > WARMUP_STEPS)
+            {
+              timed_s += dt;
+              timed_images += bs;
+              timed_steps++;
+            }
+          loss_sum += loss;
+          loss_n++;
+
+          double elapsed = (g_get_monotonic_time () - run_start) / 1e6;
+          prog.step = step;
+          prog.loss = loss;
+          prog.lr = lr;
+          prog.img_per_s = timed_s > 0 ? timed_images / timed_s : bs / dt;
+          prog.eta_s = step > 0 ? elapsed / (step - (int64_t) first_epoch * steps_per_epoch)
+                                  * (sched.total_steps - step) : NAN;
+          report (hooks, &prog);
+          if (store && run_id > 0)
+            {
+              VbStepMetric sm = { step, epoch + (double) loss_n / steps_per_epoch, loss, lr,
+                                  gnorm, bs / dt, elapsed };
+              if (!store_ok (store, vb_store_add_step_metric (store, run_id, &sm, error), error))
+                goto out_early;
+            }
+        }
+      if (error && *error)
+        goto out_early;
+
+      prog.phase = "eval";
+      report (hooks, &prog);
+      EvalResult ev = { 0 };
+      if (!evaluate (model, val_loader, images, labels, S, &ev, error))
+        goto out_early;
+      result->top1 = ev.top1;
+      result->top5 = ev.top5;
+      result->val_loss = ev.loss;
+      result->train_loss = loss_n ? loss_sum / loss_n : NAN;
+      result->train_img_per_s = timed_s > 0 ? timed_images / timed_s : 0;
+      result->eval_img_per_s = ev.img_per_s;
+      result->epochs_done = epoch + 1;
+      prog.val_top1 = ev.top1;
+
+      if (ckpt_path != NULL)
+        {
+          VbCheckpointInfo info = { epoch + 1, step, (char *) config_json, ev.top1 };
+          if (!vb_checkpoint_save (ckpt_path, model, opt, &info, error))
+            goto out_early;
+        }
+      if (store && run_id > 0)
+        {
+          VbEpochMetric em = { epoch + 1, result->train_loss, NAN, ev.loss, ev.top1, ev.top5,
+                               result->train_img_per_s, ev.img_per_s,
+                               (g_get_monotonic_time () - run_start) / 1e6 };
+          if (!vb_store_add_epoch_metric (store, run_id, &em, error)
+              || (ckpt_path && epoch == first_epoch
+                  && !vb_store_set_checkpoint (store, run_id, ckpt_path, error)))
+            goto out_early;
+        }
+      report (hooks, &prog);
+    }
+  result->skipped_images = vb_loader_skipped_count (train_loader)
+                           + vb_loader_skipped_count (val_loader);
+
+  if (store && run_id > 0)
+    {
+      g_autofree char *train_card = protocol_card (cfg, "train step (forward + backward + AdamW)",
+                                                   cfg->batch_size, WARMUP_STEPS, timed_steps,
+                                                   TRUE);
+      g_autofree char *eval_card = protocol_card (cfg, "eval (forward, no backward)",
+                                                  cfg->eval_batch_size, 0,
+                                                  vb_loader_n_batches (val_loader), FALSE);
+      if (!vb_store_add_throughput (store, run_id, "train", result->train_img_per_s, train_card,
+                                    error)
+          || !vb_store_add_throughput (store, run_id, "eval", result->eval_img_per_s, eval_card,
+                                       error))
+        return FALSE;
+    }
+  return TRUE;
+
+out_early:
+  result->skipped_images = vb_loader_skipped_count (train_loader);
+  return FALSE;
+}

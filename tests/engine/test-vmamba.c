@@ -1,0 +1,226 @@
+/* Parity of the VMamba engine with the PyTorch reference (tests/reference/), and the
+ * published parameter and multiply-add counts. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "vb-safetensors.h"
+#include "vb-vmamba.h"
+
+static char *
+fixture_path (const char *name)
+{
+  const char *dir = g_getenv ("VB_TEST_DATA");
+  return g_build_filename (dir ? dir : "tests/data", "vmamba", name, NULL);
+}
+
+static double
+rel_error (const float *got, const float *want, int64_t n)
+{
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+      num += d * d;
+      den += (double) want[i] * want[i];
+    }
+  return sqrt (num) / MAX (sqrt (den), 1e-30);
+}
+
+/* NCHW → NHWC, or back */
+static void
+nchw_to_nhwc (float *dst, const float *src, int B, int C, int H, int W)
+{
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      for (int h = 0; h < H; h++)
+        for (int w = 0; w < W; w++)
+          dst[(((int64_t) b * H + h) * W + w) * C + c] = src[(((int64_t) b * C + c) * H + h) * W + w];
+}
+
+static void
+check_parity (const char *file)
+{
+  g_autofree char *path = fixture_path (file);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbTensorDict) fx = vb_safetensors_load (path, &error);
+  g_assert_no_error (error);
+  GHashTable *meta = vb_tensor_dict_metadata (fx);
+
+  VbVmambaConfig cfg;
+  g_auto (GStrv) depth_str = g_strsplit (g_hash_table_lookup (meta, "depths"), ",", -1);
+  int depths[4], n_stages = g_strv_length (depth_str);
+  for (int i = 0; i < n_stages; i++)
+    depths[i] = atoi (depth_str[i]);
+  vb_vmamba_config_scaled (&cfg, atoi (g_hash_table_lookup (meta, "dims")), depths, n_stages,
+                           atoi (g_hash_table_lookup (meta, "num_classes")));
+  cfg.d_state = atoi (g_hash_table_lookup (meta, "d_state"));
+  cfg.drop_path_rate = 0.0f;
+  g_assert_true (vb_scan_mode_from_string (g_hash_table_lookup (meta, "scan"), &cfg.scan));
+  float smoothing = (float) g_ascii_strtod (g_hash_table_lookup (meta, "label_smoothing"), NULL);
+
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, &error);
+  g_assert_no_error (error);
+
+  /* the weights: every tensor that is not an input, output or gradient */
+  g_autoptr (VbTensorDict) weights = vb_tensor_dict_new ();
+  for (guint t = 0; t < vb_tensor_dict_size (fx); t++)
+    {
+      VbTensorEntry *e = vb_tensor_dict_index (fx, t);
+      if (g_str_has_prefix (e->name, "grad.") || g_str_equal (e->name, "input")
+          || g_str_equal (e->name, "labels") || g_str_equal (e->name, "logits")
+          || g_str_equal (e->name, "loss"))
+        continue;
+      vb_tensor_dict_add_copy (weights, e->name, e->ndim, e->shape, e->data);
+    }
+  g_assert_true (vb_vmamba_load_dict (model, weights, FALSE, path, &error));
+  g_assert_no_error (error);
+
+  VbTensorEntry *input = vb_tensor_dict_lookup (fx, "input");
+  int B = (int) input->shape[0], C = (int) input->shape[1];
+  int H = (int) input->shape[2], W = (int) input->shape[3];
+  g_autofree float *x = g_new (float, input->numel);
+  nchw_to_nhwc (x, input->data, B, C, H, W);
+  VbTensorEntry *lab = vb_tensor_dict_lookup (fx, "labels");
+  g_autofree int *labels = g_new (int, B);
+  for (int b = 0; b < B; b++)
+    labels[b] = (int) lab->data[b];
+
+  g_assert_true (vb_vmamba_forward (model, x, B, H, W, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  VbTensorEntry *logits = vb_tensor_dict_lookup (fx, "logits");
+  double e_logits = rel_error (vb_vmamba_logits (model), logits->data, logits->numel);
+  float loss = vb_vmamba_loss (model, labels, smoothing);
+  float want_loss = vb_tensor_dict_lookup (fx, "loss")->data[0];
+  g_test_message ("%s: logits rel err %.2e, loss %.7f vs %.7f", file, e_logits, loss, want_loss);
+  g_assert_cmpfloat (e_logits, <, 1e-4);
+  g_assert_cmpfloat (fabs (loss - want_loss) / fabs (want_loss), <, 1e-4);
+
+  vb_vmamba_zero_grad (model);
+  g_autofree float *dx = g_new (float, input->numel);
+  vb_vmamba_backward (model, dx);
+  double worst = 0;
+  const char *worst_name = NULL;
+  for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
+    {
+      const VbParamInfo *p = vb_vmamba_tensor (model, t);
+      g_autofree char *gname = g_strconcat ("grad.", p->name, NULL);
+      VbTensorEntry *g = vb_tensor_dict_lookup (fx, gname);
+      g_assert_nonnull (g);
+      g_assert_cmpint (g->numel, ==, p->numel);
+      double e = rel_error (vb_vmamba_grads (model) + p->offset, g->data, p->numel);
+      if (e > worst)
+        {
+          worst = e;
+          worst_name = p->name;
+        }
+      if (e >= 1e-4)
+        g_test_message ("%s: gradient of %s off by %.2e", file, p->name, e);
+      g_assert_cmpfloat (e, <, 1e-4);
+    }
+  VbTensorEntry *gin = vb_tensor_dict_lookup (fx, "grad.input");
+  g_autofree float *gin_nhwc = g_new (float, gin->numel);
+  nchw_to_nhwc (gin_nhwc, gin->data, B, C, H, W);
+  double e_in = rel_error (dx, gin_nhwc, gin->numel);
+  g_test_message ("%s: worst parameter gradient %s %.2e; input gradient %.2e", file,
+                  worst_name, worst, e_in);
+  g_assert_cmpfloat (e_in, <, 1e-4);
+}
+
+static void test_parity_4dir (void) { check_parity ("tiny-4dir.safetensors"); }
+static void test_parity_2dir (void) { check_parity ("tiny-2dir.safetensors"); }
+static void test_parity_1dir (void) { check_parity ("tiny-1dir.safetensors"); }
+static void test_parity_lean2dir (void) { check_parity ("tiny-lean2dir.safetensors"); }
+static void test_parity_d_state_2 (void) { check_parity ("tiny-d2.safetensors"); }
+
+static void
+test_vmamba_t_counts (void)
+{
+  VbVmambaConfig cfg;
+  vb_vmamba_config_tiny (&cfg, 1000);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vb_vmamba_n_params (model), ==, 30249064);
+  g_assert_cmpint (vb_vmamba_param_count (&cfg), ==, 30249064);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 224, 224), ==, 4905609984);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 128, 128), ==, 1602349056);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 64, 64), ==, 401163264);
+
+  vb_vmamba_config_tiny (&cfg, 20);
+  g_assert_cmpint (vb_vmamba_param_count (&cfg), ==, 29495444);
+  cfg.scan = VB_SCAN_LEAN2DIR;
+  vb_vmamba_config_tiny (&cfg, 1000);
+  cfg.scan = VB_SCAN_LEAN2DIR;
+  g_assert_cmpint (vb_vmamba_param_count (&cfg), ==, 29584360);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 224, 224), ==, 4766522112);
+
+  /* spec §1.2 scaled presets, 10 classes, published FLOP convention */
+  static const int d1[] = { 1, 1, 2, 1 }, d2[] = { 2, 2, 4, 2 };
+  vb_vmamba_config_scaled (&cfg, 24, d1, 4, 10);
+  g_assert_cmpint (vb_vmamba_param_count (&cfg), ==, 853258);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 224, 224), ==, 144744000);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 32, 32), ==, 2955840);
+  vb_vmamba_config_scaled (&cfg, 32, d2, 4, 10);
+  g_assert_cmpint (vb_vmamba_param_count (&cfg), ==, 2617226);
+  g_assert_cmpint (vb_vmamba_macs (&cfg, 64, 64), ==, 35360256);
+}
+
+static void
+test_decay_groups (void)
+{
+  VbVmambaConfig cfg;
+  static const int d[] = { 1, 1 };
+  vb_vmamba_config_scaled (&cfg, 8, d, 2, 3);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, NULL);
+  /* the official builder decays A_logs and dt_projs_bias, not Ds or any ".bias" */
+  g_assert_true (vb_vmamba_find_tensor (model, "layers.0.blocks.0.op.A_logs")->decay);
+  g_assert_true (vb_vmamba_find_tensor (model, "layers.0.blocks.0.op.dt_projs_bias")->decay);
+  g_assert_false (vb_vmamba_find_tensor (model, "layers.0.blocks.0.op.Ds")->decay);
+  g_assert_false (vb_vmamba_find_tensor (model, "layers.0.blocks.0.mlp.fc1.bias")->decay);
+  g_assert_false (vb_vmamba_find_tensor (model, "classifier.norm.weight")->decay);
+  g_assert_true (vb_vmamba_find_tensor (model, "layers.0.blocks.0.op.conv2d.weight")->decay);
+}
+
+static void
+test_init_statistics (void)
+{
+  VbVmambaConfig cfg;
+  vb_vmamba_config_tiny (&cfg, 1000);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, NULL);
+  vb_vmamba_init_weights (model, 0);
+  const float *P = vb_vmamba_params (model);
+  /* dt bias: softplus(bias) within [1e-3, 0.1]; dt weights within ±R^-0.5 (R = 24) */
+  const VbParamInfo *b = vb_vmamba_find_tensor (model, "layers.2.blocks.0.op.dt_projs_bias");
+  for (int64_t i = 0; i < b->numel; i++)
+    {
+      double sp = log1p (exp (P[b->offset + i]));
+      g_assert_cmpfloat (sp, >=, 0.999e-3);
+      g_assert_cmpfloat (sp, <=, 0.1001);
+    }
+  const VbParamInfo *w = vb_vmamba_find_tensor (model, "layers.2.blocks.0.op.dt_projs_weight");
+  float maxw = 0;
+  for (int64_t i = 0; i < w->numel; i++)
+    maxw = MAX (maxw, fabsf (P[w->offset + i]));
+  g_assert_cmpfloat (maxw, <=, 1.0f / sqrtf (24.0f));
+  g_assert_cmpfloat (maxw, >, 0.9f / sqrtf (24.0f));
+  const VbParamInfo *a = vb_vmamba_find_tensor (model, "layers.0.blocks.0.op.A_logs");
+  for (int64_t i = 0; i < a->numel; i++)
+    g_assert_cmpfloat (P[a->offset + i], ==, 0.0f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/vmamba/parity-4dir", test_parity_4dir);
+  g_test_add_func ("/vb/vmamba/parity-2dir", test_parity_2dir);
+  g_test_add_func ("/vb/vmamba/parity-1dir", test_parity_1dir);
+  g_test_add_func ("/vb/vmamba/parity-lean2dir", test_parity_lean2dir);
+  g_test_add_func ("/vb/vmamba/parity-d-state-2", test_parity_d_state_2);
+  g_test_add_func ("/vb/vmamba/vmamba-t-counts", test_vmamba_t_counts);
+  g_test_add_func ("/vb/vmamba/decay-groups", test_decay_groups);
+  g_test_add_func ("/vb/vmamba/init-statistics", test_init_statistics);
+  return g_test_run ();
+}
