@@ -184,9 +184,13 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_int (obj, "data", "n_classes", 0, 0, 100000, &c->n_classes, error)
       || !get_int (obj, "data", "split_seed", 0, 0, G_MAXINT, &split_seed, error)
       || !get_double (obj, "data", "train_fraction", 0.8, &c->train_fraction, error)
-      || !get_int (obj, "data", "workers", 1, 0, 64, &c->workers, error))
+      || !get_int (obj, "data", "workers", 1, 0, 64, &c->workers, error)
+      || !get_double (obj, "data", "scale_min", 0.08, &c->scale_min, error)
+      || !get_bool (obj, "data", "hflip", TRUE, &c->hflip, error))
     return FALSE;
   c->split_seed = (guint64) split_seed;
+  if (c->scale_min <= 0 || c->scale_min > 1)
+    return type_error ("data", "scale_min", "in (0, 1]", error);
   if (c->train_fraction <= 0 || c->train_fraction >= 1)
     return type_error ("data", "train_fraction", "between 0 and 1 (exclusive)", error);
 

@@ -29,6 +29,8 @@ typedef struct {
   guint64 split_seed;
   double  train_fraction;
   int     workers;
+  double  scale_min;          /* random resized crop: smallest area fraction */
+  gboolean hflip;
 
   /* train */
   char   *mode;               /* "scratch" or "finetune" */

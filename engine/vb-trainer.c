@@ -258,6 +258,8 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
   VbTransformSpec train_tf, eval_tf;
   vb_transform_spec_init (&train_tf, cfg->img_size, TRUE);
   vb_transform_spec_init (&eval_tf, cfg->img_size, FALSE);
+  train_tf.scale_min = (float) cfg->scale_min;
+  train_tf.hflip = cfg->hflip;
   g_autoptr (VbLoader) train_loader =
     vb_loader_new (data.train, (const int *) data.train_idx->data, data.train_idx->len,
                    cfg->batch_size, TRUE, TRUE, &train_tf, cfg->seed, cfg->workers);

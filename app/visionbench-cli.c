@@ -1,0 +1,706 @@
+/* visionbench-cli: the headless front of the engine. Same engine, same presets, same
+ * results database as the desktop app. Exit status: 0 success, 1 a run or command
+ * failed, 2 a usage error. */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vb-bench.h"
+#include "vb-compare.h"
+#include "vb-error.h"
+#include "vb-predict.h"
+#include "vb-preset.h"
+#include "vb-runner.h"
+#include "vb-store.h"
+#include "vb-trainer.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+static int
+usage_error (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "visionbench-cli: %s (see visionbench-cli --help)\n", msg);
+  return EXIT_USAGE;
+}
+
+static int
+fail (const GError *error)
+{
+  fprintf (stderr, "visionbench-cli: %s\n", error ? error->message : "failed");
+  return 1;
+}
+
+/* Options common to every command. */
+static char *opt_db = NULL;
+
+static VbStore *
+open_store (GError **error)
+{
+  return vb_store_open (opt_db, error);
+}
+
+static const char *
+presets_dir (void)
+{
+  const char *env = g_getenv ("VISIONBENCH_PRESETS");
+  if (env)
+    return env;
+  if (g_file_test (VB_SOURCE_PRESETS_DIR, G_FILE_TEST_IS_DIR))
+    return VB_SOURCE_PRESETS_DIR;
+  return VB_PRESETS_DIR;
+}
+
+static gboolean
+parse_run_id (const char *s, gint64 *out)
+{
+  char *end = NULL;
+  gint64 v = g_ascii_strtoll (s, &end, 10);
+  if (end == s || *end != '\0' || v <= 0)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+/* ---- presets ---------------------------------------------------------------------------- */
+
+static int
+cmd_presets (int argc, char **argv)
+{
+  if (argc > 1)
+    return usage_error ("presets takes no arguments");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = vb_preset_list (presets_dir (), &error);
+  if (list == NULL)
+    return fail (error);
+  for (guint i = 0; i < list->len; i++)
+    {
+      VbPreset *p = g_ptr_array_index (list, i);
+      printf ("%-22s %2u run%s  %s\n", vb_preset_get_name (p), vb_preset_get_n_runs (p),
+              vb_preset_get_n_runs (p) == 1 ? " " : "s", vb_preset_get_title (p));
+    }
+  return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------- */
+
+typedef struct {
+  gboolean tty;
+  char *run_name;
+  int index, n_runs;
+  gint64 last_line_us;
+} CliProgress;
+
+static void
+format_eta (double s, char *buf, gsize n)
+{
+  if (!isfinite (s) || s < 0)
+    g_strlcpy (buf, "--:--", n);
+  else
+    g_snprintf (buf, n, "%d:%02d", (int) s / 60, (int) s % 60);
+}
+
+static void
+progress_cb (const VbProgress *p, gpointer user_data)
+{
+  CliProgress *cp = user_data;
+  double frac = p->total_steps > 0 ? (double) p->step / p->total_steps : 0;
+  char eta[16];
+  format_eta (p->eta_s, eta, sizeof eta);
+  if (cp->tty)
+    {
+      char bar[25];
+      int filled = (int) (frac * 24);
+      for (int i = 0; i < 24; i++)
+        bar[i] = i < filled ? '#' : '.';
+      bar[24] = '\0';
+      fprintf (stderr, "\r[%d/%d] %-28.28s [%s] %3.0f%% ep %d/%d loss %.4f %6.1f img/s ETA %s %s",
+               cp->index + 1, cp->n_runs, cp->run_name, bar, 100 * frac, p->epoch, p->epochs,
+               p->loss, p->img_per_s, eta, g_str_equal (p->phase, "eval") ? "(eval)" : "      ");
+      fflush (stderr);
+      return;
+    }
+  /* plain lines, at most one per 5 s, plus one after every evaluation */
+  gint64 now = g_get_monotonic_time ();
+  gboolean after_eval = g_str_equal (p->phase, "train") && !isnan (p->val_top1)
+                        && p->step % MAX (1, p->total_steps / MAX (p->epochs, 1)) == 0;
+  if (g_str_equal (p->phase, "train") && now - cp->last_line_us > 5000000)
+    {
+      cp->last_line_us = now;
+      printf ("  %s: epoch %d/%d step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+              " loss %.4f lr %.2e %.1f img/s ETA %s\n", cp->run_name, p->epoch, p->epochs,
+              p->step, p->total_steps, p->loss, p->lr, p->img_per_s, eta);
+      fflush (stdout);
+    }
+  (void) after_eval;
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  return interrupted != 0;
+}
+
+static void
+run_started_cb (gint64 run_id, const char *run_name, int index, int n_runs, gpointer user_data)
+{
+  CliProgress *cp = user_data;
+  g_free (cp->run_name);
+  cp->run_name = g_strdup (run_name);
+  cp->index = index;
+  cp->n_runs = n_runs;
+  cp->last_line_us = 0;
+  if (!cp->tty)
+    printf ("[%d/%d] run %" G_GINT64_FORMAT " %s: started\n", index + 1, n_runs, run_id, run_name);
+  fflush (stdout);
+}
+
+static void
+run_finished_cb (gint64 run_id, const char *run_name, VbRunStatus status,
+                 const VbTrainResult *r, const GError *error, gpointer user_data)
+{
+  CliProgress *cp = user_data;
+  if (cp->tty)
+    fprintf (stderr, "\r\033[K");
+  if (status == VB_RUN_DONE)
+    printf ("[%d/%d] run %" G_GINT64_FORMAT " %s: done — top-1 %.2f%%, top-5 %.2f%%, "
+            "train %.1f img/s, eval %.1f img/s%s\n", cp->index + 1, cp->n_runs, run_id,
+            run_name, r->top1, r->top5, r->train_img_per_s, r->eval_img_per_s,
+            r->skipped_images ? " (some corrupt images skipped)" : "");
+  else
+    printf ("[%d/%d] run %" G_GINT64_FORMAT " %s: %s — %s\n", cp->index + 1, cp->n_runs, run_id,
+            run_name, vb_run_status_to_string (status), error ? error->message : "");
+  fflush (stdout);
+}
+
+static VbPreset *
+load_preset (const char *name_or_path, GError **error)
+{
+  if (g_str_has_suffix (name_or_path, ".json") || strchr (name_or_path, '/'))
+    return vb_preset_load (name_or_path, error);
+  g_autofree char *file = g_strconcat (name_or_path, ".json", NULL);
+  g_autofree char *path = g_build_filename (presets_dir (), file, NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "no preset named \"%s\" (list them with: visionbench-cli presets)",
+                   name_or_path);
+      return NULL;
+    }
+  return vb_preset_load (path, error);
+}
+
+static int
+print_compare (VbStore *store, GArray *ids, int baseline_index, VbTableFormat format)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  if (rows == NULL)
+    return fail (error);
+  g_autofree char *table = vb_compare_render (rows, baseline_index, format);
+  fputs (table, stdout);
+  return 0;
+}
+
+static int
+cmd_run (int argc, char **argv)
+{
+  g_autofree char **sets = NULL;
+  char *device = NULL;
+  GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a field", "KEY=VALUE" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default)", "DEVICE" },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("PRESET");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 2)
+    return usage_error ("run needs exactly one PRESET");
+
+  g_autoptr (VbPreset) preset = load_preset (argv[1], &error);
+  if (preset == NULL)
+    return usage_error ("%s", error->message);
+  for (char **s = sets; s && *s; s++)
+    if (!vb_preset_set (preset, *s, &error))
+      return usage_error ("--set %s: %s", *s, error->message);
+  if (device != NULL)
+    {
+      g_autofree char *assign = g_strconcat ("device=", device, NULL);
+      if (!vb_preset_set (preset, assign, &error))
+        return usage_error ("--device: %s", error->message);
+    }
+
+  g_autoptr (VbStore) store = open_store (&error);
+  if (store == NULL)
+    return fail (error);
+  if (vb_store_get_n_recovered (store) > 0)
+    printf ("Marked %u run%s interrupted: their process is gone.\n",
+            vb_store_get_n_recovered (store), vb_store_get_n_recovered (store) == 1 ? "" : "s");
+
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_sigint;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+
+  CliProgress cp = { .tty = isatty (STDERR_FILENO) };
+  VbRunnerHooks hooks = {
+    .run_started = run_started_cb,
+    .run_finished = run_finished_cb,
+    .train = { progress_cb, cancel_cb, &cp },
+  };
+  printf ("%s: %u run%s, results in %s\n", vb_preset_get_title (preset),
+          vb_preset_get_n_runs (preset), vb_preset_get_n_runs (preset) == 1 ? "" : "s",
+          vb_store_get_path (store));
+  fflush (stdout);
+  g_autofree char *group = NULL;
+  g_autoptr (GArray) ids = NULL;
+  gboolean ok = vb_runner_run_preset (store, preset, &hooks, &group, &ids, &error);
+  g_free (cp.run_name);
+  if (ids == NULL)
+    return fail (error);
+  printf ("\n");
+  print_compare (store, ids, 0, VB_TABLE_TEXT);
+  printf ("\nCompare again with: visionbench-cli compare");
+  for (guint i = 0; i < ids->len; i++)
+    printf (" %" G_GINT64_FORMAT, g_array_index (ids, gint64, i));
+  printf ("%s%s\n", opt_db ? " --db " : "", opt_db ? opt_db : "");
+  if (!ok)
+    return fail (error);
+  return 0;
+}
+
+/* ---- runs, show, compare ---------------------------------------------------------------- */
+
+static int
+cmd_runs (int argc, char **argv)
+{
+  int limit = 50;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Show at most N runs (0: all)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 1 || limit < 0)
+    return usage_error ("runs takes no arguments");
+  g_autoptr (VbStore) store = open_store (&error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (GPtrArray) runs = vb_store_list_runs (store, VB_RUN_ANY, NULL, limit, &error);
+  if (runs == NULL)
+    return fail (error);
+  if (runs->len == 0)
+    printf ("No runs yet. Start one with: visionbench-cli run ss2d-directions\n");
+  else
+    printf ("%5s  %-11s  %-20s  %-38s  %s\n", "ID", "STATUS", "CREATED", "NAME", "GROUP");
+  for (guint i = 0; i < runs->len; i++)
+    {
+      VbRunRecord *r = g_ptr_array_index (runs, i);
+      printf ("%5" G_GINT64_FORMAT "  %-11s  %-20.19s  %-38s  %s\n", r->id,
+              vb_run_status_to_string (r->status), r->created_at ? r->created_at : "",
+              r->name ? r->name : "", r->group_id ? r->group_id : "");
+    }
+  return 0;
+}
+
+static int
+cmd_show (int argc, char **argv)
+{
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("RUN");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 2 || !parse_run_id (argv[1], &id))
+    return usage_error ("show needs one run id");
+  g_autoptr (VbStore) store = open_store (&error);
+  if (store == NULL)
+    return fail (error);
+  g_autoptr (VbRunRecord) r = vb_store_get_run (store, id, &error);
+  if (r == NULL)
+    return fail (error);
+  printf ("Run %" G_GINT64_FORMAT ": %s\n", r->id, r->name);
+  printf ("  status     %s%s%s\n", vb_run_status_to_string (r->status),
+          r->error_message ? " — " : "", r->error_message ? r->error_message : "");
+  printf ("  preset     %s (group %s)\n", r->preset ? r->preset : "-", r->group_id ? r->group_id : "-");
+  printf ("  created    %s   started %s   finished %s\n", r->created_at ? r->created_at : "-",
+          r->started_at ? r->started_at : "-", r->finished_at ? r->finished_at : "-");
+  printf ("  device     %s on %s, software %s, seed %" G_GINT64_FORMAT "\n",
+          r->device ? r->device : "-", r->hostname ? r->hostname : "-",
+          r->software_version ? r->software_version : "-", r->seed);
+  printf ("  params     %" G_GINT64_FORMAT ", multiply-adds per image %" G_GINT64_FORMAT "\n",
+          r->params, r->macs);
+  printf ("  dataset    %s\n", r->dataset_fingerprint ? r->dataset_fingerprint : "-");
+  printf ("  checkpoint %s\n", r->checkpoint_path ? r->checkpoint_path : "-");
+  printf ("  config     %s\n", r->config_json ? r->config_json : "-");
+  g_autoptr (GArray) epochs = vb_store_get_epoch_metrics (store, id, &error);
+  if (epochs == NULL)
+    return fail (error);
+  if (epochs->len)
+    printf ("\n  %5s  %10s  %8s  %8s  %8s  %11s  %10s\n", "epoch", "train loss", "val loss",
+            "top-1 %", "top-5 %", "train img/s", "eval img/s");
+  for (guint i = 0; i < epochs->len; i++)
+    {
+      VbEpochMetric *e = &g_array_index (epochs, VbEpochMetric, i);
+      printf ("  %5d  %10.4f  %8.4f  %8.2f  %8.2f  %11.1f  %10.1f\n", e->epoch, e->train_loss,
+              e->val_loss, e->val_top1, e->val_top5, e->img_per_s_train, e->img_per_s_eval);
+    }
+  g_autoptr (GPtrArray) tp = vb_store_get_throughput (store, id, &error);
+  if (tp == NULL)
+    return fail (error);
+  if (tp->len)
+    printf ("\n  Throughput (with its protocol card):\n");
+  for (guint i = 0; i < tp->len; i++)
+    {
+      VbThroughputRecord *t = g_ptr_array_index (tp, i);
+      printf ("  %-5s %8.1f img/s  %s\n", t->kind, t->img_per_s, t->protocol_json);
+    }
+  return 0;
+}
+
+static int
+cmd_compare (int argc, char **argv)
+{
+  char *baseline = NULL, *format_name = NULL;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
+    { "baseline", 'b', 0, G_OPTION_ARG_STRING, &baseline, "Run the deltas compare against", "RUN" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, "table, csv, md or tex", "FORMAT" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("[RUN...]");
+  g_option_context_set_summary (ctx, "Without RUN: the runs of the latest experiment.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  VbTableFormat format = VB_TABLE_TEXT;
+  if (format_name && !vb_table_format_from_string (format_name, &format))
+    return usage_error ("--format must be table, csv, md or tex, not \"%s\"", format_name);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (int i = 1; i < argc; i++)
+    {
+      gint64 id;
+      if (!parse_run_id (argv[i], &id))
+        return usage_error ("\"%s\" is not a run id", argv[i]);
+      g_array_append_val (ids, id);
+    }
+  g_autoptr (VbStore) store = open_store (&error);
+  if (store == NULL)
+    return fail (error);
+  if (ids->len == 0)
+    {
+      g_autoptr (GPtrArray) last = vb_store_last_group_runs (store, &error);
+      if (last == NULL)
+        return fail (error);
+      for (guint i = 0; i < last->len; i++)
+        g_array_append_val (ids, ((VbRunRecord *) g_ptr_array_index (last, i))->id);
+      if (ids->len == 0)
+        return usage_error ("no runs to compare yet");
+    }
+  int base_index = 0;
+  if (baseline != NULL)
+    {
+      gint64 b;
+      base_index = -1;
+      if (!parse_run_id (baseline, &b))
+        return usage_error ("--baseline \"%s\" is not a run id", baseline);
+      for (guint i = 0; i < ids->len; i++)
+        if (g_array_index (ids, gint64, i) == b)
+          base_index = (int) i;
+      if (base_index < 0)
+        {
+          g_array_prepend_val (ids, b);
+          base_index = 0;
+        }
+    }
+  return print_compare (store, ids, base_index, format);
+}
+
+/* ---- info, bench ----------------------------------------------------------------------------- */
+
+static gboolean
+model_from_options (const char *model, const char *scan, int classes, const char *dims,
+                    const char *depths, VbVmambaConfig *cfg, GError **error)
+{
+  if (g_strcmp0 (model, "vmamba-t") == 0)
+    vb_vmamba_config_tiny (cfg, classes);
+  else if (g_strcmp0 (model, "vmamba") == 0)
+    {
+      int d[4] = { 2, 2, 8, 2 }, n = 4;
+      if (depths != NULL)
+        {
+          g_auto (GStrv) parts = g_strsplit_set (depths, ",-", -1);
+          n = g_strv_length (parts);
+          if (n < 1 || n > 4)
+            goto bad;
+          for (int i = 0; i < n; i++)
+            d[i] = atoi (parts[i]);
+        }
+      vb_vmamba_config_scaled (cfg, dims ? atoi (dims) : 96, d, n, classes);
+    }
+  else
+    goto bad;
+  if (scan && !vb_scan_mode_from_string (scan, &cfg->scan))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "--scan must be 4dir, 2dir, 1dir or lean2dir");
+      return FALSE;
+    }
+  return vb_vmamba_config_validate (cfg, error);
+bad:
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+               "--model must be vmamba-t, or vmamba with --dims N --depths A,B,C,D");
+  return FALSE;
+}
+
+static int
+cmd_info (int argc, char **argv)
+{
+  char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL;
+  int img = 224, classes = 1000;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
+    { "img", 0, 0, G_OPTION_ARG_INT, &img, "Input size (default 224)", "N" },
+    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (default 1000)", "N" },
+    { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
+    { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
+    { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage (model vmamba)", "A,B,C,D" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 1 || img < 8 || img > 4096)
+    return usage_error ("info: bad arguments (--img must be 8 to 4096)");
+  VbVmambaConfig cfg;
+  if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
+    return usage_error ("%s", error->message);
+  int64_t params = vb_vmamba_param_count (&cfg);
+  int64_t macs = vb_vmamba_macs (&cfg, img, img);
+  int64_t act = vb_vmamba_activation_bytes (&cfg, img, img);
+  if (json)
+    {
+      printf ("{\"model\": \"%s\", \"scan\": \"%s\", \"img\": %d, \"classes\": %d, "
+              "\"params\": %" G_GINT64_FORMAT ", \"macs\": %" G_GINT64_FORMAT ", "
+              "\"activation_bytes\": %" G_GINT64_FORMAT "}\n", model ? model : "vmamba-t",
+              vb_scan_mode_to_string (cfg.scan), img, classes, params, macs, act);
+      return 0;
+    }
+  printf ("Model              %s, %s, dims %d, depths", model ? model : "vmamba-t",
+          vb_scan_mode_label (cfg.scan), cfg.dims[0]);
+  for (int i = 0; i < cfg.n_stages; i++)
+    printf ("%s%d", i ? "-" : " ", cfg.depths[i]);
+  printf (", d_state %d, %d classes\n", cfg.d_state, cfg.num_classes);
+  printf ("Parameters         %'" G_GINT64_FORMAT "\n", params);
+  printf ("Multiply-adds      %'" G_GINT64_FORMAT " per image at %d×%d (fvcore convention)\n",
+          macs, img, img);
+  printf ("Activation memory  %.1f MiB per image kept for the backward (fp32, this engine)\n",
+          act / 1048576.0);
+  return 0;
+}
+
+static int
+cmd_bench (int argc, char **argv)
+{
+  char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL;
+  int img = 64, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
+    { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
+    { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
+    { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
+    { "img", 0, 0, G_OPTION_ARG_INT, &img, "Input size (64)", "N" },
+    { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (10)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch (16)", "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed steps (1)", "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, "Timed steps (3)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (2)", "N" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "train, eval or both (both)", "MODE" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON lines", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 1 || img < 8 || batch < 1 || steps < 1 || warmup < 0 || threads < 1)
+    return usage_error ("bench: bad arguments");
+  VbVmambaConfig cfg;
+  if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
+    return usage_error ("%s", error->message);
+  gboolean do_train = mode == NULL || g_str_equal (mode, "train") || g_str_equal (mode, "both");
+  gboolean do_eval = mode == NULL || g_str_equal (mode, "eval") || g_str_equal (mode, "both");
+  if (!do_train && !do_eval)
+    return usage_error ("--mode must be train, eval or both");
+  for (int pass = 0; pass < 2; pass++)
+    {
+      if ((pass == 0 && !do_train) || (pass == 1 && !do_eval))
+        continue;
+      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0 };
+      VbBenchResult r;
+      if (!vb_bench_run (&cfg, &p, &r, &error))
+        return fail (error);
+      g_autofree char *card = vb_bench_protocol_json (&p);
+      if (json)
+        printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"iqr_s\": %.5f, \"protocol\": %s}\n",
+                r.img_per_s, r.median_s, r.iqr_s, card);
+      else
+        printf ("%-5s %9.1f img/s  (median step %.3f s, IQR %.3f s)  protocol: %s\n",
+                pass == 0 ? "train" : "eval", r.img_per_s, r.median_s, r.iqr_s, card);
+      fflush (stdout);
+    }
+  return 0;
+}
+
+/* ---- predict ----------------------------------------------------------------------------------- */
+
+static int
+cmd_predict (int argc, char **argv)
+{
+  char *weights = NULL, *scan = NULL, *image = NULL;
+  int size = 224;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights, ".pth or .safetensors", "FILE" },
+    { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image, "Image file", "FILE" },
+    { "size", 0, 0, G_OPTION_ARG_INT, &size, "Input size (224)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  VbScanMode mode;
+  if (argc != 1 || weights == NULL || image == NULL || scan == NULL)
+    return usage_error ("predict needs --weights FILE --scan MODE --image FILE");
+  if (!vb_scan_mode_from_string (scan, &mode))
+    return usage_error ("--scan must be 4dir, 2dir, 1dir or lean2dir (it cannot be read from a checkpoint)");
+  if (size < 8 || size > 4096)
+    return usage_error ("--size must be 8 to 4096");
+  g_auto (VbPrediction) pred = { 0 };
+  if (!vb_predict_image (weights, mode, image, size, &pred, &error))
+    return fail (error);
+  GString *out = g_string_new (json ? "{\"logits\": [" : "logits:");
+  for (int c = 0; c < pred.n_classes; c++)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd (buf, sizeof buf, "%.9g", pred.logits[c]);
+      g_string_append_printf (out, json ? "%s%s" : "%s%s", c ? (json ? ", " : " ") : (json ? "" : " "), buf);
+    }
+  g_string_append (out, json ? "], \"top5\": [" : "\ntop5:");
+  for (int k = 0; k < pred.n_top; k++)
+    g_string_append_printf (out, json ? "%s%d" : " %s%d", k && json ? ", " : "", pred.top5[k]);
+  g_string_append (out, json ? "]}\n" : "\n");
+  g_autofree char *s = g_string_free (out, FALSE);
+  fputs (s, stdout);
+  return 0;
+}
+
+/* ---- main -------------------------------------------------------------------------------------- */
+
+static const char help_text[] =
+  "Usage: visionbench-cli COMMAND [OPTIONS]\n"
+  "\n"
+  "Commands:\n"
+  "  presets                         List the experiment presets\n"
+  "  run PRESET [--set KEY=VALUE]... [--device cpu] [--db PATH]\n"
+  "                                  Run an experiment (a grid expands into runs)\n"
+  "  runs [--db PATH]                List runs, newest first\n"
+  "  show RUN                        A run's config, metrics and throughput protocol\n"
+  "  compare [RUN...] [--baseline RUN] [--format table|csv|md|tex]\n"
+  "                                  Side-by-side table (default: the latest experiment)\n"
+  "  info --model vmamba-t [--img N] [--classes N] [--json]\n"
+  "                                  Parameters, multiply-adds, activation memory\n"
+  "  bench [--model ...] [--img N] [--batch N] [--steps N]\n"
+  "                                  Throughput with its protocol card\n"
+  "  predict --weights FILE --scan 4dir|2dir|1dir --image FILE [--size N] [--json]\n"
+  "                                  Raw logits and top-5 for one image\n"
+  "\n"
+  "Run 'visionbench-cli COMMAND --help' for a command's options.\n";
+
+int
+main (int argc, char **argv)
+{
+  /* OpenMP threads that spin while waiting starve OpenBLAS's threads and the data
+   * loader on a 2-core machine (steps became 20× slower under load). libgomp reads the
+   * policy when it loads, so set it and start again once. */
+  if (g_getenv ("OMP_WAIT_POLICY") == NULL)
+    {
+      g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+      execv ("/proc/self/exe", argv);
+    }
+  setlocale (LC_ALL, "");
+  if (argc < 2)
+    {
+      fputs (help_text, stderr);
+      return EXIT_USAGE;
+    }
+  const char *cmd = argv[1];
+  if (g_str_equal (cmd, "--help") || g_str_equal (cmd, "-h") || g_str_equal (cmd, "help"))
+    {
+      fputs (help_text, stdout);
+      return 0;
+    }
+  if (g_str_equal (cmd, "--version"))
+    {
+      printf ("visionbench-cli %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  static const struct {
+    const char *name;
+    int (*fn) (int, char **);
+  } commands[] = {
+    { "presets", cmd_presets }, { "run", cmd_run }, { "runs", cmd_runs },
+    { "show", cmd_show }, { "compare", cmd_compare }, { "info", cmd_info },
+    { "bench", cmd_bench }, { "predict", cmd_predict },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (cmd, commands[i].name))
+      {
+        g_set_prgname (g_strdup_printf ("visionbench-cli %s", cmd));
+        return commands[i].fn (argc - 1, argv + 1);
+      }
+  return usage_error ("unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,75 @@
+#include "config.h"
+
+#include "vb-bench.h"
+
+#include <string.h>
+
+#include "vb-optim.h"
+#include "vb-trainer.h"
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+gboolean
+vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult *result,
+              GError **error)
+{
+  memset (result, 0, sizeof *result);
+  vb_set_num_threads (p->threads);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
+  if (model == NULL)
+    return FALSE;
+  vb_vmamba_init_weights (model, 0);
+  int B = p->batch, S = p->img_size;
+  g_autofree float *images = g_new (float, (size_t) B * S * S * cfg->in_chans);
+  g_autofree int *labels = g_new (int, B);
+  VbRng rng;
+  vb_rng_init (&rng, 1);
+  for (size_t i = 0; i < (size_t) B * S * S * cfg->in_chans; i++)
+    images[i] = vb_rng_normal (&rng);
+  for (int b = 0; b < B; b++)
+    labels[b] = (int) vb_rng_below (&rng, cfg->num_classes);
+  g_autofree uint8_t *decay = g_new0 (uint8_t, vb_vmamba_n_params (model));
+  g_autoptr (VbAdamW) opt = vb_adamw_new (vb_vmamba_n_params (model), decay, 0.05f);
+
+  g_autofree double *times = g_new (double, MAX (p->timed, 1));
+  for (int it = 0; it < p->warmup + p->timed; it++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      if (!vb_vmamba_forward (model, images, B, S, S, p->train, &rng, error))
+        return FALSE;
+      if (p->train)
+        {
+          vb_vmamba_loss (model, labels, 0.1f);
+          vb_vmamba_zero_grad (model);
+          vb_vmamba_backward (model, NULL);
+          vb_adamw_update (opt, vb_vmamba_params (model), vb_vmamba_grads (model), 1e-3f);
+        }
+      if (it >= p->warmup)
+        times[it - p->warmup] = (g_get_monotonic_time () - t0) / 1e6;
+    }
+  qsort (times, p->timed, sizeof (double), cmp_double);
+  result->median_s = times[p->timed / 2];
+  result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
+  result->img_per_s = B / result->median_s;
+  result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S);
+  return TRUE;
+}
+
+char *
+vb_bench_protocol_json (const VbBenchProtocol *p)
+{
+  return g_strdup_printf ("{\"protocol\": \"visionbench-reference\", \"mode\": \"%s\", "
+                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
+                          "\"warmup_steps\": %d, \"timed_steps\": %d, "
+                          "\"statistic\": \"batch / median step time\", "
+                          "\"input\": \"synthetic, in memory\", \"data_loading\": false, "
+                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\"}",
+                          p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
+                          p->batch, p->img_size, p->warmup, p->timed,
+                          p->train ? "true" : "false", p->threads);
+}
