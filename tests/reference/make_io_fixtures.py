@@ -307,6 +307,17 @@ def make_pth():
     write_expected("vmamba-ckpt-model.expected.safetensors", strip(model))
     write_expected("vmamba-ckpt-ema.expected.safetensors", strip(ema))
 
+    # A damaged storage reachable only from model_ema (the last one saved): loading
+    # "model" must not touch it.
+    zin = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    last = max((i for i in zin.infolist() if i.filename.startswith("archive/data/")),
+               key=lambda i: int(i.filename.rsplit("/", 1)[1]))
+    lname, lextra = struct.unpack("<HH", buf.getvalue()[last.header_offset + 26:
+                                                        last.header_offset + 30])
+    damaged = bytearray(buf.getvalue())
+    damaged[last.header_offset + 30 + lname + lextra] ^= 0x40
+    write("vmamba-ckpt-bad-ema.pth", bytes(damaged))
+
     # ZIP64 central directory fields, unaligned local extras, other prefix.
     write("tiny-zip64.pth", rezip(tiny, "zip64", zip64=True))
 
