@@ -1,0 +1,587 @@
+/* test-ops-grad.c: forward against naive loops and central-difference gradient checks
+ * for every dense op of vb-cpu-ops.h (the scan ops are in test-scan.c). */
+#include "config.h"
+
+#include <string.h>
+
+#include "vb-cpu-ops.h"
+#include "gradcheck.h"
+
+#define SAMPLES 300
+#define GARBAGE 1e30f   /* pre-fill of "=" outputs: must be overwritten */
+
+/* ---- linear ----------------------------------------------------------------------- */
+
+typedef struct {
+  int64_t n, ld_in, ld_out;
+  int in_f, out_f, off;
+  float *in, *w, *b, *out;
+} LinearCase;
+
+static void
+linear_fwd (gpointer self)
+{
+  LinearCase *c = self;
+  vb_linear_forward (c->out, c->ld_out, c->in + c->off, c->ld_in, c->w, c->b,
+                     c->n, c->in_f, c->out_f);
+}
+
+static void
+check_linear (gboolean with_bias, gboolean strided)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  LinearCase c = { .n = 5, .in_f = 7, .out_f = 4 };
+  int64_t ld_din;
+  g_autofree float *dout = NULL, *din = NULL, *din0 = NULL, *din_eq = NULL;
+  g_autofree float *dw = NULL, *dw0 = NULL, *db = NULL, *db0 = NULL, *ana = NULL;
+  g_autofree float *ana_w = NULL, *ana_b = NULL;
+  float *in_mem, *w_mem, *b_mem = NULL, *out_mem;
+  double *want;
+
+  c.ld_in = strided ? 10 : c.in_f;
+  c.off = strided ? 2 : 0;
+  c.ld_out = strided ? 6 : c.out_f;
+  ld_din = strided ? 9 : c.in_f;
+
+  c.in = in_mem = gc_randn (rand, c.n * c.ld_in, 1.0f);
+  c.w = w_mem = gc_randn (rand, (int64_t) c.out_f * c.in_f, 0.5f);
+  if (with_bias)
+    c.b = b_mem = gc_randn (rand, c.out_f, 1.0f);
+  c.out = out_mem = gc_fill (c.n * c.ld_out, 7.0f);
+
+  /* forward against a naive loop; the padding columns of out stay untouched */
+  linear_fwd (&c);
+  want = g_new (double, c.n * c.ld_out);
+  for (int64_t r = 0; r < c.n; r++)
+    for (int o = 0; o < c.ld_out; o++)
+      {
+        double s = 7.0;
+        if (o < c.out_f)
+          {
+            s = with_bias ? c.b[o] : 0.0;
+            for (int i = 0; i < c.in_f; i++)
+              s += (double) c.in[c.off + r * c.ld_in + i] * c.w[o * c.in_f + i];
+          }
+        want[r * c.ld_out + o] = s;
+      }
+  gc_assert_close ("linear out", c.out, want, c.n * c.ld_out, 1e-5, 1e-5);
+  g_free (want);
+
+  /* dout is zero in the padding so the loss ignores it */
+  dout = gc_randn (rand, c.n * c.ld_out, 1.0f);
+  for (int64_t r = 0; r < c.n; r++)
+    for (int o = c.out_f; o < c.ld_out; o++)
+      dout[r * c.ld_out + o] = 0.0f;
+
+  din0 = gc_randn (rand, c.n * ld_din, 1.0f);
+  din = gc_copy (din0, c.n * ld_din);
+  dw0 = gc_randn (rand, (int64_t) c.out_f * c.in_f, 1.0f);
+  dw = gc_copy (dw0, (int64_t) c.out_f * c.in_f);
+  db0 = gc_randn (rand, c.out_f, 1.0f);
+  db = gc_copy (db0, c.out_f);
+  vb_linear_backward (din, ld_din, TRUE, dw, with_bias ? db : NULL, dout, c.ld_out,
+                      c.in + c.off, c.ld_in, c.w, c.n, c.in_f, c.out_f);
+
+  /* accumulate = 0 overwrites exactly what accumulate = 1 added */
+  din_eq = gc_fill (c.n * ld_din, GARBAGE);
+  for (int64_t r = 0; r < c.n; r++)
+    for (int i = c.in_f; i < ld_din; i++)
+      din_eq[r * ld_din + i] = din0[r * ld_din + i];
+  vb_linear_backward (din_eq, ld_din, FALSE, NULL, NULL, dout, c.ld_out,
+                      c.in + c.off, c.ld_in, c.w, c.n, c.in_f, c.out_f);
+  for (int64_t r = 0; r < c.n; r++)
+    for (int i = 0; i < ld_din; i++)
+      {
+        int64_t j = r * ld_din + i;
+        if (i >= c.in_f)
+          {
+            g_assert_cmpfloat (din[j], ==, din0[j]);
+            g_assert_cmpfloat (din_eq[j], ==, din0[j]);
+          }
+        else
+          g_assert_cmpfloat_with_epsilon (din_eq[j], din[j] - din0[j], 1e-5);
+      }
+
+  /* analytic gradient laid out like the (strided) input buffer */
+  ana = g_new0 (float, c.n * c.ld_in);
+  for (int64_t r = 0; r < c.n; r++)
+    for (int i = 0; i < c.in_f; i++)
+      ana[c.off + r * c.ld_in + i] = din[r * ld_din + i] - din0[r * ld_din + i];
+  ana_w = gc_delta (dw, dw0, (int64_t) c.out_f * c.in_f);
+
+  {
+    GcProblem p = { linear_fwd, &c, c.out, dout, c.n * c.ld_out };
+    gc_check (&p, "linear din", in_mem, c.n * c.ld_in - c.off, ana, SAMPLES, 1e-2f);
+    gc_check (&p, "linear dw", w_mem, (int64_t) c.out_f * c.in_f, ana_w, SAMPLES, 1e-2f);
+    if (with_bias)
+      {
+        ana_b = gc_delta (db, db0, c.out_f);
+        gc_check (&p, "linear db", b_mem, c.out_f, ana_b, SAMPLES, 1e-2f);
+      }
+  }
+
+  g_free (in_mem);
+  g_free (w_mem);
+  g_free (b_mem);
+  g_free (out_mem);
+}
+
+static void
+test_linear_dense (void)
+{
+  check_linear (TRUE, FALSE);
+  check_linear (FALSE, FALSE);
+}
+
+static void
+test_linear_strided (void)
+{
+  check_linear (TRUE, TRUE);
+  check_linear (FALSE, TRUE);
+}
+
+/* ---- conv 3x3 stride 2 -------------------------------------------------------------- */
+
+typedef struct {
+  int B, H, W, cin, cout;
+  float *in, *w, *b, *out;
+} ConvCase;
+
+static void
+conv_fwd (gpointer self)
+{
+  ConvCase *c = self;
+  vb_conv3x3s2_forward (c->out, c->in, c->w, c->b, c->B, c->H, c->W, c->cin, c->cout);
+}
+
+static void
+check_conv (int H, int W)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (21 + H * 7 + W);
+  ConvCase c = { .B = 2, .H = H, .W = W, .cin = 3, .cout = 4 };
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  int64_t n_in = (int64_t) c.B * H * W * c.cin, n_out = (int64_t) c.B * Ho * Wo * c.cout;
+  int64_t n_w = (int64_t) c.cout * c.cin * 9;
+  g_autofree float *in = gc_randn (rand, n_in, 1.0f);
+  g_autofree float *w = gc_randn (rand, n_w, 0.5f);
+  g_autofree float *b = gc_randn (rand, c.cout, 1.0f);
+  g_autofree float *out = gc_fill (n_out, GARBAGE);
+  g_autofree float *dout = gc_randn (rand, n_out, 1.0f);
+  g_autofree float *din = gc_fill (n_in, GARBAGE);
+  g_autofree float *dw0 = gc_randn (rand, n_w, 1.0f), *dw = gc_copy (dw0, n_w);
+  g_autofree float *db0 = gc_randn (rand, c.cout, 1.0f), *db = gc_copy (db0, c.cout);
+  g_autofree float *ana_w = NULL, *ana_b = NULL;
+  g_autofree double *want = g_new (double, n_out);
+
+  c.in = in;
+  c.w = w;
+  c.b = b;
+  c.out = out;
+  conv_fwd (&c);
+  for (int bb = 0; bb < c.B; bb++)
+    for (int oy = 0; oy < Ho; oy++)
+      for (int ox = 0; ox < Wo; ox++)
+        for (int o = 0; o < c.cout; o++)
+          {
+            double s = b[o];
+            for (int ci = 0; ci < c.cin; ci++)
+              for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++)
+                  {
+                    int y = 2 * oy - 1 + ky, x = 2 * ox - 1 + kx;
+                    if (y >= 0 && y < H && x >= 0 && x < W)
+                      s += (double) in[((bb * H + y) * W + x) * c.cin + ci]
+                           * w[((o * c.cin + ci) * 3 + ky) * 3 + kx];
+                  }
+            want[((bb * Ho + oy) * Wo + ox) * c.cout + o] = s;
+          }
+  gc_assert_close ("conv out", out, want, n_out, 1e-5, 1e-5);
+
+  vb_conv3x3s2_backward (din, dw, db, dout, in, w, c.B, H, W, c.cin, c.cout);
+  ana_w = gc_delta (dw, dw0, n_w);
+  ana_b = gc_delta (db, db0, c.cout);
+  {
+    GcProblem p = { conv_fwd, &c, out, dout, n_out };
+    gc_check (&p, "conv din", in, n_in, din, SAMPLES, 1e-2f);
+    gc_check (&p, "conv dw", w, n_w, ana_w, SAMPLES, 1e-2f);
+    gc_check (&p, "conv db", b, c.cout, ana_b, SAMPLES, 1e-2f);
+  }
+}
+
+static void
+test_conv_odd (void)
+{
+  check_conv (5, 7);
+}
+
+static void
+test_conv_even (void)
+{
+  check_conv (6, 4);
+}
+
+static void
+test_conv_mixed (void)
+{
+  check_conv (4, 5);
+  check_conv (1, 1);
+}
+
+/* ---- depthwise conv ----------------------------------------------------------------- */
+
+typedef struct {
+  int B, H, W, C;
+  float *in, *w, *out;
+} DwCase;
+
+static void
+dw_fwd (gpointer self)
+{
+  DwCase *c = self;
+  vb_dwconv3x3_forward (c->out, c->in, c->w, c->B, c->H, c->W, c->C);
+}
+
+static void
+test_dwconv (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (31);
+  DwCase c = { .B = 2, .H = 4, .W = 5, .C = 3 };
+  int64_t n = (int64_t) c.B * c.H * c.W * c.C, n_w = (int64_t) c.C * 9;
+  g_autofree float *in = gc_randn (rand, n, 1.0f);
+  g_autofree float *w = gc_randn (rand, n_w, 0.5f);
+  g_autofree float *out = gc_fill (n, GARBAGE);
+  g_autofree float *dout = gc_randn (rand, n, 1.0f);
+  g_autofree float *din = gc_fill (n, GARBAGE);
+  g_autofree float *dw0 = gc_randn (rand, n_w, 1.0f), *dw = gc_copy (dw0, n_w);
+  g_autofree float *ana_w = NULL;
+  g_autofree double *want = g_new (double, n);
+
+  c.in = in;
+  c.w = w;
+  c.out = out;
+  dw_fwd (&c);
+  for (int b = 0; b < c.B; b++)
+    for (int y = 0; y < c.H; y++)
+      for (int x = 0; x < c.W; x++)
+        for (int ch = 0; ch < c.C; ch++)
+          {
+            double s = 0.0;
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++)
+                {
+                  int sy = y + ky - 1, sx = x + kx - 1;
+                  if (sy >= 0 && sy < c.H && sx >= 0 && sx < c.W)
+                    s += (double) in[((b * c.H + sy) * c.W + sx) * c.C + ch] * w[ch * 9 + ky * 3 + kx];
+                }
+            want[((b * c.H + y) * c.W + x) * c.C + ch] = s;
+          }
+  gc_assert_close ("dwconv out", out, want, n, 1e-5, 1e-5);
+
+  vb_dwconv3x3_backward (din, dw, dout, in, w, c.B, c.H, c.W, c.C);
+  ana_w = gc_delta (dw, dw0, n_w);
+  {
+    GcProblem p = { dw_fwd, &c, out, dout, n };
+    gc_check (&p, "dwconv din", in, n, din, SAMPLES, 1e-2f);
+    gc_check (&p, "dwconv dw", w, n_w, ana_w, SAMPLES, 1e-2f);
+  }
+}
+
+/* ---- layernorm ---------------------------------------------------------------------- */
+
+typedef struct {
+  int64_t n;
+  int c;
+  float *in, *gamma, *beta, *out, *mean, *rstd;
+} LnCase;
+
+static void
+ln_fwd (gpointer self)
+{
+  LnCase *c = self;
+  vb_layernorm_forward (c->out, c->mean, c->rstd, c->in, c->gamma, c->beta, c->n, c->c, 1e-5f);
+}
+
+static void
+test_layernorm (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (41);
+  LnCase c = { .n = 6, .c = 8 };
+  int64_t n = c.n * c.c;
+  g_autofree float *in = gc_randn (rand, n, 1.5f);
+  g_autofree float *gamma = gc_randn (rand, c.c, 0.5f);
+  g_autofree float *beta = gc_randn (rand, c.c, 0.5f);
+  g_autofree float *out = gc_fill (n, GARBAGE), *mean = g_new (float, c.n), *rstd = g_new (float, c.n);
+  g_autofree float *dout = gc_randn (rand, n, 1.0f), *din = gc_fill (n, GARBAGE);
+  g_autofree float *dg0 = gc_randn (rand, c.c, 1.0f), *dg = gc_copy (dg0, c.c);
+  g_autofree float *db0 = gc_randn (rand, c.c, 1.0f), *db = gc_copy (db0, c.c);
+  g_autofree float *ana_g = NULL, *ana_b = NULL;
+  g_autofree double *want = g_new (double, n);
+
+  for (int j = 0; j < c.c; j++)
+    gamma[j] += 1.0f;
+  c.in = in;
+  c.gamma = gamma;
+  c.beta = beta;
+  c.out = out;
+  c.mean = mean;
+  c.rstd = rstd;
+  ln_fwd (&c);
+  for (int64_t r = 0; r < c.n; r++)
+    {
+      double mu = 0.0, var = 0.0;
+      for (int j = 0; j < c.c; j++)
+        mu += in[r * c.c + j];
+      mu /= c.c;
+      for (int j = 0; j < c.c; j++)
+        var += (in[r * c.c + j] - mu) * (in[r * c.c + j] - mu);
+      var /= c.c;
+      g_assert_cmpfloat_with_epsilon (mean[r], mu, 1e-5);
+      g_assert_cmpfloat_with_epsilon (rstd[r], 1.0 / sqrt (var + 1e-5), 1e-4);
+      for (int j = 0; j < c.c; j++)
+        want[r * c.c + j] = (in[r * c.c + j] - mu) / sqrt (var + 1e-5) * gamma[j] + beta[j];
+    }
+  gc_assert_close ("layernorm out", out, want, n, 1e-5, 1e-5);
+
+  vb_layernorm_backward (din, dg, db, dout, in, mean, rstd, gamma, c.n, c.c);
+  ana_g = gc_delta (dg, dg0, c.c);
+  ana_b = gc_delta (db, db0, c.c);
+  {
+    GcProblem p = { ln_fwd, &c, out, dout, n };
+    gc_check (&p, "layernorm din", in, n, din, SAMPLES, 1e-2f);
+    gc_check (&p, "layernorm dgamma", gamma, c.c, ana_g, SAMPLES, 1e-2f);
+    gc_check (&p, "layernorm dbeta", beta, c.c, ana_b, SAMPLES, 1e-2f);
+  }
+}
+
+/* ---- activations -------------------------------------------------------------------- */
+
+typedef struct {
+  int64_t n;
+  float *in, *out;
+  gboolean gelu;
+} ActCase;
+
+static void
+act_fwd (gpointer self)
+{
+  ActCase *c = self;
+  if (c->gelu)
+    vb_gelu_forward (c->out, c->in, c->n);
+  else
+    vb_silu_forward (c->out, c->in, c->n);
+}
+
+static void
+check_activation (gboolean gelu)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (gelu ? 51 : 52);
+  ActCase c = { .n = 64, .gelu = gelu };
+  g_autofree float *in = gc_randn (rand, c.n, 2.0f);
+  g_autofree float *out = gc_fill (c.n, GARBAGE), *inplace = NULL;
+  g_autofree float *dout = gc_randn (rand, c.n, 1.0f), *din = gc_fill (c.n, GARBAGE);
+  g_autofree double *want = g_new (double, c.n);
+
+  c.in = in;
+  c.out = out;
+  act_fwd (&c);
+  for (int64_t i = 0; i < c.n; i++)
+    {
+      double x = in[i];
+      want[i] = gelu ? 0.5 * x * (1.0 + erf (x / sqrt (2.0))) : x / (1.0 + exp (-x));
+    }
+  gc_assert_close (gelu ? "gelu out" : "silu out", out, want, c.n, 1e-6, 1e-6);
+
+  /* in-place forward gives the same bits */
+  inplace = gc_copy (in, c.n);
+  if (gelu)
+    vb_gelu_forward (inplace, inplace, c.n);
+  else
+    vb_silu_forward (inplace, inplace, c.n);
+  g_assert_cmpmem (inplace, c.n * sizeof (float), out, c.n * sizeof (float));
+
+  if (gelu)
+    vb_gelu_backward (din, dout, in, c.n);
+  else
+    vb_silu_backward (din, dout, in, c.n);
+  {
+    GcProblem p = { act_fwd, &c, out, dout, c.n };
+    gc_check (&p, gelu ? "gelu din" : "silu din", in, c.n, din, SAMPLES, 1e-2f);
+  }
+}
+
+static void
+test_gelu (void)
+{
+  check_activation (TRUE);
+}
+
+static void
+test_silu (void)
+{
+  check_activation (FALSE);
+}
+
+static void
+test_add (void)
+{
+  float a[5] = { 1, 2, 3, 4, 5 }, b[5] = { 0.5f, -2, 0, 1e-3f, -5 }, out[5];
+  vb_add (out, a, b, 5);
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat (out[i], ==, a[i] + b[i]);
+  vb_add (a, a, b, 5);   /* aliasing */
+  g_assert_cmpmem (a, sizeof a, out, sizeof out);
+}
+
+/* ---- avgpool ------------------------------------------------------------------------ */
+
+typedef struct {
+  int B, L, C;
+  float *in, *out;
+} PoolCase;
+
+static void
+pool_fwd (gpointer self)
+{
+  PoolCase *c = self;
+  vb_avgpool_forward (c->out, c->in, c->B, c->L, c->C);
+}
+
+static void
+test_avgpool (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (61);
+  PoolCase c = { .B = 2, .L = 5, .C = 3 };
+  int64_t n_in = (int64_t) c.B * c.L * c.C, n_out = (int64_t) c.B * c.C;
+  g_autofree float *in = gc_randn (rand, n_in, 1.0f), *out = gc_fill (n_out, GARBAGE);
+  g_autofree float *dout = gc_randn (rand, n_out, 1.0f), *din = gc_fill (n_in, GARBAGE);
+  g_autofree double *want = g_new0 (double, n_out);
+
+  c.in = in;
+  c.out = out;
+  pool_fwd (&c);
+  for (int b = 0; b < c.B; b++)
+    for (int l = 0; l < c.L; l++)
+      for (int ch = 0; ch < c.C; ch++)
+        want[b * c.C + ch] += in[(b * c.L + l) * c.C + ch] / (double) c.L;
+  gc_assert_close ("avgpool out", out, want, n_out, 1e-6, 1e-6);
+
+  vb_avgpool_backward (din, dout, c.B, c.L, c.C);
+  {
+    GcProblem p = { pool_fwd, &c, out, dout, n_out };
+    gc_check (&p, "avgpool din", in, n_in, din, SAMPLES, 1e-2f);
+  }
+}
+
+/* ---- softmax cross-entropy ---------------------------------------------------------- */
+
+typedef struct {
+  int B, classes;
+  const int *labels;
+  float *logits, *probs, loss;
+} XentCase;
+
+static void
+xent_fwd (gpointer self)
+{
+  XentCase *c = self;
+  c->loss = vb_softmax_xent_forward (c->probs, c->logits, c->labels, c->B, c->classes, 0.1f);
+}
+
+static void
+test_softmax_xent (void)
+{
+  /* values from torch.nn.functional.cross_entropy (label_smoothing = 0.1), float64 */
+  float logits_ref[15] = { 1.0f, -0.5f, 2.0f, 0.3f, 0.0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f,
+                           -3.0f, 2.5f, 0.0f, 1.0f, -1.0f };
+  int labels_ref[3] = { 2, 4, 0 };
+  float probs_ref[15];
+  g_autoptr (GRand) rand = g_rand_new_with_seed (71);
+  int labels[4] = { 1, 4, 0, 2 };
+  XentCase c = { .B = 4, .classes = 5, .labels = labels };
+  int64_t n = (int64_t) c.B * c.classes;
+  g_autofree float *logits = gc_randn (rand, n, 1.5f), *probs = g_new (float, n);
+  g_autofree float *dlogits = gc_fill (n, GARBAGE);
+  float dloss = 0.7f, loss;
+
+  loss = vb_softmax_xent_forward (probs_ref, logits_ref, labels_ref, 3, 5, 0.1f);
+  g_assert_cmpfloat_with_epsilon (loss, 2.5518505725379095, 1e-6);
+  for (int b = 0; b < 3; b++)
+    {
+      double s = 0.0;
+      for (int j = 0; j < 5; j++)
+        s += probs_ref[b * 5 + j];
+      g_assert_cmpfloat_with_epsilon (s, 1.0, 1e-6);
+    }
+
+  c.logits = logits;
+  c.probs = probs;
+  xent_fwd (&c);
+  vb_softmax_xent_backward (dlogits, probs, labels, c.B, c.classes, 0.1f, dloss);
+  {
+    GcProblem p = { xent_fwd, &c, &c.loss, &dloss, 1 };
+    gc_check (&p, "xent dlogits", logits, n, dlogits, SAMPLES, 1e-2f);
+  }
+}
+
+/* ---- drop path ---------------------------------------------------------------------- */
+
+typedef struct {
+  int B;
+  int64_t per;
+  const float *scale;
+  float *in, *out;
+} DropCase;
+
+static void
+drop_fwd (gpointer self)
+{
+  DropCase *c = self;
+  vb_drop_path_forward (c->out, c->in, c->scale, c->B, c->per);
+}
+
+static void
+test_drop_path (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (81);
+  float scale[3] = { 0.0f, 1.0f / 0.8f, 1.0f / 0.8f };
+  DropCase c = { .B = 3, .per = 7, .scale = scale };
+  int64_t n = c.B * c.per;
+  g_autofree float *in = gc_randn (rand, n, 1.0f), *out = gc_fill (n, GARBAGE);
+  g_autofree float *dout = gc_randn (rand, n, 1.0f), *din = gc_fill (n, GARBAGE);
+
+  c.in = in;
+  c.out = out;
+  drop_fwd (&c);
+  for (int64_t i = 0; i < n; i++)
+    g_assert_cmpfloat (out[i], ==, in[i] * scale[i / c.per]);
+
+  vb_drop_path_backward (din, dout, scale, c.B, c.per);
+  for (int64_t i = 0; i < c.per; i++)
+    g_assert_cmpfloat (din[i], ==, 0.0f);
+  {
+    GcProblem p = { drop_fwd, &c, out, dout, n };
+    gc_check (&p, "drop_path din", in, n, din, SAMPLES, 1e-2f);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/vb/kernels/linear/dense", test_linear_dense);
+  g_test_add_func ("/vb/kernels/linear/strided", test_linear_strided);
+  g_test_add_func ("/vb/kernels/conv3x3s2/odd", test_conv_odd);
+  g_test_add_func ("/vb/kernels/conv3x3s2/even", test_conv_even);
+  g_test_add_func ("/vb/kernels/conv3x3s2/mixed", test_conv_mixed);
+  g_test_add_func ("/vb/kernels/dwconv3x3/grad", test_dwconv);
+  g_test_add_func ("/vb/kernels/layernorm/grad", test_layernorm);
+  g_test_add_func ("/vb/kernels/gelu/grad", test_gelu);
+  g_test_add_func ("/vb/kernels/silu/grad", test_silu);
+  g_test_add_func ("/vb/kernels/add", test_add);
+  g_test_add_func ("/vb/kernels/avgpool/grad", test_avgpool);
+  g_test_add_func ("/vb/kernels/softmax-xent/grad", test_softmax_xent);
+  g_test_add_func ("/vb/kernels/drop-path/grad", test_drop_path);
+
+  return g_test_run ();
+}
