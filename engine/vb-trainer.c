@@ -4,6 +4,7 @@
 #include "vb-trainer.h"
 
 #include <cblas.h>
+#include <malloc.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -21,8 +22,19 @@
 void
 vb_set_num_threads (int n)
 {
+  /* Kernels allocate and free large scratch buffers every step; with a fixed mmap
+   * threshold (32 MiB, glibc's maximum) and no trimming, freed memory stays in the heap
+   * instead of costing an mmap, page clearing and munmap per call. */
+  static gsize tuned = 0;
+  if (g_once_init_enter (&tuned))
+    {
+      mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+      mallopt (M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+      g_once_init_leave (&tuned, 1);
+    }
   omp_set_num_threads (n);
-  openblas_set_num_threads (n);
+  const char *blas = g_getenv ("VB_BLAS_THREADS");
+  openblas_set_num_threads (blas ? atoi (blas) : n);
 }
 
 void
