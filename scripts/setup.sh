@@ -23,6 +23,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=release
+  meson setup build --buildtype=debugoptimized
 fi
 ninja -C build
