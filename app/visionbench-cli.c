@@ -280,7 +280,13 @@ cmd_run (int argc, char **argv)
   gboolean ok = vb_runner_run_preset (store, preset, &hooks, &group, &ids, &error);
   g_free (cp.run_name);
   if (ids == NULL)
-    return fail (error);
+    {
+      /* nothing ran: a config the engine refuses is the user's to fix */
+      if (g_error_matches (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID)
+          || g_error_matches (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED))
+        return usage_error ("%s", error->message);
+      return fail (error);
+    }
   printf ("\n");
   print_compare (store, ids, 0, VB_TABLE_TEXT);
   printf ("\nCompare again with: visionbench-cli compare");
