@@ -103,6 +103,57 @@ test_loss_decreases_and_reproduces (void)
   g_array_unref (b.losses);
 }
 
+/* The scan mode must travel from the run config to the model's forward. At the official
+ * init the state path is tiny (Δ ≤ 0.1 and the D skip dominates, so the modes' logits can
+ * agree to the last bit); with Δ ≈ 1.3 the routes must show. */
+static void
+test_scan_mode_reaches_model (void)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  float logits[2][10];
+  const char *modes[2] = { "4dir", "2dir" };
+  for (int m = 0; m < 2; m++)
+    {
+      g_autoptr (GString) json = g_string_new (tiny_config);
+      g_autofree char *to = g_strdup_printf ("\"scan\": \"%s\"", modes[m]);
+      g_string_replace (json, "\"scan\": \"4dir\"", to, 1);
+      g_assert_true (json_parser_load_from_data (parser, json->str, -1, NULL));
+      g_auto (VbRunConfig) cfg = { 0 };
+      g_assert_true (vb_run_config_from_json (&cfg, json_node_get_object (json_parser_get_root (parser)),
+                                              NULL));
+      g_assert_cmpstr (vb_scan_mode_to_string (cfg.model.scan), ==, modes[m]);
+      g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg.model, NULL);
+      vb_vmamba_init_weights (model, 3);
+      for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
+        {
+          const VbParamInfo *p = vb_vmamba_tensor (model, t);
+          float *w = vb_vmamba_params (model) + p->offset;
+          if (g_str_has_suffix (p->name, "dt_projs_bias"))
+            for (int64_t i = 0; i < p->numel; i++)
+              w[i] = 1.0f;
+          /* make the SS2D branch and its B, C projections large enough to see */
+          float gain = g_str_has_suffix (p->name, "out_proj.weight") ? 50.0f
+                       : g_str_has_suffix (p->name, "x_proj_weight") ? 10.0f
+                       : g_str_has_suffix (p->name, "in_proj.weight") ? 10.0f : 1.0f;
+          for (int64_t i = 0; gain != 1.0f && i < p->numel; i++)
+            w[i] *= gain;
+        }
+      float x[16 * 16 * 3];
+      for (int i = 0; i < 16 * 16 * 3; i++)
+        x[i] = sinf (0.37f * i);
+      g_assert_true (vb_vmamba_forward (model, x, 1, 16, 16, FALSE, NULL, NULL));
+      memcpy (logits[m], vb_vmamba_logits (model), sizeof logits[m]);
+    }
+  double diff = 0, scale = 0;
+  for (int c = 0; c < 10; c++)
+    {
+      diff = MAX (diff, fabs (logits[0][c] - logits[1][c]));
+      scale = MAX (scale, fabs (logits[0][c]));
+    }
+  g_test_message ("largest 4-dir vs 2-dir logit difference: %.3g of %.3g", diff, scale);
+  g_assert_cmpfloat (diff, >, 1e-3 * scale);
+}
+
 static void
 test_resume_is_exact (void)
 {
@@ -297,6 +348,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vb/trainer/loss-decreases-and-reproduces", test_loss_decreases_and_reproduces);
+  g_test_add_func ("/vb/trainer/scan-mode-reaches-model", test_scan_mode_reaches_model);
   g_test_add_func ("/vb/trainer/resume-is-exact", test_resume_is_exact);
   g_test_add_func ("/vb/trainer/divergence-fails-keeps-checkpoint",
                    test_divergence_fails_and_keeps_checkpoint);
