@@ -19,7 +19,7 @@ check () {  # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
   if [ "$status" -eq "$want" ] && printf '%s' "$out" | grep -qE -- "$pattern"; then
     echo "ok $n - $name"
   else
-    echo "not ok $n - $name (status $status, want $want; output: $(printf '%s' "$out" | head -c 300))"
+    echo "not ok $n - $name (status $status, want $want; output: $(printf '%s' "$out" | tr '\n' ' ' | head -c 300))"
     fails=$((fails + 1))
   fi
 }
