@@ -58,17 +58,6 @@ open_store (GError **error)
   return vb_store_open (opt_db, error);
 }
 
-static const char *
-presets_dir (void)
-{
-  const char *env = g_getenv ("VISIONBENCH_PRESETS");
-  if (env)
-    return env;
-  if (g_file_test (VB_SOURCE_PRESETS_DIR, G_FILE_TEST_IS_DIR))
-    return VB_SOURCE_PRESETS_DIR;
-  return VB_PRESETS_DIR;
-}
-
 static gboolean
 parse_run_id (const char *s, gint64 *out)
 {
@@ -88,7 +77,7 @@ cmd_presets (int argc, char **argv)
   if (argc > 1)
     return usage_error ("presets takes no arguments");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = vb_preset_list (presets_dir (), &error);
+  g_autoptr (GPtrArray) list = vb_preset_list (vb_preset_default_dir (), &error);
   if (list == NULL)
     return fail (error);
   for (guint i = 0; i < list->len; i++)
@@ -104,6 +93,7 @@ cmd_presets (int argc, char **argv)
 
 typedef struct {
   gboolean tty;
+  gboolean started;      /* a run began: a failure from here on is the run's, not the request's */
   char *run_name;
   int index, n_runs;
   gint64 last_line_us;
@@ -159,10 +149,30 @@ cancel_cb (gpointer user_data)
   return interrupted != 0;
 }
 
+/* Ctrl-C and SIGTERM cancel the current run between steps, so its status and last
+ * checkpoint are written before the process ends. */
+static void
+cancel_on_signals (void)
+{
+  struct sigaction sa = { 0 };
+  sa.sa_handler = on_sigint;
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+static void
+print_recovered (VbStore *store)
+{
+  if (vb_store_get_n_recovered (store) > 0)
+    printf ("Marked %u run%s interrupted: their process is gone.\n",
+            vb_store_get_n_recovered (store), vb_store_get_n_recovered (store) == 1 ? "" : "s");
+}
+
 static void
 run_started_cb (gint64 run_id, const char *run_name, int index, int n_runs, gpointer user_data)
 {
   CliProgress *cp = user_data;
+  cp->started = TRUE;
   g_free (cp->run_name);
   cp->run_name = g_strdup (run_name);
   cp->index = index;
@@ -197,7 +207,7 @@ load_preset (const char *name_or_path, GError **error)
   if (g_str_has_suffix (name_or_path, ".json") || strchr (name_or_path, '/'))
     return vb_preset_load (name_or_path, error);
   g_autofree char *file = g_strconcat (name_or_path, ".json", NULL);
-  g_autofree char *path = g_build_filename (presets_dir (), file, NULL);
+  g_autofree char *path = g_build_filename (vb_preset_default_dir (), file, NULL);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
@@ -256,14 +266,8 @@ cmd_run (int argc, char **argv)
   g_autoptr (VbStore) store = open_store (&error);
   if (store == NULL)
     return fail (error);
-  if (vb_store_get_n_recovered (store) > 0)
-    printf ("Marked %u run%s interrupted: their process is gone.\n",
-            vb_store_get_n_recovered (store), vb_store_get_n_recovered (store) == 1 ? "" : "s");
-
-  struct sigaction sa = { 0 };
-  sa.sa_handler = on_sigint;
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  print_recovered (store);
+  cancel_on_signals ();
 
   CliProgress cp = { .tty = isatty (STDERR_FILENO) };
   VbRunnerHooks hooks = {
@@ -293,6 +297,67 @@ cmd_run (int argc, char **argv)
   for (guint i = 0; i < ids->len; i++)
     printf (" %" G_GINT64_FORMAT, g_array_index (ids, gint64, i));
   printf ("%s%s\n", opt_db ? " --db " : "", opt_db ? opt_db : "");
+  if (!ok)
+    return fail (error);
+  return 0;
+}
+
+/* ---- resume ---------------------------------------------------------------------------- */
+
+/* Announced only once the run starts, so that a refusal stays one line. */
+static void
+resume_started_cb (gint64 run_id, const char *run_name, int index, int n_runs,
+                   gpointer user_data)
+{
+  printf ("Resuming run %" G_GINT64_FORMAT " %s from its last checkpoint\n", run_id, run_name);
+  run_started_cb (run_id, run_name, index, n_runs, user_data);
+}
+
+/* Exit status as for run: 0 the run finished, 1 it failed or was cancelled again (or the
+ * database failed), 2 the request was refused before anything ran: no such run, a run
+ * already done or still running, or one without a checkpoint. */
+static int
+cmd_resume (int argc, char **argv)
+{
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("RUN");
+  g_option_context_set_summary (ctx, "Continue a failed, cancelled or interrupted run from the "
+                                     "checkpoint of its last finished epoch.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+  if (argc != 2 || !parse_run_id (argv[1], &id))
+    return usage_error ("resume needs one run id");
+
+  g_autoptr (VbStore) store = open_store (&error);
+  if (store == NULL)
+    return fail (error);
+  print_recovered (store);
+  cancel_on_signals ();
+
+  CliProgress cp = { .tty = isatty (STDERR_FILENO) };
+  VbRunnerHooks hooks = {
+    .run_started = resume_started_cb,
+    .run_finished = run_finished_cb,
+    .train = { progress_cb, cancel_cb, &cp },
+  };
+  gboolean ok = vb_runner_resume_run (store, id, &hooks, NULL, &error);
+  g_free (cp.run_name);
+  if (!cp.started)
+    {
+      if (g_error_matches (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID))
+        return usage_error ("%s", error->message);
+      return fail (error);
+    }
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_array_append_val (ids, id);
+  printf ("\n");
+  print_compare (store, ids, 0, VB_TABLE_TEXT);
   if (!ok)
     return fail (error);
   return 0;
@@ -547,7 +612,7 @@ cmd_bench (int argc, char **argv)
 {
   char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL;
   int img = 64, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
-  gboolean json = FALSE;
+  gboolean json = FALSE, profile = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
@@ -561,6 +626,8 @@ cmd_bench (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (2)", "N" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "train, eval or both (both)", "MODE" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON lines", NULL },
+    { "profile", 0, 0, G_OPTION_ARG_NONE, &profile, "Print where the timed steps' time goes, per op",
+      NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
@@ -581,17 +648,19 @@ cmd_bench (int argc, char **argv)
     {
       if ((pass == 0 && !do_train) || (pass == 1 && !do_eval))
         continue;
-      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0 };
-      VbBenchResult r;
+      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile };
+      g_auto (VbBenchResult) r = { 0 };
       if (!vb_bench_run (&cfg, &p, &r, &error))
         return fail (error);
       g_autofree char *card = vb_bench_protocol_json (&p);
       if (json)
-        printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"iqr_s\": %.5f, \"protocol\": %s}\n",
-                r.img_per_s, r.median_s, r.iqr_s, card);
+        printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"min_s\": %.5f, \"iqr_s\": %.5f, "
+                "\"protocol\": %s}\n", r.img_per_s, r.median_s, r.min_s, r.iqr_s, card);
       else
         printf ("%-5s %9.1f img/s  (median step %.3f s, IQR %.3f s)  protocol: %s\n",
                 pass == 0 ? "train" : "eval", r.img_per_s, r.median_s, r.iqr_s, card);
+      if (r.profile != NULL)
+        printf ("%s", r.profile);
       fflush (stdout);
     }
   return 0;
@@ -653,6 +722,8 @@ static const char help_text[] =
   "  presets                         List the experiment presets\n"
   "  run PRESET [--set KEY=VALUE]... [--device cpu] [--db PATH]\n"
   "                                  Run an experiment (a grid expands into runs)\n"
+  "  resume RUN [--db PATH]          Continue a cancelled, failed or interrupted run from\n"
+  "                                  its last checkpoint (exit 2: done, running or none)\n"
   "  runs [--db PATH]                List runs, newest first\n"
   "  show RUN                        A run's config, metrics and throughput protocol\n"
   "  compare [RUN...] [--baseline RUN] [--format table|csv|md|tex]\n"
@@ -698,7 +769,8 @@ main (int argc, char **argv)
     const char *name;
     int (*fn) (int, char **);
   } commands[] = {
-    { "presets", cmd_presets }, { "run", cmd_run }, { "runs", cmd_runs },
+    { "presets", cmd_presets }, { "run", cmd_run }, { "resume", cmd_resume },
+    { "runs", cmd_runs },
     { "show", cmd_show }, { "compare", cmd_compare }, { "info", cmd_info },
     { "bench", cmd_bench }, { "predict", cmd_predict },
   };

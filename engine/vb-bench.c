@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vb-optim.h"
+#include "vb-profile.h"
 #include "vb-trainer.h"
 
 static int
@@ -12,6 +13,12 @@ cmp_double (gconstpointer a, gconstpointer b)
 {
   double x = *(const double *) a, y = *(const double *) b;
   return (x > y) - (x < y);
+}
+
+void
+vb_bench_result_clear (VbBenchResult *result)
+{
+  g_clear_pointer (&result->profile, g_free);
 }
 
 gboolean
@@ -37,23 +44,43 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
   g_autoptr (VbAdamW) opt = vb_adamw_new (vb_vmamba_n_params (model), decay, 0.05f);
 
   g_autofree double *times = g_new (double, MAX (p->timed, 1));
+  gint64 timed_usec = 0;
   for (int it = 0; it < p->warmup + p->timed; it++)
     {
+      if (it == p->warmup && p->profile)
+        {
+          vb_profile_reset ();
+          vb_profile_enable (TRUE);
+        }
       gint64 t0 = g_get_monotonic_time ();
       if (!vb_vmamba_forward (model, images, B, S, S, p->train, &rng, error))
-        return FALSE;
+        {
+          vb_profile_enable (FALSE);
+          return FALSE;
+        }
       if (p->train)
         {
           vb_vmamba_loss (model, labels, 0.1f);
           vb_vmamba_zero_grad (model);
           vb_vmamba_backward (model, NULL);
-          vb_adamw_update (opt, vb_vmamba_params (model), vb_vmamba_grads (model), 1e-3f);
+          VB_PROF ("adamw", vb_adamw_update (opt, vb_vmamba_params (model),
+                                             vb_vmamba_grads (model), 1e-3f));
         }
       if (it >= p->warmup)
-        times[it - p->warmup] = (g_get_monotonic_time () - t0) / 1e6;
+        {
+          gint64 dt = g_get_monotonic_time () - t0;
+          times[it - p->warmup] = dt / 1e6;
+          timed_usec += dt;
+        }
+    }
+  if (p->profile)
+    {
+      vb_profile_enable (FALSE);
+      result->profile = vb_profile_format (timed_usec);
     }
   qsort (times, p->timed, sizeof (double), cmp_double);
   result->median_s = times[p->timed / 2];
+  result->min_s = times[0];
   result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
   result->img_per_s = B / result->median_s;
   result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S);

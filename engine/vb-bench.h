@@ -11,17 +11,24 @@ G_BEGIN_DECLS
 typedef struct {
   int  batch, img_size, warmup, timed, threads;
   gboolean train;
+  gboolean profile;       /* time each kind of op over the timed steps (vb-profile.h) */
 } VbBenchProtocol;
 
 typedef struct {
   double img_per_s;       /* batch / median */
   double median_s, iqr_s; /* per step */
+  double min_s;           /* fastest step: the least disturbed on a shared machine */
   int64_t activation_bytes;
+  char   *profile;        /* per-op table when protocol->profile, else NULL */
 } VbBenchResult;
+
+void     vb_bench_result_clear (VbBenchResult *result);
 
 gboolean vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *protocol,
                        VbBenchResult *result, GError **error);
 /* The protocol card as JSON (for the store and for --json output). */
 char    *vb_bench_protocol_json (const VbBenchProtocol *protocol);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbBenchResult, vb_bench_result_clear)
 
 G_END_DECLS

@@ -2,6 +2,8 @@
 
 #include "vb-runner.h"
 
+#include <string.h>
+
 #include "vb-error.h"
 
 char *
@@ -24,6 +26,37 @@ config_to_string (JsonObject *obj)
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, obj);
   return json_to_string (node, FALSE);
+}
+
+/* Trains one run already recorded in the store: marks it running, trains (from
+ * resume_from when non-NULL), flushes its metrics and records how it ended. The run's
+ * own outcome goes to *out_status and run_error; FALSE (error set) only when the store
+ * refuses a status change, which leaves nothing sensible to do but stop. */
+static gboolean
+run_recorded (VbStore *store, gint64 id, const VbRunConfig *rc, const char *json, int index,
+              int n_runs, const char *resume_from, const VbRunnerHooks *hooks,
+              VbTrainResult *result, VbRunStatus *out_status, GError **run_error,
+              GError **error)
+{
+  g_autofree char *dir = vb_runner_checkpoint_dir (store, id);
+  if (!vb_store_set_status (store, id, VB_RUN_RUNNING, NULL, error))
+    return FALSE;
+  if (hooks && hooks->run_started)
+    hooks->run_started (id, rc->run_name, index, n_runs, hooks->train.user_data);
+
+  gboolean run_ok = vb_train_run (rc, json, store, id, dir, resume_from,
+                                  hooks ? &hooks->train : NULL, result, run_error);
+  VbRunStatus status = VB_RUN_DONE;
+  if (!run_ok)
+    status = g_error_matches (*run_error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED)
+             ? VB_RUN_CANCELLED : VB_RUN_FAILED;
+  vb_store_flush (store, NULL);
+  if (!vb_store_set_status (store, id, status, *run_error ? (*run_error)->message : NULL, error))
+    return FALSE;
+  if (hooks && hooks->run_finished)
+    hooks->run_finished (id, rc->run_name, status, result, *run_error, hooks->train.user_data);
+  *out_status = status;
+  return TRUE;
 }
 
 gboolean
@@ -77,30 +110,15 @@ vb_runner_run_preset (VbStore *store, VbPreset *preset, const VbRunnerHooks *hoo
           continue;
         }
       g_autofree char *json = config_to_string (obj);
-      g_autofree char *dir = vb_runner_checkpoint_dir (store, id);
-      if (!vb_store_set_status (store, id, VB_RUN_RUNNING, NULL, error))
-        return FALSE;
-      if (hooks && hooks->run_started)
-        hooks->run_started (id, rc.run_name, (int) i, (int) configs->len, hooks->train.user_data);
-
       g_auto (VbTrainResult) result = { 0 };
       g_autoptr (GError) run_error = NULL;
-      gboolean run_ok = vb_train_run (&rc, json, store, id, dir, NULL,
-                                      hooks ? &hooks->train : NULL, &result, &run_error);
       VbRunStatus status = VB_RUN_DONE;
-      if (!run_ok)
-        {
-          status = g_error_matches (run_error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED)
-                   ? VB_RUN_CANCELLED : VB_RUN_FAILED;
-          if (status == VB_RUN_CANCELLED)
-            stop = TRUE;
-        }
-      vb_store_flush (store, NULL);
-      if (!vb_store_set_status (store, id, status, run_error ? run_error->message : NULL, error))
+      if (!run_recorded (store, id, &rc, json, (int) i, (int) configs->len, NULL, hooks,
+                         &result, &status, &run_error, error))
         return FALSE;
-      if (hooks && hooks->run_finished)
-        hooks->run_finished (id, rc.run_name, status, &result, run_error, hooks->train.user_data);
-      if (!run_ok && ok)
+      if (status == VB_RUN_CANCELLED)
+        stop = TRUE;
+      if (run_error != NULL && ok)
         {
           ok = FALSE;
           g_propagate_prefixed_error (error, g_steal_pointer (&run_error), "run %s: ",
@@ -112,4 +130,81 @@ vb_runner_run_preset (VbStore *store, VbPreset *preset, const VbRunnerHooks *hoo
   if (out_run_ids)
     *out_run_ids = g_steal_pointer (&ids);
   return ok;
+}
+
+gboolean
+vb_runner_resume_run (VbStore *store, gint64 run_id, const VbRunnerHooks *hooks,
+                      VbTrainResult *result, GError **error)
+{
+  /* a 'running' run whose process died since the store was opened is interrupted, and
+   * resumable; one that is still running belongs to a live process */
+  if (vb_store_recover_interrupted (store, error) < 0)
+    return FALSE;
+  g_autoptr (VbRunRecord) rec = vb_store_get_run (store, run_id, error);
+  if (rec == NULL)
+    return FALSE;
+  const char *name = rec->name ? rec->name : "";
+  if (rec->status == VB_RUN_DONE)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "run %" G_GINT64_FORMAT " (%s) is already done; nothing to resume",
+                   run_id, name);
+      return FALSE;
+    }
+  if (rec->status == VB_RUN_RUNNING)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "run %" G_GINT64_FORMAT " (%s) is still running (process %" G_GINT64_FORMAT
+                   " on %s)", run_id, name, rec->pid, rec->hostname ? rec->hostname : "?");
+      return FALSE;
+    }
+
+  g_autofree char *dir = vb_runner_checkpoint_dir (store, run_id);
+  g_autofree char *ckpt = g_build_filename (dir, "last.safetensors", NULL);
+  if (!g_file_test (ckpt, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "run %" G_GINT64_FORMAT " (%s) has no checkpoint (%s): it stopped before "
+                   "its first epoch ended, so it must be run again from its preset",
+                   run_id, name, ckpt);
+      return FALSE;
+    }
+
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root = NULL;
+  if (rec->config_json == NULL
+      || !json_parser_load_from_data (parser, rec->config_json, -1, &local_error)
+      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
+                   "run %" G_GINT64_FORMAT " (%s): its stored config is not a JSON object%s%s",
+                   run_id, name, local_error ? ": " : "",
+                   local_error ? local_error->message : "");
+      return FALSE;
+    }
+  g_auto (VbRunConfig) rc = { 0 };
+  if (!vb_run_config_from_json (&rc, json_node_get_object (root), error))
+    {
+      g_prefix_error (error, "run %" G_GINT64_FORMAT " (%s): ", run_id, name);
+      return FALSE;
+    }
+
+  g_auto (VbTrainResult) local_result = { 0 };
+  g_autoptr (GError) run_error = NULL;
+  VbRunStatus status = VB_RUN_DONE;
+  if (!run_recorded (store, run_id, &rc, rec->config_json, 0, 1, ckpt, hooks, &local_result,
+                     &status, &run_error, error))
+    return FALSE;
+  if (result)
+    {
+      *result = local_result;
+      memset (&local_result, 0, sizeof local_result);
+    }
+  if (run_error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&run_error), "run %s: ", rc.run_name);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -1,6 +1,6 @@
 /* vb-runner.h: runs an experiment: a preset (with overrides) expands into runs that are
  * recorded in the store as one group, then trained one after the other. The CLI calls it
- * directly; the GUI's job thread will call the same function. */
+ * directly; the engine's job thread (vb-job.h) calls the same functions. */
 #pragma once
 
 #include "vb-preset.h"
@@ -26,5 +26,15 @@ char *vb_runner_checkpoint_dir (VbStore *store, gint64 run_id);
  * when cancelled (remaining runs are marked cancelled). */
 gboolean vb_runner_run_preset (VbStore *store, VbPreset *preset, const VbRunnerHooks *hooks,
                                char **out_group, GArray **out_run_ids, GError **error);
+
+/* Continues a failed, cancelled or interrupted run from the checkpoint its last finished
+ * epoch left (vb_runner_checkpoint_dir()/last.safetensors), with the config stored for
+ * it, so the result is the one an uninterrupted run would have given. Refuses, with
+ * VB_ENGINE_ERROR_INVALID and before touching the run, a run that is done, one still
+ * running in a live process, and one without a checkpoint (it must be run again).
+ * Otherwise status and hooks go as for one run of vb_runner_run_preset (index 0 of 1).
+ * result may be NULL; a run that fails or is cancelled again returns FALSE. */
+gboolean vb_runner_resume_run (VbStore *store, gint64 run_id, const VbRunnerHooks *hooks,
+                               VbTrainResult *result, GError **error);
 
 G_END_DECLS

@@ -265,6 +265,9 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
         return FALSE;
       first_epoch = info.epoch;
       step = info.step;
+      if (store != NULL && run_id > 0
+          && !vb_store_truncate_metrics (store, run_id, step, first_epoch, error))
+        return FALSE;
     }
 
   VbTransformSpec train_tf, eval_tf;

@@ -9,6 +9,9 @@ packages=(
   libglib2.0-dev libgdk-pixbuf-2.0-dev libsqlite3-dev libjson-glib-dev
   libopenblas-dev zlib1g-dev
   dataset-fashion-mnist
+  # the desktop app (optional at build time) and its headless widget tests
+  libgtk-4-dev libadwaita-1-dev libcairo2-dev libpango1.0-dev
+  xvfb xauth dbus-daemon
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -391,6 +391,17 @@ load_grid (VbPreset    *preset,
   return TRUE;
 }
 
+const char *
+vb_preset_default_dir (void)
+{
+  const char *env = g_getenv ("VISIONBENCH_PRESETS");
+  if (env)
+    return env;
+  if (g_file_test (VB_SOURCE_PRESETS_DIR, G_FILE_TEST_IS_DIR))
+    return VB_SOURCE_PRESETS_DIR;
+  return VB_PRESETS_DIR;
+}
+
 VbPreset *
 vb_preset_load (const char  *path,
                 GError     **error)

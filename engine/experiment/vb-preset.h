@@ -23,6 +23,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbPreset, vb_preset_free)
 
 /* Every .json file in @dir, loaded and sorted by preset name (VbPreset*, owned). A file
  * that does not load fails the whole listing with an error naming it. */
+/* Where presets are read from: $VISIONBENCH_PRESETS, else the source tree's data/presets
+ * (a build run in place), else the installed folder. The CLI and the app share it. */
+const char *vb_preset_default_dir (void);
 GPtrArray  *vb_preset_list        (const char  *dir,
                                    GError     **error);
 

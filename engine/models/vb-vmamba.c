@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-profile.h"
 
 #define LN_EPS 1e-5f
 
@@ -95,20 +96,27 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
 
   a->x_in = x_in;
-  vb_layernorm_forward (a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w, P + o->norm_b,
-                        BL, C, LN_EPS);
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w, P + o->norm_b,
+                                 BL, C, LN_EPS));
   /* SS2D: in_proj → depthwise conv → SiLU → cross-scan */
-  vb_linear_forward (a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D);
-  vb_dwconv3x3_forward (a->u1, a->u0, P + o->conv, B, s->H, s->W, D);
-  vb_silu_forward (m->s_u, a->u1, BL * D);
-  vb_cross_scan_forward (a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan);
+  VB_PROF ("linear (GEMM)",
+           vb_linear_forward (a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
+  VB_PROF ("dwconv3x3",
+           vb_dwconv3x3_forward (a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
+  VB_PROF ("gelu/silu",
+           vb_silu_forward (m->s_u, a->u1, BL * D));
+  VB_PROF ("cross-scan/merge",
+           vb_cross_scan_forward (a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
   /* per-group projections: x_dbl = W_x[k]·xs[k]; dts = W_dt[k]·dt_low[k] */
   for (int k = 0; k < K; k++)
-    vb_linear_forward (a->xdbl + k * RN, K * RN, a->xs + k * D, KD,
-                       P + o->x_proj + k * RN * D, NULL, BL, D, RN);
+    VB_PROF ("x/dt_proj (GEMM)",
+             vb_linear_forward (a->xdbl + k * RN, K * RN, a->xs + k * D, KD,
+                                P + o->x_proj + k * RN * D, NULL, BL, D, RN));
   for (int k = 0; k < K; k++)
-    vb_linear_forward (a->dts + k * D, KD, a->xdbl + k * RN, K * RN,
-                       P + o->dt_w + (int64_t) k * D * R, NULL, BL, R, D);
+    VB_PROF ("x/dt_proj (GEMM)",
+             vb_linear_forward (a->dts + k * D, KD, a->xdbl + k * RN, K * RN,
+                                P + o->dt_w + (int64_t) k * D * R, NULL, BL, R, D));
   for (int64_t r = 0; r < BL; r++)
     for (int k = 0; k < K; k++)
       for (int n = 0; n < N; n++)
@@ -117,27 +125,39 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
           a->Cs[(r * K + k) * N + n] = a->xdbl[r * K * RN + k * RN + R + N + n];
         }
   neg_exp (m->s_A, P + o->A_logs, KD * N);
-  vb_selective_scan_forward (m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
-                             P + o->dt_b, B, (int) L, K, D, N);
-  vb_cross_merge_forward (a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan);
-  vb_layernorm_forward (a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w, P + o->on_b,
-                        BL, D, LN_EPS);
-  vb_linear_forward (m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C);
+  VB_PROF ("selective scan",
+           vb_selective_scan_forward (m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
+                                      P + o->dt_b, B, (int) L, K, D, N));
+  VB_PROF ("cross-scan/merge",
+           vb_cross_merge_forward (a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan));
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w, P + o->on_b,
+                                 BL, D, LN_EPS));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_forward (m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
   draw_drop_path (a->dp1, B, rate, training, rng);
   if (training && rate > 0.0f)
-    vb_drop_path_forward (m->s_o, m->s_o, a->dp1, B, L * C);
-  vb_add (a->x_mid, x_in, m->s_o, BL * C);
+    VB_PROF ("add/drop-path",
+             vb_drop_path_forward (m->s_o, m->s_o, a->dp1, B, L * C));
+  VB_PROF ("add/drop-path",
+           vb_add (a->x_mid, x_in, m->s_o, BL * C));
 
   /* MLP branch */
-  vb_layernorm_forward (a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
-                        P + o->norm2_b, BL, C, LN_EPS);
-  vb_linear_forward (a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M);
-  vb_gelu_forward (a->g, a->h1, BL * M);
-  vb_linear_forward (m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C);
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
+                                 P + o->norm2_b, BL, C, LN_EPS));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_forward (a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
+  VB_PROF ("gelu/silu",
+           vb_gelu_forward (a->g, a->h1, BL * M));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_forward (m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C));
   draw_drop_path (a->dp2, B, rate, training, rng);
   if (training && rate > 0.0f)
-    vb_drop_path_forward (m->s_o, m->s_o, a->dp2, B, L * C);
-  vb_add (a->x_out, a->x_mid, m->s_o, BL * C);
+    VB_PROF ("add/drop-path",
+             vb_drop_path_forward (m->s_o, m->s_o, a->dp2, B, L * C));
+  VB_PROF ("add/drop-path",
+           vb_add (a->x_out, a->x_mid, m->s_o, BL * C));
 }
 
 static gboolean
@@ -169,15 +189,20 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
 
   memcpy (m->images, images, (size_t) B * H * W * cfg->in_chans * sizeof (float));
   /* stem: conv → LN → GELU → conv → LN */
-  vb_conv3x3s2_forward (m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
-                        cfg->in_chans, (int) half);
-  vb_layernorm_forward (m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1, P + m->stem_ln1_w,
-                        P + m->stem_ln1_b, rows1, (int) half, LN_EPS);
-  vb_gelu_forward (m->s_g, m->s_ln1, rows1 * half);
-  vb_conv3x3s2_forward (m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1, m->W1,
-                        (int) half, (int) C0);
-  vb_layernorm_forward (m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0], m->s_c2,
-                        P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS);
+  VB_PROF ("conv3x3 s2",
+           vb_conv3x3s2_forward (m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
+                                 cfg->in_chans, (int) half));
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1, P + m->stem_ln1_w,
+                                 P + m->stem_ln1_b, rows1, (int) half, LN_EPS));
+  VB_PROF ("gelu/silu",
+           vb_gelu_forward (m->s_g, m->s_ln1, rows1 * half));
+  VB_PROF ("conv3x3 s2",
+           vb_conv3x3s2_forward (m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1, m->W1,
+                                 (int) half, (int) C0));
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0], m->s_c2,
+                                 P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS));
 
   const float *x = NULL;
   for (int i = 0; i < cfg->n_stages; i++)
@@ -187,11 +212,13 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
       if (i > 0)
         {
           const VbStageShape *prev = &m->stage[i - 1];
-          vb_conv3x3s2_forward (m->down_c[i - 1], x, P + m->down_w[i - 1], P + m->down_b[i - 1],
-                                B, prev->H, prev->W, prev->C, s->C);
-          vb_layernorm_forward (m->stage_in[i], m->stage_in_mean[i], m->stage_in_rstd[i],
-                                m->down_c[i - 1], P + m->down_ln_w[i - 1], P + m->down_ln_b[i - 1],
-                                rows, s->C, LN_EPS);
+          VB_PROF ("conv3x3 s2",
+                   vb_conv3x3s2_forward (m->down_c[i - 1], x, P + m->down_w[i - 1], P + m->down_b[i - 1],
+                                         B, prev->H, prev->W, prev->C, s->C));
+          VB_PROF ("layernorm",
+                   vb_layernorm_forward (m->stage_in[i], m->stage_in_mean[i], m->stage_in_rstd[i],
+                                         m->down_c[i - 1], P + m->down_ln_w[i - 1], P + m->down_ln_b[i - 1],
+                                         rows, s->C, LN_EPS));
         }
       x = m->stage_in[i];
       for (int j = 0; j < cfg->depths[i]; j++)
@@ -204,11 +231,14 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
   /* head: LN → mean pool → linear */
   const VbStageShape *last = &m->stage[cfg->n_stages - 1];
   int64_t L4 = (int64_t) last->H * last->W;
-  vb_layernorm_forward (m->head_ln, m->head_mean, m->head_rstd, x, P + m->head_ln_w,
-                        P + m->head_ln_b, B * L4, last->C, LN_EPS);
-  vb_avgpool_forward (m->pooled, m->head_ln, B, (int) L4, last->C);
-  vb_linear_forward (m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
-                     P + m->head_b, B, last->C, cfg->num_classes);
+  VB_PROF ("layernorm",
+           vb_layernorm_forward (m->head_ln, m->head_mean, m->head_rstd, x, P + m->head_ln_w,
+                                 P + m->head_ln_b, B * L4, last->C, LN_EPS));
+  VB_PROF ("head",
+           vb_avgpool_forward (m->pooled, m->head_ln, B, (int) L4, last->C));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_forward (m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
+                              P + m->head_b, B, last->C, cfg->num_classes));
   m->have_backward_state = training;
   if (!all_finite (m->logits, (int64_t) B * cfg->num_classes))
     {
@@ -245,44 +275,56 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   const float *dbr = dx;
   if (dropping)
     {
-      vb_drop_path_backward (m->d_br, dx, a->dp2, B, L * C);
+      VB_PROF ("add/drop-path",
+               vb_drop_path_backward (m->d_br, dx, a->dp2, B, L * C));
       dbr = m->d_br;
     }
-  vb_linear_backward (m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
-                      P + o->fc2_w, BL, M, C);
-  vb_gelu_backward (m->d_h1, m->d_g, a->h1, BL * M);
-  vb_linear_backward (m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
-                      P + o->fc1_w, BL, C, M);
-  vb_layernorm_backward (m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
-                         a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C);
-  vb_add (dx, dx, m->d_tmp, BL * C);
+  VB_PROF ("linear (GEMM)",
+           vb_linear_backward (m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
+                               P + o->fc2_w, BL, M, C));
+  VB_PROF ("gelu/silu",
+           vb_gelu_backward (m->d_h1, m->d_g, a->h1, BL * M));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_backward (m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
+                               P + o->fc1_w, BL, C, M));
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
+                                  a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
+  VB_PROF ("add/drop-path",
+           vb_add (dx, dx, m->d_tmp, BL * C));
 
   /* SS2D branch: x_mid = x_in + dp(out_proj(out_norm(merge(scan(...))))) */
   dbr = dx;
   if (dropping)
     {
-      vb_drop_path_backward (m->d_br, dx, a->dp1, B, L * C);
+      VB_PROF ("add/drop-path",
+               vb_drop_path_backward (m->d_br, dx, a->dp1, B, L * C));
       dbr = m->d_br;
     }
-  vb_linear_backward (m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
-                      P + o->out_proj, BL, D, C);
-  vb_layernorm_backward (m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
-                         a->yln_rstd, P + o->on_w, BL, D);
+  VB_PROF ("linear (GEMM)",
+           vb_linear_backward (m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
+                               P + o->out_proj, BL, D, C));
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
+                                  a->yln_rstd, P + o->on_w, BL, D));
   /* the backward of cross-merge is a cross-scan of the gradient */
-  vb_cross_scan_forward (m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan);
+  VB_PROF ("cross-scan/merge",
+           vb_cross_scan_forward (m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan));
   neg_exp (m->s_A, P + o->A_logs, KD * N);
   memset (m->s_dA, 0, KD * N * sizeof (float));
-  vb_selective_scan_backward (m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-                              G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs,
-                              P + o->Ds, P + o->dt_b, B, (int) L, K, D, N);
+  VB_PROF ("selective scan",
+           vb_selective_scan_backward (m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
+                                       G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs,
+                                       P + o->Ds, P + o->dt_b, B, (int) L, K, D, N));
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   for (int64_t i = 0; i < KD * N; i++)
     G[o->A_logs + i] += m->s_dA[i] * m->s_A[i];
   /* dt_proj: writes the dt_low columns of d_xdbl */
   for (int k = 0; k < K; k++)
-    vb_linear_backward (m->d_xdbl + k * RN, K * RN, 0, G + o->dt_w + (int64_t) k * D * R, NULL,
-                        m->d_dts + k * D, KD, a->xdbl + k * RN, K * RN,
-                        P + o->dt_w + (int64_t) k * D * R, BL, R, D);
+    VB_PROF ("x/dt_proj (GEMM)",
+             vb_linear_backward (m->d_xdbl + k * RN, K * RN, 0, G + o->dt_w + (int64_t) k * D * R, NULL,
+                                 m->d_dts + k * D, KD, a->xdbl + k * RN, K * RN,
+                                 P + o->dt_w + (int64_t) k * D * R, BL, R, D));
   for (int64_t r = 0; r < BL; r++)
     for (int k = 0; k < K; k++)
       for (int n = 0; n < N; n++)
@@ -292,18 +334,25 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
         }
   /* x_proj: dxs[k] = du[k] + W_x[k]ᵀ·dx_dbl[k], accumulated into d_us */
   for (int k = 0; k < K; k++)
-    vb_linear_backward (m->d_us + k * D, KD, 1, G + o->x_proj + k * RN * D, NULL,
-                        m->d_xdbl + k * RN, K * RN, a->xs + k * D, KD,
-                        P + o->x_proj + k * RN * D, BL, D, RN);
+    VB_PROF ("x/dt_proj (GEMM)",
+             vb_linear_backward (m->d_us + k * D, KD, 1, G + o->x_proj + k * RN * D, NULL,
+                                 m->d_xdbl + k * RN, K * RN, a->xs + k * D, KD,
+                                 P + o->x_proj + k * RN * D, BL, D, RN));
   /* the backward of cross-scan is a cross-merge */
-  vb_cross_merge_forward (m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan);
-  vb_silu_backward (m->d_u1, m->d_u, a->u1, BL * D);
-  vb_dwconv3x3_backward (m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H, s->W, D);
-  vb_linear_backward (m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
-                      P + o->in_proj, BL, C, D);
-  vb_layernorm_backward (m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
-                         a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C);
-  vb_add (dx, dx, m->d_tmp, BL * C);
+  VB_PROF ("cross-scan/merge",
+           vb_cross_merge_forward (m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));
+  VB_PROF ("gelu/silu",
+           vb_silu_backward (m->d_u1, m->d_u, a->u1, BL * D));
+  VB_PROF ("dwconv3x3",
+           vb_dwconv3x3_backward (m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H, s->W, D));
+  VB_PROF ("linear (GEMM)",
+           vb_linear_backward (m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
+                               P + o->in_proj, BL, C, D));
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
+                                  a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
+  VB_PROF ("add/drop-path",
+           vb_add (dx, dx, m->d_tmp, BL * C));
 }
 
 void
@@ -318,19 +367,23 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
-  vb_softmax_xent_backward (m->d_logits, m->probs, m->labels, B, cfg->num_classes,
-                            m->smoothing, 1.0f);
+  VB_PROF ("head",
+           vb_softmax_xent_backward (m->d_logits, m->probs, m->labels, B, cfg->num_classes,
+                                     m->smoothing, 1.0f));
   const VbStageShape *last = &m->stage[cfg->n_stages - 1];
   int64_t L4 = (int64_t) last->H * last->W;
-  vb_linear_backward (m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b, m->d_logits,
-                      cfg->num_classes, m->pooled, last->C, P + m->head_w, B, last->C,
-                      cfg->num_classes);
-  vb_avgpool_backward (m->d_ln, m->d_pooled, B, (int) L4, last->C);
+  VB_PROF ("linear (GEMM)",
+           vb_linear_backward (m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b, m->d_logits,
+                               cfg->num_classes, m->pooled, last->C, P + m->head_w, B, last->C,
+                               cfg->num_classes));
+  VB_PROF ("head",
+           vb_avgpool_backward (m->d_ln, m->d_pooled, B, (int) L4, last->C));
   int last_depth = cfg->depths[cfg->n_stages - 1];
   const float *x_last = m->acts[cfg->n_stages - 1][last_depth - 1].x_out;
   float *dx = m->d_x, *dx_other = m->d_x2;
-  vb_layernorm_backward (dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last, m->head_mean,
-                         m->head_rstd, P + m->head_ln_w, B * L4, last->C);
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last, m->head_mean,
+                                  m->head_rstd, P + m->head_ln_w, B * L4, last->C));
 
   for (int i = cfg->n_stages - 1; i >= 0; i--)
     {
@@ -342,28 +395,35 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
       if (i > 0)
         {
           const VbStageShape *prev = &m->stage[i - 1];
-          vb_layernorm_backward (m->d_tmp, G + m->down_ln_w[i - 1], G + m->down_ln_b[i - 1], dx,
-                                 m->down_c[i - 1], m->stage_in_mean[i], m->stage_in_rstd[i],
-                                 P + m->down_ln_w[i - 1], rows, s->C);
+          VB_PROF ("layernorm",
+                   vb_layernorm_backward (m->d_tmp, G + m->down_ln_w[i - 1], G + m->down_ln_b[i - 1], dx,
+                                          m->down_c[i - 1], m->stage_in_mean[i], m->stage_in_rstd[i],
+                                          P + m->down_ln_w[i - 1], rows, s->C));
           const float *x_prev = m->acts[i - 1][cfg->depths[i - 1] - 1].x_out;
-          vb_conv3x3s2_backward (dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1], m->d_tmp,
-                                 x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
-                                 s->C);
+          VB_PROF ("conv3x3 s2",
+                   vb_conv3x3s2_backward (dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1], m->d_tmp,
+                                          x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
+                                          s->C));
           float *t = dx;
           dx = dx_other;
           dx_other = t;
         }
     }
   /* stem, in reverse */
-  vb_layernorm_backward (m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
-                         m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0,
-                         (int) C0);
-  vb_conv3x3s2_backward (dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
-                         P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0);
-  vb_gelu_backward (m->d_ln, dx_other, m->s_ln1, rows1 * half);
-  vb_layernorm_backward (m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln, m->s_c1,
-                         m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half);
-  vb_conv3x3s2_backward (dimages ? dimages : m->d_img, G + m->stem_c1_w, G + m->stem_c1_b,
-                         m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
-                         cfg->in_chans, (int) half);
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
+                                  m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0,
+                                  (int) C0));
+  VB_PROF ("conv3x3 s2",
+           vb_conv3x3s2_backward (dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
+                                  P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
+  VB_PROF ("gelu/silu",
+           vb_gelu_backward (m->d_ln, dx_other, m->s_ln1, rows1 * half));
+  VB_PROF ("layernorm",
+           vb_layernorm_backward (m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln, m->s_c1,
+                                  m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half));
+  VB_PROF ("conv3x3 s2",
+           vb_conv3x3s2_backward (dimages ? dimages : m->d_img, G + m->stem_c1_w, G + m->stem_c1_b,
+                                  m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
+                                  cfg->in_chans, (int) half));
 }

@@ -841,6 +841,32 @@ vb_store_delete_run (VbStore  *store,
 /* ---- metrics, throughput, artifacts ----------------------------------- */
 
 gboolean
+vb_store_truncate_metrics (VbStore  *store,
+                           gint64    run_id,
+                           gint64    step,
+                           int       epoch,
+                           GError  **error)
+{
+  if (!vb_store_flush (store, error))
+    return FALSE;
+  g_autoptr(sqlite3_stmt) steps =
+    prepare (store, "DELETE FROM step_metrics WHERE run_id = ? AND step > ?", error);
+  if (steps == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (steps, 1, run_id);
+  sqlite3_bind_int64 (steps, 2, step);
+  if (!step_done (store, steps, "cannot drop step metrics", error))
+    return FALSE;
+  g_autoptr(sqlite3_stmt) epochs =
+    prepare (store, "DELETE FROM epoch_metrics WHERE run_id = ? AND epoch > ?", error);
+  if (epochs == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (epochs, 1, run_id);
+  sqlite3_bind_int (epochs, 2, epoch);
+  return step_done (store, epochs, "cannot drop epoch metrics", error);
+}
+
+gboolean
 vb_store_add_epoch_metric (VbStore              *store,
                            gint64                run_id,
                            const VbEpochMetric  *m,

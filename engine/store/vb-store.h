@@ -183,6 +183,14 @@ gboolean vb_store_delete_run          (VbStore     *store,
                                        gint64       run_id,
                                        GError     **error);
 
+/* Drops step rows after `step` and epoch rows after `epoch`: what a run recorded past
+ * the checkpoint it resumes from, so a resumed run's curves have no duplicated tail. */
+gboolean vb_store_truncate_metrics    (VbStore     *store,
+                                       gint64       run_id,
+                                       gint64       step,
+                                       int          epoch,
+                                       GError     **error);
+
 /* Buffered; see the comment at the top. */
 gboolean vb_store_add_step_metric     (VbStore            *store,
                                        gint64              run_id,

@@ -24,7 +24,15 @@ check () {  # check NAME EXPECTED_STATUS PATTERN -- COMMAND...
   fi
 }
 
-echo "1..11"
+flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit status
+  local out status
+  out=$("$@" 2>&1)
+  status=$?
+  printf '%s (%d lines)\n' "$(printf '%s' "$out" | tr '\n' ' ')" "$(printf '%s\n' "$out" | wc -l)"
+  return $status
+}
+
+echo "1..16"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -49,4 +57,52 @@ open(sys.argv[1], "wb").write(b"P6\n24 24\n255\n" + bytes((i * 7) % 256 for i in
 PY
 check "predict prints logits and top-5 as JSON" 0 '^\{"logits": \[[^]]+\], "top5": \[[0-9]+, [0-9]+, [0-9]+, [0-9]+, [0-9]+\]\}$' -- \
   "$cli" predict --weights "$data/vmamba/tiny-4dir-official.pth" --scan 4dir --image "$tmp/img.ppm" --size 24 --json
+
+# resume: a run stopped by Ctrl-C after its first epoch continues from its checkpoint.
+# Refusals (no such run, a run already done) exit 2: nothing ran, the request was wrong.
+fm=/usr/share/datasets/fashion-mnist
+if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
+  # the first 512 + 128 images as small IDX files: loading all 70000 would dominate
+  sub="$tmp/fashion-mnist"
+  mkdir -p "$sub"
+  idx_head () {  # idx_head SRC.gz HEADER_BYTES ITEM_BYTES N HEADER...: a short IDX file on stdout
+    local src="$1" skip="$2" item="$3" count="$4"
+    shift 4
+    printf "$@"
+    gzip -dc "$src" | tail -c +$((skip + 1)) | head -c $((item * count))
+  }
+  idx_head "$fm/train-images-idx3-ubyte.gz" 16 784 512 '\0\0\10\3\0\0\2\0\0\0\0\34\0\0\0\34' > "$sub/train-images-idx3-ubyte"
+  idx_head "$fm/train-labels-idx1-ubyte.gz" 8 1 512 '\0\0\10\1\0\0\2\0' > "$sub/train-labels-idx1-ubyte"
+  idx_head "$fm/t10k-images-idx3-ubyte.gz" 16 784 128 '\0\0\10\3\0\0\0\200\0\0\0\34\0\0\0\34' > "$sub/t10k-images-idx3-ubyte"
+  idx_head "$fm/t10k-labels-idx1-ubyte.gz" 8 1 128 '\0\0\10\1\0\0\0\200' > "$sub/t10k-labels-idx1-ubyte"
+  # ten short epochs, so Ctrl-C lands well before the end
+  tiny=(--set model.scan=4dir --set model.dims=8 --set 'model.depths=[1, 1]' --set data.img_size=16
+        --set "data.path=$sub" --set data.train_limit=64 --set data.val_limit=32
+        --set train.batch_size=8 --set train.eval_batch_size=32 --set train.epochs=10
+        --db "$tmp/resume.db")
+  "$cli" run ss2d-directions "${tiny[@]}" > "$tmp/interrupted.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 1200); do  # up to 60 s for the first checkpoint
+    [ -f "$tmp/checkpoints/run-1/last.safetensors" ] || ! kill -0 "$pid" 2>/dev/null && break
+    sleep 0.05
+  done
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid"
+  interrupted_status=$?
+  check "Ctrl-C after the first epoch cancels the run (exit 1)" 1 "run 1 .*: cancelled" -- \
+    bash -c "cat '$tmp/interrupted.out'; exit $interrupted_status"
+  check "resume finishes the cancelled run from its checkpoint" 0 "run 1 .*: done — top-1" -- \
+    "$cli" resume 1 --db "$tmp/resume.db"
+  check "the resumed run is done with all ten epochs" 0 "status +done.* 10 +[0-9]+\.[0-9]{4} " -- \
+    flat "$cli" show 1 --db "$tmp/resume.db"
+  check "resume of a done run is refused in one line (exit 2)" 2 "run 1 .*already done.*\(1 lines\)$" -- \
+    flat "$cli" resume 1 --db "$tmp/resume.db"
+else
+  for what in "Ctrl-C cancels" "resume finishes" "resumed run is done" "resume of a done run"; do
+    n=$((n + 1))
+    echo "ok $n - $what # SKIP Debian's dataset-fashion-mnist is not installed"
+  done
+fi
+check "resume of an unknown run is a usage error" 2 "has no run 99" -- \
+  "$cli" resume 99 --db "$tmp/resume.db"
 [ "$fails" -eq 0 ]

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-profile.h"
 #include "vb-safetensors.h"
 #include "vb-vmamba.h"
 
@@ -210,6 +211,35 @@ test_init_statistics (void)
     g_assert_cmpfloat (P[a->offset + i], ==, 0.0f);
 }
 
+/* The profiler sees every op of a training step, once per call site and block. */
+static void
+test_profile_counts_ops (void)
+{
+  VbVmambaConfig cfg;
+  int depths[4] = { 1, 1, 2, 1 };
+  vb_vmamba_config_scaled (&cfg, 8, depths, 4, 10);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, NULL);
+  vb_vmamba_init_weights (model, 0);
+  int B = 2, S = 32, labels[2] = { 1, 7 };
+  g_autofree float *x = g_new0 (float, B * S * S * 3);
+  vb_profile_reset ();
+  vb_profile_enable (TRUE);
+  g_assert_true (vb_vmamba_forward (model, x, B, S, S, TRUE, NULL, NULL));
+  vb_vmamba_loss (model, labels, 0.1f);
+  vb_vmamba_backward (model, NULL);
+  vb_profile_enable (FALSE);
+  g_autofree char *table = vb_profile_format (0);
+  /* 5 blocks: one scan forward and one backward each; 2 stem + 3 downsample convs */
+  g_assert_nonnull (strstr (table, "selective scan"));
+  g_assert_true (g_regex_match_simple ("selective scan +[0-9.]+ ms +10 calls", table, 0, 0));
+  g_assert_true (g_regex_match_simple ("conv3x3 s2 +[0-9.]+ ms +10 calls", table, 0, 0));
+  g_assert_nonnull (strstr (table, "linear (GEMM)"));
+  g_assert_nonnull (strstr (table, "x/dt_proj (GEMM)"));
+  vb_profile_reset ();
+  g_autofree char *empty = vb_profile_format (0);
+  g_assert_null (strstr (empty, "selective scan"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,5 +252,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/vmamba/vmamba-t-counts", test_vmamba_t_counts);
   g_test_add_func ("/vb/vmamba/decay-groups", test_decay_groups);
   g_test_add_func ("/vb/vmamba/init-statistics", test_init_statistics);
+  g_test_add_func ("/vb/vmamba/profile-counts-ops", test_profile_counts_ops);
   return g_test_run ();
 }

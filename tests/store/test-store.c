@@ -517,9 +517,23 @@ test_metrics (Fixture       *f,
   g_assert_cmpstr (count, ==, "1002");
   sqlite3_close (db);
 
-  /* Deleting a run takes its metrics along. */
+  /* Truncating after a resume point; then deleting a run takes its metrics along. */
   store = vb_store_open (f->db_path, &error);
   g_assert_no_error (error);
+  /* a resume drops what was recorded past its checkpoint, and only for that run */
+  g_assert_true (vb_store_truncate_metrics (store, id, 499, 1, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&steps, g_array_unref);
+  steps = vb_store_get_step_metrics (store, id, &error);
+  g_assert_cmpuint (steps->len, ==, 500);
+  g_assert_cmpint (g_array_index (steps, VbStepMetric, 499).step, ==, 499);
+  g_clear_pointer (&epochs, g_array_unref);
+  epochs = vb_store_get_epoch_metrics (store, id, &error);
+  g_assert_cmpuint (epochs->len, ==, 2);
+  g_clear_pointer (&steps, g_array_unref);
+  steps = vb_store_get_step_metrics (store, other, &error);
+  g_assert_cmpuint (steps->len, ==, 1);
+
   g_assert_true (vb_store_delete_run (store, id, &error));
   g_clear_pointer (&steps, g_array_unref);
   steps = vb_store_get_step_metrics (store, id, &error);

@@ -1,0 +1,298 @@
+/* vb-window.c: the main window. Closing it while the engine works asks first: keep the
+ * window, let the job finish in the background (the process stays until it is done), or
+ * stop the run now (it ends cancelled with its checkpoint kept, so it can be resumed).
+ * Either way the database stays consistent and nothing recorded is lost. */
+#define G_LOG_DOMAIN "vb-ui"
+
+#include "config.h"
+
+#include "vb-window.h"
+
+struct _VbWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  VbSession  *session;
+  GtkWidget  *toasts;
+  GtkWidget  *stack;
+  GtkWidget  *experiments;
+  GtkWidget  *runs;
+  GtkWidget  *compare;
+  gboolean    close_confirmed;
+  gboolean    in_background;
+  guint64     failed_job;      /* a run of this job failed and was toasted */
+  guint       n_toasts;
+  char       *last_toast;
+};
+
+G_DEFINE_FINAL_TYPE (VbWindow, vb_window, ADW_TYPE_APPLICATION_WINDOW)
+
+void
+vb_window_toast (VbWindow   *self,
+                 const char *message)
+{
+  g_return_if_fail (VB_IS_WINDOW (self));
+
+  AdwToast *toast = adw_toast_new (message);
+  adw_toast_set_timeout (toast, 8);
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), toast);
+  self->n_toasts++;
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (message);
+}
+
+static void
+job_event_cb (VbWindow         *self,
+              const VbJobEvent *event)
+{
+  if (event->kind == VB_JOB_EVENT_RUN_FINISHED && event->run_status == VB_RUN_FAILED)
+    {
+      g_autofree char *msg = g_strdup_printf ("Run %s failed: %s",
+                                              event->run_name ? event->run_name : "?",
+                                              event->error_message ? event->error_message
+                                                                   : "no reason given");
+      self->failed_job = event->job_id;
+      vb_window_toast (self, msg);
+    }
+  else if (event->kind == VB_JOB_EVENT_JOB_FINISHED && event->job_state == VB_JOB_FAILED
+           && event->job_id != self->failed_job)
+    {
+      g_autofree char *msg = g_strdup_printf ("The experiment failed: %s",
+                                              event->error_message ? event->error_message
+                                                                   : "no reason given");
+      vb_window_toast (self, msg);
+    }
+}
+
+static void
+job_started_cb (VbWindow *self,
+                guint64   job_id)
+{
+  vb_runs_page_follow_next_run (VB_RUNS_PAGE (self->runs));
+  vb_runs_page_refresh (VB_RUNS_PAGE (self->runs));
+  vb_window_set_page (self, "runs");
+}
+
+static void
+busy_changed_cb (VbWindow *self)
+{
+  if (self->in_background && !vb_session_get_busy (self->session))
+    gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static gboolean
+stop_and_close_cb (gpointer data)
+{
+  VbWindow *self = data;
+
+  /* returns once the engine has stopped between two steps and recorded the run */
+  if (self->session != NULL)
+    vb_session_shutdown (self->session);
+  gtk_window_close (GTK_WINDOW (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   VbWindow         *self)
+{
+  if (g_strcmp0 (response, "background") == 0)
+    {
+      /* the application keeps running while a window exists, hidden or not */
+      self->in_background = TRUE;
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      busy_changed_cb (self);
+    }
+  else if (g_strcmp0 (response, "stop") == 0)
+    {
+      /* after the dialog is done with its response, not while it is being emitted */
+      self->close_confirmed = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, stop_and_close_cb, g_object_ref (self),
+                       g_object_unref);
+    }
+}
+
+static gboolean
+vb_window_close_request (GtkWindow *window)
+{
+  VbWindow *self = VB_WINDOW (window);
+
+  if (self->close_confirmed || self->session == NULL || !vb_session_get_busy (self->session))
+    return GTK_WINDOW_CLASS (vb_window_parent_class)->close_request (window);
+
+  GtkWidget *dialog = adw_message_dialog_new (window, "Stop the running experiment?",
+                                              NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  "An experiment is still training. It can finish in the "
+                                  "background, or stop now: a stopped run keeps its last "
+                                  "checkpoint and can be resumed later. Results recorded so "
+                                  "far are kept either way.");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "keep", "_Keep Window Open",
+                                    "background", "_Finish in Background",
+                                    "stop", "_Stop Run",
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_signal_connect (dialog, "response", G_CALLBACK (close_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static void
+vb_window_dispose (GObject *object)
+{
+  VbWindow *self = VB_WINDOW (object);
+
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (vb_window_parent_class)->dispose (object);
+}
+
+static void
+vb_window_finalize (GObject *object)
+{
+  VbWindow *self = VB_WINDOW (object);
+
+  g_free (self->last_toast);
+
+  G_OBJECT_CLASS (vb_window_parent_class)->finalize (object);
+}
+
+static void
+vb_window_class_init (VbWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = vb_window_dispose;
+  object_class->finalize = vb_window_finalize;
+  window_class->close_request = vb_window_close_request;
+}
+
+static void
+vb_window_init (VbWindow *self)
+{
+}
+
+static void
+add_page (VbWindow   *self,
+          GtkWidget  *page,
+          const char *name,
+          const char *title,
+          const char *icon)
+{
+  AdwViewStackPage *p = adw_view_stack_add_titled (ADW_VIEW_STACK (self->stack), page, name,
+                                                   title);
+  adw_view_stack_page_set_icon_name (p, icon);
+}
+
+VbWindow *
+vb_window_new (GtkApplication *app,
+               VbSession      *session)
+{
+  g_return_val_if_fail (VB_IS_SESSION (session), NULL);
+
+  VbWindow *self = g_object_new (VB_TYPE_WINDOW,
+                                 "application", app,
+                                 "title", "VisionBench",
+                                 "default-width", 1280,
+                                 "default-height", 800,
+                                 NULL);
+  self->session = g_object_ref (session);
+
+  self->stack = adw_view_stack_new ();
+  gtk_widget_set_vexpand (self->stack, TRUE);
+  self->experiments = vb_experiments_page_new (session);
+  self->runs = vb_runs_page_new (session);
+  self->compare = vb_compare_page_new (session);
+  add_page (self, self->experiments, "experiments", "Experiments", "media-playback-start-symbolic");
+  add_page (self, self->runs, "runs", "Runs", "view-list-symbolic");
+  add_page (self, self->compare, "compare", "Compare", "view-grid-symbolic");
+
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *switcher = adw_view_switcher_title_new ();
+  adw_view_switcher_title_set_stack (ADW_VIEW_SWITCHER_TITLE (switcher), ADW_VIEW_STACK (self->stack));
+  adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (switcher), "VisionBench");
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), switcher);
+
+  GtkWidget *switcher_bar = adw_view_switcher_bar_new ();
+  adw_view_switcher_bar_set_stack (ADW_VIEW_SWITCHER_BAR (switcher_bar), ADW_VIEW_STACK (self->stack));
+  g_object_bind_property (switcher, "title-visible", switcher_bar, "reveal", G_BINDING_SYNC_CREATE);
+
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), self->stack);
+  gtk_box_append (GTK_BOX (box), switcher_bar);
+
+  self->toasts = adw_toast_overlay_new ();
+  adw_toast_overlay_set_child (ADW_TOAST_OVERLAY (self->toasts), box);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), self->toasts);
+
+  g_signal_connect_swapped (self->experiments, "job-started", G_CALLBACK (job_started_cb), self);
+  g_signal_connect_swapped (session, "job-event", G_CALLBACK (job_event_cb), self);
+  g_signal_connect_swapped (session, "notify::busy", G_CALLBACK (busy_changed_cb), self);
+  return self;
+}
+
+VbSession *
+vb_window_get_session (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return self->session;
+}
+
+VbExperimentsPage *
+vb_window_get_experiments_page (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return VB_EXPERIMENTS_PAGE (self->experiments);
+}
+
+VbRunsPage *
+vb_window_get_runs_page (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return VB_RUNS_PAGE (self->runs);
+}
+
+VbComparePage *
+vb_window_get_compare_page (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return VB_COMPARE_PAGE (self->compare);
+}
+
+void
+vb_window_set_page (VbWindow   *self,
+                    const char *name)
+{
+  g_return_if_fail (VB_IS_WINDOW (self));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (self->stack), name);
+}
+
+const char *
+vb_window_get_page (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (self->stack));
+}
+
+guint
+vb_window_get_n_toasts (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), 0);
+  return self->n_toasts;
+}
+
+const char *
+vb_window_get_last_toast (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return self->last_toast;
+}
