@@ -8,12 +8,12 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "vb-error.h"
 #include "vb-job.h"
 #include "vb-runner.h"
 #include "vb-store.h"
+#include "vb-test-fmnist.h"
 
 /* The first images of Fashion-MNIST, written once as small IDX files: reading (and
  * fingerprinting) the whole 47 MB set for every job would dwarf the tiny runs. */
@@ -33,45 +33,11 @@ tiny_preset (const char *name, int epochs, int train_limit)
     name, subset_dir ? subset_dir : "", train_limit, epochs);
 }
 
-/* Copies the header (with the count set to n) and the first n items of a gzipped IDX file. */
-static void
-write_idx_subset (const char *from, const char *to, gsize header, gsize item, guint32 n)
-{
-  gzFile gz = gzopen (from, "rb");
-  g_assert_nonnull (gz);
-  gsize len = header + (gsize) n * item;
-  g_autofree guint8 *buf = g_malloc (len);
-  g_assert_cmpint (gzread (gz, buf, (unsigned) len), ==, (int) len);
-  gzclose (gz);
-  guint32 be = GUINT32_TO_BE (n);
-  memcpy (buf + 4, &be, 4);
-  g_assert_true (g_file_set_contents (to, (const char *) buf, len, NULL));
-}
-
 static void
 make_subset (void)
 {
-  static const struct { const char *prefix; guint32 n; } sets[] = {
-    { "train", 512 }, { "t10k", 128 },
-  };
   subset_dir = g_dir_make_tmp ("vb-job-data-XXXXXX", NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
-    for (int labels = 0; labels < 2; labels++)
-      {
-        g_autofree char *leaf = g_strdup_printf ("%s-%s-idx%d-ubyte", sets[i].prefix,
-                                                 labels ? "labels" : "images", labels ? 1 : 3);
-        g_autofree char *gz = g_strconcat (leaf, ".gz", NULL);
-        g_autofree char *from = g_build_filename (VB_FASHION_MNIST_DIR, gz, NULL);
-        g_autofree char *to = g_build_filename (subset_dir, leaf, NULL);
-        write_idx_subset (from, to, labels ? 8 : 16, labels ? 1 : 28 * 28, sets[i].n);
-      }
-}
-
-static gboolean
-have_fashion_mnist (void)
-{
-  g_autofree char *f = g_build_filename (VB_FASHION_MNIST_DIR, "train-images-idx3-ubyte.gz", NULL);
-  return g_file_test (f, G_FILE_TEST_EXISTS);
+  vb_test_write_fashion_mnist_subset (subset_dir, 512, 128);
 }
 
 static void
@@ -181,7 +147,7 @@ static gboolean
 fixture_init (Fixture *f)
 {
   memset (f, 0, sizeof *f);
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_test_skip ("Debian's dataset-fashion-mnist is not installed");
       return FALSE;
@@ -598,7 +564,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  if (have_fashion_mnist ())
+  if (vb_test_have_fashion_mnist ())
     make_subset ();
   g_test_add_func ("/vb/job/errors", test_errors);
   g_test_add_func ("/vb/job/run-preset", test_run_preset);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "vb-store.h"
 #include "vb-trainer.h"
+#include "vb-test-fmnist.h"
 
 static const char *tiny_config =
   "{\"run_name\": \"t\", \"device\": \"cpu\","
@@ -47,13 +48,6 @@ cancel_cb (gpointer user_data)
 }
 
 static gboolean
-have_fashion_mnist (void)
-{
-  g_autofree char *f = g_build_filename (VB_FASHION_MNIST_DIR, "train-images-idx3-ubyte.gz", NULL);
-  return g_file_test (f, G_FILE_TEST_EXISTS);
-}
-
-static gboolean
 train (const char *json, const char *ckpt_dir, const char *resume, Recorder *rec,
        VbTrainResult *result, GError **error)
 {
@@ -69,7 +63,7 @@ train (const char *json, const char *ckpt_dir, const char *resume, Recorder *rec
 static void
 test_loss_decreases_and_reproduces (void)
 {
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_test_skip ("Debian's dataset-fashion-mnist is not installed");
       return;
@@ -157,7 +151,7 @@ test_scan_mode_reaches_model (void)
 static void
 test_resume_is_exact (void)
 {
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_test_skip ("Debian's dataset-fashion-mnist is not installed");
       return;
@@ -197,7 +191,7 @@ test_resume_is_exact (void)
 static void
 test_divergence_fails_and_keeps_checkpoint (void)
 {
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_test_skip ("Debian's dataset-fashion-mnist is not installed");
       return;
@@ -241,7 +235,7 @@ test_divergence_fails_and_keeps_checkpoint (void)
 static void
 test_cancel (void)
 {
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_test_skip ("Debian's dataset-fashion-mnist is not installed");
       return;

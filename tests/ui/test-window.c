@@ -10,8 +10,8 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "vb-test-fmnist.h"
 #include "vb-window.h"
 
 static char *tmp_dir;
@@ -21,49 +21,15 @@ static const char *artifact_dir;
 
 /* ---- fixtures: a tiny Fashion-MNIST subset and a tiny preset ---------------------------- */
 
-static gboolean
-have_fashion_mnist (void)
-{
-  g_autofree char *f = g_build_filename (VB_FASHION_MNIST_DIR, "train-images-idx3-ubyte.gz", NULL);
-  return g_file_test (f, G_FILE_TEST_EXISTS);
-}
-
-/* Copies the header (with the count set to n) and the first n items of a gzipped IDX file. */
-static void
-write_idx_subset (const char *from, const char *to, gsize header, gsize item, guint32 n)
-{
-  gzFile gz = gzopen (from, "rb");
-  g_assert_nonnull (gz);
-  gsize len = header + (gsize) n * item;
-  g_autofree guint8 *buf = g_malloc (len);
-  g_assert_cmpint (gzread (gz, buf, (unsigned) len), ==, (int) len);
-  gzclose (gz);
-  guint32 be = GUINT32_TO_BE (n);
-  memcpy (buf + 4, &be, 4);
-  g_assert_true (g_file_set_contents (to, (const char *) buf, len, NULL));
-}
-
 static void
 make_fixtures (void)
 {
-  static const struct { const char *prefix; guint32 n; } sets[] = {
-    { "train", 256 }, { "t10k", 64 },
-  };
   tmp_dir = g_dir_make_tmp ("vb-ui-XXXXXX", NULL);
   subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
   presets_dir = g_build_filename (tmp_dir, "presets", NULL);
   g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
-    for (int labels = 0; labels < 2; labels++)
-      {
-        g_autofree char *leaf = g_strdup_printf ("%s-%s-idx%d-ubyte", sets[i].prefix,
-                                                 labels ? "labels" : "images", labels ? 1 : 3);
-        g_autofree char *gz = g_strconcat (leaf, ".gz", NULL);
-        g_autofree char *from = g_build_filename (VB_FASHION_MNIST_DIR, gz, NULL);
-        g_autofree char *to = g_build_filename (subset_dir, leaf, NULL);
-        write_idx_subset (from, to, labels ? 8 : 16, labels ? 1 : 28 * 28, sets[i].n);
-      }
+  vb_test_write_fashion_mnist_subset (subset_dir, 256, 64);
 
   /* the real presets, for the cards, plus a tiny one that trains in seconds */
   g_autoptr (GDir) dir = g_dir_open (VB_SOURCE_PRESETS_DIR, 0, NULL);
@@ -485,7 +451,7 @@ main (int argc, char *argv[])
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
-  if (!have_fashion_mnist ())
+  if (!vb_test_have_fashion_mnist ())
     {
       g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
       return 77;
