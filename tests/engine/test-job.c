@@ -347,6 +347,13 @@ test_cancel_and_resume (void)
     g_assert_cmpuint (epochs->len, ==, 10);
     for (guint i = 0; i < epochs->len; i++)
       g_assert_cmpint (g_array_index (epochs, VbEpochMetric, i).epoch, ==, (int) i + 1);
+    /* the steps trained after the checkpoint and before the cancel were dropped on
+     * resume: every step is recorded once, in order */
+    g_autoptr (GArray) steps = vb_store_get_step_metrics (store, run_id, NULL);
+    g_assert_cmpuint (steps->len, >, 0);
+    for (guint i = 1; i < steps->len; i++)
+      g_assert_cmpint (g_array_index (steps, VbStepMetric, i).step, >,
+                       g_array_index (steps, VbStepMetric, i - 1).step);
   }
 
   /* a done run is refused, and says why */
