@@ -95,8 +95,9 @@ vb_bench_protocol_json (const VbBenchProtocol *p)
                           "\"warmup_steps\": %d, \"timed_steps\": %d, "
                           "\"statistic\": \"batch / median step time\", "
                           "\"input\": \"synthetic, in memory\", \"data_loading\": false, "
-                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\"}",
+                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\", "
+                          "\"matmul\": \"%s\"}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
                           p->batch, p->img_size, p->warmup, p->timed,
-                          p->train ? "true" : "false", p->threads);
+                          p->train ? "true" : "false", p->threads, vb_cpu_gemm_name ());
 }

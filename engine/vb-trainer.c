@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vb-checkpoint.h"
+#include "vb-cpu-ops.h"
 #include "vb-error.h"
 #include "vb-loader.h"
 #include "vb-optim.h"
@@ -30,6 +31,9 @@ vb_set_num_threads (int n)
     {
       mallopt (M_MMAP_THRESHOLD, 32 * 1024 * 1024);
       mallopt (M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+      /* VB_GEMM=openblas: every product on OpenBLAS, for A/B benchmarks */
+      if (g_strcmp0 (g_getenv ("VB_GEMM"), "openblas") == 0)
+        vb_cpu_use_own_gemm (0);
       g_once_init_leave (&tuned, 1);
     }
   omp_set_num_threads (n);

@@ -1,10 +1,26 @@
-/* linear.c: per-row matrix product (Linear and 1×1 convolution) on OpenBLAS sgemm. */
+/* linear.c: per-row matrix product (Linear and 1×1 convolution): the forward on the
+ * thin-product kernel of gemm_nt.c where the build has one, the rest on OpenBLAS. */
 #include "config.h"
 
 #include <cblas.h>
 
 #include "vb-cpu-ops.h"
 #include "vb-cpu-private.h"
+
+static int use_own_gemm = 1;
+
+int
+vb_cpu_use_own_gemm (int enable)
+{
+  use_own_gemm = enable && vb_gemm_nt_available ();
+  return use_own_gemm;
+}
+
+const char *
+vb_cpu_gemm_name (void)
+{
+  return use_own_gemm && vb_gemm_nt_available () ? vb_gemm_nt_name () : "OpenBLAS sgemm";
+}
 
 void
 vb_linear_forward (float *out, int64_t ld_out,
@@ -15,6 +31,10 @@ vb_linear_forward (float *out, int64_t ld_out,
   float beta = 0.0f;
 
   if (n <= 0 || out_f <= 0)
+    return;
+
+  if (in_f > 0 && use_own_gemm
+      && vb_gemm_nt (out, ld_out, in, ld_in, w, b, n, out_f, in_f, 0))
     return;
 
   if (b != NULL)

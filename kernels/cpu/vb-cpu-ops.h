@@ -21,14 +21,22 @@
 extern "C" {
 #endif
 
-/* ---- linear / 1x1 convolution (OpenBLAS sgemm) ------------------------------------
+/* ---- linear / 1x1 convolution ----------------------------------------------------
  * out[n, o] = Σ_i in[n, i] · w[o, i] + b[o]    b may be NULL
  * Row strides (ld_*) let the SS2D per-group projections read a slice of a wider row;
- * pass the feature count for a dense tensor. */
+ * pass the feature count for a dense tensor. The forward runs on the own thin-product
+ * kernel where the build has AVX2+FMA or AVX-512 (gemm_nt.c), else on OpenBLAS; the
+ * backward products run on OpenBLAS. */
 void vb_linear_forward (float *out, int64_t ld_out,
                         const float *in, int64_t ld_in,
                         const float *w, const float *b,
                         int64_t n, int in_f, int out_f);
+/* Which product the forward uses: 1 = own kernel where available (the default),
+ * 0 = OpenBLAS everywhere (for A/B benchmarks). Returns whether the own kernel is in
+ * use afterwards. Set it before any work starts; it is not synchronised. */
+int vb_cpu_use_own_gemm (int enable);
+/* the forward product in use, for protocol cards: "own AVX-512 12x32 kernel", "OpenBLAS sgemm" */
+const char *vb_cpu_gemm_name (void);
 /* din[n, i] (=, or += when accumulate) = Σ_o dout[n, o] · w[o, i]   (skipped if din NULL)
  * dw[o, i] += Σ_n dout[n, o] · in[n, i]                             (skipped if dw NULL)
  * db[o]    += Σ_n dout[n, o]                                        (skipped if db NULL) */

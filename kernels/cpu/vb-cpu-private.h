@@ -87,3 +87,11 @@ vb_cpu_colsum_acc (float *acc, const float *x, int64_t rows, int64_t ld, int col
       acc[j] += part[ch * cols + j];
   free (part);
 }
+
+/* out[M, N] = in[M, K] · w[N, K]ᵀ (+ b[N]), or += onto out when accumulate (gemm_nt.c).
+ * Returns 0 (and does nothing) when the build has no kernel for this machine or
+ * memory for the packed weight is short: the caller falls back to OpenBLAS. */
+int vb_gemm_nt_available (void);
+const char *vb_gemm_nt_name (void);
+int vb_gemm_nt (float *out, int64_t ld_out, const float *in, int64_t ld_in,
+                const float *w, const float *b, int64_t M, int N, int K, int accumulate);
