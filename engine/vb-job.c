@@ -548,41 +548,16 @@ vb_job_queue_start_preset_json (VbJobQueue *q, const char *json, const char * co
                                 GError **error)
 {
   g_return_val_if_fail (q != NULL && json != NULL, 0);
-  /* vb_preset_load() reads a file, and its checks are the ones that matter */
-  g_autofree char *path = NULL;
-  g_autoptr (GError) local_error = NULL;
-  int fd = g_file_open_tmp ("vb-preset-XXXXXX.json", &path, &local_error);
-  if (fd < 0)
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
-                   "cannot write the preset to a temporary file: %s", local_error->message);
-      return 0;
-    }
-  g_close (fd, NULL);
-  VbPreset *preset = NULL;
-  if (g_file_set_contents (path, json, -1, &local_error))
-    preset = vb_preset_load (path, &local_error);
-  else
-    g_prefix_error (&local_error, "cannot write the preset to a temporary file: ");
-  g_unlink (path);
-  for (const char * const *o = overrides; preset != NULL && o && *o; o++)
-    if (!vb_preset_set (preset, *o, &local_error))
-      {
-        g_prefix_error (&local_error, "%s: ", *o);
-        g_clear_pointer (&preset, vb_preset_free);
-      }
+  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, error);
   if (preset == NULL)
-    {
-      /* the temporary file means nothing to the caller */
-      g_autoptr (GString) msg = g_string_new (local_error->message);
-      g_autofree char *named = g_strdup_printf ("Preset file '%s'", path);
-      g_autofree char *quoted = g_strdup_printf ("'%s'", path);
-      g_string_replace (msg, named, "Preset text", 0);
-      g_string_replace (msg, quoted, "(preset text)", 0);
-      g_set_error_literal (error, local_error->domain, local_error->code, msg->str);
-      return 0;
-    }
-  return submit (q, preset, 0);
+    return 0;
+  for (const char * const *o = overrides; o && *o; o++)
+    if (!vb_preset_set (preset, *o, error))
+      {
+        g_prefix_error (error, "%s: ", *o);
+        return 0;
+      }
+  return submit (q, g_steal_pointer (&preset), 0);
 }
 
 guint64

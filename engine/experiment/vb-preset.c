@@ -13,7 +13,8 @@ typedef struct {
 } Axis;
 
 struct _VbPreset {
-  char       *path;
+  char       *path;        /* NULL for a preset loaded from text */
+  char       *origin;      /* "Preset file 'PATH'" or "Preset text", for messages */
   char       *name;
   char       *title;
   char       *description;
@@ -36,6 +37,7 @@ vb_preset_free (VbPreset *preset)
   if (preset == NULL)
     return;
   g_free (preset->path);
+  g_free (preset->origin);
   g_free (preset->name);
   g_free (preset->title);
   g_free (preset->description);
@@ -317,7 +319,7 @@ find_axis (VbPreset   *preset,
 static gboolean
 optional_string (JsonObject  *root,
                  const char  *member,
-                 const char  *path,
+                 const char  *origin,
                  char       **out,
                  GError     **error)
 {
@@ -329,7 +331,7 @@ optional_string (JsonObject  *root,
   if (node_kind (node) != KIND_STRING)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "Preset file '%s': \"%s\" must be a string", path, member);
+                   "%s: \"%s\" must be a string", origin, member);
       return FALSE;
     }
   *out = g_strdup (json_node_get_string (node));
@@ -355,16 +357,16 @@ load_grid (VbPreset    *preset,
       if (field == NULL || JSON_NODE_HOLDS_OBJECT (field))
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                       "Preset file '%s': grid axis '%s' is not a field of \"base\"",
-                       preset->path, key);
+                       "%s: grid axis '%s' is not a field of \"base\"",
+                       preset->origin, key);
           return FALSE;
         }
       if (!JSON_NODE_HOLDS_ARRAY (node) ||
           json_array_get_length (json_node_get_array (node)) == 0)
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                       "Preset file '%s': grid axis '%s' must be a non-empty array of values",
-                       preset->path, key);
+                       "%s: grid axis '%s' must be a non-empty array of values",
+                       preset->origin, key);
           return FALSE;
         }
 
@@ -381,8 +383,8 @@ load_grid (VbPreset    *preset,
           if (value == NULL)
             {
               g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                           "Preset file '%s': grid axis '%s', value %u must be %s like the "
-                           "base field", preset->path, key, i + 1, why);
+                           "%s: grid axis '%s', value %u must be %s like the "
+                           "base field", preset->origin, key, i + 1, why);
               return FALSE;
             }
           json_array_add_element (axis->values, value);
@@ -402,8 +404,11 @@ vb_preset_default_dir (void)
   return VB_PRESETS_DIR;
 }
 
-VbPreset *
-vb_preset_load (const char  *path,
+/* path: the file the text came from, or NULL for text handed over directly */
+static VbPreset *
+load_from_data (const char  *contents,
+                gsize        length,
+                const char  *path,
                 GError     **error)
 {
   static const char *const known_members[] = {
@@ -412,36 +417,31 @@ vb_preset_load (const char  *path,
   g_autoptr(VbPreset) preset = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *contents = NULL;
-  gsize length;
+  g_autofree char *origin = path ? g_strdup_printf ("Preset file '%s'", path)
+                                 : g_strdup ("Preset text");
   JsonObject *root;
   JsonNode *node;
   JsonObjectIter iter;
   const char *member;
 
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
-                   "Cannot read preset file '%s': %s", path, local_error->message);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, contents, length, &local_error))
+  if (!json_parser_load_from_data (parser, contents, (gssize) length, &local_error))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
-                   "Preset file '%s' is not valid JSON: %s", path, local_error->message);
+                   "%s is not valid JSON: %s", origin, local_error->message);
       return NULL;
     }
   node = json_parser_get_root (parser);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "Preset file '%s': the top level must be an object", path);
+                   "%s: the top level must be an object", origin);
       return NULL;
     }
   root = json_node_get_object (node);
 
   preset = g_new0 (VbPreset, 1);
   preset->path = g_strdup (path);
+  preset->origin = g_strdup (origin);
   preset->axes = g_ptr_array_new_with_free_func ((GDestroyNotify) axis_free);
 
   /* Strict about members: a typo ("gird") must not silently drop the grid. */
@@ -450,20 +450,20 @@ vb_preset_load (const char  *path,
     if (!g_strv_contains (known_members, member))
       {
         g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                     "Preset file '%s': unknown member \"%s\" (known: name, title, "
-                     "description, base, grid, labels)", path, member);
+                     "%s: unknown member \"%s\" (known: name, title, "
+                     "description, base, grid, labels)", origin, member);
         return NULL;
       }
 
-  if (!optional_string (root, "name", path, &preset->name, error) ||
-      !optional_string (root, "title", path, &preset->title, error) ||
-      !optional_string (root, "description", path, &preset->description, error))
+  if (!optional_string (root, "name", origin, &preset->name, error) ||
+      !optional_string (root, "title", origin, &preset->title, error) ||
+      !optional_string (root, "description", origin, &preset->description, error))
     return NULL;
   if (preset->name == NULL || preset->name[0] == '\0' || strpbrk (preset->name, "/=, \t\n"))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "Preset file '%s': \"name\" must be a non-empty string without "
-                   "spaces, '/', '=' or ','", path);
+                   "%s: \"name\" must be a non-empty string without "
+                   "spaces, '/', '=' or ','", origin);
       return NULL;
     }
   if (preset->title == NULL)
@@ -475,7 +475,7 @@ vb_preset_load (const char  *path,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "Preset file '%s': \"base\" must be an object holding the config", path);
+                   "%s: \"base\" must be an object holding the config", origin);
       return NULL;
     }
   /* Our own copy: overrides edit it, and nothing is shared with the parser. */
@@ -489,8 +489,8 @@ vb_preset_load (const char  *path,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                       "Preset file '%s': \"grid\" must be an object of \"key\": [values]",
-                       path);
+                       "%s: \"grid\" must be an object of \"key\": [values]",
+                       origin);
           return NULL;
         }
       if (!load_grid (preset, json_node_get_object (node), error))
@@ -505,8 +505,8 @@ vb_preset_load (const char  *path,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                       "Preset file '%s': \"labels\" must be an object of \"key\": \"label\"",
-                       path);
+                       "%s: \"labels\" must be an object of \"key\": \"label\"",
+                       origin);
           return NULL;
         }
       json_object_iter_init_ordered (&iter, json_node_get_object (node));
@@ -514,7 +514,7 @@ vb_preset_load (const char  *path,
         if (node_kind (label) != KIND_STRING)
           {
             g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                         "Preset file '%s': label of '%s' must be a string", path, member);
+                         "%s: label of '%s' must be a string", origin, member);
             return NULL;
           }
       node = deep_copy (node);
@@ -523,6 +523,30 @@ vb_preset_load (const char  *path,
     }
 
   return g_steal_pointer (&preset);
+}
+
+VbPreset *
+vb_preset_load (const char  *path,
+                GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                   "Cannot read preset file '%s': %s", path, local_error->message);
+      return NULL;
+    }
+  return load_from_data (contents, length, path, error);
+}
+
+VbPreset *
+vb_preset_load_from_data (const char  *json,
+                          GError     **error)
+{
+  return load_from_data (json, strlen (json), NULL, error);
 }
 
 static int

@@ -18,6 +18,10 @@ typedef struct _VbPreset VbPreset;
 
 VbPreset   *vb_preset_load        (const char  *path,
                                    GError     **error);
+/* The same checks on preset text held in memory (the app's edited form); errors say
+ * "Preset text" where a file's would name the file. vb_preset_get_path () is NULL. */
+VbPreset   *vb_preset_load_from_data (const char  *json,
+                                      GError     **error);
 void        vb_preset_free        (VbPreset    *preset);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbPreset, vb_preset_free)
 

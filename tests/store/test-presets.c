@@ -393,6 +393,13 @@ assert_load_fails (const char *contents,
   g_assert_nonnull (strstr (error->message, path));
   if (strstr (error->message, fragment) == NULL)
     g_error ("'%s': message '%s' lacks '%s'", contents, error->message, fragment);
+
+  /* the same text held in memory fails the same way, naming no file */
+  g_autoptr(GError) text_error = NULL;
+  g_assert_null (vb_preset_load_from_data (contents, &text_error));
+  g_assert_error (text_error, VB_ENGINE_ERROR, code);
+  g_assert_true (g_str_has_prefix (text_error->message, "Preset text"));
+  g_assert_nonnull (strstr (text_error->message, fragment));
 }
 
 static void
