@@ -12,6 +12,8 @@ packages=(
   # the desktop app (optional at build time) and its headless widget tests
   libgtk-4-dev libadwaita-1-dev libcairo2-dev libpango1.0-dev
   xvfb xauth dbus-daemon
+  # validators for the desktop file and the AppStream metainfo (data/ tests)
+  desktop-file-utils appstream
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,8 +8,17 @@
 #include <math.h>
 
 #include "vb-chart-area.h"
+#include "vb-compare-export.h"
 #include "vb-compare-page.h"
 #include "vb-compare.h"
+#include "vb-error.h"
+#include "vb-window.h"
+
+/* chart export sizes offered (PNG pixels, SVG px, PDF points) */
+static const struct { int width, height; } chart_sizes[] = {
+  { 640, 400 }, { 960, 600 }, { 1280, 800 }, { 1920, 1200 },
+};
+#define DEFAULT_CHART_SIZE 1
 
 static const char *const columns[] = {
   "Model", "Dirs", "ImgSize", "Top-1", "Top-5", "img/s", "Params", "FLOPs", "Status",
@@ -34,6 +43,7 @@ struct _VbComparePage
   char       *group;           /* shown */
   char       *rows_signature;  /* statuses of the shown group's runs */
   GPtrArray  *cells;           /* GStrv per row, N_COLUMNS each */
+  GPtrArray  *rows;            /* VbCompareRow*, the shown table's rows for exports */
   gboolean    updating;
 
   GtkWidget  *dropdown;
@@ -42,6 +52,8 @@ struct _VbComparePage
   GtkWidget  *grid;
   GtkWidget  *chart;
   GtkWidget  *caption;
+  GtkWidget  *size_dropdown;
+  GtkFileChooserNative *chooser;
 };
 
 G_DEFINE_FINAL_TYPE (VbComparePage, vb_compare_page, ADW_TYPE_BIN)
@@ -86,6 +98,93 @@ cell_label (const char *text,
   return label;
 }
 
+/* Exports and copying need a table. */
+static void
+update_actions (VbComparePage *self)
+{
+  gboolean has_rows = self->rows != NULL && self->rows->len > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", has_rows);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.copy-table", has_rows);
+}
+
+static void
+toast (VbComparePage *self,
+       const char    *message)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (VB_IS_WINDOW (root))
+    vb_window_toast (VB_WINDOW (root), message);
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *chooser,
+                     int              response,
+                     VbComparePage   *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (path == NULL)
+        toast (self, "Exports go to local files only");
+      else if (!vb_compare_page_export (self, path, &error))
+        {
+          g_autofree char *msg = g_strdup_printf ("Export failed: %s", error->message);
+          toast (self, msg);
+        }
+      else
+        {
+          g_autofree char *base = g_path_get_basename (path);
+          g_autofree char *msg = g_strdup_printf ("Exported %s", base);
+          toast (self, msg);
+        }
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  VbComparePage *self = VB_COMPARE_PAGE (widget);
+  const char *ext = g_variant_get_string (parameter, NULL);
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  self->chooser = gtk_file_chooser_native_new ("Export", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                               GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+  g_autofree char *name = g_strdup_printf ("compare-%s.%s", self->group ? self->group : "table", ext);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autofree char *pattern = g_strdup_printf ("*.%s", ext);
+  gtk_file_filter_add_pattern (filter, pattern);
+  gtk_file_filter_set_name (filter, pattern);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+copy_table_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  VbComparePage *self = VB_COMPARE_PAGE (widget);
+  g_autofree char *table = vb_compare_page_dup_table (self, VB_TABLE_MARKDOWN);
+
+  if (table == NULL)
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), table);
+  toast (self, "Table copied as Markdown");
+}
+
 static void
 show_group (VbComparePage *self)
 {
@@ -96,8 +195,10 @@ show_group (VbComparePage *self)
   while ((child = gtk_widget_get_first_child (self->grid)) != NULL)
     gtk_grid_remove (GTK_GRID (self->grid), child);
   g_ptr_array_set_size (self->cells, 0);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->rows_signature, g_free);
   vb_chart_area_set_bar_chart (self->chart, NULL);
+  update_actions (self);
 
   if (self->group == NULL)
     {
@@ -139,14 +240,6 @@ show_group (VbComparePage *self)
   GtkWidget *sep = gtk_separator_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_grid_attach (GTK_GRID (self->grid), sep, 0, 1, N_COLUMNS, 1);
 
-  VbBarChart *chart = vb_bar_chart_new ();
-  vb_bar_chart_set_title (chart, "Top-1 accuracy");
-  vb_bar_chart_set_y_label (chart, "Top-1 (%)");
-  chart->show_values = TRUE;
-  chart->value_decimals = 2;
-  chart->higher_is_better = TRUE;
-  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
-
   for (guint i = 0; i < rows->len; i++)
     {
       VbCompareRow *r = g_ptr_array_index (rows, i);
@@ -172,20 +265,10 @@ show_group (VbComparePage *self)
             gtk_widget_add_css_class (l, g_strcmp0 (r->status, "failed") == 0 ? "error" : "dim-label");
           gtk_grid_attach (GTK_GRID (self->grid), l, (int) c, (int) i + 2, 1, 1);
         }
-      vb_bar_chart_add_category (chart, r->scan);
-      g_array_append_val (values, r->top1);
     }
-  VbBarSeries *series = vb_bar_chart_add_series (chart, vb_bar_series_new ("Top-1 (%)", 0));
-  vb_bar_series_set_values (series, (const double *) values->data, values->len);
-  if (rows->len > 1)
-    {
-      chart->baseline_kind = VB_BAR_BASELINE_CATEGORY;
-      chart->baseline_index = 0;
-    }
-  g_autofree char *caption = g_strdup_printf ("Group %s · %u run%s · Δ against the first run",
-                                              self->group, rows->len, rows->len == 1 ? "" : "s");
-  vb_bar_chart_set_caption (chart, caption);
-  vb_chart_area_set_bar_chart (self->chart, chart);
+  vb_chart_area_set_bar_chart (self->chart, vb_compare_bar_chart (rows, self->group));
+  self->rows = g_steal_pointer (&rows);
+  update_actions (self);
   gtk_label_set_text (GTK_LABEL (self->caption), "");
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "table");
 }
@@ -312,6 +395,10 @@ vb_compare_page_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->groups, g_ptr_array_unref);
   g_clear_pointer (&self->cells, g_ptr_array_unref);
+  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
   g_clear_pointer (&self->groups_signature, g_free);
   g_clear_pointer (&self->rows_signature, g_free);
   g_clear_pointer (&self->group, g_free);
@@ -322,7 +409,12 @@ vb_compare_page_dispose (GObject *object)
 static void
 vb_compare_page_class_init (VbComparePageClass *klass)
 {
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
   G_OBJECT_CLASS (klass)->dispose = vb_compare_page_dispose;
+  /* parameter: the file extension, which picks the format (csv md tex png svg pdf) */
+  gtk_widget_class_install_action (widget_class, "compare.export", "s", export_action);
+  gtk_widget_class_install_action (widget_class, "compare.copy-table", NULL, copy_table_action);
 }
 
 static void
@@ -356,6 +448,38 @@ vb_compare_page_new (VbSession *session)
   g_signal_connect_swapped (self->dropdown, "notify::selected",
                             G_CALLBACK (dropdown_selected_cb), self);
   gtk_box_append (GTK_BOX (bar), self->dropdown);
+
+  static const char *const size_labels[] = { "640 × 400", "960 × 600", "1280 × 800", "1920 × 1200", NULL };
+  GtkWidget *size_label = gtk_label_new_with_mnemonic ("Chart _size");
+  self->size_dropdown = gtk_drop_down_new_from_strings (size_labels);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->size_dropdown), DEFAULT_CHART_SIZE);
+  gtk_widget_set_tooltip_text (self->size_dropdown,
+                               "Size of exported charts: PNG pixels, SVG px, PDF points");
+  gtk_label_set_mnemonic_widget (GTK_LABEL (size_label), self->size_dropdown);
+  gtk_box_append (GTK_BOX (bar), size_label);
+  gtk_box_append (GTK_BOX (bar), self->size_dropdown);
+
+  g_autoptr (GMenu) menu = g_menu_new ();
+  g_autoptr (GMenu) tables = g_menu_new ();
+  g_menu_append (tables, "Table as _CSV…", "compare.export::csv");
+  g_menu_append (tables, "Table as _Markdown…", "compare.export::md");
+  g_menu_append (tables, "Table as _LaTeX…", "compare.export::tex");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (tables));
+  g_autoptr (GMenu) charts = g_menu_new ();
+  g_menu_append (charts, "Chart as _PNG…", "compare.export::png");
+  g_menu_append (charts, "Chart as _SVG…", "compare.export::svg");
+  g_menu_append (charts, "Chart as P_DF…", "compare.export::pdf");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (charts));
+  GtkWidget *export = gtk_menu_button_new ();
+  gtk_menu_button_set_label (GTK_MENU_BUTTON (export), "Export");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), G_MENU_MODEL (menu));
+  gtk_widget_set_tooltip_text (export, "Save the table or the chart to a file");
+  gtk_box_append (GTK_BOX (bar), export);
+
+  GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (copy), "compare.copy-table");
+  gtk_widget_set_tooltip_text (copy, "Copy the table as Markdown");
+  gtk_box_append (GTK_BOX (bar), copy);
   gtk_box_append (GTK_BOX (box), bar);
 
   self->stack = gtk_stack_new ();
@@ -406,6 +530,7 @@ vb_compare_page_new (VbSession *session)
 
   g_signal_connect_swapped (session, "job-event", G_CALLBACK (job_event_cb), self);
   g_signal_connect_swapped (session, "tick", G_CALLBACK (vb_compare_page_refresh), self);
+  update_actions (self);
   vb_compare_page_refresh (self);
   if (self->group == NULL)
     gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
@@ -455,4 +580,48 @@ vb_compare_page_dup_cell (VbComparePage *self,
     if (g_strcmp0 (columns[c], column) == 0)
       return g_strdup (((GStrv) g_ptr_array_index (self->cells, row))[c]);
   return NULL;
+}
+
+char *
+vb_compare_page_dup_table (VbComparePage *self,
+                           VbTableFormat  format)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
+
+  if (self->rows == NULL || self->rows->len == 0)
+    return NULL;
+  return vb_compare_render (self->rows, vb_compare_baseline_index (self->rows), format);
+}
+
+void
+vb_compare_page_get_chart_size (VbComparePage *self,
+                                int           *width,
+                                int           *height)
+{
+  g_return_if_fail (VB_IS_COMPARE_PAGE (self));
+
+  guint i = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->size_dropdown));
+  if (i >= G_N_ELEMENTS (chart_sizes))
+    i = DEFAULT_CHART_SIZE;
+  *width = chart_sizes[i].width;
+  *height = chart_sizes[i].height;
+}
+
+gboolean
+vb_compare_page_export (VbComparePage  *self,
+                        const char     *path,
+                        GError        **error)
+{
+  int width, height;
+
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
+
+  if (self->rows == NULL || self->rows->len == 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID, "there is no table to export");
+      return FALSE;
+    }
+  vb_compare_page_get_chart_size (self, &width, &height);
+  return vb_compare_export (self->rows, vb_chart_area_get_bar_chart (self->chart), path, width,
+                            height, error);
 }

@@ -1,9 +1,11 @@
 /* vb-compare-page.h: an experiment group → the study's side-by-side table and a Top-1
- * bar chart. */
+ * bar chart, with exports (table as CSV, Markdown, LaTeX; chart as PNG, SVG, PDF) and
+ * "Copy table" (Markdown on the clipboard). */
 #pragma once
 
 #include <adwaita.h>
 
+#include "vb-compare.h"
 #include "vb-session.h"
 
 G_BEGIN_DECLS
@@ -24,5 +26,17 @@ guint       vb_compare_page_get_n_rows   (VbComparePage *self);
 char       *vb_compare_page_dup_cell     (VbComparePage *self,
                                           guint          row,
                                           const char    *column);
+/* The shown table as the CLI renders it; NULL when there is none. */
+char       *vb_compare_page_dup_table    (VbComparePage *self,
+                                          VbTableFormat  format);
+/* The chart size chosen for exports. */
+void        vb_compare_page_get_chart_size (VbComparePage *self,
+                                            int           *width,
+                                            int           *height);
+/* What the Export menu does after the file chooser: the table or the chart, by path's
+ * extension (.csv .md .tex .png .svg .pdf). */
+gboolean    vb_compare_page_export       (VbComparePage *self,
+                                          const char    *path,
+                                          GError       **error);
 
 G_END_DECLS

@@ -18,6 +18,7 @@ struct _VbWindow
   GtkWidget  *experiments;
   GtkWidget  *runs;
   GtkWidget  *compare;
+  GtkWidget  *scan;
   gboolean    close_confirmed;
   gboolean    in_background;
   guint64     failed_job;      /* a run of this job failed and was toasted */
@@ -165,14 +166,49 @@ vb_window_finalize (GObject *object)
 }
 
 static void
+show_page_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  vb_window_set_page (VB_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+toggle_fullscreen_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  if (gtk_window_is_fullscreen (GTK_WINDOW (widget)))
+    gtk_window_unfullscreen (GTK_WINDOW (widget));
+  else
+    gtk_window_fullscreen (GTK_WINDOW (widget));
+}
+
+static void
 vb_window_class_init (VbWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+  static const char *const pages[] = { "experiments", "runs", "compare", "scan" };
 
   object_class->dispose = vb_window_dispose;
   object_class->finalize = vb_window_finalize;
   window_class->close_request = vb_window_close_request;
+
+  /* class bindings, not app accels: they work in a window without an application
+   * (tests), and resources/ui/vb-shortcuts-window.ui lists them */
+  gtk_widget_class_install_action (widget_class, "window.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "window.toggle-fullscreen", NULL,
+                                   toggle_fullscreen_action);
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_CONTROL_MASK,
+                                         "window.show-page", "s", pages[i]);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0,
+                                       "window.toggle-fullscreen", NULL);
+  /* the action gtk_application_window_set_help_overlay() adds to the window */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_question, GDK_CONTROL_MASK,
+                                       "win.show-help-overlay", NULL);
 }
 
 static void
@@ -211,9 +247,17 @@ vb_window_new (GtkApplication *app,
   self->experiments = vb_experiments_page_new (session);
   self->runs = vb_runs_page_new (session);
   self->compare = vb_compare_page_new (session);
+  self->scan = vb_scan_page_new ();
   add_page (self, self->experiments, "experiments", "Experiments", "media-playback-start-symbolic");
   add_page (self, self->runs, "runs", "Runs", "view-list-symbolic");
   add_page (self, self->compare, "compare", "Compare", "view-grid-symbolic");
+  add_page (self, self->scan, "scan", "Scan Explorer", "view-app-grid-symbolic");
+
+  g_autoptr (GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/org/visionbench/VisionBench/ui/vb-shortcuts-window.ui");
+  gtk_application_window_set_help_overlay (GTK_APPLICATION_WINDOW (self),
+                                           GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder,
+                                                                                         "help_overlay")));
 
   GtkWidget *header = adw_header_bar_new ();
   GtkWidget *switcher = adw_view_switcher_title_new ();
@@ -266,6 +310,13 @@ vb_window_get_compare_page (VbWindow *self)
 {
   g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
   return VB_COMPARE_PAGE (self->compare);
+}
+
+VbScanPage *
+vb_window_get_scan_page (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return VB_SCAN_PAGE (self->scan);
 }
 
 void

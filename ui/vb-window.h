@@ -1,5 +1,6 @@
 /* vb-window.h: the main window: a header bar with a view switcher over the Experiments,
- * Runs and Compare pages, and a toast overlay for engine errors. */
+ * Runs, Compare and Scan Explorer pages, a toast overlay for engine errors, and a
+ * shortcuts window (Ctrl+?). */
 #pragma once
 
 #include <adwaita.h>
@@ -7,6 +8,7 @@
 #include "vb-compare-page.h"
 #include "vb-experiments-page.h"
 #include "vb-runs-page.h"
+#include "vb-scan-page.h"
 #include "vb-session.h"
 
 G_BEGIN_DECLS
@@ -21,7 +23,8 @@ VbSession         *vb_window_get_session          (VbWindow       *self);
 VbExperimentsPage *vb_window_get_experiments_page (VbWindow       *self);
 VbRunsPage        *vb_window_get_runs_page        (VbWindow       *self);
 VbComparePage     *vb_window_get_compare_page     (VbWindow       *self);
-/* "experiments", "runs" or "compare". */
+VbScanPage        *vb_window_get_scan_page        (VbWindow       *self);
+/* "experiments", "runs", "compare" or "scan". */
 void               vb_window_set_page             (VbWindow       *self,
                                                    const char     *name);
 const char        *vb_window_get_page             (VbWindow       *self);

@@ -1,9 +1,12 @@
 /* The desktop app's main window, driven as a user would: the Experiments form flags bad
  * values and keeps Run insensitive; Run on a tiny preset queues the job, switches to the
  * Runs page, which shows the run live and then finished; the Compare page shows the group
- * with Top-1 exactly as the database has it; closing during a run asks first, and
- * "Stop Run" leaves the run cancelled in the database. A 1280×800 screenshot of each page
- * is written to $VB_ARTIFACT_DIR (default: this test's build folder). */
+ * with Top-1 exactly as the database has it, exports it (CSV with the database's numbers,
+ * PNG, SVG, PDF) and copies it to the clipboard; the Scan Explorer follows its mode,
+ * stage, resolution and step, and plays to the end; the window's key bindings are the
+ * ones the shortcuts window lists; closing during a run asks first, and "Stop Run" leaves
+ * the run cancelled in the database. A 1280×800 screenshot of each page is written to
+ * $VB_ARTIFACT_DIR (default: this test's build folder). */
 #include "config.h"
 
 #include <adwaita.h>
@@ -11,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-application.h"
 #include "vb-test-fmnist.h"
 #include "vb-window.h"
 
@@ -252,6 +256,88 @@ test_form_validation (void)
   g_assert_finalize_object (session);
 }
 
+/* ---- Compare exports -------------------------------------------------------------------- */
+
+static char *
+clipboard_text (GtkWidget *widget)
+{
+  GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (widget));
+  g_auto (GValue) value = G_VALUE_INIT;
+
+  if (content == NULL)
+    return NULL;
+  g_value_init (&value, G_TYPE_STRING);
+  if (!gdk_content_provider_get_value (content, &value, NULL))
+    return NULL;
+  return g_value_dup_string (&value);
+}
+
+/* records: the group's runs, newest first (the table shows them oldest first). */
+static void
+check_compare_exports (VbComparePage *compare,
+                       VbStore       *store,
+                       GPtrArray     *records)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *csv_path = g_build_filename (tmp_dir, "compare.csv", NULL);
+  g_assert_true (vb_compare_page_export (compare, csv_path, &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, records->len + 2);
+  g_auto (GStrv) header = g_strsplit (lines[0], ",", -1);
+  int c_run = -1, c_top1 = -1;
+  for (int c = 0; header[c]; c++)
+    {
+      if (g_str_equal (header[c], "Run"))
+        c_run = c;
+      if (g_str_equal (header[c], "Top-1 (%)"))
+        c_top1 = c;
+    }
+  g_assert_cmpint (c_run, >=, 0);
+  g_assert_cmpint (c_top1, >=, 0);
+  for (guint row = 0; row < records->len; row++)
+    {
+      VbRunRecord *r = g_ptr_array_index (records, records->len - 1 - row);
+      g_auto (GStrv) cells = g_strsplit (lines[row + 1], ",", -1);
+      g_autoptr (GArray) epochs = vb_store_get_epoch_metrics (store, r->id, NULL);
+      double top1 = g_array_index (epochs, VbEpochMetric, epochs->len - 1).val_top1;
+      g_assert_cmpint (g_ascii_strtoll (cells[c_run], NULL, 10), ==, r->id);
+      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (cells[c_top1], NULL), top1, 0.005 + 1e-9);
+    }
+
+  /* the chart at the chosen size, in three formats */
+  int w, h;
+  vb_compare_page_get_chart_size (compare, &w, &h);
+  g_autofree char *png_path = g_build_filename (tmp_dir, "compare.png", NULL);
+  g_assert_true (vb_compare_page_export (compare, png_path, &error));
+  g_autoptr (GdkTexture) png = gdk_texture_new_from_filename (png_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (png), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (png), ==, h);
+  g_autofree char *svg_path = g_build_filename (tmp_dir, "compare.svg", NULL);
+  g_assert_true (vb_compare_page_export (compare, svg_path, &error));
+  g_autofree char *svg = NULL;
+  g_assert_true (g_file_get_contents (svg_path, &svg, NULL, NULL));
+  g_assert_nonnull (strstr (svg, "<svg"));
+  g_assert_nonnull (strstr (svg, "</svg>"));
+  g_autofree char *pdf_path = g_build_filename (tmp_dir, "compare.pdf", NULL);
+  g_assert_true (vb_compare_page_export (compare, pdf_path, &error));
+  g_autofree char *pdf = NULL;
+  gsize pdf_len;
+  g_assert_true (g_file_get_contents (pdf_path, &pdf, &pdf_len, NULL));
+  g_assert_true (g_str_has_prefix (pdf, "%PDF-"));
+
+  /* Copy: the Markdown table on the clipboard */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-table", NULL));
+  g_autofree char *copied = clipboard_text (GTK_WIDGET (compare));
+  g_autofree char *md = vb_compare_page_dup_table (compare, VB_TABLE_MARKDOWN);
+  g_assert_nonnull (md);
+  g_assert_cmpstr (copied, ==, md);
+  g_assert_true (g_str_has_prefix (copied, "| Run |"));
+}
+
 /* ---- Run → Runs → Compare --------------------------------------------------------------- */
 
 typedef struct {
@@ -353,9 +439,189 @@ test_run_to_compare (void)
       g_assert_cmpstr (size, ==, "16");
     }
   save_screenshot (st.window, "compare.png");
+  check_compare_exports (compare, store, records);
 
   gtk_window_destroy (GTK_WINDOW (st.window));
   g_assert_finalize_object (st.session);
+}
+
+/* ---- Scan Explorer -------------------------------------------------------------------- */
+
+static gboolean
+not_playing (gpointer data)
+{
+  return !vb_scan_page_get_playing (data);
+}
+
+static void
+test_scan_explorer (void)
+{
+  g_autofree char *db = new_db_path ("scan.db");
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbScanPage *scan = vb_window_get_scan_page (window);
+  VbScanView view;
+
+  vb_window_set_page (window, "scan");
+  g_assert_cmpstr (vb_window_get_page (window), ==, "scan");
+
+  /* 2-dir at stage 3 of 224 px: a 14 × 14 grid, four routes */
+  g_assert_true (vb_scan_page_set_mode (scan, "2dir"));
+  g_assert_true (vb_scan_page_set_stage (scan, 3));
+  g_assert_true (vb_scan_page_set_resolution (scan, 224));
+  g_assert_false (vb_scan_page_set_resolution (scan, 100));
+  g_assert_false (vb_scan_page_set_mode (scan, "8dir"));
+  g_assert_cmpuint (vb_scan_page_get_n_steps (scan), ==, 196);
+  vb_scan_page_set_step (scan, 60);
+  vb_scan_page_get_view (scan, &view);
+  g_assert_cmpint (view.mode, ==, VB_SCAN_VIEW_2DIR);
+  g_assert_cmpint (view.rows, ==, 14);
+  g_assert_cmpint (view.cols, ==, 14);
+  g_assert_cmpuint (view.step, ==, 60);
+  save_screenshot (window, "scan-explorer.png");
+
+  /* a smaller grid clamps the step */
+  g_assert_true (vb_scan_page_set_stage (scan, 4));
+  g_assert_cmpuint (vb_scan_page_get_n_steps (scan), ==, 49);
+  g_assert_cmpuint (vb_scan_page_get_step (scan), ==, 49);
+
+  /* 4-dir at stage 2: play advances, pause stops */
+  g_assert_true (vb_scan_page_set_mode (scan, "4dir"));
+  g_assert_true (vb_scan_page_set_stage (scan, 2));
+  vb_scan_page_set_step (scan, 10);
+  vb_scan_page_set_playing (scan, TRUE);
+  spin (0.6);
+  guint played = vb_scan_page_get_step (scan);
+  g_assert_cmpuint (played, >, 10);
+  vb_scan_page_set_playing (scan, FALSE);
+  guint paused = vb_scan_page_get_step (scan);
+  spin (0.3);
+  g_assert_cmpuint (vb_scan_page_get_step (scan), ==, paused);
+
+  /* play runs to the end of the sequence and stops there */
+  vb_scan_page_set_step (scan, vb_scan_page_get_n_steps (scan) - 3);
+  vb_scan_page_set_playing (scan, TRUE);
+  g_assert_true (wait_until (not_playing, scan, 10));
+  g_assert_cmpuint (vb_scan_page_get_step (scan), ==, vb_scan_page_get_n_steps (scan));
+
+  /* Vim: one grid of 16-px patches plus the class token */
+  g_assert_true (vb_scan_page_set_mode (scan, "vim"));
+  g_assert_cmpuint (vb_scan_page_get_n_steps (scan), ==, 14 * 14 + 1);
+  vb_scan_page_set_step (scan, 120);
+  save_screenshot (window, "scan-explorer-vim.png");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* ---- shortcuts -------------------------------------------------------------------------- */
+
+static void
+collect_accels (GtkWidget *widget,
+                GPtrArray *accels)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *accel = NULL;
+      g_object_get (widget, "accelerator", &accel, NULL);
+      /* the window's search page holds copies of every shortcut: count each once */
+      if (!g_ptr_array_find_with_equal_func (accels, accel, g_str_equal, NULL))
+        g_ptr_array_add (accels, g_steal_pointer (&accel));
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    collect_accels (c, accels);
+}
+
+static gboolean
+listed (GPtrArray  *accels,
+        const char *accel)
+{
+  guint key, want_key;
+  GdkModifierType mods, want_mods;
+
+  g_assert_true (gtk_accelerator_parse (accel, &want_key, &want_mods));
+  for (guint i = 0; i < accels->len; i++)
+    if (gtk_accelerator_parse (g_ptr_array_index (accels, i), &key, &mods)
+        && key == want_key && mods == want_mods)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_shortcuts (void)
+{
+  g_autofree char *db = new_db_path ("keys.db");
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (overlay);
+  g_autoptr (GPtrArray) listed_accels = g_ptr_array_new_with_free_func (g_free);
+  collect_accels (GTK_WIDGET (overlay), listed_accels);
+
+  /* every key binding of the window, listed; and the pages it reaches */
+  static const struct { const char *accel, *page; } pages[] = {
+    { "<Control>1", "experiments" }, { "<Control>2", "runs" },
+    { "<Control>3", "compare" }, { "<Control>4", "scan" },
+  };
+  guint n_bindings = 0, n_pages = 0;
+  gboolean help = FALSE, fullscreen = FALSE;
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr (GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          if (!GTK_IS_NAMED_ACTION (action))
+            continue;
+          const char *name = gtk_named_action_get_action_name (GTK_NAMED_ACTION (action));
+          if (!g_str_has_prefix (name, "window.show-page") && !g_str_equal (name, "window.toggle-fullscreen")
+              && !g_str_equal (name, "win.show-help-overlay"))
+            continue;   /* GTK's own bindings */
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+          g_test_message ("binding %s → %s", trigger, name);
+          g_assert_true (listed (listed_accels, trigger));
+          n_bindings++;
+          fullscreen |= g_str_equal (name, "window.toggle-fullscreen") && g_str_equal (trigger, "F11");
+          for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+            if (g_str_equal (trigger, pages[p].accel))
+              {
+                vb_window_set_page (window, p == 0 ? "runs" : "experiments");
+                g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
+                                                             GTK_WIDGET (window),
+                                                             gtk_shortcut_get_arguments (shortcut)));
+                g_assert_cmpstr (vb_window_get_page (window), ==, pages[p].page);
+                n_pages++;
+              }
+          if (g_str_equal (name, "win.show-help-overlay"))
+            {
+              /* Ctrl+? opens the shortcuts window */
+              g_assert_cmpstr (trigger, ==, "<Control>question");
+              g_assert_false (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+              g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
+                                                           GTK_WIDGET (window), NULL));
+              g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+              gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
+              help = TRUE;
+            }
+        }
+    }
+  g_assert_cmpuint (n_pages, ==, G_N_ELEMENTS (pages));
+  g_assert_true (help);
+  g_assert_true (fullscreen);
+  /* the shortcuts window lists nothing that is not bound: window bindings + app's Ctrl+Q */
+  g_assert_cmpuint (listed_accels->len, ==, n_bindings + 1);
+  g_assert_true (listed (listed_accels, "<Control>q"));
+  g_autoptr (VbApplication) app = vb_application_new ();
+  g_auto (GStrv) quit = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.quit");
+  g_assert_nonnull (quit);
+  g_assert_cmpstr (quit[0], ==, "<Control>q");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
 }
 
 /* ---- closing during a run ------------------------------------------------------------- */
@@ -466,6 +732,8 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/vb/ui/experiments/validation", test_form_validation);
   g_test_add_func ("/vb/ui/window/run-to-compare", test_run_to_compare);
+  g_test_add_func ("/vb/ui/window/scan-explorer", test_scan_explorer);
+  g_test_add_func ("/vb/ui/window/shortcuts", test_shortcuts);
   g_test_add_func ("/vb/ui/window/close-during-run", test_close_during_run);
   int status = g_test_run ();
 

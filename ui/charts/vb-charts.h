@@ -8,3 +8,5 @@
 #include "vb-line-chart.h"
 #include "vb-bar-chart.h"
 #include "vb-chart-export.h"
+#include "vb-scan-route.h"
+#include "vb-scan-chart.h"
