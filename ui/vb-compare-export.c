@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "vb-compare-charts.h"
 #include "vb-error.h"
 
 gboolean
@@ -35,12 +36,15 @@ vb_compare_baseline_index (GPtrArray *rows)
 }
 
 VbBarChart *
-vb_compare_bar_chart (GPtrArray  *rows,
-                      const char *group)
+vb_compare_accuracy_chart (GPtrArray  *rows,
+                           const char *group,
+                           int         baseline)
 {
   VbBarChart *chart = vb_bar_chart_new ();
   g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
 
+  if (baseline >= (int) rows->len)
+    baseline = -1;
   vb_bar_chart_set_title (chart, "Top-1 accuracy");
   vb_bar_chart_set_y_label (chart, "Top-1 (%)");
   chart->show_values = TRUE;
@@ -49,28 +53,54 @@ vb_compare_bar_chart (GPtrArray  *rows,
   for (guint i = 0; i < rows->len; i++)
     {
       VbCompareRow *r = g_ptr_array_index (rows, i);
-      vb_bar_chart_add_category (chart, r->scan);
+      g_autofree char *label = vb_compare_row_label (r);
+      vb_bar_chart_add_category (chart, label);
       g_array_append_val (values, r->top1);
     }
   VbBarSeries *series = vb_bar_chart_add_series (chart, vb_bar_series_new ("Top-1 (%)", 0));
   vb_bar_series_set_values (series, (const double *) values->data, values->len);
-  if (rows->len > 1)
+  /* each bar in its run's colour, as its curve */
+  for (guint i = 0; i < rows->len; i++)
+    vb_bar_series_set_color (series, i,
+                             vb_compare_run_color (((VbCompareRow *) g_ptr_array_index (rows, i))->run_id));
+  if (baseline >= 0 && rows->len > 1)
     {
       chart->baseline_kind = VB_BAR_BASELINE_CATEGORY;
-      chart->baseline_index = 0;
+      chart->baseline_index = baseline;
     }
-  g_autofree char *caption = g_strdup_printf ("%s%s%s%u run%s · Δ against the first run",
+  g_autofree char *against = baseline >= 0 && rows->len > 1
+    ? g_strdup_printf (" · Δ against #%" G_GINT64_FORMAT,
+                       ((VbCompareRow *) g_ptr_array_index (rows, baseline))->run_id)
+    : g_strdup ("");
+  g_autofree char *caption = g_strdup_printf ("%s%s%s%u run%s%s",
                                               group ? "Group " : "", group ? group : "",
                                               group ? " · " : "",
-                                              rows->len, rows->len == 1 ? "" : "s");
+                                              rows->len, rows->len == 1 ? "" : "s", against);
   vb_bar_chart_set_caption (chart, caption);
   return chart;
+}
+
+VbBarChart *
+vb_compare_bar_chart (GPtrArray  *rows,
+                      const char *group)
+{
+  return vb_compare_accuracy_chart (rows, group, vb_compare_baseline_index (rows));
 }
 
 gboolean
 vb_compare_export_table (GPtrArray   *rows,
                          const char  *path,
                          GError     **error)
+{
+  return vb_compare_export_table_with_baseline (rows, vb_compare_baseline_index (rows), path,
+                                                error);
+}
+
+gboolean
+vb_compare_export_table_with_baseline (GPtrArray   *rows,
+                                       int          baseline,
+                                       const char  *path,
+                                       GError     **error)
 {
   VbTableFormat format;
 
@@ -81,7 +111,7 @@ vb_compare_export_table (GPtrArray   *rows,
                    "cannot tell the table format from “%s” (use .csv, .md or .tex)", path);
       return FALSE;
     }
-  g_autofree char *text = vb_compare_render (rows, vb_compare_baseline_index (rows), format);
+  g_autofree char *text = vb_compare_render (rows, baseline, format);
   /* written to a temporary file and renamed: a failed export leaves no half a table */
   return g_file_set_contents (path, text, -1, error);
 }
@@ -114,11 +144,24 @@ vb_compare_export (GPtrArray         *rows,
                    double             height,
                    GError           **error)
 {
+  return vb_compare_export_with_baseline (rows, vb_compare_baseline_index (rows), chart, path,
+                                          width, height, error);
+}
+
+gboolean
+vb_compare_export_with_baseline (GPtrArray         *rows,
+                                 int                baseline,
+                                 const VbBarChart  *chart,
+                                 const char        *path,
+                                 double             width,
+                                 double             height,
+                                 GError           **error)
+{
   VbTableFormat table;
   VbChartFormat image;
 
   if (vb_compare_table_format_from_path (path, &table))
-    return vb_compare_export_table (rows, path, error);
+    return vb_compare_export_table_with_baseline (rows, baseline, path, error);
   if (vb_chart_format_from_path (path, &image) && chart == NULL)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID, "there is no chart to export");

@@ -16,12 +16,21 @@ gboolean    vb_compare_table_format_from_path (const char         *path,
  * more. group may be NULL. */
 VbBarChart *vb_compare_bar_chart              (GPtrArray          *rows,
                                                const char         *group);
+/* The same with Δ against row baseline (-1: none); each bar in its run's colour. */
+VbBarChart *vb_compare_accuracy_chart         (GPtrArray          *rows,
+                                               const char         *group,
+                                               int                 baseline);
 /* The row the Δ column compares against: the first run, or -1 for a single run. */
 int         vb_compare_baseline_index         (GPtrArray          *rows);
 /* Writes the table atomically; the format comes from the file name. */
 gboolean    vb_compare_export_table           (GPtrArray          *rows,
                                                const char         *path,
                                                GError            **error);
+/* The same with the Δ column against row baseline (-1: none), as the page shows it. */
+gboolean    vb_compare_export_table_with_baseline (GPtrArray      *rows,
+                                                   int             baseline,
+                                                   const char     *path,
+                                                   GError        **error);
 /* Writes the chart at width × height (PNG pixels, SVG px, PDF points); the format comes
  * from the file name. style NULL: light theme. */
 gboolean    vb_compare_export_chart           (const VbBarChart   *chart,
@@ -33,6 +42,13 @@ gboolean    vb_compare_export_chart           (const VbBarChart   *chart,
 /* Exports rows or chart by the file's extension: a table (.csv .md .tex) or the chart
  * (.png .svg .pdf). */
 gboolean    vb_compare_export                 (GPtrArray          *rows,
+                                               const VbBarChart   *chart,
+                                               const char         *path,
+                                               double              width,
+                                               double              height,
+                                               GError            **error);
+gboolean    vb_compare_export_with_baseline   (GPtrArray          *rows,
+                                               int                 baseline,
                                                const VbBarChart   *chart,
                                                const char         *path,
                                                double              width,

@@ -1,10 +1,13 @@
-/* vb-compare-page.h: an experiment group → the study's side-by-side table and a Top-1
- * bar chart, with exports (table as CSV, Markdown, LaTeX; chart as PNG, SVG, PDF) and
- * "Copy table" (Markdown on the clipboard). */
+/* vb-compare-page.h: an experiment group, or runs picked by hand → the study's
+ * side-by-side table (sortable, Δ and %Δ against a chosen baseline, best in bold, img/s
+ * Δ refused between different protocol cards), Top-1 and throughput bar charts and the
+ * runs' curves overlaid, with exports (table as CSV, Markdown, LaTeX; Top-1 chart as PNG,
+ * SVG, PDF) and "Copy table" (Markdown on the clipboard). */
 #pragma once
 
 #include <adwaita.h>
 
+#include "vb-charts.h"
 #include "vb-compare.h"
 #include "vb-session.h"
 
@@ -18,15 +21,44 @@ GtkWidget  *vb_compare_page_new          (VbSession     *session);
 void        vb_compare_page_refresh      (VbComparePage *self);
 gboolean    vb_compare_page_select_group (VbComparePage *self,
                                           const char    *group_id);
+/* Shows these runs (any groups), in this order, instead of a group. */
+void        vb_compare_page_show_runs    (VbComparePage *self,
+                                          const gint64  *run_ids,
+                                          guint          n);
+/* The group shown; NULL when none is, or the runs were picked by hand. */
 const char *vb_compare_page_get_group    (VbComparePage *self);
 guint       vb_compare_page_get_n_rows   (VbComparePage *self);
-/* The text of a table cell: row from 0 (header excluded), column by its header
- * ("Model", "Dirs", "ImgSize", "Top-1", "Top-5", "img/s", "Params", "FLOPs", "Status",
- * "Run"). NULL when out of range. */
+/* The text of a table cell: row from 0 in display (sorted) order, column by its header
+ * ("Model", "Dirs", "ImgSize", "Top-1", "ΔTop-1", "%ΔTop-1", "Top-5", "ΔTop-5", "%ΔTop-5",
+ * "img/s", "Δimg/s", "%Δimg/s", "Params", "FLOPs", "Status"). NULL when out of range. */
 char       *vb_compare_page_dup_cell     (VbComparePage *self,
                                           guint          row,
                                           const char    *column);
-/* The shown table as the CLI renders it; NULL when there is none. */
+/* How the cell is drawn: bold (best of its column), flagged (red: a refused Δ) and its
+ * tooltip (free it). FALSE when out of range. */
+gboolean    vb_compare_page_get_cell_style (VbComparePage *self,
+                                            guint          row,
+                                            const char    *column,
+                                            gboolean      *bold,
+                                            gboolean      *flagged,
+                                            char         **tooltip);
+/* The run shown in display row row, 0 when out of range. */
+gint64      vb_compare_page_get_row_run  (VbComparePage *self,
+                                          guint          row);
+/* Sorts as a click on the column's header does. FALSE for an unknown column. */
+gboolean    vb_compare_page_sort_by      (VbComparePage *self,
+                                          const char    *column,
+                                          gboolean       ascending);
+/* The Δ columns' baseline, as the Baseline menu picks it; 0: none. FALSE when run_id is
+ * not shown. */
+gboolean    vb_compare_page_set_baseline (VbComparePage *self,
+                                          gint64         run_id);
+gint64      vb_compare_page_get_baseline (VbComparePage *self);
+VbBarChart  *vb_compare_page_get_accuracy_chart   (VbComparePage *self);
+VbBarChart  *vb_compare_page_get_throughput_chart (VbComparePage *self);
+VbLineChart *vb_compare_page_get_curves_chart     (VbComparePage *self);
+/* The shown table as the CLI renders it, Δ against the chosen baseline; NULL when there
+ * is none. */
 char       *vb_compare_page_dup_table    (VbComparePage *self,
                                           VbTableFormat  format);
 /* The chart size chosen for exports. */

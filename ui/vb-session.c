@@ -271,6 +271,27 @@ vb_session_start (VbSession          *self,
   return job;
 }
 
+guint64
+vb_session_start_json (VbSession          *self,
+                       const char         *json,
+                       const char * const *overrides,
+                       GError            **error)
+{
+  g_return_val_if_fail (VB_IS_SESSION (self), 0);
+  g_return_val_if_fail (json != NULL, 0);
+
+  if (self->queue == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "the engine has been stopped");
+      return 0;
+    }
+  guint64 job = vb_job_queue_start_preset_json (self->queue, json, overrides, error);
+  if (job != 0)
+    set_pending (self, self->n_pending + 1);
+  return job;
+}
+
 void
 vb_session_cancel_run (VbSession *self,
                        gint64     run_id)
@@ -283,4 +304,45 @@ vb_session_cancel_run (VbSession *self,
     vb_job_queue_cancel_all (self->queue);
   else if (run_id == self->active_run)
     vb_job_queue_cancel (self->queue, self->current_job);
+}
+
+void
+vb_session_pause (VbSession *self)
+{
+  g_return_if_fail (VB_IS_SESSION (self));
+  if (self->queue != NULL)
+    vb_job_queue_pause (self->queue);
+}
+
+void
+vb_session_unpause (VbSession *self)
+{
+  g_return_if_fail (VB_IS_SESSION (self));
+  if (self->queue != NULL)
+    vb_job_queue_unpause (self->queue);
+}
+
+gboolean
+vb_session_get_paused (VbSession *self)
+{
+  g_return_val_if_fail (VB_IS_SESSION (self), FALSE);
+  return self->queue != NULL && self->status.paused;
+}
+
+guint64
+vb_session_resume_run (VbSession  *self,
+                       gint64      run_id,
+                       GError    **error)
+{
+  g_return_val_if_fail (VB_IS_SESSION (self), 0);
+
+  if (self->queue == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "the engine has been stopped");
+      return 0;
+    }
+  guint64 job = vb_job_queue_resume_run (self->queue, run_id);
+  set_pending (self, self->n_pending + 1);
+  return job;
 }

@@ -37,11 +37,31 @@ guint64            vb_session_start           (VbSession          *self,
                                                const char         *preset_path,
                                                const char * const *overrides,
                                                GError            **error);
+/* The same for preset text held in memory (the Experiments form's edited preset, with
+ * grid axes or fields its file lacks). */
+guint64            vb_session_start_json      (VbSession          *self,
+                                               const char         *json,
+                                               const char * const *overrides,
+                                               GError            **error);
 /* Cancels the job running run_id (any job when run_id is 0). */
 void               vb_session_cancel_run      (VbSession          *self,
                                                gint64              run_id);
+/* Holds the engine at its next training step (or before the next job) until unpaused;
+ * cancelling still works while paused. Neither waits for the engine. */
+void               vb_session_pause           (VbSession          *self);
+void               vb_session_unpause         (VbSession          *self);
+/* Whether the engine holds (its latest snapshot says so). */
+gboolean           vb_session_get_paused      (VbSession          *self);
+/* Queues the continuation of a failed, cancelled or interrupted run from its last
+ * checkpoint; the engine's refusals arrive as a failed job. Returns the job id, 0 (with
+ * error) when the engine has been stopped. */
+guint64            vb_session_resume_run      (VbSession          *self,
+                                               gint64              run_id,
+                                               GError            **error);
 /* Cancels what runs and stops the engine thread; the current run ends cancelled with
- * its checkpoint kept. Called on shutdown; the session then refuses new jobs. */
+ * its checkpoint kept. Called on shutdown; the session then refuses new jobs. It waits
+ * for the engine to reach the end of a step: call it when the engine is idle (after the
+ * job-event that finishes the job), not from a button while a run trains. */
 void               vb_session_shutdown        (VbSession          *self);
 
 /* The presets folder the CLI uses too: $VISIONBENCH_PRESETS, else the source tree's

@@ -21,6 +21,7 @@ struct _VbWindow
   GtkWidget  *scan;
   gboolean    close_confirmed;
   gboolean    in_background;
+  gboolean    stopping;        /* "Stop Run" chosen: close once the engine reports the end */
   guint64     failed_job;      /* a run of this job failed and was toasted */
   guint       n_toasts;
   char       *last_toast;
@@ -74,23 +75,42 @@ job_started_cb (VbWindow *self,
   vb_window_set_page (self, "runs");
 }
 
-static void
-busy_changed_cb (VbWindow *self)
-{
-  if (self->in_background && !vb_session_get_busy (self->session))
-    gtk_window_destroy (GTK_WINDOW (self));
-}
-
 static gboolean
-stop_and_close_cb (gpointer data)
+close_stopped_cb (gpointer data)
 {
   VbWindow *self = data;
 
-  /* returns once the engine has stopped between two steps and recorded the run */
+  /* the engine is idle now, so stopping its thread waits on no step */
   if (self->session != NULL)
     vb_session_shutdown (self->session);
   gtk_window_close (GTK_WINDOW (self));
   return G_SOURCE_REMOVE;
+}
+
+static void
+busy_changed_cb (VbWindow *self)
+{
+  if (vb_session_get_busy (self->session))
+    return;
+  /* from an idle: this runs inside the job queue's callback, which must not free the queue */
+  if (self->stopping)
+    g_idle_add_full (G_PRIORITY_DEFAULT, close_stopped_cb, g_object_ref (self), g_object_unref);
+  else if (self->in_background)
+    gtk_window_destroy (GTK_WINDOW (self));
+}
+
+/* Sends the cancel and returns: the run ends at the engine's next step, which reports it
+ * through the session (busy goes false), and busy_changed_cb() closes the window then.
+ * Never wait for the job thread here: a step can take seconds on a big model. */
+static void
+stop_and_close (VbWindow *self)
+{
+  self->close_confirmed = TRUE;
+  self->stopping = TRUE;
+  gtk_widget_set_sensitive (adw_application_window_get_content (ADW_APPLICATION_WINDOW (self)),
+                            FALSE);
+  vb_session_cancel_run (self->session, 0);
+  busy_changed_cb (self);
 }
 
 static void
@@ -106,12 +126,7 @@ close_response_cb (AdwMessageDialog *dialog,
       busy_changed_cb (self);
     }
   else if (g_strcmp0 (response, "stop") == 0)
-    {
-      /* after the dialog is done with its response, not while it is being emitted */
-      self->close_confirmed = TRUE;
-      g_idle_add_full (G_PRIORITY_DEFAULT, stop_and_close_cb, g_object_ref (self),
-                       g_object_unref);
-    }
+    stop_and_close (self);
 }
 
 static gboolean
@@ -184,6 +199,24 @@ toggle_fullscreen_action (GtkWidget  *widget,
     gtk_window_fullscreen (GTK_WINDOW (widget));
 }
 
+/* Clone & edit: the Experiments form filled from a stored run (the Runs page can call it) */
+static void
+clone_run_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  VbWindow *self = VB_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+
+  if (!vb_experiments_page_load_run (VB_EXPERIMENTS_PAGE (self->experiments),
+                                     g_variant_get_int64 (parameter), &error))
+    {
+      vb_window_toast (self, error->message);
+      return;
+    }
+  vb_window_set_page (self, "experiments");
+}
+
 static void
 vb_window_class_init (VbWindowClass *klass)
 {
@@ -201,6 +234,7 @@ vb_window_class_init (VbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "window.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "window.toggle-fullscreen", NULL,
                                    toggle_fullscreen_action);
+  gtk_widget_class_install_action (widget_class, "win.clone-run", "x", clone_run_action);
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_CONTROL_MASK,
                                          "window.show-page", "s", pages[i]);

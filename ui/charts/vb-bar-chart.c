@@ -632,9 +632,9 @@ draw_bars (cairo_t            *cr,
   for (guint s = 0; s < chart->series->len; s++)
     {
       const VbBarSeries *series = g_ptr_array_index (chart->series, s);
-      const VbRgba *color = vb_chart_style_series_color (style, series->color_index);
       for (guint c = 0; c < chart->categories->len; c++)
         {
+          const VbRgba *color = vb_chart_style_series_color (style, vb_bar_series_get_color (series, c));
           VbChartRect b;
           if (!bar_rect (p, chart, c, s, &b))
             continue;

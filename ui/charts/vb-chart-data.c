@@ -458,6 +458,7 @@ vb_bar_series_free (VbBarSeries *series)
   g_clear_pointer (&series->err_lo, g_array_unref);
   g_clear_pointer (&series->err_hi, g_array_unref);
   g_clear_pointer (&series->incomparable, g_array_unref);
+  g_clear_pointer (&series->colors, g_array_unref);
   g_free (series);
 }
 
@@ -509,6 +510,32 @@ vb_bar_series_set_incomparable (VbBarSeries *series,
   if (series->incomparable->len < category + 1)
     g_array_set_size (series->incomparable, category + 1);
   g_array_index (series->incomparable, gboolean, category) = incomparable;
+}
+
+void
+vb_bar_series_set_color (VbBarSeries *series,
+                         guint        category,
+                         int          color_index)
+{
+  const int unset = -1;
+
+  g_return_if_fail (series != NULL);
+  if (series->colors == NULL)
+    series->colors = g_array_new (FALSE, FALSE, sizeof (int));
+  while (series->colors->len < category + 1)
+    g_array_append_val (series->colors, unset);
+  g_array_index (series->colors, int, category) = color_index;
+}
+
+int
+vb_bar_series_get_color (const VbBarSeries *series,
+                         guint              category)
+{
+  g_return_val_if_fail (series != NULL, 0);
+  if (series->colors != NULL && category < series->colors->len
+      && g_array_index (series->colors, int, category) >= 0)
+    return g_array_index (series->colors, int, category);
+  return series->color_index;
 }
 
 VbBarChart *

@@ -123,6 +123,8 @@ typedef struct {
   GArray   *err_hi;
   GArray   *incomparable;  /* optional gboolean per category: the protocol card differs from
                             * the baseline's, so no Δ is computed and a warning is drawn */
+  GArray   *colors;        /* optional int per category, −1 = color_index: one colour per
+                            * run when each category is a run, as in the line charts */
 } VbBarSeries;
 
 VbBarSeries *vb_bar_series_new        (const char  *name,
@@ -139,6 +141,13 @@ void         vb_bar_series_set_error  (VbBarSeries *series,
 void         vb_bar_series_set_incomparable (VbBarSeries *series,
                                              guint        category,
                                              gboolean     incomparable);
+/* Colours category i's bar with color_index instead of the series' (grows the array). */
+void         vb_bar_series_set_color        (VbBarSeries *series,
+                                             guint        category,
+                                             int          color_index);
+/* The colour index the bar of category i is drawn with. */
+int          vb_bar_series_get_color        (const VbBarSeries *series,
+                                             guint              category);
 
 typedef enum {
   VB_BAR_BASELINE_NONE,

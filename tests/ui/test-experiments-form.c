@@ -1,0 +1,509 @@
+/* The Experiments form, driven as a user would: invalid values (batch 0, learning rate
+ * "abc", no scan mode) are flagged under their fields and keep Run and Queue insensitive;
+ * valid values show the matching `--set` pairs in the command, and value lists the preset
+ * file cannot hold make an edited preset; Check Dataset on a folder with a class of too
+ * few images names that class's folder and keeps Run insensitive, a good folder passes;
+ * two tiny runs queued one after the other finish in order in the database; "Clone &
+ * edit" (win.clone-run) fills the form with a finished run's config. A 1280×800
+ * screenshot of the page goes to $VB_ARTIFACT_DIR (default: this test's build folder). */
+#include "config.h"
+
+#include <adwaita.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "vb-test-fmnist.h"
+#include "vb-window.h"
+
+static char *tmp_dir;
+static char *subset_dir;
+static char *presets_dir;
+static const char *artifact_dir;
+
+/* ---- fixtures ------------------------------------------------------------------------------ */
+
+static void
+make_fixtures (void)
+{
+  tmp_dir = g_dir_make_tmp ("vb-form-XXXXXX", NULL);
+  subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
+  presets_dir = g_build_filename (tmp_dir, "presets", NULL);
+  g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
+  vb_test_write_fashion_mnist_subset (subset_dir, 128, 40);
+
+  /* one of the real presets (a grid over model.scan) and a one-run preset that trains in
+   * a second or two */
+  g_autofree char *from = g_build_filename (VB_SOURCE_PRESETS_DIR, "ss2d-directions.json", NULL);
+  g_autofree char *to = g_build_filename (presets_dir, "ss2d-directions.json", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
+  g_assert_true (g_file_set_contents (to, text, -1, NULL));
+  g_autofree char *tiny = g_strdup_printf (
+    "{\"name\": \"tiny-one\", \"title\": \"Tiny run (test)\","
+    " \"description\": \"A very small VMamba on 16 px Fashion-MNIST, one run.\","
+    " \"base\": {\"device\": \"cpu\","
+    "  \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
+    "  \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
+    "           \"train_limit\": 64, \"val_limit\": 20, \"workers\": 1, \"scale_min\": 0.5},"
+    "  \"train\": {\"epochs\": 1, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
+    "            \"eval_batch_size\": 20, \"threads\": 1, \"seed\": 7}}}",
+    subset_dir);
+  g_autofree char *tiny_path = g_build_filename (presets_dir, "tiny-one.json", NULL);
+  g_assert_true (g_file_set_contents (tiny_path, tiny, -1, NULL));
+}
+
+/* root/<class>/NNN.png, n[c] small PNGs per class */
+static void
+write_image_folder (const char         *root,
+                    const char * const *classes,
+                    const int          *n)
+{
+  for (int c = 0; classes[c] != NULL; c++)
+    {
+      g_autofree char *dir = g_build_filename (root, classes[c], NULL);
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      for (int i = 0; i < n[c]; i++)
+        {
+          g_autoptr (GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 12, 12);
+          gdk_pixbuf_fill (pb, (guint32) (c * 0x40000000u + i * 0x10100u) | 0xff);
+          g_autofree char *name = g_strdup_printf ("%03d.png", i);
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_assert_true (gdk_pixbuf_save (pb, path, "png", NULL, NULL));
+        }
+    }
+}
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Iterates the main context until cond holds; the session ticks every second, so a
+ * blocking iteration always wakes up. */
+static gboolean
+wait_until (Condition cond,
+            gpointer  data,
+            double    timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  return TRUE;
+}
+
+static void
+spin (double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
+}
+
+static gboolean
+session_busy (gpointer data)
+{
+  return vb_session_get_busy (data);
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+/* The window's content (header bar and page) rendered to a PNG. */
+static void
+save_screenshot (VbWindow   *window,
+                 const char *name)
+{
+  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
+
+  spin (0.3);   /* let layout and the charts' first draw happen */
+  int w = gtk_widget_get_width (content);
+  int h = gtk_widget_get_height (content);
+  g_assert_cmpint (w, >, 0);
+  g_assert_cmpint (h, >, 0);
+
+  /* a widget waiting for a new allocation snapshots to nothing: let the frame clock run */
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (content);
+  g_autoptr (GskRenderNode) node = NULL;
+  for (int tries = 0; node == NULL && tries < 200; tries++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        spin (0.02);
+    }
+  g_assert_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  g_autoptr (GdkTexture) texture =
+    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_autofree char *path = g_build_filename (artifact_dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot %dx%d: %s", w, h, path);
+}
+
+static VbWindow *
+new_window (const char *db, VbSession **out_session)
+{
+  g_autoptr (GError) error = NULL;
+  VbSession *session = vb_session_new (db, presets_dir, &error);
+  g_assert_no_error (error);
+  VbWindow *window = vb_window_new (NULL, session);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until (is_mapped, window, 20));
+
+  /* screenshots are of the content at 1280×800: make up for any decoration */
+  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
+  spin (0.3);
+  int w, h;
+  gtk_window_get_default_size (GTK_WINDOW (window), &w, &h);
+  gtk_window_set_default_size (GTK_WINDOW (window), w + 1280 - gtk_widget_get_width (content),
+                               h + 800 - gtk_widget_get_height (content));
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((gtk_widget_get_width (content) != 1280 || gtk_widget_get_height (content) != 800)
+         && g_get_monotonic_time () < end)
+    spin (0.05);
+  g_assert_cmpint (gtk_widget_get_width (content), ==, 1280);
+  g_assert_cmpint (gtk_widget_get_height (content), ==, 800);
+  *out_session = session;
+  return window;
+}
+
+static gboolean
+not_checking (gpointer data)
+{
+  return !vb_experiments_page_get_checking (data);
+}
+
+static gboolean
+session_idle (gpointer data)
+{
+  return !vb_session_get_busy (data);
+}
+
+static gboolean
+has_class (GtkWidget  *widget,
+           const char *css_class)
+{
+  return gtk_widget_has_css_class (widget, css_class);
+}
+
+/* ---- invalid values ------------------------------------------------------------------------ */
+
+static void
+test_invalid_values (void)
+{
+  g_autofree char *db = g_build_filename (tmp_dir, "invalid.db", NULL);
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  GtkWidget *run = NULL, *queue = NULL;
+
+  g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
+  run = vb_experiments_page_get_run_button (page);
+  queue = vb_experiments_page_get_queue_button (page);
+  g_assert_null (vb_experiments_page_dup_problems (page));
+  g_assert_true (gtk_widget_get_sensitive (run));
+  g_assert_true (gtk_widget_get_sensitive (queue));
+
+  vb_experiments_page_set_field (page, "train.batch_size", "0");
+  vb_experiments_page_set_field (page, "train.lr", "abc");
+  vb_experiments_page_set_scan_mode (page, "4dir", FALSE);
+  g_assert_false (gtk_widget_get_sensitive (run));
+  g_assert_false (gtk_widget_get_sensitive (queue));
+  static const struct { const char *key, *says; } bad[] = {
+    { "train.batch_size", "at least 1" }, { "train.lr", "“abc” is not a number" },
+    { "model.scan", "tick at least one" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      GtkWidget *message = vb_experiments_page_get_field_message (page, bad[i].key);
+      g_assert_nonnull (message);
+      g_assert_true (gtk_widget_get_visible (message));
+      g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (message)), bad[i].says));
+    }
+  GtkWidget *lr_message = vb_experiments_page_get_field_message (page, "train.lr");
+  g_assert_true (has_class (gtk_widget_get_prev_sibling (lr_message), "error")
+                 || gtk_widget_get_visible (lr_message));
+  /* the epochs field is fine and says nothing */
+  g_assert_false (gtk_widget_get_visible (vb_experiments_page_get_field_message (page, "train.epochs")));
+  /* seeds: a list, each a whole number, no repeats */
+  vb_experiments_page_set_field (page, "train.seed", "1,x");
+  g_assert_true (gtk_widget_get_visible (vb_experiments_page_get_field_message (page, "train.seed")));
+  vb_experiments_page_set_field (page, "train.seed", "1,1");
+  g_autofree char *twice = vb_experiments_page_dup_problems (page);
+  g_assert_nonnull (strstr (twice, "listed twice"));
+
+  /* a click starts nothing */
+  gtk_widget_activate (queue);
+  spin (0.4);
+  g_assert_false (vb_session_get_busy (session));
+
+  /* fixed again: the messages go, Run comes back */
+  vb_experiments_page_set_field (page, "train.batch_size", "8");
+  vb_experiments_page_set_field (page, "train.lr", "0.005");
+  vb_experiments_page_set_field (page, "train.seed", "7");
+  vb_experiments_page_set_scan_mode (page, "4dir", TRUE);
+  g_assert_null (vb_experiments_page_dup_problems (page));
+  g_assert_false (gtk_widget_get_visible (lr_message));
+  g_assert_true (gtk_widget_get_sensitive (run));
+
+  /* the screenshot shows a flagged field */
+  vb_experiments_page_set_field (page, "train.lr", "abc");
+  save_screenshot (window, "experiments-form.png");
+  /* and the end of the page: seeds, command, Run and Queue, scrolled into view */
+  GtkWidget *scroller = gtk_widget_get_ancestor (run, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adj), >, gtk_adjustment_get_page_size (adj));
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  save_screenshot (window, "experiments-form-end.png");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* ---- the command --------------------------------------------------------------------------- */
+
+static void
+test_command (void)
+{
+  g_autofree char *db = g_build_filename (tmp_dir, "command.db", NULL);
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+
+  g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
+  g_assert_cmpstr (vb_experiments_page_get_command (page), ==, "visionbench-cli run tiny-one");
+  vb_experiments_page_set_field (page, "train.epochs", "2");
+  vb_experiments_page_set_field (page, "train.batch_size", "4");
+  vb_experiments_page_set_field (page, "train.lr", "1e-2");
+  g_assert_cmpstr (vb_experiments_page_get_command (page), ==,
+                   "visionbench-cli run tiny-one --set train.epochs=2 --set train.batch_size=4"
+                   " --set train.lr=0.01");
+  g_assert_null (vb_experiments_page_get_edited_preset (page));
+
+  /* one other size and seed: still --set; two seeds need a grid the file lacks */
+  vb_experiments_page_set_resolution (page, 16, FALSE);
+  vb_experiments_page_set_resolution (page, 64, TRUE);
+  vb_experiments_page_set_field (page, "train.seed", "3");
+  g_assert_nonnull (strstr (vb_experiments_page_get_command (page), " --set data.img_size=64"));
+  g_assert_nonnull (strstr (vb_experiments_page_get_command (page), " --set train.seed=3"));
+  vb_experiments_page_set_field (page, "train.seed", "0,1,2");
+  const char *cmd = vb_experiments_page_get_command (page);
+  g_assert_true (g_str_has_prefix (cmd, "visionbench-cli run "));
+  g_assert_nonnull (strstr (cmd, "edited-presets"));
+  g_assert_null (strstr (cmd, "train.seed"));
+  g_assert_nonnull (strstr (cmd, " --set train.epochs=2"));
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, vb_experiments_page_get_edited_preset (page),
+                                             -1, NULL));
+  JsonObject *grid = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                    "grid");
+  JsonArray *seeds = json_object_get_array_member (grid, "train.seed");
+  g_assert_cmpuint (json_array_get_length (seeds), ==, 3);
+  g_assert_cmpint (json_array_get_int_element (seeds, 2), ==, 2);
+
+  /* the real preset's scan axis takes a list through --set */
+  g_assert_true (vb_experiments_page_select_preset (page, "ss2d-directions"));
+  g_assert_cmpstr (vb_experiments_page_get_command (page), ==, "visionbench-cli run ss2d-directions");
+  vb_experiments_page_set_scan_mode (page, "1dir", FALSE);
+  g_assert_cmpstr (vb_experiments_page_get_command (page), ==,
+                   "visionbench-cli run ss2d-directions --set 'model.scan=[\"4dir\",\"2dir\"]'");
+  /* CUDA and bf16 are shown, not offered */
+  g_assert_null (vb_experiments_page_dup_problems (page));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* ---- the data set check -------------------------------------------------------------------- */
+
+static void
+test_check_dataset (void)
+{
+  g_autofree char *db = g_build_filename (tmp_dir, "check.db", NULL);
+  g_autofree char *bad = g_build_filename (tmp_dir, "bad-folder", NULL);
+  g_autofree char *good = g_build_filename (tmp_dir, "good-folder", NULL);
+  static const char *const classes[] = { "ant", "bee", "cat", NULL };
+  static const int too_few[] = { 10, 2, 10 }, enough[] = { 10, 10, 10 };
+  write_image_folder (bad, classes, too_few);
+  write_image_folder (good, classes, enough);
+
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
+  GtkWidget *run = vb_experiments_page_get_run_button (page);
+
+  /* an image folder without a folder, then unchecked: both refuse */
+  g_assert_true (vb_experiments_page_set_dataset (page, "image-folder", ""));
+  g_assert_false (gtk_widget_get_sensitive (run));
+  g_assert_true (gtk_widget_get_visible (vb_experiments_page_get_field_message (page, "data.path")));
+  vb_experiments_page_set_dataset (page, "image-folder", bad);
+  g_autofree char *unchecked = vb_experiments_page_dup_problems (page);
+  g_assert_nonnull (strstr (unchecked, "Check Dataset"));
+  g_assert_false (gtk_widget_get_sensitive (run));
+
+  vb_experiments_page_set_field (page, "data.n_classes", "3");
+  vb_experiments_page_check_dataset (page);
+  g_assert_true (wait_until (not_checking, page, 60));
+  g_autofree char *folder = g_build_filename (bad, "bee", NULL);
+  const char *says = vb_experiments_page_get_check_message (page);
+  g_test_message ("bad folder: %s", says);
+  g_assert_nonnull (strstr (says, folder));
+  g_assert_false (gtk_widget_get_sensitive (run));
+
+  vb_experiments_page_set_dataset (page, "image-folder", good);
+  vb_experiments_page_check_dataset (page);
+  g_assert_true (wait_until (not_checking, page, 60));
+  says = vb_experiments_page_get_check_message (page);
+  g_test_message ("good folder: %s", says);
+  g_assert_nonnull (strstr (says, "30 images"));
+  g_assert_null (vb_experiments_page_dup_problems (page));
+  g_assert_true (gtk_widget_get_sensitive (run));
+  g_assert_nonnull (strstr (vb_experiments_page_get_command (page), "--set data.dataset=image-folder"));
+  /* a changed setting needs a new check */
+  vb_experiments_page_set_field (page, "data.split_seed", "5");
+  g_assert_false (gtk_widget_get_sensitive (run));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* ---- queue two, then clone ------------------------------------------------------------------ */
+
+static void
+test_queue_and_clone (void)
+{
+  g_autofree char *db = g_build_filename (tmp_dir, "queue.db", NULL);
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
+  GtkWidget *queue = vb_experiments_page_get_queue_button (page);
+
+  vb_experiments_page_set_field (page, "train.seed", "11");
+  gtk_widget_activate (queue);
+  g_assert_true (wait_until (session_busy, session, 5));
+  /* Run means now: not while a job runs; Queue still takes the next one */
+  g_assert_false (gtk_widget_get_sensitive (vb_experiments_page_get_run_button (page)));
+  vb_experiments_page_set_field (page, "train.seed", "12");
+  vb_experiments_page_set_field (page, "train.batch_size", "16");
+  vb_experiments_page_set_scan_mode (page, "2dir", TRUE);
+  vb_experiments_page_set_scan_mode (page, "4dir", FALSE);
+  g_assert_true (gtk_widget_get_sensitive (queue));
+  gtk_widget_activate (queue);
+  spin (0.4);
+  g_assert_cmpstr (vb_window_get_page (window), ==, "experiments");
+  g_assert_true (wait_until (session_idle, session, 300));
+
+  VbStore *store = vb_session_get_store (session);
+  g_autoptr (GPtrArray) runs = vb_store_list_runs (store, VB_RUN_ANY, NULL, 0, NULL);
+  g_assert_cmpuint (runs->len, ==, 2);
+  VbRunRecord *second = g_ptr_array_index (runs, 0), *first = g_ptr_array_index (runs, 1);
+  g_assert_cmpint (first->status, ==, VB_RUN_DONE);
+  g_assert_cmpint (second->status, ==, VB_RUN_DONE);
+  g_assert_cmpint (first->seed, ==, 11);
+  g_assert_cmpint (second->seed, ==, 12);
+  g_assert_cmpint (first->id, <, second->id);
+  /* in order: the second started after the first finished */
+  g_assert_cmpstr (first->finished_at, <=, second->started_at);
+
+  /* clone & edit through the window action, from another page */
+  vb_window_set_page (window, "runs");
+  vb_experiments_page_select_preset (page, "ss2d-directions");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.clone-run", "x", second->id);
+  g_assert_cmpstr (vb_window_get_page (window), ==, "experiments");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, second->config_json, -1, NULL));
+  JsonObject *config = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *train = json_object_get_object_member (config, "train");
+  JsonObject *data = json_object_get_object_member (config, "data");
+  g_autofree char *epochs = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (train, "epochs"));
+  g_autofree char *batch = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (train, "batch_size"));
+  g_autofree char *seed = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (train, "seed"));
+  g_assert_cmpstr (vb_experiments_page_get_field (page, "train.epochs"), ==, epochs);
+  g_assert_cmpstr (vb_experiments_page_get_field (page, "train.batch_size"), ==, batch);
+  g_assert_cmpstr (vb_experiments_page_get_field (page, "train.batch_size"), ==, "16");
+  g_assert_cmpstr (vb_experiments_page_get_field (page, "train.seed"), ==, seed);
+  g_assert_cmpfloat (g_ascii_strtod (vb_experiments_page_get_field (page, "train.lr"), NULL), ==,
+                     json_object_get_double_member (train, "lr"));
+  g_assert_true (vb_experiments_page_get_resolution (page, (int) json_object_get_int_member (data, "img_size")));
+  g_assert_false (vb_experiments_page_get_resolution (page, 64));
+  g_assert_true (vb_experiments_page_get_scan_mode (page, "2dir"));
+  g_assert_false (vb_experiments_page_get_scan_mode (page, "4dir"));
+  const char *path = NULL;
+  g_assert_cmpstr (vb_experiments_page_get_dataset (page, &path), ==, "fashion-mnist");
+  g_assert_cmpstr (path, ==, json_object_get_string_member (data, "path"));
+  g_assert_null (vb_experiments_page_dup_problems (page));
+
+  /* an unknown run is a toast, not a crash */
+  guint toasts = vb_window_get_n_toasts (window);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.clone-run", "x", (gint64) 9999);
+  g_assert_cmpuint (vb_window_get_n_toasts (window), ==, toasts + 1);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+int
+main (int argc, char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/visionbench/VisionBench/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  if (!vb_test_have_fashion_mnist ())
+    {
+      g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
+      return 77;
+    }
+  artifact_dir = g_getenv ("VB_ARTIFACT_DIR");
+  if (artifact_dir == NULL || *artifact_dir == '\0')
+    artifact_dir = g_getenv ("VB_UI_BUILDDIR");
+  if (artifact_dir == NULL || *artifact_dir == '\0')
+    artifact_dir = ".";
+  g_mkdir_with_parents (artifact_dir, 0755);
+  make_fixtures ();
+
+  g_test_add_func ("/vb/ui/experiments-form/invalid", test_invalid_values);
+  g_test_add_func ("/vb/ui/experiments-form/command", test_command);
+  g_test_add_func ("/vb/ui/experiments-form/check-dataset", test_check_dataset);
+  g_test_add_func ("/vb/ui/experiments-form/queue-and-clone", test_queue_and_clone);
+  int status = g_test_run ();
+
+  rm_rf (tmp_dir);
+  g_free (tmp_dir);
+  g_free (subset_dir);
+  g_free (presets_dir);
+  return status;
+}

@@ -1,0 +1,47 @@
+/* vb-compare-page-private.h: the Compare page's struct, shared with its actions file. */
+#pragma once
+
+#include "vb-compare-page.h"
+
+G_BEGIN_DECLS
+
+struct _VbComparePage
+{
+  AdwBin      parent_instance;
+
+  VbSession  *session;
+  GPtrArray  *groups;          /* char* group ids, newest first */
+  char       *groups_signature;
+  char       *group;           /* shown, unless chosen is set */
+  GArray     *chosen;          /* gint64 run ids picked by hand, NULL: a group */
+  char       *rows_signature;  /* ids and statuses of the shown runs */
+  GPtrArray  *rows;            /* VbCompareRow*, table order (oldest first) */
+  GArray     *macs;            /* gint64 per row */
+  GPtrArray  *cards;           /* char* eval protocol card per row, NULL = none */
+  int         baseline;        /* row index, -1 = none */
+  gboolean    updating;
+
+  GtkWidget  *dropdown;
+  GtkStringList *labels;
+  GtkWidget  *baseline_dropdown;
+  GtkStringList *baseline_labels;
+  GtkWidget  *curves_dropdown;
+  GtkWidget  *pick_list;
+  GtkWidget  *stack;
+  GtkWidget  *view;
+  GtkSortListModel *sorted;
+  GtkWidget  *chart;           /* accuracy bars: what the chart exports write */
+  GtkWidget  *tp_chart;
+  GtkWidget  *curves_chart;
+  GtkWidget  *caption;
+  GtkWidget  *size_dropdown;
+  GtkFileChooserNative *chooser;
+};
+
+void vb_compare_page_class_init_actions (GtkWidgetClass *widget_class);
+GtkWidget *vb_compare_page_new_size_dropdown (void);
+void vb_compare_page_update_actions     (VbComparePage  *self);
+/* The "Pick runs" popover's content, refilled each time it opens. */
+GtkWidget *vb_compare_page_build_picker (VbComparePage  *self);
+
+G_END_DECLS

@@ -1,0 +1,126 @@
+/* vb-run-charts.c: one run's loss, accuracy and throughput charts. */
+#define G_LOG_DOMAIN "vb-ui"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "vb-run-charts.h"
+
+/* TensorBoard's default weight; the raw line stays visible beneath */
+#define STEP_SMOOTHING 0.6
+
+double
+vb_run_charts_step_x (const VbStepMetric *m,
+                      VbXAxisKind         x_axis)
+{
+  switch (x_axis)
+    {
+    case VB_X_AXIS_EPOCH:
+      return m->epoch;
+    case VB_X_AXIS_WALL_TIME:
+      return m->wall_s;
+    case VB_X_AXIS_STEP:
+    case VB_X_AXIS_COUNT:
+    default:
+      return (double) m->step;
+    }
+}
+
+double
+vb_run_charts_epoch_x (const VbEpochMetric *m,
+                       GArray              *steps,
+                       VbXAxisKind          x_axis)
+{
+  double step = NAN;
+
+  if (x_axis == VB_X_AXIS_EPOCH)
+    return m->epoch;
+  if (x_axis == VB_X_AXIS_WALL_TIME)
+    return m->wall_s;
+  /* a step's epoch is fractional and reaches e exactly at the last step of epoch e */
+  for (guint i = 0; steps && i < steps->len; i++)
+    {
+      VbStepMetric *s = &g_array_index (steps, VbStepMetric, i);
+      if (isfinite (s->epoch) && s->epoch <= m->epoch + 1e-9)
+        step = (double) s->step;
+    }
+  return step;
+}
+
+static VbLineChart *
+new_chart (const char  *title,
+           const char  *y_label,
+           VbXAxisKind  x_axis,
+           gboolean     smoothed)
+{
+  VbLineChart *chart = vb_line_chart_new ();
+
+  vb_line_chart_set_title (chart, title);
+  vb_line_chart_set_labels (chart, NULL, y_label);
+  chart->x_axis = x_axis;
+  if (smoothed)
+    {
+      chart->smoothing_kind = VB_SMOOTHING_EMA;
+      chart->smoothing = STEP_SMOOTHING;
+    }
+  return chart;
+}
+
+void
+vb_run_charts_build (GArray      *steps,
+                     GArray      *epochs,
+                     VbXAxisKind  x_axis,
+                     int          color,
+                     VbRunCharts *out)
+{
+  guint n_epochs = epochs ? epochs->len : 0;
+
+  out->loss = new_chart ("Training loss", "Loss", x_axis, TRUE);
+  VbSeries *loss = vb_line_chart_add_series (out->loss, vb_series_new ("train loss", color));
+
+  out->accuracy = new_chart ("Validation accuracy", "Accuracy (%)", x_axis, FALSE);
+  VbSeries *top1 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-1", color));
+  VbSeries *top5 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-5", color));
+  top5->dashed = TRUE;
+
+  out->throughput = new_chart ("Throughput", "img/s", x_axis, TRUE);
+  VbSeries *train = vb_line_chart_add_series (out->throughput, vb_series_new ("train img/s", color));
+  VbSeries *eval = vb_line_chart_add_series (out->throughput, vb_series_new ("eval img/s", color));
+  /* one figure per epoch: nothing to smooth */
+  eval->raw = TRUE;
+  eval->dashed = TRUE;
+
+  for (guint i = 0; steps && i < steps->len; i++)
+    {
+      VbStepMetric *m = &g_array_index (steps, VbStepMetric, i);
+      double x = vb_run_charts_step_x (m, x_axis);
+      vb_series_append (loss, x, m->loss);
+      vb_series_append (train, x, m->img_per_s);
+    }
+  for (guint i = 0; i < n_epochs; i++)
+    {
+      VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
+      double x = vb_run_charts_epoch_x (m, steps, x_axis);
+      vb_series_append (top1, x, m->val_top1);
+      vb_series_append (top5, x, m->val_top5);
+      vb_series_append (eval, x, m->img_per_s_eval);
+    }
+
+  /* epochs so far (at least 1), not the planned total: a 500-epoch run stays readable */
+  if (x_axis == VB_X_AXIS_EPOCH)
+    {
+      double x_max = 1;
+      if (n_epochs > 0)
+        x_max = MAX (x_max, g_array_index (epochs, VbEpochMetric, n_epochs - 1).epoch);
+      if (steps && steps->len > 0)
+        x_max = MAX (x_max, ceil (g_array_index (steps, VbStepMetric, steps->len - 1).epoch - 1e-9));
+      VbLineChart *charts[] = { out->loss, out->accuracy, out->throughput };
+      for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+        {
+          charts[c]->x_auto = FALSE;
+          charts[c]->x_min = 0;
+          charts[c]->x_max = x_max;
+        }
+    }
+}
