@@ -231,6 +231,12 @@ print_compare (VbStore *store, GArray *ids, int baseline_index, VbTableFormat fo
   return 0;
 }
 
+static void
+notice_cb (const char *message, gpointer user_data)
+{
+  fprintf (stderr, "note: %s\n", message);
+}
+
 static int
 cmd_run (int argc, char **argv)
 {
@@ -274,6 +280,7 @@ cmd_run (int argc, char **argv)
     .run_started = run_started_cb,
     .run_finished = run_finished_cb,
     .train = { progress_cb, cancel_cb, &cp },
+    .notice = notice_cb,
   };
   printf ("%s: %u run%s, results in %s\n", vb_preset_get_title (preset),
           vb_preset_get_n_runs (preset), vb_preset_get_n_runs (preset) == 1 ? "" : "s",
@@ -610,10 +617,11 @@ cmd_info (int argc, char **argv)
 static int
 cmd_bench (int argc, char **argv)
 {
-  char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL;
+  char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL, *device = NULL;
   int img = 64, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
   gboolean json = FALSE, profile = FALSE;
   GOptionEntry entries[] = {
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
     { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
@@ -648,7 +656,7 @@ cmd_bench (int argc, char **argv)
     {
       if ((pass == 0 && !do_train) || (pass == 1 && !do_eval))
         continue;
-      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile };
+      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile, device };
       g_auto (VbBenchResult) r = { 0 };
       if (!vb_bench_run (&cfg, &p, &r, &error))
         return fail (error);

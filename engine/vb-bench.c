@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "vb-device.h"
+#include "vb-error.h"
 #include "vb-optim.h"
 #include "vb-profile.h"
 #include "vb-trainer.h"
@@ -27,8 +29,11 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
 {
   memset (result, 0, sizeof *result);
   vb_set_num_threads (p->threads);
+  const VbOps *ops = vb_device_ops (p->device, error);
+  if (ops == NULL)
+    return FALSE;
   g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
-  if (model == NULL)
+  if (model == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
   vb_vmamba_init_weights (model, 0);
   int B = p->batch, S = p->img_size;
@@ -41,7 +46,13 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
   for (int b = 0; b < B; b++)
     labels[b] = (int) vb_rng_below (&rng, cfg->num_classes);
   g_autofree uint8_t *decay = g_new0 (uint8_t, vb_vmamba_n_params (model));
-  g_autoptr (VbAdamW) opt = vb_adamw_new (vb_vmamba_n_params (model), decay, 0.05f);
+  g_autoptr (VbAdamW) opt = vb_adamw_new_on (ops, vb_vmamba_n_params (model), decay, 0.05f);
+  if (opt == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                   "cannot hold the optimizer state on %s", ops->name);
+      return FALSE;
+    }
 
   g_autofree double *times = g_new (double, MAX (p->timed, 1));
   gint64 timed_usec = 0;
@@ -63,8 +74,17 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
           vb_vmamba_loss (model, labels, 0.1f);
           vb_vmamba_zero_grad (model);
           vb_vmamba_backward (model, NULL);
-          VB_PROF ("adamw", vb_adamw_update (opt, vb_vmamba_params (model),
-                                             vb_vmamba_grads (model), 1e-3f));
+          VB_PROF ("adamw", vb_adamw_update (opt, vb_vmamba_backend_params (model),
+                                             vb_vmamba_backend_grads (model), 1e-3f));
+        }
+      /* a GPU step ends when its last kernel does */
+      const char *failed = ops->sync (ops->ctx);
+      if (failed != NULL)
+        {
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s", failed);
+          ops->clear_error (ops->ctx);
+          vb_profile_enable (FALSE);
+          return FALSE;
         }
       if (it >= p->warmup)
         {
@@ -90,14 +110,17 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
 char *
 vb_bench_protocol_json (const VbBenchProtocol *p)
 {
+  gboolean cuda = g_strcmp0 (p->device, "cuda") == 0;
   return g_strdup_printf ("{\"protocol\": \"visionbench-reference\", \"mode\": \"%s\", "
                           "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %d, "
                           "\"statistic\": \"batch / median step time\", "
                           "\"input\": \"synthetic, in memory\", \"data_loading\": false, "
-                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\", "
-                          "\"matmul\": \"%s\"}",
+                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
+                          "\"device_name\": \"%s\", \"matmul\": \"%s\"}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
                           p->batch, p->img_size, p->warmup, p->timed,
-                          p->train ? "true" : "false", p->threads, vb_cpu_gemm_name ());
+                          p->train ? "true" : "false", p->threads, cuda ? "cuda" : "cpu",
+                          vb_device_describe (cuda ? vb_device_ops ("cuda", NULL) : NULL),
+                          cuda ? "cuBLAS sgemm, fp32 without TF32" : vb_cpu_gemm_name ());
 }

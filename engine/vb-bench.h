@@ -12,6 +12,7 @@ typedef struct {
   int  batch, img_size, warmup, timed, threads;
   gboolean train;
   gboolean profile;       /* time each kind of op over the timed steps (vb-profile.h) */
+  const char *device;     /* "cpu" (NULL) or "cuda"; a GPU step is timed to its end */
 } VbBenchProtocol;
 
 typedef struct {

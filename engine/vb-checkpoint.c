@@ -24,6 +24,8 @@ vb_checkpoint_save (const char *path, VbVmamba *model, VbAdamW *opt,
 {
   g_autoptr (VbTensorDict) dict = vb_vmamba_to_dict (model);
   if (opt != NULL)
+    vb_adamw_moments_from_backend (opt);
+  if (opt != NULL)
     for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
       {
         const VbParamInfo *p = vb_vmamba_tensor (model, t);
@@ -102,6 +104,8 @@ vb_checkpoint_load (const char *path, VbVmamba *model, VbAdamW *opt, VbCheckpoin
         memcpy (opt->m + p->offset, em->data, p->numel * sizeof (float));
         memcpy (opt->v + p->offset, ev->data, p->numel * sizeof (float));
       }
+  if (opt != NULL)
+    vb_adamw_moments_to_backend (opt);
   for (guint t = vb_tensor_dict_size (dict); t-- > 0;)
     {
       VbTensorEntry *e = vb_tensor_dict_index (dict, t);

@@ -21,13 +21,30 @@ vb_lr_at (const VbLrSchedule *s, int64_t step)
 }
 
 VbAdamW *
-vb_adamw_new (int64_t n, const uint8_t *decay_mask, float weight_decay)
+vb_adamw_new_on (const VbOps *ops, int64_t n, const uint8_t *decay_mask, float weight_decay)
 {
   VbAdamW *opt = g_new0 (VbAdamW, 1);
   opt->n = n;
   opt->m = g_new0 (float, MAX (n, 1));
   opt->v = g_new0 (float, MAX (n, 1));
+  opt->ops = ops;
   opt->decay = g_memdup2 (decay_mask, n);
+  if (ops->on_host)
+    {
+      opt->dm = opt->m;
+      opt->dv = opt->v;
+    }
+  else
+    {
+      opt->dm = ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float));
+      opt->dv = opt->dm != NULL ? ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float)) : NULL;
+      if (opt->dv == NULL)
+        {
+          ops->clear_error (ops->ctx);
+          vb_adamw_free (opt);
+          return NULL;
+        }
+    }
   opt->beta1 = 0.9f;
   opt->beta2 = 0.999f;
   opt->eps = 1e-8f;
@@ -35,11 +52,22 @@ vb_adamw_new (int64_t n, const uint8_t *decay_mask, float weight_decay)
   return opt;
 }
 
+VbAdamW *
+vb_adamw_new (int64_t n, const uint8_t *decay_mask, float weight_decay)
+{
+  return vb_adamw_new_on (vb_cpu_ops (), n, decay_mask, weight_decay);
+}
+
 void
 vb_adamw_free (VbAdamW *opt)
 {
   if (opt == NULL)
     return;
+  if (!opt->ops->on_host)
+    {
+      opt->ops->free (opt->ops->ctx, opt->dm);
+      opt->ops->free (opt->ops->ctx, opt->dv);
+    }
   g_free (opt->m);
   g_free (opt->v);
   g_free (opt->decay);
@@ -47,8 +75,27 @@ vb_adamw_free (VbAdamW *opt)
 }
 
 void
+vb_adamw_moments_from_backend (VbAdamW *opt)
+{
+  if (opt->ops->on_host)
+    return;
+  opt->ops->download (opt->ops->ctx, opt->m, opt->dm, opt->n * sizeof (float));
+  opt->ops->download (opt->ops->ctx, opt->v, opt->dv, opt->n * sizeof (float));
+}
+
+void
+vb_adamw_moments_to_backend (VbAdamW *opt)
+{
+  if (opt->ops->on_host)
+    return;
+  opt->ops->upload (opt->ops->ctx, opt->dm, opt->m, opt->n * sizeof (float));
+  opt->ops->upload (opt->ops->ctx, opt->dv, opt->v, opt->n * sizeof (float));
+}
+
+void
 vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr)
 {
+  const VbOps *ops = opt->ops;
   opt->step++;
   /* runs of equal decay flag share one kernel call */
   int64_t i = 0;
@@ -57,17 +104,24 @@ vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr)
       int64_t j = i;
       while (j < opt->n && opt->decay[j] == opt->decay[i])
         j++;
-      vb_adamw_step (params + i, grads + i, opt->m + i, opt->v + i, j - i, lr, opt->beta1,
-                     opt->beta2, opt->eps, opt->decay[i] ? opt->weight_decay : 0.0f, opt->step);
+      ops->adamw_step (ops->ctx, params + i, grads + i, opt->dm + i, opt->dv + i, j - i, lr,
+                       opt->beta1, opt->beta2, opt->eps,
+                       opt->decay[i] ? opt->weight_decay : 0.0f, opt->step);
       i = j;
     }
 }
 
 double
+vb_clip_grad_norm_on (const VbOps *ops, float *grads, int64_t n, double max_norm)
+{
+  double norm = sqrt (ops->sum_squares (ops->ctx, grads, n));
+  if (max_norm > 0 && norm > max_norm)
+    ops->scale (ops->ctx, grads, (float) (max_norm / (norm + 1e-6)), n);
+  return norm;
+}
+
+double
 vb_clip_grad_norm (float *grads, int64_t n, double max_norm)
 {
-  double norm = sqrt (vb_sum_squares (grads, n));
-  if (max_norm > 0 && norm > max_norm)
-    vb_scale (grads, (float) (max_norm / (norm + 1e-6)), n);
-  return norm;
+  return vb_clip_grad_norm_on (vb_cpu_ops (), grads, n, max_norm);
 }

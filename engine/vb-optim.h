@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "vb-ops.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -20,7 +22,9 @@ double vb_lr_at (const VbLrSchedule *schedule, int64_t step);   /* step counts f
 
 typedef struct {
   int64_t n;            /* parameters */
-  float  *m, *v;        /* moments, owned */
+  float  *m, *v;        /* moments on the host, owned (checkpoints read and write these) */
+  const VbOps *ops;     /* the backend the update runs on */
+  float  *dm, *dv;      /* its copies of the moments (m, v themselves on the CPU) */
   uint8_t *decay;       /* per parameter: 1 = weight decay applies */
   int64_t step;         /* optimizer steps taken */
   float beta1, beta2, eps, weight_decay;
@@ -28,12 +32,19 @@ typedef struct {
 
 /* decay_mask: n bytes (copied). */
 VbAdamW *vb_adamw_new  (int64_t n, const uint8_t *decay_mask, float weight_decay);
+/* the same on a backend (params and grads then live there); NULL when its memory is short */
+VbAdamW *vb_adamw_new_on (const VbOps *ops, int64_t n, const uint8_t *decay_mask,
+                          float weight_decay);
 void     vb_adamw_free (VbAdamW *opt);
 void     vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr);
+/* host m, v ← backend (before a checkpoint is written); backend ← host (after one is read) */
+void     vb_adamw_moments_from_backend (VbAdamW *opt);
+void     vb_adamw_moments_to_backend   (VbAdamW *opt);
 
 /* Scales grads so their global L2 norm is at most max_norm (≤ 0: no clipping).
- * Returns the norm before clipping. */
+ * Returns the norm before clipping. The _on form: grads in the backend's memory. */
 double   vb_clip_grad_norm (float *grads, int64_t n, double max_norm);
+double   vb_clip_grad_norm_on (const VbOps *ops, float *grads, int64_t n, double max_norm);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbAdamW, vb_adamw_free)
 

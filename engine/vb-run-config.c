@@ -2,6 +2,8 @@
 
 #include "vb-run-config.h"
 
+#include "vb-device.h"
+
 #include <string.h>
 
 #include "vb-error.h"
@@ -215,13 +217,21 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
   if (g_strcmp0 (c->precision, "fp32") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "train.precision \"%s\": the CPU backend computes in fp32 only", c->precision);
+                   "train.precision \"%s\": only fp32 so far (bf16 comes with the GPU's "
+                   "mixed-precision path)", c->precision);
       return FALSE;
     }
-  if (g_strcmp0 (c->device, "cpu") != 0)
+  if (g_strcmp0 (c->device, "cuda") == 0 && !vb_device_cuda_built ())
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "device \"%s\" is not available in this build: use --device cpu", c->device);
+                   "device \"cuda\": this build has no CUDA backend (nvcc was not found when "
+                   "it was configured): use --device cpu");
+      return FALSE;
+    }
+  if (g_strcmp0 (c->device, "cpu") != 0 && g_strcmp0 (c->device, "cuda") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "device \"%s\": use cpu or cuda", c->device);
       return FALSE;
     }
   if (c->label_smoothing < 0 || c->label_smoothing >= 1)

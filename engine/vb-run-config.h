@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   char   *run_name;
-  char   *device;             /* "cpu" (the CUDA backend comes with the CUDA issue) */
+  char   *device;             /* "cpu" or "cuda" (builds with the CUDA backend) */
 
   /* model */
   VbVmambaConfig model;

@@ -2,6 +2,8 @@
 
 #include "vb-runner.h"
 
+#include "vb-device.h"
+
 #include <string.h>
 
 #include "vb-error.h"
@@ -59,6 +61,23 @@ run_recorded (VbStore *store, gint64 id, const VbRunConfig *rc, const char *json
   return TRUE;
 }
 
+/* A run asked for the GPU where none is usable runs on the CPU, and says so once; the
+ * stored config records where it ran and why. */
+static void
+fall_back_to_cpu (JsonObject *obj, const VbRunnerHooks *hooks, gboolean *noticed)
+{
+  g_autoptr (GError) why = NULL;
+  if (g_strcmp0 (json_object_get_string_member_with_default (obj, "device", "cpu"), "cuda") != 0
+      || vb_device_ops ("cuda", &why) != NULL)
+    return;
+  json_object_set_string_member (obj, "device", "cpu");
+  g_autofree char *note = g_strdup_printf ("%s; the runs use the CPU", why->message);
+  json_object_set_string_member (obj, "device_note", note);
+  if (!*noticed && hooks != NULL && hooks->notice != NULL)
+    hooks->notice (note, hooks->train.user_data);
+  *noticed = TRUE;
+}
+
 gboolean
 vb_runner_run_preset (VbStore *store, VbPreset *preset, const VbRunnerHooks *hooks,
                       char **out_group, GArray **out_run_ids, GError **error)
@@ -77,9 +96,11 @@ vb_runner_run_preset (VbStore *store, VbPreset *preset, const VbRunnerHooks *hoo
           return FALSE;
         }
     }
+  gboolean noticed = FALSE;
   for (guint i = 0; i < configs->len; i++)
     {
       JsonObject *obj = g_ptr_array_index (configs, i);
+      fall_back_to_cpu (obj, hooks, &noticed);
       g_auto (VbRunConfig) rc = { 0 };
       vb_run_config_from_json (&rc, obj, NULL);
       g_autofree char *json = config_to_string (obj);

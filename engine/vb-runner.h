@@ -16,6 +16,9 @@ typedef struct {
   void (*run_finished) (gint64 run_id, const char *run_name, VbRunStatus status,
                         const VbTrainResult *result, const GError *error, gpointer user_data);
   VbTrainHooks train;   /* progress and cancel, passed to every run */
+  /* something the user should know that does not stop the runs, e.g. "device cuda: no
+   * CUDA device ...; the runs use the CPU" (may be NULL) */
+  void (*notice)       (const char *message, gpointer user_data);
 } VbRunnerHooks;
 
 /* Folder for a run's checkpoints: $XDG_DATA_HOME/visionbench/checkpoints/run-ID. */

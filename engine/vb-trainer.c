@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vb-checkpoint.h"
+#include "vb-device.h"
 #include "vb-cpu-ops.h"
 #include "vb-error.h"
 #include "vb-loader.h"
@@ -188,11 +189,12 @@ protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, 
                           "\"warmup_steps\": %d, \"timed_steps\": %" G_GINT64_FORMAT ", "
                           "\"statistic\": \"images / summed step time\", "
                           "\"data_loading\": \"excluded (prefetched on %d worker thread%s)\", "
-                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"cpu\", "
-                          "\"input\": \"real %s batches\"}",
+                          "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
+                          "\"device_name\": \"%s\", \"input\": \"real %s batches\"}",
                           mode, batch, cfg->img_size, warmup, timed, cfg->workers,
                           cfg->workers == 1 ? "" : "s", optimizer ? "true" : "false",
-                          cfg->threads, cfg->dataset);
+                          cfg->threads, cfg->device,
+                          vb_device_describe (vb_device_ops (cfg->device, NULL)), cfg->dataset);
 }
 
 static gboolean
@@ -246,6 +248,10 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
       if (!vb_vmamba_load_dict (model, w, cfg->strip_head, cfg->init_from, error))
         return FALSE;
     }
+  /* the weights are set on the host; now they move to where the ops run */
+  const VbOps *ops = vb_device_ops (cfg->device, error);
+  if (ops == NULL || !vb_vmamba_use_backend (model, ops, error))
+    return FALSE;
   result->params = vb_vmamba_n_params (model);
   result->macs = vb_vmamba_macs (&mcfg, cfg->img_size, cfg->img_size);
   if (store && run_id > 0)
@@ -257,8 +263,14 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
       const VbParamInfo *p = vb_vmamba_tensor (model, t);
       memset (decay + p->offset, p->decay ? 1 : 0, p->numel);
     }
-  g_autoptr (VbAdamW) opt = vb_adamw_new (vb_vmamba_n_params (model), decay,
-                                          (float) cfg->weight_decay);
+  g_autoptr (VbAdamW) opt = vb_adamw_new_on (ops, vb_vmamba_n_params (model), decay,
+                                             (float) cfg->weight_decay);
+  if (opt == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                   "cannot hold the optimizer state on %s", ops->name);
+      return FALSE;
+    }
 
   int first_epoch = 0;
   int64_t step = 0;
@@ -352,10 +364,20 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
             }
           vb_vmamba_zero_grad (model);
           vb_vmamba_backward (model, NULL);
-          double gnorm = vb_clip_grad_norm (vb_vmamba_grads (model), vb_vmamba_n_params (model),
-                                            cfg->clip_grad);
+          double gnorm = vb_clip_grad_norm_on (ops, vb_vmamba_backend_grads (model),
+                                               vb_vmamba_n_params (model), cfg->clip_grad);
           double lr = vb_lr_at (&sched, step);
-          vb_adamw_update (opt, vb_vmamba_params (model), vb_vmamba_grads (model), (float) lr);
+          vb_adamw_update (opt, vb_vmamba_backend_params (model),
+                           vb_vmamba_backend_grads (model), (float) lr);
+          /* a GPU step ends when its last kernel does */
+          const char *failed = ops->sync (ops->ctx);
+          if (failed != NULL)
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                           "step %" G_GINT64_FORMAT " failed on %s: %s", step, ops->name, failed);
+              ops->clear_error (ops->ctx);
+              goto out_early;
+            }
           double dt = (g_get_monotonic_time () - t0) / 1e6;
           step++;
           if (step > WARMUP_STEPS)

@@ -3,5 +3,7 @@
 [ -f .device-bundle/lib/libopenblas.so.0.gz ] && gunzip .device-bundle/lib/libopenblas.so.0.gz
 VB_BUNDLE=$PWD/.device-bundle
 # VB_CLI picks another bundled build (device-bundle.sh EXTRA_BUILD=... adds one)
-vbcli() { cores=$1; shift; LD_LIBRARY_PATH=$VB_BUNDLE/lib taskset -c "$cores" "$VB_BUNDLE/${VB_CLI:-visionbench-cli}" "$@"; }
+# CUDA's libraries come from the device image
+export LD_LIBRARY_PATH=$VB_BUNDLE/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+vbcli() { cores=$1; shift; taskset -c "$cores" "$VB_BUNDLE/${VB_CLI:-visionbench-cli}" "$@"; }
 export VISIONBENCH_PRESETS=$PWD/data/presets

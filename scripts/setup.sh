@@ -27,6 +27,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The CUDA backend builds wherever CUDA's nvcc is installed (GPU or not); it lives
+# outside Debian's archive, at /usr/local/cuda, often not on PATH.
+[ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=debugoptimized
 fi

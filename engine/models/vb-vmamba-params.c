@@ -168,6 +168,7 @@ vb_vmamba_init_head (VbVmamba *m, VbRng *rng)
   int64_t C4 = m->cfg.dims[m->cfg.n_stages - 1];
   fill_trunc_normal (m->params + m->head_w, (int64_t) m->cfg.num_classes * C4, rng);
   fill_const (m->params + m->head_b, m->cfg.num_classes, 0.0f);
+  vb_vmamba_params_to_backend (m);
 }
 
 void
@@ -306,6 +307,7 @@ vb_vmamba_load_dict (VbVmamba *m, VbTensorDict *dict, gboolean skip_head, const 
       VbTensorEntry *e = vb_tensor_dict_lookup (dict, info->name);
       memcpy (m->params + info->offset, e->data, info->numel * sizeof (float));
     }
+  vb_vmamba_params_to_backend (m);
   return TRUE;
 }
 
@@ -313,6 +315,7 @@ VbTensorDict *
 vb_vmamba_to_dict (VbVmamba *m)
 {
   VbTensorDict *dict = vb_tensor_dict_new ();
+  vb_vmamba_params_from_backend (m);
   for (guint t = 0; t < m->tensors->len; t++)
     {
       VbParamInfo *info = g_ptr_array_index (m->tensors, t);

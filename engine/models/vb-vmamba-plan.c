@@ -11,6 +11,7 @@ typedef struct {
   VbVmamba *m;          /* NULL: count only */
   int64_t   saved;      /* floats kept for the backward */
   int64_t   scratch;    /* floats of scratch (not counted as activations) */
+  gboolean  failed;     /* an allocation failed */
 } Planner;
 
 static float *
@@ -22,18 +23,37 @@ take (Planner *p, int64_t n, gboolean saved)
     p->scratch += n;
   if (p->m == NULL)
     return NULL;
-  float *buf = g_malloc0 (MAX (n, 1) * sizeof (float));
+  const VbOps *ops = p->m->ops;
+  float *buf = ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float));
+  if (buf == NULL)
+    {
+      /* the caller sees the backend's error (out of memory) through ops->sync */
+      p->failed = TRUE;
+      return NULL;
+    }
   g_ptr_array_add (p->m->plan_buffers, buf);
   return buf;
+}
+
+static void
+free_plan_buffers (VbVmamba *m)
+{
+  if (m->plan_buffers == NULL)
+    return;
+  for (guint i = 0; i < m->plan_buffers->len; i++)
+    m->ops->free (m->ops->ctx, g_ptr_array_index (m->plan_buffers, i));
+  g_clear_pointer (&m->plan_buffers, g_ptr_array_unref);
 }
 
 void
 vb_vmamba_plan_clear (VbVmamba *m)
 {
-  g_clear_pointer (&m->plan_buffers, g_ptr_array_unref);
+  free_plan_buffers (m);
   for (int i = 0; i < VB_VMAMBA_MAX_STAGES; i++)
     g_clear_pointer (&m->acts[i], g_free);
-  g_clear_pointer (&m->labels, g_free);
+  m->labels = NULL;                    /* a plan buffer */
+  g_clear_pointer (&m->logits_host, g_free);
+  g_clear_pointer (&m->dp_host, g_free);
   m->plan_B = m->plan_H = m->plan_W = 0;
   m->have_backward_state = FALSE;
 }
@@ -49,14 +69,16 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
   if (m != NULL)
     {
       vb_vmamba_plan_clear (m);
-      m->plan_buffers = g_ptr_array_new_with_free_func (g_free);
+      m->plan_buffers = g_ptr_array_new ();
       m->plan_B = B;
       m->plan_H = H;
       m->plan_W = W;
       m->H1 = H1;
       m->W1 = W1;
       memcpy (m->stage, st, sizeof st);
-      m->labels = g_new0 (int, B);
+      m->labels = (int *) take (&p, B, FALSE);   /* an int is a float's size */
+      m->logits_host = g_new0 (float, (gsize) B * cfg->num_classes);
+      m->dp_host = g_new0 (float, B);
     }
 
   int64_t half = cfg->dims[0] / 2;
@@ -218,6 +240,11 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
       m->d_pooled = d_pooled;
       m->d_logits = d_logits;
       m->d_img = d_img;
+      if (p.failed)
+        {
+          vb_vmamba_plan_clear (m);
+          return -1;
+        }
     }
   return p.saved * (int64_t) sizeof (float);
 }

@@ -2,6 +2,7 @@
  * cost a VMamba. Offsets are in floats into the flat parameter (and gradient) buffer. */
 #pragma once
 
+#include "vb-ops.h"
 #include "vb-vmamba.h"
 
 typedef struct {
@@ -36,7 +37,11 @@ struct _VbVmamba {
   GPtrArray *tensors;                   /* VbParamInfo*, official order */
   GHashTable *by_name;
   int64_t n_params;
-  float *params, *grads;
+  float *params, *grads;                /* host: init, load, save, tests */
+  /* the backend every op runs on (the CPU unless vb_vmamba_use_backend), and its copies of
+   * the parameters and gradients (the host buffers themselves on the CPU) */
+  const VbOps *ops;
+  float *dparams, *dgrads;
 
   /* parameter offsets */
   int64_t stem_c1_w, stem_c1_b, stem_ln1_w, stem_ln1_b, stem_c2_w, stem_c2_b, stem_ln2_w, stem_ln2_b;
@@ -58,7 +63,9 @@ struct _VbVmamba {
   float *down_c[VB_VMAMBA_MAX_STAGES];  /* downsample conv output before its LN */
   VbBlockActs *acts[VB_VMAMBA_MAX_STAGES];
   float *head_ln, *head_mean, *head_rstd, *pooled, *logits, *probs;
-  int *labels;
+  int *labels;                          /* backend memory */
+  float *logits_host;                   /* host copy after each forward (B, classes) */
+  float *dp_host;                       /* drop-path scales drawn on the host (B) */
   float smoothing;
   gboolean have_backward_state;         /* last forward was in training mode */
 
@@ -71,8 +78,9 @@ struct _VbVmamba {
 /* vb-vmamba-params.c */
 gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);
 
-/* vb-vmamba-plan.c: sizes every buffer for (B, H, W); with model == NULL only counts the
- * bytes of saved activations (for vb_vmamba_activation_bytes). */
+/* vb-vmamba-plan.c: sizes every buffer for (B, H, W) in the model's backend memory; with
+ * model == NULL only counts the bytes of saved activations (for
+ * vb_vmamba_activation_bytes). −1 when an allocation failed (the plan is then empty). */
 int64_t  vb_vmamba_plan (VbVmamba *model, const VbVmambaConfig *cfg, int B, int H, int W);
 void     vb_vmamba_plan_clear (VbVmamba *model);
 void     vb_vmamba_stage_shapes (const VbVmambaConfig *cfg, int H, int W, int *H1, int *W1,

@@ -12,6 +12,8 @@
 #include "vb-profile.h"
 
 #define LN_EPS 1e-5f
+/* every op goes through the model's backend table */
+#define OP(name, ...) m->ops->name (m->ops->ctx, __VA_ARGS__)
 
 VbVmamba *
 vb_vmamba_new (const VbVmambaConfig *cfg, GError **error)
@@ -20,9 +22,80 @@ vb_vmamba_new (const VbVmambaConfig *cfg, GError **error)
     return NULL;
   g_autoptr (VbVmamba) m = g_new0 (VbVmamba, 1);
   m->cfg = *cfg;
+  m->ops = vb_cpu_ops ();
   if (!vb_vmamba_build_tensors (m, error))
     return NULL;
+  m->dparams = m->params;
+  m->dgrads = m->grads;
   return g_steal_pointer (&m);
+}
+
+static void
+free_backend_copies (VbVmamba *m)
+{
+  if (m->ops != NULL && !m->ops->on_host)
+    {
+      m->ops->free (m->ops->ctx, m->dparams);
+      m->ops->free (m->ops->ctx, m->dgrads);
+    }
+  m->dparams = m->params;
+  m->dgrads = m->grads;
+}
+
+gboolean
+vb_vmamba_use_backend (VbVmamba *m, const VbOps *ops, GError **error)
+{
+  size_t bytes = (size_t) m->n_params * sizeof (float);
+
+  vb_vmamba_plan_clear (m);
+  free_backend_copies (m);
+  m->ops = ops;
+  if (ops->on_host)
+    return TRUE;
+  m->dparams = ops->alloc (ops->ctx, bytes);
+  m->dgrads = m->dparams != NULL ? ops->alloc (ops->ctx, bytes) : NULL;
+  if (m->dgrads == NULL)
+    {
+      g_autofree char *why = g_strdup (ops->sync (ops->ctx));
+      ops->clear_error (ops->ctx);
+      ops->free (ops->ctx, m->dparams);
+      m->dparams = m->params;
+      m->dgrads = m->grads;
+      m->ops = vb_cpu_ops ();
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                   "cannot hold the model's %" G_GINT64_FORMAT " parameters on %s: %s",
+                   m->n_params, ops->name, why ? why : "out of memory");
+      return FALSE;
+    }
+  vb_vmamba_params_to_backend (m);
+  return TRUE;
+}
+
+const VbOps *vb_vmamba_backend (VbVmamba *m) { return m->ops; }
+float *vb_vmamba_backend_params (VbVmamba *m) { return m->dparams; }
+float *vb_vmamba_backend_grads (VbVmamba *m) { return m->dgrads; }
+
+void
+vb_vmamba_params_to_backend (VbVmamba *m)
+{
+  if (!m->ops->on_host)
+    m->ops->upload (m->ops->ctx, m->dparams, m->params, (size_t) m->n_params * sizeof (float));
+}
+
+float *
+vb_vmamba_params_from_backend (VbVmamba *m)
+{
+  if (!m->ops->on_host)
+    m->ops->download (m->ops->ctx, m->params, m->dparams, (size_t) m->n_params * sizeof (float));
+  return m->params;
+}
+
+float *
+vb_vmamba_grads_from_backend (VbVmamba *m)
+{
+  if (!m->ops->on_host)
+    m->ops->download (m->ops->ctx, m->grads, m->dgrads, (size_t) m->n_params * sizeof (float));
+  return m->grads;
 }
 
 void
@@ -31,6 +104,7 @@ vb_vmamba_free (VbVmamba *m)
   if (m == NULL)
     return;
   vb_vmamba_plan_clear (m);
+  free_backend_copies (m);
   for (int i = 0; i < VB_VMAMBA_MAX_STAGES; i++)
     g_free (m->blocks[i]);
   g_clear_pointer (&m->by_name, g_hash_table_unref);
@@ -45,7 +119,7 @@ int64_t vb_vmamba_n_params (VbVmamba *m) { return m->n_params; }
 guint vb_vmamba_n_tensors (VbVmamba *m) { return m->tensors->len; }
 float *vb_vmamba_params (VbVmamba *m) { return m->params; }
 float *vb_vmamba_grads (VbVmamba *m) { return m->grads; }
-const float *vb_vmamba_logits (VbVmamba *m) { return m->logits; }
+const float *vb_vmamba_logits (VbVmamba *m) { return m->logits_host; }
 
 const VbParamInfo *
 vb_vmamba_tensor (VbVmamba *m, guint i)
@@ -63,101 +137,92 @@ vb_vmamba_find_tensor (VbVmamba *m, const char *name)
 void
 vb_vmamba_zero_grad (VbVmamba *m)
 {
-  memset (m->grads, 0, m->n_params * sizeof (float));
+  m->ops->zero (m->ops->ctx, m->dgrads, (size_t) m->n_params * sizeof (float));
 }
 
 /* ---- forward ------------------------------------------------------------------------------ */
 
+/* the per-image drop-path scales, drawn on the host (one RNG stream whatever the
+ * backend) and handed to the backend */
 static void
-draw_drop_path (float *scale, int B, float rate, gboolean training, VbRng *rng)
+draw_drop_path (VbVmamba *m, float *scale, int B, float rate, gboolean training, VbRng *rng)
 {
   for (int b = 0; b < B; b++)
     {
       if (!training || rate <= 0.0f || rng == NULL)
-        scale[b] = 1.0f;
+        m->dp_host[b] = 1.0f;
       else
-        scale[b] = vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
+        m->dp_host[b] = vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
     }
+  m->ops->upload (m->ops->ctx, scale, m->dp_host, (size_t) B * sizeof (float));
 }
 
-static void
-neg_exp (float *A, const float *A_logs, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++)
-    A[i] = -expf (A_logs[i]);
-}
 
 static void
 block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
                const float *x_in, float rate, gboolean training, VbRng *rng)
 {
-  const float *P = m->params;
+  const float *P = m->dparams;
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
 
   a->x_in = x_in;
   VB_PROF ("layernorm",
-           vb_layernorm_forward (a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w, P + o->norm_b,
+           OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w, P + o->norm_b,
                                  BL, C, LN_EPS));
   /* SS2D: in_proj → depthwise conv → SiLU → cross-scan */
   VB_PROF ("linear (GEMM)",
-           vb_linear_forward (a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
+           OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
   VB_PROF ("dwconv3x3",
-           vb_dwconv3x3_forward (a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
+           OP (dwconv3x3_forward, a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
   VB_PROF ("gelu/silu",
-           vb_silu_forward (m->s_u, a->u1, BL * D));
+           OP (silu_forward, m->s_u, a->u1, BL * D));
   VB_PROF ("cross-scan/merge",
-           vb_cross_scan_forward (a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
+           OP (cross_scan_forward, a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
   /* per-group projections: x_dbl = W_x[k]·xs[k]; dts = W_dt[k]·dt_low[k] */
   for (int k = 0; k < K; k++)
     VB_PROF ("x/dt_proj (GEMM)",
-             vb_linear_forward (a->xdbl + k * RN, K * RN, a->xs + k * D, KD,
+             OP (linear_forward, a->xdbl + k * RN, K * RN, a->xs + k * D, KD,
                                 P + o->x_proj + k * RN * D, NULL, BL, D, RN));
   for (int k = 0; k < K; k++)
     VB_PROF ("x/dt_proj (GEMM)",
-             vb_linear_forward (a->dts + k * D, KD, a->xdbl + k * RN, K * RN,
+             OP (linear_forward, a->dts + k * D, KD, a->xdbl + k * RN, K * RN,
                                 P + o->dt_w + (int64_t) k * D * R, NULL, BL, R, D));
-  for (int64_t r = 0; r < BL; r++)
-    for (int k = 0; k < K; k++)
-      for (int n = 0; n < N; n++)
-        {
-          a->Bs[(r * K + k) * N + n] = a->xdbl[r * K * RN + k * RN + R + n];
-          a->Cs[(r * K + k) * N + n] = a->xdbl[r * K * RN + k * RN + R + N + n];
-        }
-  neg_exp (m->s_A, P + o->A_logs, KD * N);
+  OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
+  OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   VB_PROF ("selective scan",
-           vb_selective_scan_forward (m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
+           OP (selective_scan_forward, m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
                                       P + o->dt_b, B, (int) L, K, D, N));
   VB_PROF ("cross-scan/merge",
-           vb_cross_merge_forward (a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan));
+           OP (cross_merge_forward, a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan));
   VB_PROF ("layernorm",
-           vb_layernorm_forward (a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w, P + o->on_b,
+           OP (layernorm_forward, a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w, P + o->on_b,
                                  BL, D, LN_EPS));
   VB_PROF ("linear (GEMM)",
-           vb_linear_forward (m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
-  draw_drop_path (a->dp1, B, rate, training, rng);
+           OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
+  draw_drop_path (m, a->dp1, B, rate, training, rng);
   if (training && rate > 0.0f)
     VB_PROF ("add/drop-path",
-             vb_drop_path_forward (m->s_o, m->s_o, a->dp1, B, L * C));
+             OP (drop_path_forward, m->s_o, m->s_o, a->dp1, B, L * C));
   VB_PROF ("add/drop-path",
-           vb_add (a->x_mid, x_in, m->s_o, BL * C));
+           OP (add, a->x_mid, x_in, m->s_o, BL * C));
 
   /* MLP branch */
   VB_PROF ("layernorm",
-           vb_layernorm_forward (a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
+           OP (layernorm_forward, a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
                                  P + o->norm2_b, BL, C, LN_EPS));
   VB_PROF ("linear (GEMM)",
-           vb_linear_forward (a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
+           OP (linear_forward, a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
   VB_PROF ("gelu/silu",
-           vb_gelu_forward (a->g, a->h1, BL * M));
+           OP (gelu_forward, a->g, a->h1, BL * M));
   VB_PROF ("linear (GEMM)",
-           vb_linear_forward (m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C));
-  draw_drop_path (a->dp2, B, rate, training, rng);
+           OP (linear_forward, m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C));
+  draw_drop_path (m, a->dp2, B, rate, training, rng);
   if (training && rate > 0.0f)
     VB_PROF ("add/drop-path",
-             vb_drop_path_forward (m->s_o, m->s_o, a->dp2, B, L * C));
+             OP (drop_path_forward, m->s_o, m->s_o, a->dp2, B, L * C));
   VB_PROF ("add/drop-path",
-           vb_add (a->x_out, a->x_mid, m->s_o, BL * C));
+           OP (add, a->x_out, a->x_mid, m->s_o, BL * C));
 }
 
 static gboolean
@@ -167,6 +232,17 @@ all_finite (const float *x, int64_t n)
     if (!isfinite (x[i]))
       return FALSE;
   return TRUE;
+}
+
+/* the backend's first error becomes a GError; the backend is ready for the next step */
+static gboolean
+backend_failed (VbVmamba *m, const char *what, GError **error)
+{
+  const char *why = m->ops->sync (m->ops->ctx);
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO, "%s on %s: %s", what, m->ops->name,
+               why ? why : "out of memory");
+  m->ops->clear_error (m->ops->ctx);
+  return FALSE;
 }
 
 gboolean
@@ -180,28 +256,30 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
                    "invalid input size %d×%d×%d", B, H, W);
       return FALSE;
     }
-  if (m->plan_B != B || m->plan_H != H || m->plan_W != W)
-    vb_vmamba_plan (m, cfg, B, H, W);
-  const float *P = m->params;
+  if ((m->plan_B != B || m->plan_H != H || m->plan_W != W)
+      && vb_vmamba_plan (m, cfg, B, H, W) < 0)
+    return backend_failed (m, "cannot hold the activations", error);
+  const float *P = m->dparams;
   int64_t C0 = cfg->dims[0], half = C0 / 2;
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
-  memcpy (m->images, images, (size_t) B * H * W * cfg->in_chans * sizeof (float));
+  m->ops->upload (m->ops->ctx, m->images, images,
+                  (size_t) B * H * W * cfg->in_chans * sizeof (float));
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
-           vb_conv3x3s2_forward (m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
+           OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
                                  cfg->in_chans, (int) half));
   VB_PROF ("layernorm",
-           vb_layernorm_forward (m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1, P + m->stem_ln1_w,
+           OP (layernorm_forward, m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1, P + m->stem_ln1_w,
                                  P + m->stem_ln1_b, rows1, (int) half, LN_EPS));
   VB_PROF ("gelu/silu",
-           vb_gelu_forward (m->s_g, m->s_ln1, rows1 * half));
+           OP (gelu_forward, m->s_g, m->s_ln1, rows1 * half));
   VB_PROF ("conv3x3 s2",
-           vb_conv3x3s2_forward (m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1, m->W1,
+           OP (conv3x3s2_forward, m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1, m->W1,
                                  (int) half, (int) C0));
   VB_PROF ("layernorm",
-           vb_layernorm_forward (m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0], m->s_c2,
+           OP (layernorm_forward, m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0], m->s_c2,
                                  P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS));
 
   const float *x = NULL;
@@ -213,10 +291,10 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("conv3x3 s2",
-                   vb_conv3x3s2_forward (m->down_c[i - 1], x, P + m->down_w[i - 1], P + m->down_b[i - 1],
+                   OP (conv3x3s2_forward, m->down_c[i - 1], x, P + m->down_w[i - 1], P + m->down_b[i - 1],
                                          B, prev->H, prev->W, prev->C, s->C));
           VB_PROF ("layernorm",
-                   vb_layernorm_forward (m->stage_in[i], m->stage_in_mean[i], m->stage_in_rstd[i],
+                   OP (layernorm_forward, m->stage_in[i], m->stage_in_mean[i], m->stage_in_rstd[i],
                                          m->down_c[i - 1], P + m->down_ln_w[i - 1], P + m->down_ln_b[i - 1],
                                          rows, s->C, LN_EPS));
         }
@@ -232,15 +310,19 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
   const VbStageShape *last = &m->stage[cfg->n_stages - 1];
   int64_t L4 = (int64_t) last->H * last->W;
   VB_PROF ("layernorm",
-           vb_layernorm_forward (m->head_ln, m->head_mean, m->head_rstd, x, P + m->head_ln_w,
+           OP (layernorm_forward, m->head_ln, m->head_mean, m->head_rstd, x, P + m->head_ln_w,
                                  P + m->head_ln_b, B * L4, last->C, LN_EPS));
   VB_PROF ("head",
-           vb_avgpool_forward (m->pooled, m->head_ln, B, (int) L4, last->C));
+           OP (avgpool_forward, m->pooled, m->head_ln, B, (int) L4, last->C));
   VB_PROF ("linear (GEMM)",
-           vb_linear_forward (m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
+           OP (linear_forward, m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
                               P + m->head_b, B, last->C, cfg->num_classes));
   m->have_backward_state = training;
-  if (!all_finite (m->logits, (int64_t) B * cfg->num_classes))
+  m->ops->download (m->ops->ctx, m->logits_host, m->logits,
+                    (size_t) B * cfg->num_classes * sizeof (float));
+  if (m->ops->sync (m->ops->ctx) != NULL)
+    return backend_failed (m, "the forward pass failed", error);
+  if (!all_finite (m->logits_host, (int64_t) B * cfg->num_classes))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
                    "the forward pass produced NaN or infinite logits");
@@ -252,9 +334,9 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
 float
 vb_vmamba_loss (VbVmamba *m, const int *labels, float smoothing)
 {
-  memcpy (m->labels, labels, m->plan_B * sizeof (int));
+  m->ops->upload (m->ops->ctx, m->labels, labels, m->plan_B * sizeof (int));
   m->smoothing = smoothing;
-  return vb_softmax_xent_forward (m->probs, m->logits, m->labels, m->plan_B,
+  return OP (softmax_xent_forward, m->probs, m->logits, m->labels, m->plan_B,
                                   m->cfg.num_classes, smoothing);
 }
 
@@ -265,8 +347,8 @@ static void
 block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                 const VbBlockActs *a, float *dx, float rate)
 {
-  const float *P = m->params;
-  float *G = m->grads;
+  const float *P = m->dparams;
+  float *G = m->dgrads;
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
   gboolean dropping = rate > 0.0f;
@@ -276,83 +358,76 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   if (dropping)
     {
       VB_PROF ("add/drop-path",
-               vb_drop_path_backward (m->d_br, dx, a->dp2, B, L * C));
+               OP (drop_path_backward, m->d_br, dx, a->dp2, B, L * C));
       dbr = m->d_br;
     }
   VB_PROF ("linear (GEMM)",
-           vb_linear_backward (m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
+           OP (linear_backward, m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
                                P + o->fc2_w, BL, M, C));
   VB_PROF ("gelu/silu",
-           vb_gelu_backward (m->d_h1, m->d_g, a->h1, BL * M));
+           OP (gelu_backward, m->d_h1, m->d_g, a->h1, BL * M));
   VB_PROF ("linear (GEMM)",
-           vb_linear_backward (m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
+           OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
                                P + o->fc1_w, BL, C, M));
   VB_PROF ("layernorm",
-           vb_layernorm_backward (m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
+           OP (layernorm_backward, m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
                                   a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
   VB_PROF ("add/drop-path",
-           vb_add (dx, dx, m->d_tmp, BL * C));
+           OP (add, dx, dx, m->d_tmp, BL * C));
 
   /* SS2D branch: x_mid = x_in + dp(out_proj(out_norm(merge(scan(...))))) */
   dbr = dx;
   if (dropping)
     {
       VB_PROF ("add/drop-path",
-               vb_drop_path_backward (m->d_br, dx, a->dp1, B, L * C));
+               OP (drop_path_backward, m->d_br, dx, a->dp1, B, L * C));
       dbr = m->d_br;
     }
   VB_PROF ("linear (GEMM)",
-           vb_linear_backward (m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
+           OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
                                P + o->out_proj, BL, D, C));
   VB_PROF ("layernorm",
-           vb_layernorm_backward (m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
+           OP (layernorm_backward, m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
                                   a->yln_rstd, P + o->on_w, BL, D));
   /* the backward of cross-merge is a cross-scan of the gradient */
   VB_PROF ("cross-scan/merge",
-           vb_cross_scan_forward (m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan));
-  neg_exp (m->s_A, P + o->A_logs, KD * N);
-  memset (m->s_dA, 0, KD * N * sizeof (float));
+           OP (cross_scan_forward, m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan));
+  OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
+  m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
   VB_PROF ("selective scan",
-           vb_selective_scan_backward (m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
+           OP (selective_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
                                        G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs,
                                        P + o->Ds, P + o->dt_b, B, (int) L, K, D, N));
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
-  for (int64_t i = 0; i < KD * N; i++)
-    G[o->A_logs + i] += m->s_dA[i] * m->s_A[i];
+  OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
   /* dt_proj: writes the dt_low columns of d_xdbl */
   for (int k = 0; k < K; k++)
     VB_PROF ("x/dt_proj (GEMM)",
-             vb_linear_backward (m->d_xdbl + k * RN, K * RN, 0, G + o->dt_w + (int64_t) k * D * R, NULL,
+             OP (linear_backward, m->d_xdbl + k * RN, K * RN, 0, G + o->dt_w + (int64_t) k * D * R, NULL,
                                  m->d_dts + k * D, KD, a->xdbl + k * RN, K * RN,
                                  P + o->dt_w + (int64_t) k * D * R, BL, R, D));
-  for (int64_t r = 0; r < BL; r++)
-    for (int k = 0; k < K; k++)
-      for (int n = 0; n < N; n++)
-        {
-          m->d_xdbl[r * K * RN + k * RN + R + n] = m->d_Bs[(r * K + k) * N + n];
-          m->d_xdbl[r * K * RN + k * RN + R + N + n] = m->d_Cs[(r * K + k) * N + n];
-        }
+  OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
   /* x_proj: dxs[k] = du[k] + W_x[k]ᵀ·dx_dbl[k], accumulated into d_us */
   for (int k = 0; k < K; k++)
     VB_PROF ("x/dt_proj (GEMM)",
-             vb_linear_backward (m->d_us + k * D, KD, 1, G + o->x_proj + k * RN * D, NULL,
+             OP (linear_backward, m->d_us + k * D, KD, 1, G + o->x_proj + k * RN * D, NULL,
                                  m->d_xdbl + k * RN, K * RN, a->xs + k * D, KD,
                                  P + o->x_proj + k * RN * D, BL, D, RN));
   /* the backward of cross-scan is a cross-merge */
   VB_PROF ("cross-scan/merge",
-           vb_cross_merge_forward (m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));
+           OP (cross_merge_forward, m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));
   VB_PROF ("gelu/silu",
-           vb_silu_backward (m->d_u1, m->d_u, a->u1, BL * D));
+           OP (silu_backward, m->d_u1, m->d_u, a->u1, BL * D));
   VB_PROF ("dwconv3x3",
-           vb_dwconv3x3_backward (m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H, s->W, D));
+           OP (dwconv3x3_backward, m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H, s->W, D));
   VB_PROF ("linear (GEMM)",
-           vb_linear_backward (m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
+           OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
                                P + o->in_proj, BL, C, D));
   VB_PROF ("layernorm",
-           vb_layernorm_backward (m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
+           OP (layernorm_backward, m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
                                   a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
   VB_PROF ("add/drop-path",
-           vb_add (dx, dx, m->d_tmp, BL * C));
+           OP (add, dx, dx, m->d_tmp, BL * C));
 }
 
 void
@@ -360,29 +435,29 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
 {
   g_return_if_fail (m->have_backward_state);
   const VbVmambaConfig *cfg = &m->cfg;
-  const float *P = m->params;
-  float *G = m->grads;
+  const float *P = m->dparams;
+  float *G = m->dgrads;
   int B = m->plan_B;
   int64_t C0 = cfg->dims[0], half = C0 / 2;
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
   VB_PROF ("head",
-           vb_softmax_xent_backward (m->d_logits, m->probs, m->labels, B, cfg->num_classes,
+           OP (softmax_xent_backward, m->d_logits, m->probs, m->labels, B, cfg->num_classes,
                                      m->smoothing, 1.0f));
   const VbStageShape *last = &m->stage[cfg->n_stages - 1];
   int64_t L4 = (int64_t) last->H * last->W;
   VB_PROF ("linear (GEMM)",
-           vb_linear_backward (m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b, m->d_logits,
+           OP (linear_backward, m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b, m->d_logits,
                                cfg->num_classes, m->pooled, last->C, P + m->head_w, B, last->C,
                                cfg->num_classes));
   VB_PROF ("head",
-           vb_avgpool_backward (m->d_ln, m->d_pooled, B, (int) L4, last->C));
+           OP (avgpool_backward, m->d_ln, m->d_pooled, B, (int) L4, last->C));
   int last_depth = cfg->depths[cfg->n_stages - 1];
   const float *x_last = m->acts[cfg->n_stages - 1][last_depth - 1].x_out;
   float *dx = m->d_x, *dx_other = m->d_x2;
   VB_PROF ("layernorm",
-           vb_layernorm_backward (dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last, m->head_mean,
+           OP (layernorm_backward, dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last, m->head_mean,
                                   m->head_rstd, P + m->head_ln_w, B * L4, last->C));
 
   for (int i = cfg->n_stages - 1; i >= 0; i--)
@@ -396,12 +471,12 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("layernorm",
-                   vb_layernorm_backward (m->d_tmp, G + m->down_ln_w[i - 1], G + m->down_ln_b[i - 1], dx,
+                   OP (layernorm_backward, m->d_tmp, G + m->down_ln_w[i - 1], G + m->down_ln_b[i - 1], dx,
                                           m->down_c[i - 1], m->stage_in_mean[i], m->stage_in_rstd[i],
                                           P + m->down_ln_w[i - 1], rows, s->C));
           const float *x_prev = m->acts[i - 1][cfg->depths[i - 1] - 1].x_out;
           VB_PROF ("conv3x3 s2",
-                   vb_conv3x3s2_backward (dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1], m->d_tmp,
+                   OP (conv3x3s2_backward, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1], m->d_tmp,
                                           x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
                                           s->C));
           float *t = dx;
@@ -411,19 +486,19 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
     }
   /* stem, in reverse */
   VB_PROF ("layernorm",
-           vb_layernorm_backward (m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
+           OP (layernorm_backward, m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
                                   m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0,
                                   (int) C0));
   VB_PROF ("conv3x3 s2",
-           vb_conv3x3s2_backward (dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
+           OP (conv3x3s2_backward, dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
                                   P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
   VB_PROF ("gelu/silu",
-           vb_gelu_backward (m->d_ln, dx_other, m->s_ln1, rows1 * half));
+           OP (gelu_backward, m->d_ln, dx_other, m->s_ln1, rows1 * half));
   VB_PROF ("layernorm",
-           vb_layernorm_backward (m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln, m->s_c1,
+           OP (layernorm_backward, m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln, m->s_c1,
                                   m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half));
   VB_PROF ("conv3x3 s2",
-           vb_conv3x3s2_backward (dimages ? dimages : m->d_img, G + m->stem_c1_w, G + m->stem_c1_b,
+           OP (conv3x3s2_backward, dimages ? dimages : m->d_img, G + m->stem_c1_w, G + m->stem_c1_b,
                                   m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
                                   cfg->in_chans, (int) half));
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vb-cpu-ops.h"
+#include "vb-ops.h"
 #include "vb-rng.h"
 #include "vb-tensor-dict.h"
 
@@ -63,8 +64,23 @@ int64_t     vb_vmamba_n_params     (VbVmamba *model);
 guint       vb_vmamba_n_tensors    (VbVmamba *model);
 const VbParamInfo *vb_vmamba_tensor (VbVmamba *model, guint i);
 const VbParamInfo *vb_vmamba_find_tensor (VbVmamba *model, const char *name);
+/* The host copies. On the CPU backend they are what the ops use; on another backend
+ * call vb_vmamba_params_to_backend after writing the host parameters (init and load do
+ * it themselves) and the *_from_backend functions before reading them. */
 float      *vb_vmamba_params       (VbVmamba *model);
 float      *vb_vmamba_grads        (VbVmamba *model);
+
+/* Moves the model onto a backend (vb_cpu_ops (), or the CUDA table): its parameters and
+ * gradients are copied there, every forward and backward op runs there. The table must
+ * outlive the model (or the next call). */
+gboolean    vb_vmamba_use_backend  (VbVmamba *model, const VbOps *ops, GError **error);
+const VbOps *vb_vmamba_backend     (VbVmamba *model);
+/* the backend's parameter and gradient buffers (for the optimizer) */
+float      *vb_vmamba_backend_params (VbVmamba *model);
+float      *vb_vmamba_backend_grads  (VbVmamba *model);
+void        vb_vmamba_params_to_backend   (VbVmamba *model);
+float      *vb_vmamba_params_from_backend (VbVmamba *model);   /* returns the host copy */
+float      *vb_vmamba_grads_from_backend  (VbVmamba *model);
 
 /* Official initialisation (§6), seeded. */
 void        vb_vmamba_init_weights (VbVmamba *model, uint64_t seed);

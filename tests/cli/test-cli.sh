@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..16"
+echo "1..19"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -97,12 +97,25 @@ if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
     flat "$cli" show 1 --db "$tmp/resume.db"
   check "resume of a done run is refused in one line (exit 2)" 2 "run 1 .*already done.*\(1 lines\)$" -- \
     flat "$cli" resume 1 --db "$tmp/resume.db"
+  # --device cuda: on the GPU where one is usable; elsewhere a note, and the CPU
+  dev=("${tiny[@]}")
+  dev[${#dev[@]}-1]="$tmp/device.db"
+  "$cli" run ss2d-directions "${dev[@]}" --set train.epochs=1 --device cuda > "$tmp/device.out" 2>&1
+  device_status=$?
+  if grep -q "^note: device cuda" "$tmp/device.out"; then where=cpu; else where=cuda; fi
+  check "--device cuda runs there, or says why not and runs on the CPU" 0 "run 1 .*: done" -- \
+    bash -c "cat '$tmp/device.out'; exit $device_status"
+  check "the run records the device it ran on ($where)" 0 "device +$where " -- \
+    "$cli" show 1 --db "$tmp/device.db"
 else
-  for what in "Ctrl-C cancels" "resume finishes" "resumed run is done" "resume of a done run"; do
+  for what in "Ctrl-C cancels" "resume finishes" "resumed run is done" "resume of a done run" \
+              "--device cuda runs" "the run records the device"; do
     n=$((n + 1))
     echo "ok $n - $what # SKIP Debian's dataset-fashion-mnist is not installed"
   done
 fi
+check "an unknown device is a usage error" 2 'device "tpu": use cpu or cuda' -- \
+  "$cli" run ss2d-directions --device tpu --db "$tmp/tpu.db"
 check "resume of an unknown run is a usage error" 2 "has no run 99" -- \
   "$cli" resume 99 --db "$tmp/resume.db"
 [ "$fails" -eq 0 ]

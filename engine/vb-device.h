@@ -1,0 +1,22 @@
+/* vb-device.h: where the engine's ops run. "cpu" is always there (the reference);
+ * "cuda" when the build has the CUDA backend and the machine a usable GPU. One CUDA
+ * context per process, opened on first use and kept: jobs run one at a time on the
+ * engine thread, so they share its stream in order. */
+#pragma once
+
+#include <glib.h>
+
+#include "vb-ops.h"
+
+G_BEGIN_DECLS
+
+/* the ops table for "cpu" or "cuda", or NULL with an error saying why (unknown name,
+ * a build without CUDA, no usable GPU) */
+const VbOps *vb_device_ops        (const char *name, GError **error);
+/* "NVIDIA H200 (sm_90, 139.8 GiB)" for an opened CUDA device; the CPU's model name
+ * otherwise */
+const char  *vb_device_describe   (const VbOps *ops);
+/* whether this build has the CUDA backend at all */
+gboolean     vb_device_cuda_built (void);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* ops_table.c: the CPU ops as a VbOps table (the context is unused). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb-ops.h"
+
+static void *cpu_alloc (void *c, size_t bytes) { (void) c; return calloc (1, bytes > 0 ? bytes : 1); }
+static void cpu_free (void *c, void *p) { (void) c; free (p); }
+static void cpu_copy (void *c, void *dst, const void *src, size_t bytes) { (void) c; memcpy (dst, src, bytes); }
+static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst, 0, bytes); }
+static const char *cpu_sync (void *c) { (void) c; return NULL; }
+static void cpu_clear_error (void *c) { (void) c; }
+
+/* each wrapper drops the context and calls the CPU op of the same name */
+#define WRAP(ret, name, params, args) \
+  static ret cpu_##name params { (void) ctx; WRAP_CALL_##ret (vb_##name args); }
+#define WRAP_CALL_void(call) call
+#define WRAP_CALL_float(call) return call
+#define WRAP_CALL_double(call) return call
+
+WRAP (void, linear_forward, (void *ctx, float *out, int64_t ld_out, const float *in, int64_t ld_in, const float *w, const float *b, int64_t n, int in_f, int out_f),
+      (out, ld_out, in, ld_in, w, b, n, in_f, out_f))
+WRAP (void, linear_backward, (void *ctx, float *din, int64_t ld_din, int accumulate, float *dw, float *db, const float *dout, int64_t ld_dout, const float *in, int64_t ld_in, const float *w, int64_t n, int in_f, int out_f),
+      (din, ld_din, accumulate, dw, db, dout, ld_dout, in, ld_in, w, n, in_f, out_f))
+WRAP (void, conv3x3s2_forward, (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout),
+      (out, in, w, b, B, H, W, cin, cout))
+WRAP (void, conv3x3s2_backward, (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout),
+      (din, dw, db, dout, in, w, B, H, W, cin, cout))
+WRAP (void, dwconv3x3_forward, (void *ctx, float *out, const float *in, const float *w, int B, int H, int W, int C),
+      (out, in, w, B, H, W, C))
+WRAP (void, dwconv3x3_backward, (void *ctx, float *din, float *dw, const float *dout, const float *in, const float *w, int B, int H, int W, int C),
+      (din, dw, dout, in, w, B, H, W, C))
+WRAP (void, layernorm_forward, (void *ctx, float *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps),
+      (out, mean, rstd, in, gamma, beta, n, c, eps))
+WRAP (void, layernorm_backward, (void *ctx, float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),
+      (din, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c))
+WRAP (void, gelu_forward, (void *ctx, float *out, const float *in, int64_t n), (out, in, n))
+WRAP (void, gelu_backward, (void *ctx, float *din, const float *dout, const float *in, int64_t n), (din, dout, in, n))
+WRAP (void, silu_forward, (void *ctx, float *out, const float *in, int64_t n), (out, in, n))
+WRAP (void, silu_backward, (void *ctx, float *din, const float *dout, const float *in, int64_t n), (din, dout, in, n))
+WRAP (void, add, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
+WRAP (void, drop_path_forward, (void *ctx, float *out, const float *in, const float *scale, int B, int64_t per_sample),
+      (out, in, scale, B, per_sample))
+WRAP (void, drop_path_backward, (void *ctx, float *din, const float *dout, const float *scale, int B, int64_t per_sample),
+      (din, dout, scale, B, per_sample))
+WRAP (void, cross_scan_forward, (void *ctx, float *xs, const float *u, int B, int H, int W, int D, VbScanMode mode),
+      (xs, u, B, H, W, D, mode))
+WRAP (void, cross_merge_forward, (void *ctx, float *y, const float *ys, int B, int H, int W, int D, VbScanMode mode),
+      (y, ys, B, H, W, D, mode))
+WRAP (void, selective_scan_forward, (void *ctx, float *y, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N),
+      (y, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N))
+WRAP (void, selective_scan_backward, (void *ctx, float *du, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N),
+      (du, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N))
+WRAP (void, ssm_neg_exp, (void *ctx, float *A, const float *A_logs, int64_t n), (A, A_logs, n))
+WRAP (void, ssm_mul_acc, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
+WRAP (void, ssm_split_bc, (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N),
+      (Bs, Cs, xdbl, rows, K, R, N))
+WRAP (void, ssm_join_bc, (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int64_t rows, int K, int R, int N),
+      (dxdbl, dBs, dCs, rows, K, R, N))
+WRAP (void, avgpool_forward, (void *ctx, float *out, const float *in, int B, int L, int C), (out, in, B, L, C))
+WRAP (void, avgpool_backward, (void *ctx, float *din, const float *dout, int B, int L, int C), (din, dout, B, L, C))
+WRAP (float, softmax_xent_forward, (void *ctx, float *probs, const float *logits, const int *labels, int B, int classes, float smoothing),
+      (probs, logits, labels, B, classes, smoothing))
+WRAP (void, softmax_xent_backward, (void *ctx, float *dlogits, const float *probs, const int *labels, int B, int classes, float smoothing, float dloss),
+      (dlogits, probs, labels, B, classes, smoothing, dloss))
+WRAP (void, adamw_step, (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step),
+      (param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step))
+WRAP (double, sum_squares, (void *ctx, const float *x, int64_t n), (x, n))
+WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
+
+static const VbOps cpu_ops = {
+  .name = "cpu", .ctx = NULL, .on_host = 1,
+  .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
+  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error,
+  .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
+  .conv3x3s2_forward = cpu_conv3x3s2_forward, .conv3x3s2_backward = cpu_conv3x3s2_backward,
+  .dwconv3x3_forward = cpu_dwconv3x3_forward, .dwconv3x3_backward = cpu_dwconv3x3_backward,
+  .layernorm_forward = cpu_layernorm_forward, .layernorm_backward = cpu_layernorm_backward,
+  .gelu_forward = cpu_gelu_forward, .gelu_backward = cpu_gelu_backward,
+  .silu_forward = cpu_silu_forward, .silu_backward = cpu_silu_backward,
+  .add = cpu_add,
+  .drop_path_forward = cpu_drop_path_forward, .drop_path_backward = cpu_drop_path_backward,
+  .cross_scan_forward = cpu_cross_scan_forward, .cross_merge_forward = cpu_cross_merge_forward,
+  .selective_scan_forward = cpu_selective_scan_forward,
+  .selective_scan_backward = cpu_selective_scan_backward,
+  .neg_exp = cpu_ssm_neg_exp, .mul_acc = cpu_ssm_mul_acc,
+  .ssm_split_bc = cpu_ssm_split_bc, .ssm_join_bc = cpu_ssm_join_bc,
+  .avgpool_forward = cpu_avgpool_forward, .avgpool_backward = cpu_avgpool_backward,
+  .softmax_xent_forward = cpu_softmax_xent_forward,
+  .softmax_xent_backward = cpu_softmax_xent_backward,
+  .adamw_step = cpu_adamw_step, .sum_squares = cpu_sum_squares, .scale = cpu_scale,
+};
+
+const VbOps *
+vb_cpu_ops (void)
+{
+  return &cpu_ops;
+}

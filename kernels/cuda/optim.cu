@@ -1,0 +1,133 @@
+/* optim.cu: PyTorch AdamW, the squared norm for gradient clipping (double, fixed order)
+ * and the clip scale, with the arithmetic of kernels/cpu/adamw.c. */
+#include <math.h>
+
+#include "vb-cuda-private.h"
+
+#define THREADS 256
+/* sum of squares: block partials, then one block adds them by a fixed tree. The block
+ * count depends on n only, so the order (and the result) repeats bit for bit. */
+#define SS_THREADS 256
+#define SS_PER_BLOCK (SS_THREADS * 16)
+#define SS_MAX_BLOCKS 1024
+
+#define GRID_STRIDE(i, n)                                                                \
+  for (int64_t i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);             \
+       i += (int64_t) gridDim.x * blockDim.x)
+
+static __global__ void
+adamw_kernel (float *__restrict__ param, const float *__restrict__ grad, float *__restrict__ m,
+              float *__restrict__ v, int64_t n, float beta1, float beta2, float eps,
+              float decay, float step_size, float bc2_sqrt, float one_m_b1, float one_m_b2)
+{
+  GRID_STRIDE (i, n)
+    {
+      float g = grad[i];
+      float p = param[i] * decay;
+      float mi = m[i] * beta1 + g * one_m_b1;
+      float vi = v[i] * beta2 + one_m_b2 * g * g;
+      float denom = sqrtf (vi) / bc2_sqrt + eps;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] = p + (-step_size * mi) / denom;   /* addcdiv order */
+    }
+}
+
+/* sh[0] = Σ sh[0..threads) by a fixed tree; threads a power of two */
+static __device__ double
+tree_sum (double v, double *sh, int threads)
+{
+  sh[threadIdx.x] = v;
+  __syncthreads ();
+  for (int s = threads / 2; s > 0; s >>= 1)
+    {
+      if ((int) threadIdx.x < s)
+        sh[threadIdx.x] += sh[threadIdx.x + s];
+      __syncthreads ();
+    }
+  return sh[0];
+}
+
+static __global__ void
+sum_squares_partials_kernel (double *__restrict__ part, const float *__restrict__ x, int64_t n)
+{
+  __shared__ double sh[SS_THREADS];
+  double s = 0.0;
+  GRID_STRIDE (i, n)
+    s += (double) x[i] * x[i];
+  s = tree_sum (s, sh, SS_THREADS);
+  if (threadIdx.x == 0)
+    part[blockIdx.x] = s;
+}
+
+/* one block of SS_MAX_BLOCKS threads */
+static __global__ void
+sum_squares_final_kernel (double *out, const double *part, int n_parts)
+{
+  __shared__ double sh[SS_MAX_BLOCKS];
+  double s = (int) threadIdx.x < n_parts ? part[threadIdx.x] : 0.0;
+  s = tree_sum (s, sh, SS_MAX_BLOCKS);
+  if (threadIdx.x == 0)
+    *out = s;
+}
+
+static __global__ void
+scale_kernel (float *x, float s, int64_t n)
+{
+  GRID_STRIDE (i, n)
+    x[i] *= s;
+}
+
+extern "C" void
+vb_cuda_adamw_step (VbCuda *cu, float *param, const float *grad, float *m, float *v,
+                    int64_t n, float lr, float beta1, float beta2, float eps,
+                    float weight_decay, int64_t step)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  /* scalars as the CPU op (and PyTorch) computes them: in double, rounded when applied */
+  double bc1 = 1.0 - pow (beta1, (double) step);
+  double bc2 = 1.0 - pow (beta2, (double) step);
+  float decay = (float) (1.0 - (double) lr * weight_decay);
+  float step_size = (float) (lr / bc1);
+  float bc2_sqrt = (float) sqrt (bc2);
+  float one_m_b1 = (float) (1.0 - beta1), one_m_b2 = (float) (1.0 - beta2);
+
+  adamw_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
+      param, grad, m, v, n, beta1, beta2, eps, decay, step_size, bc2_sqrt, one_m_b1, one_m_b2);
+  VB_CUDA_LAUNCHED (cu, "adamw step");
+}
+
+extern "C" void
+vb_cuda_sum_squares (VbCuda *cu, double *out, const float *x, int64_t n)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    {
+      /* the empty sum, as the CPU op returns */
+      vb_cuda_memset (cu, out, 0, sizeof (double));
+      return;
+    }
+  int64_t blocks = (n + SS_PER_BLOCK - 1) / SS_PER_BLOCK;
+  if (blocks > SS_MAX_BLOCKS)
+    blocks = SS_MAX_BLOCKS;
+  double *part = (double *) vb_cuda_scratch (cu, (size_t) blocks * sizeof (double));
+  if (part == NULL)
+    return;
+  sum_squares_partials_kernel<<<(unsigned int) blocks, SS_THREADS, 0, cu->stream>>> (part, x, n);
+  if (!VB_CUDA_LAUNCHED (cu, "sum of squares (partials)"))
+    return;
+  sum_squares_final_kernel<<<1, SS_MAX_BLOCKS, 0, cu->stream>>> (out, part, (int) blocks);
+  VB_CUDA_LAUNCHED (cu, "sum of squares");
+}
+
+extern "C" void
+vb_cuda_scale (VbCuda *cu, float *x, float s, int64_t n)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  scale_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (x, s, n);
+  VB_CUDA_LAUNCHED (cu, "scale");
+}

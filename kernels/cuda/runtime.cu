@@ -1,0 +1,201 @@
+/* runtime.cu: the context (device, stream, cuBLAS handle, scratch), error recording and
+ * memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb-cuda-private.h"
+
+static const char *
+blas_status_name (cublasStatus_t st)
+{
+  switch (st)
+    {
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "not initialized";
+    case CUBLAS_STATUS_ALLOC_FAILED:    return "out of memory";
+    case CUBLAS_STATUS_INVALID_VALUE:   return "invalid value";
+    case CUBLAS_STATUS_ARCH_MISMATCH:   return "architecture mismatch";
+    case CUBLAS_STATUS_EXECUTION_FAILED:return "execution failed";
+    case CUBLAS_STATUS_NOT_SUPPORTED:   return "not supported";
+    default:                            return "error";
+    }
+}
+
+int
+vb_cuda_check_rt (VbCuda *cu, cudaError_t err, const char *what)
+{
+  if (err == cudaSuccess)
+    return 1;
+  if (cu->error[0] == '\0')
+    snprintf (cu->error, sizeof cu->error, "CUDA error in %s: %s", what,
+              cudaGetErrorString (err));
+  return 0;
+}
+
+int
+vb_cuda_check_blas (VbCuda *cu, cublasStatus_t st, const char *what)
+{
+  if (st == CUBLAS_STATUS_SUCCESS)
+    return 1;
+  if (cu->error[0] == '\0')
+    snprintf (cu->error, sizeof cu->error, "cuBLAS error in %s: %s (%d)", what,
+              blas_status_name (st), (int) st);
+  return 0;
+}
+
+extern "C" VbCuda *
+vb_cuda_open (int device, char *why, size_t why_len)
+{
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount (&count);
+  char reason[200] = "";
+
+  if (err != cudaSuccess || count == 0)
+    snprintf (reason, sizeof reason, "no CUDA device (cudaGetDeviceCount: %s)",
+              err != cudaSuccess ? cudaGetErrorString (err) : "0 devices");
+  else if (device < 0 || device >= count)
+    snprintf (reason, sizeof reason, "no CUDA device %d (this machine has %d)", device, count);
+  if (reason[0] != '\0')
+    {
+      if (why != NULL && why_len > 0)
+        snprintf (why, why_len, "%s", reason);
+      return NULL;
+    }
+
+  VbCuda *cu = (VbCuda *) calloc (1, sizeof (VbCuda));
+  cudaDeviceProp prop;
+  cu->device = device;
+  if (vb_cuda_check_rt (cu, cudaSetDevice (device), "cudaSetDevice")
+      && vb_cuda_check_rt (cu, cudaGetDeviceProperties (&prop, device), "cudaGetDeviceProperties")
+      && vb_cuda_check_rt (cu, cudaStreamCreateWithFlags (&cu->stream, cudaStreamNonBlocking),
+                           "cudaStreamCreate")
+      && vb_cuda_check_blas (cu, cublasCreate (&cu->blas), "cublasCreate")
+      && vb_cuda_check_blas (cu, cublasSetStream (cu->blas, cu->stream), "cublasSetStream")
+      /* plain fp32 products: TF32 would break fp32 parity with the CPU */
+      && vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, CUBLAS_PEDANTIC_MATH),
+                             "cublasSetMathMode")
+      && vb_cuda_check_rt (cu, cudaMalloc ((void **) &cu->scalar, 16), "cudaMalloc"))
+    {
+      snprintf (cu->describe, sizeof cu->describe, "%s (sm_%d%d, %.1f GiB)", prop.name,
+                prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0);
+      return cu;
+    }
+  if (why != NULL && why_len > 0)
+    snprintf (why, why_len, "%s", cu->error);
+  vb_cuda_close (cu);
+  return NULL;
+}
+
+extern "C" void
+vb_cuda_close (VbCuda *cu)
+{
+  if (cu == NULL)
+    return;
+  if (cu->stream != NULL)
+    cudaStreamSynchronize (cu->stream);
+  cudaFree (cu->scratch);
+  cudaFree (cu->scalar);
+  if (cu->blas != NULL)
+    cublasDestroy (cu->blas);
+  if (cu->stream != NULL)
+    cudaStreamDestroy (cu->stream);
+  free (cu);
+}
+
+extern "C" const char *
+vb_cuda_describe (VbCuda *cu)
+{
+  return cu->describe;
+}
+
+extern "C" const char *
+vb_cuda_error (VbCuda *cu)
+{
+  return cu->error[0] != '\0' ? cu->error : NULL;
+}
+
+extern "C" void
+vb_cuda_clear_error (VbCuda *cu)
+{
+  cu->error[0] = '\0';
+}
+
+extern "C" int
+vb_cuda_sync (VbCuda *cu)
+{
+  vb_cuda_check_rt (cu, cudaStreamSynchronize (cu->stream), "a queued op");
+  return cu->error[0] != '\0' ? -1 : 0;
+}
+
+extern "C" void *
+vb_cuda_alloc (VbCuda *cu, size_t bytes)
+{
+  void *p = NULL;
+  char what[64];
+  snprintf (what, sizeof what, "cudaMalloc (%zu bytes)", bytes);
+  if (!vb_cuda_check_rt (cu, cudaMalloc (&p, bytes > 0 ? bytes : 1), what))
+    return NULL;
+  return p;
+}
+
+extern "C" void
+vb_cuda_free (VbCuda *cu, void *ptr)
+{
+  if (ptr != NULL)
+    {
+      cudaStreamSynchronize (cu->stream);
+      cudaFree (ptr);
+    }
+}
+
+extern "C" int
+vb_cuda_upload (VbCuda *cu, void *dst, const void *src, size_t bytes)
+{
+  if (cu->error[0] != '\0')
+    return -1;
+  return vb_cuda_check_rt (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyHostToDevice,
+                                                cu->stream), "upload")
+         && vb_cuda_check_rt (cu, cudaStreamSynchronize (cu->stream), "upload") ? 0 : -1;
+}
+
+extern "C" int
+vb_cuda_download (VbCuda *cu, void *dst, const void *src, size_t bytes)
+{
+  if (cu->error[0] != '\0')
+    return -1;
+  return vb_cuda_check_rt (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyDeviceToHost,
+                                                cu->stream), "download")
+         && vb_cuda_check_rt (cu, cudaStreamSynchronize (cu->stream), "download") ? 0 : -1;
+}
+
+extern "C" void
+vb_cuda_memset (VbCuda *cu, void *dst, int byte, size_t bytes)
+{
+  VB_CUDA_GUARD (cu);
+  vb_cuda_check_rt (cu, cudaMemsetAsync (dst, byte, bytes, cu->stream), "memset");
+}
+
+void *
+vb_cuda_scratch (VbCuda *cu, size_t bytes)
+{
+  if (cu->error[0] != '\0')
+    return NULL;
+  if (bytes > cu->scratch_bytes)
+    {
+      /* cudaFree waits for the ops still reading the old buffer */
+      cudaStreamSynchronize (cu->stream);
+      cudaFree (cu->scratch);
+      cu->scratch = NULL;
+      cu->scratch_bytes = 0;
+      if (!vb_cuda_check_rt (cu, cudaMalloc (&cu->scratch, bytes), "scratch cudaMalloc"))
+        return NULL;
+      cu->scratch_bytes = bytes;
+    }
+  return cu->scratch;
+}
+
+extern "C" void *
+vb_cuda_scalar_slot (VbCuda *cu)
+{
+  return cu->scalar;
+}

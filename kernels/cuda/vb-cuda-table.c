@@ -1,0 +1,275 @@
+/* vb-cuda-table.c: the CUDA ops as a VbOps table: each entry casts the context and
+ * calls vb_cuda_<op> (vb-cuda-ops.h). Ops that return a value wait for it. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "vb-cuda-ops.h"
+#include "vb-cuda-table.h"
+
+static void *
+cu_alloc (void *ctx, size_t bytes)
+{
+  void *p = vb_cuda_alloc (ctx, bytes);
+  if (p != NULL)
+    vb_cuda_memset (ctx, p, 0, bytes);
+  return p;
+}
+
+static void cu_free (void *ctx, void *p) { vb_cuda_free (ctx, p); }
+static void cu_upload (void *ctx, void *dst, const void *src, size_t n) { vb_cuda_upload (ctx, dst, src, n); }
+static void cu_download (void *ctx, void *dst, const void *src, size_t n) { vb_cuda_download (ctx, dst, src, n); }
+static void cu_zero (void *ctx, void *dst, size_t n) { vb_cuda_memset (ctx, dst, 0, n); }
+static void cu_clear_error (void *ctx) { vb_cuda_clear_error (ctx); }
+
+static const char *
+cu_sync (void *ctx)
+{
+  vb_cuda_sync (ctx);
+  return vb_cuda_error (ctx);
+}
+
+static float
+cu_softmax_xent_forward (void *ctx, float *probs, const float *logits, const int *labels, int B,
+                         int classes, float smoothing)
+{
+  float loss = NAN;
+  float *slot = vb_cuda_scalar_slot (ctx);
+  vb_cuda_softmax_xent_forward (ctx, probs, slot, logits, labels, B, classes, smoothing);
+  vb_cuda_download (ctx, &loss, slot, sizeof loss);
+  return loss;
+}
+
+static double
+cu_sum_squares (void *ctx, const float *x, int64_t n)
+{
+  double s = NAN;
+  double *slot = vb_cuda_scalar_slot (ctx);
+  vb_cuda_sum_squares (ctx, slot, x, n);
+  vb_cuda_download (ctx, &s, slot, sizeof s);
+  return s;
+}
+
+static void
+cu_linear_forward (void *ctx, float *out, int64_t ld_out, const float *in, int64_t ld_in, const float *w, const float *b, int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_forward (ctx, out, ld_out, in, ld_in, w, b, n, in_f, out_f);
+}
+
+static void
+cu_linear_backward (void *ctx, float *din, int64_t ld_din, int accumulate, float *dw, float *db, const float *dout, int64_t ld_dout, const float *in, int64_t ld_in, const float *w, int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_backward (ctx, din, ld_din, accumulate, dw, db, dout, ld_dout, in, ld_in, w, n, in_f, out_f);
+}
+
+static void
+cu_conv3x3s2_forward (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout)
+{
+  vb_cuda_conv3x3s2_forward (ctx, out, in, w, b, B, H, W, cin, cout);
+}
+
+static void
+cu_conv3x3s2_backward (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout)
+{
+  vb_cuda_conv3x3s2_backward (ctx, din, dw, db, dout, in, w, B, H, W, cin, cout);
+}
+
+static void
+cu_dwconv3x3_forward (void *ctx, float *out, const float *in, const float *w, int B, int H, int W, int C)
+{
+  vb_cuda_dwconv3x3_forward (ctx, out, in, w, B, H, W, C);
+}
+
+static void
+cu_dwconv3x3_backward (void *ctx, float *din, float *dw, const float *dout, const float *in, const float *w, int B, int H, int W, int C)
+{
+  vb_cuda_dwconv3x3_backward (ctx, din, dw, dout, in, w, B, H, W, C);
+}
+
+static void
+cu_layernorm_forward (void *ctx, float *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps)
+{
+  vb_cuda_layernorm_forward (ctx, out, mean, rstd, in, gamma, beta, n, c, eps);
+}
+
+static void
+cu_layernorm_backward (void *ctx, float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c)
+{
+  vb_cuda_layernorm_backward (ctx, din, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c);
+}
+
+static void
+cu_gelu_forward (void *ctx, float *out, const float *in, int64_t n)
+{
+  vb_cuda_gelu_forward (ctx, out, in, n);
+}
+
+static void
+cu_gelu_backward (void *ctx, float *din, const float *dout, const float *in, int64_t n)
+{
+  vb_cuda_gelu_backward (ctx, din, dout, in, n);
+}
+
+static void
+cu_silu_forward (void *ctx, float *out, const float *in, int64_t n)
+{
+  vb_cuda_silu_forward (ctx, out, in, n);
+}
+
+static void
+cu_silu_backward (void *ctx, float *din, const float *dout, const float *in, int64_t n)
+{
+  vb_cuda_silu_backward (ctx, din, dout, in, n);
+}
+
+static void
+cu_add (void *ctx, float *out, const float *a, const float *b, int64_t n)
+{
+  vb_cuda_add (ctx, out, a, b, n);
+}
+
+static void
+cu_drop_path_forward (void *ctx, float *out, const float *in, const float *scale, int B, int64_t per_sample)
+{
+  vb_cuda_drop_path_forward (ctx, out, in, scale, B, per_sample);
+}
+
+static void
+cu_drop_path_backward (void *ctx, float *din, const float *dout, const float *scale, int B, int64_t per_sample)
+{
+  vb_cuda_drop_path_backward (ctx, din, dout, scale, B, per_sample);
+}
+
+static void
+cu_cross_scan_forward (void *ctx, float *xs, const float *u, int B, int H, int W, int D, VbScanMode mode)
+{
+  vb_cuda_cross_scan_forward (ctx, xs, u, B, H, W, D, mode);
+}
+
+static void
+cu_cross_merge_forward (void *ctx, float *y, const float *ys, int B, int H, int W, int D, VbScanMode mode)
+{
+  vb_cuda_cross_merge_forward (ctx, y, ys, B, H, W, D, mode);
+}
+
+static void
+cu_selective_scan_forward (void *ctx, float *y, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N)
+{
+  vb_cuda_selective_scan_forward (ctx, y, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
+}
+
+static void
+cu_selective_scan_backward (void *ctx, float *du, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N)
+{
+  vb_cuda_selective_scan_backward (ctx, du, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
+}
+
+static void
+cu_neg_exp (void *ctx, float *A, const float *A_logs, int64_t n)
+{
+  vb_cuda_ssm_neg_exp (ctx, A, A_logs, n);
+}
+
+static void
+cu_mul_acc (void *ctx, float *out, const float *a, const float *b, int64_t n)
+{
+  vb_cuda_ssm_mul_acc (ctx, out, a, b, n);
+}
+
+static void
+cu_ssm_split_bc (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N)
+{
+  vb_cuda_ssm_split_bc (ctx, Bs, Cs, xdbl, rows, K, R, N);
+}
+
+static void
+cu_ssm_join_bc (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int64_t rows, int K, int R, int N)
+{
+  vb_cuda_ssm_join_bc (ctx, dxdbl, dBs, dCs, rows, K, R, N);
+}
+
+static void
+cu_avgpool_forward (void *ctx, float *out, const float *in, int B, int L, int C)
+{
+  vb_cuda_avgpool_forward (ctx, out, in, B, L, C);
+}
+
+static void
+cu_avgpool_backward (void *ctx, float *din, const float *dout, int B, int L, int C)
+{
+  vb_cuda_avgpool_backward (ctx, din, dout, B, L, C);
+}
+
+static void
+cu_softmax_xent_backward (void *ctx, float *dlogits, const float *probs, const int *labels, int B, int classes, float smoothing, float dloss)
+{
+  vb_cuda_softmax_xent_backward (ctx, dlogits, probs, labels, B, classes, smoothing, dloss);
+}
+
+static void
+cu_adamw_step (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step)
+{
+  vb_cuda_adamw_step (ctx, param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step);
+}
+
+static void
+cu_scale (void *ctx, float *x, float s, int64_t n)
+{
+  vb_cuda_scale (ctx, x, s, n);
+}
+
+VbOps *
+vb_cuda_ops_new (VbCuda *cu)
+{
+  VbOps *ops = calloc (1, sizeof *ops);
+  if (ops == NULL)
+    return NULL;
+  ops->name = "cuda";
+  ops->ctx = cu;
+  ops->on_host = 0;
+  ops->alloc = cu_alloc;
+  ops->free = cu_free;
+  ops->upload = cu_upload;
+  ops->download = cu_download;
+  ops->zero = cu_zero;
+  ops->sync = cu_sync;
+  ops->clear_error = cu_clear_error;
+  ops->linear_forward = cu_linear_forward;
+  ops->linear_backward = cu_linear_backward;
+  ops->conv3x3s2_forward = cu_conv3x3s2_forward;
+  ops->conv3x3s2_backward = cu_conv3x3s2_backward;
+  ops->dwconv3x3_forward = cu_dwconv3x3_forward;
+  ops->dwconv3x3_backward = cu_dwconv3x3_backward;
+  ops->layernorm_forward = cu_layernorm_forward;
+  ops->layernorm_backward = cu_layernorm_backward;
+  ops->gelu_forward = cu_gelu_forward;
+  ops->gelu_backward = cu_gelu_backward;
+  ops->silu_forward = cu_silu_forward;
+  ops->silu_backward = cu_silu_backward;
+  ops->add = cu_add;
+  ops->drop_path_forward = cu_drop_path_forward;
+  ops->drop_path_backward = cu_drop_path_backward;
+  ops->cross_scan_forward = cu_cross_scan_forward;
+  ops->cross_merge_forward = cu_cross_merge_forward;
+  ops->selective_scan_forward = cu_selective_scan_forward;
+  ops->selective_scan_backward = cu_selective_scan_backward;
+  ops->neg_exp = cu_neg_exp;
+  ops->mul_acc = cu_mul_acc;
+  ops->ssm_split_bc = cu_ssm_split_bc;
+  ops->ssm_join_bc = cu_ssm_join_bc;
+  ops->avgpool_forward = cu_avgpool_forward;
+  ops->avgpool_backward = cu_avgpool_backward;
+  ops->softmax_xent_forward = cu_softmax_xent_forward;
+  ops->softmax_xent_backward = cu_softmax_xent_backward;
+  ops->adamw_step = cu_adamw_step;
+  ops->sum_squares = cu_sum_squares;
+  ops->scale = cu_scale;
+  return ops;
+}
+
+void
+vb_cuda_ops_free (VbOps *ops)
+{
+  free (ops);
+}

@@ -1,0 +1,42 @@
+/* vb-cuda.h: the CUDA backend's context and memory (device pointers throughout).
+ *
+ * One VbCuda per engine thread: a device, a stream every op of this backend runs on (so
+ * ops are ordered without synchronising), a cuBLAS handle and a growable scratch
+ * buffer. Ops never abort and never print: the first CUDA or cuBLAS failure is recorded
+ * in the context (vb_cuda_error) and later ops become no-ops until it is cleared, so a
+ * caller checks once per step. GLib-free, like kernels/cpu. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct VbCuda VbCuda;
+
+/* NULL when no usable GPU: `why` (may be NULL) receives the reason, e.g. "no CUDA
+ * device (cudaGetDeviceCount: no CUDA-capable device is detected)". */
+VbCuda     *vb_cuda_open        (int device, char *why, size_t why_len);
+void        vb_cuda_close       (VbCuda *cu);
+/* "NVIDIA H200 (sm_90, 139.8 GiB)" */
+const char *vb_cuda_describe    (VbCuda *cu);
+
+/* the first failure since the last clear, or NULL */
+const char *vb_cuda_error       (VbCuda *cu);
+void        vb_cuda_clear_error (VbCuda *cu);
+/* waits for every op issued so far; returns 0, or -1 with vb_cuda_error set */
+int         vb_cuda_sync        (VbCuda *cu);
+
+void       *vb_cuda_alloc       (VbCuda *cu, size_t bytes);   /* NULL + error on failure */
+void        vb_cuda_free        (VbCuda *cu, void *ptr);
+int         vb_cuda_upload      (VbCuda *cu, void *dst, const void *src, size_t bytes);
+int         vb_cuda_download    (VbCuda *cu, void *dst, const void *src, size_t bytes);
+void        vb_cuda_memset      (VbCuda *cu, void *dst, int byte, size_t bytes);
+/* 16 bytes of device memory owned by the context, for ops that return one value */
+void       *vb_cuda_scalar_slot (VbCuda *cu);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,112 @@
+/* vb-ops.h: one backend's ops as a table, so the model code runs unchanged on the CPU
+ * (the reference) and on the GPU. Each entry has the semantics of the CPU op of the same
+ * name in cpu/vb-cpu-ops.h, with the backend's context first and every tensor pointer
+ * in the backend's memory (host memory for the CPU, device memory for CUDA). The CPU
+ * table is vb_cpu_ops (); the CUDA table vb_cuda_ops () (cuda/vb-cuda-table.h). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vb-cpu-ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct VbOps VbOps;
+
+struct VbOps
+{
+  const char *name;          /* "cpu", "cuda" */
+  void       *ctx;           /* the backend's context (VbCuda *; NULL for the CPU) */
+  int         on_host;       /* tensors are host memory: upload/download are copies */
+
+  /* memory: alloc returns zeroed memory, or NULL (error() says why) */
+  void       *(*alloc)     (void *ctx, size_t bytes);
+  void        (*free)      (void *ctx, void *ptr);
+  void        (*upload)    (void *ctx, void *dst, const void *host_src, size_t bytes);
+  void        (*download)  (void *ctx, void *host_dst, const void *src, size_t bytes);
+  void        (*zero)      (void *ctx, void *dst, size_t bytes);
+  /* waits for queued work; the first failure since the last clear, or NULL */
+  const char *(*sync)      (void *ctx);
+  void        (*clear_error) (void *ctx);
+
+  void (*linear_forward) (void *ctx, float *out, int64_t ld_out, const float *in, int64_t ld_in,
+                          const float *w, const float *b, int64_t n, int in_f, int out_f);
+  void (*linear_backward) (void *ctx, float *din, int64_t ld_din, int accumulate, float *dw,
+                           float *db, const float *dout, int64_t ld_dout, const float *in,
+                           int64_t ld_in, const float *w, int64_t n, int in_f, int out_f);
+  void (*conv3x3s2_forward) (void *ctx, float *out, const float *in, const float *w,
+                             const float *b, int B, int H, int W, int cin, int cout);
+  void (*conv3x3s2_backward) (void *ctx, float *din, float *dw, float *db, const float *dout,
+                              const float *in, const float *w, int B, int H, int W, int cin,
+                              int cout);
+  void (*dwconv3x3_forward) (void *ctx, float *out, const float *in, const float *w, int B,
+                             int H, int W, int C);
+  void (*dwconv3x3_backward) (void *ctx, float *din, float *dw, const float *dout,
+                              const float *in, const float *w, int B, int H, int W, int C);
+  void (*layernorm_forward) (void *ctx, float *out, float *mean, float *rstd, const float *in,
+                             const float *gamma, const float *beta, int64_t n, int c, float eps);
+  void (*layernorm_backward) (void *ctx, float *din, float *dgamma, float *dbeta,
+                              const float *dout, const float *in, const float *mean,
+                              const float *rstd, const float *gamma, int64_t n, int c);
+  void (*gelu_forward) (void *ctx, float *out, const float *in, int64_t n);
+  void (*gelu_backward) (void *ctx, float *din, const float *dout, const float *in, int64_t n);
+  void (*silu_forward) (void *ctx, float *out, const float *in, int64_t n);
+  void (*silu_backward) (void *ctx, float *din, const float *dout, const float *in, int64_t n);
+  void (*add) (void *ctx, float *out, const float *a, const float *b, int64_t n);
+  void (*drop_path_forward) (void *ctx, float *out, const float *in, const float *scale, int B,
+                             int64_t per_sample);
+  void (*drop_path_backward) (void *ctx, float *din, const float *dout, const float *scale,
+                              int B, int64_t per_sample);
+  void (*cross_scan_forward) (void *ctx, float *xs, const float *u, int B, int H, int W, int D,
+                              VbScanMode mode);
+  void (*cross_merge_forward) (void *ctx, float *y, const float *ys, int B, int H, int W, int D,
+                               VbScanMode mode);
+  void (*selective_scan_forward) (void *ctx, float *y, const float *u, const float *delta,
+                                  const float *A, const float *Bs, const float *Cs,
+                                  const float *Dskip, const float *dbias,
+                                  int B, int L, int K, int D, int N);
+  void (*selective_scan_backward) (void *ctx, float *du, float *ddelta, float *dA, float *dBs,
+                                   float *dCs, float *dDskip, float *ddbias, const float *dy,
+                                   const float *u, const float *delta, const float *A,
+                                   const float *Bs, const float *Cs, const float *Dskip,
+                                   const float *dbias, int B, int L, int K, int D, int N);
+  /* the SSM's small glue: A = −exp(A_logs); out += a·b; (B, C) out of / into x_dbl */
+  void (*neg_exp) (void *ctx, float *A, const float *A_logs, int64_t n);
+  void (*mul_acc) (void *ctx, float *out, const float *a, const float *b, int64_t n);
+  void (*ssm_split_bc) (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K,
+                        int R, int N);
+  void (*ssm_join_bc) (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int64_t rows,
+                       int K, int R, int N);
+  void (*avgpool_forward) (void *ctx, float *out, const float *in, int B, int L, int C);
+  void (*avgpool_backward) (void *ctx, float *din, const float *dout, int B, int L, int C);
+  /* returns the mean loss (the GPU table waits for it) */
+  float (*softmax_xent_forward) (void *ctx, float *probs, const float *logits, const int *labels,
+                                 int B, int classes, float smoothing);
+  void (*softmax_xent_backward) (void *ctx, float *dlogits, const float *probs,
+                                 const int *labels, int B, int classes, float smoothing,
+                                 float dloss);
+  void (*adamw_step) (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n,
+                      float lr, float beta1, float beta2, float eps, float weight_decay,
+                      int64_t step);
+  double (*sum_squares) (void *ctx, const float *x, int64_t n);   /* waits on the GPU */
+  void (*scale) (void *ctx, float *x, float s, int64_t n);
+};
+
+/* the reference backend; static, never freed */
+const VbOps *vb_cpu_ops (void);
+
+/* the SSM glue on the CPU, shared with the CPU table */
+void vb_ssm_neg_exp (float *A, const float *A_logs, int64_t n);
+void vb_ssm_mul_acc (float *out, const float *a, const float *b, int64_t n);
+/* xdbl rows hold K groups of (dt_low (R), B (N), C (N)); Bs, Cs (rows, K, N) */
+void vb_ssm_split_bc (float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N);
+/* writes the B and C columns of dxdbl (the dt_low columns are left as they are) */
+void vb_ssm_join_bc (float *dxdbl, const float *dBs, const float *dCs, int64_t rows, int K, int R,
+                     int N);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,38 @@
+#!/bin/sh
+# device-cuda.sh: the CUDA backend's checks and timings on the GPU machine, in one call:
+# every CUDA op against its CPU op and the whole model against the CPU backend (the
+# bundled test programs), compute-sanitizer memcheck and racecheck, then VMamba-T
+# throughput on the GPU (VB_SKIP_BENCH=1 leaves it out). The device image has CUDA but none of Debian's
+# libraries, so the programs are built here and bundled first:
+#   ninja -C build && scripts/device-bundle.sh build      then on the device:
+#   sh scripts/device-cuda.sh
+set -u
+. scripts/device-env.sh
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+status=0
+for t in "$VB_BUNDLE"/tests/test-*; do
+  echo "# $(basename "$t")"
+  "$t" 2>&1 | grep -Ev '^# (Start|End) of' || status=1
+done
+if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
+  san=/usr/local/cuda/bin/compute-sanitizer
+  for tool in memcheck racecheck; do
+    echo "# compute-sanitizer --tool $tool test-cuda-scan"
+    "$san" --tool "$tool" --error-exitcode 3 "$VB_BUNDLE/tests/test-cuda-scan" \
+      -p /vb/cuda/selective-scan -p /vb/cuda/cross-scan-merge 2>&1 | tail -2 || status=1
+  done
+  echo "# compute-sanitizer --tool memcheck test-vmamba-gpu (a small model, every op)"
+  "$san" --tool memcheck --error-exitcode 3 "$VB_BUNDLE/tests/test-vmamba-gpu" \
+    -p /vb/vmamba-gpu/odd-size-d-state-2 2>&1 | tail -2 || status=1
+fi
+if [ -z "${VB_SKIP_BENCH:-}" ]; then
+  # protocol of BENCHMARKS.md: synthetic input on the device, warm-up then timed steps,
+  # median; fp32 (no TF32) until the bf16 path lands
+  for args in "--img 224 --batch 128" "--img 128 --batch 128" "--img 64 --batch 128"; do
+    for scan in 4dir 2dir; do
+      "$VB_BUNDLE/visionbench-cli" bench --device cuda --model vmamba-t --scan $scan $args \
+        --classes 1000 --warmup 3 --steps 10 --json | cut -c1-170 || status=1
+    done
+  done
+fi
+exit $status

@@ -1,0 +1,175 @@
+/* test-vmamba-gpu.c: the whole model on the GPU backend against the CPU backend, fp32:
+ * logits, loss and every parameter gradient of one training step (drop path on, so the
+ * host-drawn scales must reach the GPU), then three AdamW steps. Every scan mode, an odd
+ * map size and d_state 2. Skips visibly where there is no usable GPU. */
+#include "config.h"
+
+#include <math.h>
+
+#include "vb-device.h"
+#include "vb-optim.h"
+#include "vb-vmamba.h"
+
+static double
+rel_l2 (const float *got, const float *want, int64_t n)
+{
+  double num = 0.0, den = 0.0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+      num += d * d;
+      den += (double) want[i] * want[i];
+    }
+  return den > 0.0 ? sqrt (num / den) : sqrt (num);
+}
+
+typedef struct
+{
+  VbVmamba *model;
+  VbAdamW  *opt;
+  float     loss;
+} Side;
+
+static void
+side_init (Side *s, const VbVmambaConfig *cfg, const VbOps *ops)
+{
+  g_autoptr (GError) error = NULL;
+  s->model = vb_vmamba_new (cfg, &error);
+  g_assert_no_error (error);
+  g_assert_true (vb_vmamba_use_backend (s->model, ops, &error));
+  g_assert_no_error (error);
+  vb_vmamba_init_weights (s->model, 42);
+  int64_t n = vb_vmamba_n_params (s->model);
+  g_autofree uint8_t *decay = g_new (uint8_t, n);
+  for (guint t = 0; t < vb_vmamba_n_tensors (s->model); t++)
+    {
+      const VbParamInfo *p = vb_vmamba_tensor (s->model, t);
+      memset (decay + p->offset, p->decay, p->numel);
+    }
+  s->opt = vb_adamw_new_on (ops, n, decay, 0.05f);
+  g_assert_nonnull (s->opt);
+}
+
+static void
+side_step (Side *s, const float *images, const int *labels, int B, int S, uint64_t seed)
+{
+  g_autoptr (GError) error = NULL;
+  VbRng rng;
+  vb_rng_init (&rng, seed);
+  g_assert_true (vb_vmamba_forward (s->model, images, B, S, S, TRUE, &rng, &error));
+  g_assert_no_error (error);
+  s->loss = vb_vmamba_loss (s->model, labels, 0.1f);
+  vb_vmamba_zero_grad (s->model);
+  vb_vmamba_backward (s->model, NULL);
+}
+
+static void
+check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S)
+{
+  const int depths[] = { 1, 2 };
+  VbVmambaConfig cfg;
+  vb_vmamba_config_scaled (&cfg, 16, depths, 2, 5);
+  cfg.scan = scan;
+  cfg.d_state = d_state;
+  cfg.drop_path_rate = 0.2f;
+  const int B = 3;
+  g_autofree float *images = g_new (float, (gsize) B * S * S * 3);
+  int labels[3] = { 4, 0, 2 };
+  VbRng rng;
+  vb_rng_init (&rng, 7);
+  for (gsize i = 0; i < (gsize) B * S * S * 3; i++)
+    images[i] = vb_rng_normal (&rng);
+
+  Side cpu, cuda;
+  side_init (&cpu, &cfg, vb_cpu_ops ());
+  side_init (&cuda, &cfg, gpu);
+  g_test_message ("scan %s, d_state %d, %d px, %" G_GINT64_FORMAT " parameters",
+                  vb_scan_mode_to_string (scan), d_state, S, vb_vmamba_n_params (cpu.model));
+
+  for (int step = 0; step < 3; step++)
+    {
+      side_step (&cpu, images, labels, B, S, 100 + step);
+      side_step (&cuda, images, labels, B, S, 100 + step);
+      double e_logits = rel_l2 (vb_vmamba_logits (cuda.model), vb_vmamba_logits (cpu.model),
+                                (int64_t) B * cfg.num_classes);
+      g_test_message ("step %d: loss CPU %.7f GPU %.7f, logits rel. L2 %.2g", step, cpu.loss,
+                      cuda.loss, e_logits);
+      g_assert_cmpfloat (e_logits, <, 1e-5);
+      g_assert_cmpfloat (fabs (cuda.loss - cpu.loss), <, 1e-5 * fabs (cpu.loss));
+
+      /* every parameter's gradient, tensor by tensor */
+      const float *g_cpu = vb_vmamba_grads (cpu.model);
+      const float *g_gpu = vb_vmamba_grads_from_backend (cuda.model);
+      double worst = 0.0;
+      const char *worst_name = "";
+      for (guint t = 0; t < vb_vmamba_n_tensors (cpu.model); t++)
+        {
+          const VbParamInfo *p = vb_vmamba_tensor (cpu.model, t);
+          double e = rel_l2 (g_gpu + p->offset, g_cpu + p->offset, p->numel);
+          if (!(e < 1e-4))
+            g_error ("step %d: gradient of %s: relative L2 error %.3g", step, p->name, e);
+          if (e > worst)
+            {
+              worst = e;
+              worst_name = p->name;
+            }
+        }
+      g_test_message ("step %d: worst gradient %s, rel. L2 %.2g", step, worst_name, worst);
+
+      vb_adamw_update (cpu.opt, vb_vmamba_backend_params (cpu.model),
+                       vb_vmamba_backend_grads (cpu.model), 1e-3f);
+      vb_adamw_update (cuda.opt, vb_vmamba_backend_params (cuda.model),
+                       vb_vmamba_backend_grads (cuda.model), 1e-3f);
+    }
+  /* three optimizer steps later the weights still agree */
+  double e_params = rel_l2 (vb_vmamba_params_from_backend (cuda.model),
+                            vb_vmamba_params (cpu.model), vb_vmamba_n_params (cpu.model));
+  g_test_message ("parameters after 3 steps: rel. L2 %.2g", e_params);
+  g_assert_cmpfloat (e_params, <, 1e-5);
+
+  for (Side *s = &cpu; s != NULL; s = s == &cpu ? &cuda : NULL)
+    {
+      vb_adamw_free (s->opt);
+      vb_vmamba_free (s->model);
+    }
+}
+
+static const VbOps *
+gpu_or_skip (void)
+{
+  g_autoptr (GError) error = NULL;
+  const VbOps *ops = vb_device_ops ("cuda", &error);
+  if (ops == NULL)
+    g_test_skip (error->message);
+  else
+    g_test_message ("GPU: %s", vb_device_describe (ops));
+  return ops;
+}
+
+static void
+test_modes (void)
+{
+  const VbOps *gpu = gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  for (VbScanMode scan = VB_SCAN_4DIR; scan <= VB_SCAN_LEAN2DIR; scan++)
+    check_config (gpu, scan, 1, 32);
+}
+
+static void
+test_odd_size_and_states (void)
+{
+  const VbOps *gpu = gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  check_config (gpu, VB_SCAN_4DIR, 2, 28);     /* 7×7 then 4×4 maps: odd and H·W ≠ 2^k */
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/vmamba-gpu/scan-modes", test_modes);
+  g_test_add_func ("/vb/vmamba-gpu/odd-size-d-state-2", test_odd_size_and_states);
+  return g_test_run ();
+}

@@ -1,0 +1,111 @@
+/* cuda-check.h: helpers for the tests that hold a CUDA op against its CPU op (header
+ * only; each test program includes it once). Without a usable GPU every test calls
+ * g_test_skip with the reason, so `meson test` counts SKIPs, never silent passes.
+ * Outputs are poisoned with 0xFF bytes (NaN) first, so an element the op failed to
+ * write fails the comparison. */
+#pragma once
+
+#include <glib.h>
+#include <math.h>
+
+#include "vb-cuda.h"
+
+static VbCuda *cc_cuda;
+static char cc_why[256];
+
+/* the shared context, or NULL after g_test_skip */
+static inline VbCuda *
+cc_open_or_skip (void)
+{
+  static gboolean tried;
+  if (!tried)
+    {
+      tried = TRUE;
+      cc_cuda = vb_cuda_open (0, cc_why, sizeof cc_why);
+      if (cc_cuda != NULL)
+        g_test_message ("GPU: %s", vb_cuda_describe (cc_cuda));
+    }
+  if (cc_cuda == NULL)
+    g_test_skip (cc_why);
+  return cc_cuda;
+}
+
+static inline void
+cc_assert_ok (VbCuda *cu)
+{
+  if (vb_cuda_sync (cu) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+}
+
+/* uniform in [lo, hi) */
+static inline float *
+cc_random (GRand *rng, gsize n, double lo, double hi)
+{
+  float *x = g_new (float, n > 0 ? n : 1);
+  for (gsize i = 0; i < n; i++)
+    x[i] = (float) g_rand_double_range (rng, lo, hi);
+  return x;
+}
+
+static inline float *
+cc_upload (VbCuda *cu, const void *host, gsize bytes)
+{
+  void *d = vb_cuda_alloc (cu, bytes);
+  if (d == NULL || vb_cuda_upload (cu, d, host, bytes) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return d;
+}
+
+/* device buffer of n floats, every byte 0xFF (NaN) */
+static inline float *
+cc_poisoned (VbCuda *cu, gsize n)
+{
+  float *d = vb_cuda_alloc (cu, n * sizeof (float));
+  if (d == NULL)
+    g_error ("%s", vb_cuda_error (cu));
+  vb_cuda_memset (cu, d, 0xFF, n * sizeof (float));
+  return d;
+}
+
+static inline float *
+cc_download (VbCuda *cu, const float *dev, gsize n)
+{
+  float *h = g_new (float, n > 0 ? n : 1);
+  cc_assert_ok (cu);
+  if (vb_cuda_download (cu, h, dev, n * sizeof (float)) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return h;
+}
+
+/* relative L2 error ‖got − want‖ / ‖want‖ ≤ rel, every element finite and within
+ * atol + rtol·|want| */
+static inline void
+cc_assert_close (const char *what, const float *got, const float *want, gsize n,
+                 double rel, double atol, double rtol)
+{
+  double num = 0.0, den = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+      if (!isfinite (got[i]))
+        g_error ("%s: element %" G_GSIZE_FORMAT " is %g (unwritten or overflow)", what, i,
+                 got[i]);
+      if (fabs (d) > atol + rtol * fabs (want[i]))
+        g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %.9g, CPU %.9g", what, i, got[i],
+                 want[i]);
+      num += d * d;
+      den += (double) want[i] * want[i];
+    }
+  double err = den > 0.0 ? sqrt (num / den) : sqrt (num);
+  if (err > rel)
+    g_error ("%s: relative L2 error %.3g > %.3g", what, err, rel);
+  g_test_message ("%s: relative L2 error %.3g over %" G_GSIZE_FORMAT " values", what, err, n);
+}
+
+/* download `dev` and compare with the CPU's `want`, fp32-mode tolerances */
+static inline void
+cc_check (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n)
+{
+  g_autofree float *got = cc_download (cu, dev, n);
+  cc_assert_close (what, got, want, n, 1e-5, 1e-5, 1e-4);
+}

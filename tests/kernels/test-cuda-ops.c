@@ -1,0 +1,955 @@
+/* test-cuda-ops.c: every fp32 CUDA op of elementwise.cu, layernorm.cu, conv.cu, head.cu
+ * and optim.cu against its CPU op (kernels/cpu), on awkward shapes.
+ *
+ * Inputs come from a GRand with a fixed seed per test (printed); outputs are poisoned
+ * with NaN first, so an unwritten element fails; accumulated (+=) outputs start from the
+ * same random values on both sides, so a missing or doubled += fails. Reductions are run
+ * twice and must repeat bit for bit. Without a GPU every test skips visibly. */
+#include "config.h"
+
+#include <float.h>
+#include <string.h>
+
+#include "cuda-check.h"
+#include "vb-cpu-ops.h"
+#include "vb-cuda-ops.h"
+
+#define SEED 20251117u
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static GRand *
+seeded (guint32 offset)
+{
+  guint32 seed = SEED + offset;
+  g_test_message ("seed %u", seed);
+  return g_rand_new_with_seed (seed);
+}
+
+static float *
+up (VbCuda *cu, const float *host, gsize n)
+{
+  return cc_upload (cu, host, (n > 0 ? n : 1) * sizeof (float));
+}
+
+static float *
+copy_of (const float *x, gsize n)
+{
+  return g_memdup2 (x, (n > 0 ? n : 1) * sizeof (float));
+}
+
+/* For sums of `terms` products of magnitude ≲ 1 (parameter gradients, GEMM outputs)
+ * the GPU adds in another order than the CPU (both fp32), so an element that cancels
+ * to near zero can differ by a few ulps of the terms' magnitude sum rather than of
+ * itself: the per-element bound grows with the term count. The relative L2 bound stays
+ * at the fp32-mode 1e-5. */
+static void
+check_reduced (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n,
+               double terms)
+{
+  g_autofree float *got = cc_download (cu, dev, n);
+  cc_assert_close (what, got, want, n, 1e-5, 1e-5 + 4.0 * FLT_EPSILON * terms, 1e-4);
+}
+
+/* download two device results and require identical bits */
+static void
+assert_same_bits (VbCuda *cu, const char *what, const float *a, const float *b, gsize n)
+{
+  g_autofree float *ha = cc_download (cu, a, n);
+  g_autofree float *hb = cc_download (cu, b, n);
+  if (memcmp (ha, hb, n * sizeof (float)) != 0)
+    g_error ("%s: two runs on the same inputs differ", what);
+}
+
+/* ---- elementwise ------------------------------------------------------------------ */
+
+static const int64_t ew_sizes[] = { 1, 37, 4099, 1000003 };
+
+typedef void (*CpuUnary) (float *, const float *, int64_t);
+typedef void (*GpuUnary) (VbCuda *, float *, const float *, int64_t);
+typedef void (*CpuBinary) (float *, const float *, const float *, int64_t);
+typedef void (*GpuBinary) (VbCuda *, float *, const float *, const float *, int64_t);
+
+/* out = f(in), also in place (out == in, allowed by vb-cpu-ops.h), and n = 0 */
+static void
+check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo, double hi,
+             guint32 seed)
+{
+  GRand *rng = seeded (seed);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
+    {
+      gsize n = ew_sizes[s];
+      g_autofree float *x = cc_random (rng, n, lo, hi);
+      g_autofree float *want = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("%s n=%" G_GSIZE_FORMAT, name, n);
+      float *d_x = up (cu, x, n), *d_out = cc_poisoned (cu, n);
+
+      cpu (want, x, n);
+      gpu (cu, d_out, d_x, n);
+      cc_check (cu, what, d_out, want, n);
+      gpu (cu, d_x, d_x, n);
+      cc_check (cu, "in place", d_x, want, n);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_out);
+    }
+  gpu (cu, NULL, NULL, 0);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* din = dout · f'(in) (written) */
+static void
+check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, double lo,
+                double hi, guint32 seed)
+{
+  GRand *rng = seeded (seed);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
+    {
+      gsize n = ew_sizes[s];
+      g_autofree float *x = cc_random (rng, n, lo, hi);
+      g_autofree float *g = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *want = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("%s n=%" G_GSIZE_FORMAT, name, n);
+      float *d_x = up (cu, x, n), *d_g = up (cu, g, n), *d_din = cc_poisoned (cu, n);
+
+      cpu (want, g, x, n);
+      gpu (cu, d_din, d_g, d_x, n);
+      cc_check (cu, what, d_din, want, n);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_g);
+      vb_cuda_free (cu, d_din);
+    }
+  gpu (cu, NULL, NULL, NULL, 0);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static void
+test_gelu_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_unary (cu, "gelu forward", vb_gelu_forward, vb_cuda_gelu_forward, -6.0, 6.0, 1);
+}
+
+static void
+test_gelu_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_backward (cu, "gelu backward", vb_gelu_backward, vb_cuda_gelu_backward, -6.0, 6.0, 2);
+}
+
+static void
+test_silu_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_unary (cu, "silu forward", vb_silu_forward, vb_cuda_silu_forward, -10.0, 10.0, 3);
+}
+
+static void
+test_silu_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_backward (cu, "silu backward", vb_silu_backward, vb_cuda_silu_backward, -10.0, 10.0, 4);
+}
+
+static void
+test_add (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (5);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
+    {
+      gsize n = ew_sizes[s];
+      g_autofree float *a = cc_random (rng, n, -2.0, 2.0);
+      g_autofree float *b = cc_random (rng, n, -2.0, 2.0);
+      g_autofree float *want = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("add n=%" G_GSIZE_FORMAT, n);
+      float *d_a = up (cu, a, n), *d_b = up (cu, b, n), *d_out = cc_poisoned (cu, n);
+
+      vb_add (want, a, b, n);
+      vb_cuda_add (cu, d_out, d_a, d_b, n);
+      cc_check (cu, what, d_out, want, n);
+      /* out aliasing a, then b */
+      vb_cuda_add (cu, d_a, d_a, d_b, n);
+      cc_check (cu, "add out == a", d_a, want, n);
+      vb_cuda_add (cu, d_b, d_out, d_b, n);   /* (a + b) + b */
+      for (gsize i = 0; i < n; i++)
+        want[i] = want[i] + b[i];
+      cc_check (cu, "add out == b", d_b, want, n);
+      vb_cuda_free (cu, d_a);
+      vb_cuda_free (cu, d_b);
+      vb_cuda_free (cu, d_out);
+    }
+  vb_cuda_add (cu, NULL, NULL, NULL, 0);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* scale[b] ∈ {0, 1/(1 − p)}, as the caller's RNG draws it */
+static void
+check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
+{
+  static const struct { int B; int64_t per; } shapes[] = {
+    { 1, 1 }, { 3, 37 }, { 5, 9 * 7 * 96 }, { 130, 7 * 5 * 3 },
+  };
+  GRand *rng = seeded (seed);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      int B = shapes[s].B;
+      gsize n = (gsize) B * shapes[s].per;
+      g_autofree float *x = cc_random (rng, n, -2.0, 2.0);
+      g_autofree float *scale = g_new (float, B);
+      g_autofree float *want = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("drop path %s B=%d per_sample=%" G_GINT64_FORMAT,
+                                               backward ? "backward" : "forward", B,
+                                               shapes[s].per);
+      for (int b = 0; b < B; b++)
+        scale[b] = g_rand_boolean (rng) ? 0.0f : 1.0f / (1.0f - 0.3f);
+      float *d_x = up (cu, x, n), *d_scale = up (cu, scale, B), *d_out = cc_poisoned (cu, n);
+
+      if (backward)
+        {
+          vb_drop_path_backward (want, x, scale, B, shapes[s].per);
+          vb_cuda_drop_path_backward (cu, d_out, d_x, d_scale, B, shapes[s].per);
+        }
+      else
+        {
+          vb_drop_path_forward (want, x, scale, B, shapes[s].per);
+          vb_cuda_drop_path_forward (cu, d_out, d_x, d_scale, B, shapes[s].per);
+        }
+      cc_check (cu, what, d_out, want, n);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_scale);
+      vb_cuda_free (cu, d_out);
+    }
+  vb_cuda_drop_path_forward (cu, NULL, NULL, NULL, 0, 5);
+  vb_cuda_drop_path_backward (cu, NULL, NULL, NULL, 3, 0);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static void
+test_drop_path_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_drop_path (cu, FALSE, 6);
+}
+
+static void
+test_drop_path_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  check_drop_path (cu, TRUE, 7);
+}
+
+/* ---- layernorm -------------------------------------------------------------------- */
+
+/* rows not a multiple of 32 or of a block's 8 warps; c = 1, 3, 37, 96, 768; the last is
+ * VMamba-T's stage 1 at 224 px, batch 128 (n > the partials' 1024 chunks) */
+static const struct { int64_t n; int c; } ln_shapes[] = {
+  { 1, 1 }, { 7, 3 }, { 33, 37 }, { 1001, 96 }, { 77, 768 }, { 4133, 37 },
+  { 128 * 56 * 56, 96 },
+};
+
+static void
+test_layernorm_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (8);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
+    {
+      int64_t n = ln_shapes[s].n;
+      int c = ln_shapes[s].c;
+      gsize nc = (gsize) n * c;
+      /* off-centre inputs: the two-pass variance matters */
+      g_autofree float *x = cc_random (rng, nc, -1.0, 3.0);
+      g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+      g_autofree float *beta = cc_random (rng, c, -0.5, 0.5);
+      g_autofree float *out = g_new (float, nc);
+      g_autofree float *mean = g_new (float, n);
+      g_autofree float *rstd = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("layernorm forward n=%" G_GINT64_FORMAT " c=%d",
+                                               n, c);
+      float *d_x = up (cu, x, nc), *d_gamma = up (cu, gamma, c), *d_beta = up (cu, beta, c);
+      float *d_out = cc_poisoned (cu, nc), *d_mean = cc_poisoned (cu, n);
+      float *d_rstd = cc_poisoned (cu, n);
+
+      vb_layernorm_forward (out, mean, rstd, x, gamma, beta, n, c, 1e-5f);
+      vb_cuda_layernorm_forward (cu, d_out, d_mean, d_rstd, d_x, d_gamma, d_beta, n, c, 1e-5f);
+      cc_check (cu, what, d_out, out, nc);
+      cc_check (cu, "mean", d_mean, mean, n);
+      cc_check (cu, "rstd", d_rstd, rstd, n);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_gamma);
+      vb_cuda_free (cu, d_beta);
+      vb_cuda_free (cu, d_out);
+      vb_cuda_free (cu, d_mean);
+      vb_cuda_free (cu, d_rstd);
+    }
+  vb_cuda_layernorm_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96, 1e-5f);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* With c = 1 the exact input gradient is 0 (x̂ = 0, g·γ − mean(g·γ) = 0): both sides
+ * hold only rounding noise of g·γ (whether a − b·c is fused differs) times
+ * rstd = 1/√eps ≈ 316, so the check is an absolute bound on that noise. */
+static void
+check_din (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n, int c)
+{
+  if (c > 1)
+    {
+      cc_check (cu, what, dev, want, n);
+      return;
+    }
+  g_autofree float *got = cc_download (cu, dev, n);
+  cc_assert_close (what, got, want, n, G_MAXDOUBLE, 1e-4, 0.0);
+}
+
+static void
+test_layernorm_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (9);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
+    {
+      int64_t n = ln_shapes[s].n;
+      int c = ln_shapes[s].c;
+      gsize nc = (gsize) n * c;
+      g_autofree float *x = cc_random (rng, nc, -1.0, 3.0);
+      g_autofree float *g = cc_random (rng, nc, -1.0, 1.0);
+      g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+      g_autofree float *beta = cc_random (rng, c, -0.5, 0.5);
+      g_autofree float *dgamma0 = cc_random (rng, c, -1.0, 1.0);
+      g_autofree float *dbeta0 = cc_random (rng, c, -1.0, 1.0);
+      g_autofree float *out = g_new (float, nc);
+      g_autofree float *mean = g_new (float, n);
+      g_autofree float *rstd = g_new (float, n);
+      g_autofree float *din = g_new (float, nc);
+      g_autofree float *dgamma = copy_of (dgamma0, c);
+      g_autofree float *dbeta = copy_of (dbeta0, c);
+      g_autofree char *what = g_strdup_printf ("layernorm backward n=%" G_GINT64_FORMAT " c=%d",
+                                               n, c);
+
+      /* both sides use the CPU's saved statistics */
+      vb_layernorm_forward (out, mean, rstd, x, gamma, beta, n, c, 1e-5f);
+      vb_layernorm_backward (din, dgamma, dbeta, g, x, mean, rstd, gamma, n, c);
+
+      float *d_x = up (cu, x, nc), *d_g = up (cu, g, nc), *d_gamma = up (cu, gamma, c);
+      float *d_mean = up (cu, mean, n), *d_rstd = up (cu, rstd, n);
+      float *d_din = cc_poisoned (cu, nc), *d_din2 = cc_poisoned (cu, nc);
+      float *d_dgamma = up (cu, dgamma0, c), *d_dbeta = up (cu, dbeta0, c);
+      float *d_dgamma2 = up (cu, dgamma0, c), *d_dbeta2 = up (cu, dbeta0, c);
+
+      vb_cuda_layernorm_backward (cu, d_din, d_dgamma, d_dbeta, d_g, d_x, d_mean, d_rstd,
+                                  d_gamma, n, c);
+      check_din (cu, what, d_din, din, nc, c);
+      check_reduced (cu, "dgamma (+=)", d_dgamma, dgamma, c, (double) n);
+      check_reduced (cu, "dbeta (+=)", d_dbeta, dbeta, c, (double) n);
+
+      vb_cuda_layernorm_backward (cu, d_din2, d_dgamma2, d_dbeta2, d_g, d_x, d_mean, d_rstd,
+                                  d_gamma, n, c);
+      assert_same_bits (cu, "layernorm din", d_din, d_din2, nc);
+      assert_same_bits (cu, "layernorm dgamma", d_dgamma, d_dgamma2, c);
+      assert_same_bits (cu, "layernorm dbeta", d_dbeta, d_dbeta2, c);
+
+      /* NULL-able outputs: din alone, then dgamma alone (dbeta untouched) */
+      vb_cuda_memset (cu, d_din, 0xFF, nc * sizeof (float));
+      vb_cuda_layernorm_backward (cu, d_din, NULL, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
+                                  n, c);
+      check_din (cu, "din alone", d_din, din, nc, c);
+      vb_cuda_upload (cu, d_dgamma, dgamma0, c * sizeof (float));
+      vb_cuda_upload (cu, d_dbeta, dbeta0, c * sizeof (float));
+      vb_cuda_layernorm_backward (cu, NULL, d_dgamma, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
+                                  n, c);
+      check_reduced (cu, "dgamma alone", d_dgamma, dgamma, c, (double) n);
+      cc_check (cu, "dbeta untouched", d_dbeta, dbeta0, c);
+
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_g);
+      vb_cuda_free (cu, d_gamma);
+      vb_cuda_free (cu, d_mean);
+      vb_cuda_free (cu, d_rstd);
+      vb_cuda_free (cu, d_din);
+      vb_cuda_free (cu, d_din2);
+      vb_cuda_free (cu, d_dgamma);
+      vb_cuda_free (cu, d_dbeta);
+      vb_cuda_free (cu, d_dgamma2);
+      vb_cuda_free (cu, d_dbeta2);
+    }
+  vb_cuda_layernorm_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- depthwise 3×3 ---------------------------------------------------------------- */
+
+static const struct { int B, H, W, C; } dw_shapes[] = {
+  { 1, 1, 1, 1 }, { 2, 9, 7, 3 }, { 1, 5, 5, 37 }, { 3, 8, 8, 96 }, { 1, 7, 9, 768 },
+  { 2, 1, 6, 5 }, { 4, 28, 28, 192 },
+};
+
+static void
+test_dwconv_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (10);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
+    {
+      int B = dw_shapes[s].B, H = dw_shapes[s].H, W = dw_shapes[s].W, C = dw_shapes[s].C;
+      gsize n = (gsize) B * H * W * C;
+      g_autofree float *x = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *w = cc_random (rng, 9 * (gsize) C, -1.0, 1.0);
+      g_autofree float *out = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("dwconv3x3 forward %dx%dx%dx%d", B, H, W, C);
+      float *d_x = up (cu, x, n), *d_w = up (cu, w, 9 * (gsize) C), *d_out = cc_poisoned (cu, n);
+
+      vb_dwconv3x3_forward (out, x, w, B, H, W, C);
+      vb_cuda_dwconv3x3_forward (cu, d_out, d_x, d_w, B, H, W, C);
+      cc_check (cu, what, d_out, out, n);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_w);
+      vb_cuda_free (cu, d_out);
+    }
+  vb_cuda_dwconv3x3_forward (cu, NULL, NULL, NULL, 0, 3, 3, 8);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static void
+test_dwconv_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (11);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
+    {
+      int B = dw_shapes[s].B, H = dw_shapes[s].H, W = dw_shapes[s].W, C = dw_shapes[s].C;
+      gsize n = (gsize) B * H * W * C, nw = 9 * (gsize) C;
+      g_autofree float *x = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *g = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *w = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *dw0 = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *din = g_new (float, n);
+      g_autofree float *dw = copy_of (dw0, nw);
+      g_autofree char *what = g_strdup_printf ("dwconv3x3 backward %dx%dx%dx%d", B, H, W, C);
+
+      vb_dwconv3x3_backward (din, dw, g, x, w, B, H, W, C);
+
+      float *d_x = up (cu, x, n), *d_g = up (cu, g, n), *d_w = up (cu, w, nw);
+      float *d_din = cc_poisoned (cu, n), *d_din2 = cc_poisoned (cu, n);
+      float *d_dw = up (cu, dw0, nw), *d_dw2 = up (cu, dw0, nw);
+
+      vb_cuda_dwconv3x3_backward (cu, d_din, d_dw, d_g, d_x, d_w, B, H, W, C);
+      cc_check (cu, what, d_din, din, n);
+      check_reduced (cu, "dw (+=)", d_dw, dw, nw, (double) B * H * W);
+
+      vb_cuda_dwconv3x3_backward (cu, d_din2, d_dw2, d_g, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "dwconv din", d_din, d_din2, n);
+      assert_same_bits (cu, "dwconv dw", d_dw, d_dw2, nw);
+
+      /* NULL-able outputs */
+      vb_cuda_memset (cu, d_din, 0xFF, n * sizeof (float));
+      vb_cuda_dwconv3x3_backward (cu, d_din, NULL, d_g, d_x, d_w, B, H, W, C);
+      cc_check (cu, "din alone", d_din, din, n);
+      vb_cuda_upload (cu, d_dw, dw0, nw * sizeof (float));
+      vb_cuda_dwconv3x3_backward (cu, NULL, d_dw, d_g, d_x, d_w, B, H, W, C);
+      check_reduced (cu, "dw alone", d_dw, dw, nw, (double) B * H * W);
+
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_g);
+      vb_cuda_free (cu, d_w);
+      vb_cuda_free (cu, d_din);
+      vb_cuda_free (cu, d_din2);
+      vb_cuda_free (cu, d_dw);
+      vb_cuda_free (cu, d_dw2);
+    }
+  vb_cuda_dwconv3x3_backward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- 3×3 stride 2 ------------------------------------------------------------------- */
+
+/* the last shape needs two im2col chunks on the GPU (2 + 1 samples of 14 M floats), so
+ * the chunk offsets and the wgrad accumulation over chunks are exercised */
+static const struct { int B, H, W, cin, cout; } cv_shapes[] = {
+  { 1, 1, 1, 1, 1 }, { 2, 9, 7, 3, 48 }, { 1, 5, 5, 37, 5 }, { 3, 8, 8, 48, 96 },
+  { 2, 14, 14, 96, 192 }, { 1, 4, 6, 7, 3 }, { 3, 255, 253, 96, 8 },
+};
+
+static void
+test_conv3x3s2_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (12);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
+    {
+      int B = cv_shapes[s].B, H = cv_shapes[s].H, W = cv_shapes[s].W;
+      int cin = cv_shapes[s].cin, cout = cv_shapes[s].cout;
+      int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+      gsize n_in = (gsize) B * H * W * cin, n_out = (gsize) B * Ho * Wo * cout;
+      gsize nw = (gsize) cout * cin * 9;
+      g_autofree float *x = cc_random (rng, n_in, -1.0, 1.0);
+      g_autofree float *w = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *b = cc_random (rng, cout, -1.0, 1.0);
+      g_autofree float *out = g_new (float, n_out);
+      g_autofree char *what = g_strdup_printf ("conv3x3s2 forward %dx%dx%dx%d → %d", B, H, W,
+                                               cin, cout);
+      float *d_x = up (cu, x, n_in), *d_w = up (cu, w, nw), *d_b = up (cu, b, cout);
+      float *d_out = cc_poisoned (cu, n_out);
+
+      /* each output sums 9·cin products */
+      vb_conv3x3s2_forward (out, x, w, b, B, H, W, cin, cout);
+      vb_cuda_conv3x3s2_forward (cu, d_out, d_x, d_w, d_b, B, H, W, cin, cout);
+      check_reduced (cu, what, d_out, out, n_out, 9.0 * cin);
+
+      /* no bias */
+      vb_conv3x3s2_forward (out, x, w, NULL, B, H, W, cin, cout);
+      vb_cuda_memset (cu, d_out, 0xFF, n_out * sizeof (float));
+      vb_cuda_conv3x3s2_forward (cu, d_out, d_x, d_w, NULL, B, H, W, cin, cout);
+      check_reduced (cu, "no bias", d_out, out, n_out, 9.0 * cin);
+
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_w);
+      vb_cuda_free (cu, d_b);
+      vb_cuda_free (cu, d_out);
+    }
+  vb_cuda_conv3x3s2_forward (cu, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static void
+test_conv3x3s2_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (13);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
+    {
+      int B = cv_shapes[s].B, H = cv_shapes[s].H, W = cv_shapes[s].W;
+      int cin = cv_shapes[s].cin, cout = cv_shapes[s].cout;
+      int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+      gsize n_in = (gsize) B * H * W * cin, n_out = (gsize) B * Ho * Wo * cout;
+      gsize nw = (gsize) cout * cin * 9;
+      double rows = (double) B * Ho * Wo;
+      g_autofree float *x = cc_random (rng, n_in, -1.0, 1.0);
+      g_autofree float *g = cc_random (rng, n_out, -1.0, 1.0);
+      g_autofree float *w = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *dw0 = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *db0 = cc_random (rng, cout, -1.0, 1.0);
+      g_autofree float *din = g_new (float, n_in);
+      g_autofree float *dw = copy_of (dw0, nw);
+      g_autofree float *db = copy_of (db0, cout);
+      g_autofree char *what = g_strdup_printf ("conv3x3s2 backward %dx%dx%dx%d → %d", B, H, W,
+                                               cin, cout);
+
+      vb_conv3x3s2_backward (din, dw, db, g, x, w, B, H, W, cin, cout);
+
+      float *d_x = up (cu, x, n_in), *d_g = up (cu, g, n_out), *d_w = up (cu, w, nw);
+      float *d_din = cc_poisoned (cu, n_in), *d_din2 = cc_poisoned (cu, n_in);
+      float *d_dw = up (cu, dw0, nw), *d_dw2 = up (cu, dw0, nw);
+      float *d_db = up (cu, db0, cout), *d_db2 = up (cu, db0, cout);
+
+      /* din sums ≤ 4 taps of cout products, dw and db sum over the B·Ho·Wo output pixels */
+      vb_cuda_conv3x3s2_backward (cu, d_din, d_dw, d_db, d_g, d_x, d_w, B, H, W, cin, cout);
+      check_reduced (cu, what, d_din, din, n_in, 4.0 * cout);
+      check_reduced (cu, "dw (+=)", d_dw, dw, nw, rows);
+      check_reduced (cu, "db (+=)", d_db, db, cout, rows);
+
+      vb_cuda_conv3x3s2_backward (cu, d_din2, d_dw2, d_db2, d_g, d_x, d_w, B, H, W, cin, cout);
+      assert_same_bits (cu, "conv3x3s2 din", d_din, d_din2, n_in);
+      assert_same_bits (cu, "conv3x3s2 dw", d_dw, d_dw2, nw);
+      assert_same_bits (cu, "conv3x3s2 db", d_db, d_db2, cout);
+
+      /* NULL-able outputs, one at a time; the others stay untouched */
+      vb_cuda_memset (cu, d_din, 0xFF, n_in * sizeof (float));
+      vb_cuda_upload (cu, d_dw, dw0, nw * sizeof (float));
+      vb_cuda_upload (cu, d_db, db0, cout * sizeof (float));
+      vb_cuda_conv3x3s2_backward (cu, d_din, NULL, NULL, d_g, d_x, d_w, B, H, W, cin, cout);
+      check_reduced (cu, "din alone", d_din, din, n_in, 4.0 * cout);
+      vb_cuda_conv3x3s2_backward (cu, NULL, d_dw, NULL, d_g, d_x, d_w, B, H, W, cin, cout);
+      check_reduced (cu, "dw alone", d_dw, dw, nw, rows);
+      cc_check (cu, "db untouched", d_db, db0, cout);
+      vb_cuda_conv3x3s2_backward (cu, NULL, NULL, d_db, d_g, d_x, d_w, B, H, W, cin, cout);
+      check_reduced (cu, "db alone", d_db, db, cout, rows);
+
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_g);
+      vb_cuda_free (cu, d_w);
+      vb_cuda_free (cu, d_din);
+      vb_cuda_free (cu, d_din2);
+      vb_cuda_free (cu, d_dw);
+      vb_cuda_free (cu, d_dw2);
+      vb_cuda_free (cu, d_db);
+      vb_cuda_free (cu, d_db2);
+    }
+  vb_cuda_conv3x3s2_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- head ----------------------------------------------------------------------------- */
+
+static const struct { int B, L, C; } pool_shapes[] = {
+  { 1, 1, 1 }, { 2, 49, 768 }, { 3, 37, 3 }, { 5, 196, 96 }, { 128, 49, 768 },
+};
+
+static void
+test_avgpool_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (14);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
+    {
+      int B = pool_shapes[s].B, L = pool_shapes[s].L, C = pool_shapes[s].C;
+      gsize n_in = (gsize) B * L * C, n_out = (gsize) B * C;
+      g_autofree float *x = cc_random (rng, n_in, -2.0, 2.0);
+      g_autofree float *out = g_new (float, n_out);
+      g_autofree char *what = g_strdup_printf ("avgpool forward %dx%dx%d", B, L, C);
+      float *d_x = up (cu, x, n_in), *d_out = cc_poisoned (cu, n_out);
+
+      vb_avgpool_forward (out, x, B, L, C);
+      vb_cuda_avgpool_forward (cu, d_out, d_x, B, L, C);
+      cc_check (cu, what, d_out, out, n_out);
+      vb_cuda_free (cu, d_x);
+      vb_cuda_free (cu, d_out);
+    }
+  vb_cuda_avgpool_forward (cu, NULL, NULL, 0, 49, 768);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static void
+test_avgpool_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (15);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
+    {
+      int B = pool_shapes[s].B, L = pool_shapes[s].L, C = pool_shapes[s].C;
+      gsize n_in = (gsize) B * L * C, n_out = (gsize) B * C;
+      g_autofree float *g = cc_random (rng, n_out, -2.0, 2.0);
+      g_autofree float *din = g_new (float, n_in);
+      g_autofree char *what = g_strdup_printf ("avgpool backward %dx%dx%d", B, L, C);
+      float *d_g = up (cu, g, n_out), *d_din = cc_poisoned (cu, n_in);
+
+      vb_avgpool_backward (din, g, B, L, C);
+      vb_cuda_avgpool_backward (cu, d_din, d_g, B, L, C);
+      cc_check (cu, what, d_din, din, n_in);
+      vb_cuda_free (cu, d_g);
+      vb_cuda_free (cu, d_din);
+    }
+  vb_cuda_avgpool_backward (cu, NULL, NULL, 0, 49, 768);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static const struct { int B, classes; float smoothing; } xent_shapes[] = {
+  { 1, 1, 0.0f }, { 3, 10, 0.1f }, { 37, 1000, 0.1f }, { 128, 1000, 0.0f }, { 5, 257, 0.3f },
+};
+
+static int *
+random_labels (GRand *rng, int B, int classes)
+{
+  int *labels = g_new (int, B);
+  for (int b = 0; b < B; b++)
+    labels[b] = g_rand_int_range (rng, 0, classes);
+  return labels;
+}
+
+static void
+test_softmax_xent_forward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (16);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
+    {
+      int B = xent_shapes[s].B, classes = xent_shapes[s].classes;
+      float sm = xent_shapes[s].smoothing;
+      gsize n = (gsize) B * classes;
+      g_autofree float *logits = cc_random (rng, n, -8.0, 8.0);
+      g_autofree int *labels = random_labels (rng, B, classes);
+      g_autofree float *probs = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("softmax xent forward B=%d classes=%d ε=%g", B,
+                                               classes, sm);
+      float *d_logits = up (cu, logits, n), *d_probs = cc_poisoned (cu, n);
+      float *d_probs2 = cc_poisoned (cu, n);
+      float *d_loss = cc_poisoned (cu, 1), *d_loss2 = cc_poisoned (cu, 1);
+      int *d_labels = (int *) cc_upload (cu, labels, B * sizeof (int));
+      float loss, got;
+
+      loss = vb_softmax_xent_forward (probs, logits, labels, B, classes, sm);
+      vb_cuda_softmax_xent_forward (cu, d_probs, d_loss, d_logits, d_labels, B, classes, sm);
+      cc_check (cu, what, d_probs, probs, n);
+      /* the loss is reduced in double on both sides: equal up to the final rounding */
+      g_autofree float *h_loss = cc_download (cu, d_loss, 1);
+      got = h_loss[0];
+      g_test_message ("loss GPU %.9g CPU %.9g", got, loss);
+      if (!(fabsf (got - loss) <= 1e-6f * fabsf (loss) + 1e-7f))
+        g_error ("%s: loss GPU %.9g, CPU %.9g", what, got, loss);
+
+      vb_cuda_softmax_xent_forward (cu, d_probs2, d_loss2, d_logits, d_labels, B, classes, sm);
+      assert_same_bits (cu, "softmax xent probs", d_probs, d_probs2, n);
+      assert_same_bits (cu, "softmax xent loss", d_loss, d_loss2, 1);
+
+      vb_cuda_free (cu, d_logits);
+      vb_cuda_free (cu, d_probs);
+      vb_cuda_free (cu, d_probs2);
+      vb_cuda_free (cu, d_loss);
+      vb_cuda_free (cu, d_loss2);
+      vb_cuda_free (cu, d_labels);
+    }
+  /* B = 0: the CPU op returns 0, the GPU writes it */
+  {
+    float *d_loss = cc_poisoned (cu, 1);
+    vb_cuda_softmax_xent_forward (cu, NULL, d_loss, NULL, NULL, 0, 1000, 0.1f);
+    g_autofree float *h_loss = cc_download (cu, d_loss, 1);
+    g_assert_cmpfloat (h_loss[0], ==, 0.0f);
+    vb_cuda_free (cu, d_loss);
+  }
+  g_rand_free (rng);
+}
+
+static void
+test_softmax_xent_backward (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (17);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
+    {
+      int B = xent_shapes[s].B, classes = xent_shapes[s].classes;
+      float sm = xent_shapes[s].smoothing;
+      float dloss = (float) g_rand_double_range (rng, 0.5, 2.0);
+      gsize n = (gsize) B * classes;
+      g_autofree float *logits = cc_random (rng, n, -8.0, 8.0);
+      g_autofree int *labels = random_labels (rng, B, classes);
+      g_autofree float *probs = g_new (float, n);
+      g_autofree float *dlogits = g_new (float, n);
+      g_autofree char *what = g_strdup_printf ("softmax xent backward B=%d classes=%d ε=%g", B,
+                                               classes, sm);
+
+      vb_softmax_xent_forward (probs, logits, labels, B, classes, sm);
+      vb_softmax_xent_backward (dlogits, probs, labels, B, classes, sm, dloss);
+
+      float *d_probs = up (cu, probs, n), *d_dlogits = cc_poisoned (cu, n);
+      int *d_labels = (int *) cc_upload (cu, labels, B * sizeof (int));
+
+      vb_cuda_softmax_xent_backward (cu, d_dlogits, d_probs, d_labels, B, classes, sm, dloss);
+      cc_check (cu, what, d_dlogits, dlogits, n);
+      vb_cuda_free (cu, d_probs);
+      vb_cuda_free (cu, d_dlogits);
+      vb_cuda_free (cu, d_labels);
+    }
+  vb_cuda_softmax_xent_backward (cu, NULL, NULL, NULL, 0, 1000, 0.1f, 1.0f);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- optimizer ------------------------------------------------------------------------ */
+
+static void
+test_adamw_step (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  static const int64_t sizes[] = { 1, 37, 100003 };
+  GRand *rng = seeded (18);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gsize n = sizes[s];
+      g_autofree float *p = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *m = g_new0 (float, n);
+      g_autofree float *v = g_new0 (float, n);
+      float *d_p = up (cu, p, n), *d_m = up (cu, m, n), *d_v = up (cu, v, n);
+
+      /* three steps with fresh gradients: the bias corrections change with the step */
+      for (int64_t step = 1; step <= 3; step++)
+        {
+          g_autofree float *grad = cc_random (rng, n, -1.0, 1.0);
+          g_autofree char *what = g_strdup_printf ("adamw n=%" G_GSIZE_FORMAT " step %" G_GINT64_FORMAT,
+                                                   n, step);
+          float *d_grad = up (cu, grad, n);
+
+          vb_adamw_step (p, grad, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
+          vb_cuda_adamw_step (cu, d_p, d_grad, d_m, d_v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f,
+                              step);
+          cc_check (cu, what, d_p, p, n);
+          cc_check (cu, "m", d_m, m, n);
+          cc_check (cu, "v", d_v, v, n);
+          vb_cuda_free (cu, d_grad);
+        }
+      vb_cuda_free (cu, d_p);
+      vb_cuda_free (cu, d_m);
+      vb_cuda_free (cu, d_v);
+    }
+  vb_cuda_adamw_step (cu, NULL, NULL, NULL, NULL, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+static double
+gpu_sum_squares (VbCuda *cu, double *d_out, const float *d_x, int64_t n)
+{
+  double got;
+  vb_cuda_memset (cu, d_out, 0xFF, sizeof (double));
+  vb_cuda_sum_squares (cu, d_out, d_x, n);
+  cc_assert_ok (cu);
+  if (vb_cuda_download (cu, &got, d_out, sizeof (double)) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return got;
+}
+
+static void
+test_sum_squares (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  /* the last sizes reach the 1024-block cap of the partials */
+  static const int64_t sizes[] = { 0, 1, 37, 4097, 1000003, 5000011 };
+  GRand *rng = seeded (19);
+  double *d_out = vb_cuda_alloc (cu, sizeof (double));
+
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gsize n = sizes[s];
+      g_autofree float *x = cc_random (rng, n, -3.0, 3.0);
+      float *d_x = up (cu, x, n);
+      double want = vb_sum_squares (x, n);
+      double got = gpu_sum_squares (cu, d_out, d_x, n);
+      double again = gpu_sum_squares (cu, d_out, d_x, n);
+
+      g_test_message ("sum of squares n=%" G_GSIZE_FORMAT ": GPU %.17g CPU %.17g", n, got, want);
+      /* both sum exact squares in double, in different orders */
+      if (!(fabs (got - want) <= 1e-12 * want))
+        g_error ("sum of squares n=%" G_GSIZE_FORMAT ": GPU %.17g, CPU %.17g", n, got, want);
+      if (memcmp (&got, &again, sizeof got) != 0)
+        g_error ("sum of squares n=%" G_GSIZE_FORMAT ": two runs differ", n);
+      vb_cuda_free (cu, d_x);
+    }
+  vb_cuda_free (cu, d_out);
+  g_rand_free (rng);
+}
+
+static void
+test_scale (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  GRand *rng = seeded (20);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
+    {
+      gsize n = ew_sizes[s];
+      float k = (float) g_rand_double_range (rng, 0.1, 2.0);
+      g_autofree float *x = cc_random (rng, n, -2.0, 2.0);
+      g_autofree char *what = g_strdup_printf ("scale n=%" G_GSIZE_FORMAT, n);
+      float *d_x = up (cu, x, n);
+
+      vb_scale (x, k, n);
+      vb_cuda_scale (cu, d_x, k, n);
+      cc_check (cu, what, d_x, x, n);
+      vb_cuda_free (cu, d_x);
+    }
+
+  /* more elements than the 2^20 blocks × 256 threads of one grid: the grid-stride loop
+   * must cover the tail (bytes 0x3F make every element 0.747058…) */
+  {
+    gsize n = ((gsize) 1 << 28) + 12347;
+    float v, want;
+    float *d_x = vb_cuda_alloc (cu, n * sizeof (float));
+    if (d_x == NULL)
+      g_error ("%s", vb_cuda_error (cu));
+    memset (&v, 0x3F, sizeof v);
+    want = v * 1.5f;
+    vb_cuda_memset (cu, d_x, 0x3F, n * sizeof (float));
+    vb_cuda_scale (cu, d_x, 1.5f, n);
+    g_autofree float *got = cc_download (cu, d_x, n);
+    for (gsize i = 0; i < n; i++)
+      if (got[i] != want)
+        g_error ("scale n=%" G_GSIZE_FORMAT ": element %" G_GSIZE_FORMAT " is %g, want %g", n,
+                 i, got[i], want);
+    vb_cuda_free (cu, d_x);
+  }
+  vb_cuda_scale (cu, NULL, 2.0f, 0);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/cuda/ops/gelu-forward", test_gelu_forward);
+  g_test_add_func ("/vb/cuda/ops/gelu-backward", test_gelu_backward);
+  g_test_add_func ("/vb/cuda/ops/silu-forward", test_silu_forward);
+  g_test_add_func ("/vb/cuda/ops/silu-backward", test_silu_backward);
+  g_test_add_func ("/vb/cuda/ops/add", test_add);
+  g_test_add_func ("/vb/cuda/ops/drop-path-forward", test_drop_path_forward);
+  g_test_add_func ("/vb/cuda/ops/drop-path-backward", test_drop_path_backward);
+  g_test_add_func ("/vb/cuda/ops/layernorm-forward", test_layernorm_forward);
+  g_test_add_func ("/vb/cuda/ops/layernorm-backward", test_layernorm_backward);
+  g_test_add_func ("/vb/cuda/ops/dwconv3x3-forward", test_dwconv_forward);
+  g_test_add_func ("/vb/cuda/ops/dwconv3x3-backward", test_dwconv_backward);
+  g_test_add_func ("/vb/cuda/ops/conv3x3s2-forward", test_conv3x3s2_forward);
+  g_test_add_func ("/vb/cuda/ops/conv3x3s2-backward", test_conv3x3s2_backward);
+  g_test_add_func ("/vb/cuda/ops/avgpool-forward", test_avgpool_forward);
+  g_test_add_func ("/vb/cuda/ops/avgpool-backward", test_avgpool_backward);
+  g_test_add_func ("/vb/cuda/ops/softmax-xent-forward", test_softmax_xent_forward);
+  g_test_add_func ("/vb/cuda/ops/softmax-xent-backward", test_softmax_xent_backward);
+  g_test_add_func ("/vb/cuda/ops/adamw-step", test_adamw_step);
+  g_test_add_func ("/vb/cuda/ops/sum-squares", test_sum_squares);
+  g_test_add_func ("/vb/cuda/ops/scale", test_scale);
+  return g_test_run ();
+}

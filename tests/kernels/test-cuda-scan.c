@@ -1,0 +1,333 @@
+/* test-cuda-scan.c: the CUDA cross-scan, cross-merge, selective scan (forward and
+ * backward) and linear products against the CPU ops, on awkward shapes (H ≠ W, D not a
+ * multiple of the block, several channel tiles, N > 1, 1×1 maps), in the Δ regimes of
+ * specs/kernels.md §9; determinism of the backward. Skips visibly without a GPU. */
+#include "config.h"
+
+#include "cuda-check.h"
+#include "vb-cpu-ops.h"
+#include "vb-cuda-ops.h"
+
+#define SEED 20261129
+
+static gsize
+max_abs_index (const float *x, gsize n)
+{
+  gsize best = 0;
+  for (gsize i = 1; i < n; i++)
+    if (fabsf (x[i]) > fabsf (x[best]))
+      best = i;
+  return best;
+}
+
+/* a gradient summed in another order than the CPU's: relative L2 within `rel`, each
+ * element within 1e-5 of the vector's largest magnitude (cancellation makes a plain
+ * relative bound meaningless near zero) */
+static void
+check_sum (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n,
+           double rel)
+{
+  g_autofree float *got = cc_download (cu, dev, n);
+  double scale = n > 0 ? fabsf (want[max_abs_index (want, n)]) : 0.0;
+  cc_assert_close (what, got, want, n, rel, 1e-5 * scale + 1e-7, 1e-4);
+}
+
+/* ---- cross-scan / cross-merge --------------------------------------------------------- */
+
+static void
+check_cross (VbCuda *cu, GRand *rng, int B, int H, int W, int D, VbScanMode mode)
+{
+  int K = vb_scan_mode_groups (mode);
+  gsize n_u = (gsize) B * H * W * D, n_xs = n_u * K;
+  g_autofree float *u = cc_random (rng, n_u, -2, 2);
+  g_autofree float *ys = cc_random (rng, n_xs, -2, 2);
+  g_autofree float *xs_cpu = g_new (float, n_xs);
+  g_autofree float *y_cpu = g_new (float, n_u);
+  float *d_u = cc_upload (cu, u, n_u * sizeof (float));
+  float *d_ys = cc_upload (cu, ys, n_xs * sizeof (float));
+  float *d_xs = cc_poisoned (cu, n_xs), *d_y = cc_poisoned (cu, n_u);
+
+  vb_cross_scan_forward (xs_cpu, u, B, H, W, D, mode);
+  vb_cross_merge_forward (y_cpu, ys, B, H, W, D, mode);
+  vb_cuda_cross_scan_forward (cu, d_xs, d_u, B, H, W, D, mode);
+  vb_cuda_cross_merge_forward (cu, d_y, d_ys, B, H, W, D, mode);
+
+  g_autofree float *xs = cc_download (cu, d_xs, n_xs);
+  g_autofree float *y = cc_download (cu, d_y, n_u);
+  /* copies and a sum in the CPU's order: exactly equal */
+  g_assert_cmpmem (xs, n_xs * sizeof (float), xs_cpu, n_xs * sizeof (float));
+  g_assert_cmpmem (y, n_u * sizeof (float), y_cpu, n_u * sizeof (float));
+  for (float *p[] = { d_u, d_ys, d_xs, d_y }, **q = p; q < p + 4; q++)
+    vb_cuda_free (cu, *q);
+}
+
+static void
+test_cross (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED);
+  for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
+    {
+      check_cross (cu, rng, 2, 9, 7, 37, mode);
+      check_cross (cu, rng, 1, 1, 1, 5, mode);
+      check_cross (cu, rng, 3, 2, 2, 96, mode);
+      check_cross (cu, rng, 1, 12, 10, 3, mode);
+    }
+}
+
+/* ---- selective scan ------------------------------------------------------------------- */
+
+typedef struct
+{
+  int B, L, K, D, N;
+  double z_lo, z_hi;       /* raw Δ + bias range: softplus of it is Δ */
+} ScanCase;
+
+typedef struct
+{
+  gsize n_x, n_bc, n_a, n_c;
+  float *u, *delta, *A, *Bs, *Cs, *Ds, *bias, *dy;
+} ScanInputs;
+
+static void
+make_inputs (ScanInputs *in, GRand *rng, const ScanCase *sc)
+{
+  in->n_x = (gsize) sc->B * sc->L * sc->K * sc->D;
+  in->n_bc = (gsize) sc->B * sc->L * sc->K * sc->N;
+  in->n_c = (gsize) sc->K * sc->D;
+  in->n_a = in->n_c * sc->N;
+  in->u = cc_random (rng, in->n_x, -2, 2);
+  /* delta + bias spans [z_lo, z_hi]: bias in the lower half, delta the rest */
+  in->bias = cc_random (rng, in->n_c, sc->z_lo, (sc->z_lo + sc->z_hi) / 2);
+  in->delta = cc_random (rng, in->n_x, 0, (sc->z_hi - sc->z_lo) / 2);
+  in->A = cc_random (rng, in->n_a, -2, -0.5);
+  in->Bs = cc_random (rng, in->n_bc, -1, 1);
+  in->Cs = cc_random (rng, in->n_bc, -1, 1);
+  in->Ds = cc_random (rng, in->n_c, 0.5, 1.5);
+  in->dy = cc_random (rng, in->n_x, -1, 1);
+}
+
+static void
+free_inputs (ScanInputs *in)
+{
+  g_free (in->u); g_free (in->delta); g_free (in->A); g_free (in->Bs);
+  g_free (in->Cs); g_free (in->Ds); g_free (in->bias); g_free (in->dy);
+}
+
+typedef struct
+{
+  float *u, *delta, *A, *Bs, *Cs, *Ds, *bias, *dy;
+} DevInputs;
+
+static void
+upload_inputs (VbCuda *cu, DevInputs *d, const ScanInputs *in)
+{
+  d->u = cc_upload (cu, in->u, in->n_x * 4);
+  d->delta = cc_upload (cu, in->delta, in->n_x * 4);
+  d->A = cc_upload (cu, in->A, in->n_a * 4);
+  d->Bs = cc_upload (cu, in->Bs, in->n_bc * 4);
+  d->Cs = cc_upload (cu, in->Cs, in->n_bc * 4);
+  d->Ds = cc_upload (cu, in->Ds, in->n_c * 4);
+  d->bias = cc_upload (cu, in->bias, in->n_c * 4);
+  d->dy = cc_upload (cu, in->dy, in->n_x * 4);
+}
+
+static void
+free_dev (VbCuda *cu, DevInputs *d)
+{
+  float *all[] = { d->u, d->delta, d->A, d->Bs, d->Cs, d->Ds, d->bias, d->dy };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+/* the backward's outputs on the GPU; the accumulated ones start from `pre` */
+typedef struct
+{
+  float *du, *ddelta, *dA, *dBs, *dCs, *dDs, *dbias;
+} DevGrads;
+
+static void
+run_backward (VbCuda *cu, DevGrads *g, const DevInputs *d, const ScanInputs *in,
+              const ScanCase *sc, const float *preA, const float *preD, const float *preb)
+{
+  g->du = cc_poisoned (cu, in->n_x);
+  g->ddelta = cc_poisoned (cu, in->n_x);
+  g->dBs = cc_poisoned (cu, in->n_bc);
+  g->dCs = cc_poisoned (cu, in->n_bc);
+  g->dA = cc_upload (cu, preA, in->n_a * 4);
+  g->dDs = cc_upload (cu, preD, in->n_c * 4);
+  g->dbias = cc_upload (cu, preb, in->n_c * 4);
+  vb_cuda_selective_scan_backward (cu, g->du, g->ddelta, g->dA, g->dBs, g->dCs, g->dDs,
+                                   g->dbias, d->dy, d->u, d->delta, d->A, d->Bs, d->Cs, d->Ds,
+                                   d->bias, sc->B, sc->L, sc->K, sc->D, sc->N);
+  cc_assert_ok (cu);
+}
+
+static void
+free_grads (VbCuda *cu, DevGrads *g)
+{
+  float *all[] = { g->du, g->ddelta, g->dA, g->dBs, g->dCs, g->dDs, g->dbias };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+check_scan (VbCuda *cu, GRand *rng, const ScanCase *sc)
+{
+  ScanInputs in;
+  DevInputs d;
+  make_inputs (&in, rng, sc);
+  upload_inputs (cu, &d, &in);
+  g_test_message ("scan B=%d L=%d K=%d D=%d N=%d z in [%g, %g]", sc->B, sc->L, sc->K, sc->D,
+                  sc->N, sc->z_lo, sc->z_hi);
+
+  /* forward */
+  g_autofree float *y_cpu = g_new (float, in.n_x);
+  float *d_y = cc_poisoned (cu, in.n_x);
+  vb_selective_scan_forward (y_cpu, in.u, in.delta, in.A, in.Bs, in.Cs, in.Ds, in.bias,
+                             sc->B, sc->L, sc->K, sc->D, sc->N);
+  vb_cuda_selective_scan_forward (cu, d_y, d.u, d.delta, d.A, d.Bs, d.Cs, d.Ds, d.bias,
+                                  sc->B, sc->L, sc->K, sc->D, sc->N);
+  cc_check (cu, "scan y", d_y, y_cpu, in.n_x);
+  vb_cuda_free (cu, d_y);
+
+  /* backward: accumulated outputs start from the same random values on both sides */
+  g_autofree float *preA = cc_random (rng, in.n_a, -1, 1);
+  g_autofree float *preD = cc_random (rng, in.n_c, -1, 1);
+  g_autofree float *preb = cc_random (rng, in.n_c, -1, 1);
+  g_autofree float *du = g_new (float, in.n_x), *ddelta = g_new (float, in.n_x);
+  g_autofree float *dBs = g_new (float, in.n_bc), *dCs = g_new (float, in.n_bc);
+  g_autofree float *dA = g_memdup2 (preA, in.n_a * 4);
+  g_autofree float *dDs = g_memdup2 (preD, in.n_c * 4);
+  g_autofree float *dbias = g_memdup2 (preb, in.n_c * 4);
+  vb_selective_scan_backward (du, ddelta, dA, dBs, dCs, dDs, dbias, in.dy, in.u, in.delta,
+                              in.A, in.Bs, in.Cs, in.Ds, in.bias,
+                              sc->B, sc->L, sc->K, sc->D, sc->N);
+  DevGrads g, again;
+  run_backward (cu, &g, &d, &in, sc, preA, preD, preb);
+  check_sum (cu, "scan du", g.du, du, in.n_x, 1e-5);
+  check_sum (cu, "scan ddelta", g.ddelta, ddelta, in.n_x, 1e-5);
+  check_sum (cu, "scan dBs", g.dBs, dBs, in.n_bc, 1e-5);
+  check_sum (cu, "scan dCs", g.dCs, dCs, in.n_bc, 1e-5);
+  check_sum (cu, "scan dA", g.dA, dA, in.n_a, 1e-5);
+  check_sum (cu, "scan dDskip", g.dDs, dDs, in.n_c, 1e-5);
+  check_sum (cu, "scan ddbias", g.dbias, dbias, in.n_c, 1e-5);
+
+  /* the same inputs again: bit for bit the same gradients */
+  run_backward (cu, &again, &d, &in, sc, preA, preD, preb);
+  float *pairs[][2] = { { g.du, again.du }, { g.ddelta, again.ddelta }, { g.dBs, again.dBs },
+                        { g.dCs, again.dCs }, { g.dA, again.dA }, { g.dDs, again.dDs },
+                        { g.dbias, again.dbias } };
+  gsize sizes[] = { in.n_x, in.n_x, in.n_bc, in.n_bc, in.n_a, in.n_c, in.n_c };
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree float *a = cc_download (cu, pairs[i][0], sizes[i]);
+      g_autofree float *b = cc_download (cu, pairs[i][1], sizes[i]);
+      g_assert_cmpmem (a, sizes[i] * 4, b, sizes[i] * 4);
+    }
+  free_grads (cu, &g);
+  free_grads (cu, &again);
+  free_dev (cu, &d);
+  free_inputs (&in);
+}
+
+static void
+test_scan (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED + 1);
+  g_test_message ("seed %d", SEED + 1);
+  /* Δ at initialisation: softplus(z) in [1e-3, 0.1] ↔ z in [−6.9, −2.25] */
+  const ScanCase cases[] = {
+    { 2, 63, 4, 37, 1, -6.9, -2.25 },      /* 9×7 map, D not a multiple of 32 */
+    { 1, 17, 2, 130, 1, -6.9, -2.25 },     /* two channel tiles, L not a multiple of 8 */
+    { 2, 9, 4, 5, 3, -3.0, 3.0 },          /* N > 1 */
+    { 1, 4, 4, 96, 16, -2.0, 2.0 },        /* the largest N, a 2×2 map */
+    { 1, 1, 4, 8, 1, -6.9, -2.25 },        /* a 1×1 map */
+    { 2, 49, 4, 768, 1, -6.9, -2.25 },     /* stage 4 of VMamba-T at 224 */
+    { 1, 40, 4, 96, 1, -2.0, 8.0 },        /* large Δ */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_scan (cu, rng, &cases[i]);
+}
+
+static void
+test_scan_rejects_large_n (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  vb_cuda_selective_scan_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                  1, 4, 4, 8, VB_CUDA_SCAN_MAX_N + 1);
+  g_assert_nonnull (vb_cuda_error (cu));
+  g_assert_nonnull (strstr (vb_cuda_error (cu), "d_state 17"));
+  vb_cuda_clear_error (cu);
+}
+
+/* ---- linear ----------------------------------------------------------------------------- */
+
+static void
+check_linear (VbCuda *cu, GRand *rng, int64_t n, int in_f, int out_f, gboolean bias,
+              gboolean accumulate)
+{
+  int64_t ld_in = in_f + 3, ld_out = out_f + 2;
+  gsize n_in = (gsize) n * ld_in, n_out = (gsize) n * ld_out, n_w = (gsize) in_f * out_f;
+  g_autofree float *x = cc_random (rng, n_in, -1, 1);
+  g_autofree float *w = cc_random (rng, n_w, -1, 1);
+  g_autofree float *b = cc_random (rng, out_f, -1, 1);
+  g_autofree float *dout = cc_random (rng, n_out, -1, 1);
+  g_autofree float *din = cc_random (rng, n_in, -1, 1);
+  g_autofree float *dw = cc_random (rng, n_w, -1, 1);
+  g_autofree float *db = cc_random (rng, out_f, -1, 1);
+  g_autofree float *out = g_new0 (float, n_out);
+  float *d_x = cc_upload (cu, x, n_in * 4), *d_w = cc_upload (cu, w, n_w * 4);
+  float *d_b = cc_upload (cu, b, out_f * 4), *d_dout = cc_upload (cu, dout, n_out * 4);
+  float *d_din = cc_upload (cu, din, n_in * 4), *d_dw = cc_upload (cu, dw, n_w * 4);
+  float *d_db = cc_upload (cu, db, out_f * 4), *d_out = cc_upload (cu, out, n_out * 4);
+
+  vb_linear_forward (out, ld_out, x, ld_in, w, bias ? b : NULL, n, in_f, out_f);
+  vb_cuda_linear_forward (cu, d_out, ld_out, d_x, ld_in, d_w, bias ? d_b : NULL, n, in_f,
+                          out_f);
+  check_sum (cu, "linear out", d_out, out, n_out, 1e-5);
+
+  vb_linear_backward (din, ld_in, accumulate, dw, db, dout, ld_out, x, ld_in, w, n, in_f, out_f);
+  vb_cuda_linear_backward (cu, d_din, ld_in, accumulate, d_dw, d_db, d_dout, ld_out, d_x, ld_in,
+                           d_w, n, in_f, out_f);
+  check_sum (cu, "linear din", d_din, din, n_in, 1e-5);
+  check_sum (cu, "linear dw", d_dw, dw, n_w, 1e-5);
+  check_sum (cu, "linear db", d_db, db, out_f, 1e-5);
+  float *all[] = { d_x, d_w, d_b, d_dout, d_din, d_dw, d_db, d_out };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+test_linear (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED + 2);
+  check_linear (cu, rng, 1, 1, 1, TRUE, FALSE);
+  check_linear (cu, rng, 37, 5, 8, FALSE, TRUE);
+  check_linear (cu, rng, 1000, 96, 384, TRUE, FALSE);
+  check_linear (cu, rng, 3000, 27, 48, TRUE, TRUE);   /* more rows than one column-sum chunk */
+  check_linear (cu, rng, 64, 768, 3072, TRUE, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/cuda/cross-scan-merge", test_cross);
+  g_test_add_func ("/vb/cuda/selective-scan", test_scan);
+  g_test_add_func ("/vb/cuda/selective-scan/rejects-large-n", test_scan_rejects_large_n);
+  g_test_add_func ("/vb/cuda/linear", test_linear);
+  int status = g_test_run ();
+  vb_cuda_close (cc_cuda);
+  return status;
+}
