@@ -184,7 +184,7 @@ static char *
 protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, int64_t timed,
                gboolean optimizer)
 {
-  return g_strdup_printf ("{\"protocol\": \"visionbench-cpu-run\", \"mode\": \"%s\", "
+  return g_strdup_printf ("{\"protocol\": \"visionbench-run\", \"mode\": \"%s\", "
                           "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %" G_GINT64_FORMAT ", "
                           "\"statistic\": \"images / summed step time\", "

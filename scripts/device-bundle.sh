@@ -23,6 +23,22 @@ for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd 
   grep -Ev '/(libcudart|libcublas|libcublasLt)\.so' |
   while read -r lib; do cp -L "$lib" "$out/lib/"; done
 gzip -1 "$out/lib/libopenblas.so.0"
-# the data set only for the CPU studies (VB_BUNDLE_NO_DATA=1: GPU checks, which need room)
-[ -n "${VB_BUNDLE_NO_DATA:-}" ] || cp /usr/share/datasets/fashion-mnist/*.gz "$out/fashion-mnist/"
+# Debian's Fashion-MNIST; VB_BUNDLE_NO_DATA=1 leaves it out, VB_BUNDLE_SUBSET=N takes the
+# first N training and N/4 test images only (room for the GPU test programs)
+fm=/usr/share/datasets/fashion-mnist
+idx_head () {  # idx_head SRC.gz OUT HEADER_BYTES ITEM_BYTES N: the first N items as an IDX file
+  { gzip -dc "$1" | head -c "$3" | head -c 4
+    printf "%08x" "$5" | sed 's/../\\x&/g' | xargs -0 printf
+    gzip -dc "$1" | tail -c +9 | head -c $(($3 - 8))
+    gzip -dc "$1" | tail -c +$(($3 + 1)) | head -c $(($4 * $5)); } | gzip -1 > "$2"
+}
+if [ -n "${VB_BUNDLE_SUBSET:-}" ]; then
+  n=$VB_BUNDLE_SUBSET
+  idx_head "$fm/train-images-idx3-ubyte.gz" "$out/fashion-mnist/train-images-idx3-ubyte.gz" 16 784 "$n"
+  idx_head "$fm/train-labels-idx1-ubyte.gz" "$out/fashion-mnist/train-labels-idx1-ubyte.gz" 8 1 "$n"
+  idx_head "$fm/t10k-images-idx3-ubyte.gz" "$out/fashion-mnist/t10k-images-idx3-ubyte.gz" 16 784 $((n / 4))
+  idx_head "$fm/t10k-labels-idx1-ubyte.gz" "$out/fashion-mnist/t10k-labels-idx1-ubyte.gz" 8 1 $((n / 4))
+elif [ -z "${VB_BUNDLE_NO_DATA:-}" ]; then
+  cp "$fm"/*.gz "$out/fashion-mnist/"
+fi
 du -sh "$out"
