@@ -618,10 +618,13 @@ static int
 cmd_bench (int argc, char **argv)
 {
   char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL, *device = NULL;
+  char *precision = NULL;
   int img = 64, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
   gboolean json = FALSE, profile = FALSE;
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
+      "fp32 (default, strict) or tf32 (GPU: TF32 matrix products)", "P" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
     { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
@@ -656,7 +659,8 @@ cmd_bench (int argc, char **argv)
     {
       if ((pass == 0 && !do_train) || (pass == 1 && !do_eval))
         continue;
-      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile, device };
+      VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile, device,
+                            precision };
       g_auto (VbBenchResult) r = { 0 };
       if (!vb_bench_run (&cfg, &p, &r, &error))
         return fail (error);

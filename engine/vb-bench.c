@@ -23,6 +23,9 @@ vb_bench_result_clear (VbBenchResult *result)
   g_clear_pointer (&result->profile, g_free);
 }
 
+static gboolean bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
+                          VbBenchResult *result, GError **error);
+
 gboolean
 vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult *result,
               GError **error)
@@ -32,6 +35,29 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
   const VbOps *ops = vb_device_ops (p->device, error);
   if (ops == NULL)
     return FALSE;
+  gboolean tf32 = g_strcmp0 (p->precision, "tf32") == 0;
+  if (p->precision != NULL && !tf32 && g_strcmp0 (p->precision, "fp32") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "precision \"%s\": fp32 or tf32", p->precision);
+      return FALSE;
+    }
+  if (ops->set_tf32 (ops->ctx, tf32) == 0 && tf32)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "precision tf32 needs the GPU (--device cuda)");
+      return FALSE;
+    }
+  gboolean ok = bench_on (ops, cfg, p, result, error);
+  /* the context is shared: leave it in the strict mode everything else expects */
+  ops->set_tf32 (ops->ctx, FALSE);
+  return ok;
+}
+
+static gboolean
+bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
+          VbBenchResult *result, GError **error)
+{
   g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
   if (model == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
@@ -45,6 +71,11 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
     images[i] = vb_rng_normal (&rng);
   for (int b = 0; b < B; b++)
     labels[b] = (int) vb_rng_below (&rng, cfg->num_classes);
+  /* the input sits where the ops run, as in BENCHMARKS.md's protocol */
+  float *resident = vb_vmamba_input_buffer (model, B, S, S, error);
+  if (resident == NULL)
+    return FALSE;
+  ops->upload (ops->ctx, resident, images, (size_t) B * S * S * cfg->in_chans * sizeof (float));
   g_autofree uint8_t *decay = g_new0 (uint8_t, vb_vmamba_n_params (model));
   g_autoptr (VbAdamW) opt = vb_adamw_new_on (ops, vb_vmamba_n_params (model), decay, 0.05f);
   if (opt == NULL)
@@ -61,12 +92,14 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
       if (it == p->warmup && p->profile)
         {
           vb_profile_reset ();
+          vb_profile_set_sync (ops->on_host ? NULL : ops->sync, ops->ctx);
           vb_profile_enable (TRUE);
         }
       gint64 t0 = g_get_monotonic_time ();
-      if (!vb_vmamba_forward (model, images, B, S, S, p->train, &rng, error))
+      if (!vb_vmamba_forward (model, resident, B, S, S, p->train, &rng, error))
         {
           vb_profile_enable (FALSE);
+          vb_profile_set_sync (NULL, NULL);
           return FALSE;
         }
       if (p->train)
@@ -84,6 +117,7 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s", failed);
           ops->clear_error (ops->ctx);
           vb_profile_enable (FALSE);
+          vb_profile_set_sync (NULL, NULL);
           return FALSE;
         }
       if (it >= p->warmup)
@@ -96,6 +130,7 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
   if (p->profile)
     {
       vb_profile_enable (FALSE);
+      vb_profile_set_sync (NULL, NULL);
       result->profile = vb_profile_format (timed_usec);
     }
   qsort (times, p->timed, sizeof (double), cmp_double);
@@ -111,16 +146,21 @@ char *
 vb_bench_protocol_json (const VbBenchProtocol *p)
 {
   gboolean cuda = g_strcmp0 (p->device, "cuda") == 0;
+  gboolean tf32 = g_strcmp0 (p->precision, "tf32") == 0;
   return g_strdup_printf ("{\"protocol\": \"visionbench-reference\", \"mode\": \"%s\", "
-                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
+                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"%s\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %d, "
                           "\"statistic\": \"batch / median step time\", "
-                          "\"input\": \"synthetic, in memory\", \"data_loading\": false, "
+                          "\"input\": \"synthetic, resident in the device's memory\", "
+                          "\"data_loading\": false, "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
                           "\"device_name\": \"%s\", \"matmul\": \"%s\"}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
-                          p->batch, p->img_size, p->warmup, p->timed,
+                          p->batch, p->img_size,
+                          tf32 ? "fp32 with TF32 matrix products" : "fp32",
+                          p->warmup, p->timed,
                           p->train ? "true" : "false", p->threads, cuda ? "cuda" : "cpu",
                           vb_device_describe (cuda ? vb_device_ops ("cuda", NULL) : NULL),
-                          cuda ? "cuBLAS sgemm, fp32 without TF32" : vb_cpu_gemm_name ());
+                          !cuda ? vb_cpu_gemm_name ()
+                          : tf32 ? "cuBLAS, TF32 tensor cores" : "cuBLAS sgemm, fp32 without TF32");
 }

@@ -13,6 +13,7 @@ typedef struct {
   gboolean train;
   gboolean profile;       /* time each kind of op over the timed steps (vb-profile.h) */
   const char *device;     /* "cpu" (NULL) or "cuda"; a GPU step is timed to its end */
+  const char *precision;  /* "fp32" (NULL, strict) or "tf32" (GPU: TF32 matrix products) */
 } VbBenchProtocol;
 
 typedef struct {

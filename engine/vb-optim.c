@@ -29,6 +29,13 @@ vb_adamw_new_on (const VbOps *ops, int64_t n, const uint8_t *decay_mask, float w
   opt->v = g_new0 (float, MAX (n, 1));
   opt->ops = ops;
   opt->decay = g_memdup2 (decay_mask, n);
+  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int64_t));
+  for (int64_t i = 0; i < n; i++)
+    if (i == 0 || decay_mask[i] != decay_mask[i - 1])
+      g_array_append_val (runs, i);
+  opt->n_runs = runs->len;
+  g_array_append_val (runs, n);
+  opt->runs = (int64_t *) g_array_free (runs, FALSE);
   if (ops->on_host)
     {
       opt->dm = opt->m;
@@ -71,6 +78,7 @@ vb_adamw_free (VbAdamW *opt)
   g_free (opt->m);
   g_free (opt->v);
   g_free (opt->decay);
+  g_free (opt->runs);
   g_free (opt);
 }
 
@@ -98,16 +106,12 @@ vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr)
   const VbOps *ops = opt->ops;
   opt->step++;
   /* runs of equal decay flag share one kernel call */
-  int64_t i = 0;
-  while (i < opt->n)
+  for (int64_t r = 0; r < opt->n_runs; r++)
     {
-      int64_t j = i;
-      while (j < opt->n && opt->decay[j] == opt->decay[i])
-        j++;
-      ops->adamw_step (ops->ctx, params + i, grads + i, opt->dm + i, opt->dv + i, j - i, lr,
+      int64_t i = opt->runs[r], len = opt->runs[r + 1] - i;
+      ops->adamw_step (ops->ctx, params + i, grads + i, opt->dm + i, opt->dv + i, len, lr,
                        opt->beta1, opt->beta2, opt->eps,
                        opt->decay[i] ? opt->weight_decay : 0.0f, opt->step);
-      i = j;
     }
 }
 

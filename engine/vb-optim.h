@@ -26,6 +26,10 @@ typedef struct {
   const VbOps *ops;     /* the backend the update runs on */
   float  *dm, *dv;      /* its copies of the moments (m, v themselves on the CPU) */
   uint8_t *decay;       /* per parameter: 1 = weight decay applies */
+  int64_t *runs;        /* start of each run of equal decay flag, then n: one update call
+                         * per run, found once (a scan of n flags per step costs more than
+                         * the GPU's whole update) */
+  int64_t  n_runs;
   int64_t step;         /* optimizer steps taken */
   float beta1, beta2, eps, weight_decay;
 } VbAdamW;

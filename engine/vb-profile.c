@@ -11,10 +11,27 @@ typedef struct {
 gboolean vb_profile_on = FALSE;
 static GArray *times;   /* OpTime; a handful of kinds, so a linear search is enough */
 
+static const char *(*profile_sync) (void *ctx);
+static void *profile_sync_ctx;
+
 void
 vb_profile_enable (gboolean on)
 {
   vb_profile_on = on;
+}
+
+void
+vb_profile_set_sync (const char *(*sync) (void *ctx), void *ctx)
+{
+  profile_sync = sync;
+  profile_sync_ctx = ctx;
+}
+
+void
+vb_profile_wait (void)
+{
+  if (profile_sync != NULL)
+    profile_sync (profile_sync_ctx);
 }
 
 void

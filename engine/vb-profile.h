@@ -11,6 +11,11 @@ G_BEGIN_DECLS
 extern gboolean vb_profile_on;
 
 void   vb_profile_enable (gboolean on);
+/* For a backend whose ops run asynchronously (the GPU): every profiled op is followed by
+ * waiting for it, so each is timed to its end (the waits add a little time of their own).
+ * NULL for the CPU. */
+void   vb_profile_set_sync (const char *(*sync) (void *ctx), void *ctx);
+void   vb_profile_wait   (void);
 void   vb_profile_reset  (void);
 void   vb_profile_add    (const char *op, gint64 usec);
 /* "op  total ms  calls  share" lines, largest first; total_usec: the timed span the
@@ -23,6 +28,7 @@ char  *vb_profile_format (gint64 total_usec);
       {                                                                            \
         gint64 vb_prof_t0_ = g_get_monotonic_time ();                              \
         stmt;                                                                      \
+        vb_profile_wait ();                                                        \
         vb_profile_add ((op), g_get_monotonic_time () - vb_prof_t0_);              \
       }                                                                            \
     else                                                                           \

@@ -31,6 +31,9 @@ struct VbOps
   /* waits for queued work; the first failure since the last clear, or NULL */
   const char *(*sync)      (void *ctx);
   void        (*clear_error) (void *ctx);
+  /* matrix products in TF32 on tensor cores (1) or strict fp32 (0, the default: parity
+   * with the CPU); returns whether the backend has such a mode */
+  int         (*set_tf32)  (void *ctx, int on);
 
   void (*linear_forward) (void *ctx, float *out, int64_t ld_out, const float *in, int64_t ld_in,
                           const float *w, const float *b, int64_t n, int in_f, int out_f);

@@ -264,8 +264,9 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
-  m->ops->upload (m->ops->ctx, m->images, images,
-                  (size_t) B * H * W * cfg->in_chans * sizeof (float));
+  if (images != m->images)   /* else already in place (vb_vmamba_input_buffer) */
+    m->ops->upload (m->ops->ctx, m->images, images,
+                    (size_t) B * H * W * cfg->in_chans * sizeof (float));
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
            OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
@@ -329,6 +330,18 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
       return FALSE;
     }
   return TRUE;
+}
+
+float *
+vb_vmamba_input_buffer (VbVmamba *m, int B, int H, int W, GError **error)
+{
+  if ((m->plan_B != B || m->plan_H != H || m->plan_W != W)
+      && vb_vmamba_plan (m, &m->cfg, B, H, W) < 0)
+    {
+      backend_failed (m, "cannot hold the activations", error);
+      return NULL;
+    }
+  return m->images;
 }
 
 float

@@ -106,6 +106,10 @@ gboolean    vb_vmamba_config_from_dict (VbTensorDict *dict, VbScanMode scan,
 gboolean    vb_vmamba_forward      (VbVmamba *model, const float *images, int B, int H, int W,
                                     gboolean training, VbRng *rng, GError **error);
 const float *vb_vmamba_logits      (VbVmamba *model);
+/* The backend buffer the forward reads its (B, H, W, in_chans) input from: fill it once
+ * (ops->upload) and pass it as `images` to keep the input resident, as a benchmark whose
+ * input already sits on the GPU does. Valid until the batch or size changes. */
+float      *vb_vmamba_input_buffer (VbVmamba *model, int B, int H, int W, GError **error);
 /* Mean softmax cross-entropy with label smoothing of the last forward. */
 float       vb_vmamba_loss         (VbVmamba *model, const int *labels, float smoothing);
 /* Backward from the last loss; accumulates into the gradient buffer (zero it first with

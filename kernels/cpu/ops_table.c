@@ -12,6 +12,7 @@ static void cpu_copy (void *c, void *dst, const void *src, size_t bytes) { (void
 static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst, 0, bytes); }
 static const char *cpu_sync (void *c) { (void) c; return NULL; }
 static void cpu_clear_error (void *c) { (void) c; }
+static int cpu_set_tf32 (void *c, int on) { (void) c; (void) on; return 0; }
 
 /* each wrapper drops the context and calls the CPU op of the same name */
 #define WRAP(ret, name, params, args) \
@@ -73,7 +74,7 @@ WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
-  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error,
+  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_tf32 = cpu_set_tf32,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
   .conv3x3s2_forward = cpu_conv3x3s2_forward, .conv3x3s2_backward = cpu_conv3x3s2_backward,
   .dwconv3x3_forward = cpu_dwconv3x3_forward, .dwconv3x3_backward = cpu_dwconv3x3_backward,

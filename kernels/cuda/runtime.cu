@@ -199,3 +199,11 @@ vb_cuda_scalar_slot (VbCuda *cu)
 {
   return cu->scalar;
 }
+
+extern "C" void
+vb_cuda_set_tf32 (VbCuda *cu, int on)
+{
+  vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                          : CUBLAS_PEDANTIC_MATH),
+                      "cublasSetMathMode");
+}

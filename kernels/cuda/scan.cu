@@ -3,7 +3,7 @@
  *
  * This is the reference-quality slice: one thread per (image, group, channel) walking
  * its sequence with the state in registers (specs/kernels.md §3), explicit cross-scan
- * copies, one block-wide reduction per step for dB/dC. The index-map routes, the
+ * copies, dB/dC reduced across the block once per chunk of steps. The index-map routes, the
  * shared-memory ring and chunked reductions of the spec come on top of it, checked
  * against it. Every reduction has a fixed order: no atomics, results repeat bit for bit.
  */
@@ -173,6 +173,7 @@ scan_forward_kernel (float *y, const float *u, const float *delta, const float *
       h[n] = 0.0f;
     }
 
+#pragma unroll 4
   for (int t = 0; t < L; t++)
     {
       int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
@@ -207,8 +208,9 @@ scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, f
                       const float *Bs, const float *Cs, const float *Dskip, const float *dbias,
                       int B, int L, int K, int D, int N)
 {
-  /* two buffers, alternating by step, so one barrier per step suffices */
-  __shared__ float red[2][SCAN_THREADS / 32][2 * NT];
+  /* per chunk, each warp's sums of (dB, dC) for each step; two buffers alternating by
+   * chunk, so one barrier per chunk suffices */
+  __shared__ float red[2][SCAN_THREADS / 32][CHUNK][2 * NT];
   Lane ln = lane_of (K, D);
   int64_t c = (int64_t) ln.k * D + ln.d;
   int chunks = (L + CHUNK - 1) / CHUNK, warps = blockDim.x >> 5;
@@ -227,6 +229,7 @@ scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, f
     }
 
   /* sweep 1: the state at every chunk start */
+#pragma unroll 4
   for (int t = 0; t < L; t++)
     {
       int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
@@ -271,7 +274,7 @@ scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, f
           float sig = 1.0f / (1.0f + expf (-z));
           float g = ln.active ? dy[row] : 0.0f;
           float dut = ds * g, ddl = 0.0f;
-          float (*buf)[2 * NT] = red[t & 1];
+          float *buf = red[j & 1][threadIdx.x >> 5][t - t0];
 
           accD += g * ut;
 #pragma unroll
@@ -291,20 +294,10 @@ scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, f
                 float sC = warp_sum (ln.active ? g * hist[t - t0 + 1][n] : 0.0f);
                 if ((threadIdx.x & 31) == 0)
                   {
-                    buf[threadIdx.x >> 5][2 * n] = sB;
-                    buf[threadIdx.x >> 5][2 * n + 1] = sC;
+                    buf[2 * n] = sB;
+                    buf[2 * n + 1] = sC;
                   }
               }
-          __syncthreads ();
-          /* thread i < 2N sums value i over the warps, in warp order */
-          if ((int) threadIdx.x < 2 * N)
-            {
-              float s = 0.0f;
-              for (int w = 0; w < warps; w++)
-                s += buf[w][threadIdx.x];
-              part_bc[((int64_t) blockIdx.x * B * L * K
-                       + ((int64_t) ln.b * L + t) * K + ln.k) * 2 * N + threadIdx.x] = s;
-            }
 
           float dz = ddl * sig;
           accdb += dz;
@@ -315,6 +308,19 @@ scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, f
               if (du != NULL)
                 du[row] = dut;
             }
+        }
+
+      /* the chunk's (dB, dC): thread i sums value i of a step over the warps, in warp
+       * order */
+      __syncthreads ();
+      for (int i = threadIdx.x; i < (t1 - t0) * 2 * N; i += blockDim.x)
+        {
+          int step = i / (2 * N), v = i % (2 * N);
+          float s = 0.0f;
+          for (int w = 0; w < warps; w++)
+            s += red[j & 1][w][step][v];
+          part_bc[((int64_t) blockIdx.x * B * L * K
+                   + ((int64_t) ln.b * L + t0 + step) * K + ln.k) * 2 * N + v] = s;
         }
     }
 
