@@ -1,4 +1,6 @@
-/* vb-compare-page-private.h: the Compare page's struct, shared with its actions file. */
+/* vb-compare-page-private.h: the Compare page's struct, shared by its files: the page
+ * (vb-compare-page.c), its widgets (-layout.c), what its buttons do (-actions.c) and
+ * programmatic access (-access.c). */
 #pragma once
 
 #include "vb-compare-page.h"
@@ -43,5 +45,8 @@ GtkWidget *vb_compare_page_new_size_dropdown (void);
 void vb_compare_page_update_actions     (VbComparePage  *self);
 /* The "Pick runs" popover's content, refilled each time it opens. */
 GtkWidget *vb_compare_page_build_picker (VbComparePage  *self);
+/* vb-compare-page-layout.c: the bar over the table, and the table, charts and caption */
+GtkWidget *vb_compare_page_build_bar    (VbComparePage  *self);
+GtkWidget *vb_compare_page_build_content (VbComparePage *self);
 
 G_END_DECLS

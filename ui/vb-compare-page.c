@@ -364,169 +364,6 @@ vb_compare_page_init (VbComparePage *self)
   self->baseline = -1;
 }
 
-static void
-drop_setup_cb (GtkSignalListItemFactory *factory,
-               GtkListItem              *list_item,
-               gpointer                  ellipsize)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (ellipsize)
-    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_list_item_set_child (list_item, label);
-}
-
-static void
-drop_bind_cb (GtkSignalListItemFactory *factory,
-              GtkListItem              *list_item,
-              gpointer                  ellipsize)
-{
-  GtkStringObject *item = gtk_list_item_get_item (list_item);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (list_item)),
-                      gtk_string_object_get_string (item));
-}
-
-/* A dropdown of long labels that shrinks with the window: ellipsized on the button, whole
- * in the list. */
-static GtkWidget *
-shrinkable_dropdown (GtkStringList *labels)
-{
-  GtkWidget *dropdown = gtk_drop_down_new (G_LIST_MODEL (labels), NULL);
-
-  for (int list = 0; list < 2; list++)
-    {
-      GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
-      g_signal_connect (factory, "setup", G_CALLBACK (drop_setup_cb), GINT_TO_POINTER (!list));
-      g_signal_connect (factory, "bind", G_CALLBACK (drop_bind_cb), NULL);
-      if (list)
-        gtk_drop_down_set_list_factory (GTK_DROP_DOWN (dropdown), factory);
-      else
-        gtk_drop_down_set_factory (GTK_DROP_DOWN (dropdown), factory);
-      g_object_unref (factory);
-    }
-  return dropdown;
-}
-
-static GtkWidget *
-labelled (GtkWidget  *bar,
-          const char *mnemonic,
-          GtkWidget  *widget)
-{
-  GtkWidget *label = gtk_label_new_with_mnemonic (mnemonic);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
-  gtk_box_append (GTK_BOX (bar), label);
-  gtk_box_append (GTK_BOX (bar), widget);
-  return widget;
-}
-
-static GtkWidget *
-chart_card (GtkWidget *area)
-{
-  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  gtk_widget_add_css_class (card, "card");
-  gtk_widget_add_css_class (card, "chart-card");
-  gtk_widget_set_size_request (area, 300, 300);
-  gtk_box_append (GTK_BOX (card), area);
-  return card;
-}
-
-static GtkWidget *
-build_bar (VbComparePage *self)
-{
-  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-
-  self->labels = gtk_string_list_new (NULL);
-  self->dropdown = labelled (bar, "Experiment _group", shrinkable_dropdown (self->labels));
-  gtk_widget_set_hexpand (self->dropdown, TRUE);
-  g_signal_connect_swapped (self->dropdown, "notify::selected", G_CALLBACK (dropdown_selected_cb), self);
-
-  GtkWidget *pick = gtk_menu_button_new ();
-  gtk_menu_button_set_label (GTK_MENU_BUTTON (pick), "Pick Runs");
-  gtk_menu_button_set_popover (GTK_MENU_BUTTON (pick), vb_compare_page_build_picker (self));
-  gtk_widget_set_tooltip_text (pick, "Compare runs of any groups side by side");
-  gtk_box_append (GTK_BOX (bar), pick);
-
-  self->baseline_labels = gtk_string_list_new (NULL);
-  self->baseline_dropdown = labelled (bar, "_Baseline", shrinkable_dropdown (self->baseline_labels));
-  gtk_widget_set_tooltip_text (self->baseline_dropdown, "The run the Δ and %Δ columns compare against");
-  g_signal_connect_swapped (self->baseline_dropdown, "notify::selected",
-                            G_CALLBACK (baseline_selected_cb), self);
-
-  static const char *const curves[] = { "Val top-1", "Train loss", NULL };
-  self->curves_dropdown = labelled (bar, "C_urves", gtk_drop_down_new_from_strings (curves));
-  g_signal_connect_swapped (self->curves_dropdown, "notify::selected", G_CALLBACK (load_curves), self);
-
-  self->size_dropdown = labelled (bar, "Chart _size", vb_compare_page_new_size_dropdown ());
-
-  g_autoptr (GMenu) menu = g_menu_new ();
-  g_autoptr (GMenu) tables = g_menu_new ();
-  g_menu_append (tables, "Table as _CSV…", "compare.export::csv");
-  g_menu_append (tables, "Table as _Markdown…", "compare.export::md");
-  g_menu_append (tables, "Table as _LaTeX…", "compare.export::tex");
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (tables));
-  g_autoptr (GMenu) charts = g_menu_new ();
-  g_menu_append (charts, "Chart as _PNG…", "compare.export::png");
-  g_menu_append (charts, "Chart as _SVG…", "compare.export::svg");
-  g_menu_append (charts, "Chart as P_DF…", "compare.export::pdf");
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (charts));
-  GtkWidget *export = gtk_menu_button_new ();
-  gtk_menu_button_set_label (GTK_MENU_BUTTON (export), "Export");
-  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), G_MENU_MODEL (menu));
-  gtk_widget_set_tooltip_text (export, "Save the table or the Top-1 chart to a file");
-  gtk_box_append (GTK_BOX (bar), export);
-
-  GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (copy), "compare.copy-table");
-  gtk_widget_set_tooltip_text (copy, "Copy the table as Markdown");
-  gtk_box_append (GTK_BOX (bar), copy);
-  return bar;
-}
-
-static GtkWidget *
-build_content (VbComparePage *self)
-{
-  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-
-  GtkWidget *table_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  gtk_widget_add_css_class (table_card, "card");
-  gtk_widget_add_css_class (table_card, "compare-table");
-  gtk_widget_set_overflow (table_card, GTK_OVERFLOW_HIDDEN);
-  self->view = vb_compare_table_new (&self->sorted);
-  GtkWidget *table_scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (table_scroller), GTK_POLICY_AUTOMATIC,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (table_scroller), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (table_scroller), 260);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (table_scroller), self->view);
-  gtk_box_append (GTK_BOX (table_card), table_scroller);
-  gtk_box_append (GTK_BOX (content), table_card);
-
-  GtkWidget *charts = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_box_set_homogeneous (GTK_BOX (charts), TRUE);
-  gtk_widget_set_vexpand (charts, TRUE);
-  self->chart = vb_chart_area_new ();
-  self->tp_chart = vb_chart_area_new ();
-  self->curves_chart = vb_chart_area_new ();
-  gtk_box_append (GTK_BOX (charts), chart_card (self->chart));
-  gtk_box_append (GTK_BOX (charts), chart_card (self->tp_chart));
-  gtk_box_append (GTK_BOX (charts), chart_card (self->curves_chart));
-  gtk_box_append (GTK_BOX (content), charts);
-
-  self->caption = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (self->caption), 0);
-  gtk_label_set_wrap (GTK_LABEL (self->caption), TRUE);
-  gtk_label_set_selectable (GTK_LABEL (self->caption), TRUE);
-  gtk_widget_add_css_class (self->caption, "caption");
-  gtk_widget_add_css_class (self->caption, "dim-label");
-  gtk_box_append (GTK_BOX (content), self->caption);
-
-  GtkWidget *scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), content);
-  return scroller;
-}
-
 GtkWidget *
 vb_compare_page_new (VbSession *session)
 {
@@ -540,7 +377,11 @@ vb_compare_page_new (VbSession *session)
   gtk_widget_set_margin_bottom (box, 18);
   gtk_widget_set_margin_start (box, 18);
   gtk_widget_set_margin_end (box, 18);
-  gtk_box_append (GTK_BOX (box), build_bar (self));
+  gtk_box_append (GTK_BOX (box), vb_compare_page_build_bar (self));
+  g_signal_connect_swapped (self->dropdown, "notify::selected", G_CALLBACK (dropdown_selected_cb), self);
+  g_signal_connect_swapped (self->baseline_dropdown, "notify::selected",
+                            G_CALLBACK (baseline_selected_cb), self);
+  g_signal_connect_swapped (self->curves_dropdown, "notify::selected", G_CALLBACK (load_curves), self);
 
   self->stack = gtk_stack_new ();
   gtk_widget_set_vexpand (self->stack, TRUE);
@@ -550,7 +391,7 @@ vb_compare_page_new (VbSession *session)
   adw_status_page_set_description (ADW_STATUS_PAGE (empty),
                                    "Runs of one experiment appear here side by side once they exist");
   gtk_stack_add_named (GTK_STACK (self->stack), empty, "empty");
-  gtk_stack_add_named (GTK_STACK (self->stack), build_content (self), "table");
+  gtk_stack_add_named (GTK_STACK (self->stack), vb_compare_page_build_content (self), "table");
   gtk_box_append (GTK_BOX (box), self->stack);
   adw_bin_set_child (ADW_BIN (self), box);
 
@@ -563,25 +404,7 @@ vb_compare_page_new (VbSession *session)
   return GTK_WIDGET (self);
 }
 
-/* ---- programmatic access ------------------------------------------------------------------- */
-
-gboolean
-vb_compare_page_select_group (VbComparePage *self,
-                              const char    *group_id)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
-
-  vb_compare_page_refresh (self);
-  for (guint g = 0; g < self->groups->len; g++)
-    if (g_strcmp0 (g_ptr_array_index (self->groups, g), group_id) == 0)
-      {
-        if (self->chosen != NULL && gtk_drop_down_get_selected (GTK_DROP_DOWN (self->dropdown)) == g)
-          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->dropdown), GTK_INVALID_LIST_POSITION);
-        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->dropdown), g);
-        return TRUE;
-      }
-  return FALSE;
-}
+/* ---- runs picked by hand ------------------------------------------------------------------- */
 
 void
 vb_compare_page_show_runs (VbComparePage *self,
@@ -601,132 +424,4 @@ vb_compare_page_show_runs (VbComparePage *self,
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->dropdown), self->groups->len);
   self->updating = FALSE;
   reload (self, TRUE);
-}
-
-const char *
-vb_compare_page_get_group (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
-  return self->chosen ? NULL : self->group;
-}
-
-guint
-vb_compare_page_get_n_rows (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), 0);
-  return g_list_model_get_n_items (G_LIST_MODEL (self->sorted));
-}
-
-static VbCompareItem *
-item_at (VbComparePage *self,
-         guint          row)
-{
-  return g_list_model_get_item (G_LIST_MODEL (self->sorted), row);
-}
-
-char *
-vb_compare_page_dup_cell (VbComparePage *self,
-                          guint          row,
-                          const char    *column)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
-
-  int c = vb_compare_column_from_name (column);
-  g_autoptr (VbCompareItem) item = item_at (self, row);
-  if (item == NULL || c < 0)
-    return NULL;
-  return vb_compare_item_format (item, c, NULL, NULL, NULL);
-}
-
-gboolean
-vb_compare_page_get_cell_style (VbComparePage  *self,
-                                guint           row,
-                                const char     *column,
-                                gboolean       *bold,
-                                gboolean       *flagged,
-                                char          **tooltip)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
-
-  int c = vb_compare_column_from_name (column);
-  g_autoptr (VbCompareItem) item = item_at (self, row);
-  if (item == NULL || c < 0)
-    return FALSE;
-  g_free (vb_compare_item_format (item, c, bold, flagged, tooltip));
-  return TRUE;
-}
-
-gint64
-vb_compare_page_get_row_run (VbComparePage *self,
-                             guint          row)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), 0);
-
-  g_autoptr (VbCompareItem) item = item_at (self, row);
-  return item ? vb_compare_item_get_run_id (item) : 0;
-}
-
-gboolean
-vb_compare_page_sort_by (VbComparePage *self,
-                         const char    *column,
-                         gboolean       ascending)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
-
-  int c = vb_compare_column_from_name (column);
-  if (c < 0)
-    return FALSE;
-  gtk_column_view_sort_by_column (GTK_COLUMN_VIEW (self->view),
-                                  vb_compare_table_get_column (self->view, c),
-                                  ascending ? GTK_SORT_ASCENDING : GTK_SORT_DESCENDING);
-  return TRUE;
-}
-
-gboolean
-vb_compare_page_set_baseline (VbComparePage *self,
-                              gint64         run_id)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
-
-  for (guint i = 0; self->rows && i < self->rows->len; i++)
-    if (((VbCompareRow *) g_ptr_array_index (self->rows, i))->run_id == run_id)
-      {
-        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->baseline_dropdown), i + 1);
-        return TRUE;
-      }
-  if (run_id != 0)
-    return FALSE;
-  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->baseline_dropdown), 0);
-  return TRUE;
-}
-
-gint64
-vb_compare_page_get_baseline (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), 0);
-
-  if (self->rows == NULL || self->baseline < 0)
-    return 0;
-  return ((VbCompareRow *) g_ptr_array_index (self->rows, self->baseline))->run_id;
-}
-
-VbBarChart *
-vb_compare_page_get_accuracy_chart (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
-  return vb_chart_area_get_bar_chart (self->chart);
-}
-
-VbBarChart *
-vb_compare_page_get_throughput_chart (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
-  return vb_chart_area_get_bar_chart (self->tp_chart);
-}
-
-VbLineChart *
-vb_compare_page_get_curves_chart (VbComparePage *self)
-{
-  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
-  return vb_chart_area_get_line_chart (self->curves_chart);
 }

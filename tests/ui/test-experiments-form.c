@@ -4,7 +4,8 @@
  * file cannot hold make an edited preset; Check Dataset on a folder with a class of too
  * few images names that class's folder and keeps Run insensitive, a good folder passes;
  * two tiny runs queued one after the other finish in order in the database; "Clone &
- * edit" (win.clone-run) fills the form with a finished run's config. A 1280×800
+ * edit" (win.clone-run) fills the form with a finished run's config; CUDA is offered only
+ * where vb_device_ops ("cuda") opens a GPU, else its tooltip says why. A 1280×800
  * screenshot of the page goes to $VB_ARTIFACT_DIR (default: this test's build folder). */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "vb-device.h"
+#include "vb-experiments-plan.h"
 #include "vb-test-fmnist.h"
 #include "vb-window.h"
 
@@ -334,8 +337,89 @@ test_command (void)
   vb_experiments_page_set_scan_mode (page, "1dir", FALSE);
   g_assert_cmpstr (vb_experiments_page_get_command (page), ==,
                    "visionbench-cli run ss2d-directions --set 'model.scan=[\"4dir\",\"2dir\"]'");
-  /* CUDA and bf16 are shown, not offered */
+  /* bf16 is shown, not offered; CUDA only with a GPU (see /device) */
   g_assert_null (vb_experiments_page_dup_problems (page));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* ---- the device ---------------------------------------------------------------------------- */
+
+/* The toggle button labelled label under widget, or NULL. */
+static GtkWidget *
+find_toggle (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_TOGGLE_BUTTON (widget)
+      && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_toggle (c, label);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_device (void)
+{
+  g_autofree char *db = g_build_filename (tmp_dir, "device.db", NULL);
+  VbSession *session;
+  VbWindow *window = new_window (db, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  g_autoptr (GError) error = NULL;
+  const VbOps *ops = vb_device_ops ("cuda", &error);
+
+  g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
+  GtkWidget *cpu = find_toggle (GTK_WIDGET (page), "CPU");
+  GtkWidget *cuda = find_toggle (GTK_WIDGET (page), "CUDA");
+  GtkWidget *bf16 = find_toggle (GTK_WIDGET (page), "bf16");
+  g_assert_nonnull (cpu);
+  g_assert_nonnull (cuda);
+  g_assert_nonnull (bf16);
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (cpu)));
+  g_assert_false (gtk_widget_get_sensitive (bf16));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (bf16), ==, "bf16 comes with the GPU's mixed-precision path");
+
+  if (ops == NULL)
+    {
+      /* no usable GPU (or no CUDA in this build): shown, not offered, and the tooltip
+       * gives the engine's reason */
+      const char *why = error->message;
+      if (g_str_has_prefix (why, "device cuda: "))
+        why += strlen ("device cuda: ");
+      g_test_message ("CUDA is not offered: %s", why);
+      g_assert_false (gtk_widget_get_sensitive (cuda));
+      g_assert_nonnull (gtk_widget_get_tooltip_text (cuda));
+      g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (cuda), why));
+      g_assert_cmpstr (vb_experiments_page_get_command (page), ==, "visionbench-cli run tiny-one");
+    }
+  else
+    {
+      g_test_message ("CUDA is offered: %s", vb_device_describe (ops));
+      g_assert_true (gtk_widget_get_sensitive (cuda));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cuda), TRUE);
+      g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (cpu)));
+      g_assert_cmpstr (vb_experiments_page_get_command (page), ==,
+                       "visionbench-cli run tiny-one --device cuda");
+      g_auto (GStrv) overrides = vb_experiments_page_dup_overrides (page);
+      g_assert_true (g_strv_contains ((const char * const *) overrides, "device=cuda"));
+      g_assert_null (vb_experiments_page_dup_problems (page));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cpu), TRUE);
+      g_assert_cmpstr (vb_experiments_page_get_command (page), ==, "visionbench-cli run tiny-one");
+    }
+
+  /* the command puts the device where the CLI's usage does, whatever this machine has */
+  g_autoptr (GPtrArray) overrides = g_ptr_array_new ();
+  g_ptr_array_add (overrides, "train.epochs=2");
+  g_ptr_array_add (overrides, "device=cuda");
+  g_ptr_array_add (overrides, "train.seed=3");
+  g_autofree char *cmd = vb_experiments_plan_command ("tiny-one", NULL, overrides);
+  g_assert_cmpstr (cmd, ==, "visionbench-cli run tiny-one --set train.epochs=2 --set train.seed=3"
+                            " --device cuda");
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (session);
@@ -497,6 +581,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/vb/ui/experiments-form/invalid", test_invalid_values);
   g_test_add_func ("/vb/ui/experiments-form/command", test_command);
+  g_test_add_func ("/vb/ui/experiments-form/device", test_device);
   g_test_add_func ("/vb/ui/experiments-form/check-dataset", test_check_dataset);
   g_test_add_func ("/vb/ui/experiments-form/queue-and-clone", test_queue_and_clone);
   int status = g_test_run ();

@@ -1,0 +1,459 @@
+/* vb-experiments-fields.c: the Experiments form's fields: the text entries (those of the
+ * data set section too), the Training section with its image sizes, scan modes, device and
+ * precision, and their inline validation: a bad value is flagged under its field as it is
+ * typed. What each entry accepts is in vb-experiments-plan.c. */
+#define G_LOG_DOMAIN "vb-ui"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb-device.h"
+#include "vb-experiments-page-private.h"
+
+static const struct {
+  const char *mode;
+  const char *label;
+} scan_modes[] = {
+  { "4dir", "4-dir" },
+  { "2dir", "2-dir" },
+  { "1dir", "1-dir" },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (scan_modes) == N_SCANS);
+
+static const int standard_sizes[] = { 64, 128, 224 };
+
+/* ---- the device ---------------------------------------------------------------------------- */
+
+/* NULL when CUDA can be offered, else why not (vb_device_ops's reason). Asked once: the
+ * engine opens the GPU on the first ask and keeps it, so the answer does not change. */
+static const char *
+cuda_unavailable (const char **description)
+{
+  static gboolean asked;
+  static char *why, *describe;
+
+  if (!asked)
+    {
+      g_autoptr (GError) error = NULL;
+      const VbOps *ops = vb_device_ops ("cuda", &error);
+      const char *prefix = "device cuda: ";
+
+      asked = TRUE;
+      if (ops != NULL)
+        describe = g_strdup (vb_device_describe (ops));
+      else if (g_str_has_prefix (error->message, prefix))
+        why = g_strdup (error->message + strlen (prefix));
+      else
+        why = g_strdup (error->message);
+      if (why != NULL)
+        g_debug ("CUDA is not offered: %s", why);
+    }
+  if (description != NULL)
+    *description = describe;
+  return why;
+}
+
+/* Linked toggle buttons, the first chosen. With why, the second is shown but not offered,
+ * and the first is the only choice. */
+static GtkWidget *
+new_choice (const char  *first,
+            const char  *second,
+            const char  *why,
+            GtkWidget  **second_out)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (box, "linked");
+  gtk_widget_set_halign (box, GTK_ALIGN_START);
+  GtkWidget *on = gtk_toggle_button_new_with_label (first);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (on), TRUE);
+  GtkWidget *off = gtk_toggle_button_new_with_label (second);
+  gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (off), GTK_TOGGLE_BUTTON (on));
+  if (why != NULL)
+    {
+      gtk_widget_set_can_target (on, FALSE);   /* the only choice: not to be unticked */
+      gtk_widget_set_sensitive (off, FALSE);
+      gtk_widget_set_tooltip_text (off, why);
+      gtk_widget_set_tooltip_text (box, why);
+    }
+  gtk_box_append (GTK_BOX (box), on);
+  gtk_box_append (GTK_BOX (box), off);
+  if (second_out != NULL)
+    *second_out = off;
+  return box;
+}
+
+/* CPU or CUDA; CUDA is chosen first when the preset asks for it and a GPU is usable. */
+static GtkWidget *
+new_device_choice (VbExperimentsPage *self)
+{
+  const char *description = NULL;
+  const char *why = cuda_unavailable (&description);
+  g_auto (GStrv) preset_device = vb_experiments_plan_preset_values (self->preset, "device", "cpu");
+  GtkWidget *box = new_choice ("CPU", "CUDA", why, &self->cuda_toggle);
+
+  if (why == NULL)
+    {
+      gtk_widget_set_tooltip_text (self->cuda_toggle, description);
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->cuda_toggle),
+                                    g_strv_contains ((const char * const *) preset_device, "cuda"));
+      g_signal_connect_swapped (self->cuda_toggle, "toggled",
+                                G_CALLBACK (vb_experiments_page_update), self);
+    }
+  return box;
+}
+
+static const char *
+form_device (VbExperimentsPage *self)
+{
+  return gtk_widget_get_sensitive (self->cuda_toggle)
+         && gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->cuda_toggle)) ? "cuda" : "cpu";
+}
+
+/* ---- the rows ------------------------------------------------------------------------------ */
+
+void
+vb_experiments_fields_add_entry (VbExperimentsPage *self,
+                                 GtkGrid           *grid,
+                                 guint              i)
+{
+  const VbFormField *f = &vb_form_fields[i];
+  g_auto (GStrv) values = vb_experiments_plan_preset_values (self->preset, f->key, f->fallback);
+  g_autofree char *text = g_strjoinv (",", values);
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 14);
+  gtk_widget_set_halign (entry, GTK_ALIGN_START);
+  gtk_widget_set_name (entry, f->key);
+  gtk_widget_set_tooltip_text (entry, f->key);
+  g_signal_connect_swapped (entry, "changed", G_CALLBACK (vb_experiments_page_update), self);
+  self->entries[i] = entry;
+  self->messages[i] = vb_experiments_page_new_message_label ();
+  vb_experiments_page_add_row (grid, f->title, f->hint, entry, self->messages[i]);
+}
+
+static int
+compare_ints (gconstpointer a,
+              gconstpointer b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+static void
+add_size (VbExperimentsPage *self,
+          int                size)
+{
+  for (guint s = 0; s < self->n_sizes; s++)
+    if (self->sizes[s] == size)
+      return;
+  if (size > 0 && self->n_sizes < MAX_SIZES)
+    self->sizes[self->n_sizes++] = size;
+}
+
+/* 64, 128, 224, the preset's own sizes and a cloned run's, ascending. */
+static void
+build_sizes (VbExperimentsPage *self,
+             GtkGrid           *grid)
+{
+  g_auto (GStrv) preset_sizes = vb_experiments_plan_preset_values (self->preset, "data.img_size", "32");
+
+  self->n_sizes = 0;
+  for (guint s = 0; s < G_N_ELEMENTS (standard_sizes); s++)
+    add_size (self, standard_sizes[s]);
+  for (guint s = 0; preset_sizes[s]; s++)
+    add_size (self, (int) g_ascii_strtoll (preset_sizes[s], NULL, 10));
+  add_size (self, self->extra_size);
+  qsort (self->sizes, self->n_sizes, sizeof (int), compare_ints);
+
+  self->size_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  for (guint s = 0; s < self->n_sizes; s++)
+    {
+      g_autofree char *id = g_strdup_printf ("%d", self->sizes[s]);
+      g_autofree char *label = g_strdup_printf ("%d px", self->sizes[s]);
+      GtkWidget *check = gtk_check_button_new_with_label (label);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check),
+                                   g_strv_contains ((const char * const *) preset_sizes, id));
+      g_signal_connect_swapped (check, "toggled", G_CALLBACK (vb_experiments_page_update), self);
+      gtk_box_append (GTK_BOX (self->size_box), check);
+      self->size_checks[s] = check;
+    }
+  self->size_message = vb_experiments_page_new_message_label ();
+  vb_experiments_page_add_row (grid, "Resolutions", "one run per size", self->size_box,
+                               self->size_message);
+}
+
+static void
+build_scans (VbExperimentsPage *self,
+             GtkGrid           *grid)
+{
+  g_auto (GStrv) preset_scans = vb_experiments_plan_preset_values (self->preset, "model.scan", "4dir");
+
+  self->scan_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  for (guint s = 0; s < N_SCANS; s++)
+    {
+      GtkWidget *check = gtk_check_button_new_with_label (scan_modes[s].label);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check),
+                                   g_strv_contains ((const char * const *) preset_scans,
+                                                    scan_modes[s].mode));
+      g_signal_connect_swapped (check, "toggled", G_CALLBACK (vb_experiments_page_update), self);
+      gtk_box_append (GTK_BOX (self->scan_box), check);
+      self->scan_checks[s] = check;
+    }
+  self->scan_message = vb_experiments_page_new_message_label ();
+  vb_experiments_page_add_row (grid, "Scan modes", "SS2D directions; one run per mode",
+                               self->scan_box, self->scan_message);
+}
+
+void
+vb_experiments_fields_build_training (VbExperimentsPage *self)
+{
+  GtkGrid *grid = vb_experiments_page_add_section (self, "Training");
+
+  for (guint i = VB_FORM_FIRST_TRAIN_FIELD; i < N_FIELDS; i++)
+    {
+      vb_experiments_fields_add_entry (self, grid, i);
+      if (g_str_equal (vb_form_fields[i].key, "data.train_limit"))
+        {
+          build_sizes (self, grid);
+          build_scans (self, grid);
+          vb_experiments_page_add_row (grid, "Device", NULL, new_device_choice (self), NULL);
+          vb_experiments_page_add_row (grid, "Precision", NULL,
+                                       new_choice ("fp32", "bf16",
+                                                   "bf16 comes with the GPU's mixed-precision path",
+                                                   NULL),
+                                       NULL);
+        }
+    }
+}
+
+/* ---- validation ---------------------------------------------------------------------------- */
+
+static void
+collect_checks (VbExperimentsPage *self,
+                VbExperimentsPlan *plan,
+                const char        *key,
+                GtkWidget        **checks,
+                guint              n,
+                const char *const *ids,
+                gboolean           is_string,
+                const char        *fallback,
+                GtkWidget         *box,
+                GtkWidget         *message_label,
+                const char        *title)
+{
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  guint n_on = 0;
+
+  for (guint i = 0; i < n; i++)
+    if (gtk_check_button_get_active (GTK_CHECK_BUTTON (checks[i])))
+      {
+        g_strv_builder_add (b, ids[i]);
+        n_on++;
+      }
+  if (n_on == 0)
+    {
+      g_autofree char *m = g_strdup_printf ("%s: tick at least one", title);
+      vb_experiments_page_set_field_message (box, message_label, m);
+      g_ptr_array_add (plan->problems, g_steal_pointer (&m));
+      return;
+    }
+  vb_experiments_page_set_field_message (box, message_label, NULL);
+  g_auto (GStrv) values = g_strv_builder_end (b);
+  vb_experiments_plan_add_values (plan, self->preset, key, (const char * const *) values,
+                                  is_string, fallback);
+}
+
+/* the rows after "Training images": resolutions, scan modes, device */
+static void
+collect_choices (VbExperimentsPage *self,
+                 VbExperimentsPlan *plan)
+{
+  g_autofree char **ids = g_new0 (char *, self->n_sizes + 1);
+  for (guint s = 0; s < self->n_sizes; s++)
+    ids[s] = g_strdup_printf ("%d", self->sizes[s]);
+  collect_checks (self, plan, "data.img_size", self->size_checks, self->n_sizes,
+                  (const char * const *) ids, FALSE, "32", self->size_box,
+                  self->size_message, "Resolutions");
+  for (guint s = 0; s < self->n_sizes; s++)
+    g_free (ids[s]);
+
+  const char *scan_ids[N_SCANS];
+  for (guint s = 0; s < N_SCANS; s++)
+    scan_ids[s] = scan_modes[s].mode;
+  collect_checks (self, plan, "model.scan", self->scan_checks, N_SCANS, scan_ids, TRUE,
+                  "4dir", self->scan_box, self->scan_message, "Scan modes");
+
+  const char *device[2] = { form_device (self), NULL };
+  vb_experiments_plan_add_values (plan, self->preset, "device", device, TRUE, "cpu");
+}
+
+void
+vb_experiments_fields_collect (VbExperimentsPage *self,
+                               VbExperimentsPlan *plan)
+{
+  for (guint i = 0; i < N_FIELDS; i++)
+    {
+      if (!vb_experiments_dataset_field_applies (self, i))
+        {
+          vb_experiments_page_set_field_message (self->entries[i], self->messages[i], NULL);
+          continue;
+        }
+      g_autofree char *message = NULL;
+      const char *text = gtk_editable_get_text (GTK_EDITABLE (self->entries[i]));
+      g_auto (GStrv) values = vb_experiments_plan_parse_field (i, text, &message);
+      vb_experiments_page_set_field_message (self->entries[i], self->messages[i], message);
+      if (values == NULL)
+        {
+          g_ptr_array_add (plan->problems, g_steal_pointer (&message));
+          continue;
+        }
+      vb_experiments_plan_add_values (plan, self->preset, vb_form_fields[i].key,
+                                      (const char * const *) values, FALSE, vb_form_fields[i].fallback);
+      /* resolutions, scans and device come after the other training fields, seeds last */
+      if (g_str_equal (vb_form_fields[i].key, "data.train_limit"))
+        collect_choices (self, plan);
+    }
+}
+
+/* ---- clone & edit -------------------------------------------------------------------------- */
+
+static GtkWidget *
+entry_for (VbExperimentsPage *self,
+           const char        *key)
+{
+  for (guint i = 0; i < N_FIELDS; i++)
+    if (g_strcmp0 (vb_form_fields[i].key, key) == 0)
+      return self->entries[i];
+  return NULL;
+}
+
+/* The run's fields, image size, scan mode and device, while the page is not updating. */
+void
+vb_experiments_fields_fill (VbExperimentsPage *self,
+                            JsonObject        *config)
+{
+  for (guint i = 0; i < N_FIELDS; i++)
+    {
+      g_autofree char *text = vb_experiments_plan_dup_text (config, vb_form_fields[i].key);
+      if (text != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->entries[i]), text);
+    }
+
+  g_autofree char *size_text = vb_experiments_plan_dup_text (config, "data.img_size");
+  for (guint s = 0; s < self->n_sizes; s++)
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (self->size_checks[s]),
+                                 size_text && self->sizes[s] == (int) g_ascii_strtoll (size_text, NULL, 10));
+  g_autofree char *scan = vb_experiments_plan_dup_text (config, "model.scan");
+  for (guint s = 0; s < N_SCANS; s++)
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (self->scan_checks[s]),
+                                 g_strcmp0 (scan, scan_modes[s].mode) == 0);
+
+  /* a CUDA run clones to CUDA where a GPU is usable, else to the CPU */
+  g_autofree char *device = vb_experiments_plan_dup_text (config, "device");
+  gboolean cuda = g_strcmp0 (device, "cuda") == 0 && gtk_widget_get_sensitive (self->cuda_toggle);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cuda ? self->cuda_toggle
+                                                        : gtk_widget_get_prev_sibling (self->cuda_toggle)),
+                                TRUE);
+}
+
+/* ---- programmatic access (tests) ----------------------------------------------------------- */
+
+gboolean
+vb_experiments_page_set_field (VbExperimentsPage *self,
+                               const char        *key,
+                               const char        *text)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  GtkWidget *entry = entry_for (self, key);
+  if (entry == NULL)
+    return FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  return TRUE;
+}
+
+const char *
+vb_experiments_page_get_field (VbExperimentsPage *self,
+                               const char        *key)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), NULL);
+
+  GtkWidget *entry = entry_for (self, key);
+  return entry ? gtk_editable_get_text (GTK_EDITABLE (entry)) : NULL;
+}
+
+GtkWidget *
+vb_experiments_page_get_field_message (VbExperimentsPage *self,
+                                       const char        *key)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), NULL);
+
+  for (guint i = 0; i < N_FIELDS; i++)
+    if (g_strcmp0 (vb_form_fields[i].key, key) == 0)
+      return self->messages[i];
+  if (g_strcmp0 (key, "model.scan") == 0)
+    return self->scan_message;
+  if (g_strcmp0 (key, "data.img_size") == 0)
+    return self->size_message;
+  if (g_strcmp0 (key, "data.path") == 0)
+    return self->path_message;
+  return NULL;
+}
+
+gboolean
+vb_experiments_page_set_scan_mode (VbExperimentsPage *self,
+                                   const char        *mode,
+                                   gboolean           active)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  for (guint s = 0; s < N_SCANS; s++)
+    if (g_strcmp0 (scan_modes[s].mode, mode) == 0 && self->scan_checks[s] != NULL)
+      {
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (self->scan_checks[s]), active);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+vb_experiments_page_get_scan_mode (VbExperimentsPage *self,
+                                   const char        *mode)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  for (guint s = 0; s < N_SCANS; s++)
+    if (g_strcmp0 (scan_modes[s].mode, mode) == 0 && self->scan_checks[s] != NULL)
+      return gtk_check_button_get_active (GTK_CHECK_BUTTON (self->scan_checks[s]));
+  return FALSE;
+}
+
+gboolean
+vb_experiments_page_set_resolution (VbExperimentsPage *self,
+                                    int                size,
+                                    gboolean           active)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  for (guint s = 0; s < self->n_sizes; s++)
+    if (self->sizes[s] == size)
+      {
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (self->size_checks[s]), active);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+vb_experiments_page_get_resolution (VbExperimentsPage *self,
+                                    int                size)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  for (guint s = 0; s < self->n_sizes; s++)
+    if (self->sizes[s] == size)
+      return gtk_check_button_get_active (GTK_CHECK_BUTTON (self->size_checks[s]));
+  return FALSE;
+}

@@ -1,0 +1,122 @@
+/* vb-experiments-page-private.h: the Experiments page's struct and what its files share:
+ * the page and its layout (vb-experiments-page.c), the data set section and its check
+ * (-dataset.c), the training fields and their inline validation (-fields.c), and the
+ * outcome of the form: problems, command, Run and Queue (-submit.c). The form's values
+ * become overrides in vb-experiments-plan.c, which needs no GTK. */
+#pragma once
+
+#include "vb-experiments-page.h"
+#include "vb-experiments-plan.h"
+
+G_BEGIN_DECLS
+
+#define N_FIELDS  VB_FORM_N_FIELDS
+#define N_SCANS   3          /* scan modes offered: 4dir, 2dir, 1dir */
+#define MAX_SIZES 8          /* image sizes offered at most */
+
+typedef enum {
+  CHECK_NONE,       /* the current settings were never checked */
+  CHECK_RUNNING,
+  CHECK_OK,
+  CHECK_FAILED,
+} CheckState;
+
+struct _VbExperimentsPage
+{
+  AdwBin        parent_instance;
+
+  VbSession    *session;
+  GPtrArray    *presets;              /* VbPreset*, owned */
+  VbPreset     *preset;               /* the chosen one (in presets) */
+  char         *preset_text;          /* its file, for edited presets */
+  int           extra_size;           /* a cloned run's image size the choices lack; 0 none */
+
+  GtkWidget    *flow;
+  GtkWidget    *form_box;             /* holds the form of the chosen preset */
+  GtkWidget    *kind_drop;
+  GtkWidget    *path_label;
+  GtkWidget    *choose_button;
+  GtkWidget    *builtin_button;
+  GtkWidget    *path_message;
+  GtkWidget    *check_button;
+  GtkWidget    *check_spinner;
+  GtkWidget    *check_label;
+  GtkWidget    *entries[N_FIELDS];
+  GtkWidget    *messages[N_FIELDS];
+  GtkWidget    *size_checks[MAX_SIZES];
+  int           sizes[MAX_SIZES];
+  guint         n_sizes;
+  GtkWidget    *size_box, *size_message;
+  GtkWidget    *scan_checks[N_SCANS];
+  GtkWidget    *scan_box, *scan_message;
+  GtkWidget    *cuda_toggle;          /* the Device row's CUDA choice */
+  GtkWidget    *problems_label;
+  GtkWidget    *command_label;
+  GtkWidget    *edited_label;
+  GtkWidget    *status_label;
+  GtkWidget    *run_button;
+  GtkWidget    *queue_button;
+  GtkNativeDialog *chooser;
+
+  char         *path;                 /* data.path of the form ("" = built-in) */
+  char         *command;
+  char         *edited_json;          /* the edited preset, NULL when the file does */
+  char         *edited_path;
+
+  /* the data set check of the settings in check_key */
+  CheckState    check_state;
+  char         *check_key;
+  char         *check_message;
+  GCancellable *check_cancellable;
+  gboolean      updating;             /* filling the form: no updates until done */
+};
+
+/* vb-experiments-page.c: the form's layout */
+GtkWidget *vb_experiments_page_new_message_label   (void);
+/* A titled card holding a grid: titles | controls | hints, messages under controls. */
+GtkGrid   *vb_experiments_page_add_section         (VbExperimentsPage *self,
+                                                    const char        *title);
+void       vb_experiments_page_add_row             (GtkGrid           *grid,
+                                                    const char        *title,
+                                                    const char        *hint,
+                                                    GtkWidget         *control,
+                                                    GtkWidget         *message);
+/* Flags widget and shows message under it; NULL clears both. */
+void       vb_experiments_page_set_field_message   (GtkWidget         *widget,
+                                                    GtkWidget         *label,
+                                                    const char        *message);
+
+/* vb-experiments-dataset.c: the data set section */
+const char *vb_experiments_dataset_kind            (VbExperimentsPage *self);
+/* whether text field i applies to the chosen kind of data set */
+gboolean   vb_experiments_dataset_field_applies    (VbExperimentsPage *self,
+                                                    guint              i);
+void       vb_experiments_dataset_build            (VbExperimentsPage *self);
+/* the section's widgets for the settings now; starts the built-in set's check */
+void       vb_experiments_dataset_update           (VbExperimentsPage *self);
+/* data.dataset, data.path and the check's verdict */
+void       vb_experiments_dataset_collect          (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+void       vb_experiments_dataset_fill             (VbExperimentsPage *self,
+                                                    JsonObject        *config);
+
+/* vb-experiments-fields.c: the text fields, image sizes, scan modes and device */
+void       vb_experiments_fields_add_entry         (VbExperimentsPage *self,
+                                                    GtkGrid           *grid,
+                                                    guint              i);
+void       vb_experiments_fields_build_training    (VbExperimentsPage *self);
+/* validates every field, marks bad ones and adds their values to plan */
+void       vb_experiments_fields_collect           (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+void       vb_experiments_fields_fill              (VbExperimentsPage *self,
+                                                    JsonObject        *config);
+
+/* vb-experiments-submit.c: the end of the form */
+void       vb_experiments_submit_build             (VbExperimentsPage *self);
+/* Checks the whole form, marks bad fields and fills plan. */
+void       vb_experiments_submit_collect           (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+/* Brings every widget up to date with the form's values; "changed" handlers call it. */
+void       vb_experiments_page_update              (VbExperimentsPage *self);
+
+G_END_DECLS

@@ -1,0 +1,104 @@
+/* vb-experiments-plan.h: what the Experiments form asks for, without GTK. The form's text
+ * fields (what each accepts), the preset's own values, and the plan built from the form:
+ * problems for the user, "key=value" overrides that --set can say on the preset file, and
+ * edits that need an edited preset (a key the file lacks, a list for a key that is no grid
+ * axis); then the edited preset's text and path, and the equivalent CLI command. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "vb-preset.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VB_FORM_FIELD_INT,
+  VB_FORM_FIELD_REAL,
+  VB_FORM_FIELD_INT_LIST,     /* "0,1,2": one run per value */
+} VbFormFieldKind;
+
+typedef struct {
+  const char      *key;
+  const char      *title;
+  const char      *hint;
+  const char      *fallback;      /* the run config's default, for a preset without the key */
+  VbFormFieldKind  kind;
+  double           min, max;
+  gboolean         min_exclusive, max_exclusive;
+  gboolean         folder_only;   /* image-folder data sets only */
+} VbFormField;
+
+/* The entry fields, in the order their overrides are written; those before
+ * VB_FORM_FIRST_TRAIN_FIELD belong to the data set section. */
+#define VB_FORM_N_FIELDS 8
+#define VB_FORM_FIRST_TRAIN_FIELD 3
+extern const VbFormField vb_form_fields[VB_FORM_N_FIELDS];
+
+/* One value of field i, or for a list field comma-separated values without repeats, as
+ * canonical texts; NULL with a message for the user when the text is not valid. */
+GStrv       vb_experiments_plan_parse_field   (guint        i,
+                                               const char  *text,
+                                               char       **message);
+
+/* ---- the preset's values ---- */
+
+/* The member at a dotted key, or NULL. */
+JsonNode   *vb_experiments_plan_lookup        (JsonObject  *obj,
+                                               const char  *key);
+/* A number or string node as canonical text; NULL for anything else. */
+char       *vb_experiments_plan_node_to_text  (JsonNode    *node);
+/* The member at a dotted key as canonical text, or NULL. */
+char       *vb_experiments_plan_dup_text      (JsonObject  *obj,
+                                               const char  *key);
+/* The preset's values of key as canonical texts: the axis values when it is an axis,
+ * else the base value, else fallback. */
+GStrv       vb_experiments_plan_preset_values (VbPreset    *preset,
+                                               const char  *key,
+                                               const char  *fallback);
+
+/* ---- the plan ---- */
+
+typedef struct {
+  char    *key;
+  GStrv    values;      /* canonical texts, one or more */
+  gboolean is_string;
+} VbExperimentsEdit;
+
+typedef struct {
+  GPtrArray *problems;    /* char*, for the user */
+  GPtrArray *overrides;   /* char* "key=value": what --set can say on the preset file */
+  GPtrArray *edits;       /* VbExperimentsEdit*: what needs an edited preset */
+} VbExperimentsPlan;
+
+void        vb_experiments_plan_init          (VbExperimentsPlan  *plan);
+void        vb_experiments_plan_clear         (VbExperimentsPlan  *plan);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbExperimentsPlan, vb_experiments_plan_clear)
+
+/* values against the preset: nothing when they agree (as a set), else an override, or an
+ * edit when --set cannot say it (a key the file lacks, a list for a key that is no axis) */
+void        vb_experiments_plan_add_values    (VbExperimentsPlan  *plan,
+                                               VbPreset           *preset,
+                                               const char         *key,
+                                               const char * const *values,
+                                               gboolean            is_string,
+                                               const char         *fallback);
+/* The problems, one a line; NULL when there are none. */
+char       *vb_experiments_plan_dup_problems  (VbExperimentsPlan  *plan);
+
+/* The preset file's text with the edits: base fields added, lists as new grid axes; NULL
+ * when the text does not parse. */
+char       *vb_experiments_plan_edited_preset (const char         *preset_text,
+                                               GPtrArray          *edits);
+/* Where the edited preset is saved: beside the database, named by content, so the
+ * command shown is the file written. */
+char       *vb_experiments_plan_edited_path   (const char         *db_path,
+                                               const char         *preset_name,
+                                               const char         *json);
+/* "visionbench-cli run PRESET --set KEY=VALUE… [--device DEVICE]": PRESET is the edited
+ * preset's path when there is one, else the preset's name. */
+char       *vb_experiments_plan_command       (const char         *preset_name,
+                                               const char         *edited_path,
+                                               GPtrArray          *overrides);
+
+G_END_DECLS
