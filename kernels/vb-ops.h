@@ -40,6 +40,17 @@ struct VbOps
   void (*linear_backward) (void *ctx, float *din, int64_t ld_din, int accumulate, float *dw,
                            float *db, const float *dout, int64_t ld_dout, const float *in,
                            int64_t ld_in, const float *w, int64_t n, int in_f, int out_f);
+  /* G independent products without bias, operand g at base + g·gstride (the SS2D groups'
+   * x/dt projections): one batched call on the GPU */
+  void (*linear_forward_groups) (void *ctx, float *out, int64_t ld_out, int64_t out_gstride,
+                                 const float *in, int64_t ld_in, int64_t in_gstride,
+                                 const float *w, int64_t w_gstride, int groups,
+                                 int64_t n, int in_f, int out_f);
+  void (*linear_backward_groups) (void *ctx, float *din, int64_t ld_din, int64_t din_gstride,
+                                  int accumulate, float *dw, int64_t w_gstride,
+                                  const float *dout, int64_t ld_dout, int64_t dout_gstride,
+                                  const float *in, int64_t ld_in, int64_t in_gstride,
+                                  const float *w, int groups, int64_t n, int in_f, int out_f);
   void (*conv3x3s2_forward) (void *ctx, float *out, const float *in, const float *w,
                              const float *b, int B, int H, int W, int cin, int cout);
   void (*conv3x3s2_backward) (void *ctx, float *din, float *dw, float *db, const float *dout,

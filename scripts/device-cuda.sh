@@ -26,12 +26,17 @@ if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
     -p /vb/vmamba-gpu/odd-size-d-state-2 2>&1 | tail -2 || status=1
 fi
 if [ -z "${VB_SKIP_BENCH:-}" ]; then
-  # protocol of BENCHMARKS.md: synthetic input on the device, warm-up then timed steps,
-  # median; fp32 (no TF32) until the bf16 path lands
-  for args in "--img 224 --batch 128" "--img 128 --batch 128" "--img 64 --batch 128"; do
-    for scan in 4dir 2dir; do
-      "$VB_BUNDLE/visionbench-cli" bench --device cuda --model vmamba-t --scan $scan $args \
-        --classes 1000 --warmup 3 --steps 10 --json | cut -c1-170 || status=1
+  # protocol of BENCHMARKS.md: synthetic input resident on the device, warm-up then timed
+  # steps, median; strict fp32 (the parity mode) and tf32 (TF32 tensor-core products)
+  for img in 224 128 64; do
+    for prec in fp32 tf32; do
+      for scan in 4dir 2dir; do
+        printf '%s %s %s ' "$img" "$prec" "$scan"
+        "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model vmamba-t \
+          --scan $scan --img $img --batch 128 --classes 1000 --warmup 3 --steps 10 --json |
+          sed 's/^{"img_per_s": \([0-9.]*\).*"mode": "\([a-z]*\).*/\2 \1/' | tr '\n' ' '
+        echo
+      done
     done
   done
 fi

@@ -180,14 +180,12 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
   VB_PROF ("cross-scan/merge",
            OP (cross_scan_forward, a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
   /* per-group projections: x_dbl = W_x[k]·xs[k]; dts = W_dt[k]·dt_low[k] */
-  for (int k = 0; k < K; k++)
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_forward, a->xdbl + k * RN, K * RN, a->xs + k * D, KD,
-                                P + o->x_proj + k * RN * D, NULL, BL, D, RN));
-  for (int k = 0; k < K; k++)
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_forward, a->dts + k * D, KD, a->xdbl + k * RN, K * RN,
-                                P + o->dt_w + (int64_t) k * D * R, NULL, BL, R, D));
+  VB_PROF ("x/dt_proj (GEMM)",
+           OP (linear_forward_groups, a->xdbl, K * RN, RN, a->xs, KD, D,
+               P + o->x_proj, RN * D, K, BL, D, RN));
+  VB_PROF ("x/dt_proj (GEMM)",
+           OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN,
+               P + o->dt_w, (int64_t) D * R, K, BL, R, D));
   OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   VB_PROF ("selective scan",
@@ -414,18 +412,14 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
   /* dt_proj: writes the dt_low columns of d_xdbl */
-  for (int k = 0; k < K; k++)
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_backward, m->d_xdbl + k * RN, K * RN, 0, G + o->dt_w + (int64_t) k * D * R, NULL,
-                                 m->d_dts + k * D, KD, a->xdbl + k * RN, K * RN,
-                                 P + o->dt_w + (int64_t) k * D * R, BL, R, D));
+  VB_PROF ("x/dt_proj (GEMM)",
+           OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w, (int64_t) D * R,
+               m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R, D));
   OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
   /* x_proj: dxs[k] = du[k] + W_x[k]ᵀ·dx_dbl[k], accumulated into d_us */
-  for (int k = 0; k < K; k++)
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_backward, m->d_us + k * D, KD, 1, G + o->x_proj + k * RN * D, NULL,
-                                 m->d_xdbl + k * RN, K * RN, a->xs + k * D, KD,
-                                 P + o->x_proj + k * RN * D, BL, D, RN));
+  VB_PROF ("x/dt_proj (GEMM)",
+           OP (linear_backward_groups, m->d_us, KD, D, 1, G + o->x_proj, RN * D,
+               m->d_xdbl, K * RN, RN, a->xs, KD, D, P + o->x_proj, K, BL, D, RN));
   /* the backward of cross-scan is a cross-merge */
   VB_PROF ("cross-scan/merge",
            OP (cross_merge_forward, m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));

@@ -25,6 +25,32 @@ WRAP (void, linear_forward, (void *ctx, float *out, int64_t ld_out, const float 
       (out, ld_out, in, ld_in, w, b, n, in_f, out_f))
 WRAP (void, linear_backward, (void *ctx, float *din, int64_t ld_din, int accumulate, float *dw, float *db, const float *dout, int64_t ld_dout, const float *in, int64_t ld_in, const float *w, int64_t n, int in_f, int out_f),
       (din, ld_din, accumulate, dw, db, dout, ld_dout, in, ld_in, w, n, in_f, out_f))
+static void
+cpu_linear_forward_groups (void *ctx, float *out, int64_t ld_out, int64_t out_gstride,
+                           const float *in, int64_t ld_in, int64_t in_gstride,
+                           const float *w, int64_t w_gstride, int groups,
+                           int64_t n, int in_f, int out_f)
+{
+  (void) ctx;
+  for (int g = 0; g < groups; g++)
+    vb_linear_forward (out + g * out_gstride, ld_out, in + g * in_gstride, ld_in,
+                       w + g * w_gstride, NULL, n, in_f, out_f);
+}
+
+static void
+cpu_linear_backward_groups (void *ctx, float *din, int64_t ld_din, int64_t din_gstride,
+                            int accumulate, float *dw, int64_t w_gstride,
+                            const float *dout, int64_t ld_dout, int64_t dout_gstride,
+                            const float *in, int64_t ld_in, int64_t in_gstride,
+                            const float *w, int groups, int64_t n, int in_f, int out_f)
+{
+  (void) ctx;
+  for (int g = 0; g < groups; g++)
+    vb_linear_backward (din + g * din_gstride, ld_din, accumulate, dw + g * w_gstride, NULL,
+                        dout + g * dout_gstride, ld_dout, in + g * in_gstride, ld_in,
+                        w + g * w_gstride, n, in_f, out_f);
+}
+
 WRAP (void, conv3x3s2_forward, (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout),
       (out, in, w, b, B, H, W, cin, cout))
 WRAP (void, conv3x3s2_backward, (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout),
@@ -76,6 +102,8 @@ static const VbOps cpu_ops = {
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
   .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_tf32 = cpu_set_tf32,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
+  .linear_forward_groups = cpu_linear_forward_groups,
+  .linear_backward_groups = cpu_linear_backward_groups,
   .conv3x3s2_forward = cpu_conv3x3s2_forward, .conv3x3s2_backward = cpu_conv3x3s2_backward,
   .dwconv3x3_forward = cpu_dwconv3x3_forward, .dwconv3x3_backward = cpu_dwconv3x3_backward,
   .layernorm_forward = cpu_layernorm_forward, .layernorm_backward = cpu_layernorm_backward,

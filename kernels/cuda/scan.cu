@@ -61,37 +61,62 @@ scatter_index (int route, int64_t p, int H, int W)
     }
 }
 
+/* One block per token row (grid-stride over rows), threads over the row's K·D channels
+ * (float4 when D allows): the route arithmetic is done once per row and group, not per
+ * element, and every access is a coalesced run of a channel row. */
+template <typename V>
 static __global__ void
-cross_scan_kernel (float *xs, const float *u, int B, int H, int W, int K, int D, int mode)
+cross_scan_kernel (V *xs, const V *u, int64_t rows, int H, int W, int K, int Dv, int mode)
 {
-  int64_t L = (int64_t) H * W, total = (int64_t) B * L * K * D;
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
-       i += (int64_t) gridDim.x * blockDim.x)
+  int64_t L = (int64_t) H * W;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
     {
-      int64_t d = i % D, r = i / D;
-      int k = (int) (r % K);
-      int64_t row = r / K, l = row % L, b = row / L;
-      xs[i] = u[(b * L + gather_index (route_of (mode, k), l, H, W)) * D + d];
+      int64_t b = r / L, l = r % L;
+      for (int i = threadIdx.x; i < K * Dv; i += blockDim.x)
+        {
+          int k = i / Dv, d = i - k * Dv;
+          xs[r * K * Dv + i] = u[(b * L + gather_index (route_of (mode, k), l, H, W)) * Dv + d];
+        }
     }
 }
 
-static __global__ void
-cross_merge_kernel (float *y, const float *ys, int B, int H, int W, int K, int D, int mode)
+template <typename V>
+__device__ __forceinline__ V vadd (V a, V b);
+template <>
+__device__ __forceinline__ float vadd (float a, float b) { return a + b; }
+template <>
+__device__ __forceinline__ float4
+vadd (float4 a, float4 b)
 {
-  int64_t L = (int64_t) H * W, total = (int64_t) B * L * D;
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
-       i += (int64_t) gridDim.x * blockDim.x)
+  return make_float4 (a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+
+template <typename V>
+static __global__ void
+cross_merge_kernel (V *y, const V *ys, int64_t rows, int H, int W, int K, int Dv, int mode)
+{
+  int64_t L = (int64_t) H * W;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
     {
-      int64_t d = i % D, row = i / D, p = row % L, b = row / L;
-      float acc = 0.0f;
-      /* groups summed in order k = 0…K−1, as on the CPU */
+      int64_t b = r / L, p = r % L;
+      int64_t src[4];
       for (int k = 0; k < K; k++)
+        src[k] = ((b * L + scatter_index (route_of (mode, k), p, H, W)) * K + k) * Dv;
+      for (int d = threadIdx.x; d < Dv; d += blockDim.x)
         {
-          float v = ys[((b * L + scatter_index (route_of (mode, k), p, H, W)) * K + k) * D + d];
-          acc = k == 0 ? v : acc + v;
+          /* groups summed in order k = 0…K−1, as on the CPU */
+          V acc = ys[src[0] + d];
+          for (int k = 1; k < K; k++)
+            acc = vadd (acc, ys[src[k] + d]);
+          y[r * Dv + d] = acc;
         }
-      y[i] = acc;
     }
+}
+
+static unsigned int
+row_blocks (int64_t rows)
+{
+  return (unsigned int) (rows < (1 << 20) ? rows : (1 << 20));
 }
 
 extern "C" void
@@ -100,11 +125,15 @@ vb_cuda_cross_scan_forward (VbCuda *cu, float *xs, const float *u, int B, int H,
 {
   VB_CUDA_GUARD (cu);
   int K = vb_scan_mode_groups (mode);
-  int64_t total = (int64_t) B * H * W * K * D;
-  if (total <= 0)
+  int64_t rows = (int64_t) B * H * W;
+  if (rows <= 0 || D <= 0)
     return;
-  cross_scan_kernel<<<vb_cuda_blocks (total, 256), 256, 0, cu->stream>>> (xs, u, B, H, W, K, D,
-                                                                           (int) mode);
+  if (D % 4 == 0)
+    cross_scan_kernel<float4><<<row_blocks (rows), 128, 0, cu->stream>>> (
+      (float4 *) xs, (const float4 *) u, rows, H, W, K, D / 4, (int) mode);
+  else
+    cross_scan_kernel<float><<<row_blocks (rows), 128, 0, cu->stream>>> (
+      xs, u, rows, H, W, K, D, (int) mode);
   VB_CUDA_LAUNCHED (cu, "cross-scan");
 }
 
@@ -114,11 +143,15 @@ vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, int H
 {
   VB_CUDA_GUARD (cu);
   int K = vb_scan_mode_groups (mode);
-  int64_t total = (int64_t) B * H * W * D;
-  if (total <= 0)
+  int64_t rows = (int64_t) B * H * W;
+  if (rows <= 0 || D <= 0)
     return;
-  cross_merge_kernel<<<vb_cuda_blocks (total, 256), 256, 0, cu->stream>>> (y, ys, B, H, W, K, D,
-                                                                            (int) mode);
+  if (D % 4 == 0)
+    cross_merge_kernel<float4><<<row_blocks (rows), 64, 0, cu->stream>>> (
+      (float4 *) y, (const float4 *) ys, rows, H, W, K, D / 4, (int) mode);
+  else
+    cross_merge_kernel<float><<<row_blocks (rows), 64, 0, cu->stream>>> (
+      y, ys, rows, H, W, K, D, (int) mode);
   VB_CUDA_LAUNCHED (cu, "cross-merge");
 }
 

@@ -27,6 +27,18 @@ void vb_cuda_linear_backward (VbCuda *cu, float *din, int64_t ld_din, int accumu
                               const float *w,
                               int64_t n, int in_f, int out_f);
 
+/* G products without bias, operand g at base + g·gstride, as one strided-batched call */
+void vb_cuda_linear_forward_groups (VbCuda *cu, float *out, int64_t ld_out, int64_t out_gstride,
+                                    const float *in, int64_t ld_in, int64_t in_gstride,
+                                    const float *w, int64_t w_gstride, int groups,
+                                    int64_t n, int in_f, int out_f);
+void vb_cuda_linear_backward_groups (VbCuda *cu, float *din, int64_t ld_din,
+                                     int64_t din_gstride, int accumulate, float *dw,
+                                     int64_t w_gstride, const float *dout, int64_t ld_dout,
+                                     int64_t dout_gstride, const float *in, int64_t ld_in,
+                                     int64_t in_gstride, const float *w, int groups,
+                                     int64_t n, int in_f, int out_f);
+
 void vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float *w,
                                 const float *b, int B, int H, int W, int cin, int cout);
 void vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,

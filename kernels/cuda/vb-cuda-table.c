@@ -65,6 +65,27 @@ cu_linear_backward (void *ctx, float *din, int64_t ld_din, int accumulate, float
 }
 
 static void
+cu_linear_forward_groups (void *ctx, float *out, int64_t ld_out, int64_t out_gstride,
+                          const float *in, int64_t ld_in, int64_t in_gstride, const float *w,
+                          int64_t w_gstride, int groups, int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_forward_groups (ctx, out, ld_out, out_gstride, in, ld_in, in_gstride, w,
+                                 w_gstride, groups, n, in_f, out_f);
+}
+
+static void
+cu_linear_backward_groups (void *ctx, float *din, int64_t ld_din, int64_t din_gstride,
+                           int accumulate, float *dw, int64_t w_gstride, const float *dout,
+                           int64_t ld_dout, int64_t dout_gstride, const float *in,
+                           int64_t ld_in, int64_t in_gstride, const float *w, int groups,
+                           int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_backward_groups (ctx, din, ld_din, din_gstride, accumulate, dw, w_gstride,
+                                  dout, ld_dout, dout_gstride, in, ld_in, in_gstride, w, groups,
+                                  n, in_f, out_f);
+}
+
+static void
 cu_conv3x3s2_forward (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout)
 {
   vb_cuda_conv3x3s2_forward (ctx, out, in, w, b, B, H, W, cin, cout);
@@ -239,6 +260,8 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->set_tf32 = cu_set_tf32;
   ops->linear_forward = cu_linear_forward;
   ops->linear_backward = cu_linear_backward;
+  ops->linear_forward_groups = cu_linear_forward_groups;
+  ops->linear_backward_groups = cu_linear_backward_groups;
   ops->conv3x3s2_forward = cu_conv3x3s2_forward;
   ops->conv3x3s2_backward = cu_conv3x3s2_backward;
   ops->dwconv3x3_forward = cu_dwconv3x3_forward;

@@ -1,7 +1,8 @@
 /* test-cuda-scan.c: the CUDA cross-scan, cross-merge, selective scan (forward and
  * backward) and linear products against the CPU ops, on awkward shapes (H ≠ W, D not a
  * multiple of the block, several channel tiles, N > 1, 1×1 maps), in the Δ regimes of
- * specs/kernels.md §9; determinism of the backward. Skips visibly without a GPU. */
+ * specs/kernels.md §9; determinism of the backward; the grouped (batched) products of
+ * the SS2D projections. Skips visibly without a GPU. */
 #include "config.h"
 
 #include "cuda-check.h"
@@ -319,6 +320,56 @@ test_linear (void)
   check_linear (cu, rng, 64, 768, 3072, TRUE, FALSE);
 }
 
+/* the SS2D groups' projections: G products side by side in one row, as one batched call */
+static void
+check_linear_groups (VbCuda *cu, GRand *rng, int64_t n, int G, int in_f, int out_f)
+{
+  int64_t ld_in = (int64_t) G * in_f, ld_out = (int64_t) G * out_f;
+  gsize n_in = (gsize) n * ld_in, n_out = (gsize) n * ld_out, n_w = (gsize) G * in_f * out_f;
+  g_autofree float *x = cc_random (rng, n_in, -1, 1);
+  g_autofree float *w = cc_random (rng, n_w, -1, 1);
+  g_autofree float *dout = cc_random (rng, n_out, -1, 1);
+  g_autofree float *din = cc_random (rng, n_in, -1, 1);
+  g_autofree float *dw = cc_random (rng, n_w, -1, 1);
+  g_autofree float *out = g_new0 (float, n_out);
+  float *d_x = cc_upload (cu, x, n_in * 4), *d_w = cc_upload (cu, w, n_w * 4);
+  float *d_dout = cc_upload (cu, dout, n_out * 4), *d_din = cc_upload (cu, din, n_in * 4);
+  float *d_dw = cc_upload (cu, dw, n_w * 4), *d_out = cc_poisoned (cu, n_out);
+
+  for (int g = 0; g < G; g++)
+    {
+      vb_linear_forward (out + g * out_f, ld_out, x + g * in_f, ld_in,
+                         w + (gsize) g * in_f * out_f, NULL, n, in_f, out_f);
+      /* x_proj's backward accumulates into din, like the model's */
+      vb_linear_backward (din + g * in_f, ld_in, 1, dw + (gsize) g * in_f * out_f, NULL,
+                          dout + g * out_f, ld_out, x + g * in_f, ld_in,
+                          w + (gsize) g * in_f * out_f, n, in_f, out_f);
+    }
+  vb_cuda_linear_forward_groups (cu, d_out, ld_out, out_f, d_x, ld_in, in_f, d_w,
+                                 (int64_t) in_f * out_f, G, n, in_f, out_f);
+  vb_cuda_linear_backward_groups (cu, d_din, ld_in, in_f, 1, d_dw, (int64_t) in_f * out_f,
+                                  d_dout, ld_out, out_f, d_x, ld_in, in_f, d_w, G, n, in_f,
+                                  out_f);
+  check_sum (cu, "grouped linear out", d_out, out, n_out, 1e-5);
+  check_sum (cu, "grouped linear din (+=)", d_din, din, n_in, 1e-5);
+  check_sum (cu, "grouped linear dw (+=)", d_dw, dw, n_w, 1e-5);
+  float *all[] = { d_x, d_w, d_dout, d_din, d_dw, d_out };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+test_linear_groups (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED + 3);
+  check_linear_groups (cu, rng, 63, 4, 37, 5);     /* x_proj of a small model: D → R + 2N */
+  check_linear_groups (cu, rng, 3136, 4, 6, 96);   /* dt_proj at stage 1: R → D */
+  check_linear_groups (cu, rng, 50, 2, 768, 50);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,6 +378,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/cuda/selective-scan", test_scan);
   g_test_add_func ("/vb/cuda/selective-scan/rejects-large-n", test_scan_rejects_large_n);
   g_test_add_func ("/vb/cuda/linear", test_linear);
+  g_test_add_func ("/vb/cuda/linear-groups", test_linear_groups);
   int status = g_test_run ();
   vb_cuda_close (cc_cuda);
   return status;
