@@ -1,17 +1,22 @@
-/* vb-vmamba-plan.c: sizes and allocates every buffer for one (batch, height, width).
- * The same walk counts the bytes kept for the backward, so the activation-memory
- * estimate that `info` prints is exactly what training allocates. */
+/* vb-vmamba-plan.c: sizes and allocates every buffer for one (batch, height, width), as
+ * one arena in the backend's memory (one allocation per plan, not hundreds: on the GPU
+ * each would cost a synchronising cudaMalloc). The same walk counts the bytes kept for
+ * the backward, so the activation-memory estimate that `info` prints is exactly what
+ * training allocates. */
 #include "config.h"
 
 #include "vb-vmamba-private.h"
 
 #include <string.h>
 
+/* every buffer starts on a 256-byte boundary, for coalesced and vector accesses */
+#define ALIGN_FLOATS 64
+
 typedef struct {
-  VbVmamba *m;          /* NULL: count only */
+  float    *arena;      /* NULL: count only */
+  int64_t   used;       /* floats carved (or counted), aligned */
   int64_t   saved;      /* floats kept for the backward */
   int64_t   scratch;    /* floats of scratch (not counted as activations) */
-  gboolean  failed;     /* an allocation failed */
 } Planner;
 
 static float *
@@ -21,34 +26,20 @@ take (Planner *p, int64_t n, gboolean saved)
     p->saved += n;
   else
     p->scratch += n;
-  if (p->m == NULL)
-    return NULL;
-  const VbOps *ops = p->m->ops;
-  float *buf = ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float));
-  if (buf == NULL)
-    {
-      /* the caller sees the backend's error (out of memory) through ops->sync */
-      p->failed = TRUE;
-      return NULL;
-    }
-  g_ptr_array_add (p->m->plan_buffers, buf);
+  float *buf = p->arena != NULL ? p->arena + p->used : NULL;
+  p->used += (MAX (n, 1) + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
   return buf;
 }
 
-static void
-free_plan_buffers (VbVmamba *m)
-{
-  if (m->plan_buffers == NULL)
-    return;
-  for (guint i = 0; i < m->plan_buffers->len; i++)
-    m->ops->free (m->ops->ctx, g_ptr_array_index (m->plan_buffers, i));
-  g_clear_pointer (&m->plan_buffers, g_ptr_array_unref);
-}
+static void plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H,
+                       int W);
 
 void
 vb_vmamba_plan_clear (VbVmamba *m)
 {
-  free_plan_buffers (m);
+  if (m->plan_arena != NULL)
+    m->ops->free (m->ops->ctx, m->plan_arena);
+  m->plan_arena = NULL;
   for (int i = 0; i < VB_VMAMBA_MAX_STAGES; i++)
     g_clear_pointer (&m->acts[i], g_free);
   m->labels = NULL;                    /* a plan buffer */
@@ -61,22 +52,40 @@ vb_vmamba_plan_clear (VbVmamba *m)
 int64_t
 vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
 {
-  Planner p = { m, 0, 0 };
+  Planner count = { 0 };
+  plan_walk (&count, NULL, cfg, B, H, W);
+  if (m == NULL)
+    return count.saved * (int64_t) sizeof (float);
+
+  vb_vmamba_plan_clear (m);
+  Planner carve = { 0 };
+  /* zeroed memory, like the separate buffers it replaces */
+  carve.arena = m->ops->alloc (m->ops->ctx, (size_t) count.used * sizeof (float));
+  if (carve.arena == NULL)
+    return -1;   /* the caller reads the backend's error (out of memory) */
+  m->plan_arena = carve.arena;
+  plan_walk (&carve, m, cfg, B, H, W);
+  g_assert (carve.used == count.used);
+  return carve.saved * (int64_t) sizeof (float);
+}
+
+static void
+plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
+{
   int H1, W1;
   VbStageShape st[VB_VMAMBA_MAX_STAGES];
   vb_vmamba_stage_shapes (cfg, H, W, &H1, &W1, st);
 
+  float *labels = take (p, B, FALSE);   /* ints: an int is a float's size */
   if (m != NULL)
     {
-      vb_vmamba_plan_clear (m);
-      m->plan_buffers = g_ptr_array_new ();
       m->plan_B = B;
       m->plan_H = H;
       m->plan_W = W;
       m->H1 = H1;
       m->W1 = W1;
       memcpy (m->stage, st, sizeof st);
-      m->labels = (int *) take (&p, B, FALSE);   /* an int is a float's size */
+      m->labels = (int *) labels;
       m->logits_host = g_new0 (float, (gsize) B * cfg->num_classes);
       m->dp_host = g_new0 (float, B);
     }
@@ -86,14 +95,14 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
   int64_t max_act = (int64_t) B * H * W * cfg->in_chans;   /* largest (rows × channels) */
   max_act = MAX (max_act, rows1 * half);
 
-  float *images = take (&p, (int64_t) B * H * W * cfg->in_chans, TRUE);
-  float *s_c1 = take (&p, rows1 * half, TRUE);
-  float *s_ln1 = take (&p, rows1 * half, TRUE);
-  float *s_ln1_mean = take (&p, rows1, TRUE);
-  float *s_ln1_rstd = take (&p, rows1, TRUE);
-  float *s_g = take (&p, rows1 * half, TRUE);
+  float *images = take (p, (int64_t) B * H * W * cfg->in_chans, TRUE);
+  float *s_c1 = take (p, rows1 * half, TRUE);
+  float *s_ln1 = take (p, rows1 * half, TRUE);
+  float *s_ln1_mean = take (p, rows1, TRUE);
+  float *s_ln1_rstd = take (p, rows1, TRUE);
+  float *s_g = take (p, rows1 * half, TRUE);
   int64_t rows0 = (int64_t) B * st[0].H * st[0].W;
-  float *s_c2 = take (&p, rows0 * cfg->dims[0], TRUE);
+  float *s_c2 = take (p, rows0 * cfg->dims[0], TRUE);
   if (m)
     {
       m->images = images;
@@ -122,13 +131,13 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
       if (i > 0)
         {
           /* downsample from stage i−1: conv output (kept) */
-          float *dc = take (&p, rows * s->C, TRUE);
+          float *dc = take (p, rows * s->C, TRUE);
           if (m)
             m->down_c[i - 1] = dc;
         }
-      float *sin = take (&p, rows * s->C, TRUE);
-      float *sin_mean = take (&p, rows, TRUE);
-      float *sin_rstd = take (&p, rows, TRUE);
+      float *sin = take (p, rows * s->C, TRUE);
+      float *sin_mean = take (p, rows, TRUE);
+      float *sin_rstd = take (p, rows, TRUE);
       VbBlockActs *acts = m ? g_new0 (VbBlockActs, cfg->depths[i]) : NULL;
       if (m)
         {
@@ -140,71 +149,71 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
       for (int j = 0; j < cfg->depths[i]; j++)
         {
           VbBlockActs a = { 0 };
-          a.ln1 = take (&p, rows * s->C, TRUE);
-          a.ln1_mean = take (&p, rows, TRUE);
-          a.ln1_rstd = take (&p, rows, TRUE);
-          a.u0 = take (&p, rows * s->D, TRUE);
-          a.u1 = take (&p, rows * s->D, TRUE);
-          a.xs = take (&p, rows * KD, TRUE);
-          a.dts = take (&p, rows * KD, TRUE);
-          a.xdbl = take (&p, rows * s->K * RN, TRUE);
-          a.Bs = take (&p, rows * s->K * s->N, TRUE);
-          a.Cs = take (&p, rows * s->K * s->N, TRUE);
-          a.y = take (&p, rows * s->D, TRUE);
-          a.yln = take (&p, rows * s->D, TRUE);
-          a.yln_mean = take (&p, rows, TRUE);
-          a.yln_rstd = take (&p, rows, TRUE);
-          a.x_mid = take (&p, rows * s->C, TRUE);
-          a.ln2 = take (&p, rows * s->C, TRUE);
-          a.ln2_mean = take (&p, rows, TRUE);
-          a.ln2_rstd = take (&p, rows, TRUE);
-          a.h1 = take (&p, rows * s->M, TRUE);
-          a.g = take (&p, rows * s->M, TRUE);
-          a.x_out = take (&p, rows * s->C, TRUE);
-          a.dp1 = take (&p, B, TRUE);
-          a.dp2 = take (&p, B, TRUE);
+          a.ln1 = take (p, rows * s->C, TRUE);
+          a.ln1_mean = take (p, rows, TRUE);
+          a.ln1_rstd = take (p, rows, TRUE);
+          a.u0 = take (p, rows * s->D, TRUE);
+          a.u1 = take (p, rows * s->D, TRUE);
+          a.xs = take (p, rows * KD, TRUE);
+          a.dts = take (p, rows * KD, TRUE);
+          a.xdbl = take (p, rows * s->K * RN, TRUE);
+          a.Bs = take (p, rows * s->K * s->N, TRUE);
+          a.Cs = take (p, rows * s->K * s->N, TRUE);
+          a.y = take (p, rows * s->D, TRUE);
+          a.yln = take (p, rows * s->D, TRUE);
+          a.yln_mean = take (p, rows, TRUE);
+          a.yln_rstd = take (p, rows, TRUE);
+          a.x_mid = take (p, rows * s->C, TRUE);
+          a.ln2 = take (p, rows * s->C, TRUE);
+          a.ln2_mean = take (p, rows, TRUE);
+          a.ln2_rstd = take (p, rows, TRUE);
+          a.h1 = take (p, rows * s->M, TRUE);
+          a.g = take (p, rows * s->M, TRUE);
+          a.x_out = take (p, rows * s->C, TRUE);
+          a.dp1 = take (p, B, TRUE);
+          a.dp2 = take (p, B, TRUE);
           if (m)
             acts[j] = a;
         }
     }
   const VbStageShape *last = &st[cfg->n_stages - 1];
   int64_t rows4 = (int64_t) B * last->H * last->W;
-  float *head_ln = take (&p, rows4 * last->C, TRUE);
-  float *head_mean = take (&p, rows4, TRUE);
-  float *head_rstd = take (&p, rows4, TRUE);
-  float *pooled = take (&p, (int64_t) B * last->C, TRUE);
-  float *logits = take (&p, (int64_t) B * cfg->num_classes, TRUE);
-  float *probs = take (&p, (int64_t) B * cfg->num_classes, TRUE);
+  float *head_ln = take (p, rows4 * last->C, TRUE);
+  float *head_mean = take (p, rows4, TRUE);
+  float *head_rstd = take (p, rows4, TRUE);
+  float *pooled = take (p, (int64_t) B * last->C, TRUE);
+  float *logits = take (p, (int64_t) B * cfg->num_classes, TRUE);
+  float *probs = take (p, (int64_t) B * cfg->num_classes, TRUE);
 
   max_act = MAX (max_act, max_c);
   max_act = MAX (max_act, rows0 * cfg->dims[0]);
   /* scratch */
-  float *s_u = take (&p, max_d, FALSE);
-  float *s_ys = take (&p, max_kd, FALSE);
-  float *s_o = take (&p, MAX (max_c, max_m), FALSE);
-  float *s_A = take (&p, max_A, FALSE);
-  float *s_dA = take (&p, max_A, FALSE);
-  float *d_x = take (&p, max_act, FALSE);
-  float *d_x2 = take (&p, max_act, FALSE);
-  float *d_tmp = take (&p, max_act, FALSE);
-  float *d_br = take (&p, max_c, FALSE);
-  float *d_ln = take (&p, max_act, FALSE);
-  float *d_g = take (&p, max_m, FALSE);
-  float *d_h1 = take (&p, max_m, FALSE);
-  float *d_yln = take (&p, max_d, FALSE);
-  float *d_y = take (&p, max_d, FALSE);
-  float *d_ys = take (&p, max_kd, FALSE);
-  float *d_us = take (&p, max_kd, FALSE);
-  float *d_dts = take (&p, max_kd, FALSE);
-  float *d_xdbl = take (&p, max_xdbl, FALSE);
-  float *d_Bs = take (&p, max_kn, FALSE);
-  float *d_Cs = take (&p, max_kn, FALSE);
-  float *d_u = take (&p, max_d, FALSE);
-  float *d_u1 = take (&p, max_d, FALSE);
-  float *d_u0 = take (&p, max_d, FALSE);
-  float *d_pooled = take (&p, (int64_t) B * last->C, FALSE);
-  float *d_logits = take (&p, (int64_t) B * cfg->num_classes, FALSE);
-  float *d_img = take (&p, (int64_t) B * H * W * cfg->in_chans, FALSE);
+  float *s_u = take (p, max_d, FALSE);
+  float *s_ys = take (p, max_kd, FALSE);
+  float *s_o = take (p, MAX (max_c, max_m), FALSE);
+  float *s_A = take (p, max_A, FALSE);
+  float *s_dA = take (p, max_A, FALSE);
+  float *d_x = take (p, max_act, FALSE);
+  float *d_x2 = take (p, max_act, FALSE);
+  float *d_tmp = take (p, max_act, FALSE);
+  float *d_br = take (p, max_c, FALSE);
+  float *d_ln = take (p, max_act, FALSE);
+  float *d_g = take (p, max_m, FALSE);
+  float *d_h1 = take (p, max_m, FALSE);
+  float *d_yln = take (p, max_d, FALSE);
+  float *d_y = take (p, max_d, FALSE);
+  float *d_ys = take (p, max_kd, FALSE);
+  float *d_us = take (p, max_kd, FALSE);
+  float *d_dts = take (p, max_kd, FALSE);
+  float *d_xdbl = take (p, max_xdbl, FALSE);
+  float *d_Bs = take (p, max_kn, FALSE);
+  float *d_Cs = take (p, max_kn, FALSE);
+  float *d_u = take (p, max_d, FALSE);
+  float *d_u1 = take (p, max_d, FALSE);
+  float *d_u0 = take (p, max_d, FALSE);
+  float *d_pooled = take (p, (int64_t) B * last->C, FALSE);
+  float *d_logits = take (p, (int64_t) B * cfg->num_classes, FALSE);
+  float *d_img = take (p, (int64_t) B * H * W * cfg->in_chans, FALSE);
 
   if (m)
     {
@@ -240,11 +249,5 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
       m->d_pooled = d_pooled;
       m->d_logits = d_logits;
       m->d_img = d_img;
-      if (p.failed)
-        {
-          vb_vmamba_plan_clear (m);
-          return -1;
-        }
     }
-  return p.saved * (int64_t) sizeof (float);
 }

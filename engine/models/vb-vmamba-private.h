@@ -53,7 +53,7 @@ struct _VbVmamba {
 
   /* the plan: buffers for one (B, H, W) */
   int plan_B, plan_H, plan_W;
-  GPtrArray *plan_buffers;              /* everything below, freed together */
+  float *plan_arena;                    /* everything below, one allocation (backend memory) */
   VbStageShape stage[VB_VMAMBA_MAX_STAGES];
   int H1, W1;                           /* after the first stem conv */
   float *images;                        /* (B, H, W, in) copy of the input */
