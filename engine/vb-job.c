@@ -549,14 +549,8 @@ vb_job_queue_start_preset_json (VbJobQueue *q, const char *json, const char * co
 {
   g_return_val_if_fail (q != NULL && json != NULL, 0);
   g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, error);
-  if (preset == NULL)
+  if (preset == NULL || !vb_preset_set_all (preset, overrides, error))
     return 0;
-  for (const char * const *o = overrides; o && *o; o++)
-    if (!vb_preset_set (preset, *o, error))
-      {
-        g_prefix_error (error, "%s: ", *o);
-        return 0;
-      }
   return submit (q, g_steal_pointer (&preset), 0);
 }
 

@@ -888,3 +888,15 @@ vb_preset_expand (VbPreset *preset)
     }
   return configs;
 }
+
+gboolean
+vb_preset_set_all (VbPreset *preset, const char * const *overrides, GError **error)
+{
+  for (const char * const *o = overrides; o != NULL && *o != NULL; o++)
+    if (!vb_preset_set (preset, *o, error))
+      {
+        g_prefix_error (error, "%s: ", *o);
+        return FALSE;
+      }
+  return TRUE;
+}

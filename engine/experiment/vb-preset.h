@@ -60,6 +60,10 @@ guint       vb_preset_get_n_runs      (VbPreset *preset);
 gboolean    vb_preset_set         (VbPreset    *preset,
                                    const char  *assignment,
                                    GError     **error);
+/* every "key=value" of a NULL-terminated list, in order; the error names the override */
+gboolean    vb_preset_set_all     (VbPreset            *preset,
+                                   const char * const  *overrides,
+                                   GError             **error);
 
 /* The full configs (JsonObject*, deep copies, owned by the array), each with
  * "run_name" = "<preset>/<axis>=<value>,..." (just the preset name without a grid). */
