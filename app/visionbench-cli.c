@@ -614,6 +614,17 @@ cmd_info (int argc, char **argv)
   return 0;
 }
 
+/* ", peak device memory 2.41 GiB" for a GPU run; "" on the CPU */
+static const char *
+peak_note (int64_t bytes)
+{
+  static char note[64];
+  if (bytes <= 0)
+    return "";
+  g_snprintf (note, sizeof note, ", peak device memory %.2f GiB", bytes / 1073741824.0);
+  return note;
+}
+
 static int
 cmd_bench (int argc, char **argv)
 {
@@ -667,10 +678,12 @@ cmd_bench (int argc, char **argv)
       g_autofree char *card = vb_bench_protocol_json (&p);
       if (json)
         printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"min_s\": %.5f, \"iqr_s\": %.5f, "
-                "\"protocol\": %s}\n", r.img_per_s, r.median_s, r.min_s, r.iqr_s, card);
+                "\"peak_device_bytes\": %" G_GINT64_FORMAT ", \"protocol\": %s}\n", r.img_per_s,
+                r.median_s, r.min_s, r.iqr_s, r.peak_device_bytes, card);
       else
-        printf ("%-5s %9.1f img/s  (median step %.3f s, IQR %.3f s)  protocol: %s\n",
-                pass == 0 ? "train" : "eval", r.img_per_s, r.median_s, r.iqr_s, card);
+        printf ("%-5s %9.1f img/s  (median step %.3f s, IQR %.3f s%s)  protocol: %s\n",
+                pass == 0 ? "train" : "eval", r.img_per_s, r.median_s, r.iqr_s,
+                peak_note (r.peak_device_bytes), card);
       if (r.profile != NULL)
         printf ("%s", r.profile);
       fflush (stdout);

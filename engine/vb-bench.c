@@ -58,6 +58,7 @@ static gboolean
 bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
           VbBenchResult *result, GError **error)
 {
+  size_t mem_before = ops->memory_used (ops->ctx), mem_peak = mem_before;
   g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
   if (model == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
@@ -112,6 +113,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
         }
       /* a GPU step ends when its last kernel does */
       const char *failed = ops->sync (ops->ctx);
+      mem_peak = MAX (mem_peak, ops->memory_used (ops->ctx));
       if (failed != NULL)
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s", failed);
@@ -139,6 +141,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
   result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
   result->img_per_s = B / result->median_s;
   result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S);
+  result->peak_device_bytes = (int64_t) (mem_peak - mem_before);
   return TRUE;
 }
 

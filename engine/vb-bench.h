@@ -21,6 +21,8 @@ typedef struct {
   double median_s, iqr_s; /* per step */
   double min_s;           /* fastest step: the least disturbed on a shared machine */
   int64_t activation_bytes;
+  int64_t peak_device_bytes; /* GPU: most device memory in use after a step, minus what was in
+                              * use before the model existed (0 on the CPU) */
   char   *profile;        /* per-op table when protocol->profile, else NULL */
 } VbBenchResult;
 

@@ -34,6 +34,8 @@ struct VbOps
   /* matrix products in TF32 on tensor cores (1) or strict fp32 (0, the default: parity
    * with the CPU); returns whether the backend has such a mode */
   int         (*set_tf32)  (void *ctx, int on);
+  /* bytes of the backend's memory in use by this process (0 where not known: the CPU) */
+  size_t      (*memory_used) (void *ctx);
 
   void (*linear_forward) (void *ctx, float *out, int64_t ld_out, const float *in, int64_t ld_in,
                           const float *w, const float *b, int64_t n, int in_f, int out_f);

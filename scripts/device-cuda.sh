@@ -34,7 +34,8 @@ if [ -z "${VB_SKIP_BENCH:-}" ]; then
         printf '%s %s %s ' "$img" "$prec" "$scan"
         "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model vmamba-t \
           --scan $scan --img $img --batch 128 --classes 1000 --warmup 3 --steps 10 --json |
-          sed 's/^{"img_per_s": \([0-9.]*\).*"mode": "\([a-z]*\).*/\2 \1/' | tr '\n' ' '
+          sed 's/^{"img_per_s": \([0-9.]*\).*"peak_device_bytes": \([0-9]*\).*"mode": "\([a-z]*\).*/\3 \1 (peak \2 B)/' |
+          tr '\n' ' '
         echo
       done
     done

@@ -13,6 +13,7 @@ static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst,
 static const char *cpu_sync (void *c) { (void) c; return NULL; }
 static void cpu_clear_error (void *c) { (void) c; }
 static int cpu_set_tf32 (void *c, int on) { (void) c; (void) on; return 0; }
+static size_t cpu_memory_used (void *c) { (void) c; return 0; }
 
 /* each wrapper drops the context and calls the CPU op of the same name */
 #define WRAP(ret, name, params, args) \
@@ -101,6 +102,7 @@ static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
   .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_tf32 = cpu_set_tf32,
+  .memory_used = cpu_memory_used,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
   .linear_forward_groups = cpu_linear_forward_groups,
   .linear_backward_groups = cpu_linear_backward_groups,

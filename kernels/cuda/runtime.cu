@@ -207,3 +207,12 @@ vb_cuda_set_tf32 (VbCuda *cu, int on)
                                                           : CUBLAS_PEDANTIC_MATH),
                       "cublasSetMathMode");
 }
+
+extern "C" size_t
+vb_cuda_memory_used (VbCuda *cu)
+{
+  size_t free_b = 0, total_b = 0;
+  if (!vb_cuda_check_rt (cu, cudaMemGetInfo (&free_b, &total_b), "cudaMemGetInfo"))
+    return 0;
+  return total_b - free_b;
+}

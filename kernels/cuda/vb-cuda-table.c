@@ -23,6 +23,7 @@ static void cu_download (void *ctx, void *dst, const void *src, size_t n) { vb_c
 static void cu_zero (void *ctx, void *dst, size_t n) { vb_cuda_memset (ctx, dst, 0, n); }
 static void cu_clear_error (void *ctx) { vb_cuda_clear_error (ctx); }
 static int cu_set_tf32 (void *ctx, int on) { vb_cuda_set_tf32 (ctx, on); return 1; }
+static size_t cu_memory_used (void *ctx) { return vb_cuda_memory_used (ctx); }
 
 static const char *
 cu_sync (void *ctx)
@@ -258,6 +259,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->sync = cu_sync;
   ops->clear_error = cu_clear_error;
   ops->set_tf32 = cu_set_tf32;
+  ops->memory_used = cu_memory_used;
   ops->linear_forward = cu_linear_forward;
   ops->linear_backward = cu_linear_backward;
   ops->linear_forward_groups = cu_linear_forward_groups;

@@ -26,6 +26,9 @@ const char *vb_cuda_describe    (VbCuda *cu);
 /* the first failure since the last clear, or NULL */
 const char *vb_cuda_error       (VbCuda *cu);
 void        vb_cuda_clear_error (VbCuda *cu);
+/* device memory in use (total − free, as cudaMemGetInfo reports: this process's
+ * allocations, cuBLAS's workspace and the CUDA context) */
+size_t      vb_cuda_memory_used (VbCuda *cu);
 /* matrix products on tensor cores in TF32 (on) or strict fp32 (off, the default) */
 void        vb_cuda_set_tf32    (VbCuda *cu, int on);
 /* waits for every op issued so far; returns 0, or -1 with vb_cuda_error set */
