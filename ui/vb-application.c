@@ -1,10 +1,12 @@
-/* vb-application.c: command-line options, the shared session, app actions. */
+/* vb-application.c: command-line options, the shared session, app actions, and the
+ * colour scheme preference, applied for every window. */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
 
 #include "vb-application.h"
 #include "vb-session.h"
+#include "vb-settings.h"
 #include "vb-window.h"
 
 struct _VbApplication
@@ -14,6 +16,7 @@ struct _VbApplication
   char      *db_path;
   VbSession *session;
   GError    *session_error;
+  GSettings *settings;        /* NULL without the schema */
 };
 
 G_DEFINE_FINAL_TYPE (VbApplication, vb_application, ADW_TYPE_APPLICATION)
@@ -34,6 +37,14 @@ vb_application_handle_local_options (GApplication *app,
 }
 
 static void
+color_scheme_cb (VbApplication *self)
+{
+  g_autofree char *scheme = g_settings_get_string (self->settings, "color-scheme");
+
+  vb_settings_apply_color_scheme (scheme);
+}
+
+static void
 vb_application_startup (GApplication *app)
 {
   VbApplication *self = VB_APPLICATION (app);
@@ -41,6 +52,14 @@ vb_application_startup (GApplication *app)
   G_APPLICATION_CLASS (vb_application_parent_class)->startup (app);
 
   self->session = vb_session_new (self->db_path, NULL, &self->session_error);
+  /* also when the key changes outside the app (gsettings set ...) */
+  self->settings = vb_settings_new ();
+  if (self->settings != NULL)
+    {
+      color_scheme_cb (self);
+      g_signal_connect_swapped (self->settings, "changed::color-scheme",
+                                G_CALLBACK (color_scheme_cb), self);
+    }
 }
 
 static void
@@ -75,6 +94,9 @@ vb_application_shutdown (GApplication *app)
   if (self->session != NULL)
     vb_session_shutdown (self->session);
   g_clear_object (&self->session);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
 
   G_APPLICATION_CLASS (vb_application_parent_class)->shutdown (app);
 }

@@ -343,9 +343,13 @@ x_axis_changed_cb (VbRunsPage *self)
   static const VbXAxisKind kinds[] = { VB_X_AXIS_STEP, VB_X_AXIS_EPOCH, VB_X_AXIS_WALL_TIME };
   guint i = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->x_dropdown));
 
-  self->x_axis = kinds[MIN (i, G_N_ELEMENTS (kinds) - 1)];
+  VbXAxisKind x_axis = kinds[MIN (i, G_N_ELEMENTS (kinds) - 1)];
+  if (x_axis == self->x_axis)
+    return;
+  self->x_axis = x_axis;
   if (self->run_id != 0)
     vb_runs_monitor_load (self, TRUE);
+  vb_runs_page_notify_x_axis (self);
 }
 
 /* ---- construction -------------------------------------------------------------------------- */

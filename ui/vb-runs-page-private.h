@@ -54,4 +54,7 @@ void       vb_runs_monitor_load     (VbRunsPage        *self,
 void       vb_runs_monitor_progress (VbRunsPage        *self,
                                      const VbJobStatus *status);
 
+/* The X axis menu changed self->x_axis: notify::x-axis. */
+void       vb_runs_page_notify_x_axis (VbRunsPage        *self);
+
 G_END_DECLS

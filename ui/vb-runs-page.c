@@ -13,6 +13,14 @@
 
 G_DEFINE_FINAL_TYPE (VbRunsPage, vb_runs_page, ADW_TYPE_BIN)
 
+enum {
+  PROP_0,
+  PROP_X_AXIS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 
 static VbRunRecord *
 find_run (VbRunsPage *self,
@@ -184,9 +192,42 @@ vb_runs_page_dispose (GObject *object)
 }
 
 static void
+vb_runs_page_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  VbRunsPage *self = VB_RUNS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_X_AXIS:
+      g_value_set_int (value, self->x_axis);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 vb_runs_page_class_init (VbRunsPageClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = vb_runs_page_dispose;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = vb_runs_page_dispose;
+  object_class->get_property = vb_runs_page_get_property;
+
+  /* read-only: vb_runs_page_set_x_axis() sets it; the window keeps it in GSettings */
+  properties[PROP_X_AXIS] =
+    g_param_spec_int ("x-axis", NULL, NULL, VB_X_AXIS_STEP, VB_X_AXIS_COUNT, VB_X_AXIS_STEP,
+                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+void
+vb_runs_page_notify_x_axis (VbRunsPage *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_AXIS]);
 }
 
 static void

@@ -35,7 +35,8 @@ guint       vb_runs_page_get_n_loss_points (VbRunsPage *self);
  * eval img/s per epoch); NULL for another name or no run. */
 VbLineChart *vb_runs_page_get_chart        (VbRunsPage  *self,
                                             const char  *name);
-/* The x axis of all three charts (step, epoch or wall time), as the X axis menu sets it. */
+/* The x axis of all three charts (step, epoch or wall time), as the X axis menu sets it;
+ * the read-only "x-axis" property (an int) notifies each change. */
 void        vb_runs_page_set_x_axis        (VbRunsPage  *self,
                                             VbXAxisKind  x_axis);
 VbXAxisKind vb_runs_page_get_x_axis        (VbRunsPage  *self);

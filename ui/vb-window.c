@@ -6,6 +6,9 @@
 
 #include "config.h"
 
+#include "vb-preferences-window.h"
+#include "vb-presentation.h"
+#include "vb-settings.h"
 #include "vb-window.h"
 
 struct _VbWindow
@@ -13,6 +16,9 @@ struct _VbWindow
   AdwApplicationWindow parent_instance;
 
   VbSession  *session;
+  GSettings  *settings;        /* NULL without the schema: defaults, nothing kept */
+  GtkWidget  *presentation;    /* weak: open while shown */
+  GtkWidget  *preferences;     /* weak */
   GtkWidget  *toasts;
   GtkWidget  *stack;
   GtkWidget  *experiments;
@@ -166,6 +172,11 @@ vb_window_dispose (GObject *object)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
+  g_clear_weak_pointer (&self->presentation);
+  g_clear_weak_pointer (&self->preferences);
 
   G_OBJECT_CLASS (vb_window_parent_class)->dispose (object);
 }
@@ -197,6 +208,38 @@ toggle_fullscreen_action (GtkWidget  *widget,
     gtk_window_unfullscreen (GTK_WINDOW (widget));
   else
     gtk_window_fullscreen (GTK_WINDOW (widget));
+}
+
+static void
+preferences_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  VbWindow *self = VB_WINDOW (widget);
+
+  if (self->preferences == NULL)
+    g_set_weak_pointer (&self->preferences,
+                        vb_preferences_window_new (GTK_WINDOW (self), self->settings));
+  gtk_window_present (GTK_WINDOW (self->preferences));
+}
+
+/* Presentation mode shows what the Compare page shows: refresh it first, so a run that
+ * finished a moment ago is in */
+static void
+presentation_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  VbWindow *self = VB_WINDOW (widget);
+
+  if (self->presentation == NULL)
+    {
+      vb_compare_page_refresh (VB_COMPARE_PAGE (self->compare));
+      g_set_weak_pointer (&self->presentation,
+                          vb_presentation_new (GTK_WINDOW (self), VB_COMPARE_PAGE (self->compare)));
+      gtk_window_fullscreen (GTK_WINDOW (self->presentation));
+    }
+  gtk_window_present (GTK_WINDOW (self->presentation));
 }
 
 /* Clone & edit: the Experiments form filled from a stored run (the Runs page can call it) */
@@ -235,11 +278,16 @@ vb_window_class_init (VbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "window.toggle-fullscreen", NULL,
                                    toggle_fullscreen_action);
   gtk_widget_class_install_action (widget_class, "win.clone-run", "x", clone_run_action);
+  gtk_widget_class_install_action (widget_class, "window.preferences", NULL, preferences_action);
+  gtk_widget_class_install_action (widget_class, "window.presentation", NULL, presentation_action);
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_CONTROL_MASK,
                                          "window.show-page", "s", pages[i]);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F11, 0,
                                        "window.toggle-fullscreen", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK,
+                                       "window.preferences", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "window.presentation", NULL);
   /* the action gtk_application_window_set_help_overlay() adds to the window */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_question, GDK_CONTROL_MASK,
                                        "win.show-help-overlay", NULL);
@@ -248,6 +296,63 @@ vb_window_class_init (VbWindowClass *klass)
 static void
 vb_window_init (VbWindow *self)
 {
+}
+
+/* ---- the Runs page's x axis, kept in GSettings ---------------------------------------------- */
+
+static void
+runs_x_axis_cb (VbWindow *self)
+{
+  VbXAxisKind x_axis = vb_runs_page_get_x_axis (VB_RUNS_PAGE (self->runs));
+
+  g_settings_set_string (self->settings, "runs-x-axis", vb_settings_x_axis_to_string (x_axis));
+}
+
+static void
+x_axis_setting_cb (VbWindow *self)
+{
+  g_autofree char *value = g_settings_get_string (self->settings, "runs-x-axis");
+
+  vb_runs_page_set_x_axis (VB_RUNS_PAGE (self->runs), vb_settings_x_axis_from_string (value));
+}
+
+static GtkWidget *
+new_menu_button (void)
+{
+  g_autoptr (GMenu) menu = g_menu_new ();
+  g_autoptr (GMenu) section = g_menu_new ();
+  g_autoptr (GMenu) about = g_menu_new ();
+  g_autoptr (GMenuItem) present = g_menu_item_new ("_Presentation Mode", "window.presentation");
+  g_autoptr (GMenuItem) prefs = g_menu_item_new ("_Preferences", "window.preferences");
+  g_autoptr (GMenuItem) keys = g_menu_item_new ("_Keyboard Shortcuts", "win.show-help-overlay");
+
+  /* the accels are class bindings, not app accels: say them in the menu by hand */
+  g_menu_item_set_attribute (present, "accel", "s", "F5");
+  g_menu_item_set_attribute (prefs, "accel", "s", "<Control>comma");
+  g_menu_item_set_attribute (keys, "accel", "s", "<Control>question");
+  g_menu_append_item (section, present);
+  g_menu_append_item (section, prefs);
+  g_menu_append_item (section, keys);
+  g_menu_append (about, "_About VisionBench", "app.about");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (section));
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (about));
+
+  GtkWidget *button = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+  gtk_menu_button_set_primary (GTK_MENU_BUTTON (button), TRUE);
+  gtk_widget_set_tooltip_text (button, "Main Menu");
+  return button;
+}
+
+static gboolean
+is_compare_page (GBinding     *binding,
+                 const GValue *from,
+                 GValue       *to,
+                 gpointer      user_data)
+{
+  g_value_set_boolean (to, g_strcmp0 (g_value_get_string (from), "compare") == 0);
+  return TRUE;
 }
 
 static void
@@ -298,6 +403,14 @@ vb_window_new (GtkApplication *app,
   adw_view_switcher_title_set_stack (ADW_VIEW_SWITCHER_TITLE (switcher), ADW_VIEW_STACK (self->stack));
   adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (switcher), "VisionBench");
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), switcher);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), new_menu_button ());
+  /* on the Compare page, whose selection it presents */
+  GtkWidget *present = gtk_button_new_from_icon_name ("display-projector-symbolic");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (present), "window.presentation");
+  gtk_widget_set_tooltip_text (present, "Presentation Mode (F5)");
+  g_object_bind_property_full (self->stack, "visible-child-name", present, "visible",
+                               G_BINDING_SYNC_CREATE, is_compare_page, NULL, NULL, NULL);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), present);
 
   GtkWidget *switcher_bar = adw_view_switcher_bar_new ();
   adw_view_switcher_bar_set_stack (ADW_VIEW_SWITCHER_BAR (switcher_bar), ADW_VIEW_STACK (self->stack));
@@ -315,6 +428,15 @@ vb_window_new (GtkApplication *app,
   g_signal_connect_swapped (self->experiments, "job-started", G_CALLBACK (job_started_cb), self);
   g_signal_connect_swapped (session, "job-event", G_CALLBACK (job_event_cb), self);
   g_signal_connect_swapped (session, "notify::busy", G_CALLBACK (busy_changed_cb), self);
+
+  self->settings = vb_settings_new ();
+  if (self->settings != NULL)
+    {
+      x_axis_setting_cb (self);
+      g_signal_connect_swapped (self->settings, "changed::runs-x-axis",
+                                G_CALLBACK (x_axis_setting_cb), self);
+      g_signal_connect_swapped (self->runs, "notify::x-axis", G_CALLBACK (runs_x_axis_cb), self);
+    }
   return self;
 }
 
@@ -366,6 +488,20 @@ vb_window_get_page (VbWindow *self)
 {
   g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
   return adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (self->stack));
+}
+
+GtkWidget *
+vb_window_get_presentation (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return self->presentation;
+}
+
+GtkWidget *
+vb_window_get_preferences (VbWindow *self)
+{
+  g_return_val_if_fail (VB_IS_WINDOW (self), NULL);
+  return self->preferences;
 }
 
 guint

@@ -1,6 +1,6 @@
 /* vb-window.h: the main window: a header bar with a view switcher over the Experiments,
- * Runs, Compare and Scan Explorer pages, a toast overlay for engine errors, and a
- * shortcuts window (Ctrl+?). */
+ * Runs, Compare and Scan Explorer pages, a main menu, a toast overlay for engine errors,
+ * a shortcuts window (Ctrl+?), Preferences (Ctrl+comma) and presentation mode (F5). */
 #pragma once
 
 #include <adwaita.h>
@@ -28,6 +28,10 @@ VbScanPage        *vb_window_get_scan_page        (VbWindow       *self);
 void               vb_window_set_page             (VbWindow       *self,
                                                    const char     *name);
 const char        *vb_window_get_page             (VbWindow       *self);
+/* The presentation mode window (F5) and the Preferences window (Ctrl+comma) while they
+ * are open; NULL otherwise. */
+GtkWidget         *vb_window_get_presentation     (VbWindow       *self);
+GtkWidget         *vb_window_get_preferences      (VbWindow       *self);
 /* Shows message in a toast (engine errors go there too). */
 void               vb_window_toast                (VbWindow       *self,
                                                    const char     *message);

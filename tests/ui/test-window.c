@@ -564,7 +564,7 @@ test_shortcuts (void)
     { "<Control>3", "compare" }, { "<Control>4", "scan" },
   };
   guint n_bindings = 0, n_pages = 0;
-  gboolean help = FALSE, fullscreen = FALSE;
+  gboolean help = FALSE, fullscreen = FALSE, prefs = FALSE, present = FALSE;
   g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
   for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
     {
@@ -579,13 +579,16 @@ test_shortcuts (void)
             continue;
           const char *name = gtk_named_action_get_action_name (GTK_NAMED_ACTION (action));
           if (!g_str_has_prefix (name, "window.show-page") && !g_str_equal (name, "window.toggle-fullscreen")
-              && !g_str_equal (name, "win.show-help-overlay"))
+              && !g_str_equal (name, "win.show-help-overlay") && !g_str_equal (name, "window.preferences")
+              && !g_str_equal (name, "window.presentation"))
             continue;   /* GTK's own bindings */
           g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
           g_test_message ("binding %s → %s", trigger, name);
           g_assert_true (listed (listed_accels, trigger));
           n_bindings++;
           fullscreen |= g_str_equal (name, "window.toggle-fullscreen") && g_str_equal (trigger, "F11");
+          prefs |= g_str_equal (name, "window.preferences") && g_str_equal (trigger, "<Control>comma");
+          present |= g_str_equal (name, "window.presentation") && g_str_equal (trigger, "F5");
           for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
             if (g_str_equal (trigger, pages[p].accel))
               {
@@ -612,6 +615,8 @@ test_shortcuts (void)
   g_assert_cmpuint (n_pages, ==, G_N_ELEMENTS (pages));
   g_assert_true (help);
   g_assert_true (fullscreen);
+  g_assert_true (prefs);
+  g_assert_true (present);
   /* the shortcuts window lists nothing that is not bound: window bindings + app's Ctrl+Q */
   g_assert_cmpuint (listed_accels->len, ==, n_bindings + 1);
   g_assert_true (listed (listed_accels, "<Control>q"));
