@@ -9,6 +9,7 @@
 
 #include "vb-dataset-check.h"
 #include "vb-experiments-page-private.h"
+#include "vb-settings.h"
 
 /* a class needs this many usable images in training and in validation */
 #define MIN_PER_CLASS 2
@@ -310,9 +311,26 @@ choose_clicked_cb (VbExperimentsPage *self)
                                                                   GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
                                                                   "_Select", "_Cancel"));
   gtk_native_dialog_set_modal (self->chooser, TRUE);
-  if (self->path[0] != '\0')
+  /* start where the user is, else at the preferences' folder for this kind; the
+   * preferences' data folders are offered as shortcuts */
+  g_autoptr (GSettings) settings = vb_settings_new ();
+  g_autofree char *preferred = NULL;
+  if (settings != NULL)
     {
-      g_autoptr (GFile) folder = g_file_new_for_path (self->path);
+      g_auto (GStrv) extra = g_settings_get_strv (settings, "data-folders");
+      for (char **f = extra; *f != NULL; f++)
+        {
+          g_autoptr (GFile) shortcut = g_file_new_for_path (*f);
+          gtk_file_chooser_add_shortcut_folder (GTK_FILE_CHOOSER (self->chooser), shortcut, NULL);
+        }
+      preferred = g_settings_get_string (settings,
+                                         g_str_equal (vb_experiments_dataset_kind (self), "cifar10")
+                                         ? "cifar10-path" : "image-folder-path");
+    }
+  const char *start = self->path[0] != '\0' ? self->path : preferred;
+  if (start != NULL && start[0] != '\0')
+    {
+      g_autoptr (GFile) folder = g_file_new_for_path (start);
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
     }
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);

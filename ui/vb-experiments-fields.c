@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vb-device.h"
+#include "vb-settings.h"
 #include "vb-experiments-page-private.h"
 
 static const struct {
@@ -84,7 +85,17 @@ new_choice (const char  *first,
   return box;
 }
 
-/* CPU or CUDA; CUDA is chosen first when the preset asks for it and a GPU is usable. */
+/* the default device of the preferences ("cpu" when there are none) */
+static gboolean
+prefers_cuda (void)
+{
+  g_autoptr (GSettings) settings = vb_settings_new ();
+  g_autofree char *device = settings ? g_settings_get_string (settings, "default-device") : NULL;
+  return g_strcmp0 (device, "cuda") == 0;
+}
+
+/* CPU or CUDA; CUDA is chosen first when the preset or the preferences ask for it and a
+ * GPU is usable. */
 static GtkWidget *
 new_device_choice (VbExperimentsPage *self)
 {
@@ -97,7 +108,8 @@ new_device_choice (VbExperimentsPage *self)
     {
       gtk_widget_set_tooltip_text (self->cuda_toggle, description);
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->cuda_toggle),
-                                    g_strv_contains ((const char * const *) preset_device, "cuda"));
+                                    g_strv_contains ((const char * const *) preset_device, "cuda")
+                                    || prefers_cuda ());
       g_signal_connect_swapped (self->cuda_toggle, "toggled",
                                 G_CALLBACK (vb_experiments_page_update), self);
     }
