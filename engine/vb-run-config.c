@@ -104,6 +104,7 @@ vb_run_config_clear (VbRunConfig *c)
   g_clear_pointer (&c->init_from, g_free);
   g_clear_pointer (&c->dataset, g_free);
   g_clear_pointer (&c->data_path, g_free);
+  g_clear_pointer (&c->class_list, g_strfreev);
   g_clear_pointer (&c->mode, g_free);
   g_clear_pointer (&c->precision, g_free);
 }
@@ -113,6 +114,49 @@ vb_run_config_is_finetune (const VbRunConfig *c)
 {
   return g_strcmp0 (c->mode, "finetune") == 0
          || (g_strcmp0 (c->mode, "scratch") != 0 && c->init_from && c->init_from[0]);
+}
+
+/* data.classes: a list of class folder names (the study's "choose N classes by list");
+ * empty or absent: classes by n_classes and the split seed */
+static gboolean
+get_class_list (JsonObject *obj, VbRunConfig *c, GError **error)
+{
+  JsonNode *node = field (obj, "data", "classes");
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return type_error ("data", "classes", "an array of class folder names", error);
+  JsonArray *arr = json_node_get_array (node);
+  guint n = json_array_get_length (arr);
+  if (n == 0)
+    return TRUE;
+  if (g_strcmp0 (c->dataset, "image-folder") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "data.classes picks class folders of an image-folder data set, not of %s",
+                   c->dataset);
+      return FALSE;
+    }
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *e = json_array_get_element (arr, i);
+      const char *name = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
+                         ? json_node_get_string (e) : NULL;
+      if (name == NULL || name[0] == '\0' || strchr (name, '/') != NULL
+          || g_str_equal (name, ".") || g_str_equal (name, ".."))
+        return type_error ("data", "classes", "an array of class folder names (no '/')", error);
+      g_strv_builder_add (names, name);
+    }
+  c->class_list = g_strv_builder_end (names);
+  if (c->n_classes != 0 && c->n_classes != (int) n)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "data.classes names %u classes but data.n_classes is %d: set n_classes to "
+                   "0 or %u", n, c->n_classes, n);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -191,6 +235,8 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_bool (obj, "data", "hflip", TRUE, &c->hflip, error))
     return FALSE;
   c->split_seed = (guint64) split_seed;
+  if (!get_class_list (obj, c, error))
+    return FALSE;
   if (c->scale_min <= 0 || c->scale_min > 1)
     return type_error ("data", "scale_min", "in (0, 1]", error);
   if (c->train_fraction <= 0 || c->train_fraction >= 1)

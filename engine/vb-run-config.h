@@ -26,6 +26,8 @@ typedef struct {
   int     train_limit;        /* 0 = all */
   int     val_limit;          /* 0 = all */
   int     n_classes;          /* image-folder: classes chosen by seed (0 = all) */
+  char  **class_list;         /* image-folder: these class folders, in this order (NULL = by
+                               * n_classes); data.classes */
   guint64 split_seed;
   double  train_fraction;
   int     workers;

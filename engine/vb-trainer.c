@@ -99,7 +99,9 @@ open_data (const VbRunConfig *cfg, RunData *d, GError **error)
     {
       if (path == NULL)
         goto need_path;
-      d->train = vb_dataset_new_image_folder (path, NULL, cfg->n_classes, cfg->split_seed, error);
+      d->train = vb_dataset_new_image_folder (path, (const char * const *) cfg->class_list,
+                                              cfg->class_list ? 0 : cfg->n_classes,
+                                              cfg->split_seed, error);
       if (d->train == NULL)
         return FALSE;
       d->val = vb_dataset_ref (d->train);
