@@ -80,6 +80,34 @@ load_class_names (VbDataset *ds, const char *dir)
                                                 : cifar_names[c]));
 }
 
+/* A batch must hold at least one whole record. The messages tell an empty or short
+ * file and a CIFAR-100 batch (one more label byte per record) from a truncated one. */
+static gboolean
+check_size (const char *path, gsize len, GError **error)
+{
+  if (len >= CIFAR_RECORD && len % CIFAR_RECORD == 0)
+    return TRUE;
+  if (len == 0)
+    g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
+                 "%s: the file is empty (a CIFAR-10 batch holds %d-byte records)",
+                 path, CIFAR_RECORD);
+  else if (len < CIFAR_RECORD)
+    g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
+                 "%s: %" G_GSIZE_FORMAT " bytes is shorter than one %d-byte CIFAR-10 record",
+                 path, len, CIFAR_RECORD);
+  else if (len % (CIFAR_RECORD + 1) == 0)
+    g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
+                 "%s: %" G_GSIZE_FORMAT " bytes is a whole number of %d-byte records with "
+                 "two label bytes: a CIFAR-100 batch, not CIFAR-10", path, len,
+                 CIFAR_RECORD + 1);
+  else
+    g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
+                 "%s: %" G_GSIZE_FORMAT " bytes is not a whole number of %d-byte "
+                 "CIFAR-10 records (truncated or not a CIFAR-10 batch)", path, len,
+                 CIFAR_RECORD);
+  return FALSE;
+}
+
 VbDataset *
 vb_dataset_new_cifar10 (const char *dir, gboolean train, GError **error)
 {
@@ -119,14 +147,8 @@ vb_dataset_new_cifar10 (const char *dir, gboolean train, GError **error)
         return NULL;
       g_ptr_array_add (batches, bytes);
       data = g_bytes_get_data (bytes, &len);
-      if (len == 0 || len % CIFAR_RECORD != 0)
-        {
-          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT,
-                       "%s: %" G_GSIZE_FORMAT " bytes is not a whole number of %d-byte "
-                       "CIFAR-10 records (truncated or not a CIFAR-10 batch)", path, len,
-                       CIFAR_RECORD);
-          return NULL;
-        }
+      if (!check_size (path, len, error))
+        return NULL;
       for (gsize r = 0; r < len / CIFAR_RECORD; r++)
         if (data[r * CIFAR_RECORD] >= CIFAR_N_CLASSES)
           {

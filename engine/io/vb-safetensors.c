@@ -192,6 +192,11 @@ vb_safetensors_load (const char *path, GError **error)
       TensorInfo ti = { 0 };
       if (!check_tensor (path, key, v, &ti, error))
         return NULL;
+      /* out of range: name the tensor (the tiling check below only sees totals) */
+      if (ti.end > data_len)
+        return corrupt (error, path, key, "data_offsets [%" G_GUINT64_FORMAT ", %"
+                        G_GUINT64_FORMAT "] run past the end of the %" G_GUINT64_FORMAT
+                        "-byte data buffer", ti.begin, ti.end, data_len), NULL;
       g_array_append_val (infos, ti);
     }
 

@@ -364,6 +364,39 @@ test_cifar (void)
   test_tmpdir_remove (dir);
 }
 
+/* Short or misshapen test batches, crafted here: each is refused with a message that
+ * names the file and the problem. */
+static void
+test_cifar_bad_files (void)
+{
+  static const struct {
+    gsize       len;
+    const char *what;
+  } cases[] = {
+    { 0, "the file is empty" },
+    { 100, "100 bytes is shorter than one 3073-byte CIFAR-10 record" },
+    { 2 * 3074, "a CIFAR-100 batch, not CIFAR-10" },                   /* two label bytes */
+    { 2 * 3073 - 1, "not a whole number of 3073-byte CIFAR-10 records" },  /* truncated */
+    { 2 * 3073 + 1, "not a whole number of 3073-byte CIFAR-10 records" },  /* trailing byte */
+  };
+  char *dir = test_tmpdir_new ();
+  g_autofree char *path = g_build_filename (dir, "test_batch.bin", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      /* label bytes 0 everywhere, so only the size can be wrong */
+      g_autofree guint8 *bytes = g_malloc0 (MAX (cases[i].len, 1));
+
+      test_write_file (path, bytes, cases[i].len);
+      g_assert_null (vb_dataset_new_cifar10 (dir, FALSE, &error));
+      g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CORRUPT);
+      if (strstr (error->message, path) == NULL || strstr (error->message, cases[i].what) == NULL)
+        g_error ("case %u: want \"%s\": %s", i, cases[i].what, error->message);
+    }
+  test_tmpdir_remove (dir);
+}
+
 /* root/{cat,dog,emu}: cat has 3 PNGs (one RGBA, one .PNG), dog 2 JPEGs and a corrupt
  * PNG, emu 1 PNG; plus things that must be ignored: a hidden folder and file, a text
  * file, a symlink loop, a FIFO and a folder named like images, an image in the root. */
@@ -626,6 +659,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/data/idx/plain-and-gzip", test_idx_plain_and_gzip);
   g_test_add_func ("/vb/data/idx/corrupt", test_idx_corrupt);
   g_test_add_func ("/vb/data/cifar10/batches", test_cifar);
+  g_test_add_func ("/vb/data/cifar10/bad-files", test_cifar_bad_files);
   g_test_add_func ("/vb/data/image-folder/scan-and-decode", test_folder);
   g_test_add_func ("/vb/data/image-folder/classes", test_folder_classes);
   g_test_add_func ("/vb/data/split/seeded-stratified", test_split);

@@ -1,0 +1,26 @@
+/* vb-cpu-gating.h: the sigmoid gate of the Gated projector, y = σ(a) ⊙ v
+ * (clip-projectors.md §3). Kept apart from vb-cpu-ops.h so the projector work does not
+ * touch the header every model shares.
+ *
+ * Same rules as vb-cpu-ops.h: activation gradients are written (=), no allocation,
+ * results independent of the thread count.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* s[i] = σ(a[i]); y[i] = s[i] · v[i].  s may alias a (the pre-activation is not needed
+ * again: the backward works from s). All arrays hold n floats. */
+void vb_sigmoid_gate_forward (float *y, float *s, const float *a, const float *v, int64_t n);
+
+/* da[i] = dy[i] · v[i] · s[i] · (1 − s[i]);  dv[i] = dy[i] · s[i]   (both written) */
+void vb_sigmoid_gate_backward (float *da, float *dv, const float *dy,
+                               const float *s, const float *v, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif

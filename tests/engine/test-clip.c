@@ -1,0 +1,470 @@
+/* The CLIP vision tower against the PyTorch reference (tests/reference/clip_ref.py):
+ * hidden states, LLaVA features and pooled output of a tiny tower, the ViT-L/14 counts
+ * of clip-projectors.md §1.2 and §1.7, weight-file errors, the preprocessing, and
+ * results that do not depend on the thread count. */
+#include "config.h"
+
+#include <math.h>
+#include <glib/gstdio.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb-clip.h"
+#include "vb-clip-preprocess.h"
+#include "vb-cpu-vit.h"
+#include "vb-error.h"
+#include "vb-safetensors.h"
+
+static char *
+fixture_path (void)
+{
+  const char *dir = g_getenv ("VB_TEST_DATA");
+  return g_build_filename (dir ? dir : "tests/data", "clip", "tiny.safetensors", NULL);
+}
+
+static double
+rel_error (const float *got, const float *want, int64_t n)
+{
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+      num += d * d;
+      den += (double) want[i] * want[i];
+    }
+  return sqrt (num) / MAX (sqrt (den), 1e-30);
+}
+
+static int
+meta_int (VbTensorDict *fx, const char *key)
+{
+  const char *v = g_hash_table_lookup (vb_tensor_dict_metadata (fx), key);
+  g_assert_nonnull (v);
+  return atoi (v);
+}
+
+static VbTensorDict *
+load_fixture (void)
+{
+  g_autofree char *path = fixture_path ();
+  g_autoptr (GError) error = NULL;
+  VbTensorDict *fx = vb_safetensors_load (path, &error);
+  g_assert_no_error (error);
+  return fx;
+}
+
+/* the pattern of clip_ref.synthetic_image */
+static void
+synthetic_image (VbImage *img, int width, int height, int channels, int salt)
+{
+  img->width = width;
+  img->height = height;
+  img->channels = channels;
+  img->pixels = g_new (guint8, (gsize) width * height * channels);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      for (int c = 0; c < channels; c++)
+        img->pixels[((gsize) y * width + x) * channels + c] =
+          (guint8) ((x * 7 + y * 3 + c * 50 + salt * 11 + ((x * y + c + salt) % 13) * 9) % 256);
+}
+
+/* ---- counts ------------------------------------------------------------------------ */
+
+static void
+test_vit_l14_counts (void)
+{
+  VbClipConfig cfg;
+  vb_clip_config_vit_l14 (&cfg, 224);
+  g_assert_cmpint (vb_clip_config_tokens (&cfg), ==, 257);
+  g_assert_cmpint (vb_clip_param_count (&cfg), ==, 303179776);
+  g_assert_cmpint (vb_clip_macs (&cfg, 24), ==, 81011982336);
+  g_assert_cmpint (vb_clip_macs (&cfg, 23), ==, 77642905600);
+  /* h, ln, attn (N·D each), q|k|v or MLP hidden (N·F), one image's patches, LN stats */
+  g_assert_cmpint (vb_clip_activation_bytes (&cfg, 1), ==,
+                   (257 * (3 * 1024 + 4096) + 256 * 588 + 2 * 257) * 4);
+
+  /* the instantiated table: 391 tensors, the spec's count (zero pages, never touched) */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbClip) model = vb_clip_new (&cfg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vb_clip_n_params (model), ==, 303179776);
+  g_assert_cmpuint (vb_clip_n_tensors (model), ==, 391);
+  const VbClipTensorInfo *pos =
+    vb_clip_find_tensor (model, "vision_model.embeddings.position_embedding.weight");
+  g_assert_cmpint (pos->shape[0], ==, 257);
+  g_assert_cmpstr (vb_clip_weights_description (model), ==, "no weights (zeros)");
+
+  vb_clip_config_vit_l14 (&cfg, 336);
+  g_assert_cmpint (vb_clip_config_tokens (&cfg), ==, 577);
+  g_assert_cmpint (vb_clip_param_count (&cfg), ==, 303507456);
+  g_assert_cmpint (vb_clip_macs (&cfg, 24), ==, 190959108096);
+  g_assert_cmpint (vb_clip_macs (&cfg, 23), ==, 183016929280);
+
+  cfg.image_size = 230;
+  g_assert_false (vb_clip_config_validate (&cfg, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+}
+
+/* ---- parity -------------------------------------------------------------------------- */
+
+static void
+check (const char *what, const float *got, VbTensorEntry *want)
+{
+  double e = rel_error (got, want->data, want->numel);
+  g_test_message ("%s: rel err %.2e", what, e);
+  g_assert_cmpfloat (e, <, 1e-4);
+}
+
+static void
+test_parity (void)
+{
+  g_autoptr (VbTensorDict) fx = load_fixture ();
+  g_autofree char *path = fixture_path ();
+  g_autoptr (GError) error = NULL;
+
+  /* shaped after the file; the head count is the one thing shapes cannot tell */
+  g_autoptr (VbClip) model = vb_clip_new_from_file (path, meta_int (fx, "heads"), &error);
+  g_assert_no_error (error);
+  const VbClipConfig *cfg = vb_clip_config (model);
+  g_assert_cmpint (cfg->image_size, ==, meta_int (fx, "image_size"));
+  g_assert_cmpint (cfg->patch_size, ==, meta_int (fx, "patch_size"));
+  g_assert_cmpint (cfg->width, ==, meta_int (fx, "width"));
+  g_assert_cmpint (cfg->layers, ==, meta_int (fx, "layers"));
+  g_assert_cmpint (cfg->mlp, ==, meta_int (fx, "mlp"));
+  g_assert_cmpint (vb_clip_n_params (model), ==, meta_int (fx, "params"));
+  g_assert_cmpint (vb_clip_param_count (cfg), ==, meta_int (fx, "params"));
+  g_autofree char *desc = g_strdup_printf ("weights from %s", path);
+  g_assert_cmpstr (vb_clip_weights_description (model), ==, desc);
+  int rows = 0;
+  g_assert_nonnull (vb_clip_projection (model, &rows));
+  g_assert_cmpint (rows, ==, 16);
+
+  VbTensorEntry *px = vb_tensor_dict_lookup (fx, "pixel_values");
+  int B = (int) px->shape[0], D = cfg->width, N = vb_clip_config_tokens (cfg);
+  g_autofree float *h = g_new (float, (gsize) B * N * D);
+  for (int k = 0; k <= cfg->layers; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("hidden_states.%d", k);
+      g_assert_true (vb_clip_hidden_state (model, px->data, B, k, h, &error));
+      g_assert_no_error (error);
+      check (name, h, vb_tensor_dict_lookup (fx, name));
+    }
+  g_assert_false (vb_clip_hidden_state (model, px->data, B, cfg->layers + 1, h, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_autofree float *features = g_new (float, (gsize) B * (N - 1) * D);
+  g_autofree float *last = g_new (float, (gsize) B * N * D);
+  g_autofree float *pooled = g_new (float, (gsize) B * D);
+  VbClipOutputs all = { features, last, pooled };
+  g_assert_true (vb_clip_forward (model, px->data, B, &all, &error));
+  g_assert_no_error (error);
+  check ("features", features, vb_tensor_dict_lookup (fx, "features"));
+  check ("last", last, vb_tensor_dict_lookup (fx, "hidden_states.2"));
+  check ("pooled", pooled, vb_tensor_dict_lookup (fx, "pooled"));
+
+  /* LLaVA's path stops a layer early and gives the same features, bit for bit */
+  g_autofree float *features2 = g_new (float, (gsize) B * (N - 1) * D);
+  VbClipOutputs llava = { features2, NULL, NULL };
+  g_assert_true (vb_clip_forward (model, px->data, B, &llava, &error));
+  g_assert_cmpmem (features, B * (N - 1) * D * sizeof (float),
+                   features2, B * (N - 1) * D * sizeof (float));
+
+  /* one image alone gives the first image's answer */
+  g_assert_true (vb_clip_forward (model, px->data, 1, &llava, &error));
+  double e = rel_error (features2, features, (int64_t) (N - 1) * D);
+  g_assert_cmpfloat (e, <, 1e-6);
+}
+
+/* ---- weight files ---------------------------------------------------------------------- */
+
+static VbTensorDict *
+copy_dict_except (VbTensorDict *src, const char *skip)
+{
+  VbTensorDict *dst = vb_tensor_dict_new ();
+  for (guint t = 0; t < vb_tensor_dict_size (src); t++)
+    {
+      VbTensorEntry *e = vb_tensor_dict_index (src, t);
+      if (g_strcmp0 (e->name, skip) != 0)
+        vb_tensor_dict_add_copy (dst, e->name, e->ndim, e->shape, e->data);
+    }
+  return dst;
+}
+
+static void
+expect_load_error (VbClip *model, VbTensorDict *dict, const char *source, int code,
+                   const char *const *fragments)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_false (vb_clip_load_dict (model, dict, source, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, code);
+  g_test_message ("%s", error->message);
+  for (int i = 0; fragments[i] != NULL; i++)
+    g_assert_nonnull (strstr (error->message, fragments[i]));
+}
+
+static void
+test_weight_errors (void)
+{
+  g_autoptr (VbTensorDict) fx = load_fixture ();
+  g_autoptr (GError) error = NULL;
+  VbClipConfig cfg;
+  g_assert_true (vb_clip_config_from_dict (fx, 3, &cfg, "fixture", &error));
+  g_assert_no_error (error);
+  g_autoptr (VbClip) model = vb_clip_new (&cfg, &error);
+  vb_clip_init_random (model, 7);
+  g_assert_cmpstr (vb_clip_weights_description (model), ==, "random weights (seed 7)");
+  float before = vb_clip_params (model)[0];
+
+  /* position_ids (I64) is skipped by the reader; text tower and logit_scale ignored */
+  g_assert_nonnull (vb_tensor_dict_lookup (fx, "logit_scale"));
+  g_assert_true (vb_clip_load_dict (model, fx, "fixture", &error));
+  g_assert_no_error (error);
+
+  const char *fc1 = "vision_model.encoder.layers.1.mlp.fc1.weight";
+  g_autoptr (VbTensorDict) missing = copy_dict_except (fx, fc1);
+  expect_load_error (model, missing, "a.safetensors", VB_ENGINE_ERROR_MISMATCH,
+                     (const char *[]) { "a.safetensors", "1 missing tensor", fc1, NULL });
+
+  g_autoptr (VbTensorDict) wrong = copy_dict_except (fx, fc1);
+  int64_t bad_shape[2] = { 95, 24 };
+  vb_tensor_dict_add (wrong, fc1, 2, bad_shape);
+  expect_load_error (model, wrong, "b.safetensors", VB_ENGINE_ERROR_MISMATCH,
+                     (const char *[]) { "b.safetensors", fc1, "(95, 24)", "(96, 24)", NULL });
+
+  g_autoptr (VbTensorDict) extra = copy_dict_except (fx, NULL);
+  int64_t shape[1] = { 24 };
+  vb_tensor_dict_add (extra, "text_model.final_layer_norm.weight", 1, shape);
+  g_assert_true (vb_clip_load_dict (model, extra, "c.safetensors", &error));
+  g_assert_no_error (error);
+  vb_tensor_dict_add (extra, "vision_model.encoder.layers.2.layer_norm1.weight", 1, shape);
+  expect_load_error (model, extra, "c.safetensors", VB_ENGINE_ERROR_MISMATCH,
+                     (const char *[]) { "c.safetensors", "1 unexpected",
+                                        "vision_model.encoder.layers.2.layer_norm1.weight",
+                                        NULL });
+
+  g_autoptr (VbTensorDict) proj = copy_dict_except (fx, "visual_projection.weight");
+  int64_t proj_shape[2] = { 16, 23 };
+  vb_tensor_dict_add (proj, "visual_projection.weight", 2, proj_shape);
+  expect_load_error (model, proj, "d.safetensors", VB_ENGINE_ERROR_MISMATCH,
+                     (const char *[]) { "d.safetensors", "visual_projection.weight", NULL });
+
+  /* through a real file: the message names it */
+  g_autofree char *dir = g_dir_make_tmp ("vb-clip-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *file = g_build_filename (dir, "broken.safetensors", NULL);
+  g_assert_true (vb_safetensors_save (file, missing, NULL, &error));
+  g_assert_no_error (error);
+  vb_clip_init_random (model, 7);
+  g_assert_false (vb_clip_load_file (model, file, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, file));
+  g_assert_nonnull (strstr (error->message, fc1));
+  g_clear_error (&error);
+  /* a failed load leaves the weights and their description alone */
+  g_assert_cmpfloat (vb_clip_params (model)[0], ==, before);
+  g_assert_cmpstr (vb_clip_weights_description (model), ==, "random weights (seed 7)");
+  g_assert_null (vb_clip_new_from_file (file, 3, &error));
+  g_assert_nonnull (strstr (error->message, fc1));
+  g_clear_error (&error);
+  g_remove (file);
+  g_rmdir (dir);
+
+  /* not a CLIP file at all */
+  g_autoptr (VbTensorDict) other = copy_dict_except (fx,
+                                                     "vision_model.embeddings.patch_embedding.weight");
+  g_assert_false (vb_clip_config_from_dict (other, 0, &cfg, "e.safetensors", &error));
+  g_assert_nonnull (strstr (error->message, "vision_model.embeddings.patch_embedding.weight"));
+}
+
+/* ---- preprocessing ------------------------------------------------------------------- */
+
+static void
+check_preprocess (const float *got, const float *want, int64_t n, const char *what)
+{
+  double worst = 0;
+  for (int64_t i = 0; i < n; i++)
+    worst = MAX (worst, fabs ((double) got[i] - want[i]));
+  g_test_message ("%s: max |difference| %.2e", what, worst);
+  /* one 8-bit step is ≥ 0.014 after normalisation: this means identical pixels */
+  g_assert_cmpfloat (worst, <=, 1e-6);
+}
+
+static void
+test_preprocess (void)
+{
+  g_autoptr (VbTensorDict) fx = load_fixture ();
+  g_autoptr (GError) error = NULL;
+  GHashTable *meta = vb_tensor_dict_metadata (fx);
+  int S = meta_int (fx, "image_size");
+  VbTensorEntry *px = vb_tensor_dict_lookup (fx, "pixel_values");
+  g_auto (GStrv) specs = g_strsplit (g_hash_table_lookup (meta, "images"), ";", -1);
+  g_autofree float *out = g_new (float, 3 * S * S);
+
+  g_assert_cmpint (g_strv_length (specs), ==, px->shape[0]);
+  for (int i = 0; specs[i] != NULL; i++)
+    {
+      int w, hgt, c, salt;
+      g_assert_cmpint (sscanf (specs[i], "%d,%d,%d,%d", &w, &hgt, &c, &salt), ==, 4);
+      g_auto (VbImage) img = { 0 };
+      synthetic_image (&img, w, hgt, c, salt);
+      g_assert_true (vb_clip_preprocess (&img, S, FALSE, out, &error));
+      g_assert_no_error (error);
+      check_preprocess (out, px->data + (int64_t) i * 3 * S * S, 3 * S * S, specs[i]);
+    }
+
+  int w, hgt, c, salt, P = meta_int (fx, "pad_size");
+  g_assert_cmpint (sscanf (g_hash_table_lookup (meta, "pad_image"), "%d,%d,%d,%d",
+                           &w, &hgt, &c, &salt), ==, 4);
+  g_auto (VbImage) img = { 0 };
+  synthetic_image (&img, w, hgt, c, salt);
+  g_autofree float *pad = g_new (float, 3 * P * P);
+  g_assert_true (vb_clip_preprocess (&img, P, TRUE, pad, &error));
+  check_preprocess (pad, vb_tensor_dict_lookup (fx, "preprocess.pad")->data, 3 * P * P,
+                    "pad to square");
+
+  /* the padded square's border is LLaVA's background, (122, 116, 104) */
+  g_auto (VbImage) sq = { 0 };
+  g_assert_true (vb_clip_pad_to_square (&img, &sq, &error));
+  g_assert_cmpint (sq.width, ==, 19);
+  g_assert_cmpint (sq.pixels[0], ==, 122);
+  g_assert_cmpint (sq.pixels[1], ==, 116);
+  g_assert_cmpint (sq.pixels[2], ==, 104);
+
+  /* same size: a copy; a flat image stays flat both ways */
+  g_auto (VbImage) same = { 0 };
+  g_assert_true (vb_clip_resize_bicubic (&img, w, hgt, &same, &error));
+  g_assert_cmpmem (same.pixels, w * hgt * c, img.pixels, w * hgt * c);
+  memset (img.pixels, 77, (gsize) w * hgt * c);
+  for (int size = 5; size <= 60; size += 55)
+    {
+      g_auto (VbImage) r = { 0 };
+      g_assert_true (vb_clip_resize_bicubic (&img, size, size + 1, &r, &error));
+      for (int i = 0; i < r.width * r.height * r.channels; i++)
+        g_assert_cmpint (r.pixels[i], ==, 77);
+    }
+
+  g_auto (VbImage) empty = { 0 };
+  g_assert_false (vb_clip_preprocess (&empty, S, FALSE, out, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+}
+
+/* ---- kernels ------------------------------------------------------------------------- */
+
+/* the attention kernel against plain double loops, on both of its product paths (head
+ * dim a multiple of its 16-wide blocks or not) and token counts off the block sizes */
+static void
+test_attention_kernel (void)
+{
+  static const int shapes[][4] = {   /* B, N, heads, head_dim */
+    { 2, 5, 3, 8 }, { 1, 37, 2, 16 }, { 2, 70, 2, 64 }, { 1, 1, 1, 4 },
+  };
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      int B = shapes[t][0], N = shapes[t][1], H = shapes[t][2], dh = shapes[t][3];
+      int D = H * dh;
+      float scale = 1.0f / sqrtf ((float) dh);
+      g_autofree float *qkv = g_new (float, (gsize) B * N * 3 * D);
+      g_autofree float *out = g_new (float, (gsize) B * N * D);
+      g_autofree float *want = g_new (float, (gsize) B * N * D);
+      g_autofree double *p = g_new (double, N);
+      for (int64_t i = 0; i < (int64_t) B * N * 3 * D; i++)
+        qkv[i] = 2.0f * sinf (0.7f * i + t);
+      for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+          for (int i = 0; i < N; i++)
+            {
+              const float *q = qkv + ((int64_t) b * N + i) * 3 * D + h * dh;
+              double mx = -INFINITY, sum = 0;
+              for (int j = 0; j < N; j++)
+                {
+                  const float *k = qkv + ((int64_t) b * N + j) * 3 * D + D + h * dh;
+                  double dot = 0;
+                  for (int d = 0; d < dh; d++)
+                    dot += (double) q[d] * k[d];
+                  p[j] = dot * scale;
+                  mx = MAX (mx, p[j]);
+                }
+              for (int j = 0; j < N; j++)
+                sum += (p[j] = exp (p[j] - mx));
+              for (int d = 0; d < dh; d++)
+                {
+                  double o = 0;
+                  for (int j = 0; j < N; j++)
+                    o += p[j] / sum * qkv[((int64_t) b * N + j) * 3 * D + 2 * D + h * dh + d];
+                  want[((int64_t) b * N + i) * D + h * dh + d] = (float) o;
+                }
+            }
+      g_assert_cmpint (vb_attention_forward (out, qkv, B, N, H, dh, scale), ==, 0);
+      double e = rel_error (out, want, (int64_t) B * N * D);
+      g_test_message ("attention B %d N %d heads %d dim %d: rel err %.2e", B, N, H, dh, e);
+      g_assert_cmpfloat (e, <, 1e-5);
+    }
+
+  float x[] = { -30.0f, -2.0f, -0.5f, 0.0f, 0.25f, 1.0f, 3.0f, 100.0f }, y[8];
+  vb_quick_gelu_forward (y, x, 8);
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], x[i] / (1.0 + exp (-1.702 * x[i])), 1e-6);
+}
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+static void
+test_thread_determinism (void)
+{
+  /* big enough that every kernel takes its parallel path (attention: 16 tasks) */
+  VbClipConfig cfg;
+  vb_clip_config_small (&cfg, 112, 64, 2, 4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbClip) model = vb_clip_new (&cfg, &error);
+  g_assert_no_error (error);
+  vb_clip_init_random (model, 11);
+  int B = 2, D = cfg.width, N = vb_clip_config_tokens (&cfg);
+  int64_t n_px = (int64_t) B * 3 * cfg.image_size * cfg.image_size;
+  g_autofree float *px = g_new (float, n_px);
+  for (int64_t i = 0; i < n_px; i++)
+    px[i] = sinf (0.37f * i) * 1.5f;
+
+  g_autofree float *ref_last = g_new (float, (gsize) B * N * D);
+  g_autofree float *ref_pooled = g_new (float, (gsize) B * D);
+  g_autofree float *last = g_new (float, (gsize) B * N * D);
+  g_autofree float *pooled = g_new (float, (gsize) B * D);
+  int saved = omp_get_max_threads ();
+  for (int threads = 1; threads <= 4; threads++)
+    {
+      VbClipOutputs out = { NULL, threads == 1 ? ref_last : last,
+                            threads == 1 ? ref_pooled : pooled };
+      omp_set_num_threads (threads);
+      g_assert_true (vb_clip_forward (model, px, B, &out, &error));
+      g_assert_no_error (error);
+      if (threads > 1)
+        {
+          g_assert_cmpmem (last, B * N * D * sizeof (float), ref_last, B * N * D * sizeof (float));
+          g_assert_cmpmem (pooled, B * D * sizeof (float), ref_pooled, B * D * sizeof (float));
+        }
+    }
+  omp_set_num_threads (saved);
+  /* random weights at Hugging Face's scale give finite, non-trivial activations */
+  double ss = 0;
+  for (int64_t i = 0; i < (int64_t) B * D; i++)
+    {
+      g_assert_true (isfinite (ref_pooled[i]));
+      ss += ref_pooled[i] * ref_pooled[i];
+    }
+  g_assert_cmpfloat (ss, >, 1.0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/clip/vit-l14-counts", test_vit_l14_counts);
+  g_test_add_func ("/vb/clip/parity", test_parity);
+  g_test_add_func ("/vb/clip/weight-errors", test_weight_errors);
+  g_test_add_func ("/vb/clip/preprocess", test_preprocess);
+  g_test_add_func ("/vb/clip/attention-kernel", test_attention_kernel);
+  g_test_add_func ("/vb/clip/thread-determinism", test_thread_determinism);
+  return g_test_run ();
+}

@@ -1,0 +1,434 @@
+/* The five study projectors (clip-projectors.md §3): parity with the PyTorch reference
+ * (tests/reference/make_projector_fixtures.py), the exact parameter and MAC counts at
+ * the study width, the LoRA merge, a finite-difference gradient check and
+ * thread-count determinism. */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "../kernels/gradcheck.h"
+#include "vb-error.h"
+#include "vb-projector.h"
+#include "vb-safetensors.h"
+
+static char *
+fixture_path (const char *name)
+{
+  const char *dir = g_getenv ("VB_TEST_DATA");
+  return g_build_filename (dir ? dir : "tests/data", "projectors", name, NULL);
+}
+
+static double
+rel_error (const float *got, const float *want, int64_t n)
+{
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < n; i++)
+    {
+      double d = (double) got[i] - want[i];
+      num += d * d;
+      den += (double) want[i] * want[i];
+    }
+  return sqrt (num) / MAX (sqrt (den), 1e-30);
+}
+
+static VbProjector *
+new_projector (VbProjKind kind, int in, int out, int rank, int hidden, float alpha)
+{
+  g_autoptr(GError) error = NULL;
+  VbProjConfig cfg = { .kind = kind, .in_f = in, .out_f = out, .rank = rank,
+                       .hidden = hidden, .alpha = alpha };
+  VbProjector *p = vb_projector_new (&cfg, &error);
+  g_assert_no_error (error);
+  return p;
+}
+
+/* ---- counts at the study width (§3, §3.1, §5) ---- */
+
+static void
+test_counts (void)
+{
+  static const struct {
+    const char *name;
+    int64_t params, trainable, macs, macs_merged;
+  } want[] = {
+    { "proj-linear",  1049600, 1049600, 1048576, 1048576 },
+    { "proj-lowrank",  524288,  524288,  524288,  524288 },
+    { "proj-mlp",     4197376, 4197376, 4194304, 4194304 },
+    { "proj-gated",   2099200, 2099200, 2097152, 2097152 },
+    { "proj-lora",    1065984,   16384, 1064960, 1048576 },
+  };
+  const char *const *names = vb_projector_names ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      VbProjInfo info;
+
+      g_assert_cmpstr (names[i], ==, want[i].name);
+      g_assert_true (vb_projector_info (want[i].name, &info, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (info.name, ==, want[i].name);
+      g_assert_cmpint (info.params, ==, want[i].params);
+      g_assert_cmpint (info.trainable, ==, want[i].trainable);
+      g_assert_cmpint (info.frozen, ==, want[i].params - want[i].trainable);
+      g_assert_cmpint (info.macs_per_token, ==, want[i].macs);
+      g_assert_cmpint (info.macs_per_token_merged, ==, want[i].macs_merged);
+      g_assert_cmpint (info.param_bytes, ==, 4 * want[i].params);
+      g_assert_cmpint (info.act_bytes_per_token_train, >=, info.act_bytes_per_token_infer);
+      g_assert_cmpint (info.act_bytes_per_token_infer, >=, 4 * 1024);
+
+      /* an instantiated model carves exactly that many, trainable first */
+      g_autoptr(VbProjector) p = vb_projector_new_by_name (want[i].name, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (vb_projector_n_params (p), ==, want[i].params);
+      g_assert_cmpint (vb_projector_n_trainable (p), ==, want[i].trainable);
+      int64_t sum = 0;
+      for (guint t = 0; t < vb_projector_n_tensors (p); t++)
+        {
+          const VbProjTensor *pt = vb_projector_tensor (p, t);
+          g_assert_cmpint (pt->offset, ==, sum);
+          g_assert_true (pt->trainable == (sum < want[i].trainable));
+          sum += pt->numel;
+        }
+      g_assert_cmpint (sum, ==, want[i].params);
+    }
+  /* the seed's 0.53 M row has a bias on U; a rank-256 LoRA has 1,573,888 (§3.1) */
+  VbProjConfig cfg;
+  vb_projector_config_default (VB_PROJ_LOWRANK, &cfg);
+  cfg.up_bias = TRUE;
+  g_assert_cmpint (vb_projector_param_count (&cfg), ==, 525312);
+  vb_projector_config_default (VB_PROJ_LORA, &cfg);
+  cfg.rank = 256;
+  g_assert_cmpint (vb_projector_param_count (&cfg), ==, 1573888);
+  g_assert_cmpint (vb_projector_macs_per_token (&cfg, FALSE), ==, 1572864);
+
+  /* per image at 576 tokens (§3.1) */
+  vb_projector_config_default (VB_PROJ_GATED, &cfg);
+  g_assert_cmpint (576 * vb_projector_macs_per_token (&cfg, FALSE), ==, 1207959552);
+
+  g_autoptr(GError) error = NULL;
+  VbProjInfo info;
+  g_assert_false (vb_projector_info ("proj-identity", &info, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "proj-identity"));
+}
+
+/* ---- parity with the fixtures ---- */
+
+static VbTensorEntry *
+fx_get (VbTensorDict *fx, const char *name, const char *key)
+{
+  g_autofree char *full = g_strdup_printf ("%s/%s", name, key);
+  VbTensorEntry *e = vb_tensor_dict_lookup (fx, full);
+  if (e == NULL)
+    g_error ("fixture lacks %s", full);
+  return e;
+}
+
+static void
+check_parity (VbTensorDict *fx, VbProjKind kind)
+{
+  GHashTable *meta = vb_tensor_dict_metadata (fx);
+  const char *name = vb_projector_kind_name (kind);
+  int in = atoi (g_hash_table_lookup (meta, "in")), out = atoi (g_hash_table_lookup (meta, "out"));
+  int rows = atoi (g_hash_table_lookup (meta, "tokens"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VbProjector) p = new_projector (kind, in, out,
+                                            atoi (g_hash_table_lookup (meta, "rank")),
+                                            atoi (g_hash_table_lookup (meta, "hidden")),
+                                            g_ascii_strtod (g_hash_table_lookup (meta, "alpha"), NULL));
+
+  /* weights by name, from the "<name>/" entries of the fixture */
+  g_autoptr(VbTensorDict) weights = vb_tensor_dict_new ();
+  for (guint t = 0; t < vb_projector_n_tensors (p); t++)
+    {
+      const VbProjTensor *pt = vb_projector_tensor (p, t);
+      VbTensorEntry *e = fx_get (fx, name, pt->name);
+      vb_tensor_dict_add_copy (weights, pt->name, e->ndim, e->shape, e->data);
+    }
+  g_assert_true (vb_projector_load_dict (p, weights, "fixture", &error));
+  g_assert_no_error (error);
+
+  VbTensorEntry *x = fx_get (fx, name, "x"), *y = fx_get (fx, name, "y");
+  VbTensorEntry *dy = fx_get (fx, name, "dy"), *dx = fx_get (fx, name, "dx");
+  g_assert_cmpint (x->numel, ==, (int64_t) rows * in);
+  g_autofree float *got_y = g_new (float, (gsize) rows * out);
+  g_autofree float *got_dx = g_new (float, (gsize) rows * in);
+
+  vb_projector_zero_grad (p);
+  g_assert_true (vb_projector_forward (p, got_y, x->data, rows, TRUE, &error));
+  vb_projector_backward (p, got_dx, dy->data, x->data, rows);
+  double e_y = rel_error (got_y, y->data, y->numel);
+  double e_dx = rel_error (got_dx, dx->data, dx->numel);
+  double e_worst = 0;
+  g_assert_cmpfloat (e_y, <, 1e-4);
+  g_assert_cmpfloat (e_dx, <, 1e-4);
+
+  for (guint t = 0; t < vb_projector_n_tensors (p); t++)
+    {
+      const VbProjTensor *pt = vb_projector_tensor (p, t);
+      const float *g = vb_projector_grads (p) + pt->offset;
+      if (!pt->trainable)
+        {
+          /* LoRA's frozen base: no gradient in the fixture, none in the engine */
+          for (int64_t k = 0; k < pt->numel; k++)
+            g_assert_cmpfloat (g[k], ==, 0.0f);
+          continue;
+        }
+      g_autofree char *key = g_strdup_printf ("grad/%s", pt->name);
+      VbTensorEntry *want = fx_get (fx, name, key);
+      g_assert_cmpint (want->numel, ==, pt->numel);
+      double e = rel_error (g, want->data, pt->numel);
+      if (!(e < 1e-4))
+        g_error ("%s %s: gradient rel error %.3e", name, pt->name, e);
+      e_worst = MAX (e_worst, e);
+    }
+  g_test_message ("%s: rel err y %.2e, dx %.2e, worst parameter gradient %.2e",
+                  name, e_y, e_dx, e_worst);
+}
+
+static void
+test_parity (void)
+{
+  g_autofree char *path = fixture_path ("tiny.safetensors");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VbTensorDict) fx = vb_safetensors_load (path, &error);
+  g_assert_no_error (error);
+  GHashTable *meta = vb_tensor_dict_metadata (fx);
+  g_assert_cmpstr (g_hash_table_lookup (meta, "magic"), ==, "vb-projector-fixture");
+  g_assert_cmpstr (g_hash_table_lookup (meta, "version"), ==, "1");
+
+  for (int k = 0; k < VB_PROJ_N_KINDS; k++)
+    check_parity (fx, k);
+}
+
+/* ---- initialisation and the LoRA merge ---- */
+
+static void
+fill_random (float *x, int64_t n, guint32 seed, float scale)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  for (int64_t i = 0; i < n; i++)
+    x[i] = scale * gc_normal (rand);
+}
+
+static void
+test_lora_merge (void)
+{
+  const int in = 48, out = 40, rows = 7;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VbProjector) p = new_projector (VB_PROJ_LORA, in, out, 4, 0, 6.0f);
+  g_autofree float *x = g_new (float, rows * in);
+  g_autofree float *y = g_new (float, rows * out);
+  g_autofree float *ym = g_new (float, rows * out);
+
+  fill_random (x, rows * in, 11, 1.0f);
+  vb_projector_init_weights (p, 5);
+
+  /* B = 0 and an identity base: the output starts as the input's first 40 features */
+  g_assert_true (vb_projector_forward (p, y, x, rows, FALSE, &error));
+  for (int r = 0; r < rows; r++)
+    for (int o = 0; o < out; o++)
+      g_assert_cmpfloat (y[r * out + o], ==, x[r * in + o]);
+  const VbProjTensor *B = vb_projector_find_tensor (p, "lora_B.weight");
+  const VbProjTensor *A = vb_projector_find_tensor (p, "lora_A.weight");
+  g_assert_nonnull (B);
+  g_assert_true (B->trainable && A->trainable);
+  g_assert_false (vb_projector_find_tensor (p, "base.weight")->trainable);
+  g_assert_false (vb_projector_find_tensor (p, "base.bias")->trainable);
+
+  /* a trained-looking adapter and base; merged equals unmerged */
+  float *P = vb_projector_params (p);
+  fill_random (P + B->offset, B->numel, 12, 0.3f);
+  const VbProjTensor *W = vb_projector_find_tensor (p, "base.weight");
+  fill_random (P + W->offset, W->numel + out, 13, 0.2f);   /* weight, then bias */
+  g_assert_true (vb_projector_forward (p, y, x, rows, FALSE, &error));
+  g_assert_true (vb_projector_merge (p));
+  g_assert_true (vb_projector_is_merged (p));
+  g_assert_true (vb_projector_forward (p, ym, x, rows, FALSE, &error));
+  double e = rel_error (ym, y, rows * out);
+  g_test_message ("LoRA merged vs unmerged: rel err %.2e", e);
+  g_assert_cmpfloat (e, <, 1e-6);
+
+  /* a training forward drops the merge, since the parameters will change */
+  g_assert_true (vb_projector_forward (p, ym, x, rows, TRUE, &error));
+  g_assert_false (vb_projector_is_merged (p));
+  g_assert_cmpfloat (rel_error (ym, y, rows * out), <, 1e-6);
+
+  /* other kinds have nothing to merge */
+  g_autoptr(VbProjector) lin = new_projector (VB_PROJ_LINEAR, 8, 8, 0, 0, 0);
+  g_assert_false (vb_projector_merge (lin));
+}
+
+/* ---- finite differences ---- */
+
+typedef struct {
+  VbProjector *p;
+  float *x, *y;
+  int rows;
+} FdProblem;
+
+static void
+fd_forward (gpointer self)
+{
+  FdProblem *f = self;
+  g_assert_true (vb_projector_forward (f->p, f->y, f->x, f->rows, TRUE, NULL));
+}
+
+static void
+test_gradcheck (void)
+{
+  const int in = 6, out = 5, rows = 3;
+
+  /* the five kinds, then LowRank with BENCHMARKS.md's bias on U */
+  for (int k = 0; k <= VB_PROJ_N_KINDS; k++)
+    {
+      VbProjConfig cfg = { .kind = k % VB_PROJ_N_KINDS, .in_f = in, .out_f = out, .rank = 2,
+                           .hidden = 7, .alpha = 3.0f, .up_bias = k == VB_PROJ_N_KINDS };
+      if (cfg.up_bias)
+        cfg.kind = VB_PROJ_LOWRANK;
+      g_autoptr(VbProjector) p = vb_projector_new (&cfg, NULL);
+      g_autofree float *x = g_new (float, rows * in);
+      g_autofree float *y = g_new (float, rows * out);
+      g_autofree float *dy = g_new (float, rows * out);
+      g_autofree float *dx = g_new (float, rows * in);
+      int64_t n = vb_projector_n_params (p);
+      float *P = vb_projector_params (p);
+
+      /* random everything, LoRA's B and base included, so no path is trivially zero */
+      fill_random (P, n, 100 + k, 0.5f);
+      fill_random (x, rows * in, 200 + k, 1.0f);
+      fill_random (dy, rows * out, 300 + k, 1.0f);
+      FdProblem f = { p, x, y, rows };
+      GcProblem gp = { fd_forward, &f, y, dy, rows * out };
+
+      vb_projector_zero_grad (p);
+      fd_forward (&f);
+      vb_projector_backward (p, dx, dy, x, rows);
+      g_autofree float *grads = gc_copy (vb_projector_grads (p), n);
+      g_autofree float *dx0 = gc_copy (dx, rows * in);
+
+      for (guint t = 0; t < vb_projector_n_tensors (p); t++)
+        {
+          const VbProjTensor *pt = vb_projector_tensor (p, t);
+          g_autofree char *label = g_strdup_printf ("%s %s", vb_projector_kind_name (cfg.kind),
+                                                    pt->name);
+          if (pt->trainable)
+            gc_check (&gp, label, P + pt->offset, pt->numel, grads + pt->offset, 64, 1e-2f);
+        }
+      g_autofree char *label = g_strdup_printf ("%s dx", vb_projector_kind_name (cfg.kind));
+      g_assert_cmpint (vb_projector_n_params (p), ==, vb_projector_param_count (&cfg));
+      gc_check (&gp, label, x, rows * in, dx0, 64, 1e-2f);
+    }
+}
+
+/* ---- thread-count determinism ----
+ * The projector's own work (forward products on the own kernel, GELU, the gate, the
+ * column sums) is bit-identical for any OpenMP thread count. The backward products run
+ * on OpenBLAS (pthread build), whose results move in the last bits with its own thread
+ * count, so that count is held fixed for the bit-identity check and compared with a
+ * tolerance apart. */
+
+static void
+run_once (VbProjector *p, const float *x, const float *dy, int rows, float *y, float *dx,
+          int omp_threads, int blas_threads)
+{
+  omp_set_num_threads (omp_threads);
+  openblas_set_num_threads (blas_threads);
+  vb_projector_zero_grad (p);
+  g_assert_true (vb_projector_forward (p, y, x, rows, TRUE, NULL));
+  vb_projector_backward (p, dx, dy, x, rows);
+}
+
+static void
+test_threads (void)
+{
+  /* large enough for the threaded paths: 600 rows (several column-sum chunks) and
+   * elementwise work over 32768 floats */
+  const int in = 96, out = 128, rows = 600;
+  int saved = omp_get_max_threads ();
+  g_autofree float *x = g_new (float, rows * in);
+  g_autofree float *dy = g_new (float, rows * out);
+  double worst_blas = 0;
+
+  fill_random (x, rows * in, 1, 1.0f);
+  fill_random (dy, rows * out, 2, 1.0f);
+  for (int k = 0; k < VB_PROJ_N_KINDS; k++)
+    {
+      g_autoptr(VbProjector) p = new_projector (k, in, out, 16, 192, 16.0f);
+      int64_t n = vb_projector_n_params (p);
+      gsize ybytes = rows * out * sizeof (float), dxbytes = rows * in * sizeof (float);
+      g_autofree float *y1 = g_new (float, rows * out), *y2 = g_new (float, rows * out);
+      g_autofree float *dx1 = g_new (float, rows * in), *dx2 = g_new (float, rows * in);
+
+      fill_random (vb_projector_params (p), n, 3 + k, 0.1f);
+      run_once (p, x, dy, rows, y1, dx1, 1, 1);
+      g_autofree float *g1 = gc_copy (vb_projector_grads (p), n);
+      for (int threads = 2; threads <= 4; threads += 2)
+        {
+          run_once (p, x, dy, rows, y2, dx2, threads, 1);
+          g_assert_cmpmem (y1, ybytes, y2, ybytes);
+          g_assert_cmpmem (dx1, dxbytes, dx2, dxbytes);
+          g_assert_cmpmem (g1, n * sizeof (float), vb_projector_grads (p), n * sizeof (float));
+        }
+
+      /* OpenBLAS threads: same forward, backward equal to rounding, and repeatable */
+      run_once (p, x, dy, rows, y2, dx2, 2, 2);
+      g_assert_cmpmem (y1, ybytes, y2, ybytes);
+      worst_blas = MAX (worst_blas, rel_error (dx2, dx1, rows * in));
+      worst_blas = MAX (worst_blas, rel_error (vb_projector_grads (p), g1, n));
+      g_autofree float *g2 = gc_copy (vb_projector_grads (p), n);
+      g_autofree float *dx3 = g_new (float, rows * in);
+      run_once (p, x, dy, rows, y2, dx3, 2, 2);
+      g_assert_cmpmem (dx2, dxbytes, dx3, dxbytes);
+      g_assert_cmpmem (g2, n * sizeof (float), vb_projector_grads (p), n * sizeof (float));
+    }
+  g_test_message ("1 vs 2 OpenBLAS threads: backward rel difference at most %.2e", worst_blas);
+  g_assert_cmpfloat (worst_blas, <, 1e-6);
+  omp_set_num_threads (saved);
+  openblas_set_num_threads (saved);
+}
+
+/* ---- bad configurations and loads ---- */
+
+static void
+test_bad (void)
+{
+  g_autoptr(GError) error = NULL;
+  VbProjConfig cfg = { .kind = VB_PROJ_MLP, .in_f = 8, .out_f = 8, .hidden = 0 };
+
+  g_assert_null (vb_projector_new (&cfg, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_autoptr(VbProjector) p = new_projector (VB_PROJ_GATED, 8, 4, 0, 0, 0);
+  g_autoptr(VbTensorDict) d = vb_projector_to_dict (p);
+  g_assert_cmpuint (vb_tensor_dict_size (d), ==, 4);
+  vb_tensor_dict_remove (d, "value.bias");
+  g_assert_false (vb_projector_load_dict (p, d, "x.safetensors", &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "value.bias"));
+  g_clear_error (&error);
+
+  int64_t wrong[] = { 5 };
+  vb_tensor_dict_add (d, "value.bias", 1, wrong);
+  g_assert_false (vb_projector_load_dict (p, d, "x.safetensors", &error));
+  g_assert_nonnull (strstr (error->message, "x.safetensors"));
+  g_clear_error (&error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/projector/counts", test_counts);
+  g_test_add_func ("/vb/projector/parity", test_parity);
+  g_test_add_func ("/vb/projector/lora-merge", test_lora_merge);
+  g_test_add_func ("/vb/projector/gradcheck", test_gradcheck);
+  g_test_add_func ("/vb/projector/threads", test_threads);
+  g_test_add_func ("/vb/projector/bad", test_bad);
+  return g_test_run ();
+}
