@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "vb-bench.h"
+#include "vb-clip.h"
 #include "vb-compare.h"
 #include "vb-error.h"
 #include "vb-predict.h"
+#include "vb-projector.h"
 #include "vb-preset.h"
 #include "vb-runner.h"
 #include "vb-store.h"
@@ -564,6 +566,68 @@ bad:
   return FALSE;
 }
 
+/* info --model proj-*: the study's projector (1024 → 1024), per token */
+static int
+info_projector (const char *name, gboolean json)
+{
+  VbProjInfo info;
+  g_autoptr (GError) error = NULL;
+  if (!vb_projector_info (name, &info, &error))
+    return usage_error ("%s", error->message);
+  if (json)
+    {
+      printf ("{\"model\": \"%s\", \"params\": %" G_GINT64_FORMAT ", \"trainable\": %"
+              G_GINT64_FORMAT ", \"macs_per_token\": %" G_GINT64_FORMAT
+              ", \"macs_per_token_merged\": %" G_GINT64_FORMAT ", \"param_bytes\": %"
+              G_GINT64_FORMAT ", \"train_state_bytes\": %" G_GINT64_FORMAT
+              ", \"activation_bytes_per_token\": %" G_GINT64_FORMAT
+              ", \"activation_bytes_per_token_training\": %" G_GINT64_FORMAT "}\n",
+              name, info.params, info.trainable, info.macs_per_token, info.macs_per_token_merged,
+              info.param_bytes, info.train_state_bytes, info.act_bytes_per_token_infer,
+              info.act_bytes_per_token_train);
+      return 0;
+    }
+  printf ("Model              %s (1024 → 1024, the study's projector)\n", name);
+  printf ("Parameters         %'" G_GINT64_FORMAT " (%'" G_GINT64_FORMAT " trainable)\n",
+          info.params, info.trainable);
+  printf ("Multiply-adds      %'" G_GINT64_FORMAT " per token", info.macs_per_token);
+  if (info.macs_per_token_merged != info.macs_per_token)
+    printf (" (%'" G_GINT64_FORMAT " with merged weights)", info.macs_per_token_merged);
+  printf ("\nMemory             %.2f MiB of parameters, %'" G_GINT64_FORMAT
+          " bytes of activations per token (inference)\n",
+          info.param_bytes / 1048576.0, info.act_bytes_per_token_infer);
+  return 0;
+}
+
+/* info --model clip-vit-l14 [--img 224|336]: the vision tower, per image */
+static int
+info_clip (int img, gboolean json)
+{
+  if (img != 224 && img != 336)
+    return usage_error ("clip-vit-l14 comes at --img 224 or 336");
+  VbClipConfig cfg;
+  vb_clip_config_vit_l14 (&cfg, img);
+  int64_t params = vb_clip_param_count (&cfg);
+  int64_t macs = vb_clip_macs (&cfg, cfg.layers);
+  int64_t macs_llava = vb_clip_macs (&cfg, cfg.layers - 1);
+  int64_t act = vb_clip_activation_bytes (&cfg, 1);
+  if (json)
+    {
+      printf ("{\"model\": \"clip-vit-l14\", \"img\": %d, \"params\": %" G_GINT64_FORMAT
+              ", \"macs\": %" G_GINT64_FORMAT ", \"macs_llava_features\": %" G_GINT64_FORMAT
+              ", \"activation_bytes\": %" G_GINT64_FORMAT "}\n", img, params, macs, macs_llava,
+              act);
+      return 0;
+    }
+  printf ("Model              clip-vit-l14 vision tower, %d px, %d layers, width %d\n", img,
+          cfg.layers, cfg.width);
+  printf ("Parameters         %'" G_GINT64_FORMAT "\n", params);
+  printf ("Multiply-adds      %'" G_GINT64_FORMAT " per image (%'" G_GINT64_FORMAT
+          " up to LLaVA's penultimate layer)\n", macs, macs_llava);
+  printf ("Working memory     %.1f MiB per image (fp32, forward only)\n", act / 1048576.0);
+  return 0;
+}
+
 static int
 cmd_info (int argc, char **argv)
 {
@@ -571,7 +635,9 @@ cmd_info (int argc, char **argv)
   int img = 224, classes = 1000;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model,
+      "vmamba-t, vmamba, clip-vit-l14, proj-linear, proj-lowrank, proj-mlp, proj-gated or "
+      "proj-lora", "MODEL" },
     { "img", 0, 0, G_OPTION_ARG_INT, &img, "Input size (default 224)", "N" },
     { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (default 1000)", "N" },
     { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
@@ -587,6 +653,10 @@ cmd_info (int argc, char **argv)
     return usage_error ("%s", error->message);
   if (argc != 1 || img < 8 || img > 4096)
     return usage_error ("info: bad arguments (--img must be 8 to 4096)");
+  if (model != NULL && g_str_has_prefix (model, "proj-"))
+    return info_projector (model, json);
+  if (g_strcmp0 (model, "clip-vit-l14") == 0)
+    return info_clip (img, json);
   VbVmambaConfig cfg;
   if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
     return usage_error ("%s", error->message);

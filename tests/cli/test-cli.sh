@@ -32,10 +32,16 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..19"
+echo "1..22"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
+check "info --json gives the CLIP ViT-L/14 tower's count" 0 '"params": 303179776, "macs": 81011982336' -- \
+  "$cli" info --model clip-vit-l14 --json
+check "info --json gives each projector's count (LoRA r 8, alpha 16)" 0 '"model": "proj-lora", "params": 1065984, "trainable": 16384' -- \
+  "$cli" info --model proj-lora --json
+check "an unknown projector is a usage error" 2 'unknown projector "proj-nope"' -- \
+  "$cli" info --model proj-nope
 check "unknown command is a usage error" 2 "unknown command" -- "$cli" frobnicate
 check "unknown preset is a usage error" 2 "no preset named" -- "$cli" run no-such-preset --db "$tmp/r.db"
 check "unknown --set field is a usage error" 2 "unknown field" -- \
