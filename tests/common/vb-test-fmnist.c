@@ -44,3 +44,17 @@ vb_test_write_fashion_mnist_subset (const char *dir, guint32 n_train, guint32 n_
         write_idx_subset (from, to, labels ? 8 : 16, labels ? 1 : 28 * 28, sets[i].n);
       }
 }
+
+char *
+vb_test_tiny_base_json (const char *path, int train_limit, int val_limit, int epochs,
+                        int eval_batch_size)
+{
+  return g_strdup_printf (
+    "{\"device\": \"cpu\","
+    " \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
+    " \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
+    "          \"train_limit\": %d, \"val_limit\": %d, \"workers\": 1, \"scale_min\": 0.5},"
+    " \"train\": {\"epochs\": %d, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
+    "           \"eval_batch_size\": %d, \"threads\": 1, \"seed\": 7}}",
+    path, train_limit, val_limit, epochs, eval_batch_size);
+}

@@ -5,7 +5,6 @@
  * consistent database. */
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 #include "vb-runner.h"
 #include "vb-store.h"
 #include "vb-test-fmnist.h"
+#include "vb-test-util.h"
 
 /* The first images of Fashion-MNIST, written once as small IDX files: reading (and
  * fingerprinting) the whole 47 MB set for every job would dwarf the tiny runs. */
@@ -23,14 +23,9 @@ static char *subset_dir;
 static char *
 tiny_preset (const char *name, int epochs, int train_limit)
 {
-  return g_strdup_printf (
-    "{\"name\": \"%s\", \"base\": {\"device\": \"cpu\","
-    " \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
-    " \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
-    "          \"train_limit\": %d, \"val_limit\": 32, \"workers\": 1, \"scale_min\": 0.5},"
-    " \"train\": {\"epochs\": %d, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
-    "           \"eval_batch_size\": 32, \"threads\": 1, \"seed\": 7}}}",
-    name, subset_dir ? subset_dir : "", train_limit, epochs);
+  g_autofree char *base = vb_test_tiny_base_json (subset_dir ? subset_dir : "", train_limit, 32,
+                                                  epochs, 32);
+  return g_strdup_printf ("{\"name\": \"%s\", \"base\": %s}", name, base);
 }
 
 static void
@@ -38,24 +33,6 @@ make_subset (void)
 {
   subset_dir = g_dir_make_tmp ("vb-job-data-XXXXXX", NULL);
   vb_test_write_fashion_mnist_subset (subset_dir, 512, 128);
-}
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 typedef struct _Fixture Fixture;
@@ -173,7 +150,7 @@ fixture_clear (Fixture *f)
   g_clear_pointer (&f->loop, g_main_loop_unref);
   g_clear_pointer (&f->events, g_ptr_array_unref);
   if (f->dir)
-    rm_rf (f->dir);
+    vb_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->db);
 }
@@ -581,7 +558,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/job/free-mid-run", test_free_mid_run);
   int status = g_test_run ();
   if (subset_dir)
-    rm_rf (subset_dir);
+    vb_test_rm_rf (subset_dir);
   g_free (subset_dir);
   return status;
 }

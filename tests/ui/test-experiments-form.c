@@ -11,50 +11,31 @@
 
 #include <adwaita.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "vb-device.h"
 #include "vb-experiments-plan.h"
 #include "vb-test-fmnist.h"
+#include "vb-ui-test.h"
 #include "vb-window.h"
-
-static char *tmp_dir;
-static char *subset_dir;
-static char *presets_dir;
-static const char *artifact_dir;
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static void
 make_fixtures (void)
 {
-  tmp_dir = g_dir_make_tmp ("vb-form-XXXXXX", NULL);
-  subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
-  presets_dir = g_build_filename (tmp_dir, "presets", NULL);
-  g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
-  vb_test_write_fashion_mnist_subset (subset_dir, 128, 40);
+  vb_ui_test_make_dirs ("vb-form-XXXXXX", 128, 40);
 
   /* one of the real presets (a grid over model.scan) and a one-run preset that trains in
    * a second or two */
-  g_autofree char *from = g_build_filename (VB_SOURCE_PRESETS_DIR, "ss2d-directions.json", NULL);
-  g_autofree char *to = g_build_filename (presets_dir, "ss2d-directions.json", NULL);
-  g_autofree char *text = NULL;
-  g_assert_true (g_file_get_contents (from, &text, NULL, NULL));
-  g_assert_true (g_file_set_contents (to, text, -1, NULL));
+  vb_ui_test_copy_presets ("ss2d-directions.json");
+  g_autofree char *base = vb_test_tiny_base_json (vb_ui_test_subset_dir (), 64, 20, 1, 20);
   g_autofree char *tiny = g_strdup_printf (
     "{\"name\": \"tiny-one\", \"title\": \"Tiny run (test)\","
     " \"description\": \"A very small VMamba on 16 px Fashion-MNIST, one run.\","
-    " \"base\": {\"device\": \"cpu\","
-    "  \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
-    "  \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
-    "           \"train_limit\": 64, \"val_limit\": 20, \"workers\": 1, \"scale_min\": 0.5},"
-    "  \"train\": {\"epochs\": 1, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
-    "            \"eval_batch_size\": 20, \"threads\": 1, \"seed\": 7}}}",
-    subset_dir);
-  g_autofree char *tiny_path = g_build_filename (presets_dir, "tiny-one.json", NULL);
-  g_assert_true (g_file_set_contents (tiny_path, tiny, -1, NULL));
+    " \"base\": %s}",
+    base);
+  g_free (vb_ui_test_write_preset ("tiny-one", tiny));
 }
 
 /* root/<class>/NNN.png, n[c] small PNGs per class */
@@ -78,135 +59,12 @@ write_image_folder (const char         *root,
     }
 }
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main context until cond holds; the session ticks every second, so a
- * blocking iteration always wakes up. */
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            double    timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
-}
-
-static gboolean
-session_busy (gpointer data)
-{
-  return vb_session_get_busy (data);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-/* The window's content (header bar and page) rendered to a PNG. */
-static void
-save_screenshot (VbWindow   *window,
-                 const char *name)
-{
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-
-  spin (0.3);   /* let layout and the charts' first draw happen */
-  int w = gtk_widget_get_width (content);
-  int h = gtk_widget_get_height (content);
-  g_assert_cmpint (w, >, 0);
-  g_assert_cmpint (h, >, 0);
-
-  /* a widget waiting for a new allocation snapshots to nothing: let the frame clock run */
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (content);
-  g_autoptr (GskRenderNode) node = NULL;
-  for (int tries = 0; node == NULL && tries < 200; tries++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (0.02);
-    }
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_autofree char *path = g_build_filename (artifact_dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot %dx%d: %s", w, h, path);
-}
-
-static VbWindow *
-new_window (const char *db, VbSession **out_session)
-{
-  g_autoptr (GError) error = NULL;
-  VbSession *session = vb_session_new (db, presets_dir, &error);
-  g_assert_no_error (error);
-  VbWindow *window = vb_window_new (NULL, session);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until (is_mapped, window, 20));
-
-  /* screenshots are of the content at 1280×800: make up for any decoration */
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-  spin (0.3);
-  int w, h;
-  gtk_window_get_default_size (GTK_WINDOW (window), &w, &h);
-  gtk_window_set_default_size (GTK_WINDOW (window), w + 1280 - gtk_widget_get_width (content),
-                               h + 800 - gtk_widget_get_height (content));
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((gtk_widget_get_width (content) != 1280 || gtk_widget_get_height (content) != 800)
-         && g_get_monotonic_time () < end)
-    spin (0.05);
-  g_assert_cmpint (gtk_widget_get_width (content), ==, 1280);
-  g_assert_cmpint (gtk_widget_get_height (content), ==, 800);
-  *out_session = session;
-  return window;
-}
 
 static gboolean
 not_checking (gpointer data)
 {
   return !vb_experiments_page_get_checking (data);
-}
-
-static gboolean
-session_idle (gpointer data)
-{
-  return !vb_session_get_busy (data);
 }
 
 static gboolean
@@ -221,9 +79,8 @@ has_class (GtkWidget  *widget,
 static void
 test_invalid_values (void)
 {
-  g_autofree char *db = g_build_filename (tmp_dir, "invalid.db", NULL);
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("invalid.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
   GtkWidget *run = NULL, *queue = NULL;
 
@@ -264,7 +121,7 @@ test_invalid_values (void)
 
   /* a click starts nothing */
   gtk_widget_activate (queue);
-  spin (0.4);
+  vb_ui_test_spin (0.4);
   g_assert_false (vb_session_get_busy (session));
 
   /* fixed again: the messages go, Run comes back */
@@ -278,13 +135,13 @@ test_invalid_values (void)
 
   /* the screenshot shows a flagged field */
   vb_experiments_page_set_field (page, "train.lr", "abc");
-  save_screenshot (window, "experiments-form.png");
+  vb_ui_test_save_window_screenshot (window, "experiments-form.png");
   /* and the end of the page: seeds, command, Run and Queue, scrolled into view */
   GtkWidget *scroller = gtk_widget_get_ancestor (run, GTK_TYPE_SCROLLED_WINDOW);
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
   g_assert_cmpfloat (gtk_adjustment_get_upper (adj), >, gtk_adjustment_get_page_size (adj));
   gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
-  save_screenshot (window, "experiments-form-end.png");
+  vb_ui_test_save_window_screenshot (window, "experiments-form-end.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (session);
@@ -295,9 +152,8 @@ test_invalid_values (void)
 static void
 test_command (void)
 {
-  g_autofree char *db = g_build_filename (tmp_dir, "command.db", NULL);
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("command.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
 
   g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
@@ -366,9 +222,8 @@ find_toggle (GtkWidget  *widget,
 static void
 test_device (void)
 {
-  g_autofree char *db = g_build_filename (tmp_dir, "device.db", NULL);
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("device.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
   g_autoptr (GError) error = NULL;
   const VbOps *ops = vb_device_ops ("cuda", &error);
@@ -430,16 +285,15 @@ test_device (void)
 static void
 test_check_dataset (void)
 {
-  g_autofree char *db = g_build_filename (tmp_dir, "check.db", NULL);
-  g_autofree char *bad = g_build_filename (tmp_dir, "bad-folder", NULL);
-  g_autofree char *good = g_build_filename (tmp_dir, "good-folder", NULL);
+  g_autofree char *bad = vb_ui_test_path ("bad-folder");
+  g_autofree char *good = vb_ui_test_path ("good-folder");
   static const char *const classes[] = { "ant", "bee", "cat", NULL };
   static const int too_few[] = { 10, 2, 10 }, enough[] = { 10, 10, 10 };
   write_image_folder (bad, classes, too_few);
   write_image_folder (good, classes, enough);
 
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("check.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
   g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
   GtkWidget *run = vb_experiments_page_get_run_button (page);
@@ -455,7 +309,7 @@ test_check_dataset (void)
 
   vb_experiments_page_set_field (page, "data.n_classes", "3");
   vb_experiments_page_check_dataset (page);
-  g_assert_true (wait_until (not_checking, page, 60));
+  g_assert_true (vb_ui_test_wait_until (not_checking, page, 60));
   g_autofree char *folder = g_build_filename (bad, "bee", NULL);
   const char *says = vb_experiments_page_get_check_message (page);
   g_test_message ("bad folder: %s", says);
@@ -464,7 +318,7 @@ test_check_dataset (void)
 
   vb_experiments_page_set_dataset (page, "image-folder", good);
   vb_experiments_page_check_dataset (page);
-  g_assert_true (wait_until (not_checking, page, 60));
+  g_assert_true (vb_ui_test_wait_until (not_checking, page, 60));
   says = vb_experiments_page_get_check_message (page);
   g_test_message ("good folder: %s", says);
   g_assert_nonnull (strstr (says, "30 images"));
@@ -484,16 +338,15 @@ test_check_dataset (void)
 static void
 test_queue_and_clone (void)
 {
-  g_autofree char *db = g_build_filename (tmp_dir, "queue.db", NULL);
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("queue.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
   g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
   GtkWidget *queue = vb_experiments_page_get_queue_button (page);
 
   vb_experiments_page_set_field (page, "train.seed", "11");
   gtk_widget_activate (queue);
-  g_assert_true (wait_until (session_busy, session, 5));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_busy, session, 5));
   /* Run means now: not while a job runs; Queue still takes the next one */
   g_assert_false (gtk_widget_get_sensitive (vb_experiments_page_get_run_button (page)));
   vb_experiments_page_set_field (page, "train.seed", "12");
@@ -502,9 +355,9 @@ test_queue_and_clone (void)
   vb_experiments_page_set_scan_mode (page, "4dir", FALSE);
   g_assert_true (gtk_widget_get_sensitive (queue));
   gtk_widget_activate (queue);
-  spin (0.4);
+  vb_ui_test_spin (0.4);
   g_assert_cmpstr (vb_window_get_page (window), ==, "experiments");
-  g_assert_true (wait_until (session_idle, session, 300));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_idle, session, 300));
 
   VbStore *store = vb_session_get_store (session);
   g_autoptr (GPtrArray) runs = vb_store_list_runs (store, VB_RUN_ANY, NULL, 0, NULL);
@@ -558,25 +411,8 @@ test_queue_and_clone (void)
 int
 main (int argc, char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/visionbench/VisionBench/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-
-  if (!vb_test_have_fashion_mnist ())
-    {
-      g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
-      return 77;
-    }
-  artifact_dir = g_getenv ("VB_ARTIFACT_DIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = g_getenv ("VB_UI_BUILDDIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = ".";
-  g_mkdir_with_parents (artifact_dir, 0755);
+  if (!vb_ui_test_init (&argc, &argv))
+    return 77;
   make_fixtures ();
 
   g_test_add_func ("/vb/ui/experiments-form/invalid", test_invalid_values);
@@ -584,11 +420,5 @@ main (int argc, char *argv[])
   g_test_add_func ("/vb/ui/experiments-form/device", test_device);
   g_test_add_func ("/vb/ui/experiments-form/check-dataset", test_check_dataset);
   g_test_add_func ("/vb/ui/experiments-form/queue-and-clone", test_queue_and_clone);
-  int status = g_test_run ();
-
-  rm_rf (tmp_dir);
-  g_free (tmp_dir);
-  g_free (subset_dir);
-  g_free (presets_dir);
-  return status;
+  return vb_ui_test_run ();
 }

@@ -18,7 +18,6 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -26,153 +25,21 @@
 #include "vb-preferences-window.h"
 #include "vb-presentation.h"
 #include "vb-settings.h"
-#include "vb-test-fmnist.h"
+#include "vb-ui-test.h"
 #include "vb-window.h"
 
-static char *tmp_dir;
-static char *presets_dir;
 static char *tiny_path;
-static const char *artifact_dir;
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static void
 make_fixtures (void)
 {
-  tmp_dir = g_dir_make_tmp ("vb-ui-pres-XXXXXX", NULL);
-  g_autofree char *subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
-  presets_dir = g_build_filename (tmp_dir, "presets", NULL);
-  g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
-  vb_test_write_fashion_mnist_subset (subset_dir, 128, 64);
-
-  g_autofree char *tiny = g_strdup_printf (
-    "{\"name\": \"tiny-scan\", \"title\": \"Tiny scan directions (test)\","
-    " \"description\": \"A very small VMamba on 16 px Fashion-MNIST, 4-dir against 2-dir.\","
-    " \"base\": {\"device\": \"cpu\","
-    "  \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
-    "  \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
-    "           \"train_limit\": 64, \"val_limit\": 32, \"workers\": 1, \"scale_min\": 0.5},"
-    "  \"train\": {\"epochs\": 2, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
-    "            \"eval_batch_size\": 32, \"threads\": 1, \"seed\": 7}},"
-    " \"grid\": {\"model.scan\": [\"4dir\", \"2dir\"]}, \"labels\": {\"model.scan\": \"Dirs\"}}",
-    subset_dir);
-  tiny_path = g_build_filename (presets_dir, "tiny-scan.json", NULL);
-  g_assert_true (g_file_set_contents (tiny_path, tiny, -1, NULL));
+  vb_ui_test_make_dirs ("vb-ui-pres-XXXXXX", 128, 64);
+  tiny_path = vb_ui_test_write_tiny_scan (64, 2);
 }
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-/* ---- helpers (as in test-window.c) ---------------------------------------------------------- */
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            double    timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static gboolean
-not_busy (gpointer data)
-{
-  return !vb_session_get_busy (data);
-}
-
-/* widget (a window, or its content) at width × height rendered to a PNG. */
-static void
-save_screenshot (GtkWindow  *window,
-                 GtkWidget  *widget,
-                 int         width,
-                 int         height,
-                 const char *name)
-{
-  /* make up for decorations the default size counts in */
-  int dw, dh;
-  gtk_window_get_default_size (window, &dw, &dh);
-  gtk_window_set_default_size (window, dw + width - gtk_widget_get_width (widget),
-                               dh + height - gtk_widget_get_height (widget));
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((gtk_widget_get_width (widget) != width || gtk_widget_get_height (widget) != height)
-         && g_get_monotonic_time () < end)
-    spin (0.05);
-  spin (0.3);   /* layout and the charts' first draw */
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_assert_cmpint (w, ==, width);
-  g_assert_cmpint (h, ==, height);
-
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-  for (int tries = 0; node == NULL && tries < 200; tries++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (0.02);
-    }
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_autofree char *path = g_build_filename (artifact_dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot %dx%d: %s", w, h, path);
-}
-
-static VbWindow *
-new_window (const char *db_name,
-            VbSession **out_session)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *db = g_build_filename (tmp_dir, db_name, NULL);
-  VbSession *session = vb_session_new (db, presets_dir, &error);
-  g_assert_no_error (error);
-  VbWindow *window = vb_window_new (NULL, session);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until (is_mapped, window, 20));
-  *out_session = session;
-  return window;
-}
+/* ---- helpers ------------------------------------------------------------------------------- */
 
 /* Runs what key does in widget's shortcut controllers, as a key press would, and says
  * whether a binding took it; it must run in the capture phase (before GtkWindow's own
@@ -181,29 +48,21 @@ static gboolean
 press (GtkWidget *widget,
        guint      keyval)
 {
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+  g_autoptr (GPtrArray) shortcuts = vb_ui_test_dup_named_shortcuts (widget);
 
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+  for (guint i = 0; i < shortcuts->len; i++)
     {
-      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
-      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+      VbUiShortcut *s = g_ptr_array_index (shortcuts, i);
+      GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (s->shortcut);
+      if (!GTK_IS_KEYVAL_TRIGGER (trigger)
+          || gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) != keyval
+          || gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) != 0
+          || !g_str_has_prefix (s->action_name, "presentation."))
         continue;
-      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
-        {
-          g_autoptr (GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
-          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
-          if (!GTK_IS_KEYVAL_TRIGGER (trigger) || !GTK_IS_NAMED_ACTION (action)
-              || gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) != keyval
-              || gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) != 0
-              || !g_str_has_prefix (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)),
-                                    "presentation."))
-            continue;
-          g_assert_cmpint (gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (controller)),
-                           ==, GTK_PHASE_CAPTURE);
-          return gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
-                                               gtk_shortcut_get_arguments (shortcut));
-        }
+      g_assert_cmpint (gtk_event_controller_get_propagation_phase (s->controller), ==, GTK_PHASE_CAPTURE);
+      return gtk_shortcut_action_activate (gtk_shortcut_get_action (s->shortcut),
+                                           GTK_SHORTCUT_ACTION_EXCLUSIVE, widget,
+                                           gtk_shortcut_get_arguments (s->shortcut));
     }
   return FALSE;
 }
@@ -237,7 +96,7 @@ static void
 test_presentation (void)
 {
   VbSession *session;
-  VbWindow *window = new_window ("present.db", &session);
+  VbWindow *window = vb_ui_test_new_window ("present.db", 0, 0, &session);
   VbComparePage *compare = vb_window_get_compare_page (window);
   VbStore *store = vb_session_get_store (session);
   g_autoptr (GError) error = NULL;
@@ -245,7 +104,7 @@ test_presentation (void)
   /* two finished runs, one group */
   g_assert_cmpuint (vb_session_start (session, tiny_path, NULL, &error), !=, 0);
   g_assert_no_error (error);
-  g_assert_true (wait_until (not_busy, session, 400));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_idle, session, 400));
   g_assert_cmpuint (vb_window_get_n_toasts (window), ==, 0);
   vb_window_set_page (window, "compare");
   vb_compare_page_refresh (compare);
@@ -258,7 +117,7 @@ test_presentation (void)
   g_assert_nonnull (widget);
   VbPresentation *p = VB_PRESENTATION (widget);
   g_object_add_weak_pointer (G_OBJECT (p), (gpointer *) &p);
-  g_assert_true (wait_until (is_mapped, p, 20));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_is_mapped, p, 20));
   g_assert_true (gtk_widget_has_css_class (widget, "presentation"));
   /* full screen asked for: Xvfb has no window manager to grant it, so the request is what
    * can be checked (GtkWindow keeps it as its initial state until a WM answers) */
@@ -310,7 +169,7 @@ test_presentation (void)
 
   /* Escape leaves; the main window stays */
   g_assert_true (press (widget, GDK_KEY_Escape));
-  spin (0.2);
+  vb_ui_test_spin (0.2);
   g_assert_null (p);
   g_assert_null (vb_window_get_presentation (window));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
@@ -320,12 +179,12 @@ test_presentation (void)
   GtkWidget *shot = vb_presentation_new (GTK_WINDOW (window), compare);
   GtkWidget *content = adw_window_get_content (ADW_WINDOW (shot));
   gtk_window_present (GTK_WINDOW (shot));
-  g_assert_true (wait_until (is_mapped, shot, 20));
-  save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-table.png");
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_is_mapped, shot, 20));
+  vb_ui_test_save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-table.png");
   vb_presentation_set_view (VB_PRESENTATION (shot), 1);
-  save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-top1.png");
+  vb_ui_test_save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-top1.png");
   vb_presentation_set_view (VB_PRESENTATION (shot), 3);
-  save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-curves.png");
+  vb_ui_test_save_screenshot (GTK_WINDOW (shot), content, 1280, 800, "presentation-curves.png");
   gtk_window_destroy (GTK_WINDOW (shot));
 
   /* an empty selection still opens, with one view that says what to do */
@@ -338,7 +197,7 @@ test_presentation (void)
   g_assert_true (press (GTK_WIDGET (empty), GDK_KEY_Right));
   g_assert_cmpuint (vb_presentation_get_view (empty), ==, 0);
   gtk_window_close (GTK_WINDOW (empty));
-  spin (0.1);
+  vb_ui_test_spin (0.1);
   g_assert_null (vb_window_get_presentation (window));
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -351,7 +210,7 @@ static void
 test_preferences (void)
 {
   VbSession *session;
-  VbWindow *window = new_window ("prefs.db", &session);
+  VbWindow *window = vb_ui_test_new_window ("prefs.db", 0, 0, &session);
   AdwStyleManager *style = adw_style_manager_get_default ();
   g_autoptr (GSettings) settings = vb_settings_new ();
   g_assert_nonnull (settings);   /* GSETTINGS_SCHEMA_DIR: the build's compiled schema */
@@ -362,7 +221,7 @@ test_preferences (void)
   g_assert_nonnull (widget);
   VbPreferencesWindow *prefs = VB_PREFERENCES_WINDOW (widget);
   g_object_add_weak_pointer (G_OBJECT (prefs), (gpointer *) &prefs);
-  g_assert_true (wait_until (is_mapped, prefs, 20));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_is_mapped, prefs, 20));
 
   /* the colour scheme applies at once and is kept */
   GtkWidget *scheme = vb_preferences_window_get_row (prefs, "color-scheme");
@@ -397,8 +256,8 @@ test_preferences (void)
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (precision)), ==, 0);
 
   /* data folders: added once, removed; single folders set */
-  g_autofree char *a = g_build_filename (tmp_dir, "fashion-mnist", NULL);
-  g_autofree char *b = g_build_filename (tmp_dir, "presets", NULL);
+  g_autofree char *a = vb_ui_test_path ("fashion-mnist");
+  g_autofree char *b = vb_ui_test_path ("presets");
   g_assert_cmpuint (vb_preferences_window_get_n_data_folders (prefs), ==, 0);
   g_assert_true (vb_preferences_window_choose_folder (prefs, "data-folders", a));
   g_assert_true (vb_preferences_window_choose_folder (prefs, "data-folders", b));
@@ -412,18 +271,18 @@ test_preferences (void)
   /* the Runs page's x axis follows the key, and writes its own choice back */
   VbRunsPage *runs = vb_window_get_runs_page (window);
   g_settings_set_string (settings, "runs-x-axis", "epoch");
-  spin (0.1);
+  vb_ui_test_spin (0.1);
   g_assert_cmpint (vb_runs_page_get_x_axis (runs), ==, VB_X_AXIS_EPOCH);
   GtkWidget *x_axis = vb_preferences_window_get_row (prefs, "runs-x-axis");
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (x_axis)), ==, 1);
   vb_runs_page_set_x_axis (runs, VB_X_AXIS_WALL_TIME);
-  spin (0.1);
+  vb_ui_test_spin (0.1);
   g_autofree char *axis = g_settings_get_string (settings, "runs-x-axis");
   g_assert_cmpstr (axis, ==, "wall");
 
-  save_screenshot (GTK_WINDOW (prefs), GTK_WIDGET (prefs), 1280, 800, "preferences.png");
+  vb_ui_test_save_screenshot (GTK_WINDOW (prefs), GTK_WIDGET (prefs), 1280, 800, "preferences.png");
   adw_combo_row_set_selected (ADW_COMBO_ROW (scheme), 2);
-  save_screenshot (GTK_WINDOW (prefs), GTK_WIDGET (prefs), 1280, 800, "preferences-dark.png");
+  vb_ui_test_save_screenshot (GTK_WINDOW (prefs), GTK_WIDGET (prefs), 1280, 800, "preferences-dark.png");
 
   g_assert_true (vb_preferences_window_remove_data_folder (prefs, a));
   g_assert_false (vb_preferences_window_remove_data_folder (prefs, a));
@@ -440,7 +299,7 @@ test_preferences (void)
   g_assert_cmpstr (fresh_cifar, ==, b);
 
   gtk_window_close (GTK_WINDOW (prefs));
-  spin (0.1);
+  vb_ui_test_spin (0.1);
   g_assert_null (prefs);
   g_assert_null (vb_window_get_preferences (window));
   /* without the schema: the defaults, shown, not changeable; the colour scheme still
@@ -465,31 +324,11 @@ test_preferences (void)
 int
 main (int argc, char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/visionbench/VisionBench/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-
-  if (!vb_test_have_fashion_mnist ())
-    {
-      g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
-      return 77;
-    }
-  artifact_dir = g_getenv ("VB_ARTIFACT_DIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = g_getenv ("VB_UI_BUILDDIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = ".";
-  g_mkdir_with_parents (artifact_dir, 0755);
+  if (!vb_ui_test_init (&argc, &argv))
+    return 77;
   make_fixtures ();
 
   g_test_add_func ("/vb/ui/presentation/steps", test_presentation);
   g_test_add_func ("/vb/ui/preferences/kept", test_preferences);
-  int status = g_test_run ();
-
-  rm_rf (tmp_dir);
-  return status;
+  return vb_ui_test_run ();
 }

@@ -17,154 +17,24 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
-#include "vb-test-fmnist.h"
+#include "vb-ui-test.h"
 #include "vb-window.h"
 
-static char *tmp_dir;
-static char *presets_dir;
 static char *tiny_path;
-static const char *artifact_dir;
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
 static void
 make_fixtures (void)
 {
-  tmp_dir = g_dir_make_tmp ("vb-ui-rc-XXXXXX", NULL);
-  g_autofree char *subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
-  presets_dir = g_build_filename (tmp_dir, "presets", NULL);
-  g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
-  vb_test_write_fashion_mnist_subset (subset_dir, 256, 64);
-
-  g_autofree char *tiny = g_strdup_printf (
-    "{\"name\": \"tiny-scan\", \"title\": \"Tiny scan directions (test)\","
-    " \"description\": \"A very small VMamba on 16 px Fashion-MNIST, 4-dir against 2-dir.\","
-    " \"base\": {\"device\": \"cpu\","
-    "  \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
-    "  \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
-    "           \"train_limit\": 128, \"val_limit\": 32, \"workers\": 1, \"scale_min\": 0.5},"
-    "  \"train\": {\"epochs\": 2, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
-    "            \"eval_batch_size\": 32, \"threads\": 1, \"seed\": 7}},"
-    " \"grid\": {\"model.scan\": [\"4dir\", \"2dir\"]}, \"labels\": {\"model.scan\": \"Dirs\"}}",
-    subset_dir);
-  tiny_path = g_build_filename (presets_dir, "tiny-scan.json", NULL);
-  g_assert_true (g_file_set_contents (tiny_path, tiny, -1, NULL));
+  vb_ui_test_make_dirs ("vb-ui-rc-XXXXXX", 256, 64);
+  tiny_path = vb_ui_test_write_tiny_scan (128, 2);
 }
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-/* ---- helpers (as in test-window.c) ---------------------------------------------------------- */
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            double    timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-static gboolean
-not_busy (gpointer data)
-{
-  return !vb_session_get_busy (data);
-}
-
-static void
-save_screenshot (VbWindow   *window,
-                 const char *name)
-{
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-
-  spin (0.3);
-  int w = gtk_widget_get_width (content), h = gtk_widget_get_height (content);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (content);
-  g_autoptr (GskRenderNode) node = NULL;
-  for (int tries = 0; node == NULL && tries < 200; tries++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (0.02);
-    }
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_autofree char *path = g_build_filename (artifact_dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot %dx%d: %s", w, h, path);
-}
-
-static VbWindow *
-new_window (const char *db_name,
-            VbSession **out_session)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *db = g_build_filename (tmp_dir, db_name, NULL);
-  VbSession *session = vb_session_new (db, presets_dir, &error);
-  g_assert_no_error (error);
-  VbWindow *window = vb_window_new (NULL, session);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until (is_mapped, window, 20));
-
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-  spin (0.3);
-  int w, h;
-  gtk_window_get_default_size (GTK_WINDOW (window), &w, &h);
-  gtk_window_set_default_size (GTK_WINDOW (window), w + 1280 - gtk_widget_get_width (content),
-                               h + 800 - gtk_widget_get_height (content));
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((gtk_widget_get_width (content) != 1280 || gtk_widget_get_height (content) != 800)
-         && g_get_monotonic_time () < end)
-    spin (0.05);
-  *out_session = session;
-  return window;
-}
+/* ---- helpers ------------------------------------------------------------------------------- */
 
 static void
 start (VbSession          *session,
@@ -298,16 +168,16 @@ static void
 test_compare (void)
 {
   VbSession *session;
-  VbWindow *window = new_window ("compare.db", &session);
+  VbWindow *window = vb_ui_test_new_window ("compare.db", 1280, 800, &session);
   VbComparePage *compare = vb_window_get_compare_page (window);
   VbStore *store = vb_session_get_store (session);
 
   /* the two scan modes as one group, then a 2-dir run evaluated at another batch */
   start (session, NULL);
-  g_assert_true (wait_until (not_busy, session, 400));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_idle, session, 400));
   const char *odd[] = { "model.scan=2dir", "train.eval_batch_size=16", "train.seed=8", NULL };
   start (session, odd);
-  g_assert_true (wait_until (not_busy, session, 400));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_idle, session, 400));
   g_assert_cmpuint (vb_window_get_n_toasts (window), ==, 0);
 
   g_autoptr (GPtrArray) runs = vb_store_list_runs (store, VB_RUN_ANY, NULL, 0, NULL);
@@ -398,7 +268,7 @@ test_compare (void)
   /* the screenshot: Δ against the first run, so the odd protocol's row is flagged */
   g_assert_true (vb_compare_page_set_baseline (compare, ids[0]));
   g_assert_true (vb_compare_page_sort_by (compare, "Top-1", FALSE));
-  save_screenshot (window, "compare-baseline.png");
+  vb_ui_test_save_window_screenshot (window, "compare-baseline.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (session);
@@ -481,24 +351,11 @@ click_ms (GtkWidget *button)
   return (g_get_monotonic_time () - t0) / 1000;
 }
 
-static AdwMessageDialog *
-find_dialog (void)
-{
-  GListModel *tops = gtk_window_get_toplevels ();
-  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (tops, i);
-      if (ADW_IS_MESSAGE_DIALOG (w))
-        return ADW_MESSAGE_DIALOG (w);
-    }
-  return NULL;
-}
-
 static void
 test_live_monitor (void)
 {
   Live st = { 0 };
-  st.window = new_window ("live.db", &st.session);
+  st.window = vb_ui_test_new_window ("live.db", 1280, 800, &st.session);
   g_object_add_weak_pointer (G_OBJECT (st.window), (gpointer *) &st.window);
   VbRunsPage *runs = vb_window_get_runs_page (st.window);
   VbStore *store = vb_session_get_store (st.session);
@@ -506,19 +363,19 @@ test_live_monitor (void)
   const char *long_run[] = { "model.scan=4dir", "train.epochs=300", NULL };
   start (st.session, long_run);
   vb_window_set_page (st.window, "runs");
-  g_assert_true (wait_until (run_active, &st, 60));
+  g_assert_true (vb_ui_test_wait_until (run_active, &st, 60));
   st.run_id = vb_session_get_active_run (st.session);
   g_assert_true (vb_runs_page_select_run (runs, st.run_id));
-  g_assert_true (wait_until (two_epochs, &st, 120));
+  g_assert_true (vb_ui_test_wait_until (two_epochs, &st, 120));
 
   /* Pause: the engine holds, the step stands still, Continue shows */
   GtkWidget *pause = vb_runs_page_get_pause_button (runs);
   g_assert_true (gtk_widget_get_visible (pause));
   g_assert_cmpint (click_ms (pause), <, 100);
-  g_assert_true (wait_until (paused, &st, 10));
+  g_assert_true (vb_ui_test_wait_until (paused, &st, 10));
   g_assert_false (gtk_widget_get_visible (pause));
   st.step = vb_session_get_status (st.session)->step;
-  spin (1.2);
+  vb_ui_test_spin (1.2);
   g_assert_cmpint (vb_session_get_status (st.session)->step, ==, st.step);
   g_assert_nonnull (strstr (vb_runs_page_get_progress_text (runs), "paused"));
 
@@ -579,17 +436,17 @@ test_live_monitor (void)
 
   /* Continue: steps go on */
   g_assert_cmpint (click_ms (vb_runs_page_get_unpause_button (runs)), <, 100);
-  g_assert_true (wait_until (stepping, &st, 20));
+  g_assert_true (vb_ui_test_wait_until (stepping, &st, 20));
   vb_runs_page_set_x_axis (runs, VB_X_AXIS_STEP);
-  spin (1.5);
-  save_screenshot (st.window, "runs-monitor.png");
+  vb_ui_test_spin (1.5);
+  vb_ui_test_save_window_screenshot (st.window, "runs-monitor.png");
 
   /* Cancel returns at once; the engine then ends the run cancelled */
   GtkWidget *cancel = vb_runs_page_get_cancel_button (runs);
   g_assert_true (gtk_widget_get_visible (cancel));
   g_assert_cmpint (click_ms (cancel), <, 100);
-  g_assert_true (wait_until (run_cancelled, &st, 30));
-  spin (0.3);
+  g_assert_true (vb_ui_test_wait_until (run_cancelled, &st, 30));
+  vb_ui_test_spin (0.3);
   g_autofree char *log2 = vb_runs_page_dup_log (runs);
   g_assert_nonnull (strstr (log2, "cancelled after"));
 
@@ -600,7 +457,7 @@ test_live_monitor (void)
   g_autoptr (GArray) before = vb_store_get_epoch_metrics (store, st.run_id, NULL);
   st.step = 0;
   g_assert_cmpint (click_ms (resume), <, 100);
-  g_assert_true (wait_until (resumed, &st, 60));
+  g_assert_true (vb_ui_test_wait_until (resumed, &st, 60));
   g_autoptr (VbRunRecord) r = vb_store_get_run (store, st.run_id, NULL);
   g_assert_cmpint (r->status, ==, VB_RUN_RUNNING);
   g_assert_cmpint (vb_session_get_status (st.session)->epoch, >=, (int) before->len);
@@ -608,14 +465,14 @@ test_live_monitor (void)
 
   /* closing: "Stop Run" returns at once too; the window closes when the engine is done */
   gtk_window_close (GTK_WINDOW (st.window));
-  spin (0.2);
-  AdwMessageDialog *dialog = find_dialog ();
+  vb_ui_test_spin (0.2);
+  AdwMessageDialog *dialog = vb_ui_test_find_dialog ();
   g_assert_nonnull (dialog);
   gint64 t0 = g_get_monotonic_time ();
   adw_message_dialog_response (dialog, "stop");
   g_assert_cmpint ((g_get_monotonic_time () - t0) / 1000, <, 100);
-  g_assert_true (wait_until (run_cancelled, &st, 30));
-  spin (0.3);
+  g_assert_true (vb_ui_test_wait_until (run_cancelled, &st, 30));
+  vb_ui_test_spin (0.3);
   g_assert_null (st.window);
   g_assert_finalize_object (st.session);
 }
@@ -623,34 +480,14 @@ test_live_monitor (void)
 int
 main (int argc, char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/visionbench/VisionBench/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-
-  if (!vb_test_have_fashion_mnist ())
-    {
-      g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
-      return 77;
-    }
-  artifact_dir = g_getenv ("VB_ARTIFACT_DIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = g_getenv ("VB_UI_BUILDDIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = ".";
-  g_mkdir_with_parents (artifact_dir, 0755);
+  if (!vb_ui_test_init (&argc, &argv))
+    return 77;
   make_fixtures ();
 
   g_test_add_func ("/vb/ui/runs-compare/compare", test_compare);
   g_test_add_func ("/vb/ui/runs-compare/live-monitor", test_live_monitor);
-  int status = g_test_run ();
+  int status = vb_ui_test_run ();
 
-  rm_rf (tmp_dir);
-  g_free (tmp_dir);
-  g_free (presets_dir);
   g_free (tiny_path);
   return status;
 }

@@ -10,182 +10,22 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "vb-application.h"
-#include "vb-test-fmnist.h"
+#include "vb-ui-test.h"
 #include "vb-window.h"
-
-static char *tmp_dir;
-static char *subset_dir;
-static char *presets_dir;
-static const char *artifact_dir;
 
 /* ---- fixtures: a tiny Fashion-MNIST subset and a tiny preset ---------------------------- */
 
 static void
 make_fixtures (void)
 {
-  tmp_dir = g_dir_make_tmp ("vb-ui-XXXXXX", NULL);
-  subset_dir = g_build_filename (tmp_dir, "fashion-mnist", NULL);
-  presets_dir = g_build_filename (tmp_dir, "presets", NULL);
-  g_assert_cmpint (g_mkdir (subset_dir, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (presets_dir, 0700), ==, 0);
-  vb_test_write_fashion_mnist_subset (subset_dir, 256, 64);
-
+  vb_ui_test_make_dirs ("vb-ui-XXXXXX", 256, 64);
   /* the real presets, for the cards, plus a tiny one that trains in seconds */
-  g_autoptr (GDir) dir = g_dir_open (VB_SOURCE_PRESETS_DIR, 0, NULL);
-  const char *name;
-  while (dir && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".json"))
-      {
-        g_autofree char *from = g_build_filename (VB_SOURCE_PRESETS_DIR, name, NULL);
-        g_autofree char *to = g_build_filename (presets_dir, name, NULL);
-        g_autofree char *text = NULL;
-        gsize len;
-        g_assert_true (g_file_get_contents (from, &text, &len, NULL));
-        g_assert_true (g_file_set_contents (to, text, len, NULL));
-      }
-  g_autofree char *tiny = g_strdup_printf (
-    "{\"name\": \"tiny-scan\", \"title\": \"Tiny scan directions (test)\","
-    " \"description\": \"A very small VMamba on 16 px Fashion-MNIST, 4-dir against 2-dir.\","
-    " \"base\": {\"device\": \"cpu\","
-    "  \"model\": {\"dims\": 8, \"depths\": [1, 1], \"scan\": \"4dir\", \"drop_path\": 0.1},"
-    "  \"data\": {\"dataset\": \"fashion-mnist\", \"path\": \"%s\", \"img_size\": 16,"
-    "           \"train_limit\": 256, \"val_limit\": 32, \"workers\": 1, \"scale_min\": 0.5},"
-    "  \"train\": {\"epochs\": 3, \"batch_size\": 8, \"lr\": 0.005, \"warmup_epochs\": 0.2,"
-    "            \"eval_batch_size\": 32, \"threads\": 1, \"seed\": 7}},"
-    " \"grid\": {\"model.scan\": [\"4dir\", \"2dir\"]}, \"labels\": {\"model.scan\": \"Dirs\"}}",
-    subset_dir);
-  g_autofree char *tiny_path = g_build_filename (presets_dir, "tiny-scan.json", NULL);
-  g_assert_true (g_file_set_contents (tiny_path, tiny, -1, NULL));
-}
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-/* ---- helpers ------------------------------------------------------------------------------- */
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Iterates the main context until cond holds; the session ticks every second, so a
- * blocking iteration always wakes up. */
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            double    timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
-static void
-spin (double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (5000), TRUE);
-}
-
-static gboolean
-session_busy (gpointer data)
-{
-  return vb_session_get_busy (data);
-}
-
-static gboolean
-is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-/* The window's content (header bar and page) rendered to a PNG. */
-static void
-save_screenshot (VbWindow   *window,
-                 const char *name)
-{
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-
-  spin (0.3);   /* let layout and the charts' first draw happen */
-  int w = gtk_widget_get_width (content);
-  int h = gtk_widget_get_height (content);
-  g_assert_cmpint (w, >, 0);
-  g_assert_cmpint (h, >, 0);
-
-  /* a widget waiting for a new allocation snapshots to nothing: let the frame clock run */
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (content);
-  g_autoptr (GskRenderNode) node = NULL;
-  for (int tries = 0; node == NULL && tries < 200; tries++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-      gdk_paintable_snapshot (paintable, snapshot, w, h);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node == NULL)
-        spin (0.02);
-    }
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture =
-    gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_autofree char *path = g_build_filename (artifact_dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot %dx%d: %s", w, h, path);
-}
-
-static VbWindow *
-new_window (const char *db, VbSession **out_session)
-{
-  g_autoptr (GError) error = NULL;
-  VbSession *session = vb_session_new (db, presets_dir, &error);
-  g_assert_no_error (error);
-  VbWindow *window = vb_window_new (NULL, session);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until (is_mapped, window, 20));
-
-  /* screenshots are of the content at 1280×800: make up for any decoration */
-  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-  spin (0.3);
-  int w, h;
-  gtk_window_get_default_size (GTK_WINDOW (window), &w, &h);
-  gtk_window_set_default_size (GTK_WINDOW (window), w + 1280 - gtk_widget_get_width (content),
-                               h + 800 - gtk_widget_get_height (content));
-  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((gtk_widget_get_width (content) != 1280 || gtk_widget_get_height (content) != 800)
-         && g_get_monotonic_time () < end)
-    spin (0.05);
-  g_assert_cmpint (gtk_widget_get_width (content), ==, 1280);
-  g_assert_cmpint (gtk_widget_get_height (content), ==, 800);
-  *out_session = session;
-  return window;
-}
-
-static char *
-new_db_path (const char *name)
-{
-  return g_build_filename (tmp_dir, name, NULL);
+  vb_ui_test_copy_presets (NULL);
+  g_free (vb_ui_test_write_tiny_scan (256, 3));
 }
 
 /* ---- the form ------------------------------------------------------------------------------ */
@@ -193,9 +33,8 @@ new_db_path (const char *name)
 static void
 test_form_validation (void)
 {
-  g_autofree char *db = new_db_path ("form.db");
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("form.db", 1280, 800, &session);
   VbExperimentsPage *page = vb_window_get_experiments_page (window);
 
   g_assert_cmpstr (vb_window_get_page (window), ==, "experiments");
@@ -220,7 +59,7 @@ test_form_validation (void)
       g_assert_false (gtk_widget_get_sensitive (run));
       /* clicking anyway starts nothing */
       gtk_widget_activate (run);
-      spin (0.4);   /* a button emits clicked at the end of its activate animation */
+      vb_ui_test_spin (0.4);   /* a button emits clicked at the end of its activate animation */
       g_assert_false (vb_session_get_busy (session));
       g_assert_true (vb_experiments_page_set_field (page, bad[i].key,
                                                     g_str_equal (bad[i].key, "train.lr") ? "0.005"
@@ -279,7 +118,7 @@ check_compare_exports (VbComparePage *compare,
                        GPtrArray     *records)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *csv_path = g_build_filename (tmp_dir, "compare.csv", NULL);
+  g_autofree char *csv_path = vb_ui_test_path ("compare.csv");
   g_assert_true (vb_compare_page_export (compare, csv_path, &error));
   g_assert_no_error (error);
   g_autofree char *csv = NULL;
@@ -310,19 +149,19 @@ check_compare_exports (VbComparePage *compare,
   /* the chart at the chosen size, in three formats */
   int w, h;
   vb_compare_page_get_chart_size (compare, &w, &h);
-  g_autofree char *png_path = g_build_filename (tmp_dir, "compare.png", NULL);
+  g_autofree char *png_path = vb_ui_test_path ("compare.png");
   g_assert_true (vb_compare_page_export (compare, png_path, &error));
   g_autoptr (GdkTexture) png = gdk_texture_new_from_filename (png_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (gdk_texture_get_width (png), ==, w);
   g_assert_cmpint (gdk_texture_get_height (png), ==, h);
-  g_autofree char *svg_path = g_build_filename (tmp_dir, "compare.svg", NULL);
+  g_autofree char *svg_path = vb_ui_test_path ("compare.svg");
   g_assert_true (vb_compare_page_export (compare, svg_path, &error));
   g_autofree char *svg = NULL;
   g_assert_true (g_file_get_contents (svg_path, &svg, NULL, NULL));
   g_assert_nonnull (strstr (svg, "<svg"));
   g_assert_nonnull (strstr (svg, "</svg>"));
-  g_autofree char *pdf_path = g_build_filename (tmp_dir, "compare.pdf", NULL);
+  g_autofree char *pdf_path = vb_ui_test_path ("compare.pdf");
   g_assert_true (vb_compare_page_export (compare, pdf_path, &error));
   g_autofree char *pdf = NULL;
   gsize pdf_len;
@@ -363,9 +202,8 @@ run_selected (gpointer data)
 static void
 test_run_to_compare (void)
 {
-  g_autofree char *db = new_db_path ("runs.db");
   RunState st = { 0 };
-  st.window = new_window (db, &st.session);
+  st.window = vb_ui_test_new_exact_window ("runs.db", 1280, 800, &st.session);
   VbExperimentsPage *page = vb_window_get_experiments_page (st.window);
   VbRunsPage *runs = vb_window_get_runs_page (st.window);
   VbComparePage *compare = vb_window_get_compare_page (st.window);
@@ -376,17 +214,17 @@ test_run_to_compare (void)
   vb_experiments_page_set_field (page, "data.train_limit", "128");
   vb_experiments_page_set_field (page, "train.seed", "3");
   g_assert_null (vb_experiments_page_dup_problems (page));
-  save_screenshot (st.window, "experiments.png");
+  vb_ui_test_save_window_screenshot (st.window, "experiments.png");
 
   /* Run, as a click does */
   gtk_widget_activate (vb_experiments_page_get_run_button (page));
-  g_assert_true (wait_until (session_busy, st.session, 5));
+  g_assert_true (vb_ui_test_wait_until (vb_ui_test_session_busy, st.session, 5));
   g_assert_cmpstr (vb_window_get_page (st.window), ==, "runs");
-  g_assert_true (wait_until (run_selected, &st, 60));
+  g_assert_true (vb_ui_test_wait_until (run_selected, &st, 60));
   gint64 first = vb_runs_page_get_selected_run (runs);
   g_assert_nonnull (vb_runs_page_get_run_status (runs, first));
 
-  g_assert_true (wait_until (run_finished, &st, 400));
+  g_assert_true (vb_ui_test_wait_until (run_finished, &st, 400));
   g_assert_cmpuint (vb_window_get_n_toasts (st.window), ==, 0);
 
   /* both runs of the grid are listed, done, with the form's values in their config */
@@ -414,7 +252,7 @@ test_run_to_compare (void)
   g_assert_true (vb_runs_page_select_run (runs, first));
   g_assert_cmpuint (vb_runs_page_get_n_loss_points (runs), >, 8);
   g_assert_nonnull (strstr (vb_runs_page_get_progress_text (runs), "done"));
-  save_screenshot (st.window, "runs.png");
+  vb_ui_test_save_window_screenshot (st.window, "runs.png");
 
   /* Compare: the newest group, oldest run first, Top-1 as the database has it */
   vb_window_set_page (st.window, "compare");
@@ -438,7 +276,7 @@ test_run_to_compare (void)
       g_autofree char *size = vb_compare_page_dup_cell (compare, row, "ImgSize");
       g_assert_cmpstr (size, ==, "16");
     }
-  save_screenshot (st.window, "compare.png");
+  vb_ui_test_save_window_screenshot (st.window, "compare.png");
   check_compare_exports (compare, store, records);
 
   gtk_window_destroy (GTK_WINDOW (st.window));
@@ -456,9 +294,8 @@ not_playing (gpointer data)
 static void
 test_scan_explorer (void)
 {
-  g_autofree char *db = new_db_path ("scan.db");
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("scan.db", 1280, 800, &session);
   VbScanPage *scan = vb_window_get_scan_page (window);
   VbScanView view;
 
@@ -478,7 +315,7 @@ test_scan_explorer (void)
   g_assert_cmpint (view.rows, ==, 14);
   g_assert_cmpint (view.cols, ==, 14);
   g_assert_cmpuint (view.step, ==, 60);
-  save_screenshot (window, "scan-explorer.png");
+  vb_ui_test_save_window_screenshot (window, "scan-explorer.png");
 
   /* a smaller grid clamps the step */
   g_assert_true (vb_scan_page_set_stage (scan, 4));
@@ -490,25 +327,25 @@ test_scan_explorer (void)
   g_assert_true (vb_scan_page_set_stage (scan, 2));
   vb_scan_page_set_step (scan, 10);
   vb_scan_page_set_playing (scan, TRUE);
-  spin (0.6);
+  vb_ui_test_spin (0.6);
   guint played = vb_scan_page_get_step (scan);
   g_assert_cmpuint (played, >, 10);
   vb_scan_page_set_playing (scan, FALSE);
   guint paused = vb_scan_page_get_step (scan);
-  spin (0.3);
+  vb_ui_test_spin (0.3);
   g_assert_cmpuint (vb_scan_page_get_step (scan), ==, paused);
 
   /* play runs to the end of the sequence and stops there */
   vb_scan_page_set_step (scan, vb_scan_page_get_n_steps (scan) - 3);
   vb_scan_page_set_playing (scan, TRUE);
-  g_assert_true (wait_until (not_playing, scan, 10));
+  g_assert_true (vb_ui_test_wait_until (not_playing, scan, 10));
   g_assert_cmpuint (vb_scan_page_get_step (scan), ==, vb_scan_page_get_n_steps (scan));
 
   /* Vim: one grid of 16-px patches plus the class token */
   g_assert_true (vb_scan_page_set_mode (scan, "vim"));
   g_assert_cmpuint (vb_scan_page_get_n_steps (scan), ==, 14 * 14 + 1);
   vb_scan_page_set_step (scan, 120);
-  save_screenshot (window, "scan-explorer-vim.png");
+  vb_ui_test_save_window_screenshot (window, "scan-explorer-vim.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (session);
@@ -550,9 +387,8 @@ listed (GPtrArray  *accels,
 static void
 test_shortcuts (void)
 {
-  g_autofree char *db = new_db_path ("keys.db");
   VbSession *session;
-  VbWindow *window = new_window (db, &session);
+  VbWindow *window = vb_ui_test_new_exact_window ("keys.db", 1280, 800, &session);
   GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (overlay);
   g_autoptr (GPtrArray) listed_accels = g_ptr_array_new_with_free_func (g_free);
@@ -565,51 +401,43 @@ test_shortcuts (void)
   };
   guint n_bindings = 0, n_pages = 0;
   gboolean help = FALSE, fullscreen = FALSE, prefs = FALSE, present = FALSE;
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+  g_autoptr (GPtrArray) shortcuts = vb_ui_test_dup_named_shortcuts (GTK_WIDGET (window));
+  for (guint i = 0; i < shortcuts->len; i++)
     {
-      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
-      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
-        continue;
-      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+      VbUiShortcut *s = g_ptr_array_index (shortcuts, i);
+      GtkShortcutAction *action = gtk_shortcut_get_action (s->shortcut);
+      const char *name = s->action_name;
+      if (!g_str_has_prefix (name, "window.show-page") && !g_str_equal (name, "window.toggle-fullscreen")
+          && !g_str_equal (name, "win.show-help-overlay") && !g_str_equal (name, "window.preferences")
+          && !g_str_equal (name, "window.presentation"))
+        continue;   /* GTK's own bindings */
+      g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (s->shortcut));
+      g_test_message ("binding %s → %s", trigger, name);
+      g_assert_true (listed (listed_accels, trigger));
+      n_bindings++;
+      fullscreen |= g_str_equal (name, "window.toggle-fullscreen") && g_str_equal (trigger, "F11");
+      prefs |= g_str_equal (name, "window.preferences") && g_str_equal (trigger, "<Control>comma");
+      present |= g_str_equal (name, "window.presentation") && g_str_equal (trigger, "F5");
+      for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
+        if (g_str_equal (trigger, pages[p].accel))
+          {
+            vb_window_set_page (window, p == 0 ? "runs" : "experiments");
+            g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
+                                                         GTK_WIDGET (window),
+                                                         gtk_shortcut_get_arguments (s->shortcut)));
+            g_assert_cmpstr (vb_window_get_page (window), ==, pages[p].page);
+            n_pages++;
+          }
+      if (g_str_equal (name, "win.show-help-overlay"))
         {
-          g_autoptr (GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
-          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
-          if (!GTK_IS_NAMED_ACTION (action))
-            continue;
-          const char *name = gtk_named_action_get_action_name (GTK_NAMED_ACTION (action));
-          if (!g_str_has_prefix (name, "window.show-page") && !g_str_equal (name, "window.toggle-fullscreen")
-              && !g_str_equal (name, "win.show-help-overlay") && !g_str_equal (name, "window.preferences")
-              && !g_str_equal (name, "window.presentation"))
-            continue;   /* GTK's own bindings */
-          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
-          g_test_message ("binding %s → %s", trigger, name);
-          g_assert_true (listed (listed_accels, trigger));
-          n_bindings++;
-          fullscreen |= g_str_equal (name, "window.toggle-fullscreen") && g_str_equal (trigger, "F11");
-          prefs |= g_str_equal (name, "window.preferences") && g_str_equal (trigger, "<Control>comma");
-          present |= g_str_equal (name, "window.presentation") && g_str_equal (trigger, "F5");
-          for (guint p = 0; p < G_N_ELEMENTS (pages); p++)
-            if (g_str_equal (trigger, pages[p].accel))
-              {
-                vb_window_set_page (window, p == 0 ? "runs" : "experiments");
-                g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
-                                                             GTK_WIDGET (window),
-                                                             gtk_shortcut_get_arguments (shortcut)));
-                g_assert_cmpstr (vb_window_get_page (window), ==, pages[p].page);
-                n_pages++;
-              }
-          if (g_str_equal (name, "win.show-help-overlay"))
-            {
-              /* Ctrl+? opens the shortcuts window */
-              g_assert_cmpstr (trigger, ==, "<Control>question");
-              g_assert_false (gtk_widget_get_visible (GTK_WIDGET (overlay)));
-              g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
-                                                           GTK_WIDGET (window), NULL));
-              g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
-              gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
-              help = TRUE;
-            }
+          /* Ctrl+? opens the shortcuts window */
+          g_assert_cmpstr (trigger, ==, "<Control>question");
+          g_assert_false (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+          g_assert_true (gtk_shortcut_action_activate (action, GTK_SHORTCUT_ACTION_EXCLUSIVE,
+                                                       GTK_WIDGET (window), NULL));
+          g_assert_true (gtk_widget_get_visible (GTK_WIDGET (overlay)));
+          gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
+          help = TRUE;
         }
     }
   g_assert_cmpuint (n_pages, ==, G_N_ELEMENTS (pages));
@@ -644,25 +472,11 @@ training (gpointer data)
          && vb_runs_page_get_n_loss_points (runs) >= 8;
 }
 
-static AdwMessageDialog *
-find_dialog (void)
-{
-  GListModel *tops = gtk_window_get_toplevels ();   /* not ours */
-  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (tops, i);
-      if (ADW_IS_MESSAGE_DIALOG (w))
-        return ADW_MESSAGE_DIALOG (w);
-    }
-  return NULL;
-}
-
 static void
 test_close_during_run (void)
 {
-  g_autofree char *db = new_db_path ("close.db");
   RunState st = { 0 };
-  st.window = new_window (db, &st.session);
+  st.window = vb_ui_test_new_exact_window ("close.db", 1280, 800, &st.session);
   VbExperimentsPage *page = vb_window_get_experiments_page (st.window);
   g_object_add_weak_pointer (G_OBJECT (st.window), (gpointer *) &st.window);
 
@@ -670,37 +484,37 @@ test_close_during_run (void)
   vb_experiments_page_set_scan_mode (page, "2dir", FALSE);
   vb_experiments_page_set_field (page, "train.epochs", "500");
   gtk_widget_activate (vb_experiments_page_get_run_button (page));
-  g_assert_true (wait_until (training, &st, 60));
+  g_assert_true (vb_ui_test_wait_until (training, &st, 60));
   gint64 run_id = vb_session_get_active_run (st.session);
   VbRunsPage *runs = vb_window_get_runs_page (st.window);
   g_assert_cmpstr (vb_window_get_page (st.window), ==, "runs");
   g_assert_nonnull (strstr (vb_runs_page_get_progress_text (runs), "ETA"));
   g_assert_true (gtk_widget_get_visible (vb_runs_page_get_cancel_button (runs)));
-  save_screenshot (st.window, "runs-live.png");
+  vb_ui_test_save_window_screenshot (st.window, "runs-live.png");
 
   /* close: the window stays and asks */
   gtk_window_close (GTK_WINDOW (st.window));
-  spin (0.2);
+  vb_ui_test_spin (0.2);
   g_assert_nonnull (st.window);
-  AdwMessageDialog *dialog = find_dialog ();
+  AdwMessageDialog *dialog = vb_ui_test_find_dialog ();
   g_assert_nonnull (dialog);
   g_assert_true (adw_message_dialog_has_response (dialog, "stop"));
   g_assert_true (adw_message_dialog_has_response (dialog, "background"));
-  save_screenshot (st.window, "close-dialog.png");
+  vb_ui_test_save_window_screenshot (st.window, "close-dialog.png");
 
   /* "keep" leaves everything as it was */
   adw_message_dialog_response (dialog, "keep");
-  spin (0.2);
+  vb_ui_test_spin (0.2);
   g_assert_nonnull (st.window);
   g_assert_true (vb_session_get_busy (st.session));
 
   /* "stop": the run ends cancelled, recorded, and the window closes */
   gtk_window_close (GTK_WINDOW (st.window));
-  spin (0.2);
-  dialog = find_dialog ();
+  vb_ui_test_spin (0.2);
+  dialog = vb_ui_test_find_dialog ();
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "stop");
-  spin (0.2);
+  vb_ui_test_spin (0.2);
   g_assert_null (st.window);
   g_autoptr (VbRunRecord) r = vb_store_get_run (vb_session_get_store (st.session), run_id, NULL);
   g_assert_nonnull (r);
@@ -712,27 +526,8 @@ test_close_during_run (void)
 int
 main (int argc, char *argv[])
 {
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  /* screenshots show end states, not CSS transitions half way */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  /* what AdwApplication does for the app: the style sheet from the resource base path */
-  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, "/org/visionbench/VisionBench/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-
-  if (!vb_test_have_fashion_mnist ())
-    {
-      g_print ("SKIP: Debian's dataset-fashion-mnist is not installed\n");
-      return 77;
-    }
-  artifact_dir = g_getenv ("VB_ARTIFACT_DIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = g_getenv ("VB_UI_BUILDDIR");
-  if (artifact_dir == NULL || *artifact_dir == '\0')
-    artifact_dir = ".";
-  g_mkdir_with_parents (artifact_dir, 0755);
+  if (!vb_ui_test_init (&argc, &argv))
+    return 77;
   make_fixtures ();
 
   g_test_add_func ("/vb/ui/experiments/validation", test_form_validation);
@@ -740,8 +535,5 @@ main (int argc, char *argv[])
   g_test_add_func ("/vb/ui/window/scan-explorer", test_scan_explorer);
   g_test_add_func ("/vb/ui/window/shortcuts", test_shortcuts);
   g_test_add_func ("/vb/ui/window/close-during-run", test_close_during_run);
-  int status = g_test_run ();
-
-  rm_rf (tmp_dir);
-  return status;
+  return vb_ui_test_run ();
 }
