@@ -136,6 +136,28 @@ vb_compare_export_chart (const VbBarChart   *chart,
   return vb_bar_chart_export (chart, style, path, format, width, height, error);
 }
 
+GdkTexture *
+vb_compare_chart_texture (const VbBarChart   *chart,
+                          const VbChartStyle *style,
+                          int                 width,
+                          int                 height)
+{
+  g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  vb_bar_chart_draw (cr, chart, width, height, style);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  /* Cairo's ARGB32 is premultiplied in native byte order: GDK_MEMORY_DEFAULT */
+  int stride = cairo_image_surface_get_stride (surface);
+  g_autoptr (GBytes) bytes = g_bytes_new (cairo_image_surface_get_data (surface),
+                                          (gsize) stride * height);
+  cairo_surface_destroy (surface);
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+}
+
 gboolean
 vb_compare_export (GPtrArray         *rows,
                    const VbBarChart  *chart,

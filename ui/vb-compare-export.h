@@ -4,6 +4,8 @@
  * the chart library's PNG, SVG and PDF export. */
 #pragma once
 
+#include <gdk/gdk.h>
+
 #include "vb-charts.h"
 #include "vb-compare.h"
 
@@ -39,6 +41,11 @@ gboolean    vb_compare_export_chart           (const VbBarChart   *chart,
                                                double              width,
                                                double              height,
                                                GError            **error);
+/* The chart as an image for the clipboard (width × height pixels, white background). */
+GdkTexture *vb_compare_chart_texture          (const VbBarChart   *chart,
+                                               const VbChartStyle *style,
+                                               int                 width,
+                                               int                 height);
 /* Exports rows or chart by the file's extension: a table (.csv .md .tex) or the chart
  * (.png .svg .pdf). */
 gboolean    vb_compare_export                 (GPtrArray          *rows,

@@ -24,6 +24,7 @@ vb_compare_page_update_actions (VbComparePage *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", has_rows);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.copy-table", has_rows);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.copy-chart", has_rows);
 }
 
 static void
@@ -102,6 +103,23 @@ copy_table_action (GtkWidget  *widget,
     return;
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), table);
   toast (self, "Table copied as Markdown");
+}
+
+/* the Top-1 chart, at the export size chosen on the page, as an image */
+static void
+copy_chart_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  VbComparePage *self = VB_COMPARE_PAGE (widget);
+  const VbBarChart *chart = vb_chart_area_get_bar_chart (self->chart);
+  guint size = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->size_dropdown));
+  if (chart == NULL || size >= G_N_ELEMENTS (chart_sizes))
+    return;
+  g_autoptr (GdkTexture) texture = vb_compare_chart_texture (chart, NULL, chart_sizes[size].width,
+                                                             chart_sizes[size].height);
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (widget), texture);
+  toast (self, "Chart copied as an image");
 }
 
 /* ---- picking runs -------------------------------------------------------------------------- */
@@ -187,6 +205,7 @@ vb_compare_page_class_init_actions (GtkWidgetClass *widget_class)
   /* parameter: the file extension, which picks the format (csv md tex png svg pdf) */
   gtk_widget_class_install_action (widget_class, "compare.export", "s", export_action);
   gtk_widget_class_install_action (widget_class, "compare.copy-table", NULL, copy_table_action);
+  gtk_widget_class_install_action (widget_class, "compare.copy-chart", NULL, copy_chart_action);
 }
 
 GtkWidget *

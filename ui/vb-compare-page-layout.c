@@ -121,6 +121,10 @@ vb_compare_page_build_bar (VbComparePage *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (copy), "compare.copy-table");
   gtk_widget_set_tooltip_text (copy, "Copy the table as Markdown");
   gtk_box_append (GTK_BOX (bar), copy);
+  GtkWidget *copy_chart = gtk_button_new_from_icon_name ("image-x-generic-symbolic");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (copy_chart), "compare.copy-chart");
+  gtk_widget_set_tooltip_text (copy_chart, "Copy the Top-1 chart as an image");
+  gtk_box_append (GTK_BOX (bar), copy_chart);
   return bar;
 }
 

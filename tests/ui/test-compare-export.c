@@ -254,6 +254,28 @@ test_png (Fixture       *f,
   g_assert_cmpint (gdk_pixbuf_get_height (pixbuf), ==, 400);
 }
 
+/* Copy chart: the texture for the clipboard has the size asked for and shows the bars */
+static void
+test_chart_texture (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr (VbBarChart) chart = vb_compare_bar_chart (f->rows, "g-1");
+  g_autoptr (GdkTexture) texture = vb_compare_chart_texture (chart, NULL, 640, 400);
+
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 640);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, 400);
+  g_autofree guint8 *px = g_malloc (640 * 400 * 4);
+  gdk_texture_download (texture, px, 640 * 4);   /* B8G8R8A8 premultiplied, like Cairo's */
+  guint coloured = 0, opaque = 0;
+  for (int i = 0; i < 640 * 400; i++)
+    {
+      coloured += ABS (px[4 * i] - px[4 * i + 2]) > 60;
+      opaque += px[4 * i + 3] == 255;
+    }
+  g_assert_cmpuint (coloured, >, 2000);          /* the bars, as in the PNG export */
+  g_assert_cmpuint (opaque, ==, 640 * 400);      /* on the white background */
+}
+
 typedef struct {
   guint depth, n_elements;
   char *root;
@@ -369,6 +391,7 @@ main (int argc, char *argv[])
   ADD ("/vb/compare-export/csv-round-trip", test_csv_round_trip);
   ADD ("/vb/compare-export/markdown-latex", test_markdown_and_latex);
   ADD ("/vb/compare-export/png", test_png);
+  ADD ("/vb/compare-export/chart-texture", test_chart_texture);
   ADD ("/vb/compare-export/svg", test_svg);
   ADD ("/vb/compare-export/pdf", test_pdf);
   ADD ("/vb/compare-export/bad-extension", test_bad_extension);
