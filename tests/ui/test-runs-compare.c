@@ -477,6 +477,67 @@ test_live_monitor (void)
   g_assert_finalize_object (st.session);
 }
 
+/* ---- a run started from the CLI on the same database ---------------------------------------- */
+
+typedef struct {
+  VbRunsPage *page;
+  guint       n_before;
+  gint64      run_id;      /* the CLI's run, once listed */
+} CliWatch;
+
+static gboolean
+cli_run_listed (gpointer data)
+{
+  CliWatch *w = data;
+  vb_runs_page_refresh (w->page);
+  if (vb_runs_page_get_n_runs (w->page) <= w->n_before)
+    return FALSE;
+  w->run_id = w->n_before + 1;   /* ids count from 1 in a fresh database */
+  return vb_runs_page_get_run_status (w->page, w->run_id) != NULL;
+}
+
+static gboolean
+cli_run_done (gpointer data)
+{
+  CliWatch *w = data;
+  return g_strcmp0 (vb_runs_page_get_run_status (w->page, w->run_id), "done") == 0;
+}
+
+/* The app open on a database while visionbench-cli (the real program) runs an
+ * experiment into it: the run appears on the Runs page and ends there as done, without
+ * anything done in the app. */
+static void
+test_cli_run_appears (void)
+{
+  const char *cli = g_getenv ("VB_CLI");
+  if (cli == NULL || !g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("VB_CLI does not name the built visionbench-cli");
+      return;
+    }
+  VbSession *session = NULL;
+  VbWindow *window = vb_ui_test_new_window ("cli.db", 1280, 800, &session);
+  CliWatch w = { vb_window_get_runs_page (window), 0, 0 };
+  w.n_before = vb_runs_page_get_n_runs (w.page);
+  g_autofree char *db = vb_ui_test_path ("cli.db");
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "VISIONBENCH_PRESETS", vb_ui_test_presets_dir (), TRUE);
+  g_autoptr (GSubprocess) proc =
+    g_subprocess_launcher_spawn (launcher, &error, cli, "run", "tiny-scan", "--db", db,
+                                 "--set", "model.scan=4dir", NULL);
+  g_assert_no_error (error);
+
+  g_assert_true (vb_ui_test_wait_until (cli_run_listed, &w, 60));
+  g_assert_true (vb_ui_test_wait_until (cli_run_done, &w, 120));
+  g_assert_true (g_subprocess_wait_check (proc, NULL, &error));
+  g_assert_no_error (error);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -486,6 +547,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/vb/ui/runs-compare/compare", test_compare);
   g_test_add_func ("/vb/ui/runs-compare/live-monitor", test_live_monitor);
+  g_test_add_func ("/vb/ui/runs-compare/cli-run-appears", test_cli_run_appears);
   int status = vb_ui_test_run ();
 
   g_free (tiny_path);
