@@ -168,8 +168,8 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
 
   a->x_in = x_in;
   VB_PROF ("layernorm",
-           OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w, P + o->norm_b,
-                                 BL, C, LN_EPS));
+           OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w,
+               P + o->norm_b, BL, C, LN_EPS));
   /* SS2D: in_proj → depthwise conv → SiLU → cross-scan */
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
@@ -181,21 +181,21 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
            OP (cross_scan_forward, a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
   /* per-group projections: x_dbl = W_x[k]·xs[k]; dts = W_dt[k]·dt_low[k] */
   VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_forward_groups, a->xdbl, K * RN, RN, a->xs, KD, D,
-               P + o->x_proj, RN * D, K, BL, D, RN));
+           OP (linear_forward_groups, a->xdbl, K * RN, RN, a->xs, KD, D, P + o->x_proj, RN * D,
+               K, BL, D, RN));
   VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN,
-               P + o->dt_w, (int64_t) D * R, K, BL, R, D));
+           OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
+               (int64_t) D * R, K, BL, R, D));
   OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   VB_PROF ("selective scan",
            OP (selective_scan_forward, m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
-                                      P + o->dt_b, B, (int) L, K, D, N));
+               P + o->dt_b, B, (int) L, K, D, N));
   VB_PROF ("cross-scan/merge",
            OP (cross_merge_forward, a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan));
   VB_PROF ("layernorm",
-           OP (layernorm_forward, a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w, P + o->on_b,
-                                 BL, D, LN_EPS));
+           OP (layernorm_forward, a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w,
+               P + o->on_b, BL, D, LN_EPS));
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
   draw_drop_path (m, a->dp1, B, rate, training, rng);
@@ -208,7 +208,7 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
   /* MLP branch */
   VB_PROF ("layernorm",
            OP (layernorm_forward, a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
-                                 P + o->norm2_b, BL, C, LN_EPS));
+               P + o->norm2_b, BL, C, LN_EPS));
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
   VB_PROF ("gelu/silu",
@@ -267,19 +267,19 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
                     (size_t) B * H * W * cfg->in_chans * sizeof (float));
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
-                                 cfg->in_chans, (int) half));
+           OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H,
+               W, cfg->in_chans, (int) half));
   VB_PROF ("layernorm",
-           OP (layernorm_forward, m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1, P + m->stem_ln1_w,
-                                 P + m->stem_ln1_b, rows1, (int) half, LN_EPS));
+           OP (layernorm_forward, m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1,
+               P + m->stem_ln1_w, P + m->stem_ln1_b, rows1, (int) half, LN_EPS));
   VB_PROF ("gelu/silu",
            OP (gelu_forward, m->s_g, m->s_ln1, rows1 * half));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_forward, m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1, m->W1,
-                                 (int) half, (int) C0));
+           OP (conv3x3s2_forward, m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1,
+               m->W1, (int) half, (int) C0));
   VB_PROF ("layernorm",
-           OP (layernorm_forward, m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0], m->s_c2,
-                                 P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS));
+           OP (layernorm_forward, m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0],
+               m->s_c2, P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS));
 
   const float *x = NULL;
   for (int i = 0; i < cfg->n_stages; i++)
@@ -290,12 +290,12 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("conv3x3 s2",
-                   OP (conv3x3s2_forward, m->down_c[i - 1], x, P + m->down_w[i - 1], P + m->down_b[i - 1],
-                                         B, prev->H, prev->W, prev->C, s->C));
+                   OP (conv3x3s2_forward, m->down_c[i - 1], x, P + m->down_w[i - 1],
+                       P + m->down_b[i - 1], B, prev->H, prev->W, prev->C, s->C));
           VB_PROF ("layernorm",
-                   OP (layernorm_forward, m->stage_in[i], m->stage_in_mean[i], m->stage_in_rstd[i],
-                                         m->down_c[i - 1], P + m->down_ln_w[i - 1], P + m->down_ln_b[i - 1],
-                                         rows, s->C, LN_EPS));
+                   OP (layernorm_forward, m->stage_in[i], m->stage_in_mean[i],
+                       m->stage_in_rstd[i], m->down_c[i - 1], P + m->down_ln_w[i - 1],
+                       P + m->down_ln_b[i - 1], rows, s->C, LN_EPS));
         }
       x = m->stage_in[i];
       for (int j = 0; j < cfg->depths[i]; j++)
@@ -310,12 +310,12 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
   int64_t L4 = (int64_t) last->H * last->W;
   VB_PROF ("layernorm",
            OP (layernorm_forward, m->head_ln, m->head_mean, m->head_rstd, x, P + m->head_ln_w,
-                                 P + m->head_ln_b, B * L4, last->C, LN_EPS));
+               P + m->head_ln_b, B * L4, last->C, LN_EPS));
   VB_PROF ("head",
            OP (avgpool_forward, m->pooled, m->head_ln, B, (int) L4, last->C));
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
-                              P + m->head_b, B, last->C, cfg->num_classes));
+               P + m->head_b, B, last->C, cfg->num_classes));
   m->have_backward_state = training;
   m->ops->download (m->ops->ctx, m->logits_host, m->logits,
                     (size_t) B * cfg->num_classes * sizeof (float));
@@ -347,8 +347,8 @@ vb_vmamba_loss (VbVmamba *m, const int *labels, float smoothing)
 {
   m->ops->upload (m->ops->ctx, m->labels, labels, m->plan_B * sizeof (int));
   m->smoothing = smoothing;
-  return OP (softmax_xent_forward, m->probs, m->logits, m->labels, m->plan_B,
-                                  m->cfg.num_classes, smoothing);
+  return OP (softmax_xent_forward, m->probs, m->logits, m->labels, m->plan_B, m->cfg.num_classes,
+             smoothing);
 }
 
 /* ---- backward ----------------------------------------------------------------------------- */
@@ -374,15 +374,15 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     }
   VB_PROF ("linear (GEMM)",
            OP (linear_backward, m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
-                               P + o->fc2_w, BL, M, C));
+               P + o->fc2_w, BL, M, C));
   VB_PROF ("gelu/silu",
            OP (gelu_backward, m->d_h1, m->d_g, a->h1, BL * M));
   VB_PROF ("linear (GEMM)",
            OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
-                               P + o->fc1_w, BL, C, M));
+               P + o->fc1_w, BL, C, M));
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
-                                  a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
+               a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
   VB_PROF ("add/drop-path",
            OP (add, dx, dx, m->d_tmp, BL * C));
 
@@ -396,10 +396,10 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     }
   VB_PROF ("linear (GEMM)",
            OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
-                               P + o->out_proj, BL, D, C));
+               P + o->out_proj, BL, D, C));
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
-                                  a->yln_rstd, P + o->on_w, BL, D));
+               a->yln_rstd, P + o->on_w, BL, D));
   /* the backward of cross-merge is a cross-scan of the gradient */
   VB_PROF ("cross-scan/merge",
            OP (cross_scan_forward, m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan));
@@ -407,8 +407,8 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
   VB_PROF ("selective scan",
            OP (selective_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-                                       G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs,
-                                       P + o->Ds, P + o->dt_b, B, (int) L, K, D, N));
+               G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds, P + o->dt_b,
+               B, (int) L, K, D, N));
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
   /* dt_proj: writes the dt_low columns of d_xdbl */
@@ -418,21 +418,22 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
   /* x_proj: dxs[k] = du[k] + W_x[k]ᵀ·dx_dbl[k], accumulated into d_us */
   VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_backward_groups, m->d_us, KD, D, 1, G + o->x_proj, RN * D,
-               m->d_xdbl, K * RN, RN, a->xs, KD, D, P + o->x_proj, K, BL, D, RN));
+           OP (linear_backward_groups, m->d_us, KD, D, 1, G + o->x_proj, RN * D, m->d_xdbl,
+               K * RN, RN, a->xs, KD, D, P + o->x_proj, K, BL, D, RN));
   /* the backward of cross-scan is a cross-merge */
   VB_PROF ("cross-scan/merge",
            OP (cross_merge_forward, m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));
   VB_PROF ("gelu/silu",
            OP (silu_backward, m->d_u1, m->d_u, a->u1, BL * D));
   VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_backward, m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H, s->W, D));
+           OP (dwconv3x3_backward, m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H,
+               s->W, D));
   VB_PROF ("linear (GEMM)",
            OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
-                               P + o->in_proj, BL, C, D));
+               P + o->in_proj, BL, C, D));
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
-                                  a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
+               a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
   VB_PROF ("add/drop-path",
            OP (add, dx, dx, m->d_tmp, BL * C));
 }
@@ -451,21 +452,21 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
 
   VB_PROF ("head",
            OP (softmax_xent_backward, m->d_logits, m->probs, m->labels, B, cfg->num_classes,
-                                     m->smoothing, 1.0f));
+               m->smoothing, 1.0f));
   const VbStageShape *last = &m->stage[cfg->n_stages - 1];
   int64_t L4 = (int64_t) last->H * last->W;
   VB_PROF ("linear (GEMM)",
-           OP (linear_backward, m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b, m->d_logits,
-                               cfg->num_classes, m->pooled, last->C, P + m->head_w, B, last->C,
-                               cfg->num_classes));
+           OP (linear_backward, m->d_pooled, last->C, 0, G + m->head_w, G + m->head_b,
+               m->d_logits, cfg->num_classes, m->pooled, last->C, P + m->head_w, B, last->C,
+               cfg->num_classes));
   VB_PROF ("head",
            OP (avgpool_backward, m->d_ln, m->d_pooled, B, (int) L4, last->C));
   int last_depth = cfg->depths[cfg->n_stages - 1];
   const float *x_last = m->acts[cfg->n_stages - 1][last_depth - 1].x_out;
   float *dx = m->d_x, *dx_other = m->d_x2;
   VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last, m->head_mean,
-                                  m->head_rstd, P + m->head_ln_w, B * L4, last->C));
+           OP (layernorm_backward, dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last,
+               m->head_mean, m->head_rstd, P + m->head_ln_w, B * L4, last->C));
 
   for (int i = cfg->n_stages - 1; i >= 0; i--)
     {
@@ -478,14 +479,14 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("layernorm",
-                   OP (layernorm_backward, m->d_tmp, G + m->down_ln_w[i - 1], G + m->down_ln_b[i - 1], dx,
-                                          m->down_c[i - 1], m->stage_in_mean[i], m->stage_in_rstd[i],
-                                          P + m->down_ln_w[i - 1], rows, s->C));
+                   OP (layernorm_backward, m->d_tmp, G + m->down_ln_w[i - 1],
+                       G + m->down_ln_b[i - 1], dx, m->down_c[i - 1], m->stage_in_mean[i],
+                       m->stage_in_rstd[i], P + m->down_ln_w[i - 1], rows, s->C));
           const float *x_prev = m->acts[i - 1][cfg->depths[i - 1] - 1].x_out;
           VB_PROF ("conv3x3 s2",
-                   OP (conv3x3s2_backward, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1], m->d_tmp,
-                                          x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
-                                          s->C));
+                   OP (conv3x3s2_backward, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1],
+                       m->d_tmp, x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
+                       s->C));
           float *t = dx;
           dx = dx_other;
           dx_other = t;
@@ -494,18 +495,17 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
   /* stem, in reverse */
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
-                                  m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0,
-                                  (int) C0));
+               m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0, (int) C0));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_backward, dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
-                                  P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
+           OP (conv3x3s2_backward, dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp,
+               m->s_g, P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
   VB_PROF ("gelu/silu",
            OP (gelu_backward, m->d_ln, dx_other, m->s_ln1, rows1 * half));
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln, m->s_c1,
-                                  m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half));
+           OP (layernorm_backward, m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln,
+               m->s_c1, m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_backward, dimages ? dimages : m->d_img, G + m->stem_c1_w, G + m->stem_c1_b,
-                                  m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
-                                  cfg->in_chans, (int) half));
+           OP (conv3x3s2_backward, dimages ? dimages : m->d_img, G + m->stem_c1_w,
+               G + m->stem_c1_b, m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
+               cfg->in_chans, (int) half));
 }
