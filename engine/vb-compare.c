@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-compare-private.h"
 #include "vb-error.h"
 #include "vb-run-config.h"
 
@@ -30,6 +31,7 @@ row_free (gpointer p)
   g_free (r->model);
   g_free (r->scan);
   g_free (r->status);
+  g_free (r->encoder);
   g_free (r);
 }
 
@@ -49,13 +51,23 @@ vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error)
       r->status = g_strdup (vb_run_status_to_string (run->status));
       r->params = run->params;
       r->top1 = r->top5 = r->train_img_per_s = r->eval_img_per_s = NAN;
+      r->test_loss = r->proxy_top1 = r->macs_per_token = r->runtime_ms = NAN;
+      r->seed = run->seed;
 
       g_autoptr (JsonParser) parser = json_parser_new ();
       g_auto (VbRunConfig) rc = { 0 };
-      if (run->config_json && json_parser_load_from_data (parser, run->config_json, -1, NULL)
-          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
-          && vb_run_config_from_json (&rc, json_node_get_object (json_parser_get_root (parser)),
-                                      NULL))
+      gboolean parsed = run->config_json
+                        && json_parser_load_from_data (parser, run->config_json, -1, NULL)
+                        && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+                        && vb_run_config_from_json (&rc, json_node_get_object (
+                                                      json_parser_get_root (parser)), NULL);
+      if (parsed && vb_run_config_is_projector (&rc))
+        {
+          if (!vb_compare_fill_projector (r, store, &rc, error))
+            return NULL;
+          continue;
+        }
+      if (parsed)
         {
           g_autoptr (GString) depths = g_string_new (NULL);
           for (int s = 0; s < rc.model.n_stages; s++)
@@ -148,6 +160,11 @@ vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format)
     "Run", "Model", "Scan", "Img", "Params", "Top-1 (%)", "Top-5 (%)", "ΔTop-1",
     "Train img/s", "Eval img/s", "Status"
   };
+  gboolean all_projector = rows->len > 0;
+  for (guint i = 0; i < rows->len; i++)
+    all_projector &= ((VbCompareRow *) g_ptr_array_index (rows, i))->projector;
+  if (all_projector)
+    return vb_compare_render_projector (rows, format);
   gboolean with_delta = baseline_index >= 0 && baseline_index < (int) rows->len;
   double base = with_delta ? ((VbCompareRow *) g_ptr_array_index (rows, baseline_index))->top1
                            : NAN;

@@ -26,11 +26,22 @@ typedef struct {
   double  top1, top5;     /* NAN when the run has no evaluation */
   double  train_img_per_s, eval_img_per_s;   /* NAN when unknown */
   char   *status;
+  /* projector-study runs (model.arch "projector"; model holds the projector's name) */
+  gboolean projector;
+  gint64  seed;
+  double  test_loss, proxy_top1;      /* NAN when the run left no result */
+  double  macs_per_token;             /* NAN when unknown */
+  double  runtime_ms;                 /* §5 median per forward over 200 inputs; NAN unknown */
+  char   *encoder;                    /* "CLIP ViT-L/14 224 px, random weights (seed 0)" */
+  gboolean random_encoder;
 } VbCompareRow;
 
 /* Rows for the given runs, in order. */
 GPtrArray *vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error);
-/* baseline_index: the row the Δ columns compare against (-1: no Δ columns). */
+/* baseline_index: the row the Δ columns compare against (-1: no Δ columns). When every
+ * row is a projector-study run, the study's table instead: Projector | Seed | Test loss |
+ * Proxy Top-1 | Params (M) | FLOPs (M) | Runtime ms | Encoder, with a notice when the
+ * encoder had random weights and, in text and Markdown, mean ± std over seeds. */
 char      *vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format);
 
 G_END_DECLS

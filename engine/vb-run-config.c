@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-projector.h"
 
 /* Typed lookups of "section.field": absent → default; wrong type → error. */
 static JsonNode *
@@ -101,12 +102,21 @@ vb_run_config_clear (VbRunConfig *c)
 {
   g_clear_pointer (&c->run_name, g_free);
   g_clear_pointer (&c->device, g_free);
+  g_clear_pointer (&c->arch, g_free);
+  g_clear_pointer (&c->proj.projector, g_free);
+  g_clear_pointer (&c->proj.clip_weights, g_free);
   g_clear_pointer (&c->init_from, g_free);
   g_clear_pointer (&c->dataset, g_free);
   g_clear_pointer (&c->data_path, g_free);
   g_clear_pointer (&c->class_list, g_strfreev);
   g_clear_pointer (&c->mode, g_free);
   g_clear_pointer (&c->precision, g_free);
+}
+
+gboolean
+vb_run_config_is_projector (const VbRunConfig *c)
+{
+  return g_strcmp0 (c->arch, "projector") == 0;
 }
 
 gboolean
@@ -159,6 +169,80 @@ get_class_list (JsonObject *obj, VbRunConfig *c, GError **error)
   return TRUE;
 }
 
+/* model.arch "projector": the study's own fields; the VMamba ones keep their defaults */
+static gboolean
+get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
+{
+  VbProjStudyConfig *p = &c->proj;
+  int seed = 0;
+  if (!get_string (obj, "model", "projector", "proj-linear", &p->projector, error)
+      || !get_int (obj, "model", "lora_rank", 8, 1, 4096, &p->lora_rank, error)
+      || !get_double (obj, "model", "lora_alpha", 16.0, &p->lora_alpha, error)
+      || !get_string (obj, "model", "clip_weights", "", &p->clip_weights, error)
+      || !get_int (obj, "model", "clip_seed", 0, 0, G_MAXINT, &seed, error)
+      || !get_int (obj, "model", "clip_layers", 0, 0, 64, &p->clip_layers, error)
+      || !get_int (obj, "model", "clip_width", 0, 0, 4096, &p->clip_width, error)
+      || !get_int (obj, "model", "clip_heads", 0, 0, 64, &p->clip_heads, error)
+      || !get_int (obj, "data", "train_per_class", 500, 1, G_MAXINT, &p->train_per_class, error)
+      || !get_int (obj, "data", "val_per_class", 100, 1, G_MAXINT, &p->val_per_class, error)
+      || !get_int (obj, "data", "test_per_class", 200, 1, G_MAXINT, &p->test_per_class, error)
+      || !get_int (obj, "data", "extract_batch", 8, 1, 1024, &p->extract_batch, error)
+      || !get_int (obj, "runtime", "inputs", 200, 1, 100000, &p->rt_inputs, error)
+      || !get_int (obj, "runtime", "warmup", 8, 0, 1000, &p->rt_warmup, error)
+      || !get_int (obj, "runtime", "timed", 20, 1, 1000, &p->rt_timed, error)
+      || !get_int (obj, "runtime", "repeats", 3, 1, 100, &p->rt_repeats, error))
+    return FALSE;
+  p->clip_seed = (guint64) seed;
+  g_autoptr (GError) bad = NULL;
+  VbProjConfig pc;
+  if (!vb_projector_config_from_name (p->projector, &pc, &bad))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID, "model.projector: %s",
+                   bad->message);
+      return FALSE;
+    }
+  if (g_strcmp0 (c->dataset, "cifar10") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "the projector study reads CIFAR-10 binary batches: data.dataset must be "
+                   "\"cifar10\" (with --set data.path=DIR), not \"%s\"", c->dataset);
+      return FALSE;
+    }
+  /* refused here, before a preset records a grid of runs that could only fail */
+  if (c->data_path == NULL || c->data_path[0] == '\0')
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "the projector study needs the CIFAR-10 binary batches: "
+                   "--set data.path=DIR");
+      return FALSE;
+    }
+  if (g_strcmp0 (c->device, "cpu") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "the projector study runs on the CPU so far: use --device cpu");
+      return FALSE;
+    }
+  gboolean small = p->clip_layers || p->clip_width || p->clip_heads;
+  if (small && (!p->clip_layers || !p->clip_width || !p->clip_heads
+                || p->clip_width % p->clip_heads != 0))
+    return type_error ("model", "clip_layers/clip_width/clip_heads",
+                       "all three set (width a multiple of heads) for a small encoder, or all 0",
+                       error);
+  if (small && p->clip_weights[0] != '\0')
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "model.clip_weights gives the encoder's shape: leave model.clip_layers, "
+                   "clip_width and clip_heads at 0");
+      return FALSE;
+    }
+  /* ViT-L/14 exists at 224 and 336 px; a small tower takes any multiple of its patch */
+  if (small ? (c->img_size % 14 != 0 || c->img_size < 28 || c->img_size > 336)
+            : (c->img_size != 224 && c->img_size != 336))
+    return type_error ("data", "img_size", small ? "a multiple of 14 in [28, 336]"
+                                                 : "224 or 336 for CLIP ViT-L/14", error);
+  return TRUE;
+}
+
 gboolean
 vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
 {
@@ -169,10 +253,10 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
                         ? json_object_get_string_member (obj, "device") : "cpu");
 
   /* model */
-  g_autofree char *arch = NULL, *scan = NULL;
+  g_autofree char *scan = NULL;
   int dims = 96, d_state = 1, num_classes = 10;
   double ssm_ratio = 1.0, drop_path = 0.2;
-  if (!get_string (obj, "model", "arch", "vmamba", &arch, error)
+  if (!get_string (obj, "model", "arch", "vmamba", &c->arch, error)
       || !get_int (obj, "model", "dims", 96, 2, 4096, &dims, error)
       || !get_int (obj, "model", "d_state", 1, 1, 64, &d_state, error)
       || !get_double (obj, "model", "ssm_ratio", 1.0, &ssm_ratio, error)
@@ -183,10 +267,11 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_bool (obj, "model", "strip_head", FALSE, &c->strip_head, error)
       || !get_bool (obj, "model", "ema", FALSE, &c->use_ema, error))
     return FALSE;
-  if (g_strcmp0 (arch, "vmamba") != 0)
+  if (g_strcmp0 (c->arch, "vmamba") != 0 && g_strcmp0 (c->arch, "projector") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "model.arch \"%s\" is not available yet (this release trains \"vmamba\")", arch);
+                   "model.arch \"%s\" is not available yet (this release trains \"vmamba\" "
+                   "and the \"projector\" study)", c->arch);
       return FALSE;
     }
   int depths[VB_VMAMBA_MAX_STAGES] = { 2, 2, 8, 2 }, n_stages = 4;
@@ -288,5 +373,5 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
                    "fine-tuning needs pretrained weights: --set model.init_from=FILE.pth");
       return FALSE;
     }
-  return TRUE;
+  return !vb_run_config_is_projector (c) || get_projector (obj, c, error);
 }

@@ -9,12 +9,31 @@
 
 G_BEGIN_DECLS
 
+/* model.arch "projector": the projector study (shared/specs/clip-projectors.md §3–§5).
+ * The encoder is ViT-L/14 unless clip_layers, clip_width and clip_heads are all set (a
+ * small tower for tests and small machines). */
+typedef struct {
+  char   *projector;          /* model.projector: proj-linear … proj-lora */
+  int     lora_rank;          /* model.lora_rank (8) */
+  double  lora_alpha;         /* model.lora_alpha (16) */
+  char   *clip_weights;       /* model.clip_weights: HF safetensors; "" = seeded random */
+  guint64 clip_seed;          /* model.clip_seed: the random weights' seed */
+  int     clip_layers, clip_width, clip_heads;   /* 0 = ViT-L/14 */
+  int     train_per_class;    /* data.train_per_class (500, §4.1) */
+  int     val_per_class;      /* data.val_per_class (100) */
+  int     test_per_class;     /* data.test_per_class (200) */
+  int     extract_batch;      /* data.extract_batch: images per encoder forward (8) */
+  int     rt_inputs, rt_warmup, rt_timed, rt_repeats;   /* runtime.* (200, 8, 20, 3; §5) */
+} VbProjStudyConfig;
+
 typedef struct {
   char   *run_name;
   char   *device;             /* "cpu" or "cuda" (builds with the CUDA backend) */
 
   /* model */
-  VbVmambaConfig model;
+  char   *arch;               /* "vmamba" or "projector" */
+  VbVmambaConfig model;       /* arch vmamba */
+  VbProjStudyConfig proj;     /* arch projector */
   char   *init_from;          /* .pth or .safetensors; "" = none */
   gboolean strip_head;
   gboolean use_ema;           /* read model_ema from an official checkpoint */
@@ -49,6 +68,8 @@ gboolean vb_run_config_from_json (VbRunConfig *cfg, JsonObject *config, GError *
 void     vb_run_config_clear     (VbRunConfig *cfg);
 /* TRUE when the run starts from pretrained weights. */
 gboolean vb_run_config_is_finetune (const VbRunConfig *cfg);
+/* TRUE for a projector-study run (model.arch "projector"). */
+gboolean vb_run_config_is_projector (const VbRunConfig *cfg);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbRunConfig, vb_run_config_clear)
 

@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..22"
+echo "1..23"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -48,6 +48,8 @@ check "unknown --set field is a usage error" 2 "unknown field" -- \
   "$cli" run ss2d-directions --set model.nonsense=1 --db "$tmp/r.db"
 check "an invalid scan mode is a usage error" 2 "model.scan" -- \
   "$cli" run ss2d-directions --set model.scan=7 --db "$tmp/r.db"
+check "the projector study without its CIFAR-10 folder is a usage error" 2 "data.path=DIR" -- \
+  "$cli" run projector-study --db "$tmp/r.db"
 check "predict refuses a hostile pickle, naming file and global" 1 "hostile-os-system.pth.*(os|posix).*system|system.*hostile-os-system.pth" -- \
   "$cli" predict --weights "$data/io/hostile-os-system.pth" --scan 4dir --image "$data/io/valid.safetensors" --json
 check "predict reports a truncated checkpoint by name" 1 "truncated.pth" -- \

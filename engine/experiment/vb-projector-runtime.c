@@ -1,0 +1,108 @@
+/* vb-projector-runtime.c: the runtime protocol of clip-projectors.md §5 on the CPU. */
+#include "config.h"
+
+#include "vb-projector-study-private.h"
+
+#include <math.h>
+
+#include "vb-cpu-ops.h"
+#include "vb-error.h"
+
+static int
+cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* linear interpolation between order statistics (numpy's default) */
+static double
+quantile (const double *sorted, int n, double q)
+{
+  double pos = q * (n - 1);
+  int lo = (int) floor (pos), hi = MIN (lo + 1, n - 1);
+  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+gboolean
+vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *proto,
+                      const VbTrainHooks *hooks, double *median_ms, JsonNode **card,
+                      GError **error)
+{
+  const VbProjConfig *cfg = vb_projector_config (p);
+  int64_t rows = (int64_t) proto->inputs * proto->tokens;
+  g_autofree float *y = g_new (float, rows * cfg->out_f);
+  int n = proto->timed * proto->repeats;
+  g_autofree double *all = g_new (double, n);
+  g_autofree double *rep = g_new (double, proto->repeats);
+  for (int r = 0; r < proto->repeats; r++)
+    for (int c = 0; c < proto->warmup + proto->timed; c++)
+      {
+        if (hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data))
+          {
+            g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
+                         "cancelled while timing the projector");
+            return FALSE;
+          }
+        gint64 t0 = g_get_monotonic_time ();
+        if (!vb_projector_forward (p, y, x, rows, FALSE, error))
+          return FALSE;
+        double ms = (g_get_monotonic_time () - t0) / 1e3;
+        if (c >= proto->warmup)
+          all[r * proto->timed + c - proto->warmup] = ms;
+      }
+  for (int r = 0; r < proto->repeats; r++)
+    {
+      qsort (all + r * proto->timed, proto->timed, sizeof (double), cmp_double);
+      rep[r] = quantile (all + r * proto->timed, proto->timed, 0.5);
+    }
+  qsort (all, n, sizeof (double), cmp_double);
+  double med = quantile (all, n, 0.5);
+  *median_ms = med;
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+#define STR(k, v) (json_builder_set_member_name (b, k), json_builder_add_string_value (b, v))
+#define INT(k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
+#define NUM(k, v) (json_builder_set_member_name (b, k), json_builder_add_double_value (b, v))
+  STR ("protocol", "clip-projectors §5");
+  STR ("mode", "forward (inference), one call over all inputs' tokens");
+  STR ("projector", vb_projector_kind_name (cfg->kind));
+  INT ("batch", proto->inputs);
+  INT ("tokens_per_input", proto->tokens);
+  INT ("rows", rows);
+  INT ("width", cfg->in_f);
+  STR ("precision", "fp32");
+  json_builder_set_member_name (b, "tf32");
+  json_builder_add_boolean_value (b, FALSE);
+  INT ("threads", proto->threads);
+  INT ("warmup_calls", proto->warmup);
+  INT ("timed_calls", proto->timed);
+  INT ("repeats", proto->repeats);
+  STR ("statistic", "median over every timed call (IQR beside it)");
+  NUM ("median_ms", med);
+  NUM ("iqr_ms", quantile (all, n, 0.75) - quantile (all, n, 0.25));
+  json_builder_set_member_name (b, "repeat_medians_ms");
+  json_builder_begin_array (b);
+  for (int r = 0; r < proto->repeats; r++)
+    json_builder_add_double_value (b, rep[r]);
+  json_builder_end_array (b);
+  NUM ("images_per_s", med > 0 ? proto->inputs / (med / 1e3) : 0);
+  NUM ("tokens_per_s", med > 0 ? rows / (med / 1e3) : 0);
+  STR ("clock", "monotonic (g_get_monotonic_time)");
+  STR ("input", proto->input_source);
+  if (cfg->kind == VB_PROJ_LORA)
+    STR ("lora", vb_projector_is_merged (p) ? "merged (one GEMM)"
+                                            : "unmerged (base + two thin GEMMs)");
+  if (cfg->kind == VB_PROJ_GATED)
+    STR ("gated", "two separate GEMMs");
+  STR ("device", "cpu");
+  STR ("gemm", vb_cpu_gemm_name ());
+  STR ("engine_version", PACKAGE_VERSION);
+  json_builder_end_object (b);
+#undef STR
+#undef INT
+#undef NUM
+  *card = json_builder_get_root (b);
+  return TRUE;
+}

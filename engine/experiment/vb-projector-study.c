@@ -1,0 +1,560 @@
+/* vb-projector-study.c: one projector-study run: features, Mode A training, test
+ * evaluation, runtime and the records (clip-projectors.md §4.1–§4.5, §5). */
+#include "config.h"
+
+#include "vb-projector-study.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "vb-clip.h"
+#include "vb-error.h"
+#include "vb-feature-cache.h"
+#include "vb-optim.h"
+#include "vb-projector-study-private.h"
+#include "vb-rng.h"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static gboolean
+cancelled (const VbTrainHooks *hooks)
+{
+  return hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data);
+}
+
+static void
+report (const VbTrainHooks *hooks, const VbProgress *p)
+{
+  if (hooks && hooks->progress)
+    hooks->progress (p, hooks->user_data);
+}
+
+/* The study's shapes at the encoder width D: §3 defines them at D = 1024 (MLP hidden
+ * 2·D, LowRank rank D/4); a small test encoder keeps the same ratios. */
+static gboolean
+projector_config (const VbRunConfig *cfg, int D, VbProjConfig *pc, GError **error)
+{
+  if (!vb_projector_config_from_name (cfg->proj.projector, pc, error))
+    return FALSE;
+  pc->in_f = pc->out_f = D;
+  if (pc->kind == VB_PROJ_MLP)
+    pc->hidden = 2 * D;
+  else if (pc->kind == VB_PROJ_LOWRANK)
+    pc->rank = MAX (1, D / 4);
+  else if (pc->kind == VB_PROJ_LORA)
+    {
+      pc->rank = cfg->proj.lora_rank;
+      pc->alpha = (float) cfg->proj.lora_alpha;
+    }
+  return vb_projector_config_validate (pc, error);
+}
+
+/* cos(z, y) and, when dz is non-NULL, dz = −scale · ∂cos/∂z (the loss is 1 − cos) */
+static double
+cosine (const float *z, const float *y, int D, float *dz, double scale)
+{
+  double zy = 0, zz = 0, yy = 0;
+  for (int k = 0; k < D; k++)
+    {
+      zy += (double) z[k] * y[k];
+      zz += (double) z[k] * z[k];
+      yy += (double) y[k] * y[k];
+    }
+  double nz = MAX (sqrt (zz), 1e-8), ny = MAX (sqrt (yy), 1e-8), c = zy / (nz * ny);
+  if (dz != NULL)
+    for (int k = 0; k < D; k++)
+      dz[k] = (float) (-scale * (y[k] / (nz * ny) - c * z[k] / (nz * nz)));
+  return c;
+}
+
+/* ẑ = mean over tokens of f(x_t) for `count` images from `first`, chunk images a call */
+static gboolean
+predict (VbProjector *p, const VbFeatureSet *fs, int first, int count, int chunk, float *x,
+         float *y, float *z, GError **error)
+{
+  int T = fs->tokens, D = fs->width;
+  for (int i0 = 0; i0 < count; i0 += chunk)
+    {
+      int bs = MIN (chunk, count - i0);
+      for (int b = 0; b < bs; b++)
+        vb_feature_set_tokens (fs, first + i0 + b, x + (gsize) b * T * D);
+      if (!vb_projector_forward (p, y, x, (int64_t) bs * T, FALSE, error))
+        return FALSE;
+      for (int b = 0; b < bs; b++)
+        {
+          float *zb = z + (gsize) (i0 + b) * D;
+          memset (zb, 0, sizeof (float) * D);
+          for (int t = 0; t < T; t++)
+            for (int k = 0; k < D; k++)
+              zb[k] += y[((gsize) b * T + t) * D + k];
+          for (int k = 0; k < D; k++)
+            zb[k] /= T;
+        }
+    }
+  return TRUE;
+}
+
+static double
+mean_loss (const float *z, const float *y, int n, int D)
+{
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += 1.0 - cosine (z + (gsize) i * D, y + (gsize) i * D, D, NULL, 0);
+  return n ? s / n : NAN;
+}
+
+typedef struct {
+  double loss, cos, std_mse, r2;
+} TestMetrics;
+
+/* §4.3: cosine, and MSE and R² of targets standardised per dimension with the train
+ * split's statistics (raw MSE would be ruled by a few large dimensions) */
+static TestMetrics
+test_metrics (const float *z, const float *y, int n, const float *ytrain, int n_train, int D)
+{
+  TestMetrics m = { mean_loss (z, y, n, D), 0, 0, 0 };
+  m.cos = 1.0 - m.loss;
+  double se = 0, ss = 0;
+  for (int k = 0; k < D; k++)
+    {
+      double s = 0, s2 = 0, t = 0;
+      for (int i = 0; i < n_train; i++)
+        {
+          double v = ytrain[(gsize) i * D + k];
+          s += v;
+          s2 += v * v;
+        }
+      double mu = s / n_train, sd = sqrt (MAX (s2 / n_train - mu * mu, 0.0) + 1e-12);
+      for (int i = 0; i < n; i++)
+        t += (y[(gsize) i * D + k] - mu) / sd;
+      double tmean = t / n;
+      for (int i = 0; i < n; i++)
+        {
+          double ys = (y[(gsize) i * D + k] - mu) / sd, zs = (z[(gsize) i * D + k] - mu) / sd;
+          se += (zs - ys) * (zs - ys);
+          ss += (ys - tmean) * (ys - tmean);
+        }
+    }
+  m.std_mse = se / ((double) n * D);
+  m.r2 = ss > 0 ? 1.0 - se / ss : NAN;
+  return m;
+}
+
+/* §5 inputs: the cached features of the first inputs/classes test images of each class,
+ * or seeded synthetic tokens when the test split is smaller (content does not change a
+ * dense forward's cost) */
+static float *
+runtime_inputs (const VbStudySubset *s, const VbFeatureSet *fs, int inputs, guint64 seed,
+                const char **source)
+{
+  int T = fs->tokens, D = fs->width, nc = s->n_classes;
+  float *x = g_new (float, (gsize) inputs * T * D);
+  int per = inputs / MAX (nc, 1);
+  if (inputs % nc == 0 && per <= s->count[VB_SPLIT_TEST])
+    {
+      g_autofree int *seen = g_new0 (int, nc);
+      int k = 0;
+      for (int i = 0; i < s->count[VB_SPLIT_TEST] && k < inputs; i++)
+        {
+          int idx = s->start[VB_SPLIT_TEST] + i, c = g_array_index (s->label, int, idx);
+          if (seen[c]++ < per)
+            vb_feature_set_tokens (fs, idx, x + (gsize) (k++) * T * D);
+        }
+      *source = "cached features of the first test images of each class";
+      return x;
+    }
+  VbRng rng;
+  vb_rng_init (&rng, seed ^ 0x5eed5eedULL);
+  for (gsize q = 0; q < (gsize) inputs * T * D; q++)
+    x[q] = vb_rng_normal (&rng);
+  *source = "synthetic N(0, 1) tokens (the test split has too few images per class)";
+  return x;
+}
+
+/* ---- the result file ----------------------------------------------------------------------- */
+
+typedef struct {
+  const VbRunConfig *cfg;
+  const VbFeatureSet *fs;
+  const VbStudySubset *subset;
+  VbProjector *p;
+  int best_epoch;
+  double best_val, train_loss;
+  TestMetrics test, identity;
+  double probe_z, probe_y, probe_identity;
+  double runtime_ms, runtime_merged_ms;
+  int64_t train_act_bytes, runtime_act_bytes;
+} Outcome;
+
+static gboolean
+write_result (const char *path, const Outcome *o, GError **error)
+{
+  const VbProjConfig *pc = vb_projector_config (o->p);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+#define STR(k, v) (json_builder_set_member_name (b, k), json_builder_add_string_value (b, v))
+#define INT(k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
+#define NUM(k, v) (json_builder_set_member_name (b, k), \
+                   isfinite (v) ? json_builder_add_double_value (b, v) \
+                                : json_builder_add_null_value (b))
+#define OBJ(k) (json_builder_set_member_name (b, k), json_builder_begin_object (b))
+  json_builder_begin_object (b);
+  STR ("format", "visionbench-projector-result");
+  INT ("version", 1);
+  STR ("projector", vb_projector_kind_name (pc->kind));
+  STR ("mode", "A — alignment proxy (ẑ = mean_t f(x_t), loss 1 − cos(ẑ, pooler_output))");
+  STR ("note", "Mode A lives inside CLIP: it does not measure compatibility with an LLM's "
+               "embedding space");
+  INT ("seed", (gint64) o->cfg->seed);
+  OBJ ("encoder");
+  STR ("model", o->fs->encoder);
+  STR ("weights", o->fs->weights);
+  json_builder_set_member_name (b, "random_weights");
+  json_builder_add_boolean_value (b, o->fs->random_weights);
+  INT ("image_size", o->cfg->img_size);
+  INT ("tokens", o->fs->tokens);
+  INT ("width", o->fs->width);
+  STR ("features", "patch tokens of hidden_states[-2] (f16 cache), target pooler_output");
+  STR ("cache", o->fs->path);
+  STR ("cache_status", o->fs->status);
+  json_builder_end_object (b);
+  OBJ ("data");
+  STR ("dataset", "cifar10");
+  STR ("fingerprint", o->subset->fingerprint);
+  INT ("train", o->subset->count[VB_SPLIT_TRAIN]);
+  INT ("val", o->subset->count[VB_SPLIT_VAL]);
+  INT ("test", o->subset->count[VB_SPLIT_TEST]);
+  json_builder_end_object (b);
+  OBJ ("cost");
+  INT ("params", vb_projector_n_params (o->p));
+  INT ("trainable", vb_projector_n_trainable (o->p));
+  INT ("macs_per_token", vb_projector_macs_per_token (pc, FALSE));
+  INT ("macs_per_token_merged", vb_projector_macs_per_token (pc, TRUE));
+  INT ("macs_per_image", vb_projector_macs_per_token (pc, FALSE) * o->fs->tokens);
+  INT ("param_bytes", (gint64) sizeof (float) * vb_projector_n_params (o->p));
+  INT ("train_state_bytes", (gint64) 3 * sizeof (float) * vb_projector_n_trainable (o->p));
+  INT ("train_activation_bytes", o->train_act_bytes);
+  INT ("runtime_activation_bytes", o->runtime_act_bytes);
+  json_builder_end_object (b);
+  OBJ ("train");
+  INT ("epochs", o->cfg->epochs);
+  INT ("best_epoch", o->best_epoch);
+  NUM ("best_val_loss", o->best_val);
+  NUM ("last_train_loss", o->train_loss);
+  json_builder_end_object (b);
+  OBJ ("test");
+  NUM ("loss", o->test.loss);
+  NUM ("cos", o->test.cos);
+  NUM ("std_mse", o->test.std_mse);
+  NUM ("r2", o->test.r2);
+  NUM ("proxy_top1", o->probe_z);
+  NUM ("proxy_top1_true_y", o->probe_y);
+  NUM ("recovery", (o->probe_z - 10.0) / (o->probe_y - 10.0));
+  STR ("proxy_method", "linear probe: logistic regression on standardised train-split ẑ, "
+                       "accuracy on test (§4.3 fallback; no CLIP text embeddings shipped)");
+  json_builder_end_object (b);
+  OBJ ("identity_control");
+  NUM ("loss", o->identity.loss);
+  NUM ("proxy_top1", o->probe_identity);
+  json_builder_end_object (b);
+  OBJ ("runtime");
+  NUM ("median_ms", o->runtime_ms);
+  NUM ("merged_median_ms", o->runtime_merged_ms);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+#undef STR
+#undef INT
+#undef NUM
+#undef OBJ
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_file (gen, path, error);
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+typedef struct {
+  VbStudySubset subset;
+  VbFeatureSet fs;
+  VbProjector *p;
+  VbAdamW *opt;
+  float *x, *y, *dy, *dz, *best, *ztrain, *zval, *ztest, *rt;
+  int *perm;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  vb_study_subset_clear (&r->subset);
+  vb_feature_set_clear (&r->fs);
+  g_clear_pointer (&r->p, vb_projector_free);
+  g_clear_pointer (&r->opt, vb_adamw_free);
+  g_free (r->x);
+  g_free (r->y);
+  g_free (r->dy);
+  g_free (r->dz);
+  g_free (r->best);
+  g_free (r->ztrain);
+  g_free (r->zval);
+  g_free (r->ztest);
+  g_free (r->rt);
+  g_free (r->perm);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+static const int *
+labels_of (const VbStudySubset *s, VbStudySplit split)
+{
+  return &g_array_index (s->label, int, s->start[split]);
+}
+
+static gboolean
+record_runtime (VbStore *store, gint64 run_id, const char *kind, double ms, int inputs,
+                JsonNode *card, GError **error)
+{
+  if (store == NULL || run_id <= 0)
+    return TRUE;
+  g_autofree char *json = json_to_string (card, FALSE);
+  return vb_store_add_throughput (store, run_id, kind, ms > 0 ? inputs / (ms / 1e3) : 0, json,
+                                  error);
+}
+
+gboolean
+vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
+                        const char *run_dir, const VbTrainHooks *hooks, VbTrainResult *result,
+                        GError **error)
+{
+  memset (result, 0, sizeof *result);
+  result->top1 = result->top5 = NAN;
+  vb_set_num_threads (cfg->threads);
+  const VbProjStudyConfig *pcfg = &cfg->proj;
+  VbProgress prog = { .phase = "load", .epochs = cfg->epochs, .val_top1 = NAN };
+  report (hooks, &prog);
+
+  g_auto (Run) r = { 0 };
+  if (!vb_study_subset_load (&r.subset, cfg->data_path, pcfg->train_per_class,
+                             pcfg->val_per_class, pcfg->test_per_class, error))
+    return FALSE;
+  result->dataset_fingerprint = g_strdup (r.subset.fingerprint);
+  if (store && run_id > 0)
+    vb_store_set_dataset_fingerprint (store, run_id, r.subset.fingerprint, NULL);
+
+  VbFeatureEncoder enc = { pcfg->clip_weights, pcfg->clip_seed, cfg->img_size,
+                           pcfg->clip_layers, pcfg->clip_width, pcfg->clip_heads,
+                           pcfg->extract_batch };
+  if (!vb_feature_set_get (&r.subset, &enc, hooks, &r.fs, error))
+    return FALSE;
+  int T = r.fs.tokens, D = r.fs.width;
+
+  VbProjConfig pc;
+  if (!projector_config (cfg, D, &pc, error) || (r.p = vb_projector_new (&pc, error)) == NULL)
+    return FALSE;
+  vb_projector_init_weights (r.p, cfg->seed);
+  result->params = vb_projector_n_params (r.p);
+  result->macs = vb_projector_macs_per_token (&pc, FALSE) * T;
+  if (store && run_id > 0)
+    vb_store_set_run_stats (store, run_id, result->params, result->macs, NULL);
+
+  int64_t n_train = vb_projector_n_trainable (r.p);
+  r.opt = vb_adamw_new (n_train, vb_projector_decay_mask (r.p), (float) cfg->weight_decay);
+  int B = cfg->batch_size, EB = cfg->eval_batch_size, bmax = MAX (B, EB);
+  int ntr = r.subset.count[VB_SPLIT_TRAIN], nva = r.subset.count[VB_SPLIT_VAL];
+  int nte = r.subset.count[VB_SPLIT_TEST];
+  r.x = g_new (float, (gsize) bmax * T * D);
+  r.y = g_new (float, (gsize) bmax * T * D);
+  r.dy = g_new (float, (gsize) B * T * D);
+  r.dz = g_new (float, (gsize) B * D);
+  r.best = g_new (float, vb_projector_n_params (r.p));
+  r.ztrain = g_new (float, (gsize) ntr * D);
+  r.zval = g_new (float, (gsize) nva * D);
+  r.ztest = g_new (float, (gsize) nte * D);
+  r.perm = g_new (int, ntr);
+
+  int steps_per_epoch = (ntr + B - 1) / B;
+  VbLrSchedule sched = {
+    .lr = cfg->lr, .min_lr = cfg->min_lr, .warmup_lr = cfg->warmup_lr,
+    .warmup_steps = (int64_t) llround (cfg->warmup_epochs * steps_per_epoch),
+    .total_steps = (int64_t) cfg->epochs * steps_per_epoch,
+  };
+  const float *ytr = r.fs.y + (gsize) r.subset.start[VB_SPLIT_TRAIN] * D;
+  const float *yva = r.fs.y + (gsize) r.subset.start[VB_SPLIT_VAL] * D;
+  const float *yte = r.fs.y + (gsize) r.subset.start[VB_SPLIT_TEST] * D;
+  Outcome o = { cfg, &r.fs, &r.subset, r.p, 0, INFINITY, NAN };
+  gint64 start = g_get_monotonic_time ();
+  int64_t step = 0;
+  prog.total_steps = sched.total_steps;
+  for (int epoch = 0; epoch < cfg->epochs; epoch++)
+    {
+      prog.phase = "train";
+      prog.epoch = epoch + 1;
+      for (int i = 0; i < ntr; i++)
+        r.perm[i] = i;
+      VbRng rng;   /* batch order from (seed, epoch), as §4.5's seeds ask */
+      vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) epoch + 1);
+      vb_rng_shuffle_int (&rng, r.perm, ntr);
+      double loss_sum = 0, busy = 0;
+      for (int i0 = 0; i0 < ntr; i0 += B)
+        {
+          if (cancelled (hooks))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
+                           "cancelled at step %" G_GINT64_FORMAT, step);
+              return FALSE;
+            }
+          gint64 t0 = g_get_monotonic_time ();
+          int bs = MIN (B, ntr - i0);
+          for (int b = 0; b < bs; b++)
+            vb_feature_set_tokens (&r.fs, r.subset.start[VB_SPLIT_TRAIN] + r.perm[i0 + b],
+                                   r.x + (gsize) b * T * D);
+          if (!vb_projector_forward (r.p, r.y, r.x, (int64_t) bs * T, TRUE, error))
+            return FALSE;
+          double loss = 0;
+          for (int b = 0; b < bs; b++)
+            {
+              float *z = r.dz + (gsize) b * D;   /* ẑ first, then its gradient in place */
+              g_autofree float *zb = g_new0 (float, D);
+              for (int t = 0; t < T; t++)
+                for (int k = 0; k < D; k++)
+                  zb[k] += r.y[((gsize) b * T + t) * D + k];
+              for (int k = 0; k < D; k++)
+                zb[k] /= T;
+              loss += 1.0 - cosine (zb, ytr + (gsize) r.perm[i0 + b] * D, D, z, 1.0 / bs);
+              /* the mean over tokens hands each token 1/T of ẑ's gradient */
+              for (int t = 0; t < T; t++)
+                for (int k = 0; k < D; k++)
+                  r.dy[((gsize) b * T + t) * D + k] = z[k] / T;
+            }
+          loss /= bs;
+          if (!isfinite (loss))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
+                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d)",
+                           isnan (loss) ? "NaN" : "infinite", step, epoch + 1);
+              return FALSE;
+            }
+          vb_projector_zero_grad (r.p);
+          vb_projector_backward (r.p, NULL, r.dy, r.x, (int64_t) bs * T);
+          double gnorm = vb_clip_grad_norm (vb_projector_grads (r.p), n_train, cfg->clip_grad);
+          double lr = vb_lr_at (&sched, step);
+          vb_adamw_update (r.opt, vb_projector_params (r.p), vb_projector_grads (r.p),
+                           (float) lr);
+          double dt = (g_get_monotonic_time () - t0) / 1e6;
+          busy += dt;
+          step++;
+          loss_sum += loss * bs;
+          double elapsed = (g_get_monotonic_time () - start) / 1e6;
+          prog.step = step;
+          prog.loss = loss;
+          prog.lr = lr;
+          prog.img_per_s = bs / MAX (dt, 1e-9);
+          prog.eta_s = elapsed / step * (sched.total_steps - step);
+          report (hooks, &prog);
+          if (store && run_id > 0)
+            {
+              VbStepMetric sm = { step, epoch + (double) (i0 + bs) / ntr, loss, lr, gnorm,
+                                  bs / MAX (dt, 1e-9), elapsed };
+              if (!vb_store_add_step_metric (store, run_id, &sm, error))
+                return FALSE;
+            }
+        }
+      /* validation picks the model kept (§4.5: best validation cosine) */
+      prog.phase = "eval";
+      report (hooks, &prog);
+      gint64 e0 = g_get_monotonic_time ();
+      if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y, r.zval, error))
+        return FALSE;
+      double eval_s = (g_get_monotonic_time () - e0) / 1e6;
+      double val = mean_loss (r.zval, yva, nva, D);
+      o.train_loss = loss_sum / ntr;
+      if (val < o.best_val)
+        {
+          o.best_val = val;
+          o.best_epoch = epoch + 1;
+          memcpy (r.best, vb_projector_params (r.p), sizeof (float) * vb_projector_n_params (r.p));
+        }
+      result->epochs_done = epoch + 1;
+      if (store && run_id > 0)
+        {
+          VbEpochMetric em = { epoch + 1, o.train_loss, NAN, val, NAN, NAN,
+                               busy > 0 ? ntr / busy : NAN, eval_s > 0 ? nva / eval_s : NAN,
+                               (g_get_monotonic_time () - start) / 1e6 };
+          if (!vb_store_add_epoch_metric (store, run_id, &em, error))
+            return FALSE;
+        }
+    }
+  if (o.best_epoch > 0)
+    memcpy (vb_projector_params (r.p), r.best, sizeof (float) * vb_projector_n_params (r.p));
+
+  /* the kept model meets the test split once */
+  prog.phase = "test";
+  report (hooks, &prog);
+  if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr, EB, r.x, r.y, r.ztrain, error)
+      || !predict (r.p, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y, r.ztest, error))
+    return FALSE;
+  o.test = test_metrics (r.ztest, yte, nte, ytr, ntr, D);
+  int nc = r.subset.n_classes;
+  o.probe_z = vb_linear_probe_accuracy (r.ztrain, labels_of (&r.subset, VB_SPLIT_TRAIN), ntr,
+                                        r.ztest, labels_of (&r.subset, VB_SPLIT_TEST), nte, D, nc);
+  o.probe_y = vb_linear_probe_accuracy (ytr, labels_of (&r.subset, VB_SPLIT_TRAIN), ntr, yte,
+                                        labels_of (&r.subset, VB_SPLIT_TEST), nte, D, nc);
+  /* §4.6 identity control: ẑ = mean of the raw tokens */
+  {
+    VbProjConfig ic = { .kind = VB_PROJ_LORA, .in_f = D, .out_f = D, .rank = 1, .alpha = 1 };
+    g_autoptr (VbProjector) id = vb_projector_new (&ic, error);
+    if (id == NULL)
+      return FALSE;
+    vb_projector_init_weights (id, 0);   /* LoRA with B = 0 is its identity base */
+    if (!predict (id, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr, EB, r.x, r.y, r.ztrain, error)
+        || !predict (id, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y, r.ztest, error))
+      return FALSE;
+    o.identity = test_metrics (r.ztest, yte, nte, ytr, ntr, D);
+    o.probe_identity = vb_linear_probe_accuracy (r.ztrain, labels_of (&r.subset, VB_SPLIT_TRAIN),
+                                                 ntr, r.ztest,
+                                                 labels_of (&r.subset, VB_SPLIT_TEST), nte, D,
+                                                 nc);
+  }
+  result->top1 = o.probe_z;
+  result->val_loss = o.best_val;
+  result->train_loss = o.train_loss;
+
+  /* §5 runtime, with its protocol card */
+  prog.phase = "runtime";
+  report (hooks, &prog);
+  const char *source = NULL;
+  r.rt = runtime_inputs (&r.subset, &r.fs, pcfg->rt_inputs, cfg->seed, &source);
+  VbRuntimeProtocol proto = { pcfg->rt_inputs, T, pcfg->rt_warmup, pcfg->rt_timed,
+                              pcfg->rt_repeats, cfg->threads, source };
+  g_autoptr (JsonNode) card = NULL;
+  if (!vb_projector_runtime (r.p, r.rt, &proto, hooks, &o.runtime_ms, &card, error)
+      || !record_runtime (store, run_id, "projector-forward", o.runtime_ms, proto.inputs, card,
+                          error))
+    return FALSE;
+  o.runtime_merged_ms = NAN;
+  if (vb_projector_merge (r.p))
+    {
+      g_autoptr (JsonNode) mcard = NULL;
+      if (!vb_projector_runtime (r.p, r.rt, &proto, hooks, &o.runtime_merged_ms, &mcard, error)
+          || !record_runtime (store, run_id, "projector-forward-merged", o.runtime_merged_ms,
+                              proto.inputs, mcard, error))
+        return FALSE;
+    }
+  o.train_act_bytes = vb_projector_activation_bytes_per_token (&pc, TRUE) * B * T;
+  o.runtime_act_bytes = vb_projector_activation_bytes_per_token (&pc, FALSE) * proto.inputs * T;
+
+  if (run_dir != NULL)
+    {
+      if (g_mkdir_with_parents (run_dir, 0755) != 0)
+        {
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO, "cannot create %s", run_dir);
+          return FALSE;
+        }
+      g_autofree char *path = g_build_filename (run_dir, VB_PROJECTOR_RESULT_FILE, NULL);
+      if (!write_result (path, &o, error))
+        return FALSE;
+      if (store && run_id > 0
+          && !vb_store_add_artifact (store, run_id, VB_PROJECTOR_RESULT_KIND, path, error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,274 @@
+/* vb-compare-projector.c: the projector study's table (clip-projectors.md §3.1, §4):
+ * Projector | Seed | Test loss | Proxy Top-1 | Params (M) | FLOPs (M) | Runtime ms |
+ * Encoder. "FLOPs (M)" is the seed table's unit, multiply-adds per token in millions. */
+#include "config.h"
+
+#include "vb-compare-private.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "vb-projector-study.h"
+
+static double
+num_at (JsonObject *root, const char *section, const char *name)
+{
+  JsonObject *o = json_object_has_member (root, section)
+                  && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, section))
+                  ? json_object_get_object_member (root, section) : NULL;
+  JsonNode *n = o && json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return NAN;
+  GType t = json_node_get_value_type (n);
+  return t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double (n) : NAN;
+}
+
+gboolean
+vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *rc,
+                           GError **error)
+{
+  const VbProjStudyConfig *p = &rc->proj;
+  r->projector = TRUE;
+  r->model = g_strdup (p->projector);
+  r->scan = g_strdup ("—");
+  r->img_size = rc->img_size;
+  /* from the config, so a failed run says it too */
+  r->random_encoder = p->clip_weights == NULL || p->clip_weights[0] == '\0';
+  g_autofree char *tower = p->clip_layers
+                           ? g_strdup_printf ("small CLIP L%d W%d", p->clip_layers,
+                                              p->clip_width)
+                           : g_strdup ("CLIP ViT-L/14");
+  r->encoder = r->random_encoder
+               ? g_strdup_printf ("%s %d px, random weights (seed %" G_GUINT64_FORMAT ")",
+                                  tower, rc->img_size, p->clip_seed)
+               : g_strdup_printf ("%s %d px, weights %s", tower, rc->img_size,
+                                  p->clip_weights);
+
+  g_autoptr (GPtrArray) arts = vb_store_get_artifacts (store, r->run_id, error);
+  if (arts == NULL)
+    return FALSE;
+  for (guint i = 0; i < arts->len; i++)
+    {
+      VbArtifactRecord *a = g_ptr_array_index (arts, i);
+      if (g_strcmp0 (a->kind, VB_PROJECTOR_RESULT_KIND) != 0)
+        continue;
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      /* a result file deleted or damaged since leaves the row's metrics unknown */
+      if (!json_parser_load_from_file (parser, a->path, NULL)
+          || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        continue;
+      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+      r->test_loss = num_at (root, "test", "loss");
+      r->proxy_top1 = r->top1 = num_at (root, "test", "proxy_top1");
+      r->macs_per_token = num_at (root, "cost", "macs_per_token");
+      r->runtime_ms = num_at (root, "runtime", "median_ms");
+    }
+  return TRUE;
+}
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+enum { C_RUN, C_PROJ, C_SEED, C_LOSS, C_TOP1, C_PARAMS, C_FLOPS, C_RT, C_ENC, C_STATUS, N_COLS };
+
+static const char *const head[N_COLS] = {
+  "Run", "Projector", "Seed", "Test loss", "Proxy Top-1 (%)", "Params (M)", "FLOPs (M)",
+  "Runtime ms", "Encoder", "Status",
+};
+
+static gboolean
+right_aligned (int c)
+{
+  return c != C_PROJ && c != C_ENC && c != C_STATUS;
+}
+
+static char *
+fmt (double v, const char *f)
+{
+  return isnan (v) ? g_strdup ("—") : g_strdup_printf (f, v);
+}
+
+static char *
+escape (const char *s, VbTableFormat format)
+{
+  GString *out = g_string_new (NULL);
+  gboolean quote = format == VB_TABLE_CSV && strpbrk (s, ",\"\n") != NULL;
+  if (quote)
+    g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      if (format == VB_TABLE_CSV && *p == '"')
+        g_string_append_c (out, '"');
+      if (format == VB_TABLE_LATEX && strchr ("&%$#_{}", *p))
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  if (quote)
+    g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
+static void
+mean_std (const double *v, int n, double *mean, double *std)
+{
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; i++)
+    s += v[i];
+  *mean = s / n;
+  for (int i = 0; i < n; i++)
+    s2 += (v[i] - *mean) * (v[i] - *mean);
+  *std = n > 1 ? sqrt (s2 / (n - 1)) : 0;   /* sample std, as numpy's ddof = 1 */
+}
+
+/* "proj-linear: test loss 0.1234 ± 0.0010, Proxy Top-1 45.67 ± 1.20 (3 seeds)" per
+ * projector with at least two finished seeds, in first-appearance order */
+static void
+append_spread (GString *out, GPtrArray *rows, const char *prefix)
+{
+  g_autoptr (GPtrArray) seen = g_ptr_array_new ();
+  gboolean any = FALSE;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      VbCompareRow *r = g_ptr_array_index (rows, i);
+      if (g_ptr_array_find_with_equal_func (seen, r->model, g_str_equal, NULL))
+        continue;
+      g_ptr_array_add (seen, r->model);
+      g_autofree double *loss = g_new (double, rows->len);
+      g_autofree double *top1 = g_new (double, rows->len);
+      int n = 0;
+      for (guint j = i; j < rows->len; j++)
+        {
+          VbCompareRow *q = g_ptr_array_index (rows, j);
+          if (g_strcmp0 (q->model, r->model) == 0 && !isnan (q->test_loss)
+              && !isnan (q->proxy_top1))
+            {
+              loss[n] = q->test_loss;
+              top1[n++] = q->proxy_top1;
+            }
+        }
+      if (n < 2)
+        continue;
+      double lm, ls, tm, ts;
+      mean_std (loss, n, &lm, &ls);
+      mean_std (top1, n, &tm, &ts);
+      if (!any)
+        g_string_append_printf (out, "\n%sMean ± std over seeds:\n", prefix);
+      any = TRUE;
+      g_string_append_printf (out, "%s  %s: test loss %.4f ± %.4f, Proxy Top-1 %.2f ± %.2f "
+                              "(%d seeds)\n", prefix, r->model, lm, ls, tm, ts, n);
+    }
+}
+
+char *
+vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
+{
+  guint nr = rows->len + 1;
+  g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
+  for (int c = 0; c < N_COLS; c++)
+    g_ptr_array_add (cells, g_strdup (head[c]));
+  const char *random_note = NULL;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      VbCompareRow *r = g_ptr_array_index (rows, i);
+      g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->run_id));
+      g_ptr_array_add (cells, g_strdup (r->model));
+      g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->seed));
+      g_ptr_array_add (cells, fmt (r->test_loss, "%.4f"));
+      g_ptr_array_add (cells, fmt (r->proxy_top1, "%.2f"));
+      g_ptr_array_add (cells, r->params ? g_strdup_printf ("%.2f", r->params / 1e6)
+                                        : g_strdup ("—"));
+      g_ptr_array_add (cells, fmt (r->macs_per_token / 1e6, "%.2f"));
+      g_ptr_array_add (cells, fmt (r->runtime_ms, "%.2f"));
+      g_ptr_array_add (cells, g_strdup (r->encoder));
+      g_ptr_array_add (cells, g_strdup (r->status));
+      if (r->random_encoder && random_note == NULL)
+        random_note = r->encoder;
+    }
+#define CELL(r, c) ((const char *) g_ptr_array_index (cells, (r) * N_COLS + (c)))
+  GString *out = g_string_new (NULL);
+  gboolean prose = format == VB_TABLE_TEXT || format == VB_TABLE_MARKDOWN;
+  if (prose)
+    {
+      g_string_append (out, "Projector study — Mode A alignment proxy; Proxy Top-1 = linear "
+                            "probe on ẑ (test split); FLOPs (M) = multiply-adds per token\n");
+      if (random_note != NULL)
+        g_string_append_printf (out, "Notice: encoder: %s — not CLIP's trained features\n",
+                                random_note);
+      g_string_append_c (out, '\n');
+    }
+  switch (format)
+    {
+    case VB_TABLE_TEXT:
+      {
+        int width[N_COLS] = { 0 };
+        for (guint r = 0; r < nr; r++)
+          for (int c = 0; c < N_COLS; c++)
+            width[c] = MAX (width[c], (int) g_utf8_strlen (CELL (r, c), -1));
+        for (guint r = 0; r < nr; r++)
+          {
+            for (int c = 0; c < N_COLS; c++)
+              {
+                int pad = width[c] - (int) g_utf8_strlen (CELL (r, c), -1);
+                if (right_aligned (c))
+                  g_string_append_printf (out, "%*s", pad, "");
+                g_string_append (out, CELL (r, c));
+                if (!right_aligned (c) && c != N_COLS - 1)
+                  g_string_append_printf (out, "%*s", pad, "");
+                g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
+              }
+            if (r == 0)
+              for (int c = 0; c < N_COLS; c++)
+                {
+                  for (int k = 0; k < width[c]; k++)
+                    g_string_append (out, "─");
+                  g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
+                }
+          }
+        break;
+      }
+    case VB_TABLE_CSV:
+    case VB_TABLE_MARKDOWN:
+      for (guint r = 0; r < nr; r++)
+        {
+          gboolean md = format == VB_TABLE_MARKDOWN;
+          for (int c = 0; c < N_COLS; c++)
+            {
+              g_autofree char *e = escape (CELL (r, c), format);
+              if (md)
+                g_string_append_printf (out, "| %s ", e);
+              else
+                g_string_append_printf (out, "%s%s", c ? "," : "", e);
+            }
+          g_string_append (out, md ? "|\n" : "\n");
+          if (md && r == 0)
+            {
+              for (int c = 0; c < N_COLS; c++)
+                g_string_append (out, right_aligned (c) ? "| ---: " : "| --- ");
+              g_string_append (out, "|\n");
+            }
+        }
+      break;
+    case VB_TABLE_LATEX:
+      g_string_append (out, "\\begin{tabular}{");
+      for (int c = 0; c < N_COLS; c++)
+        g_string_append_c (out, right_aligned (c) ? 'r' : 'l');
+      g_string_append (out, "}\n\\hline\n");
+      for (guint r = 0; r < nr; r++)
+        {
+          for (int c = 0; c < N_COLS; c++)
+            {
+              g_autofree char *e = escape (CELL (r, c), format);
+              g_string_append_printf (out, "%s%s", c ? " & " : "", e);
+            }
+          g_string_append (out, " \\\\\n");
+          if (r == 0)
+            g_string_append (out, "\\hline\n");
+        }
+      g_string_append (out, "\\hline\n\\end{tabular}\n");
+      break;
+    }
+#undef CELL
+  if (prose)
+    append_spread (out, rows, "");
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,392 @@
+/* test-projector-study.c: the projector study end to end on real files: CIFAR-10-format
+ * batches written here (class-coloured blocks on noise, so the classes are learnable),
+ * a tiny CLIP tower with random weights, the feature cache (written once, reused,
+ * rebuilt when corrupt or mismatched), two projectors trained through the runner into a
+ * real SQLite store, the runtime protocol card, the compare table and the
+ * random-weights notice, cancel, and the run config. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "vb-compare.h"
+#include "vb-error.h"
+#include "vb-feature-cache.h"
+#include "vb-preset.h"
+#include "vb-projector-study.h"
+#include "vb-run-config.h"
+#include "vb-runner.h"
+#include "vb-test-util.h"
+
+#define TRAIN_PER_FILE 50     /* 5 files: 25 images a class */
+#define TEST_RECORDS   100    /* 10 a class */
+#define RECORD         (1 + 3 * 1024)
+
+static char *tmp_dir;
+
+/* Class c: a 12×12 block of colour (c·25, 255 − c·25, (c·70) mod 256) at a position
+ * set by c, on low noise; labels cycle 0…9 so every file holds every class. */
+static void
+write_batch (const char *path, int n, guint32 seed)
+{
+  g_autofree guint8 *buf = g_malloc ((gsize) n * RECORD);
+  GRand *rand = g_rand_new_with_seed (seed);
+  for (int i = 0; i < n; i++)
+    {
+      guint8 *rec = buf + (gsize) i * RECORD;
+      int c = i % 10, x0 = (c % 4) * 7, y0 = (c / 4) * 9;
+      guint8 colour[3] = { (guint8) (c * 25), (guint8) (255 - c * 25), (guint8) ((c * 70) % 256) };
+      rec[0] = (guint8) c;
+      for (int ch = 0; ch < 3; ch++)
+        for (int y = 0; y < 32; y++)
+          for (int x = 0; x < 32; x++)
+            {
+              gboolean in = x >= x0 && x < x0 + 12 && y >= y0 && y < y0 + 12;
+              rec[1 + ch * 1024 + y * 32 + x] = in ? colour[ch]
+                                                   : (guint8) g_rand_int_range (rand, 60, 100);
+            }
+    }
+  g_rand_free (rand);
+  g_assert_true (g_file_set_contents (path, (const char *) buf, (gssize) n * RECORD, NULL));
+}
+
+static char *
+make_cifar (void)
+{
+  char *dir = g_build_filename (tmp_dir, "cifar", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int b = 1; b <= 5; b++)
+    {
+      g_autofree char *name = g_strdup_printf ("data_batch_%d.bin", b);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      write_batch (path, TRAIN_PER_FILE, (guint32) b);
+    }
+  g_autofree char *test = g_build_filename (dir, "test_batch.bin", NULL);
+  write_batch (test, TEST_RECORDS, 99);
+  return dir;
+}
+
+static const VbFeatureEncoder tiny_encoder = { NULL, 0, 56, 2, 32, 2, 8 };
+
+static void
+assert_same_features (const VbFeatureSet *a, const VbFeatureSet *b)
+{
+  g_assert_cmpint (a->n, ==, b->n);
+  g_assert_cmpint (a->tokens, ==, b->tokens);
+  g_assert_cmpint (a->width, ==, b->width);
+  g_assert_cmpmem (a->x, (gsize) a->n * a->tokens * a->width * 2,
+                   b->x, (gsize) b->n * b->tokens * b->width * 2);
+  g_assert_cmpmem (a->y, (gsize) a->n * a->width * 4, b->y, (gsize) b->n * b->width * 4);
+}
+
+static void
+test_cache (void)
+{
+  g_autofree char *dir = make_cifar ();
+  g_autoptr (GError) error = NULL;
+  g_auto (VbStudySubset) subset = { 0 };
+  g_assert_true (vb_study_subset_load (&subset, dir, 20, 5, 10, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (subset.count[VB_SPLIT_TRAIN], ==, 200);
+  g_assert_cmpint (subset.count[VB_SPLIT_VAL], ==, 50);
+  g_assert_cmpint (subset.count[VB_SPLIT_TEST], ==, 100);
+  /* §4.1: the first 20 of class 0 in file order are records 0, 10, …, 190 */
+  g_assert_cmpint (g_array_index (subset.index, int, 0), ==, 0);
+  g_assert_cmpint (g_array_index (subset.index, int, 1), ==, 1);
+  g_assert_cmpint (g_array_index (subset.index, int, subset.start[VB_SPLIT_VAL]), ==, 200);
+
+  guint before = vb_feature_cache_n_extractions ();
+  g_auto (VbFeatureSet) first = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &first, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (first.status, ==, "built");
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 1);
+  g_assert_cmpint (first.n, ==, 350);
+  g_assert_cmpint (first.tokens, ==, 16);
+  g_assert_cmpint (first.width, ==, 32);
+  g_assert_true (first.random_weights);
+  g_autofree char *expected_dir = g_build_filename (g_get_user_cache_dir (), "visionbench",
+                                                    "features", NULL);
+  g_assert_true (g_str_has_prefix (first.path, expected_dir));
+
+  /* a second get reads the file: no extraction */
+  g_auto (VbFeatureSet) second = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &second, &error));
+  g_assert_cmpstr (second.status, ==, "reused");
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 1);
+  assert_same_features (&first, &second);
+
+  /* one flipped byte in the middle of the features: detected and rebuilt, same content */
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (first.path, &contents, &len, NULL));
+  contents[len / 2] ^= 0x40;
+  g_autofree char *corrupt_path = g_strdup (first.path);
+  g_assert_true (g_file_set_contents (corrupt_path, contents, (gssize) len, NULL));
+  g_auto (VbFeatureSet) third = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &third, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (third.status, "rebuilt"));
+  g_assert_nonnull (strstr (third.status, "checksum"));
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 2);
+  assert_same_features (&second, &third);
+
+  /* a truncated file too */
+  g_assert_true (g_file_set_contents (corrupt_path, contents, (gssize) len - 100, NULL));
+  g_auto (VbFeatureSet) fourth = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &fourth, &error));
+  g_assert_true (g_str_has_prefix (fourth.status, "rebuilt"));
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 3);
+
+  /* other weights (seed 1) name another file; a valid file of seed 0 put in its place
+   * is refused by its header's keys, not trusted */
+  VbFeatureEncoder other = tiny_encoder;
+  other.seed = 1;
+  g_auto (VbFeatureSet) fifth = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &other, NULL, &fifth, &error));
+  g_assert_cmpstr (fifth.status, ==, "built");
+  g_assert_cmpstr (fifth.path, !=, first.path);
+  g_autofree char *good = NULL;
+  g_assert_true (g_file_get_contents (first.path, &good, &len, NULL));
+  g_assert_true (g_file_set_contents (fifth.path, good, (gssize) len, NULL));
+  g_auto (VbFeatureSet) sixth = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &other, NULL, &sixth, &error));
+  g_assert_nonnull (strstr (sixth.status, "keys do not match"));
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 5);
+  assert_same_features (&fifth, &sixth);
+}
+
+/* ---- a study through the runner ---------------------------------------------------------- */
+
+static char *
+study_preset (const char *cifar, const char *projectors)
+{
+  return g_strdup_printf (
+    "{\"name\": \"study-test\", \"base\": {"
+    " \"model\": {\"arch\": \"projector\", \"projector\": \"proj-linear\", \"clip_weights\": \"\","
+    "   \"clip_seed\": 0, \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2},"
+    " \"data\": {\"dataset\": \"cifar10\", \"path\": \"%s\", \"img_size\": 56,"
+    "   \"train_per_class\": 20, \"val_per_class\": 5, \"test_per_class\": 10},"
+    " \"train\": {\"epochs\": 8, \"batch_size\": 16, \"lr\": 0.003, \"min_lr\": 0.0,"
+    "   \"warmup_lr\": 0.0, \"warmup_epochs\": 0.3, \"weight_decay\": 0.0, \"clip_grad\": 1.0,"
+    "   \"seed\": 0, \"eval_batch_size\": 32, \"threads\": 2},"
+    " \"runtime\": {\"inputs\": 20, \"warmup\": 1, \"timed\": 3, \"repeats\": 2},"
+    " \"device\": \"cpu\"},"
+    " \"grid\": {\"model.projector\": %s, \"train.seed\": [0]}}", cifar, projectors);
+}
+
+static double
+mean_loss (GArray *steps, guint from, guint to)
+{
+  double s = 0;
+  for (guint i = from; i < to; i++)
+    s += g_array_index (steps, VbStepMetric, i).loss;
+  return s / (to - from);
+}
+
+static void
+test_run (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *json = study_preset (cifar, "[\"proj-linear\", \"proj-mlp\"]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
+  g_assert_no_error (error);
+  g_autofree char *db = g_build_filename (tmp_dir, "study", "runs.db", NULL);
+  g_autoptr (VbStore) store = vb_store_open (db, &error);
+  g_assert_no_error (error);
+
+  guint before = vb_feature_cache_n_extractions ();
+  g_autofree char *group = NULL;
+  g_autoptr (GArray) ids = NULL;
+  gboolean ok = vb_runner_run_preset (store, preset, NULL, &group, &ids, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpuint (ids->len, ==, 2);
+  /* both runs share one encoder pass: the second reads the cache */
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 1);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr (VbRunRecord) rec = vb_store_get_run (store, id, &error);
+      g_assert_cmpint (rec->status, ==, VB_RUN_DONE);
+      g_assert_cmpint (rec->params, >, 0);
+      g_assert_nonnull (rec->dataset_fingerprint);
+
+      /* 8 epochs of 13 steps; the loss goes down */
+      g_autoptr (GArray) steps = vb_store_get_step_metrics (store, id, &error);
+      g_assert_cmpuint (steps->len, ==, 8 * 13);
+      double early = mean_loss (steps, 0, 13), late = mean_loss (steps, steps->len - 13,
+                                                                 steps->len);
+      g_test_message ("run %" G_GINT64_FORMAT ": loss first epoch %.4f, last %.4f", id, early,
+                      late);
+      g_assert_cmpfloat (late, <, 0.7 * early);
+      g_autoptr (GArray) epochs = vb_store_get_epoch_metrics (store, id, &error);
+      g_assert_cmpuint (epochs->len, ==, 8);
+      g_assert_true (isfinite (g_array_index (epochs, VbEpochMetric, 7).val_loss));
+
+      /* the runtime with its §5 card */
+      g_autoptr (GPtrArray) tp = vb_store_get_throughput (store, id, &error);
+      g_assert_cmpuint (tp->len, ==, 1);
+      VbThroughputRecord *t = g_ptr_array_index (tp, 0);
+      g_assert_cmpstr (t->kind, ==, "projector-forward");
+      g_assert_cmpfloat (t->img_per_s, >, 0);
+      for (const char *const *k = (const char *const[]) { "\"batch\":20", "\"precision\":\"fp32\"",
+                                                          "\"threads\":2", "\"warmup_calls\":1",
+                                                          "\"timed_calls\":3", "\"median_ms\"",
+                                                          "\"tokens_per_input\":16", NULL };
+           *k; k++)
+        if (strstr (t->protocol_json, *k) == NULL)
+          g_error ("protocol card lacks %s: %s", *k, t->protocol_json);
+
+      /* the result: test loss, a proxy accuracy well above chance (10 %), the notice */
+      g_autoptr (GPtrArray) arts = vb_store_get_artifacts (store, id, &error);
+      g_assert_cmpuint (arts->len, ==, 1);
+      VbArtifactRecord *a = g_ptr_array_index (arts, 0);
+      g_assert_cmpstr (a->kind, ==, VB_PROJECTOR_RESULT_KIND);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_assert_true (json_parser_load_from_file (parser, a->path, NULL));
+      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+      JsonObject *test = json_object_get_object_member (root, "test");
+      JsonObject *enc = json_object_get_object_member (root, "encoder");
+      double top1 = json_object_get_double_member (test, "proxy_top1");
+      g_test_message ("run %" G_GINT64_FORMAT ": test loss %.4f, proxy top-1 %.1f %% (true y "
+                      "%.1f %%)", id, json_object_get_double_member (test, "loss"), top1,
+                      json_object_get_double_member (test, "proxy_top1_true_y"));
+      g_assert_cmpfloat (top1, >, 40.0);
+      g_assert_true (json_object_get_boolean_member (enc, "random_weights"));
+      g_assert_cmpstr (json_object_get_string_member (enc, "weights"), ==,
+                       "random weights (seed 0)");
+    }
+
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  g_assert_no_error (error);
+  g_autofree char *table = vb_compare_render (rows, 0, VB_TABLE_TEXT);
+  g_test_message ("%s", table);
+  for (const char *const *k = (const char *const[]) { "Projector", "Test loss", "Proxy Top-1",
+                                                      "Params (M)", "FLOPs (M)", "Runtime ms",
+                                                      "proj-linear", "proj-mlp",
+                                                      "random weights (seed 0)", "Notice", NULL };
+       *k; k++)
+    if (strstr (table, *k) == NULL)
+      g_error ("compare lacks %s:\n%s", *k, table);
+  g_assert_null (strstr (table, "Scan"));
+  /* small encoder width 32: Linear 32·32 + 32 parameters, 1024 MACs a token */
+  g_assert_nonnull (strstr (table, "0.00"));
+  g_autofree char *csv = vb_compare_render (rows, 0, VB_TABLE_CSV);
+  g_assert_true (g_str_has_prefix (csv, "Run,Projector,Seed,Test loss,"));
+  g_assert_nonnull (strstr (csv, "random weights (seed 0)"));
+}
+
+static gboolean
+cancel_now (gpointer user_data)
+{
+  return TRUE;
+}
+
+static void
+test_cancel (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *json = study_preset (cifar, "[\"proj-lora\"]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
+  g_autoptr (VbStore) store = vb_store_open (":memory:", &error);
+  VbRunnerHooks hooks = { .train = { NULL, cancel_now, NULL } };
+  g_autoptr (GArray) ids = NULL;
+  g_assert_false (vb_runner_run_preset (store, preset, &hooks, NULL, &ids, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED);
+  g_autoptr (VbRunRecord) rec = vb_store_get_run (store, g_array_index (ids, gint64, 0), NULL);
+  g_assert_cmpint (rec->status, ==, VB_RUN_CANCELLED);
+}
+
+/* ---- the run config -------------------------------------------------------------------------- */
+
+static gboolean
+parse (const char *json, VbRunConfig *cfg, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  return vb_run_config_from_json (cfg, json_node_get_object (json_parser_get_root (parser)),
+                                  error);
+}
+
+static void
+test_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  {
+    g_auto (VbRunConfig) c = { 0 };
+    g_assert_true (parse ("{\"model\": {\"arch\": \"projector\", \"projector\": \"proj-lora\","
+                          " \"lora_rank\": 4}, \"data\": {\"dataset\": \"cifar10\","
+                          " \"path\": \"/x\", \"img_size\": 336}}", &c, &error));
+    g_assert_no_error (error);
+    g_assert_true (vb_run_config_is_projector (&c));
+    g_assert_cmpstr (c.proj.projector, ==, "proj-lora");
+    g_assert_cmpint (c.proj.lora_rank, ==, 4);
+    g_assert_cmpfloat (c.proj.lora_alpha, ==, 16.0);
+    g_assert_cmpint (c.proj.train_per_class, ==, 500);
+    g_assert_cmpint (c.proj.val_per_class, ==, 100);
+    g_assert_cmpint (c.proj.test_per_class, ==, 200);
+    g_assert_cmpint (c.proj.rt_inputs, ==, 200);
+    g_assert_cmpint (c.proj.rt_warmup, ==, 8);
+    g_assert_cmpint (c.proj.rt_timed, ==, 20);
+  }
+  static const char *const bad[][2] = {
+    { "{\"model\": {\"arch\": \"projector\", \"projector\": \"proj-nope\"}, \"data\": {\"dataset\": \"cifar10\", \"img_size\": 224}}", "unknown projector" },
+    { "{\"model\": {\"arch\": \"projector\"}, \"data\": {\"dataset\": \"cifar10\", \"img_size\": 224}}", "data.path=DIR" },
+    { "{\"model\": {\"arch\": \"projector\"}, \"data\": {\"dataset\": \"cifar10\", \"path\": \"/x\", \"img_size\": 56}}", "224 or 336" },
+    { "{\"model\": {\"arch\": \"projector\", \"clip_layers\": 2}, \"data\": {\"dataset\": \"cifar10\", \"path\": \"/x\", \"img_size\": 56}}", "all three" },
+    { "{\"model\": {\"arch\": \"projector\"}, \"data\": {\"dataset\": \"fashion-mnist\", \"img_size\": 224}}", "cifar10" },
+    { "{\"model\": {\"arch\": \"resnet\"}}", "not available" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto (VbRunConfig) c = { 0 };
+      g_clear_error (&error);
+      g_assert_false (parse (bad[i][0], &c, &error));
+      if (error == NULL || strstr (error->message, bad[i][1]) == NULL)
+        g_error ("%s: want \"%s\", got %s", bad[i][0], bad[i][1], error ? error->message : "-");
+    }
+  /* a VMamba config is untouched by all this */
+  g_auto (VbRunConfig) v = { 0 };
+  g_clear_error (&error);
+  g_assert_true (parse ("{\"model\": {\"arch\": \"vmamba\", \"dims\": 24}}", &v, &error));
+  g_assert_false (vb_run_config_is_projector (&v));
+  g_assert_cmpint (v.model.dims[0], ==, 24);
+
+  /* the shipped preset parses, run by run */
+  g_autofree char *path = g_build_filename (VB_SOURCE_PRESETS_DIR, "projector-study.json", NULL);
+  g_autoptr (VbPreset) preset = vb_preset_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (vb_preset_set (preset, "data.path=/cifar", &error));
+  g_autoptr (GPtrArray) configs = vb_preset_expand (preset);
+  g_assert_cmpuint (configs->len, ==, 15);
+  for (guint i = 0; i < configs->len; i++)
+    {
+      g_auto (VbRunConfig) c = { 0 };
+      g_assert_true (vb_run_config_from_json (&c, configs->pdata[i], &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (c.img_size, ==, 224);
+      g_assert_cmpstr (c.proj.clip_weights, ==, "");
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  tmp_dir = g_dir_make_tmp ("vb-projector-study-XXXXXX", NULL);
+  g_test_add_func ("/vb/projector-study/config", test_config);
+  g_test_add_func ("/vb/projector-study/cache", test_cache);
+  g_test_add_func ("/vb/projector-study/run", test_run);
+  g_test_add_func ("/vb/projector-study/cancel", test_cancel);
+  int rc = g_test_run ();
+  vb_test_rm_rf (tmp_dir);
+  g_free (tmp_dir);
+  return rc;
+}
