@@ -23,6 +23,14 @@ vb_bench_result_clear (VbBenchResult *result)
   g_clear_pointer (&result->profile, g_free);
 }
 
+/* the profiler is process-wide: every way out of a bench turns it off */
+static void
+profile_off (void)
+{
+  vb_profile_enable (FALSE);
+  vb_profile_set_sync (NULL, NULL);
+}
+
 static gboolean bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
                           VbBenchResult *result, GError **error);
 
@@ -99,8 +107,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
       gint64 t0 = g_get_monotonic_time ();
       if (!vb_vmamba_forward (model, resident, B, S, S, p->train, &rng, error))
         {
-          vb_profile_enable (FALSE);
-          vb_profile_set_sync (NULL, NULL);
+          profile_off ();
           return FALSE;
         }
       if (p->train)
@@ -118,8 +125,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s", failed);
           ops->clear_error (ops->ctx);
-          vb_profile_enable (FALSE);
-          vb_profile_set_sync (NULL, NULL);
+          profile_off ();
           return FALSE;
         }
       if (it >= p->warmup)
@@ -131,8 +137,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
     }
   if (p->profile)
     {
-      vb_profile_enable (FALSE);
-      vb_profile_set_sync (NULL, NULL);
+      profile_off ();
       result->profile = vb_profile_format (timed_usec);
     }
   qsort (times, p->timed, sizeof (double), cmp_double);
