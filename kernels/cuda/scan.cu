@@ -3,9 +3,8 @@
  *
  * This is the reference-quality slice: one thread per (image, group, channel) walking
  * its sequence with the state in registers (specs/kernels.md §3), explicit cross-scan
- * copies, dB/dC reduced across the block once per chunk of steps. The index-map routes, the
- * shared-memory ring and chunked reductions of the spec come on top of it, checked
- * against it. Every reduction has a fixed order: no atomics, results repeat bit for bit.
+ * copies, dB/dC reduced across the block once per chunk of steps. The index-map
+ * routes and the shared-memory ring of the spec come on top of it, checked against it. Every reduction has a fixed order: no atomics, results repeat bit for bit.
  */
 #include <stdio.h>
 
@@ -157,7 +156,8 @@ vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, int H
 
 /* ---- selective scan ------------------------------------------------------------------- */
 
-/* Δ = softplus(z), z = delta + bias (PyTorch's threshold 20); sig = σ(z) = dΔ/dz */
+/* Δ = softplus(z), z = delta + bias, with PyTorch's threshold 20 (dΔ/dz = σ(z) is
+ * computed where it is needed) */
 __device__ __forceinline__ float
 softplus (float z)
 {
