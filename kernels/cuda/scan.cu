@@ -4,8 +4,8 @@
  * This is the reference-quality slice: one thread per (image, group, channel) walking
  * its sequence with the state in registers (specs/kernels.md §3), explicit cross-scan
  * copies, dB/dC reduced across the block once per chunk of steps. The index-map
- * routes and the shared-memory ring of the spec come on top of it, checked against it. Every reduction has a fixed order: no atomics, results repeat bit for bit.
- */
+ * routes and the shared-memory ring of the spec come on top of it, checked against it.
+ * Every reduction has a fixed order: no atomics, results repeat bit for bit. */
 #include <stdio.h>
 
 #include "vb-cuda-private.h"
