@@ -81,7 +81,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
   for (int b = 0; b < B; b++)
     labels[b] = (int) vb_rng_below (&rng, cfg->num_classes);
   /* the input sits where the ops run, as in BENCHMARKS.md's protocol */
-  float *resident = vb_vmamba_input_buffer (model, B, S, S, error);
+  float *resident = vb_vmamba_input_buffer (model, B, S, S, p->train, error);
   if (resident == NULL)
     return FALSE;
   ops->upload (ops->ctx, resident, images, (size_t) B * S * S * cfg->in_chans * sizeof (float));

@@ -328,5 +328,5 @@ vb_vmamba_param_count (const VbVmambaConfig *cfg)
 int64_t
 vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W)
 {
-  return vb_vmamba_plan (NULL, cfg, 1, H, W);
+  return vb_vmamba_plan (NULL, cfg, 1, H, W, TRUE);
 }

@@ -14,6 +14,7 @@
 
 typedef struct {
   float    *arena;      /* NULL: count only */
+  gboolean  skip;       /* the backward's buffers of an evaluation-only plan: not taken */
   int64_t   used;       /* floats carved (or counted), aligned */
   int64_t   saved;      /* floats kept for the backward */
   int64_t   scratch;    /* floats of scratch (not counted as activations) */
@@ -22,6 +23,8 @@ typedef struct {
 static float *
 take (Planner *p, int64_t n, gboolean saved)
 {
+  if (p->skip)
+    return NULL;
   if (saved)
     p->saved += n;
   else
@@ -32,7 +35,7 @@ take (Planner *p, int64_t n, gboolean saved)
 }
 
 static void plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H,
-                       int W);
+                       int W, gboolean training);
 
 void
 vb_vmamba_plan_clear (VbVmamba *m)
@@ -50,10 +53,10 @@ vb_vmamba_plan_clear (VbVmamba *m)
 }
 
 int64_t
-vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
+vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W, gboolean training)
 {
   Planner count = { 0 };
-  plan_walk (&count, NULL, cfg, B, H, W);
+  plan_walk (&count, NULL, cfg, B, H, W, training);
   if (m == NULL)
     return count.saved * (int64_t) sizeof (float);
 
@@ -64,13 +67,15 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
   if (carve.arena == NULL)
     return -1;   /* the caller reads the backend's error (out of memory) */
   m->plan_arena = carve.arena;
-  plan_walk (&carve, m, cfg, B, H, W);
+  plan_walk (&carve, m, cfg, B, H, W, training);
+  m->plan_training = training;
   g_assert (carve.used == count.used);
   return carve.saved * (int64_t) sizeof (float);
 }
 
 static void
-plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W)
+plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W,
+           gboolean training)
 {
   int H1, W1;
   VbStageShape st[VB_VMAMBA_MAX_STAGES];
@@ -192,6 +197,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *s_ys = take (p, max_kd, FALSE);
   float *s_o = take (p, MAX (max_c, max_m), FALSE);
   float *s_A = take (p, max_A, FALSE);
+  /* from here on the backward's own buffers: an evaluation-only plan leaves them out */
+  p->skip = !training;
   float *s_dA = take (p, max_A, FALSE);
   float *d_x = take (p, max_act, FALSE);
   float *d_x2 = take (p, max_act, FALSE);

@@ -53,6 +53,7 @@ struct _VbVmamba {
 
   /* the plan: buffers for one (B, H, W) */
   int plan_B, plan_H, plan_W;
+  gboolean plan_training;               /* the plan holds the backward's buffers too */
   float *plan_arena;                    /* everything below, one allocation (backend memory) */
   VbStageShape stage[VB_VMAMBA_MAX_STAGES];
   int H1, W1;                           /* after the first stem conv */
@@ -80,8 +81,10 @@ gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);
 
 /* vb-vmamba-plan.c: sizes every buffer for (B, H, W) in the model's backend memory; with
  * model == NULL only counts the bytes of saved activations (for
- * vb_vmamba_activation_bytes). −1 when an allocation failed (the plan is then empty). */
-int64_t  vb_vmamba_plan (VbVmamba *model, const VbVmambaConfig *cfg, int B, int H, int W);
+ * vb_vmamba_activation_bytes). Without training, the backward's buffers are left out
+ * (an evaluation-only plan). −1 when an allocation failed (the plan is then empty). */
+int64_t  vb_vmamba_plan (VbVmamba *model, const VbVmambaConfig *cfg, int B, int H, int W,
+                         gboolean training);
 void     vb_vmamba_plan_clear (VbVmamba *model);
 void     vb_vmamba_stage_shapes (const VbVmambaConfig *cfg, int H, int W, int *H1, int *W1,
                                  VbStageShape *stages);

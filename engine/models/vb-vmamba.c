@@ -232,6 +232,14 @@ all_finite (const float *x, int64_t n)
   return TRUE;
 }
 
+/* the plan in place serves a (B, H, W) forward; a training one also its backward */
+static gboolean
+plan_fits (VbVmamba *m, int B, int H, int W, gboolean training)
+{
+  return m->plan_B == B && m->plan_H == H && m->plan_W == W
+         && (m->plan_training || !training);
+}
+
 /* the backend's first error becomes a GError; the backend is ready for the next step */
 static gboolean
 backend_failed (VbVmamba *m, const char *what, GError **error)
@@ -254,8 +262,7 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
                    "invalid input size %d×%d×%d", B, H, W);
       return FALSE;
     }
-  if ((m->plan_B != B || m->plan_H != H || m->plan_W != W)
-      && vb_vmamba_plan (m, cfg, B, H, W) < 0)
+  if (!plan_fits (m, B, H, W, training) && vb_vmamba_plan (m, cfg, B, H, W, training) < 0)
     return backend_failed (m, "cannot hold the activations", error);
   const float *P = m->dparams;
   int64_t C0 = cfg->dims[0], half = C0 / 2;
@@ -331,10 +338,9 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
 }
 
 float *
-vb_vmamba_input_buffer (VbVmamba *m, int B, int H, int W, GError **error)
+vb_vmamba_input_buffer (VbVmamba *m, int B, int H, int W, gboolean training, GError **error)
 {
-  if ((m->plan_B != B || m->plan_H != H || m->plan_W != W)
-      && vb_vmamba_plan (m, &m->cfg, B, H, W) < 0)
+  if (!plan_fits (m, B, H, W, training) && vb_vmamba_plan (m, &m->cfg, B, H, W, training) < 0)
     {
       backend_failed (m, "cannot hold the activations", error);
       return NULL;

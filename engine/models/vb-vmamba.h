@@ -108,8 +108,10 @@ gboolean    vb_vmamba_forward      (VbVmamba *model, const float *images, int B,
 const float *vb_vmamba_logits      (VbVmamba *model);
 /* The backend buffer the forward reads its (B, H, W, in_chans) input from: fill it once
  * (ops->upload) and pass it as `images` to keep the input resident, as a benchmark whose
- * input already sits on the GPU does. Valid until the batch or size changes. */
-float      *vb_vmamba_input_buffer (VbVmamba *model, int B, int H, int W, GError **error);
+ * input already sits on the GPU does. Valid until the batch or size changes, or a
+ * training forward follows an evaluation-only plan (training: plan for training now). */
+float      *vb_vmamba_input_buffer (VbVmamba *model, int B, int H, int W, gboolean training,
+                                    GError **error);
 /* Mean softmax cross-entropy with label smoothing of the last forward. */
 float       vb_vmamba_loss         (VbVmamba *model, const int *labels, float smoothing);
 /* Backward from the last loss; accumulates into the gradient buffer (zero it first with
