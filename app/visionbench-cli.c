@@ -192,7 +192,11 @@ run_finished_cb (gint64 run_id, const char *run_name, VbRunStatus status,
   CliProgress *cp = user_data;
   if (cp->tty)
     fprintf (stderr, "\r\033[K");
-  if (status == VB_RUN_DONE)
+  if (status == VB_RUN_DONE && isnan (r->top1) && r->macs > 0 && r->train_img_per_s == 0)
+    printf ("[%d/%d] run %" G_GINT64_FORMAT " %s: done — encoder forward %.2f img/s, %.2f "
+            "GMAC per image\n", cp->index + 1, cp->n_runs, run_id, run_name, r->eval_img_per_s,
+            r->macs / 1e9);   /* a profile: nothing trained or evaluated */
+  else if (status == VB_RUN_DONE)
     printf ("[%d/%d] run %" G_GINT64_FORMAT " %s: done — top-1 %.2f%%, top-5 %.2f%%, "
             "train %.1f img/s, eval %.1f img/s%s\n", cp->index + 1, cp->n_runs, run_id,
             run_name, r->top1, r->top5, r->train_img_per_s, r->eval_img_per_s,
@@ -822,7 +826,8 @@ static const char help_text[] =
   "  runs [--db PATH]                List runs, newest first\n"
   "  show RUN                        A run's config, metrics and throughput protocol\n"
   "  compare [RUN...] [--baseline RUN] [--format table|csv|md|tex]\n"
-  "                                  Side-by-side table (default: the latest experiment)\n"
+  "                                  Side-by-side table (default: the latest experiment);\n"
+  "                                  clip-profile runs: per-stage tables and a stacked bar\n"
   "  info --model vmamba-t [--img N] [--classes N] [--json]\n"
   "                                  Parameters, multiply-adds, activation memory\n"
   "  bench [--model ...] [--img N] [--batch N] [--steps N]\n"

@@ -14,4 +14,9 @@ gboolean vb_compare_fill_projector   (VbCompareRow *row, VbStore *store,
                                       const VbRunConfig *rc, GError **error);
 char    *vb_compare_render_projector (GPtrArray *rows, VbTableFormat format);
 
+/* The same for a clip-profile run (vb-compare-clip-profile.c). */
+gboolean vb_compare_fill_clip_profile   (VbCompareRow *row, VbStore *store,
+                                         const VbRunConfig *rc, GError **error);
+char    *vb_compare_render_clip_profile (GPtrArray *rows, VbTableFormat format);
+
 G_END_DECLS

@@ -32,6 +32,9 @@ row_free (gpointer p)
   g_free (r->scan);
   g_free (r->status);
   g_free (r->encoder);
+  if (r->profile != NULL)
+    vb_clip_profile_clear (r->profile);
+  g_free (r->profile);
   g_free (r);
 }
 
@@ -61,6 +64,12 @@ vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error)
                         && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
                         && vb_run_config_from_json (&rc, json_node_get_object (
                                                       json_parser_get_root (parser)), NULL);
+      if (parsed && vb_run_config_is_clip_profile (&rc))
+        {
+          if (!vb_compare_fill_clip_profile (r, store, &rc, error))
+            return NULL;
+          continue;
+        }
       if (parsed && vb_run_config_is_projector (&rc))
         {
           if (!vb_compare_fill_projector (r, store, &rc, error))
@@ -165,6 +174,11 @@ vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format)
     all_projector &= ((VbCompareRow *) g_ptr_array_index (rows, i))->projector;
   if (all_projector)
     return vb_compare_render_projector (rows, format);
+  gboolean all_profile = rows->len > 0;
+  for (guint i = 0; i < rows->len; i++)
+    all_profile &= ((VbCompareRow *) g_ptr_array_index (rows, i))->clip_profile;
+  if (all_profile)
+    return vb_compare_render_clip_profile (rows, format);
   gboolean with_delta = baseline_index >= 0 && baseline_index < (int) rows->len;
   double base = with_delta ? ((VbCompareRow *) g_ptr_array_index (rows, baseline_index))->top1
                            : NAN;

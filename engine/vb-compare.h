@@ -3,6 +3,7 @@
  * aligned text table, CSV, Markdown or LaTeX. The GUI's Compare page uses the same rows. */
 #pragma once
 
+#include "vb-clip-profile.h"
 #include "vb-store.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,9 @@ typedef struct {
   double  runtime_ms;                 /* §5 median per forward over 200 inputs; NAN unknown */
   char   *encoder;                    /* "CLIP ViT-L/14 224 px, random weights (seed 0)" */
   gboolean random_encoder;
+  /* clip-profile runs (model.arch "clip-profile"): the result file, NULL without one */
+  gboolean clip_profile;
+  VbClipProfile *profile;
 } VbCompareRow;
 
 /* Rows for the given runs, in order. */
@@ -41,7 +45,9 @@ GPtrArray *vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GErr
 /* baseline_index: the row the Δ columns compare against (-1: no Δ columns). When every
  * row is a projector-study run, the study's table instead: Projector | Seed | Test loss |
  * Proxy Top-1 | Params (M) | FLOPs (M) | Runtime ms | Encoder, with a notice when the
- * encoder had random weights and, in text and Markdown, mean ± std over seeds. */
+ * encoder had random weights and, in text and Markdown, mean ± std over seeds. When
+ * every row is a clip-profile run: per resolution, Stage | ms | % of total | MACs (G) |
+ * GMAC/s, encoder and projector totals, and (text) a stacked bar a line per resolution. */
 char      *vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format);
 
 G_END_DECLS

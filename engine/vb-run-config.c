@@ -105,6 +105,7 @@ vb_run_config_clear (VbRunConfig *c)
   g_clear_pointer (&c->arch, g_free);
   g_clear_pointer (&c->proj.projector, g_free);
   g_clear_pointer (&c->proj.clip_weights, g_free);
+  g_clear_pointer (&c->profile.layers, g_free);
   g_clear_pointer (&c->init_from, g_free);
   g_clear_pointer (&c->dataset, g_free);
   g_clear_pointer (&c->data_path, g_free);
@@ -117,6 +118,12 @@ gboolean
 vb_run_config_is_projector (const VbRunConfig *c)
 {
   return g_strcmp0 (c->arch, "projector") == 0;
+}
+
+gboolean
+vb_run_config_is_clip_profile (const VbRunConfig *c)
+{
+  return g_strcmp0 (c->arch, "clip-profile") == 0;
 }
 
 gboolean
@@ -169,20 +176,55 @@ get_class_list (JsonObject *obj, VbRunConfig *c, GError **error)
   return TRUE;
 }
 
+/* model.clip_*: the CLIP tower of the projector study and of the clip-profile */
+static gboolean
+get_encoder (JsonObject *obj, VbProjStudyConfig *p, GError **error)
+{
+  int seed = 0;
+  if (!get_string (obj, "model", "clip_weights", "", &p->clip_weights, error)
+      || !get_int (obj, "model", "clip_seed", 0, 0, G_MAXINT, &seed, error)
+      || !get_int (obj, "model", "clip_layers", 0, 0, 64, &p->clip_layers, error)
+      || !get_int (obj, "model", "clip_width", 0, 0, 4096, &p->clip_width, error)
+      || !get_int (obj, "model", "clip_heads", 0, 0, 64, &p->clip_heads, error))
+    return FALSE;
+  p->clip_seed = (guint64) seed;
+  return TRUE;
+}
+
+static gboolean
+check_encoder (const VbRunConfig *c, GError **error)
+{
+  const VbProjStudyConfig *p = &c->proj;
+  gboolean small = p->clip_layers || p->clip_width || p->clip_heads;
+  if (small && (!p->clip_layers || !p->clip_width || !p->clip_heads
+                || p->clip_width % p->clip_heads != 0))
+    return type_error ("model", "clip_layers/clip_width/clip_heads",
+                       "all three set (width a multiple of heads) for a small encoder, or all 0",
+                       error);
+  if (small && p->clip_weights[0] != '\0')
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "model.clip_weights gives the encoder's shape: leave model.clip_layers, "
+                   "clip_width and clip_heads at 0");
+      return FALSE;
+    }
+  /* ViT-L/14 exists at 224 and 336 px; a small tower takes any multiple of its patch */
+  if (small ? (c->img_size % 14 != 0 || c->img_size < 28 || c->img_size > 336)
+            : (c->img_size != 224 && c->img_size != 336))
+    return type_error ("data", "img_size", small ? "a multiple of 14 in [28, 336]"
+                                                 : "224 or 336 for CLIP ViT-L/14", error);
+  return TRUE;
+}
+
 /* model.arch "projector": the study's own fields; the VMamba ones keep their defaults */
 static gboolean
 get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
 {
   VbProjStudyConfig *p = &c->proj;
-  int seed = 0;
   if (!get_string (obj, "model", "projector", "proj-linear", &p->projector, error)
       || !get_int (obj, "model", "lora_rank", 8, 1, 4096, &p->lora_rank, error)
       || !get_double (obj, "model", "lora_alpha", 16.0, &p->lora_alpha, error)
-      || !get_string (obj, "model", "clip_weights", "", &p->clip_weights, error)
-      || !get_int (obj, "model", "clip_seed", 0, 0, G_MAXINT, &seed, error)
-      || !get_int (obj, "model", "clip_layers", 0, 0, 64, &p->clip_layers, error)
-      || !get_int (obj, "model", "clip_width", 0, 0, 4096, &p->clip_width, error)
-      || !get_int (obj, "model", "clip_heads", 0, 0, 64, &p->clip_heads, error)
+      || !get_encoder (obj, p, error)
       || !get_int (obj, "data", "train_per_class", 500, 1, G_MAXINT, &p->train_per_class, error)
       || !get_int (obj, "data", "val_per_class", 100, 1, G_MAXINT, &p->val_per_class, error)
       || !get_int (obj, "data", "test_per_class", 200, 1, G_MAXINT, &p->test_per_class, error)
@@ -192,7 +234,6 @@ get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
       || !get_int (obj, "runtime", "timed", 20, 1, 1000, &p->rt_timed, error)
       || !get_int (obj, "runtime", "repeats", 3, 1, 100, &p->rt_repeats, error))
     return FALSE;
-  p->clip_seed = (guint64) seed;
   g_autoptr (GError) bad = NULL;
   VbProjConfig pc;
   if (!vb_projector_config_from_name (p->projector, &pc, &bad))
@@ -222,25 +263,44 @@ get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
                    "the projector study runs on the CPU so far: use --device cpu");
       return FALSE;
     }
-  gboolean small = p->clip_layers || p->clip_width || p->clip_heads;
-  if (small && (!p->clip_layers || !p->clip_width || !p->clip_heads
-                || p->clip_width % p->clip_heads != 0))
-    return type_error ("model", "clip_layers/clip_width/clip_heads",
-                       "all three set (width a multiple of heads) for a small encoder, or all 0",
-                       error);
-  if (small && p->clip_weights[0] != '\0')
+  return check_encoder (c, error);
+}
+
+/* model.arch "clip-profile": the encoder as for the study (model.clip_*, LoRA's rank and
+ * alpha for the projector stages) and the profile section */
+static gboolean
+get_clip_profile (JsonObject *obj, VbRunConfig *c, GError **error)
+{
+  VbClipProfileConfig *f = &c->profile;
+  c->proj.projector = g_strdup ("");
+  if (!get_int (obj, "model", "lora_rank", 8, 1, 4096, &c->proj.lora_rank, error)
+      || !get_double (obj, "model", "lora_alpha", 16.0, &c->proj.lora_alpha, error)
+      || !get_encoder (obj, &c->proj, error)
+      || !get_string (obj, "profile", "layers", "llava", &f->layers, error)
+      || !get_int (obj, "profile", "batch", 1, 1, 256, &f->batch, error)
+      || !get_int (obj, "profile", "warmup", 1, 0, 1000, &f->warmup, error)
+      || !get_int (obj, "profile", "timed", 3, 1, 1000, &f->timed, error)
+      || !get_int (obj, "profile", "repeats", 1, 1, 100, &f->repeats, error))
+    return FALSE;
+  if (g_strcmp0 (f->layers, "llava") != 0 && g_strcmp0 (f->layers, "all") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "model.clip_weights gives the encoder's shape: leave model.clip_layers, "
-                   "clip_width and clip_heads at 0");
+                   "profile.layers \"%s\": use \"llava\" (up to hidden_states[-2], the "
+                   "features LLaVA reads: all layers but the last) or \"all\"", f->layers);
       return FALSE;
     }
-  /* ViT-L/14 exists at 224 and 336 px; a small tower takes any multiple of its patch */
-  if (small ? (c->img_size % 14 != 0 || c->img_size < 28 || c->img_size > 336)
-            : (c->img_size != 224 && c->img_size != 336))
-    return type_error ("data", "img_size", small ? "a multiple of 14 in [28, 336]"
-                                                 : "224 or 336 for CLIP ViT-L/14", error);
-  return TRUE;
+  if (g_strcmp0 (c->device, "cpu") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "clip-profile runs on the CPU so far (the GPU comes later): use "
+                   "--device cpu");
+      return FALSE;
+    }
+  /* a one-layer tower has no penultimate state to stop at */
+  if (c->proj.clip_layers == 1 && g_str_equal (f->layers, "llava"))
+    return type_error ("model", "clip_layers", "at least 2 with profile.layers \"llava\"",
+                       error);
+  return check_encoder (c, error);
 }
 
 gboolean
@@ -267,11 +327,12 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_bool (obj, "model", "strip_head", FALSE, &c->strip_head, error)
       || !get_bool (obj, "model", "ema", FALSE, &c->use_ema, error))
     return FALSE;
-  if (g_strcmp0 (c->arch, "vmamba") != 0 && g_strcmp0 (c->arch, "projector") != 0)
+  if (g_strcmp0 (c->arch, "vmamba") != 0 && g_strcmp0 (c->arch, "projector") != 0
+      && g_strcmp0 (c->arch, "clip-profile") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "model.arch \"%s\" is not available yet (this release trains \"vmamba\" "
-                   "and the \"projector\" study)", c->arch);
+                   "model.arch \"%s\" is not available yet (this release trains \"vmamba\", "
+                   "runs the \"projector\" study and the \"clip-profile\")", c->arch);
       return FALSE;
     }
   int depths[VB_VMAMBA_MAX_STAGES] = { 2, 2, 8, 2 }, n_stages = 4;
@@ -373,5 +434,7 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
                    "fine-tuning needs pretrained weights: --set model.init_from=FILE.pth");
       return FALSE;
     }
+  if (vb_run_config_is_clip_profile (c))
+    return get_clip_profile (obj, c, error);
   return !vb_run_config_is_projector (c) || get_projector (obj, c, error);
 }

@@ -26,14 +26,25 @@ typedef struct {
   int     rt_inputs, rt_warmup, rt_timed, rt_repeats;   /* runtime.* (200, 8, 20, 3; §5) */
 } VbProjStudyConfig;
 
+/* model.arch "clip-profile": runtime and multiply-adds per stage of one CLIP forward and
+ * of the five projectors (vb-clip-profile.h). The encoder is read into VbProjStudyConfig's
+ * clip_* fields (and lora_rank, lora_alpha), as for the study; the rest is the profile
+ * section. */
+typedef struct {
+  char   *layers;             /* profile.layers: "llava" (layers − 1) or "all" */
+  int     batch;              /* profile.batch: images per forward (1) */
+  int     warmup, timed, repeats;   /* profile.* (1, 3, 1): few, ViT-L is slow on a CPU */
+} VbClipProfileConfig;
+
 typedef struct {
   char   *run_name;
   char   *device;             /* "cpu" or "cuda" (builds with the CUDA backend) */
 
   /* model */
-  char   *arch;               /* "vmamba" or "projector" */
+  char   *arch;               /* "vmamba", "projector" or "clip-profile" */
   VbVmambaConfig model;       /* arch vmamba */
-  VbProjStudyConfig proj;     /* arch projector */
+  VbProjStudyConfig proj;     /* arch projector; the encoder of clip-profile */
+  VbClipProfileConfig profile;   /* arch clip-profile */
   char   *init_from;          /* .pth or .safetensors; "" = none */
   gboolean strip_head;
   gboolean use_ema;           /* read model_ema from an official checkpoint */
@@ -70,6 +81,8 @@ void     vb_run_config_clear     (VbRunConfig *cfg);
 gboolean vb_run_config_is_finetune (const VbRunConfig *cfg);
 /* TRUE for a projector-study run (model.arch "projector"). */
 gboolean vb_run_config_is_projector (const VbRunConfig *cfg);
+/* TRUE for a clip-profile run (model.arch "clip-profile"). */
+gboolean vb_run_config_is_clip_profile (const VbRunConfig *cfg);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbRunConfig, vb_run_config_clear)
 

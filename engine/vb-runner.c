@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "vb-clip-profile.h"
 #include "vb-error.h"
 #include "vb-projector-study.h"
 
@@ -47,12 +48,15 @@ run_recorded (VbStore *store, gint64 id, const VbRunConfig *rc, const char *json
   if (hooks && hooks->run_started)
     hooks->run_started (id, rc->run_name, index, n_runs, hooks->train.user_data);
 
-  /* a projector-study run keeps no checkpoint, so resume refuses it as one without */
+  /* projector-study and clip-profile runs keep no checkpoint, so resume refuses them as
+   * runs without one */
+  const VbTrainHooks *th = hooks ? &hooks->train : NULL;
   gboolean run_ok = vb_run_config_is_projector (rc)
-                    ? vb_projector_study_run (rc, store, id, dir, hooks ? &hooks->train : NULL,
-                                              result, run_error)
-                    : vb_train_run (rc, json, store, id, dir, resume_from,
-                                    hooks ? &hooks->train : NULL, result, run_error);
+                    ? vb_projector_study_run (rc, store, id, dir, th, result, run_error)
+                    : vb_run_config_is_clip_profile (rc)
+                    ? vb_clip_profile_run (rc, store, id, dir, th, result, run_error)
+                    : vb_train_run (rc, json, store, id, dir, resume_from, th, result,
+                                    run_error);
   VbRunStatus status = VB_RUN_DONE;
   if (!run_ok)
     status = g_error_matches (*run_error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED)

@@ -4,6 +4,7 @@
 #include "vb-projector-study-private.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "vb-cpu-ops.h"
 #include "vb-error.h"
@@ -15,13 +16,29 @@ cmp_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+void
+vb_runtime_sort (double *values, int n)
+{
+  qsort (values, n, sizeof (double), cmp_double);
+}
+
 /* linear interpolation between order statistics (numpy's default) */
-static double
-quantile (const double *sorted, int n, double q)
+double
+vb_runtime_quantile (const double *sorted, int n, double q)
 {
   double pos = q * (n - 1);
   int lo = (int) floor (pos), hi = MIN (lo + 1, n - 1);
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/* nanoseconds: g_get_monotonic_time's microseconds round a small projector's call
+ * (or one layer of a test tower) to zero */
+double
+vb_runtime_clock_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 gboolean
@@ -44,20 +61,20 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
                          "cancelled while timing the projector");
             return FALSE;
           }
-        gint64 t0 = g_get_monotonic_time ();
+        double t0 = vb_runtime_clock_ms ();
         if (!vb_projector_forward (p, y, x, rows, FALSE, error))
           return FALSE;
-        double ms = (g_get_monotonic_time () - t0) / 1e3;
+        double ms = vb_runtime_clock_ms () - t0;
         if (c >= proto->warmup)
           all[r * proto->timed + c - proto->warmup] = ms;
       }
   for (int r = 0; r < proto->repeats; r++)
     {
-      qsort (all + r * proto->timed, proto->timed, sizeof (double), cmp_double);
-      rep[r] = quantile (all + r * proto->timed, proto->timed, 0.5);
+      vb_runtime_sort (all + r * proto->timed, proto->timed);
+      rep[r] = vb_runtime_quantile (all + r * proto->timed, proto->timed, 0.5);
     }
-  qsort (all, n, sizeof (double), cmp_double);
-  double med = quantile (all, n, 0.5);
+  vb_runtime_sort (all, n);
+  double med = vb_runtime_quantile (all, n, 0.5);
   *median_ms = med;
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -81,7 +98,7 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
   INT ("repeats", proto->repeats);
   STR ("statistic", "median over every timed call (IQR beside it)");
   NUM ("median_ms", med);
-  NUM ("iqr_ms", quantile (all, n, 0.75) - quantile (all, n, 0.25));
+  NUM ("iqr_ms", vb_runtime_quantile (all, n, 0.75) - vb_runtime_quantile (all, n, 0.25));
   json_builder_set_member_name (b, "repeat_medians_ms");
   json_builder_begin_array (b);
   for (int r = 0; r < proto->repeats; r++)
@@ -89,7 +106,7 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
   json_builder_end_array (b);
   NUM ("images_per_s", med > 0 ? proto->inputs / (med / 1e3) : 0);
   NUM ("tokens_per_s", med > 0 ? rows / (med / 1e3) : 0);
-  STR ("clock", "monotonic (g_get_monotonic_time)");
+  STR ("clock", VB_RUNTIME_CLOCK);
   STR ("input", proto->input_source);
   if (cfg->kind == VB_PROJ_LORA)
     STR ("lora", vb_projector_is_merged (p) ? "merged (one GEMM)"

@@ -26,6 +26,19 @@ typedef struct {
   const char *input_source;    /* what the inputs are, for the card */
 } VbRuntimeProtocol;
 
+/* The study's projector `name` at encoder width D (§3's shapes scaled: MLP hidden 2·D,
+ * LowRank rank D/4; LoRA's rank and alpha as given). */
+gboolean vb_projector_study_config (const char *name, int D, int lora_rank, double lora_alpha,
+                                    VbProjConfig *pc, GError **error);
+
+/* The protocol's timing helpers, shared with the clip-profile experiment: a monotonic
+ * clock in ms at ns resolution, an in-place sort, and numpy's default quantile of a
+ * sorted array. */
+#define VB_RUNTIME_CLOCK "monotonic (clock_gettime, ns)"
+double vb_runtime_clock_ms (void);
+void   vb_runtime_sort     (double *values, int n);
+double vb_runtime_quantile (const double *sorted, int n, double q);
+
 /* §5: one inference forward over all inputs·T rows per call; warm-up calls, then timed
  * calls (monotonic clock), the whole measurement `repeats` times. Returns the median ms
  * per call over every timed call, and its protocol card (JSON object, new reference) in

@@ -31,10 +31,11 @@ report (const VbTrainHooks *hooks, const VbProgress *p)
 
 /* The study's shapes at the encoder width D: §3 defines them at D = 1024 (MLP hidden
  * 2·D, LowRank rank D/4); a small test encoder keeps the same ratios. */
-static gboolean
-projector_config (const VbRunConfig *cfg, int D, VbProjConfig *pc, GError **error)
+gboolean
+vb_projector_study_config (const char *name, int D, int lora_rank, double lora_alpha,
+                           VbProjConfig *pc, GError **error)
 {
-  if (!vb_projector_config_from_name (cfg->proj.projector, pc, error))
+  if (!vb_projector_config_from_name (name, pc, error))
     return FALSE;
   pc->in_f = pc->out_f = D;
   if (pc->kind == VB_PROJ_MLP)
@@ -43,10 +44,17 @@ projector_config (const VbRunConfig *cfg, int D, VbProjConfig *pc, GError **erro
     pc->rank = MAX (1, D / 4);
   else if (pc->kind == VB_PROJ_LORA)
     {
-      pc->rank = cfg->proj.lora_rank;
-      pc->alpha = (float) cfg->proj.lora_alpha;
+      pc->rank = lora_rank;
+      pc->alpha = (float) lora_alpha;
     }
   return vb_projector_config_validate (pc, error);
+}
+
+static gboolean
+projector_config (const VbRunConfig *cfg, int D, VbProjConfig *pc, GError **error)
+{
+  return vb_projector_study_config (cfg->proj.projector, D, cfg->proj.lora_rank,
+                                    cfg->proj.lora_alpha, pc, error);
 }
 
 /* cos(z, y) and, when dz is non-NULL, dz = −scale · ∂cos/∂z (the loss is 1 − cos) */

@@ -25,6 +25,8 @@ struct _VbClip {
   float *projection;                /* visual_projection.weight, or NULL */
   int projection_rows;
   char *weights_description;
+  VbClipStageHook stage_hook;       /* vb_clip_set_stage_hook */
+  gpointer stage_data;
 
   /* work buffers for plan_B images (vb-clip.c) */
   int plan_B;

@@ -90,6 +90,13 @@ vb_clip_params (VbClip *m)
   return m->params;
 }
 
+void
+vb_clip_set_stage_hook (VbClip *m, VbClipStageHook hook, gpointer user_data)
+{
+  m->stage_hook = hook;
+  m->stage_data = user_data;
+}
+
 /* ---- forward ------------------------------------------------------------------------- */
 
 static gboolean
@@ -152,6 +159,8 @@ embed (VbClip *m, const float *pixels, int B, GError **error)
   float *t = m->h;            /* the normalised tokens become the residual stream */
   m->h = m->ln;
   m->ln = t;
+  if (m->stage_hook)
+    m->stage_hook (0, m->stage_data);
   return TRUE;
 }
 
@@ -186,6 +195,8 @@ layer_forward (VbClip *m, int l, int B, GError **error)
   vb_quick_gelu_forward (m->big, m->big, rows * F);
   vb_linear_forward (m->ln, D, m->big, F, P + o->fc2_w, P + o->fc2_b, rows, F, D);
   vb_add (m->h, m->h, m->ln, rows * D);
+  if (m->stage_hook)
+    m->stage_hook (l + 1, m->stage_data);
   return TRUE;
 }
 

@@ -108,6 +108,13 @@ typedef struct {
  * LLaVA does. Work buffers are kept for the next call with the same B. */
 gboolean    vb_clip_forward        (VbClip *model, const float *pixels, int B,
                                     const VbClipOutputs *out, GError **error);
+/* Called on the forward's thread as each stage ends: stage 0 = the embedding (patch
+ * embedding, class and position embeddings, pre_layrnorm), stage l + 1 = layer l. The
+ * gaps between calls time the stages (vb-clip-profile.h), so the forward is not copied
+ * to be profiled. NULL (the default) turns it off. */
+typedef void (*VbClipStageHook) (int stage, gpointer user_data);
+void        vb_clip_set_stage_hook (VbClip *model, VbClipStageHook hook, gpointer user_data);
+
 /* hidden_states[k] (B, N, D) for 0 ≤ k ≤ layers: 0 = after pre_layrnorm, k = after
  * layer k − 1 (for parity tests, layer by layer). */
 gboolean    vb_clip_hidden_state   (VbClip *model, const float *pixels, int B, int k,

@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..23"
+echo "1..25"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -126,4 +126,11 @@ check "an unknown device is a usage error" 2 'device "tpu": use cpu or cuda' -- 
   "$cli" run ss2d-directions --device tpu --db "$tmp/tpu.db"
 check "resume of an unknown run is a usage error" 2 "has no run 99" -- \
   "$cli" resume 99 --db "$tmp/resume.db"
+# clip-profile with the small encoder its description offers: well under a second
+check "clip-profile runs both sizes and compares them stage by stage" 0 \
+  "224 px .*Stage +ms +% of total +MACs \(G\) +GMAC/s.*proj-lora.*336 px .*Stacked bar.* 336 px │" -- \
+  flat "$cli" run clip-profile --set model.clip_layers=3 --set model.clip_width=64 \
+  --set model.clip_heads=2 --db "$tmp/profile.db"
+check "clip-profile refuses an unknown profile.layers" 2 'profile.layers "half"' -- \
+  "$cli" run clip-profile --set profile.layers=half --db "$tmp/profile.db"
 [ "$fails" -eq 0 ]

@@ -111,10 +111,10 @@ test_shipped (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) presets = vb_preset_list (VB_SOURCE_PRESETS_DIR, &error);
-  static const char *const names[] = { "projector-study", "resolution-sweep",
+  static const char *const names[] = { "clip-profile", "projector-study", "resolution-sweep",
                                        "scratch-vs-finetune", "ss2d-directions" };
-  static const guint n_runs[] = { 15, 3, 2, 3 };
-  static const guint n_axes[] = { 2, 1, 1, 1 };
+  static const guint n_runs[] = { 2, 15, 3, 2, 3 };
+  static const guint n_axes[] = { 1, 2, 1, 1, 1 };
 
   g_assert_no_error (error);
   g_assert_cmpuint (presets->len, ==, G_N_ELEMENTS (names));
@@ -128,8 +128,8 @@ test_shipped (void)
       g_assert_cmpstr (vb_preset_get_description (preset), !=, "");
       g_assert_cmpuint (vb_preset_get_n_axes (preset), ==, n_axes[i]);
       g_assert_cmpuint (configs->len, ==, n_runs[i]);
-      /* the projector study has its own fields (vb-run-config.h) */
-      for (guint j = 0; j < configs->len && i > 0; j++)
+      /* the clip-profile and the projector study have their own fields (vb-run-config.h) */
+      for (guint j = 0; j < configs->len && i > 1; j++)
         assert_config_schema (configs->pdata[j]);
     }
 }
