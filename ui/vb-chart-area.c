@@ -1,4 +1,5 @@
-/* vb-chart-area.c: a drawing area that draws a VbLineChart or a VbBarChart. */
+/* vb-chart-area.c: a drawing area that draws a VbLineChart, a VbBarChart or a
+ * VbScatterChart (the first one set, in that order). */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
@@ -9,6 +10,7 @@
 
 #define LINE_KEY "vb-line-chart"
 #define BAR_KEY "vb-bar-chart"
+#define SCATTER_KEY "vb-scatter-chart"
 
 static void
 draw_cb (GtkDrawingArea *area,
@@ -26,10 +28,13 @@ draw_cb (GtkDrawingArea *area,
 
   VbLineChart *line = g_object_get_data (G_OBJECT (area), LINE_KEY);
   VbBarChart *bar = g_object_get_data (G_OBJECT (area), BAR_KEY);
+  VbScatterChart *scatter = g_object_get_data (G_OBJECT (area), SCATTER_KEY);
   if (line != NULL)
     vb_line_chart_draw (cr, line, width, height, &style);
   else if (bar != NULL)
     vb_bar_chart_draw (cr, bar, width, height, &style);
+  else if (scatter != NULL)
+    vb_scatter_chart_draw (cr, scatter, width, height, &style);
 }
 
 static void
@@ -69,6 +74,21 @@ vb_chart_area_set_bar_chart (GtkWidget  *area,
   g_object_set_data_full (G_OBJECT (area), BAR_KEY, chart,
                           (GDestroyNotify) vb_bar_chart_free);
   gtk_widget_queue_draw (area);
+}
+
+void
+vb_chart_area_set_scatter_chart (GtkWidget      *area,
+                                 VbScatterChart *chart)
+{
+  g_object_set_data_full (G_OBJECT (area), SCATTER_KEY, chart,
+                          (GDestroyNotify) vb_scatter_chart_free);
+  gtk_widget_queue_draw (area);
+}
+
+VbScatterChart *
+vb_chart_area_get_scatter_chart (GtkWidget *area)
+{
+  return g_object_get_data (G_OBJECT (area), SCATTER_KEY);
 }
 
 VbLineChart *

@@ -15,7 +15,10 @@ void       vb_chart_area_set_line_chart (GtkWidget   *area,
                                          VbLineChart *chart);
 void       vb_chart_area_set_bar_chart  (GtkWidget   *area,
                                          VbBarChart  *chart);
+void       vb_chart_area_set_scatter_chart (GtkWidget      *area,
+                                            VbScatterChart *chart);
 VbLineChart *vb_chart_area_get_line_chart (GtkWidget *area);
+VbScatterChart *vb_chart_area_get_scatter_chart (GtkWidget *area);
 VbBarChart  *vb_chart_area_get_bar_chart  (GtkWidget *area);
 
 G_END_DECLS

@@ -18,6 +18,10 @@ vb_compare_run_color (gint64 run_id)
 char *
 vb_compare_row_label (const VbCompareRow *row)
 {
+  /* a projector study's runs differ by projector and seed */
+  if (row->projector)
+    return g_strdup_printf ("%s s%" G_GINT64_FORMAT " #%" G_GINT64_FORMAT, row->model, row->seed,
+                            row->run_id);
   /* "4-dir (Cross-Scan)" → "4-dir": bars are narrow, the table has the long name */
   g_autofree char *scan = g_strdup (row->scan ? row->scan : "?");
   char *paren = strstr (scan, " (");

@@ -136,18 +136,22 @@ vb_compare_export_chart (const VbBarChart   *chart,
   return vb_bar_chart_export (chart, style, path, format, width, height, error);
 }
 
-GdkTexture *
-vb_compare_chart_texture (const VbBarChart   *chart,
-                          const VbChartStyle *style,
-                          int                 width,
-                          int                 height)
+/* width × height pixels on white, drawn by draw_bar or draw_scatter */
+static GdkTexture *
+texture_of (const VbBarChart     *bar,
+            const VbScatterChart *scatter,
+            const VbChartStyle   *style,
+            int                   width,
+            int                   height)
 {
-  g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cairo_t *cr = cairo_create (surface);
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
-  vb_bar_chart_draw (cr, chart, width, height, style);
+  if (bar != NULL)
+    vb_bar_chart_draw (cr, bar, width, height, style);
+  else
+    vb_scatter_chart_draw (cr, scatter, width, height, style);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   /* Cairo's ARGB32 is premultiplied in native byte order: GDK_MEMORY_DEFAULT */
@@ -156,6 +160,46 @@ vb_compare_chart_texture (const VbBarChart   *chart,
                                           (gsize) stride * height);
   cairo_surface_destroy (surface);
   return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, bytes, stride);
+}
+
+GdkTexture *
+vb_compare_chart_texture (const VbBarChart   *chart,
+                          const VbChartStyle *style,
+                          int                 width,
+                          int                 height)
+{
+  g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
+  return texture_of (chart, NULL, style, width, height);
+}
+
+GdkTexture *
+vb_compare_scatter_texture (const VbScatterChart *chart,
+                            const VbChartStyle   *style,
+                            int                   width,
+                            int                   height)
+{
+  g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
+  return texture_of (NULL, chart, style, width, height);
+}
+
+gboolean
+vb_compare_export_scatter (const VbScatterChart *chart,
+                           const VbChartStyle   *style,
+                           const char           *path,
+                           double                width,
+                           double                height,
+                           GError              **error)
+{
+  VbChartFormat format;
+
+  g_return_val_if_fail (chart != NULL && path != NULL, FALSE);
+  if (!vb_chart_format_from_path (path, &format))
+    {
+      g_set_error (error, VB_CHART_ERROR, VB_CHART_ERROR_INVALID,
+                   "cannot tell the image format from “%s” (use .png, .svg or .pdf)", path);
+      return FALSE;
+    }
+  return vb_scatter_chart_export (chart, style, path, format, width, height, error);
 }
 
 gboolean

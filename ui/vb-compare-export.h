@@ -46,6 +46,17 @@ GdkTexture *vb_compare_chart_texture          (const VbBarChart   *chart,
                                                const VbChartStyle *style,
                                                int                 width,
                                                int                 height);
+/* The projector study's trade-off scatter, as the two above. */
+gboolean    vb_compare_export_scatter         (const VbScatterChart *chart,
+                                               const VbChartStyle   *style,
+                                               const char           *path,
+                                               double                width,
+                                               double                height,
+                                               GError              **error);
+GdkTexture *vb_compare_scatter_texture        (const VbScatterChart *chart,
+                                               const VbChartStyle   *style,
+                                               int                   width,
+                                               int                   height);
 /* Exports rows or chart by the file's extension: a table (.csv .md .tex) or the chart
  * (.png .svg .pdf). */
 gboolean    vb_compare_export                 (GPtrArray          *rows,

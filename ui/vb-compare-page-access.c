@@ -142,6 +142,38 @@ vb_compare_page_get_accuracy_chart (VbComparePage *self)
   return vb_chart_area_get_bar_chart (self->chart);
 }
 
+VbScatterChart *
+vb_compare_page_get_scatter_chart (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
+  return vb_chart_area_get_scatter_chart (self->chart);
+}
+
+gboolean
+vb_compare_page_is_projector (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
+  return self->projector;
+}
+
+const char *
+vb_compare_page_get_notice (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
+  return gtk_widget_get_visible (self->notice) ? gtk_label_get_text (GTK_LABEL (self->notice))
+                                               : NULL;
+}
+
+gboolean
+vb_compare_page_column_is_visible (VbComparePage *self,
+                                   const char    *column)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
+
+  int c = vb_compare_column_from_name (column);
+  return c >= 0 && gtk_column_view_column_get_visible (vb_compare_table_get_column (self->view, c));
+}
+
 VbBarChart *
 vb_compare_page_get_throughput_chart (VbComparePage *self)
 {

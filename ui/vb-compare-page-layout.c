@@ -95,6 +95,7 @@ vb_compare_page_build_bar (VbComparePage *self)
   self->baseline_dropdown = labelled (bar, "_Baseline", shrinkable_dropdown (self->baseline_labels));
   gtk_widget_set_tooltip_text (self->baseline_dropdown, "The run the Δ and %Δ columns compare against");
 
+  /* a projector study has no top-1 curve: the first entry becomes "Val loss" */
   static const char *const curves[] = { "Val top-1", "Train loss", NULL };
   self->curves_dropdown = labelled (bar, "C_urves", gtk_drop_down_new_from_strings (curves));
 
@@ -114,7 +115,7 @@ vb_compare_page_build_bar (VbComparePage *self)
   GtkWidget *export = gtk_menu_button_new ();
   gtk_menu_button_set_label (GTK_MENU_BUTTON (export), "Export");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), G_MENU_MODEL (menu));
-  gtk_widget_set_tooltip_text (export, "Save the table or the Top-1 chart to a file");
+  gtk_widget_set_tooltip_text (export, "Save the table, or the first chart (Top-1 bars; a projector study’s trade-off scatter)");
   gtk_box_append (GTK_BOX (bar), export);
 
   GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
@@ -123,7 +124,7 @@ vb_compare_page_build_bar (VbComparePage *self)
   gtk_box_append (GTK_BOX (bar), copy);
   GtkWidget *copy_chart = gtk_button_new_from_icon_name ("image-x-generic-symbolic");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (copy_chart), "compare.copy-chart");
-  gtk_widget_set_tooltip_text (copy_chart, "Copy the Top-1 chart as an image");
+  gtk_widget_set_tooltip_text (copy_chart, "Copy the first chart (Top-1 bars or the trade-off scatter) as an image");
   gtk_box_append (GTK_BOX (bar), copy_chart);
   return bar;
 }
@@ -132,6 +133,15 @@ GtkWidget *
 vb_compare_page_build_content (VbComparePage *self)
 {
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+
+  /* said before the numbers it qualifies */
+  self->notice = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->notice), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->notice), TRUE);
+  gtk_widget_add_css_class (self->notice, "warning");
+  gtk_widget_add_css_class (self->notice, "heading");
+  gtk_widget_set_visible (self->notice, FALSE);
+  gtk_box_append (GTK_BOX (content), self->notice);
 
   GtkWidget *table_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_add_css_class (table_card, "card");
@@ -154,7 +164,8 @@ vb_compare_page_build_content (VbComparePage *self)
   self->tp_chart = vb_chart_area_new ();
   self->curves_chart = vb_chart_area_new ();
   gtk_box_append (GTK_BOX (charts), chart_card (self->chart));
-  gtk_box_append (GTK_BOX (charts), chart_card (self->tp_chart));
+  self->tp_card = chart_card (self->tp_chart);
+  gtk_box_append (GTK_BOX (charts), self->tp_card);
   gtk_box_append (GTK_BOX (charts), chart_card (self->curves_chart));
   gtk_box_append (GTK_BOX (content), charts);
 

@@ -21,6 +21,7 @@ struct _VbComparePage
   GArray     *macs;            /* gint64 per row */
   GPtrArray  *cards;           /* char* eval protocol card per row, NULL = none */
   int         baseline;        /* row index, -1 = none */
+  gboolean    projector;       /* every row a projector-study run: the study's view */
   gboolean    updating;
 
   GtkWidget  *dropdown;
@@ -32,8 +33,11 @@ struct _VbComparePage
   GtkWidget  *stack;
   GtkWidget  *view;
   GtkSortListModel *sorted;
-  GtkWidget  *chart;           /* accuracy bars: what the chart exports write */
+  GtkWidget  *chart;           /* accuracy bars, or the projector study's trade-off scatter:
+                                * what the chart exports write */
   GtkWidget  *tp_chart;
+  GtkWidget  *tp_card;         /* hidden for a projector study */
+  GtkWidget  *notice;          /* random encoder weights */
   GtkWidget  *curves_chart;
   GtkWidget  *caption;
   GtkWidget  *size_dropdown;

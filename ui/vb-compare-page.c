@@ -12,6 +12,7 @@
 #include "vb-compare-charts.h"
 #include "vb-compare-export.h"
 #include "vb-compare-page-private.h"
+#include "vb-compare-projector.h"
 #include "vb-compare-table.h"
 
 G_DEFINE_FINAL_TYPE (VbComparePage, vb_compare_page, ADW_TYPE_BIN)
@@ -25,6 +26,20 @@ apply_baseline (VbComparePage *self)
   g_autoptr (GListStore) items = vb_compare_items_new (self->rows, (const gint64 *) self->macs->data,
                                                        self->cards, self->baseline);
   gtk_sort_list_model_set_model (self->sorted, G_LIST_MODEL (items));
+  if (self->projector)
+    {
+      /* the study's trade-off in place of the Top-1 bars; its runtime is a table column */
+      vb_chart_area_set_bar_chart (self->chart, NULL);
+      vb_chart_area_set_scatter_chart (self->chart, vb_compare_tradeoff_chart (self->rows));
+      vb_chart_area_set_bar_chart (self->tp_chart, NULL);
+      gtk_label_set_text (GTK_LABEL (self->caption),
+                          "Projector study, Mode A alignment proxy. Bold: the best of each metric "
+                          "(lowest test loss and runtime, highest Proxy Top-1). Proxy Top-1 is a "
+                          "linear probe on ẑ; FLOPs (M) are multiply-adds per token. Δ against the "
+                          "baseline run; exports list every run and the mean ± std over seeds.");
+      return;
+    }
+  vb_chart_area_set_scatter_chart (self->chart, NULL);
   const char *group = self->chosen ? NULL : self->group;
   vb_chart_area_set_bar_chart (self->chart, vb_compare_accuracy_chart (self->rows, group,
                                                                        self->baseline));
@@ -45,10 +60,22 @@ load_curves (VbComparePage *self)
 
   if (self->rows == NULL)
     vb_chart_area_set_line_chart (self->curves_chart, NULL);
+  else if (self->projector)
+    vb_chart_area_set_line_chart (self->curves_chart,
+                                  vb_compare_projector_curves (vb_session_get_store (self->session),
+                                                               self->rows,
+                                                               curve == VB_COMPARE_CURVE_VAL_TOP1));
   else
     vb_chart_area_set_line_chart (self->curves_chart,
                                   vb_compare_curves_chart (vb_session_get_store (self->session),
                                                            self->rows, curve));
+}
+
+static void
+curves_selected_cb (VbComparePage *self)
+{
+  if (!self->updating)
+    load_curves (self);
 }
 
 static void
@@ -77,9 +104,34 @@ clear_table (VbComparePage *self)
   g_clear_pointer (&self->rows_signature, g_free);
   gtk_sort_list_model_set_model (self->sorted, NULL);
   vb_chart_area_set_bar_chart (self->chart, NULL);
+  vb_chart_area_set_scatter_chart (self->chart, NULL);
   vb_chart_area_set_bar_chart (self->tp_chart, NULL);
   vb_chart_area_set_line_chart (self->curves_chart, NULL);
   gtk_label_set_text (GTK_LABEL (self->caption), "");
+  gtk_widget_set_visible (self->notice, FALSE);
+}
+
+/* The study's columns, charts and notice for projector runs, VMamba's for the rest. */
+static void
+set_projector_view (VbComparePage *self)
+{
+  gboolean projector = vb_compare_rows_are_projector (self->rows);
+  g_autofree char *notice = projector ? vb_compare_projector_notice (self->rows) : NULL;
+
+  gtk_label_set_text (GTK_LABEL (self->notice), notice ? notice : "");
+  gtk_widget_set_visible (self->notice, notice != NULL);
+  if (projector == self->projector)
+    return;
+  self->projector = projector;
+  vb_compare_table_set_projector (self->view, projector);
+  gtk_widget_set_visible (self->tp_card, !projector);
+  GListModel *curves = gtk_drop_down_get_model (GTK_DROP_DOWN (self->curves_dropdown));
+  const char *first[] = { projector ? "Val loss" : "Val top-1", NULL };
+  guint selected = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->curves_dropdown));
+  self->updating = TRUE;
+  gtk_string_list_splice (GTK_STRING_LIST (curves), 0, 1, first);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->curves_dropdown), selected);
+  self->updating = FALSE;
 }
 
 /* The ids shown, oldest first, and their statuses as a signature; NULL when none. */
@@ -166,6 +218,7 @@ show_table (VbComparePage *self,
       self->baseline = (int) i;
   if (had_none && old_baseline < 0)
     self->baseline = -1;
+  set_projector_view (self);
   fill_baseline_dropdown (self);
   apply_baseline (self);
   load_curves (self);
@@ -381,7 +434,8 @@ vb_compare_page_new (VbSession *session)
   g_signal_connect_swapped (self->dropdown, "notify::selected", G_CALLBACK (dropdown_selected_cb), self);
   g_signal_connect_swapped (self->baseline_dropdown, "notify::selected",
                             G_CALLBACK (baseline_selected_cb), self);
-  g_signal_connect_swapped (self->curves_dropdown, "notify::selected", G_CALLBACK (load_curves), self);
+  g_signal_connect_swapped (self->curves_dropdown, "notify::selected",
+                            G_CALLBACK (curves_selected_cb), self);
 
   self->stack = gtk_stack_new ();
   gtk_widget_set_vexpand (self->stack, TRUE);

@@ -57,6 +57,18 @@ gint64      vb_compare_page_get_baseline (VbComparePage *self);
 VbBarChart  *vb_compare_page_get_accuracy_chart   (VbComparePage *self);
 VbBarChart  *vb_compare_page_get_throughput_chart (VbComparePage *self);
 VbLineChart *vb_compare_page_get_curves_chart     (VbComparePage *self);
+/* A projector study (every shown run has model.arch "projector"): the study's columns
+ * ("Projector", "Seed", "Test loss", "ΔTest loss", "Proxy Top-1", "ΔProxy Top-1",
+ * "Params (M)", "FLOPs (M)", "Runtime ms", "%ΔRuntime", "Encoder", "Status") replace
+ * VMamba's, the trade-off scatter replaces the Top-1 bars (and is what chart exports and
+ * Copy Chart write), the throughput bars are hidden, the curves are per projector
+ * ("Val loss" or "Train loss"). */
+gboolean     vb_compare_page_is_projector         (VbComparePage *self);
+VbScatterChart *vb_compare_page_get_scatter_chart (VbComparePage *self);
+/* The notice shown above the table (random encoder weights); NULL when hidden. */
+const char  *vb_compare_page_get_notice           (VbComparePage *self);
+gboolean     vb_compare_page_column_is_visible    (VbComparePage *self,
+                                                   const char    *column);
 /* The shown table as the CLI renders it, Δ against the chosen baseline; NULL when there
  * is none. */
 char       *vb_compare_page_dup_table    (VbComparePage *self,

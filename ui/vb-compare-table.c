@@ -1,4 +1,5 @@
-/* vb-compare-table.c: the Compare page's column view and its rows. */
+/* vb-compare-table.c: the Compare page's column view and its rows. One set of columns for
+ * both kinds of study; the projector study's are hidden until its runs are shown. */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
@@ -34,6 +35,22 @@ static const struct {
     KIND_NUMBER },
   { "Params", "Trainable parameters", KIND_NUMBER },
   { "FLOPs", "Multiply–accumulates per image (fvcore's FLOPs, as VMamba reports)", KIND_NUMBER },
+  { "Projector", NULL, KIND_TEXT },
+  { "Seed", "Initialisation and batch-order seed", KIND_NUMBER },
+  { "Test loss", "1 − cos(ẑ, y) on the test split, once, with the best-validation model "
+    "(lower is better)", KIND_NUMBER },
+  { "ΔTest loss", "Test loss minus the baseline's (negative is better)", KIND_NUMBER },
+  { "Proxy Top-1", "Linear-probe top-1 on ẑ over the test split (%), the §4.3 fallback",
+    KIND_NUMBER },
+  { "ΔProxy Top-1", "Proxy Top-1 minus the baseline's (percentage points)", KIND_NUMBER },
+  { "Params (M)", "Parameters in millions, biases and LoRA's frozen base included", KIND_NUMBER },
+  { "FLOPs (M)", "Multiply-adds per token in millions, weights only (the seed table's unit)",
+    KIND_NUMBER },
+  { "Runtime ms", "Median forward time over the §5 inputs (ms); the protocol card is in the "
+    "run's throughput rows", KIND_NUMBER },
+  { "%ΔRuntime", "Runtime relative to the baseline's (%; negative is faster)", KIND_NUMBER },
+  { "Encoder", "The CLIP tower the features came from, and whether its weights were random",
+    KIND_TEXT },
   { "Status", NULL, KIND_TEXT },
 };
 
@@ -60,7 +77,7 @@ struct _VbCompareItem
   GObject  parent_instance;
 
   gint64   run_id;
-  char    *name, *model, *scan, *status;
+  char    *name, *model, *scan, *status, *encoder;
   int      img_size;
   double   value[VB_COMPARE_N_COLUMNS];   /* numeric columns; NAN = missing */
   gboolean is_baseline;
@@ -80,6 +97,7 @@ vb_compare_item_finalize (GObject *object)
   g_free (self->model);
   g_free (self->scan);
   g_free (self->status);
+  g_free (self->encoder);
   g_free (self->protocol_diff);
 
   G_OBJECT_CLASS (vb_compare_item_parent_class)->finalize (object);
@@ -126,12 +144,26 @@ format_num (double      v,
   return isfinite (v) ? g_strdup_printf (fmt, v) : g_strdup ("—");
 }
 
+/* the Δ columns that say "baseline" on the baseline's row */
+static gboolean
+is_first_delta (VbCompareColumn c)
+{
+  return c == VB_COMPARE_COL_TOP1_DELTA || c == VB_COMPARE_COL_TOP5_DELTA
+         || c == VB_COMPARE_COL_IPS_DELTA || c == VB_COMPARE_COL_TEST_LOSS_DELTA
+         || c == VB_COMPARE_COL_PROXY_TOP1_DELTA || c == VB_COMPARE_COL_RUNTIME_PCT;
+}
+
 static gboolean
 is_delta (VbCompareColumn c)
 {
-  return c == VB_COMPARE_COL_TOP1_DELTA || c == VB_COMPARE_COL_TOP1_PCT
-         || c == VB_COMPARE_COL_TOP5_DELTA || c == VB_COMPARE_COL_TOP5_PCT
-         || c == VB_COMPARE_COL_IPS_DELTA || c == VB_COMPARE_COL_IPS_PCT;
+  return is_first_delta (c) || c == VB_COMPARE_COL_TOP1_PCT || c == VB_COMPARE_COL_TOP5_PCT
+         || c == VB_COMPARE_COL_IPS_PCT;
+}
+
+gboolean
+vb_compare_column_is_projector (VbCompareColumn column)
+{
+  return column >= VB_COMPARE_COL_PROJECTOR && column <= VB_COMPARE_COL_ENCODER;
 }
 
 char *
@@ -156,8 +188,7 @@ vb_compare_item_format (VbCompareItem    *self,
   if (is_delta (column) && !self->has_baseline)
     return g_strdup ("");
   if (is_delta (column) && self->is_baseline)
-    return g_strdup (column == VB_COMPARE_COL_TOP1_DELTA || column == VB_COMPARE_COL_TOP5_DELTA
-                     || column == VB_COMPARE_COL_IPS_DELTA ? "baseline" : "");
+    return g_strdup (is_first_delta (column) ? "baseline" : "");
   if (refused)
     {
       if (tooltip)
@@ -195,6 +226,32 @@ vb_compare_item_format (VbCompareItem    *self,
     case VB_COMPARE_COL_PARAMS:
     case VB_COMPARE_COL_FLOPS:
       return format_si (v);
+    case VB_COMPARE_COL_PROJECTOR:
+      if (tooltip)
+        *tooltip = g_strdup_printf ("%s (run #%" G_GINT64_FORMAT ")", self->name ? self->name : "",
+                                    self->run_id);
+      return g_strdup (self->model);
+    case VB_COMPARE_COL_SEED:
+      return format_num (v, "%.0f");
+    case VB_COMPARE_COL_TEST_LOSS:
+      return format_num (v, "%.4f");
+    case VB_COMPARE_COL_TEST_LOSS_DELTA:
+      return format_num (v, "%+.4f");
+    case VB_COMPARE_COL_PARAMS_M:
+    case VB_COMPARE_COL_FLOPS_M:
+      /* a small test encoder's projector is thousands, not millions: no "0.00" */
+      return format_num (v, isfinite (v) && v > 0 && v < 0.01 ? "%.3g" : "%.2f");
+    case VB_COMPARE_COL_PROXY_TOP1:
+    case VB_COMPARE_COL_RUNTIME:
+      return format_num (v, "%.2f");
+    case VB_COMPARE_COL_PROXY_TOP1_DELTA:
+      return format_num (v, "%+.2f");
+    case VB_COMPARE_COL_RUNTIME_PCT:
+      return format_num (v, "%+.1f %%");
+    case VB_COMPARE_COL_ENCODER:
+      if (tooltip)
+        *tooltip = g_strdup (self->encoder);
+      return g_strdup (self->encoder ? self->encoder : "—");
     case VB_COMPARE_COL_STATUS:
       return g_strdup (self->status);
     case VB_COMPARE_N_COLUMNS:
@@ -217,20 +274,46 @@ set_delta (VbCompareItem   *item,
     item->value[value_col + 2] = 100.0 * (v - base) / fabs (base);
 }
 
-/* Bold for the highest value of a metric column among the items in the set. */
+/* the absolute Δ of value_col into delta_col (and no %Δ) */
+static void
+set_delta_only (VbCompareItem   *item,
+                VbCompareColumn  value_col,
+                VbCompareColumn  delta_col,
+                double           base,
+                gboolean         percent)
+{
+  double v = item->value[value_col];
+
+  if (!isfinite (v) || !isfinite (base) || (percent && base == 0))
+    return;
+  item->value[delta_col] = percent ? 100.0 * (v - base) / fabs (base) : v - base;
+}
+
+/* Bold for the best value of a metric column among the items in the set: the highest,
+ * or with lower the lowest (a loss, a runtime). */
+static void
+mark_best_dir (VbCompareItem  **items,
+               guint            n,
+               const gboolean  *in_set,
+               VbCompareColumn  column,
+               gboolean         lower)
+{
+  double best = lower ? INFINITY : -INFINITY;
+
+  for (guint i = 0; i < n; i++)
+    if (in_set[i] && isfinite (items[i]->value[column]))
+      best = lower ? MIN (best, items[i]->value[column]) : MAX (best, items[i]->value[column]);
+  for (guint i = 0; i < n; i++)
+    items[i]->best[column] = in_set[i] && isfinite (best) && items[i]->value[column] == best;
+}
+
 static void
 mark_best (VbCompareItem  **items,
            guint            n,
            const gboolean  *in_set,
            VbCompareColumn  column)
 {
-  double best = -INFINITY;
-
-  for (guint i = 0; i < n; i++)
-    if (in_set[i] && isfinite (items[i]->value[column]))
-      best = MAX (best, items[i]->value[column]);
-  for (guint i = 0; i < n; i++)
-    items[i]->best[column] = in_set[i] && isfinite (best) && items[i]->value[column] == best;
+  mark_best_dir (items, n, in_set, column, FALSE);
 }
 
 GListStore *
@@ -263,6 +346,16 @@ vb_compare_items_new (GPtrArray    *rows,
       item->value[VB_COMPARE_COL_IPS] = r->eval_img_per_s;
       item->value[VB_COMPARE_COL_PARAMS] = r->params > 0 ? (double) r->params : NAN;
       item->value[VB_COMPARE_COL_FLOPS] = macs && macs[i] > 0 ? (double) macs[i] : NAN;
+      if (r->projector)
+        {
+          item->encoder = g_strdup (r->encoder);
+          item->value[VB_COMPARE_COL_SEED] = (double) r->seed;
+          item->value[VB_COMPARE_COL_TEST_LOSS] = r->test_loss;
+          item->value[VB_COMPARE_COL_PROXY_TOP1] = r->proxy_top1;
+          item->value[VB_COMPARE_COL_PARAMS_M] = r->params > 0 ? r->params / 1e6 : NAN;
+          item->value[VB_COMPARE_COL_FLOPS_M] = r->macs_per_token / 1e6;
+          item->value[VB_COMPARE_COL_RUNTIME] = r->runtime_ms;
+        }
       item->has_baseline = baseline >= 0;
       item->is_baseline = (int) i == baseline;
       items[i] = item;
@@ -289,12 +382,21 @@ vb_compare_items_new (GPtrArray    *rows,
           set_delta (items[i], VB_COMPARE_COL_TOP5, base->value[VB_COMPARE_COL_TOP5]);
           if (items[i]->protocol_diff == NULL)
             set_delta (items[i], VB_COMPARE_COL_IPS, base->value[VB_COMPARE_COL_IPS]);
+          set_delta_only (items[i], VB_COMPARE_COL_TEST_LOSS, VB_COMPARE_COL_TEST_LOSS_DELTA,
+                          base->value[VB_COMPARE_COL_TEST_LOSS], FALSE);
+          set_delta_only (items[i], VB_COMPARE_COL_PROXY_TOP1, VB_COMPARE_COL_PROXY_TOP1_DELTA,
+                          base->value[VB_COMPARE_COL_PROXY_TOP1], FALSE);
+          set_delta_only (items[i], VB_COMPARE_COL_RUNTIME, VB_COMPARE_COL_RUNTIME_PCT,
+                          base->value[VB_COMPARE_COL_RUNTIME], TRUE);
         }
     }
   mark_best (items, n, all, VB_COMPARE_COL_TOP1);
   mark_best (items, n, all, VB_COMPARE_COL_TOP5);
   /* the fastest only among figures measured the same way */
   mark_best (items, n, same_protocol, VB_COMPARE_COL_IPS);
+  mark_best_dir (items, n, all, VB_COMPARE_COL_TEST_LOSS, TRUE);
+  mark_best (items, n, all, VB_COMPARE_COL_PROXY_TOP1);
+  mark_best_dir (items, n, all, VB_COMPARE_COL_RUNTIME, TRUE);
 
   for (guint i = 0; i < n; i++)
     {
@@ -336,7 +438,7 @@ setup_cb (GtkSignalListItemFactory *factory,
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_xalign (GTK_LABEL (label), columns[c].kind == KIND_NUMBER ? 1.0 : 0.0);
-  if (c == VB_COMPARE_COL_MODEL)
+  if (c == VB_COMPARE_COL_MODEL || c == VB_COMPARE_COL_ENCODER)
     gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   if (columns[c].kind == KIND_NUMBER)
     gtk_widget_add_css_class (label, "numeric");
@@ -397,10 +499,15 @@ vb_compare_table_new (GtkSortListModel **sorted)
                                                              NULL));
       gtk_column_view_column_set_sorter (column, sorter);
       g_object_unref (sorter);
-      gtk_column_view_column_set_expand (column, c == VB_COMPARE_COL_MODEL);
-      /* the model name ("VMamba d96 [2-2-9-2]") is the one wide cell */
+      gtk_column_view_column_set_expand (column, c == VB_COMPARE_COL_MODEL
+                                                   || c == VB_COMPARE_COL_ENCODER);
+      /* the model name ("VMamba d96 [2-2-9-2]") and the encoder are the wide cells */
       if (c == VB_COMPARE_COL_MODEL)
         gtk_column_view_column_set_fixed_width (column, 124);
+      if (c == VB_COMPARE_COL_ENCODER)
+        gtk_column_view_column_set_fixed_width (column, 180);
+      /* VMamba's columns until a projector study is shown */
+      gtk_column_view_column_set_visible (column, !vb_compare_column_is_projector (c));
       gtk_column_view_column_set_resizable (column, TRUE);
       gtk_column_view_append_column (GTK_COLUMN_VIEW (view), column);
       g_object_unref (column);
@@ -414,6 +521,16 @@ vb_compare_table_new (GtkSortListModel **sorted)
   g_object_unref (selection);
   *sorted = sort;
   return view;
+}
+
+void
+vb_compare_table_set_projector (GtkWidget *view,
+                                gboolean   projector)
+{
+  for (guint c = 0; c < VB_COMPARE_N_COLUMNS; c++)
+    gtk_column_view_column_set_visible (vb_compare_table_get_column (view, c),
+                                        c == VB_COMPARE_COL_STATUS
+                                        || vb_compare_column_is_projector (c) == projector);
 }
 
 GtkColumnViewColumn *

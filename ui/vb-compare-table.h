@@ -26,6 +26,18 @@ typedef enum {
   VB_COMPARE_COL_IPS_PCT,
   VB_COMPARE_COL_PARAMS,
   VB_COMPARE_COL_FLOPS,
+  /* the projector study's columns (clip-projectors.md §3.1, §4), shown instead */
+  VB_COMPARE_COL_PROJECTOR,
+  VB_COMPARE_COL_SEED,
+  VB_COMPARE_COL_TEST_LOSS,
+  VB_COMPARE_COL_TEST_LOSS_DELTA,
+  VB_COMPARE_COL_PROXY_TOP1,
+  VB_COMPARE_COL_PROXY_TOP1_DELTA,
+  VB_COMPARE_COL_PARAMS_M,
+  VB_COMPARE_COL_FLOPS_M,
+  VB_COMPARE_COL_RUNTIME,
+  VB_COMPARE_COL_RUNTIME_PCT,
+  VB_COMPARE_COL_ENCODER,
   VB_COMPARE_COL_STATUS,
   VB_COMPARE_N_COLUMNS
 } VbCompareColumn;
@@ -58,6 +70,11 @@ GListStore *vb_compare_items_new        (GPtrArray       *rows,
 /* A column view over items, sorted by the column the user clicks; *sorted is the model
  * in display order (owned by the view). */
 GtkWidget  *vb_compare_table_new        (GtkSortListModel **sorted);
+/* Shows the projector study's columns (and Status) instead of the VMamba ones. */
+void        vb_compare_table_set_projector (GtkWidget     *view,
+                                            gboolean       projector);
+/* Whether the column is one of the projector study's. */
+gboolean    vb_compare_column_is_projector (VbCompareColumn column);
 GtkColumnViewColumn *vb_compare_table_get_column (GtkWidget       *view,
                                                   VbCompareColumn  column);
 

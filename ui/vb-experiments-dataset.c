@@ -35,6 +35,8 @@ gboolean
 vb_experiments_dataset_field_applies (VbExperimentsPage *self,
                                       guint              i)
 {
+  if (self->entries[i] == NULL)
+    return FALSE;   /* not in this preset's form (a projector study has no split fields) */
   return !vb_form_fields[i].folder_only
          || g_str_equal (vb_experiments_dataset_kind (self), "image-folder");
 }
@@ -190,9 +192,14 @@ start_check (VbExperimentsPage *self)
   req->key = g_strdup (key);
   req->dataset = g_strdup (vb_experiments_dataset_kind (self));
   req->path = g_strdup (self->path);
-  req->n_classes = (int) g_ascii_strtoll (gtk_editable_get_text (GTK_EDITABLE (self->entries[0])), NULL, 10);
-  req->train_fraction = g_ascii_strtod (gtk_editable_get_text (GTK_EDITABLE (self->entries[1])), NULL);
-  req->split_seed = g_ascii_strtoull (gtk_editable_get_text (GTK_EDITABLE (self->entries[2])), NULL, 10);
+  /* a form without the split fields (a projector study's) checks with the defaults */
+  req->train_fraction = 0.8;
+  if (self->entries[0] != NULL)
+    {
+      req->n_classes = (int) g_ascii_strtoll (gtk_editable_get_text (GTK_EDITABLE (self->entries[0])), NULL, 10);
+      req->train_fraction = g_ascii_strtod (gtk_editable_get_text (GTK_EDITABLE (self->entries[1])), NULL);
+      req->split_seed = g_ascii_strtoull (gtk_editable_get_text (GTK_EDITABLE (self->entries[2])), NULL, 10);
+    }
 
   g_free (self->check_key);
   self->check_key = g_steal_pointer (&key);
@@ -258,10 +265,12 @@ vb_experiments_dataset_update (VbExperimentsPage *self)
   /* folder-only fields follow the kind; the path row says what "built-in" means */
   gboolean folder = g_str_equal (kind, "image-folder");
   for (guint i = 0; i < VB_FORM_FIRST_TRAIN_FIELD; i++)
-    gtk_widget_set_sensitive (self->entries[i], folder);
+    if (self->entries[i] != NULL)
+      gtk_widget_set_sensitive (self->entries[i], folder);
   gboolean builtin = self->path[0] == '\0';
-  g_autofree char *shown = builtin ? g_strdup_printf ("Built-in: %s", VB_FASHION_MNIST_DIR)
-                                   : g_strdup (self->path);
+  g_autofree char *shown = !builtin ? g_strdup (self->path)
+                           : self->projector ? g_strdup ("Not chosen (required)")
+                           : g_strdup_printf ("Built-in: %s", VB_FASHION_MNIST_DIR);
   gtk_label_set_text (GTK_LABEL (self->path_label), shown);
   gtk_widget_set_tooltip_text (self->path_label, shown);
   gtk_widget_set_visible (self->builtin_button, g_str_equal (kind, "fashion-mnist") && !builtin);
@@ -367,6 +376,17 @@ vb_experiments_dataset_build (VbExperimentsPage *self)
   gtk_widget_set_halign (self->kind_drop, GTK_ALIGN_START);
   g_signal_connect_swapped (self->kind_drop, "notify::selected",
                             G_CALLBACK (vb_experiments_page_update), self);
+  /* the projector study reads CIFAR-10's binary batches (clip-projectors.md §4.1) */
+  if (self->projector)
+    {
+      for (guint k = 0; k < N_KINDS; k++)
+        if (g_str_equal (kinds[k].id, "cifar10"))
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (self->kind_drop), k);
+      gtk_widget_set_sensitive (self->kind_drop, FALSE);
+      gtk_widget_set_tooltip_text (self->kind_drop,
+                                   "The projector study reads the CIFAR-10 binary batches "
+                                   "(data_batch_1.bin … data_batch_5.bin, test_batch.bin)");
+    }
   vb_experiments_page_add_row (grid, "Kind", NULL, self->kind_drop, NULL);
 
   g_free (self->path);
@@ -387,10 +407,12 @@ vb_experiments_dataset_build (VbExperimentsPage *self)
   g_signal_connect_swapped (self->choose_button, "clicked", G_CALLBACK (choose_clicked_cb), self);
   gtk_box_append (GTK_BOX (box), self->choose_button);
   self->path_message = vb_experiments_page_new_message_label ();
-  vb_experiments_page_add_row (grid, "Folder", NULL, box, self->path_message);
+  vb_experiments_page_add_row (grid, self->projector ? "CIFAR-10 folder" : "Folder", NULL, box,
+                               self->path_message);
 
   for (guint i = 0; i < VB_FORM_FIRST_TRAIN_FIELD; i++)
-    vb_experiments_fields_add_entry (self, grid, i);
+    if (vb_form_field_applies (i, self->projector))
+      vb_experiments_fields_add_entry (self, grid, i);
 
   GtkWidget *check_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   self->check_button = gtk_button_new_with_mnemonic ("C_heck Dataset");

@@ -164,16 +164,19 @@ add_size (VbExperimentsPage *self,
     self->sizes[self->n_sizes++] = size;
 }
 
-/* 64, 128, 224, the preset's own sizes and a cloned run's, ascending. */
-static void
-build_sizes (VbExperimentsPage *self,
-             GtkGrid           *grid)
+void
+vb_experiments_fields_build_sizes (VbExperimentsPage *self,
+                                   GtkGrid           *grid,
+                                   const int         *standard,
+                                   guint              n_standard,
+                                   const char        *title,
+                                   const char        *hint)
 {
   g_auto (GStrv) preset_sizes = vb_experiments_plan_preset_values (self->preset, "data.img_size", "32");
 
   self->n_sizes = 0;
-  for (guint s = 0; s < G_N_ELEMENTS (standard_sizes); s++)
-    add_size (self, standard_sizes[s]);
+  for (guint s = 0; s < n_standard; s++)
+    add_size (self, standard[s]);
   for (guint s = 0; preset_sizes[s]; s++)
     add_size (self, (int) g_ascii_strtoll (preset_sizes[s], NULL, 10));
   add_size (self, self->extra_size);
@@ -192,8 +195,7 @@ build_sizes (VbExperimentsPage *self,
       self->size_checks[s] = check;
     }
   self->size_message = vb_experiments_page_new_message_label ();
-  vb_experiments_page_add_row (grid, "Resolutions", "one run per size", self->size_box,
-                               self->size_message);
+  vb_experiments_page_add_row (grid, title, hint, self->size_box, self->size_message);
 }
 
 static void
@@ -225,11 +227,21 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
 
   for (guint i = VB_FORM_FIRST_TRAIN_FIELD; i < N_FIELDS; i++)
     {
+      if (vb_form_fields[i].section != VB_FORM_SECTION_TRAIN
+          || !vb_form_field_applies (i, self->projector))
+        continue;
       vb_experiments_fields_add_entry (self, grid, i);
-      if (g_str_equal (vb_form_fields[i].key, "data.train_limit"))
+      /* the rest of a VMamba form after "Training images"; a projector study has its image
+       * size in its own section and no scans: device and precision after the rate */
+      if (g_str_equal (vb_form_fields[i].key, self->projector ? "train.lr" : "data.train_limit"))
         {
-          build_sizes (self, grid);
-          build_scans (self, grid);
+          if (!self->projector)
+            {
+              vb_experiments_fields_build_sizes (self, grid, standard_sizes,
+                                                 G_N_ELEMENTS (standard_sizes), "Resolutions",
+                                                 "one run per size");
+              build_scans (self, grid);
+            }
           vb_experiments_page_add_row (grid, "Device", NULL, new_device_choice (self), NULL);
           vb_experiments_page_add_row (grid, "Precision", NULL,
                                        new_choice ("fp32", "bf16",
@@ -242,18 +254,18 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
 
 /* ---- validation ---------------------------------------------------------------------------- */
 
-static void
-collect_checks (VbExperimentsPage *self,
-                VbExperimentsPlan *plan,
-                const char        *key,
-                GtkWidget        **checks,
-                guint              n,
-                const char *const *ids,
-                gboolean           is_string,
-                const char        *fallback,
-                GtkWidget         *box,
-                GtkWidget         *message_label,
-                const char        *title)
+void
+vb_experiments_fields_collect_checks (VbExperimentsPage *self,
+                                      VbExperimentsPlan *plan,
+                                      const char        *key,
+                                      GtkWidget        **checks,
+                                      guint              n,
+                                      const char *const *ids,
+                                      gboolean           is_string,
+                                      const char        *fallback,
+                                      GtkWidget         *box,
+                                      GtkWidget         *message_label,
+                                      const char        *title)
 {
   g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
   guint n_on = 0;
@@ -277,36 +289,55 @@ collect_checks (VbExperimentsPage *self,
                                   is_string, fallback);
 }
 
+void
+vb_experiments_fields_collect_sizes (VbExperimentsPage *self,
+                                     VbExperimentsPlan *plan)
+{
+  g_autofree char **ids = g_new0 (char *, self->n_sizes + 1);
+  for (guint s = 0; s < self->n_sizes; s++)
+    ids[s] = g_strdup_printf ("%d", self->sizes[s]);
+  vb_experiments_fields_collect_checks (self, plan, "data.img_size", self->size_checks,
+                                        self->n_sizes, (const char * const *) ids, FALSE, "32",
+                                        self->size_box, self->size_message,
+                                        self->projector ? "Image size" : "Resolutions");
+  for (guint s = 0; s < self->n_sizes; s++)
+    g_free (ids[s]);
+}
+
+static void
+collect_device (VbExperimentsPage *self,
+                VbExperimentsPlan *plan)
+{
+  const char *device[2] = { form_device (self), NULL };
+  vb_experiments_plan_add_values (plan, self->preset, "device", device, TRUE, "cpu");
+}
+
 /* the rows after "Training images": resolutions, scan modes, device */
 static void
 collect_choices (VbExperimentsPage *self,
                  VbExperimentsPlan *plan)
 {
-  g_autofree char **ids = g_new0 (char *, self->n_sizes + 1);
-  for (guint s = 0; s < self->n_sizes; s++)
-    ids[s] = g_strdup_printf ("%d", self->sizes[s]);
-  collect_checks (self, plan, "data.img_size", self->size_checks, self->n_sizes,
-                  (const char * const *) ids, FALSE, "32", self->size_box,
-                  self->size_message, "Resolutions");
-  for (guint s = 0; s < self->n_sizes; s++)
-    g_free (ids[s]);
-
+  vb_experiments_fields_collect_sizes (self, plan);
   const char *scan_ids[N_SCANS];
   for (guint s = 0; s < N_SCANS; s++)
     scan_ids[s] = scan_modes[s].mode;
-  collect_checks (self, plan, "model.scan", self->scan_checks, N_SCANS, scan_ids, TRUE,
-                  "4dir", self->scan_box, self->scan_message, "Scan modes");
-
-  const char *device[2] = { form_device (self), NULL };
-  vb_experiments_plan_add_values (plan, self->preset, "device", device, TRUE, "cpu");
+  vb_experiments_fields_collect_checks (self, plan, "model.scan", self->scan_checks, N_SCANS,
+                                        scan_ids, TRUE, "4dir", self->scan_box,
+                                        self->scan_message, "Scan modes");
+  collect_device (self, plan);
 }
 
 void
 vb_experiments_fields_collect (VbExperimentsPage *self,
                                VbExperimentsPlan *plan)
 {
+  /* the study's own choices first: what the runs are */
+  if (self->projector)
+    vb_experiments_projector_collect (self, plan);
   for (guint i = 0; i < N_FIELDS; i++)
     {
+      if (self->entries[i] == NULL)
+        continue;   /* not part of this preset's form */
       if (!vb_experiments_dataset_field_applies (self, i))
         {
           vb_experiments_page_set_field_message (self->entries[i], self->messages[i], NULL);
@@ -327,6 +358,8 @@ vb_experiments_fields_collect (VbExperimentsPage *self,
       if (g_str_equal (vb_form_fields[i].key, "data.train_limit"))
         collect_choices (self, plan);
     }
+  if (self->projector)
+    collect_device (self, plan);
 }
 
 /* ---- clone & edit -------------------------------------------------------------------------- */
@@ -349,7 +382,7 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
   for (guint i = 0; i < N_FIELDS; i++)
     {
       g_autofree char *text = vb_experiments_plan_dup_text (config, vb_form_fields[i].key);
-      if (text != NULL)
+      if (text != NULL && self->entries[i] != NULL)
         gtk_editable_set_text (GTK_EDITABLE (self->entries[i]), text);
     }
 
@@ -358,7 +391,7 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->size_checks[s]),
                                  size_text && self->sizes[s] == (int) g_ascii_strtoll (size_text, NULL, 10));
   g_autofree char *scan = vb_experiments_plan_dup_text (config, "model.scan");
-  for (guint s = 0; s < N_SCANS; s++)
+  for (guint s = 0; s < N_SCANS && self->scan_checks[s] != NULL; s++)
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->scan_checks[s]),
                                  g_strcmp0 (scan, scan_modes[s].mode) == 0);
 
@@ -411,6 +444,10 @@ vb_experiments_page_get_field_message (VbExperimentsPage *self,
     return self->size_message;
   if (g_strcmp0 (key, "data.path") == 0)
     return self->path_message;
+  if (g_strcmp0 (key, "model.projector") == 0)
+    return self->proj_message;
+  if (g_strcmp0 (key, "model.clip_weights") == 0)
+    return self->weights_message;
   return NULL;
 }
 

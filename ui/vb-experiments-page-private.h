@@ -1,7 +1,8 @@
 /* vb-experiments-page-private.h: the Experiments page's struct and what its files share:
  * the page and its layout (vb-experiments-page.c), the data set section and its check
  * (-dataset.c), the training fields and their inline validation (-fields.c), and the
- * outcome of the form: problems, command, Run and Queue (-submit.c). The form's values
+ * outcome of the form: problems, command, Run and Queue (-submit.c), and the projector
+ * study's section (-projector.c) for model.arch "projector". The form's values
  * become overrides in vb-experiments-plan.c, which needs no GTK. */
 #pragma once
 
@@ -12,6 +13,7 @@ G_BEGIN_DECLS
 
 #define N_FIELDS  VB_FORM_N_FIELDS
 #define N_SCANS   3          /* scan modes offered: 4dir, 2dir, 1dir */
+#define N_PROJECTORS VB_FORM_N_PROJECTORS
 #define MAX_SIZES 8          /* image sizes offered at most */
 
 typedef enum {
@@ -50,6 +52,15 @@ struct _VbExperimentsPage
   GtkWidget    *scan_checks[N_SCANS];
   GtkWidget    *scan_box, *scan_message;
   GtkWidget    *cuda_toggle;          /* the Device row's CUDA choice */
+  /* the projector study's section (model.arch "projector"); NULL for other presets */
+  gboolean      projector;
+  GtkWidget    *proj_checks[N_PROJECTORS];
+  GtkWidget    *proj_box, *proj_message;
+  GtkWidget    *weights_label, *weights_hint, *weights_clear, *weights_message;
+  GtkWidget    *encoder_message;      /* the tower's and the per-class counts' checks */
+  GtkWidget    *advanced;             /* the expander */
+  GtkNativeDialog *weights_chooser;
+  char         *weights;              /* model.clip_weights ("" = seeded random) */
   GtkWidget    *problems_label;
   GtkWidget    *command_label;
   GtkWidget    *edited_label;
@@ -101,6 +112,27 @@ void       vb_experiments_dataset_fill             (VbExperimentsPage *self,
                                                     JsonObject        *config);
 
 /* vb-experiments-fields.c: the text fields, image sizes, scan modes and device */
+/* The image sizes row: standard sizes, the preset's and a cloned run's, ascending. */
+void       vb_experiments_fields_build_sizes       (VbExperimentsPage *self,
+                                                    GtkGrid           *grid,
+                                                    const int         *standard,
+                                                    guint              n_standard,
+                                                    const char        *title,
+                                                    const char        *hint);
+void       vb_experiments_fields_collect_sizes     (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+/* The ticked ids of checks as values of key; "tick at least one" under box otherwise. */
+void       vb_experiments_fields_collect_checks    (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan,
+                                                    const char        *key,
+                                                    GtkWidget        **checks,
+                                                    guint              n,
+                                                    const char *const *ids,
+                                                    gboolean           is_string,
+                                                    const char        *fallback,
+                                                    GtkWidget         *box,
+                                                    GtkWidget         *message_label,
+                                                    const char        *title);
 void       vb_experiments_fields_add_entry         (VbExperimentsPage *self,
                                                     GtkGrid           *grid,
                                                     guint              i);
@@ -110,6 +142,16 @@ void       vb_experiments_fields_collect           (VbExperimentsPage *self,
                                                     VbExperimentsPlan *plan);
 void       vb_experiments_fields_fill              (VbExperimentsPage *self,
                                                     JsonObject        *config);
+
+/* vb-experiments-projector.c: the projector study's section (projectors, LoRA, encoder
+ * weights, image size, the "Advanced" expander) */
+void       vb_experiments_projector_build          (VbExperimentsPage *self);
+/* projectors, weights, image sizes and the cross-field checks */
+void       vb_experiments_projector_collect        (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+void       vb_experiments_projector_fill           (VbExperimentsPage *self,
+                                                    JsonObject        *config);
+void       vb_experiments_projector_clear          (VbExperimentsPage *self);
 
 /* vb-experiments-submit.c: the end of the form */
 void       vb_experiments_submit_build             (VbExperimentsPage *self);

@@ -124,6 +124,7 @@ clear_form (VbExperimentsPage *self)
   memset (self->messages, 0, sizeof self->messages);
   memset (self->size_checks, 0, sizeof self->size_checks);
   memset (self->scan_checks, 0, sizeof self->scan_checks);
+  vb_experiments_projector_clear (self);
   self->n_sizes = 0;
   self->kind_drop = NULL;
   self->path_label = self->path_message = self->choose_button = self->builtin_button = NULL;
@@ -158,7 +159,11 @@ build_form (VbExperimentsPage *self)
   gtk_box_append (GTK_BOX (self->form_box), sub);
 
   self->updating = TRUE;
+  /* a projector study's form shows its own fields and none of VMamba's */
+  self->projector = vb_experiments_plan_is_projector (preset);
   vb_experiments_dataset_build (self);
+  if (self->projector)
+    vb_experiments_projector_build (self);
   vb_experiments_fields_build_training (self);
   vb_experiments_submit_build (self);
   self->updating = FALSE;
@@ -238,6 +243,9 @@ vb_experiments_page_dispose (GObject *object)
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (self->chooser);
   g_clear_object (&self->chooser);
+  if (self->weights_chooser != NULL)
+    gtk_native_dialog_destroy (self->weights_chooser);
+  g_clear_object (&self->weights_chooser);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   self->kind_drop = NULL;     /* vb_experiments_page_update() does nothing from here on */
@@ -257,6 +265,7 @@ vb_experiments_page_finalize (GObject *object)
   VbExperimentsPage *self = VB_EXPERIMENTS_PAGE (object);
 
   g_free (self->path);
+  g_free (self->weights);
   g_free (self->command);
   g_free (self->edited_json);
   g_free (self->edited_path);
@@ -284,6 +293,7 @@ static void
 vb_experiments_page_init (VbExperimentsPage *self)
 {
   self->path = g_strdup ("");
+  self->weights = g_strdup ("");
 }
 
 GtkWidget *
@@ -429,6 +439,8 @@ vb_experiments_page_load_run (VbExperimentsPage  *self,
   self->updating = TRUE;
   vb_experiments_dataset_fill (self, config);
   vb_experiments_fields_fill (self, config);
+  if (self->projector)
+    vb_experiments_projector_fill (self, config);
   self->updating = FALSE;
 
   g_autofree char *status = g_strdup_printf ("Cloned from run %" G_GINT64_FORMAT " (%s)", run_id,

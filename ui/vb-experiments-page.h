@@ -61,6 +61,23 @@ const char *vb_experiments_page_get_command    (VbExperimentsPage *self);
 const char *vb_experiments_page_get_edited_preset (VbExperimentsPage *self);
 GtkWidget  *vb_experiments_page_get_run_button (VbExperimentsPage *self);
 GtkWidget  *vb_experiments_page_get_queue_button (VbExperimentsPage *self);
+/* A projector-study preset (model.arch "projector"): ticks or unticks a projector
+ * ("proj-linear", "proj-lowrank", "proj-mlp", "proj-gated", "proj-lora"). */
+gboolean    vb_experiments_page_set_projector  (VbExperimentsPage *self,
+                                                const char        *id,
+                                                gboolean           active);
+gboolean    vb_experiments_page_get_projector  (VbExperimentsPage *self,
+                                                const char        *id);
+/* The encoder weights file, as the file chooser sets it ("" = seeded random weights). */
+gboolean    vb_experiments_page_set_weights    (VbExperimentsPage *self,
+                                                const char        *path);
+/* What the form says beside the weights ("results will say random weights"). */
+const char *vb_experiments_page_get_weights_hint (VbExperimentsPage *self);
+/* Whether the form of the chosen preset has the field of a dotted key (the text fields'
+ * keys, "model.scan", "data.img_size", "model.projector", "model.clip_weights",
+ * "data.path"): a projector study's form has no scan modes, a VMamba form no projectors. */
+gboolean    vb_experiments_page_has_field      (VbExperimentsPage *self,
+                                                const char        *key);
 /* Clone & edit: selects the run's preset and fills the form from the run's stored
  * config (data set, fields, image size, scan mode, seed). */
 gboolean    vb_experiments_page_load_run       (VbExperimentsPage  *self,

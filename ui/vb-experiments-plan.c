@@ -11,17 +11,109 @@
 
 #include "vb-experiments-plan.h"
 
+#define DATA  VB_FORM_SECTION_DATA
+#define TRAIN VB_FORM_SECTION_TRAIN
+#define PROJ  VB_FORM_SECTION_PROJECTOR
+#define ADV   VB_FORM_SECTION_ADVANCED
+#define ANY   VB_FORM_ARCH_ANY
+#define VMB   VB_FORM_ARCH_VMAMBA
+#define PRJ   VB_FORM_ARCH_PROJECTOR
+
 const VbFormField vb_form_fields[] = {
-  { "data.n_classes", "Classes", "0 = all; picked by the split seed", "0", VB_FORM_FIELD_INT, 0, 100000, FALSE, FALSE, TRUE },
-  { "data.train_fraction", "Training fraction", "the rest is validation", "0.8", VB_FORM_FIELD_REAL, 0, 1, TRUE, TRUE, TRUE },
-  { "data.split_seed", "Split seed", NULL, "0", VB_FORM_FIELD_INT, 0, 2147483647.0, FALSE, FALSE, TRUE },
-  { "train.epochs", "Epochs", NULL, "1", VB_FORM_FIELD_INT, 1, 100000, FALSE, FALSE, FALSE },
-  { "train.batch_size", "Batch size", NULL, "64", VB_FORM_FIELD_INT, 1, 65536, FALSE, FALSE, FALSE },
-  { "train.lr", "Learning rate", NULL, "0.001", VB_FORM_FIELD_REAL, 0, 10, TRUE, FALSE, FALSE },
-  { "data.train_limit", "Training images", "0 = all", "0", VB_FORM_FIELD_INT, 0, 1e9, FALSE, FALSE, FALSE },
-  { "train.seed", "Seeds", "one run per seed, e.g. 0,1,2", "0", VB_FORM_FIELD_INT_LIST, 0, 2147483647.0, FALSE, FALSE, FALSE },
+  { "data.n_classes", "Classes", "0 = all; picked by the split seed", "0", VB_FORM_FIELD_INT, 0, 100000, FALSE, FALSE, TRUE, DATA, VMB },
+  { "data.train_fraction", "Training fraction", "the rest is validation", "0.8", VB_FORM_FIELD_REAL, 0, 1, TRUE, TRUE, TRUE, DATA, VMB },
+  { "data.split_seed", "Split seed", NULL, "0", VB_FORM_FIELD_INT, 0, 2147483647.0, FALSE, FALSE, TRUE, DATA, VMB },
+  { "train.epochs", "Epochs", NULL, "1", VB_FORM_FIELD_INT, 1, 100000, FALSE, FALSE, FALSE, TRAIN, ANY },
+  { "train.batch_size", "Batch size", NULL, "64", VB_FORM_FIELD_INT, 1, 65536, FALSE, FALSE, FALSE, TRAIN, ANY },
+  { "train.lr", "Learning rate", NULL, "0.001", VB_FORM_FIELD_REAL, 0, 10, TRUE, FALSE, FALSE, TRAIN, ANY },
+  { "data.train_limit", "Training images", "0 = all", "0", VB_FORM_FIELD_INT, 0, 1e9, FALSE, FALSE, FALSE, TRAIN, VMB },
+  { "train.seed", "Seeds", "one run per seed, e.g. 0,1,2", "0", VB_FORM_FIELD_INT_LIST, 0, 2147483647.0, FALSE, FALSE, FALSE, TRAIN, ANY },
+  /* the projector study (run config fields in engine/vb-run-config.h) */
+  { "model.lora_rank", "LoRA rank", "r of LoRA’s A and B (8 in the study)", "8", VB_FORM_FIELD_INT, 1, 4096, FALSE, FALSE, FALSE, PROJ, PRJ },
+  { "model.lora_alpha", "LoRA alpha", "the update is scaled by α / r (16)", "16", VB_FORM_FIELD_REAL, 0, 1e6, TRUE, FALSE, FALSE, PROJ, PRJ },
+  { "model.clip_layers", "Encoder layers", "0, 0, 0 = CLIP ViT-L/14", "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "model.clip_width", "Encoder width", NULL, "0", VB_FORM_FIELD_INT, 0, 4096, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "model.clip_heads", "Encoder heads", NULL, "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "data.train_per_class", "Training images a class", "500 in the study", "500", VB_FORM_FIELD_INT, 1, 5000, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "data.val_per_class", "Validation images a class", "the next ones in file order (100)", "100", VB_FORM_FIELD_INT, 1, 5000, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "data.test_per_class", "Test images a class", "200 in the study", "200", VB_FORM_FIELD_INT, 1, 1000, FALSE, FALSE, FALSE, ADV, PRJ },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_fields) == VB_FORM_N_FIELDS);
+
+const VbFormChoice vb_form_projectors[] = {
+  { "proj-linear", "Linear" },
+  { "proj-lowrank", "LowRank" },
+  { "proj-mlp", "MLP" },
+  { "proj-gated", "Gated" },
+  { "proj-lora", "LoRA" },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_projectors) == VB_FORM_N_PROJECTORS);
+
+gboolean
+vb_form_field_applies (guint    i,
+                       gboolean projector)
+{
+  g_return_val_if_fail (i < VB_FORM_N_FIELDS, FALSE);
+
+  switch (vb_form_fields[i].arch)
+    {
+    case VB_FORM_ARCH_VMAMBA:
+      return !projector;
+    case VB_FORM_ARCH_PROJECTOR:
+      return projector;
+    case VB_FORM_ARCH_ANY:
+    default:
+      return TRUE;
+    }
+}
+
+/* ---- the projector study's cross-field checks ---------------------------------------------- */
+
+char *
+vb_experiments_plan_check_encoder (gint64 layers,
+                                   gint64 width,
+                                   gint64 heads,
+                                   gint64 lora_rank)
+{
+  int n_set = (layers > 0) + (width > 0) + (heads > 0);
+
+  if (n_set != 0 && n_set != 3)
+    return g_strdup ("Encoder: set layers, width and heads together (all 0 = CLIP ViT-L/14)");
+  if (n_set == 3 && width % heads != 0)
+    return g_strdup_printf ("Encoder: the width %" G_GINT64_FORMAT " is not a multiple of the %"
+                            G_GINT64_FORMAT " heads", width, heads);
+  gint64 tower = n_set == 3 ? width : 1024;
+  if (lora_rank > tower)
+    return g_strdup_printf ("LoRA rank: must be at most the encoder width, %" G_GINT64_FORMAT,
+                            tower);
+  return NULL;
+}
+
+char *
+vb_experiments_plan_check_per_class (gint64 train,
+                                     gint64 val,
+                                     gint64 test)
+{
+  if (train + val > 5000)
+    return g_strdup_printf ("Images a class: training and validation come from CIFAR-10’s 5,000 "
+                            "training images a class; %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT
+                            " is too many", train, val);
+  if (test > 1000)
+    return g_strdup ("Images a class: CIFAR-10 has 1,000 test images a class");
+  return NULL;
+}
+
+char *
+vb_experiments_plan_check_weights (const char *path)
+{
+  if (path == NULL || path[0] == '\0')
+    return NULL;
+  if (!g_str_has_suffix (path, ".safetensors"))
+    return g_strdup ("Encoder weights: choose a .safetensors file (openai/clip-vit-large-patch14)");
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return g_strdup_printf ("Encoder weights: %s does not exist", path);
+  return NULL;
+}
 
 /* ---- preset config access ---------------------------------------------------------------- */
 
@@ -78,6 +170,13 @@ vb_experiments_plan_dup_text (JsonObject *obj,
                               const char *key)
 {
   return vb_experiments_plan_node_to_text (vb_experiments_plan_lookup (obj, key));
+}
+
+gboolean
+vb_experiments_plan_is_projector (VbPreset *preset)
+{
+  g_autofree char *arch = vb_experiments_plan_dup_text (vb_preset_get_base (preset), "model.arch");
+  return g_strcmp0 (arch, "projector") == 0;
 }
 
 GStrv

@@ -18,6 +18,21 @@ typedef enum {
   VB_FORM_FIELD_INT_LIST,     /* "0,1,2": one run per value */
 } VbFormFieldKind;
 
+/* Where a field sits in the form. */
+typedef enum {
+  VB_FORM_SECTION_DATA,
+  VB_FORM_SECTION_TRAIN,
+  VB_FORM_SECTION_PROJECTOR,  /* the projector study's own section */
+  VB_FORM_SECTION_ADVANCED,   /* the study's "Advanced" expander */
+} VbFormSection;
+
+/* Which presets show a field: by their model.arch. */
+typedef enum {
+  VB_FORM_ARCH_ANY,
+  VB_FORM_ARCH_VMAMBA,        /* any arch but "projector" */
+  VB_FORM_ARCH_PROJECTOR,
+} VbFormArch;
+
 typedef struct {
   const char      *key;
   const char      *title;
@@ -27,13 +42,46 @@ typedef struct {
   double           min, max;
   gboolean         min_exclusive, max_exclusive;
   gboolean         folder_only;   /* image-folder data sets only */
+  VbFormSection    section;
+  VbFormArch       arch;
 } VbFormField;
 
 /* The entry fields, in the order their overrides are written; those before
  * VB_FORM_FIRST_TRAIN_FIELD belong to the data set section. */
-#define VB_FORM_N_FIELDS 8
+#define VB_FORM_N_FIELDS 16
 #define VB_FORM_FIRST_TRAIN_FIELD 3
 extern const VbFormField vb_form_fields[VB_FORM_N_FIELDS];
+
+/* Whether field i is part of the form of a preset with (projector) or without
+ * model.arch "projector". */
+gboolean    vb_form_field_applies             (guint        i,
+                                               gboolean     projector);
+
+/* ---- the projector study (model.arch "projector", clip-projectors.md §3–§5) ---- */
+
+typedef struct {
+  const char *id;       /* model.projector */
+  const char *label;
+} VbFormChoice;
+
+#define VB_FORM_N_PROJECTORS 5
+extern const VbFormChoice vb_form_projectors[VB_FORM_N_PROJECTORS];
+
+/* The CLIP tower: layers, width and heads all 0 (ViT-L/14) or all set, width a multiple
+ * of heads; LoRA's rank at most the width (1024 for ViT-L/14). NULL when fine, else a
+ * message for the user. */
+char       *vb_experiments_plan_check_encoder (gint64       layers,
+                                               gint64       width,
+                                               gint64       heads,
+                                               gint64       lora_rank);
+/* CIFAR-10 has 5,000 training and 1,000 test images a class (§4.1): train + validation
+ * come from the training files. NULL when they fit. */
+char       *vb_experiments_plan_check_per_class (gint64     train,
+                                                 gint64     val,
+                                                 gint64     test);
+/* The encoder weights file: "" is fine (seeded random weights), else an existing
+ * .safetensors file. NULL when fine. */
+char       *vb_experiments_plan_check_weights (const char  *path);
 
 /* One value of field i, or for a list field comma-separated values without repeats, as
  * canonical texts; NULL with a message for the user when the text is not valid. */
@@ -51,6 +99,8 @@ char       *vb_experiments_plan_node_to_text  (JsonNode    *node);
 /* The member at a dotted key as canonical text, or NULL. */
 char       *vb_experiments_plan_dup_text      (JsonObject  *obj,
                                                const char  *key);
+/* TRUE for a projector-study preset (model.arch "projector" in its base). */
+gboolean    vb_experiments_plan_is_projector  (VbPreset    *preset);
 /* The preset's values of key as canonical texts: the axis values when it is an axis,
  * else the base value, else fallback. */
 GStrv       vb_experiments_plan_preset_values (VbPreset    *preset,

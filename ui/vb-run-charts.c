@@ -1,4 +1,5 @@
-/* vb-run-charts.c: one run's loss, accuracy and throughput charts. */
+/* vb-run-charts.c: one run's loss, accuracy and throughput charts; a projector-study run's
+ * loss, per-epoch loss and throughput charts. */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
@@ -67,6 +68,57 @@ new_chart (const char  *title,
   return chart;
 }
 
+/* epochs so far (at least 1), not the planned total: a 500-epoch run stays readable */
+static void
+fit_epoch_axis (GArray      *steps,
+                GArray      *epochs,
+                VbXAxisKind  x_axis,
+                VbRunCharts *out)
+{
+  guint n_epochs = epochs ? epochs->len : 0;
+
+  if (x_axis != VB_X_AXIS_EPOCH)
+    return;
+  double x_max = 1;
+  if (n_epochs > 0)
+    x_max = MAX (x_max, g_array_index (epochs, VbEpochMetric, n_epochs - 1).epoch);
+  if (steps && steps->len > 0)
+    x_max = MAX (x_max, ceil (g_array_index (steps, VbStepMetric, steps->len - 1).epoch - 1e-9));
+  VbLineChart *charts[] = { out->loss, out->accuracy, out->throughput };
+  for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
+    {
+      charts[c]->x_auto = FALSE;
+      charts[c]->x_min = 0;
+      charts[c]->x_max = x_max;
+    }
+}
+
+/* Train img/s per step and eval img/s per epoch, the same for every kind of run. */
+static void
+fill_throughput (GArray      *steps,
+                 GArray      *epochs,
+                 VbXAxisKind  x_axis,
+                 int          color,
+                 VbRunCharts *out)
+{
+  out->throughput = new_chart ("Throughput", "img/s", x_axis, TRUE);
+  VbSeries *train = vb_line_chart_add_series (out->throughput, vb_series_new ("train img/s", color));
+  VbSeries *eval = vb_line_chart_add_series (out->throughput, vb_series_new ("eval img/s", color));
+  /* one figure per epoch: nothing to smooth */
+  eval->raw = TRUE;
+  eval->dashed = TRUE;
+  for (guint i = 0; steps && i < steps->len; i++)
+    {
+      VbStepMetric *m = &g_array_index (steps, VbStepMetric, i);
+      vb_series_append (train, vb_run_charts_step_x (m, x_axis), m->img_per_s);
+    }
+  for (guint i = 0; epochs && i < epochs->len; i++)
+    {
+      VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
+      vb_series_append (eval, vb_run_charts_epoch_x (m, steps, x_axis), m->img_per_s_eval);
+    }
+}
+
 void
 vb_run_charts_build (GArray      *steps,
                      GArray      *epochs,
@@ -74,8 +126,6 @@ vb_run_charts_build (GArray      *steps,
                      int          color,
                      VbRunCharts *out)
 {
-  guint n_epochs = epochs ? epochs->len : 0;
-
   out->loss = new_chart ("Training loss", "Loss", x_axis, TRUE);
   VbSeries *loss = vb_line_chart_add_series (out->loss, vb_series_new ("train loss", color));
 
@@ -83,44 +133,52 @@ vb_run_charts_build (GArray      *steps,
   VbSeries *top1 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-1", color));
   VbSeries *top5 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-5", color));
   top5->dashed = TRUE;
-
-  out->throughput = new_chart ("Throughput", "img/s", x_axis, TRUE);
-  VbSeries *train = vb_line_chart_add_series (out->throughput, vb_series_new ("train img/s", color));
-  VbSeries *eval = vb_line_chart_add_series (out->throughput, vb_series_new ("eval img/s", color));
-  /* one figure per epoch: nothing to smooth */
-  eval->raw = TRUE;
-  eval->dashed = TRUE;
+  fill_throughput (steps, epochs, x_axis, color, out);
 
   for (guint i = 0; steps && i < steps->len; i++)
     {
       VbStepMetric *m = &g_array_index (steps, VbStepMetric, i);
-      double x = vb_run_charts_step_x (m, x_axis);
-      vb_series_append (loss, x, m->loss);
-      vb_series_append (train, x, m->img_per_s);
+      vb_series_append (loss, vb_run_charts_step_x (m, x_axis), m->loss);
     }
-  for (guint i = 0; i < n_epochs; i++)
+  for (guint i = 0; epochs && i < epochs->len; i++)
     {
       VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
       double x = vb_run_charts_epoch_x (m, steps, x_axis);
       vb_series_append (top1, x, m->val_top1);
       vb_series_append (top5, x, m->val_top5);
-      vb_series_append (eval, x, m->img_per_s_eval);
     }
+  fit_epoch_axis (steps, epochs, x_axis, out);
+}
 
-  /* epochs so far (at least 1), not the planned total: a 500-epoch run stays readable */
-  if (x_axis == VB_X_AXIS_EPOCH)
+void
+vb_run_charts_build_projector (GArray      *steps,
+                               GArray      *epochs,
+                               VbXAxisKind  x_axis,
+                               int          color,
+                               VbRunCharts *out)
+{
+  /* Mode A's loss: 1 − cos(ẑ, y), 0 when the prediction points along CLIP's embedding */
+  out->loss = new_chart ("Training loss (1 − cos)", "1 − cos", x_axis, TRUE);
+  VbSeries *loss = vb_line_chart_add_series (out->loss, vb_series_new ("train loss", color));
+
+  out->accuracy = new_chart ("Loss per epoch (1 − cos)", "1 − cos", x_axis, FALSE);
+  VbSeries *val = vb_line_chart_add_series (out->accuracy, vb_series_new ("validation", color));
+  VbSeries *train = vb_line_chart_add_series (out->accuracy, vb_series_new ("train (epoch mean)",
+                                                                           color));
+  train->dashed = TRUE;
+  fill_throughput (steps, epochs, x_axis, color, out);
+
+  for (guint i = 0; steps && i < steps->len; i++)
     {
-      double x_max = 1;
-      if (n_epochs > 0)
-        x_max = MAX (x_max, g_array_index (epochs, VbEpochMetric, n_epochs - 1).epoch);
-      if (steps && steps->len > 0)
-        x_max = MAX (x_max, ceil (g_array_index (steps, VbStepMetric, steps->len - 1).epoch - 1e-9));
-      VbLineChart *charts[] = { out->loss, out->accuracy, out->throughput };
-      for (guint c = 0; c < G_N_ELEMENTS (charts); c++)
-        {
-          charts[c]->x_auto = FALSE;
-          charts[c]->x_min = 0;
-          charts[c]->x_max = x_max;
-        }
+      VbStepMetric *m = &g_array_index (steps, VbStepMetric, i);
+      vb_series_append (loss, vb_run_charts_step_x (m, x_axis), m->loss);
     }
+  for (guint i = 0; epochs && i < epochs->len; i++)
+    {
+      VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
+      double x = vb_run_charts_epoch_x (m, steps, x_axis);
+      vb_series_append (val, x, m->val_loss);
+      vb_series_append (train, x, m->train_loss);
+    }
+  fit_epoch_axis (steps, epochs, x_axis, out);
 }

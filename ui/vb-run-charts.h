@@ -22,6 +22,15 @@ void   vb_run_charts_build   (GArray      *steps,
                               VbXAxisKind  x_axis,
                               int          color,
                               VbRunCharts *out);
+/* A projector-study run's charts (model.arch "projector"): loss is the Mode A training
+ * loss 1 − cos per step; accuracy becomes the per-epoch losses the study records (series
+ * 0: validation 1 − cos, series 1: the epoch's mean training loss), since it logs no
+ * per-epoch accuracy; throughput as for any run. */
+void   vb_run_charts_build_projector (GArray      *steps,
+                                      GArray      *epochs,
+                                      VbXAxisKind  x_axis,
+                                      int          color,
+                                      VbRunCharts *out);
 /* Where a step lands on x_axis. */
 double vb_run_charts_step_x  (const VbStepMetric  *m,
                               VbXAxisKind          x_axis);

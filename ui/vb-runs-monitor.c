@@ -46,6 +46,23 @@ config_epochs (const char *config_json)
   return (int) json_object_get_int_member (train, "epochs");
 }
 
+/* model.arch "projector": a projector-study run, whose charts differ */
+static gboolean
+config_is_projector (const char *config_json)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  if (config_json == NULL || !json_parser_load_from_data (parser, config_json, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return FALSE;
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *model = json_object_has_member (root, "model")
+                      ? json_object_get_object_member (root, "model") : NULL;
+  return model != NULL
+         && g_strcmp0 (json_object_get_string_member_with_default (model, "arch", ""),
+                       "projector") == 0;
+}
+
 static guint
 series_length (GtkWidget *area,
                guint      series)
@@ -109,8 +126,11 @@ load_charts (VbRunsPage *self)
     self->last_db_step = g_array_index (steps, VbStepMetric, steps->len - 1).step;
 
   /* the run's colour, the same as on the Compare page */
-  vb_run_charts_build (steps, epochs, self->x_axis, (int) (self->run_id % VB_CHART_PALETTE_SIZE),
-                       &charts);
+  int color = (int) (self->run_id % VB_CHART_PALETTE_SIZE);
+  if (self->projector)
+    vb_run_charts_build_projector (steps, epochs, self->x_axis, color, &charts);
+  else
+    vb_run_charts_build (steps, epochs, self->x_axis, color, &charts);
   vb_chart_area_set_line_chart (self->loss_chart, charts.loss);
   vb_chart_area_set_line_chart (self->acc_chart, charts.accuracy);
   vb_chart_area_set_line_chart (self->tp_chart, charts.throughput);
@@ -189,6 +209,34 @@ show_live (VbRunsPage        *self,
     }
 }
 
+/* A projector run's summary: the best validation loss (the model the study keeps) and
+ * the last training loss; it logs no accuracy per epoch. */
+static void
+show_recorded_projector (VbRunsPage *self,
+                         GString    *d)
+{
+  VbLineChart *chart = vb_chart_area_get_line_chart (self->acc_chart);
+  guint n = series_length (self->acc_chart, 0);
+  double best = INFINITY;
+  int best_epoch = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      VbSeries *val = g_ptr_array_index (chart->series, 0);
+      double v = g_array_index (val->y, double, i);
+      if (isfinite (v) && v < best)
+        {
+          best = v;
+          best_epoch = (int) i + 1;
+        }
+    }
+  if (isfinite (best))
+    g_string_append_printf (d, "best val loss %.4f (epoch %d)", best, best_epoch);
+  if (series_length (self->loss_chart, 0) > 0)
+    g_string_append_printf (d, "%sfinal train loss %.4f", d->len ? " · " : "",
+                            series_last (self->loss_chart, 0));
+}
+
 /* Progress from the database: a finished run, or one another process is training. */
 static void
 show_recorded (VbRunsPage *self)
@@ -213,6 +261,12 @@ show_recorded (VbRunsPage *self)
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), buf);
 
   g_autoptr (GString) d = g_string_new (NULL);
+  if (self->projector)
+    {
+      show_recorded_projector (self, d);
+      gtk_label_set_text (GTK_LABEL (self->detail), d->str);
+      return;
+    }
   double top1 = series_last (self->acc_chart, 0), top5 = series_last (self->acc_chart, 1);
   if (isfinite (top1))
     g_string_append_printf (d, "val top-1 %.2f %%", top1);
@@ -247,6 +301,7 @@ vb_runs_monitor_load (VbRunsPage *self,
   g_clear_pointer (&self->record, vb_run_record_free);
   self->record = record;
   self->epochs = config_epochs (record->config_json);
+  self->projector = config_is_projector (record->config_json);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "monitor");
 
   gtk_label_set_text (GTK_LABEL (self->title), record->name ? record->name : "(unnamed)");

@@ -23,6 +23,7 @@ struct _VbRunsPage
   gint64       run_id;           /* selected, 0 = none */
   VbRunRecord *record;
   int          epochs;           /* from the run's config, 0 when unknown */
+  gboolean     projector;        /* a projector-study run: loss charts instead of accuracy */
   VbXAxisKind  x_axis;           /* of all three charts */
   gint64       last_db_step;
   gint64       last_chart_load;

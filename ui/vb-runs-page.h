@@ -32,7 +32,9 @@ const char *vb_runs_page_get_progress_text (VbRunsPage *self);
 guint       vb_runs_page_get_n_loss_points (VbRunsPage *self);
 /* The monitor's charts: "loss" (train loss per step), "accuracy" (series 0 val top-1,
  * series 1 val top-5, per epoch), "throughput" (series 0 train img/s per step, series 1
- * eval img/s per epoch); NULL for another name or no run. */
+ * eval img/s per epoch); NULL for another name or no run. For a projector-study run,
+ * "loss" is 1 − cos per step and "accuracy" its per-epoch losses (series 0 validation,
+ * series 1 the epoch's mean training loss): the study logs no accuracy per epoch. */
 VbLineChart *vb_runs_page_get_chart        (VbRunsPage  *self,
                                             const char  *name);
 /* The x axis of all three charts (step, epoch or wall time), as the X axis menu sets it;

@@ -10,3 +10,4 @@
 #include "vb-chart-export.h"
 #include "vb-scan-route.h"
 #include "vb-scan-chart.h"
+#include "vb-scatter-chart.h"
