@@ -25,6 +25,26 @@ char        *vb_compare_row_label        (const VbCompareRow *row);
 VbBarChart  *vb_compare_throughput_chart (GPtrArray      *rows,
                                           GPtrArray      *cards,
                                           int             baseline);
+/* One bar per row (rows in table order), labelled and coloured as its run; the bar is the
+ * double at offset value of VbCompareRow, unit names the axis and the series. Δ against
+ * row baseline (-1: none), with two rows or more. */
+VbBarChart  *vb_compare_rows_chart       (GPtrArray      *rows,
+                                          int             baseline,
+                                          const char     *title,
+                                          const char     *unit,
+                                          int             decimals,
+                                          glong           value);
+/* An empty chart of runs' curves: against epochs, or against steps smoothed. */
+VbLineChart *vb_compare_curves_new       (const char     *title,
+                                          const char     *y_label,
+                                          gboolean        per_epoch);
+/* Appends run_id's curve to series: per epoch the double at offset epoch_metric of
+ * VbEpochMetric, else the training loss per step. */
+void         vb_compare_curve_append     (VbSeries       *series,
+                                          VbStore        *store,
+                                          gint64          run_id,
+                                          gboolean        per_epoch,
+                                          glong           epoch_metric);
 /* One series per run, coloured as its bars. */
 VbLineChart *vb_compare_curves_chart     (VbStore        *store,
                                           GPtrArray      *rows,

@@ -40,34 +40,10 @@ vb_compare_accuracy_chart (GPtrArray  *rows,
                            const char *group,
                            int         baseline)
 {
-  VbBarChart *chart = vb_bar_chart_new ();
-  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
-
   if (baseline >= (int) rows->len)
     baseline = -1;
-  vb_bar_chart_set_title (chart, "Top-1 accuracy");
-  vb_bar_chart_set_y_label (chart, "Top-1 (%)");
-  chart->show_values = TRUE;
-  chart->value_decimals = 2;
-  chart->higher_is_better = TRUE;
-  for (guint i = 0; i < rows->len; i++)
-    {
-      VbCompareRow *r = g_ptr_array_index (rows, i);
-      g_autofree char *label = vb_compare_row_label (r);
-      vb_bar_chart_add_category (chart, label);
-      g_array_append_val (values, r->top1);
-    }
-  VbBarSeries *series = vb_bar_chart_add_series (chart, vb_bar_series_new ("Top-1 (%)", 0));
-  vb_bar_series_set_values (series, (const double *) values->data, values->len);
-  /* each bar in its run's colour, as its curve */
-  for (guint i = 0; i < rows->len; i++)
-    vb_bar_series_set_color (series, i,
-                             vb_compare_run_color (((VbCompareRow *) g_ptr_array_index (rows, i))->run_id));
-  if (baseline >= 0 && rows->len > 1)
-    {
-      chart->baseline_kind = VB_BAR_BASELINE_CATEGORY;
-      chart->baseline_index = baseline;
-    }
+  VbBarChart *chart = vb_compare_rows_chart (rows, baseline, "Top-1 accuracy", "Top-1 (%)", 2,
+                                             G_STRUCT_OFFSET (VbCompareRow, top1));
   g_autofree char *against = baseline >= 0 && rows->len > 1
     ? g_strdup_printf (" · Δ against #%" G_GINT64_FORMAT,
                        ((VbCompareRow *) g_ptr_array_index (rows, baseline))->run_id)
@@ -116,6 +92,19 @@ vb_compare_export_table_with_baseline (GPtrArray   *rows,
   return g_file_set_contents (path, text, -1, error);
 }
 
+/* The image format from path's extension, or an error that names the ones there are. */
+static gboolean
+image_format (const char     *path,
+              VbChartFormat  *format,
+              GError        **error)
+{
+  if (vb_chart_format_from_path (path, format))
+    return TRUE;
+  g_set_error (error, VB_CHART_ERROR, VB_CHART_ERROR_INVALID,
+               "cannot tell the image format from “%s” (use .png, .svg or .pdf)", path);
+  return FALSE;
+}
+
 gboolean
 vb_compare_export_chart (const VbBarChart   *chart,
                          const VbChartStyle *style,
@@ -127,12 +116,8 @@ vb_compare_export_chart (const VbBarChart   *chart,
   VbChartFormat format;
 
   g_return_val_if_fail (chart != NULL && path != NULL, FALSE);
-  if (!vb_chart_format_from_path (path, &format))
-    {
-      g_set_error (error, VB_CHART_ERROR, VB_CHART_ERROR_INVALID,
-                   "cannot tell the image format from “%s” (use .png, .svg or .pdf)", path);
-      return FALSE;
-    }
+  if (!image_format (path, &format, error))
+    return FALSE;
   return vb_bar_chart_export (chart, style, path, format, width, height, error);
 }
 
@@ -193,12 +178,8 @@ vb_compare_export_scatter (const VbScatterChart *chart,
   VbChartFormat format;
 
   g_return_val_if_fail (chart != NULL && path != NULL, FALSE);
-  if (!vb_chart_format_from_path (path, &format))
-    {
-      g_set_error (error, VB_CHART_ERROR, VB_CHART_ERROR_INVALID,
-                   "cannot tell the image format from “%s” (use .png, .svg or .pdf)", path);
-      return FALSE;
-    }
+  if (!image_format (path, &format, error))
+    return FALSE;
   return vb_scatter_chart_export (chart, style, path, format, width, height, error);
 }
 

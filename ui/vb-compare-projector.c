@@ -7,6 +7,8 @@
 
 #include "vb-compare-projector.h"
 
+#include "vb-compare-charts.h"
+
 /* the study's order (§3), so the five keep five distinct palette colours */
 static const char *const projectors[] = {
   "proj-linear", "proj-lowrank", "proj-mlp", "proj-gated", "proj-lora",
@@ -108,18 +110,10 @@ vb_compare_projector_curves (VbStore   *store,
                              GPtrArray *rows,
                              gboolean   per_epoch)
 {
-  VbLineChart *chart = vb_line_chart_new ();
+  VbLineChart *chart = vb_compare_curves_new (per_epoch ? "Validation loss per projector"
+                                                        : "Training loss per projector",
+                                              "1 − cos", per_epoch);
 
-  vb_line_chart_set_title (chart, per_epoch ? "Validation loss per projector"
-                                            : "Training loss per projector");
-  vb_line_chart_set_labels (chart, NULL, "1 − cos");
-  chart->x_axis = per_epoch ? VB_X_AXIS_EPOCH : VB_X_AXIS_STEP;
-  if (!per_epoch)
-    {
-      /* per-step loss is noisy: smoothed, with the raw line faint beneath */
-      chart->smoothing_kind = VB_SMOOTHING_EMA;
-      chart->smoothing = 0.6;
-    }
   for (guint i = 0; i < rows->len; i++)
     {
       VbCompareRow *r = g_ptr_array_index (rows, i);
@@ -129,24 +123,8 @@ vb_compare_projector_curves (VbStore   *store,
       /* seeds of one projector share its colour; the later ones dashed */
       for (guint j = 0; j < i; j++)
         s->dashed |= g_strcmp0 (((VbCompareRow *) g_ptr_array_index (rows, j))->model, r->model) == 0;
-      if (per_epoch)
-        {
-          g_autoptr (GArray) epochs = vb_store_get_epoch_metrics (store, r->run_id, NULL);
-          for (guint e = 0; epochs && e < epochs->len; e++)
-            {
-              VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, e);
-              vb_series_append (s, m->epoch, m->val_loss);
-            }
-        }
-      else
-        {
-          g_autoptr (GArray) steps = vb_store_get_step_metrics (store, r->run_id, NULL);
-          for (guint k = 0; steps && k < steps->len; k++)
-            {
-              VbStepMetric *m = &g_array_index (steps, VbStepMetric, k);
-              vb_series_append (s, (double) m->step, m->loss);
-            }
-        }
+      vb_compare_curve_append (s, store, r->run_id, per_epoch,
+                               G_STRUCT_OFFSET (VbEpochMetric, val_loss));
     }
   return chart;
 }

@@ -293,33 +293,15 @@ set_path (VbExperimentsPage *self,
 }
 
 static void
-chooser_response_cb (GtkNativeDialog   *dialog,
-                     int                response,
-                     VbExperimentsPage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        set_path (self, path);
-    }
-  gtk_native_dialog_destroy (dialog);
-  g_clear_object (&self->chooser);
-}
-
-static void
 choose_clicked_cb (VbExperimentsPage *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooser *chooser = vb_experiments_page_new_chooser (self, &self->chooser,
+                                                             "Choose the Data Set Folder",
+                                                             GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                                             set_path);
 
-  if (self->chooser != NULL)
+  if (chooser == NULL)
     return;
-  self->chooser = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new ("Choose the Data Set Folder",
-                                                                  GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                                                  "_Select", "_Cancel"));
-  gtk_native_dialog_set_modal (self->chooser, TRUE);
   /* start where the user is, else at the preferences' folder for this kind; the
    * preferences' data folders are offered as shortcuts */
   g_autoptr (GSettings) settings = vb_settings_new ();
@@ -330,7 +312,7 @@ choose_clicked_cb (VbExperimentsPage *self)
       for (char **f = extra; *f != NULL; f++)
         {
           g_autoptr (GFile) shortcut = g_file_new_for_path (*f);
-          gtk_file_chooser_add_shortcut_folder (GTK_FILE_CHOOSER (self->chooser), shortcut, NULL);
+          gtk_file_chooser_add_shortcut_folder (chooser, shortcut, NULL);
         }
       preferred = g_settings_get_string (settings,
                                          g_str_equal (vb_experiments_dataset_kind (self), "cifar10")
@@ -340,9 +322,8 @@ choose_clicked_cb (VbExperimentsPage *self)
   if (start != NULL && start[0] != '\0')
     {
       g_autoptr (GFile) folder = g_file_new_for_path (start);
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
+      gtk_file_chooser_set_current_folder (chooser, folder, NULL);
     }
-  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (self->chooser);
 }
 

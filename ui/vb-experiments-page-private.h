@@ -96,6 +96,16 @@ void       vb_experiments_page_add_row             (GtkGrid           *grid,
 void       vb_experiments_page_set_field_message   (GtkWidget         *widget,
                                                     GtkWidget         *label,
                                                     const char        *message);
+/* What a file chooser's Select does with the chosen path. */
+typedef void (*VbExperimentsPathFunc) (VbExperimentsPage *self,
+                                       const char        *path);
+/* A modal native chooser kept in *slot until it closes, Select calling chosen; the caller
+ * adds filters or a start folder and shows it. NULL while *slot holds one open already. */
+GtkFileChooser *vb_experiments_page_new_chooser    (VbExperimentsPage     *self,
+                                                    GtkNativeDialog      **slot,
+                                                    const char            *title,
+                                                    GtkFileChooserAction   action,
+                                                    VbExperimentsPathFunc  chosen);
 
 /* vb-experiments-dataset.c: the data set section */
 const char *vb_experiments_dataset_kind            (VbExperimentsPage *self);

@@ -111,6 +111,59 @@ vb_experiments_page_set_field_message (GtkWidget  *widget,
   gtk_widget_set_visible (label, message != NULL);
 }
 
+typedef struct {
+  VbExperimentsPage     *self;
+  GtkNativeDialog      **slot;
+  VbExperimentsPathFunc  chosen;
+} Choice;
+
+static void
+choice_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    Choice          *choice)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        choice->chosen (choice->self, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (choice->slot);
+}
+
+static void
+choice_free (gpointer  data,
+             GClosure *closure)
+{
+  g_free (data);
+}
+
+GtkFileChooser *
+vb_experiments_page_new_chooser (VbExperimentsPage     *self,
+                                 GtkNativeDialog      **slot,
+                                 const char            *title,
+                                 GtkFileChooserAction   action,
+                                 VbExperimentsPathFunc  chosen)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  Choice *choice;
+
+  if (*slot != NULL)
+    return NULL;
+  *slot = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new (title,
+                                                          GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                          action, "_Select", "_Cancel"));
+  gtk_native_dialog_set_modal (*slot, TRUE);
+  choice = g_new (Choice, 1);
+  *choice = (Choice) { self, slot, chosen };
+  /* freed with the handler, so with the dialog */
+  g_signal_connect_data (*slot, "response", G_CALLBACK (choice_response_cb), choice, choice_free,
+                         0);
+  return GTK_FILE_CHOOSER (*slot);
+}
+
 /* ---- the form of the chosen preset --------------------------------------------------------- */
 
 static void

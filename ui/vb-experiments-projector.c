@@ -41,38 +41,19 @@ set_weights (VbExperimentsPage *self,
 }
 
 static void
-weights_response_cb (GtkNativeDialog   *dialog,
-                     int                response,
-                     VbExperimentsPage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = file ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        set_weights (self, path);
-    }
-  gtk_native_dialog_destroy (dialog);
-  g_clear_object (&self->weights_chooser);
-}
-
-static void
 choose_weights_cb (VbExperimentsPage *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooser *chooser = vb_experiments_page_new_chooser (self, &self->weights_chooser,
+                                                             "Choose the CLIP Weights",
+                                                             GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                             set_weights);
 
-  if (self->weights_chooser != NULL)
+  if (chooser == NULL)
     return;
-  self->weights_chooser = GTK_NATIVE_DIALOG (gtk_file_chooser_native_new ("Choose the CLIP Weights",
-                                                                          GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                                                          GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                                          "_Select", "_Cancel"));
-  gtk_native_dialog_set_modal (self->weights_chooser, TRUE);
   g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
   gtk_file_filter_add_pattern (filter, "*.safetensors");
   gtk_file_filter_set_name (filter, "safetensors");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->weights_chooser), filter);
-  g_signal_connect (self->weights_chooser, "response", G_CALLBACK (weights_response_cb), self);
+  gtk_file_chooser_add_filter (chooser, filter);
   gtk_native_dialog_show (self->weights_chooser);
 }
 

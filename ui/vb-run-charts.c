@@ -119,20 +119,48 @@ fill_throughput (GArray      *steps,
     }
 }
 
-void
-vb_run_charts_build (GArray      *steps,
-                     GArray      *epochs,
-                     VbXAxisKind  x_axis,
-                     int          color,
-                     VbRunCharts *out)
+/* What sets a kind of run apart: the loss chart's names, and the per-epoch chart's names
+ * and two metrics (doubles of VbEpochMetric; the second dashed). */
+typedef struct {
+  const char *loss_title, *loss_label;
+  const char *epoch_title, *epoch_label;
+  const char *first_name, *second_name;
+  glong       first, second;
+} RunKind;
+
+static const RunKind classifier = {
+  "Training loss", "Loss",
+  "Validation accuracy", "Accuracy (%)",
+  "top-1", "top-5",
+  G_STRUCT_OFFSET (VbEpochMetric, val_top1), G_STRUCT_OFFSET (VbEpochMetric, val_top5),
+};
+
+/* Mode A's loss: 1 − cos(ẑ, y), 0 when the prediction points along CLIP's embedding; the
+ * study logs no per-epoch accuracy, so its per-epoch chart shows the losses */
+static const RunKind projector = {
+  "Training loss (1 − cos)", "1 − cos",
+  "Loss per epoch (1 − cos)", "1 − cos",
+  "validation", "train (epoch mean)",
+  G_STRUCT_OFFSET (VbEpochMetric, val_loss), G_STRUCT_OFFSET (VbEpochMetric, train_loss),
+};
+
+static void
+build (const RunKind *kind,
+       GArray        *steps,
+       GArray        *epochs,
+       VbXAxisKind    x_axis,
+       int            color,
+       VbRunCharts   *out)
 {
-  out->loss = new_chart ("Training loss", "Loss", x_axis, TRUE);
+  out->loss = new_chart (kind->loss_title, kind->loss_label, x_axis, TRUE);
   VbSeries *loss = vb_line_chart_add_series (out->loss, vb_series_new ("train loss", color));
 
-  out->accuracy = new_chart ("Validation accuracy", "Accuracy (%)", x_axis, FALSE);
-  VbSeries *top1 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-1", color));
-  VbSeries *top5 = vb_line_chart_add_series (out->accuracy, vb_series_new ("top-5", color));
-  top5->dashed = TRUE;
+  out->accuracy = new_chart (kind->epoch_title, kind->epoch_label, x_axis, FALSE);
+  VbSeries *first = vb_line_chart_add_series (out->accuracy,
+                                              vb_series_new (kind->first_name, color));
+  VbSeries *second = vb_line_chart_add_series (out->accuracy,
+                                               vb_series_new (kind->second_name, color));
+  second->dashed = TRUE;
   fill_throughput (steps, epochs, x_axis, color, out);
 
   for (guint i = 0; steps && i < steps->len; i++)
@@ -144,10 +172,20 @@ vb_run_charts_build (GArray      *steps,
     {
       VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
       double x = vb_run_charts_epoch_x (m, steps, x_axis);
-      vb_series_append (top1, x, m->val_top1);
-      vb_series_append (top5, x, m->val_top5);
+      vb_series_append (first, x, G_STRUCT_MEMBER (double, m, kind->first));
+      vb_series_append (second, x, G_STRUCT_MEMBER (double, m, kind->second));
     }
   fit_epoch_axis (steps, epochs, x_axis, out);
+}
+
+void
+vb_run_charts_build (GArray      *steps,
+                     GArray      *epochs,
+                     VbXAxisKind  x_axis,
+                     int          color,
+                     VbRunCharts *out)
+{
+  build (&classifier, steps, epochs, x_axis, color, out);
 }
 
 void
@@ -157,28 +195,5 @@ vb_run_charts_build_projector (GArray      *steps,
                                int          color,
                                VbRunCharts *out)
 {
-  /* Mode A's loss: 1 − cos(ẑ, y), 0 when the prediction points along CLIP's embedding */
-  out->loss = new_chart ("Training loss (1 − cos)", "1 − cos", x_axis, TRUE);
-  VbSeries *loss = vb_line_chart_add_series (out->loss, vb_series_new ("train loss", color));
-
-  out->accuracy = new_chart ("Loss per epoch (1 − cos)", "1 − cos", x_axis, FALSE);
-  VbSeries *val = vb_line_chart_add_series (out->accuracy, vb_series_new ("validation", color));
-  VbSeries *train = vb_line_chart_add_series (out->accuracy, vb_series_new ("train (epoch mean)",
-                                                                           color));
-  train->dashed = TRUE;
-  fill_throughput (steps, epochs, x_axis, color, out);
-
-  for (guint i = 0; steps && i < steps->len; i++)
-    {
-      VbStepMetric *m = &g_array_index (steps, VbStepMetric, i);
-      vb_series_append (loss, vb_run_charts_step_x (m, x_axis), m->loss);
-    }
-  for (guint i = 0; epochs && i < epochs->len; i++)
-    {
-      VbEpochMetric *m = &g_array_index (epochs, VbEpochMetric, i);
-      double x = vb_run_charts_epoch_x (m, steps, x_axis);
-      vb_series_append (val, x, m->val_loss);
-      vb_series_append (train, x, m->train_loss);
-    }
-  fit_epoch_axis (steps, epochs, x_axis, out);
+  build (&projector, steps, epochs, x_axis, color, out);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "vb-chart-axis.h"
-#include "vb-chart-private.h"
+#include "vb-chart-frame.h"
 
 #define MINUS "\xe2\x88\x92"
 
@@ -34,13 +34,6 @@ typedef struct {
   VbTextRole    value_role;    /* TICK, or SMALL where bars are narrow */
   gboolean      show_values, show_deltas;
 } BarPlan;
-
-static void
-unref_layout (gpointer data)
-{
-  if (data != NULL)
-    g_object_unref (data);
-}
 
 static void
 clear_legend_item (gpointer data)
@@ -284,43 +277,6 @@ bar_rect (const BarPlan    *p,
 
 /* ---- plan ------------------------------------------------------------------------- */
 
-static double
-line_height (VbChartText *t,
-             VbTextRole   role)
-{
-  PangoLayout *probe = vb_chart_text_layout (t, role, "Ag0", 0, 0);
-  double h;
-
-  vb_chart_text_size (probe, NULL, &h);
-  g_object_unref (probe);
-  return h;
-}
-
-static GPtrArray *
-tick_layouts (VbChartText *t,
-              GArray      *ticks,
-              double      *max_w)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func (unref_layout);
-  double mw = 0;
-
-  for (guint i = 0; i < ticks->len; i++)
-    {
-      const VbTick *tick = &g_array_index (ticks, VbTick, i);
-      PangoLayout *layout = NULL;
-      if (tick->label != NULL)
-        {
-          double w;
-          layout = vb_chart_text_layout (t, VB_TEXT_TICK, tick->label, 0, 0);
-          vb_chart_text_size (layout, &w, NULL);
-          mw = MAX (mw, w);
-        }
-      g_ptr_array_add (out, layout);
-    }
-  *max_w = mw;
-  return out;
-}
-
 static void
 layout_legend (BarPlan          *p,
                VbChartText      *t,
@@ -330,7 +286,7 @@ layout_legend (BarPlan          *p,
                double            max_w)
 {
   double em = p->em, swatch = 0.8 * em, gap = 0.45 * em, spacing = 1.3 * em;
-  double x = x0, y = y0, right = x0, row_h = line_height (t, VB_TEXT_LABEL);
+  double x = x0, y = y0, right = x0, row_h = vb_chart_line_height (t, VB_TEXT_LABEL);
 
   p->legend = g_array_new (FALSE, TRUE, sizeof (BarLegendItem));
   g_array_set_clear_func (p->legend, clear_legend_item);
@@ -399,9 +355,9 @@ compute_range (BarPlan          *p,
       /* room above (and below) the bars for the value and Δ labels */
       double labels = 0.35 * p->em;
       if (p->show_values)
-        labels += line_height (t, VB_TEXT_TICK);
+        labels += vb_chart_line_height (t, VB_TEXT_TICK);
       if (p->show_deltas)
-        labels += line_height (t, VB_TEXT_SMALL) + 0.1 * p->em;
+        labels += vb_chart_line_height (t, VB_TEXT_SMALL) + 0.1 * p->em;
       double frac = MIN (labels / MAX (plot_h, 1), 0.5);
       double span = hi - lo;
       if (hi > 0)
@@ -415,7 +371,7 @@ compute_range (BarPlan          *p,
       p->y_hi = hi;
     }
   p->y_ticks = vb_chart_ticks (p->y_lo, p->y_hi, target, VB_TICK_NUMBER, FALSE);
-  p->y_tick_text = tick_layouts (t, p->y_ticks, label_w);
+  p->y_tick_text = vb_chart_tick_layouts (t, p->y_ticks, label_w, NULL);
 }
 
 static void
@@ -425,7 +381,7 @@ plan_compute (BarPlan          *p,
               double            width,
               double            height)
 {
-  double em = t->em, pad = em, w, h;
+  double em = t->em, pad = em, w;
   guint ncat = chart->categories->len;
 
   memset (p, 0, sizeof *p);
@@ -437,13 +393,7 @@ plan_compute (BarPlan          *p,
   p->value_role = VB_TEXT_TICK;
 
   double top = pad, bottom = height - pad, inner_w = MAX (width - 2 * pad, 1);
-  if (chart->title != NULL && *chart->title != '\0')
-    {
-      p->title = vb_chart_text_layout (t, VB_TEXT_TITLE, chart->title, inner_w, 2);
-      vb_chart_text_size (p->title, &w, &h);
-      p->box.title = vb_chart_rect (pad, top, MIN (w, inner_w), h);
-      top += h + 0.45 * em;
-    }
+  p->title = vb_chart_plan_title (t, chart->title, pad, inner_w, &top, &p->box.title);
   if (chart->show_legend && chart->series->len >= 2)
     {
       layout_legend (p, t, chart, pad, top, inner_w);
@@ -452,17 +402,10 @@ plan_compute (BarPlan          *p,
   else
     top += 0.5 * em;
 
-  if (chart->caption != NULL && *chart->caption != '\0')
-    {
-      p->caption = vb_chart_text_layout (t, VB_TEXT_SMALL, chart->caption, inner_w, 4);
-      vb_chart_text_size (p->caption, &w, &h);
-      bottom -= h;
-      p->box.caption = vb_chart_rect (pad, bottom, MIN (w, inner_w), h);
-      bottom -= 0.7 * em;
-    }
+  p->caption = vb_chart_plan_caption (t, chart->caption, pad, inner_w, &bottom, &p->box.caption);
 
   /* category labels: up to two lines each, decided on an estimate of the band width */
-  double label_h = line_height (t, VB_TEXT_LABEL);
+  double label_h = vb_chart_line_height (t, VB_TEXT_LABEL);
   double est_band = MAX ((width - 2 * pad - 5 * em) / MAX (ncat, 1) - 0.4 * em, em);
   int cat_lines = 1;
   for (guint c = 0; c < ncat; c++)
@@ -475,19 +418,14 @@ plan_compute (BarPlan          *p,
     }
   gboolean base_cat = chart->baseline_kind == VB_BAR_BASELINE_CATEGORY && chart->baseline_index >= 0
                       && (guint) chart->baseline_index < ncat;
-  double cat_block = cat_lines * label_h + (base_cat ? line_height (t, VB_TEXT_SMALL) : 0);
+  double cat_block = cat_lines * label_h + (base_cat ? vb_chart_line_height (t, VB_TEXT_SMALL) : 0);
   bottom -= cat_block + 0.5 * em;
 
   double plot_y = round (top);
   double plot_h = MAX (floor (bottom - plot_y), 8);
 
   double left = pad;
-  if (chart->y_label != NULL && *chart->y_label != '\0')
-    {
-      p->y_title = vb_chart_text_layout (t, VB_TEXT_LABEL, chart->y_label, plot_h, 1);
-      vb_chart_text_size (p->y_title, NULL, &h);
-      left += h + 0.5 * em;
-    }
+  p->y_title = vb_chart_plan_y_title (t, chart->y_label, plot_h, &left);
   double tick_w = 0;
   compute_range (p, t, chart, plot_h, &tick_w);
   left += tick_w + 0.5 * em;
@@ -498,7 +436,7 @@ plan_compute (BarPlan          *p,
   p->cat_y = plot_y + plot_h + 0.5 * em;
 
   double band = plot_w / MAX (ncat, 1);
-  p->cat_text = g_ptr_array_new_with_free_func (unref_layout);
+  p->cat_text = g_ptr_array_new_with_free_func (vb_chart_unref_layout);
   for (guint c = 0; c < ncat; c++)
     {
       PangoLayout *layout = vb_chart_text_layout (t, VB_TEXT_LABEL, g_ptr_array_index (chart->categories, c),
@@ -782,26 +720,14 @@ vb_bar_chart_draw (cairo_t            *cr,
   vb_chart_text_init (&t, cr, style);
   plan_compute (&p, &t, chart, width, height);
 
-  const VbChartRect *r = &p.box.plot;
   draw_frame (cr, &t, &p, style);
   if (!p.empty)
     draw_bars (cr, &t, &p, chart, style);
   draw_zero_line (cr, &p, style);
   draw_categories (&t, &p, chart, style);
   draw_legend (cr, &t, &p, chart, style);
-  if (p.title != NULL)
-    vb_chart_text_draw (&t, p.title, p.box.title.x, p.box.title.y, 0, 0, &style->text);
-  if (p.y_title != NULL)
-    {
-      double h;
-      vb_chart_text_size (p.y_title, NULL, &h);
-      vb_chart_text_draw_vertical (&t, p.y_title, p.pad + h / 2, r->y + r->height / 2, &style->text);
-    }
-  if (p.caption != NULL)
-    vb_chart_text_draw (&t, p.caption, p.box.caption.x, p.box.caption.y, 0, 0, &style->muted_text);
-  if (p.message != NULL)
-    vb_chart_text_draw (&t, p.message, r->x + r->width / 2, r->y + r->height / 2, 0.5, 0.5,
-                        &style->muted_text);
+  vb_chart_draw_titles (&t, p.title, p.y_title, &p.box, p.pad, style);
+  vb_chart_draw_notes (&t, p.caption, p.message, &p.box, style);
 
   plan_clear (&p);
   vb_chart_text_clear (&t);

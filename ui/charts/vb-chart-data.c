@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-chart-private.h"
+
 /* ---- smoothing -------------------------------------------------------------------- */
 
 static void
@@ -388,9 +390,10 @@ vb_line_chart_free (VbLineChart *chart)
   g_free (chart);
 }
 
-static void
-replace_str (char      **field,
-             const char *value)
+/* copied before the old one is freed: value may be the field's own string */
+void
+vb_chart_set_string (char      **field,
+                     const char *value)
 {
   char *copy = g_strdup (value);
 
@@ -403,7 +406,7 @@ vb_line_chart_set_title (VbLineChart *chart,
                          const char  *title)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->title, title);
+  vb_chart_set_string (&chart->title, title);
 }
 
 void
@@ -412,8 +415,8 @@ vb_line_chart_set_labels (VbLineChart *chart,
                           const char  *y_label)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->x_label, x_label);
-  replace_str (&chart->y_label, y_label);
+  vb_chart_set_string (&chart->x_label, x_label);
+  vb_chart_set_string (&chart->y_label, y_label);
 }
 
 void
@@ -421,7 +424,7 @@ vb_line_chart_set_caption (VbLineChart *chart,
                            const char  *caption)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->caption, caption);
+  vb_chart_set_string (&chart->caption, caption);
 }
 
 VbSeries *
@@ -573,7 +576,7 @@ vb_bar_chart_set_title (VbBarChart *chart,
                         const char *title)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->title, title);
+  vb_chart_set_string (&chart->title, title);
 }
 
 void
@@ -581,7 +584,7 @@ vb_bar_chart_set_y_label (VbBarChart *chart,
                           const char *y_label)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->y_label, y_label);
+  vb_chart_set_string (&chart->y_label, y_label);
 }
 
 void
@@ -589,7 +592,7 @@ vb_bar_chart_set_caption (VbBarChart *chart,
                           const char *caption)
 {
   g_return_if_fail (chart != NULL);
-  replace_str (&chart->caption, caption);
+  vb_chart_set_string (&chart->caption, caption);
 }
 
 void

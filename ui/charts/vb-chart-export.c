@@ -17,6 +17,7 @@
 
 #include "vb-bar-chart.h"
 #include "vb-line-chart.h"
+#include "vb-scatter-chart.h"
 
 G_DEFINE_QUARK (vb-chart-error-quark, vb_chart_error)
 
@@ -292,6 +293,8 @@ vb_chart_export (VbChartDrawFunc draw,
   return vb_chart_export_full (draw, user_data, path, format, width, height, NULL, error);
 }
 
+/* ---- the conveniences: one chart, its title and description as the metadata ---- */
+
 typedef struct {
   gconstpointer       chart;
   const VbChartStyle *style;
@@ -319,6 +322,35 @@ draw_bar_cb (cairo_t *cr,
   vb_bar_chart_draw (cr, c->chart, width, height, c->style);
 }
 
+static void
+draw_scatter_cb (cairo_t *cr,
+                 double   width,
+                 double   height,
+                 gpointer user_data)
+{
+  Closure *c = user_data;
+
+  vb_scatter_chart_draw (cr, c->chart, width, height, c->style);
+}
+
+static gboolean
+export_chart (VbChartDrawFunc     draw,
+              gconstpointer       chart,
+              const VbChartStyle *style,
+              const char         *title,
+              const char         *metadata,
+              const char         *path,
+              VbChartFormat       format,
+              double              width,
+              double              height,
+              GError            **error)
+{
+  Closure c = { chart, style };
+  VbChartExportOptions options = { 1.0, title, metadata };
+
+  return vb_chart_export_full (draw, &c, path, format, width, height, &options, error);
+}
+
 gboolean
 vb_line_chart_export (const VbLineChart  *chart,
                       const VbChartStyle *style,
@@ -328,15 +360,10 @@ vb_line_chart_export (const VbLineChart  *chart,
                       double              height,
                       GError            **error)
 {
-  Closure c = { chart, style };
-  g_autofree char *meta = NULL;
-  VbChartExportOptions options = { 1.0, NULL, NULL };
-
   g_return_val_if_fail (chart != NULL, FALSE);
-  meta = vb_line_chart_describe (chart);
-  options.title = chart->title;
-  options.metadata = meta;
-  return vb_chart_export_full (draw_line_cb, &c, path, format, width, height, &options, error);
+  g_autofree char *meta = vb_line_chart_describe (chart);
+  return export_chart (draw_line_cb, chart, style, chart->title, meta, path, format, width,
+                       height, error);
 }
 
 gboolean
@@ -348,13 +375,23 @@ vb_bar_chart_export (const VbBarChart   *chart,
                      double              height,
                      GError            **error)
 {
-  Closure c = { chart, style };
-  g_autofree char *meta = NULL;
-  VbChartExportOptions options = { 1.0, NULL, NULL };
-
   g_return_val_if_fail (chart != NULL, FALSE);
-  meta = vb_bar_chart_describe (chart);
-  options.title = chart->title;
-  options.metadata = meta;
-  return vb_chart_export_full (draw_bar_cb, &c, path, format, width, height, &options, error);
+  g_autofree char *meta = vb_bar_chart_describe (chart);
+  return export_chart (draw_bar_cb, chart, style, chart->title, meta, path, format, width,
+                       height, error);
+}
+
+gboolean
+vb_scatter_chart_export (const VbScatterChart *chart,
+                         const VbChartStyle   *style,
+                         const char           *path,
+                         VbChartFormat         format,
+                         double                width,
+                         double                height,
+                         GError              **error)
+{
+  g_return_val_if_fail (chart != NULL, FALSE);
+  g_autofree char *meta = vb_scatter_chart_describe (chart);
+  return export_chart (draw_scatter_cb, chart, style, chart->title, meta, path, format, width,
+                       height, error);
 }

@@ -71,7 +71,7 @@ gboolean vb_chart_export_full   (VbChartDrawFunc             draw,
                                  GError                    **error);
 
 /* Conveniences: the chart's title and vb_*_chart_describe() become the metadata.
- * style NULL: light theme. */
+ * style NULL: light theme. vb_scatter_chart_export() is declared with its chart. */
 gboolean vb_line_chart_export   (const VbLineChart          *chart,
                                  const VbChartStyle         *style,
                                  const char                 *path,

@@ -67,6 +67,9 @@ VbChartRect vb_chart_rect   (double x,
                              double height);
 const VbChartStyle *vb_chart_style_or_default (const VbChartStyle *style,
                                                VbChartStyle       *storage);
+/* Replaces *field by a copy of value (NULL allowed): the data models' text setters. */
+void   vb_chart_set_string  (char              **field,
+                             const char         *value);
 /* The start of every draw: saves cr, clips to the chart's box and paints the background
  * (when the style asks), so nothing lands outside width × height. Pair with cairo_restore. */
 void   vb_chart_begin       (cairo_t            *cr,

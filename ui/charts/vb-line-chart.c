@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "vb-chart-axis.h"
-#include "vb-chart-private.h"
+#include "vb-chart-frame.h"
 
 #define LEGEND_MAX_ROWS 3
 #define NO_SERIES G_MAXUINT
@@ -206,44 +206,6 @@ compute_ranges (const VbLineChart *chart,
 
 /* ---- ticks ------------------------------------------------------------------------ */
 
-static void
-unref_layout (gpointer data)
-{
-  if (data != NULL)
-    g_object_unref (data);
-}
-
-static GPtrArray *
-tick_layouts (VbChartText *t,
-              GArray      *ticks,
-              double      *max_w,
-              double      *max_h)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func (unref_layout);
-  double mw = 0, mh = 0;
-
-  for (guint i = 0; i < ticks->len; i++)
-    {
-      const VbTick *tick = &g_array_index (ticks, VbTick, i);
-      PangoLayout *layout = NULL;
-
-      if (tick->label != NULL)
-        {
-          double w, h;
-          layout = vb_chart_text_layout (t, VB_TEXT_TICK, tick->label, 0, 0);
-          vb_chart_text_size (layout, &w, &h);
-          mw = MAX (mw, w);
-          mh = MAX (mh, h);
-        }
-      g_ptr_array_add (out, layout);
-    }
-  if (max_w)
-    *max_w = mw;
-  if (max_h)
-    *max_h = mh;
-  return out;
-}
-
 /* position of a y value (data units) as a fraction of the plot height from the bottom */
 static double
 y_fraction (const Plan *p,
@@ -289,7 +251,7 @@ fit_y_ticks (Plan        *p,
       g_clear_pointer (&p->y_ticks, g_array_unref);
       g_clear_pointer (&p->y_tick_text, g_ptr_array_unref);
       p->y_ticks = vb_chart_ticks (lo, hi, target, VB_TICK_NUMBER, p->log_y);
-      p->y_tick_text = tick_layouts (t, p->y_ticks, label_w, &h);
+      p->y_tick_text = vb_chart_tick_layouts (t, p->y_ticks, label_w, &h);
       for (guint i = 0; i < p->y_ticks->len; i++)
         {
           const VbTick *tick = &g_array_index (p->y_ticks, VbTick, i);
@@ -321,7 +283,7 @@ fit_x_ticks (Plan        *p,
       g_clear_pointer (&p->x_ticks, g_array_unref);
       g_clear_pointer (&p->x_tick_text, g_ptr_array_unref);
       p->x_ticks = vb_chart_ticks (p->x_lo, p->x_hi, target, p->x_format, FALSE);
-      p->x_tick_text = tick_layouts (t, p->x_ticks, NULL, NULL);
+      p->x_tick_text = vb_chart_tick_layouts (t, p->x_ticks, NULL, NULL);
       for (guint i = 0; i < p->x_ticks->len; i++)
         {
           PangoLayout *layout = g_ptr_array_index (p->x_tick_text, i);
@@ -506,18 +468,6 @@ layout_legend (Plan              *p,
 
 /* ---- plan ------------------------------------------------------------------------- */
 
-static double
-line_height (VbChartText *t,
-             VbTextRole   role)
-{
-  PangoLayout *probe = vb_chart_text_layout (t, role, "Ag0", 0, 0);
-  double h;
-
-  vb_chart_text_size (probe, NULL, &h);
-  g_object_unref (probe);
-  return h;
-}
-
 static void
 plan_compute (Plan              *p,
               VbChartText       *t,
@@ -525,7 +475,7 @@ plan_compute (Plan              *p,
               double             width,
               double             height)
 {
-  double em = t->em, pad, top, bottom, inner_w, w, h;
+  double em = t->em, pad, top, bottom, inner_w;
 
   memset (p, 0, sizeof *p);
   p->em = em;
@@ -538,13 +488,7 @@ plan_compute (Plan              *p,
   bottom = height - pad;
   inner_w = MAX (width - 2 * pad, 1);
 
-  if (chart->title != NULL && *chart->title != '\0')
-    {
-      p->title = vb_chart_text_layout (t, VB_TEXT_TITLE, chart->title, inner_w, 2);
-      vb_chart_text_size (p->title, &w, &h);
-      p->box.title = vb_chart_rect (pad, top, MIN (w, inner_w), h);
-      top += h + 0.45 * em;
-    }
+  p->title = vb_chart_plan_title (t, chart->title, pad, inner_w, &top, &p->box.title);
   if (chart->show_legend && chart->series->len > 0)
     {
       layout_legend (p, t, chart, pad, top, inner_w);
@@ -553,27 +497,15 @@ plan_compute (Plan              *p,
   else
     top += 0.5 * em;   /* half a tick label sticks out above the plot */
 
-  if (chart->caption != NULL && *chart->caption != '\0')
-    {
-      p->caption = vb_chart_text_layout (t, VB_TEXT_SMALL, chart->caption, inner_w, 4);
-      vb_chart_text_size (p->caption, &w, &h);
-      bottom -= h;
-      p->box.caption = vb_chart_rect (pad, bottom, MIN (w, inner_w), h);
-      bottom -= 0.7 * em;
-    }
-  bottom -= line_height (t, VB_TEXT_LABEL) + 0.3 * em;          /* x axis title */
-  bottom -= line_height (t, VB_TEXT_TICK) + p->tick_len + 0.3 * em;  /* x tick labels */
+  p->caption = vb_chart_plan_caption (t, chart->caption, pad, inner_w, &bottom, &p->box.caption);
+  bottom -= vb_chart_line_height (t, VB_TEXT_LABEL) + 0.3 * em;          /* x axis title */
+  bottom -= vb_chart_line_height (t, VB_TEXT_TICK) + p->tick_len + 0.3 * em;  /* x tick labels */
 
   double plot_y = round (top);
   double plot_h = MAX (floor (bottom - plot_y), 8);
 
   double left = pad;
-  if (chart->y_label != NULL && *chart->y_label != '\0')
-    {
-      p->y_title = vb_chart_text_layout (t, VB_TEXT_LABEL, chart->y_label, plot_h, 1);
-      vb_chart_text_size (p->y_title, NULL, &h);
-      left += h + 0.5 * em;
-    }
+  p->y_title = vb_chart_plan_y_title (t, chart->y_label, plot_h, &left);
   double y_label_w = 0;
   fit_y_ticks (p, t, plot_h, &y_label_w);
   left += y_label_w + p->tick_len + 0.3 * em;
@@ -1083,17 +1015,10 @@ vb_line_chart_draw (cairo_t            *cr,
   draw_axes (cr, &t, &p, style, width);
 
   const VbChartRect *r = &p.box.plot;
-  if (p.title != NULL)
-    vb_chart_text_draw (&t, p.title, p.box.title.x, p.box.title.y, 0, 0, &style->text);
-  if (p.y_title != NULL)
-    {
-      double h;
-      vb_chart_text_size (p.y_title, NULL, &h);
-      vb_chart_text_draw_vertical (&t, p.y_title, p.pad + h / 2, r->y + r->height / 2, &style->text);
-    }
+  vb_chart_draw_titles (&t, p.title, p.y_title, &p.box, p.pad, style);
   if (p.x_title != NULL)
     {
-      double tick_h = line_height (&t, VB_TEXT_TICK);
+      double tick_h = vb_chart_line_height (&t, VB_TEXT_TICK);
       double y = r->y + r->height + p.tick_len + 0.3 * p.em + tick_h + 0.3 * p.em;
       double w;
       vb_chart_text_size (p.x_title, &w, NULL);
@@ -1101,11 +1026,7 @@ vb_line_chart_draw (cairo_t            *cr,
       vb_chart_text_draw (&t, p.x_title, cx, y, 0.5, 0, &style->text);
     }
   draw_legend (cr, &t, &p, chart, style);
-  if (p.caption != NULL)
-    vb_chart_text_draw (&t, p.caption, p.box.caption.x, p.box.caption.y, 0, 0, &style->muted_text);
-  if (p.message != NULL)
-    vb_chart_text_draw (&t, p.message, r->x + r->width / 2, r->y + r->height / 2, 0.5, 0.5,
-                        &style->muted_text);
+  vb_chart_draw_notes (&t, p.caption, p.message, &p.box, style);
 
   plan_clear (&p);
   vb_chart_text_clear (&t);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "vb-chart-axis.h"
-#include "vb-chart-private.h"
+#include "vb-chart-frame.h"
 
 /* ---- data -------------------------------------------------------------------------- */
 
@@ -49,8 +49,7 @@ void
 vb_scatter_chart_set_title (VbScatterChart *chart,
                             const char     *title)
 {
-  g_free (chart->title);
-  chart->title = g_strdup (title);
+  vb_chart_set_string (&chart->title, title);
 }
 
 void
@@ -58,18 +57,15 @@ vb_scatter_chart_set_labels (VbScatterChart *chart,
                              const char     *x_label,
                              const char     *y_label)
 {
-  g_free (chart->x_label);
-  g_free (chart->y_label);
-  chart->x_label = g_strdup (x_label);
-  chart->y_label = g_strdup (y_label);
+  vb_chart_set_string (&chart->x_label, x_label);
+  vb_chart_set_string (&chart->y_label, y_label);
 }
 
 void
 vb_scatter_chart_set_caption (VbScatterChart *chart,
                               const char     *caption)
 {
-  g_free (chart->caption);
-  chart->caption = g_strdup (caption);
+  vb_chart_set_string (&chart->caption, caption);
 }
 
 VbScatterPoint *
@@ -104,13 +100,6 @@ typedef struct {
   GArray       *label_box;                  /* VbChartRect per point */
   GArray       *drawn;                      /* gboolean per point */
 } Plan;
-
-static void
-unref_layout (gpointer data)
-{
-  if (data != NULL)
-    g_object_unref (data);
-}
 
 static void
 plan_clear (Plan *p)
@@ -188,34 +177,6 @@ map_y (const Plan *p,
   return r->y + r->height - (v - p->y_lo) / (p->y_hi - p->y_lo) * r->height;
 }
 
-static GPtrArray *
-tick_text (VbChartText *t,
-           GArray      *ticks,
-           double      *max_w,
-           double      *max_h)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func (unref_layout);
-  double mw = 0, mh = 0, w, h;
-
-  for (guint i = 0; i < ticks->len; i++)
-    {
-      const VbTick *tick = &g_array_index (ticks, VbTick, i);
-      PangoLayout *l = NULL;
-      if (tick->label != NULL)
-        {
-          l = vb_chart_text_layout (t, VB_TEXT_TICK, tick->label, 0, 0);
-          vb_chart_text_size (l, &w, &h);
-          mw = MAX (mw, w);
-          mh = MAX (mh, h);
-        }
-      g_ptr_array_add (out, l);
-    }
-  *max_w = mw;
-  if (max_h != NULL)
-    *max_h = mh;
-  return out;
-}
-
 static gboolean
 overlaps (const VbChartRect *a,
           const VbChartRect *b)
@@ -276,22 +237,9 @@ plan_compute (Plan                 *p,
   p->radius = MAX (3.0, round (0.42 * em));
 
   double top = pad, bottom = height - pad, inner_w = MAX (width - 2 * pad, 1);
-  if (chart->title != NULL && *chart->title != '\0')
-    {
-      p->title = vb_chart_text_layout (t, VB_TEXT_TITLE, chart->title, inner_w, 2);
-      vb_chart_text_size (p->title, &w, &h);
-      p->box.title = vb_chart_rect (pad, top, MIN (w, inner_w), h);
-      top += h + 0.45 * em;
-    }
+  p->title = vb_chart_plan_title (t, chart->title, pad, inner_w, &top, &p->box.title);
   top += 0.5 * em;
-  if (chart->caption != NULL && *chart->caption != '\0')
-    {
-      p->caption = vb_chart_text_layout (t, VB_TEXT_SMALL, chart->caption, inner_w, 4);
-      vb_chart_text_size (p->caption, &w, &h);
-      bottom -= h;
-      p->box.caption = vb_chart_rect (pad, bottom, MIN (w, inner_w), h);
-      bottom -= 0.7 * em;
-    }
+  p->caption = vb_chart_plan_caption (t, chart->caption, pad, inner_w, &bottom, &p->box.caption);
   if (chart->x_label != NULL && *chart->x_label != '\0')
     {
       p->x_title = vb_chart_text_layout (t, VB_TEXT_LABEL, chart->x_label, inner_w, 1);
@@ -312,23 +260,18 @@ plan_compute (Plan                 *p,
   if (!(p->y_hi > p->y_lo))
     p->y_hi = p->y_lo + 1;
 
-  double tick_h, tick_w, unused;
+  double tick_h, tick_w;
   p->x_ticks = vb_chart_ticks (p->x_lo, p->x_hi, 5, VB_TICK_NUMBER, FALSE);
-  p->x_tick_text = tick_text (t, p->x_ticks, &unused, &tick_h);
+  p->x_tick_text = vb_chart_tick_layouts (t, p->x_ticks, NULL, &tick_h);
   bottom -= tick_h + 0.4 * em;
   double plot_y = round (top);
   double plot_h = MAX (floor (bottom - plot_y), 8);
   p->y_ticks = vb_chart_ticks (p->y_lo, p->y_hi, MAX (2.0, plot_h / (3 * em)), VB_TICK_NUMBER,
                                FALSE);
-  p->y_tick_text = tick_text (t, p->y_ticks, &tick_w, NULL);
+  p->y_tick_text = vb_chart_tick_layouts (t, p->y_ticks, &tick_w, NULL);
 
   double left = pad;
-  if (chart->y_label != NULL && *chart->y_label != '\0')
-    {
-      p->y_title = vb_chart_text_layout (t, VB_TEXT_LABEL, chart->y_label, plot_h, 1);
-      vb_chart_text_size (p->y_title, NULL, &h);
-      left += h + 0.5 * em;
-    }
+  p->y_title = vb_chart_plan_y_title (t, chart->y_label, plot_h, &left);
   left += tick_w + 0.5 * em;
   double plot_x = ceil (left);
   double plot_w = MAX (floor (width - pad - plot_x), 8);
@@ -336,7 +279,7 @@ plan_compute (Plan                 *p,
 
   /* labels in point order, each clear of the ones before where it can be */
   guint n = chart->points->len;
-  p->labels = g_ptr_array_new_with_free_func (unref_layout);
+  p->labels = g_ptr_array_new_with_free_func (vb_chart_unref_layout);
   p->label_box = g_array_sized_new (FALSE, TRUE, sizeof (VbChartRect), n);
   p->drawn = g_array_sized_new (FALSE, TRUE, sizeof (gboolean), n);
   p->empty = TRUE;
@@ -487,14 +430,7 @@ vb_scatter_chart_draw (cairo_t              *cr,
   draw_axes (cr, &t, &p, style);
   if (!p.empty)
     draw_points (cr, &t, &p, chart, style);
-  if (p.title != NULL)
-    vb_chart_text_draw (&t, p.title, p.box.title.x, p.box.title.y, 0, 0, &style->text);
-  if (p.y_title != NULL)
-    {
-      double h;
-      vb_chart_text_size (p.y_title, NULL, &h);
-      vb_chart_text_draw_vertical (&t, p.y_title, p.pad + h / 2, r->y + r->height / 2, &style->text);
-    }
+  vb_chart_draw_titles (&t, p.title, p.y_title, &p.box, p.pad, style);
   if (p.x_title != NULL)
     {
       double th = 0;
@@ -503,11 +439,7 @@ vb_scatter_chart_draw (cairo_t              *cr,
       vb_chart_text_draw (&t, p.x_title, r->x + r->width / 2,
                           r->y + r->height + 0.4 * p.em + th + 0.3 * p.em, 0.5, 0, &style->text);
     }
-  if (p.caption != NULL)
-    vb_chart_text_draw (&t, p.caption, p.box.caption.x, p.box.caption.y, 0, 0, &style->muted_text);
-  if (p.message != NULL)
-    vb_chart_text_draw (&t, p.message, r->x + r->width / 2, r->y + r->height / 2, 0.5, 0.5,
-                        &style->muted_text);
+  vb_chart_draw_notes (&t, p.caption, p.message, &p.box, style);
 
   plan_clear (&p);
   vb_chart_text_clear (&t);
@@ -590,38 +522,4 @@ vb_scatter_chart_describe (const VbScatterChart *chart)
       g_string_append_c (s, ')');
     }
   return g_string_free (s, FALSE);
-}
-
-typedef struct {
-  const VbScatterChart *chart;
-  const VbChartStyle   *style;
-} Closure;
-
-static void
-draw_cb (cairo_t *cr,
-         double   width,
-         double   height,
-         gpointer user_data)
-{
-  Closure *c = user_data;
-  vb_scatter_chart_draw (cr, c->chart, width, height, c->style);
-}
-
-gboolean
-vb_scatter_chart_export (const VbScatterChart *chart,
-                         const VbChartStyle   *style,
-                         const char           *path,
-                         VbChartFormat         format,
-                         double                width,
-                         double                height,
-                         GError              **error)
-{
-  Closure c = { chart, style };
-  VbChartExportOptions options = { 1.0, NULL, NULL };
-
-  g_return_val_if_fail (chart != NULL, FALSE);
-  g_autofree char *meta = vb_scatter_chart_describe (chart);
-  options.title = chart->title;
-  options.metadata = meta;
-  return vb_chart_export_full (draw_cb, &c, path, format, width, height, &options, error);
 }

@@ -70,7 +70,8 @@ gboolean vb_scatter_chart_get_point  (const VbScatterChart *chart,
                                       VbChartRect          *label);
 /* Provenance for export metadata. */
 char    *vb_scatter_chart_describe   (const VbScatterChart *chart);
-/* PNG, SVG or PDF through vb_chart_export_full; style NULL: light theme. */
+/* PNG, SVG or PDF, as vb_bar_chart_export() (and beside it, in vb-chart-export.c);
+ * style NULL: light theme. */
 gboolean vb_scatter_chart_export     (const VbScatterChart *chart,
                                       const VbChartStyle   *style,
                                       const char           *path,
