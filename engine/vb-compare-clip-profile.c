@@ -47,6 +47,7 @@ vb_compare_fill_clip_profile (VbCompareRow *r, VbStore *store, const VbRunConfig
 enum { C_STAGE, C_MS, C_SHARE, C_MACS, C_RATE, N_COLS };
 
 static const char *const head[N_COLS] = { "Stage", "ms", "% of total", "MACs (G)", "GMAC/s" };
+static const gboolean right_aligned[N_COLS] = { FALSE, TRUE, TRUE, TRUE, TRUE };
 
 static char *
 fmt (double v, const char *f)
@@ -74,84 +75,6 @@ table_cells (const VbClipProfile *p)
       g_ptr_array_add (cells, fmt (s->macs / 1e9 / (s->ms / 1e3), "%.1f"));
     }
   return cells;
-}
-
-static char *
-escape (const char *s, VbTableFormat format)
-{
-  GString *out = g_string_new (NULL);
-  gboolean quote = format == VB_TABLE_CSV && strpbrk (s, ",\"\n") != NULL;
-  if (quote)
-    g_string_append_c (out, '"');
-  for (const char *q = s; *q; q++)
-    {
-      if (format == VB_TABLE_CSV && *q == '"')
-        g_string_append_c (out, '"');
-      if (format == VB_TABLE_LATEX && strchr ("&%$#_{}", *q))
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *q);
-    }
-  if (quote)
-    g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
-
-static void
-append_table (GString *out, GPtrArray *cells, VbTableFormat format)
-{
-  guint nr = cells->len / N_COLS;
-#define CELL(r, c) ((const char *) g_ptr_array_index (cells, (r) * N_COLS + (c)))
-  if (format == VB_TABLE_TEXT)
-    {
-      int width[N_COLS] = { 0 };
-      for (guint r = 0; r < nr; r++)
-        for (int c = 0; c < N_COLS; c++)
-          width[c] = MAX (width[c], (int) g_utf8_strlen (CELL (r, c), -1));
-      for (guint r = 0; r < nr; r++)
-        {
-          for (int c = 0; c < N_COLS; c++)
-            {
-              int pad = width[c] - (int) g_utf8_strlen (CELL (r, c), -1);
-              if (c != C_STAGE)
-                g_string_append_printf (out, "%*s", pad, "");
-              g_string_append (out, CELL (r, c));
-              if (c == C_STAGE)
-                g_string_append_printf (out, "%*s", pad, "");
-              g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
-            }
-          if (r == 0)
-            for (int c = 0; c < N_COLS; c++)
-              {
-                for (int k = 0; k < width[c]; k++)
-                  g_string_append (out, "─");
-                g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
-              }
-        }
-    }
-  else if (format == VB_TABLE_MARKDOWN)
-    for (guint r = 0; r < nr; r++)
-      {
-        for (int c = 0; c < N_COLS; c++)
-          g_string_append_printf (out, "| %s ", CELL (r, c));
-        g_string_append (out, "|\n");
-        if (r == 0)
-          g_string_append (out, "| --- | ---: | ---: | ---: | ---: |\n");
-      }
-  else if (format == VB_TABLE_LATEX)
-    {
-      g_string_append (out, "\\begin{tabular}{lrrrr}\n\\hline\n");
-      for (guint r = 0; r < nr; r++)
-        {
-          for (int c = 0; c < N_COLS; c++)
-            {
-              g_autofree char *e = escape (CELL (r, c), format);
-              g_string_append_printf (out, "%s%s", c ? " & " : "", e);
-            }
-          g_string_append (out, r == 0 ? " \\\\\n\\hline\n" : " \\\\\n");
-        }
-      g_string_append (out, "\\hline\n\\end{tabular}\n");
-    }
-#undef CELL
 }
 
 /* "Encoder (23 of 24 layers): … ms, … GMAC; whole forward … ms, … img/s" and one line
@@ -307,7 +230,7 @@ vb_compare_render_clip_profile (GPtrArray *rows, VbTableFormat format)
       g_string_append_printf (out, "%s%s%s\n%s", i || prose ? "\n" : "",
                               format == VB_TABLE_MARKDOWN ? "### "
                               : format == VB_TABLE_LATEX ? "% " : "", title, prose ? "\n" : "");
-      append_table (out, cells, format);
+      vb_compare_append_table (out, cells, N_COLS, right_aligned, format);
       if (prose)
         {
           g_string_append_c (out, '\n');

@@ -76,37 +76,11 @@ static const char *const head[N_COLS] = {
   "Runtime ms", "Encoder", "Status",
 };
 
-static gboolean
-right_aligned (int c)
-{
-  return c != C_PROJ && c != C_ENC && c != C_STATUS;
-}
-
-static char *
-fmt (double v, const char *f)
-{
-  return isnan (v) ? g_strdup ("—") : g_strdup_printf (f, v);
-}
-
-static char *
-escape (const char *s, VbTableFormat format)
-{
-  GString *out = g_string_new (NULL);
-  gboolean quote = format == VB_TABLE_CSV && strpbrk (s, ",\"\n") != NULL;
-  if (quote)
-    g_string_append_c (out, '"');
-  for (const char *p = s; *p; p++)
-    {
-      if (format == VB_TABLE_CSV && *p == '"')
-        g_string_append_c (out, '"');
-      if (format == VB_TABLE_LATEX && strchr ("&%$#_{}", *p))
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *p);
-    }
-  if (quote)
-    g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
+/* the names, the encoder and the status read left to right */
+static const gboolean right_aligned[N_COLS] = {
+  [C_RUN] = TRUE, [C_SEED] = TRUE, [C_LOSS] = TRUE, [C_TOP1] = TRUE, [C_PARAMS] = TRUE,
+  [C_FLOPS] = TRUE, [C_RT] = TRUE,
+};
 
 static void
 mean_std (const double *v, int n, double *mean, double *std)
@@ -162,7 +136,6 @@ append_spread (GString *out, GPtrArray *rows, const char *prefix)
 char *
 vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
 {
-  guint nr = rows->len + 1;
   g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
   for (int c = 0; c < N_COLS; c++)
     g_ptr_array_add (cells, g_strdup (head[c]));
@@ -173,18 +146,17 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
       g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->run_id));
       g_ptr_array_add (cells, g_strdup (r->model));
       g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->seed));
-      g_ptr_array_add (cells, fmt (r->test_loss, "%.4f"));
-      g_ptr_array_add (cells, fmt (r->proxy_top1, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->test_loss, "%.4f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->proxy_top1, "%.2f"));
       g_ptr_array_add (cells, r->params ? g_strdup_printf ("%.2f", r->params / 1e6)
                                         : g_strdup ("—"));
-      g_ptr_array_add (cells, fmt (r->macs_per_token / 1e6, "%.2f"));
-      g_ptr_array_add (cells, fmt (r->runtime_ms, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->macs_per_token / 1e6, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->runtime_ms, "%.2f"));
       g_ptr_array_add (cells, g_strdup (r->encoder));
       g_ptr_array_add (cells, g_strdup (r->status));
       if (r->random_encoder && random_note == NULL)
         random_note = r->encoder;
     }
-#define CELL(r, c) ((const char *) g_ptr_array_index (cells, (r) * N_COLS + (c)))
   GString *out = g_string_new (NULL);
   gboolean prose = format == VB_TABLE_TEXT || format == VB_TABLE_MARKDOWN;
   if (prose)
@@ -196,78 +168,7 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
                                 random_note);
       g_string_append_c (out, '\n');
     }
-  switch (format)
-    {
-    case VB_TABLE_TEXT:
-      {
-        int width[N_COLS] = { 0 };
-        for (guint r = 0; r < nr; r++)
-          for (int c = 0; c < N_COLS; c++)
-            width[c] = MAX (width[c], (int) g_utf8_strlen (CELL (r, c), -1));
-        for (guint r = 0; r < nr; r++)
-          {
-            for (int c = 0; c < N_COLS; c++)
-              {
-                int pad = width[c] - (int) g_utf8_strlen (CELL (r, c), -1);
-                if (right_aligned (c))
-                  g_string_append_printf (out, "%*s", pad, "");
-                g_string_append (out, CELL (r, c));
-                if (!right_aligned (c) && c != N_COLS - 1)
-                  g_string_append_printf (out, "%*s", pad, "");
-                g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
-              }
-            if (r == 0)
-              for (int c = 0; c < N_COLS; c++)
-                {
-                  for (int k = 0; k < width[c]; k++)
-                    g_string_append (out, "─");
-                  g_string_append (out, c == N_COLS - 1 ? "\n" : "  ");
-                }
-          }
-        break;
-      }
-    case VB_TABLE_CSV:
-    case VB_TABLE_MARKDOWN:
-      for (guint r = 0; r < nr; r++)
-        {
-          gboolean md = format == VB_TABLE_MARKDOWN;
-          for (int c = 0; c < N_COLS; c++)
-            {
-              g_autofree char *e = escape (CELL (r, c), format);
-              if (md)
-                g_string_append_printf (out, "| %s ", e);
-              else
-                g_string_append_printf (out, "%s%s", c ? "," : "", e);
-            }
-          g_string_append (out, md ? "|\n" : "\n");
-          if (md && r == 0)
-            {
-              for (int c = 0; c < N_COLS; c++)
-                g_string_append (out, right_aligned (c) ? "| ---: " : "| --- ");
-              g_string_append (out, "|\n");
-            }
-        }
-      break;
-    case VB_TABLE_LATEX:
-      g_string_append (out, "\\begin{tabular}{");
-      for (int c = 0; c < N_COLS; c++)
-        g_string_append_c (out, right_aligned (c) ? 'r' : 'l');
-      g_string_append (out, "}\n\\hline\n");
-      for (guint r = 0; r < nr; r++)
-        {
-          for (int c = 0; c < N_COLS; c++)
-            {
-              g_autofree char *e = escape (CELL (r, c), format);
-              g_string_append_printf (out, "%s%s", c ? " & " : "", e);
-            }
-          g_string_append (out, " \\\\\n");
-          if (r == 0)
-            g_string_append (out, "\\hline\n");
-        }
-      g_string_append (out, "\\hline\n\\end{tabular}\n");
-      break;
-    }
-#undef CELL
+  vb_compare_append_table (out, cells, N_COLS, right_aligned, format);
   if (prose)
     append_spread (out, rows, "");
   return g_string_free (out, FALSE);

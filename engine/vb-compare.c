@@ -119,8 +119,8 @@ vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error)
 
 #define N_COLS 11
 
-static char *
-fmt_num (double v, const char *f)
+char *
+vb_compare_fmt (double v, const char *f)
 {
   return isnan (v) ? g_strdup ("—") : g_strdup_printf (f, v);
 }
@@ -133,33 +133,104 @@ fmt_delta (double v, double base)
   return g_strdup_printf ("%+.2f", v - base);
 }
 
-static char *
-latex_escape (const char *s)
+char *
+vb_compare_escape (const char *s, VbTableFormat format)
 {
   GString *out = g_string_new (NULL);
+  gboolean quote = format == VB_TABLE_CSV && strpbrk (s, ",\"\n") != NULL;
+  if (quote)
+    g_string_append_c (out, '"');
   for (const char *p = s; *p; p++)
     {
-      if (strchr ("&%$#_{}", *p))
+      if (format == VB_TABLE_CSV && *p == '"')
+        g_string_append_c (out, '"');
+      if (format == VB_TABLE_LATEX && strchr ("&%$#_{}", *p))
         g_string_append_c (out, '\\');
       g_string_append_c (out, *p);
     }
+  if (quote)
+    g_string_append_c (out, '"');
   return g_string_free (out, FALSE);
 }
 
-static char *
-csv_quote (const char *s)
+void
+vb_compare_append_table (GString *out, GPtrArray *cells, int n_cols, const gboolean *right,
+                         VbTableFormat format)
 {
-  if (strpbrk (s, ",\"\n") == NULL)
-    return g_strdup (s);
-  GString *out = g_string_new ("\"");
-  for (const char *p = s; *p; p++)
+  guint nr = cells->len / n_cols;
+#define CELL(r, c) ((const char *) g_ptr_array_index (cells, (r) * n_cols + (c)))
+  switch (format)
     {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
+    case VB_TABLE_TEXT:
+      {
+        g_autofree int *width = g_new0 (int, n_cols);
+        for (guint r = 0; r < nr; r++)
+          for (int c = 0; c < n_cols; c++)
+            width[c] = MAX (width[c], (int) g_utf8_strlen (CELL (r, c), -1));
+        for (guint r = 0; r < nr; r++)
+          {
+            for (int c = 0; c < n_cols; c++)
+              {
+                int pad = width[c] - (int) g_utf8_strlen (CELL (r, c), -1);
+                if (right[c])
+                  g_string_append_printf (out, "%*s", pad, "");
+                g_string_append (out, CELL (r, c));
+                if (!right[c] && c != n_cols - 1)
+                  g_string_append_printf (out, "%*s", pad, "");
+                g_string_append (out, c == n_cols - 1 ? "\n" : "  ");
+              }
+            if (r == 0)
+              for (int c = 0; c < n_cols; c++)
+                {
+                  for (int k = 0; k < width[c]; k++)
+                    g_string_append (out, "─");
+                  g_string_append (out, c == n_cols - 1 ? "\n" : "  ");
+                }
+          }
+        break;
+      }
+    case VB_TABLE_CSV:
+    case VB_TABLE_MARKDOWN:
+      for (guint r = 0; r < nr; r++)
+        {
+          gboolean md = format == VB_TABLE_MARKDOWN;
+          for (int c = 0; c < n_cols; c++)
+            {
+              g_autofree char *e = vb_compare_escape (CELL (r, c), format);
+              if (md)
+                g_string_append_printf (out, "| %s ", e);
+              else
+                g_string_append_printf (out, "%s%s", c ? "," : "", e);
+            }
+          g_string_append (out, md ? "|\n" : "\n");
+          if (md && r == 0)
+            {
+              for (int c = 0; c < n_cols; c++)
+                g_string_append (out, right[c] ? "| ---: " : "| --- ");
+              g_string_append (out, "|\n");
+            }
+        }
+      break;
+    case VB_TABLE_LATEX:
+      g_string_append (out, "\\begin{tabular}{");
+      for (int c = 0; c < n_cols; c++)
+        g_string_append_c (out, right[c] ? 'r' : 'l');
+      g_string_append (out, "}\n\\hline\n");
+      for (guint r = 0; r < nr; r++)
+        {
+          for (int c = 0; c < n_cols; c++)
+            {
+              g_autofree char *e = vb_compare_escape (CELL (r, c), format);
+              g_string_append_printf (out, "%s%s", c ? " & " : "", e);
+            }
+          g_string_append (out, " \\\\\n");
+          if (r == 0)
+            g_string_append (out, "\\hline\n");
+        }
+      g_string_append (out, "\\hline\n\\end{tabular}\n");
+      break;
     }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
+#undef CELL
 }
 
 char *
@@ -197,12 +268,12 @@ vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format)
       g_ptr_array_add (cells, g_strdup_printf ("%d", r->img_size));
       g_ptr_array_add (cells, r->params ? g_strdup_printf ("%" G_GINT64_FORMAT, r->params)
                                         : g_strdup ("—"));
-      g_ptr_array_add (cells, fmt_num (r->top1, "%.2f"));
-      g_ptr_array_add (cells, fmt_num (r->top5, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->top1, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->top5, "%.2f"));
       g_ptr_array_add (cells, (int) i == baseline_index ? g_strdup ("baseline")
                                                        : fmt_delta (r->top1, base));
-      g_ptr_array_add (cells, fmt_num (r->train_img_per_s, "%.1f"));
-      g_ptr_array_add (cells, fmt_num (r->eval_img_per_s, "%.1f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->train_img_per_s, "%.1f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->eval_img_per_s, "%.1f"));
       g_ptr_array_add (cells, g_strdup (r->status));
     }
 #define CELL(r, c) ((const char *) g_ptr_array_index (cells, (r) * N_COLS + (c)))
@@ -255,7 +326,7 @@ vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format)
           for (int c = 0; c < N_COLS; c++)
             if (show[c])
               {
-                g_autofree char *q = csv_quote (CELL (r, c));
+                g_autofree char *q = vb_compare_escape (CELL (r, c), VB_TABLE_CSV);
                 g_string_append_printf (out, "%s%s", first ? "" : ",", q);
                 first = FALSE;
               }
@@ -293,7 +364,7 @@ vb_compare_render (GPtrArray *rows, int baseline_index, VbTableFormat format)
             for (int c = 0; c < N_COLS; c++)
               if (show[c])
                 {
-                  g_autofree char *e = latex_escape (CELL (r, c));
+                  g_autofree char *e = vb_compare_escape (CELL (r, c), VB_TABLE_LATEX);
                   g_string_append_printf (out, "%s%s", first ? "" : " & ", e);
                   first = FALSE;
                 }

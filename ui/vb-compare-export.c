@@ -35,6 +35,28 @@ vb_compare_baseline_index (GPtrArray *rows)
   return rows != NULL && rows->len > 1 ? 0 : -1;
 }
 
+/* how the accuracy was measured, for the caption: each run's validation split at its
+ * input size ("at 32 px", or "at 64–224 px" when the runs differ) */
+static char *
+accuracy_protocol (GPtrArray *rows)
+{
+  int lo = G_MAXINT, hi = 0;
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const VbCompareRow *r = g_ptr_array_index (rows, i);
+      if (r->img_size > 0)
+        {
+          lo = MIN (lo, r->img_size);
+          hi = MAX (hi, r->img_size);
+        }
+    }
+  if (hi == 0)
+    return g_strdup ("Top-1 on each run's validation split");
+  if (lo == hi)
+    return g_strdup_printf ("Top-1 on each run's validation split at %d px", lo);
+  return g_strdup_printf ("Top-1 on each run's validation split at %d–%d px", lo, hi);
+}
+
 VbBarChart *
 vb_compare_accuracy_chart (GPtrArray  *rows,
                            const char *group,
@@ -48,10 +70,12 @@ vb_compare_accuracy_chart (GPtrArray  *rows,
     ? g_strdup_printf (" · Δ against #%" G_GINT64_FORMAT,
                        ((VbCompareRow *) g_ptr_array_index (rows, baseline))->run_id)
     : g_strdup ("");
-  g_autofree char *caption = g_strdup_printf ("%s%s%s%u run%s%s",
+  g_autofree char *measured = accuracy_protocol (rows);
+  g_autofree char *caption = g_strdup_printf ("%s%s%s%u run%s%s · %s",
                                               group ? "Group " : "", group ? group : "",
                                               group ? " · " : "",
-                                              rows->len, rows->len == 1 ? "" : "s", against);
+                                              rows->len, rows->len == 1 ? "" : "s", against,
+                                              measured);
   vb_bar_chart_set_caption (chart, caption);
   return chart;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-param-table.h"
 #include "vb-rng.h"
 #include "vb-safetensors.h"
 
@@ -182,54 +183,24 @@ is_skipped (VbTensorDict *dict, const char *name)
   return FALSE;
 }
 
-static void
-append_name (GString *list, int *count, const char *name)
-{
-  if ((*count)++ < 8)
-    g_string_append_printf (list, "%s%s", list->len ? ", " : "", name);
-}
-
-static const char *
-list_end (int count)
-{
-  return count > 8 ? ", …)" : ")";
-}
-
 gboolean
 vb_clip_load_dict (VbClip *m, VbTensorDict *dict, const char *source, GError **error)
 {
-  g_autoptr (GString) missing = g_string_new (NULL);
-  g_autoptr (GString) unexpected = g_string_new (NULL);
-  int n_missing = 0, n_unexpected = 0;
+  g_auto (VbParamCheck) check = { 0 };
 
   for (guint t = 0; t < m->tensors->len; t++)
     {
       VbClipTensorInfo *info = g_ptr_array_index (m->tensors, t);
-      VbTensorEntry *e = vb_tensor_dict_lookup (dict, info->name);
-      if (e == NULL && is_skipped (dict, info->name))
+      if (vb_tensor_dict_lookup (dict, info->name) == NULL && is_skipped (dict, info->name))
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
                        "%s: tensor %s is not stored as F32, F16, BF16 or F64", source,
                        info->name);
           return FALSE;
         }
-      if (e == NULL)
-        {
-          append_name (missing, &n_missing, info->name);
-          continue;
-        }
-      gboolean same = e->ndim == info->ndim;
-      for (int d = 0; same && d < info->ndim; d++)
-        same = e->shape[d] == info->shape[d];
-      if (!same)
-        {
-          g_autofree char *got = vb_shape_to_string (e->ndim, e->shape);
-          g_autofree char *want = vb_shape_to_string (info->ndim, info->shape);
-          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                       "%s: tensor %s has shape %s, the CLIP tower expects %s", source,
-                       info->name, got, want);
-          return FALSE;
-        }
+      if (!vb_param_check_tensor (&check, dict, info->name, info->ndim, info->shape, source,
+                                  "the CLIP tower", "", error))
+        return FALSE;
     }
 
   /* keys outside vision_model. (text tower, logit_scale…) are another model's business;
@@ -239,19 +210,10 @@ vb_clip_load_dict (VbClip *m, VbTensorDict *dict, const char *source, GError **e
       VbTensorEntry *e = vb_tensor_dict_index (dict, t);
       if (g_str_has_prefix (e->name, PREFIX) && !g_str_has_suffix (e->name, ".position_ids")
           && g_hash_table_lookup (m->by_name, e->name) == NULL)
-        append_name (unexpected, &n_unexpected, e->name);
+        vb_param_check_unexpected (&check, e->name);
     }
-  if (n_missing || n_unexpected)
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                   "%s does not match the CLIP tower: %d missing tensor%s%s%s%s, "
-                   "%d unexpected%s%s%s",
-                   source, n_missing, n_missing == 1 ? "" : "s",
-                   n_missing ? " (" : "", missing->str, n_missing ? list_end (n_missing) : "",
-                   n_unexpected, n_unexpected ? " (" : "", unexpected->str,
-                   n_unexpected ? list_end (n_unexpected) : "");
-      return FALSE;
-    }
+  if (!vb_param_check_finish (&check, source, "the CLIP tower", error))
+    return FALSE;
 
   VbTensorEntry *proj = vb_tensor_dict_lookup (dict, "visual_projection.weight");
   if (proj != NULL && (proj->ndim != 2 || proj->shape[1] != m->cfg.width))

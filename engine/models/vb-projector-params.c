@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-param-table.h"
 #include "vb-rng.h"
 
 static void
@@ -221,10 +222,8 @@ vb_projector_load_dict (VbProjector *p, VbTensorDict *dict, const char *source,
     {
       VbProjTensor *t = g_ptr_array_index (p->tensors, i);
       VbTensorEntry *e = vb_tensor_dict_lookup (dict, t->name);
-      gboolean same = e != NULL && e->ndim == t->ndim;
+      gboolean same = e != NULL && vb_param_table_same_shape (e, t->ndim, t->shape);
 
-      for (int d = 0; same && d < t->ndim; d++)
-        same = e->shape[d] == t->shape[d];
       if (e == NULL)
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-param-table.h"
 
 void
 vb_vmamba_config_scaled (VbVmambaConfig *cfg, int dims0, const int *depths, int n_stages,
@@ -116,21 +117,11 @@ vb_scan_mode_from_string (const char *s, VbScanMode *mode)
 
 /* ---- inference from a state dict ----------------------------------------------------- */
 
+/* every tensor the inference reads: a wrong file fails here, naming what it is not */
 static VbTensorEntry *
 need (VbTensorDict *dict, const char *name, int ndim, const char *source, GError **error)
 {
-  VbTensorEntry *e = vb_tensor_dict_lookup (dict, name);
-  if (e == NULL)
-    g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                 "%s: missing tensor %s: not a VMamba checkpoint?", source, name);
-  else if (e->ndim != ndim)
-    {
-      g_autofree char *s = vb_shape_to_string (e->ndim, e->shape);
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                   "%s: tensor %s has shape %s, expected %d dimensions", source, name, s, ndim);
-      return NULL;
-    }
-  return e;
+  return vb_param_table_need (dict, name, ndim, source, "VMamba checkpoint", error);
 }
 
 gboolean

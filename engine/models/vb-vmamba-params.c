@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-param-table.h"
 
 static void
 param_info_free (gpointer p)
@@ -240,6 +241,9 @@ vb_vmamba_init_weights (VbVmamba *m, uint64_t seed)
 
 /* ---- by name ------------------------------------------------------------------------------ */
 
+/* a head for another class count is the usual mismatch: say how to fine-tune anyway */
+#define HEAD_HINT " (use --strip-head to fine-tune on another class count)"
+
 static gboolean
 is_head (const char *name)
 {
@@ -250,35 +254,16 @@ gboolean
 vb_vmamba_load_dict (VbVmamba *m, VbTensorDict *dict, gboolean skip_head, const char *source,
                      GError **error)
 {
-  g_autoptr (GString) missing = g_string_new (NULL);
-  g_autoptr (GString) unexpected = g_string_new (NULL);
-  int n_missing = 0, n_unexpected = 0;
+  g_auto (VbParamCheck) check = { 0 };
 
   for (guint t = 0; t < m->tensors->len; t++)
     {
       VbParamInfo *info = g_ptr_array_index (m->tensors, t);
       if (skip_head && is_head (info->name))
         continue;
-      VbTensorEntry *e = vb_tensor_dict_lookup (dict, info->name);
-      if (e == NULL)
-        {
-          if (n_missing++ < 8)
-            g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", info->name);
-          continue;
-        }
-      gboolean same = e->ndim == info->ndim;
-      for (int d = 0; same && d < info->ndim; d++)
-        same = e->shape[d] == info->shape[d];
-      if (!same)
-        {
-          g_autofree char *got = vb_shape_to_string (e->ndim, e->shape);
-          g_autofree char *want = vb_shape_to_string (info->ndim, info->shape);
-          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                       "%s: tensor %s has shape %s, the model expects %s%s", source, info->name,
-                       got, want,
-                       is_head (info->name) ? " (use --strip-head to fine-tune on another class count)" : "");
-          return FALSE;
-        }
+      if (!vb_param_check_tensor (&check, dict, info->name, info->ndim, info->shape, source,
+                                  "the model", is_head (info->name) ? HEAD_HINT : "", error))
+        return FALSE;
     }
   for (guint t = 0; t < vb_tensor_dict_size (dict); t++)
     {
@@ -286,19 +271,10 @@ vb_vmamba_load_dict (VbVmamba *m, VbTensorDict *dict, gboolean skip_head, const 
       if (skip_head && is_head (e->name))
         continue;
       if (g_hash_table_lookup (m->by_name, e->name) == NULL)
-        if (n_unexpected++ < 8)
-          g_string_append_printf (unexpected, "%s%s", unexpected->len ? ", " : "", e->name);
+        vb_param_check_unexpected (&check, e->name);
     }
-  if (n_missing || n_unexpected)
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_MISMATCH,
-                   "%s does not match the model: %d missing tensor%s%s%s%s, %d unexpected%s%s%s",
-                   source, n_missing, n_missing == 1 ? "" : "s",
-                   n_missing ? " (" : "", missing->str, n_missing ? (n_missing > 8 ? ", …)" : ")") : "",
-                   n_unexpected, n_unexpected ? " (" : "", unexpected->str,
-                   n_unexpected ? (n_unexpected > 8 ? ", …)" : ")") : "");
-      return FALSE;
-    }
+  if (!vb_param_check_finish (&check, source, "the model", error))
+    return FALSE;
   for (guint t = 0; t < m->tensors->len; t++)
     {
       VbParamInfo *info = g_ptr_array_index (m->tensors, t);

@@ -16,26 +16,7 @@
 #include "vb-cpu-vit.h"
 #include "vb-error.h"
 #include "vb-safetensors.h"
-
-static char *
-fixture_path (void)
-{
-  const char *dir = g_getenv ("VB_TEST_DATA");
-  return g_build_filename (dir ? dir : "tests/data", "clip", "tiny.safetensors", NULL);
-}
-
-static double
-rel_error (const float *got, const float *want, int64_t n)
-{
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      double d = (double) got[i] - want[i];
-      num += d * d;
-      den += (double) want[i] * want[i];
-    }
-  return sqrt (num) / MAX (sqrt (den), 1e-30);
-}
+#include "vb-test-util.h"
 
 static int
 meta_int (VbTensorDict *fx, const char *key)
@@ -48,7 +29,7 @@ meta_int (VbTensorDict *fx, const char *key)
 static VbTensorDict *
 load_fixture (void)
 {
-  g_autofree char *path = fixture_path ();
+  g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
   g_autoptr (GError) error = NULL;
   VbTensorDict *fx = vb_safetensors_load (path, &error);
   g_assert_no_error (error);
@@ -112,7 +93,7 @@ test_vit_l14_counts (void)
 static void
 check (const char *what, const float *got, VbTensorEntry *want)
 {
-  double e = rel_error (got, want->data, want->numel);
+  double e = vb_test_rel_error (got, want->data, want->numel);
   g_test_message ("%s: rel err %.2e", what, e);
   g_assert_cmpfloat (e, <, 1e-4);
 }
@@ -121,7 +102,7 @@ static void
 test_parity (void)
 {
   g_autoptr (VbTensorDict) fx = load_fixture ();
-  g_autofree char *path = fixture_path ();
+  g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
   g_autoptr (GError) error = NULL;
 
   /* shaped after the file; the head count is the one thing shapes cannot tell */
@@ -174,7 +155,7 @@ test_parity (void)
 
   /* one image alone gives the first image's answer */
   g_assert_true (vb_clip_forward (model, px->data, 1, &llava, &error));
-  double e = rel_error (features2, features, (int64_t) (N - 1) * D);
+  double e = vb_test_rel_error (features2, features, (int64_t) (N - 1) * D);
   g_assert_cmpfloat (e, <, 1e-6);
 }
 
@@ -398,7 +379,7 @@ test_attention_kernel (void)
                 }
             }
       g_assert_cmpint (vb_attention_forward (out, qkv, B, N, H, dh, scale), ==, 0);
-      double e = rel_error (out, want, (int64_t) B * N * D);
+      double e = vb_test_rel_error (out, want, (int64_t) B * N * D);
       g_test_message ("attention B %d N %d heads %d dim %d: rel err %.2e", B, N, H, dh, e);
       g_assert_cmpfloat (e, <, 1e-5);
     }

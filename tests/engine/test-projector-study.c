@@ -1,5 +1,5 @@
 /* test-projector-study.c: the projector study end to end on real files: CIFAR-10-format
- * batches written here (class-coloured blocks on noise, so the classes are learnable),
+ * batches written by the test (vb-test-cifar.h: class-coloured blocks on noise),
  * a tiny CLIP tower with random weights, the feature cache (written once, reused,
  * rebuilt when corrupt or mismatched), two projectors trained through the runner into a
  * real SQLite store, the runtime protocol card, the compare table and the
@@ -18,53 +18,19 @@
 #include "vb-projector-study.h"
 #include "vb-run-config.h"
 #include "vb-runner.h"
+#include "vb-test-cifar.h"
 #include "vb-test-util.h"
 
 #define TRAIN_PER_FILE 50     /* 5 files: 25 images a class */
 #define TEST_RECORDS   100    /* 10 a class */
-#define RECORD         (1 + 3 * 1024)
 
 static char *tmp_dir;
-
-/* Class c: a 12×12 block of colour (c·25, 255 − c·25, (c·70) mod 256) at a position
- * set by c, on low noise; labels cycle 0…9 so every file holds every class. */
-static void
-write_batch (const char *path, int n, guint32 seed)
-{
-  g_autofree guint8 *buf = g_malloc ((gsize) n * RECORD);
-  GRand *rand = g_rand_new_with_seed (seed);
-  for (int i = 0; i < n; i++)
-    {
-      guint8 *rec = buf + (gsize) i * RECORD;
-      int c = i % 10, x0 = (c % 4) * 7, y0 = (c / 4) * 9;
-      guint8 colour[3] = { (guint8) (c * 25), (guint8) (255 - c * 25), (guint8) ((c * 70) % 256) };
-      rec[0] = (guint8) c;
-      for (int ch = 0; ch < 3; ch++)
-        for (int y = 0; y < 32; y++)
-          for (int x = 0; x < 32; x++)
-            {
-              gboolean in = x >= x0 && x < x0 + 12 && y >= y0 && y < y0 + 12;
-              rec[1 + ch * 1024 + y * 32 + x] = in ? colour[ch]
-                                                   : (guint8) g_rand_int_range (rand, 60, 100);
-            }
-    }
-  g_rand_free (rand);
-  g_assert_true (g_file_set_contents (path, (const char *) buf, (gssize) n * RECORD, NULL));
-}
 
 static char *
 make_cifar (void)
 {
   char *dir = g_build_filename (tmp_dir, "cifar", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  for (int b = 1; b <= 5; b++)
-    {
-      g_autofree char *name = g_strdup_printf ("data_batch_%d.bin", b);
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      write_batch (path, TRAIN_PER_FILE, (guint32) b);
-    }
-  g_autofree char *test = g_build_filename (dir, "test_batch.bin", NULL);
-  write_batch (test, TEST_RECORDS, 99);
+  vb_test_make_cifar (dir, TRAIN_PER_FILE, TEST_RECORDS);
   return dir;
 }
 

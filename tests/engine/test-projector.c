@@ -13,26 +13,7 @@
 #include "vb-error.h"
 #include "vb-projector.h"
 #include "vb-safetensors.h"
-
-static char *
-fixture_path (const char *name)
-{
-  const char *dir = g_getenv ("VB_TEST_DATA");
-  return g_build_filename (dir ? dir : "tests/data", "projectors", name, NULL);
-}
-
-static double
-rel_error (const float *got, const float *want, int64_t n)
-{
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      double d = (double) got[i] - want[i];
-      num += d * d;
-      den += (double) want[i] * want[i];
-    }
-  return sqrt (num) / MAX (sqrt (den), 1e-30);
-}
+#include "vb-test-util.h"
 
 static VbProjector *
 new_projector (VbProjKind kind, int in, int out, int rank, int hidden, float alpha)
@@ -161,8 +142,8 @@ check_parity (VbTensorDict *fx, VbProjKind kind)
   vb_projector_zero_grad (p);
   g_assert_true (vb_projector_forward (p, got_y, x->data, rows, TRUE, &error));
   vb_projector_backward (p, got_dx, dy->data, x->data, rows);
-  double e_y = rel_error (got_y, y->data, y->numel);
-  double e_dx = rel_error (got_dx, dx->data, dx->numel);
+  double e_y = vb_test_rel_error (got_y, y->data, y->numel);
+  double e_dx = vb_test_rel_error (got_dx, dx->data, dx->numel);
   double e_worst = 0;
   g_assert_cmpfloat (e_y, <, 1e-4);
   g_assert_cmpfloat (e_dx, <, 1e-4);
@@ -181,7 +162,7 @@ check_parity (VbTensorDict *fx, VbProjKind kind)
       g_autofree char *key = g_strdup_printf ("grad/%s", pt->name);
       VbTensorEntry *want = fx_get (fx, name, key);
       g_assert_cmpint (want->numel, ==, pt->numel);
-      double e = rel_error (g, want->data, pt->numel);
+      double e = vb_test_rel_error (g, want->data, pt->numel);
       if (!(e < 1e-4))
         g_error ("%s %s: gradient rel error %.3e", name, pt->name, e);
       e_worst = MAX (e_worst, e);
@@ -193,7 +174,7 @@ check_parity (VbTensorDict *fx, VbProjKind kind)
 static void
 test_parity (void)
 {
-  g_autofree char *path = fixture_path ("tiny.safetensors");
+  g_autofree char *path = vb_test_fixture_path ("projectors", "tiny.safetensors");
   g_autoptr(GError) error = NULL;
   g_autoptr(VbTensorDict) fx = vb_safetensors_load (path, &error);
   g_assert_no_error (error);
@@ -249,14 +230,14 @@ test_lora_merge (void)
   g_assert_true (vb_projector_merge (p));
   g_assert_true (vb_projector_is_merged (p));
   g_assert_true (vb_projector_forward (p, ym, x, rows, FALSE, &error));
-  double e = rel_error (ym, y, rows * out);
+  double e = vb_test_rel_error (ym, y, rows * out);
   g_test_message ("LoRA merged vs unmerged: rel err %.2e", e);
   g_assert_cmpfloat (e, <, 1e-6);
 
   /* a training forward drops the merge, since the parameters will change */
   g_assert_true (vb_projector_forward (p, ym, x, rows, TRUE, &error));
   g_assert_false (vb_projector_is_merged (p));
-  g_assert_cmpfloat (rel_error (ym, y, rows * out), <, 1e-6);
+  g_assert_cmpfloat (vb_test_rel_error (ym, y, rows * out), <, 1e-6);
 
   /* other kinds have nothing to merge */
   g_autoptr(VbProjector) lin = new_projector (VB_PROJ_LINEAR, 8, 8, 0, 0, 0);
@@ -378,8 +359,8 @@ test_threads (void)
       /* OpenBLAS threads: same forward, backward equal to rounding, and repeatable */
       run_once (p, x, dy, rows, y2, dx2, 2, 2);
       g_assert_cmpmem (y1, ybytes, y2, ybytes);
-      worst_blas = MAX (worst_blas, rel_error (dx2, dx1, rows * in));
-      worst_blas = MAX (worst_blas, rel_error (vb_projector_grads (p), g1, n));
+      worst_blas = MAX (worst_blas, vb_test_rel_error (dx2, dx1, rows * in));
+      worst_blas = MAX (worst_blas, vb_test_rel_error (vb_projector_grads (p), g1, n));
       g_autofree float *g2 = gc_copy (vb_projector_grads (p), n);
       g_autofree float *dx3 = g_new (float, rows * in);
       run_once (p, x, dy, rows, y2, dx3, 2, 2);

@@ -7,27 +7,8 @@
 
 #include "vb-profile.h"
 #include "vb-safetensors.h"
+#include "vb-test-util.h"
 #include "vb-vmamba.h"
-
-static char *
-fixture_path (const char *name)
-{
-  const char *dir = g_getenv ("VB_TEST_DATA");
-  return g_build_filename (dir ? dir : "tests/data", "vmamba", name, NULL);
-}
-
-static double
-rel_error (const float *got, const float *want, int64_t n)
-{
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      double d = (double) got[i] - want[i];
-      num += d * d;
-      den += (double) want[i] * want[i];
-    }
-  return sqrt (num) / MAX (sqrt (den), 1e-30);
-}
 
 /* NCHW → NHWC, or back */
 static void
@@ -43,7 +24,7 @@ nchw_to_nhwc (float *dst, const float *src, int B, int C, int H, int W)
 static void
 check_parity (const char *file)
 {
-  g_autofree char *path = fixture_path (file);
+  g_autofree char *path = vb_test_fixture_path ("vmamba", file);
   g_autoptr (GError) error = NULL;
   g_autoptr (VbTensorDict) fx = vb_safetensors_load (path, &error);
   g_assert_no_error (error);
@@ -91,7 +72,7 @@ check_parity (const char *file)
   g_assert_true (vb_vmamba_forward (model, x, B, H, W, TRUE, NULL, &error));
   g_assert_no_error (error);
   VbTensorEntry *logits = vb_tensor_dict_lookup (fx, "logits");
-  double e_logits = rel_error (vb_vmamba_logits (model), logits->data, logits->numel);
+  double e_logits = vb_test_rel_error (vb_vmamba_logits (model), logits->data, logits->numel);
   float loss = vb_vmamba_loss (model, labels, smoothing);
   float want_loss = vb_tensor_dict_lookup (fx, "loss")->data[0];
   g_test_message ("%s: logits rel err %.2e, loss %.7f vs %.7f", file, e_logits, loss, want_loss);
@@ -110,7 +91,7 @@ check_parity (const char *file)
       VbTensorEntry *g = vb_tensor_dict_lookup (fx, gname);
       g_assert_nonnull (g);
       g_assert_cmpint (g->numel, ==, p->numel);
-      double e = rel_error (vb_vmamba_grads (model) + p->offset, g->data, p->numel);
+      double e = vb_test_rel_error (vb_vmamba_grads (model) + p->offset, g->data, p->numel);
       if (e > worst)
         {
           worst = e;
@@ -123,7 +104,7 @@ check_parity (const char *file)
   VbTensorEntry *gin = vb_tensor_dict_lookup (fx, "grad.input");
   g_autofree float *gin_nhwc = g_new (float, gin->numel);
   nchw_to_nhwc (gin_nhwc, gin->data, B, C, H, W);
-  double e_in = rel_error (dx, gin_nhwc, gin->numel);
+  double e_in = vb_test_rel_error (dx, gin_nhwc, gin->numel);
   g_test_message ("%s: worst parameter gradient %s %.2e; input gradient %.2e", file,
                   worst_name, worst, e_in);
   g_assert_cmpfloat (e_in, <, 1e-4);

@@ -61,6 +61,17 @@ assert_same_bits (VbCuda *cu, const char *what, const float *a, const float *b, 
     g_error ("%s: two runs on the same inputs differ", what);
 }
 
+/* frees the device buffers of a NULL-terminated list (a test's allocations never fail
+ * silently: cc_upload and cc_poisoned end the test instead) */
+static void
+free_all (VbCuda *cu, void *const *bufs)
+{
+  for (; *bufs != NULL; bufs++)
+    vb_cuda_free (cu, *bufs);
+}
+
+#define FREE_ALL(cu, ...) free_all (cu, (void *const[]) { __VA_ARGS__, NULL })
+
 /* ---- elementwise ------------------------------------------------------------------ */
 
 static const int64_t ew_sizes[] = { 1, 37, 4099, 1000003 };
@@ -90,8 +101,7 @@ check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo
       cc_check (cu, what, d_out, want, n);
       gpu (cu, d_x, d_x, n);
       cc_check (cu, "in place", d_x, want, n);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_x, d_out);
     }
   gpu (cu, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -117,9 +127,7 @@ check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, doub
       cpu (want, g, x, n);
       gpu (cu, d_din, d_g, d_x, n);
       cc_check (cu, what, d_din, want, n);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_g);
-      vb_cuda_free (cu, d_din);
+      FREE_ALL (cu, d_x, d_g, d_din);
     }
   gpu (cu, NULL, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -127,47 +135,32 @@ check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, doub
 }
 
 static void
-test_gelu_forward (void)
+test_gelu_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_unary (cu, "gelu forward", vb_gelu_forward, vb_cuda_gelu_forward, -6.0, 6.0, 1);
 }
 
 static void
-test_gelu_backward (void)
+test_gelu_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_backward (cu, "gelu backward", vb_gelu_backward, vb_cuda_gelu_backward, -6.0, 6.0, 2);
 }
 
 static void
-test_silu_forward (void)
+test_silu_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_unary (cu, "silu forward", vb_silu_forward, vb_cuda_silu_forward, -10.0, 10.0, 3);
 }
 
 static void
-test_silu_backward (void)
+test_silu_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_backward (cu, "silu backward", vb_silu_backward, vb_cuda_silu_backward, -10.0, 10.0, 4);
 }
 
 static void
-test_add (void)
+test_add (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (5);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
@@ -189,9 +182,7 @@ test_add (void)
       for (gsize i = 0; i < n; i++)
         want[i] = want[i] + b[i];
       cc_check (cu, "add out == b", d_b, want, n);
-      vb_cuda_free (cu, d_a);
-      vb_cuda_free (cu, d_b);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_a, d_b, d_out);
     }
   vb_cuda_add (cu, NULL, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -232,9 +223,7 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
           vb_cuda_drop_path_forward (cu, d_out, d_x, d_scale, B, shapes[s].per);
         }
       cc_check (cu, what, d_out, want, n);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_scale);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_x, d_scale, d_out);
     }
   vb_cuda_drop_path_forward (cu, NULL, NULL, NULL, 0, 5);
   vb_cuda_drop_path_backward (cu, NULL, NULL, NULL, 3, 0);
@@ -243,20 +232,14 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
 }
 
 static void
-test_drop_path_forward (void)
+test_drop_path_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_drop_path (cu, FALSE, 6);
 }
 
 static void
-test_drop_path_backward (void)
+test_drop_path_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   check_drop_path (cu, TRUE, 7);
 }
 
@@ -270,11 +253,8 @@ static const struct { int64_t n; int c; } ln_shapes[] = {
 };
 
 static void
-test_layernorm_forward (void)
+test_layernorm_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (8);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
@@ -300,12 +280,7 @@ test_layernorm_forward (void)
       cc_check (cu, what, d_out, out, nc);
       cc_check (cu, "mean", d_mean, mean, n);
       cc_check (cu, "rstd", d_rstd, rstd, n);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_gamma);
-      vb_cuda_free (cu, d_beta);
-      vb_cuda_free (cu, d_out);
-      vb_cuda_free (cu, d_mean);
-      vb_cuda_free (cu, d_rstd);
+      FREE_ALL (cu, d_x, d_gamma, d_beta, d_out, d_mean, d_rstd);
     }
   vb_cuda_layernorm_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96, 1e-5f);
   cc_assert_ok (cu);
@@ -328,11 +303,8 @@ check_din (VbCuda *cu, const char *what, const float *dev, const float *want, gs
 }
 
 static void
-test_layernorm_backward (void)
+test_layernorm_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (9);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
@@ -389,17 +361,8 @@ test_layernorm_backward (void)
       check_reduced (cu, "dgamma alone", d_dgamma, dgamma, c, (double) n);
       cc_check (cu, "dbeta untouched", d_dbeta, dbeta0, c);
 
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_g);
-      vb_cuda_free (cu, d_gamma);
-      vb_cuda_free (cu, d_mean);
-      vb_cuda_free (cu, d_rstd);
-      vb_cuda_free (cu, d_din);
-      vb_cuda_free (cu, d_din2);
-      vb_cuda_free (cu, d_dgamma);
-      vb_cuda_free (cu, d_dbeta);
-      vb_cuda_free (cu, d_dgamma2);
-      vb_cuda_free (cu, d_dbeta2);
+      FREE_ALL (cu, d_x, d_g, d_gamma, d_mean, d_rstd, d_din, d_din2, d_dgamma, d_dbeta,
+                d_dgamma2, d_dbeta2);
     }
   vb_cuda_layernorm_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96);
   cc_assert_ok (cu);
@@ -414,11 +377,8 @@ static const struct { int B, H, W, C; } dw_shapes[] = {
 };
 
 static void
-test_dwconv_forward (void)
+test_dwconv_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (10);
 
   for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
@@ -434,9 +394,7 @@ test_dwconv_forward (void)
       vb_dwconv3x3_forward (out, x, w, B, H, W, C);
       vb_cuda_dwconv3x3_forward (cu, d_out, d_x, d_w, B, H, W, C);
       cc_check (cu, what, d_out, out, n);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_w);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_x, d_w, d_out);
     }
   vb_cuda_dwconv3x3_forward (cu, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -444,11 +402,8 @@ test_dwconv_forward (void)
 }
 
 static void
-test_dwconv_backward (void)
+test_dwconv_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (11);
 
   for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
@@ -485,13 +440,7 @@ test_dwconv_backward (void)
       vb_cuda_dwconv3x3_backward (cu, NULL, d_dw, d_g, d_x, d_w, B, H, W, C);
       check_reduced (cu, "dw alone", d_dw, dw, nw, (double) B * H * W);
 
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_g);
-      vb_cuda_free (cu, d_w);
-      vb_cuda_free (cu, d_din);
-      vb_cuda_free (cu, d_din2);
-      vb_cuda_free (cu, d_dw);
-      vb_cuda_free (cu, d_dw2);
+      FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2);
     }
   vb_cuda_dwconv3x3_backward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -508,11 +457,8 @@ static const struct { int B, H, W, cin, cout; } cv_shapes[] = {
 };
 
 static void
-test_conv3x3s2_forward (void)
+test_conv3x3s2_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (12);
 
   for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
@@ -542,10 +488,7 @@ test_conv3x3s2_forward (void)
       vb_cuda_conv3x3s2_forward (cu, d_out, d_x, d_w, NULL, B, H, W, cin, cout);
       check_reduced (cu, "no bias", d_out, out, n_out, 9.0 * cin);
 
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_w);
-      vb_cuda_free (cu, d_b);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_x, d_w, d_b, d_out);
     }
   vb_cuda_conv3x3s2_forward (cu, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);
@@ -553,11 +496,8 @@ test_conv3x3s2_forward (void)
 }
 
 static void
-test_conv3x3s2_backward (void)
+test_conv3x3s2_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (13);
 
   for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
@@ -609,15 +549,7 @@ test_conv3x3s2_backward (void)
       vb_cuda_conv3x3s2_backward (cu, NULL, NULL, d_db, d_g, d_x, d_w, B, H, W, cin, cout);
       check_reduced (cu, "db alone", d_db, db, cout, rows);
 
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_g);
-      vb_cuda_free (cu, d_w);
-      vb_cuda_free (cu, d_din);
-      vb_cuda_free (cu, d_din2);
-      vb_cuda_free (cu, d_dw);
-      vb_cuda_free (cu, d_dw2);
-      vb_cuda_free (cu, d_db);
-      vb_cuda_free (cu, d_db2);
+      FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2, d_db, d_db2);
     }
   vb_cuda_conv3x3s2_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);
@@ -631,11 +563,8 @@ static const struct { int B, L, C; } pool_shapes[] = {
 };
 
 static void
-test_avgpool_forward (void)
+test_avgpool_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (14);
 
   for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
@@ -650,8 +579,7 @@ test_avgpool_forward (void)
       vb_avgpool_forward (out, x, B, L, C);
       vb_cuda_avgpool_forward (cu, d_out, d_x, B, L, C);
       cc_check (cu, what, d_out, out, n_out);
-      vb_cuda_free (cu, d_x);
-      vb_cuda_free (cu, d_out);
+      FREE_ALL (cu, d_x, d_out);
     }
   vb_cuda_avgpool_forward (cu, NULL, NULL, 0, 49, 768);
   cc_assert_ok (cu);
@@ -659,11 +587,8 @@ test_avgpool_forward (void)
 }
 
 static void
-test_avgpool_backward (void)
+test_avgpool_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (15);
 
   for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
@@ -678,8 +603,7 @@ test_avgpool_backward (void)
       vb_avgpool_backward (din, g, B, L, C);
       vb_cuda_avgpool_backward (cu, d_din, d_g, B, L, C);
       cc_check (cu, what, d_din, din, n_in);
-      vb_cuda_free (cu, d_g);
-      vb_cuda_free (cu, d_din);
+      FREE_ALL (cu, d_g, d_din);
     }
   vb_cuda_avgpool_backward (cu, NULL, NULL, 0, 49, 768);
   cc_assert_ok (cu);
@@ -700,11 +624,8 @@ random_labels (GRand *rng, int B, int classes)
 }
 
 static void
-test_softmax_xent_forward (void)
+test_softmax_xent_forward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (16);
 
   for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
@@ -737,12 +658,7 @@ test_softmax_xent_forward (void)
       assert_same_bits (cu, "softmax xent probs", d_probs, d_probs2, n);
       assert_same_bits (cu, "softmax xent loss", d_loss, d_loss2, 1);
 
-      vb_cuda_free (cu, d_logits);
-      vb_cuda_free (cu, d_probs);
-      vb_cuda_free (cu, d_probs2);
-      vb_cuda_free (cu, d_loss);
-      vb_cuda_free (cu, d_loss2);
-      vb_cuda_free (cu, d_labels);
+      FREE_ALL (cu, d_logits, d_probs, d_probs2, d_loss, d_loss2, d_labels);
     }
   /* B = 0: the CPU op returns 0, the GPU writes it */
   {
@@ -756,11 +672,8 @@ test_softmax_xent_forward (void)
 }
 
 static void
-test_softmax_xent_backward (void)
+test_softmax_xent_backward (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (17);
 
   for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
@@ -784,9 +697,7 @@ test_softmax_xent_backward (void)
 
       vb_cuda_softmax_xent_backward (cu, d_dlogits, d_probs, d_labels, B, classes, sm, dloss);
       cc_check (cu, what, d_dlogits, dlogits, n);
-      vb_cuda_free (cu, d_probs);
-      vb_cuda_free (cu, d_dlogits);
-      vb_cuda_free (cu, d_labels);
+      FREE_ALL (cu, d_probs, d_dlogits, d_labels);
     }
   vb_cuda_softmax_xent_backward (cu, NULL, NULL, NULL, 0, 1000, 0.1f, 1.0f);
   cc_assert_ok (cu);
@@ -796,11 +707,8 @@ test_softmax_xent_backward (void)
 /* ---- optimizer ------------------------------------------------------------------------ */
 
 static void
-test_adamw_step (void)
+test_adamw_step (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   static const int64_t sizes[] = { 1, 37, 100003 };
   GRand *rng = seeded (18);
 
@@ -828,9 +736,7 @@ test_adamw_step (void)
           cc_check (cu, "v", d_v, v, n);
           vb_cuda_free (cu, d_grad);
         }
-      vb_cuda_free (cu, d_p);
-      vb_cuda_free (cu, d_m);
-      vb_cuda_free (cu, d_v);
+      FREE_ALL (cu, d_p, d_m, d_v);
     }
   vb_cuda_adamw_step (cu, NULL, NULL, NULL, NULL, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1);
   cc_assert_ok (cu);
@@ -850,11 +756,8 @@ gpu_sum_squares (VbCuda *cu, double *d_out, const float *d_x, int64_t n)
 }
 
 static void
-test_sum_squares (void)
+test_sum_squares (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   /* the last sizes reach the 1024-block cap of the partials */
   static const int64_t sizes[] = { 0, 1, 37, 4097, 1000003, 5000011 };
   GRand *rng = seeded (19);
@@ -882,11 +785,8 @@ test_sum_squares (void)
 }
 
 static void
-test_scale (void)
+test_scale (VbCuda *cu)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   GRand *rng = seeded (20);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
@@ -927,29 +827,51 @@ test_scale (void)
   g_rand_free (rng);
 }
 
+/* ---- the table ------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *path;
+  void      (*run) (VbCuda *cu);
+} CudaTest;
+
+static const CudaTest cuda_tests[] = {
+  { "/vb/cuda/ops/gelu-forward", test_gelu_forward },
+  { "/vb/cuda/ops/gelu-backward", test_gelu_backward },
+  { "/vb/cuda/ops/silu-forward", test_silu_forward },
+  { "/vb/cuda/ops/silu-backward", test_silu_backward },
+  { "/vb/cuda/ops/add", test_add },
+  { "/vb/cuda/ops/drop-path-forward", test_drop_path_forward },
+  { "/vb/cuda/ops/drop-path-backward", test_drop_path_backward },
+  { "/vb/cuda/ops/layernorm-forward", test_layernorm_forward },
+  { "/vb/cuda/ops/layernorm-backward", test_layernorm_backward },
+  { "/vb/cuda/ops/dwconv3x3-forward", test_dwconv_forward },
+  { "/vb/cuda/ops/dwconv3x3-backward", test_dwconv_backward },
+  { "/vb/cuda/ops/conv3x3s2-forward", test_conv3x3s2_forward },
+  { "/vb/cuda/ops/conv3x3s2-backward", test_conv3x3s2_backward },
+  { "/vb/cuda/ops/avgpool-forward", test_avgpool_forward },
+  { "/vb/cuda/ops/avgpool-backward", test_avgpool_backward },
+  { "/vb/cuda/ops/softmax-xent-forward", test_softmax_xent_forward },
+  { "/vb/cuda/ops/softmax-xent-backward", test_softmax_xent_backward },
+  { "/vb/cuda/ops/adamw-step", test_adamw_step },
+  { "/vb/cuda/ops/sum-squares", test_sum_squares },
+  { "/vb/cuda/ops/scale", test_scale },
+};
+
+/* every test needs the GPU: without one it skips visibly, with the reason */
+static void
+run_on_gpu (gconstpointer data)
+{
+  const CudaTest *t = data;
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu != NULL)
+    t->run (cu);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/vb/cuda/ops/gelu-forward", test_gelu_forward);
-  g_test_add_func ("/vb/cuda/ops/gelu-backward", test_gelu_backward);
-  g_test_add_func ("/vb/cuda/ops/silu-forward", test_silu_forward);
-  g_test_add_func ("/vb/cuda/ops/silu-backward", test_silu_backward);
-  g_test_add_func ("/vb/cuda/ops/add", test_add);
-  g_test_add_func ("/vb/cuda/ops/drop-path-forward", test_drop_path_forward);
-  g_test_add_func ("/vb/cuda/ops/drop-path-backward", test_drop_path_backward);
-  g_test_add_func ("/vb/cuda/ops/layernorm-forward", test_layernorm_forward);
-  g_test_add_func ("/vb/cuda/ops/layernorm-backward", test_layernorm_backward);
-  g_test_add_func ("/vb/cuda/ops/dwconv3x3-forward", test_dwconv_forward);
-  g_test_add_func ("/vb/cuda/ops/dwconv3x3-backward", test_dwconv_backward);
-  g_test_add_func ("/vb/cuda/ops/conv3x3s2-forward", test_conv3x3s2_forward);
-  g_test_add_func ("/vb/cuda/ops/conv3x3s2-backward", test_conv3x3s2_backward);
-  g_test_add_func ("/vb/cuda/ops/avgpool-forward", test_avgpool_forward);
-  g_test_add_func ("/vb/cuda/ops/avgpool-backward", test_avgpool_backward);
-  g_test_add_func ("/vb/cuda/ops/softmax-xent-forward", test_softmax_xent_forward);
-  g_test_add_func ("/vb/cuda/ops/softmax-xent-backward", test_softmax_xent_backward);
-  g_test_add_func ("/vb/cuda/ops/adamw-step", test_adamw_step);
-  g_test_add_func ("/vb/cuda/ops/sum-squares", test_sum_squares);
-  g_test_add_func ("/vb/cuda/ops/scale", test_scale);
+  for (gsize i = 0; i < G_N_ELEMENTS (cuda_tests); i++)
+    g_test_add_data_func (cuda_tests[i].path, &cuda_tests[i], run_on_gpu);
   return g_test_run ();
 }

@@ -260,6 +260,8 @@ test_chart_texture (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr (VbBarChart) chart = vb_compare_bar_chart (f->rows, "g-1");
+  /* the caption says how the numbers were measured, in every export and copy */
+  g_assert_nonnull (strstr (chart->caption, "Top-1 on each run's validation split"));
   g_autoptr (GdkTexture) texture = vb_compare_chart_texture (chart, NULL, 640, 400);
 
   g_assert_cmpint (gdk_texture_get_width (texture), ==, 640);
