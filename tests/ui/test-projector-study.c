@@ -21,6 +21,7 @@
 #include "vb-compare.h"
 #include "vb-experiments-plan.h"
 #include "vb-test-util.h"
+#include "vb-test-cifar.h"
 #include "vb-ui-test.h"
 #include "vb-window.h"
 
@@ -30,33 +31,6 @@ static char *cifar_dir;
 
 /* ---- fixtures ------------------------------------------------------------------------------ */
 
-/* n CIFAR-10 records: class c (labels cycle 0…9) a coloured block on noise, learnable */
-static void
-write_batch (const char *path,
-             int         n,
-             guint32     seed)
-{
-  g_autofree guint8 *buf = g_malloc ((gsize) n * RECORD);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-
-  for (int i = 0; i < n; i++)
-    {
-      guint8 *rec = buf + (gsize) i * RECORD;
-      int c = i % 10, x0 = (c % 4) * 7, y0 = (c / 4) * 9;
-      guint8 colour[3] = { (guint8) (c * 25), (guint8) (255 - c * 25), (guint8) ((c * 70) % 256) };
-      rec[0] = (guint8) c;
-      for (int ch = 0; ch < 3; ch++)
-        for (int y = 0; y < 32; y++)
-          for (int x = 0; x < 32; x++)
-            {
-              gboolean in = x >= x0 && x < x0 + 12 && y >= y0 && y < y0 + 12;
-              rec[1 + ch * 1024 + y * 32 + x] = in ? colour[ch]
-                                                   : (guint8) g_rand_int_range (rand, 60, 100);
-            }
-    }
-  g_assert_true (g_file_set_contents (path, (const char *) buf, (gssize) n * RECORD, NULL));
-}
-
 static void
 make_fixtures (void)
 {
@@ -65,15 +39,7 @@ make_fixtures (void)
 
   /* 25 training and 10 test images a class */
   cifar_dir = vb_ui_test_path ("cifar");
-  g_assert_cmpint (g_mkdir_with_parents (cifar_dir, 0700), ==, 0);
-  for (int b = 1; b <= 5; b++)
-    {
-      g_autofree char *name = g_strdup_printf ("data_batch_%d.bin", b);
-      g_autofree char *path = g_build_filename (cifar_dir, name, NULL);
-      write_batch (path, 50, (guint32) b);
-    }
-  g_autofree char *test = g_build_filename (cifar_dir, "test_batch.bin", NULL);
-  write_batch (test, 100, 99);
+  vb_test_make_cifar (cifar_dir, 50, 100);
 
   /* the study's preset, tiny: all five projectors in the file, the form keeps two */
   g_free (vb_ui_test_write_preset ("projector-tiny",
