@@ -1,5 +1,5 @@
-/* vb-chart-area.c: a drawing area that draws a VbLineChart, a VbBarChart or a
- * VbScatterChart (the first one set, in that order). */
+/* vb-chart-area.c: a drawing area that draws a VbLineChart, a VbBarChart, a
+ * VbScatterChart or a VbStackedBarChart (the first one set, in that order). */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
@@ -11,6 +11,7 @@
 #define LINE_KEY "vb-line-chart"
 #define BAR_KEY "vb-bar-chart"
 #define SCATTER_KEY "vb-scatter-chart"
+#define STACKED_KEY "vb-stacked-bar-chart"
 
 static void
 draw_cb (GtkDrawingArea *area,
@@ -29,12 +30,15 @@ draw_cb (GtkDrawingArea *area,
   VbLineChart *line = g_object_get_data (G_OBJECT (area), LINE_KEY);
   VbBarChart *bar = g_object_get_data (G_OBJECT (area), BAR_KEY);
   VbScatterChart *scatter = g_object_get_data (G_OBJECT (area), SCATTER_KEY);
+  VbStackedBarChart *stacked = g_object_get_data (G_OBJECT (area), STACKED_KEY);
   if (line != NULL)
     vb_line_chart_draw (cr, line, width, height, &style);
   else if (bar != NULL)
     vb_bar_chart_draw (cr, bar, width, height, &style);
   else if (scatter != NULL)
     vb_scatter_chart_draw (cr, scatter, width, height, &style);
+  else if (stacked != NULL)
+    vb_stacked_bar_chart_draw (cr, stacked, width, height, &style);
 }
 
 static void
@@ -101,4 +105,19 @@ VbBarChart *
 vb_chart_area_get_bar_chart (GtkWidget *area)
 {
   return g_object_get_data (G_OBJECT (area), BAR_KEY);
+}
+
+void
+vb_chart_area_set_stacked_bar_chart (GtkWidget         *area,
+                                     VbStackedBarChart *chart)
+{
+  g_object_set_data_full (G_OBJECT (area), STACKED_KEY, chart,
+                          (GDestroyNotify) vb_stacked_bar_chart_free);
+  gtk_widget_queue_draw (area);
+}
+
+VbStackedBarChart *
+vb_chart_area_get_stacked_bar_chart (GtkWidget *area)
+{
+  return g_object_get_data (G_OBJECT (area), STACKED_KEY);
 }

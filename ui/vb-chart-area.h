@@ -20,5 +20,8 @@ void       vb_chart_area_set_scatter_chart (GtkWidget      *area,
 VbLineChart *vb_chart_area_get_line_chart (GtkWidget *area);
 VbScatterChart *vb_chart_area_get_scatter_chart (GtkWidget *area);
 VbBarChart  *vb_chart_area_get_bar_chart  (GtkWidget *area);
+void       vb_chart_area_set_stacked_bar_chart (GtkWidget         *area,
+                                                VbStackedBarChart *chart);
+VbStackedBarChart *vb_chart_area_get_stacked_bar_chart (GtkWidget *area);
 
 G_END_DECLS

@@ -145,13 +145,14 @@ vb_compare_export_chart (const VbBarChart   *chart,
   return vb_bar_chart_export (chart, style, path, format, width, height, error);
 }
 
-/* width × height pixels on white, drawn by draw_bar or draw_scatter */
+/* width × height pixels on white, drawn by whichever chart is given */
 static GdkTexture *
-texture_of (const VbBarChart     *bar,
-            const VbScatterChart *scatter,
-            const VbChartStyle   *style,
-            int                   width,
-            int                   height)
+texture_of (const VbBarChart        *bar,
+            const VbScatterChart    *scatter,
+            const VbStackedBarChart *stacked,
+            const VbChartStyle      *style,
+            int                      width,
+            int                      height)
 {
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
   cairo_t *cr = cairo_create (surface);
@@ -159,8 +160,10 @@ texture_of (const VbBarChart     *bar,
   cairo_paint (cr);
   if (bar != NULL)
     vb_bar_chart_draw (cr, bar, width, height, style);
-  else
+  else if (scatter != NULL)
     vb_scatter_chart_draw (cr, scatter, width, height, style);
+  else
+    vb_stacked_bar_chart_draw (cr, stacked, width, height, style);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   /* Cairo's ARGB32 is premultiplied in native byte order: GDK_MEMORY_DEFAULT */
@@ -178,7 +181,7 @@ vb_compare_chart_texture (const VbBarChart   *chart,
                           int                 height)
 {
   g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
-  return texture_of (chart, NULL, style, width, height);
+  return texture_of (chart, NULL, NULL, style, width, height);
 }
 
 GdkTexture *
@@ -188,7 +191,7 @@ vb_compare_scatter_texture (const VbScatterChart *chart,
                             int                   height)
 {
   g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
-  return texture_of (NULL, chart, style, width, height);
+  return texture_of (NULL, chart, NULL, style, width, height);
 }
 
 gboolean
@@ -205,6 +208,32 @@ vb_compare_export_scatter (const VbScatterChart *chart,
   if (!image_format (path, &format, error))
     return FALSE;
   return vb_scatter_chart_export (chart, style, path, format, width, height, error);
+}
+
+GdkTexture *
+vb_compare_stacked_texture (const VbStackedBarChart *chart,
+                            const VbChartStyle      *style,
+                            int                      width,
+                            int                      height)
+{
+  g_return_val_if_fail (chart != NULL && width > 0 && height > 0, NULL);
+  return texture_of (NULL, NULL, chart, style, width, height);
+}
+
+gboolean
+vb_compare_export_stacked (const VbStackedBarChart *chart,
+                           const VbChartStyle      *style,
+                           const char              *path,
+                           double                   width,
+                           double                   height,
+                           GError                 **error)
+{
+  VbChartFormat format;
+
+  g_return_val_if_fail (chart != NULL && path != NULL, FALSE);
+  if (!image_format (path, &format, error))
+    return FALSE;
+  return vb_stacked_bar_chart_export (chart, style, path, format, width, height, error);
 }
 
 gboolean

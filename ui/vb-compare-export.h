@@ -57,6 +57,17 @@ GdkTexture *vb_compare_scatter_texture        (const VbScatterChart *chart,
                                                const VbChartStyle   *style,
                                                int                   width,
                                                int                   height);
+/* The clip-profile's stacked bar, as the two above. */
+gboolean    vb_compare_export_stacked         (const VbStackedBarChart *chart,
+                                               const VbChartStyle      *style,
+                                               const char              *path,
+                                               double                   width,
+                                               double                   height,
+                                               GError                 **error);
+GdkTexture *vb_compare_stacked_texture        (const VbStackedBarChart *chart,
+                                               const VbChartStyle      *style,
+                                               int                      width,
+                                               int                      height);
 /* Exports rows or chart by the file's extension: a table (.csv .md .tex) or the chart
  * (.png .svg .pdf). */
 gboolean    vb_compare_export                 (GPtrArray          *rows,

@@ -7,6 +7,7 @@
 
 #include "vb-chart-area.h"
 #include "vb-compare-page-private.h"
+#include "vb-compare-profile-table.h"
 #include "vb-compare-table.h"
 
 gboolean
@@ -186,4 +187,36 @@ vb_compare_page_get_curves_chart (VbComparePage *self)
 {
   g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
   return vb_chart_area_get_line_chart (self->curves_chart);
+}
+
+gboolean
+vb_compare_page_is_clip_profile (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), FALSE);
+  return self->clip_profile;
+}
+
+VbStackedBarChart *
+vb_compare_page_get_stacked_chart (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
+  return vb_chart_area_get_stacked_bar_chart (self->chart);
+}
+
+guint
+vb_compare_page_get_profile_blocks (VbComparePage *self)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), 0);
+  return gtk_widget_get_visible (self->profile_card)
+         ? vb_compare_profile_tables_n_blocks (self->profile_tables) : 0;
+}
+
+const char *
+vb_compare_page_get_profile_cell (VbComparePage *self,
+                                  guint          block,
+                                  guint          row,
+                                  guint          column)
+{
+  g_return_val_if_fail (VB_IS_COMPARE_PAGE (self), NULL);
+  return vb_compare_profile_tables_get_cell (self->profile_tables, block, row, column);
 }

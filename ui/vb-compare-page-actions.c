@@ -105,7 +105,7 @@ copy_table_action (GtkWidget  *widget,
   toast (self, "Table copied as Markdown");
 }
 
-/* the first chart (Top-1 bars or the trade-off scatter), at the export size chosen on the
+/* the first chart (Top-1 bars, the trade-off scatter or the stacked bar), at the export size chosen on the
  * page, as an image */
 static void
 copy_chart_action (GtkWidget  *widget,
@@ -115,12 +115,14 @@ copy_chart_action (GtkWidget  *widget,
   VbComparePage *self = VB_COMPARE_PAGE (widget);
   const VbBarChart *chart = vb_chart_area_get_bar_chart (self->chart);
   const VbScatterChart *scatter = vb_chart_area_get_scatter_chart (self->chart);
+  const VbStackedBarChart *stacked = vb_chart_area_get_stacked_bar_chart (self->chart);
   guint size = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->size_dropdown));
-  if ((chart == NULL && scatter == NULL) || size >= G_N_ELEMENTS (chart_sizes))
+  if ((chart == NULL && scatter == NULL && stacked == NULL) || size >= G_N_ELEMENTS (chart_sizes))
     return;
   int w = chart_sizes[size].width, h = chart_sizes[size].height;
   g_autoptr (GdkTexture) texture = chart != NULL ? vb_compare_chart_texture (chart, NULL, w, h)
-                                                 : vb_compare_scatter_texture (scatter, NULL, w, h);
+                                   : scatter != NULL ? vb_compare_scatter_texture (scatter, NULL, w, h)
+                                   : vb_compare_stacked_texture (stacked, NULL, w, h);
   gdk_clipboard_set_texture (gtk_widget_get_clipboard (widget), texture);
   toast (self, "Chart copied as an image");
 }
@@ -267,6 +269,10 @@ vb_compare_page_export (VbComparePage  *self,
   /* a projector study's chart is its trade-off scatter; tables go the same way for both */
   if (scatter != NULL && vb_chart_format_from_path (path, &image))
     return vb_compare_export_scatter (scatter, NULL, path, width, height, error);
+  /* a clip-profile's chart is its stacked bar */
+  const VbStackedBarChart *stacked = vb_chart_area_get_stacked_bar_chart (self->chart);
+  if (stacked != NULL && vb_chart_format_from_path (path, &image))
+    return vb_compare_export_stacked (stacked, NULL, path, width, height, error);
   return vb_compare_export_with_baseline (self->rows, self->baseline,
                                           vb_chart_area_get_bar_chart (self->chart), path, width,
                                           height, error);

@@ -115,7 +115,7 @@ vb_compare_page_build_bar (VbComparePage *self)
   GtkWidget *export = gtk_menu_button_new ();
   gtk_menu_button_set_label (GTK_MENU_BUTTON (export), "Export");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export), G_MENU_MODEL (menu));
-  gtk_widget_set_tooltip_text (export, "Save the table, or the first chart (Top-1 bars; a projector study’s trade-off scatter)");
+  gtk_widget_set_tooltip_text (export, "Save the table, or the first chart (Top-1 bars; a projector study’s trade-off scatter; a CLIP profile’s stacked bar)");
   gtk_box_append (GTK_BOX (bar), export);
 
   GtkWidget *copy = gtk_button_new_from_icon_name ("edit-copy-symbolic");
@@ -124,7 +124,7 @@ vb_compare_page_build_bar (VbComparePage *self)
   gtk_box_append (GTK_BOX (bar), copy);
   GtkWidget *copy_chart = gtk_button_new_from_icon_name ("image-x-generic-symbolic");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (copy_chart), "compare.copy-chart");
-  gtk_widget_set_tooltip_text (copy_chart, "Copy the first chart (Top-1 bars or the trade-off scatter) as an image");
+  gtk_widget_set_tooltip_text (copy_chart, "Copy the first chart (Top-1 bars, the trade-off scatter or the stacked bar) as an image");
   gtk_box_append (GTK_BOX (bar), copy_chart);
   return bar;
 }
@@ -143,7 +143,7 @@ vb_compare_page_build_content (VbComparePage *self)
   gtk_widget_set_visible (self->notice, FALSE);
   gtk_box_append (GTK_BOX (content), self->notice);
 
-  GtkWidget *table_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *table_card = self->table_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_add_css_class (table_card, "card");
   gtk_widget_add_css_class (table_card, "compare-table");
   gtk_widget_set_overflow (table_card, GTK_OVERFLOW_HIDDEN);
@@ -157,6 +157,11 @@ vb_compare_page_build_content (VbComparePage *self)
   gtk_box_append (GTK_BOX (table_card), table_scroller);
   gtk_box_append (GTK_BOX (content), table_card);
 
+  self->profile_card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (self->profile_card, "card");
+  gtk_widget_set_visible (self->profile_card, FALSE);
+  gtk_box_append (GTK_BOX (content), self->profile_card);
+
   GtkWidget *charts = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_box_set_homogeneous (GTK_BOX (charts), TRUE);
   gtk_widget_set_vexpand (charts, TRUE);
@@ -166,7 +171,8 @@ vb_compare_page_build_content (VbComparePage *self)
   gtk_box_append (GTK_BOX (charts), chart_card (self->chart));
   self->tp_card = chart_card (self->tp_chart);
   gtk_box_append (GTK_BOX (charts), self->tp_card);
-  gtk_box_append (GTK_BOX (charts), chart_card (self->curves_chart));
+  self->curves_card = chart_card (self->curves_chart);
+  gtk_box_append (GTK_BOX (charts), self->curves_card);
   gtk_box_append (GTK_BOX (content), charts);
 
   self->caption = gtk_label_new (NULL);

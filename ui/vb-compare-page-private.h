@@ -22,6 +22,7 @@ struct _VbComparePage
   GPtrArray  *cards;           /* char* eval protocol card per row, NULL = none */
   int         baseline;        /* row index, -1 = none */
   gboolean    projector;       /* every row a projector-study run: the study's view */
+  gboolean    clip_profile;    /* every row a clip-profile run: per-stage tables, stacked bar */
   gboolean    updating;
 
   GtkWidget  *dropdown;
@@ -39,6 +40,10 @@ struct _VbComparePage
   GtkWidget  *tp_card;         /* hidden for a projector study */
   GtkWidget  *notice;          /* random encoder weights */
   GtkWidget  *curves_chart;
+  GtkWidget  *curves_card;     /* hidden for a clip-profile: it trains nothing */
+  GtkWidget  *table_card;      /* the runs' table; a clip-profile's tables replace it */
+  GtkWidget  *profile_card;    /* the clip-profile's per-stage tables, hidden otherwise */
+  GtkWidget  *profile_tables;  /* in profile_card; NULL when none */
   GtkWidget  *caption;
   GtkWidget  *size_dropdown;
   GtkFileChooserNative *chooser;

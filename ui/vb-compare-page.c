@@ -10,8 +10,10 @@
 
 #include "vb-chart-area.h"
 #include "vb-compare-charts.h"
+#include "vb-compare-clip-profile.h"
 #include "vb-compare-export.h"
 #include "vb-compare-page-private.h"
+#include "vb-compare-profile-table.h"
 #include "vb-compare-projector.h"
 #include "vb-compare-table.h"
 
@@ -26,6 +28,22 @@ apply_baseline (VbComparePage *self)
   g_autoptr (GListStore) items = vb_compare_items_new (self->rows, (const gint64 *) self->macs->data,
                                                        self->cards, self->baseline);
   gtk_sort_list_model_set_model (self->sorted, G_LIST_MODEL (items));
+  if (self->clip_profile)
+    {
+      /* where the time goes in place of the Top-1 bars; no training, so no curves */
+      vb_chart_area_set_bar_chart (self->chart, NULL);
+      vb_chart_area_set_scatter_chart (self->chart, NULL);
+      vb_chart_area_set_stacked_bar_chart (self->chart, vb_compare_clip_profile_chart (self->rows));
+      vb_chart_area_set_bar_chart (self->tp_chart, NULL);
+      gtk_label_set_text (GTK_LABEL (self->caption),
+                          "CLIP profile, fp32 on the CPU: ms = median per image over the timed "
+                          "calls; MACs per image from the models’ own counts. % of total: an "
+                          "encoder stage’s share of the encoder, a projector’s share of the "
+                          "encoder plus that projector. The five projectors are alternatives: "
+                          "LLaVA runs the encoder and one of them.");
+      return;
+    }
+  vb_chart_area_set_stacked_bar_chart (self->chart, NULL);
   if (self->projector)
     {
       /* the study's trade-off in place of the Top-1 bars; its runtime is a table column */
@@ -59,6 +77,8 @@ load_curves (VbComparePage *self)
                          ? VB_COMPARE_CURVE_TRAIN_LOSS : VB_COMPARE_CURVE_VAL_TOP1;
 
   if (self->rows == NULL)
+    vb_chart_area_set_line_chart (self->curves_chart, NULL);
+  else if (self->clip_profile)
     vb_chart_area_set_line_chart (self->curves_chart, NULL);
   else if (self->projector)
     vb_chart_area_set_line_chart (self->curves_chart,
@@ -95,6 +115,19 @@ fill_baseline_dropdown (VbComparePage *self)
   self->updating = FALSE;
 }
 
+/* The per-stage tables of rows (NULL: none), in the card under the runs' table. */
+static void
+set_profile_tables (VbComparePage *self,
+                    GPtrArray     *rows)
+{
+  if (self->profile_tables != NULL)
+    gtk_box_remove (GTK_BOX (self->profile_card), self->profile_tables);
+  self->profile_tables = rows ? vb_compare_profile_tables_new (rows) : NULL;
+  if (self->profile_tables != NULL)
+    gtk_box_append (GTK_BOX (self->profile_card), self->profile_tables);
+  gtk_widget_set_visible (self->profile_card, self->profile_tables != NULL);
+}
+
 static void
 clear_table (VbComparePage *self)
 {
@@ -105,26 +138,37 @@ clear_table (VbComparePage *self)
   gtk_sort_list_model_set_model (self->sorted, NULL);
   vb_chart_area_set_bar_chart (self->chart, NULL);
   vb_chart_area_set_scatter_chart (self->chart, NULL);
+  vb_chart_area_set_stacked_bar_chart (self->chart, NULL);
   vb_chart_area_set_bar_chart (self->tp_chart, NULL);
   vb_chart_area_set_line_chart (self->curves_chart, NULL);
+  set_profile_tables (self, NULL);
   gtk_label_set_text (GTK_LABEL (self->caption), "");
   gtk_widget_set_visible (self->notice, FALSE);
 }
 
-/* The study's columns, charts and notice for projector runs, VMamba's for the rest. */
+/* The study's columns, charts and notice for projector runs, the per-stage tables and
+ * stacked bar for clip-profile runs, VMamba's for the rest. */
 static void
 set_projector_view (VbComparePage *self)
 {
   gboolean projector = vb_compare_rows_are_projector (self->rows);
-  g_autofree char *notice = projector ? vb_compare_projector_notice (self->rows) : NULL;
+  gboolean clip_profile = vb_compare_rows_are_clip_profile (self->rows);
+  g_autofree char *notice = projector ? vb_compare_projector_notice (self->rows)
+                            : clip_profile ? vb_compare_clip_profile_notice (self->rows) : NULL;
 
   gtk_label_set_text (GTK_LABEL (self->notice), notice ? notice : "");
   gtk_widget_set_visible (self->notice, notice != NULL);
+  self->clip_profile = clip_profile;
+  set_profile_tables (self, clip_profile ? self->rows : NULL);
+  /* the runs' table would be a column of dashes: the per-stage tables say it all */
+  gtk_widget_set_visible (self->table_card, !clip_profile);
+  gtk_widget_set_visible (self->curves_card, !clip_profile);
+  gtk_widget_set_sensitive (self->curves_dropdown, !clip_profile);
+  gtk_widget_set_visible (self->tp_card, !projector && !clip_profile);
   if (projector == self->projector)
     return;
   self->projector = projector;
   vb_compare_table_set_projector (self->view, projector);
-  gtk_widget_set_visible (self->tp_card, !projector);
   GListModel *curves = gtk_drop_down_get_model (GTK_DROP_DOWN (self->curves_dropdown));
   const char *first[] = { projector ? "Val loss" : "Val top-1", NULL };
   guint selected = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->curves_dropdown));
@@ -383,6 +427,7 @@ vb_compare_page_dispose (GObject *object)
   VbComparePage *self = VB_COMPARE_PAGE (object);
 
   adw_bin_set_child (ADW_BIN (self), NULL);
+  self->profile_tables = NULL;   /* went with the card */
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);

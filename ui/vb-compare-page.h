@@ -65,6 +65,18 @@ VbLineChart *vb_compare_page_get_curves_chart     (VbComparePage *self);
  * ("Val loss" or "Train loss"). */
 gboolean     vb_compare_page_is_projector         (VbComparePage *self);
 VbScatterChart *vb_compare_page_get_scatter_chart (VbComparePage *self);
+/* A clip-profile (every shown run has model.arch "clip-profile"): per-stage tables, a
+ * block per run with a profile, under the runs' table; the stacked bar replaces the Top-1
+ * bars (and is what chart exports and Copy Chart write); no throughput bars, no curves. */
+gboolean     vb_compare_page_is_clip_profile      (VbComparePage *self);
+VbStackedBarChart *vb_compare_page_get_stacked_chart (VbComparePage *self);
+guint        vb_compare_page_get_profile_blocks   (VbComparePage *self);
+/* A cell of block's table: row 0 the header ("Stage", "ms", "% of total", "MACs (G)",
+ * "GMAC/s"), then a row per stage, then "Encoder total"; NULL out of range. */
+const char  *vb_compare_page_get_profile_cell     (VbComparePage *self,
+                                                   guint          block,
+                                                   guint          row,
+                                                   guint          column);
 /* The notice shown above the table (random encoder weights); NULL when hidden. */
 const char  *vb_compare_page_get_notice           (VbComparePage *self);
 gboolean     vb_compare_page_column_is_visible    (VbComparePage *self,

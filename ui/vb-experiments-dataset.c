@@ -38,6 +38,7 @@ vb_experiments_dataset_field_applies (VbExperimentsPage *self,
   if (self->entries[i] == NULL)
     return FALSE;   /* not in this preset's form (a projector study has no split fields) */
   return !vb_form_fields[i].folder_only
+         || self->kind_drop == NULL
          || g_str_equal (vb_experiments_dataset_kind (self), "image-folder");
 }
 
@@ -420,6 +421,8 @@ vb_experiments_dataset_fill (VbExperimentsPage *self,
   g_autofree char *kind = vb_experiments_plan_dup_text (config, "data.dataset");
   g_autofree char *path = vb_experiments_plan_dup_text (config, "data.path");
 
+  if (self->kind_drop == NULL)
+    return;   /* a clip-profile's form has no data set */
   for (guint k = 0; k < N_KINDS; k++)
     if (g_strcmp0 (kinds[k].id, kind) == 0)
       gtk_drop_down_set_selected (GTK_DROP_DOWN (self->kind_drop), k);

@@ -299,7 +299,8 @@ vb_experiments_fields_collect_sizes (VbExperimentsPage *self,
   vb_experiments_fields_collect_checks (self, plan, "data.img_size", self->size_checks,
                                         self->n_sizes, (const char * const *) ids, FALSE, "32",
                                         self->size_box, self->size_message,
-                                        self->projector ? "Image size" : "Resolutions");
+                                        self->projector ? "Image size"
+                                        : self->clip_profile ? "Image sizes" : "Resolutions");
   for (guint s = 0; s < self->n_sizes; s++)
     g_free (ids[s]);
 }
@@ -334,6 +335,8 @@ vb_experiments_fields_collect (VbExperimentsPage *self,
   /* the study's own choices first: what the runs are */
   if (self->projector)
     vb_experiments_projector_collect (self, plan);
+  if (self->clip_profile)
+    vb_experiments_clip_profile_collect (self, plan);
   for (guint i = 0; i < N_FIELDS; i++)
     {
       if (self->entries[i] == NULL)
@@ -395,7 +398,10 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->scan_checks[s]),
                                  g_strcmp0 (scan, scan_modes[s].mode) == 0);
 
-  /* a CUDA run clones to CUDA where a GPU is usable, else to the CPU */
+  /* a CUDA run clones to CUDA where a GPU is usable, else to the CPU; a clip-profile's
+   * form has no choice */
+  if (self->cuda_toggle == NULL)
+    return;
   g_autofree char *device = vb_experiments_plan_dup_text (config, "device");
   gboolean cuda = g_strcmp0 (device, "cuda") == 0 && gtk_widget_get_sensitive (self->cuda_toggle);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cuda ? self->cuda_toggle

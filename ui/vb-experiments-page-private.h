@@ -2,7 +2,8 @@
  * the page and its layout (vb-experiments-page.c), the data set section and its check
  * (-dataset.c), the training fields and their inline validation (-fields.c), and the
  * outcome of the form: problems, command, Run and Queue (-submit.c), and the projector
- * study's section (-projector.c) for model.arch "projector". The form's values
+ * study's section (-projector.c) for model.arch "projector", the clip-profile's
+ * (-clip-profile.c) for "clip-profile". The form's values
  * become overrides in vb-experiments-plan.c, which needs no GTK. */
 #pragma once
 
@@ -61,6 +62,10 @@ struct _VbExperimentsPage
   GtkWidget    *advanced;             /* the expander */
   GtkNativeDialog *weights_chooser;
   char         *weights;              /* model.clip_weights ("" = seeded random) */
+  /* the clip-profile's section (model.arch "clip-profile"): no data set, no training */
+  gboolean      clip_profile;
+  GtkWidget    *layers_checks[VB_FORM_N_PROFILE_LAYERS];
+  GtkWidget    *layers_box;
   GtkWidget    *problems_label;
   GtkWidget    *command_label;
   GtkWidget    *edited_label;
@@ -162,6 +167,30 @@ void       vb_experiments_projector_collect        (VbExperimentsPage *self,
 void       vb_experiments_projector_fill           (VbExperimentsPage *self,
                                                     JsonObject        *config);
 void       vb_experiments_projector_clear          (VbExperimentsPage *self);
+/* what the clip-profile's section shares: the weights row, the "Advanced" expander of
+ * arch's fields, the weights' check and value, a run's weights */
+void       vb_experiments_projector_build_weights  (VbExperimentsPage *self,
+                                                    GtkGrid           *grid);
+void       vb_experiments_projector_build_advanced (VbExperimentsPage *self,
+                                                    GtkGrid           *grid,
+                                                    VbFormArch         arch,
+                                                    const char        *title);
+void       vb_experiments_projector_collect_weights (VbExperimentsPage *self,
+                                                     VbExperimentsPlan *plan);
+void       vb_experiments_projector_fill_weights   (VbExperimentsPage *self,
+                                                    JsonObject        *config);
+/* The entry of key as a whole number (0 when the form has none). */
+gint64     vb_experiments_page_entry_int           (VbExperimentsPage *self,
+                                                    const char        *key);
+
+/* vb-experiments-clip-profile.c: the clip-profile's section (image sizes, weights, layers,
+ * the timing protocol, the "Advanced" expander) in place of the data set and training */
+void       vb_experiments_clip_profile_build       (VbExperimentsPage *self);
+void       vb_experiments_clip_profile_collect     (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
+void       vb_experiments_clip_profile_fill        (VbExperimentsPage *self,
+                                                    JsonObject        *config);
+void       vb_experiments_clip_profile_clear       (VbExperimentsPage *self);
 
 /* vb-experiments-submit.c: the end of the form */
 void       vb_experiments_submit_build             (VbExperimentsPage *self);

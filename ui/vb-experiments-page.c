@@ -178,6 +178,7 @@ clear_form (VbExperimentsPage *self)
   memset (self->size_checks, 0, sizeof self->size_checks);
   memset (self->scan_checks, 0, sizeof self->scan_checks);
   vb_experiments_projector_clear (self);
+  vb_experiments_clip_profile_clear (self);
   self->n_sizes = 0;
   self->kind_drop = NULL;
   self->path_label = self->path_message = self->choose_button = self->builtin_button = NULL;
@@ -212,12 +213,20 @@ build_form (VbExperimentsPage *self)
   gtk_box_append (GTK_BOX (self->form_box), sub);
 
   self->updating = TRUE;
-  /* a projector study's form shows its own fields and none of VMamba's */
-  self->projector = vb_experiments_plan_is_projector (preset);
-  vb_experiments_dataset_build (self);
-  if (self->projector)
-    vb_experiments_projector_build (self);
-  vb_experiments_fields_build_training (self);
+  /* a study's form shows its own fields and none of VMamba's; a profile trains nothing
+   * and reads no data set */
+  VbFormArch arch = vb_experiments_plan_arch (preset);
+  self->projector = arch == VB_FORM_ARCH_PROJECTOR;
+  self->clip_profile = arch == VB_FORM_ARCH_CLIP_PROFILE;
+  if (self->clip_profile)
+    vb_experiments_clip_profile_build (self);
+  else
+    {
+      vb_experiments_dataset_build (self);
+      if (self->projector)
+        vb_experiments_projector_build (self);
+      vb_experiments_fields_build_training (self);
+    }
   vb_experiments_submit_build (self);
   self->updating = FALSE;
   vb_experiments_page_update (self);
@@ -301,7 +310,8 @@ vb_experiments_page_dispose (GObject *object)
   g_clear_object (&self->weights_chooser);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
-  self->kind_drop = NULL;     /* vb_experiments_page_update() does nothing from here on */
+  self->run_button = NULL;    /* vb_experiments_page_update() does nothing from here on */
+  self->kind_drop = NULL;
   adw_bin_set_child (ADW_BIN (self), NULL);
   self->form_box = NULL;
   self->preset = NULL;
@@ -485,7 +495,7 @@ vb_experiments_page_load_run (VbExperimentsPage  *self,
                    run_id, run->preset ? run->preset : "?", vb_session_get_presets_dir (self->session));
       return FALSE;
     }
-  if (self->kind_drop == NULL)
+  if (self->run_button == NULL)
     build_form (self);     /* the same card was selected already */
   self->extra_size = 0;
 
@@ -494,6 +504,8 @@ vb_experiments_page_load_run (VbExperimentsPage  *self,
   vb_experiments_fields_fill (self, config);
   if (self->projector)
     vb_experiments_projector_fill (self, config);
+  if (self->clip_profile)
+    vb_experiments_clip_profile_fill (self, config);
   self->updating = FALSE;
 
   g_autofree char *status = g_strdup_printf ("Cloned from run %" G_GINT64_FORMAT " (%s)", run_id,

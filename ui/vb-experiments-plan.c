@@ -15,9 +15,12 @@
 #define TRAIN VB_FORM_SECTION_TRAIN
 #define PROJ  VB_FORM_SECTION_PROJECTOR
 #define ADV   VB_FORM_SECTION_ADVANCED
+#define PROF  VB_FORM_SECTION_PROFILE
 #define ANY   VB_FORM_ARCH_ANY
 #define VMB   VB_FORM_ARCH_VMAMBA
 #define PRJ   VB_FORM_ARCH_PROJECTOR
+#define CLP   VB_FORM_ARCH_CLIP_PROFILE
+#define ENC   VB_FORM_ARCH_ENCODER
 
 const VbFormField vb_form_fields[] = {
   { "data.n_classes", "Classes", "0 = all; picked by the split seed", "0", VB_FORM_FIELD_INT, 0, 100000, FALSE, FALSE, TRUE, DATA, VMB },
@@ -31,12 +34,17 @@ const VbFormField vb_form_fields[] = {
   /* the projector study (run config fields in engine/vb-run-config.h) */
   { "model.lora_rank", "LoRA rank", "r of LoRA’s A and B (8 in the study)", "8", VB_FORM_FIELD_INT, 1, 4096, FALSE, FALSE, FALSE, PROJ, PRJ },
   { "model.lora_alpha", "LoRA alpha", "the update is scaled by α / r (16)", "16", VB_FORM_FIELD_REAL, 0, 1e6, TRUE, FALSE, FALSE, PROJ, PRJ },
-  { "model.clip_layers", "Encoder layers", "0, 0, 0 = CLIP ViT-L/14", "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, PRJ },
-  { "model.clip_width", "Encoder width", NULL, "0", VB_FORM_FIELD_INT, 0, 4096, FALSE, FALSE, FALSE, ADV, PRJ },
-  { "model.clip_heads", "Encoder heads", NULL, "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, PRJ },
+  { "model.clip_layers", "Encoder layers", "0, 0, 0 = CLIP ViT-L/14", "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, ENC },
+  { "model.clip_width", "Encoder width", NULL, "0", VB_FORM_FIELD_INT, 0, 4096, FALSE, FALSE, FALSE, ADV, ENC },
+  { "model.clip_heads", "Encoder heads", NULL, "0", VB_FORM_FIELD_INT, 0, 64, FALSE, FALSE, FALSE, ADV, ENC },
   { "data.train_per_class", "Training images a class", "500 in the study", "500", VB_FORM_FIELD_INT, 1, 5000, FALSE, FALSE, FALSE, ADV, PRJ },
   { "data.val_per_class", "Validation images a class", "the next ones in file order (100)", "100", VB_FORM_FIELD_INT, 1, 5000, FALSE, FALSE, FALSE, ADV, PRJ },
   { "data.test_per_class", "Test images a class", "200 in the study", "200", VB_FORM_FIELD_INT, 1, 1000, FALSE, FALSE, FALSE, ADV, PRJ },
+  /* the clip-profile's timing protocol (engine/vb-run-config.c: profile.*) */
+  { "profile.batch", "Batch", "images per forward", "1", VB_FORM_FIELD_INT, 1, 256, FALSE, FALSE, FALSE, PROF, CLP },
+  { "profile.warmup", "Warm-up calls", "untimed, before the timed ones (8 in §5)", "1", VB_FORM_FIELD_INT, 0, 1000, FALSE, FALSE, FALSE, PROF, CLP },
+  { "profile.timed", "Timed calls", "the median of these (20 in §5)", "3", VB_FORM_FIELD_INT, 1, 1000, FALSE, FALSE, FALSE, PROF, CLP },
+  { "profile.repeats", "Repeats", "of warm-up and timed calls (3 in §5)", "1", VB_FORM_FIELD_INT, 1, 100, FALSE, FALSE, FALSE, PROF, CLP },
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_fields) == VB_FORM_N_FIELDS);
 
@@ -49,22 +57,25 @@ const VbFormChoice vb_form_projectors[] = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_projectors) == VB_FORM_N_PROJECTORS);
 
+const VbFormChoice vb_form_profile_layers[] = {
+  { "llava", "LLaVA’s: up to hidden_states[-2]" },
+  { "all", "All layers" },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_profile_layers) == VB_FORM_N_PROFILE_LAYERS);
+
+gboolean
+vb_form_field_in_form (guint      i,
+                       VbFormArch arch)
+{
+  g_return_val_if_fail (i < VB_FORM_N_FIELDS, FALSE);
+  return (vb_form_fields[i].arch & arch) != 0;
+}
+
 gboolean
 vb_form_field_applies (guint    i,
                        gboolean projector)
 {
-  g_return_val_if_fail (i < VB_FORM_N_FIELDS, FALSE);
-
-  switch (vb_form_fields[i].arch)
-    {
-    case VB_FORM_ARCH_VMAMBA:
-      return !projector;
-    case VB_FORM_ARCH_PROJECTOR:
-      return projector;
-    case VB_FORM_ARCH_ANY:
-    default:
-      return TRUE;
-    }
+  return vb_form_field_in_form (i, projector ? VB_FORM_ARCH_PROJECTOR : VB_FORM_ARCH_VMAMBA);
 }
 
 /* ---- the projector study's cross-field checks ---------------------------------------------- */
@@ -86,6 +97,23 @@ vb_experiments_plan_check_encoder (gint64 layers,
   if (lora_rank > tower)
     return g_strdup_printf ("LoRA rank: must be at most the encoder width, %" G_GINT64_FORMAT,
                             tower);
+  return NULL;
+}
+
+char *
+vb_experiments_plan_check_profile (gint64      layers,
+                                   gint64      width,
+                                   gint64      heads,
+                                   const char *profile_layers)
+{
+  char *encoder = vb_experiments_plan_check_encoder (layers, width, heads, 0);
+
+  if (encoder != NULL)
+    return encoder;
+  /* as the engine refuses it: a one-layer tower has no penultimate state */
+  if (layers == 1 && g_strcmp0 (profile_layers, "all") != 0)
+    return g_strdup ("Encoder layers: at least 2 when the profile stops at LLaVA’s layer "
+                     "(hidden_states[-2]); or choose all layers");
   return NULL;
 }
 
@@ -177,6 +205,18 @@ vb_experiments_plan_is_projector (VbPreset *preset)
 {
   g_autofree char *arch = vb_experiments_plan_dup_text (vb_preset_get_base (preset), "model.arch");
   return g_strcmp0 (arch, "projector") == 0;
+}
+
+VbFormArch
+vb_experiments_plan_arch (VbPreset *preset)
+{
+  g_autofree char *arch = vb_experiments_plan_dup_text (vb_preset_get_base (preset), "model.arch");
+
+  if (g_strcmp0 (arch, "projector") == 0)
+    return VB_FORM_ARCH_PROJECTOR;
+  if (g_strcmp0 (arch, "clip-profile") == 0)
+    return VB_FORM_ARCH_CLIP_PROFILE;
+  return VB_FORM_ARCH_VMAMBA;
 }
 
 GStrv

@@ -24,13 +24,17 @@ typedef enum {
   VB_FORM_SECTION_TRAIN,
   VB_FORM_SECTION_PROJECTOR,  /* the projector study's own section */
   VB_FORM_SECTION_ADVANCED,   /* the study's "Advanced" expander */
+  VB_FORM_SECTION_PROFILE,    /* the clip-profile's own section */
 } VbFormSection;
 
-/* Which presets show a field: by their model.arch. */
+/* Which presets show a field, by their model.arch: flags, so a field can belong to
+ * several forms (the encoder's size to the projector study's and the profile's). */
 typedef enum {
-  VB_FORM_ARCH_ANY,
-  VB_FORM_ARCH_VMAMBA,        /* any arch but "projector" */
-  VB_FORM_ARCH_PROJECTOR,
+  VB_FORM_ARCH_VMAMBA       = 1 << 0,   /* any arch but the two below */
+  VB_FORM_ARCH_PROJECTOR    = 1 << 1,   /* "projector" */
+  VB_FORM_ARCH_CLIP_PROFILE = 1 << 2,   /* "clip-profile": no training, no data set */
+  VB_FORM_ARCH_ANY          = VB_FORM_ARCH_VMAMBA | VB_FORM_ARCH_PROJECTOR,   /* training */
+  VB_FORM_ARCH_ENCODER      = VB_FORM_ARCH_PROJECTOR | VB_FORM_ARCH_CLIP_PROFILE,
 } VbFormArch;
 
 typedef struct {
@@ -48,7 +52,7 @@ typedef struct {
 
 /* The entry fields, in the order their overrides are written; those before
  * VB_FORM_FIRST_TRAIN_FIELD belong to the data set section. */
-#define VB_FORM_N_FIELDS 16
+#define VB_FORM_N_FIELDS 20
 #define VB_FORM_FIRST_TRAIN_FIELD 3
 extern const VbFormField vb_form_fields[VB_FORM_N_FIELDS];
 
@@ -56,6 +60,9 @@ extern const VbFormField vb_form_fields[VB_FORM_N_FIELDS];
  * model.arch "projector". */
 gboolean    vb_form_field_applies             (guint        i,
                                                gboolean     projector);
+/* Whether field i is part of the form of a preset of arch (one flag). */
+gboolean    vb_form_field_in_form             (guint        i,
+                                               VbFormArch   arch);
 
 /* ---- the projector study (model.arch "projector", clip-projectors.md §3–§5) ---- */
 
@@ -79,6 +86,20 @@ char       *vb_experiments_plan_check_encoder (gint64       layers,
 char       *vb_experiments_plan_check_per_class (gint64     train,
                                                  gint64     val,
                                                  gint64     test);
+/* ---- the clip-profile (model.arch "clip-profile", vb-clip-profile.h) ---- */
+
+/* profile.layers: "llava" (up to hidden_states[-2]) or "all" */
+#define VB_FORM_N_PROFILE_LAYERS 2
+extern const VbFormChoice vb_form_profile_layers[VB_FORM_N_PROFILE_LAYERS];
+
+/* The tower as for the study (LoRA's rank stays the preset's), and a small tower that
+ * stops at LLaVA's layer needs a penultimate one: layers 0 (ViT-L/14) or at least 2.
+ * NULL when fine. */
+char       *vb_experiments_plan_check_profile (gint64       layers,
+                                               gint64       width,
+                                               gint64       heads,
+                                               const char  *profile_layers);
+
 /* The encoder weights file: "" is fine (seeded random weights), else an existing
  * .safetensors file. NULL when fine. */
 char       *vb_experiments_plan_check_weights (const char  *path);
@@ -101,6 +122,8 @@ char       *vb_experiments_plan_dup_text      (JsonObject  *obj,
                                                const char  *key);
 /* TRUE for a projector-study preset (model.arch "projector" in its base). */
 gboolean    vb_experiments_plan_is_projector  (VbPreset    *preset);
+/* The form a preset gets: VB_FORM_ARCH_PROJECTOR, _CLIP_PROFILE or _VMAMBA. */
+VbFormArch  vb_experiments_plan_arch          (VbPreset    *preset);
 /* The preset's values of key as canonical texts: the axis values when it is an axis,
  * else the base value, else fallback. */
 GStrv       vb_experiments_plan_preset_values (VbPreset    *preset,

@@ -124,6 +124,18 @@ vb_experiments_projector_build (VbExperimentsPage *self)
     if (vb_form_fields[i].section == VB_FORM_SECTION_PROJECTOR)
       vb_experiments_fields_add_entry (self, grid, i);
 
+  vb_experiments_projector_build_weights (self, grid);
+  vb_experiments_fields_build_sizes (self, grid, clip_sizes, G_N_ELEMENTS (clip_sizes),
+                                     "Image size", "256 tokens at 224 px, 576 at 336 px");
+  /* a smaller tower and fewer images: minutes instead of hours on a CPU */
+  vb_experiments_projector_build_advanced (self, grid, VB_FORM_ARCH_PROJECTOR,
+                                           "_Advanced: a smaller encoder, fewer images");
+}
+
+void
+vb_experiments_projector_build_weights (VbExperimentsPage *self,
+                                        GtkGrid           *grid)
+{
   g_autofree char *weights = vb_experiments_plan_dup_text (vb_preset_get_base (self->preset),
                                                            "model.clip_weights");
   g_free (self->weights);
@@ -132,24 +144,29 @@ vb_experiments_projector_build (VbExperimentsPage *self)
   vb_experiments_page_add_row (grid, "Encoder weights", NULL, build_weights (self),
                                self->weights_message);
   show_weights (self);
-  vb_experiments_fields_build_sizes (self, grid, clip_sizes, G_N_ELEMENTS (clip_sizes),
-                                     "Image size", "256 tokens at 224 px, 576 at 336 px");
+}
 
-  /* a smaller tower and fewer images: minutes instead of hours on a CPU */
+void
+vb_experiments_projector_build_advanced (VbExperimentsPage *self,
+                                         GtkGrid           *grid,
+                                         VbFormArch         arch,
+                                         const char        *title)
+{
   GtkWidget *inner = gtk_grid_new ();
   gtk_grid_set_column_spacing (GTK_GRID (inner), 12);
   gtk_grid_set_row_spacing (GTK_GRID (inner), 6);
   gtk_widget_set_margin_top (inner, 6);
   for (guint i = 0; i < N_FIELDS; i++)
-    if (vb_form_fields[i].section == VB_FORM_SECTION_ADVANCED)
+    if (vb_form_fields[i].section == VB_FORM_SECTION_ADVANCED && vb_form_field_in_form (i, arch))
       vb_experiments_fields_add_entry (self, GTK_GRID (inner), i);
   self->encoder_message = vb_experiments_page_new_message_label ();
   gtk_grid_attach (GTK_GRID (inner), self->encoder_message, 1,
                    GPOINTER_TO_INT (g_object_get_data (G_OBJECT (inner), "vb-rows")), 1, 1);
-  self->advanced = gtk_expander_new_with_mnemonic ("_Advanced: a smaller encoder, fewer images");
+  self->advanced = gtk_expander_new_with_mnemonic (title);
   gtk_expander_set_child (GTK_EXPANDER (self->advanced), inner);
-  gtk_grid_attach (grid, self->advanced, 0,
-                   GPOINTER_TO_INT (g_object_get_data (G_OBJECT (grid), "vb-rows")), 2, 1);
+  int row = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (grid), "vb-rows"));
+  gtk_grid_attach (grid, self->advanced, 0, row, 2, 1);
+  g_object_set_data (G_OBJECT (grid), "vb-rows", GINT_TO_POINTER (row + 1));
 }
 
 void
@@ -164,9 +181,9 @@ vb_experiments_projector_clear (VbExperimentsPage *self)
 
 /* ---- the values ---------------------------------------------------------------------------- */
 
-static gint64
-entry_int (VbExperimentsPage *self,
-           const char        *key)
+gint64
+vb_experiments_page_entry_int (VbExperimentsPage *self,
+                               const char        *key)
 {
   for (guint i = 0; i < N_FIELDS; i++)
     if (g_str_equal (vb_form_fields[i].key, key) && self->entries[i] != NULL)
@@ -185,25 +202,17 @@ vb_experiments_projector_collect (VbExperimentsPage *self,
                                         N_PROJECTORS, ids, TRUE, "proj-linear", self->proj_box,
                                         self->proj_message, "Projectors");
 
-  g_autofree char *bad_weights = vb_experiments_plan_check_weights (self->weights);
-  vb_experiments_page_set_field_message (self->weights_label, self->weights_message, bad_weights);
-  if (bad_weights != NULL)
-    g_ptr_array_add (plan->problems, g_steal_pointer (&bad_weights));
-  else
-    {
-      const char *one[2] = { self->weights, NULL };
-      vb_experiments_plan_add_values (plan, self->preset, "model.clip_weights", one, TRUE, "");
-    }
+  vb_experiments_projector_collect_weights (self, plan);
   vb_experiments_fields_collect_sizes (self, plan);
 
   /* across fields: each entry's own range is checked with the others */
-  g_autofree char *encoder = vb_experiments_plan_check_encoder (entry_int (self, "model.clip_layers"),
-                                                                entry_int (self, "model.clip_width"),
-                                                                entry_int (self, "model.clip_heads"),
-                                                                entry_int (self, "model.lora_rank"));
-  g_autofree char *counts = vb_experiments_plan_check_per_class (entry_int (self, "data.train_per_class"),
-                                                                 entry_int (self, "data.val_per_class"),
-                                                                 entry_int (self, "data.test_per_class"));
+  g_autofree char *encoder = vb_experiments_plan_check_encoder (vb_experiments_page_entry_int (self, "model.clip_layers"),
+                                                                vb_experiments_page_entry_int (self, "model.clip_width"),
+                                                                vb_experiments_page_entry_int (self, "model.clip_heads"),
+                                                                vb_experiments_page_entry_int (self, "model.lora_rank"));
+  g_autofree char *counts = vb_experiments_plan_check_per_class (vb_experiments_page_entry_int (self, "data.train_per_class"),
+                                                                 vb_experiments_page_entry_int (self, "data.val_per_class"),
+                                                                 vb_experiments_page_entry_int (self, "data.test_per_class"));
   const char *message = encoder ? encoder : counts;
   vb_experiments_page_set_field_message (self->advanced, self->encoder_message, message);
   if (encoder != NULL)
@@ -215,20 +224,43 @@ vb_experiments_projector_collect (VbExperimentsPage *self,
     gtk_expander_set_expanded (GTK_EXPANDER (self->advanced), TRUE);
 }
 
+void
+vb_experiments_projector_collect_weights (VbExperimentsPage *self,
+                                          VbExperimentsPlan *plan)
+{
+  g_autofree char *bad_weights = vb_experiments_plan_check_weights (self->weights);
+  vb_experiments_page_set_field_message (self->weights_label, self->weights_message, bad_weights);
+  if (bad_weights != NULL)
+    g_ptr_array_add (plan->problems, g_steal_pointer (&bad_weights));
+  else
+    {
+      const char *one[2] = { self->weights, NULL };
+      vb_experiments_plan_add_values (plan, self->preset, "model.clip_weights", one, TRUE, "");
+    }
+}
+
+void
+vb_experiments_projector_fill_weights (VbExperimentsPage *self,
+                                       JsonObject        *config)
+{
+  g_autofree char *weights = vb_experiments_plan_dup_text (config, "model.clip_weights");
+
+  g_free (self->weights);
+  self->weights = g_strdup (weights ? weights : "");
+  show_weights (self);
+}
+
 /* Clone & edit: the run's projector and weights, while the page is not updating. */
 void
 vb_experiments_projector_fill (VbExperimentsPage *self,
                                JsonObject        *config)
 {
   g_autofree char *projector = vb_experiments_plan_dup_text (config, "model.projector");
-  g_autofree char *weights = vb_experiments_plan_dup_text (config, "model.clip_weights");
 
   for (guint p = 0; p < N_PROJECTORS; p++)
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->proj_checks[p]),
                                  g_strcmp0 (projector, vb_form_projectors[p].id) == 0);
-  g_free (self->weights);
-  self->weights = g_strdup (weights ? weights : "");
-  show_weights (self);
+  vb_experiments_projector_fill_weights (self, config);
 }
 
 /* ---- programmatic access (tests) ----------------------------------------------------------- */
@@ -297,6 +329,8 @@ vb_experiments_page_has_field (VbExperimentsPage *self,
     return self->proj_box != NULL;
   if (g_strcmp0 (key, "model.clip_weights") == 0)
     return self->weights_label != NULL;
+  if (g_strcmp0 (key, "profile.layers") == 0)
+    return self->layers_box != NULL;
   if (g_strcmp0 (key, "data.path") == 0)
     return self->path_label != NULL;
   return FALSE;

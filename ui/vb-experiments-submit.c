@@ -14,12 +14,13 @@ void
 vb_experiments_submit_collect (VbExperimentsPage *self,
                                VbExperimentsPlan *plan)
 {
-  if (self->preset == NULL || self->kind_drop == NULL)
+  if (self->preset == NULL || self->run_button == NULL)
     {
       g_ptr_array_add (plan->problems, g_strdup ("Choose an experiment"));
       return;
     }
-  vb_experiments_dataset_collect (self, plan);
+  if (self->kind_drop != NULL)   /* a clip-profile's form has no data set */
+    vb_experiments_dataset_collect (self, plan);
   vb_experiments_fields_collect (self, plan);
 }
 
@@ -28,11 +29,12 @@ vb_experiments_page_update (VbExperimentsPage *self)
 {
   g_auto (VbExperimentsPlan) plan = { 0 };
 
-  if (self->updating || self->kind_drop == NULL)
+  if (self->updating || self->run_button == NULL)
     return;
   self->updating = TRUE;
 
-  vb_experiments_dataset_update (self);
+  if (self->kind_drop != NULL)
+    vb_experiments_dataset_update (self);
   vb_experiments_plan_init (&plan);
   vb_experiments_submit_collect (self, &plan);
 

@@ -18,6 +18,7 @@
 #include "vb-bar-chart.h"
 #include "vb-line-chart.h"
 #include "vb-scatter-chart.h"
+#include "vb-stacked-bar-chart.h"
 
 G_DEFINE_QUARK (vb-chart-error-quark, vb_chart_error)
 
@@ -333,6 +334,17 @@ draw_scatter_cb (cairo_t *cr,
   vb_scatter_chart_draw (cr, c->chart, width, height, c->style);
 }
 
+static void
+draw_stacked_cb (cairo_t *cr,
+                 double   width,
+                 double   height,
+                 gpointer user_data)
+{
+  Closure *c = user_data;
+
+  vb_stacked_bar_chart_draw (cr, c->chart, width, height, c->style);
+}
+
 static gboolean
 export_chart (VbChartDrawFunc     draw,
               gconstpointer       chart,
@@ -393,5 +405,20 @@ vb_scatter_chart_export (const VbScatterChart *chart,
   g_return_val_if_fail (chart != NULL, FALSE);
   g_autofree char *meta = vb_scatter_chart_describe (chart);
   return export_chart (draw_scatter_cb, chart, style, chart->title, meta, path, format, width,
+                       height, error);
+}
+
+gboolean
+vb_stacked_bar_chart_export (const VbStackedBarChart *chart,
+                             const VbChartStyle      *style,
+                             const char              *path,
+                             VbChartFormat            format,
+                             double                   width,
+                             double                   height,
+                             GError                 **error)
+{
+  g_return_val_if_fail (chart != NULL, FALSE);
+  g_autofree char *meta = vb_stacked_bar_chart_describe (chart);
+  return export_chart (draw_stacked_cb, chart, style, chart->title, meta, path, format, width,
                        height, error);
 }

@@ -11,3 +11,4 @@
 #include "vb-scan-route.h"
 #include "vb-scan-chart.h"
 #include "vb-scatter-chart.h"
+#include "vb-stacked-bar-chart.h"
