@@ -191,20 +191,6 @@ test_form (void)
 
 /* ---- a tiny profile, for real -------------------------------------------------------------- */
 
-static char *
-clipboard_text (GtkWidget *widget)
-{
-  GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (widget));
-  g_auto (GValue) value = G_VALUE_INIT;
-
-  if (content == NULL)
-    return NULL;
-  g_value_init (&value, G_TYPE_STRING);
-  if (!gdk_content_provider_get_value (content, &value, NULL))
-    return NULL;
-  return g_value_dup_string (&value);
-}
-
 static void
 check_exports (VbComparePage *compare)
 {
@@ -238,18 +224,17 @@ check_exports (VbComparePage *compare)
     }
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-table", NULL));
-  g_autofree char *copied = clipboard_text (GTK_WIDGET (compare));
+  g_autofree char *copied = vb_ui_test_clipboard_text (GTK_WIDGET (compare));
   g_autofree char *md = vb_compare_page_dup_table (compare, VB_TABLE_MARKDOWN);
   g_assert_cmpstr (copied, ==, md);
   g_assert_nonnull (strstr (copied, "| Stage |"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-chart", NULL));
-  GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (GTK_WIDGET (compare)));
-  g_auto (GValue) value = G_VALUE_INIT;
-  g_value_init (&value, GDK_TYPE_TEXTURE);
-  g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+  g_autoptr (GdkTexture) image = vb_ui_test_clipboard_texture (GTK_WIDGET (compare));
   int w, h;
   vb_compare_page_get_chart_size (compare, &w, &h);
-  g_assert_cmpint (gdk_texture_get_width (g_value_get_object (&value)), ==, w);
+  g_assert_nonnull (image);
+  g_assert_cmpint (gdk_texture_get_width (image), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (image), ==, h);
 }
 
 /* block b's table against the profile the run's result file holds */

@@ -97,20 +97,6 @@ test_form_validation (void)
 
 /* ---- Compare exports -------------------------------------------------------------------- */
 
-static char *
-clipboard_text (GtkWidget *widget)
-{
-  GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (widget));
-  g_auto (GValue) value = G_VALUE_INIT;
-
-  if (content == NULL)
-    return NULL;
-  g_value_init (&value, G_TYPE_STRING);
-  if (!gdk_content_provider_get_value (content, &value, NULL))
-    return NULL;
-  return g_value_dup_string (&value);
-}
-
 /* records: the group's runs, newest first (the table shows them oldest first). */
 static void
 check_compare_exports (VbComparePage *compare,
@@ -170,7 +156,7 @@ check_compare_exports (VbComparePage *compare,
 
   /* Copy: the Markdown table on the clipboard */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-table", NULL));
-  g_autofree char *copied = clipboard_text (GTK_WIDGET (compare));
+  g_autofree char *copied = vb_ui_test_clipboard_text (GTK_WIDGET (compare));
   g_autofree char *md = vb_compare_page_dup_table (compare, VB_TABLE_MARKDOWN);
   g_assert_nonnull (md);
   g_assert_cmpstr (copied, ==, md);

@@ -99,6 +99,10 @@ typedef struct {
  * VbUiShortcut * (the array frees them). */
 GPtrArray  *vb_ui_test_dup_named_shortcuts (GtkWidget *widget);
 
+/* What the widget's clipboard holds: its text (g_free it), or its image (unref it); NULL
+ * when it holds no such thing. */
+char       *vb_ui_test_clipboard_text (GtkWidget *widget);
+GdkTexture *vb_ui_test_clipboard_texture (GtkWidget *widget);
 /* The message dialog among the toplevels, or NULL. */
 AdwMessageDialog *vb_ui_test_find_dialog (void);
 
