@@ -15,28 +15,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "chart-pixels.h"
 #include "vb-charts.h"
 
 #define W 640
 #define H 400
-
-static const guint8 *
-pixel (cairo_surface_t *s,
-       int              x,
-       int              y)
-{
-  return cairo_image_surface_get_data (s) + y * cairo_image_surface_get_stride (s) + x * 4;
-}
-
-/* ARGB32 little endian: B G R A; opaque (the light style paints its background) */
-static gboolean
-near_color (const guint8 *p,
-            const VbRgba *c,
-            int           tol)
-{
-  return ABS (p[2] - (int) round (c->r * 255)) <= tol && ABS (p[1] - (int) round (c->g * 255)) <= tol
-         && ABS (p[0] - (int) round (c->b * 255)) <= tol;
-}
 
 static cairo_surface_t *
 render (const VbScatterChart *chart,
@@ -97,7 +80,7 @@ test_positions (void)
       g_assert_true (vb_chart_rect_contains (&layout.plot, x[i], y[i]));
       /* the centre carries the point's colour */
       const VbRgba *c = vb_chart_style_series_color (&style, (int) i);
-      g_assert_true (near_color (pixel (s, (int) x[i], (int) y[i]), c, 3));
+      g_assert_true (chart_near_color (chart_pixel (s, (int) x[i], (int) y[i]), c, 3));
       /* the label is inside the plot and has ink (dark text on the light background) */
       g_assert_cmpfloat (label.width, >, 10);
       g_assert_cmpfloat (label.x, >=, layout.plot.x);
@@ -107,7 +90,7 @@ test_positions (void)
       guint ink = 0;
       for (int py = (int) label.y; py < (int) (label.y + label.height); py++)
         for (int px = (int) label.x; px < (int) (label.x + label.width); px++)
-          ink += near_color (pixel (s, px, py), &style.text, 40);
+          ink += chart_near_color (chart_pixel (s, px, py), &style.text, 40);
       g_assert_cmpuint (ink, >, 10);
     }
   /* order along the axes follows the values: lowrank (0.52) < linear (1.05) < lora (1.07)
@@ -127,8 +110,8 @@ test_positions (void)
   /* the error bar of mlp (±1.5) reaches above and below the dot */
   const VbRgba *c2 = vb_chart_style_series_color (&style, 2);
   double unit = (y[1] - y[2]) / (44.9 - 38.5);    /* pixels per percentage point */
-  g_assert_true (near_color (pixel (s, (int) x[2], (int) (y[2] - 1.3 * unit)), c2, 3));
-  g_assert_true (near_color (pixel (s, (int) x[2], (int) (y[2] + 1.3 * unit)), c2, 3));
+  g_assert_true (chart_near_color (chart_pixel (s, (int) x[2], (int) (y[2] - 1.3 * unit)), c2, 3));
+  g_assert_true (chart_near_color (chart_pixel (s, (int) x[2], (int) (y[2] + 1.3 * unit)), c2, 3));
   cairo_surface_write_to_png (s, VB_CHARTS_ARTIFACT_DIR "/scatter-study.png");
   cairo_surface_destroy (s);
 }
@@ -148,7 +131,7 @@ assert_points_inside (const VbScatterChart *chart,
       guint outside = 0, inside = 0;
       for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-          if (near_color (pixel (s, x, y), c, 2))
+          if (chart_near_color (chart_pixel (s, x, y), c, 2))
             {
               /* the frame line itself is 1 px at the rectangle's edge */
               gboolean in = x >= layout.plot.x - 1 && x <= layout.plot.x + layout.plot.width + 1

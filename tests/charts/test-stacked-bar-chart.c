@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "chart-pixels.h"
 #include "vb-charts.h"
 
 #define W 720
@@ -25,24 +26,6 @@ static const char *const names[N_SERIES] = {
   "proj-lora",
 };
 static const int colors[N_SERIES] = { 6, 5, 0, 1, 2, 3, 4 };
-
-static const guint8 *
-pixel (cairo_surface_t *s,
-       int              x,
-       int              y)
-{
-  return cairo_image_surface_get_data (s) + y * cairo_image_surface_get_stride (s) + x * 4;
-}
-
-/* ARGB32 little endian: B G R A; opaque (the light style paints its background) */
-static gboolean
-near_color (const guint8 *p,
-            const VbRgba *c,
-            int           tol)
-{
-  return ABS (p[2] - (int) round (c->r * 255)) <= tol && ABS (p[1] - (int) round (c->g * 255)) <= tol
-         && ABS (p[0] - (int) round (c->b * 255)) <= tol;
-}
 
 static cairo_surface_t *
 render (const VbStackedBarChart *chart,
@@ -114,7 +97,7 @@ test_proportional (void)
           g_assert_true (vb_chart_rect_contains (&box.plot, r.x + r.width - 1, r.y + r.height - 1));
           /* filled with its colour, away from the edges */
           if (r.width >= 6)
-            g_assert_true (near_color (pixel (s, (int) (r.x + r.width / 2), (int) (r.y + r.height / 2)),
+            g_assert_true (chart_near_color (chart_pixel (s, (int) (r.x + r.width / 2), (int) (r.y + r.height / 2)),
                                        vb_chart_style_series_color (&style, colors[k]), 2));
         }
     }
@@ -141,7 +124,7 @@ test_legend_and_inside (void)
       gboolean found = FALSE;
       for (int y = (int) box.legend.y; y < (int) (box.legend.y + box.legend.height) && !found; y++)
         for (int x = (int) box.legend.x; x < (int) (box.legend.x + box.legend.width) && !found; x++)
-          found = near_color (pixel (s, x, y), c, 2);
+          found = chart_near_color (chart_pixel (s, x, y), c, 2);
       g_assert_true (found);
     }
 
@@ -152,7 +135,7 @@ test_legend_and_inside (void)
         if (vb_chart_rect_contains (&box.plot, x, y) || vb_chart_rect_contains (&box.legend, x, y))
           continue;
         for (guint k = 0; k < N_SERIES; k++)
-          if (near_color (pixel (s, x, y), vb_chart_style_series_color (&style, colors[k]), 2))
+          if (chart_near_color (chart_pixel (s, x, y), vb_chart_style_series_color (&style, colors[k]), 2))
             g_error ("series %u's colour at %d,%d, outside the plot", k, x, y);
       }
   cairo_surface_destroy (s);
@@ -168,8 +151,8 @@ has_message (cairo_surface_t     *s,
   int cx = (int) (box->plot.x + box->plot.width / 2), cy = (int) (box->plot.y + box->plot.height / 2);
   for (int y = cy - 10; y <= cy + 10; y++)
     for (int x = cx - 60; x <= cx + 60; x++)
-      if (near_color (pixel (s, x, y), &style->muted_text, 40)
-          && !near_color (pixel (s, x, y), &style->background, 40))
+      if (chart_near_color (chart_pixel (s, x, y), &style->muted_text, 40)
+          && !chart_near_color (chart_pixel (s, x, y), &style->background, 40))
         return TRUE;
   return FALSE;
 }
@@ -192,7 +175,7 @@ assert_empty (VbStackedBarChart *chart)
   for (int y = 0; y < H; y++)
     for (int x = 0; x < W; x++)
       for (guint k = 0; k < N_SERIES; k++)
-        g_assert_false (near_color (pixel (s, x, y), vb_chart_style_series_color (&style, colors[k]), 2));
+        g_assert_false (chart_near_color (chart_pixel (s, x, y), vb_chart_style_series_color (&style, colors[k]), 2));
   cairo_surface_destroy (s);
 }
 
