@@ -1,6 +1,11 @@
 /* vb-compare-projector.c: the projector study's table (clip-projectors.md §3.1, §4):
  * Projector | Seed | Test loss | Proxy Top-1 | Params (M) | FLOPs (M) | Runtime ms |
- * Encoder. "FLOPs (M)" is the seed table's unit, multiply-adds per token in millions. */
+ * Encoder. "FLOPs (M)" is the seed table's unit, multiply-adds per token in millions.
+ *
+ * The §4.6 ridge control is a line of its own ("ridge (closed form)") under each Linear
+ * run, not a column: it has every metric of a row (loss, Top-1, and Linear's
+ * parameters and FLOPs), and the point is to read the trained Linear against it. Mode B
+ * runs carry §4.4's warning under the table. */
 #include "config.h"
 
 #include "vb-compare-private.h"
@@ -30,7 +35,9 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
 {
   const VbProjStudyConfig *p = &rc->proj;
   r->projector = TRUE;
-  r->model = g_strdup (p->projector);
+  r->model = p->reconstruction ? g_strdup_printf ("%s (Mode B)", p->projector)
+             : p->shuffled_pairs ? g_strdup_printf ("%s (shuffled pairs)", p->projector)
+             : g_strdup (p->projector);
   r->scan = g_strdup ("—");
   r->img_size = rc->img_size;
   /* from the config, so a failed run says it too */
@@ -63,6 +70,15 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
       r->proxy_top1 = r->top1 = num_at (root, "test", "proxy_top1");
       r->macs_per_token = num_at (root, "cost", "macs_per_token");
       r->runtime_ms = num_at (root, "runtime", "median_ms");
+      r->ridge_loss = num_at (root, "ridge_control", "loss");
+      r->ridge_top1 = num_at (root, "ridge_control", "proxy_top1");
+      r->ridge_params = num_at (root, "ridge_control", "params");
+      r->ridge_macs = num_at (root, "ridge_control", "macs_per_token");
+      if (json_object_has_member (root, "warning"))
+        {
+          g_free (r->warning);
+          r->warning = g_strdup (json_object_get_string_member (root, "warning"));
+        }
     }
   return TRUE;
 }
@@ -139,7 +155,7 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
   g_autoptr (GPtrArray) cells = g_ptr_array_new_with_free_func (g_free);
   for (int c = 0; c < N_COLS; c++)
     g_ptr_array_add (cells, g_strdup (head[c]));
-  const char *random_note = NULL;
+  const char *random_note = NULL, *warning = NULL;
   for (guint i = 0; i < rows->len; i++)
     {
       VbCompareRow *r = g_ptr_array_index (rows, i);
@@ -156,6 +172,21 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
       g_ptr_array_add (cells, g_strdup (r->status));
       if (r->random_encoder && random_note == NULL)
         random_note = r->encoder;
+      if (r->warning && warning == NULL)
+        warning = r->warning;
+      if (isnan (r->ridge_loss) || !g_str_has_prefix (r->model, "proj-linear"))
+        continue;   /* every Mode A run fits it; it answers the Linear's question */
+      /* the control line: the run's closed-form Linear optimum, no runtime of its own */
+      g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->run_id));
+      g_ptr_array_add (cells, g_strdup ("ridge (closed form)"));
+      g_ptr_array_add (cells, g_strdup ("—"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_loss, "%.4f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_top1, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_params / 1e6, "%.2f"));
+      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_macs / 1e6, "%.2f"));
+      g_ptr_array_add (cells, g_strdup ("—"));
+      g_ptr_array_add (cells, g_strdup (r->encoder));
+      g_ptr_array_add (cells, g_strdup ("control"));
     }
   GString *out = g_string_new (NULL);
   gboolean prose = format == VB_TABLE_TEXT || format == VB_TABLE_MARKDOWN;
@@ -163,6 +194,9 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
     {
       g_string_append (out, "Projector study — Mode A alignment proxy; Proxy Top-1 = linear "
                             "probe on ẑ (test split); FLOPs (M) = multiply-adds per token\n");
+      if (warning != NULL)
+        g_string_append (out, "Mode B rows (reconstruction): Test loss = standardised MSE on "
+                              "test tokens, no Proxy Top-1\n");
       if (random_note != NULL)
         g_string_append_printf (out, "Notice: encoder: %s — not CLIP's trained features\n",
                                 random_note);
@@ -171,5 +205,9 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
   vb_compare_append_table (out, cells, N_COLS, right_aligned, format);
   if (prose)
     append_spread (out, rows, "");
+  /* prose only: a free line would break a CSV or LaTeX table; there the Projector cell
+   * still says "(Mode B)" */
+  if (prose && warning != NULL)
+    g_string_append_printf (out, "\n%s\n", warning);
   return g_string_free (out, FALSE);
 }

@@ -32,6 +32,7 @@ row_free (gpointer p)
   g_free (r->scan);
   g_free (r->status);
   g_free (r->encoder);
+  g_free (r->warning);
   if (r->profile != NULL)
     vb_clip_profile_clear (r->profile);
   g_free (r->profile);
@@ -55,6 +56,7 @@ vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error)
       r->params = run->params;
       r->top1 = r->top5 = r->train_img_per_s = r->eval_img_per_s = NAN;
       r->test_loss = r->proxy_top1 = r->macs_per_token = r->runtime_ms = NAN;
+      r->ridge_loss = r->ridge_top1 = r->ridge_params = r->ridge_macs = NAN;
       r->seed = run->seed;
 
       g_autoptr (JsonParser) parser = json_parser_new ();

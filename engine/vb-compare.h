@@ -35,6 +35,9 @@ typedef struct {
   double  runtime_ms;                 /* §5 median per forward over 200 inputs; NAN unknown */
   char   *encoder;                    /* "CLIP ViT-L/14 224 px, random weights (seed 0)" */
   gboolean random_encoder;
+  double  ridge_loss, ridge_top1;     /* §4.6 ridge control of the run; NAN without one */
+  double  ridge_params, ridge_macs;   /* its cost: Linear's at the encoder width */
+  char   *warning;                    /* Mode B's interpretation warning (§4.4), or NULL */
   /* clip-profile runs (model.arch "clip-profile"): the result file, NULL without one */
   gboolean clip_profile;
   VbClipProfile *profile;

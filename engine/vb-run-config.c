@@ -232,8 +232,17 @@ get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
       || !get_int (obj, "runtime", "inputs", 200, 1, 100000, &p->rt_inputs, error)
       || !get_int (obj, "runtime", "warmup", 8, 0, 1000, &p->rt_warmup, error)
       || !get_int (obj, "runtime", "timed", 20, 1, 1000, &p->rt_timed, error)
-      || !get_int (obj, "runtime", "repeats", 3, 1, 100, &p->rt_repeats, error))
+      || !get_int (obj, "runtime", "repeats", 3, 1, 100, &p->rt_repeats, error)
+      || !get_bool (obj, "train", "shuffled_pairs", FALSE, &p->shuffled_pairs, error))
     return FALSE;
+  if (c->mode[0] != '\0' && g_strcmp0 (c->mode, "alignment") != 0
+      && g_strcmp0 (c->mode, "reconstruction") != 0)
+    return type_error ("train", "mode", "\"alignment\" or \"reconstruction\" for the projector "
+                       "study", error);
+  p->reconstruction = g_strcmp0 (c->mode, "reconstruction") == 0;
+  if (p->reconstruction && p->shuffled_pairs)
+    return type_error ("train", "shuffled_pairs", "a Mode A control: false with train.mode "
+                       "\"reconstruction\"", error);
   g_autoptr (GError) bad = NULL;
   VbProjConfig pc;
   if (!vb_projector_config_from_name (p->projector, &pc, &bad))

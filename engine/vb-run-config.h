@@ -24,6 +24,8 @@ typedef struct {
   int     test_per_class;     /* data.test_per_class (200) */
   int     extract_batch;      /* data.extract_batch: images per encoder forward (8) */
   int     rt_inputs, rt_warmup, rt_timed, rt_repeats;   /* runtime.* (200, 8, 20, 3; §5) */
+  gboolean reconstruction;    /* train.mode "reconstruction": Mode B (§4.4); else Mode A */
+  gboolean shuffled_pairs;    /* train.shuffled_pairs: §4.6 control, targets permuted */
 } VbProjStudyConfig;
 
 /* model.arch "clip-profile": runtime and multiply-adds per stage of one CLIP forward and
@@ -65,7 +67,8 @@ typedef struct {
   gboolean hflip;
 
   /* train */
-  char   *mode;               /* "scratch" or "finetune" */
+  char   *mode;               /* "scratch" or "finetune"; projector: "alignment" (Mode A, the
+                               * default) or "reconstruction" (Mode B) */
   int     epochs;
   int     batch_size;
   double  lr, min_lr, warmup_lr, warmup_epochs, weight_decay, label_smoothing, clip_grad;

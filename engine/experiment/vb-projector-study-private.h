@@ -1,11 +1,12 @@
 /* vb-projector-study-private.h: the pieces of the projector study that live in their
- * own files: the linear probe and the runtime protocol. */
+ * own files: the linear probe, the runtime protocol, the ridge control and Mode B. */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdint.h>
 
+#include "vb-feature-cache.h"
 #include "vb-projector.h"
 #include "vb-trainer.h"
 
@@ -46,5 +47,54 @@ double vb_runtime_quantile (const double *sorted, int n, double q);
 gboolean vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *proto,
                                const VbTrainHooks *hooks, double *median_ms, JsonNode **card,
                                GError **error);
+
+/* §4.6 closed-form ridge from mean-pooled X (n, d) to y (n, d): solves
+ * (XcᵀXc + λI) W = XcᵀYs by Cholesky, Xc centred, Ys the targets standardised per
+ * dimension (§4.3; the prediction is mapped back to y's units). λ is a small multiple of
+ * XcᵀXc's mean diagonal (vb-projector-ridge.c). */
+typedef struct {
+  int     d;
+  double  lambda;
+  double *x_mean, *y_mean, *y_sd;
+  double *w;                   /* (d, d): z_s = (x − x_mean)·W */
+} VbRidge;
+
+gboolean vb_ridge_fit             (VbRidge *r, const float *x, const float *y, int n, int d,
+                                   GError **error);
+void     vb_ridge_predict         (const VbRidge *r, const float *x, int n, float *z);
+/* ‖(XcᵀXc + λI)W − XcᵀYs‖ / ‖XcᵀYs‖ (Frobenius) on the data it was fitted to */
+double   vb_ridge_normal_residual (const VbRidge *r, const float *x, const float *y, int n);
+void     vb_ridge_clear           (VbRidge *r);
+
+/* §4.4 Mode B: per-dimension token statistics of a split (train), and the metrics */
+typedef struct {
+  int     d;
+  double *mean, *inv_sd;
+} VbTokenStats;
+
+typedef struct {
+  double std_mse, raw_mse, cos, r2;
+} VbReconMetrics;
+
+void     vb_token_stats_compute (VbTokenStats *s, const VbFeatureSet *fs, int first, int count);
+void     vb_token_stats_clear   (VbTokenStats *s);
+/* one batch of rows tokens: returns the standardised MSE, writes its gradient to dxhat,
+ * and the raw MSE and mean cosine to logged (may be NULL) */
+double   vb_recon_batch (const float *xhat, const float *x, int64_t rows,
+                         const VbTokenStats *s, float *dxhat, VbReconMetrics *logged);
+/* held-out: standardised MSE, R² of the standardised tokens, raw MSE, mean cosine; x and
+ * xhat hold chunk·T·D floats */
+gboolean vb_recon_eval  (VbProjector *p, const VbFeatureSet *fs, int first, int count,
+                         int chunk, float *x, float *xhat, const VbTokenStats *s,
+                         VbReconMetrics *out, GError **error);
+
+#define VB_RECON_WARNING \
+  "Mode B warning: Linear, MLP, Gated and LoRA with an identity base can all reach ≈ 0 " \
+  "reconstruction loss (identity is in or near their function class; LoRA with an identity " \
+  "base starts at exactly 0); only LowRank is constrained (its optimum is PCA at its rank). " \
+  "Mode B says nothing about alignment."
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbRidge, vb_ridge_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbTokenStats, vb_token_stats_clear)
 
 G_END_DECLS

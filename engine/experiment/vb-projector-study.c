@@ -1,5 +1,6 @@
-/* vb-projector-study.c: one projector-study run: features, Mode A training, test
- * evaluation, runtime and the records (clip-projectors.md §4.1–§4.5, §5). */
+/* vb-projector-study.c: one projector-study run: features, Mode A or Mode B training,
+ * test evaluation, the §4.6 controls, runtime and the records (clip-projectors.md
+ * §4.1–§4.6, §5). */
 #include "config.h"
 
 #include "vb-projector-study.h"
@@ -148,6 +149,53 @@ test_metrics (const float *z, const float *y, int n, const float *ytrain, int n_
   return m;
 }
 
+/* x̄ per image: the ridge control's input (mean pooling commutes with a linear map) */
+static float *
+pooled_tokens (const VbFeatureSet *fs, int first, int count)
+{
+  int T = fs->tokens, D = fs->width;
+  float *out = g_new0 (float, (gsize) count * D);
+  g_autofree float *x = g_new (float, (gsize) T * D);
+  for (int i = 0; i < count; i++)
+    {
+      vb_feature_set_tokens (fs, first + i, x);
+      for (int t = 0; t < T; t++)
+        for (int k = 0; k < D; k++)
+          out[(gsize) i * D + k] += x[(gsize) t * D + k] / T;
+    }
+  return out;
+}
+
+/* rows scaled to unit norm: the target-space head below is, like zero-shot, blind to
+ * ẑ's norm (Mode A's loss leaves it free) */
+static float *
+unit_rows (const float *v, int n, int D)
+{
+  float *out = g_new (float, (gsize) n * D);
+  for (int i = 0; i < n; i++)
+    {
+      double s = 0;
+      for (int k = 0; k < D; k++)
+        s += (double) v[(gsize) i * D + k] * v[(gsize) i * D + k];
+      double inv = 1.0 / MAX (sqrt (s), 1e-12);
+      for (int k = 0; k < D; k++)
+        out[(gsize) i * D + k] = (float) (v[(gsize) i * D + k] * inv);
+    }
+  return out;
+}
+
+/* the zero-shot stand-in a shuffled-pair run can fail: a probe fixed in target space
+ * (trained on train-split y), applied to test ẑ. The ẑ probe cannot fail that way: it is
+ * retrained on ẑ and recovers classes from any invertible f. */
+static double
+target_head_accuracy (const float *ytrain, const int *ltrain, int ntr, const float *ztest,
+                      const int *ltest, int nte, int D, int classes)
+{
+  g_autofree float *yu = unit_rows (ytrain, ntr, D);
+  g_autofree float *zu = unit_rows (ztest, nte, D);
+  return vb_linear_probe_accuracy (yu, ltrain, ntr, zu, ltest, nte, D, classes);
+}
+
 /* §5 inputs: the cached features of the first inputs/classes test images of each class,
  * or seeded synthetic tokens when the test split is smaller (content does not change a
  * dense forward's cost) */
@@ -188,30 +236,89 @@ typedef struct {
   VbProjector *p;
   int best_epoch;
   double best_val, train_loss;
-  TestMetrics test, identity;
-  double probe_z, probe_y, probe_identity;
+  TestMetrics test, identity, ridge;
+  double probe_z, probe_y, probe_identity, probe_ridge;
+  double head_z, head_y, head_ridge;   /* target-space head (target_head_accuracy) */
+  double train_std_mse, ridge_train_std_mse, ridge_lambda, ridge_residual;
+  VbReconMetrics recon_test, recon_train;   /* Mode B: test, last epoch's logged means */
   double runtime_ms, runtime_merged_ms;
   int64_t train_act_bytes, runtime_act_bytes;
 } Outcome;
 
-static gboolean
-write_result (const char *path, const Outcome *o, GError **error)
-{
-  const VbProjConfig *pc = vb_projector_config (o->p);
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+/* the builder's shorthands, for write_result and its Mode A part */
 #define STR(k, v) (json_builder_set_member_name (b, k), json_builder_add_string_value (b, v))
 #define INT(k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
 #define NUM(k, v) (json_builder_set_member_name (b, k), \
                    isfinite (v) ? json_builder_add_double_value (b, v) \
                                 : json_builder_add_null_value (b))
 #define OBJ(k) (json_builder_set_member_name (b, k), json_builder_begin_object (b))
+
+/* Mode A's test section and the §4.6 controls */
+static void
+write_alignment_sections (JsonBuilder *b, const Outcome *o)
+{
+  OBJ ("test");
+  NUM ("loss", o->test.loss);
+  NUM ("cos", o->test.cos);
+  NUM ("std_mse", o->test.std_mse);
+  NUM ("r2", o->test.r2);
+  NUM ("proxy_top1", o->probe_z);
+  NUM ("proxy_top1_true_y", o->probe_y);
+  NUM ("recovery", (o->probe_z - 10.0) / (o->probe_y - 10.0));
+  STR ("proxy_method", "linear probe: logistic regression on standardised train-split ẑ, "
+                       "accuracy on test (§4.3 fallback; no CLIP text embeddings shipped)");
+  NUM ("target_head_top1", o->head_z);
+  NUM ("target_head_top1_true_y", o->head_y);
+  STR ("target_head_method", "logistic regression trained on unit-norm train-split y, "
+                             "applied to unit-norm test ẑ (a head fixed in target space, "
+                             "as zero-shot's text embeddings are)");
+  json_builder_end_object (b);
+  OBJ ("identity_control");
+  NUM ("loss", o->identity.loss);
+  NUM ("proxy_top1", o->probe_identity);
+  json_builder_end_object (b);
+  OBJ ("ridge_control");
+  STR ("method", "closed-form ridge from mean-pooled X to standardised y: (XᵀX + λI)W = XᵀY "
+                 "by Cholesky, X centred; the Linear family's MSE optimum (§4.6), fitted on "
+                 "the true pairs");
+  NUM ("lambda", o->ridge_lambda);
+  INT ("params", (gint64) o->fs->width * o->fs->width + o->fs->width);
+  INT ("macs_per_token", (gint64) o->fs->width * o->fs->width);
+  NUM ("normal_equations_residual", o->ridge_residual);
+  NUM ("train_std_mse", o->ridge_train_std_mse);
+  NUM ("loss", o->ridge.loss);
+  NUM ("cos", o->ridge.cos);
+  NUM ("std_mse", o->ridge.std_mse);
+  NUM ("r2", o->ridge.r2);
+  NUM ("proxy_top1", o->probe_ridge);
+  NUM ("target_head_top1", o->head_ridge);
+  json_builder_end_object (b);
+}
+
+static gboolean
+write_result (const char *path, const Outcome *o, GError **error)
+{
+  const VbProjConfig *pc = vb_projector_config (o->p);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   STR ("format", "visionbench-projector-result");
   INT ("version", 1);
   STR ("projector", vb_projector_kind_name (pc->kind));
-  STR ("mode", "A — alignment proxy (ẑ = mean_t f(x_t), loss 1 − cos(ẑ, pooler_output))");
-  STR ("note", "Mode A lives inside CLIP: it does not measure compatibility with an LLM's "
-               "embedding space");
+  gboolean recon = o->cfg->proj.reconstruction;
+  if (recon)
+    {
+      STR ("mode", "B — reconstruction (x̂_t = f(x_t) against x_t, MSE on tokens "
+                   "standardised with train-split statistics)");
+      STR ("warning", VB_RECON_WARNING);
+    }
+  else
+    {
+      STR ("mode", "A — alignment proxy (ẑ = mean_t f(x_t), loss 1 − cos(ẑ, pooler_output))");
+      STR ("note", "Mode A lives inside CLIP: it does not measure compatibility with an LLM's "
+                   "embedding space");
+    }
+  json_builder_set_member_name (b, "shuffled_pairs");
+  json_builder_add_boolean_value (b, o->cfg->proj.shuffled_pairs);
   INT ("seed", (gint64) o->cfg->seed);
   OBJ ("encoder");
   STR ("model", o->fs->encoder);
@@ -248,22 +355,28 @@ write_result (const char *path, const Outcome *o, GError **error)
   INT ("best_epoch", o->best_epoch);
   NUM ("best_val_loss", o->best_val);
   NUM ("last_train_loss", o->train_loss);
+  if (recon)
+    {
+      NUM ("last_raw_mse", o->recon_train.raw_mse);
+      NUM ("last_cos", o->recon_train.cos);
+    }
+  else
+    NUM ("std_mse", o->train_std_mse);   /* the kept model on the train split */
+  if (o->cfg->proj.shuffled_pairs)
+    STR ("targets", "shuffled across training images (seeded permutation, §4.6 control)");
   json_builder_end_object (b);
-  OBJ ("test");
-  NUM ("loss", o->test.loss);
-  NUM ("cos", o->test.cos);
-  NUM ("std_mse", o->test.std_mse);
-  NUM ("r2", o->test.r2);
-  NUM ("proxy_top1", o->probe_z);
-  NUM ("proxy_top1_true_y", o->probe_y);
-  NUM ("recovery", (o->probe_z - 10.0) / (o->probe_y - 10.0));
-  STR ("proxy_method", "linear probe: logistic regression on standardised train-split ẑ, "
-                       "accuracy on test (§4.3 fallback; no CLIP text embeddings shipped)");
-  json_builder_end_object (b);
-  OBJ ("identity_control");
-  NUM ("loss", o->identity.loss);
-  NUM ("proxy_top1", o->probe_identity);
-  json_builder_end_object (b);
+  if (recon)
+    {
+      OBJ ("test");
+      NUM ("loss", o->recon_test.std_mse);
+      NUM ("std_mse", o->recon_test.std_mse);
+      NUM ("r2", o->recon_test.r2);
+      NUM ("cos", o->recon_test.cos);
+      NUM ("raw_mse", o->recon_test.raw_mse);
+      json_builder_end_object (b);
+    }
+  else
+    write_alignment_sections (b, o);
   OBJ ("runtime");
   NUM ("median_ms", o->runtime_ms);
   NUM ("merged_median_ms", o->runtime_merged_ms);
@@ -288,7 +401,8 @@ typedef struct {
   VbProjector *p;
   VbAdamW *opt;
   float *x, *y, *dy, *dz, *best, *ztrain, *zval, *ztest, *rt;
-  int *perm;
+  int *perm, *pair;
+  VbTokenStats stats;   /* Mode B */
 } Run;
 
 static void
@@ -308,6 +422,8 @@ run_clear (Run *r)
   g_free (r->ztest);
   g_free (r->rt);
   g_free (r->perm);
+  g_free (r->pair);
+  vb_token_stats_clear (&r->stats);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
@@ -326,6 +442,59 @@ record_runtime (VbStore *store, gint64 run_id, const char *kind, double ms, int 
   g_autofree char *json = json_to_string (card, FALSE);
   return vb_store_add_throughput (store, run_id, kind, ms > 0 ? inputs / (ms / 1e3) : 0, json,
                                   error);
+}
+
+/* Mode A's test metrics, the probes and the §4.6 controls, the kept model in r->p */
+static gboolean
+evaluate_alignment (Run *r, Outcome *o, int EB, GError **error)
+{
+  int D = r->fs.width, nc = r->subset.n_classes;
+  int ntr = r->subset.count[VB_SPLIT_TRAIN], nte = r->subset.count[VB_SPLIT_TEST];
+  const float *ytr = r->fs.y + (gsize) r->subset.start[VB_SPLIT_TRAIN] * D;
+  const float *yte = r->fs.y + (gsize) r->subset.start[VB_SPLIT_TEST] * D;
+  int tr0 = r->subset.start[VB_SPLIT_TRAIN], te0 = r->subset.start[VB_SPLIT_TEST];
+  const int *ltr = labels_of (&r->subset, VB_SPLIT_TRAIN);
+  const int *lte = labels_of (&r->subset, VB_SPLIT_TEST);
+  if (!predict (r->p, &r->fs, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
+      || !predict (r->p, &r->fs, te0, nte, EB, r->x, r->y, r->ztest, error))
+    return FALSE;
+  o->test = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
+  o->train_std_mse = test_metrics (r->ztrain, ytr, ntr, ytr, ntr, D).std_mse;
+  o->probe_z = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D, nc);
+  o->probe_y = vb_linear_probe_accuracy (ytr, ltr, ntr, yte, lte, nte, D, nc);
+  o->head_z = target_head_accuracy (ytr, ltr, ntr, r->ztest, lte, nte, D, nc);
+  o->head_y = target_head_accuracy (ytr, ltr, ntr, yte, lte, nte, D, nc);
+  /* §4.6 identity control: ẑ = mean of the raw tokens */
+  {
+    VbProjConfig ic = { .kind = VB_PROJ_LORA, .in_f = D, .out_f = D, .rank = 1, .alpha = 1 };
+    g_autoptr (VbProjector) id = vb_projector_new (&ic, error);
+    if (id == NULL)
+      return FALSE;
+    vb_projector_init_weights (id, 0);   /* LoRA with B = 0 is its identity base */
+    if (!predict (id, &r->fs, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
+        || !predict (id, &r->fs, te0, nte, EB, r->x, r->y, r->ztest, error))
+      return FALSE;
+    o->identity = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
+    o->probe_identity = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D,
+                                                  nc);
+  }
+  /* §4.6 ridge control, on the true pairs even in a shuffled run: the optimum it shows */
+  {
+    g_autofree float *xtr = pooled_tokens (&r->fs, tr0, ntr);
+    g_autofree float *xte = pooled_tokens (&r->fs, te0, nte);
+    g_auto (VbRidge) ridge = { 0 };
+    if (!vb_ridge_fit (&ridge, xtr, ytr, ntr, D, error))
+      return FALSE;
+    o->ridge_lambda = ridge.lambda;
+    o->ridge_residual = vb_ridge_normal_residual (&ridge, xtr, ytr, ntr);
+    vb_ridge_predict (&ridge, xtr, ntr, r->ztrain);
+    vb_ridge_predict (&ridge, xte, nte, r->ztest);
+    o->ridge_train_std_mse = test_metrics (r->ztrain, ytr, ntr, ytr, ntr, D).std_mse;
+    o->ridge = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
+    o->probe_ridge = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D, nc);
+    o->head_ridge = target_head_accuracy (ytr, ltr, ntr, r->ztest, lte, nte, D, nc);
+  }
+  return TRUE;
 }
 
 gboolean
@@ -378,6 +547,19 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   r.zval = g_new (float, (gsize) nva * D);
   r.ztest = g_new (float, (gsize) nte * D);
   r.perm = g_new (int, ntr);
+  r.pair = g_new (int, ntr);   /* image i trains against y of image pair[i] */
+  for (int i = 0; i < ntr; i++)
+    r.pair[i] = i;
+  if (pcfg->shuffled_pairs)
+    {
+      VbRng prng;   /* its own stream: the batch order stays that of the normal run */
+      vb_rng_init (&prng, cfg->seed ^ 0x5ff1ed5a1125ULL);
+      vb_rng_shuffle_int (&prng, r.pair, ntr);
+    }
+  gboolean recon = pcfg->reconstruction;
+  if (recon)
+    vb_token_stats_compute (&r.stats, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr);
+  VbReconMetrics logged_sum = { 0 };
 
   int steps_per_epoch = (ntr + B - 1) / B;
   VbLrSchedule sched = {
@@ -387,7 +569,6 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   };
   const float *ytr = r.fs.y + (gsize) r.subset.start[VB_SPLIT_TRAIN] * D;
   const float *yva = r.fs.y + (gsize) r.subset.start[VB_SPLIT_VAL] * D;
-  const float *yte = r.fs.y + (gsize) r.subset.start[VB_SPLIT_TEST] * D;
   Outcome o = { cfg, &r.fs, &r.subset, r.p, 0, INFINITY, NAN };
   gint64 start = g_get_monotonic_time ();
   int64_t step = 0;
@@ -402,6 +583,7 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
       vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) epoch + 1);
       vb_rng_shuffle_int (&rng, r.perm, ntr);
       double loss_sum = 0, busy = 0;
+      logged_sum = (VbReconMetrics) { 0 };
       for (int i0 = 0; i0 < ntr; i0 += B)
         {
           if (cancelled (hooks))
@@ -418,7 +600,14 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
           if (!vb_projector_forward (r.p, r.y, r.x, (int64_t) bs * T, TRUE, error))
             return FALSE;
           double loss = 0;
-          for (int b = 0; b < bs; b++)
+          if (recon)
+            {
+              VbReconMetrics lg;
+              loss = vb_recon_batch (r.y, r.x, (int64_t) bs * T, &r.stats, r.dy, &lg);
+              logged_sum.raw_mse += lg.raw_mse * bs;
+              logged_sum.cos += lg.cos * bs;
+            }
+          for (int b = 0; b < bs && !recon; b++)
             {
               float *z = r.dz + (gsize) b * D;   /* ẑ first, then its gradient in place */
               g_autofree float *zb = g_new0 (float, D);
@@ -427,13 +616,15 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
                   zb[k] += r.y[((gsize) b * T + t) * D + k];
               for (int k = 0; k < D; k++)
                 zb[k] /= T;
-              loss += 1.0 - cosine (zb, ytr + (gsize) r.perm[i0 + b] * D, D, z, 1.0 / bs);
+              const float *yb = ytr + (gsize) r.pair[r.perm[i0 + b]] * D;
+              loss += 1.0 - cosine (zb, yb, D, z, 1.0 / bs);
               /* the mean over tokens hands each token 1/T of ẑ's gradient */
               for (int t = 0; t < T; t++)
                 for (int k = 0; k < D; k++)
                   r.dy[((gsize) b * T + t) * D + k] = z[k] / T;
             }
-          loss /= bs;
+          if (!recon)
+            loss /= bs;
           if (!isfinite (loss))
             {
               g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
@@ -470,11 +661,26 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
       prog.phase = "eval";
       report (hooks, &prog);
       gint64 e0 = g_get_monotonic_time ();
-      if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y, r.zval, error))
-        return FALSE;
+      double val;   /* §4.5: best validation cosine (A) / standardised MSE (B) */
+      if (recon)
+        {
+          VbReconMetrics vm;
+          if (!vb_recon_eval (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y,
+                              &r.stats, &vm, error))
+            return FALSE;
+          val = vm.std_mse;
+        }
+      else
+        {
+          if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y, r.zval,
+                        error))
+            return FALSE;
+          val = mean_loss (r.zval, yva, nva, D);
+        }
       double eval_s = (g_get_monotonic_time () - e0) / 1e6;
-      double val = mean_loss (r.zval, yva, nva, D);
       o.train_loss = loss_sum / ntr;
+      o.recon_train.raw_mse = logged_sum.raw_mse / ntr;
+      o.recon_train.cos = logged_sum.cos / ntr;
       if (val < o.best_val)
         {
           o.best_val = val;
@@ -497,32 +703,15 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   /* the kept model meets the test split once */
   prog.phase = "test";
   report (hooks, &prog);
-  if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr, EB, r.x, r.y, r.ztrain, error)
-      || !predict (r.p, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y, r.ztest, error))
+  if (recon)
+    {
+      if (!vb_recon_eval (r.p, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y,
+                          &r.stats, &o.recon_test, error))
+        return FALSE;
+    }
+  else if (!evaluate_alignment (&r, &o, EB, error))
     return FALSE;
-  o.test = test_metrics (r.ztest, yte, nte, ytr, ntr, D);
-  int nc = r.subset.n_classes;
-  o.probe_z = vb_linear_probe_accuracy (r.ztrain, labels_of (&r.subset, VB_SPLIT_TRAIN), ntr,
-                                        r.ztest, labels_of (&r.subset, VB_SPLIT_TEST), nte, D, nc);
-  o.probe_y = vb_linear_probe_accuracy (ytr, labels_of (&r.subset, VB_SPLIT_TRAIN), ntr, yte,
-                                        labels_of (&r.subset, VB_SPLIT_TEST), nte, D, nc);
-  /* §4.6 identity control: ẑ = mean of the raw tokens */
-  {
-    VbProjConfig ic = { .kind = VB_PROJ_LORA, .in_f = D, .out_f = D, .rank = 1, .alpha = 1 };
-    g_autoptr (VbProjector) id = vb_projector_new (&ic, error);
-    if (id == NULL)
-      return FALSE;
-    vb_projector_init_weights (id, 0);   /* LoRA with B = 0 is its identity base */
-    if (!predict (id, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr, EB, r.x, r.y, r.ztrain, error)
-        || !predict (id, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y, r.ztest, error))
-      return FALSE;
-    o.identity = test_metrics (r.ztest, yte, nte, ytr, ntr, D);
-    o.probe_identity = vb_linear_probe_accuracy (r.ztrain, labels_of (&r.subset, VB_SPLIT_TRAIN),
-                                                 ntr, r.ztest,
-                                                 labels_of (&r.subset, VB_SPLIT_TEST), nte, D,
-                                                 nc);
-  }
-  result->top1 = o.probe_z;
+  result->top1 = recon ? NAN : o.probe_z;
   result->val_loss = o.best_val;
   result->train_loss = o.train_loss;
 

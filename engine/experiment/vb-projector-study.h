@@ -13,7 +13,10 @@
  * VB_PROJECTOR_RESULT_KIND in run_dir.
  *
  * Proxy Top-1 is the §4.3 fallback, a linear probe on ẑ: no CLIP text embeddings ship
- * with VisionBench yet. */
+ * with VisionBench yet. Mode A results also carry the §4.6 controls (identity, closed-form
+ * ridge) and a target-space head (a probe trained on y, applied to ẑ) that a
+ * train.shuffled_pairs run drives to chance. train.mode "reconstruction" trains Mode B
+ * (§4.4) instead and stores its interpretation warning in the result. */
 #pragma once
 
 #include "vb-trainer.h"

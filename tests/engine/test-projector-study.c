@@ -3,7 +3,8 @@
  * a tiny CLIP tower with random weights, the feature cache (written once, reused,
  * rebuilt when corrupt or mismatched), two projectors trained through the runner into a
  * real SQLite store, the runtime protocol card, the compare table and the
- * random-weights notice, cancel, and the run config. */
+ * random-weights notice, cancel, the run config, the §4.6 ridge and shuffled-pair
+ * controls and §4.4 Mode B. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -15,6 +16,7 @@
 #include "vb-error.h"
 #include "vb-feature-cache.h"
 #include "vb-preset.h"
+#include "vb-projector-study-private.h"
 #include "vb-projector-study.h"
 #include "vb-run-config.h"
 #include "vb-runner.h"
@@ -127,7 +129,7 @@ test_cache (void)
 /* ---- a study through the runner ---------------------------------------------------------- */
 
 static char *
-study_preset (const char *cifar, const char *projectors)
+study_preset_with (const char *cifar, const char *projectors, const char *grid_extra)
 {
   return g_strdup_printf (
     "{\"name\": \"study-test\", \"base\": {"
@@ -137,10 +139,18 @@ study_preset (const char *cifar, const char *projectors)
     "   \"train_per_class\": 20, \"val_per_class\": 5, \"test_per_class\": 10},"
     " \"train\": {\"epochs\": 8, \"batch_size\": 16, \"lr\": 0.003, \"min_lr\": 0.0,"
     "   \"warmup_lr\": 0.0, \"warmup_epochs\": 0.3, \"weight_decay\": 0.0, \"clip_grad\": 1.0,"
-    "   \"seed\": 0, \"eval_batch_size\": 32, \"threads\": 2},"
+    "   \"seed\": 0, \"eval_batch_size\": 32, \"threads\": 2, \"mode\": \"alignment\","
+    "   \"shuffled_pairs\": false},"
     " \"runtime\": {\"inputs\": 20, \"warmup\": 1, \"timed\": 3, \"repeats\": 2},"
     " \"device\": \"cpu\"},"
-    " \"grid\": {\"model.projector\": %s, \"train.seed\": [0]}}", cifar, projectors);
+    " \"grid\": {\"model.projector\": %s, \"train.seed\": [0]%s}}", cifar, projectors,
+    grid_extra);
+}
+
+static char *
+study_preset (const char *cifar, const char *projectors)
+{
+  return study_preset_with (cifar, projectors, "");
 }
 
 static double
@@ -248,6 +258,181 @@ test_run (void)
   g_assert_nonnull (strstr (csv, "random weights (seed 0)"));
 }
 
+/* ---- §4.6 controls and §4.4 Mode B ------------------------------------------------------- */
+
+/* runs the preset into a store at tmp_dir/sub and returns its run ids */
+static GArray *
+run_study (const char *json, const char *sub, VbStore **store_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
+  g_assert_no_error (error);
+  g_autofree char *db = g_build_filename (tmp_dir, sub, "runs.db", NULL);
+  VbStore *store = vb_store_open (db, &error);
+  g_assert_no_error (error);
+  GArray *ids = NULL;
+  g_assert_true (vb_runner_run_preset (store, preset, NULL, NULL, &ids, &error));
+  g_assert_no_error (error);
+  *store_out = store;
+  return ids;
+}
+
+static JsonObject *
+load_result (VbStore *store, gint64 id, JsonParser *parser)
+{
+  g_autoptr (GPtrArray) arts = vb_store_get_artifacts (store, id, NULL);
+  g_assert_cmpuint (arts->len, ==, 1);
+  VbArtifactRecord *a = g_ptr_array_index (arts, 0);
+  g_assert_true (json_parser_load_from_file (parser, a->path, NULL));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static double
+member (JsonObject *root, const char *section, const char *name)
+{
+  return json_object_get_double_member (json_object_get_object_member (root, section), name);
+}
+
+/* ‖(XcᵀXc + λI)W − XcᵀYs‖ / ‖XcᵀYs‖, written out here apart from the engine's own */
+static double
+normal_equations_residual (const VbRidge *r, const float *x, const float *y, int n)
+{
+  int d = r->d;
+  g_autofree double *g = g_new0 (double, (gsize) d * d);
+  g_autofree double *rhs = g_new0 (double, (gsize) d * d);
+  for (int i = 0; i < n; i++)
+    for (int a = 0; a < d; a++)
+      for (int b = 0; b < d; b++)
+        {
+          double xa = x[(gsize) i * d + a] - r->x_mean[a];
+          g[(gsize) a * d + b] += xa * (x[(gsize) i * d + b] - r->x_mean[b]);
+          rhs[(gsize) a * d + b] += xa * (y[(gsize) i * d + b] - r->y_mean[b]) / r->y_sd[b];
+        }
+  double num = 0, den = 0;
+  for (int a = 0; a < d; a++)
+    for (int b = 0; b < d; b++)
+      {
+        double lhs = r->lambda * r->w[(gsize) a * d + b];
+        for (int k = 0; k < d; k++)
+          lhs += g[(gsize) a * d + k] * r->w[(gsize) k * d + b];
+        num += (lhs - rhs[(gsize) a * d + b]) * (lhs - rhs[(gsize) a * d + b]);
+        den += rhs[(gsize) a * d + b] * rhs[(gsize) a * d + b];
+      }
+  return sqrt (num / den);
+}
+
+static void
+test_ridge (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  /* the ridge solution itself, on the study's train split */
+  g_autoptr (GError) error = NULL;
+  g_auto (VbStudySubset) subset = { 0 };
+  g_assert_true (vb_study_subset_load (&subset, cifar, 20, 5, 10, &error));
+  g_auto (VbFeatureSet) fs = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &fs, &error));
+  g_assert_no_error (error);
+  int n = subset.count[VB_SPLIT_TRAIN], T = fs.tokens, D = fs.width;
+  g_autofree float *xbar = g_new0 (float, (gsize) n * D);
+  g_autofree float *tok = g_new (float, (gsize) T * D);
+  for (int i = 0; i < n; i++)
+    {
+      vb_feature_set_tokens (&fs, i, tok);
+      for (int q = 0; q < T * D; q++)
+        xbar[(gsize) i * D + q % D] += tok[q] / T;
+    }
+  g_auto (VbRidge) ridge = { 0 };
+  g_assert_true (vb_ridge_fit (&ridge, xbar, fs.y, n, D, &error));
+  double res = normal_equations_residual (&ridge, xbar, fs.y, n);
+  g_test_message ("ridge: λ %.3g, normal equations residual %.3g", ridge.lambda, res);
+  g_assert_cmpfloat (res, <=, 1e-3);
+  g_assert_cmpfloat (ridge.lambda, >, 0);
+
+  /* through the runner: a normal and a shuffled-pair Linear */
+  g_autofree char *json = study_preset_with (cifar, "[\"proj-linear\"]",
+                                             ", \"train.shuffled_pairs\": [false, true],"
+                                             " \"train.epochs\": [30]");
+  g_autoptr (VbStore) store = NULL;
+  g_autoptr (GArray) ids = run_study (json, "controls", &store);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_autoptr (JsonParser) p0 = json_parser_new ();
+  g_autoptr (JsonParser) p1 = json_parser_new ();
+  JsonObject *normal = load_result (store, g_array_index (ids, gint64, 0), p0);
+  JsonObject *shuffled = load_result (store, g_array_index (ids, gint64, 1), p1);
+  g_assert_false (json_object_get_boolean_member (normal, "shuffled_pairs"));
+  g_assert_true (json_object_get_boolean_member (shuffled, "shuffled_pairs"));
+
+  /* the ridge is the Linear family's optimum: no SGD-trained Linear beats it on train */
+  double ridge_mse = member (normal, "ridge_control", "train_std_mse");
+  double sgd_mse = member (normal, "train", "std_mse");
+  g_test_message ("train std MSE: ridge %.4f, SGD Linear %.4f; ridge test cos %.4f, R² %.4f, "
+                  "probe %.1f %%", ridge_mse, sgd_mse, member (normal, "ridge_control", "cos"),
+                  member (normal, "ridge_control", "r2"),
+                  member (normal, "ridge_control", "proxy_top1"));
+  g_assert_cmpfloat (ridge_mse, <=, sgd_mse);
+  g_assert_cmpfloat (member (normal, "ridge_control", "normal_equations_residual"), <=, 1e-3);
+  g_assert_true (isfinite (member (normal, "ridge_control", "proxy_top1")));
+
+  /* shuffled pairs: the head fixed in target space falls to chance, the normal run's not */
+  double head_n = member (normal, "test", "target_head_top1");
+  double head_s = member (shuffled, "test", "target_head_top1");
+  g_test_message ("target-space head: normal %.1f %%, shuffled %.1f %% (ẑ probe %.1f / %.1f)",
+                  head_n, head_s, member (normal, "test", "proxy_top1"),
+                  member (shuffled, "test", "proxy_top1"));
+  g_assert_cmpfloat (head_n, >, 40.0);
+  g_assert_cmpfloat (head_s, <, 25.0);
+
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  g_autofree char *table = vb_compare_render (rows, 0, VB_TABLE_TEXT);
+  g_test_message ("%s", table);
+  g_assert_nonnull (strstr (table, "ridge (closed form)"));
+  g_assert_nonnull (strstr (table, "proj-linear (shuffled pairs)"));
+}
+
+static void
+test_mode_b (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *json = study_preset_with (cifar, "[\"proj-linear\", \"proj-lora\"]",
+                                             ", \"train.mode\": [\"reconstruction\"]");
+  g_autoptr (VbStore) store = NULL;
+  g_autoptr (GArray) ids = run_study (json, "mode-b", &store);
+  g_assert_cmpuint (ids->len, ==, 2);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr (VbRunRecord) rec = vb_store_get_run (store, id, NULL);
+      g_assert_cmpint (rec->status, ==, VB_RUN_DONE);
+      g_autoptr (GArray) steps = vb_store_get_step_metrics (store, id, NULL);
+      g_assert_cmpuint (steps->len, ==, 8 * 13);
+      double first = g_array_index (steps, VbStepMetric, 0).loss;
+      double early = mean_loss (steps, 0, 13), late = mean_loss (steps, steps->len - 13,
+                                                                 steps->len);
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *root = load_result (store, id, parser);
+      g_test_message ("Mode B run %u: first step %.6g, first epoch %.4f, last %.4f; test std "
+                      "MSE %.4f, R² %.4f, cos %.4f", i, first, early, late,
+                      member (root, "test", "std_mse"), member (root, "test", "r2"),
+                      member (root, "test", "cos"));
+      g_assert_nonnull (strstr (json_object_get_string_member (root, "warning"), "alignment"));
+      g_assert_true (isfinite (member (root, "test", "r2")));
+      g_assert_true (isfinite (member (root, "train", "last_raw_mse")));
+      if (i == 0)
+        g_assert_cmpfloat (late, <, 0.7 * early);   /* Linear learns the identity */
+      else
+        g_assert_cmpfloat (first, ==, 0.0);          /* LoRA's identity base: exactly 0 */
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  g_autofree char *table = vb_compare_render (rows, 0, VB_TABLE_TEXT);
+  g_test_message ("%s", table);
+  g_assert_nonnull (strstr (table, "Mode B warning"));
+  g_assert_nonnull (strstr (table, "proj-lora (Mode B)"));
+  g_assert_null (strstr (table, "ridge (closed form)"));
+}
+
 static gboolean
 cancel_now (gpointer user_data)
 {
@@ -351,6 +536,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/projector-study/cache", test_cache);
   g_test_add_func ("/vb/projector-study/run", test_run);
   g_test_add_func ("/vb/projector-study/cancel", test_cancel);
+  g_test_add_func ("/vb/projector-study/ridge", test_ridge);
+  g_test_add_func ("/vb/projector-study/mode-b", test_mode_b);
   int rc = g_test_run ();
   vb_test_rm_rf (tmp_dir);
   g_free (tmp_dir);
