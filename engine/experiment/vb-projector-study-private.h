@@ -97,4 +97,29 @@ gboolean vb_recon_eval  (VbProjector *p, const VbFeatureSet *fs, int first, int 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbRidge, vb_ridge_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbTokenStats, vb_token_stats_clear)
 
+/* ---- one run's outcome and its result file (vb-projector-result.c) ------------------------- */
+
+typedef struct {
+  double loss, cos, std_mse, r2;
+} VbStudyMetrics;
+
+typedef struct {
+  const VbRunConfig *cfg;
+  const VbFeatureSet *fs;
+  const VbStudySubset *subset;
+  VbProjector *p;
+  int best_epoch;
+  double best_val, train_loss;
+  VbStudyMetrics test, identity, ridge;
+  double probe_z, probe_y, probe_identity, probe_ridge;
+  double head_z, head_y, head_ridge;   /* target-space head (target_head_accuracy) */
+  double train_std_mse, ridge_train_std_mse, ridge_lambda, ridge_residual;
+  VbReconMetrics recon_test, recon_train;   /* Mode B: test, last epoch's logged means */
+  double runtime_ms, runtime_merged_ms;
+  int64_t train_act_bytes, runtime_act_bytes;
+} VbStudyOutcome;
+
+gboolean vb_projector_study_write_result (const char *path, const VbStudyOutcome *o,
+                                          GError **error);
+
 G_END_DECLS
