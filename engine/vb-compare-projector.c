@@ -4,8 +4,10 @@
  *
  * The §4.6 ridge control is a line of its own ("ridge (closed form)") under each Linear
  * run, not a column: it has every metric of a row (loss, Top-1, and Linear's
- * parameters and FLOPs), and the point is to read the trained Linear against it. Mode B
- * runs carry §4.4's warning under the table. */
+ * parameters and FLOPs), and the point is to read the trained Linear against it. A
+ * LowRank run gets its own optimum the same way: "reduced-rank (closed form, r N)"
+ * (§4.6) in Mode A, "PCA (closed form, r N)" (§4.4) in Mode B. Mode B runs carry §4.4's
+ * warning under the table. */
 #include "config.h"
 
 #include "vb-compare-private.h"
@@ -74,6 +76,15 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
       r->ridge_top1 = num_at (root, "ridge_control", "proxy_top1");
       r->ridge_params = num_at (root, "ridge_control", "params");
       r->ridge_macs = num_at (root, "ridge_control", "macs_per_token");
+      /* a LowRank run carries one of its two closed-form optima, by mode */
+      const char *lr = json_object_has_member (root, "pca_control") ? "pca_control"
+                                                                       : "rrr_control";
+      double rank = num_at (root, lr, "rank");
+      r->lowrank_rank = isnan (rank) ? 0 : (int) rank;
+      r->lowrank_loss = num_at (root, lr, "loss");
+      r->lowrank_top1 = num_at (root, lr, "proxy_top1");
+      r->lowrank_params = num_at (root, lr, "params");
+      r->lowrank_macs = num_at (root, lr, "macs_per_token");
       if (json_object_has_member (root, "warning"))
         {
           g_free (r->warning);
@@ -149,6 +160,24 @@ append_spread (GString *out, GPtrArray *rows, const char *prefix)
     }
 }
 
+/* a control line under its run: the closed-form optimum of the run's family, with
+ * every metric of a row but no seed or runtime of its own; takes name */
+static void
+append_control (GPtrArray *cells, const VbCompareRow *r, char *name, double loss,
+                double top1, double params, double macs)
+{
+  g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->run_id));
+  g_ptr_array_add (cells, name);
+  g_ptr_array_add (cells, g_strdup ("—"));
+  g_ptr_array_add (cells, vb_compare_fmt (loss, "%.4f"));
+  g_ptr_array_add (cells, vb_compare_fmt (top1, "%.2f"));
+  g_ptr_array_add (cells, vb_compare_fmt (params / 1e6, "%.2f"));
+  g_ptr_array_add (cells, vb_compare_fmt (macs / 1e6, "%.2f"));
+  g_ptr_array_add (cells, g_strdup ("—"));
+  g_ptr_array_add (cells, g_strdup (r->encoder));
+  g_ptr_array_add (cells, g_strdup ("control"));
+}
+
 char *
 vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
 {
@@ -174,19 +203,19 @@ vb_compare_render_projector (GPtrArray *rows, VbTableFormat format)
         random_note = r->encoder;
       if (r->warning && warning == NULL)
         warning = r->warning;
-      if (isnan (r->ridge_loss) || !g_str_has_prefix (r->model, "proj-linear"))
-        continue;   /* every Mode A run fits it; it answers the Linear's question */
-      /* the control line: the run's closed-form Linear optimum, no runtime of its own */
-      g_ptr_array_add (cells, g_strdup_printf ("%" G_GINT64_FORMAT, r->run_id));
-      g_ptr_array_add (cells, g_strdup ("ridge (closed form)"));
-      g_ptr_array_add (cells, g_strdup ("—"));
-      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_loss, "%.4f"));
-      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_top1, "%.2f"));
-      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_params / 1e6, "%.2f"));
-      g_ptr_array_add (cells, vb_compare_fmt (r->ridge_macs / 1e6, "%.2f"));
-      g_ptr_array_add (cells, g_strdup ("—"));
-      g_ptr_array_add (cells, g_strdup (r->encoder));
-      g_ptr_array_add (cells, g_strdup ("control"));
+      /* every Mode A run fits the ridge; it answers the Linear's question */
+      if (!isnan (r->ridge_loss) && g_str_has_prefix (r->model, "proj-linear"))
+        append_control (cells, r, g_strdup ("ridge (closed form)"), r->ridge_loss,
+                        r->ridge_top1, r->ridge_params, r->ridge_macs);
+      /* LowRank's optimum: reduced-rank regression (A) or PCA (B) at its rank */
+      if (r->lowrank_rank > 0 && !isnan (r->lowrank_loss)
+          && g_str_has_prefix (r->model, "proj-lowrank"))
+        append_control (cells, r,
+                        g_strdup_printf ("%s (closed form, r %d)",
+                                         g_str_has_suffix (r->model, "(Mode B)")
+                                         ? "PCA" : "reduced-rank", r->lowrank_rank),
+                        r->lowrank_loss, r->lowrank_top1, r->lowrank_params,
+                        r->lowrank_macs);
     }
   GString *out = g_string_new (NULL);
   gboolean prose = format == VB_TABLE_TEXT || format == VB_TABLE_MARKDOWN;

@@ -57,6 +57,7 @@ vb_compare_rows (VbStore *store, const gint64 *run_ids, guint n, GError **error)
       r->top1 = r->top5 = r->train_img_per_s = r->eval_img_per_s = NAN;
       r->test_loss = r->proxy_top1 = r->macs_per_token = r->runtime_ms = NAN;
       r->ridge_loss = r->ridge_top1 = r->ridge_params = r->ridge_macs = NAN;
+      r->lowrank_loss = r->lowrank_top1 = r->lowrank_params = r->lowrank_macs = NAN;
       r->seed = run->seed;
 
       g_autoptr (JsonParser) parser = json_parser_new ();

@@ -37,6 +37,10 @@ typedef struct {
   gboolean random_encoder;
   double  ridge_loss, ridge_top1;     /* §4.6 ridge control of the run; NAN without one */
   double  ridge_params, ridge_macs;   /* its cost: Linear's at the encoder width */
+  /* LowRank runs: §4.6 reduced-rank control (Mode A) or §4.4 PCA control (Mode B), the
+   * one the run has; NAN (rank 0) without one */
+  int     lowrank_rank;
+  double  lowrank_loss, lowrank_top1, lowrank_params, lowrank_macs;
   char   *warning;                    /* Mode B's interpretation warning (§4.4), or NULL */
   /* clip-profile runs (model.arch "clip-profile"): the result file, NULL without one */
   gboolean clip_profile;

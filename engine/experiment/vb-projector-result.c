@@ -54,6 +54,49 @@ write_alignment_sections (JsonBuilder *b, const VbStudyOutcome *o)
   NUM ("proxy_top1", o->probe_ridge);
   NUM ("target_head_top1", o->head_ridge);
   json_builder_end_object (b);
+  if (o->rrr_rank > 0)
+    {
+      gint64 D = o->fs->width;
+      OBJ ("rrr_control");
+      STR ("method", "reduced-rank regression: the ridge W projected onto the top-r "
+                     "eigenvectors V_r of ŶᵀŶ (Ŷ = XW, subspace iteration), W·V_r·V_rᵀ; the "
+                     "LowRank family's MSE optimum (§4.6), fitted on the true pairs");
+      INT ("rank", o->rrr_rank);
+      /* LowRank's 2·r·D, plus the free intercept every closed-form control has */
+      INT ("params", 2 * (gint64) o->rrr_rank * D + D);
+      INT ("macs_per_token", 2 * (gint64) o->rrr_rank * D);
+      INT ("eig_iterations", o->rrr_eig.iterations);
+      NUM ("eig_residual", o->rrr_eig.residual);
+      NUM ("train_std_mse", o->rrr_train_std_mse);
+      NUM ("loss", o->rrr.loss);
+      NUM ("cos", o->rrr.cos);
+      NUM ("std_mse", o->rrr.std_mse);
+      NUM ("r2", o->rrr.r2);
+      NUM ("proxy_top1", o->probe_rrr);
+      NUM ("target_head_top1", o->head_rrr);
+      json_builder_end_object (b);
+    }
+}
+
+/* §4.4's control for a LowRank Mode B run */
+static void
+write_pca_control (JsonBuilder *b, const VbStudyOutcome *o)
+{
+  gint64 D = o->fs->width;
+  OBJ ("pca_control");
+  STR ("method", "rank-r PCA of the tokens standardised with train-split statistics: top-r "
+                 "eigenvectors V_r of the train covariance, reconstruction s·V_r·V_rᵀ on "
+                 "test; the LowRank family's Mode B optimum (§4.4)");
+  INT ("rank", o->pca.rank);
+  INT ("params", 2 * (gint64) o->pca.rank * D + D);
+  INT ("macs_per_token", 2 * (gint64) o->pca.rank * D);
+  INT ("eig_iterations", o->pca.eig.iterations);
+  NUM ("eig_residual", o->pca.eig.residual);
+  NUM ("train_std_mse", o->pca.train_std_mse);
+  NUM ("loss", o->pca.test_std_mse);
+  NUM ("std_mse", o->pca.test_std_mse);
+  NUM ("r2", o->pca.test_r2);
+  json_builder_end_object (b);
 }
 
 gboolean
@@ -135,6 +178,8 @@ vb_projector_study_write_result (const char *path, const VbStudyOutcome *o, GErr
       NUM ("cos", o->recon_test.cos);
       NUM ("raw_mse", o->recon_test.raw_mse);
       json_builder_end_object (b);
+      if (o->pca.rank > 0)
+        write_pca_control (b, o);
     }
   else
     write_alignment_sections (b, o);

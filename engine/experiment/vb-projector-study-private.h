@@ -66,6 +66,25 @@ void     vb_ridge_predict         (const VbRidge *r, const float *x, int n, floa
 double   vb_ridge_normal_residual (const VbRidge *r, const float *x, const float *y, int n);
 void     vb_ridge_clear           (VbRidge *r);
 
+/* the top r eigenpairs of the symmetric (n, n) a (vb-symeig.c): values largest first,
+ * vectors (n, r) orthonormal columns. Subspace iteration with Rayleigh–Ritz until the
+ * largest ‖A v − θ v‖ / ‖A‖_F is at most tol or max_iter is spent; TRUE when converged
+ * (the best iterate is written either way). */
+typedef struct {
+  int      iterations;
+  double   residual;
+  gboolean converged;
+} VbSymeigInfo;
+
+gboolean vb_symeig_top (const double *a, int n, int r, int max_iter, double tol,
+                        double *values, double *vectors, VbSymeigInfo *info);
+
+/* §4.6 reduced-rank regression at rank r from a fitted ridge (same x): out is a VbRidge
+ * whose W is ridge's W·V_r·V_rᵀ, V_r the top r eigenvectors of ŶᵀŶ, Ŷ = Xc·W
+ * (vb-projector-rrr.c); vb_ridge_predict applies it */
+gboolean vb_rrr_fit (VbRidge *out, const VbRidge *ridge, const float *x, int n, int rank,
+                     VbSymeigInfo *info, GError **error);
+
 /* §4.4 Mode B: per-dimension token statistics of a split (train), and the metrics */
 typedef struct {
   int     d;
@@ -87,6 +106,18 @@ double   vb_recon_batch (const float *xhat, const float *x, int64_t rows,
 gboolean vb_recon_eval  (VbProjector *p, const VbFeatureSet *fs, int first, int count,
                          int chunk, float *x, float *xhat, const VbTokenStats *s,
                          VbReconMetrics *out, GError **error);
+
+/* §4.4's control: rank-r PCA of the standardised tokens, fitted on train
+ * (vb-projector-pca.c) */
+typedef struct {
+  int          rank;
+  double       train_std_mse, test_std_mse, test_r2;
+  VbSymeigInfo eig;
+} VbPcaControl;
+
+gboolean vb_pca_control (const VbFeatureSet *fs, int train_first, int n_train, int test_first,
+                         int n_test, const VbTokenStats *st, int rank, VbPcaControl *out,
+                         GError **error);
 
 #define VB_RECON_WARNING \
   "Mode B warning: Linear, MLP, Gated and LoRA with an identity base can all reach ≈ 0 " \
@@ -115,6 +146,12 @@ typedef struct {
   double head_z, head_y, head_ridge;   /* target-space head (target_head_accuracy) */
   double train_std_mse, ridge_train_std_mse, ridge_lambda, ridge_residual;
   VbReconMetrics recon_test, recon_train;   /* Mode B: test, last epoch's logged means */
+  /* LowRank runs only (rank 0 otherwise): §4.6 reduced-rank control, §4.4 PCA control */
+  int rrr_rank;
+  VbStudyMetrics rrr;
+  double rrr_train_std_mse, probe_rrr, head_rrr;
+  VbSymeigInfo rrr_eig;
+  VbPcaControl pca;
   double runtime_ms, runtime_merged_ms;
   int64_t train_act_bytes, runtime_act_bytes;
 } VbStudyOutcome;

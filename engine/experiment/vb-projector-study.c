@@ -323,6 +323,23 @@ evaluate_alignment (Run *r, VbStudyOutcome *o, int EB, GError **error)
     o->ridge = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
     o->probe_ridge = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D, nc);
     o->head_ridge = target_head_accuracy (ytr, ltr, ntr, r->ztest, lte, nte, D, nc);
+    /* §4.6 reduced-rank control at LowRank's own rank (D/4: 256 at D = 1024), only on
+     * LowRank runs: it answers their question, and the eigen solve costs seconds */
+    const VbProjConfig *pc = vb_projector_config (r->p);
+    if (pc->kind == VB_PROJ_LOWRANK)
+      {
+        g_auto (VbRidge) rrr = { 0 };
+        o->rrr_rank = MIN (pc->rank, D);
+        if (!vb_rrr_fit (&rrr, &ridge, xtr, ntr, o->rrr_rank, &o->rrr_eig, error))
+          return FALSE;
+        vb_ridge_predict (&rrr, xtr, ntr, r->ztrain);
+        vb_ridge_predict (&rrr, xte, nte, r->ztest);
+        o->rrr_train_std_mse = test_metrics (r->ztrain, ytr, ntr, ytr, ntr, D).std_mse;
+        o->rrr = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
+        o->probe_rrr = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D,
+                                                 nc);
+        o->head_rrr = target_head_accuracy (ytr, ltr, ntr, r->ztest, lte, nte, D, nc);
+      }
   }
   return TRUE;
 }
@@ -537,6 +554,12 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
     {
       if (!vb_recon_eval (r.p, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y,
                           &r.stats, &o.recon_test, error))
+        return FALSE;
+      /* §4.4's control, LowRank's optimum, on LowRank runs at their rank */
+      if (pc.kind == VB_PROJ_LOWRANK
+          && !vb_pca_control (&r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr,
+                              r.subset.start[VB_SPLIT_TEST], nte, &r.stats, MIN (pc.rank, D),
+                              &o.pca, error))
         return FALSE;
     }
   else if (!evaluate_alignment (&r, &o, EB, error))

@@ -4,7 +4,8 @@
  * rebuilt when corrupt or mismatched), two projectors trained through the runner into a
  * real SQLite store, the runtime protocol card, the compare table and the
  * random-weights notice, cancel, the run config, the §4.6 ridge and shuffled-pair
- * controls and §4.4 Mode B. */
+ * controls and §4.4 Mode B, the eigen solver and LowRank's closed-form controls
+ * (§4.6 reduced-rank regression, §4.4 PCA). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -433,6 +434,177 @@ test_mode_b (void)
   g_assert_null (strstr (table, "ridge (closed form)"));
 }
 
+/* ---- the closed-form rank-r controls (§4.6 reduced-rank, §4.4 PCA) ----------------------- */
+
+/* A = R·diag(λ)·Rᵀ, R a product of plane rotations: known eigenpairs, nothing aligned
+ * with the axes */
+static void
+test_symeig (void)
+{
+  enum { N = 40, R = 4 };   /* R well below N: the iteration's block (R + 8) is not all */
+  double lambda[N], rot[N * N] = { 0 }, a[N * N] = { 0 };
+  for (int k = 0; k < N; k++)
+    lambda[k] = 10 * pow (0.85, k);
+  for (int i = 0; i < N; i++)
+    rot[i * N + i] = 1;
+  for (int p = 0; p < N; p++)   /* rotate columns (p, q) of rot by an angle set by p, q */
+    for (int q = p + 1; q < N; q++)
+      {
+        double t = 0.3 + 0.17 * p + 0.05 * q, c = cos (t), sn = sin (t);
+        for (int i = 0; i < N; i++)
+          {
+            double x = rot[i * N + p], y = rot[i * N + q];
+            rot[i * N + p] = c * x - sn * y;
+            rot[i * N + q] = sn * x + c * y;
+          }
+      }
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++)
+      for (int k = 0; k < N; k++)
+        a[i * N + j] += rot[i * N + k] * lambda[k] * rot[j * N + k];
+  for (int r = R; r <= N; r += N - R)   /* a partial and the full spectrum */
+    {
+      double values[N], v[N * N];
+      VbSymeigInfo info;
+      g_assert_true (vb_symeig_top (a, N, r, 500, 1e-12, values, v, &info));
+      g_test_message ("symeig r %d: %d iterations, residual %.3g", r, info.iterations,
+                      info.residual);
+      for (int j = 0; j < r; j++)
+        {
+          g_assert_cmpfloat (fabs (values[j] - lambda[j]) / lambda[j], <=, 1e-6);
+          double along = 0;   /* |⟨v_j, R_j⟩| = 1: the eigenvector, up to its sign */
+          for (int i = 0; i < N; i++)
+            along += v[i * r + j] * rot[i * N + j];
+          g_assert_cmpfloat (fabs (fabs (along) - 1), <=, 1e-6);
+          for (int k = 0; k <= j; k++)
+            {
+              double d = 0;
+              for (int i = 0; i < N; i++)
+                d += v[i * r + j] * v[i * r + k];
+              g_assert_cmpfloat (fabs (d - (j == k)), <=, 1e-6);
+            }
+        }
+    }
+}
+
+static double
+train_std_mse (const VbRidge *m, const float *x, const float *y, int n, int d)
+{
+  g_autofree float *z = g_new (float, (gsize) n * d);
+  vb_ridge_predict (m, x, n, z);
+  double se = 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < d; k++)
+      {
+        double e = ((double) z[(gsize) i * d + k] - y[(gsize) i * d + k]) / m->y_sd[k];
+        se += e * e;
+      }
+  return se / ((double) n * d);
+}
+
+static void
+test_lowrank_controls (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autoptr (GError) error = NULL;
+  g_auto (VbStudySubset) subset = { 0 };
+  g_assert_true (vb_study_subset_load (&subset, cifar, 20, 5, 10, &error));
+  g_auto (VbFeatureSet) fs = { 0 };
+  g_assert_true (vb_feature_set_get (&subset, &tiny_encoder, NULL, &fs, &error));
+  g_assert_no_error (error);
+  int n = subset.count[VB_SPLIT_TRAIN], T = fs.tokens, D = fs.width;
+  g_autofree float *xbar = g_new0 (float, (gsize) n * D);
+  g_autofree float *tok = g_new (float, (gsize) T * D);
+  for (int i = 0; i < n; i++)
+    {
+      vb_feature_set_tokens (&fs, i, tok);
+      for (int q = 0; q < T * D; q++)
+        xbar[(gsize) i * D + q % D] += tok[q] / T;
+    }
+  g_auto (VbRidge) ridge = { 0 };
+  g_assert_true (vb_ridge_fit (&ridge, xbar, fs.y, n, D, &error));
+
+  /* at full rank V·Vᵀ = I: reduced-rank regression is the ridge itself */
+  {
+    g_auto (VbRidge) full = { 0 };
+    VbSymeigInfo info;
+    g_assert_true (vb_rrr_fit (&full, &ridge, xbar, n, D, &info, &error));
+    double diff = 0, scale = 0;
+    for (int q = 0; q < D * D; q++)
+      {
+        diff = MAX (diff, fabs (full.w[q] - ridge.w[q]));
+        scale = MAX (scale, fabs (ridge.w[q]));
+      }
+    g_test_message ("RRR at full rank %d: max |W_rrr − W| / max |W| = %.3g (%d iterations)",
+                    D, diff / scale, info.iterations);
+    g_assert_cmpfloat (diff / scale, <=, 1e-6);
+  }
+  /* at LowRank's rank D/4: between the ridge and anything rank-limited */
+  g_auto (VbRidge) rrr = { 0 };
+  VbSymeigInfo info;
+  g_assert_true (vb_rrr_fit (&rrr, &ridge, xbar, n, D / 4, &info, &error));
+  g_assert_true (info.converged);
+  double ridge_mse = train_std_mse (&ridge, xbar, fs.y, n, D);
+  double rrr_mse = train_std_mse (&rrr, xbar, fs.y, n, D);
+  g_test_message ("train std MSE: ridge %.6f, RRR r %d %.6f (%d iterations, residual %.3g)",
+                  ridge_mse, D / 4, rrr_mse, info.iterations, info.residual);
+  /* W(I − P) only adds error, the cross term being λ‖W(I − P)‖² ≥ 0: the slack is the
+   * float predictions' rounding */
+  g_assert_cmpfloat (rrr_mse, >=, ridge_mse * (1 - 1e-6));
+
+  /* through the runner: LowRank in both modes, each with its control */
+  g_autofree char *json = study_preset_with (cifar, "[\"proj-lowrank\"]",
+                                             ", \"train.mode\": [\"alignment\","
+                                             " \"reconstruction\"]");
+  g_autoptr (VbStore) store = NULL;
+  g_autoptr (GArray) ids = run_study (json, "lowrank", &store);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_autoptr (JsonParser) p0 = json_parser_new ();
+  g_autoptr (JsonParser) p1 = json_parser_new ();
+  JsonObject *a = load_result (store, g_array_index (ids, gint64, 0), p0);
+  JsonObject *b = load_result (store, g_array_index (ids, gint64, 1), p1);
+  g_assert_false (json_object_has_member (a, "pca_control"));
+  g_assert_false (json_object_has_member (b, "rrr_control"));
+
+  double r_ridge = member (a, "ridge_control", "train_std_mse");
+  double r_rrr = member (a, "rrr_control", "train_std_mse");
+  double r_sgd = member (a, "train", "std_mse");
+  g_test_message ("Mode A train std MSE: ridge %.6f ≤ RRR r %.0f %.6f ≤ SGD LowRank %.6f; "
+                  "RRR test cos %.4f, R² %.4f, probe %.1f %%, head %.1f %%", r_ridge,
+                  member (a, "rrr_control", "rank"), r_rrr, r_sgd,
+                  member (a, "rrr_control", "cos"), member (a, "rrr_control", "r2"),
+                  member (a, "rrr_control", "proxy_top1"),
+                  member (a, "rrr_control", "target_head_top1"));
+  g_assert_cmpfloat (member (a, "rrr_control", "rank"), ==, D / 4);
+  g_assert_cmpfloat (member (a, "rrr_control", "params"), ==, 2.0 * (D / 4) * D + D);
+  g_assert_cmpfloat (r_rrr, >=, r_ridge * (1 - 1e-6));
+  /* RRR from the ridge (λ = 1e-6 of the mean diagonal) misses the exact rank-r least
+   * squares optimum by O(λ); 1e-4 relative covers that and the float rounding */
+  g_assert_cmpfloat (r_rrr, <=, r_sgd * (1 + 1e-4));
+  g_assert_true (isfinite (member (a, "rrr_control", "proxy_top1")));
+
+  double pca = member (b, "pca_control", "std_mse");
+  double lowrank_b = member (b, "test", "std_mse");
+  g_test_message ("Mode B test std MSE: PCA r %.0f %.6f (train %.6f, R² %.4f) vs trained "
+                  "LowRank %.6f (R² %.4f)", member (b, "pca_control", "rank"), pca,
+                  member (b, "pca_control", "train_std_mse"), member (b, "pca_control", "r2"),
+                  lowrank_b, member (b, "test", "r2"));
+  /* PCA is the optimum on the train split it is fitted to; on test it can lose to a
+   * trained model by sampling noise only, 2 % at this size */
+  g_assert_cmpfloat (pca, <=, lowrank_b * 1.02);
+  g_assert_cmpfloat (member (b, "pca_control", "r2"), >=, member (b, "test", "r2") - 0.02);
+
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  g_autofree char *table = vb_compare_render (rows, 0, VB_TABLE_TEXT);
+  g_test_message ("%s", table);
+  g_autofree char *rrr_line = g_strdup_printf ("reduced-rank (closed form, r %d)", D / 4);
+  g_autofree char *pca_line = g_strdup_printf ("PCA (closed form, r %d)", D / 4);
+  g_assert_nonnull (strstr (table, rrr_line));
+  g_assert_nonnull (strstr (table, pca_line));
+  g_assert_null (strstr (table, "ridge (closed form)"));
+}
+
 static gboolean
 cancel_now (gpointer user_data)
 {
@@ -538,6 +710,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/projector-study/cancel", test_cancel);
   g_test_add_func ("/vb/projector-study/ridge", test_ridge);
   g_test_add_func ("/vb/projector-study/mode-b", test_mode_b);
+  g_test_add_func ("/vb/projector-study/symeig", test_symeig);
+  g_test_add_func ("/vb/projector-study/lowrank-controls", test_lowrank_controls);
   int rc = g_test_run ();
   vb_test_rm_rf (tmp_dir);
   g_free (tmp_dir);
