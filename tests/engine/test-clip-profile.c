@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-engine-test.h"
 #include "vb-clip-profile.h"
 #include "vb-clip.h"
 #include "vb-compare.h"
@@ -278,37 +279,14 @@ test_hook (void)
   g_assert_cmpint (s.n, ==, LAYERS);
 }
 
-static gboolean
-cancel_now (gpointer user_data)
-{
-  return TRUE;
-}
-
 static void
 test_cancel (void)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *json = profile_preset ("llava", "[28]");
-  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
-  g_autoptr (VbStore) store = vb_store_open (":memory:", &error);
-  VbRunnerHooks hooks = { .train = { NULL, cancel_now, NULL } };
-  g_autoptr (GArray) ids = NULL;
-  g_assert_false (vb_runner_run_preset (store, preset, &hooks, NULL, &ids, &error));
-  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED);
-  g_autoptr (VbRunRecord) rec = vb_store_get_run (store, g_array_index (ids, gint64, 0), NULL);
-  g_assert_cmpint (rec->status, ==, VB_RUN_CANCELLED);
+  vb_engine_test_assert_cancels (json);
 }
 
 /* ---- the config ----------------------------------------------------------------------------- */
-
-static gboolean
-parse (const char *json, VbRunConfig *cfg, GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
-  return vb_run_config_from_json (cfg, json_node_get_object (json_parser_get_root (parser)),
-                                  error);
-}
 
 static void
 test_config (void)
@@ -316,7 +294,7 @@ test_config (void)
   g_autoptr (GError) error = NULL;
   {
     g_auto (VbRunConfig) c = { 0 };
-    g_assert_true (parse ("{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 336}}",
+    g_assert_true (vb_engine_test_parse_config ("{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 336}}",
                           &c, &error));
     g_assert_no_error (error);
     g_assert_true (vb_run_config_is_clip_profile (&c));
@@ -344,7 +322,7 @@ test_config (void)
     {
       g_auto (VbRunConfig) c = { 0 };
       g_clear_error (&error);
-      g_assert_false (parse (bad[i][0], &c, &error));
+      g_assert_false (vb_engine_test_parse_config (bad[i][0], &c, &error));
       if (error == NULL || strstr (error->message, bad[i][1]) == NULL)
         g_error ("%s: want \"%s\", got %s", bad[i][0], bad[i][1], error ? error->message : "-");
     }

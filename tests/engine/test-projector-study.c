@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-engine-test.h"
 #include "vb-compare.h"
 #include "vb-error.h"
 #include "vb-feature-cache.h"
@@ -605,38 +606,15 @@ test_lowrank_controls (void)
   g_assert_null (strstr (table, "ridge (closed form)"));
 }
 
-static gboolean
-cancel_now (gpointer user_data)
-{
-  return TRUE;
-}
-
 static void
 test_cancel (void)
 {
   g_autofree char *cifar = make_cifar ();
   g_autofree char *json = study_preset (cifar, "[\"proj-lora\"]");
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
-  g_autoptr (VbStore) store = vb_store_open (":memory:", &error);
-  VbRunnerHooks hooks = { .train = { NULL, cancel_now, NULL } };
-  g_autoptr (GArray) ids = NULL;
-  g_assert_false (vb_runner_run_preset (store, preset, &hooks, NULL, &ids, &error));
-  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED);
-  g_autoptr (VbRunRecord) rec = vb_store_get_run (store, g_array_index (ids, gint64, 0), NULL);
-  g_assert_cmpint (rec->status, ==, VB_RUN_CANCELLED);
+  vb_engine_test_assert_cancels (json);
 }
 
 /* ---- the run config -------------------------------------------------------------------------- */
-
-static gboolean
-parse (const char *json, VbRunConfig *cfg, GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
-  return vb_run_config_from_json (cfg, json_node_get_object (json_parser_get_root (parser)),
-                                  error);
-}
 
 static void
 test_config (void)
@@ -644,7 +622,7 @@ test_config (void)
   g_autoptr (GError) error = NULL;
   {
     g_auto (VbRunConfig) c = { 0 };
-    g_assert_true (parse ("{\"model\": {\"arch\": \"projector\", \"projector\": \"proj-lora\","
+    g_assert_true (vb_engine_test_parse_config ("{\"model\": {\"arch\": \"projector\", \"projector\": \"proj-lora\","
                           " \"lora_rank\": 4}, \"data\": {\"dataset\": \"cifar10\","
                           " \"path\": \"/x\", \"img_size\": 336}}", &c, &error));
     g_assert_no_error (error);
@@ -671,14 +649,14 @@ test_config (void)
     {
       g_auto (VbRunConfig) c = { 0 };
       g_clear_error (&error);
-      g_assert_false (parse (bad[i][0], &c, &error));
+      g_assert_false (vb_engine_test_parse_config (bad[i][0], &c, &error));
       if (error == NULL || strstr (error->message, bad[i][1]) == NULL)
         g_error ("%s: want \"%s\", got %s", bad[i][0], bad[i][1], error ? error->message : "-");
     }
   /* a VMamba config is untouched by all this */
   g_auto (VbRunConfig) v = { 0 };
   g_clear_error (&error);
-  g_assert_true (parse ("{\"model\": {\"arch\": \"vmamba\", \"dims\": 24}}", &v, &error));
+  g_assert_true (vb_engine_test_parse_config ("{\"model\": {\"arch\": \"vmamba\", \"dims\": 24}}", &v, &error));
   g_assert_false (vb_run_config_is_projector (&v));
   g_assert_cmpint (v.model.dims[0], ==, 24);
 

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "vb-engine-test.h"
 #include "vb-error.h"
 #include "vb-run-config.h"
 
@@ -13,10 +14,7 @@ static gboolean
 parse (const char *data_json, VbRunConfig *cfg, GError **error)
 {
   g_autofree char *json = g_strdup_printf ("{\"data\": %s}", data_json);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
-  return vb_run_config_from_json (cfg, json_node_get_object (json_parser_get_root (parser)),
-                                  error);
+  return vb_engine_test_parse_config (json, cfg, error);
 }
 
 static void
