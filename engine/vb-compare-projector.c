@@ -85,10 +85,12 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
       r->lowrank_top1 = num_at (root, lr, "proxy_top1");
       r->lowrank_params = num_at (root, lr, "params");
       r->lowrank_macs = num_at (root, lr, "macs_per_token");
-      if (json_object_has_member (root, "warning"))
+      JsonNode *warning = json_object_get_member (root, "warning");
+      if (warning != NULL && JSON_NODE_HOLDS_VALUE (warning)
+          && json_node_get_value_type (warning) == G_TYPE_STRING)
         {
           g_free (r->warning);
-          r->warning = g_strdup (json_object_get_string_member (root, "warning"));
+          r->warning = g_strdup (json_node_get_string (warning));
         }
     }
   return TRUE;

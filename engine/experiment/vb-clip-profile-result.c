@@ -49,6 +49,23 @@ str_at (JsonObject *o, const char *name)
          ? json_node_get_string (n) : NULL;
 }
 
+/* a count stored as a JSON number: −1 when missing, not a number or out of range (a
+ * damaged or hostile file must not reach a float-to-int cast with NaN or 1e300) */
+static int64_t
+count_at (JsonObject *o, const char *name, int64_t max)
+{
+  double v = num_at (o, name);
+  return isfinite (v) && v >= 0 && v <= (double) max ? (int64_t) v : -1;
+}
+
+static gboolean
+bool_at (JsonObject *o, const char *name)
+{
+  JsonNode *n = o && json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (n);
+}
+
 static gboolean
 corrupt (const char *path, const char *why, GError **error)
 {
@@ -75,14 +92,16 @@ vb_clip_profile_load (const char *path, VbClipProfile *out, GError **error)
   if (enc == NULL || card == NULL || fwd == NULL || sn == NULL || !JSON_NODE_HOLDS_ARRAY (sn))
     return corrupt (path, "encoder, protocol, forward or stages missing", error);
 
-  out->img_size = (int) num_at (enc, "image_size");
-  out->tokens = (int) num_at (enc, "patch_tokens");
-  out->layers_run = (int) num_at (enc, "layers_run");
-  out->layers_total = (int) num_at (enc, "layers");
-  out->batch = (int) num_at (card, "batch");
-  out->threads = (int) num_at (card, "threads");
-  out->random_weights = json_object_get_boolean_member_with_default (enc, "random_weights",
-                                                                      FALSE);
+  out->img_size = (int) count_at (enc, "image_size", 65536);
+  out->tokens = (int) count_at (enc, "patch_tokens", G_MAXINT);
+  out->layers_run = (int) count_at (enc, "layers_run", 4096);
+  out->layers_total = (int) count_at (enc, "layers", 4096);
+  out->batch = (int) count_at (card, "batch", G_MAXINT);
+  out->threads = (int) count_at (card, "threads", 65536);
+  if (out->img_size < 1 || out->tokens < 0 || out->layers_run < 0 || out->layers_total < 0
+      || out->batch < 0 || out->threads < 0)
+    return corrupt (path, "a size or count is missing or out of range", error);
+  out->random_weights = bool_at (enc, "random_weights");
   out->encoder = g_strdup (str_at (enc, "model") ? str_at (enc, "model") : "?");
   out->weights = g_strdup (str_at (enc, "weights") ? str_at (enc, "weights") : "?");
   out->forward_ms = num_at (fwd, "per_image_ms");
@@ -95,16 +114,19 @@ vb_clip_profile_load (const char *path, VbClipProfile *out, GError **error)
       JsonNode *e = json_array_get_element (arr, i);
       JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
       const char *name = str_at (o, "name"), *kind = str_at (o, "kind");
-      if (name == NULL || kind == NULL)
+      int64_t macs = count_at (o, "macs", G_MAXINT64 / 2);
+      gboolean known = kind != NULL && (g_str_equal (kind, "embedding")
+                                        || g_str_equal (kind, "layer")
+                                        || g_str_equal (kind, "projector"));
+      if (name == NULL || !known || macs < 0)
         {
           vb_clip_profile_clear (out);
-          return corrupt (path, "a stage without name or kind", error);
+          return corrupt (path, "a stage without a name, a known kind or its MACs", error);
         }
       VbProfileStage s = { g_strdup (name),
                            g_str_equal (kind, "embedding") ? VB_STAGE_EMBEDDING
                            : g_str_equal (kind, "layer") ? VB_STAGE_LAYER : VB_STAGE_PROJECTOR,
-                           num_at (o, "ms"), num_at (o, "iqr_ms"),
-                           (int64_t) num_at (o, "macs") };
+                           num_at (o, "ms"), num_at (o, "iqr_ms"), macs };
       g_array_append_val (out->stages, s);
     }
   return TRUE;

@@ -5,6 +5,7 @@
  * bar; the stage hook itself; the config's refusals; cancel. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -356,6 +357,71 @@ test_config (void)
   g_assert_cmpint (sc.proj.clip_width, ==, 64);
 }
 
+/* ---- the result file read back ---------------------------------------------------------- */
+
+#define GOOD_RESULT                                                                            \
+  "{\"format\": \"visionbench-clip-profile\","                                                 \
+  " \"encoder\": {\"image_size\": 28, \"patch_tokens\": 4, \"layers_run\": 2, \"layers\": 3,"     \
+  "  \"random_weights\": true, \"model\": \"small\", \"weights\": \"random weights (seed 0)\"},"  \
+  " \"protocol\": {\"batch\": 1, \"threads\": 2},"                                             \
+  " \"forward\": {\"per_image_ms\": 0.3, \"images_per_s\": 3000},"                              \
+  " \"stages\": [{\"name\": \"patch embedding\", \"kind\": \"embedding\", \"ms\": 0.1,"        \
+  "  \"iqr_ms\": 0, \"macs\": 150}, {\"name\": \"layer 0\", \"kind\": \"layer\", \"ms\": 0.2,"   \
+  "  \"iqr_ms\": 0, \"macs\": 250}]}"
+
+/* Every way a result file on disk can be broken gives an error naming the file, never a
+ * crash, a critical (fatal here) or a float-to-int cast of NaN or 1e300. */
+static void
+test_result_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("vb-cp-result-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "clip-profile-result.json", NULL);
+  VbClipProfile p;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, GOOD_RESULT, -1, NULL));
+  g_assert_true (vb_clip_profile_load (path, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p.img_size, ==, 28);
+  g_assert_true (p.random_weights);
+  g_assert_cmpint (vb_clip_profile_encoder_macs (&p), ==, 400);
+  vb_clip_profile_clear (&p);
+
+  g_autofree char *truncated = g_strndup (GOOD_RESULT, strlen (GOOD_RESULT) / 2);
+  g_autofree char *bad_size = g_strdup (GOOD_RESULT);
+  g_autofree char *huge = NULL, *kind = NULL, *types = NULL;
+  {
+    g_autoptr (GString) s = g_string_new (GOOD_RESULT);
+    g_string_replace (s, "\"image_size\": 28", "\"image_size\": 1e300", 1);
+    huge = g_strdup (s->str);
+    g_string_assign (s, GOOD_RESULT);
+    g_string_replace (s, "\"kind\": \"layer\"", "\"kind\": \"bogus\"", 1);
+    kind = g_strdup (s->str);
+    g_string_assign (s, GOOD_RESULT);
+    g_string_replace (s, "\"macs\": 250", "\"macs\": {\"a\": [1]}", 1);
+    g_string_replace (s, "\"random_weights\": true", "\"random_weights\": [true]", 1);
+    types = g_strdup (s->str);
+    g_string_assign (s, GOOD_RESULT);
+    g_string_replace (s, "\"image_size\": 28", "\"image_size\": \"28\"", 1);
+    g_free (bad_size);
+    bad_size = g_strdup (s->str);
+  }
+  const char *bad[] = { "", "not json", "[1]", "{\"format\": \"something else\"}",
+                        truncated, huge, kind, types, bad_size };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      g_assert_true (g_file_set_contents (path, bad[i], -1, NULL));
+      g_assert_false (vb_clip_profile_load (path, &p, &error));
+      g_assert_nonnull (error);
+      if (strstr (error->message, "clip-profile-result.json") == NULL)
+        g_error ("case %u: the message does not name the file: %s", i, error->message);
+      vb_clip_profile_clear (&p);
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -366,6 +432,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/clip-profile/run", test_run);
   g_test_add_func ("/vb/clip-profile/all-layers", test_all_layers);
   g_test_add_func ("/vb/clip-profile/cancel", test_cancel);
+  g_test_add_func ("/vb/clip-profile/result-file", test_result_file);
   int rc = g_test_run ();
   vb_test_rm_rf (tmp_dir);
   g_free (tmp_dir);

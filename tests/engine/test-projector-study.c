@@ -258,6 +258,36 @@ test_run (void)
   g_autofree char *csv = vb_compare_render (rows, 0, VB_TABLE_CSV);
   g_assert_true (g_str_has_prefix (csv, "Run,Projector,Seed,Test loss,"));
   g_assert_nonnull (strstr (csv, "random weights (seed 0)"));
+
+  /* A result file damaged, truncated or hostile since (members of the wrong type) leaves
+   * the row's metrics unknown, never a crash or a critical (warnings are fatal here). */
+  g_autoptr (GPtrArray) arts = vb_store_get_artifacts (store, g_array_index (ids, gint64, 0),
+                                                       NULL);
+  const char *result = ((VbArtifactRecord *) g_ptr_array_index (arts, 0))->path;
+  g_autofree char *good = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (result, &good, &len, NULL));
+  const char *bad[] = {
+    "not json at all",
+    "[1, 2, 3]",
+    "{\"test\": \"loss\", \"warning\": {\"x\": 1}, \"runtime\": [1],"
+    " \"cost\": {\"macs_per_token\": \"many\"}, \"pca_control\": {\"rank\": 1e300}}",
+  };
+  for (guint i = 0; i <= G_N_ELEMENTS (bad); i++)
+    {
+      if (i < G_N_ELEMENTS (bad))
+        g_assert_true (g_file_set_contents (result, bad[i], -1, NULL));
+      else   /* the real file cut in half */
+        g_assert_true (g_file_set_contents (result, good, (gssize) len / 2, NULL));
+      g_autoptr (GPtrArray) again = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                     &error);
+      g_assert_no_error (error);
+      const VbCompareRow *r = g_ptr_array_index (again, 0);
+      g_assert_true (isnan (r->test_loss) && isnan (r->runtime_ms) && isnan (r->macs_per_token));
+      g_autofree char *text = vb_compare_render (again, 0, VB_TABLE_TEXT);
+      g_assert_nonnull (strstr (text, "—"));
+    }
+  g_assert_true (g_file_set_contents (result, good, (gssize) len, NULL));
 }
 
 /* ---- §4.6 controls and §4.4 Mode B ------------------------------------------------------- */
