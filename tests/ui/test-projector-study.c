@@ -222,45 +222,17 @@ row_of (GPtrArray *rows,
 static void
 check_exports (VbComparePage *compare)
 {
-  static const char *const ext[] = { "csv", "md", "tex", "png", "svg", "pdf" };
-  for (guint i = 0; i < G_N_ELEMENTS (ext); i++)
-    {
-      g_autofree char *name = g_strdup_printf ("study.%s", ext[i]);
-      g_autofree char *path = vb_ui_test_path (name);
-      g_autoptr (GError) error = NULL;
-      g_assert_true (vb_compare_page_export (compare, path, &error));
-      g_assert_no_error (error);
-      g_autofree char *text = NULL;
-      gsize len = 0;
-      g_assert_true (g_file_get_contents (path, &text, &len, NULL));
-      g_assert_cmpuint (len, >, 100);
-      if (g_str_equal (ext[i], "csv"))
-        g_assert_true (g_str_has_prefix (text, "Run,Projector,Seed,Test loss"));
-      if (g_str_equal (ext[i], "md"))
-        g_assert_nonnull (strstr (text, "random weights"));
-      if (g_str_equal (ext[i], "tex"))
-        g_assert_nonnull (strstr (text, "Proxy Top-1"));
-      if (g_str_equal (ext[i], "png"))
-        g_assert_true (memcmp (text, "\x89PNG", 4) == 0);
-      if (g_str_equal (ext[i], "svg"))
-        g_assert_nonnull (strstr (text, "scatter chart"));
-      if (g_str_equal (ext[i], "pdf"))
-        g_assert_true (g_str_has_prefix (text, "%PDF"));
-    }
-
-  /* both copies: the Markdown table, and the scatter as an image */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-table", NULL));
-  g_autofree char *copied = vb_ui_test_clipboard_text (GTK_WIDGET (compare));
-  g_autofree char *md = vb_compare_page_dup_table (compare, VB_TABLE_MARKDOWN);
-  g_assert_cmpstr (copied, ==, md);
-  g_assert_nonnull (strstr (copied, "| Projector |"));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (compare), "compare.copy-chart", NULL));
-  g_autoptr (GdkTexture) image = vb_ui_test_clipboard_texture (GTK_WIDGET (compare));
-  int w, h;
-  vb_compare_page_get_chart_size (compare, &w, &h);
-  g_assert_nonnull (image);
-  g_assert_cmpint (gdk_texture_get_width (image), ==, w);
-  g_assert_cmpint (gdk_texture_get_height (image), ==, h);
+  g_autofree char *csv = vb_ui_test_export (compare, "study", "csv");
+  g_autofree char *md = vb_ui_test_export (compare, "study", "md");
+  g_autofree char *tex = vb_ui_test_export (compare, "study", "tex");
+  g_autofree char *svg = vb_ui_test_export (compare, "study", "svg");
+  g_free (vb_ui_test_export (compare, "study", "png"));
+  g_free (vb_ui_test_export (compare, "study", "pdf"));
+  g_assert_true (g_str_has_prefix (csv, "Run,Projector,Seed,Test loss"));
+  g_assert_nonnull (strstr (md, "random weights"));
+  g_assert_nonnull (strstr (tex, "Proxy Top-1"));
+  g_assert_nonnull (strstr (svg, "scatter chart"));
+  vb_ui_test_check_copies (compare, "| Projector |");
 }
 
 static void

@@ -3,6 +3,7 @@
 #include "vb-ui-test.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "vb-test-fmnist.h"
 #include "vb-test-util.h"
@@ -365,4 +366,46 @@ vb_ui_test_clipboard_texture (GtkWidget *widget)
   if (!gdk_content_provider_get_value (content, &value, NULL))
     return NULL;
   return g_value_dup_object (&value);
+}
+
+char *
+vb_ui_test_export (VbComparePage *compare,
+                   const char    *stem,
+                   const char    *ext)
+{
+  g_autofree char *name = g_strdup_printf ("%s.%s", stem, ext);
+  g_autofree char *path = vb_ui_test_path (name);
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+  gsize len = 0;
+
+  g_assert_true (vb_compare_page_export (compare, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  g_assert_cmpuint (len, >, 100);
+  if (g_str_equal (ext, "png"))
+    g_assert_true (memcmp (text, "\x89PNG", 4) == 0);
+  if (g_str_equal (ext, "pdf"))
+    g_assert_true (g_str_has_prefix (text, "%PDF"));
+  return text;
+}
+
+void
+vb_ui_test_check_copies (VbComparePage *compare,
+                         const char    *table_fragment)
+{
+  GtkWidget *widget = GTK_WIDGET (compare);
+
+  g_assert_true (gtk_widget_activate_action (widget, "compare.copy-table", NULL));
+  g_autofree char *copied = vb_ui_test_clipboard_text (widget);
+  g_autofree char *md = vb_compare_page_dup_table (compare, VB_TABLE_MARKDOWN);
+  g_assert_cmpstr (copied, ==, md);
+  g_assert_nonnull (strstr (copied, table_fragment));
+  g_assert_true (gtk_widget_activate_action (widget, "compare.copy-chart", NULL));
+  g_autoptr (GdkTexture) image = vb_ui_test_clipboard_texture (widget);
+  int w, h;
+  vb_compare_page_get_chart_size (compare, &w, &h);
+  g_assert_nonnull (image);
+  g_assert_cmpint (gdk_texture_get_width (image), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (image), ==, h);
 }

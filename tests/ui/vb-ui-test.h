@@ -103,6 +103,16 @@ GPtrArray  *vb_ui_test_dup_named_shortcuts (GtkWidget *widget);
  * when it holds no such thing. */
 char       *vb_ui_test_clipboard_text (GtkWidget *widget);
 GdkTexture *vb_ui_test_clipboard_texture (GtkWidget *widget);
+/* The Compare page's export of its table or chart to <stem>.<ext> in the temporary folder
+ * (ext: csv md tex png svg pdf), asserted written, not tiny, and a real PNG or PDF where
+ * it says so; returns the file's contents (g_free it). */
+char       *vb_ui_test_export (VbComparePage *compare,
+                               const char    *stem,
+                               const char    *ext);
+/* Copy Table puts exactly the page's Markdown table (holding table_fragment) on the
+ * clipboard, and Copy Chart an image of the page's chart size. */
+void        vb_ui_test_check_copies (VbComparePage *compare,
+                                     const char    *table_fragment);
 /* The message dialog among the toplevels, or NULL. */
 AdwMessageDialog *vb_ui_test_find_dialog (void);
 
