@@ -92,7 +92,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       memcpy (m->stage, st, sizeof st);
       m->labels = (int *) labels;
       m->logits_host = g_new0 (float, (gsize) B * cfg->num_classes);
-      m->dp_host = g_new0 (float, B);
+
     }
 
   int64_t half = cfg->dims[0] / 2;
@@ -117,6 +117,16 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->s_ln1_rstd = s_ln1_rstd;
       m->s_g = s_g;
       m->s_c2 = s_c2;
+    }
+
+  int n_blocks = 0, block = 0;
+  for (int i = 0; i < cfg->n_stages; i++)
+    n_blocks += cfg->depths[i];
+  float *dp_all = take (p, (int64_t) 2 * n_blocks * B, TRUE);
+  if (m != NULL)
+    {
+      m->dp_all = dp_all;
+      m->dp_host = g_new0 (float, (gsize) 2 * n_blocks * B);
     }
 
   int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0, max_A = 0;
@@ -175,8 +185,11 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.h1 = take (p, rows * s->M, TRUE);
           a.g = take (p, rows * s->M, TRUE);
           a.x_out = take (p, rows * s->C, TRUE);
-          a.dp1 = take (p, B, TRUE);
-          a.dp2 = take (p, B, TRUE);
+          /* the two drop-path scales of each block side by side in one region, filled
+           * by one upload per forward */
+          a.dp1 = dp_all ? dp_all + (int64_t) 2 * block * B : NULL;
+          a.dp2 = dp_all ? dp_all + (int64_t) (2 * block + 1) * B : NULL;
+          block++;
           if (m)
             acts[j] = a;
         }

@@ -66,7 +66,8 @@ struct _VbVmamba {
   float *head_ln, *head_mean, *head_rstd, *pooled, *logits, *probs;
   int *labels;                          /* backend memory */
   float *logits_host;                   /* host copy after each forward (B, classes) */
-  float *dp_host;                       /* drop-path scales drawn on the host (B) */
+  float *dp_all;                        /* every block's (dp1, dp2), in block order (backend) */
+  float *dp_host;                       /* the same drawn on the host, uploaded at once */
   float smoothing;
   gboolean have_backward_state;         /* last forward was in training mode */
 

@@ -142,25 +142,30 @@ vb_vmamba_zero_grad (VbVmamba *m)
 
 /* ---- forward ------------------------------------------------------------------------------ */
 
-/* the per-image drop-path scales, drawn on the host (one RNG stream whatever the
- * backend) and handed to the backend */
+/* Every block's per-image drop-path scales for this step, drawn on the host in block order
+ * (dp1, then dp2: one RNG stream whatever the backend) and handed to the backend in one
+ * upload; an evaluation forward uses none of them and draws nothing. */
 static void
-draw_drop_path (VbVmamba *m, float *scale, int B, float rate, gboolean training, VbRng *rng)
+draw_drop_paths (VbVmamba *m, int B, gboolean training, VbRng *rng)
 {
-  for (int b = 0; b < B; b++)
-    {
-      if (!training || rate <= 0.0f || rng == NULL)
-        m->dp_host[b] = 1.0f;
-      else
-        m->dp_host[b] = vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
-    }
-  m->ops->upload (m->ops->ctx, scale, m->dp_host, (size_t) B * sizeof (float));
+  if (!training)
+    return;
+  float *h = m->dp_host;
+  for (int i = 0; i < m->cfg.n_stages; i++)
+    for (int j = 0; j < m->cfg.depths[i]; j++)
+      for (int k = 0; k < 2; k++, h += B)
+        {
+          float rate = m->drop_rate[i][j];
+          for (int b = 0; b < B; b++)
+            h[b] = rate <= 0.0f || rng == NULL
+                   ? 1.0f : vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
+        }
+  m->ops->upload (m->ops->ctx, m->dp_all, m->dp_host, (size_t) (h - m->dp_host) * sizeof (float));
 }
-
 
 static void
 block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
-               const float *x_in, float rate, gboolean training, VbRng *rng)
+               const float *x_in, float rate, gboolean training)
 {
   const float *P = m->dparams;
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
@@ -198,7 +203,6 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
                P + o->on_b, BL, D, LN_EPS));
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
-  draw_drop_path (m, a->dp1, B, rate, training, rng);
   if (training && rate > 0.0f)
     VB_PROF ("add/drop-path",
              OP (drop_path_forward, m->s_o, m->s_o, a->dp1, B, L * C));
@@ -215,7 +219,6 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
            OP (gelu_forward, a->g, a->h1, BL * M));
   VB_PROF ("linear (GEMM)",
            OP (linear_forward, m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C));
-  draw_drop_path (m, a->dp2, B, rate, training, rng);
   if (training && rate > 0.0f)
     VB_PROF ("add/drop-path",
              OP (drop_path_forward, m->s_o, m->s_o, a->dp2, B, L * C));
@@ -272,6 +275,7 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
   if (images != m->images)   /* else already in place (vb_vmamba_input_buffer) */
     m->ops->upload (m->ops->ctx, m->images, images,
                     (size_t) B * H * W * cfg->in_chans * sizeof (float));
+  draw_drop_paths (m, B, training, rng);
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
            OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H,
@@ -308,7 +312,7 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
       for (int j = 0; j < cfg->depths[i]; j++)
         {
           block_forward (m, s, &m->blocks[i][j], &m->acts[i][j], x, m->drop_rate[i][j],
-                         training, rng);
+                         training);
           x = m->acts[i][j].x_out;
         }
     }
