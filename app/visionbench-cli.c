@@ -736,6 +736,10 @@ cmd_bench (int argc, char **argv)
   VbVmambaConfig cfg;
   if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
     return usage_error ("%s", error->message);
+  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32"))
+    return usage_error ("--precision must be fp32 or tf32");
+  if (g_strcmp0 (precision, "tf32") == 0 && g_strcmp0 (device, "cuda") != 0)
+    return usage_error ("--precision tf32 needs --device cuda (TF32 is a GPU mode)");
   gboolean do_train = mode == NULL || g_str_equal (mode, "train") || g_str_equal (mode, "both");
   gboolean do_eval = mode == NULL || g_str_equal (mode, "eval") || g_str_equal (mode, "both");
   if (!do_train && !do_eval)
