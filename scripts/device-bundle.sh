@@ -2,13 +2,14 @@
 # device-bundle.sh: copies the built CLI, the shared libraries it needs (all but glibc's
 # own; OpenBLAS gzipped to fit the transfer limit) and Debian's Fashion-MNIST into
 # .device-bundle/, so the `device` machine, whose image has none of Debian's packages,
-# can run the same binary on the same data. .device-bundle/ is git-ignored.
+# can run the same binary on the same data. .device-bundle/ (VB_BUNDLE_OUT names another
+# folder) is git-ignored.
 #   scripts/device-bundle.sh [BUILD_DIR [EXTRA_BUILD_DIR...]]   then, there: . scripts/device-env.sh
 # Each extra build's CLI is bundled as visionbench-cli-DIR (VB_CLI selects it there), e.g.
 # build-v4 configured with -Dcpu_isa=x86-64-v4 for the device host's AVX-512.
 set -eu
 build=${1:-build}
-out=.device-bundle
+out=${VB_BUNDLE_OUT:-.device-bundle}
 rm -rf "$out" && mkdir -p "$out/lib" "$out/fashion-mnist"
 cp "$build/app/visionbench-cli" "$out/"
 shift 2>/dev/null || true

@@ -1,7 +1,8 @@
 # device-env.sh: sourced on the device machine; unpacks .device-bundle/ (see
 # device-bundle.sh) and defines `vbcli` running the bundled CLI on pinned cores.
-[ -f .device-bundle/lib/libopenblas.so.0.gz ] && gunzip .device-bundle/lib/libopenblas.so.0.gz
-VB_BUNDLE=$PWD/.device-bundle
+# VB_BUNDLE_OUT names another bundle folder (device-bundle.sh honours it too)
+VB_BUNDLE=$PWD/${VB_BUNDLE_OUT:-.device-bundle}
+[ -f "$VB_BUNDLE/lib/libopenblas.so.0.gz" ] && gunzip "$VB_BUNDLE/lib/libopenblas.so.0.gz"
 # VB_CLI picks another bundled build (device-bundle.sh EXTRA_BUILD=... adds one)
 # CUDA's libraries come from the device image
 export LD_LIBRARY_PATH=$VB_BUNDLE/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
