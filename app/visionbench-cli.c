@@ -709,7 +709,8 @@ cmd_bench (int argc, char **argv)
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
-      "fp32 (default, strict) or tf32 (GPU: TF32 matrix products)", "P" },
+      "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (bf16 matrix "
+      "products, fp32 accumulation; tensors stay fp32)", "P" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
     { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
@@ -736,10 +737,13 @@ cmd_bench (int argc, char **argv)
   VbVmambaConfig cfg;
   if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
     return usage_error ("%s", error->message);
-  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32"))
-    return usage_error ("--precision must be fp32 or tf32");
-  if (g_strcmp0 (precision, "tf32") == 0 && g_strcmp0 (device, "cuda") != 0)
-    return usage_error ("--precision tf32 needs --device cuda (TF32 is a GPU mode)");
+  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32")
+      && !g_str_equal (precision, "bf16"))
+    return usage_error ("--precision must be fp32, tf32 or bf16");
+  /* tensor-core products are a GPU mode: the CPU refuses them rather than fall back */
+  if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
+    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
+                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
   gboolean do_train = mode == NULL || g_str_equal (mode, "train") || g_str_equal (mode, "both");
   gboolean do_eval = mode == NULL || g_str_equal (mode, "eval") || g_str_equal (mode, "both");
   if (!do_train && !do_eval)

@@ -13,7 +13,9 @@ typedef struct {
   gboolean train;
   gboolean profile;       /* time each kind of op over the timed steps (vb-profile.h) */
   const char *device;     /* "cpu" (NULL) or "cuda"; a GPU step is timed to its end */
-  const char *precision;  /* "fp32" (NULL, strict) or "tf32" (GPU: TF32 matrix products) */
+  const char *precision;  /* "fp32" (NULL, strict), or on the GPU "tf32" (TF32 tensor-core
+                           * products) or "bf16" (bf16 tensor-core products, fp32
+                           * accumulation); tensors are fp32 in memory in every mode */
 } VbBenchProtocol;
 
 typedef struct {

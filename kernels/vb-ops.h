@@ -31,9 +31,14 @@ struct VbOps
   /* waits for queued work; the first failure since the last clear, or NULL */
   const char *(*sync)      (void *ctx);
   void        (*clear_error) (void *ctx);
-  /* matrix products in TF32 on tensor cores (1) or strict fp32 (0, the default: parity
-   * with the CPU); returns whether the backend has such a mode */
-  int         (*set_tf32)  (void *ctx, int on);
+  /* how matrix products compute, tensors staying fp32 in memory: VB_MATMUL_FP32 strict
+   * fp32 (the default: parity with the CPU), VB_MATMUL_TF32 on TF32 tensor cores,
+   * VB_MATMUL_BF16 on bf16 tensor cores (operands rounded to bf16 for the product, fp32
+   * accumulation); returns whether the backend has that mode (every backend has fp32) */
+#define VB_MATMUL_FP32 0
+#define VB_MATMUL_TF32 1
+#define VB_MATMUL_BF16 2
+  int         (*set_matmul) (void *ctx, int mode);
   /* bytes of the backend's memory in use by this process (0 where not known: the CPU) */
   size_t      (*memory_used) (void *ctx);
 
@@ -76,19 +81,22 @@ struct VbOps
                              int64_t per_sample);
   void (*drop_path_backward) (void *ctx, float *din, const float *dout, const float *scale,
                               int B, int64_t per_sample);
-  void (*cross_scan_forward) (void *ctx, float *xs, const float *u, int B, int H, int W, int D,
-                              VbScanMode mode);
-  void (*cross_merge_forward) (void *ctx, float *y, const float *ys, int B, int H, int W, int D,
-                               VbScanMode mode);
-  void (*selective_scan_forward) (void *ctx, float *y, const float *u, const float *delta,
-                                  const float *A, const float *Bs, const float *Cs,
-                                  const float *Dskip, const float *dbias,
-                                  int B, int L, int K, int D, int N);
-  void (*selective_scan_backward) (void *ctx, float *du, float *ddelta, float *dA, float *dBs,
-                                   float *dCs, float *dDskip, float *ddbias, const float *dy,
-                                   const float *u, const float *delta, const float *A,
-                                   const float *Bs, const float *Cs, const float *Dskip,
-                                   const float *dbias, int B, int L, int K, int D, int N);
+  /* the SS2D scan with the cross-scan as an index map (vb-cpu-ops.h vb_ss2d_scan_*), and
+   * the group sum that merges its outputs. hck: vb_scan_ckpt_floats () floats the forward
+   * may fill with states and the backward may read back (NULL: none kept; the CPU keeps
+   * none) */
+  void (*ss2d_scan_forward) (void *ctx, float *yk, float *hck, const float *u,
+                             const float *delta, const float *A, const float *Bs,
+                             const float *Cs, const float *Dskip, const float *dbias, int B,
+                             int H, int W, int K, int D, int N, VbScanMode mode);
+  void (*ss2d_scan_backward) (void *ctx, float *duk, float *ddelta, float *dA, float *dBs,
+                              float *dCs, float *dDskip, float *ddbias, const float *dy,
+                              const float *hck, const float *u, const float *delta,
+                              const float *A, const float *Bs, const float *Cs,
+                              const float *Dskip, const float *dbias, int B, int H, int W,
+                              int K, int D, int N, VbScanMode mode);
+  void (*group_sum) (void *ctx, float *out, const float *in, int64_t rows, int K, int D,
+                     int accumulate);
   /* the SSM's small glue: A = −exp(A_logs); out += a·b; (B, C) out of / into x_dbl */
   void (*neg_exp) (void *ctx, float *A, const float *A_logs, int64_t n);
   void (*mul_acc) (void *ctx, float *out, const float *a, const float *b, int64_t n);

@@ -18,6 +18,8 @@ for extra in "$@"; do cp "$extra/app/visionbench-cli" "$out/visionbench-cli-$(ba
 # device image has them
 mkdir -p "$out/tests"
 for t in "$build"/tests/kernels/test-cuda-* "$build"/tests/engine/test-vmamba-gpu; do [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$out/tests/"; done
+# debug information stays here: the transfer is limited
+strip --strip-debug "$out"/visionbench-cli* "$out"/tests/* 2>/dev/null || true
 for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd "$bin"; done |
   awk '$3 ~ /^\// {print $3}' | sort -u |
   grep -Ev '/(libc|libm|libmvec|libpthread|libdl|librt|ld-linux[^/]*)\.so' |

@@ -17,9 +17,11 @@ done
 if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
   san=/usr/local/cuda/bin/compute-sanitizer
   for tool in memcheck racecheck; do
-    echo "# compute-sanitizer --tool $tool test-cuda-scan"
+    echo "# compute-sanitizer --tool $tool test-cuda-scan, test-cuda-ss2d"
     "$san" --tool "$tool" --error-exitcode 3 "$VB_BUNDLE/tests/test-cuda-scan" \
       -p /vb/cuda/selective-scan -p /vb/cuda/cross-scan-merge 2>&1 | tail -2 || status=1
+    "$san" --tool "$tool" --error-exitcode 3 "$VB_BUNDLE/tests/test-cuda-ss2d" 2>&1 | tail -2 ||
+      status=1
   done
   echo "# compute-sanitizer --tool memcheck test-vmamba-gpu (a small model, every op)"
   "$san" --tool memcheck --error-exitcode 3 "$VB_BUNDLE/tests/test-vmamba-gpu" \
@@ -27,9 +29,10 @@ if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
 fi
 if [ -z "${VB_SKIP_BENCH:-}" ]; then
   # protocol of BENCHMARKS.md: synthetic input resident on the device, warm-up then timed
-  # steps, median; strict fp32 (the parity mode) and tf32 (TF32 tensor-core products)
+  # steps, median; strict fp32 (the parity mode), tf32 (TF32 tensor-core products) and bf16
+  # (bf16 tensor-core products with fp32 accumulation; tensors still fp32 in memory)
   for img in 224 128 64; do
-    for prec in fp32 tf32; do
+    for prec in fp32 tf32 bf16; do
       for scan in 4dir 2dir; do
         printf '%s %s %s ' "$img" "$prec" "$scan"
         "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model vmamba-t \

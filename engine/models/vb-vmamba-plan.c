@@ -169,7 +169,9 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.ln1_rstd = take (p, rows, TRUE);
           a.u0 = take (p, rows * s->D, TRUE);
           a.u1 = take (p, rows * s->D, TRUE);
-          a.xs = take (p, rows * KD, TRUE);
+          a.u = take (p, rows * s->D, TRUE);
+          a.hck = take (p, vb_scan_ckpt_floats (B, (int64_t) s->H * s->W, s->K, s->D, s->N),
+                        TRUE);
           a.dts = take (p, rows * KD, TRUE);
           a.xdbl = take (p, rows * s->K * RN, TRUE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
@@ -206,7 +208,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   max_act = MAX (max_act, max_c);
   max_act = MAX (max_act, rows0 * cfg->dims[0]);
   /* scratch */
-  float *s_u = take (p, max_d, FALSE);
   float *s_ys = take (p, max_kd, FALSE);
   float *s_o = take (p, MAX (max_c, max_m), FALSE);
   float *s_A = take (p, max_A, FALSE);
@@ -222,7 +223,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *d_h1 = take (p, max_m, FALSE);
   float *d_yln = take (p, max_d, FALSE);
   float *d_y = take (p, max_d, FALSE);
-  float *d_ys = take (p, max_kd, FALSE);
   float *d_us = take (p, max_kd, FALSE);
   float *d_dts = take (p, max_kd, FALSE);
   float *d_xdbl = take (p, max_xdbl, FALSE);
@@ -243,7 +243,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->pooled = pooled;
       m->logits = logits;
       m->probs = probs;
-      m->s_u = s_u;
       m->s_ys = s_ys;
       m->s_o = s_o;
       m->s_A = s_A;
@@ -257,7 +256,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->d_h1 = d_h1;
       m->d_yln = d_yln;
       m->d_y = d_y;
-      m->d_ys = d_ys;
       m->d_us = d_us;
       m->d_dts = d_dts;
       m->d_xdbl = d_xdbl;

@@ -15,8 +15,9 @@ typedef struct {
 typedef struct {
   const float *x_in;                    /* borrowed: previous block's x_out or stage input */
   float *ln1, *ln1_mean, *ln1_rstd;     /* (BL, C) */
-  float *u0, *u1;                       /* (BL, D): in_proj output, depthwise conv output */
-  float *xs, *dts;                      /* (BL, K·D) */
+  float *u0, *u1, *u;                   /* (BL, D): in_proj output, depthwise conv output, SiLU */
+  float *dts;                           /* (BL, K, D) raw Δ, spatial order */
+  float *hck;                           /* the scan's state checkpoints (vb_scan_ckpt_floats) */
   float *xdbl;                          /* (BL, K·(R+2N)) */
   float *Bs, *Cs;                       /* (BL, K, N) */
   float *y, *yln, *yln_mean, *yln_rstd; /* (BL, D) merged scan output, out_norm output */
@@ -72,8 +73,8 @@ struct _VbVmamba {
   gboolean have_backward_state;         /* last forward was in training mode */
 
   /* scratch shared by all blocks (sized for the largest) */
-  float *s_u, *s_ys, *s_o, *s_A, *s_dA;
-  float *d_x, *d_x2, *d_tmp, *d_br, *d_ln, *d_g, *d_h1, *d_yln, *d_y, *d_ys, *d_us, *d_dts,
+  float *s_ys, *s_o, *s_A, *s_dA;
+  float *d_x, *d_x2, *d_tmp, *d_br, *d_ln, *d_g, *d_h1, *d_yln, *d_y, *d_us, *d_dts,
         *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u1, *d_u0, *d_pooled, *d_logits, *d_img;
 };
 

@@ -181,23 +181,25 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
   VB_PROF ("dwconv3x3",
            OP (dwconv3x3_forward, a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
   VB_PROF ("gelu/silu",
-           OP (silu_forward, m->s_u, a->u1, BL * D));
-  VB_PROF ("cross-scan/merge",
-           OP (cross_scan_forward, a->xs, m->s_u, B, s->H, s->W, D, m->cfg.scan));
-  /* per-group projections: x_dbl = W_x[k]·xs[k]; dts = W_dt[k]·dt_low[k] */
+           OP (silu_forward, a->u, a->u1, BL * D));
+  /* Everything per token stays in spatial order: the scan reads each group's route
+   * through an index map (specs/kernels.md §3), so there are no permuted copies and the
+   * K groups' x projections are one product, x_dbl = [W_x[0]; …; W_x[K−1]]·u. */
   VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_forward_groups, a->xdbl, K * RN, RN, a->xs, KD, D, P + o->x_proj, RN * D,
-               K, BL, D, RN));
+           OP (linear_forward, a->xdbl, K * RN, a->u, D, P + o->x_proj, NULL, BL, D,
+               (int) (K * RN)));
+  /* dts[k] = W_dt[k]·dt_low[k] */
   VB_PROF ("x/dt_proj (GEMM)",
            OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
                (int64_t) D * R, K, BL, R, D));
   OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
+  /* group k's output at the positions it visited; their sum is the cross-merge */
   VB_PROF ("selective scan",
-           OP (selective_scan_forward, m->s_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
-               P + o->dt_b, B, (int) L, K, D, N));
+           OP (ss2d_scan_forward, m->s_ys, training ? a->hck : NULL, a->u, a->dts, m->s_A,
+               a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
   VB_PROF ("cross-scan/merge",
-           OP (cross_merge_forward, a->y, m->s_ys, B, s->H, s->W, D, m->cfg.scan));
+           OP (group_sum, a->y, m->s_ys, BL, K, D, 0));
   VB_PROF ("layernorm",
            OP (layernorm_forward, a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w,
                P + o->on_b, BL, D, LN_EPS));
@@ -410,15 +412,13 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
                a->yln_rstd, P + o->on_w, BL, D));
-  /* the backward of cross-merge is a cross-scan of the gradient */
-  VB_PROF ("cross-scan/merge",
-           OP (cross_scan_forward, m->d_ys, m->d_y, B, s->H, s->W, D, m->cfg.scan));
+  /* the cross-merge's backward needs no kernel: every group reads d_y at its positions */
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
   VB_PROF ("selective scan",
-           OP (selective_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-               G + o->dt_b, m->d_ys, a->xs, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds, P + o->dt_b,
-               B, (int) L, K, D, N));
+           OP (ss2d_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
+               G + o->dt_b, m->d_y, a->hck, a->u, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
+               P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
   /* dt_proj: writes the dt_low columns of d_xdbl */
@@ -426,13 +426,13 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
            OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w, (int64_t) D * R,
                m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R, D));
   OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
-  /* x_proj: dxs[k] = du[k] + W_x[k]ᵀ·dx_dbl[k], accumulated into d_us */
+  /* x_proj, all groups in one product: d_u = Σ_k W_x[k]ᵀ·dx_dbl[k] */
   VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_backward_groups, m->d_us, KD, D, 1, G + o->x_proj, RN * D, m->d_xdbl,
-               K * RN, RN, a->xs, KD, D, P + o->x_proj, K, BL, D, RN));
-  /* the backward of cross-scan is a cross-merge */
+           OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN, a->u, D,
+               P + o->x_proj, BL, D, (int) (K * RN)));
+  /* plus the scan's Σ_k du_k: the cross-scan's backward */
   VB_PROF ("cross-scan/merge",
-           OP (cross_merge_forward, m->d_u, m->d_us, B, s->H, s->W, D, m->cfg.scan));
+           OP (group_sum, m->d_u, m->d_us, BL, K, D, 1));
   VB_PROF ("gelu/silu",
            OP (silu_backward, m->d_u1, m->d_u, a->u1, BL * D));
   VB_PROF ("dwconv3x3",

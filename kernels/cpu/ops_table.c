@@ -12,7 +12,7 @@ static void cpu_copy (void *c, void *dst, const void *src, size_t bytes) { (void
 static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst, 0, bytes); }
 static const char *cpu_sync (void *c) { (void) c; return NULL; }
 static void cpu_clear_error (void *c) { (void) c; }
-static int cpu_set_tf32 (void *c, int on) { (void) c; (void) on; return 0; }
+static int cpu_set_matmul (void *c, int mode) { (void) c; return mode == VB_MATMUL_FP32; }
 static size_t cpu_memory_used (void *c) { (void) c; return 0; }
 
 /* each wrapper drops the context and calls the CPU op of the same name */
@@ -73,14 +73,30 @@ WRAP (void, drop_path_forward, (void *ctx, float *out, const float *in, const fl
       (out, in, scale, B, per_sample))
 WRAP (void, drop_path_backward, (void *ctx, float *din, const float *dout, const float *scale, int B, int64_t per_sample),
       (din, dout, scale, B, per_sample))
-WRAP (void, cross_scan_forward, (void *ctx, float *xs, const float *u, int B, int H, int W, int D, VbScanMode mode),
-      (xs, u, B, H, W, D, mode))
-WRAP (void, cross_merge_forward, (void *ctx, float *y, const float *ys, int B, int H, int W, int D, VbScanMode mode),
-      (y, ys, B, H, W, D, mode))
-WRAP (void, selective_scan_forward, (void *ctx, float *y, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N),
-      (y, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N))
-WRAP (void, selective_scan_backward, (void *ctx, float *du, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N),
-      (du, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N))
+/* the CPU keeps no checkpoints: its backward recomputes the states */
+static void
+cpu_ss2d_scan_forward (void *ctx, float *yk, float *hck, const float *u, const float *delta,
+                       const float *A, const float *Bs, const float *Cs, const float *Dskip,
+                       const float *dbias, int B, int H, int W, int K, int D, int N,
+                       VbScanMode mode)
+{
+  vb_ss2d_scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+}
+
+static void
+cpu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *dBs,
+                        float *dCs, float *dDskip, float *ddbias, const float *dy,
+                        const float *hck, const float *u, const float *delta, const float *A,
+                        const float *Bs, const float *Cs, const float *Dskip,
+                        const float *dbias, int B, int H, int W, int K, int D, int N,
+                        VbScanMode mode)
+{
+  vb_ss2d_scan_backward (duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs,
+                         Dskip, dbias, B, H, W, K, D, N, mode);
+}
+
+WRAP (void, group_sum, (void *ctx, float *out, const float *in, int64_t rows, int K, int D, int accumulate),
+      (out, in, rows, K, D, accumulate))
 WRAP (void, ssm_neg_exp, (void *ctx, float *A, const float *A_logs, int64_t n), (A, A_logs, n))
 WRAP (void, ssm_mul_acc, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
 WRAP (void, ssm_split_bc, (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N),
@@ -101,7 +117,7 @@ WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
-  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_tf32 = cpu_set_tf32,
+  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_matmul = cpu_set_matmul,
   .memory_used = cpu_memory_used,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
   .linear_forward_groups = cpu_linear_forward_groups,
@@ -113,9 +129,8 @@ static const VbOps cpu_ops = {
   .silu_forward = cpu_silu_forward, .silu_backward = cpu_silu_backward,
   .add = cpu_add,
   .drop_path_forward = cpu_drop_path_forward, .drop_path_backward = cpu_drop_path_backward,
-  .cross_scan_forward = cpu_cross_scan_forward, .cross_merge_forward = cpu_cross_merge_forward,
-  .selective_scan_forward = cpu_selective_scan_forward,
-  .selective_scan_backward = cpu_selective_scan_backward,
+  .ss2d_scan_forward = cpu_ss2d_scan_forward, .ss2d_scan_backward = cpu_ss2d_scan_backward,
+  .group_sum = cpu_group_sum,
   .neg_exp = cpu_ssm_neg_exp, .mul_acc = cpu_ssm_mul_acc,
   .ssm_split_bc = cpu_ssm_split_bc, .ssm_join_bc = cpu_ssm_join_bc,
   .avgpool_forward = cpu_avgpool_forward, .avgpool_backward = cpu_avgpool_backward,

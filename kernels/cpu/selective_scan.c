@@ -47,6 +47,22 @@ softplus_row (float *restrict dl, float *restrict sig, const float *restrict del
     }
 }
 
+/* Where a scan reads: group k visits position pos(k, t) at step t (the identity for the
+ * plain op; the cross-scan route for the SS2D op), and u / dy rows are u_stride floats
+ * apart, group k's channels at k·u_group (K·D and D for the plain op, D and 0 when the
+ * groups share one u). delta, y, du, ddelta are (B, L, K·D) either way. */
+typedef struct {
+  VbScanMode mode;
+  int H, W;                  /* H = 0: the identity route */
+  int64_t u_stride, u_group;
+} ScanMap;
+
+static inline int64_t
+scan_pos (const ScanMap *map, int k, int t)
+{
+  return map->H == 0 ? t : vb_scan_gather_index (map->mode, k, t, map->H, map->W);
+}
+
 /* One time step of the recurrence for the D channels of a group: a (N, D) receives
  * exp(Δ·A), h (N, D) is updated in place, ysum (D) = Σ_n C_n·h_n. The forward and the
  * backward's recomputation share it, so both see the same states. */
@@ -90,12 +106,10 @@ load_group (float *At, float *ds, float *bias, const float *A, const float *Dski
     }
 }
 
-void
-vb_selective_scan_forward (float *y,
-                           const float *u, const float *delta, const float *A,
-                           const float *Bs, const float *Cs,
-                           const float *Dskip, const float *dbias,
-                           int B, int L, int K, int D, int N)
+static void
+scan_forward (float *y, const float *u, const float *delta, const float *A, const float *Bs,
+              const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K,
+              int D, int N, const ScanMap *map)
 {
   int64_t KD = (int64_t) K * D;
   int tasks = B * K;
@@ -120,9 +134,10 @@ vb_selective_scan_forward (float *y,
 
         for (int t = 0; t < L; t++)
           {
-            int64_t row = ((int64_t) b * L + t) * KD + c0;
-            int64_t bc = (((int64_t) b * L + t) * K + k) * N;
-            const float *ut = u + row;
+            int64_t p = scan_pos (map, k, t);
+            int64_t row = ((int64_t) b * L + p) * KD + c0;
+            int64_t bc = (((int64_t) b * L + p) * K + k) * N;
+            const float *ut = u + ((int64_t) b * L + p) * map->u_stride + k * map->u_group;
             float *yt = y + row;
 
             softplus_row (dl, NULL, delta + row, bias, D);
@@ -136,14 +151,11 @@ vb_selective_scan_forward (float *y,
   }
 }
 
-void
-vb_selective_scan_backward (float *du, float *ddelta, float *dA,
-                            float *dBs, float *dCs, float *dDskip, float *ddbias,
-                            const float *dy,
-                            const float *u, const float *delta, const float *A,
-                            const float *Bs, const float *Cs,
-                            const float *Dskip, const float *dbias,
-                            int B, int L, int K, int D, int N)
+static void
+scan_backward (float *du, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip,
+               float *ddbias, const float *dy, const float *u, const float *delta,
+               const float *A, const float *Bs, const float *Cs, const float *Dskip,
+               const float *dbias, int B, int L, int K, int D, int N, const ScanMap *map)
 {
   int64_t KD = (int64_t) K * D;
   int tasks = B * K;
@@ -185,14 +197,16 @@ vb_selective_scan_backward (float *du, float *ddelta, float *dA,
         memset (hh, 0, nd * sizeof (float));
         for (int t = 0; t < L; t++)
           {
-            int64_t row = ((int64_t) b * L + t) * KD + c0;
-            int64_t bc = (((int64_t) b * L + t) * K + k) * N;
+            int64_t p = scan_pos (map, k, t);
+            int64_t row = ((int64_t) b * L + p) * KD + c0;
+            int64_t bc = (((int64_t) b * L + p) * K + k) * N;
+            const float *ut = u + ((int64_t) b * L + p) * map->u_stride + k * map->u_group;
             float *h = hh + (size_t) (t + 1) * nd;
             float *dl = dlh + (size_t) t * D;
 
             memcpy (h, h - nd, nd * sizeof (float));
             softplus_row (dl, sgh + (size_t) t * D, delta + row, bias, D);
-            scan_step (h, ah + (size_t) t * nd, ysum, At, dl, u + row, Bs + bc, Cs + bc, D, N);
+            scan_step (h, ah + (size_t) t * nd, ysum, At, dl, ut, Bs + bc, Cs + bc, D, N);
           }
 
         /* reverse sweep: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
@@ -201,9 +215,11 @@ vb_selective_scan_backward (float *du, float *ddelta, float *dA,
         memset (accA, 0, nd * sizeof (float));
         for (int t = L - 1; t >= 0; t--)
           {
-            int64_t row = ((int64_t) b * L + t) * KD + c0;
-            int64_t bc = (((int64_t) b * L + t) * K + k) * N;
-            const float *restrict ut = u + row, *restrict g = dy + row;
+            int64_t p = scan_pos (map, k, t);
+            int64_t row = ((int64_t) b * L + p) * KD + c0;
+            int64_t bc = (((int64_t) b * L + p) * K + k) * N;
+            int64_t urow = ((int64_t) b * L + p) * map->u_stride + k * map->u_group;
+            const float *restrict ut = u + urow, *restrict g = dy + urow;
             const float *restrict dl = dlh + (size_t) t * D, *restrict sig = sgh + (size_t) t * D;
 
 #pragma omp simd
@@ -280,4 +296,64 @@ vb_selective_scan_backward (float *du, float *ddelta, float *dA,
           ddbias[i] += pdb[i];
     }
   free (part);
+}
+
+void
+vb_selective_scan_forward (float *y, const float *u, const float *delta, const float *A,
+                           const float *Bs, const float *Cs, const float *Dskip,
+                           const float *dbias, int B, int L, int K, int D, int N)
+{
+  ScanMap map = { VB_SCAN_1DIR, 0, 0, (int64_t) K * D, D };
+  scan_forward (y, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N, &map);
+}
+
+void
+vb_selective_scan_backward (float *du, float *ddelta, float *dA, float *dBs, float *dCs,
+                            float *dDskip, float *ddbias, const float *dy, const float *u,
+                            const float *delta, const float *A, const float *Bs,
+                            const float *Cs, const float *Dskip, const float *dbias, int B,
+                            int L, int K, int D, int N)
+{
+  ScanMap map = { VB_SCAN_1DIR, 0, 0, (int64_t) K * D, D };
+  scan_backward (du, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip,
+                 dbias, B, L, K, D, N, &map);
+}
+
+void
+vb_ss2d_scan_forward (float *yk, const float *u, const float *delta, const float *A,
+                      const float *Bs, const float *Cs, const float *Dskip, const float *dbias,
+                      int B, int H, int W, int K, int D, int N, VbScanMode mode)
+{
+  ScanMap map = { mode, H, W, D, 0 };
+  scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H * W, K, D, N, &map);
+}
+
+void
+vb_ss2d_scan_backward (float *duk, float *ddelta, float *dA, float *dBs, float *dCs,
+                       float *dDskip, float *ddbias, const float *dy, const float *u,
+                       const float *delta, const float *A, const float *Bs, const float *Cs,
+                       const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                       int D, int N, VbScanMode mode)
+{
+  ScanMap map = { mode, H, W, D, 0 };
+  scan_backward (duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip,
+                 dbias, B, H * W, K, D, N, &map);
+}
+
+void
+vb_group_sum (float *out, const float *in, int64_t rows, int K, int D, int accumulate)
+{
+#pragma omp parallel for schedule(static) if (rows * K * D > 32768)
+  for (int64_t r = 0; r < rows; r++)
+    {
+      float *restrict o = out + r * D;
+      const float *restrict x = in + r * K * D;
+      for (int d = 0; d < D; d++)
+        {
+          float s = accumulate ? o[d] : 0.0f;
+          for (int k = 0; k < K; k++)   /* groups in order, as the cross-merge */
+            s += x[(int64_t) k * D + d];
+          o[d] = s;
+        }
+    }
 }

@@ -122,6 +122,33 @@ void vb_selective_scan_backward (float *du, float *ddelta, float *dA,
                                  const float *Dskip, const float *dbias,
                                  int B, int L, int K, int D, int N);
 
+/* ---- the SS2D scan, cross-scan as an index map (specs/kernels.md §3–4) ------------
+ * Everything in spatial order p = h·W + w, L = H·W: u and dy (B, L, D), read by all K
+ * groups; delta, yk, duk, ddelta (B, L, K, D); Bs, Cs (B, L, K, N); A, Dskip, dbias as
+ * above. Group k visits vb_scan_gather_index (mode, k, t, H, W) at step t and writes
+ * its output at that position: the same numbers as cross-scan → selective scan → scatter,
+ * without the permuted copies. Σ_k yk (vb_group_sum) is the cross-merge; Σ_k duk the
+ * cross-scan's backward. Written / accumulated as the plain op. */
+void vb_ss2d_scan_forward (float *yk, const float *u, const float *delta, const float *A,
+                           const float *Bs, const float *Cs, const float *Dskip,
+                           const float *dbias, int B, int H, int W, int K, int D, int N,
+                           VbScanMode mode);
+void vb_ss2d_scan_backward (float *duk, float *ddelta, float *dA, float *dBs, float *dCs,
+                            float *dDskip, float *ddbias, const float *dy, const float *u,
+                            const float *delta, const float *A, const float *Bs,
+                            const float *Cs, const float *Dskip, const float *dbias, int B,
+                            int H, int W, int K, int D, int N, VbScanMode mode);
+/* Backends may keep the fp32 state every VB_SCAN_CKPT_STEPS steps from the forward for
+ * the backward (the GPU does; the CPU recomputes): vb_scan_ckpt_floats of them. */
+#define VB_SCAN_CKPT_STEPS 8
+static inline int64_t
+vb_scan_ckpt_floats (int B, int64_t L, int K, int D, int N)
+{
+  return (int64_t) B * K * ((L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS) * N * D;
+}
+/* out (rows, D) = (accumulate: +=) Σ_k in (rows, K, D), the groups added in order */
+void vb_group_sum (float *out, const float *in, int64_t rows, int K, int D, int accumulate);
+
 /* ---- global average pool over tokens: in (B, L, C) → out (B, C) ------------------- */
 void vb_avgpool_forward (float *out, const float *in, int B, int L, int C);
 void vb_avgpool_backward (float *din, const float *dout, int B, int L, int C);

@@ -1,8 +1,152 @@
 /* linear.cu: per-row matrix products on cuBLAS (row-major data seen as column-major
- * transposes), fp32 without TF32, and the bias gradient as a fixed-order column sum. */
+ * transposes) in the context's matmul mode (strict fp32 by default; TF32 or bf16 tensor
+ * cores on request, vb_cuda_set_matmul), and the bias gradient as a fixed-order column sum
+ * (fp32 in every mode). */
+#include <cuda_bf16.h>
+
 #include "vb-cuda-private.h"
 
 #define COLSUM_ROWS 1024   /* rows per partial: boundaries depend on the shape only */
+
+/* ---- products in the context's matmul mode ---------------------------------------------- *
+ * fp32 and tf32: cublasSgemm, the handle's math mode deciding. bf16: both operands rounded
+ * to bf16 (nearest-even) into a staging buffer, then a bf16 × bf16 product accumulating in
+ * fp32 into the fp32 C (cublasGemmEx, CUBLAS_COMPUTE_32F). The rounding is ours, not left
+ * to cuBLAS: on fp32 operands CUBLAS_COMPUTE_32F_FAST_16BF "allows" bf16 or TF32, and on an
+ * H200 (cuBLAS 13.1) a 1000 × 96 × 384 product came out as TF32's (2.6e-4 from the CPU's,
+ * like TF32; 2.1e-3 from the product of bf16-rounded operands) while the VMamba-T training
+ * step got 2.1× slower. */
+
+#define BF16_ALIGN 8   /* staged leading dimensions and strides: multiples of 16 bytes */
+
+/* dst[(b·vecs + v)·ld_dst + e] = bf16 (src[b·stride + v·ld + e]) for e < len: `batch`
+ * column-major operands of `vecs` columns of `len` values, repacked */
+static __global__ void
+to_bf16_kernel (__nv_bfloat16 *dst, int64_t ld_dst, const float *src, int64_t ld,
+                int64_t stride, int64_t vecs, int64_t len, int64_t total)
+{
+  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
+       i += (int64_t) gridDim.x * blockDim.x)
+    {
+      int64_t row = i / len, e = i - row * len;   /* row = b·vecs + v */
+      int64_t bi = row / vecs, v = row - bi * vecs;
+      dst[row * ld_dst + e] = __float2bfloat16_rn (src[bi * stride + v * ld + e]);
+    }
+}
+
+/* the staging buffer (its own, so operands may live in the scratch buffer); NULL + error */
+static void *
+stage (VbCuda *cu, size_t bytes)
+{
+  if (cu->error[0] != '\0')
+    return NULL;
+  if (bytes > cu->stage_bytes)
+    {
+      /* cudaFree waits for the products still reading the old buffer */
+      cudaStreamSynchronize (cu->stream);
+      cudaFree (cu->stage);
+      cu->stage = NULL;
+      cu->stage_bytes = 0;
+      if (!vb_cuda_check_rt (cu, cudaMalloc (&cu->stage, bytes), "bf16 staging cudaMalloc"))
+        return NULL;
+      cu->stage_bytes = bytes;
+    }
+  return cu->stage;
+}
+
+/* an operand X of op(X) (rows × cols) as cuBLAS stores it: `vecs` columns of `len` values */
+typedef struct
+{
+  const float   *src;
+  int64_t        ld, stride, vecs, len;
+  int64_t        ld16, stride16;   /* its bf16 copy, packed */
+  __nv_bfloat16 *copy;
+} Operand;
+
+static void
+operand_init (Operand *o, cublasOperation_t op, int rows, int cols, const float *src,
+              int ld, int64_t stride)
+{
+  o->src = src;
+  o->ld = ld;
+  o->stride = stride;
+  o->len = op == CUBLAS_OP_N ? rows : cols;
+  o->vecs = op == CUBLAS_OP_N ? cols : rows;
+  o->ld16 = (o->len + BF16_ALIGN - 1) / BF16_ALIGN * BF16_ALIGN;
+  o->stride16 = o->vecs * o->ld16;
+}
+
+static int
+operand_round (VbCuda *cu, Operand *o, int batch, const char *what)
+{
+  int64_t total = (int64_t) batch * o->vecs * o->len;
+  to_bf16_kernel<<<vb_cuda_blocks (total, 256), 256, 0, cu->stream>>> (
+      o->copy, o->ld16, o->src, o->ld, o->stride, o->vecs, o->len, total);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+static int
+gemm_bf16 (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+           const float *alpha, const float *a, int lda, int64_t stride_a,
+           const float *b, int ldb, int64_t stride_b, const float *beta,
+           float *c, int ldc, int64_t stride_c, int batch, const char *what)
+{
+  Operand oa, ob;
+  operand_init (&oa, ta, m, k, a, lda, stride_a);
+  operand_init (&ob, tb, k, n, b, ldb, stride_b);
+  size_t elems_a = (size_t) batch * oa.stride16, elems_b = (size_t) batch * ob.stride16;
+  oa.copy = (__nv_bfloat16 *) stage (cu, (elems_a + elems_b) * sizeof (__nv_bfloat16));
+  if (oa.copy == NULL)
+    return 0;
+  ob.copy = oa.copy + elems_a;   /* elems_a is a multiple of BF16_ALIGN */
+  if (!operand_round (cu, &oa, batch, what) || !operand_round (cu, &ob, batch, what))
+    return 0;
+  if (batch == 1)
+    return vb_cuda_check_blas (cu, cublasGemmEx (cu->blas, ta, tb, m, n, k, alpha,
+                                                 oa.copy, CUDA_R_16BF, (int) oa.ld16,
+                                                 ob.copy, CUDA_R_16BF, (int) ob.ld16, beta,
+                                                 c, CUDA_R_32F, ldc,
+                                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                               what);
+  return vb_cuda_check_blas (cu, cublasGemmStridedBatchedEx (cu->blas, ta, tb, m, n, k, alpha,
+                                                             oa.copy, CUDA_R_16BF,
+                                                             (int) oa.ld16, oa.stride16,
+                                                             ob.copy, CUDA_R_16BF,
+                                                             (int) ob.ld16, ob.stride16, beta,
+                                                             c, CUDA_R_32F, ldc, stride_c,
+                                                             batch, CUBLAS_COMPUTE_32F,
+                                                             CUBLAS_GEMM_DEFAULT),
+                             what);
+}
+
+int
+vb_cuda_gemm (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+              const float *alpha, const float *a, int lda, const float *b, int ldb,
+              const float *beta, float *c, int ldc, const char *what)
+{
+  if (cu->matmul == VB_CUDA_MATMUL_BF16 && m > 0 && n > 0 && k > 0)
+    return gemm_bf16 (cu, ta, tb, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1,
+                      what);
+  return vb_cuda_check_blas (cu, cublasSgemm (cu->blas, ta, tb, m, n, k, alpha, a, lda, b, ldb,
+                                              beta, c, ldc),
+                             what);
+}
+
+int
+vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb,
+                      int m, int n, int k, const float *alpha,
+                      const float *a, int lda, int64_t stride_a,
+                      const float *b, int ldb, int64_t stride_b, const float *beta,
+                      float *c, int ldc, int64_t stride_c, int batch, const char *what)
+{
+  if (cu->matmul == VB_CUDA_MATMUL_BF16 && m > 0 && n > 0 && k > 0 && batch > 0)
+    return gemm_bf16 (cu, ta, tb, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta,
+                      c, ldc, stride_c, batch, what);
+  return vb_cuda_check_blas (cu, cublasSgemmStridedBatched (cu->blas, ta, tb, m, n, k, alpha,
+                                                            a, lda, stride_a, b, ldb, stride_b,
+                                                            beta, c, ldc, stride_c, batch),
+                             what);
+}
 
 /* out[r, :] = b for every row (the product then accumulates onto it) */
 static __global__ void
@@ -85,11 +229,8 @@ vb_cuda_linear_forward (VbCuda *cu, float *out, int64_t ld_out,
       return;
     }
   /* out (n × out_f, row-major) = out^T column-major = W^T^T · in^T */
-  vb_cuda_check_blas (cu, cublasSgemm (cu->blas, CUBLAS_OP_T, CUBLAS_OP_N,
-                                       out_f, (int) n, in_f,
-                                       &one, w, in_f, in, (int) ld_in,
-                                       &beta, out, (int) ld_out),
-                      "linear forward");
+  vb_cuda_gemm (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, in_f,
+                &one, w, in_f, in, (int) ld_in, &beta, out, (int) ld_out, "linear forward");
 }
 
 extern "C" void
@@ -110,11 +251,9 @@ vb_cuda_linear_backward (VbCuda *cu, float *din, int64_t ld_din, int accumulate,
     {
       if (out_f > 0)
         /* din^T (in_f × n) = W^T (in_f × out_f) · dout^T (out_f × n) */
-        vb_cuda_check_blas (cu, cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N,
-                                             in_f, (int) n, out_f,
-                                             &one, w, in_f, dout, (int) ld_dout,
-                                             accumulate ? &one : &zero, din, (int) ld_din),
-                            "linear backward (input)");
+        vb_cuda_gemm (cu, CUBLAS_OP_N, CUBLAS_OP_N, in_f, (int) n, out_f,
+                      &one, w, in_f, dout, (int) ld_dout,
+                      accumulate ? &one : &zero, din, (int) ld_din, "linear backward (input)");
       else if (!accumulate)
         vb_cuda_check_rt (cu, cudaMemset2DAsync (din, ld_din * sizeof (float), 0,
                                                  in_f * sizeof (float), n, cu->stream),
@@ -123,11 +262,9 @@ vb_cuda_linear_backward (VbCuda *cu, float *din, int64_t ld_din, int accumulate,
 
   if (dw != NULL && in_f > 0 && out_f > 0)
     /* dw^T (in_f × out_f) += in^T (in_f × n) · dout (n × out_f) */
-    vb_cuda_check_blas (cu, cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_T,
-                                         in_f, out_f, (int) n,
-                                         &one, in, (int) ld_in, dout, (int) ld_dout,
-                                         &one, dw, in_f),
-                        "linear backward (weight)");
+    vb_cuda_gemm (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n,
+                  &one, in, (int) ld_in, dout, (int) ld_dout, &one, dw, in_f,
+                  "linear backward (weight)");
 
   if (db != NULL && out_f > 0)
     colsum_acc (cu, db, dout, ld_dout, n, out_f);
@@ -152,12 +289,9 @@ vb_cuda_linear_forward_groups (VbCuda *cu, float *out, int64_t ld_out, int64_t o
       return;
     }
   /* as vb_cuda_linear_forward, once per group, in one call */
-  vb_cuda_check_blas (cu, cublasSgemmStridedBatched (cu->blas, CUBLAS_OP_T, CUBLAS_OP_N,
-                                                     out_f, (int) n, in_f, &one,
-                                                     w, in_f, w_gstride,
-                                                     in, (int) ld_in, in_gstride, &zero,
-                                                     out, (int) ld_out, out_gstride, groups),
-                      "grouped linear forward");
+  vb_cuda_gemm_strided (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, in_f, &one,
+                        w, in_f, w_gstride, in, (int) ld_in, in_gstride, &zero,
+                        out, (int) ld_out, out_gstride, groups, "grouped linear forward");
 }
 
 extern "C" void
@@ -183,21 +317,15 @@ vb_cuda_linear_backward_groups (VbCuda *cu, float *din, int64_t ld_din, int64_t 
       return;
     }
   if (din != NULL)
-    vb_cuda_check_blas (cu, cublasSgemmStridedBatched (cu->blas, CUBLAS_OP_N, CUBLAS_OP_N,
-                                                       in_f, (int) n, out_f, &one,
-                                                       w, in_f, w_gstride,
-                                                       dout, (int) ld_dout, dout_gstride,
-                                                       accumulate ? &one : &zero,
-                                                       din, (int) ld_din, din_gstride, groups),
-                        "grouped linear backward (input)");
+    vb_cuda_gemm_strided (cu, CUBLAS_OP_N, CUBLAS_OP_N, in_f, (int) n, out_f, &one,
+                          w, in_f, w_gstride, dout, (int) ld_dout, dout_gstride,
+                          accumulate ? &one : &zero, din, (int) ld_din, din_gstride, groups,
+                          "grouped linear backward (input)");
   /* The weight gradients sum over all n rows: one product per group, where cuBLAS splits
    * that long sum across the GPU; batched, it did not (the step took 2× longer). */
   if (dw != NULL)
     for (int g = 0; g < groups; g++)
-      vb_cuda_check_blas (cu, cublasSgemm (cu->blas, CUBLAS_OP_N, CUBLAS_OP_T,
-                                           in_f, out_f, (int) n, &one,
-                                           in + g * in_gstride, (int) ld_in,
-                                           dout + g * dout_gstride, (int) ld_dout, &one,
-                                           dw + g * w_gstride, in_f),
-                          "grouped linear backward (weight)");
+      vb_cuda_gemm (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n, &one,
+                    in + g * in_gstride, (int) ld_in, dout + g * dout_gstride, (int) ld_dout,
+                    &one, dw + g * w_gstride, in_f, "grouped linear backward (weight)");
 }

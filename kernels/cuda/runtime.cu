@@ -94,6 +94,7 @@ vb_cuda_close (VbCuda *cu)
   if (cu->stream != NULL)
     cudaStreamSynchronize (cu->stream);
   cudaFree (cu->scratch);
+  cudaFree (cu->stage);
   cudaFree (cu->scalar);
   if (cu->blas != NULL)
     cublasDestroy (cu->blas);
@@ -200,12 +201,21 @@ vb_cuda_scalar_slot (VbCuda *cu)
   return cu->scalar;
 }
 
-extern "C" void
-vb_cuda_set_tf32 (VbCuda *cu, int on)
+extern "C" int
+vb_cuda_set_matmul (VbCuda *cu, int mode)
 {
-  vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, on ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                          : CUBLAS_PEDANTIC_MATH),
-                      "cublasSetMathMode");
+  if (mode != VB_CUDA_MATMUL_FP32 && mode != VB_CUDA_MATMUL_TF32 && mode != VB_CUDA_MATMUL_BF16)
+    return 0;
+  /* the math mode governs cublasSgemm: every product in fp32 and tf32 modes, conv.cu's in bf16
+   * mode (so they run as in tf32 mode); vb_cuda_gemm* run bf16 products on bf16 operands,
+   * which no math mode changes */
+  if (!vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, mode == VB_CUDA_MATMUL_FP32
+                                                                ? CUBLAS_PEDANTIC_MATH
+                                                                : CUBLAS_TF32_TENSOR_OP_MATH),
+                           "cublasSetMathMode"))
+    return 0;
+  cu->matmul = mode;
+  return 1;
 }
 
 extern "C" size_t

@@ -6,14 +6,13 @@
  * copies, dB/dC reduced across the block once per chunk of steps. The index-map
  * routes and the shared-memory ring of the spec come on top of it, checked against it.
  * Every reduction has a fixed order: no atomics, results repeat bit for bit. */
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vb-cuda-private.h"
 
-#define SCAN_THREADS 128
 #define SOFTPLUS_THRESHOLD 20.0f
-/* backward: the state is recomputed from a checkpoint every CHUNK steps */
-#define CHUNK 8
 
 /* ---- routes (shared/specs/vmamba.md §3.2, as kernels/cpu/cross_scan.c) ---------------- */
 
@@ -154,73 +153,272 @@ vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, int H
   VB_CUDA_LAUNCHED (cu, "cross-merge");
 }
 
-/* ---- selective scan ------------------------------------------------------------------- */
+/* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */
 
-/* Δ = softplus(z), z = delta + bias, with PyTorch's threshold 20 (dΔ/dz = σ(z) is
- * computed where it is needed) */
-__device__ __forceinline__ float
-softplus (float z)
+/* Where a scan reads. Group k visits position pos_k(t) at step t: its cross-scan route on
+ * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride floats
+ * apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0, one u
+ * shared by all groups). delta, y, du, ddelta: (B, L, K·D); Bs, Cs: (B, L, K, N), all
+ * indexed by position. */
+struct ScanArgs
 {
-  return z <= SOFTPLUS_THRESHOLD ? log1pf (expf (z)) : z;
+  const float *u, *delta, *A, *Bs, *Cs, *Dskip, *dbias;
+  int L, H, W, K, D, N, mode;
+  int64_t u_stride, u_group;
+};
+
+/* the position of step t on route R, and for column routes the row h it is in */
+template <int R>
+__device__ __forceinline__ int
+pos_at (int t, int H, int W, int L, int &h)
+{
+  h = 0;
+  if (R == ROW_FWD)
+    return t;
+  if (R == ROW_REV)
+    return L - 1 - t;
+  int m = R == COL_FWD ? t : L - 1 - t;
+  int w = m / H;
+  h = m - w * H;
+  return h * W + w;
 }
 
-/* Where a thread's channel lives. Threads past D (the last tile's tail) compute a copy
- * of channel D−1 so that they can join barriers and reductions; they write nothing and
- * add zeros. */
+/* the next step's position, without divisions or branches: column routes move one row
+ * down (up) and wrap to the next (previous) column */
+template <int R>
+__device__ __forceinline__ int
+pos_next (int p, int &h, int H, int W, int L)
+{
+  if (R == ROW_FWD)
+    return p + 1;
+  if (R == ROW_REV)
+    return p - 1;
+  if (R == COL_FWD)
+    {
+      h++;
+      p += W;
+      bool wrap = h == H;
+      h = wrap ? 0 : h;
+      return wrap ? p - L + 1 : p;
+    }
+  h--;
+  p -= W;
+  bool wrap = h < 0;
+  h = wrap ? H - 1 : h;
+  return wrap ? p + L - 1 : p;
+}
+
+/* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
+ * both candidates computed and selected (a branch around special functions stops the
+ * compiler from interleaving the unrolled steps). log(1 + e) by the hardware logarithm
+ * where e ≥ 0.1 (absolute error ≈ 2.4e-7, relative ≤ 2.5e-6 there) and by its series
+ * below (truncation ≤ e⁵/6 relative): both far inside the fp32 parity tolerance, at a
+ * fraction of log1pf's instructions. */
+__device__ __forceinline__ float
+softplus_sel (float z, float &sig)
+{
+  float e = __expf (fminf (z, SOFTPLUS_THRESHOLD));
+  float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
+  float lg = e < 0.1f ? series : __logf (1.0f + e);
+  sig = __fdividef (e, 1.0f + e);
+  return z > SOFTPLUS_THRESHOLD ? z : lg;
+}
+
+__device__ __forceinline__ float
+softplus_sel (float z)
+{
+  float unused;
+  return softplus_sel (z, unused);
+}
+
+/* a = exp(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
+#define LOG2E 1.4426950408889634f
+
+/* One thread's view: image b, group k, channel d (threads past D compute a copy of
+ * channel D−1 so that they can join barriers and shuffles; they write nothing and add
+ * zeros) */
 struct Lane
 {
   int b, k, d;
   bool active;
-  int64_t KD;
 };
 
 __device__ __forceinline__ Lane
-lane_of (int K, int D)
+lane_of (const ScanArgs &a)
 {
   Lane ln;
   int d = blockIdx.x * blockDim.x + threadIdx.x;
-  ln.b = blockIdx.y / K;
-  ln.k = blockIdx.y % K;
-  ln.active = d < D;
-  ln.d = ln.active ? d : D - 1;
-  ln.KD = (int64_t) K * D;
+  ln.b = blockIdx.y / a.K;
+  ln.k = blockIdx.y % a.K;
+  ln.active = d < a.D;
+  ln.d = ln.active ? d : a.D - 1;
   return ln;
 }
 
-/* NT: the state count the registers are sized for (N itself, or VB_CUDA_SCAN_MAX_N) */
-template <int NT>
-static __global__ void
-scan_forward_kernel (float *y, const float *u, const float *delta, const float *A,
-                     const float *Bs, const float *Cs, const float *Dskip, const float *dbias,
-                     int L, int K, int D, int N)
+/* The thread's inputs at position 0 of its image, group and channel (add p × stride:
+ * 32-bit products, as an image's offsets fit in 32 bits; launch checks it), and the
+ * offset of its outputs (y, du, ddelta: kd + p·KD) */
+struct Bases
 {
-  Lane ln = lane_of (K, D);
-  int64_t c = (int64_t) ln.k * D + ln.d;
-  float An[NT], h[NT];
-  float ds = Dskip != NULL ? Dskip[c] : 0.0f, bias = dbias != NULL ? dbias[c] : 0.0f;
+  const float *u, *delta, *Bs, *Cs, *dy;
+  int64_t kd;
+  int us, KD, KN;
+};
 
+__device__ __forceinline__ Bases
+bases_of (const ScanArgs &a, const Lane &ln, const float *dy)
+{
+  Bases o;
+  o.KD = a.K * a.D;
+  o.KN = a.K * a.N;
+  o.us = (int) a.u_stride;
+  int64_t u = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + ln.d;
+  int64_t bc = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
+  o.kd = (int64_t) ln.b * a.L * o.KD + (int64_t) ln.k * a.D + ln.d;
+  o.u = a.u + u;
+  o.dy = dy != NULL ? dy + u : NULL;
+  o.delta = a.delta + o.kd;
+  o.Bs = a.Bs + bc;
+  o.Cs = a.Cs + bc;
+  return o;
+}
+
+/* h_t per chunk start: hck[((b·K + k)·chunks + j)·N + n][D] */
+__device__ __forceinline__ float *
+ckpt_of (float *hck, const ScanArgs &a, const Lane &ln)
+{
+  int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
+  return hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.N * a.D + ln.d;
+}
+
+/* one step of the recurrence for all states; the forward, the backward's recomputation and
+ * its catch-up walk share it, so all see the same states */
+template <int NT>
+__device__ __forceinline__ void
+state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const float *Bp, int N)
+{
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    h[n] = n < N ? exp2f (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
+}
+
+/* one chunk's inputs in registers ((B, C) only with one state: sixteen would not fit) */
+template <int NT>
+struct ChunkIn
+{
+  static constexpr int S = VB_SCAN_CKPT_STEPS, PB = NT == 1 ? S : 1;
+  float ut[S], zt[S], Bt[PB], Ct[PB];
+  int pt[S];
+};
+
+/* the loads of the next `steps` steps from position p, all issued before the chunk's
+ * arithmetic (they do not depend on the state). Loading a chunk ahead instead cost more
+ * registers than it hid latency (measured: stage 3 forward 0.27 → 0.36 ms). */
+template <int NT, int R, bool FULL>
+__device__ __forceinline__ void
+load_chunk (ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, int steps, int &p, int &hrow,
+            float bias)
+{
+#pragma unroll
+  for (int s = 0; s < ChunkIn<NT>::S; s++)
+    if (FULL || s < steps)
+      {
+        in.pt[s] = p;
+        in.ut[s] = __ldg (o.u + p * o.us);
+        in.zt[s] = __ldg (o.delta + p * o.KD) + bias;
+        if constexpr (NT == 1)
+          {
+            in.Bt[s] = __ldg (o.Bs + p * o.KN);
+            in.Ct[s] = __ldg (o.Cs + p * o.KN);
+          }
+        p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+      }
+}
+
+/* NT: the state count the registers are sized for (1, or VB_CUDA_SCAN_MAX_N) */
+template <int NT, bool FULL>
+__device__ __forceinline__ void
+forward_chunk (const ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, float *y, bool write,
+               int steps, float (&h)[NT], const float (&A2)[NT], float ds)
+{
+#pragma unroll
+  for (int s = 0; s < ChunkIn<NT>::S; s++)
+    if (FULL || s < steps)
+      {
+        float dl = softplus_sel (in.zt[s]), ysum = 0.0f;
+        if constexpr (NT == 1)
+          {
+            h[0] = exp2f (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut[s];
+            ysum = in.Ct[s] * h[0];
+          }
+        else
+          {
+            const float *Bp = o.Bs + in.pt[s] * o.KN, *Cp = o.Cs + in.pt[s] * o.KN;
+            state_step<NT> (h, A2, dl, in.ut[s], Bp, a.N);
+#pragma unroll
+            for (int n = 0; n < NT; n++)
+              if (n < a.N)
+                ysum += __ldg (Cp + n) * h[n];
+          }
+        if (write)
+          y[o.kd + in.pt[s] * o.KD] = ysum + ds * in.ut[s];
+      }
+}
+
+/* Forward: y (if not NULL) and the fp32 state at every chunk start (if hck not NULL) */
+template <int NT, int R>
+__device__ __forceinline__ void
+forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
+{
+  constexpr int S = VB_SCAN_CKPT_STEPS;
+  Bases o = bases_of (a, ln, NULL);
+  int64_t c = (int64_t) ln.k * a.D + ln.d;
+  float A2[NT], h[NT];
+  float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
+  float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
+  bool write = y != NULL && ln.active;
 #pragma unroll
   for (int n = 0; n < NT; n++)
     {
-      An[n] = n < N ? A[c * N + n] : 0.0f;
+      A2[n] = n < a.N ? a.A[c * a.N + n] * LOG2E : 0.0f;
       h[n] = 0.0f;
     }
-
-#pragma unroll 4
-  for (int t = 0; t < L; t++)
+  int hrow, p = pos_at<R> (0, a.H, a.W, a.L, hrow);
+  int full = a.L / S;
+  for (int j = 0; j * S < a.L; j++)
     {
-      int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
-      int64_t bc = (((int64_t) ln.b * L + t) * K + ln.k) * N;
-      float ut = u[row], dl = softplus (delta[row] + bias), ysum = 0.0f;
+      if (ck != NULL && ln.active)
 #pragma unroll
-      for (int n = 0; n < NT; n++)
-        if (n < N)
-          {
-            h[n] = expf (dl * An[n]) * h[n] + dl * Bs[bc + n] * ut;
-            ysum += Cs[bc + n] * h[n];
-          }
-      if (ln.active)
-        y[row] = ysum + ds * ut;
+        for (int n = 0; n < NT; n++)
+          if (n < a.N)
+            ck[((int64_t) j * a.N + n) * a.D] = h[n];
+      ChunkIn<NT> in;
+      if (j < full)
+        {
+          load_chunk<NT, R, true> (in, a, o, S, p, hrow, bias);
+          forward_chunk<NT, true> (in, a, o, y, write, S, h, A2, ds);
+        }
+      else
+        {
+          load_chunk<NT, R, false> (in, a, o, a.L - j * S, p, hrow, bias);
+          forward_chunk<NT, false> (in, a, o, y, write, a.L - j * S, h, A2, ds);
+        }
+    }
+}
+
+template <int NT>
+static __global__ void __launch_bounds__ (128)
+scan_forward_kernel (ScanArgs a, float *y, float *hck)
+{
+  Lane ln = lane_of (a);
+  if (!ln.active)
+    return;   /* no barriers in the forward */
+  switch (route_of (a.mode, ln.k))
+    {
+    case COL_FWD: forward_walk<NT, COL_FWD> (a, ln, y, hck); break;
+    case ROW_REV: forward_walk<NT, ROW_REV> (a, ln, y, hck); break;
+    case COL_REV: forward_walk<NT, COL_REV> (a, ln, y, hck); break;
+    default: forward_walk<NT, ROW_FWD> (a, ln, y, hck); break;
     }
 }
 
@@ -234,157 +432,299 @@ warp_sum (float v)
   return v;
 }
 
-template <int NT>
-static __global__ void
-scan_backward_kernel (float *du, float *ddelta, float *part_bc, float *part_p, float *hck,
-                      const float *dy, const float *u, const float *delta, const float *A,
-                      const float *Bs, const float *Cs, const float *Dskip, const float *dbias,
-                      int B, int L, int K, int D, int N)
+/* Reduce-scatter of V values over a warp by halving exchanges (V−1 shuffles rather than
+ * 5·V): afterwards lane l holds in v[0] the warp's sum of value l >> 1 (V = 16). */
+template <int O>
+__device__ __forceinline__ void
+scatter_round (float (&v)[16], int lane)
 {
-  /* per chunk, each warp's sums of (dB, dC) for each step; two buffers alternating by
-   * chunk, so one barrier per chunk suffices */
-  __shared__ float red[2][SCAN_THREADS / 32][CHUNK][2 * NT];
-  Lane ln = lane_of (K, D);
-  int64_t c = (int64_t) ln.k * D + ln.d;
-  int chunks = (L + CHUNK - 1) / CHUNK, warps = blockDim.x >> 5;
-  float An[NT], h[NT], lam[NT], anext[NT], accA[NT];
-  float hist[CHUNK + 1][NT];          /* h_{t0−1} … h_{t0+CHUNK−1} of the current chunk */
-  float ds = Dskip != NULL ? Dskip[c] : 0.0f, bias = dbias != NULL ? dbias[c] : 0.0f;
-  float accD = 0.0f, accdb = 0.0f;
-  /* checkpoints of this thread: h at the start of every chunk, (chunk, n) × D apart */
-  float *ck = hck + ((int64_t) ln.b * K + ln.k) * chunks * N * D + ln.d;
+  constexpr int half = O / 2;   /* values kept after this round: 8, 4, 2, 1 */
+  bool upper = (lane & O) != 0;
+#pragma unroll
+  for (int i = 0; i < half; i++)
+    {
+      float send = upper ? v[i] : v[i + half];
+      float keep = upper ? v[i + half] : v[i];
+      v[i] = keep + __shfl_xor_sync (0xffffffffu, send, O);
+    }
+}
 
+__device__ __forceinline__ void
+reduce_scatter16 (float (&v)[16], int lane)
+{
+  scatter_round<16> (v, lane);
+  scatter_round<8> (v, lane);
+  scatter_round<4> (v, lane);
+  scatter_round<2> (v, lane);
+  v[0] += __shfl_xor_sync (0xffffffffu, v[0], 1);
+}
+
+#define SCAN_MAX_WARPS 4
+
+/* per chunk, each warp's (dB, dC) sums of every step: [warp][(step·NT + n)·2 + {B, C}] */
+template <int NT>
+struct ScanShared
+{
+  float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
+};
+
+struct BackOut
+{
+  float *du, *ddelta;
+  float *dbc;             /* (dB, dC) pairs: [tile][(b·L + p)·K + k][2N] */
+  float *dB, *dC;         /* or, with one channel tile, dBs / dCs themselves */
+  float *part_p;          /* [b][K·D][N + 2]: dA, dDskip, ddbias per image */
+  const float *dy, *hck;
+};
+
+/* what a backward thread carries from chunk to chunk */
+template <int NT>
+struct BackState
+{
+  float An[NT], A2[NT], lam[NT], anext[NT], accA[NT];
+  float ds, bias, accD, accdb;
+};
+
+/* Steps s0 … s0 + sub − 1 of a chunk, from the state h0 at step s0: recompute the states,
+ * then walk back. Every load comes first (they do not depend on the state, so they
+ * overlap); FULL chunks run unguarded, so the compiler can interleave the steps. (dB, dC)
+ * go to v (N = 1: reduced later for the whole chunk) or straight into the warp's slots. */
+template <int NT, int R, int SUB, bool FULL>
+__device__ __forceinline__ void
+backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
+                BackState<NT> &st, const float (&h0)[NT], int p, int hrow, int s0, int sub,
+                float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red)
+{
+  /* a_t kept from the recomputation with one state; with more it is recomputed (registers) */
+  float hist[SUB + 1][NT], at[NT == 1 ? SUB : 1], ut[SUB], dl[SUB], sg[SUB], gt[SUB],
+        Bt[SUB][NT], Ct[SUB][NT];
+  int pt[SUB];
+#pragma unroll
+  for (int s = 0; s < SUB; s++)
+    if (FULL || s < sub)
+      {
+        pt[s] = p;
+        ut[s] = __ldg (o.u + p * o.us);
+        dl[s] = __ldg (o.delta + p * o.KD) + st.bias;
+        gt[s] = ln.active ? __ldg (o.dy + p * o.us) : 0.0f;
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+          {
+            Bt[s][n] = n < a.N ? __ldg (o.Bs + p * o.KN + n) : 0.0f;
+            Ct[s][n] = n < a.N ? __ldg (o.Cs + p * o.KN + n) : 0.0f;
+          }
+        p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+      }
+  /* recompute the states */
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    hist[0][n] = h0[n];
+#pragma unroll
+  for (int s = 0; s < SUB; s++)
+    if (FULL || s < sub)
+      {
+        dl[s] = softplus_sel (dl[s], sg[s]);
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+          {
+            float an = exp2f (dl[s] * st.A2[n]);
+            if constexpr (NT == 1)
+              at[s] = an;
+            hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
+          }
+      }
+  /* walk back: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
+#pragma unroll
+  for (int s = SUB - 1; s >= 0; s--)
+    if (FULL || s < sub)
+      {
+        float g = gt[s], dut = st.ds * g, ddl = 0.0f;
+        st.accD += g * ut[s];
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+          if (n < a.N)   /* N is the block's: the shuffles below stay convergent */
+            {
+              float an;
+              if constexpr (NT == 1)
+                an = at[s];
+              else
+                an = exp2f (dl[s] * st.A2[n]);
+              float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
+              float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
+              st.lam[n] = l;
+              st.anext[n] = an;
+              dut += l * Bt[s][n] * dl[s];
+              ddl += l * Bt[s][n] * ut[s] + l * st.An[n] * ahp;
+              st.accA[n] += l * dl[s] * ahp;
+              /* an inactive lane's state is a stale copy: it adds exact zeros */
+              float vB = ln.active ? l * dl[s] * ut[s] : 0.0f;
+              float vC = ln.active ? g * hist[s + 1][n] : 0.0f;
+              if constexpr (NT == 1)
+                {
+                  v[s * 2] = vB;
+                  v[s * 2 + 1] = vC;
+                }
+              else
+                {
+                  float sB = warp_sum (vB), sC = warp_sum (vC);
+                  if ((threadIdx.x & 31) == 0)
+                    {
+                      red[((s0 + s) * NT + n) * 2] = sB;
+                      red[((s0 + s) * NT + n) * 2 + 1] = sC;
+                    }
+                }
+            }
+        float dz = ddl * sg[s];
+        st.accdb += dz;
+        if (ln.active)
+          {
+            int64_t pk = o.kd + pt[s] * o.KD;
+            if (out.ddelta != NULL)
+              out.ddelta[pk] = dz;
+            if (out.du != NULL)
+              out.du[pk] = dut;
+          }
+      }
+}
+
+/* One chunk of the backward. With N = 1 its states sit in registers; with more states
+ * the chunk is taken SUB steps at a time, last first, each catching up from the
+ * checkpoint, so that the registers hold. */
+template <int NT, int R, bool FULL>
+__device__ __forceinline__ void
+backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
+                BackState<NT> &st, const float *ck, int j, int steps,
+                float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red)
+{
+  constexpr int S = VB_SCAN_CKPT_STEPS, SUB = NT == 1 ? S : 2;
+  for (int q = (steps - 1) / SUB; q >= 0; q--)
+    {
+      int s0 = q * SUB;
+      float h[NT];
+      int hrow, p = pos_at<R> (j * S, a.H, a.W, a.L, hrow);
+#pragma unroll
+      for (int n = 0; n < NT; n++)
+        h[n] = n < a.N ? ck[((int64_t) j * a.N + n) * a.D] : 0.0f;
+      for (int s = 0; s < s0; s++)   /* catch up to step s0 (never with N = 1) */
+        {
+          float u0 = __ldg (o.u + p * o.us);
+          float d0 = softplus_sel (__ldg (o.delta + p * o.KD) + st.bias);
+          state_step<NT> (h, st.A2, d0, u0, o.Bs + p * o.KN, a.N);
+          p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+        }
+      backward_steps<NT, R, SUB, FULL> (a, ln, o, out, st, h, p, hrow, s0,
+                                        min (SUB, steps - s0), v, red);
+    }
+}
+
+/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). */
+template <int NT, int R>
+__device__ __forceinline__ void
+backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared<NT> &sh)
+{
+  constexpr int S = VB_SCAN_CKPT_STEPS, V = 2 * S * NT;
+  Bases o = bases_of (a, ln, out.dy);
+  int64_t c = (int64_t) ln.k * a.D + ln.d;
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  int chunks = (a.L + S - 1) / S, tiles = gridDim.x;
+  BackState<NT> st;
+  st.ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f;
+  st.bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
+  st.accD = st.accdb = 0.0f;
+  const float *ck = ckpt_of ((float *) out.hck, a, ln);
 #pragma unroll
   for (int n = 0; n < NT; n++)
     {
-      An[n] = n < N ? A[c * N + n] : 0.0f;
-      h[n] = lam[n] = anext[n] = accA[n] = 0.0f;
+      st.An[n] = n < a.N ? a.A[c * a.N + n] : 0.0f;
+      st.A2[n] = st.An[n] * LOG2E;
+      st.lam[n] = st.anext[n] = st.accA[n] = 0.0f;
     }
 
-  /* sweep 1: the state at every chunk start */
-#pragma unroll 4
-  for (int t = 0; t < L; t++)
-    {
-      int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
-      int64_t bc = (((int64_t) ln.b * L + t) * K + ln.k) * N;
-      if (t % CHUNK == 0 && ln.active)
-#pragma unroll
-        for (int n = 0; n < NT; n++)
-          if (n < N)
-            ck[((int64_t) (t / CHUNK) * N + n) * D] = h[n];
-      float ut = u[row], dl = softplus (delta[row] + bias);
-#pragma unroll
-      for (int n = 0; n < NT; n++)
-        if (n < N)
-          h[n] = expf (dl * An[n]) * h[n] + dl * Bs[bc + n] * ut;
-    }
-
-  /* sweep 2: chunks last to first; recompute the chunk's states, then walk back with
-   * λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
   for (int j = chunks - 1; j >= 0; j--)
     {
-      int t0 = j * CHUNK, t1 = min (L, t0 + CHUNK);
+      int t0 = j * S, steps = min (S, a.L - t0);
+      float *red = sh.red[j & 1][warp];
+      float v[NT == 1 ? V : 1];
 #pragma unroll
-      for (int n = 0; n < NT; n++)
-        hist[0][n] = n < N ? ck[((int64_t) j * N + n) * D] : 0.0f;
-      for (int t = t0; t < t1; t++)
+      for (int i = 0; i < (NT == 1 ? V : 1); i++)
+        v[i] = 0.0f;
+      if (steps == S)
+        backward_chunk<NT, R, true> (a, ln, o, out, st, ck, j, S, v, red);
+      else
+        backward_chunk<NT, R, false> (a, ln, o, out, st, ck, j, steps, v, red);
+
+      /* the chunk's (dB, dC) summed over the block's channels: within each warp, then
+       * over the warps in warp order (no atomics: the same sums every run) */
+      if constexpr (NT == 1)
         {
-          int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
-          int64_t bc = (((int64_t) ln.b * L + t) * K + ln.k) * N;
-          float ut = u[row], dl = softplus (delta[row] + bias);
-#pragma unroll
-          for (int n = 0; n < NT; n++)
-            hist[t - t0 + 1][n] = n < N ? expf (dl * An[n]) * hist[t - t0][n]
-                                          + dl * Bs[bc + n] * ut
-                                        : 0.0f;
+          reduce_scatter16 (v, lane);
+          if ((lane & 1) == 0)
+            red[lane >> 1] = v[0];
         }
-
-      for (int t = t1 - 1; t >= t0; t--)
-        {
-          int64_t row = ((int64_t) ln.b * L + t) * ln.KD + c;
-          int64_t bc = (((int64_t) ln.b * L + t) * K + ln.k) * N;
-          float ut = u[row], z = delta[row] + bias, dl = softplus (z);
-          float sig = 1.0f / (1.0f + expf (-z));
-          float g = ln.active ? dy[row] : 0.0f;
-          float dut = ds * g, ddl = 0.0f;
-          float *buf = red[j & 1][threadIdx.x >> 5][t - t0];
-
-          accD += g * ut;
-#pragma unroll
-          for (int n = 0; n < NT; n++)
-            if (n < N)   /* N is the same for the whole block: shuffles stay convergent */
-              {
-                float a = expf (dl * An[n]), Bn = Bs[bc + n], Cn = Cs[bc + n];
-                float l = g * Cn + anext[n] * lam[n];
-                float ahp = a * hist[t - t0][n];          /* a_t·h_{t−1} */
-                lam[n] = l;
-                anext[n] = a;
-                dut += l * Bn * dl;
-                ddl += l * Bn * ut + l * An[n] * ahp;
-                accA[n] += l * dl * ahp;
-                /* an inactive lane's state is a stale copy: it must add exact zeros */
-                float sB = warp_sum (ln.active ? l * dl * ut : 0.0f);
-                float sC = warp_sum (ln.active ? g * hist[t - t0 + 1][n] : 0.0f);
-                if ((threadIdx.x & 31) == 0)
-                  {
-                    buf[2 * n] = sB;
-                    buf[2 * n + 1] = sC;
-                  }
-              }
-
-          float dz = ddl * sig;
-          accdb += dz;
-          if (ln.active)
-            {
-              if (ddelta != NULL)
-                ddelta[row] = dz;
-              if (du != NULL)
-                du[row] = dut;
-            }
-        }
-
-      /* the chunk's (dB, dC): thread i sums value i of a step over the warps, in warp
-       * order */
       __syncthreads ();
-      for (int i = threadIdx.x; i < (t1 - t0) * 2 * N; i += blockDim.x)
+      for (int i = threadIdx.x; i < V; i += blockDim.x)
         {
-          int step = i / (2 * N), v = i % (2 * N);
-          float s = 0.0f;
+          int s = i / (2 * NT), n = (i >> 1) % NT, which = i & 1;
+          if (s >= steps || n >= a.N)
+            continue;
+          float sum = 0.0f;
           for (int w = 0; w < warps; w++)
-            s += red[j & 1][w][step][v];
-          part_bc[((int64_t) blockIdx.x * B * L * K
-                   + ((int64_t) ln.b * L + t0 + step) * K + ln.k) * 2 * N + v] = s;
+            sum += sh.red[j & 1][w][i];
+          int hh, ps = pos_at<R> (t0 + s, a.H, a.W, a.L, hh);
+          int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
+          if (tiles == 1)
+            {
+              float *dst = which == 0 ? out.dB : out.dC;
+              if (dst != NULL)
+                dst[row * a.N + n] = sum;
+            }
+          else
+            out.dbc[(((int64_t) blockIdx.x * a.L * gridDim.y + row) * a.N + n) * 2 + which]
+              = sum;
         }
     }
 
   /* per-image partials of the batch-summed parameter gradients: dA (N), dDskip, ddbias */
   if (ln.active)
     {
-      float *p = part_p + ((int64_t) ln.b * ln.KD + c) * (N + 2);
+      float *pp = out.part_p + ((int64_t) ln.b * a.K * a.D + c) * (a.N + 2);
 #pragma unroll
       for (int n = 0; n < NT; n++)
-        if (n < N)
-          p[n] = accA[n];
-      p[N] = accD;
-      p[N + 1] = accdb;
+        if (n < a.N)
+          pp[n] = st.accA[n];
+      pp[a.N] = st.accD;
+      pp[a.N + 1] = st.accdb;
+    }
+}
+
+template <int NT>
+static __global__ void __launch_bounds__ (128)
+scan_backward_kernel (ScanArgs a, BackOut out)
+{
+  __shared__ ScanShared<NT> sh;
+  Lane ln = lane_of (a);
+  switch (route_of (a.mode, ln.k))
+    {
+    case COL_FWD: backward_walk<NT, COL_FWD> (a, ln, out, sh); break;
+    case ROW_REV: backward_walk<NT, ROW_REV> (a, ln, out, sh); break;
+    case COL_REV: backward_walk<NT, COL_REV> (a, ln, out, sh); break;
+    default: backward_walk<NT, ROW_FWD> (a, ln, out, sh); break;
     }
 }
 
 /* dBs, dCs (written) = Σ over channel tiles of the per-tile sums, in tile order */
 static __global__ void
-scan_reduce_bc_kernel (float *dBs, float *dCs, const float *part_bc, int64_t rows, int N,
+scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int64_t rows, int N,
                        int tiles)
 {
   int64_t total = rows * N;
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
        i += (int64_t) gridDim.x * blockDim.x)
     {
-      int64_t r = i / N;
-      int n = (int) (i % N);
       float sB = 0.0f, sC = 0.0f;
       for (int tile = 0; tile < tiles; tile++)
         {
-          const float *p = part_bc + ((int64_t) tile * rows + r) * 2 * N + 2 * n;
+          const float *p = dbc + ((int64_t) tile * total + i) * 2;
           sB += p[0];
           sC += p[1];
         }
@@ -429,6 +769,107 @@ check_state_count (VbCuda *cu, int N)
   return 0;
 }
 
+/* channels per block: 128, 96, 64 or 32, whichever leaves the fewest idle threads in the
+ * last tile (D = 96 → 96, 192 → 96, 384 → 128) */
+static int
+channels_per_block (int D)
+{
+  int best = 128, idle = 1 << 30;
+  for (int ct = 128; ct >= 32; ct -= 32)
+    {
+      int waste = (D + ct - 1) / ct * ct - D;
+      if (waste < idle)
+        {
+          best = ct;
+          idle = waste;
+        }
+    }
+  return best;
+}
+
+static ScanArgs
+scan_args (const float *u, const float *delta, const float *A, const float *Bs, const float *Cs,
+           const float *Dskip, const float *dbias, int L, int H, int W, int K, int D, int N,
+           VbScanMode mode, int shared_u)
+{
+  ScanArgs a = { u, delta, A, Bs, Cs, Dskip, dbias, L, H, W, K, D, N, (int) mode,
+                 shared_u ? D : (int64_t) K * D, shared_u ? 0 : D };
+  return a;
+}
+
+/* the kernels index within an image in 32 bits */
+static int
+offsets_fit (VbCuda *cu, const ScanArgs &a)
+{
+  int64_t widest = (int64_t) a.K * (a.D > a.N ? a.D : a.N);
+  if (a.u_stride > widest)
+    widest = a.u_stride;
+  if ((int64_t) a.L * widest < INT32_MAX)
+    return 1;
+  snprintf (cu->error, sizeof cu->error,
+            "selective scan: a %d-token sequence of %" PRId64 " channels is too large for the GPU",
+            a.L, widest);
+  return 0;
+}
+
+static void
+launch_forward (VbCuda *cu, const ScanArgs &a, int B, float *y, float *hck)
+{
+  if (!offsets_fit (cu, a))
+    return;
+  int ct = channels_per_block (a.D);
+  dim3 grid ((a.D + ct - 1) / ct, B * a.K);
+  if (a.N == 1)
+    scan_forward_kernel<1><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  else
+    scan_forward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  VB_CUDA_LAUNCHED (cu, "selective scan forward");
+}
+
+static void
+launch_backward (VbCuda *cu, const ScanArgs &a, int B, float *du, float *ddelta, float *dA,
+                 float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy,
+                 const float *hck)
+{
+  if (!offsets_fit (cu, a))
+    return;
+  int ct = channels_per_block (a.D), tiles = (a.D + ct - 1) / ct;
+  int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
+  int64_t rows = (int64_t) B * a.L * a.K, KD = (int64_t) a.K * a.D;
+  size_t n_bc = tiles > 1 ? (size_t) tiles * rows * 2 * a.N : 0;
+  size_t n_p = (size_t) B * KD * (a.N + 2);
+  size_t n_ck = hck == NULL ? (size_t) B * a.K * chunks * a.N * a.D : 0;
+  float *dbc = (float *) vb_cuda_scratch (cu, (n_bc + n_p + n_ck) * sizeof (float));
+  if (dbc == NULL)
+    return;
+  float *part_p = dbc + n_bc;
+  if (hck == NULL)
+    {
+      /* no checkpoints from the forward: a forward sweep writes them */
+      float *ck = part_p + n_p;
+      launch_forward (cu, a, B, NULL, ck);
+      hck = ck;
+    }
+  BackOut out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
+  dim3 grid (tiles, B * a.K);
+  if (a.N == 1)
+    scan_backward_kernel<1><<<grid, ct, 0, cu->stream>>> (a, out);
+  else
+    scan_backward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, ct, 0, cu->stream>>> (a, out);
+  if (!VB_CUDA_LAUNCHED (cu, "selective scan backward"))
+    return;
+  if (tiles > 1)
+    {
+      scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * a.N, 256), 256, 0, cu->stream>>> (
+        dBs, dCs, dbc, rows, a.N, tiles);
+      if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
+        return;
+    }
+  scan_reduce_params_kernel<<<vb_cuda_blocks (KD, 256), 256, 0, cu->stream>>> (
+    dA, dDskip, ddbias, part_p, B, KD, a.N);
+  VB_CUDA_LAUNCHED (cu, "selective scan backward (dA, dD, dbias)");
+}
+
 extern "C" void
 vb_cuda_selective_scan_forward (VbCuda *cu, float *y,
                                 const float *u, const float *delta, const float *A,
@@ -439,14 +880,8 @@ vb_cuda_selective_scan_forward (VbCuda *cu, float *y,
   VB_CUDA_GUARD (cu);
   if (B <= 0 || L <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  dim3 grid ((D + SCAN_THREADS - 1) / SCAN_THREADS, B * K);
-  if (N == 1)
-    scan_forward_kernel<1><<<grid, SCAN_THREADS, 0, cu->stream>>> (y, u, delta, A, Bs, Cs,
-                                                                    Dskip, dbias, L, K, D, N);
-  else
-    scan_forward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, SCAN_THREADS, 0, cu->stream>>> (
-      y, u, delta, A, Bs, Cs, Dskip, dbias, L, K, D, N);
-  VB_CUDA_LAUNCHED (cu, "selective scan forward");
+  launch_forward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, L, 1, L, K, D, N,
+                                 VB_SCAN_1DIR, 0), B, y, NULL);
 }
 
 extern "C" void
@@ -461,29 +896,73 @@ vb_cuda_selective_scan_backward (VbCuda *cu, float *du, float *ddelta, float *dA
   VB_CUDA_GUARD (cu);
   if (B <= 0 || L <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  int tiles = (D + SCAN_THREADS - 1) / SCAN_THREADS, chunks = (L + CHUNK - 1) / CHUNK;
-  int64_t rows = (int64_t) B * L * K, KD = (int64_t) K * D;
-  size_t n_bc = (size_t) tiles * rows * 2 * N, n_p = (size_t) B * KD * (N + 2);
-  size_t n_ck = (size_t) B * K * chunks * N * D;
-  float *part_bc = (float *) vb_cuda_scratch (cu, (n_bc + n_p + n_ck) * sizeof (float));
-  if (part_bc == NULL)
-    return;
-  float *part_p = part_bc + n_bc, *hck = part_p + n_p;
+  launch_backward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, L, 1, L, K, D, N,
+                                  VB_SCAN_1DIR, 0), B, du, ddelta, dA, dBs, dCs, dDskip,
+                   ddbias, dy, NULL);
+}
 
-  dim3 grid (tiles, B * K);
-  if (N == 1)
-    scan_backward_kernel<1><<<grid, SCAN_THREADS, 0, cu->stream>>> (
-      du, ddelta, part_bc, part_p, hck, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
+extern "C" void
+vb_cuda_ss2d_scan_forward (VbCuda *cu, float *yk, float *hck, const float *u,
+                           const float *delta, const float *A, const float *Bs,
+                           const float *Cs, const float *Dskip, const float *dbias, int B,
+                           int H, int W, int K, int D, int N, VbScanMode mode)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
+    return;
+  launch_forward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N,
+                                 mode, 1), B, yk, hck);
+}
+
+extern "C" void
+vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, float *dBs,
+                            float *dCs, float *dDskip, float *ddbias, const float *dy,
+                            const float *hck, const float *u, const float *delta,
+                            const float *A, const float *Bs, const float *Cs,
+                            const float *Dskip, const float *dbias, int B, int H, int W,
+                            int K, int D, int N, VbScanMode mode)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
+    return;
+  launch_backward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N,
+                                  mode, 1), B, duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy,
+                   hck);
+}
+
+/* ---- group sum: out (rows, D) (+)= Σ_k in (rows, K, D) ------------------------------------ */
+
+template <typename V>
+static __global__ void
+group_sum_kernel (V *out, const V *in, int64_t rows, int K, int Dv, int accumulate)
+{
+  int64_t total = rows * Dv;
+  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
+       i += (int64_t) gridDim.x * blockDim.x)
+    {
+      int64_t r = i / Dv;
+      int d = (int) (i - r * Dv);
+      const V *x = in + r * K * Dv + d;
+      /* groups added in order k = 0…K−1 after the old value, as on the CPU */
+      V acc = accumulate ? vadd (out[i], x[0]) : x[0];
+      for (int k = 1; k < K; k++)
+        acc = vadd (acc, x[(int64_t) k * Dv]);
+      out[i] = acc;
+    }
+}
+
+extern "C" void
+vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K, int D,
+                   int accumulate)
+{
+  VB_CUDA_GUARD (cu);
+  if (rows <= 0 || D <= 0 || K <= 0)
+    return;
+  if (D % 4 == 0)
+    group_sum_kernel<float4><<<vb_cuda_blocks (rows * D / 4, 256), 256, 0, cu->stream>>> (
+      (float4 *) out, (const float4 *) in, rows, K, D / 4, accumulate);
   else
-    scan_backward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, SCAN_THREADS, 0, cu->stream>>> (
-      du, ddelta, part_bc, part_p, hck, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
-  if (!VB_CUDA_LAUNCHED (cu, "selective scan backward"))
-    return;
-  scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * N, 256), 256, 0, cu->stream>>> (
-    dBs, dCs, part_bc, rows, N, tiles);
-  if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
-    return;
-  scan_reduce_params_kernel<<<vb_cuda_blocks (KD, 256), 256, 0, cu->stream>>> (
-    dA, dDskip, ddbias, part_p, B, KD, N);
-  VB_CUDA_LAUNCHED (cu, "selective scan backward (dA, dD, dbias)");
+    group_sum_kernel<float><<<vb_cuda_blocks (rows * D, 256), 256, 0, cu->stream>>> (
+      out, in, rows, K, D, accumulate);
+  VB_CUDA_LAUNCHED (cu, "group sum");
 }

@@ -15,7 +15,8 @@
 extern "C" {
 #endif
 
-/* cuBLAS in plain fp32 (no TF32), so fp32 mode can be checked against the CPU */
+/* cuBLAS in the context's matmul mode (vb_cuda_set_matmul): plain fp32 (no TF32) by default,
+ * so that mode can be checked against the CPU */
 void vb_cuda_linear_forward (VbCuda *cu, float *out, int64_t ld_out,
                              const float *in, int64_t ld_in,
                              const float *w, const float *b,
@@ -78,7 +79,7 @@ void vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, 
                                   int D, VbScanMode mode);
 
 /* d_state N ≤ VB_CUDA_SCAN_MAX_N (a larger N records an error) */
-#define VB_CUDA_SCAN_MAX_N 16
+#define VB_CUDA_SCAN_MAX_N 4
 void vb_cuda_selective_scan_forward (VbCuda *cu, float *y,
                                      const float *u, const float *delta, const float *A,
                                      const float *Bs, const float *Cs,
@@ -91,6 +92,22 @@ void vb_cuda_selective_scan_backward (VbCuda *cu, float *du, float *ddelta, floa
                                       const float *Bs, const float *Cs,
                                       const float *Dskip, const float *dbias,
                                       int B, int L, int K, int D, int N);
+
+/* the SS2D scan of vb-cpu-ops.h. hck: vb_scan_ckpt_floats () floats of checkpoints the
+ * forward writes and the backward reads; NULL in the forward: none kept, NULL in the
+ * backward: a forward sweep recomputes them (into scratch) */
+void vb_cuda_ss2d_scan_forward (VbCuda *cu, float *yk, float *hck, const float *u,
+                                const float *delta, const float *A, const float *Bs,
+                                const float *Cs, const float *Dskip, const float *dbias, int B,
+                                int H, int W, int K, int D, int N, VbScanMode mode);
+void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, float *dBs,
+                                 float *dCs, float *dDskip, float *ddbias, const float *dy,
+                                 const float *hck, const float *u, const float *delta,
+                                 const float *A, const float *Bs, const float *Cs,
+                                 const float *Dskip, const float *dbias, int B, int H, int W,
+                                 int K, int D, int N, VbScanMode mode);
+void vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K, int D,
+                        int accumulate);
 
 /* the SSM glue of vb-ops.h (vb_ssm_*) */
 void vb_cuda_ssm_neg_exp (VbCuda *cu, float *A, const float *A_logs, int64_t n);

@@ -13,6 +13,9 @@ struct VbCuda
   int            device;
   cudaStream_t   stream;
   cublasHandle_t blas;
+  int            matmul;          /* VB_CUDA_MATMUL_*: how vb_cuda_gemm* compute */
+  void          *stage;           /* bf16 mode: the products' operands rounded to bf16 */
+  size_t         stage_bytes;
   void          *scratch;
   size_t         scratch_bytes;
   double        *scalar;          /* 16 bytes of device memory for ops that return a value */
@@ -27,6 +30,21 @@ int vb_cuda_check_blas (VbCuda *cu, cublasStatus_t st, const char *what);
 #define VB_CUDA_LAUNCHED(cu, name) vb_cuda_check_rt ((cu), cudaGetLastError (), (name))
 /* an op does nothing once the context holds an error */
 #define VB_CUDA_GUARD(cu) do { if ((cu)->error[0] != '\0') return; } while (0)
+
+/* column-major C (m × n) = α·op(A)·op(B) + β·C on fp32 data, in the context's matmul mode:
+ * cublasSgemm (strict fp32 or TF32, by the handle's math mode), or in bf16 mode A and B
+ * rounded to bf16 (nearest-even, into a staging buffer of the context's own) and multiplied
+ * on bf16 tensor cores with fp32 accumulation into C (cublasGemmEx, CUBLAS_COMPUTE_32F); the
+ * strided form runs `batch` such products, operand i at base + i·stride. 1 when cuBLAS
+ * accepted it (else the error is recorded). */
+int vb_cuda_gemm (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                  const float *alpha, const float *a, int lda, const float *b, int ldb,
+                  const float *beta, float *c, int ldc, const char *what);
+int vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb,
+                          int m, int n, int k, const float *alpha,
+                          const float *a, int lda, int64_t stride_a,
+                          const float *b, int ldb, int64_t stride_b, const float *beta,
+                          float *c, int ldc, int64_t stride_c, int batch, const char *what);
 
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */

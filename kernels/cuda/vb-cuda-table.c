@@ -22,7 +22,16 @@ static void cu_upload (void *ctx, void *dst, const void *src, size_t n) { vb_cud
 static void cu_download (void *ctx, void *dst, const void *src, size_t n) { vb_cuda_download (ctx, dst, src, n); }
 static void cu_zero (void *ctx, void *dst, size_t n) { vb_cuda_memset (ctx, dst, 0, n); }
 static void cu_clear_error (void *ctx) { vb_cuda_clear_error (ctx); }
-static int cu_set_tf32 (void *ctx, int on) { vb_cuda_set_tf32 (ctx, on); return 1; }
+/* VB_MATMUL_* (vb-ops.h) as VB_CUDA_MATMUL_* */
+static int
+cu_set_matmul (void *ctx, int mode)
+{
+  static const int cuda_mode[] = { [VB_MATMUL_FP32] = VB_CUDA_MATMUL_FP32,
+                                   [VB_MATMUL_TF32] = VB_CUDA_MATMUL_TF32,
+                                   [VB_MATMUL_BF16] = VB_CUDA_MATMUL_BF16 };
+  return mode >= 0 && mode < (int) (sizeof cuda_mode / sizeof cuda_mode[0])
+         && vb_cuda_set_matmul (ctx, cuda_mode[mode]);
+}
 static size_t cu_memory_used (void *ctx) { return vb_cuda_memory_used (ctx); }
 
 static const char *
@@ -165,27 +174,21 @@ cu_drop_path_backward (void *ctx, float *din, const float *dout, const float *sc
 }
 
 static void
-cu_cross_scan_forward (void *ctx, float *xs, const float *u, int B, int H, int W, int D, VbScanMode mode)
+cu_ss2d_scan_forward (void *ctx, float *yk, float *hck, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int H, int W, int K, int D, int N, VbScanMode mode)
 {
-  vb_cuda_cross_scan_forward (ctx, xs, u, B, H, W, D, mode);
+  vb_cuda_ss2d_scan_forward (ctx, yk, hck, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
 }
 
 static void
-cu_cross_merge_forward (void *ctx, float *y, const float *ys, int B, int H, int W, int D, VbScanMode mode)
+cu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy, const float *hck, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int H, int W, int K, int D, int N, VbScanMode mode)
 {
-  vb_cuda_cross_merge_forward (ctx, y, ys, B, H, W, D, mode);
+  vb_cuda_ss2d_scan_backward (ctx, duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, hck, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
 }
 
 static void
-cu_selective_scan_forward (void *ctx, float *y, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N)
+cu_group_sum (void *ctx, float *out, const float *in, int64_t rows, int K, int D, int accumulate)
 {
-  vb_cuda_selective_scan_forward (ctx, y, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
-}
-
-static void
-cu_selective_scan_backward (void *ctx, float *du, float *ddelta, float *dA, float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy, const float *u, const float *delta, const float *A, const float *Bs, const float *Cs, const float *Dskip, const float *dbias, int B, int L, int K, int D, int N)
-{
-  vb_cuda_selective_scan_backward (ctx, du, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs, Dskip, dbias, B, L, K, D, N);
+  vb_cuda_group_sum (ctx, out, in, rows, K, D, accumulate);
 }
 
 static void
@@ -258,7 +261,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->zero = cu_zero;
   ops->sync = cu_sync;
   ops->clear_error = cu_clear_error;
-  ops->set_tf32 = cu_set_tf32;
+  ops->set_matmul = cu_set_matmul;
   ops->memory_used = cu_memory_used;
   ops->linear_forward = cu_linear_forward;
   ops->linear_backward = cu_linear_backward;
@@ -277,10 +280,9 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->add = cu_add;
   ops->drop_path_forward = cu_drop_path_forward;
   ops->drop_path_backward = cu_drop_path_backward;
-  ops->cross_scan_forward = cu_cross_scan_forward;
-  ops->cross_merge_forward = cu_cross_merge_forward;
-  ops->selective_scan_forward = cu_selective_scan_forward;
-  ops->selective_scan_backward = cu_selective_scan_backward;
+  ops->ss2d_scan_forward = cu_ss2d_scan_forward;
+  ops->ss2d_scan_backward = cu_ss2d_scan_backward;
+  ops->group_sum = cu_group_sum;
   ops->neg_exp = cu_neg_exp;
   ops->mul_acc = cu_mul_acc;
   ops->ssm_split_bc = cu_ssm_split_bc;

@@ -29,8 +29,17 @@ void        vb_cuda_clear_error (VbCuda *cu);
 /* device memory in use (total − free, as cudaMemGetInfo reports: this process's
  * allocations, cuBLAS's workspace and the CUDA context) */
 size_t      vb_cuda_memory_used (VbCuda *cu);
-/* matrix products on tensor cores in TF32 (on) or strict fp32 (off, the default) */
-void        vb_cuda_set_tf32    (VbCuda *cu, int on);
+/* how the cuBLAS products compute; tensors stay fp32 in memory in every mode */
+enum
+{
+  VB_CUDA_MATMUL_FP32 = 0,  /* strict fp32, no TF32 (the default: parity with the CPU) */
+  VB_CUDA_MATMUL_TF32 = 1,  /* TF32 tensor cores */
+  VB_CUDA_MATMUL_BF16 = 2,  /* linear.cu's products on bf16 tensor cores with fp32 accumulation
+                             * (operands rounded to bf16, nearest-even, for the product only);
+                             * the others (conv.cu's, not on vb_cuda_gemm yet) in TF32 */
+};
+/* returns 0 (and changes nothing) for an unknown mode or a cuBLAS failure, else 1 */
+int         vb_cuda_set_matmul  (VbCuda *cu, int mode);
 /* waits for every op issued so far; returns 0, or -1 with vb_cuda_error set */
 int         vb_cuda_sync        (VbCuda *cu);
 

@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..28"
+echo "1..29"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -42,7 +42,9 @@ check "info --json gives each projector's count (LoRA r 8, alpha 16)" 0 '"model"
   "$cli" info --model proj-lora --json
 check "bench --precision tf32 without the GPU is a usage error" 2 "tf32 needs --device cuda" -- \
   "$cli" bench --precision tf32 --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
-check "bench --precision fp16 is a usage error" 2 "must be fp32 or tf32" -- \
+check "bench --precision bf16 without the GPU is a usage error" 2 "bf16 needs --device cuda" -- \
+  "$cli" bench --precision bf16 --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
+check "bench --precision fp16 is a usage error" 2 "must be fp32, tf32 or bf16" -- \
   "$cli" bench --precision fp16 --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
 check "bench --json on the CPU gives no device peak and names its product" 0 '"peak_device_bytes": 0, .*"matmul": ' -- \
   "$cli" bench --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1 --mode eval --json

@@ -1,12 +1,16 @@
 /* test-vmamba-gpu.c: the whole model on the GPU backend against the CPU backend, fp32:
  * logits, loss and every parameter gradient of one training step (drop path on, so the
  * host-drawn scales must reach the GPU), then three AdamW steps. Every scan mode, an odd
- * map size and d_state 2. Skips visibly where there is no usable GPU. */
+ * map size and d_state 2. The bench's precisions: their protocol cards, the CPU refusing
+ * the tensor-core ones, and the GPU back in strict fp32 after them. Skips visibly where
+ * there is no usable GPU. */
 #include "config.h"
 
 #include <math.h>
 
+#include "vb-bench.h"
 #include "vb-device.h"
+#include "vb-error.h"
 #include "vb-optim.h"
 #include "vb-vmamba.h"
 
@@ -165,10 +169,79 @@ test_odd_size_and_states (void)
   check_config (gpu, VB_SCAN_4DIR, 2, 28);     /* 7×7 then 4×4 maps: odd and H·W ≠ 2^k */
 }
 
+/* a two-stage model of width 8 at 16 px: the bench's smallest */
+static void
+small_config (VbVmambaConfig *cfg)
+{
+  const int depths[] = { 1, 1 };
+  vb_vmamba_config_scaled (cfg, 8, depths, 2, 10);
+}
+
+/* tf32 and bf16 are GPU modes: the CPU backend refuses them (no silent fp32 fallback) */
+static void
+test_bench_cpu_refuses (void)
+{
+  VbVmambaConfig cfg;
+  small_config (&cfg);
+  for (const char *const *p = (const char *const[]) { "tf32", "bf16", NULL }; *p != NULL; p++)
+    {
+      VbBenchProtocol proto = { 2, 16, 0, 1, 1, TRUE, FALSE, "cpu", *p };
+      g_auto (VbBenchResult) r = { 0 };
+      g_autoptr (GError) error = NULL;
+      g_autofree char *want = g_strdup_printf ("precision %s needs the GPU", *p);
+      g_assert_false (vb_bench_run (&cfg, &proto, &r, &error));
+      g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (error->message, want));
+    }
+  VbBenchProtocol proto = { 2, 16, 0, 1, 1, TRUE, FALSE, "cpu", "fp16" };
+  g_auto (VbBenchResult) r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_false (vb_bench_run (&cfg, &proto, &r, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "fp32, tf32 or bf16"));
+}
+
+/* each precision benches on the GPU and its card says what ran: bf16 is fp32 storage with
+ * bf16 tensor-core products, not bf16 storage */
+static void
+test_bench_precisions (void)
+{
+  const VbOps *gpu = gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  static const struct { const char *name, *precision, *matmul; } cases[] = {
+    { "fp32", "\"precision\": \"fp32\"", "fp32 without TF32" },
+    { "tf32", "\"precision\": \"fp32 with TF32 matrix products\"", "TF32 tensor cores" },
+    { "bf16", "\"precision\": \"fp32 storage, bf16 tensor-core matrix products (fp32 "
+              "accumulate)\"", "bf16 tensor cores with fp32 accumulation" },
+  };
+  VbVmambaConfig cfg;
+  small_config (&cfg);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (int train = 0; train < 2; train++)
+      {
+        VbBenchProtocol proto = { 2, 16, 1, 2, 1, train, FALSE, "cuda", cases[i].name };
+        g_auto (VbBenchResult) r = { 0 };
+        g_autoptr (GError) error = NULL;
+        g_assert_true (vb_bench_run (&cfg, &proto, &r, &error));
+        g_assert_no_error (error);
+        g_assert_cmpfloat (r.img_per_s, >, 0.0);
+        g_autofree char *card = vb_bench_protocol_json (&proto);
+        g_test_message ("%s %s: %.0f img/s; %s", cases[i].name, train ? "train" : "eval",
+                        r.img_per_s, card);
+        g_assert_nonnull (strstr (card, cases[i].precision));
+        g_assert_nonnull (strstr (card, cases[i].matmul));
+        g_assert_null (strstr (card, "bf16 storage"));
+      }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/vmamba-gpu/bench-cpu-refuses", test_bench_cpu_refuses);
+  /* before the parity tests: if a bench left the shared context in tf32 or bf16, they fail */
+  g_test_add_func ("/vb/vmamba-gpu/bench-precisions", test_bench_precisions);
   g_test_add_func ("/vb/vmamba-gpu/scan-modes", test_modes);
   g_test_add_func ("/vb/vmamba-gpu/odd-size-d-state-2", test_odd_size_and_states);
   return g_test_run ();

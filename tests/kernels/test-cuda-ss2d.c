@@ -1,0 +1,222 @@
+/* test-cuda-ss2d.c: the CUDA SS2D scan (routes read through an index map, checkpoints
+ * kept by the forward for the backward) and the group sum against the CPU ops, every
+ * scan mode, on the awkward shapes of specs/kernels.md §9 (H ≠ W, D not a multiple of
+ * the block, several channel tiles, L not a multiple of the checkpoint interval, N > 1,
+ * 1×1 and 2×2 maps, stage-4 width) in the Δ regimes there; outputs poisoned first;
+ * the backward with and without the forward's checkpoints, and bit-identical on a
+ * second run. Skips visibly without a GPU. */
+#include "config.h"
+
+#include "cuda-check.h"
+#include "vb-cpu-ops.h"
+#include "vb-cuda-ops.h"
+
+#define SEED 20261130
+
+typedef struct
+{
+  int B, H, W, D, N;
+  double z_lo, z_hi;       /* raw Δ + bias range: softplus of it is Δ */
+} Shape;
+
+/* host and device copies of one case's inputs */
+typedef struct
+{
+  gsize n_u, n_kd, n_bc, n_a, n_c;
+  float *u, *delta, *A, *Bs, *Cs, *Ds, *bias, *dy;
+  float *d_u, *d_delta, *d_A, *d_Bs, *d_Cs, *d_Ds, *d_bias, *d_dy;
+} Case;
+
+static void
+case_init (Case *c, VbCuda *cu, GRand *rng, const Shape *s, int K)
+{
+  gsize BL = (gsize) s->B * s->H * s->W;
+  c->n_u = BL * s->D;
+  c->n_kd = c->n_u * K;
+  c->n_bc = BL * K * s->N;
+  c->n_c = (gsize) K * s->D;
+  c->n_a = c->n_c * s->N;
+  c->u = cc_random (rng, c->n_u, -2, 2);
+  /* delta + bias spans [z_lo, z_hi]: bias in the lower half, delta the rest */
+  c->bias = cc_random (rng, c->n_c, s->z_lo, (s->z_lo + s->z_hi) / 2);
+  c->delta = cc_random (rng, c->n_kd, 0, (s->z_hi - s->z_lo) / 2);
+  c->A = cc_random (rng, c->n_a, -2, -0.5);
+  c->Bs = cc_random (rng, c->n_bc, -1, 1);
+  c->Cs = cc_random (rng, c->n_bc, -1, 1);
+  c->Ds = cc_random (rng, c->n_c, 0.5, 1.5);
+  c->dy = cc_random (rng, c->n_u, -1, 1);
+  c->d_u = cc_upload (cu, c->u, c->n_u * 4);
+  c->d_delta = cc_upload (cu, c->delta, c->n_kd * 4);
+  c->d_A = cc_upload (cu, c->A, c->n_a * 4);
+  c->d_Bs = cc_upload (cu, c->Bs, c->n_bc * 4);
+  c->d_Cs = cc_upload (cu, c->Cs, c->n_bc * 4);
+  c->d_Ds = cc_upload (cu, c->Ds, c->n_c * 4);
+  c->d_bias = cc_upload (cu, c->bias, c->n_c * 4);
+  c->d_dy = cc_upload (cu, c->dy, c->n_u * 4);
+}
+
+static void
+case_clear (Case *c, VbCuda *cu)
+{
+  float *host[] = { c->u, c->delta, c->A, c->Bs, c->Cs, c->Ds, c->bias, c->dy };
+  float *dev[] = { c->d_u, c->d_delta, c->d_A, c->d_Bs, c->d_Cs, c->d_Ds, c->d_bias, c->d_dy };
+  for (guint i = 0; i < G_N_ELEMENTS (host); i++)
+    {
+      g_free (host[i]);
+      vb_cuda_free (cu, dev[i]);
+    }
+}
+
+/* a gradient summed in another order than the CPU's: relative L2 within 1e-5, each
+ * element within 1e-5 of the vector's largest magnitude (cancellation near zero) */
+static void
+check_sum (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n)
+{
+  g_autofree float *got = cc_download (cu, dev, n);
+  double scale = 0.0;
+  for (gsize i = 0; i < n; i++)
+    scale = MAX (scale, fabs (want[i]));
+  cc_assert_close (what, got, want, n, 1e-5, 1e-5 * scale + 1e-7, 1e-4);
+}
+
+typedef struct
+{
+  float *du, *ddelta, *dA, *dBs, *dCs, *dDs, *dbias;
+} Grads;
+
+/* the GPU backward; the accumulated outputs start from `pre` (dA, dDs, dbias) */
+static Grads
+gpu_backward (VbCuda *cu, const Case *c, const Shape *s, int K, VbScanMode mode,
+              const float *hck, float *const pre[3])
+{
+  Grads g = { cc_poisoned (cu, c->n_kd), cc_poisoned (cu, c->n_kd),
+              cc_upload (cu, pre[0], c->n_a * 4), cc_poisoned (cu, c->n_bc),
+              cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
+              cc_upload (cu, pre[2], c->n_c * 4) };
+  vb_cuda_ss2d_scan_backward (cu, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias, c->d_dy,
+                              hck, c->d_u, c->d_delta, c->d_A, c->d_Bs, c->d_Cs, c->d_Ds,
+                              c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  cc_assert_ok (cu);
+  return g;
+}
+
+static void
+grads_free (VbCuda *cu, Grads *g)
+{
+  float *all[] = { g->du, g->ddelta, g->dA, g->dBs, g->dCs, g->dDs, g->dbias };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+assert_same_grads (VbCuda *cu, const Grads *a, const Grads *b, const Case *c)
+{
+  const float *pa[] = { a->du, a->ddelta, a->dA, a->dBs, a->dCs, a->dDs, a->dbias };
+  const float *pb[] = { b->du, b->ddelta, b->dA, b->dBs, b->dCs, b->dDs, b->dbias };
+  gsize n[] = { c->n_kd, c->n_kd, c->n_a, c->n_bc, c->n_bc, c->n_c, c->n_c };
+  for (guint i = 0; i < G_N_ELEMENTS (n); i++)
+    {
+      g_autofree float *x = cc_download (cu, pa[i], n[i]);
+      g_autofree float *y = cc_download (cu, pb[i], n[i]);
+      g_assert_cmpmem (x, n[i] * 4, y, n[i] * 4);
+    }
+}
+
+static void
+check_case (VbCuda *cu, GRand *rng, const Shape *s, VbScanMode mode)
+{
+  int K = vb_scan_mode_groups (mode);
+  int64_t L = (int64_t) s->H * s->W;
+  Case c;
+  case_init (&c, cu, rng, s, K);
+  g_test_message ("ss2d mode %d B=%d %d×%d D=%d N=%d z in [%g, %g]", mode, s->B, s->H, s->W,
+                  s->D, s->N, s->z_lo, s->z_hi);
+
+  /* forward, keeping checkpoints */
+  g_autofree float *yk = g_new (float, c.n_kd);
+  vb_ss2d_scan_forward (yk, c.u, c.delta, c.A, c.Bs, c.Cs, c.Ds, c.bias, s->B, s->H, s->W, K,
+                        s->D, s->N, mode);
+  float *d_yk = cc_poisoned (cu, c.n_kd);
+  float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
+  vb_cuda_ss2d_scan_forward (cu, d_yk, d_hck, c.d_u, c.d_delta, c.d_A, c.d_Bs, c.d_Cs, c.d_Ds,
+                             c.d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  cc_check (cu, "ss2d yk", d_yk, yk, c.n_kd);
+
+  /* the group sum merges exactly as the CPU does (on the GPU's yk) */
+  g_autofree float *y = g_new (float, c.n_u);
+  float *d_y = cc_poisoned (cu, c.n_u);
+  g_autofree float *yk_gpu = cc_download (cu, d_yk, c.n_kd);
+  vb_group_sum (y, yk_gpu, s->B * L, K, s->D, FALSE);
+  vb_cuda_group_sum (cu, d_y, d_yk, s->B * L, K, s->D, FALSE);
+  g_autofree float *y_gpu = cc_download (cu, d_y, c.n_u);
+  g_assert_cmpmem (y_gpu, c.n_u * 4, y, c.n_u * 4);
+
+  /* backward */
+  float *pre[3] = { cc_random (rng, c.n_a, -1, 1), cc_random (rng, c.n_c, -1, 1),
+                    cc_random (rng, c.n_c, -1, 1) };
+  g_autofree float *du = g_new (float, c.n_kd), *ddelta = g_new (float, c.n_kd);
+  g_autofree float *dBs = g_new (float, c.n_bc), *dCs = g_new (float, c.n_bc);
+  g_autofree float *dA = g_memdup2 (pre[0], c.n_a * 4);
+  g_autofree float *dDs = g_memdup2 (pre[1], c.n_c * 4);
+  g_autofree float *dbias = g_memdup2 (pre[2], c.n_c * 4);
+  vb_ss2d_scan_backward (du, ddelta, dA, dBs, dCs, dDs, dbias, c.dy, c.u, c.delta, c.A, c.Bs,
+                         c.Cs, c.Ds, c.bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  Grads g = gpu_backward (cu, &c, s, K, mode, d_hck, pre);
+  check_sum (cu, "ss2d du", g.du, du, c.n_kd);
+  check_sum (cu, "ss2d ddelta", g.ddelta, ddelta, c.n_kd);
+  check_sum (cu, "ss2d dBs", g.dBs, dBs, c.n_bc);
+  check_sum (cu, "ss2d dCs", g.dCs, dCs, c.n_bc);
+  check_sum (cu, "ss2d dA", g.dA, dA, c.n_a);
+  check_sum (cu, "ss2d dDskip", g.dDs, dDs, c.n_c);
+  check_sum (cu, "ss2d ddbias", g.dbias, dbias, c.n_c);
+
+  /* without the forward's checkpoints (recomputed), and once more: the same bits */
+  Grads again = gpu_backward (cu, &c, s, K, mode, NULL, pre);
+  assert_same_grads (cu, &g, &again, &c);
+  Grads third = gpu_backward (cu, &c, s, K, mode, d_hck, pre);
+  assert_same_grads (cu, &g, &third, &c);
+
+  grads_free (cu, &g);
+  grads_free (cu, &again);
+  grads_free (cu, &third);
+  for (int i = 0; i < 3; i++)
+    g_free (pre[i]);
+  vb_cuda_free (cu, d_yk);
+  vb_cuda_free (cu, d_hck);
+  vb_cuda_free (cu, d_y);
+  case_clear (&c, cu);
+}
+
+static void
+test_ss2d_scan (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED);
+  g_test_message ("seed %d", SEED);
+  /* Δ at initialisation: softplus(z) in [1e-3, 0.1] ↔ z in [−6.9, −2.25] */
+  const Shape shapes[] = {
+    { 2, 9, 7, 37, 1, -6.9, -2.25 },       /* H ≠ W, D not a multiple of 32 */
+    { 1, 12, 10, 130, 1, -6.9, -2.25 },    /* two channel tiles */
+    { 2, 3, 5, 5, 3, -3.0, 3.0 },          /* N > 1, L not a multiple of 8 */
+    { 1, 2, 2, 96, VB_CUDA_SCAN_MAX_N, -2.0, 2.0 },   /* the largest N, a 2×2 map */
+    { 2, 1, 1, 8, 1, -6.9, -2.25 },        /* a 1×1 map */
+    { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
+    { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
+  };
+  for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
+    for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+      check_case (cu, rng, &shapes[i], mode);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/cuda/ss2d-scan", test_ss2d_scan);
+  int status = g_test_run ();
+  if (cc_cuda != NULL)
+    vb_cuda_close (cc_cuda);
+  return status;
+}

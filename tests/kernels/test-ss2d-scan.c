@@ -1,0 +1,144 @@
+/* test-ss2d-scan.c: the SS2D scan that reads its routes through an index map
+ * (specs/kernels.md §3–4) against the composition it replaces — cross-scan copies, the
+ * plain selective scan in sequence order, the outputs scattered back — forward and
+ * backward, every mode, H ≠ W, 1×1 maps, N = 1 and 2; and the group sum. The plain scan
+ * is gradient-checked in test-scan; equality here carries that over. Equal bit for bit:
+ * both do the same arithmetic in the same order. */
+#include "config.h"
+
+#include <string.h>
+
+#include "vb-cpu-ops.h"
+#include "gradcheck.h"
+
+typedef struct {
+  int B, H, W, K, D, N;
+  VbScanMode mode;
+} Shape;
+
+/* seq (B, L, K, C) in sequence order ← spatial (B, L, K, C): group k's row l is the
+ * spatial row g_k(l) (to_seq), or the reverse (scatter back) */
+static void
+permute (float *dst, const float *src, const Shape *s, int C, gboolean to_seq)
+{
+  int64_t L = (int64_t) s->H * s->W;
+  for (int b = 0; b < s->B; b++)
+    for (int64_t l = 0; l < L; l++)
+      for (int k = 0; k < s->K; k++)
+        {
+          int64_t p = vb_scan_gather_index (s->mode, k, l, s->H, s->W);
+          int64_t seq = ((b * L + l) * s->K + k) * C, sp = ((b * L + p) * s->K + k) * C;
+          memcpy (dst + (to_seq ? seq : sp), src + (to_seq ? sp : seq), C * sizeof (float));
+        }
+}
+
+static void
+assert_same (const char *what, const float *a, const float *b, gsize n)
+{
+  if (memcmp (a, b, n * sizeof (float)) != 0)
+    g_error ("%s differs from the composition of cross-scan and plain scan", what);
+}
+
+static void
+check_shape (GRand *rand, Shape s)
+{
+  int64_t L = (int64_t) s.H * s.W, BL = s.B * L, KD = (int64_t) s.K * s.D;
+  int64_t n_u = BL * s.D, n_kd = BL * KD, n_bc = BL * s.K * s.N, n_a = KD * s.N;
+  g_autofree float *u = gc_randn (rand, n_u, 1.0f);
+  g_autofree float *g = gc_randn (rand, n_u, 1.0f);
+  g_autofree float *delta = gc_randn (rand, n_kd, 1.0f);
+  g_autofree float *Bs = gc_randn (rand, n_bc, 1.0f);
+  g_autofree float *Cs = gc_randn (rand, n_bc, 1.0f);
+  g_autofree float *A = gc_randn (rand, n_a, 0.5f);
+  g_autofree float *Dskip = gc_randn (rand, KD, 1.0f);
+  g_autofree float *dbias = gc_randn (rand, KD, 0.5f);
+  for (int64_t i = 0; i < n_a; i++)
+    A[i] = -expf (A[i]);
+  delta[0] = 25.0f;   /* past the softplus threshold */
+
+  /* the routed op */
+  g_autofree float *yk = g_new (float, n_kd), *duk = g_new (float, n_kd);
+  g_autofree float *ddelta = g_new (float, n_kd);
+  g_autofree float *dBs = g_new (float, n_bc), *dCs = g_new (float, n_bc);
+  g_autofree float *dA = g_new0 (float, n_a), *dD = g_new0 (float, KD), *db = g_new0 (float, KD);
+  vb_ss2d_scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, s.B, s.H, s.W, s.K, s.D, s.N,
+                        s.mode);
+  vb_ss2d_scan_backward (duk, ddelta, dA, dBs, dCs, dD, db, g, u, delta, A, Bs, Cs, Dskip,
+                         dbias, s.B, s.H, s.W, s.K, s.D, s.N, s.mode);
+
+  /* the composition: copies in sequence order, the plain scan, scattered back */
+  g_autofree float *xs = g_new (float, n_kd), *gs = g_new (float, n_kd);
+  g_autofree float *dl_seq = g_new (float, n_kd), *B_seq = g_new (float, n_bc);
+  g_autofree float *C_seq = g_new (float, n_bc), *y_seq = g_new (float, n_kd);
+  g_autofree float *du_seq = g_new (float, n_kd), *dd_seq = g_new (float, n_kd);
+  g_autofree float *dB_seq = g_new (float, n_bc), *dC_seq = g_new (float, n_bc);
+  g_autofree float *dA2 = g_new0 (float, n_a), *dD2 = g_new0 (float, KD);
+  g_autofree float *db2 = g_new0 (float, KD), *back = g_new (float, n_kd);
+  vb_cross_scan_forward (xs, u, s.B, s.H, s.W, s.D, s.mode);
+  vb_cross_scan_forward (gs, g, s.B, s.H, s.W, s.D, s.mode);
+  permute (dl_seq, delta, &s, s.D, TRUE);
+  permute (B_seq, Bs, &s, s.N, TRUE);
+  permute (C_seq, Cs, &s, s.N, TRUE);
+  vb_selective_scan_forward (y_seq, xs, dl_seq, A, B_seq, C_seq, Dskip, dbias, s.B, (int) L,
+                             s.K, s.D, s.N);
+  vb_selective_scan_backward (du_seq, dd_seq, dA2, dB_seq, dC_seq, dD2, db2, gs, xs, dl_seq,
+                              A, B_seq, C_seq, Dskip, dbias, s.B, (int) L, s.K, s.D, s.N);
+
+  permute (back, y_seq, &s, s.D, FALSE);
+  assert_same ("y", yk, back, n_kd);
+  permute (back, du_seq, &s, s.D, FALSE);
+  assert_same ("du", duk, back, n_kd);
+  permute (back, dd_seq, &s, s.D, FALSE);
+  assert_same ("ddelta", ddelta, back, n_kd);
+  g_autofree float *bc_back = g_new (float, n_bc);
+  permute (bc_back, dB_seq, &s, s.N, FALSE);
+  assert_same ("dB", dBs, bc_back, n_bc);
+  permute (bc_back, dC_seq, &s, s.N, FALSE);
+  assert_same ("dC", dCs, bc_back, n_bc);
+  assert_same ("dA", dA, dA2, n_a);
+  assert_same ("dDskip", dD, dD2, KD);
+  assert_same ("ddbias", db, db2, KD);
+
+  /* the cross-merge of the per-group outputs is their group sum */
+  g_autofree float *merged = g_new (float, n_u), *summed = g_new (float, n_u);
+  vb_cross_merge_forward (merged, y_seq, s.B, s.H, s.W, s.D, s.mode);
+  vb_group_sum (summed, yk, BL, s.K, s.D, FALSE);
+  assert_same ("group sum", summed, merged, n_u);
+}
+
+static void
+test_routes (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261129);
+  for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
+    {
+      int K = vb_scan_mode_groups (mode);
+      check_shape (rand, (Shape) { 2, 9, 7, K, 5, 1, mode });
+      check_shape (rand, (Shape) { 1, 4, 6, K, 3, 2, mode });
+      check_shape (rand, (Shape) { 2, 1, 1, K, 4, 1, mode });
+      check_shape (rand, (Shape) { 1, 2, 2, K, 7, 1, mode });
+    }
+}
+
+static void
+test_group_sum_accumulates (void)
+{
+  float in[2 * 3 * 2] = { 1, 2, 10, 20, 100, 200, 3, 4, 30, 40, 300, 400 };
+  float out[4] = { 0.5f, 0.5f, 0.5f, 0.5f };
+  vb_group_sum (out, in, 2, 3, 2, TRUE);
+  g_assert_cmpfloat (out[0], ==, 111.5f);
+  g_assert_cmpfloat (out[1], ==, 222.5f);
+  g_assert_cmpfloat (out[2], ==, 333.5f);
+  g_assert_cmpfloat (out[3], ==, 444.5f);
+  vb_group_sum (out, in, 2, 3, 2, FALSE);
+  g_assert_cmpfloat (out[3], ==, 444.0f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/kernels/ss2d-scan/routes-equal-composition", test_routes);
+  g_test_add_func ("/vb/kernels/ss2d-scan/group-sum", test_group_sum_accumulates);
+  return g_test_run ();
+}
