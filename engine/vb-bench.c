@@ -139,7 +139,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
         }
       if (p->train)
         {
-          vb_vmamba_loss (model, labels, 0.1f);
+          vb_vmamba_loss_queue (model, labels, 0.1f);
           vb_vmamba_zero_grad (model);
           vb_vmamba_backward (model, NULL);
           VB_PROF ("adamw", vb_adamw_update (opt, vb_vmamba_backend_params (model),

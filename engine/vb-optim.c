@@ -28,30 +28,34 @@ vb_adamw_new_on (const VbOps *ops, int64_t n, const uint8_t *decay_mask, float w
   opt->m = g_new0 (float, MAX (n, 1));
   opt->v = g_new0 (float, MAX (n, 1));
   opt->ops = ops;
-  opt->decay = g_memdup2 (decay_mask, n);
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (int64_t));
-  for (int64_t i = 0; i < n; i++)
-    if (i == 0 || decay_mask[i] != decay_mask[i - 1])
-      g_array_append_val (runs, i);
-  opt->n_runs = runs->len;
-  g_array_append_val (runs, n);
-  opt->runs = (int64_t *) g_array_free (runs, FALSE);
+  opt->decay = g_malloc0 (MAX (n, 1));
+  memcpy (opt->decay, decay_mask, n);
+  opt->sc_host = ops->alloc_host (ops->ctx, sizeof (VbAdamwScalars));
   if (ops->on_host)
     {
       opt->dm = opt->m;
       opt->dv = opt->v;
+      opt->ddecay = opt->decay;
+      opt->dsc = opt->sc_host;
+      opt->dsumsq = g_new0 (double, 1);
     }
   else
     {
       opt->dm = ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float));
-      opt->dv = opt->dm != NULL ? ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float)) : NULL;
-      if (opt->dv == NULL)
-        {
-          ops->clear_error (ops->ctx);
-          vb_adamw_free (opt);
-          return NULL;
-        }
+      opt->dv = ops->alloc (ops->ctx, MAX (n, 1) * sizeof (float));
+      opt->ddecay = ops->alloc (ops->ctx, MAX (n, 1));
+      opt->dsc = ops->alloc (ops->ctx, sizeof (VbAdamwScalars));
+      opt->dsumsq = ops->alloc (ops->ctx, sizeof (double));
     }
+  if (opt->sc_host == NULL || opt->dm == NULL || opt->dv == NULL || opt->ddecay == NULL
+      || opt->dsc == NULL || opt->dsumsq == NULL)
+    {
+      ops->clear_error (ops->ctx);
+      vb_adamw_free (opt);
+      return NULL;
+    }
+  if (!ops->on_host)
+    ops->upload (ops->ctx, opt->ddecay, opt->decay, n);
   opt->beta1 = 0.9f;
   opt->beta2 = 0.999f;
   opt->eps = 1e-8f;
@@ -70,15 +74,22 @@ vb_adamw_free (VbAdamW *opt)
 {
   if (opt == NULL)
     return;
-  if (!opt->ops->on_host)
+  const VbOps *ops = opt->ops;
+  if (ops->on_host)
+    g_free (opt->dsumsq);
+  else
     {
-      opt->ops->free (opt->ops->ctx, opt->dm);
-      opt->ops->free (opt->ops->ctx, opt->dv);
+      ops->free (ops->ctx, opt->dm);
+      ops->free (ops->ctx, opt->dv);
+      ops->free (ops->ctx, opt->ddecay);
+      ops->free (ops->ctx, opt->dsc);
+      ops->free (ops->ctx, opt->dsumsq);
     }
+  if (opt->sc_host != NULL)
+    ops->free_host (ops->ctx, opt->sc_host);
   g_free (opt->m);
   g_free (opt->v);
   g_free (opt->decay);
-  g_free (opt->runs);
   g_free (opt);
 }
 
@@ -100,19 +111,40 @@ vb_adamw_moments_to_backend (VbAdamW *opt)
   opt->ops->upload (opt->ops->ctx, opt->dv, opt->v, opt->n * sizeof (float));
 }
 
-void
-vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr)
+static void
+update (VbAdamW *opt, float *params, const float *grads, float lr, const double *sumsq,
+        double max_norm)
 {
   const VbOps *ops = opt->ops;
   opt->step++;
-  /* runs of equal decay flag share one kernel call */
-  for (int64_t r = 0; r < opt->n_runs; r++)
-    {
-      int64_t i = opt->runs[r], len = opt->runs[r + 1] - i;
-      ops->adamw_step (ops->ctx, params + i, grads + i, opt->dm + i, opt->dv + i, len, lr,
-                       opt->beta1, opt->beta2, opt->eps,
-                       opt->decay[i] ? opt->weight_decay : 0.0f, opt->step);
-    }
+  vb_adamw_scalars (opt->sc_host, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
+                    opt->step);
+  if (!ops->on_host)
+    ops->upload_async (ops->ctx, opt->dsc, opt->sc_host, sizeof (VbAdamwScalars));
+  ops->adamw_fused (ops->ctx, params, grads, opt->dm, opt->dv, opt->ddecay, opt->n, opt->dsc,
+                    sumsq, (float) max_norm);
+}
+
+void
+vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr)
+{
+  update (opt, params, grads, lr, NULL, 0);
+}
+
+void
+vb_adamw_update_clipped (VbAdamW *opt, float *params, const float *grads, float lr,
+                         double max_norm)
+{
+  opt->ops->sum_squares_to (opt->ops->ctx, opt->dsumsq, grads, opt->n);
+  update (opt, params, grads, lr, opt->dsumsq, max_norm);
+}
+
+double
+vb_adamw_last_grad_norm (VbAdamW *opt)
+{
+  double s = 0;
+  opt->ops->download (opt->ops->ctx, &s, opt->dsumsq, sizeof s);
+  return sqrt (s);
 }
 
 double

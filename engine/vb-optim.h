@@ -26,10 +26,12 @@ typedef struct {
   const VbOps *ops;     /* the backend the update runs on */
   float  *dm, *dv;      /* its copies of the moments (m, v themselves on the CPU) */
   uint8_t *decay;       /* per parameter: 1 = weight decay applies */
-  int64_t *runs;        /* start of each run of equal decay flag, then n: one update call
-                         * per run, found once (a scan of n flags per step costs more than
-                         * the GPU's whole update) */
-  int64_t  n_runs;
+  uint8_t *ddecay;      /* the backend's copy (decay itself on the CPU) */
+  /* one step's scalars, written on the host (page-locked on the GPU) and copied without
+   * waiting, and their backend copy; the squared gradient norm in backend memory. One
+   * fused pass updates the whole buffer: no value comes back to the host mid-step. */
+  VbAdamwScalars *sc_host, *dsc;
+  double  *dsumsq;
   int64_t step;         /* optimizer steps taken */
   float beta1, beta2, eps, weight_decay;
 } VbAdamW;
@@ -40,7 +42,15 @@ VbAdamW *vb_adamw_new  (int64_t n, const uint8_t *decay_mask, float weight_decay
 VbAdamW *vb_adamw_new_on (const VbOps *ops, int64_t n, const uint8_t *decay_mask,
                           float weight_decay);
 void     vb_adamw_free (VbAdamW *opt);
+/* One AdamW step over the whole buffer, queued on the backend without waiting; the _clipped
+ * form first scales the gradient to a global L2 norm of at most max_norm (≤ 0: none),
+ * reading the norm where it was computed. The step's scalars travel asynchronously: sync
+ * the backend before the next update (a training step ends with one). */
 void     vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr);
+void     vb_adamw_update_clipped (VbAdamW *opt, float *params, const float *grads, float lr,
+                                  double max_norm);
+/* the gradient norm before clipping of the last _clipped update (after a sync) */
+double   vb_adamw_last_grad_norm (VbAdamW *opt);
 /* host m, v ← backend (before a checkpoint is written); backend ← host (after one is read) */
 void     vb_adamw_moments_from_backend (VbAdamW *opt);
 void     vb_adamw_moments_to_backend   (VbAdamW *opt);

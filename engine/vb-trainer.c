@@ -341,8 +341,16 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
       int64_t loss_n = 0;
       int bs = 0;
       vb_loader_start_epoch (train_loader, epoch);
-      while (vb_loader_next (train_loader, images, labels, &bs, error))
+      for (;;)
         {
+          /* the batch is decoded straight into the model's input staging (page-locked on
+           * the GPU, copied in the stream's order); the loader drops the last partial
+           * batch, so the size is the same every step */
+          float *in = vb_vmamba_input_staging (model, cfg->batch_size, S, S, TRUE, error);
+          if (in == NULL)
+            goto out_early;
+          if (!vb_loader_next (train_loader, in, labels, &bs, error))
+            break;
           if (cancelled (hooks))
             {
               g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
@@ -353,24 +361,16 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
           /* drop-path masks from (seed, step): a resumed run draws the same ones */
           VbRng rng;
           vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) step + 1);
-          if (!vb_vmamba_forward (model, images, bs, S, S, TRUE, &rng, error))
+          /* the whole step is queued without waiting (loss and gradient norm stay on the
+           * backend until it ends): on the GPU nothing drains the queue mid-step */
+          if (!vb_vmamba_forward (model, in, bs, S, S, TRUE, &rng, error))
             goto out_early;
-          float loss = vb_vmamba_loss (model, labels, (float) cfg->label_smoothing);
-          if (!isfinite (loss))
-            {
-              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
-                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d); "
-                           "the last good checkpoint is kept", isnan (loss) ? "NaN" : "infinite",
-                           step, epoch + 1);
-              goto out_early;
-            }
+          vb_vmamba_loss_queue (model, labels, (float) cfg->label_smoothing);
           vb_vmamba_zero_grad (model);
           vb_vmamba_backward (model, NULL);
-          double gnorm = vb_clip_grad_norm_on (ops, vb_vmamba_backend_grads (model),
-                                               vb_vmamba_n_params (model), cfg->clip_grad);
           double lr = vb_lr_at (&sched, step);
-          vb_adamw_update (opt, vb_vmamba_backend_params (model),
-                           vb_vmamba_backend_grads (model), (float) lr);
+          vb_adamw_update_clipped (opt, vb_vmamba_backend_params (model),
+                                   vb_vmamba_backend_grads (model), (float) lr, cfg->clip_grad);
           /* a GPU step ends when its last kernel does */
           const char *failed = ops->sync (ops->ctx);
           if (failed != NULL)
@@ -378,6 +378,18 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
               g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
                            "step %" G_GINT64_FORMAT " failed on %s: %s", step, ops->name, failed);
               ops->clear_error (ops->ctx);
+              goto out_early;
+            }
+          float loss = vb_vmamba_loss_read (model);
+          double gnorm = vb_adamw_last_grad_norm (opt);
+          if (!isfinite (loss))
+            {
+              /* this step's update is lost with the run; the checkpoint on disk is the
+               * last good one */
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
+                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d); "
+                           "the last good checkpoint is kept", isnan (loss) ? "NaN" : "infinite",
+                           step, epoch + 1);
               goto out_early;
             }
           double dt = (g_get_monotonic_time () - t0) / 1e6;

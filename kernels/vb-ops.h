@@ -28,6 +28,11 @@ struct VbOps
   void        (*upload)    (void *ctx, void *dst, const void *host_src, size_t bytes);
   void        (*download)  (void *ctx, void *host_dst, const void *src, size_t bytes);
   void        (*zero)      (void *ctx, void *dst, size_t bytes);
+  /* host memory the backend copies from fastest (page-locked on the GPU), and a copy from
+   * it that waits for nothing: the source must stay as it is until the next sync */
+  void       *(*alloc_host)   (void *ctx, size_t bytes);
+  void        (*free_host)    (void *ctx, void *ptr);
+  void        (*upload_async) (void *ctx, void *dst, const void *host_src, size_t bytes);
   /* waits for queued work; the first failure since the last clear, or NULL */
   const char *(*sync)      (void *ctx);
   void        (*clear_error) (void *ctx);
@@ -116,6 +121,15 @@ struct VbOps
                       float lr, float beta1, float beta2, float eps, float weight_decay,
                       int64_t step);
   double (*sum_squares) (void *ctx, const float *x, int64_t n);   /* waits on the GPU */
+  /* the same three without waiting: the loss and Σ x² land in backend memory, and one
+   * AdamW pass over the whole buffer (vb_adamw_fused; mask, scalars and sumsq in backend
+   * memory) clips by the norm where it lies */
+  void (*softmax_xent_loss) (void *ctx, float *probs, float *loss, const float *logits,
+                             const int *labels, int B, int classes, float smoothing);
+  void (*sum_squares_to) (void *ctx, double *out, const float *x, int64_t n);
+  void (*adamw_fused) (void *ctx, float *param, const float *grad, float *m, float *v,
+                       const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
+                       const double *sumsq, float max_norm);
   void (*scale) (void *ctx, float *x, float s, int64_t n);
 };
 

@@ -47,7 +47,18 @@ vb_vmamba_plan_clear (VbVmamba *m)
     g_clear_pointer (&m->acts[i], g_free);
   m->labels = NULL;                    /* a plan buffer */
   g_clear_pointer (&m->logits_host, g_free);
-  g_clear_pointer (&m->dp_host, g_free);
+  if (m->ops != NULL)
+    {
+      if (m->dp_host != NULL)
+        m->ops->free_host (m->ops->ctx, m->dp_host);
+      if (m->labels_host != NULL)
+        m->ops->free_host (m->ops->ctx, m->labels_host);
+      if (m->images_host != NULL && m->images_host != m->images)
+        m->ops->free_host (m->ops->ctx, m->images_host);
+    }
+  m->dp_host = NULL;
+  m->labels_host = NULL;
+  m->images_host = NULL;
   m->plan_B = m->plan_H = m->plan_W = 0;
   m->have_backward_state = FALSE;
 }
@@ -68,6 +79,17 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W, gbo
     return -1;   /* the caller reads the backend's error (out of memory) */
   m->plan_arena = carve.arena;
   plan_walk (&carve, m, cfg, B, H, W, training);
+  /* host staging: the CPU reads its input where the loader writes it */
+  const VbOps *ops = m->ops;
+  m->labels_host = ops->alloc_host (ops->ctx, (size_t) B * sizeof (int));
+  m->images_host = ops->on_host ? m->images
+                   : ops->alloc_host (ops->ctx,
+                                      (size_t) B * H * W * cfg->in_chans * sizeof (float));
+  if (m->dp_host == NULL || m->labels_host == NULL || m->images_host == NULL)
+    {
+      vb_vmamba_plan_clear (m);
+      return -1;
+    }
   m->plan_training = training;
   g_assert (carve.used == count.used);
   return carve.saved * (int64_t) sizeof (float);
@@ -126,7 +148,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   if (m != NULL)
     {
       m->dp_all = dp_all;
-      m->dp_host = g_new0 (float, (gsize) 2 * n_blocks * B);
+      m->dp_host = m->ops->alloc_host (m->ops->ctx, (size_t) 2 * n_blocks * B * sizeof (float));
     }
 
   int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0, max_A = 0;
@@ -204,6 +226,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *pooled = take (p, (int64_t) B * last->C, TRUE);
   float *logits = take (p, (int64_t) B * cfg->num_classes, TRUE);
   float *probs = take (p, (int64_t) B * cfg->num_classes, TRUE);
+  float *loss = take (p, 1, FALSE);
 
   max_act = MAX (max_act, max_c);
   max_act = MAX (max_act, rows0 * cfg->dims[0]);
@@ -243,6 +266,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->pooled = pooled;
       m->logits = logits;
       m->probs = probs;
+      m->loss = loss;
       m->s_ys = s_ys;
       m->s_o = s_o;
       m->s_A = s_A;

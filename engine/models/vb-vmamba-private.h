@@ -66,9 +66,15 @@ struct _VbVmamba {
   VbBlockActs *acts[VB_VMAMBA_MAX_STAGES];
   float *head_ln, *head_mean, *head_rstd, *pooled, *logits, *probs;
   int *labels;                          /* backend memory */
-  float *logits_host;                   /* host copy after each forward (B, classes) */
+  float *logits_host;                   /* host copy of the logits (B, classes) */
+  gboolean logits_stale;                /* a training forward left them on the backend */
+  float *loss;                          /* the last loss (backend memory, one float) */
   float *dp_all;                        /* every block's (dp1, dp2), in block order (backend) */
-  float *dp_host;                       /* the same drawn on the host, uploaded at once */
+  /* host staging the backend copies from without waiting (page-locked on the GPU; on the
+   * CPU the input stages in `images` itself): drop-path scales, labels, the input */
+  float *dp_host;
+  int *labels_host;
+  float *images_host;
   float smoothing;
   gboolean have_backward_state;         /* last forward was in training mode */
 

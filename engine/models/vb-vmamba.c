@@ -119,7 +119,17 @@ int64_t vb_vmamba_n_params (VbVmamba *m) { return m->n_params; }
 guint vb_vmamba_n_tensors (VbVmamba *m) { return m->tensors->len; }
 float *vb_vmamba_params (VbVmamba *m) { return m->params; }
 float *vb_vmamba_grads (VbVmamba *m) { return m->grads; }
-const float *vb_vmamba_logits (VbVmamba *m) { return m->logits_host; }
+const float *
+vb_vmamba_logits (VbVmamba *m)
+{
+  if (m->logits_stale)   /* after a training forward: fetched on demand */
+    {
+      m->ops->download (m->ops->ctx, m->logits_host, m->logits,
+                        (size_t) m->plan_B * m->cfg.num_classes * sizeof (float));
+      m->logits_stale = FALSE;
+    }
+  return m->logits_host;
+}
 
 const VbParamInfo *
 vb_vmamba_tensor (VbVmamba *m, guint i)
@@ -160,7 +170,8 @@ draw_drop_paths (VbVmamba *m, int B, gboolean training, VbRng *rng)
             h[b] = rate <= 0.0f || rng == NULL
                    ? 1.0f : vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
         }
-  m->ops->upload (m->ops->ctx, m->dp_all, m->dp_host, (size_t) (h - m->dp_host) * sizeof (float));
+  m->ops->upload_async (m->ops->ctx, m->dp_all, m->dp_host,
+                        (size_t) (h - m->dp_host) * sizeof (float));
 }
 
 static void
@@ -267,16 +278,28 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
                    "invalid input size %d×%d×%d", B, H, W);
       return FALSE;
     }
-  if (!plan_fits (m, B, H, W, training) && vb_vmamba_plan (m, cfg, B, H, W, training) < 0)
-    return backend_failed (m, "cannot hold the activations", error);
+  gboolean staged = images == m->images_host && images != NULL;
+  if (!plan_fits (m, B, H, W, training))
+    {
+      if (staged)   /* replanning would free the buffer the input sits in */
+        {
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                       "the input staging buffer was sized for another batch or image size");
+          return FALSE;
+        }
+      if (vb_vmamba_plan (m, cfg, B, H, W, training) < 0)
+        return backend_failed (m, "cannot hold the activations", error);
+    }
   const float *P = m->dparams;
   int64_t C0 = cfg->dims[0], half = C0 / 2;
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
-  if (images != m->images)   /* else already in place (vb_vmamba_input_buffer) */
-    m->ops->upload (m->ops->ctx, m->images, images,
-                    (size_t) B * H * W * cfg->in_chans * sizeof (float));
+  size_t in_bytes = (size_t) B * H * W * cfg->in_chans * sizeof (float);
+  if (staged && images != m->images)   /* page-locked: the copy joins the queue */
+    m->ops->upload_async (m->ops->ctx, m->images, images, in_bytes);
+  else if (images != m->images)        /* else already in place (vb_vmamba_input_buffer) */
+    m->ops->upload (m->ops->ctx, m->images, images, in_bytes);
   draw_drop_paths (m, B, training, rng);
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
@@ -330,6 +353,11 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
            OP (linear_forward, m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
                P + m->head_b, B, last->C, cfg->num_classes));
   m->have_backward_state = training;
+  /* a training step goes on to the loss without waiting: its logits come back only when
+   * asked for, and a non-finite one shows as a non-finite loss */
+  m->logits_stale = training;
+  if (training)
+    return TRUE;
   m->ops->download (m->ops->ctx, m->logits_host, m->logits,
                     (size_t) B * cfg->num_classes * sizeof (float));
   if (m->ops->sync (m->ops->ctx) != NULL)
@@ -354,13 +382,36 @@ vb_vmamba_input_buffer (VbVmamba *m, int B, int H, int W, gboolean training, GEr
   return m->images;
 }
 
+float *
+vb_vmamba_input_staging (VbVmamba *m, int B, int H, int W, gboolean training, GError **error)
+{
+  return vb_vmamba_input_buffer (m, B, H, W, training, error) != NULL ? m->images_host : NULL;
+}
+
+void
+vb_vmamba_loss_queue (VbVmamba *m, const int *labels, float smoothing)
+{
+  if (labels != m->labels_host)
+    memcpy (m->labels_host, labels, m->plan_B * sizeof (int));
+  m->ops->upload_async (m->ops->ctx, m->labels, m->labels_host, m->plan_B * sizeof (int));
+  m->smoothing = smoothing;
+  OP (softmax_xent_loss, m->probs, m->loss, m->logits, m->labels, m->plan_B,
+      m->cfg.num_classes, smoothing);
+}
+
+float
+vb_vmamba_loss_read (VbVmamba *m)
+{
+  float loss = NAN;
+  m->ops->download (m->ops->ctx, &loss, m->loss, sizeof loss);
+  return loss;
+}
+
 float
 vb_vmamba_loss (VbVmamba *m, const int *labels, float smoothing)
 {
-  m->ops->upload (m->ops->ctx, m->labels, labels, m->plan_B * sizeof (int));
-  m->smoothing = smoothing;
-  return OP (softmax_xent_forward, m->probs, m->logits, m->labels, m->plan_B, m->cfg.num_classes,
-             smoothing);
+  vb_vmamba_loss_queue (m, labels, smoothing);
+  return vb_vmamba_loss_read (m);
 }
 
 /* ---- backward ----------------------------------------------------------------------------- */

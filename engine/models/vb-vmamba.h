@@ -102,7 +102,9 @@ gboolean    vb_vmamba_config_from_dict (VbTensorDict *dict, VbScanMode scan,
 
 /* Forward. images: (B, H, W, in_chans) channel-last. Writes logits (B, classes) into an
  * internal buffer returned by vb_vmamba_logits. training = TRUE saves what the backward
- * needs and draws drop-path masks from rng (may be NULL when drop_path_rate is 0). */
+ * needs and draws drop-path masks from rng (may be NULL when drop_path_rate is 0); it
+ * waits for nothing on the GPU (the logits are fetched when vb_vmamba_logits asks, and
+ * are checked for non-finite values only at evaluation: a training step checks its loss). */
 gboolean    vb_vmamba_forward      (VbVmamba *model, const float *images, int B, int H, int W,
                                     gboolean training, VbRng *rng, GError **error);
 const float *vb_vmamba_logits      (VbVmamba *model);
@@ -112,7 +114,16 @@ const float *vb_vmamba_logits      (VbVmamba *model);
  * training forward follows an evaluation-only plan (training: plan for training now). */
 float      *vb_vmamba_input_buffer (VbVmamba *model, int B, int H, int W, gboolean training,
                                     GError **error);
-/* Mean softmax cross-entropy with label smoothing of the last forward. */
+/* Host memory the next forward's input can be written to and read from without a
+ * synchronous copy: page-locked staging on the GPU (passed as `images`, it is copied in
+ * the stream's order), the input buffer itself on the CPU. Valid as vb_vmamba_input_buffer. */
+float      *vb_vmamba_input_staging (VbVmamba *model, int B, int H, int W, gboolean training,
+                                     GError **error);
+/* Mean softmax cross-entropy with label smoothing of the last forward: _queue computes it
+ * on the backend without waiting, _read fetches it (after the step's work); vb_vmamba_loss
+ * does both. */
+void        vb_vmamba_loss_queue   (VbVmamba *model, const int *labels, float smoothing);
+float       vb_vmamba_loss_read    (VbVmamba *model);
 float       vb_vmamba_loss         (VbVmamba *model, const int *labels, float smoothing);
 /* Backward from the last loss; accumulates into the gradient buffer (zero it first with
  * vb_vmamba_zero_grad). dimages (B, H, W, in_chans) is written when non-NULL. */

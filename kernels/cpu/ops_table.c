@@ -10,6 +10,8 @@ static void *cpu_alloc (void *c, size_t bytes) { (void) c; return calloc (1, byt
 static void cpu_free (void *c, void *p) { (void) c; free (p); }
 static void cpu_copy (void *c, void *dst, const void *src, size_t bytes) { (void) c; memcpy (dst, src, bytes); }
 static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst, 0, bytes); }
+static void *cpu_alloc_host (void *c, size_t bytes) { return cpu_alloc (c, bytes); }
+static void cpu_free_host (void *c, void *p) { cpu_free (c, p); }
 static const char *cpu_sync (void *c) { (void) c; return NULL; }
 static void cpu_clear_error (void *c) { (void) c; }
 static int cpu_set_matmul (void *c, int mode) { (void) c; return mode == VB_MATMUL_FP32; }
@@ -112,12 +114,28 @@ WRAP (void, softmax_xent_backward, (void *ctx, float *dlogits, const float *prob
 WRAP (void, adamw_step, (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step),
       (param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step))
 WRAP (double, sum_squares, (void *ctx, const float *x, int64_t n), (x, n))
+WRAP (void, adamw_fused, (void *ctx, float *param, const float *grad, float *m, float *v, const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc, const double *sumsq, float max_norm),
+      (param, grad, m, v, decay_mask, n, sc, sumsq, max_norm))
+
+static void
+cpu_softmax_xent_loss (void *ctx, float *probs, float *loss, const float *logits,
+                       const int *labels, int B, int classes, float smoothing)
+{
+  *loss = vb_softmax_xent_forward (probs, logits, labels, B, classes, smoothing);
+}
+
+static void
+cpu_sum_squares_to (void *ctx, double *out, const float *x, int64_t n)
+{
+  *out = vb_sum_squares (x, n);
+}
 WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 
 static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
-  .zero = cpu_zero, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_matmul = cpu_set_matmul,
+  .zero = cpu_zero, .alloc_host = cpu_alloc_host, .free_host = cpu_free_host,
+  .upload_async = cpu_copy, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_matmul = cpu_set_matmul,
   .memory_used = cpu_memory_used,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
   .linear_forward_groups = cpu_linear_forward_groups,
@@ -137,6 +155,8 @@ static const VbOps cpu_ops = {
   .softmax_xent_forward = cpu_softmax_xent_forward,
   .softmax_xent_backward = cpu_softmax_xent_backward,
   .adamw_step = cpu_adamw_step, .sum_squares = cpu_sum_squares, .scale = cpu_scale,
+  .softmax_xent_loss = cpu_softmax_xent_loss, .sum_squares_to = cpu_sum_squares_to,
+  .adamw_fused = cpu_adamw_fused,
 };
 
 const VbOps *

@@ -176,6 +176,22 @@ void vb_drop_path_backward (float *din, const float *dout, const float *scale,
 void vb_adamw_step (float *param, const float *grad, float *m, float *v, int64_t n,
                     float lr, float beta1, float beta2, float eps, float weight_decay,
                     int64_t step);
+/* One step's AdamW scalars, computed as vb_adamw_step computes them (in double, rounded
+ * when applied), so that a fused pass over a whole buffer gives the same bits. */
+typedef struct {
+  float beta1, beta2, eps, decay, step_size, bc2_sqrt, one_m_b1, one_m_b2;
+} VbAdamwScalars;
+void vb_adamw_scalars (VbAdamwScalars *sc, float lr, float beta1, float beta2, float eps,
+                       float weight_decay, int64_t step);
+/* AdamW over a whole buffer in one pass: decayed where decay_mask[i] (all, if NULL), the
+ * gradient first scaled by the clip factor max_norm / (‖g‖ + 1e-6) where ‖g‖ = √*sumsq
+ * exceeds max_norm > 0 (sumsq NULL: no clipping). The same bits as vb_scale then
+ * vb_adamw_step per run of equal decay flag. */
+void vb_adamw_fused (float *param, const float *grad, float *m, float *v,
+                     const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
+                     const double *sumsq, float max_norm);
+/* the clip factor applied to the gradient: 1 when not clipping */
+float vb_clip_factor (const double *sumsq, float max_norm);
 /* Σ x² in double, in a fixed order (deterministic). */
 double vb_sum_squares (const float *x, int64_t n);
 void vb_scale (float *x, float s, int64_t n);

@@ -33,6 +33,38 @@ adamw_kernel (float *__restrict__ param, const float *__restrict__ grad, float *
     }
 }
 
+/* The fused pass: scalars and the squared norm read from device memory, so a step needs
+ * no value from the host between the backward and the update (and can be captured). */
+static __global__ void
+adamw_fused_kernel (float *__restrict__ param, const float *__restrict__ grad,
+                    float *__restrict__ m, float *__restrict__ v,
+                    const uint8_t *__restrict__ decay_mask, int64_t n,
+                    const VbAdamwScalars *__restrict__ scp, const double *__restrict__ sumsq,
+                    float max_norm)
+{
+  VbAdamwScalars sc = *scp;
+  /* vb_clip_factor's arithmetic, in double as on the host */
+  float clip = 1.0f;
+  if (sumsq != NULL && max_norm > 0)
+    {
+      double norm = sqrt (*sumsq);
+      if (norm > max_norm)
+        clip = (float) (max_norm / (norm + 1e-6));
+    }
+  bool scaled = clip != 1.0f;
+  GRID_STRIDE (i, n)
+    {
+      float g = scaled ? grad[i] * clip : grad[i];
+      float p = param[i] * (decay_mask == NULL || decay_mask[i] ? sc.decay : 1.0f);
+      float mi = m[i] * sc.beta1 + g * sc.one_m_b1;
+      float vi = v[i] * sc.beta2 + sc.one_m_b2 * g * g;
+      float denom = sqrtf (vi) / sc.bc2_sqrt + sc.eps;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] = p + (-sc.step_size * mi) / denom;   /* addcdiv order */
+    }
+}
+
 /* sh[0] = Σ sh[0..threads) by a fixed tree; threads a power of two */
 static __device__ double
 tree_sum (double v, double *sh, int threads)
@@ -96,6 +128,19 @@ vb_cuda_adamw_step (VbCuda *cu, float *param, const float *grad, float *m, float
 
   adamw_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
       param, grad, m, v, n, beta1, beta2, eps, decay, step_size, bc2_sqrt, one_m_b1, one_m_b2);
+  VB_CUDA_LAUNCHED (cu, "adamw step");
+}
+
+extern "C" void
+vb_cuda_adamw_fused (VbCuda *cu, float *param, const float *grad, float *m, float *v,
+                     const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
+                     const double *sumsq, float max_norm)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  adamw_fused_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
+      param, grad, m, v, decay_mask, n, sc, sumsq, max_norm);
   VB_CUDA_LAUNCHED (cu, "adamw step");
 }
 

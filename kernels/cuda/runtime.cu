@@ -159,6 +159,34 @@ vb_cuda_upload (VbCuda *cu, void *dst, const void *src, size_t bytes)
          && vb_cuda_check_rt (cu, cudaStreamSynchronize (cu->stream), "upload") ? 0 : -1;
 }
 
+extern "C" void *
+vb_cuda_alloc_host (VbCuda *cu, size_t bytes)
+{
+  void *p = NULL;
+  if (cu->error[0] != '\0')
+    return NULL;
+  if (!vb_cuda_check_rt (cu, cudaMallocHost (&p, bytes > 0 ? bytes : 1), "cudaMallocHost"))
+    return NULL;
+  memset (p, 0, bytes);
+  return p;
+}
+
+extern "C" void
+vb_cuda_free_host (VbCuda *cu, void *ptr)
+{
+  (void) cu;
+  if (ptr != NULL)
+    cudaFreeHost (ptr);
+}
+
+extern "C" void
+vb_cuda_upload_async (VbCuda *cu, void *dst, const void *src, size_t bytes)
+{
+  VB_CUDA_GUARD (cu);
+  vb_cuda_check_rt (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyHostToDevice, cu->stream),
+                    "upload");
+}
+
 extern "C" int
 vb_cuda_download (VbCuda *cu, void *dst, const void *src, size_t bytes)
 {

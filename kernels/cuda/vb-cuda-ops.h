@@ -130,6 +130,10 @@ void vb_cuda_softmax_xent_backward (VbCuda *cu, float *dlogits, const float *pro
 void vb_cuda_adamw_step (VbCuda *cu, float *param, const float *grad, float *m, float *v,
                          int64_t n, float lr, float beta1, float beta2, float eps,
                          float weight_decay, int64_t step);
+/* vb_adamw_fused of vb-cpu-ops.h; decay_mask, sc and sumsq in device memory */
+void vb_cuda_adamw_fused (VbCuda *cu, float *param, const float *grad, float *m, float *v,
+                          const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
+                          const double *sumsq, float max_norm);
 /* Σ x² in double, fixed order, written to *out (device) */
 void vb_cuda_sum_squares (VbCuda *cu, double *out, const float *x, int64_t n);
 void vb_cuda_scale (VbCuda *cu, float *x, float s, int64_t n);

@@ -52,6 +52,45 @@ cu_softmax_xent_forward (void *ctx, float *probs, const float *logits, const int
   return loss;
 }
 
+static void
+cu_softmax_xent_loss (void *ctx, float *probs, float *loss, const float *logits,
+                      const int *labels, int B, int classes, float smoothing)
+{
+  vb_cuda_softmax_xent_forward (ctx, probs, loss, logits, labels, B, classes, smoothing);
+}
+
+static void
+cu_sum_squares_to (void *ctx, double *out, const float *x, int64_t n)
+{
+  vb_cuda_sum_squares (ctx, out, x, n);
+}
+
+static void
+cu_adamw_fused (void *ctx, float *param, const float *grad, float *m, float *v,
+                const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
+                const double *sumsq, float max_norm)
+{
+  vb_cuda_adamw_fused (ctx, param, grad, m, v, decay_mask, n, sc, sumsq, max_norm);
+}
+
+static void *
+cu_alloc_host (void *ctx, size_t bytes)
+{
+  return vb_cuda_alloc_host (ctx, bytes);
+}
+
+static void
+cu_free_host (void *ctx, void *ptr)
+{
+  vb_cuda_free_host (ctx, ptr);
+}
+
+static void
+cu_upload_async (void *ctx, void *dst, const void *src, size_t bytes)
+{
+  vb_cuda_upload_async (ctx, dst, src, bytes);
+}
+
 static double
 cu_sum_squares (void *ctx, const float *x, int64_t n)
 {
@@ -293,6 +332,12 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->softmax_xent_backward = cu_softmax_xent_backward;
   ops->adamw_step = cu_adamw_step;
   ops->sum_squares = cu_sum_squares;
+  ops->softmax_xent_loss = cu_softmax_xent_loss;
+  ops->sum_squares_to = cu_sum_squares_to;
+  ops->adamw_fused = cu_adamw_fused;
+  ops->alloc_host = cu_alloc_host;
+  ops->free_host = cu_free_host;
+  ops->upload_async = cu_upload_async;
   ops->scale = cu_scale;
   return ops;
 }

@@ -46,6 +46,11 @@ int         vb_cuda_sync        (VbCuda *cu);
 void       *vb_cuda_alloc       (VbCuda *cu, size_t bytes);   /* NULL + error on failure */
 void        vb_cuda_free        (VbCuda *cu, void *ptr);
 int         vb_cuda_upload      (VbCuda *cu, void *dst, const void *src, size_t bytes);
+/* page-locked host memory (NULL + error on failure), and an upload from it that does not
+ * wait: src must stay unchanged until the next sync */
+void       *vb_cuda_alloc_host  (VbCuda *cu, size_t bytes);
+void        vb_cuda_free_host   (VbCuda *cu, void *ptr);
+void        vb_cuda_upload_async (VbCuda *cu, void *dst, const void *src, size_t bytes);
 int         vb_cuda_download    (VbCuda *cu, void *dst, const void *src, size_t bytes);
 void        vb_cuda_memset      (VbCuda *cu, void *dst, int byte, size_t bytes);
 /* 16 bytes of device memory owned by the context, for ops that return one value */

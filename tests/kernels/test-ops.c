@@ -86,6 +86,55 @@ test_sum_squares_scale (void)
   g_assert_cmpfloat (vb_sum_squares (x, 0), ==, 0.0);
 }
 
+/* The fused pass (one call over the whole buffer, decay by mask, clip by a norm read
+ * from memory) gives the same bits as clip-then-AdamW per run of equal decay flag, with
+ * and without clipping. */
+static void
+test_adamw_fused (void)
+{
+  enum { N = 1000 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  g_autofree float *g = gc_randn (rand, N, 1.0f);
+  uint8_t mask[N];
+  for (int i = 0; i < N; i++)
+    mask[i] = (i / 37) % 2;   /* runs of decayed and undecayed parameters */
+  for (int clipping = 0; clipping < 2; clipping++)
+    {
+      g_autofree float *p1 = gc_randn (rand, N, 1.0f);
+      g_autofree float *p2 = g_memdup2 (p1, sizeof (float) * N);
+      float m1[N] = { 0 }, v1[N] = { 0 }, m2[N] = { 0 }, v2[N] = { 0 };
+      float max_norm = clipping ? 1.0f : 0.0f;
+      for (int step = 1; step <= 3; step++)
+        {
+          float lr = 0.01f * step, wd = 0.05f;
+          /* reference: clip in place, then one call per run */
+          g_autofree float *gs = g_memdup2 (g, sizeof (float) * N);
+          double sumsq = vb_sum_squares (gs, N), norm = sqrt (sumsq);
+          if (max_norm > 0 && norm > max_norm)
+            vb_scale (gs, (float) (max_norm / (norm + 1e-6)), N);
+          for (int i = 0; i < N;)
+            {
+              int j = i;
+              while (j < N && mask[j] == mask[i])
+                j++;
+              vb_adamw_step (p1 + i, gs + i, m1 + i, v1 + i, j - i, lr, 0.9f, 0.999f, 1e-8f,
+                             mask[i] ? wd : 0.0f, step);
+              i = j;
+            }
+          VbAdamwScalars sc;
+          vb_adamw_scalars (&sc, lr, 0.9f, 0.999f, 1e-8f, wd, step);
+          vb_adamw_fused (p2, g, m2, v2, mask, N, &sc, &sumsq, max_norm);
+        }
+      g_assert_cmpmem (p1, sizeof (float) * N, p2, sizeof (float) * N);
+      g_assert_cmpmem (m1, sizeof m1, m2, sizeof m2);
+      g_assert_cmpmem (v1, sizeof v1, v2, sizeof v2);
+    }
+  double big = 100.0;
+  g_assert_cmpfloat (vb_clip_factor (&big, 1.0f), ==, (float) (1.0 / (10.0 + 1e-6)));
+  g_assert_cmpfloat (vb_clip_factor (&big, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (vb_clip_factor (NULL, 1.0f), ==, 1.0f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -93,6 +142,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/vb/kernels/adamw/torch", test_adamw_torch);
   g_test_add_func ("/vb/kernels/adamw/hand", test_adamw_hand);
+  g_test_add_func ("/vb/kernels/adamw/fused", test_adamw_fused);
   g_test_add_func ("/vb/kernels/sum-squares", test_sum_squares_scale);
 
   return g_test_run ();

@@ -1,0 +1,97 @@
+/* test-cuda-optim.c: the step's tail on the GPU without a value coming back to the host
+ * — the loss written to device memory, the squared gradient norm, and the fused AdamW
+ * pass that clips by that norm and decays by mask — against the CPU ops, bit for bit
+ * (the same fp32 arithmetic element by element; the norm in double in a fixed order is
+ * compared by value). Skips visibly without a GPU. */
+#include "config.h"
+
+#include "cuda-check.h"
+#include "vb-cpu-ops.h"
+#include "vb-cuda-ops.h"
+
+static void
+test_adamw_fused (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  enum { N = 100003 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (11);
+  g_autofree float *g = cc_random (rng, N, -0.01, 0.01);
+  g_autofree float *p = cc_random (rng, N, -1, 1);
+  g_autofree uint8_t *mask = g_new (uint8_t, N);
+  for (int i = 0; i < N; i++)
+    mask[i] = (i / 1000) % 3 != 0;
+  float *d_g = cc_upload (cu, g, N * 4), *d_p = cc_upload (cu, p, N * 4);
+  float *d_m = cc_poisoned (cu, N), *d_v = cc_poisoned (cu, N);
+  vb_cuda_memset (cu, d_m, 0, N * 4);
+  vb_cuda_memset (cu, d_v, 0, N * 4);
+  uint8_t *d_mask = (uint8_t *) cc_upload (cu, mask, N);
+  double *d_sumsq = vb_cuda_alloc (cu, sizeof (double));
+  VbAdamwScalars *d_sc = vb_cuda_alloc (cu, sizeof (VbAdamwScalars));
+  g_autofree float *m = g_new0 (float, N), *v = g_new0 (float, N);
+
+  /* max norm below the gradient's (clipping) and above it (none), three steps each */
+  for (int step = 1; step <= 6; step++)
+    {
+      float max_norm = step <= 3 ? 0.5f : 100.0f;
+      VbAdamwScalars sc;
+      vb_adamw_scalars (&sc, 1e-3f * step, 0.9f, 0.999f, 1e-8f, 0.05f, step);
+      double sumsq = vb_sum_squares (g, N);
+      vb_adamw_fused (p, g, m, v, mask, N, &sc, &sumsq, max_norm);
+      vb_cuda_upload (cu, d_sc, &sc, sizeof sc);
+      vb_cuda_sum_squares (cu, d_sumsq, d_g, N);
+      vb_cuda_adamw_fused (cu, d_p, d_g, d_m, d_v, d_mask, N, d_sc, d_sumsq, max_norm);
+      double got = 0;
+      cc_assert_ok (cu);
+      vb_cuda_download (cu, &got, d_sumsq, sizeof got);
+      g_assert_cmpfloat (fabs (got - sumsq), <=, 1e-12 * sumsq);
+    }
+  g_autofree float *gp = cc_download (cu, d_p, N);
+  g_autofree float *gm = cc_download (cu, d_m, N);
+  g_autofree float *gv = cc_download (cu, d_v, N);
+  /* the norm may differ in its last bits (another summation order); the clip factor,
+   * rounded to float, and everything after it agree exactly here */
+  g_assert_cmpmem (gp, N * 4, p, N * 4);
+  g_assert_cmpmem (gm, N * 4, m, N * 4);
+  g_assert_cmpmem (gv, N * 4, v, N * 4);
+  void *all[] = { d_g, d_p, d_m, d_v, d_mask, d_sumsq, d_sc };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+test_loss_stays_on_device (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  enum { B = 5, CLASSES = 7 };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (12);
+  g_autofree float *logits = cc_random (rng, B * CLASSES, -3, 3);
+  int labels[B] = { 0, 6, 3, 3, 1 };
+  float probs[B * CLASSES];
+  float want = vb_softmax_xent_forward (probs, logits, labels, B, CLASSES, 0.1f);
+  float *d_logits = cc_upload (cu, logits, sizeof (float) * B * CLASSES);
+  int *d_labels = (int *) cc_upload (cu, labels, sizeof labels);
+  float *d_probs = cc_poisoned (cu, B * CLASSES), *d_loss = cc_poisoned (cu, 1);
+  vb_cuda_softmax_xent_forward (cu, d_probs, d_loss, d_logits, d_labels, B, CLASSES, 0.1f);
+  g_autofree float *got = cc_download (cu, d_loss, 1);
+  g_assert_cmpfloat (fabsf (got[0] - want), <=, 1e-6f * fabsf (want));
+  cc_check (cu, "probs", d_probs, probs, B * CLASSES);
+  void *all[] = { d_logits, d_labels, d_probs, d_loss };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vb/cuda/adamw-fused", test_adamw_fused);
+  g_test_add_func ("/vb/cuda/loss-on-device", test_loss_stays_on_device);
+  int status = g_test_run ();
+  if (cc_cuda != NULL)
+    vb_cuda_close (cc_cuda);
+  return status;
+}
