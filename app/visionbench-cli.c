@@ -757,7 +757,7 @@ cmd_bench (int argc, char **argv)
       g_auto (VbBenchResult) r = { 0 };
       if (!vb_bench_run (&cfg, &p, &r, &error))
         return fail (error);
-      g_autofree char *card = vb_bench_protocol_json (&p);
+      g_autofree char *card = vb_bench_protocol_json (&p, &r);
       if (json)
         printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"min_s\": %.5f, \"iqr_s\": %.5f, "
                 "\"peak_device_bytes\": %" G_GINT64_FORMAT ", \"protocol\": %s}\n", r.img_per_s,

@@ -7,6 +7,7 @@
 #include "vb-device.h"
 #include "vb-error.h"
 #include "vb-optim.h"
+#include "vb-train-step.h"
 #include "vb-profile.h"
 #include "vb-trainer.h"
 
@@ -122,6 +123,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
     }
 
   g_autofree double *times = g_new (double, MAX (p->timed, 1));
+  g_autoptr (VbStepGraph) graph = vb_step_graph_new (TRUE);
   gint64 timed_usec = 0;
   for (int it = 0; it < p->warmup + p->timed; it++)
     {
@@ -132,18 +134,15 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
           vb_profile_enable (TRUE);
         }
       gint64 t0 = g_get_monotonic_time ();
-      if (!vb_vmamba_forward (model, resident, B, S, S, p->train, &rng, error))
+      /* recorded as a CUDA graph after the first step, as the trainer does */
+      gboolean queued = p->train
+                        ? vb_step_graph_train (graph, model, opt, resident, B, S, S, labels,
+                                               0.1f, &rng, 1e-3f, 0.0, error)
+                        : vb_step_graph_eval (graph, model, resident, B, S, S, error);
+      if (!queued)
         {
           profile_off ();
           return FALSE;
-        }
-      if (p->train)
-        {
-          vb_vmamba_loss_queue (model, labels, 0.1f);
-          vb_vmamba_zero_grad (model);
-          vb_vmamba_backward (model, NULL);
-          VB_PROF ("adamw", vb_adamw_update (opt, vb_vmamba_backend_params (model),
-                                             vb_vmamba_backend_grads (model), 1e-3f));
         }
       /* a GPU step ends when its last kernel does */
       const char *failed = ops->sync (ops->ctx);
@@ -172,13 +171,14 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
   result->min_s = times[0];
   result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
   result->img_per_s = B / result->median_s;
+  result->launch = vb_step_graph_mode (graph);
   result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S);
   result->peak_device_bytes = (int64_t) (mem_peak - mem_before);
   return TRUE;
 }
 
 char *
-vb_bench_protocol_json (const VbBenchProtocol *p)
+vb_bench_protocol_json (const VbBenchProtocol *p, const VbBenchResult *r)
 {
   gboolean cuda = g_strcmp0 (p->device, "cuda") == 0;
   const Precision *prec = find_precision (p->precision);
@@ -191,12 +191,15 @@ vb_bench_protocol_json (const VbBenchProtocol *p)
                           "\"input\": \"synthetic, resident in the device's memory\", "
                           "\"data_loading\": false, "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
-                          "\"device_name\": \"%s\", \"matmul\": \"%s\"}",
+                          "\"device_name\": \"%s\", \"matmul\": \"%s\"%s%s%s}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
                           p->batch, p->img_size,
                           prec->card,
                           p->warmup, p->timed,
                           p->train ? "true" : "false", p->threads, cuda ? "cuda" : "cpu",
                           vb_device_describe (cuda ? vb_device_ops ("cuda", NULL) : NULL),
-                          cuda ? prec->gpu : vb_cpu_gemm_name ());
+                          cuda ? prec->gpu : vb_cpu_gemm_name (),
+                          r != NULL && r->launch != NULL ? ", \"launch\": \"" : "",
+                          r != NULL && r->launch != NULL ? r->launch : "",
+                          r != NULL && r->launch != NULL ? "\"" : "");
 }

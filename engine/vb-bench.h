@@ -26,14 +26,16 @@ typedef struct {
   int64_t peak_device_bytes; /* GPU: most device memory in use after a step, minus what was in
                               * use before the model existed (0 on the CPU) */
   char   *profile;        /* per-op table when protocol->profile, else NULL */
+  const char *launch;     /* how the timed steps ran: "CUDA graph" or "op by op" (static) */
 } VbBenchResult;
 
 void     vb_bench_result_clear (VbBenchResult *result);
 
 gboolean vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *protocol,
                        VbBenchResult *result, GError **error);
-/* The protocol card as JSON (for the store and for --json output). */
-char    *vb_bench_protocol_json (const VbBenchProtocol *protocol);
+/* The protocol card as JSON (for the store and for --json output); with a result, it
+ * also says how the steps were launched. */
+char    *vb_bench_protocol_json (const VbBenchProtocol *protocol, const VbBenchResult *result);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbBenchResult, vb_bench_result_clear)
 

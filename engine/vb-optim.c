@@ -116,13 +116,22 @@ update (VbAdamW *opt, float *params, const float *grads, float lr, const double 
         double max_norm)
 {
   const VbOps *ops = opt->ops;
-  opt->step++;
-  vb_adamw_scalars (opt->sc_host, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
-                    opt->step);
+  if (!opt->staged)
+    vb_adamw_stage (opt, lr);
+  opt->staged = FALSE;
   if (!ops->on_host)
     ops->upload_async (ops->ctx, opt->dsc, opt->sc_host, sizeof (VbAdamwScalars));
   ops->adamw_fused (ops->ctx, params, grads, opt->dm, opt->dv, opt->ddecay, opt->n, opt->dsc,
                     sumsq, (float) max_norm);
+}
+
+void
+vb_adamw_stage (VbAdamW *opt, float lr)
+{
+  opt->step++;
+  vb_adamw_scalars (opt->sc_host, lr, opt->beta1, opt->beta2, opt->eps, opt->weight_decay,
+                    opt->step);
+  opt->staged = TRUE;
 }
 
 void

@@ -32,6 +32,7 @@ typedef struct {
    * fused pass updates the whole buffer: no value comes back to the host mid-step. */
   VbAdamwScalars *sc_host, *dsc;
   double  *dsumsq;
+  gboolean staged;      /* sc_host already holds the next update's scalars */
   int64_t step;         /* optimizer steps taken */
   float beta1, beta2, eps, weight_decay;
 } VbAdamW;
@@ -49,6 +50,10 @@ void     vb_adamw_free (VbAdamW *opt);
 void     vb_adamw_update (VbAdamW *opt, float *params, const float *grads, float lr);
 void     vb_adamw_update_clipped (VbAdamW *opt, float *params, const float *grads, float lr,
                                   double max_norm);
+/* The host's share of the next update done ahead (the step count and its scalars, in the
+ * staging its copy reads), so that a replayed graph finds them; that update then uses
+ * these, whatever its lr. */
+void     vb_adamw_stage (VbAdamW *opt, float lr);
 /* the gradient norm before clipping of the last _clipped update (after a sync) */
 double   vb_adamw_last_grad_norm (VbAdamW *opt);
 /* host m, v ← backend (before a checkpoint is written); backend ← host (after one is read) */

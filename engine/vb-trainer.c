@@ -15,6 +15,7 @@
 #include "vb-error.h"
 #include "vb-loader.h"
 #include "vb-optim.h"
+#include "vb-train-step.h"
 #include "vb-split.h"
 
 /* The first steps of a run pay for page faults and cold caches; they are excluded from
@@ -317,6 +318,8 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
   int S = cfg->img_size, bmax = MAX (cfg->batch_size, cfg->eval_batch_size);
   g_autofree float *images = g_new (float, (size_t) bmax * S * S * 3);
   g_autofree int *labels = g_new (int, bmax);
+  /* the training step, recorded as a CUDA graph on the GPU after one warm-up step */
+  g_autoptr (VbStepGraph) graph = vb_step_graph_new (TRUE);
   char *ckpt_path = checkpoint_dir ? g_build_filename (checkpoint_dir, "last.safetensors", NULL)
                                    : NULL;
   result->checkpoint_path = ckpt_path;
@@ -363,14 +366,11 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
           vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) step + 1);
           /* the whole step is queued without waiting (loss and gradient norm stay on the
            * backend until it ends): on the GPU nothing drains the queue mid-step */
-          if (!vb_vmamba_forward (model, in, bs, S, S, TRUE, &rng, error))
-            goto out_early;
-          vb_vmamba_loss_queue (model, labels, (float) cfg->label_smoothing);
-          vb_vmamba_zero_grad (model);
-          vb_vmamba_backward (model, NULL);
           double lr = vb_lr_at (&sched, step);
-          vb_adamw_update_clipped (opt, vb_vmamba_backend_params (model),
-                                   vb_vmamba_backend_grads (model), (float) lr, cfg->clip_grad);
+          if (!vb_step_graph_train (graph, model, opt, in, bs, S, S, labels,
+                                    (float) cfg->label_smoothing, &rng, (float) lr,
+                                    cfg->clip_grad, error))
+            goto out_early;
           /* a GPU step ends when its last kernel does */
           const char *failed = ops->sync (ops->ctx);
           if (failed != NULL)

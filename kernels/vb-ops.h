@@ -33,6 +33,13 @@ struct VbOps
   void       *(*alloc_host)   (void *ctx, size_t bytes);
   void        (*free_host)    (void *ctx, void *ptr);
   void        (*upload_async) (void *ctx, void *dst, const void *host_src, size_t bytes);
+  /* ops queued between capture_begin (1 when the backend records: the GPU) and
+   * capture_end are recorded as a graph, not run; graph_launch replays one (its host
+   * sources are read again: page-locked staging holds the step's new values) */
+  int         (*capture_begin) (void *ctx);
+  void       *(*capture_end)   (void *ctx);
+  void        (*graph_launch)  (void *ctx, void *graph);
+  void        (*graph_free)    (void *ctx, void *graph);
   /* waits for queued work; the first failure since the last clear, or NULL */
   const char *(*sync)      (void *ctx);
   void        (*clear_error) (void *ctx);

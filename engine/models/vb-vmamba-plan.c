@@ -78,6 +78,7 @@ vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W, gbo
   if (carve.arena == NULL)
     return -1;   /* the caller reads the backend's error (out of memory) */
   m->plan_arena = carve.arena;
+  m->plan_id++;
   plan_walk (&carve, m, cfg, B, H, W, training);
   /* host staging: the CPU reads its input where the loader writes it */
   const VbOps *ops = m->ops;

@@ -54,6 +54,7 @@ struct _VbVmamba {
 
   /* the plan: buffers for one (B, H, W) */
   int plan_B, plan_H, plan_W;
+  guint64 plan_id;                      /* changes with every new plan: its buffers moved */
   gboolean plan_training;               /* the plan holds the backward's buffers too */
   float *plan_arena;                    /* everything below, one allocation (backend memory) */
   VbStageShape stage[VB_VMAMBA_MAX_STAGES];
@@ -75,6 +76,7 @@ struct _VbVmamba {
   float *dp_host;
   int *labels_host;
   float *images_host;
+  gboolean dp_staged;                   /* dp_host already drawn for the next forward */
   float smoothing;
   gboolean have_backward_state;         /* last forward was in training mode */
 

@@ -153,13 +153,11 @@ vb_vmamba_zero_grad (VbVmamba *m)
 /* ---- forward ------------------------------------------------------------------------------ */
 
 /* Every block's per-image drop-path scales for this step, drawn on the host in block order
- * (dp1, then dp2: one RNG stream whatever the backend) and handed to the backend in one
- * upload; an evaluation forward uses none of them and draws nothing. */
+ * (dp1, then dp2: one RNG stream whatever the backend) into the page-locked staging; an
+ * evaluation forward uses none of them and draws nothing. */
 static void
-draw_drop_paths (VbVmamba *m, int B, gboolean training, VbRng *rng)
+draw_drop_paths (VbVmamba *m, int B, VbRng *rng)
 {
-  if (!training)
-    return;
   float *h = m->dp_host;
   for (int i = 0; i < m->cfg.n_stages; i++)
     for (int j = 0; j < m->cfg.depths[i]; j++)
@@ -170,9 +168,29 @@ draw_drop_paths (VbVmamba *m, int B, gboolean training, VbRng *rng)
             h[b] = rate <= 0.0f || rng == NULL
                    ? 1.0f : vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
         }
-  m->ops->upload_async (m->ops->ctx, m->dp_all, m->dp_host,
-                        (size_t) (h - m->dp_host) * sizeof (float));
 }
+
+static size_t
+drop_path_bytes (VbVmamba *m)
+{
+  size_t blocks = 0;
+  for (int i = 0; i < m->cfg.n_stages; i++)
+    blocks += m->cfg.depths[i];
+  return 2 * blocks * m->plan_B * sizeof (float);
+}
+
+void
+vb_vmamba_stage_step (VbVmamba *m, const int *labels, VbRng *rng)
+{
+  draw_drop_paths (m, m->plan_B, rng);
+  m->dp_staged = TRUE;
+  if (labels != m->labels_host)
+    memcpy (m->labels_host, labels, m->plan_B * sizeof (int));
+}
+
+void vb_vmamba_keep_staged (VbVmamba *m) { m->dp_staged = TRUE; }
+guint64 vb_vmamba_plan_id (VbVmamba *m) { return m->plan_id; }
+const int *vb_vmamba_staged_labels (VbVmamba *m) { return m->labels_host; }
 
 static void
 block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
@@ -268,8 +286,8 @@ backend_failed (VbVmamba *m, const char *what, GError **error)
 }
 
 gboolean
-vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboolean training,
-                   VbRng *rng, GError **error)
+vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
+                         gboolean training, VbRng *rng, GError **error)
 {
   const VbVmambaConfig *cfg = &m->cfg;
   if (B < 1 || H < 1 || W < 1 || H > 4096 || W > 4096)
@@ -300,7 +318,15 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
     m->ops->upload_async (m->ops->ctx, m->images, images, in_bytes);
   else if (images != m->images)        /* else already in place (vb_vmamba_input_buffer) */
     m->ops->upload (m->ops->ctx, m->images, images, in_bytes);
-  draw_drop_paths (m, B, training, rng);
+  if (training)
+    {
+      /* drawn now unless vb_vmamba_stage_step did; copied in the stream's order, so a
+       * replayed graph reads the step's new draws */
+      if (!m->dp_staged)
+        draw_drop_paths (m, B, rng);
+      m->dp_staged = FALSE;
+      m->ops->upload_async (m->ops->ctx, m->dp_all, m->dp_host, drop_path_bytes (m));
+    }
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
            OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H,
@@ -353,11 +379,21 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
            OP (linear_forward, m->logits, cfg->num_classes, m->pooled, last->C, P + m->head_w,
                P + m->head_b, B, last->C, cfg->num_classes));
   m->have_backward_state = training;
-  /* a training step goes on to the loss without waiting: its logits come back only when
-   * asked for, and a non-finite one shows as a non-finite loss */
-  m->logits_stale = training;
+  /* the logits come back only when asked for (a training step checks its loss instead) */
+  m->logits_stale = TRUE;
+  return TRUE;
+}
+
+gboolean
+vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboolean training,
+                   VbRng *rng, GError **error)
+{
+  const VbVmambaConfig *cfg = &m->cfg;
+  if (!vb_vmamba_forward_queue (m, images, B, H, W, training, rng, error))
+    return FALSE;
   if (training)
     return TRUE;
+  m->logits_stale = FALSE;
   m->ops->download (m->ops->ctx, m->logits_host, m->logits,
                     (size_t) B * cfg->num_classes * sizeof (float));
   if (m->ops->sync (m->ops->ctx) != NULL)

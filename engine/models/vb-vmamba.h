@@ -108,6 +108,20 @@ gboolean    vb_vmamba_config_from_dict (VbTensorDict *dict, VbScanMode scan,
 gboolean    vb_vmamba_forward      (VbVmamba *model, const float *images, int B, int H, int W,
                                     gboolean training, VbRng *rng, GError **error);
 const float *vb_vmamba_logits      (VbVmamba *model);
+/* The forward's work queued on the backend and nothing waited for, at evaluation too (the
+ * logits then come back through vb_vmamba_logits): the part a CUDA graph records. */
+gboolean    vb_vmamba_forward_queue (VbVmamba *model, const float *images, int B, int H,
+                                     int W, gboolean training, VbRng *rng, GError **error);
+/* The host's share of the next training step, done ahead: the drop-path draws and the
+ * labels written into the page-locked staging the step copies from (so that a replayed
+ * graph finds them). The next training forward then draws nothing. */
+void        vb_vmamba_stage_step   (VbVmamba *model, const int *labels, VbRng *rng);
+/* the staged draws serve the next forward again (a recording that did not run them) */
+void        vb_vmamba_keep_staged  (VbVmamba *model);
+const int  *vb_vmamba_staged_labels (VbVmamba *model);
+/* a number that changes whenever the activation buffers are planned anew (anything that
+ * kept their addresses, as a recorded graph does, is stale then) */
+guint64     vb_vmamba_plan_id      (VbVmamba *model);
 /* The backend buffer the forward reads its (B, H, W, in_chans) input from: fill it once
  * (ops->upload) and pass it as `images` to keep the input resident, as a benchmark whose
  * input already sits on the GPU does. Valid until the batch or size changes, or a

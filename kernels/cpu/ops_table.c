@@ -12,6 +12,11 @@ static void cpu_copy (void *c, void *dst, const void *src, size_t bytes) { (void
 static void cpu_zero (void *c, void *dst, size_t bytes) { (void) c; memset (dst, 0, bytes); }
 static void *cpu_alloc_host (void *c, size_t bytes) { return cpu_alloc (c, bytes); }
 static void cpu_free_host (void *c, void *p) { cpu_free (c, p); }
+/* the CPU runs every op as it is called: nothing to record */
+static int cpu_capture_begin (void *c) { (void) c; return 0; }
+static void *cpu_capture_end (void *c) { (void) c; return NULL; }
+static void cpu_graph_launch (void *c, void *g) { (void) c; (void) g; }
+static void cpu_graph_free (void *c, void *g) { (void) c; (void) g; }
 static const char *cpu_sync (void *c) { (void) c; return NULL; }
 static void cpu_clear_error (void *c) { (void) c; }
 static int cpu_set_matmul (void *c, int mode) { (void) c; return mode == VB_MATMUL_FP32; }
@@ -135,7 +140,9 @@ static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
   .alloc = cpu_alloc, .free = cpu_free, .upload = cpu_copy, .download = cpu_copy,
   .zero = cpu_zero, .alloc_host = cpu_alloc_host, .free_host = cpu_free_host,
-  .upload_async = cpu_copy, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_matmul = cpu_set_matmul,
+  .upload_async = cpu_copy, .capture_begin = cpu_capture_begin,
+  .capture_end = cpu_capture_end, .graph_launch = cpu_graph_launch,
+  .graph_free = cpu_graph_free, .sync = cpu_sync, .clear_error = cpu_clear_error, .set_matmul = cpu_set_matmul,
   .memory_used = cpu_memory_used,
   .linear_forward = cpu_linear_forward, .linear_backward = cpu_linear_backward,
   .linear_forward_groups = cpu_linear_forward_groups,

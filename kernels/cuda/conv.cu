@@ -2,24 +2,115 @@
  * convolutions, NHWC, fp32, with the arithmetic of kernels/cpu/dwconv3x3.c and
  * kernels/cpu/conv3x3s2.c.
  *
- * Parameter gradients never use atomics: blocks of 32 channels × LANES pixel lanes sum
- * fixed pixel chunks (boundaries depend on the shape only) into partials in scratch, and
- * sum_chunks_kernel adds the chunks in a fixed order, so runs repeat bit for bit. The
- * strided convolution runs as im2col + cuBLAS sgemm (pedantic fp32 handle, cu->stream);
- * its input gradient is a dgrad GEMM into columns followed by a col2im gather. */
+ * Channels move as float4s when C % 4 == 0 and every pointer is 16-byte aligned, else as
+ * floats (the same kernels, VW = 4 or 1). Grids put image rows on blockIdx.y and
+ * (pixel, channel vector) on x, so the hot loops need no integer division. The depthwise
+ * kernels give each thread VW channels × a strip of TX pixels of one row, sliding a 3×3
+ * window along it (each input vector is loaded 3 times per row instead of 9).
+ *
+ * Parameter gradients never use atomics: blocks sum fixed pixel chunks (boundaries
+ * depend on the shape only) into partials in scratch, and sum_chunks_kernel adds the
+ * chunks in a fixed order, so runs repeat bit for bit. The strided convolution runs as
+ * im2col + cuBLAS sgemm (the context's handle and math mode, cu->stream); its input
+ * gradient is a dgrad GEMM into columns followed by a col2im gather. */
+#include <stdint.h>
+
 #include "vb-cuda-private.h"
 
 #define THREADS 256
 #define LANES 8
+/* final pass of the partials: 32 columns × FINAL_LANES chunk lanes */
+#define FINAL_LANES 32
 /* pixel/row chunks of the gradient partials */
 #define ROWS_PER_CHUNK 64
 #define MAX_CHUNKS 1024
+/* depthwise weight-gradient chunks: ≥ DW_ROWS_PER_CHUNK image rows each */
+#define DW_ROWS_PER_CHUNK 4
+#define DW_MAX_CHUNKS 1024
+/* depthwise: pixels per thread along a row (divides 56, 28, 14, 7) */
+#define TX 7
 /* im2col budget per batch chunk, in floats (128 MiB), as on the CPU */
 #define COLS_BUDGET (32 * 1024 * 1024)
 
 #define GRID_STRIDE(i, n)                                                                \
   for (int64_t i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);             \
        i += (int64_t) gridDim.x * blockDim.x)
+
+/* VW consecutive channels */
+template <int VW> struct Vec
+{
+  float v[VW];
+};
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vzero ()
+{
+  Vec<VW> r;
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+    r.v[e] = 0.0f;
+  return r;
+}
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vload (const float *p)
+{
+  Vec<VW> r;
+  if constexpr (VW == 4)
+    {
+      float4 t = *reinterpret_cast<const float4 *> (p);
+      r.v[0] = t.x;
+      r.v[1] = t.y;
+      r.v[2] = t.z;
+      r.v[3] = t.w;
+    }
+  else
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e++)
+        r.v[e] = p[e];
+    }
+  return r;
+}
+
+template <int VW>
+static __device__ __forceinline__ void
+vstore (float *p, const Vec<VW> &x)
+{
+  if constexpr (VW == 4)
+    *reinterpret_cast<float4 *> (p) = make_float4 (x.v[0], x.v[1], x.v[2], x.v[3]);
+  else
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e++)
+        p[e] = x.v[e];
+    }
+}
+
+static bool
+aligned16 (const void *p)
+{
+  return ((uintptr_t) p & 15u) == 0;
+}
+
+/* y blocks for `rows` row iterations (the kernels loop when there are more) */
+static unsigned int
+y_blocks (int64_t rows)
+{
+  return (unsigned int) (rows < 65535 ? (rows < 1 ? 1 : rows) : 65535);
+}
+
+/* x blocks of ≤ 512 threads (a multiple of 32) covering `items` evenly */
+static void
+x_split (int64_t items, unsigned int *blocks, unsigned int *threads)
+{
+  int64_t nb = (items + 511) / 512;
+  int64_t per = (items + nb - 1) / nb;
+  *blocks = (unsigned int) nb;
+  *threads = (unsigned int) ((per + 31) / 32 * 32);
+}
 
 static int64_t
 n_chunks_for (int64_t rows)
@@ -36,26 +127,29 @@ aligned (int64_t floats)
 }
 
 /* dst[map(k)] += Σ_ch part[ch, k] for k < width, in a fixed order (lane ty sums chunks
- * ty, ty + LANES, ..., then the lanes are added in order). map(k) = k, or with
+ * ty, ty + FINAL_LANES, ..., then the lanes are added in order). map(k) = k, or with
  * taps_of = C the (tap, C) → (C, 3, 3) transpose of the depthwise weight.
- * grid ⌈width/32⌉, block (32, LANES) */
+ * grid ⌈width/32⌉, block (32, FINAL_LANES) */
 static __global__ void
 sum_chunks_kernel (float *dst, const float *part, int64_t width, int64_t n_chunks, int taps_of)
 {
-  __shared__ float red[LANES][32];
+  __shared__ float red[FINAL_LANES][33];
   int tx = threadIdx.x, ty = threadIdx.y;
   int64_t k = (int64_t) blockIdx.x * 32 + tx;
   float s = 0.0f;
 
   if (k < width)
-    for (int64_t ch = ty; ch < n_chunks; ch += LANES)
-      s += part[ch * width + k];
+    {
+#pragma unroll 4
+      for (int64_t ch = ty; ch < n_chunks; ch += FINAL_LANES)
+        s += part[ch * width + k];
+    }
   red[ty][tx] = s;
   __syncthreads ();
   if (ty == 0 && k < width)
     {
       s = 0.0f;
-      for (int l = 0; l < LANES; l++)
+      for (int l = 0; l < FINAL_LANES; l++)
         s += red[l][tx];
       dst[taps_of > 0 ? (k % taps_of) * 9 + k / taps_of : k] += s;
     }
@@ -99,114 +193,244 @@ colsum_acc (VbCuda *cu, float *dst, float *part, const float *x, int64_t rows, i
       part, x, rows, cols, n_chunks);
   if (!VB_CUDA_LAUNCHED (cu, what))
     return 0;
-  sum_chunks_kernel<<<cblocks, block, 0, cu->stream>>> (dst, part, cols, n_chunks, 0);
+  sum_chunks_kernel<<<cblocks, dim3 (32, FINAL_LANES), 0, cu->stream>>> (dst, part, cols,
+                                                                         n_chunks, 0);
   return VB_CUDA_LAUNCHED (cu, what);
 }
 
 /* ---- depthwise 3×3 -------------------------------------------------------------- */
 
-/* dst[b, y, x, c] = Σ_taps w[c, tap]·src[b, y + s·(ky − 1), x + s·(kx − 1), c]:
- * s = +1 is the forward, s = −1 the input gradient (the rotated kernel). One thread per
- * output element, channel fastest (coalesced); taps in the CPU's order. */
-static __global__ void
-dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
-                   const float *__restrict__ w, int B, int H, int W, int C, int sign)
+/* Launch shape of the depthwise kernels: CT channel vectors × SPB strips per block;
+ * blockIdx.x = strip tile · n_ct + channel tile. */
+typedef struct
 {
-  int64_t n = (int64_t) B * H * W * C;
+  int CV, CT, n_ct, nstrip, SPB, n_st;
+} DwShape;
 
-  GRID_STRIDE (i, n)
+static DwShape
+dw_shape (int W, int C, int vw)
+{
+  DwShape s;
+  s.CV = C / vw;
+  s.CT = s.CV < THREADS ? s.CV : THREADS;
+  s.n_ct = (s.CV + s.CT - 1) / s.CT;
+  s.nstrip = (W + TX - 1) / TX;
+  s.SPB = THREADS / s.CT < s.nstrip ? THREADS / s.CT : s.nstrip;
+  if (s.SPB < 1)
+    s.SPB = 1;
+  s.n_st = (s.nstrip + s.SPB - 1) / s.SPB;
+  return s;
+}
+
+/* The 3 input vectors of column x (rows y − 1, y, y + 1), zero and flagged invalid
+ * outside the image. `p` points at (row y, column 0, channel c0). */
+template <int VW>
+static __device__ __forceinline__ bool
+load_column (Vec<VW> col[3], const float *p, int x, int W, int C, const bool rok[3])
+{
+  bool ok = x >= 0 && x < W;
+#pragma unroll
+  for (int r = 0; r < 3; r++)
+    col[r] = ok && rok[r] ? vload<VW> (p + ((int64_t) (r - 1) * W + x) * C) : vzero<VW> ();
+  return ok;
+}
+
+/* dst[b, y, x, c] = Σ_taps w[c, tap]·src[b, y + s·(ky − 1), x + s·(kx − 1), c]:
+ * SIGN = +1 is the forward, −1 the input gradient (the rotated kernel). Taps in the
+ * CPU's order, out-of-image taps skipped as there. grid (n_ct·n_st, rows) */
+template <int VW, int SIGN>
+static __global__ void __launch_bounds__ (THREADS)
+dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
+                   const float *__restrict__ w, int B, int H, int W, int C, DwShape sh)
+{
+  int cv = (blockIdx.x % sh.n_ct) * sh.CT + threadIdx.x % sh.CT;
+  int strip = (blockIdx.x / sh.n_ct) * sh.SPB + threadIdx.x / sh.CT;
+  if (cv >= sh.CV || strip >= sh.nstrip)
+    return;
+  int c0 = cv * VW, x0 = strip * TX;
+  int64_t rows = (int64_t) B * H;
+  float wk[9][VW];
+
+#pragma unroll
+  for (int e = 0; e < VW; e++)
     {
-      int c = (int) (i % C);
-      int64_t p = i / C;
-      int x = (int) (p % W);
-      int64_t q = p / W;
-      int y = (int) (q % H);
-      int64_t b = q / H;
-      float acc = 0.0f;
+#pragma unroll
+      for (int t = 0; t < 9; t++)
+        wk[t][e] = w[(int64_t) (c0 + e) * 9 + t];
+    }
 
-      for (int ky = 0; ky < 3; ky++)
+  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y)
+    {
+      int y = (int) (row % H);
+      const float *p = src + row * W * C + c0;
+      float *o = dst + row * W * C + c0;
+      bool rok[3] = { y > 0, true, y + 1 < H };
+      Vec<VW> col[3][3];
+      bool cok[3];
+
+      cok[0] = load_column<VW> (col[0], p, x0 - 1, W, C, rok);
+      cok[1] = load_column<VW> (col[1], p, x0, W, C, rok);
+#pragma unroll
+      for (int i = 0; i < TX; i++)
         {
-          int sy = y + sign * (ky - 1);
-          if (sy < 0 || sy >= H)
-            continue;
-          for (int kx = 0; kx < 3; kx++)
+          int x = x0 + i;
+          if (x >= W)
+            break;
+          cok[2] = load_column<VW> (col[2], p, x + 1, W, C, rok);
+          Vec<VW> acc = vzero<VW> ();
+#pragma unroll
+          for (int ky = 0; ky < 3; ky++)
             {
-              int sx = x + sign * (kx - 1);
-              if (sx < 0 || sx >= W)
-                continue;
-              acc += w[(int64_t) c * 9 + ky * 3 + kx] * src[((b * H + sy) * W + sx) * C + c];
+#pragma unroll
+              for (int kx = 0; kx < 3; kx++)
+                {
+                  int ri = SIGN > 0 ? ky : 2 - ky, ci = SIGN > 0 ? kx : 2 - kx;
+                  if (rok[ri] && cok[ci])
+                    {
+#pragma unroll
+                      for (int e = 0; e < VW; e++)
+                        acc.v[e] += wk[ky * 3 + kx][e] * col[ci][ri].v[e];
+                    }
+                }
             }
+          vstore<VW> (o + (int64_t) x * C, acc);
+#pragma unroll
+          for (int r = 0; r < 3; r++)
+            {
+              col[0][r] = col[1][r];
+              col[1][r] = col[2][r];
+            }
+          cok[0] = cok[1];
+          cok[1] = cok[2];
         }
-      dst[i] = acc;
     }
 }
 
-/* part[ch, tap, c] = Σ_{pixels in chunk ch} dout[p, c]·in[p + tap offset, c];
- * grid (⌈C/32⌉, n_chunks), block (32, LANES) */
-static __global__ void
+/* part[p, tap, c] = Σ_{pixels of part p} dout[pixel, c]·in[pixel + tap offset, c], where
+ * part p = chunk · n_st + strip tile, the chunk (blockIdx.y) being a fixed range of image
+ * rows; the block's strips are added in order through shared memory (9·blockDim·VW
+ * floats). grid (n_ct·n_st, n_chunks) */
+template <int VW>
+static __global__ void __launch_bounds__ (THREADS)
 dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ dout,
-                          const float *__restrict__ in, int B, int H, int W, int C,
+                          const float *__restrict__ in, int B, int H, int W, int C, DwShape sh,
                           int64_t n_chunks)
 {
-  __shared__ float red[9][LANES][32];
-  int tx = threadIdx.x, ty = threadIdx.y;
-  int c = blockIdx.x * 32 + tx;
-  int64_t ch = blockIdx.y;
-  int64_t P = (int64_t) B * H * W;
-  int64_t p0 = P * ch / n_chunks, p1 = P * (ch + 1) / n_chunks;
-  float acc[9];
+  extern __shared__ float red[];
+  int ct = blockIdx.x % sh.n_ct, st = blockIdx.x / sh.n_ct;
+  int cl = threadIdx.x % sh.CT, sl = threadIdx.x / sh.CT;
+  int cv = ct * sh.CT + cl, strip = st * sh.SPB + sl;
+  int64_t ch = blockIdx.y, rows = (int64_t) B * H;
+  int64_t r0 = rows * ch / n_chunks, r1 = rows * (ch + 1) / n_chunks;
+  Vec<VW> acc[9];
 
 #pragma unroll
   for (int t = 0; t < 9; t++)
-    acc[t] = 0.0f;
-  if (c < C)
-    for (int64_t p = p0 + ty; p < p1; p += LANES)
-      {
-        int x = (int) (p % W);
-        int64_t q = p / W;
-        int y = (int) (q % H);
-        int64_t b = q / H;
-        float g = dout[p * C + c];
+    acc[t] = vzero<VW> ();
+  if (cv < sh.CV && strip < sh.nstrip)
+    {
+      int c0 = cv * VW, x0 = strip * TX;
+      for (int64_t row = r0; row < r1; row++)
+        {
+          int y = (int) (row % H);
+          const float *p = in + row * W * C + c0;
+          const float *g = dout + row * W * C + c0;
+          bool rok[3] = { y > 0, true, y + 1 < H };
+          Vec<VW> col[3][3];
+          bool cok[3];
+
+          cok[0] = load_column<VW> (col[0], p, x0 - 1, W, C, rok);
+          cok[1] = load_column<VW> (col[1], p, x0, W, C, rok);
 #pragma unroll
-        for (int ky = 0; ky < 3; ky++)
-          {
-            int sy = y + ky - 1;
-            if (sy < 0 || sy >= H)
-              continue;
+          for (int i = 0; i < TX; i++)
+            {
+              int x = x0 + i;
+              if (x >= W)
+                break;
+              cok[2] = load_column<VW> (col[2], p, x + 1, W, C, rok);
+              Vec<VW> gv = vload<VW> (g + (int64_t) x * C);
 #pragma unroll
-            for (int kx = 0; kx < 3; kx++)
-              {
-                int sx = x + kx - 1;
-                if (sx < 0 || sx >= W)
-                  continue;
-                acc[ky * 3 + kx] += g * in[((b * H + sy) * W + sx) * C + c];
-              }
-          }
-      }
+              for (int ky = 0; ky < 3; ky++)
+                {
+#pragma unroll
+                  for (int kx = 0; kx < 3; kx++)
+                    {
+                      if (rok[ky] && cok[kx])
+                        {
+#pragma unroll
+                          for (int e = 0; e < VW; e++)
+                            acc[ky * 3 + kx].v[e] += gv.v[e] * col[kx][ky].v[e];
+                        }
+                    }
+                }
+#pragma unroll
+              for (int r = 0; r < 3; r++)
+                {
+                  col[0][r] = col[1][r];
+                  col[1][r] = col[2][r];
+                }
+              cok[0] = cok[1];
+              cok[1] = cok[2];
+            }
+        }
+    }
+
+  int bd = blockDim.x;
 #pragma unroll
   for (int t = 0; t < 9; t++)
-    red[t][ty][tx] = acc[t];
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e++)
+        red[((int64_t) t * bd + threadIdx.x) * VW + e] = acc[t].v[e];
+    }
   __syncthreads ();
-  if (c < C)
-    for (int t = ty; t < 9; t += LANES)
-      {
-        float s = 0.0f;
-        for (int l = 0; l < LANES; l++)
-          s += red[t][l][tx];
-        part[(ch * 9 + t) * C + c] = s;
-      }
+  int width = sh.CT * VW;
+  int64_t pi = ch * sh.n_st + st;
+  for (int idx = threadIdx.x; idx < 9 * width; idx += bd)
+    {
+      int t = idx / width, rem = idx % width;
+      int c = ct * width + rem;
+      if (c >= C)
+        continue;
+      float s = 0.0f;
+      for (int l = 0; l < sh.SPB; l++)
+        s += red[(t * bd + l * sh.CT) * VW + rem];
+      part[(pi * 9 + t) * C + c] = s;
+    }
+}
+
+template <int VW>
+static void
+dw_stencil (VbCuda *cu, float *dst, const float *src, const float *w, int B, int H, int W,
+            int C, int sign)
+{
+  DwShape sh = dw_shape (W, C, VW);
+  dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), y_blocks ((int64_t) B * H));
+  unsigned int threads = (unsigned int) (sh.CT * sh.SPB);
+  if (sign > 0)
+    dw_stencil_kernel<VW, 1><<<grid, threads, 0, cu->stream>>> (dst, src, w, B, H, W, C, sh);
+  else
+    dw_stencil_kernel<VW, -1><<<grid, threads, 0, cu->stream>>> (dst, src, w, B, H, W, C, sh);
+}
+
+static int64_t
+dw_n_chunks (int64_t rows)
+{
+  int64_t n = (rows + DW_ROWS_PER_CHUNK - 1) / DW_ROWS_PER_CHUNK;
+  return n > DW_MAX_CHUNKS ? DW_MAX_CHUNKS : (n < 1 ? 1 : n);
 }
 
 extern "C" void
 vb_cuda_dwconv3x3_forward (VbCuda *cu, float *out, const float *in, const float *w,
                            int B, int H, int W, int C)
 {
-  int64_t n = (int64_t) B * H * W * C;
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
     return;
-  dw_stencil_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (out, in, w, B, H,
-                                                                              W, C, +1);
+  if (C % 4 == 0 && aligned16 (out) && aligned16 (in))
+    dw_stencil<4> (cu, out, in, w, B, H, W, C, +1);
+  else
+    dw_stencil<1> (cu, out, in, w, B, H, W, C, +1);
   VB_CUDA_LAUNCHED (cu, "dwconv3x3 forward");
 }
 
@@ -215,32 +439,43 @@ vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
                             const float *dout, const float *in, const float *w,
                             int B, int H, int W, int C)
 {
-  int64_t n = (int64_t) B * H * W * C;
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
     return;
+  int vw = C % 4 == 0 && aligned16 (dout) && aligned16 (in) && (din == NULL || aligned16 (din))
+           ? 4 : 1;
 
   if (din != NULL)
     {
-      dw_stencil_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
-          din, dout, w, B, H, W, C, -1);
+      if (vw == 4)
+        dw_stencil<4> (cu, din, dout, w, B, H, W, C, -1);
+      else
+        dw_stencil<1> (cu, din, dout, w, B, H, W, C, -1);
       if (!VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (din)"))
         return;
     }
 
   if (dw != NULL)
     {
-      int64_t n_chunks = n_chunks_for ((int64_t) B * H * W);
-      float *part = (float *) vb_cuda_scratch (cu, (size_t) (n_chunks * 9 * C) * sizeof (float));
+      DwShape sh = dw_shape (W, C, vw);
+      int64_t n_chunks = dw_n_chunks ((int64_t) B * H);
+      int64_t n_parts = n_chunks * sh.n_st;
+      float *part = (float *) vb_cuda_scratch (cu, (size_t) (n_parts * 9 * C) * sizeof (float));
       if (part == NULL)
         return;
-      dw_wgrad_partials_kernel<<<dim3 ((unsigned int) ((C + 31) / 32), (unsigned int) n_chunks),
-                                 dim3 (32, LANES), 0, cu->stream>>> (part, dout, in, B, H, W, C,
-                                                                     n_chunks);
+      unsigned int threads = (unsigned int) (sh.CT * sh.SPB);
+      size_t shm = (size_t) 9 * threads * vw * sizeof (float);
+      dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), (unsigned int) n_chunks);
+      if (vw == 4)
+        dw_wgrad_partials_kernel<4><<<grid, threads, shm, cu->stream>>> (part, dout, in, B, H, W,
+                                                                         C, sh, n_chunks);
+      else
+        dw_wgrad_partials_kernel<1><<<grid, threads, shm, cu->stream>>> (part, dout, in, B, H, W,
+                                                                         C, sh, n_chunks);
       if (!VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (dw partials)"))
         return;
-      sum_chunks_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, LANES), 0,
-                          cu->stream>>> (dw, part, 9 * (int64_t) C, n_chunks, C);
+      sum_chunks_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, FINAL_LANES), 0,
+                          cu->stream>>> (dw, part, 9 * (int64_t) C, n_parts, C);
       VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (dw)");
     }
 }
@@ -248,101 +483,148 @@ vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
 /* ---- 3×3, stride 2, padding 1 ------------------------------------------------------
  * A patch is ordered (ky, kx, ci), so the weight is permuted to wt (cout, 3, 3, cin). */
 
-/* wt[o, t, ci] = w[o, ci, t] */
+/* wt[o, t, ci] = w[o, ci, t]; n = cout·9·cin < 2^31 */
 static __global__ void
-permute_weight_kernel (float *__restrict__ wt, const float *__restrict__ w, int cin, int64_t n)
+permute_weight_kernel (float *__restrict__ wt, const float *__restrict__ w, int cin, int n)
 {
-  GRID_STRIDE (j, n)
+  for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < n; j += gridDim.x * blockDim.x)
     {
-      int ci = (int) (j % cin);
-      int64_t ot = j / cin;
-      int t = (int) (ot % 9);
-      int64_t o = ot / 9;
+      int ci = j % cin, ot = j / cin;
+      int t = ot % 9, o = ot / 9;
       wt[j] = w[(o * cin + ci) * 9 + t];
     }
 }
 
 /* dw[o, ci, t] += dwt[o, t, ci] */
 static __global__ void
-unpermute_add_kernel (float *__restrict__ dw, const float *__restrict__ dwt, int cin, int64_t n)
+unpermute_add_kernel (float *__restrict__ dw, const float *__restrict__ dwt, int cin, int n)
 {
-  GRID_STRIDE (j, n)
+  for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < n; j += gridDim.x * blockDim.x)
     {
-      int t = (int) (j % 9);
-      int64_t oc = j / 9;
-      int ci = (int) (oc % cin);
-      int64_t o = oc / cin;
+      int t = j % 9, oc = j / 9;
+      int ci = oc % cin, o = oc / cin;
       dw[j] += dwt[(o * 9 + t) * cin + ci];
     }
 }
 
-/* cols[(b, oy, ox), (ky, kx, ci)] = in[b, 2oy − 1 + ky, 2ox − 1 + kx, ci], 0 outside */
+/* cols[(b, oy, ox), (ky, kx, ci)] = in[b, 2oy − 1 + ky, 2ox − 1 + kx, ci], 0 outside.
+ * A thread owns (ox, channel vector) and writes its 9 taps; blockIdx.y walks the output
+ * rows (b, oy). */
+template <int VW>
 static __global__ void
 im2col_kernel (float *__restrict__ cols, const float *__restrict__ in, int nb, int H, int W,
                int cin)
 {
-  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
-  int64_t K = 9 * (int64_t) cin;
-  int64_t n = (int64_t) nb * Ho * Wo * K;
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2, CV = cin / VW;
+  int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= Wo * CV)
+    return;
+  int cv = j % CV, ox = j / CV;
+  int64_t K = 9 * (int64_t) cin, q_end = (int64_t) nb * Ho;
 
-  GRID_STRIDE (i, n)
+  for (int64_t q = blockIdx.y; q < q_end; q += gridDim.y)
     {
-      int k = (int) (i % K);
-      int64_t r = i / K;
-      int t = k / cin, ci = k % cin;
-      int ox = (int) (r % Wo);
-      int64_t q = r / Wo;
       int oy = (int) (q % Ho);
       int64_t b = q / Ho;
-      int y = 2 * oy - 1 + t / 3, x = 2 * ox - 1 + t % 3;
-      cols[i] = (y < 0 || y >= H || x < 0 || x >= W) ? 0.0f
-                                                     : in[((b * H + y) * W + x) * cin + ci];
+      float *dst = cols + (q * Wo + ox) * K + cv * VW;
+#pragma unroll
+      for (int ky = 0; ky < 3; ky++)
+        {
+          int y = 2 * oy - 1 + ky;
+#pragma unroll
+          for (int kx = 0; kx < 3; kx++)
+            {
+              int x = 2 * ox - 1 + kx;
+              Vec<VW> v = y < 0 || y >= H || x < 0 || x >= W
+                          ? vzero<VW> ()
+                          : vload<VW> (in + ((b * H + y) * W + x) * cin + cv * VW);
+              vstore<VW> (dst + (ky * 3 + kx) * cin, v);
+            }
+        }
     }
 }
 
 /* din[b, y, x, ci] = Σ over the taps that read (y, x) of dcols[(b, oy, ox), tap, ci]:
- * a gather, one thread per input element, taps in the CPU's order */
+ * a gather, taps in the CPU's order. A thread owns (x, channel vector); blockIdx.y walks
+ * the input rows (b, y). */
+template <int VW>
 static __global__ void
 col2im_gather_kernel (float *__restrict__ din, const float *__restrict__ dcols, int nb, int H,
                       int W, int cin)
 {
-  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
-  int64_t K = 9 * (int64_t) cin;
-  int64_t n = (int64_t) nb * H * W * cin;
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2, CV = cin / VW;
+  int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= W * CV)
+    return;
+  int cv = j % CV, x = j / CV;
+  int64_t K = 9 * (int64_t) cin, q_end = (int64_t) nb * H;
 
-  GRID_STRIDE (i, n)
+  for (int64_t q = blockIdx.y; q < q_end; q += gridDim.y)
     {
-      int ci = (int) (i % cin);
-      int64_t p = i / cin;
-      int x = (int) (p % W);
-      int64_t q = p / W;
       int y = (int) (q % H);
       int64_t b = q / H;
-      float acc = 0.0f;
-
+      Vec<VW> acc = vzero<VW> ();
+#pragma unroll
       for (int ky = 0; ky < 3; ky++)
         {
           int ty = y + 1 - ky;
           if (ty < 0 || (ty & 1) || ty / 2 >= Ho)
             continue;
+#pragma unroll
           for (int kx = 0; kx < 3; kx++)
             {
               int tx = x + 1 - kx;
               if (tx < 0 || (tx & 1) || tx / 2 >= Wo)
                 continue;
-              acc += dcols[((b * Ho + ty / 2) * Wo + tx / 2) * K + (ky * 3 + kx) * cin + ci];
+              Vec<VW> s = vload<VW> (dcols + ((b * Ho + ty / 2) * Wo + tx / 2) * K
+                                     + (ky * 3 + kx) * cin + cv * VW);
+#pragma unroll
+              for (int e = 0; e < VW; e++)
+                acc.v[e] += s.v[e];
             }
         }
-      din[i] = acc;
+      vstore<VW> (din + (q * W + x) * cin + cv * VW, acc);
     }
 }
 
-/* out[r, o] = b[o] (the GEMM then adds with β = 1) */
+/* out[r, o] = b[o] (the GEMM then adds with β = 1); n vectors of VW, cout = CV·VW. The
+ * column advances by the stride mod CV per step: no division in the loop. */
+template <int VW>
 static __global__ void
-bias_fill_kernel (float *__restrict__ out, const float *__restrict__ b, int cout, int64_t n)
+bias_fill_kernel (float *__restrict__ out, const float *__restrict__ b, int CV, int64_t n)
 {
-  GRID_STRIDE (i, n)
-    out[i] = b[i % cout];
+  int64_t i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+  int64_t stride = (int64_t) gridDim.x * blockDim.x;
+  int o = (int) (i % CV), step = (int) (stride % CV);
+
+  for (; i < n; i += stride)
+    {
+      vstore<VW> (out + i * VW, vload<VW> (b + o * VW));
+      o += step;
+      if (o >= CV)
+        o -= CV;
+    }
+}
+
+template <int VW>
+static void
+im2col (VbCuda *cu, float *cols, const float *in, int nb, int H, int W, int cin)
+{
+  int Wo = (W + 1) / 2, Ho = (H + 1) / 2;
+  unsigned int bx, threads;
+  x_split ((int64_t) Wo * (cin / VW), &bx, &threads);
+  im2col_kernel<VW><<<dim3 (bx, y_blocks ((int64_t) nb * Ho)), threads, 0, cu->stream>>> (
+      cols, in, nb, H, W, cin);
+}
+
+template <int VW>
+static void
+col2im (VbCuda *cu, float *din, const float *dcols, int nb, int H, int W, int cin)
+{
+  unsigned int bx, threads;
+  x_split ((int64_t) W * (cin / VW), &bx, &threads);
+  col2im_gather_kernel<VW><<<dim3 (bx, y_blocks ((int64_t) nb * H)), threads, 0, cu->stream>>> (
+      din, dcols, nb, H, W, cin);
 }
 
 static int
@@ -367,6 +649,13 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
   if (B <= 0 || H <= 0 || W <= 0 || cin <= 0 || cout <= 0)
     return;
 
+  if (cout * K > INT32_MAX)
+    {
+      vb_cuda_check_rt (cu, cudaErrorInvalidValue, "conv3x3s2 forward (weight too large)");
+      return;
+    }
+  bool vec = cin % 4 == 0 && aligned16 (in);
+  bool vec_out = cout % 4 == 0 && aligned16 (out) && (b == NULL || aligned16 (b));
   int chunk = samples_per_chunk (B, per_sample);
   size_t wt_len = aligned (cout * K);
   float *wt = (float *) vb_cuda_scratch (cu, (wt_len + (size_t) (chunk * per_sample))
@@ -376,7 +665,7 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
   float *cols = wt + wt_len;
 
   permute_weight_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-      wt, w, cin, cout * K);
+      wt, w, cin, (int) (cout * K));
   if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (weight)"))
     return;
 
@@ -386,14 +675,20 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
       int64_t rows = (int64_t) nb * Ho * Wo;
       float *out_c = out + (int64_t) b0 * Ho * Wo * cout;
 
-      im2col_kernel<<<vb_cuda_blocks (rows * K, THREADS), THREADS, 0, cu->stream>>> (
-          cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
+      if (vec)
+        im2col<4> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
+      else
+        im2col<1> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
       if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (im2col)"))
         return;
       if (b != NULL)
         {
-          bias_fill_kernel<<<vb_cuda_blocks (rows * cout, THREADS), THREADS, 0, cu->stream>>> (
-              out_c, b, cout, rows * cout);
+          if (vec_out)
+            bias_fill_kernel<4><<<vb_cuda_blocks (rows * cout / 4, THREADS), THREADS, 0,
+                                  cu->stream>>> (out_c, b, cout / 4, rows * cout / 4);
+          else
+            bias_fill_kernel<1><<<vb_cuda_blocks (rows * cout, THREADS), THREADS, 0,
+                                  cu->stream>>> (out_c, b, cout, rows * cout);
           if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (bias)"))
             return;
         }
@@ -422,6 +717,12 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
     return;
   if (din == NULL && dw == NULL && db == NULL)
     return;
+  if (cout * K > INT32_MAX)
+    {
+      vb_cuda_check_rt (cu, cudaErrorInvalidValue, "conv3x3s2 backward (weight too large)");
+      return;
+    }
+  bool vec = cin % 4 == 0 && aligned16 (in) && (din == NULL || aligned16 (din));
 
   /* one scratch call: [db partials | wt | dwt | cols]; cols serves as the im2col matrix
    * (for dw) and then as the column gradient (for din) */
@@ -444,7 +745,7 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
   if (din != NULL)
     {
       permute_weight_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-          wt, w, cin, cout * K);
+          wt, w, cin, (int) (cout * K));
       if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (weight)"))
         return;
     }
@@ -457,8 +758,10 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
 
       if (dw != NULL)
         {
-          im2col_kernel<<<vb_cuda_blocks (rows * K, THREADS), THREADS, 0, cu->stream>>> (
-              cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
+          if (vec)
+            im2col<4> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
+          else
+            im2col<1> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
           if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (im2col)"))
             return;
           /* wgrad, column-major: dwtᵀ (K × cout) (+)= colsᵀ (K × rows) · dout_c (rows × cout);
@@ -478,9 +781,10 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
                                                     cout, &zero, cols, (int) K),
                                    "conv3x3s2 backward (dgrad sgemm)"))
             return;
-          col2im_gather_kernel<<<vb_cuda_blocks ((int64_t) nb * H * W * cin, THREADS), THREADS,
-                                 0, cu->stream>>> (din + (int64_t) b0 * H * W * cin, cols, nb,
-                                                   H, W, cin);
+          if (vec)
+            col2im<4> (cu, din + (int64_t) b0 * H * W * cin, cols, nb, H, W, cin);
+          else
+            col2im<1> (cu, din + (int64_t) b0 * H * W * cin, cols, nb, H, W, cin);
           if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (col2im)"))
             return;
         }
@@ -489,7 +793,7 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
   if (dw != NULL)
     {
       unpermute_add_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-          dw, dwt, cin, cout * K);
+          dw, dwt, cin, (int) (cout * K));
       VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (dw)");
     }
 }

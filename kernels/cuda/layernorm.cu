@@ -1,19 +1,29 @@
 /* layernorm.cu: LayerNorm over the last dimension, fp32, the arithmetic of
  * kernels/cpu/layernorm.c.
  *
- * Forward and the input gradient: one warp per row, lanes striding the channels
- * (coalesced), two-pass statistics reduced by xor shuffles (every lane ends with the same
- * bits). dγ/dβ: blocks of 32 channels × 8 row lanes sum fixed row chunks into partials,
- * then a second kernel adds the chunks in a fixed order: no atomics, bit-identical runs. */
+ * Fast path (c % 4 == 0, c ≤ 1024, 16-byte aligned rows): a group of G = 8, 16 or 32
+ * lanes per row, each lane holding NV float4s of the row in registers, so a row is read
+ * once; statistics are reduced by xor shuffles inside the group (every lane ends with the
+ * same bits). The backward computes din and the dγ/dβ partials in the same pass: block
+ * ch owns a fixed row chunk (boundaries depend on n only), its groups' sums are added in
+ * group order through shared memory, and a final kernel adds the chunks in a fixed
+ * order: no atomics, bit-identical runs. Other shapes take a warp per row with the
+ * lanes striding the channels, and the partials in a second pass. */
+#include <stdint.h>
+
 #include "vb-cuda-private.h"
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
 /* row chunks for the parameter-gradient partials: depend on n only (determinism) */
-#define ROWS_PER_CHUNK 64
+#define ROWS_PER_CHUNK 32
 #define MAX_CHUNKS 1024
-/* partial blocks: 32 channels (one warp, coalesced) × LANES rows */
+/* partial blocks of the generic path: 32 channels (one warp, coalesced) × LANES rows */
 #define LANES 8
+/* final pass: 32 channels × FINAL_LANES chunk lanes */
+#define FINAL_LANES 32
+/* fast path: at most 8 float4s per lane, 32 lanes */
+#define MAX_NV 8
 
 static __device__ __forceinline__ float
 warp_sum (float v)
@@ -22,6 +32,217 @@ warp_sum (float v)
     v += __shfl_xor_sync (0xffffffffu, v, o);
   return v;
 }
+
+/* sum over an aligned group of G lanes; all 32 lanes of the warp take part */
+template <int G>
+static __device__ __forceinline__ float
+group_sum (float v)
+{
+#pragma unroll
+  for (int o = G / 2; o > 0; o >>= 1)
+    v += __shfl_xor_sync (0xffffffffu, v, o);
+  return v;
+}
+
+static __device__ __forceinline__ float
+sum4 (float4 v)
+{
+  return ((v.x + v.y) + v.z) + v.w;
+}
+
+/* ---- fast path: G lanes per row, NV float4s per lane ------------------------------ */
+
+template <int G, int NV>
+static __global__ void __launch_bounds__ (THREADS)
+ln_fwd_vec_kernel (float *out, float *mean, float *rstd, const float *in, const float *gamma,
+                   const float *beta, int64_t n, int c, float eps)
+{
+  const int c4 = c >> 2;
+  const int lane = threadIdx.x % G;
+  const int per_warp = 32 / G;
+  const int64_t warp = ((int64_t) blockIdx.x * THREADS + threadIdx.x) / 32;
+  const int64_t stride = (int64_t) gridDim.x * THREADS / G;
+  const float4 *g4 = reinterpret_cast<const float4 *> (gamma);
+  const float4 *b4 = reinterpret_cast<const float4 *> (beta);
+
+  /* the loop bound is uniform across the warp, so the shuffles see all 32 lanes */
+  for (int64_t base = warp * per_warp; base < n; base += stride)
+    {
+      int64_t r = base + (threadIdx.x % 32) / G;
+      bool ok = r < n;
+      const float4 *x4 = reinterpret_cast<const float4 *> (in + r * c);
+      float4 v[NV];
+      float s = 0.0f, q = 0.0f, mu, rs;
+
+#pragma unroll
+      for (int k = 0; k < NV; k++)
+        {
+          int j = lane + k * G;
+          v[k] = ok && j < c4 ? x4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+          s += sum4 (v[k]);
+        }
+      mu = group_sum<G> (s) / c;
+      /* two passes over the registers: the centred sum of squares does not cancel */
+#pragma unroll
+      for (int k = 0; k < NV; k++)
+        if (lane + k * G < c4)
+          {
+            float dx = v[k].x - mu, dy = v[k].y - mu, dz = v[k].z - mu, dw = v[k].w - mu;
+            q += ((dx * dx + dy * dy) + dz * dz) + dw * dw;
+          }
+      rs = 1.0f / sqrtf (group_sum<G> (q) / c + eps);
+      if (!ok)
+        continue;
+      float4 *o4 = reinterpret_cast<float4 *> (out + r * c);
+#pragma unroll
+      for (int k = 0; k < NV; k++)
+        {
+          int j = lane + k * G;
+          if (j < c4)
+            {
+              float4 gm = g4[j], bt = b4[j], o;
+              o.x = (v[k].x - mu) * rs * gm.x + bt.x;
+              o.y = (v[k].y - mu) * rs * gm.y + bt.y;
+              o.z = (v[k].z - mu) * rs * gm.z + bt.z;
+              o.w = (v[k].w - mu) * rs * gm.w + bt.w;
+              o4[j] = o;
+            }
+        }
+      if (lane == 0)
+        {
+          mean[r] = mu;
+          rstd[r] = rs;
+        }
+    }
+}
+
+/* Block ch handles rows [n·ch/n_chunks, n·(ch + 1)/n_chunks), group k of the block rows
+ * r0 + k, r0 + k + groups, ...; din (when DIN) and, when PARAM, part_g[ch, j] =
+ * Σ dout[r, j]·x̂[r, j], part_b[ch, j] = Σ dout[r, j] over the chunk. Dynamic shared
+ * memory: (THREADS / G)·c floats. */
+template <int G, int NV, bool DIN, bool PARAM>
+static __global__ void __launch_bounds__ (THREADS)
+ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, const float *in,
+                   const float *mean, const float *rstd, const float *gamma, int64_t n, int c,
+                   int64_t n_chunks)
+{
+  extern __shared__ float red[];
+  const int groups = THREADS / G;
+  const int c4 = c >> 2;
+  const int lane = threadIdx.x % G;
+  const int group = threadIdx.x / G;
+  const int64_t ch = blockIdx.x;
+  const int64_t r0 = n * ch / n_chunks, r1 = n * (ch + 1) / n_chunks;
+  const float4 *gm4 = reinterpret_cast<const float4 *> (gamma);
+  float4 ag[NV], ab[NV];
+
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    {
+      ag[k] = make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+      ab[k] = ag[k];
+    }
+
+  /* warp-uniform trip count: groups of one warp are consecutive */
+  for (int64_t base = r0 + (group / (32 / G)) * (32 / G); base < r1; base += groups)
+    {
+      int64_t r = base + group % (32 / G);
+      bool ok = r < r1;
+      const float4 *x4 = reinterpret_cast<const float4 *> (in + r * c);
+      const float4 *d4 = reinterpret_cast<const float4 *> (dout + r * c);
+      float mu = ok ? mean[r] : 0.0f, rs = ok ? rstd[r] : 0.0f;
+      float4 xm[NV], g[NV];
+      float sq = 0.0f, sqx = 0.0f;
+
+#pragma unroll
+      for (int k = 0; k < NV; k++)
+        {
+          int j = lane + k * G;
+          float4 x = make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+          g[k] = x;
+          if (ok && j < c4)
+            {
+              x = x4[j];
+              g[k] = d4[j];
+            }
+          xm[k] = make_float4 (x.x - mu, x.y - mu, x.z - mu, x.w - mu);
+          /* the CPU's expressions: g·((x − μ)·rstd), q·(x − μ)·rstd */
+          if (PARAM)
+            {
+              ag[k].x += g[k].x * (xm[k].x * rs);
+              ag[k].y += g[k].y * (xm[k].y * rs);
+              ag[k].z += g[k].z * (xm[k].z * rs);
+              ag[k].w += g[k].w * (xm[k].w * rs);
+              ab[k].x += g[k].x;
+              ab[k].y += g[k].y;
+              ab[k].z += g[k].z;
+              ab[k].w += g[k].w;
+            }
+          if (DIN && j < c4)
+            {
+              float4 gm = gm4[j];
+              float q;
+              q = g[k].x * gm.x;
+              sq += q;
+              sqx += q * xm[k].x * rs;
+              q = g[k].y * gm.y;
+              sq += q;
+              sqx += q * xm[k].y * rs;
+              q = g[k].z * gm.z;
+              sq += q;
+              sqx += q * xm[k].z * rs;
+              q = g[k].w * gm.w;
+              sq += q;
+              sqx += q * xm[k].w * rs;
+            }
+        }
+      if (DIN)
+        {
+          float mq = group_sum<G> (sq) / c, mqx = group_sum<G> (sqx) / c;
+          if (ok)
+            {
+              float4 *o4 = reinterpret_cast<float4 *> (din + r * c);
+#pragma unroll
+              for (int k = 0; k < NV; k++)
+                {
+                  int j = lane + k * G;
+                  if (j < c4)
+                    {
+                      float4 gm = gm4[j], o;
+                      o.x = rs * (g[k].x * gm.x - mq - (xm[k].x * rs) * mqx);
+                      o.y = rs * (g[k].y * gm.y - mq - (xm[k].y * rs) * mqx);
+                      o.z = rs * (g[k].z * gm.z - mq - (xm[k].z * rs) * mqx);
+                      o.w = rs * (g[k].w * gm.w - mq - (xm[k].w * rs) * mqx);
+                      o4[j] = o;
+                    }
+                }
+            }
+        }
+    }
+
+  if (PARAM)
+    /* the groups' sums, added in group order; dγ, then dβ */
+    for (int pass = 0; pass < 2; pass++)
+      {
+        float4 *mine = reinterpret_cast<float4 *> (red + group * c);
+#pragma unroll
+        for (int k = 0; k < NV; k++)
+          if (lane + k * G < c4)
+            mine[lane + k * G] = pass == 0 ? ag[k] : ab[k];
+        __syncthreads ();
+        float *dst = (pass == 0 ? part_g : part_b) + ch * c;
+        for (int j = threadIdx.x; j < c; j += THREADS)
+          {
+            float s = 0.0f;
+            for (int k = 0; k < groups; k++)
+              s += red[k * c + j];
+            dst[j] = s;
+          }
+        __syncthreads ();
+      }
+}
+
+/* ---- generic path: a warp per row --------------------------------------------------- */
 
 static __global__ void
 ln_fwd_kernel (float *out, float *mean, float *rstd, const float *in, const float *gamma,
@@ -124,39 +345,36 @@ ln_bwd_partials_kernel (float *part_g, float *part_b, const float *dout, const f
     }
 }
 
-/* dst[j] += Σ_ch part[ch, j] in a fixed order: lane ty sums chunks ty, ty + LANES, ...,
- * then the lanes are added in order. grid ⌈c/32⌉, block (32, LANES) */
+/* dst[j] += Σ_ch part[ch, j] in a fixed order: lane ty sums chunks ty, ty + FINAL_LANES,
+ * ..., then the lanes are added in order. blockIdx.y = 0 for dγ, 1 for dβ.
+ * grid (⌈c/32⌉, 2), block (32, FINAL_LANES) */
 static __global__ void
 ln_bwd_final_kernel (float *dgamma, float *dbeta, const float *part_g, const float *part_b,
                      int c, int64_t n_chunks)
 {
-  __shared__ float sg[LANES][32], sb[LANES][32];
+  __shared__ float red[FINAL_LANES][33];
   int tx = threadIdx.x, ty = threadIdx.y;
   int j = blockIdx.x * 32 + tx;
-  float a = 0.0f, b = 0.0f;
+  float *dst = blockIdx.y == 0 ? dgamma : dbeta;
+  const float *part = blockIdx.y == 0 ? part_g : part_b;
+  float a = 0.0f;
 
+  if (dst == NULL)
+    return;
   if (j < c)
-    for (int64_t ch = ty; ch < n_chunks; ch += LANES)
-      {
-        a += part_g[ch * c + j];
-        b += part_b[ch * c + j];
-      }
-  sg[ty][tx] = a;
-  sb[ty][tx] = b;
+    {
+#pragma unroll 4
+      for (int64_t ch = ty; ch < n_chunks; ch += FINAL_LANES)
+        a += part[ch * c + j];
+    }
+  red[ty][tx] = a;
   __syncthreads ();
   if (ty == 0 && j < c)
     {
       a = 0.0f;
-      b = 0.0f;
-      for (int k = 0; k < LANES; k++)
-        {
-          a += sg[k][tx];
-          b += sb[k][tx];
-        }
-      if (dgamma != NULL)
-        dgamma[j] += a;
-      if (dbeta != NULL)
-        dbeta[j] += b;
+      for (int k = 0; k < FINAL_LANES; k++)
+        a += red[k][tx];
+      dst[j] += a;
     }
 }
 
@@ -167,16 +385,75 @@ row_blocks (int64_t n)
   return (unsigned int) (b > 65536 ? 65536 : b);
 }
 
+/* whether c and the pointers suit the fast path; its lanes per row G, float4s per lane NV */
+static bool
+vec_shape (int c, const void *p0, const void *p1, const void *p2, const void *p3, int *G,
+           int *NV)
+{
+  if (c % 4 != 0 || c > 4 * 32 * MAX_NV)
+    return false;
+  if ((((uintptr_t) p0 | (uintptr_t) p1 | (uintptr_t) p2 | (uintptr_t) p3) & 15u) != 0)
+    return false;
+  int c4 = c / 4, best = -1;
+  /* least idle lane slots; on a tie the wider group (fewer registers per lane) */
+  for (int g = 32; g >= 8; g /= 2)
+    {
+      int nv = (c4 + g - 1) / g;
+      if (nv > MAX_NV)
+        continue;
+      int waste = nv * g - c4;
+      if (best < 0 || waste < best)
+        {
+          best = waste;
+          *G = g;
+          *NV = nv;
+        }
+    }
+  return best >= 0;
+}
+
+#define NV_CASES(F, G)                                                                   \
+  case 1: F (G, 1); break;                                                               \
+  case 2: F (G, 2); break;                                                               \
+  case 3: F (G, 3); break;                                                               \
+  case 4: F (G, 4); break;                                                               \
+  case 5: F (G, 5); break;                                                               \
+  case 6: F (G, 6); break;                                                               \
+  case 7: F (G, 7); break;                                                               \
+  case 8: F (G, 8); break
+
+#define DISPATCH(F, G_, NV_)                                                             \
+  do {                                                                                   \
+    if ((G_) == 8)                                                                       \
+      switch (NV_) { NV_CASES (F, 8); default: break; }                                  \
+    else if ((G_) == 16)                                                                 \
+      switch (NV_) { NV_CASES (F, 16); default: break; }                                 \
+    else                                                                                 \
+      switch (NV_) { NV_CASES (F, 32); default: break; }                                 \
+  } while (0)
+
 extern "C" void
 vb_cuda_layernorm_forward (VbCuda *cu, float *out, float *mean, float *rstd,
                            const float *in, const float *gamma, const float *beta,
                            int64_t n, int c, float eps)
 {
+  int G = 0, NV = 0;
   VB_CUDA_GUARD (cu);
   if (n <= 0 || c <= 0)
     return;
-  ln_fwd_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (out, mean, rstd, in, gamma,
-                                                             beta, n, c, eps);
+  if (vec_shape (c, out, in, gamma, beta, &G, &NV))
+    {
+      int64_t b = (n + THREADS / G - 1) / (THREADS / G);
+      unsigned int blocks = (unsigned int) (b > 65536 ? 65536 : b);
+#define FWD(G, NV)                                                                       \
+  ln_fwd_vec_kernel<G, NV><<<blocks, THREADS, 0, cu->stream>>> (out, mean, rstd, in, gamma, \
+                                                                beta, n, c, eps)
+      DISPATCH (FWD, G, NV);
+#undef FWD
+    }
+  else
+    ln_fwd_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (out, mean, rstd, in, gamma,
+                                                               beta, n, c, eps);
   VB_CUDA_LAUNCHED (cu, "layernorm forward");
 }
 
@@ -186,35 +463,72 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, float *dgamma, float *dbeta,
                             const float *mean, const float *rstd, const float *gamma,
                             int64_t n, int c)
 {
+  int G = 0, NV = 0;
+  bool param = dgamma != NULL || dbeta != NULL;
   VB_CUDA_GUARD (cu);
   if (n <= 0 || c <= 0)
     return;
+  if (din == NULL && !param)
+    return;
 
-  if (din != NULL)
+  int64_t n_chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+  if (n_chunks > MAX_CHUNKS)
+    n_chunks = MAX_CHUNKS;
+  float *part = NULL;
+  if (param)
     {
-      ln_bwd_din_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (din, dout, in, mean,
-                                                                     rstd, gamma, n, c);
-      if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (din)"))
+      part = (float *) vb_cuda_scratch (cu, (size_t) (2 * n_chunks * c) * sizeof (float));
+      if (part == NULL)
         return;
     }
 
-  if (dgamma != NULL || dbeta != NULL)
+  if (vec_shape (c, din != NULL ? din : dout, dout, in, gamma, &G, &NV))
     {
-      int64_t n_chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-      if (n_chunks > MAX_CHUNKS)
-        n_chunks = MAX_CHUNKS;
-      float *part = (float *) vb_cuda_scratch (cu, (size_t) (2 * n_chunks * c) * sizeof (float));
-      if (part == NULL)
+      size_t shm = (size_t) (THREADS / G) * c * sizeof (float);
+      float *pg = part, *pb = param ? part + n_chunks * c : NULL;
+      unsigned int blocks = (unsigned int) n_chunks;
+#define BWD(G, NV)                                                                       \
+  do {                                                                                   \
+    if (din != NULL && param)                                                            \
+      ln_bwd_vec_kernel<G, NV, true, true><<<blocks, THREADS, shm, cu->stream>>> (          \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+    else if (din != NULL)                                                                \
+      ln_bwd_vec_kernel<G, NV, true, false><<<blocks, THREADS, 0, cu->stream>>> (           \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+    else                                                                                 \
+      ln_bwd_vec_kernel<G, NV, false, true><<<blocks, THREADS, shm, cu->stream>>> (         \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+  } while (0)
+      DISPATCH (BWD, G, NV);
+#undef BWD
+      if (!VB_CUDA_LAUNCHED (cu, "layernorm backward"))
         return;
-      unsigned int cblocks = (unsigned int) ((c + 31) / 32);
-      dim3 block (32, LANES);
+    }
+  else
+    {
+      if (din != NULL)
+        {
+          ln_bwd_din_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (din, dout, in, mean,
+                                                                         rstd, gamma, n, c);
+          if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (din)"))
+            return;
+        }
+      if (param)
+        {
+          ln_bwd_partials_kernel<<<dim3 ((unsigned int) ((c + 31) / 32),
+                                         (unsigned int) n_chunks),
+                                   dim3 (32, LANES), 0, cu->stream>>> (
+              part, part + n_chunks * c, dout, in, mean, rstd, n, c, n_chunks);
+          if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (partials)"))
+            return;
+        }
+    }
 
-      ln_bwd_partials_kernel<<<dim3 (cblocks, (unsigned int) n_chunks), block, 0, cu->stream>>> (
-          part, part + n_chunks * c, dout, in, mean, rstd, n, c, n_chunks);
-      if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (partials)"))
-        return;
-      ln_bwd_final_kernel<<<cblocks, block, 0, cu->stream>>> (dgamma, dbeta, part,
-                                                              part + n_chunks * c, c, n_chunks);
+  if (param)
+    {
+      ln_bwd_final_kernel<<<dim3 ((unsigned int) ((c + 31) / 32), 2), dim3 (32, FINAL_LANES), 0,
+                            cu->stream>>> (dgamma, dbeta, part, part + n_chunks * c, c,
+                                           n_chunks);
       VB_CUDA_LAUNCHED (cu, "layernorm backward (dgamma, dbeta)");
     }
 }

@@ -6,6 +6,9 @@
 
 #include "vb-cuda-private.h"
 
+/* cuBLAS's workspace, set once (its recommendation for Hopper) */
+#define BLAS_WORKSPACE (32u << 20)
+
 static const char *
 blas_status_name (cublasStatus_t st)
 {
@@ -74,7 +77,10 @@ vb_cuda_open (int device, char *why, size_t why_len)
       /* plain fp32 products: TF32 would break fp32 parity with the CPU */
       && vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, CUBLAS_PEDANTIC_MATH),
                              "cublasSetMathMode")
-      && vb_cuda_check_rt (cu, cudaMalloc ((void **) &cu->scalar, 16), "cudaMalloc"))
+      && vb_cuda_check_rt (cu, cudaMalloc ((void **) &cu->scalar, 16), "cudaMalloc")
+      && vb_cuda_check_rt (cu, cudaMalloc (&cu->blas_workspace, BLAS_WORKSPACE), "cudaMalloc")
+      && vb_cuda_check_blas (cu, cublasSetWorkspace (cu->blas, cu->blas_workspace,
+                                                     BLAS_WORKSPACE), "cublasSetWorkspace"))
     {
       snprintf (cu->describe, sizeof cu->describe, "%s (sm_%d%d, %.1f GiB)", prop.name,
                 prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0);
@@ -98,6 +104,7 @@ vb_cuda_close (VbCuda *cu)
   cudaFree (cu->scalar);
   if (cu->blas != NULL)
     cublasDestroy (cu->blas);
+  cudaFree (cu->blas_workspace);
   if (cu->stream != NULL)
     cudaStreamDestroy (cu->stream);
   free (cu);
@@ -185,6 +192,51 @@ vb_cuda_upload_async (VbCuda *cu, void *dst, const void *src, size_t bytes)
   VB_CUDA_GUARD (cu);
   vb_cuda_check_rt (cu, cudaMemcpyAsync (dst, src, bytes, cudaMemcpyHostToDevice, cu->stream),
                     "upload");
+}
+
+/* ---- graphs: a whole step recorded once and replayed with one launch ---------------- */
+
+extern "C" int
+vb_cuda_capture_begin (VbCuda *cu)
+{
+  if (cu->error[0] != '\0')
+    return 0;
+  /* thread-local: the GUI's and the loaders' threads may use CUDA meanwhile */
+  return vb_cuda_check_rt (cu, cudaStreamBeginCapture (cu->stream,
+                                                       cudaStreamCaptureModeThreadLocal),
+                           "cudaStreamBeginCapture");
+}
+
+extern "C" void *
+vb_cuda_capture_end (VbCuda *cu)
+{
+  cudaGraph_t graph = NULL;
+  cudaGraphExec_t exec = NULL;
+  /* ended even after a failure, so that the stream is usable again */
+  cudaError_t err = cudaStreamEndCapture (cu->stream, &graph);
+  if (cu->error[0] == '\0' && vb_cuda_check_rt (cu, err, "cudaStreamEndCapture"))
+    vb_cuda_check_rt (cu, cudaGraphInstantiate (&exec, graph, 0), "cudaGraphInstantiate");
+  if (graph != NULL)
+    cudaGraphDestroy (graph);
+  cudaGetLastError ();   /* a failed capture leaves no sticky error behind */
+  return cu->error[0] == '\0' ? (void *) exec : NULL;
+}
+
+extern "C" int
+vb_cuda_graph_launch (VbCuda *cu, void *exec)
+{
+  if (cu->error[0] != '\0')
+    return 0;
+  return vb_cuda_check_rt (cu, cudaGraphLaunch ((cudaGraphExec_t) exec, cu->stream),
+                           "cudaGraphLaunch");
+}
+
+extern "C" void
+vb_cuda_graph_free (VbCuda *cu, void *exec)
+{
+  (void) cu;
+  if (exec != NULL)
+    cudaGraphExecDestroy ((cudaGraphExec_t) exec);
 }
 
 extern "C" int

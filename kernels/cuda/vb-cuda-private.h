@@ -19,6 +19,7 @@ struct VbCuda
   void          *scratch;
   size_t         scratch_bytes;
   double        *scalar;          /* 16 bytes of device memory for ops that return a value */
+  void          *blas_workspace;  /* cuBLAS's own, fixed: a captured graph may not allocate */
   char           error[256];
   char           describe[320];
 };

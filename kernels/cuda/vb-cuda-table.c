@@ -91,6 +91,30 @@ cu_upload_async (void *ctx, void *dst, const void *src, size_t bytes)
   vb_cuda_upload_async (ctx, dst, src, bytes);
 }
 
+static int
+cu_capture_begin (void *ctx)
+{
+  return vb_cuda_capture_begin (ctx);
+}
+
+static void *
+cu_capture_end (void *ctx)
+{
+  return vb_cuda_capture_end (ctx);
+}
+
+static void
+cu_graph_launch (void *ctx, void *graph)
+{
+  vb_cuda_graph_launch (ctx, graph);
+}
+
+static void
+cu_graph_free (void *ctx, void *graph)
+{
+  vb_cuda_graph_free (ctx, graph);
+}
+
 static double
 cu_sum_squares (void *ctx, const float *x, int64_t n)
 {
@@ -338,6 +362,10 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->alloc_host = cu_alloc_host;
   ops->free_host = cu_free_host;
   ops->upload_async = cu_upload_async;
+  ops->capture_begin = cu_capture_begin;
+  ops->capture_end = cu_capture_end;
+  ops->graph_launch = cu_graph_launch;
+  ops->graph_free = cu_graph_free;
   ops->scale = cu_scale;
   return ops;
 }

@@ -53,6 +53,13 @@ void        vb_cuda_free_host   (VbCuda *cu, void *ptr);
 void        vb_cuda_upload_async (VbCuda *cu, void *dst, const void *src, size_t bytes);
 int         vb_cuda_download    (VbCuda *cu, void *dst, const void *src, size_t bytes);
 void        vb_cuda_memset      (VbCuda *cu, void *dst, int byte, size_t bytes);
+/* Graphs: ops queued between capture_begin (1 when capturing) and capture_end are
+ * recorded, not run; capture_end returns the replayable graph, or NULL with the error
+ * set (an op that cannot be captured: allocating, waiting, a pageable copy). */
+int         vb_cuda_capture_begin (VbCuda *cu);
+void       *vb_cuda_capture_end   (VbCuda *cu);
+int         vb_cuda_graph_launch  (VbCuda *cu, void *graph);
+void        vb_cuda_graph_free    (VbCuda *cu, void *graph);
 /* 16 bytes of device memory owned by the context, for ops that return one value */
 void       *vb_cuda_scalar_slot (VbCuda *cu);
 

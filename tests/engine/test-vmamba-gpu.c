@@ -12,6 +12,7 @@
 #include "vb-device.h"
 #include "vb-error.h"
 #include "vb-optim.h"
+#include "vb-train-step.h"
 #include "vb-vmamba.h"
 
 static double
@@ -138,6 +139,81 @@ check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S)
     }
 }
 
+/* Training steps replayed from a recorded CUDA graph give the same bits as the same steps
+ * launched op by op: drop path on (fresh draws every step through the staging), a
+ * changing learning rate, clipping, the input staged in page-locked memory, buffers
+ * planned anew midway (recorded again, never replayed on freed memory); then an
+ * evaluation forward the same way. */
+static void
+check_graph_replay (const VbOps *gpu)
+{
+  const int depths[] = { 1, 2 };
+  VbVmambaConfig cfg;
+  vb_vmamba_config_scaled (&cfg, 16, depths, 2, 5);
+  cfg.drop_path_rate = 0.3f;
+  const int B = 4, S = 32, STEPS = 8;
+  int labels[4] = { 4, 0, 2, 1 };
+  g_autofree float *images = g_new (float, (gsize) B * S * S * 3);
+  VbRng rng;
+  vb_rng_init (&rng, 9);
+  for (gsize i = 0; i < (gsize) B * S * S * 3; i++)
+    images[i] = vb_rng_normal (&rng);
+
+  Side side[2];
+  float losses[2][STEPS];
+  g_autofree float *logits[2] = { NULL, NULL };
+  const char *mode[2] = { NULL, NULL };
+  for (int graphs = 0; graphs < 2; graphs++)
+    {
+      Side *s = &side[graphs];
+      side_init (s, &cfg, gpu);
+      g_autoptr (VbStepGraph) g = vb_step_graph_new (graphs);
+      g_autoptr (GError) error = NULL;
+      for (int step = 0; step < STEPS; step++)
+        {
+          if (step == STEPS - 2)
+            {
+              /* an evaluation at another batch size plans the buffers anew (they move):
+               * the recorded step must not be replayed on the old ones */
+              g_assert_true (vb_vmamba_forward (s->model, images, B - 1, S, S, FALSE, NULL,
+                                                &error));
+              g_assert_no_error (error);
+            }
+          float *in = vb_vmamba_input_staging (s->model, B, S, S, TRUE, &error);
+          g_assert_no_error (error);
+          memcpy (in, images, sizeof (float) * B * S * S * 3);
+          in[step] += 0.5f;   /* a new batch each step */
+          vb_rng_init (&rng, 500 + step);
+          g_assert_true (vb_step_graph_train (g, s->model, s->opt, in, B, S, S, labels, 0.1f,
+                                              &rng, 1e-3f * (step + 1), 0.5, &error));
+          g_assert_no_error (error);
+          g_assert_null (gpu->sync (gpu->ctx));
+          losses[graphs][step] = vb_vmamba_loss_read (s->model);
+        }
+      mode[graphs] = vb_step_graph_mode (g);
+      float *in = vb_vmamba_input_buffer (s->model, B, S, S, FALSE, &error);
+      gpu->upload (gpu->ctx, in, images, sizeof (float) * B * S * S * 3);
+      for (int again = 0; again < 3; again++)   /* warm-up, recorded, replayed */
+        g_assert_true (vb_step_graph_eval (g, s->model, in, B, S, S, &error));
+      g_assert_no_error (error);
+      logits[graphs] = g_memdup2 (vb_vmamba_logits (s->model), sizeof (float) * B * 5);
+    }
+  g_assert_cmpstr (mode[0], ==, "op by op");
+  g_assert_cmpstr (mode[1], ==, "CUDA graph");
+  g_assert_cmpmem (losses[0], sizeof losses[0], losses[1], sizeof losses[1]);
+  int64_t n = vb_vmamba_n_params (side[0].model);
+  g_autofree float *p0 = g_memdup2 (vb_vmamba_params_from_backend (side[0].model), n * 4);
+  g_assert_cmpmem (p0, n * 4, vb_vmamba_params_from_backend (side[1].model), n * 4);
+  g_assert_cmpmem (logits[0], sizeof (float) * B * 5, logits[1], sizeof (float) * B * 5);
+  g_test_message ("%d steps, losses %.6f … %.6f, the same bits with and without a graph",
+                  STEPS, losses[1][0], losses[1][STEPS - 1]);
+  for (int i = 0; i < 2; i++)
+    {
+      vb_adamw_free (side[i].opt);
+      vb_vmamba_free (side[i].model);
+    }
+}
+
 static const VbOps *
 gpu_or_skip (void)
 {
@@ -158,6 +234,15 @@ test_modes (void)
     return;
   for (VbScanMode scan = VB_SCAN_4DIR; scan <= VB_SCAN_LEAN2DIR; scan++)
     check_config (gpu, scan, 1, 32);
+}
+
+static void
+test_graph_replay (void)
+{
+  const VbOps *gpu = gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  check_graph_replay (gpu);
 }
 
 static void
@@ -226,12 +311,14 @@ test_bench_precisions (void)
         g_assert_true (vb_bench_run (&cfg, &proto, &r, &error));
         g_assert_no_error (error);
         g_assert_cmpfloat (r.img_per_s, >, 0.0);
-        g_autofree char *card = vb_bench_protocol_json (&proto);
+        g_autofree char *card = vb_bench_protocol_json (&proto, &r);
         g_test_message ("%s %s: %.0f img/s; %s", cases[i].name, train ? "train" : "eval",
                         r.img_per_s, card);
         g_assert_nonnull (strstr (card, cases[i].precision));
         g_assert_nonnull (strstr (card, cases[i].matmul));
         g_assert_null (strstr (card, "bf16 storage"));
+        /* after the warm-up step every step replays the recorded graph */
+        g_assert_nonnull (strstr (card, "\"launch\": \"CUDA graph\""));
       }
 }
 
@@ -244,5 +331,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/vmamba-gpu/bench-precisions", test_bench_precisions);
   g_test_add_func ("/vb/vmamba-gpu/scan-modes", test_modes);
   g_test_add_func ("/vb/vmamba-gpu/odd-size-d-state-2", test_odd_size_and_states);
+  g_test_add_func ("/vb/vmamba-gpu/graph-replay", test_graph_replay);
   return g_test_run ();
 }

@@ -57,8 +57,10 @@ assert_same_bits (VbCuda *cu, const char *what, const float *a, const float *b, 
 {
   g_autofree float *ha = cc_download (cu, a, n);
   g_autofree float *hb = cc_download (cu, b, n);
-  if (memcmp (ha, hb, n * sizeof (float)) != 0)
-    g_error ("%s: two runs on the same inputs differ", what);
+  for (gsize i = 0; i < n; i++)
+    if (memcmp (&ha[i], &hb[i], sizeof (float)) != 0)
+      g_error ("%s: two runs on the same inputs differ at element %" G_GSIZE_FORMAT
+               ": %.9g, then %.9g", what, i, ha[i], hb[i]);
 }
 
 /* frees the device buffers of a NULL-terminated list (a test's allocations never fail
@@ -74,14 +76,16 @@ free_all (VbCuda *cu, void *const *bufs)
 
 /* ---- elementwise ------------------------------------------------------------------ */
 
-static const int64_t ew_sizes[] = { 1, 37, 4099, 1000003 };
+/* every n % 4 (the float4 kernels leave a scalar tail) */
+static const int64_t ew_sizes[] = { 1, 4, 37, 4098, 4099, 1000003, 1 << 20 };
 
 typedef void (*CpuUnary) (float *, const float *, int64_t);
 typedef void (*GpuUnary) (VbCuda *, float *, const float *, int64_t);
 typedef void (*CpuBinary) (float *, const float *, const float *, int64_t);
 typedef void (*GpuBinary) (VbCuda *, float *, const float *, const float *, int64_t);
 
-/* out = f(in), also in place (out == in, allowed by vb-cpu-ops.h), and n = 0 */
+/* out = f(in), also in place (out == in, allowed by vb-cpu-ops.h), off 16-byte
+ * alignment (the scalar kernel), and n = 0 */
 static void
 check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo, double hi,
              guint32 seed)
@@ -99,6 +103,12 @@ check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo
       cpu (want, x, n);
       gpu (cu, d_out, d_x, n);
       cc_check (cu, what, d_out, want, n);
+      if (n > 1)
+        {
+          vb_cuda_memset (cu, d_out, 0xFF, n * sizeof (float));
+          gpu (cu, d_out + 1, d_x + 1, n - 1);
+          cc_check (cu, "unaligned", d_out + 1, want + 1, n - 1);
+        }
       gpu (cu, d_x, d_x, n);
       cc_check (cu, "in place", d_x, want, n);
       FREE_ALL (cu, d_x, d_out);
@@ -127,6 +137,12 @@ check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, doub
       cpu (want, g, x, n);
       gpu (cu, d_din, d_g, d_x, n);
       cc_check (cu, what, d_din, want, n);
+      if (n > 1)
+        {
+          vb_cuda_memset (cu, d_din, 0xFF, n * sizeof (float));
+          gpu (cu, d_din + 1, d_g + 1, d_x + 1, n - 1);
+          cc_check (cu, "unaligned", d_din + 1, want + 1, n - 1);
+        }
       FREE_ALL (cu, d_x, d_g, d_din);
     }
   gpu (cu, NULL, NULL, NULL, 0);
@@ -175,6 +191,13 @@ test_add (VbCuda *cu)
       vb_add (want, a, b, n);
       vb_cuda_add (cu, d_out, d_a, d_b, n);
       cc_check (cu, what, d_out, want, n);
+      if (n > 1)
+        {
+          vb_cuda_memset (cu, d_out, 0xFF, n * sizeof (float));
+          vb_cuda_add (cu, d_out + 1, d_a + 1, d_b + 1, n - 1);
+          cc_check (cu, "add unaligned", d_out + 1, want + 1, n - 1);
+          vb_cuda_add (cu, d_out, d_a, d_b, n);   /* d_out feeds the aliasing checks */
+        }
       /* out aliasing a, then b */
       vb_cuda_add (cu, d_a, d_a, d_b, n);
       cc_check (cu, "add out == a", d_a, want, n);
@@ -194,7 +217,7 @@ static void
 check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
 {
   static const struct { int B; int64_t per; } shapes[] = {
-    { 1, 1 }, { 3, 37 }, { 5, 9 * 7 * 96 }, { 130, 7 * 5 * 3 },
+    { 1, 1 }, { 3, 37 }, { 5, 9 * 7 * 96 }, { 130, 7 * 5 * 3 }, { 7, 8 }, { 2, 100004 },
   };
   GRand *rng = seeded (seed);
 
@@ -245,11 +268,14 @@ test_drop_path_backward (VbCuda *cu)
 
 /* ---- layernorm -------------------------------------------------------------------- */
 
-/* rows not a multiple of 32 or of a block's 8 warps; c = 1, 3, 37, 96, 768; the last is
- * VMamba-T's stage 1 at 224 px, batch 128 (n > the partials' 1024 chunks) */
+/* rows not a multiple of 32 or of a block's 8 warps; c % 4 != 0 and c > 1024 take the
+ * warp-per-row kernels, the others the register-row kernels with 8, 16 or 32 lanes per
+ * row (4, 48, 96, 192, 384, 768, 1000); the last two are VMamba-T's stage 3 and stage 1
+ * at 224 px, batch 128 (n > the partials' 1024 chunks) */
 static const struct { int64_t n; int c; } ln_shapes[] = {
-  { 1, 1 }, { 7, 3 }, { 33, 37 }, { 1001, 96 }, { 77, 768 }, { 4133, 37 },
-  { 128 * 56 * 56, 96 },
+  { 1, 1 }, { 7, 3 }, { 33, 37 }, { 1001, 96 }, { 77, 768 }, { 4133, 37 }, { 517, 4 },
+  { 300, 48 }, { 1031, 192 }, { 250, 384 }, { 50, 1000 }, { 33, 1028 }, { 1, 96 },
+  { 128 * 14 * 14, 384 }, { 128 * 56 * 56, 96 },
 };
 
 static void
@@ -371,9 +397,12 @@ test_layernorm_backward (VbCuda *cu)
 
 /* ---- depthwise 3×3 ---------------------------------------------------------------- */
 
+/* C % 4 != 0 takes the scalar kernels; W not a multiple of the 7-pixel strips; more than
+ * 256 channel vectors (several channel tiles per row) */
 static const struct { int B, H, W, C; } dw_shapes[] = {
   { 1, 1, 1, 1 }, { 2, 9, 7, 3 }, { 1, 5, 5, 37 }, { 3, 8, 8, 96 }, { 1, 7, 9, 768 },
-  { 2, 1, 6, 5 }, { 4, 28, 28, 192 },
+  { 2, 1, 6, 5 }, { 4, 28, 28, 192 }, { 2, 56, 56, 96 }, { 3, 14, 15, 8 }, { 2, 7, 7, 1536 },
+  { 1, 4, 30, 1027 }, { 5, 7, 7, 768 },
 };
 
 static void
@@ -449,11 +478,14 @@ test_dwconv_backward (VbCuda *cu)
 
 /* ---- 3×3 stride 2 ------------------------------------------------------------------- */
 
-/* the last shape needs two im2col chunks on the GPU (2 + 1 samples of 14 M floats), so
- * the chunk offsets and the wgrad accumulation over chunks are exercised */
+/* { 3, 255, 253, 96, 8 } needs two im2col chunks on the GPU (2 + 1 samples of 14 M
+ * floats), so the chunk offsets and the wgrad accumulation over chunks are exercised;
+ * cin % 4 != 0 takes the scalar im2col/col2im, cout % 4 != 0 the scalar bias fill; the
+ * last two are the stem's first conv and stage 3's downsample at 224 px */
 static const struct { int B, H, W, cin, cout; } cv_shapes[] = {
   { 1, 1, 1, 1, 1 }, { 2, 9, 7, 3, 48 }, { 1, 5, 5, 37, 5 }, { 3, 8, 8, 48, 96 },
-  { 2, 14, 14, 96, 192 }, { 1, 4, 6, 7, 3 }, { 3, 255, 253, 96, 8 },
+  { 2, 14, 14, 96, 192 }, { 1, 4, 6, 7, 3 }, { 3, 255, 253, 96, 8 }, { 2, 224, 224, 3, 48 },
+  { 2, 28, 28, 192, 384 },
 };
 
 static void

@@ -1,8 +1,9 @@
 /* test-cuda-optim.c: the step's tail on the GPU without a value coming back to the host
  * — the loss written to device memory, the squared gradient norm, and the fused AdamW
- * pass that clips by that norm and decays by mask — against the CPU ops, bit for bit
- * (the same fp32 arithmetic element by element; the norm in double in a fixed order is
- * compared by value). Skips visibly without a GPU. */
+ * pass that clips by that norm and decays by mask — against the CPU ops. The CPU side
+ * clips by the GPU's norm (summed in another order, it may differ in its last bits and
+ * so round the clip factor differently); the updates then agree to fp32 rounding (the
+ * two compilers contract multiply-adds differently). Skips visibly without a GPU. */
 #include "config.h"
 
 #include "cuda-check.h"
@@ -37,24 +38,18 @@ test_adamw_fused (void)
       float max_norm = step <= 3 ? 0.5f : 100.0f;
       VbAdamwScalars sc;
       vb_adamw_scalars (&sc, 1e-3f * step, 0.9f, 0.999f, 1e-8f, 0.05f, step);
-      double sumsq = vb_sum_squares (g, N);
-      vb_adamw_fused (p, g, m, v, mask, N, &sc, &sumsq, max_norm);
+      double sumsq = vb_sum_squares (g, N), got = 0;
       vb_cuda_upload (cu, d_sc, &sc, sizeof sc);
       vb_cuda_sum_squares (cu, d_sumsq, d_g, N);
       vb_cuda_adamw_fused (cu, d_p, d_g, d_m, d_v, d_mask, N, d_sc, d_sumsq, max_norm);
-      double got = 0;
       cc_assert_ok (cu);
       vb_cuda_download (cu, &got, d_sumsq, sizeof got);
       g_assert_cmpfloat (fabs (got - sumsq), <=, 1e-12 * sumsq);
+      vb_adamw_fused (p, g, m, v, mask, N, &sc, &got, max_norm);
     }
-  g_autofree float *gp = cc_download (cu, d_p, N);
-  g_autofree float *gm = cc_download (cu, d_m, N);
-  g_autofree float *gv = cc_download (cu, d_v, N);
-  /* the norm may differ in its last bits (another summation order); the clip factor,
-   * rounded to float, and everything after it agree exactly here */
-  g_assert_cmpmem (gp, N * 4, p, N * 4);
-  g_assert_cmpmem (gm, N * 4, m, N * 4);
-  g_assert_cmpmem (gv, N * 4, v, N * 4);
+  cc_check (cu, "adamw params", d_p, p, N);
+  cc_check (cu, "adamw m", d_m, m, N);
+  cc_check (cu, "adamw v", d_v, v, N);
   void *all[] = { d_g, d_p, d_m, d_v, d_mask, d_sumsq, d_sc };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     vb_cuda_free (cu, all[i]);
