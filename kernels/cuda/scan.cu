@@ -167,45 +167,47 @@ struct ScanArgs
   int64_t u_stride, u_group;
 };
 
-/* the position of step t on route R, and for column routes the row h it is in */
-template <int R>
-__device__ __forceinline__ int
-pos_at (int t, int H, int W, int L, int &h)
+/* A route as arithmetic, so that one copy of the scan's code serves every route (four
+ * inlined copies overflowed the instruction cache: a third of the backward's stalls):
+ * step t visits start + (t mod n)·d1 + (t div n)·(n·d1 + d2), i.e. n steps of d1, then a
+ * jump of d2. Column routes go down (up) a column of n = H rows, then wrap to the next
+ * (previous) column; row routes never wrap (n = L). */
+struct Route
 {
-  h = 0;
-  if (R == ROW_FWD)
-    return t;
-  if (R == ROW_REV)
-    return L - 1 - t;
-  int m = R == COL_FWD ? t : L - 1 - t;
-  int w = m / H;
-  h = m - w * H;
-  return h * W + w;
+  int start, d1, d2, n;
+};
+
+__device__ __forceinline__ Route
+route_for (int mode, int k, int H, int W)
+{
+  int L = H * W, r = route_of (mode, k);
+  bool col = r == COL_FWD || r == COL_REV, rev = r == ROW_REV || r == COL_REV;
+  Route rt;
+  rt.start = rev ? L - 1 : 0;
+  rt.d1 = (col ? W : 1) * (rev ? -1 : 1);
+  rt.d2 = col ? (rev ? L - 1 : 1 - L) : 0;
+  rt.n = col ? H : L;
+  return rt;
 }
 
-/* the next step's position, without divisions or branches: column routes move one row
- * down (up) and wrap to the next (previous) column */
-template <int R>
+/* the position of step t, and h = t mod n, the step's place in its run */
 __device__ __forceinline__ int
-pos_next (int p, int &h, int H, int W, int L)
+pos_at (const Route &r, int t, int &h)
 {
-  if (R == ROW_FWD)
-    return p + 1;
-  if (R == ROW_REV)
-    return p - 1;
-  if (R == COL_FWD)
-    {
-      h++;
-      p += W;
-      bool wrap = h == H;
-      h = wrap ? 0 : h;
-      return wrap ? p - L + 1 : p;
-    }
-  h--;
-  p -= W;
-  bool wrap = h < 0;
-  h = wrap ? H - 1 : h;
-  return wrap ? p + L - 1 : p;
+  int q = t / r.n;
+  h = t - q * r.n;
+  return r.start + h * r.d1 + q * (r.n * r.d1 + r.d2);
+}
+
+/* the next step's position, without divisions or branches */
+__device__ __forceinline__ int
+pos_next (const Route &r, int p, int &h)
+{
+  h++;
+  p += r.d1;
+  bool wrap = h == r.n;
+  h = wrap ? 0 : h;
+  return wrap ? p + r.d2 : p;
 }
 
 /* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
@@ -263,6 +265,7 @@ struct Bases
   const float *u, *delta, *Bs, *Cs, *dy;
   int64_t kd;
   int us, KD, KN;
+  Route rt;               /* the positions this thread's group visits */
 };
 
 __device__ __forceinline__ Bases
@@ -280,6 +283,7 @@ bases_of (const ScanArgs &a, const Lane &ln, const float *dy)
   o.delta = a.delta + o.kd;
   o.Bs = a.Bs + bc;
   o.Cs = a.Cs + bc;
+  o.rt = route_for (a.mode, ln.k, a.H, a.W);
   return o;
 }
 
@@ -314,7 +318,7 @@ struct ChunkIn
 /* the loads of the next `steps` steps from position p, all issued before the chunk's
  * arithmetic (they do not depend on the state). Loading a chunk ahead instead cost more
  * registers than it hid latency (measured: stage 3 forward 0.27 → 0.36 ms). */
-template <int NT, int R, bool FULL>
+template <int NT, bool FULL>
 __device__ __forceinline__ void
 load_chunk (ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, int steps, int &p, int &hrow,
             float bias)
@@ -331,7 +335,7 @@ load_chunk (ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, int steps, int &
             in.Bt[s] = __ldg (o.Bs + p * o.KN);
             in.Ct[s] = __ldg (o.Cs + p * o.KN);
           }
-        p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+        p = pos_next (o.rt, p, hrow);
       }
 }
 
@@ -366,7 +370,7 @@ forward_chunk (const ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, float *
 }
 
 /* Forward: y (if not NULL) and the fp32 state at every chunk start (if hck not NULL) */
-template <int NT, int R>
+template <int NT>
 __device__ __forceinline__ void
 forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
 {
@@ -383,7 +387,7 @@ forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
       A2[n] = n < a.N ? a.A[c * a.N + n] * LOG2E : 0.0f;
       h[n] = 0.0f;
     }
-  int hrow, p = pos_at<R> (0, a.H, a.W, a.L, hrow);
+  int hrow, p = pos_at (o.rt, 0, hrow);
   int full = a.L / S;
   for (int j = 0; j * S < a.L; j++)
     {
@@ -395,31 +399,27 @@ forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
       ChunkIn<NT> in;
       if (j < full)
         {
-          load_chunk<NT, R, true> (in, a, o, S, p, hrow, bias);
+          load_chunk<NT, true> (in, a, o, S, p, hrow, bias);
           forward_chunk<NT, true> (in, a, o, y, write, S, h, A2, ds);
         }
       else
         {
-          load_chunk<NT, R, false> (in, a, o, a.L - j * S, p, hrow, bias);
+          load_chunk<NT, false> (in, a, o, a.L - j * S, p, hrow, bias);
           forward_chunk<NT, false> (in, a, o, y, write, a.L - j * S, h, A2, ds);
         }
     }
 }
 
+/* the minimum-blocks hint keeps ptxas from a 4-byte spill at NT = 4 and the one-state
+ * forward at 80 registers (6 blocks of 128 per SM) */
 template <int NT>
-static __global__ void __launch_bounds__ (128)
+static __global__ void __launch_bounds__ (128, NT == 1 ? 6 : 4)
 scan_forward_kernel (ScanArgs a, float *y, float *hck)
 {
   Lane ln = lane_of (a);
   if (!ln.active)
     return;   /* no barriers in the forward */
-  switch (route_of (a.mode, ln.k))
-    {
-    case COL_FWD: forward_walk<NT, COL_FWD> (a, ln, y, hck); break;
-    case ROW_REV: forward_walk<NT, ROW_REV> (a, ln, y, hck); break;
-    case COL_REV: forward_walk<NT, COL_REV> (a, ln, y, hck); break;
-    default: forward_walk<NT, ROW_FWD> (a, ln, y, hck); break;
-    }
+  forward_walk<NT> (a, ln, y, hck);
 }
 
 /* sum over the 32 lanes of a warp, in a fixed order; valid in lane 0 */
@@ -489,7 +489,7 @@ struct BackState
  * then walk back. Every load comes first (they do not depend on the state, so they
  * overlap); FULL chunks run unguarded, so the compiler can interleave the steps. (dB, dC)
  * go to v (N = 1: reduced later for the whole chunk) or straight into the warp's slots. */
-template <int NT, int R, int SUB, bool FULL>
+template <int NT, int SUB, bool FULL>
 __device__ __forceinline__ void
 backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
                 BackState<NT> &st, const float (&h0)[NT], int p, int hrow, int s0, int sub,
@@ -513,7 +513,7 @@ backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
             Bt[s][n] = n < a.N ? __ldg (o.Bs + p * o.KN + n) : 0.0f;
             Ct[s][n] = n < a.N ? __ldg (o.Cs + p * o.KN + n) : 0.0f;
           }
-        p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+        p = pos_next (o.rt, p, hrow);
       }
   /* recompute the states */
 #pragma unroll
@@ -590,7 +590,7 @@ backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
 /* One chunk of the backward. With N = 1 its states sit in registers; with more states
  * the chunk is taken SUB steps at a time, last first, each catching up from the
  * checkpoint, so that the registers hold. */
-template <int NT, int R, bool FULL>
+template <int NT, bool FULL>
 __device__ __forceinline__ void
 backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
                 BackState<NT> &st, const float *ck, int j, int steps,
@@ -601,7 +601,7 @@ backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
     {
       int s0 = q * SUB;
       float h[NT];
-      int hrow, p = pos_at<R> (j * S, a.H, a.W, a.L, hrow);
+      int hrow, p = pos_at (o.rt, j * S, hrow);
 #pragma unroll
       for (int n = 0; n < NT; n++)
         h[n] = n < a.N ? ck[((int64_t) j * a.N + n) * a.D] : 0.0f;
@@ -610,15 +610,15 @@ backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
           float u0 = __ldg (o.u + p * o.us);
           float d0 = softplus_sel (__ldg (o.delta + p * o.KD) + st.bias);
           state_step<NT> (h, st.A2, d0, u0, o.Bs + p * o.KN, a.N);
-          p = pos_next<R> (p, hrow, a.H, a.W, a.L);
+          p = pos_next (o.rt, p, hrow);
         }
-      backward_steps<NT, R, SUB, FULL> (a, ln, o, out, st, h, p, hrow, s0,
+      backward_steps<NT, SUB, FULL> (a, ln, o, out, st, h, p, hrow, s0,
                                         min (SUB, steps - s0), v, red);
     }
 }
 
 /* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). */
-template <int NT, int R>
+template <int NT>
 __device__ __forceinline__ void
 backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared<NT> &sh)
 {
@@ -649,9 +649,9 @@ backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared
       for (int i = 0; i < (NT == 1 ? V : 1); i++)
         v[i] = 0.0f;
       if (steps == S)
-        backward_chunk<NT, R, true> (a, ln, o, out, st, ck, j, S, v, red);
+        backward_chunk<NT, true> (a, ln, o, out, st, ck, j, S, v, red);
       else
-        backward_chunk<NT, R, false> (a, ln, o, out, st, ck, j, steps, v, red);
+        backward_chunk<NT, false> (a, ln, o, out, st, ck, j, steps, v, red);
 
       /* the chunk's (dB, dC) summed over the block's channels: within each warp, then
        * over the warps in warp order (no atomics: the same sums every run) */
@@ -670,7 +670,7 @@ backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared
           float sum = 0.0f;
           for (int w = 0; w < warps; w++)
             sum += sh.red[j & 1][w][i];
-          int hh, ps = pos_at<R> (t0 + s, a.H, a.W, a.L, hh);
+          int hh, ps = pos_at (o.rt, t0 + s, hh);
           int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
           if (tiles == 1)
             {
@@ -703,13 +703,7 @@ scan_backward_kernel (ScanArgs a, BackOut out)
 {
   __shared__ ScanShared<NT> sh;
   Lane ln = lane_of (a);
-  switch (route_of (a.mode, ln.k))
-    {
-    case COL_FWD: backward_walk<NT, COL_FWD> (a, ln, out, sh); break;
-    case ROW_REV: backward_walk<NT, ROW_REV> (a, ln, out, sh); break;
-    case COL_REV: backward_walk<NT, COL_REV> (a, ln, out, sh); break;
-    default: backward_walk<NT, ROW_FWD> (a, ln, out, sh); break;
-    }
+  backward_walk<NT> (a, ln, out, sh);
 }
 
 /* dBs, dCs (written) = Σ over channel tiles of the per-tile sums, in tile order */
