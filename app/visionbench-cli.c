@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vb-bench.h"
+#include "vb-clip-bench.h"
 #include "vb-clip.h"
 #include "vb-compare.h"
 #include "vb-error.h"
@@ -699,23 +700,64 @@ peak_note (int64_t bytes)
   return note;
 }
 
+/* bench --model clip-vit-l14: the vision tower's inference throughput */
+static int
+bench_clip (int img, int batch, int warmup, int steps, int threads, const char *mode,
+            const char *device, const char *precision, gboolean llava, gboolean profile,
+            gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  if (img != 224 && img != 336)
+    return usage_error ("clip-vit-l14 comes at --img 224 or 336");
+  if (batch < 1 || steps < 1 || warmup < 0 || threads < 1)
+    return usage_error ("bench: bad arguments");
+  if (mode != NULL && !g_str_equal (mode, "eval"))
+    return usage_error ("clip-vit-l14 is a frozen tower: --mode eval (forward only)");
+  if (profile)
+    return usage_error ("--profile is for the VMamba step; clip-profile runs the tower stage by "
+                        "stage (visionbench-cli run clip-profile)");
+  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32")
+      && !g_str_equal (precision, "bf16"))
+    return usage_error ("--precision must be fp32, tf32 or bf16");
+  if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
+    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
+                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
+  VbClipConfig cfg;
+  vb_clip_config_vit_l14 (&cfg, img);
+  VbBenchProtocol p = { batch, img, warmup, steps, threads, FALSE, FALSE, device, precision };
+  g_auto (VbBenchResult) r = { 0 };
+  if (!vb_clip_bench_run (&cfg, llava, &p, &r, &error))
+    return fail (error);
+  g_autofree char *card = vb_clip_bench_protocol_json (&cfg, llava, &p);
+  if (json)
+    printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"min_s\": %.5f, \"iqr_s\": %.5f, "
+            "\"peak_device_bytes\": %" G_GINT64_FORMAT ", \"protocol\": %s}\n", r.img_per_s,
+            r.median_s, r.min_s, r.iqr_s, r.peak_device_bytes, card);
+  else
+    printf ("eval  %9.1f img/s  (median forward %.4f s, IQR %.4f s%s)  protocol: %s\n",
+            r.img_per_s, r.median_s, r.iqr_s, peak_note (r.peak_device_bytes), card);
+  fflush (stdout);
+  return 0;
+}
+
 static int
 cmd_bench (int argc, char **argv)
 {
   char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL, *device = NULL;
   char *precision = NULL;
-  int img = 64, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
-  gboolean json = FALSE, profile = FALSE;
+  int img = 0, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
+  gboolean json = FALSE, profile = FALSE, llava = FALSE;
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
       "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (bf16 matrix "
       "products, fp32 accumulation; tensors stay fp32)", "P" },
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t or vmamba", "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t, vmamba or clip-vit-l14",
+      "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
     { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
     { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
-    { "img", 0, 0, G_OPTION_ARG_INT, &img, "Input size (64)", "N" },
+    { "img", 0, 0, G_OPTION_ARG_INT, &img, "Input size (64; clip-vit-l14: 224 or 336)", "N" },
     { "classes", 0, 0, G_OPTION_ARG_INT, &classes, "Classes (10)", "N" },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch (16)", "N" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed steps (1)", "N" },
@@ -725,6 +767,8 @@ cmd_bench (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON lines", NULL },
     { "profile", 0, 0, G_OPTION_ARG_NONE, &profile, "Print where the timed steps' time goes, per op",
       NULL },
+    { "llava", 0, 0, G_OPTION_ARG_NONE, &llava,
+      "clip-vit-l14: LLaVA's path only (hidden_states[-2], all layers but the last)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
@@ -732,6 +776,12 @@ cmd_bench (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return usage_error ("%s", error->message);
+  if (g_strcmp0 (model, "clip-vit-l14") == 0)
+    return argc != 1 ? usage_error ("bench: bad arguments")
+                     : bench_clip (img ? img : 224, batch, warmup, steps, threads, mode,
+                                   device, precision, llava, profile, json);
+  if (img == 0)
+    img = 64;
   if (argc != 1 || img < 8 || batch < 1 || steps < 1 || warmup < 0 || threads < 1)
     return usage_error ("bench: bad arguments");
   VbVmambaConfig cfg;
@@ -839,7 +889,8 @@ static const char help_text[] =
   "  info --model vmamba-t [--img N] [--classes N] [--json]\n"
   "                                  Parameters, multiply-adds, activation memory\n"
   "  bench [--model ...] [--img N] [--batch N] [--steps N]\n"
-  "                                  Throughput with its protocol card\n"
+  "                                  Throughput with its protocol card (VMamba, or\n"
+  "                                  --model clip-vit-l14 for the CLIP tower)\n"
   "  predict --weights FILE --scan 4dir|2dir|1dir --image FILE [--size N] [--json]\n"
   "                                  Raw logits and top-5 for one image\n"
   "\n"

@@ -123,7 +123,8 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
     }
 
   g_autofree double *times = g_new (double, MAX (p->timed, 1));
-  g_autoptr (VbStepGraph) graph = vb_step_graph_new (TRUE);
+  /* a profile waits after every op: nothing may be recorded, from the first step on */
+  g_autoptr (VbStepGraph) graph = vb_step_graph_new (!p->profile);
   gint64 timed_usec = 0;
   for (int it = 0; it < p->warmup + p->timed; it++)
     {

@@ -106,6 +106,7 @@ vb_run_config_clear (VbRunConfig *c)
   g_clear_pointer (&c->proj.projector, g_free);
   g_clear_pointer (&c->proj.clip_weights, g_free);
   g_clear_pointer (&c->profile.layers, g_free);
+  g_clear_pointer (&c->profile.precision, g_free);
   g_clear_pointer (&c->init_from, g_free);
   g_clear_pointer (&c->dataset, g_free);
   g_clear_pointer (&c->data_path, g_free);
@@ -266,12 +267,6 @@ get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
                    "--set data.path=DIR");
       return FALSE;
     }
-  if (g_strcmp0 (c->device, "cpu") != 0)
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "the projector study runs on the CPU so far: use --device cpu");
-      return FALSE;
-    }
   return check_encoder (c, error);
 }
 
@@ -289,7 +284,8 @@ get_clip_profile (JsonObject *obj, VbRunConfig *c, GError **error)
       || !get_int (obj, "profile", "batch", 1, 1, 256, &f->batch, error)
       || !get_int (obj, "profile", "warmup", 1, 0, 1000, &f->warmup, error)
       || !get_int (obj, "profile", "timed", 3, 1, 1000, &f->timed, error)
-      || !get_int (obj, "profile", "repeats", 1, 1, 100, &f->repeats, error))
+      || !get_int (obj, "profile", "repeats", 1, 1, 100, &f->repeats, error)
+      || !get_string (obj, "profile", "precision", "fp32", &f->precision, error))
     return FALSE;
   if (g_strcmp0 (f->layers, "llava") != 0 && g_strcmp0 (f->layers, "all") != 0)
     {
@@ -298,11 +294,14 @@ get_clip_profile (JsonObject *obj, VbRunConfig *c, GError **error)
                    "features LLaVA reads: all layers but the last) or \"all\"", f->layers);
       return FALSE;
     }
-  if (g_strcmp0 (c->device, "cpu") != 0)
+  /* tf32 and bf16 are GPU modes; a CPU run (asked for, or fallen back to) computes in
+   * fp32 and its protocol card says so */
+  if (g_strcmp0 (f->precision, "fp32") != 0 && g_strcmp0 (f->precision, "tf32") != 0
+      && g_strcmp0 (f->precision, "bf16") != 0)
     {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "clip-profile runs on the CPU so far (the GPU comes later): use "
-                   "--device cpu");
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "profile.precision \"%s\": use fp32 (strict), tf32 (TF32 products on the "
+                   "GPU) or bf16 (bf16 products, fp32 accumulation, on the GPU)", f->precision);
       return FALSE;
     }
   /* a one-layer tower has no penultimate state to stop at */

@@ -36,6 +36,9 @@ typedef struct {
   char   *layers;             /* profile.layers: "llava" (layers − 1) or "all" */
   int     batch;              /* profile.batch: images per forward (1) */
   int     warmup, timed, repeats;   /* profile.* (1, 3, 1): few, ViT-L is slow on a CPU */
+  char   *precision;          /* profile.precision: "fp32" (strict), "tf32" or "bf16" matrix
+                               * products; the latter two on the GPU only (a CPU run
+                               * computes fp32 and its card says so) */
 } VbClipProfileConfig;
 
 typedef struct {

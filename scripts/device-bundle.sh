@@ -17,7 +17,7 @@ for extra in "$@"; do cp "$extra/app/visionbench-cli" "$out/visionbench-cli-$(ba
 # the CUDA tests (built where nvcc exists) travel too; CUDA's own libraries do not: the
 # device image has them
 mkdir -p "$out/tests"
-for t in "$build"/tests/kernels/test-cuda-* "$build"/tests/engine/test-vmamba-gpu; do [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$out/tests/"; done
+for t in "$build"/tests/kernels/test-cuda-* "$build"/tests/engine/test-vmamba-gpu "$build"/tests/engine/test-clip-gpu; do [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$out/tests/"; done
 # debug information stays here: the transfer is limited
 strip --strip-debug "$out"/visionbench-cli* "$out"/tests/* 2>/dev/null || true
 for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd "$bin"; done |

@@ -66,8 +66,8 @@ vb_experiments_clip_profile_build (VbExperimentsPage *self)
   for (guint i = 0; i < N_FIELDS; i++)
     if (vb_form_fields[i].section == VB_FORM_SECTION_PROFILE)
       vb_experiments_fields_add_entry (self, timing, i);
-  vb_experiments_page_add_row (timing, "Device", "fp32 on the CPU: the GPU comes later",
-                               gtk_label_new ("CPU"), NULL);
+  vb_experiments_page_add_row (timing, "Device", "fp32 products on either",
+                               vb_experiments_fields_new_device_choice (self), NULL);
 
   vb_experiments_projector_build_advanced (self, grid, VB_FORM_ARCH_CLIP_PROFILE,
                                            "_Advanced: a smaller encoder, seconds instead of a minute");
@@ -87,6 +87,7 @@ vb_experiments_clip_profile_collect (VbExperimentsPage *self,
 {
   vb_experiments_fields_collect_sizes (self, plan);
   vb_experiments_projector_collect_weights (self, plan);
+  vb_experiments_fields_collect_device (self, plan);
   const char *one[2] = { chosen_layers (self), NULL };
   vb_experiments_plan_add_values (plan, self->preset, "profile.layers", one, TRUE, "llava");
 

@@ -96,8 +96,8 @@ prefers_cuda (void)
 
 /* CPU or CUDA; CUDA is chosen first when the preset or the preferences ask for it and a
  * GPU is usable. */
-static GtkWidget *
-new_device_choice (VbExperimentsPage *self)
+GtkWidget *
+vb_experiments_fields_new_device_choice (VbExperimentsPage *self)
 {
   const char *description = NULL;
   const char *why = cuda_unavailable (&description);
@@ -242,7 +242,8 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
                                                  "one run per size");
               build_scans (self, grid);
             }
-          vb_experiments_page_add_row (grid, "Device", NULL, new_device_choice (self), NULL);
+          vb_experiments_page_add_row (grid, "Device", NULL,
+                                       vb_experiments_fields_new_device_choice (self), NULL);
           vb_experiments_page_add_row (grid, "Precision", NULL,
                                        new_choice ("fp32", "bf16",
                                                    "bf16 comes with the GPU's mixed-precision path",
@@ -305,9 +306,9 @@ vb_experiments_fields_collect_sizes (VbExperimentsPage *self,
     g_free (ids[s]);
 }
 
-static void
-collect_device (VbExperimentsPage *self,
-                VbExperimentsPlan *plan)
+void
+vb_experiments_fields_collect_device (VbExperimentsPage *self,
+                                      VbExperimentsPlan *plan)
 {
   const char *device[2] = { form_device (self), NULL };
   vb_experiments_plan_add_values (plan, self->preset, "device", device, TRUE, "cpu");
@@ -325,7 +326,7 @@ collect_choices (VbExperimentsPage *self,
   vb_experiments_fields_collect_checks (self, plan, "model.scan", self->scan_checks, N_SCANS,
                                         scan_ids, TRUE, "4dir", self->scan_box,
                                         self->scan_message, "Scan modes");
-  collect_device (self, plan);
+  vb_experiments_fields_collect_device (self, plan);
 }
 
 void
@@ -362,7 +363,7 @@ vb_experiments_fields_collect (VbExperimentsPage *self,
         collect_choices (self, plan);
     }
   if (self->projector)
-    collect_device (self, plan);
+    vb_experiments_fields_collect_device (self, plan);
 }
 
 /* ---- clone & edit -------------------------------------------------------------------------- */
@@ -398,8 +399,7 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->scan_checks[s]),
                                  g_strcmp0 (scan, scan_modes[s].mode) == 0);
 
-  /* a CUDA run clones to CUDA where a GPU is usable, else to the CPU; a clip-profile's
-   * form has no choice */
+  /* a CUDA run clones to CUDA where a GPU is usable, else to the CPU */
   if (self->cuda_toggle == NULL)
     return;
   g_autofree char *device = vb_experiments_plan_dup_text (config, "device");

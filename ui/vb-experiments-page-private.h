@@ -136,6 +136,11 @@ void       vb_experiments_fields_build_sizes       (VbExperimentsPage *self,
                                                     const char        *hint);
 void       vb_experiments_fields_collect_sizes     (VbExperimentsPage *self,
                                                     VbExperimentsPlan *plan);
+/* The CPU / CUDA choice (CUDA offered where a GPU is usable, else the reason in its
+ * tooltip), and its value as the plan's "device". */
+GtkWidget *vb_experiments_fields_new_device_choice (VbExperimentsPage *self);
+void       vb_experiments_fields_collect_device    (VbExperimentsPage *self,
+                                                    VbExperimentsPlan *plan);
 /* The ticked ids of checks as values of key; "tick at least one" under box otherwise. */
 void       vb_experiments_fields_collect_checks    (VbExperimentsPage *self,
                                                     VbExperimentsPlan *plan,

@@ -1,5 +1,7 @@
 /* vb-clip-profile.c: one clip-profile run: the encoder timed stage by stage through
- * vb_clip's stage hook, the five projectors with the §5 protocol, and the records. */
+ * vb_clip's stage hook, the five projectors with the §5 protocol, and the records. On the
+ * GPU (device "cuda") pixels, features and every projector's input stay in the device's
+ * memory, and each stage and call is waited for before its clock stops. */
 #include "config.h"
 
 #include "vb-clip-profile.h"
@@ -9,6 +11,7 @@
 
 #include "vb-clip.h"
 #include "vb-cpu-ops.h"
+#include "vb-device.h"
 #include "vb-error.h"
 #include "vb-projector-study-private.h"
 #include "vb-rng.h"
@@ -108,7 +111,8 @@ time_encoder (VbClip *m, const float *pixels, const VbRunConfig *cfg, int n_stag
             break;
           }
         double t0 = vb_runtime_clock_ms ();
-        if (!(ok = vb_clip_forward (m, pixels, f->batch, &out, error)))
+        /* pixels and outputs where the ops run; the call waits for the backend */
+        if (!(ok = vb_clip_forward_on_backend (m, pixels, f->batch, &out, error)))
           break;
         double t1 = vb_runtime_clock_ms ();
         if (c >= f->warmup)
@@ -129,6 +133,8 @@ time_encoder (VbClip *m, const float *pixels, const VbRunConfig *cfg, int n_stag
 
 typedef struct {
   const VbRunConfig *cfg;
+  const VbOps *ops;
+  const char *precision;       /* what the products computed in: "fp32", "tf32", "bf16" */
   VbClip *clip;
   int T, layers_run;
   Stat forward;
@@ -155,8 +161,11 @@ encoder_card (const Outcome *o)
   INT ("image_size", cfg->img_size);
   INT ("layers_run", o->layers_run);
   INT ("batch", f->batch);
-  STR ("precision", "fp32");
-  BOOL ("tf32", FALSE);
+  STR ("precision", g_str_equal (o->precision, "bf16")
+                    ? "bf16 products, fp32 accumulation and storage" : "fp32");
+  BOOL ("tf32", g_str_equal (o->precision, "tf32"));
+  if (g_strcmp0 (f->precision, o->precision) != 0)
+    STR ("precision_note", "tf32 and bf16 products are GPU modes: this CPU run computed fp32");
   INT ("threads", cfg->threads);
   INT ("warmup_calls", f->warmup);
   INT ("timed_calls", f->timed);
@@ -167,9 +176,13 @@ encoder_card (const Outcome *o)
   NUM ("iqr_ms", o->forward.iqr);
   NUM ("images_per_s", o->forward.median > 0 ? f->batch / (o->forward.median / 1e3) : 0);
   STR ("clock", VB_RUNTIME_CLOCK);
-  STR ("input", "seeded N(0, 1) pixels (content does not change a dense forward's cost)");
-  STR ("device", "cpu");
-  STR ("gemm", vb_cpu_gemm_name ());
+  STR ("input", "seeded N(0, 1) pixels (content does not change a dense forward's cost), "
+                "resident where the ops run");
+  STR ("device", o->ops->on_host ? "cpu" : o->ops->name);
+  STR ("device_name", vb_device_describe (o->ops));
+  STR ("gemm", o->ops->on_host ? vb_cpu_gemm_name () : "cuBLAS");
+  if (!o->ops->on_host)
+    STR ("stage_timing", "the forward waits for the device at the end of every stage");
   STR ("engine_version", PACKAGE_VERSION);
   json_builder_end_object (b);
 #undef STR
@@ -271,6 +284,40 @@ add_stage (GArray *stages, char *name, VbStageKind kind, Stat st, int batch, int
   g_array_append_val (stages, s);
 }
 
+/* buffers in the backend's memory (host memory on the CPU) */
+typedef struct {
+  const VbOps *ops;
+  float *pixels, *features, *last;
+} Resident;
+
+static float *
+resident_alloc (Resident *r, gsize floats)
+{
+  gsize bytes = MAX (floats, 1) * sizeof (float);
+  return r->ops->on_host ? g_try_malloc (bytes) : r->ops->alloc (r->ops->ctx, bytes);
+}
+
+static void
+resident_clear (Resident *r)
+{
+  float **bufs[] = { &r->pixels, &r->features, &r->last };
+  for (guint i = 0; i < G_N_ELEMENTS (bufs); i++)
+    if (*bufs[i] != NULL)
+      {
+        if (r->ops->on_host)
+          g_free (*bufs[i]);
+        else
+          r->ops->free (r->ops->ctx, *bufs[i]);
+        *bufs[i] = NULL;
+      }
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Resident, resident_clear)
+
+static gboolean profile_on (const VbOps *ops, const char *precision, const VbRunConfig *cfg,
+                            VbStore *store, gint64 run_id, const char *run_dir,
+                            const VbTrainHooks *hooks, VbTrainResult *result, GError **error);
+
 gboolean
 vb_clip_profile_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
                      const char *run_dir, const VbTrainHooks *hooks, VbTrainResult *result,
@@ -279,13 +326,33 @@ vb_clip_profile_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   memset (result, 0, sizeof *result);
   result->top1 = result->top5 = NAN;
   vb_set_num_threads (cfg->threads);
+  const VbOps *ops = vb_device_ops (cfg->device, error);
+  if (ops == NULL)
+    return FALSE;
+  /* tf32 and bf16 are GPU modes: the CPU computes fp32, and the card says so */
+  const char *precision = cfg->profile.precision ? cfg->profile.precision : "fp32";
+  int mode = g_str_equal (precision, "tf32") ? VB_MATMUL_TF32
+             : g_str_equal (precision, "bf16") ? VB_MATMUL_BF16 : VB_MATMUL_FP32;
+  if (!ops->set_matmul (ops->ctx, mode))
+    precision = "fp32";
+  gboolean ok = profile_on (ops, precision, cfg, store, run_id, run_dir, hooks, result, error);
+  /* the context is shared: leave it in the strict mode everything else expects */
+  ops->set_matmul (ops->ctx, VB_MATMUL_FP32);
+  return ok;
+}
+
+static gboolean
+profile_on (const VbOps *ops, const char *precision, const VbRunConfig *cfg, VbStore *store,
+            gint64 run_id, const char *run_dir, const VbTrainHooks *hooks,
+            VbTrainResult *result, GError **error)
+{
   const VbClipProfileConfig *f = &cfg->profile;
   VbProgress prog = { .phase = "load", .val_top1 = NAN };
   if (hooks && hooks->progress)
     hooks->progress (&prog, hooks->user_data);
 
   g_autoptr (VbClip) clip = make_encoder (cfg, error);
-  if (clip == NULL)
+  if (clip == NULL || !vb_clip_use_backend (clip, ops, error))
     return FALSE;
   const VbClipConfig *c = vb_clip_config (clip);
   int B = f->batch, G = vb_clip_config_grid (c), T = G * G, D = c->width;
@@ -299,12 +366,29 @@ vb_clip_profile_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   vb_rng_init (&rng, cfg->seed ^ 0xc11bULL);
   for (gsize q = 0; q < B * image; q++)
     pixels[q] = vb_rng_normal (&rng);
-  g_autofree float *features = g_new (float, (gsize) B * T * D);
-  g_autofree float *last = layers_run == L
-                           ? g_new (float, (gsize) B * vb_clip_config_tokens (c) * D) : NULL;
+  g_auto (Resident) res = { ops, NULL, NULL, NULL };
+  res.pixels = resident_alloc (&res, B * image);
+  res.features = resident_alloc (&res, (gsize) B * T * D);
+  if (layers_run == L)
+    res.last = resident_alloc (&res, (gsize) B * vb_clip_config_tokens (c) * D);
+  if (res.pixels == NULL || res.features == NULL || (layers_run == L && res.last == NULL))
+    {
+      const char *why = ops->on_host ? NULL : ops->sync (ops->ctx);
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                   "no room for %d images' pixels and features on %s%s%s", B, ops->name,
+                   why ? ": " : "", why ? why : "");
+      if (!ops->on_host)
+        ops->clear_error (ops->ctx);
+      return FALSE;
+    }
+  if (ops->on_host)
+    memcpy (res.pixels, pixels, B * image * sizeof (float));
+  else
+    ops->upload (ops->ctx, res.pixels, pixels, B * image * sizeof (float));
   g_autofree double *samples = g_new (double, (gsize) n_enc * n_calls);
   g_autofree double *whole = g_new (double, n_calls);
-  if (!time_encoder (clip, pixels, cfg, n_enc, features, last, samples, whole, hooks, error))
+  if (!time_encoder (clip, res.pixels, cfg, n_enc, res.features, res.last, samples, whole,
+                     hooks, error))
     return FALSE;
 
   g_autoptr (GArray) stages = g_array_new (FALSE, FALSE, sizeof (VbProfileStage));
@@ -328,14 +412,15 @@ vb_clip_profile_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
                                       error))
         return FALSE;
       g_autoptr (VbProjector) p = vb_projector_new (&pc, error);
-      if (p == NULL)
+      if (p == NULL || !vb_projector_use_backend (p, ops, error))
         return FALSE;
       vb_projector_init_weights (p, cfg->seed);
       VbRuntimeProtocol proto = { B, T, f->warmup, f->timed, f->repeats, cfg->threads,
-                                  "the profiled forward's patch tokens (hidden_states[-2])" };
+                                  "the profiled forward's patch tokens (hidden_states[-2])",
+                                  precision };
       double ms = 0;
       JsonNode *card = NULL;
-      if (!vb_projector_runtime (p, features, &proto, hooks, &ms, &card, error))
+      if (!vb_projector_runtime (p, res.features, &proto, hooks, &ms, &card, error))
         return FALSE;
       g_ptr_array_add (cards, card);
       Stat st = { ms, json_object_get_double_member (json_node_get_object (card), "iqr_ms") };
@@ -343,7 +428,8 @@ vb_clip_profile_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
                  vb_projector_macs_per_token (&pc, FALSE) * T);
     }
 
-  Outcome o = { cfg, clip, T, layers_run, stat_of (whole, n_calls), NULL, cards, stages };
+  Outcome o = { cfg, ops, precision, clip, T, layers_run, stat_of (whole, n_calls), NULL, cards,
+                stages };
   g_autoptr (JsonNode) card = encoder_card (&o);
   o.card = card;
   result->params = vb_clip_n_params (clip);

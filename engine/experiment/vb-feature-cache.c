@@ -387,7 +387,7 @@ extract (const VbStudySubset *subset, const VbFeatureEncoder *enc, const CacheKe
          const char *path, const VbTrainHooks *hooks, GError **error)
 {
   g_autoptr (VbClip) model = make_encoder (enc, error);
-  if (model == NULL)
+  if (model == NULL || (enc->ops != NULL && !vb_clip_use_backend (model, enc->ops, error)))
     return FALSE;
   const VbClipConfig *c = vb_clip_config (model);
   if (c->image_size != enc->image_size)

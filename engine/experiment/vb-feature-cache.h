@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include "vb-ops.h"
 #include "vb-study-subset.h"
 #include "vb-trainer.h"
 
@@ -27,6 +28,8 @@ typedef struct {
   int         image_size;     /* S */
   int         layers, width, heads;   /* all 0: ViT-L/14; else a small tower */
   int         batch;          /* images per encoder forward */
+  const VbOps *ops;           /* where the encoder runs (NULL: the CPU); not part of the
+                               * cache key: fp32 on either device, stored as F16 */
 } VbFeatureEncoder;
 
 typedef struct {

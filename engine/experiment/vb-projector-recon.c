@@ -104,7 +104,7 @@ vb_recon_eval (VbProjector *p, const VbFeatureSet *fs, int first, int count, int
       int bs = MIN (chunk, count - i0);
       for (int b = 0; b < bs; b++)
         vb_feature_set_tokens (fs, first + i0 + b, x + (gsize) b * T * D);
-      if (!vb_projector_forward (p, xhat, x, (int64_t) bs * T, FALSE, error))
+      if (!vb_projector_forward_host (p, xhat, x, (int64_t) bs * T, FALSE, error))
         return FALSE;
       accumulate (&m, ts, ts2, xhat, x, (int64_t) bs * T, s);
     }

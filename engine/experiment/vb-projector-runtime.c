@@ -1,4 +1,5 @@
-/* vb-projector-runtime.c: the runtime protocol of clip-projectors.md §5 on the CPU. */
+/* vb-projector-runtime.c: the runtime protocol of clip-projectors.md §5, on the
+ * projector's backend (the CPU, or a GPU with the inputs in its memory). */
 #include "config.h"
 
 #include "vb-projector-study-private.h"
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "vb-cpu-ops.h"
+#include "vb-device.h"
 #include "vb-error.h"
 
 static int
@@ -47,27 +49,49 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
                       GError **error)
 {
   const VbProjConfig *cfg = vb_projector_config (p);
+  const VbOps *ops = vb_projector_backend (p);
   int64_t rows = (int64_t) proto->inputs * proto->tokens;
-  g_autofree float *y = g_new (float, rows * cfg->out_f);
+  size_t y_bytes = (size_t) rows * cfg->out_f * sizeof (float);
+  float *y = ops->on_host ? g_try_malloc (y_bytes) : ops->alloc (ops->ctx, y_bytes);
+  if (y == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                   "%s: no room for the outputs of %" G_GINT64_FORMAT " tokens on %s",
+                   vb_projector_kind_name (cfg->kind), rows, ops->name);
+      if (!ops->on_host)
+        ops->clear_error (ops->ctx);
+      return FALSE;
+    }
+  gboolean ok = TRUE;
   int n = proto->timed * proto->repeats;
   g_autofree double *all = g_new (double, n);
   g_autofree double *rep = g_new (double, proto->repeats);
   for (int r = 0; r < proto->repeats; r++)
     for (int c = 0; c < proto->warmup + proto->timed; c++)
       {
+        if (!ok)
+          break;
         if (hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data))
           {
             g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
                          "cancelled while timing the projector");
-            return FALSE;
+            ok = FALSE;
+            break;
           }
         double t0 = vb_runtime_clock_ms ();
-        if (!vb_projector_forward (p, y, x, rows, FALSE, error))
-          return FALSE;
+        /* a GPU call is timed to its last kernel */
+        ok = vb_projector_forward (p, y, x, rows, FALSE, error)
+             && (ops->on_host || vb_projector_backend_ok (p, error));
         double ms = vb_runtime_clock_ms () - t0;
-        if (c >= proto->warmup)
+        if (ok && c >= proto->warmup)
           all[r * proto->timed + c - proto->warmup] = ms;
       }
+  if (ops->on_host)
+    g_free (y);
+  else
+    ops->free (ops->ctx, y);
+  if (!ok)
+    return FALSE;
   for (int r = 0; r < proto->repeats; r++)
     {
       vb_runtime_sort (all + r * proto->timed, proto->timed);
@@ -89,9 +113,11 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
   INT ("tokens_per_input", proto->tokens);
   INT ("rows", rows);
   INT ("width", cfg->in_f);
-  STR ("precision", "fp32");
+  const char *prec = proto->precision ? proto->precision : "fp32";
+  STR ("precision", g_str_equal (prec, "bf16") ? "bf16 products, fp32 accumulation and storage"
+                                               : "fp32");
   json_builder_set_member_name (b, "tf32");
-  json_builder_add_boolean_value (b, FALSE);
+  json_builder_add_boolean_value (b, g_str_equal (prec, "tf32"));
   INT ("threads", proto->threads);
   INT ("warmup_calls", proto->warmup);
   INT ("timed_calls", proto->timed);
@@ -113,8 +139,9 @@ vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *p
                                             : "unmerged (base + two thin GEMMs)");
   if (cfg->kind == VB_PROJ_GATED)
     STR ("gated", "two separate GEMMs");
-  STR ("device", "cpu");
-  STR ("gemm", vb_cpu_gemm_name ());
+  STR ("device", ops->on_host ? "cpu" : ops->name);
+  STR ("device_name", vb_device_describe (ops));
+  STR ("gemm", ops->on_host ? vb_cpu_gemm_name () : "cuBLAS");
   STR ("engine_version", PACKAGE_VERSION);
   json_builder_end_object (b);
 #undef STR

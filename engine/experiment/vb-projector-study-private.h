@@ -25,6 +25,8 @@ typedef struct {
   int         warmup, timed, repeats;
   int         threads;
   const char *input_source;    /* what the inputs are, for the card */
+  const char *precision;       /* the card's precision: NULL or "fp32" (strict), "tf32",
+                                * "bf16" (as the projector's backend was set to compute) */
 } VbRuntimeProtocol;
 
 /* The study's projector `name` at encoder width D (§3's shapes scaled: MLP hidden 2·D,
@@ -41,7 +43,8 @@ void   vb_runtime_sort     (double *values, int n);
 double vb_runtime_quantile (const double *sorted, int n, double q);
 
 /* §5: one inference forward over all inputs·T rows per call; warm-up calls, then timed
- * calls (monotonic clock), the whole measurement `repeats` times. Returns the median ms
+ * calls (monotonic clock; on a GPU each call is waited for, and x is device memory), the
+ * whole measurement `repeats` times. Returns the median ms
  * per call over every timed call, and its protocol card (JSON object, new reference) in
  * *card. FALSE with VB_ENGINE_ERROR_CANCELLED when hooks ask to stop between calls. */
 gboolean vb_projector_runtime (VbProjector *p, const float *x, const VbRuntimeProtocol *proto,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vb-clip.h"
+#include "vb-device.h"
 #include "vb-error.h"
 #include "vb-feature-cache.h"
 #include "vb-optim.h"
@@ -87,7 +88,7 @@ predict (VbProjector *p, const VbFeatureSet *fs, int first, int count, int chunk
       int bs = MIN (chunk, count - i0);
       for (int b = 0; b < bs; b++)
         vb_feature_set_tokens (fs, first + i0 + b, x + (gsize) b * T * D);
-      if (!vb_projector_forward (p, y, x, (int64_t) bs * T, FALSE, error))
+      if (!vb_projector_forward_host (p, y, x, (int64_t) bs * T, FALSE, error))
         return FALSE;
       for (int b = 0; b < bs; b++)
         {
@@ -231,6 +232,8 @@ typedef struct {
   VbProjector *p;
   VbAdamW *opt;
   float *x, *y, *dy, *dz, *best, *ztrain, *zval, *ztest, *rt;
+  float *rt_dev;               /* a GPU's copy of rt, and the table it came from */
+  const VbOps *rt_ops;
   int *perm, *pair;
   VbTokenStats stats;   /* Mode B */
 } Run;
@@ -251,6 +254,8 @@ run_clear (Run *r)
   g_free (r->zval);
   g_free (r->ztest);
   g_free (r->rt);
+  if (r->rt_dev != NULL)
+    r->rt_ops->free (r->rt_ops->ctx, r->rt_dev);
   g_free (r->perm);
   g_free (r->pair);
   vb_token_stats_clear (&r->stats);
@@ -364,15 +369,21 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   if (store && run_id > 0)
     vb_store_set_dataset_fingerprint (store, run_id, r.subset.fingerprint, NULL);
 
+  /* the encoder and the projector run on the run's device (the runner has already
+   * fallen back to the CPU, with a note, where no GPU is usable) */
+  const VbOps *ops = vb_device_ops (cfg->device, error);
+  if (ops == NULL)
+    return FALSE;
   VbFeatureEncoder enc = { pcfg->clip_weights, pcfg->clip_seed, cfg->img_size,
                            pcfg->clip_layers, pcfg->clip_width, pcfg->clip_heads,
-                           pcfg->extract_batch };
+                           pcfg->extract_batch, ops };
   if (!vb_feature_set_get (&r.subset, &enc, hooks, &r.fs, error))
     return FALSE;
   int T = r.fs.tokens, D = r.fs.width;
 
   VbProjConfig pc;
-  if (!projector_config (cfg, D, &pc, error) || (r.p = vb_projector_new (&pc, error)) == NULL)
+  if (!projector_config (cfg, D, &pc, error) || (r.p = vb_projector_new (&pc, error)) == NULL
+      || !vb_projector_use_backend (r.p, ops, error))
     return FALSE;
   vb_projector_init_weights (r.p, cfg->seed);
   result->params = vb_projector_n_params (r.p);
@@ -444,7 +455,7 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
           for (int b = 0; b < bs; b++)
             vb_feature_set_tokens (&r.fs, r.subset.start[VB_SPLIT_TRAIN] + r.perm[i0 + b],
                                    r.x + (gsize) b * T * D);
-          if (!vb_projector_forward (r.p, r.y, r.x, (int64_t) bs * T, TRUE, error))
+          if (!vb_projector_forward_host (r.p, r.y, r.x, (int64_t) bs * T, TRUE, error))
             return FALSE;
           double loss = 0;
           if (recon)
@@ -480,11 +491,16 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
               return FALSE;
             }
           vb_projector_zero_grad (r.p);
-          vb_projector_backward (r.p, NULL, r.dy, r.x, (int64_t) bs * T);
-          double gnorm = vb_clip_grad_norm (vb_projector_grads (r.p), n_train, cfg->clip_grad);
+          vb_projector_backward_host (r.p, NULL, r.dy, (int64_t) bs * T);
+          /* clipping and AdamW on the host's copies (on a GPU the gradients come down and
+           * the updated parameters go back up: a few MB a step) */
+          float *grads = vb_projector_grads_from_backend (r.p);
+          if (!vb_projector_backend_ok (r.p, error))
+            return FALSE;
+          double gnorm = vb_clip_grad_norm (grads, n_train, cfg->clip_grad);
           double lr = vb_lr_at (&sched, step);
-          vb_adamw_update (r.opt, vb_projector_params (r.p), vb_projector_grads (r.p),
-                           (float) lr);
+          vb_adamw_update (r.opt, vb_projector_params (r.p), grads, (float) lr);
+          vb_projector_params_to_backend (r.p);
           double dt = (g_get_monotonic_time () - t0) / 1e6;
           busy += dt;
           step++;
@@ -545,7 +561,10 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
         }
     }
   if (o.best_epoch > 0)
-    memcpy (vb_projector_params (r.p), r.best, sizeof (float) * vb_projector_n_params (r.p));
+    {
+      memcpy (vb_projector_params (r.p), r.best, sizeof (float) * vb_projector_n_params (r.p));
+      vb_projector_params_to_backend (r.p);
+    }
 
   /* the kept model meets the test split once */
   prog.phase = "test";
@@ -575,8 +594,26 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   r.rt = runtime_inputs (&r.subset, &r.fs, pcfg->rt_inputs, cfg->seed, &source);
   VbRuntimeProtocol proto = { pcfg->rt_inputs, T, pcfg->rt_warmup, pcfg->rt_timed,
                               pcfg->rt_repeats, cfg->threads, source };
+  /* §5: the inputs already sit where the projector runs */
+  const float *rt = r.rt;
+  if (!ops->on_host)
+    {
+      size_t bytes = (size_t) pcfg->rt_inputs * T * D * sizeof (float);
+      if ((r.rt_dev = ops->alloc (ops->ctx, bytes)) == NULL)
+        {
+          const char *why = ops->sync (ops->ctx);
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                       "no room for the runtime protocol's inputs on %s: %s", ops->name,
+                       why ? why : "out of memory");
+          ops->clear_error (ops->ctx);
+          return FALSE;
+        }
+      r.rt_ops = ops;
+      ops->upload (ops->ctx, r.rt_dev, r.rt, bytes);
+      rt = r.rt_dev;
+    }
   g_autoptr (JsonNode) card = NULL;
-  if (!vb_projector_runtime (r.p, r.rt, &proto, hooks, &o.runtime_ms, &card, error)
+  if (!vb_projector_runtime (r.p, rt, &proto, hooks, &o.runtime_ms, &card, error)
       || !record_runtime (store, run_id, "projector-forward", o.runtime_ms, proto.inputs, card,
                           error))
     return FALSE;
@@ -584,7 +621,7 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   if (vb_projector_merge (r.p))
     {
       g_autoptr (JsonNode) mcard = NULL;
-      if (!vb_projector_runtime (r.p, r.rt, &proto, hooks, &o.runtime_merged_ms, &mcard, error)
+      if (!vb_projector_runtime (r.p, rt, &proto, hooks, &o.runtime_merged_ms, &mcard, error)
           || !record_runtime (store, run_id, "projector-forward-merged", o.runtime_merged_ms,
                               proto.inputs, mcard, error))
         return FALSE;

@@ -169,6 +169,7 @@ vb_clip_init_random (VbClip *m, uint64_t seed)
   g_free (m->weights_description);
   m->weights_description = g_strdup_printf ("random weights (seed %" G_GUINT64_FORMAT ")",
                                             (guint64) seed);
+  m->params_dirty = TRUE;     /* the backend's copy is stale */
 }
 
 /* ---- by name ------------------------------------------------------------------------- */
@@ -240,6 +241,7 @@ vb_clip_load_dict (VbClip *m, VbTensorDict *dict, const char *source, GError **e
     }
   g_free (m->weights_description);
   m->weights_description = g_strdup_printf ("weights from %s", source);
+  m->params_dirty = TRUE;
   return TRUE;
 }
 

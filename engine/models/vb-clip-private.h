@@ -3,6 +3,8 @@
 #pragma once
 
 #include "vb-clip.h"
+#include "vb-ops.h"
+#include "vb-vit-ops.h"
 
 typedef struct {
   int64_t ln1_w, ln1_b;
@@ -28,9 +30,21 @@ struct _VbClip {
   VbClipStageHook stage_hook;       /* vb_clip_set_stage_hook */
   gpointer stage_data;
 
-  /* work buffers for plan_B images (vb-clip.c) */
-  int plan_B;
+  /* the backend every op runs on (vb_clip_use_backend; the CPU by default) and the
+   * parameters in its memory (= params on the CPU), uploaded again before a forward
+   * once params_dirty says the host copy changed */
+  const VbOps *ops;
+  const VbVitOps *vit;
+  float *dparams;
+  gboolean params_dirty;
+
+  /* work buffers for plan_B images (vb-clip.c), in the backend's memory; cols holds
+   * patch_chunk images (1 on the CPU, plan_B on a GPU); the d_* buffers exist only on a
+   * device backend: the host API's pixels, features and pooled outputs pass through
+   * them */
+  int plan_B, patch_chunk;
   float *h, *ln, *big, *attn, *cols, *mean, *rstd;
+  float *d_pixels, *d_feat, *d_pooled;
 };
 
 /* Floats of each work buffer for B images (vb-clip-config.c); the plan allocates

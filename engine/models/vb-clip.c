@@ -1,6 +1,8 @@
-/* vb-clip.c: the CLIP tower's forward on the CPU (clip-projectors.md §1.3–§1.4):
- * patch embedding, class token and positions, pre_layrnorm, pre-norm transformer
- * layers, and LLaVA's choice of hidden state. */
+/* vb-clip.c: the CLIP tower's forward (clip-projectors.md §1.3–§1.4): patch embedding,
+ * class token and positions, pre_layrnorm, pre-norm transformer layers, and LLaVA's
+ * choice of hidden state. Every op goes through the model's backend tables (vb-ops.h for
+ * products, LayerNorm and adds, vb-vit-ops.h for the rest), so the same code runs on the
+ * CPU (the reference) and on a GPU. */
 #include "config.h"
 
 #include "vb-clip-private.h"
@@ -8,9 +10,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "vb-cpu-ops.h"
-#include "vb-cpu-vit.h"
 #include "vb-error.h"
+#include "vb-vit-backend.h"
+
+/* every op goes through the model's backend tables */
+#define OP(name, ...) m->ops->name (m->ops->ctx, __VA_ARGS__)
+#define VIT(name, ...) m->vit->name (m->ops->ctx, __VA_ARGS__)
 
 VbClip *
 vb_clip_new (const VbClipConfig *cfg, GError **error)
@@ -19,23 +24,56 @@ vb_clip_new (const VbClipConfig *cfg, GError **error)
     return NULL;
   g_autoptr (VbClip) m = g_new0 (VbClip, 1);
   m->cfg = *cfg;
+  m->ops = vb_cpu_ops ();
+  m->vit = vb_cpu_vit_ops ();
   if (!vb_clip_build_tensors (m, error))
     return NULL;
+  m->dparams = m->params;
   m->weights_description = g_strdup ("no weights (zeros)");
   return g_steal_pointer (&m);
+}
+
+/* a work buffer in the backend's memory (NULL when there is no room) */
+static float *
+balloc (VbClip *m, int64_t floats)
+{
+  size_t bytes = (size_t) MAX (floats, 1) * sizeof (float);
+  if (m->ops->on_host)
+    return g_try_malloc (bytes);
+  return m->ops->alloc (m->ops->ctx, bytes);
+}
+
+static void
+bfree (VbClip *m, float **p)
+{
+  if (*p != NULL)
+    {
+      if (m->ops->on_host)
+        g_free (*p);
+      else
+        m->ops->free (m->ops->ctx, *p);
+    }
+  *p = NULL;
 }
 
 static void
 plan_clear (VbClip *m)
 {
-  g_clear_pointer (&m->h, g_free);
-  g_clear_pointer (&m->ln, g_free);
-  g_clear_pointer (&m->big, g_free);
-  g_clear_pointer (&m->attn, g_free);
-  g_clear_pointer (&m->cols, g_free);
-  g_clear_pointer (&m->mean, g_free);
-  g_clear_pointer (&m->rstd, g_free);
+  float **bufs[] = { &m->h, &m->ln, &m->big, &m->attn, &m->cols, &m->mean, &m->rstd,
+                     &m->d_pixels, &m->d_feat, &m->d_pooled };
+  for (guint i = 0; i < G_N_ELEMENTS (bufs); i++)
+    bfree (m, bufs[i]);
   m->plan_B = 0;
+  m->patch_chunk = 0;
+}
+
+/* the backend's parameter copy, when it is not the host buffer */
+static void
+free_backend_params (VbClip *m)
+{
+  if (m->dparams != NULL && m->dparams != m->params)
+    m->ops->free (m->ops->ctx, m->dparams);
+  m->dparams = m->params;
 }
 
 void
@@ -44,6 +82,7 @@ vb_clip_free (VbClip *m)
   if (m == NULL)
     return;
   plan_clear (m);
+  free_backend_params (m);
   g_clear_pointer (&m->tensors, g_ptr_array_unref);
   g_clear_pointer (&m->by_name, g_hash_table_unref);
   g_free (m->layers);
@@ -87,6 +126,7 @@ vb_clip_find_tensor (VbClip *m, const char *name)
 float *
 vb_clip_params (VbClip *m)
 {
+  m->params_dirty = TRUE;     /* the caller may write: upload again before a forward */
   return m->params;
 }
 
@@ -97,70 +137,154 @@ vb_clip_set_stage_hook (VbClip *m, VbClipStageHook hook, gpointer user_data)
   m->stage_data = user_data;
 }
 
+
+/* ---- backends --------------------------------------------------------------------------- */
+
+gboolean
+vb_clip_use_backend (VbClip *m, const VbOps *ops, GError **error)
+{
+  const VbVitOps *vit = vb_vit_ops_for (ops, error);
+  if (vit == NULL)
+    return FALSE;
+  if (ops == m->ops)
+    return TRUE;
+  float *dparams = m->params;
+  if (!ops->on_host)
+    {
+      dparams = ops->alloc (ops->ctx, (size_t) m->n_params * sizeof (float));
+      if (dparams == NULL)
+        {
+          g_autofree char *why = g_strdup (ops->sync (ops->ctx));
+          ops->clear_error (ops->ctx);
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_IO,
+                       "cannot hold the CLIP tower's %" G_GINT64_FORMAT " parameters on %s: %s",
+                       m->n_params, ops->name, why ? why : "out of memory");
+          return FALSE;
+        }
+    }
+  plan_clear (m);
+  free_backend_params (m);
+  m->ops = ops;
+  m->vit = vit;
+  m->dparams = dparams;
+  m->params_dirty = TRUE;
+  return TRUE;
+}
+
+const VbOps *
+vb_clip_backend (VbClip *m)
+{
+  return m->ops;
+}
+
+/* a failure the backend recorded (GPU work is checked once per call), as a GError */
+static gboolean
+backend_ok (VbClip *m, const char *what, GError **error)
+{
+  const char *why = m->ops->sync (m->ops->ctx);
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s on %s: %s", what,
+               m->ops->name, why);
+  m->ops->clear_error (m->ops->ctx);
+  return FALSE;
+}
+
 /* ---- forward ------------------------------------------------------------------------- */
 
 static gboolean
 plan (VbClip *m, int B, GError **error)
 {
+  const VbClipConfig *c = &m->cfg;
   VbClipPlanSizes s;
 
   if (m->plan_B == B)
     return TRUE;
   plan_clear (m);
-  vb_clip_plan_sizes (&m->cfg, B, &s);
-  m->h = g_try_malloc (s.h * sizeof (float));
-  m->ln = g_try_malloc (s.ln * sizeof (float));
-  m->big = g_try_malloc (s.big * sizeof (float));
-  m->attn = g_try_malloc (s.attn * sizeof (float));
-  m->cols = g_try_malloc (s.cols * sizeof (float));
-  m->mean = g_try_malloc (s.mean * sizeof (float));
-  m->rstd = g_try_malloc (s.rstd * sizeof (float));
-  if (!m->h || !m->ln || !m->big || !m->attn || !m->cols || !m->mean || !m->rstd)
+  vb_clip_plan_sizes (c, B, &s);
+  /* a GPU cuts every image's patches at once (one batched product); the CPU one at a time */
+  m->patch_chunk = m->ops->on_host ? 1 : B;
+  m->h = balloc (m, s.h);
+  m->ln = balloc (m, s.ln);
+  m->big = balloc (m, s.big);
+  m->attn = balloc (m, s.attn);
+  m->cols = balloc (m, s.cols * m->patch_chunk);
+  m->mean = balloc (m, s.mean);
+  m->rstd = balloc (m, s.rstd);
+  gboolean ok = m->h && m->ln && m->big && m->attn && m->cols && m->mean && m->rstd;
+  if (ok && !m->ops->on_host)
     {
+      int G = vb_clip_config_grid (c);
+      m->d_pixels = balloc (m, (int64_t) B * c->in_chans * c->image_size * c->image_size);
+      m->d_feat = balloc (m, (int64_t) B * G * G * c->width);
+      m->d_pooled = balloc (m, (int64_t) B * c->width);
+      ok = m->d_pixels && m->d_feat && m->d_pooled;
+    }
+  if (!ok)
+    {
+      g_autofree char *why = NULL;
+      if (!m->ops->on_host)
+        {
+          why = g_strdup (m->ops->sync (m->ops->ctx));
+          m->ops->clear_error (m->ops->ctx);
+        }
       plan_clear (m);
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
-                   "out of memory for a CLIP forward of %d images (%" G_GINT64_FORMAT " MB)",
-                   B, vb_clip_activation_bytes (&m->cfg, B) >> 20);
+                   "out of memory for a CLIP forward of %d images on %s (%" G_GINT64_FORMAT
+                   " MB)%s%s", B, m->ops->name, vb_clip_activation_bytes (&m->cfg, B) >> 20,
+                   why ? ": " : "", why ? why : "");
       return FALSE;
     }
   m->plan_B = B;
   return TRUE;
 }
 
-/* pixels → hidden_states[0] in m->h */
+/* the host parameters into the backend, when they may have changed */
+static void
+sync_params (VbClip *m)
+{
+  if (m->params_dirty && !m->ops->on_host)
+    m->ops->upload (m->ops->ctx, m->dparams, m->params, (size_t) m->n_params * sizeof (float));
+  m->params_dirty = FALSE;
+}
+
+static void
+stage_done (VbClip *m, int stage)
+{
+  if (m->stage_hook == NULL)
+    return;
+  if (!m->ops->on_host)
+    m->ops->sync (m->ops->ctx);   /* the gap between calls times the device's work */
+  m->stage_hook (stage, m->stage_data);
+}
+
+/* pixels (backend memory) → hidden_states[0] in m->h */
 static gboolean
-embed (VbClip *m, const float *pixels, int B, GError **error)
+embed (VbClip *m, const float *pixels, int B)
 {
   const VbClipConfig *c = &m->cfg;
   int D = c->width, N = vb_clip_config_tokens (c), G = vb_clip_config_grid (c);
   int CPP = c->in_chans * c->patch_size * c->patch_size;
   int64_t image = (int64_t) c->in_chans * c->image_size * c->image_size;
-  const float *P = m->params;
+  const float *P = m->dparams;
 
-  if (B < 1 || pixels == NULL)
+  /* patch_chunk images at a time: their patch tokens land after each class-token row,
+   * one product per image batched into one call (one plain product on the CPU) */
+  for (int b0 = 0; b0 < B; b0 += m->patch_chunk)
     {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "a CLIP forward needs at least one image");
-      return FALSE;
+      int nb = MIN (m->patch_chunk, B - b0);
+      VIT (patchify, m->cols, pixels + b0 * image, nb, c->in_chans, c->image_size,
+           c->patch_size);
+      OP (linear_forward_groups, m->h + ((int64_t) b0 * N + 1) * D, D, (int64_t) N * D,
+          m->cols, CPP, (int64_t) G * G * CPP, P + m->patch_w, 0, nb, (int64_t) G * G, CPP, D);
     }
-  if (!plan (m, B, error))
-    return FALSE;
-
-  /* one image at a time: its patch tokens land after its class-token row */
-  for (int b = 0; b < B; b++)
-    {
-      vb_vit_patchify (m->cols, pixels + b * image, c->in_chans, c->image_size, c->patch_size);
-      vb_linear_forward (m->h + ((int64_t) b * N + 1) * D, D, m->cols, CPP, P + m->patch_w,
-                         NULL, (int64_t) G * G, CPP, D);
-    }
-  vb_vit_add_embeddings (m->h, P + m->cls, P + m->pos, B, N, D);
-  vb_layernorm_forward (m->ln, m->mean, m->rstd, m->h, P + m->pre_w, P + m->pre_b,
-                        (int64_t) B * N, D, c->eps);
+  VIT (add_embeddings, m->h, P + m->cls, P + m->pos, B, N, D);
+  OP (layernorm_forward, m->ln, m->mean, m->rstd, m->h, P + m->pre_w, P + m->pre_b,
+      (int64_t) B * N, D, c->eps);
   float *t = m->h;            /* the normalised tokens become the residual stream */
   m->h = m->ln;
   m->ln = t;
-  if (m->stage_hook)
-    m->stage_hook (0, m->stage_data);
+  stage_done (m, 0);
   return TRUE;
 }
 
@@ -170,44 +294,100 @@ layer_forward (VbClip *m, int l, int B, GError **error)
 {
   const VbClipConfig *c = &m->cfg;
   const VbClipLayerOffsets *o = &m->layers[l];
-  const float *P = m->params;
+  const float *P = m->dparams;
   int D = c->width, F = c->mlp, dh = D / c->heads;
   int64_t rows = (int64_t) B * vb_clip_config_tokens (c);
 
   /* attention branch */
-  vb_layernorm_forward (m->ln, m->mean, m->rstd, m->h, P + o->ln1_w, P + o->ln1_b, rows, D,
-                        c->eps);
-  vb_linear_forward (m->big, 3 * D, m->ln, D, P + o->qkv_w, P + o->qkv_b, rows, D, 3 * D);
-  if (vb_attention_forward (m->attn, m->big, B, vb_clip_config_tokens (c), c->heads, dh,
-                            1.0f / sqrtf ((float) dh)) != 0)
+  OP (layernorm_forward, m->ln, m->mean, m->rstd, m->h, P + o->ln1_w, P + o->ln1_b, rows, D,
+      c->eps);
+  OP (linear_forward, m->big, 3 * D, m->ln, D, P + o->qkv_w, P + o->qkv_b, rows, D, 3 * D);
+  if (VIT (attention_forward, m->attn, m->big, B, vb_clip_config_tokens (c), c->heads, dh,
+           1.0f / sqrtf ((float) dh)) != 0)
     {
+      if (!m->ops->on_host)
+        return backend_ok (m, "attention", error);
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
                    "out of memory for the attention scratch");
       return FALSE;
     }
-  vb_linear_forward (m->ln, D, m->attn, D, P + o->o_w, P + o->o_b, rows, D, D);
-  vb_add (m->h, m->h, m->ln, rows * D);
+  OP (linear_forward, m->ln, D, m->attn, D, P + o->o_w, P + o->o_b, rows, D, D);
+  OP (add, m->h, m->h, m->ln, rows * D);
 
   /* MLP branch */
-  vb_layernorm_forward (m->ln, m->mean, m->rstd, m->h, P + o->ln2_w, P + o->ln2_b, rows, D,
-                        c->eps);
-  vb_linear_forward (m->big, F, m->ln, D, P + o->fc1_w, P + o->fc1_b, rows, D, F);
-  vb_quick_gelu_forward (m->big, m->big, rows * F);
-  vb_linear_forward (m->ln, D, m->big, F, P + o->fc2_w, P + o->fc2_b, rows, F, D);
-  vb_add (m->h, m->h, m->ln, rows * D);
-  if (m->stage_hook)
-    m->stage_hook (l + 1, m->stage_data);
+  OP (layernorm_forward, m->ln, m->mean, m->rstd, m->h, P + o->ln2_w, P + o->ln2_b, rows, D,
+      c->eps);
+  OP (linear_forward, m->big, F, m->ln, D, P + o->fc1_w, P + o->fc1_b, rows, D, F);
+  VIT (quick_gelu_forward, m->big, m->big, rows * F);
+  OP (linear_forward, m->ln, D, m->big, F, P + o->fc2_w, P + o->fc2_b, rows, F, D);
+  OP (add, m->h, m->h, m->ln, rows * D);
+  stage_done (m, l + 1);
   return TRUE;
 }
 
-/* the current state's patch tokens (class token dropped): (B, G², D) */
-static void
-copy_patch_tokens (VbClip *m, int B, float *out)
+/* the checks and the plan every forward starts with */
+static gboolean
+begin (VbClip *m, const float *pixels, int B, GError **error)
 {
-  int D = m->cfg.width, N = vb_clip_config_tokens (&m->cfg);
-  for (int b = 0; b < B; b++)
-    memcpy (out + (int64_t) b * (N - 1) * D, m->h + ((int64_t) b * N + 1) * D,
-            (size_t) (N - 1) * D * sizeof (float));
+  if (B < 1 || pixels == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "a CLIP forward needs at least one image");
+      return FALSE;
+    }
+  if (!plan (m, B, error))
+    return FALSE;
+  sync_params (m);
+  return TRUE;
+}
+
+/* The forward on backend memory: features (B, G², D) and pooled (B, D) where asked;
+ * the last state stays in m->h (run_all: every layer, else LLaVA's layers − 1). */
+static gboolean
+forward_core (VbClip *m, const float *pixels, int B, float *features, gboolean run_all,
+              float *pooled, GError **error)
+{
+  const VbClipConfig *c = &m->cfg;
+  int L = c->layers, D = c->width, N = vb_clip_config_tokens (c);
+  /* LLaVA reads hidden_states[-2]: the last layer only matters for last and pooled */
+  int n_run = run_all ? L : L - 1;
+
+  if (!embed (m, pixels, B))
+    return FALSE;
+  for (int l = 0; l <= n_run; l++)
+    {
+      if (l == L - 1 && features)     /* the state now is hidden_states[L − 1] */
+        VIT (copy_rows, features, (int64_t) (N - 1) * D, m->h + D, (int64_t) N * D, B,
+             (int64_t) (N - 1) * D);
+      if (l < n_run && !layer_forward (m, l, B, error))
+        return FALSE;
+    }
+  if (pooled)
+    {
+      /* post_layernorm of each image's class token */
+      VIT (copy_rows, m->attn, D, m->h, (int64_t) N * D, B, D);
+      OP (layernorm_forward, pooled, m->mean, m->rstd, m->attn, m->dparams + m->post_w,
+          m->dparams + m->post_b, B, D, c->eps);
+    }
+  return TRUE;
+}
+
+gboolean
+vb_clip_forward_on_backend (VbClip *m, const float *pixels, int B, const VbClipOutputs *out,
+                            GError **error)
+{
+  const VbClipConfig *c = &m->cfg;
+  gboolean run_all = out->last || out->pooled;
+
+  if (!begin (m, pixels, B, error)
+      || !forward_core (m, pixels, B, out->features, run_all, out->pooled, error))
+    return FALSE;
+  if (out->last)
+    {
+      int64_t n = (int64_t) B * vb_clip_config_tokens (c) * c->width;
+      VIT (copy_rows, out->last, n, m->h, n, 1, n);
+    }
+  return backend_ok (m, "CLIP forward", error);
 }
 
 gboolean
@@ -215,30 +395,34 @@ vb_clip_forward (VbClip *m, const float *pixels, int B, const VbClipOutputs *out
                  GError **error)
 {
   const VbClipConfig *c = &m->cfg;
-  int L = c->layers, D = c->width, N = vb_clip_config_tokens (c);
-  /* LLaVA reads hidden_states[-2]: the last layer only matters for last and pooled */
-  int n_run = (out->last || out->pooled) ? L : L - 1;
+  int D = c->width, N = vb_clip_config_tokens (c), G = vb_clip_config_grid (c);
+  gboolean run_all = out->last || out->pooled;
 
-  if (!embed (m, pixels, B, error))
-    return FALSE;
-  for (int l = 0; l <= n_run; l++)
+  if (m->ops->on_host)
     {
-      if (l == L - 1 && out->features)       /* the state now is hidden_states[L − 1] */
-        copy_patch_tokens (m, B, out->features);
-      if (l < n_run && !layer_forward (m, l, B, error))
+      if (!begin (m, pixels, B, error)
+          || !forward_core (m, pixels, B, out->features, run_all, out->pooled, error))
         return FALSE;
+      if (out->last)
+        memcpy (out->last, m->h, (size_t) B * N * D * sizeof (float));
+      return TRUE;
     }
+
+  /* a device: pixels up, outputs down (the last state straight from the stream) */
+  if (!begin (m, pixels, B, error))
+    return FALSE;
+  OP (upload, m->d_pixels, pixels,
+      (size_t) B * c->in_chans * c->image_size * c->image_size * sizeof (float));
+  if (!forward_core (m, m->d_pixels, B, out->features ? m->d_feat : NULL, run_all,
+                     out->pooled ? m->d_pooled : NULL, error))
+    return FALSE;
+  if (out->features)
+    OP (download, out->features, m->d_feat, (size_t) B * G * G * D * sizeof (float));
   if (out->last)
-    memcpy (out->last, m->h, (size_t) B * N * D * sizeof (float));
+    OP (download, out->last, m->h, (size_t) B * N * D * sizeof (float));
   if (out->pooled)
-    {
-      /* post_layernorm of each image's class token */
-      for (int b = 0; b < B; b++)
-        memcpy (m->attn + (int64_t) b * D, m->h + (int64_t) b * N * D, D * sizeof (float));
-      vb_layernorm_forward (out->pooled, m->mean, m->rstd, m->attn, m->params + m->post_w,
-                            m->params + m->post_b, B, D, c->eps);
-    }
-  return TRUE;
+    OP (download, out->pooled, m->d_pooled, (size_t) B * D * sizeof (float));
+  return backend_ok (m, "CLIP forward", error);
 }
 
 gboolean
@@ -246,6 +430,7 @@ vb_clip_hidden_state (VbClip *m, const float *pixels, int B, int k, float *out,
                       GError **error)
 {
   const VbClipConfig *c = &m->cfg;
+  size_t bytes = (size_t) B * vb_clip_config_tokens (c) * c->width * sizeof (float);
 
   if (k < 0 || k > c->layers)
     {
@@ -254,11 +439,25 @@ vb_clip_hidden_state (VbClip *m, const float *pixels, int B, int k, float *out,
                    k, c->layers, c->layers);
       return FALSE;
     }
-  if (!embed (m, pixels, B, error))
+  if (!begin (m, pixels, B, error))
+    return FALSE;
+  const float *px = pixels;
+  if (!m->ops->on_host)
+    {
+      OP (upload, m->d_pixels, pixels,
+          (size_t) B * c->in_chans * c->image_size * c->image_size * sizeof (float));
+      px = m->d_pixels;
+    }
+  if (!embed (m, px, B))
     return FALSE;
   for (int l = 0; l < k; l++)
     if (!layer_forward (m, l, B, error))
       return FALSE;
-  memcpy (out, m->h, (size_t) B * vb_clip_config_tokens (c) * c->width * sizeof (float));
-  return TRUE;
+  if (m->ops->on_host)
+    {
+      memcpy (out, m->h, bytes);
+      return TRUE;
+    }
+  OP (download, out, m->h, bytes);
+  return backend_ok (m, "CLIP forward", error);
 }

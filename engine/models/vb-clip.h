@@ -14,6 +14,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "vb-ops.h"
 #include "vb-tensor-dict.h"
 
 G_BEGIN_DECLS
@@ -108,7 +109,23 @@ typedef struct {
  * LLaVA does. Work buffers are kept for the next call with the same B. */
 gboolean    vb_clip_forward        (VbClip *model, const float *pixels, int B,
                                     const VbClipOutputs *out, GError **error);
-/* Called on the forward's thread as each stage ends: stage 0 = the embedding (patch
+/* ---- backends ----
+ * Every op runs on the model's backend: the CPU (the default and the reference) or a
+ * GPU table from vb_device_ops. The host parameter buffer stays the master copy: a
+ * forward first uploads it again when vb_clip_params, vb_clip_init_random or a load may
+ * have changed it. vb_clip_forward and vb_clip_hidden_state keep taking and returning
+ * host memory on every backend (the transfers are theirs). FALSE (the model stays where
+ * it was) when the backend has no ViT ops or no room for the parameters. */
+gboolean     vb_clip_use_backend   (VbClip *model, const VbOps *ops, GError **error);
+const VbOps *vb_clip_backend       (VbClip *model);
+/* vb_clip_forward with the pixels and every output in the backend's memory (host memory
+ * on the CPU): no transfers, for a device-resident forward and its timing. Waits for the
+ * backend at the end, so queued failures are reported here. */
+gboolean     vb_clip_forward_on_backend (VbClip *model, const float *pixels, int B,
+                                         const VbClipOutputs *out, GError **error);
+
+/* Called on the forward's thread as each stage ends (on a GPU after waiting for the
+ * stage's work, so the gaps time the device): stage 0 = the embedding (patch
  * embedding, class and position embeddings, pre_layrnorm), stage l + 1 = layer l. The
  * gaps between calls time the stages (vb-clip-profile.h), so the forward is not copied
  * to be profiled. NULL (the default) turns it off. */

@@ -208,6 +208,7 @@ vb_projector_init_weights (VbProjector *p, uint64_t seed)
     default:
       g_assert_not_reached ();
     }
+  vb_projector_upload_params (p);
 }
 
 /* ---- by name ---- */
@@ -263,6 +264,7 @@ vb_projector_load_dict (VbProjector *p, VbTensorDict *dict, const char *source,
       memcpy (p->params + t->offset, e->data, t->numel * sizeof (float));
     }
   p->merged = FALSE;
+  vb_projector_upload_params (p);
   return TRUE;
 }
 
@@ -271,6 +273,7 @@ vb_projector_to_dict (VbProjector *p)
 {
   VbTensorDict *dict = vb_tensor_dict_new ();
 
+  vb_projector_params_from_backend (p);     /* a GPU's training is on the device */
   for (guint i = 0; i < p->tensors->len; i++)
     {
       VbProjTensor *t = g_ptr_array_index (p->tensors, i);
@@ -292,6 +295,7 @@ vb_projector_merge (VbProjector *p)
 
   if (c->kind != VB_PROJ_LORA)
     return FALSE;
+  vb_projector_params_from_backend (p);     /* W, A and B as the backend has them */
   /* W + s·B·A; r is small (8), so a plain loop in a fixed order costs little and is
    * the same on every machine */
   for (int64_t o = 0; o < out; o++)
@@ -302,6 +306,8 @@ vb_projector_merge (VbProjector *p)
           acc += B[o * r + k] * A[k * in + i];
         p->merged_w[o * in + i] = W[o * in + i] + s * acc;
       }
+  if (!p->ops->on_host)
+    p->ops->upload (p->ops->ctx, p->dmerged, p->merged_w, (size_t) in * out * sizeof (float));
   p->merged = TRUE;
   return TRUE;
 }

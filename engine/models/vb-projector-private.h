@@ -4,6 +4,7 @@
 #pragma once
 
 #include "vb-projector.h"
+#include "vb-vit-ops.h"
 
 /* The tensors every kind draws from; each kind uses a subset (vb-projector-params.c). */
 typedef enum {
@@ -29,8 +30,22 @@ struct _VbProjector {
 
   float       *merged_w;       /* lora: W₀ + (α/r)·B·A, valid while `merged` */
   gboolean     merged;
+
+  /* the backend (vb_projector_use_backend; the CPU by default) and the parameters,
+   * gradients and merged LoRA weight in its memory (the host buffers on the CPU); the
+   * act and scratch buffers above live in its memory too */
+  const VbOps    *ops;
+  const VbVitOps *vit;
+  float          *dparams, *dgrads, *dmerged;
+  /* a device backend's staging for the host-memory calls: x (rows_host × in_f) as the
+   * last _host forward uploaded it, y / dy (× out_f), dx (× in_f) */
+  int64_t         rows_host;
+  float          *hx, *hy, *hdx;
+  const float    *host_x;      /* on the CPU: the x of the last _host forward */
 };
 
+/* vb-projector.c: the host parameters into the backend's copy (no-op on the CPU) */
+void     vb_projector_upload_params (VbProjector *p);
 /* vb-projector-params.c */
 gboolean vb_projector_build_tensors (VbProjector *p, GError **error);
 void     vb_projector_free_tensors  (VbProjector *p);

@@ -22,6 +22,7 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "vb-ops.h"
 #include "vb-tensor-dict.h"
 
 G_BEGIN_DECLS
@@ -120,7 +121,28 @@ gboolean     vb_projector_load_dict (VbProjector *p, VbTensorDict *dict,
                                      const char *source, GError **error);
 VbTensorDict *vb_projector_to_dict (VbProjector *p);
 
-/* y (rows, out_f) = f(x (rows, in_f)); y must not alias x. training saves what the
+/* ---- backends ----
+ * Every op runs on the projector's backend: the CPU (the default and the reference) or
+ * a GPU table from vb_device_ops. The host buffers (vb_projector_params / _grads) stay
+ * what initialisation, loading, export and the LoRA merge work on: init and load copy
+ * the parameters to the backend themselves; after writing through vb_projector_params,
+ * call vb_projector_params_to_backend. On a GPU, x, y, dy and dx of forward and
+ * backward are device memory, and so are vb_projector_backend_params / _grads (for an
+ * optimizer on the device); _from_backend copies the backend's values back to the host
+ * buffers and returns them. FALSE (the projector stays where it was) when the backend
+ * lacks the ops or the room. */
+gboolean     vb_projector_use_backend  (VbProjector *p, const VbOps *ops, GError **error);
+const VbOps *vb_projector_backend      (VbProjector *p);
+float       *vb_projector_backend_params (VbProjector *p);
+float       *vb_projector_backend_grads  (VbProjector *p);
+void         vb_projector_params_to_backend (VbProjector *p);
+float       *vb_projector_params_from_backend (VbProjector *p);
+float       *vb_projector_grads_from_backend  (VbProjector *p);
+/* the backend's first failure since the last check (a GPU's queued work), as a GError;
+ * TRUE when there was none */
+gboolean     vb_projector_backend_ok   (VbProjector *p, GError **error);
+
+/* y (rows, out_f) = f(x (rows, in_f)), both in the backend's memory; y must not alias x. training saves what the
  * backward needs (the caller keeps x alive until then) and uses LoRA unmerged;
  * otherwise a merged LoRA runs its one merged product. */
 gboolean     vb_projector_forward  (VbProjector *p, float *y, const float *x, int64_t rows,
@@ -129,6 +151,14 @@ gboolean     vb_projector_forward  (VbProjector *p, float *y, const float *x, in
  * grads (trainable tensors only); dx (rows, in_f) is written when non-NULL. */
 void         vb_projector_backward (VbProjector *p, float *dx, const float *dy,
                                     const float *x, int64_t rows);
+/* The same two with x, y, dy and dx in host memory on every backend: on a GPU they pass
+ * through device buffers the projector keeps (the backward reuses the x its training
+ * forward uploaded, so no x is passed). The gradients stay on the backend
+ * (vb_projector_grads_from_backend). */
+gboolean     vb_projector_forward_host  (VbProjector *p, float *y, const float *x,
+                                         int64_t rows, gboolean training, GError **error);
+void         vb_projector_backward_host (VbProjector *p, float *dx, const float *dy,
+                                         int64_t rows);
 void         vb_projector_zero_grad (VbProjector *p);
 
 /* LoRA at inference: W = W₀ + (α/r)·B·A into a separate buffer (the parameters stay

@@ -23,14 +23,18 @@
  * column-major operands of `vecs` columns of `len` values, repacked */
 static __global__ void
 to_bf16_kernel (__nv_bfloat16 *dst, int64_t ld_dst, const float *src, int64_t ld,
-                int64_t stride, int64_t vecs, int64_t len, int64_t total)
+                int64_t stride, int64_t vecs, int64_t len, int64_t rows)
 {
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
-       i += (int64_t) gridDim.x * blockDim.x)
+  /* rows (= b·vecs + v) across blockIdx.y, values across x: divisions once per row, not
+   * per element */
+  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y)
     {
-      int64_t row = i / len, e = i - row * len;   /* row = b·vecs + v */
       int64_t bi = row / vecs, v = row - bi * vecs;
-      dst[row * ld_dst + e] = __float2bfloat16_rn (src[bi * stride + v * ld + e]);
+      const float *s = src + bi * stride + v * ld;
+      __nv_bfloat16 *d = dst + row * ld_dst;
+      for (int64_t e = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; e < len;
+           e += (int64_t) gridDim.x * blockDim.x)
+        d[e] = __float2bfloat16_rn (s[e]);
     }
 }
 
@@ -79,9 +83,11 @@ operand_init (Operand *o, cublasOperation_t op, int rows, int cols, const float 
 static int
 operand_round (VbCuda *cu, Operand *o, int batch, const char *what)
 {
-  int64_t total = (int64_t) batch * o->vecs * o->len;
-  to_bf16_kernel<<<vb_cuda_blocks (total, 256), 256, 0, cu->stream>>> (
-      o->copy, o->ld16, o->src, o->ld, o->stride, o->vecs, o->len, total);
+  int64_t rows = (int64_t) batch * o->vecs, xb = (o->len + 127) / 128;
+  dim3 grid ((unsigned int) (xb > 65535 ? 65535 : (xb < 1 ? 1 : xb)),
+             (unsigned int) (rows > 65535 ? 65535 : (rows < 1 ? 1 : rows)));
+  to_bf16_kernel<<<grid, 128, 0, cu->stream>>> (o->copy, o->ld16, o->src, o->ld, o->stride,
+                                                o->vecs, o->len, rows);
   return VB_CUDA_LAUNCHED (cu, what);
 }
 
@@ -148,14 +154,15 @@ vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb,
                              what);
 }
 
-/* out[r, :] = b for every row (the product then accumulates onto it) */
+/* out[r, :] = b for every row (the product then accumulates onto it); rows across
+ * blockIdx.y, columns across x: no division per element (a 64-bit one per element made
+ * this fill cost more than a ViT-L product's memory traffic) */
 static __global__ void
 fill_rows_kernel (float *out, int64_t ld_out, const float *b, int64_t n, int out_f)
 {
-  int64_t total = n * out_f;
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
-       i += (int64_t) gridDim.x * blockDim.x)
-    out[(i / out_f) * ld_out + i % out_f] = b[i % out_f];
+  for (int64_t r = blockIdx.y; r < n; r += gridDim.y)
+    for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
+      out[r * ld_out + o] = b[o];
 }
 
 /* part[chunk, o] = Σ rows of the chunk of x[:, o] */
@@ -214,8 +221,9 @@ vb_cuda_linear_forward (VbCuda *cu, float *out, int64_t ld_out,
     return;
   if (b != NULL)
     {
-      fill_rows_kernel<<<vb_cuda_blocks (n * out_f, 256), 256, 0, cu->stream>>> (out, ld_out, b,
-                                                                                 n, out_f);
+      dim3 grid ((out_f + 255) / 256 > 65535 ? 65535 : (out_f + 255) / 256,
+                 n > 65535 ? 65535 : (unsigned int) n);
+      fill_rows_kernel<<<grid, 256, 0, cu->stream>>> (out, ld_out, b, n, out_f);
       if (!VB_CUDA_LAUNCHED (cu, "linear bias"))
         return;
       beta = 1.0f;

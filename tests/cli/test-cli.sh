@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..29"
+echo "1..32"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -48,6 +48,12 @@ check "bench --precision fp16 is a usage error" 2 "must be fp32, tf32 or bf16" -
   "$cli" bench --precision fp16 --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
 check "bench --json on the CPU gives no device peak and names its product" 0 '"peak_device_bytes": 0, .*"matmul": ' -- \
   "$cli" bench --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1 --mode eval --json
+check "bench --model clip-vit-l14 --precision bf16 without the GPU is a usage error" 2 "bf16 needs --device cuda" -- \
+  "$cli" bench --model clip-vit-l14 --precision bf16 --batch 1 --steps 1
+check "bench --model clip-vit-l14 is eval only" 2 "frozen tower" -- \
+  "$cli" bench --model clip-vit-l14 --mode train --batch 1 --steps 1
+check "bench --model clip-vit-l14 comes at 224 or 336" 2 "224 or 336" -- \
+  "$cli" bench --model clip-vit-l14 --img 300 --batch 1 --steps 1
 check "an unknown projector is a usage error" 2 'unknown projector "proj-nope"' -- \
   "$cli" info --model proj-nope
 check "unknown command is a usage error" 2 "unknown command" -- "$cli" frobnicate

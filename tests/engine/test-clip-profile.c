@@ -2,7 +2,9 @@
  * 64, 2 heads, 28 and 42 px) through the runner into a real SQLite store: the stage list,
  * multiply-adds that add up to vb_clip_macs, positive times whose sum matches the whole
  * forward, the protocol card and random-weights notice, the compare table and stacked
- * bar; the stage hook itself; the config's refusals; cancel. */
+ * bar; the stage hook itself; the config's refusals; cancel; the run asked of the GPU
+ * with bf16 products (on a GPU its card says so; without one the CPU fallback and its
+ * notes). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -12,6 +14,7 @@
 
 #include "vb-engine-test.h"
 #include "vb-clip-profile.h"
+#include "vb-device.h"
 #include "vb-clip.h"
 #include "vb-compare.h"
 #include "vb-error.h"
@@ -280,6 +283,51 @@ test_hook (void)
   g_assert_cmpint (s.n, ==, LAYERS);
 }
 
+/* asked of the GPU with bf16 products: on a GPU the card says cuda and bf16; without a
+ * usable one the runner falls back to the CPU, which computes fp32, and both notes say so */
+static void
+test_device (void)
+{
+  if (!vb_device_cuda_built ())
+    {
+      g_test_skip ("this build has no CUDA backend");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbStore) store = vb_store_open (":memory:", &error);
+  g_autofree char *base = profile_preset ("llava", "[28]");
+  g_autoptr (GString) json = g_string_new (base);
+  g_assert_cmpuint (g_string_replace (json, "\"device\": \"cpu\"", "\"device\": \"cuda\"", 1),
+                    ==, 1);
+  g_assert_cmpuint (g_string_replace (json, "\"repeats\": 1}",
+                                      "\"repeats\": 1, \"precision\": \"bf16\"}", 1), ==, 1);
+  g_autoptr (GArray) ids = run_preset (store, json->str, &error);
+  gint64 id = g_array_index (ids, gint64, 0);
+  g_autoptr (VbRunRecord) rec = vb_store_get_run (store, id, &error);
+  g_assert_cmpint (rec->status, ==, VB_RUN_DONE);
+  g_autoptr (GPtrArray) tp = vb_store_get_throughput (store, id, &error);
+  g_assert_cmpuint (tp->len, ==, 1);
+  const char *card = ((VbThroughputRecord *) g_ptr_array_index (tp, 0))->protocol_json;
+  g_test_message ("%s", card);
+  gboolean gpu = vb_device_ops ("cuda", NULL) != NULL;
+  const char *const want_gpu[] = { "\"device\":\"cuda\"", "bf16 products", "\"gemm\":\"cuBLAS\"",
+                                   "stage_timing", NULL };
+  const char *const want_cpu[] = { "\"device\":\"cpu\"", "\"precision\":\"fp32\"",
+                                   "precision_note", NULL };
+  for (const char *const *k = gpu ? want_gpu : want_cpu; *k; k++)
+    if (strstr (card, *k) == NULL)
+      g_error ("protocol card lacks %s: %s", *k, card);
+  if (!gpu)
+    {
+      g_assert_cmpstr (rec->device, ==, "cpu");
+      g_assert_nonnull (strstr (rec->config_json, "device_note"));
+    }
+  g_auto (VbClipProfile) p = { 0 };
+  g_assert_true (vb_clip_profile_load (artifact_path (store, id), &p, &error));
+  g_assert_no_error (error);
+  check_profile (&p, 28, LAYERS - 1);
+}
+
 static void
 test_cancel (void)
 {
@@ -306,6 +354,27 @@ test_config (void)
     g_assert_cmpint (c.profile.timed, ==, 3);
     g_assert_cmpint (c.profile.repeats, ==, 1);
     g_assert_cmpstr (c.proj.clip_weights, ==, "");
+    g_assert_cmpstr (c.profile.precision, ==, "fp32");
+  }
+  {
+    /* the GPU and its tensor-core precisions are accepted wherever the build has CUDA (a
+     * run without a usable GPU falls back to the CPU, in fp32, and says so) */
+    g_auto (VbRunConfig) c = { 0 };
+    gboolean ok = vb_engine_test_parse_config ("{\"device\": \"cuda\", \"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"profile\": {\"precision\": \"bf16\"}}",
+                                               &c, &error);
+    if (vb_device_cuda_built ())
+      {
+        g_assert_no_error (error);
+        g_assert_true (ok);
+        g_assert_cmpstr (c.device, ==, "cuda");
+        g_assert_cmpstr (c.profile.precision, ==, "bf16");
+      }
+    else
+      {
+        g_assert_false (ok);
+        g_assert_nonnull (strstr (error->message, "no CUDA backend"));
+        g_clear_error (&error);
+      }
   }
   static const char *const bad[][2] = {
     { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 56}}", "224 or 336" },
@@ -316,7 +385,7 @@ test_config (void)
     { "{\"model\": {\"arch\": \"clip-profile\", \"clip_layers\": 1, \"clip_width\": 32, \"clip_heads\": 2}, \"data\": {\"img_size\": 28}}", "at least 2" },
     { "{\"model\": {\"arch\": \"clip-profile\", \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2}, \"data\": {\"img_size\": 30}}", "multiple of 14" },
     { "{\"model\": {\"arch\": \"clip-profile\", \"clip_weights\": \"/x.safetensors\", \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2}, \"data\": {\"img_size\": 28}}", "clip_weights gives" },
-    { "{\"device\": \"cuda\", \"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}}", "--device cpu" },
+    { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"profile\": {\"precision\": \"fp16\"}}", "profile.precision \"fp16\"" },
     { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"train\": {\"precision\": \"bf16\"}}", "only fp32" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -432,6 +501,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/clip-profile/run", test_run);
   g_test_add_func ("/vb/clip-profile/all-layers", test_all_layers);
   g_test_add_func ("/vb/clip-profile/cancel", test_cancel);
+  g_test_add_func ("/vb/clip-profile/device", test_device);
   g_test_add_func ("/vb/clip-profile/result-file", test_result_file);
   int rc = g_test_run ();
   vb_test_rm_rf (tmp_dir);

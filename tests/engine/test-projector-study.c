@@ -15,6 +15,7 @@
 
 #include "vb-engine-test.h"
 #include "vb-compare.h"
+#include "vb-device.h"
 #include "vb-error.h"
 #include "vb-feature-cache.h"
 #include "vb-preset.h"
@@ -307,6 +308,74 @@ run_study (const char *json, const char *sub, VbStore **store_out)
   g_assert_no_error (error);
   *store_out = store;
   return ids;
+}
+
+/* ---- the study on the GPU ---------------------------------------------------------------- */
+
+/* The same study asked of the GPU and of the CPU (Gated and LoRA: the gate kernel, the
+ * adapter, the merge). The GPU run goes first with an encoder seed no other test uses,
+ * so its encoder pass runs on the GPU and the CPU run reads the same cached features.
+ * On a GPU the losses agree closely and the cards say cuda; without a usable one the
+ * runner falls back to the CPU with a note and the two runs are the same bits. */
+static void
+test_device (void)
+{
+  if (!vb_device_cuda_built ())
+    {
+      g_test_skip ("this build has no CUDA backend");
+      return;
+    }
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *base = study_preset (cifar, "[\"proj-gated\", \"proj-lora\"]");
+  g_autoptr (GString) json = g_string_new (base);
+  g_assert_cmpuint (g_string_replace (json, "\"clip_seed\": 0", "\"clip_seed\": 5", 1), ==, 1);
+  g_assert_cmpuint (g_string_replace (json, "\"epochs\": 8", "\"epochs\": 2", 1), ==, 1);
+  g_autofree char *cpu_json = g_strdup (json->str);
+  g_assert_cmpuint (g_string_replace (json, "\"device\": \"cpu\"", "\"device\": \"cuda\"", 1),
+                    ==, 1);
+  guint before = vb_feature_cache_n_extractions ();
+  g_autoptr (VbStore) sg = NULL, sc = NULL;
+  g_autoptr (GArray) ids_g = run_study (json->str, "device-gpu", &sg);
+  g_autoptr (GArray) ids_c = run_study (cpu_json, "device-cpu", &sc);
+  g_assert_cmpuint (vb_feature_cache_n_extractions (), ==, before + 1);
+  gboolean gpu = vb_device_ops ("cuda", NULL) != NULL;
+  g_autoptr (GError) error = NULL;
+  for (guint i = 0; i < 2; i++)
+    {
+      gint64 ig = g_array_index (ids_g, gint64, i), ic = g_array_index (ids_c, gint64, i);
+      g_autoptr (VbRunRecord) rg = vb_store_get_run (sg, ig, &error);
+      g_autoptr (VbRunRecord) rc = vb_store_get_run (sc, ic, &error);
+      g_assert_cmpint (rg->status, ==, VB_RUN_DONE);
+      g_assert_cmpint (rc->status, ==, VB_RUN_DONE);
+      g_autoptr (GArray) steps_g = vb_store_get_step_metrics (sg, ig, &error);
+      g_autoptr (GArray) steps_c = vb_store_get_step_metrics (sc, ic, &error);
+      g_assert_cmpuint (steps_g->len, ==, 2 * 13);
+      g_assert_cmpuint (steps_c->len, ==, steps_g->len);
+      double worst = 0;
+      for (guint k = 0; k < steps_g->len; k++)
+        {
+          double a = g_array_index (steps_g, VbStepMetric, k).loss;
+          double b = g_array_index (steps_c, VbStepMetric, k).loss;
+          worst = MAX (worst, fabs (a - b) / MAX (fabs (b), 1e-6));
+          if (!gpu)
+            g_assert_cmpfloat (a, ==, b);
+        }
+      g_test_message ("run %u: step losses GPU vs CPU, worst relative difference %.3g", i, worst);
+      g_assert_cmpfloat (worst, <=, 1e-3);
+      g_autoptr (GPtrArray) tp = vb_store_get_throughput (sg, ig, &error);
+      g_assert_cmpuint (tp->len, >=, 1);
+      const char *card = ((VbThroughputRecord *) g_ptr_array_index (tp, 0))->protocol_json;
+      const char *want = gpu ? "\"device\":\"cuda\"" : "\"device\":\"cpu\"";
+      if (strstr (card, want) == NULL)
+        g_error ("protocol card lacks %s: %s", want, card);
+      if (!gpu)
+        {
+          g_assert_cmpstr (rg->device, ==, "cpu");
+          g_assert_nonnull (strstr (rg->config_json, "device_note"));
+        }
+      else
+        g_assert_cmpstr (rg->device, ==, "cuda");
+    }
 }
 
 static JsonObject *
@@ -716,6 +785,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/projector-study/cache", test_cache);
   g_test_add_func ("/vb/projector-study/run", test_run);
   g_test_add_func ("/vb/projector-study/cancel", test_cancel);
+  g_test_add_func ("/vb/projector-study/device", test_device);
   g_test_add_func ("/vb/projector-study/ridge", test_ridge);
   g_test_add_func ("/vb/projector-study/mode-b", test_mode_b);
   g_test_add_func ("/vb/projector-study/symeig", test_symeig);

@@ -1,0 +1,119 @@
+/* vit.cu: the ViT embedding step (im2col of the patch convolution, class token and
+ * positions), CLIP's quick GELU and a strided row copy (vb-cuda-vit.h). Elementwise,
+ * one thread per output element over a grid-stride loop; every result is computed as
+ * the CPU op computes it, so they agree to the last bit but for expf's. */
+#include "vb-cuda-private.h"
+#include "vb-cuda-vit.h"
+
+#define THREADS 256
+
+/* One block per patch row (image b, token t = gy·G + gx): its C·P pixel rows across
+ * threadIdx.y, each row's P pixels across threadIdx.x; the indices come from divisions
+ * per row, never per element.
+ * cols[(b·G² + t)·CPP + (c·P + ky)·P + kx] = pixels[b, c, gy·P + ky, gx·P + kx] */
+static __global__ void
+patchify_kernel (float *cols, const float *pixels, int C, int S, int P, int G, int64_t rows)
+{
+  int64_t cpp = (int64_t) C * P * P, gg = (int64_t) G * G;
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    {
+      int64_t b = row / gg, t = row - b * gg;
+      int gy = (int) (t / G), gx = (int) (t - (int64_t) gy * G);
+      float *dst = cols + row * cpp;
+      for (int cky = threadIdx.y; cky < C * P; cky += blockDim.y)
+        {
+          int c = cky / P, ky = cky - c * P;
+          const float *src = pixels + ((b * C + c) * S + (int64_t) gy * P + ky) * S
+                             + (int64_t) gx * P;
+          for (int kx = threadIdx.x; kx < P; kx += blockDim.x)
+            dst[(int64_t) cky * P + kx] = src[kx];
+        }
+    }
+}
+
+static unsigned int
+row_blocks (int64_t rows)
+{
+  return (unsigned int) (rows > (1 << 20) ? (1 << 20) : (rows < 1 ? 1 : rows));
+}
+
+extern "C" void
+vb_cuda_vit_patchify (VbCuda *cu, float *cols, const float *pixels, int B, int C, int S, int P)
+{
+  VB_CUDA_GUARD (cu);
+  int G = P > 0 ? S / P : 0;
+  int64_t rows = (int64_t) B * G * G;
+  if (rows <= 0 || C <= 0)
+    return;
+  dim3 threads (16, 16);
+  patchify_kernel<<<row_blocks (rows), threads, 0, cu->stream>>> (cols, pixels, C, S, P, G,
+                                                                   rows);
+  VB_CUDA_LAUNCHED (cu, "vit patchify");
+}
+
+/* one block per token row: row 0 of an image = cls + pos[0], row j += pos[j] */
+static __global__ void
+add_embeddings_kernel (float *x, const float *cls, const float *pos, int N, int D,
+                       int64_t rows)
+{
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x)
+    {
+      int j = (int) (row % N);
+      float *xr = x + row * D;
+      const float *pj = pos + (int64_t) j * D;
+      if (j == 0)
+        for (int d = threadIdx.x; d < D; d += blockDim.x)
+          xr[d] = cls[d] + pj[d];
+      else
+        for (int d = threadIdx.x; d < D; d += blockDim.x)
+          xr[d] += pj[d];
+    }
+}
+
+extern "C" void
+vb_cuda_vit_add_embeddings (VbCuda *cu, float *x, const float *cls, const float *pos, int B,
+                            int N, int D)
+{
+  VB_CUDA_GUARD (cu);
+  int64_t rows = (int64_t) B * N;
+  if (rows <= 0 || D <= 0)
+    return;
+  add_embeddings_kernel<<<row_blocks (rows), THREADS, 0, cu->stream>>> (x, cls, pos, N, D,
+                                                                        rows);
+  VB_CUDA_LAUNCHED (cu, "vit class and position embeddings");
+}
+
+static __global__ void
+quick_gelu_kernel (float *out, const float *in, int64_t n)
+{
+  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n;
+       i += (int64_t) gridDim.x * blockDim.x)
+    {
+      float x = in[i];
+      out[i] = x * (1.0f / (1.0f + expf (-1.702f * x)));
+    }
+}
+
+extern "C" void
+vb_cuda_quick_gelu_forward (VbCuda *cu, float *out, const float *in, int64_t n)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  quick_gelu_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (out, in, n);
+  VB_CUDA_LAUNCHED (cu, "quick gelu forward");
+}
+
+extern "C" void
+vb_cuda_copy_rows (VbCuda *cu, float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
+                   int64_t rows, int64_t cols)
+{
+  VB_CUDA_GUARD (cu);
+  if (rows <= 0 || cols <= 0)
+    return;
+  vb_cuda_check_rt (cu, cudaMemcpy2DAsync (dst, (size_t) ld_dst * sizeof (float), src,
+                                           (size_t) ld_src * sizeof (float),
+                                           (size_t) cols * sizeof (float), (size_t) rows,
+                                           cudaMemcpyDeviceToDevice, cu->stream),
+                    "copy rows");
+}
