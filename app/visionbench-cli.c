@@ -700,6 +700,20 @@ peak_note (int64_t bytes)
   return note;
 }
 
+/* --precision: a known name, and a tensor-core mode only on the GPU (the CPU refuses it
+ * rather than fall back); 0, or the usage error's exit status */
+static int
+check_precision (const char *precision, const char *device)
+{
+  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32")
+      && !g_str_equal (precision, "bf16"))
+    return usage_error ("--precision must be fp32, tf32 or bf16");
+  if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
+    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
+                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
+  return 0;
+}
+
 /* bench --model clip-vit-l14: the vision tower's inference throughput */
 static int
 bench_clip (int img, int batch, int warmup, int steps, int threads, const char *mode,
@@ -716,12 +730,9 @@ bench_clip (int img, int batch, int warmup, int steps, int threads, const char *
   if (profile)
     return usage_error ("--profile is for the VMamba step; clip-profile runs the tower stage by "
                         "stage (visionbench-cli run clip-profile)");
-  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32")
-      && !g_str_equal (precision, "bf16"))
-    return usage_error ("--precision must be fp32, tf32 or bf16");
-  if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
-    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
-                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
+  int bad = check_precision (precision, device);
+  if (bad)
+    return bad;
   VbClipConfig cfg;
   vb_clip_config_vit_l14 (&cfg, img);
   VbBenchProtocol p = { batch, img, warmup, steps, threads, FALSE, FALSE, device, precision };
@@ -787,13 +798,9 @@ cmd_bench (int argc, char **argv)
   VbVmambaConfig cfg;
   if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
     return usage_error ("%s", error->message);
-  if (precision != NULL && !g_str_equal (precision, "fp32") && !g_str_equal (precision, "tf32")
-      && !g_str_equal (precision, "bf16"))
-    return usage_error ("--precision must be fp32, tf32 or bf16");
-  /* tensor-core products are a GPU mode: the CPU refuses them rather than fall back */
-  if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
-    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
-                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
+  int bad = check_precision (precision, device);
+  if (bad)
+    return bad;
   gboolean do_train = mode == NULL || g_str_equal (mode, "train") || g_str_equal (mode, "both");
   gboolean do_eval = mode == NULL || g_str_equal (mode, "eval") || g_str_equal (mode, "both");
   if (!do_train && !do_eval)

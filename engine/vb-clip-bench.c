@@ -7,35 +7,19 @@
 
 #include "vb-device.h"
 #include "vb-error.h"
+#include "vb-precision.h"
 #include "vb-rng.h"
 #include "vb-trainer.h"
 
-/* --precision: how the matrix products compute; every tensor is fp32 in memory in each */
-typedef struct {
-  const char *name;
-  int         matmul;   /* VB_MATMUL_* */
-  const char *card;     /* the protocol card's "precision" */
-  const char *gpu;      /* its "matmul" on the GPU */
-} Precision;
-
-static const Precision precisions[] = {
-  { "fp32", VB_MATMUL_FP32, "fp32", "cuBLAS sgemm, fp32 without TF32" },
-  { "tf32", VB_MATMUL_TF32, "fp32 with TF32 matrix products", "cuBLAS, TF32 tensor cores" },
-  { "bf16", VB_MATMUL_BF16,
-    "fp32 storage, bf16 tensor-core matrix products (fp32 accumulate)",
-    "cuBLAS GemmEx on operands rounded to bf16 (nearest-even), bf16 tensor cores with fp32 "
-    "accumulation (CUBLAS_COMPUTE_32F); attention scores and values as strided-batched "
-    "products in the same mode, softmax, LayerNorm and quick GELU in fp32" },
+/* what "matmul" says on the GPU, by VB_MATMUL_* mode */
+static const char *const gpu_matmul[] = {
+  [VB_MATMUL_FP32] = "cuBLAS sgemm, fp32 without TF32",
+  [VB_MATMUL_TF32] = "cuBLAS, TF32 tensor cores",
+  [VB_MATMUL_BF16] = "cuBLAS GemmEx on operands rounded to bf16 (nearest-even), bf16 tensor "
+                     "cores with fp32 accumulation (CUBLAS_COMPUTE_32F); attention scores and "
+                     "values as strided-batched products in the same mode, softmax, LayerNorm "
+                     "and quick GELU in fp32",
 };
-
-static const Precision *
-find_precision (const char *name)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (precisions); i++)
-    if (g_strcmp0 (name != NULL ? name : "fp32", precisions[i].name) == 0)
-      return &precisions[i];
-  return NULL;
-}
 
 static int
 cmp_double (gconstpointer a, gconstpointer b)
@@ -146,25 +130,12 @@ vb_clip_bench_run (const VbClipConfig *cfg, gboolean llava, const VbBenchProtoco
   if (!vb_clip_config_validate (cfg, error))
     return FALSE;
   vb_set_num_threads (p->threads);
-  const VbOps *ops = vb_device_ops (p->device, error);
+  const VbPrecision *prec;
+  const VbOps *ops = vb_precision_open (p->device, p->precision, &prec, error);
   if (ops == NULL)
     return FALSE;
-  const Precision *prec = find_precision (p->precision);
-  if (prec == NULL)
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
-                   "precision \"%s\": fp32, tf32 or bf16", p->precision);
-      return FALSE;
-    }
-  if (!ops->set_matmul (ops->ctx, prec->matmul))
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "precision %s needs the GPU (--device cuda)", prec->name);
-      return FALSE;
-    }
   gboolean ok = bench_on (ops, cfg, llava, p, result, error);
-  /* the context is shared: leave it in the strict mode everything else expects */
-  ops->set_matmul (ops->ctx, VB_MATMUL_FP32);
+  vb_precision_reset (ops);
   return ok;
 }
 
@@ -172,9 +143,9 @@ char *
 vb_clip_bench_protocol_json (const VbClipConfig *cfg, gboolean llava, const VbBenchProtocol *p)
 {
   gboolean cuda = g_strcmp0 (p->device, "cuda") == 0;
-  const Precision *prec = find_precision (p->precision);
+  const VbPrecision *prec = vb_precision_find (p->precision);
   if (prec == NULL)   /* not reached: vb_clip_bench_run refuses unknown names */
-    prec = &precisions[0];
+    prec = vb_precision_find ("fp32");
   int layers = llava ? cfg->layers - 1 : cfg->layers;
   return g_strdup_printf ("{\"protocol\": \"visionbench-reference\", "
                           "\"mode\": \"eval (CLIP vision tower forward, %s)\", "
@@ -193,5 +164,5 @@ vb_clip_bench_protocol_json (const VbClipConfig *cfg, gboolean llava, const VbBe
                           p->batch, cfg->image_size, prec->card, p->warmup, p->timed,
                           p->threads, cuda ? "cuda" : "cpu",
                           vb_device_describe (cuda ? vb_device_ops ("cuda", NULL) : NULL),
-                          cuda ? prec->gpu : vb_cpu_gemm_name ());
+                          cuda ? gpu_matmul[prec->matmul] : vb_cpu_gemm_name ());
 }

@@ -1,0 +1,52 @@
+/* vb-precision.c: the benches' precisions (vb-precision.h). */
+#include "config.h"
+
+#include "vb-precision.h"
+
+#include "vb-device.h"
+#include "vb-error.h"
+
+static const VbPrecision precisions[] = {
+  { "fp32", VB_MATMUL_FP32, "fp32" },
+  { "tf32", VB_MATMUL_TF32, "fp32 with TF32 matrix products" },
+  { "bf16", VB_MATMUL_BF16, "fp32 storage, bf16 tensor-core matrix products (fp32 accumulate)" },
+};
+
+const VbPrecision *
+vb_precision_find (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (precisions); i++)
+    if (g_strcmp0 (name != NULL ? name : "fp32", precisions[i].name) == 0)
+      return &precisions[i];
+  return NULL;
+}
+
+const VbOps *
+vb_precision_open (const char *device, const char *precision, const VbPrecision **out,
+                   GError **error)
+{
+  const VbOps *ops = vb_device_ops (device, error);
+  if (ops == NULL)
+    return NULL;
+  const VbPrecision *prec = vb_precision_find (precision);
+  if (prec == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "precision \"%s\": fp32, tf32 or bf16", precision);
+      return NULL;
+    }
+  if (!ops->set_matmul (ops->ctx, prec->matmul))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "precision %s needs the GPU (--device cuda)", prec->name);
+      return NULL;
+    }
+  *out = prec;
+  return ops;
+}
+
+void
+vb_precision_reset (const VbOps *ops)
+{
+  ops->set_matmul (ops->ctx, VB_MATMUL_FP32);
+}

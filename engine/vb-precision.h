@@ -1,0 +1,27 @@
+/* vb-precision.h: the benches' --precision, i.e. how the matrix products compute (every
+ * tensor is fp32 in memory in each mode), and the backend set up for it. */
+#pragma once
+
+#include <glib.h>
+
+#include "vb-ops.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *name;     /* "fp32", "tf32", "bf16" */
+  int         matmul;   /* VB_MATMUL_* */
+  const char *card;     /* the protocol card's "precision" */
+} VbPrecision;
+
+/* by name (NULL: fp32, the default); NULL when unknown */
+const VbPrecision *vb_precision_find (const char *name);
+
+/* The device's backend in the precision's matmul mode, or NULL with an error (an unknown
+ * name; a tensor-core mode asked of the CPU). Put the backend back in strict fp32 when
+ * done (vb_precision_reset): the context is shared. */
+const VbOps *vb_precision_open  (const char *device, const char *precision,
+                                 const VbPrecision **out, GError **error);
+void         vb_precision_reset (const VbOps *ops);
+
+G_END_DECLS
