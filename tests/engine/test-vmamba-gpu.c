@@ -66,6 +66,11 @@ side_step (Side *s, const float *images, const int *labels, int B, int S, uint64
   s->loss = vb_vmamba_loss (s->model, labels, 0.1f);
   vb_vmamba_zero_grad (s->model);
   vb_vmamba_backward (s->model, NULL);
+  /* a failure on the backend says what failed, not just that the numbers differ */
+  const VbOps *ops = vb_vmamba_backend (s->model);
+  const char *failed = ops->sync (ops->ctx);
+  if (failed != NULL)
+    g_error ("%s: %s", ops->name, failed);
 }
 
 static void
