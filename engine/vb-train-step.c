@@ -84,8 +84,8 @@ static gboolean
 same_key (const Key *a, const Key *b)
 {
   return a->model == b->model && a->opt == b->opt && a->images == b->images
-         && a->params == b->params && a->plan == b->plan && a->B == b->B && a->H == b->H && a->W == b->W
-         && a->training == b->training && a->smoothing == b->smoothing
+         && a->params == b->params && a->plan == b->plan && a->B == b->B && a->H == b->H
+         && a->W == b->W && a->training == b->training && a->smoothing == b->smoothing
          && a->max_norm == b->max_norm;
 }
 
@@ -125,8 +125,12 @@ run (VbStepGraph *g, Key *k, const int *labels, VbRng *rng, float lr, GError **e
   g->warm++;
   if (!queue_step (k, labels, lr, error))
     {
-      if (record)
-        ops->capture_end (ops->ctx);
+      if (record)   /* end the recording; what it holds is not wanted */
+        {
+          void *partial = ops->capture_end (ops->ctx);
+          if (partial != NULL)
+            ops->graph_free (ops->ctx, partial);
+        }
       return FALSE;
     }
   if (!record)
@@ -134,8 +138,9 @@ run (VbStepGraph *g, Key *k, const int *labels, VbRng *rng, float lr, GError **e
   g->graph = ops->capture_end (ops->ctx);
   if (g->graph == NULL)
     {
-      /* not recordable here: say nothing, launch op by op from now on (the recorded
-       * launches did not run, so the step runs now; its host share is staged already) */
+      /* not recordable here: launch op by op from now on, as vb_step_graph_mode then
+       * says (the recorded launches did not run, so the step runs now; its host share is
+       * staged already) */
       ops->clear_error (ops->ctx);
       g->use_graphs = FALSE;
       if (k->training)

@@ -1,11 +1,14 @@
-/* scan.cu: cross-scan, cross-merge and the selective scan, fp32, with the layouts and
- * semantics of kernels/cpu (u, delta, y: (B, L, K·D); Bs, Cs: (B, L, K, N)).
+/* scan.cu: the selective scan, the SS2D scan that reads its routes through an index map,
+ * the group sum that merges them, and the explicit cross-scan / cross-merge copies (kept
+ * for tests and other callers), fp32, with the semantics of kernels/cpu.
  *
- * This is the reference-quality slice: one thread per (image, group, channel) walking
- * its sequence with the state in registers (specs/kernels.md §3), explicit cross-scan
- * copies, dB/dC reduced across the block once per chunk of steps. The index-map
- * routes and the shared-memory ring of the spec come on top of it, checked against it.
- * Every reduction has a fixed order: no atomics, results repeat bit for bit. */
+ * One thread per (image, group, channel) walks its route with the state in registers
+ * (specs/kernels.md §3): a chunk's loads issued together, then its steps, unguarded
+ * except in the tail chunk; the forward keeps the state every VB_SCAN_CKPT_STEPS steps,
+ * from which the backward recomputes each chunk and walks it back (§4), reducing dB/dC
+ * across the block once per chunk. Still to come from the spec: bf16 storage and the
+ * shared-memory ring of asynchronous copies. Every reduction has a fixed order: no
+ * atomics, results repeat bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
