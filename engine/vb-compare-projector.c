@@ -7,7 +7,8 @@
  * parameters and FLOPs), and the point is to read the trained Linear against it. A
  * LowRank run gets its own optimum the same way: "reduced-rank (closed form, r N)"
  * (§4.6) in Mode A, "PCA (closed form, r N)" (§4.4) in Mode B. Mode B runs carry §4.4's
- * warning under the table. */
+ * warning under the table. LoRA on the trained base of §4.5 (model.lora_base) is labelled
+ * "proj-lora (base: Linear on classes 0–4)". */
 #include "config.h"
 
 #include "vb-compare-private.h"
@@ -37,9 +38,16 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
 {
   const VbProjStudyConfig *p = &rc->proj;
   r->projector = TRUE;
-  r->model = p->reconstruction ? g_strdup_printf ("%s (Mode B)", p->projector)
-             : p->shuffled_pairs ? g_strdup_printf ("%s (shuffled pairs)", p->projector)
-             : g_strdup (p->projector);
+  /* LoRA on a trained base is a variant of its own: it sits beside the identity-base
+   * LoRA in the table, the spread over seeds and the charts */
+  g_autofree char *name = p->lora_base != VB_LORA_BASE_IDENTITY
+                          && g_strcmp0 (p->projector, "proj-lora") == 0
+                          ? g_strdup_printf ("%s (base: %s)", p->projector,
+                                             vb_lora_base_label (p->lora_base))
+                          : g_strdup (p->projector);
+  r->model = p->reconstruction ? g_strdup_printf ("%s (Mode B)", name)
+             : p->shuffled_pairs ? g_strdup_printf ("%s (shuffled pairs)", name)
+             : g_strdup (name);
   r->scan = g_strdup ("—");
   r->img_size = rc->img_size;
   /* from the config, so a failed run says it too */

@@ -24,4 +24,19 @@ const VbOps *vb_precision_open  (const char *device, const char *precision,
                                  const VbPrecision **out, GError **error);
 void         vb_precision_reset (const VbOps *ops);
 
+/* g_auto (VbMatmulScope) scope = { ops }: the backend back in strict fp32 when the scope
+ * ends, whichever way it ends (ops NULL: nothing to do) */
+typedef struct {
+  const VbOps *ops;
+} VbMatmulScope;
+
+static inline void
+vb_matmul_scope_clear (VbMatmulScope *scope)
+{
+  if (scope->ops != NULL)
+    vb_precision_reset (scope->ops);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VbMatmulScope, vb_matmul_scope_clear)
+
 G_END_DECLS

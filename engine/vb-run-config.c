@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-precision.h"
 #include "vb-projector.h"
 
 /* Typed lookups of "section.field": absent → default; wrong type → error. */
@@ -217,6 +218,66 @@ check_encoder (const VbRunConfig *c, GError **error)
   return TRUE;
 }
 
+static const char *const lora_base_names[VB_LORA_BASE_N] = {
+  "identity", "linear-classes-0-4",
+};
+
+static const char *const lora_base_labels[VB_LORA_BASE_N] = {
+  "identity", "Linear on classes 0–4",
+};
+
+const char *
+vb_lora_base_name (VbLoraBase base)
+{
+  return base < VB_LORA_BASE_N ? lora_base_names[base] : NULL;
+}
+
+const char *
+vb_lora_base_label (VbLoraBase base)
+{
+  return base < VB_LORA_BASE_N ? lora_base_labels[base] : NULL;
+}
+
+gboolean
+vb_lora_base_from_name (const char *name, VbLoraBase *base)
+{
+  for (int b = 0; b < VB_LORA_BASE_N; b++)
+    if (g_strcmp0 (name, lora_base_names[b]) == 0)
+      {
+        *base = (VbLoraBase) b;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* model.lora_base: §4.5's frozen base of LoRA. A run with the trained base says so in its
+ * name too (as a grid axis would), so the two LoRA variants tell apart in run lists. */
+static gboolean
+get_lora_base (JsonObject *obj, VbRunConfig *c, GError **error)
+{
+  g_autofree char *name = NULL;
+  if (!get_string (obj, "model", "lora_base", "identity", &name, error))
+    return FALSE;
+  if (!vb_lora_base_from_name (name, &c->proj.lora_base))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "model.lora_base \"%s\": use \"identity\" (LoRA's frozen base is the "
+                   "identity with zero bias, §4.5) or \"linear-classes-0-4\" (the Linear "
+                   "trained on classes 0–4 only, then adapted on all classes)", name);
+      return FALSE;
+    }
+  if (c->proj.lora_base != VB_LORA_BASE_IDENTITY
+      && g_strcmp0 (c->proj.projector, "proj-lora") == 0
+      && strstr (c->run_name, "lora_base=") == NULL)
+    {
+      char *named = g_strdup_printf ("%s%slora_base=%s", c->run_name,
+                                     strchr (c->run_name, '/') ? "," : "/", name);
+      g_free (c->run_name);
+      c->run_name = named;
+    }
+  return TRUE;
+}
+
 /* model.arch "projector": the study's own fields; the VMamba ones keep their defaults */
 static gboolean
 get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
@@ -225,6 +286,7 @@ get_projector (JsonObject *obj, VbRunConfig *c, GError **error)
   if (!get_string (obj, "model", "projector", "proj-linear", &p->projector, error)
       || !get_int (obj, "model", "lora_rank", 8, 1, 4096, &p->lora_rank, error)
       || !get_double (obj, "model", "lora_alpha", 16.0, &p->lora_alpha, error)
+      || !get_lora_base (obj, c, error)
       || !get_encoder (obj, p, error)
       || !get_int (obj, "data", "train_per_class", 500, 1, G_MAXINT, &p->train_per_class, error)
       || !get_int (obj, "data", "val_per_class", 100, 1, G_MAXINT, &p->val_per_class, error)
@@ -414,11 +476,20 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_int (obj, "train", "threads", 2, 1, 256, &c->threads, error))
     return FALSE;
   c->seed = (guint64) seed;
-  if (g_strcmp0 (c->precision, "fp32") != 0)
+  if (vb_precision_find (c->precision) == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "train.precision \"%s\": use fp32 (strict), tf32 (TF32 products on the GPU) "
+                   "or bf16 (bf16 products, fp32 accumulation, on the GPU); tensors stay fp32",
+                   c->precision);
+      return FALSE;
+    }
+  /* tensor-core products are a GPU mode: asked of the CPU, refused rather than ignored */
+  if (g_strcmp0 (c->precision, "fp32") != 0 && g_strcmp0 (c->device, "cuda") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "train.precision \"%s\": only fp32 so far (bf16 comes with the GPU's "
-                   "mixed-precision path)", c->precision);
+                   "train.precision %s needs device cuda (%s products are a GPU mode)",
+                   c->precision, g_str_equal (c->precision, "tf32") ? "TF32" : "bf16");
       return FALSE;
     }
   if (g_strcmp0 (c->device, "cuda") == 0 && !vb_device_cuda_built ())

@@ -9,6 +9,21 @@
 
 G_BEGIN_DECLS
 
+/* model.lora_base: LoRA's frozen W₀ and b₀ in the projector study (§4.5) */
+typedef enum {
+  VB_LORA_BASE_IDENTITY,        /* "identity": W₀ = I, b₀ = 0 (the default) */
+  VB_LORA_BASE_LINEAR_0_4,      /* "linear-classes-0-4": the Linear trained with the run's
+                                 * recipe and seed on the training images of classes 0–4
+                                 * only; the adapters are then trained on all classes */
+  VB_LORA_BASE_N
+} VbLoraBase;
+
+/* "identity", "linear-classes-0-4" */
+const char *vb_lora_base_name  (VbLoraBase base);
+/* what results print: "identity", "Linear on classes 0–4" */
+const char *vb_lora_base_label (VbLoraBase base);
+gboolean    vb_lora_base_from_name (const char *name, VbLoraBase *base);
+
 /* model.arch "projector": the projector study (shared/specs/clip-projectors.md §3–§5).
  * The encoder is ViT-L/14 unless clip_layers, clip_width and clip_heads are all set (a
  * small tower for tests and small machines). */
@@ -16,6 +31,8 @@ typedef struct {
   char   *projector;          /* model.projector: proj-linear … proj-lora */
   int     lora_rank;          /* model.lora_rank (8) */
   double  lora_alpha;         /* model.lora_alpha (16) */
+  VbLoraBase lora_base;       /* model.lora_base ("identity"); proj-lora only, the other
+                               * projectors ignore it */
   char   *clip_weights;       /* model.clip_weights: HF safetensors; "" = seeded random */
   guint64 clip_seed;          /* model.clip_seed: the random weights' seed */
   int     clip_layers, clip_width, clip_heads;   /* 0 = ViT-L/14 */

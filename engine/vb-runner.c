@@ -80,7 +80,18 @@ fall_back_to_cpu (JsonObject *obj, const VbRunnerHooks *hooks, gboolean *noticed
       || vb_device_ops ("cuda", &why) != NULL)
     return;
   json_object_set_string_member (obj, "device", "cpu");
-  g_autofree char *note = g_strdup_printf ("%s; the runs use the CPU", why->message);
+  /* tensor-core products are a GPU mode: on the CPU the run computes strict fp32 */
+  JsonObject *train = json_object_has_member (obj, "train")
+                      ? json_object_get_object_member (obj, "train") : NULL;
+  const char *precision = train != NULL
+                          ? json_object_get_string_member_with_default (train, "precision", "fp32")
+                          : "fp32";
+  gboolean products = g_strcmp0 (precision, "fp32") != 0;
+  g_autofree char *note = g_strdup_printf ("%s; the runs use the CPU%s", why->message,
+                                           products ? " in strict fp32 (TF32 and bf16 products "
+                                                      "are GPU modes)" : "");
+  if (products)
+    json_object_set_string_member (train, "precision", "fp32");
   json_object_set_string_member (obj, "device_note", note);
   if (!*noticed && hooks != NULL && hooks->notice != NULL)
     hooks->notice (note, hooks->train.user_data);

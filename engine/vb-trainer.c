@@ -15,6 +15,7 @@
 #include "vb-error.h"
 #include "vb-loader.h"
 #include "vb-optim.h"
+#include "vb-precision.h"
 #include "vb-train-step.h"
 #include "vb-split.h"
 
@@ -187,14 +188,16 @@ static char *
 protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, int64_t timed,
                gboolean optimizer)
 {
+  const VbPrecision *prec = vb_precision_find (cfg->precision);
   return g_strdup_printf ("{\"protocol\": \"visionbench-run\", \"mode\": \"%s\", "
-                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"fp32\", "
+                          "\"batch\": %d, \"img_size\": %d, \"precision\": \"%s\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %" G_GINT64_FORMAT ", "
                           "\"statistic\": \"images / summed step time\", "
                           "\"data_loading\": \"excluded (prefetched on %d worker thread%s)\", "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
                           "\"device_name\": \"%s\", \"input\": \"real %s batches\"}",
-                          mode, batch, cfg->img_size, warmup, timed, cfg->workers,
+                          mode, batch, cfg->img_size, prec != NULL ? prec->card : "fp32", warmup,
+                          timed, cfg->workers,
                           cfg->workers == 1 ? "" : "s", optimizer ? "true" : "false",
                           cfg->threads, cfg->device,
                           vb_device_describe (vb_device_ops (cfg->device, NULL)), cfg->dataset);
@@ -255,6 +258,16 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
   const VbOps *ops = vb_device_ops (cfg->device, error);
   if (ops == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
+  /* the products in the run's precision (validated: tf32 and bf16 only on the GPU), the
+   * shared context back in strict fp32 however the run ends */
+  const VbPrecision *prec = vb_precision_find (cfg->precision);
+  if (prec == NULL || !ops->set_matmul (ops->ctx, prec->matmul))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "precision %s is not available on %s", cfg->precision, ops->name);
+      return FALSE;
+    }
+  g_auto (VbMatmulScope) matmul_scope = { ops };
   result->params = vb_vmamba_n_params (model);
   result->macs = vb_vmamba_macs (&mcfg, cfg->img_size, cfg->img_size);
   if (store && run_id > 0)

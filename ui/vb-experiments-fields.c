@@ -123,6 +123,78 @@ form_device (VbExperimentsPage *self)
          && gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->cuda_toggle)) ? "cuda" : "cpu";
 }
 
+/* ---- precision: strict fp32 anywhere; TF32 or bf16 products on the GPU ------------------- */
+
+static const char *const precision_ids[3] = { "fp32", "tf32", "bf16" };
+
+/* the preset's precision, else the preferences' default */
+static const char *
+preferred_precision (VbExperimentsPage *self)
+{
+  g_auto (GStrv) preset = vb_experiments_plan_preset_values (self->preset, "train.precision",
+                                                             "");
+  g_autoptr (GSettings) settings = vb_settings_new ();
+  g_autofree char *pref = settings ? g_settings_get_string (settings, "default-precision") : NULL;
+  const char *want = preset[0] != NULL && preset[0][0] != '\0' ? preset[0] : pref;
+  for (guint i = 0; i < G_N_ELEMENTS (precision_ids); i++)
+    if (g_strcmp0 (want, precision_ids[i]) == 0)
+      return precision_ids[i];
+  return "fp32";
+}
+
+/* tensor-core products only while the device is CUDA: offered with it, and the choice
+ * back to fp32 when the device leaves the GPU */
+static void
+sync_precision (VbExperimentsPage *self)
+{
+  gboolean gpu = g_str_equal (form_device (self), "cuda");
+  for (guint i = 1; i < G_N_ELEMENTS (precision_ids); i++)
+    {
+      gtk_widget_set_sensitive (self->precision_toggles[i], gpu);
+      if (!gpu && gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->precision_toggles[i])))
+        gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->precision_toggles[0]), TRUE);
+    }
+}
+
+static const char *
+form_precision (VbExperimentsPage *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (precision_ids); i++)
+    if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->precision_toggles[i])))
+      return precision_ids[i];
+  return "fp32";
+}
+
+static GtkWidget *
+new_precision_choice (VbExperimentsPage *self)
+{
+  static const char *const tips[3] = {
+    "Strict fp32 products: the parity mode, on the CPU or the GPU",
+    "TF32 tensor-core products on the GPU (tensors stay fp32)",
+    "bf16 tensor-core products with fp32 accumulation on the GPU (tensors stay fp32)",
+  };
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (box, "linked");
+  gtk_widget_set_halign (box, GTK_ALIGN_START);
+  const char *chosen = preferred_precision (self);
+  for (guint i = 0; i < G_N_ELEMENTS (precision_ids); i++)
+    {
+      GtkWidget *t = gtk_toggle_button_new_with_label (precision_ids[i]);
+      gtk_widget_set_tooltip_text (t, tips[i]);
+      if (i > 0)
+        gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (t),
+                                     GTK_TOGGLE_BUTTON (self->precision_toggles[0]));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (t), g_str_equal (chosen, precision_ids[i]));
+      g_signal_connect_swapped (t, "toggled", G_CALLBACK (vb_experiments_page_update), self);
+      gtk_box_append (GTK_BOX (box), t);
+      self->precision_toggles[i] = t;
+    }
+  /* the device row comes first */
+  g_signal_connect_swapped (self->cuda_toggle, "toggled", G_CALLBACK (sync_precision), self);
+  sync_precision (self);
+  return box;
+}
+
 /* ---- the rows ------------------------------------------------------------------------------ */
 
 void
@@ -232,7 +304,7 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
         continue;
       vb_experiments_fields_add_entry (self, grid, i);
       /* the rest of a VMamba form after "Training images"; a projector study has its image
-       * size in its own section and no scans: device and precision after the rate */
+       * size in its own section and no scans: the device after the rate */
       if (g_str_equal (vb_form_fields[i].key, self->projector ? "train.lr" : "data.train_limit"))
         {
           if (!self->projector)
@@ -244,11 +316,11 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
             }
           vb_experiments_page_add_row (grid, "Device", NULL,
                                        vb_experiments_fields_new_device_choice (self), NULL);
-          vb_experiments_page_add_row (grid, "Precision", NULL,
-                                       new_choice ("fp32", "bf16",
-                                                   "bf16 comes with the GPU's mixed-precision path",
-                                                   NULL),
-                                       NULL);
+          /* the projector study computes in strict fp32 whatever the device (its runner
+           * reads no precision): no choice to offer there yet */
+          if (!self->projector)
+            vb_experiments_page_add_row (grid, "Precision", "of the matrix products",
+                                         new_precision_choice (self), NULL);
         }
     }
 }
@@ -312,6 +384,12 @@ vb_experiments_fields_collect_device (VbExperimentsPage *self,
 {
   const char *device[2] = { form_device (self), NULL };
   vb_experiments_plan_add_values (plan, self->preset, "device", device, TRUE, "cpu");
+  if (self->precision_toggles[0] != NULL)
+    {
+      const char *precision[2] = { form_precision (self), NULL };
+      vb_experiments_plan_add_values (plan, self->preset, "train.precision", precision, TRUE,
+                                      "fp32");
+    }
 }
 
 /* the rows after "Training images": resolutions, scan modes, device */
@@ -407,6 +485,10 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cuda ? self->cuda_toggle
                                                         : gtk_widget_get_prev_sibling (self->cuda_toggle)),
                                 TRUE);
+  g_autofree char *precision = vb_experiments_plan_dup_text (config, "train.precision");
+  for (guint i = 0; i < G_N_ELEMENTS (precision_ids) && self->precision_toggles[i] != NULL; i++)
+    if (g_strcmp0 (precision, precision_ids[i]) == 0)
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->precision_toggles[i]), TRUE);
 }
 
 /* ---- programmatic access (tests) ----------------------------------------------------------- */

@@ -53,10 +53,13 @@ struct _VbExperimentsPage
   GtkWidget    *scan_checks[N_SCANS];
   GtkWidget    *scan_box, *scan_message;
   GtkWidget    *cuda_toggle;          /* the Device row's CUDA choice */
+  GtkWidget    *precision_toggles[3]; /* fp32, tf32, bf16: the last two with CUDA only */
   /* the projector study's section (model.arch "projector"); NULL for other presets */
   gboolean      projector;
   GtkWidget    *proj_checks[N_PROJECTORS];
   GtkWidget    *proj_box, *proj_message;
+  GtkWidget    *lora_base_checks[VB_FORM_N_LORA_BASES];   /* model.lora_base, a radio group */
+  GtkWidget    *lora_base_box;
   GtkWidget    *weights_label, *weights_hint, *weights_clear, *weights_message;
   GtkWidget    *encoder_message;      /* the tower's and the per-class counts' checks */
   GtkWidget    *advanced;             /* the expander */
@@ -163,8 +166,8 @@ void       vb_experiments_fields_collect           (VbExperimentsPage *self,
 void       vb_experiments_fields_fill              (VbExperimentsPage *self,
                                                     JsonObject        *config);
 
-/* vb-experiments-projector.c: the projector study's section (projectors, LoRA, encoder
- * weights, image size, the "Advanced" expander) */
+/* vb-experiments-projector.c: the projector study's section (projectors, LoRA's rank,
+ * alpha and base, encoder weights, image size, the "Advanced" expander) */
 void       vb_experiments_projector_build          (VbExperimentsPage *self);
 /* projectors, weights, image sizes and the cross-field checks */
 void       vb_experiments_projector_collect        (VbExperimentsPage *self,

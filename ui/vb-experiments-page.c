@@ -186,6 +186,7 @@ clear_form (VbExperimentsPage *self)
   self->size_box = self->size_message = self->scan_box = self->scan_message = NULL;
   self->problems_label = self->command_label = self->edited_label = self->status_label = NULL;
   self->cuda_toggle = self->run_button = self->queue_button = NULL;
+  memset (self->precision_toggles, 0, sizeof self->precision_toggles);
   g_clear_pointer (&self->preset_text, g_free);
 }
 

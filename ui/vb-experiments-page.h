@@ -73,13 +73,18 @@ gboolean    vb_experiments_page_set_weights    (VbExperimentsPage *self,
                                                 const char        *path);
 /* What the form says beside the weights ("results will say random weights"). */
 const char *vb_experiments_page_get_weights_hint (VbExperimentsPage *self);
+/* A projector-study preset: LoRA's frozen base, model.lora_base, "identity" or
+ * "linear-classes-0-4". */
+gboolean    vb_experiments_page_set_lora_base (VbExperimentsPage *self,
+                                               const char        *id);
+const char *vb_experiments_page_get_lora_base (VbExperimentsPage *self);
 /* A clip-profile preset (model.arch "clip-profile"): profile.layers, "llava" or "all". */
 gboolean    vb_experiments_page_set_profile_layers (VbExperimentsPage *self,
                                                     const char        *id);
 const char *vb_experiments_page_get_profile_layers (VbExperimentsPage *self);
 /* Whether the form of the chosen preset has the field of a dotted key (the text fields'
- * keys, "model.scan", "data.img_size", "model.projector", "model.clip_weights",
- * "profile.layers", "data.path"): a projector study's form has no scan modes, a VMamba
+ * keys, "model.scan", "data.img_size", "model.projector", "model.lora_base",
+ * "model.clip_weights", "profile.layers", "data.path"): a projector study's form has no scan modes, a VMamba
  * form no projectors, a clip-profile's no data set. */
 gboolean    vb_experiments_page_has_field      (VbExperimentsPage *self,
                                                 const char        *key);

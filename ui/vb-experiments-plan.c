@@ -57,6 +57,12 @@ const VbFormChoice vb_form_projectors[] = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_projectors) == VB_FORM_N_PROJECTORS);
 
+const VbFormChoice vb_form_lora_bases[] = {
+  { "identity", "Identity" },
+  { "linear-classes-0-4", "Linear on classes 0–4" },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (vb_form_lora_bases) == VB_FORM_N_LORA_BASES);
+
 const VbFormChoice vb_form_profile_layers[] = {
   { "llava", "LLaVA’s: up to hidden_states[-2]" },
   { "all", "All layers" },

@@ -86,6 +86,10 @@ char       *vb_experiments_plan_check_encoder (gint64       layers,
 char       *vb_experiments_plan_check_per_class (gint64     train,
                                                  gint64     val,
                                                  gint64     test);
+/* model.lora_base: LoRA's frozen base, "identity" or "linear-classes-0-4" (§4.5) */
+#define VB_FORM_N_LORA_BASES 2
+extern const VbFormChoice vb_form_lora_bases[VB_FORM_N_LORA_BASES];
+
 /* ---- the clip-profile (model.arch "clip-profile", vb-clip-profile.h) ---- */
 
 /* profile.layers: "llava" (up to hidden_states[-2]) or "all" */

@@ -1,6 +1,7 @@
 /* vb-experiments-projector.c: the Experiments form's section for a projector-study preset
  * (model.arch "projector", clip-projectors.md §3–§5): which of the five projectors to
- * train (the grid axis model.projector), LoRA's rank and alpha, the encoder weights file
+ * train (the grid axis model.projector), LoRA's rank, alpha and frozen base (§4.5: the
+ * identity, or the Linear trained on classes 0–4 only), the encoder weights file
  * (optional: without one the tower has seeded random weights, and the results say so),
  * the image size (224 or 336 px) and, in an "Advanced" expander, a small encoder and the
  * images a class for a quick look. What each field accepts is in vb-experiments-plan.c. */
@@ -113,6 +114,39 @@ build_projectors (VbExperimentsPage *self)
   return self->proj_box;
 }
 
+/* model.lora_base: one or the other, a radio group as the clip-profile's layers */
+static GtkWidget *
+build_lora_base (VbExperimentsPage *self)
+{
+  g_auto (GStrv) chosen = vb_experiments_plan_preset_values (self->preset, "model.lora_base",
+                                                             "identity");
+
+  self->lora_base_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  for (guint k = 0; k < VB_FORM_N_LORA_BASES; k++)
+    {
+      GtkWidget *check = gtk_check_button_new_with_label (vb_form_lora_bases[k].label);
+      gtk_widget_set_tooltip_text (check, vb_form_lora_bases[k].id);
+      if (k > 0)
+        gtk_check_button_set_group (GTK_CHECK_BUTTON (check),
+                                    GTK_CHECK_BUTTON (self->lora_base_checks[0]));
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check),
+                                   g_strcmp0 (chosen[0], vb_form_lora_bases[k].id) == 0);
+      g_signal_connect_swapped (check, "toggled", G_CALLBACK (vb_experiments_page_update), self);
+      gtk_box_append (GTK_BOX (self->lora_base_box), check);
+      self->lora_base_checks[k] = check;
+    }
+  return self->lora_base_box;
+}
+
+static const char *
+chosen_lora_base (VbExperimentsPage *self)
+{
+  for (guint k = 0; k < VB_FORM_N_LORA_BASES; k++)
+    if (gtk_check_button_get_active (GTK_CHECK_BUTTON (self->lora_base_checks[k])))
+      return vb_form_lora_bases[k].id;
+  return vb_form_lora_bases[0].id;
+}
+
 void
 vb_experiments_projector_build (VbExperimentsPage *self)
 {
@@ -123,6 +157,9 @@ vb_experiments_projector_build (VbExperimentsPage *self)
   for (guint i = 0; i < N_FIELDS; i++)
     if (vb_form_fields[i].section == VB_FORM_SECTION_PROJECTOR)
       vb_experiments_fields_add_entry (self, grid, i);
+  vb_experiments_page_add_row (grid, "LoRA base",
+                               "frozen; the Linear is first trained on classes 0–4",
+                               build_lora_base (self), NULL);
 
   vb_experiments_projector_build_weights (self, grid);
   vb_experiments_fields_build_sizes (self, grid, clip_sizes, G_N_ELEMENTS (clip_sizes),
@@ -173,7 +210,8 @@ void
 vb_experiments_projector_clear (VbExperimentsPage *self)
 {
   memset (self->proj_checks, 0, sizeof self->proj_checks);
-  self->proj_box = self->proj_message = NULL;
+  memset (self->lora_base_checks, 0, sizeof self->lora_base_checks);
+  self->proj_box = self->proj_message = self->lora_base_box = NULL;
   self->weights_label = self->weights_hint = self->weights_clear = self->weights_message = NULL;
   self->encoder_message = self->advanced = NULL;
   self->projector = FALSE;
@@ -201,6 +239,8 @@ vb_experiments_projector_collect (VbExperimentsPage *self,
   vb_experiments_fields_collect_checks (self, plan, "model.projector", self->proj_checks,
                                         N_PROJECTORS, ids, TRUE, "proj-linear", self->proj_box,
                                         self->proj_message, "Projectors");
+  const char *base[2] = { chosen_lora_base (self), NULL };
+  vb_experiments_plan_add_values (plan, self->preset, "model.lora_base", base, TRUE, "identity");
 
   vb_experiments_projector_collect_weights (self, plan);
   vb_experiments_fields_collect_sizes (self, plan);
@@ -256,10 +296,15 @@ vb_experiments_projector_fill (VbExperimentsPage *self,
                                JsonObject        *config)
 {
   g_autofree char *projector = vb_experiments_plan_dup_text (config, "model.projector");
+  g_autofree char *base = vb_experiments_plan_dup_text (config, "model.lora_base");
 
   for (guint p = 0; p < N_PROJECTORS; p++)
     gtk_check_button_set_active (GTK_CHECK_BUTTON (self->proj_checks[p]),
                                  g_strcmp0 (projector, vb_form_projectors[p].id) == 0);
+  /* a run from before the key: identity */
+  for (guint k = 0; k < VB_FORM_N_LORA_BASES; k++)
+    if (g_strcmp0 (base ? base : "identity", vb_form_lora_bases[k].id) == 0)
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (self->lora_base_checks[k]), TRUE);
   vb_experiments_projector_fill_weights (self, config);
 }
 
@@ -291,6 +336,28 @@ vb_experiments_page_get_projector (VbExperimentsPage *self,
     if (g_strcmp0 (vb_form_projectors[p].id, id) == 0 && self->proj_checks[p] != NULL)
       return gtk_check_button_get_active (GTK_CHECK_BUTTON (self->proj_checks[p]));
   return FALSE;
+}
+
+gboolean
+vb_experiments_page_set_lora_base (VbExperimentsPage *self,
+                                   const char        *id)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), FALSE);
+
+  for (guint k = 0; k < VB_FORM_N_LORA_BASES; k++)
+    if (g_strcmp0 (vb_form_lora_bases[k].id, id) == 0 && self->lora_base_checks[k] != NULL)
+      {
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (self->lora_base_checks[k]), TRUE);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+vb_experiments_page_get_lora_base (VbExperimentsPage *self)
+{
+  g_return_val_if_fail (VB_IS_EXPERIMENTS_PAGE (self), NULL);
+  return self->lora_base_box ? chosen_lora_base (self) : NULL;
 }
 
 gboolean
@@ -327,6 +394,8 @@ vb_experiments_page_has_field (VbExperimentsPage *self,
     return self->size_box != NULL;
   if (g_strcmp0 (key, "model.projector") == 0)
     return self->proj_box != NULL;
+  if (g_strcmp0 (key, "model.lora_base") == 0)
+    return self->lora_base_box != NULL;
   if (g_strcmp0 (key, "model.clip_weights") == 0)
     return self->weights_label != NULL;
   if (g_strcmp0 (key, "profile.layers") == 0)

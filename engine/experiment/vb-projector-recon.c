@@ -91,8 +91,8 @@ vb_recon_batch (const float *xhat, const float *x, int64_t rows, const VbTokenSt
 }
 
 gboolean
-vb_recon_eval (VbProjector *p, const VbFeatureSet *fs, int first, int count, int chunk,
-               float *x, float *xhat, const VbTokenStats *s, VbReconMetrics *out,
+vb_recon_eval (VbProjector *p, const VbFeatureSet *fs, const int *idx, int first, int count,
+               int chunk, float *x, float *xhat, const VbTokenStats *s, VbReconMetrics *out,
                GError **error)
 {
   int T = fs->tokens, D = fs->width;
@@ -103,7 +103,8 @@ vb_recon_eval (VbProjector *p, const VbFeatureSet *fs, int first, int count, int
     {
       int bs = MIN (chunk, count - i0);
       for (int b = 0; b < bs; b++)
-        vb_feature_set_tokens (fs, first + i0 + b, x + (gsize) b * T * D);
+        vb_feature_set_tokens (fs, idx ? idx[i0 + b] : first + i0 + b,
+                               x + (gsize) b * T * D);
       if (!vb_projector_forward_host (p, xhat, x, (int64_t) bs * T, FALSE, error))
         return FALSE;
       accumulate (&m, ts, ts2, xhat, x, (int64_t) bs * T, s);

@@ -108,6 +108,28 @@ vb_projector_study_write_result (const char *path, const VbStudyOutcome *o, GErr
   STR ("format", "visionbench-projector-result");
   INT ("version", 1);
   STR ("projector", vb_projector_kind_name (pc->kind));
+  if (pc->kind == VB_PROJ_LORA)
+    {
+      /* §4.5: which frozen W₀, b₀ the adapters were trained on */
+      OBJ ("lora_base");
+      STR ("kind", vb_lora_base_name (o->lora_base));
+      STR ("label", vb_lora_base_label (o->lora_base));
+      if (o->lora_base == VB_LORA_BASE_LINEAR_0_4)
+        {
+          STR ("method", "proj-linear trained with this run's recipe and seed on the training "
+                         "images of classes 0–4 only (best validation loss on their validation "
+                         "images kept), its W and b copied into LoRA's frozen base; A and B "
+                         "then trained on all classes");
+          INT ("train_images", o->base_train_images);
+          INT ("val_images", o->base_val_images);
+          INT ("best_epoch", o->base_best_epoch);
+          NUM ("best_val_loss", o->base_best_val);
+          NUM ("last_train_loss", o->base_train_loss);
+        }
+      else
+        STR ("method", "identity with zero bias, frozen");
+      json_builder_end_object (b);
+    }
   gboolean recon = o->cfg->proj.reconstruction;
   if (recon)
     {

@@ -104,10 +104,11 @@ void     vb_token_stats_clear   (VbTokenStats *s);
  * and the raw MSE and mean cosine to logged (may be NULL) */
 double   vb_recon_batch (const float *xhat, const float *x, int64_t rows,
                          const VbTokenStats *s, float *dxhat, VbReconMetrics *logged);
-/* held-out: standardised MSE, R² of the standardised tokens, raw MSE, mean cosine; x and
- * xhat hold chunk·T·D floats */
-gboolean vb_recon_eval  (VbProjector *p, const VbFeatureSet *fs, int first, int count,
-                         int chunk, float *x, float *xhat, const VbTokenStats *s,
+/* held-out: standardised MSE, R² of the standardised tokens, raw MSE, mean cosine, over
+ * the images idx[0..count) (idx NULL: the count from first); x and xhat hold chunk·T·D
+ * floats */
+gboolean vb_recon_eval  (VbProjector *p, const VbFeatureSet *fs, const int *idx, int first,
+                         int count, int chunk, float *x, float *xhat, const VbTokenStats *s,
                          VbReconMetrics *out, GError **error);
 
 /* §4.4's control: rank-r PCA of the standardised tokens, fitted on train
@@ -157,9 +158,25 @@ typedef struct {
   VbPcaControl pca;
   double runtime_ms, runtime_merged_ms;
   int64_t train_act_bytes, runtime_act_bytes;
+  /* LoRA's frozen base (§4.5; identity for every other projector) and, for the trained
+   * one, its stage: the Linear on classes 0–4 */
+  VbLoraBase lora_base;
+  int base_train_images, base_val_images, base_best_epoch;
+  double base_best_val, base_train_loss;
 } VbStudyOutcome;
 
 gboolean vb_projector_study_write_result (const char *path, const VbStudyOutcome *o,
                                           GError **error);
+
+/* LoRA's trained base (model.lora_base "linear-classes-0-4") is trained on the classes
+ * below this one */
+#define VB_LORA_BASE_CLASSES 5
+
+/* vb_projector_study_run, handing back (for tests, when non-NULL) the kept projector and
+ * the Linear of LoRA's trained base as its stage left it (NULL without one). */
+gboolean vb_projector_study_run_full (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
+                                      const char *run_dir, const VbTrainHooks *hooks,
+                                      VbTrainResult *result, VbProjector **kept,
+                                      VbProjector **base, GError **error);
 
 G_END_DECLS

@@ -77,17 +77,18 @@ cosine (const float *z, const float *y, int D, float *dz, double scale)
   return c;
 }
 
-/* ẑ = mean over tokens of f(x_t) for `count` images from `first`, chunk images a call */
+/* ẑ = mean over tokens of f(x_t) for `count` images: idx[0..count) when idx is given,
+ * else the ones from `first`; chunk images a call */
 static gboolean
-predict (VbProjector *p, const VbFeatureSet *fs, int first, int count, int chunk, float *x,
-         float *y, float *z, GError **error)
+predict (VbProjector *p, const VbFeatureSet *fs, const int *idx, int first, int count,
+         int chunk, float *x, float *y, float *z, GError **error)
 {
   int T = fs->tokens, D = fs->width;
   for (int i0 = 0; i0 < count; i0 += chunk)
     {
       int bs = MIN (chunk, count - i0);
       for (int b = 0; b < bs; b++)
-        vb_feature_set_tokens (fs, first + i0 + b, x + (gsize) b * T * D);
+        vb_feature_set_tokens (fs, idx ? idx[i0 + b] : first + i0 + b, x + (gsize) b * T * D);
       if (!vb_projector_forward_host (p, y, x, (int64_t) bs * T, FALSE, error))
         return FALSE;
       for (int b = 0; b < bs; b++)
@@ -230,11 +231,11 @@ typedef struct {
   VbStudySubset subset;
   VbFeatureSet fs;
   VbProjector *p;
-  VbAdamW *opt;
-  float *x, *y, *dy, *dz, *best, *ztrain, *zval, *ztest, *rt;
+  VbProjector *base;           /* LoRA on a trained base: that Linear, as its stage left it */
+  float *x, *y, *dy, *dz, *ztrain, *zval, *ztest, *rt;
   float *rt_dev;               /* a GPU's copy of rt, and the table it came from */
   const VbOps *rt_ops;
-  int *perm, *pair;
+  int *pair;
   VbTokenStats stats;   /* Mode B */
 } Run;
 
@@ -244,19 +245,17 @@ run_clear (Run *r)
   vb_study_subset_clear (&r->subset);
   vb_feature_set_clear (&r->fs);
   g_clear_pointer (&r->p, vb_projector_free);
-  g_clear_pointer (&r->opt, vb_adamw_free);
+  g_clear_pointer (&r->base, vb_projector_free);
   g_free (r->x);
   g_free (r->y);
   g_free (r->dy);
   g_free (r->dz);
-  g_free (r->best);
   g_free (r->ztrain);
   g_free (r->zval);
   g_free (r->ztest);
   g_free (r->rt);
   if (r->rt_dev != NULL)
     r->rt_ops->free (r->rt_ops->ctx, r->rt_dev);
-  g_free (r->perm);
   g_free (r->pair);
   vb_token_stats_clear (&r->stats);
 }
@@ -290,8 +289,8 @@ evaluate_alignment (Run *r, VbStudyOutcome *o, int EB, GError **error)
   int tr0 = r->subset.start[VB_SPLIT_TRAIN], te0 = r->subset.start[VB_SPLIT_TEST];
   const int *ltr = labels_of (&r->subset, VB_SPLIT_TRAIN);
   const int *lte = labels_of (&r->subset, VB_SPLIT_TEST);
-  if (!predict (r->p, &r->fs, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
-      || !predict (r->p, &r->fs, te0, nte, EB, r->x, r->y, r->ztest, error))
+  if (!predict (r->p, &r->fs, NULL, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
+      || !predict (r->p, &r->fs, NULL, te0, nte, EB, r->x, r->y, r->ztest, error))
     return FALSE;
   o->test = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
   o->train_std_mse = test_metrics (r->ztrain, ytr, ntr, ytr, ntr, D).std_mse;
@@ -306,8 +305,8 @@ evaluate_alignment (Run *r, VbStudyOutcome *o, int EB, GError **error)
     if (id == NULL)
       return FALSE;
     vb_projector_init_weights (id, 0);   /* LoRA with B = 0 is its identity base */
-    if (!predict (id, &r->fs, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
-        || !predict (id, &r->fs, te0, nte, EB, r->x, r->y, r->ztest, error))
+    if (!predict (id, &r->fs, NULL, tr0, ntr, EB, r->x, r->y, r->ztrain, error)
+        || !predict (id, &r->fs, NULL, te0, nte, EB, r->x, r->y, r->ztest, error))
       return FALSE;
     o->identity = test_metrics (r->ztest, yte, nte, ytr, ntr, D);
     o->probe_identity = vb_linear_probe_accuracy (r->ztrain, ltr, ntr, r->ztest, lte, nte, D,
@@ -349,10 +348,267 @@ evaluate_alignment (Run *r, VbStudyOutcome *o, int EB, GError **error)
   return TRUE;
 }
 
+/* The images one training stage sees, as feature-set indices: its training images, the
+ * image whose target each one trains against (Mode A; itself unless the pairs are
+ * shuffled) and its validation images. */
+typedef struct {
+  const char *phase;          /* progress: "train", or "base" for LoRA's trained base */
+  const int  *train, *target;
+  int         n_train;
+  const int  *val;
+  int         n_val;
+  gboolean    record;         /* step and epoch metrics into the store (the run's own) */
+} Stage;
+
+typedef struct {
+  int            best_epoch, epochs_done;
+  double         best_val, train_loss;
+  VbReconMetrics recon_train;   /* Mode B: the last epoch's logged means */
+} StageOutcome;
+
+/* validation loss of Mode A: mean 1 − cos(ẑ_i, y of val[i]) */
+static double
+val_loss (const float *z, const VbFeatureSet *fs, const int *val, int n)
+{
+  double s = 0;
+  for (int i = 0; i < n; i++)
+    s += 1.0 - cosine (z + (gsize) i * fs->width, fs->y + (gsize) val[i] * fs->width,
+                       fs->width, NULL, 0);
+  return n ? s / n : NAN;
+}
+
+/* §4.5's recipe on one projector: AdamW with warm-up and cosine decay over the stage's
+ * training images, batch order from (seed, epoch), global-norm clipping; the
+ * best-validation parameters are left in p */
+static gboolean
+train_stage (Run *r, VbProjector *p, const Stage *st, const VbRunConfig *cfg, VbStore *store,
+             gint64 run_id, const VbTrainHooks *hooks, VbProgress *prog, StageOutcome *so,
+             GError **error)
+{
+  int T = r->fs.tokens, D = r->fs.width, B = cfg->batch_size, EB = cfg->eval_batch_size;
+  int ntr = st->n_train, nva = st->n_val;
+  gboolean recon = cfg->proj.reconstruction;
+  int64_t n_train = vb_projector_n_trainable (p), n_params = vb_projector_n_params (p);
+  g_autoptr (VbAdamW) opt = vb_adamw_new (n_train, vb_projector_decay_mask (p),
+                                          (float) cfg->weight_decay);
+  g_autofree float *best = g_new (float, n_params);
+  g_autofree int *perm = g_new (int, ntr);
+  VbReconMetrics logged_sum = { 0 };
+
+  int steps_per_epoch = (ntr + B - 1) / B;
+  VbLrSchedule sched = {
+    .lr = cfg->lr, .min_lr = cfg->min_lr, .warmup_lr = cfg->warmup_lr,
+    .warmup_steps = (int64_t) llround (cfg->warmup_epochs * steps_per_epoch),
+    .total_steps = (int64_t) cfg->epochs * steps_per_epoch,
+  };
+  *so = (StageOutcome) { 0, 0, INFINITY, NAN, { 0 } };
+  gint64 start = g_get_monotonic_time ();
+  int64_t step = 0;
+  prog->total_steps = sched.total_steps;
+  prog->step = 0;
+  for (int epoch = 0; epoch < cfg->epochs; epoch++)
+    {
+      prog->phase = st->phase;
+      prog->epoch = epoch + 1;
+      for (int i = 0; i < ntr; i++)
+        perm[i] = i;
+      VbRng rng;   /* batch order from (seed, epoch), as §4.5's seeds ask */
+      vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) epoch + 1);
+      vb_rng_shuffle_int (&rng, perm, ntr);
+      double loss_sum = 0, busy = 0;
+      logged_sum = (VbReconMetrics) { 0 };
+      for (int i0 = 0; i0 < ntr; i0 += B)
+        {
+          if (cancelled (hooks))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
+                           "cancelled at step %" G_GINT64_FORMAT, step);
+              return FALSE;
+            }
+          gint64 t0 = g_get_monotonic_time ();
+          int bs = MIN (B, ntr - i0);
+          for (int b = 0; b < bs; b++)
+            vb_feature_set_tokens (&r->fs, st->train[perm[i0 + b]], r->x + (gsize) b * T * D);
+          if (!vb_projector_forward_host (p, r->y, r->x, (int64_t) bs * T, TRUE, error))
+            return FALSE;
+          double loss = 0;
+          if (recon)
+            {
+              VbReconMetrics lg;
+              loss = vb_recon_batch (r->y, r->x, (int64_t) bs * T, &r->stats, r->dy, &lg);
+              logged_sum.raw_mse += lg.raw_mse * bs;
+              logged_sum.cos += lg.cos * bs;
+            }
+          for (int b = 0; b < bs && !recon; b++)
+            {
+              float *z = r->dz + (gsize) b * D;   /* ẑ first, then its gradient in place */
+              g_autofree float *zb = g_new0 (float, D);
+              for (int t = 0; t < T; t++)
+                for (int k = 0; k < D; k++)
+                  zb[k] += r->y[((gsize) b * T + t) * D + k];
+              for (int k = 0; k < D; k++)
+                zb[k] /= T;
+              const float *yb = r->fs.y + (gsize) st->target[perm[i0 + b]] * D;
+              loss += 1.0 - cosine (zb, yb, D, z, 1.0 / bs);
+              /* the mean over tokens hands each token 1/T of ẑ's gradient */
+              for (int t = 0; t < T; t++)
+                for (int k = 0; k < D; k++)
+                  r->dy[((gsize) b * T + t) * D + k] = z[k] / T;
+            }
+          if (!recon)
+            loss /= bs;
+          if (!isfinite (loss))
+            {
+              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
+                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d)",
+                           isnan (loss) ? "NaN" : "infinite", step, epoch + 1);
+              return FALSE;
+            }
+          vb_projector_zero_grad (p);
+          vb_projector_backward_host (p, NULL, r->dy, (int64_t) bs * T);
+          /* clipping and AdamW on the host's copies (on a GPU the gradients come down and
+           * the updated parameters go back up: a few MB a step) */
+          float *grads = vb_projector_grads_from_backend (p);
+          if (!vb_projector_backend_ok (p, error))
+            return FALSE;
+          double gnorm = vb_clip_grad_norm (grads, n_train, cfg->clip_grad);
+          double lr = vb_lr_at (&sched, step);
+          vb_adamw_update (opt, vb_projector_params (p), grads, (float) lr);
+          vb_projector_params_to_backend (p);
+          double dt = (g_get_monotonic_time () - t0) / 1e6;
+          busy += dt;
+          step++;
+          loss_sum += loss * bs;
+          double elapsed = (g_get_monotonic_time () - start) / 1e6;
+          prog->step = step;
+          prog->loss = loss;
+          prog->lr = lr;
+          prog->img_per_s = bs / MAX (dt, 1e-9);
+          prog->eta_s = elapsed / step * (sched.total_steps - step);
+          report (hooks, prog);
+          if (st->record && store && run_id > 0)
+            {
+              VbStepMetric sm = { step, epoch + (double) (i0 + bs) / ntr, loss, lr, gnorm,
+                                  bs / MAX (dt, 1e-9), elapsed };
+              if (!vb_store_add_step_metric (store, run_id, &sm, error))
+                return FALSE;
+            }
+        }
+      /* validation picks the model kept (§4.5: best validation cosine) */
+      prog->phase = st->record ? "eval" : st->phase;
+      report (hooks, prog);
+      gint64 e0 = g_get_monotonic_time ();
+      double val;   /* §4.5: best validation cosine (A) / standardised MSE (B) */
+      if (recon)
+        {
+          VbReconMetrics vm;
+          if (!vb_recon_eval (p, &r->fs, st->val, 0, nva, EB, r->x, r->y, &r->stats, &vm,
+                              error))
+            return FALSE;
+          val = vm.std_mse;
+        }
+      else
+        {
+          if (!predict (p, &r->fs, st->val, 0, nva, EB, r->x, r->y, r->zval, error))
+            return FALSE;
+          val = val_loss (r->zval, &r->fs, st->val, nva);
+        }
+      double eval_s = (g_get_monotonic_time () - e0) / 1e6;
+      so->train_loss = loss_sum / ntr;
+      so->recon_train.raw_mse = logged_sum.raw_mse / ntr;
+      so->recon_train.cos = logged_sum.cos / ntr;
+      if (val < so->best_val)
+        {
+          so->best_val = val;
+          so->best_epoch = epoch + 1;
+          memcpy (best, vb_projector_params (p), sizeof (float) * n_params);
+        }
+      so->epochs_done = epoch + 1;
+      if (st->record && store && run_id > 0)
+        {
+          VbEpochMetric em = { epoch + 1, so->train_loss, NAN, val, NAN, NAN,
+                               busy > 0 ? ntr / busy : NAN, eval_s > 0 ? nva / eval_s : NAN,
+                               (g_get_monotonic_time () - start) / 1e6 };
+          if (!vb_store_add_epoch_metric (store, run_id, &em, error))
+            return FALSE;
+        }
+    }
+  if (so->best_epoch > 0)
+    {
+      memcpy (vb_projector_params (p), best, sizeof (float) * n_params);
+      vb_projector_params_to_backend (p);
+    }
+  return TRUE;
+}
+
+/* §4.5's optional LoRA base: the Linear trained with the run's recipe and seed on the
+ * training images of classes 0–4 only (validated on theirs), in the same Mode and with
+ * the same targets as the run (Mode B standardises with the whole train split's token
+ * statistics, so the base and the adaptation minimise the same loss); its best-validation
+ * W and b become LoRA's frozen W₀ and b₀. r->pair is set. */
+static gboolean
+train_lora_base (Run *r, const VbRunConfig *cfg, const VbOps *ops, const VbTrainHooks *hooks,
+                 VbProgress *prog, VbStudyOutcome *o, GError **error)
+{
+  const VbStudySubset *s = &r->subset;
+  int D = r->fs.width, tr0 = s->start[VB_SPLIT_TRAIN], va0 = s->start[VB_SPLIT_VAL];
+  g_autofree int *train = g_new (int, s->count[VB_SPLIT_TRAIN]);
+  g_autofree int *target = g_new (int, s->count[VB_SPLIT_TRAIN]);
+  g_autofree int *val = g_new (int, s->count[VB_SPLIT_VAL]);
+  int ntr = 0, nva = 0;
+  for (int i = 0; i < s->count[VB_SPLIT_TRAIN]; i++)
+    if (g_array_index (s->label, int, tr0 + i) < VB_LORA_BASE_CLASSES)
+      {
+        train[ntr] = tr0 + i;
+        target[ntr++] = tr0 + r->pair[i];
+      }
+  for (int i = 0; i < s->count[VB_SPLIT_VAL]; i++)
+    if (g_array_index (s->label, int, va0 + i) < VB_LORA_BASE_CLASSES)
+      val[nva++] = va0 + i;
+  if (ntr == 0 || nva == 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "LoRA's base (Linear on classes 0–4): the subset has no training or "
+                   "validation images of classes 0–4");
+      return FALSE;
+    }
+  VbProjConfig lc;
+  if (!vb_projector_study_config ("proj-linear", D, cfg->proj.lora_rank, cfg->proj.lora_alpha,
+                                  &lc, error)
+      || (r->base = vb_projector_new (&lc, error)) == NULL
+      || !vb_projector_use_backend (r->base, ops, error))
+    return FALSE;
+  vb_projector_init_weights (r->base, cfg->seed);
+  Stage st = { "base", train, target, ntr, val, nva, FALSE };
+  StageOutcome so;
+  if (!train_stage (r, r->base, &st, cfg, NULL, 0, hooks, prog, &so, error))
+    {
+      g_prefix_error (error, "LoRA's base (Linear on classes 0–4): ");
+      return FALSE;
+    }
+  vb_projector_params_from_backend (r->base);
+  o->base_train_images = ntr;
+  o->base_val_images = nva;
+  o->base_best_epoch = so.best_epoch;
+  o->base_best_val = so.best_val;
+  o->base_train_loss = so.train_loss;
+  return vb_projector_set_lora_base (r->p, r->base, error);
+}
+
 gboolean
 vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
                         const char *run_dir, const VbTrainHooks *hooks, VbTrainResult *result,
                         GError **error)
+{
+  return vb_projector_study_run_full (cfg, store, run_id, run_dir, hooks, result, NULL, NULL,
+                                      error);
+}
+
+gboolean
+vb_projector_study_run_full (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
+                             const char *run_dir, const VbTrainHooks *hooks,
+                             VbTrainResult *result, VbProjector **kept, VbProjector **base,
+                             GError **error)
 {
   memset (result, 0, sizeof *result);
   result->top1 = result->top5 = NAN;
@@ -391,8 +647,6 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   if (store && run_id > 0)
     vb_store_set_run_stats (store, run_id, result->params, result->macs, NULL);
 
-  int64_t n_train = vb_projector_n_trainable (r.p);
-  r.opt = vb_adamw_new (n_train, vb_projector_decay_mask (r.p), (float) cfg->weight_decay);
   int B = cfg->batch_size, EB = cfg->eval_batch_size, bmax = MAX (B, EB);
   int ntr = r.subset.count[VB_SPLIT_TRAIN], nva = r.subset.count[VB_SPLIT_VAL];
   int nte = r.subset.count[VB_SPLIT_TEST];
@@ -400,11 +654,9 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   r.y = g_new (float, (gsize) bmax * T * D);
   r.dy = g_new (float, (gsize) B * T * D);
   r.dz = g_new (float, (gsize) B * D);
-  r.best = g_new (float, vb_projector_n_params (r.p));
   r.ztrain = g_new (float, (gsize) ntr * D);
   r.zval = g_new (float, (gsize) nva * D);
   r.ztest = g_new (float, (gsize) nte * D);
-  r.perm = g_new (int, ntr);
   r.pair = g_new (int, ntr);   /* image i trains against y of image pair[i] */
   for (int i = 0; i < ntr; i++)
     r.pair[i] = i;
@@ -417,161 +669,42 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
   gboolean recon = pcfg->reconstruction;
   if (recon)
     vb_token_stats_compute (&r.stats, &r.fs, r.subset.start[VB_SPLIT_TRAIN], ntr);
-  VbReconMetrics logged_sum = { 0 };
 
-  int steps_per_epoch = (ntr + B - 1) / B;
-  VbLrSchedule sched = {
-    .lr = cfg->lr, .min_lr = cfg->min_lr, .warmup_lr = cfg->warmup_lr,
-    .warmup_steps = (int64_t) llround (cfg->warmup_epochs * steps_per_epoch),
-    .total_steps = (int64_t) cfg->epochs * steps_per_epoch,
-  };
-  const float *ytr = r.fs.y + (gsize) r.subset.start[VB_SPLIT_TRAIN] * D;
-  const float *yva = r.fs.y + (gsize) r.subset.start[VB_SPLIT_VAL] * D;
   VbStudyOutcome o = { cfg, &r.fs, &r.subset, r.p, 0, INFINITY, NAN };
-  gint64 start = g_get_monotonic_time ();
-  int64_t step = 0;
-  prog.total_steps = sched.total_steps;
-  for (int epoch = 0; epoch < cfg->epochs; epoch++)
+  o.lora_base = pc.kind == VB_PROJ_LORA ? pcfg->lora_base : VB_LORA_BASE_IDENTITY;
+  if (o.lora_base == VB_LORA_BASE_LINEAR_0_4
+      && !train_lora_base (&r, cfg, ops, hooks, &prog, &o, error))
+    return FALSE;
+
+  /* the run's own stage: every training image against its target, all validation images */
+  int tr0 = r.subset.start[VB_SPLIT_TRAIN], va0 = r.subset.start[VB_SPLIT_VAL];
+  g_autofree int *train = g_new (int, ntr);
+  g_autofree int *target = g_new (int, ntr);
+  g_autofree int *val = g_new (int, nva);
+  for (int i = 0; i < ntr; i++)
     {
-      prog.phase = "train";
-      prog.epoch = epoch + 1;
-      for (int i = 0; i < ntr; i++)
-        r.perm[i] = i;
-      VbRng rng;   /* batch order from (seed, epoch), as §4.5's seeds ask */
-      vb_rng_init (&rng, cfg->seed * 0x9e3779b97f4a7c15ULL + (guint64) epoch + 1);
-      vb_rng_shuffle_int (&rng, r.perm, ntr);
-      double loss_sum = 0, busy = 0;
-      logged_sum = (VbReconMetrics) { 0 };
-      for (int i0 = 0; i0 < ntr; i0 += B)
-        {
-          if (cancelled (hooks))
-            {
-              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
-                           "cancelled at step %" G_GINT64_FORMAT, step);
-              return FALSE;
-            }
-          gint64 t0 = g_get_monotonic_time ();
-          int bs = MIN (B, ntr - i0);
-          for (int b = 0; b < bs; b++)
-            vb_feature_set_tokens (&r.fs, r.subset.start[VB_SPLIT_TRAIN] + r.perm[i0 + b],
-                                   r.x + (gsize) b * T * D);
-          if (!vb_projector_forward_host (r.p, r.y, r.x, (int64_t) bs * T, TRUE, error))
-            return FALSE;
-          double loss = 0;
-          if (recon)
-            {
-              VbReconMetrics lg;
-              loss = vb_recon_batch (r.y, r.x, (int64_t) bs * T, &r.stats, r.dy, &lg);
-              logged_sum.raw_mse += lg.raw_mse * bs;
-              logged_sum.cos += lg.cos * bs;
-            }
-          for (int b = 0; b < bs && !recon; b++)
-            {
-              float *z = r.dz + (gsize) b * D;   /* ẑ first, then its gradient in place */
-              g_autofree float *zb = g_new0 (float, D);
-              for (int t = 0; t < T; t++)
-                for (int k = 0; k < D; k++)
-                  zb[k] += r.y[((gsize) b * T + t) * D + k];
-              for (int k = 0; k < D; k++)
-                zb[k] /= T;
-              const float *yb = ytr + (gsize) r.pair[r.perm[i0 + b]] * D;
-              loss += 1.0 - cosine (zb, yb, D, z, 1.0 / bs);
-              /* the mean over tokens hands each token 1/T of ẑ's gradient */
-              for (int t = 0; t < T; t++)
-                for (int k = 0; k < D; k++)
-                  r.dy[((gsize) b * T + t) * D + k] = z[k] / T;
-            }
-          if (!recon)
-            loss /= bs;
-          if (!isfinite (loss))
-            {
-              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_DIVERGED,
-                           "the loss became %s at step %" G_GINT64_FORMAT " (epoch %d)",
-                           isnan (loss) ? "NaN" : "infinite", step, epoch + 1);
-              return FALSE;
-            }
-          vb_projector_zero_grad (r.p);
-          vb_projector_backward_host (r.p, NULL, r.dy, (int64_t) bs * T);
-          /* clipping and AdamW on the host's copies (on a GPU the gradients come down and
-           * the updated parameters go back up: a few MB a step) */
-          float *grads = vb_projector_grads_from_backend (r.p);
-          if (!vb_projector_backend_ok (r.p, error))
-            return FALSE;
-          double gnorm = vb_clip_grad_norm (grads, n_train, cfg->clip_grad);
-          double lr = vb_lr_at (&sched, step);
-          vb_adamw_update (r.opt, vb_projector_params (r.p), grads, (float) lr);
-          vb_projector_params_to_backend (r.p);
-          double dt = (g_get_monotonic_time () - t0) / 1e6;
-          busy += dt;
-          step++;
-          loss_sum += loss * bs;
-          double elapsed = (g_get_monotonic_time () - start) / 1e6;
-          prog.step = step;
-          prog.loss = loss;
-          prog.lr = lr;
-          prog.img_per_s = bs / MAX (dt, 1e-9);
-          prog.eta_s = elapsed / step * (sched.total_steps - step);
-          report (hooks, &prog);
-          if (store && run_id > 0)
-            {
-              VbStepMetric sm = { step, epoch + (double) (i0 + bs) / ntr, loss, lr, gnorm,
-                                  bs / MAX (dt, 1e-9), elapsed };
-              if (!vb_store_add_step_metric (store, run_id, &sm, error))
-                return FALSE;
-            }
-        }
-      /* validation picks the model kept (§4.5: best validation cosine) */
-      prog.phase = "eval";
-      report (hooks, &prog);
-      gint64 e0 = g_get_monotonic_time ();
-      double val;   /* §4.5: best validation cosine (A) / standardised MSE (B) */
-      if (recon)
-        {
-          VbReconMetrics vm;
-          if (!vb_recon_eval (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y,
-                              &r.stats, &vm, error))
-            return FALSE;
-          val = vm.std_mse;
-        }
-      else
-        {
-          if (!predict (r.p, &r.fs, r.subset.start[VB_SPLIT_VAL], nva, EB, r.x, r.y, r.zval,
-                        error))
-            return FALSE;
-          val = mean_loss (r.zval, yva, nva, D);
-        }
-      double eval_s = (g_get_monotonic_time () - e0) / 1e6;
-      o.train_loss = loss_sum / ntr;
-      o.recon_train.raw_mse = logged_sum.raw_mse / ntr;
-      o.recon_train.cos = logged_sum.cos / ntr;
-      if (val < o.best_val)
-        {
-          o.best_val = val;
-          o.best_epoch = epoch + 1;
-          memcpy (r.best, vb_projector_params (r.p), sizeof (float) * vb_projector_n_params (r.p));
-        }
-      result->epochs_done = epoch + 1;
-      if (store && run_id > 0)
-        {
-          VbEpochMetric em = { epoch + 1, o.train_loss, NAN, val, NAN, NAN,
-                               busy > 0 ? ntr / busy : NAN, eval_s > 0 ? nva / eval_s : NAN,
-                               (g_get_monotonic_time () - start) / 1e6 };
-          if (!vb_store_add_epoch_metric (store, run_id, &em, error))
-            return FALSE;
-        }
+      train[i] = tr0 + i;
+      target[i] = tr0 + r.pair[i];
     }
-  if (o.best_epoch > 0)
-    {
-      memcpy (vb_projector_params (r.p), r.best, sizeof (float) * vb_projector_n_params (r.p));
-      vb_projector_params_to_backend (r.p);
-    }
+  for (int i = 0; i < nva; i++)
+    val[i] = va0 + i;
+  Stage st = { "train", train, target, ntr, val, nva, TRUE };
+  StageOutcome so;
+  gboolean trained = train_stage (&r, r.p, &st, cfg, store, run_id, hooks, &prog, &so, error);
+  result->epochs_done = so.epochs_done;
+  if (!trained)
+    return FALSE;
+  o.best_epoch = so.best_epoch;
+  o.best_val = so.best_val;
+  o.train_loss = so.train_loss;
+  o.recon_train = so.recon_train;
 
   /* the kept model meets the test split once */
   prog.phase = "test";
   report (hooks, &prog);
   if (recon)
     {
-      if (!vb_recon_eval (r.p, &r.fs, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y,
+      if (!vb_recon_eval (r.p, &r.fs, NULL, r.subset.start[VB_SPLIT_TEST], nte, EB, r.x, r.y,
                           &r.stats, &o.recon_test, error))
         return FALSE;
       /* §4.4's control, LowRank's optimum, on LowRank runs at their rank */
@@ -643,5 +776,9 @@ vb_projector_study_run (const VbRunConfig *cfg, VbStore *store, gint64 run_id,
           && !vb_store_add_artifact (store, run_id, VB_PROJECTOR_RESULT_KIND, path, error))
         return FALSE;
     }
+  if (kept != NULL)
+    *kept = g_steal_pointer (&r.p);
+  if (base != NULL)
+    *base = g_steal_pointer (&r.base);
   return TRUE;
 }

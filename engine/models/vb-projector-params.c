@@ -282,6 +282,32 @@ vb_projector_to_dict (VbProjector *p)
   return dict;
 }
 
+/* ---- LoRA's base ---- */
+
+gboolean
+vb_projector_set_lora_base (VbProjector *lora, VbProjector *linear, GError **error)
+{
+  const VbProjConfig *lc = &lora->cfg, *bc = &linear->cfg;
+  int64_t in = lc->in_f, out = lc->out_f;
+
+  if (lc->kind != VB_PROJ_LORA || bc->kind != VB_PROJ_LINEAR || bc->in_f != in
+      || bc->out_f != out)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "a LoRA base comes from a Linear of the same widths: %s %d → %d cannot "
+                   "take %s %d → %d", vb_projector_kind_name (lc->kind), lc->in_f, lc->out_f,
+                   vb_projector_kind_name (bc->kind), bc->in_f, bc->out_f);
+      return FALSE;
+    }
+  memcpy (lora->params + lora->off[T_W1], linear->params + linear->off[T_W1],
+          (gsize) out * in * sizeof (float));
+  memcpy (lora->params + lora->off[T_B1], linear->params + linear->off[T_B1],
+          (gsize) out * sizeof (float));
+  lora->merged = FALSE;
+  vb_projector_upload_params (lora);
+  return TRUE;
+}
+
 /* ---- LoRA merge ---- */
 
 gboolean

@@ -112,7 +112,7 @@ uint8_t     *vb_projector_decay_mask  (VbProjector *p);
 /* §3 initialisation, seeded: PyTorch's default Linear init U(±1/√fan_in) for weights and
  * biases; LoRA A the same (Kaiming-uniform, a = √5), B = 0, and the frozen base the
  * identity with zero bias (§4.5; torch.eye(out, in) when the widths differ). A trained
- * base is loaded by name afterwards. */
+ * base is loaded by name afterwards, or copied from a Linear (vb_projector_set_lora_base). */
 void         vb_projector_init_weights (VbProjector *p, uint64_t seed);
 
 /* Copy every tensor by name; all must be present with the right shape, none left over.
@@ -120,6 +120,12 @@ void         vb_projector_init_weights (VbProjector *p, uint64_t seed);
 gboolean     vb_projector_load_dict (VbProjector *p, VbTensorDict *dict,
                                      const char *source, GError **error);
 VbTensorDict *vb_projector_to_dict (VbProjector *p);
+
+/* §4.5's optional LoRA base: a Linear projector's weight and bias (its host buffers, as
+ * training leaves them) copied exactly into LoRA's frozen W₀ and b₀, A and B untouched.
+ * INVALID unless `lora` is a LoRA and `linear` a Linear of the same widths. */
+gboolean     vb_projector_set_lora_base (VbProjector *lora, VbProjector *linear,
+                                         GError **error);
 
 /* ---- backends ----
  * Every op runs on the projector's backend: the CPU (the default and the reference) or

@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..32"
+echo "1..35"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -129,15 +129,28 @@ if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
     bash -c "cat '$tmp/device.out'; exit $device_status"
   check "the run records the device it ran on ($where)" 0 "device +$where " -- \
     "$cli" show 1 --db "$tmp/device.db"
+  # a tf32 run: on the GPU its card says TF32; without one, strict fp32 on the CPU, said
+  dev[${#dev[@]}-1]="$tmp/device-tf32.db"
+  if [ "$where" = cpu ]; then want="note: device cuda.*the runs use the CPU in strict fp32"
+  else want="run 1 .*: done"; fi
+  check "a tf32 run uses TF32 products on the GPU, or strict fp32 on the CPU ($where)" 0 \
+    "$want" -- flat "$cli" run ss2d-directions "${dev[@]}" --set train.epochs=1 --device cuda \
+    --set train.precision=tf32
 else
   for what in "Ctrl-C cancels" "resume finishes" "resumed run is done" "resume of a done run" \
-              "--device cuda runs" "the run records the device"; do
+              "--device cuda runs" "the run records the device" "a tf32 run"; do
     n=$((n + 1))
     echo "ok $n - $what # SKIP Debian's dataset-fashion-mnist is not installed"
   done
 fi
 check "an unknown device is a usage error" 2 'device "tpu": use cpu or cuda' -- \
   "$cli" run ss2d-directions --device tpu --db "$tmp/tpu.db"
+# train.precision: TF32 or bf16 products are a GPU mode, refused for a CPU run; an unknown
+# name is refused
+check "a CPU run refuses train.precision tf32" 2 "train.precision tf32 needs device cuda" -- \
+  "$cli" run ss2d-directions --set train.precision=tf32 --db "$tmp/prec.db"
+check "an unknown train.precision is refused" 2 'train.precision "fp16": use fp32' -- \
+  "$cli" run ss2d-directions --set train.precision=fp16 --db "$tmp/prec.db"
 check "resume of an unknown run is a usage error" 2 "has no run 99" -- \
   "$cli" resume 99 --db "$tmp/resume.db"
 # clip-profile with the small encoder its description offers: well under a second

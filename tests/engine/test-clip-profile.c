@@ -386,7 +386,8 @@ test_config (void)
     { "{\"model\": {\"arch\": \"clip-profile\", \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2}, \"data\": {\"img_size\": 30}}", "multiple of 14" },
     { "{\"model\": {\"arch\": \"clip-profile\", \"clip_weights\": \"/x.safetensors\", \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2}, \"data\": {\"img_size\": 28}}", "clip_weights gives" },
     { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"profile\": {\"precision\": \"fp16\"}}", "profile.precision \"fp16\"" },
-    { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"train\": {\"precision\": \"bf16\"}}", "only fp32" },
+    { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"train\": {\"precision\": \"bf16\"}}", "bf16 needs device cuda" },
+    { "{\"model\": {\"arch\": \"clip-profile\"}, \"data\": {\"img_size\": 224}, \"train\": {\"precision\": \"fp16\"}}", "train.precision \"fp16\"" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {

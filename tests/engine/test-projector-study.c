@@ -4,8 +4,8 @@
  * rebuilt when corrupt or mismatched), two projectors trained through the runner into a
  * real SQLite store, the runtime protocol card, the compare table and the
  * random-weights notice, cancel, the run config, the §4.6 ridge and shuffled-pair
- * controls and §4.4 Mode B, the eigen solver and LowRank's closed-form controls
- * (§4.6 reduced-rank regression, §4.4 PCA). */
+ * controls and §4.4 Mode B, §4.5's LoRA on the Linear trained on classes 0–4, the eigen
+ * solver and LowRank's closed-form controls (§4.6 reduced-rank regression, §4.4 PCA). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -21,6 +21,7 @@
 #include "vb-preset.h"
 #include "vb-projector-study-private.h"
 #include "vb-projector-study.h"
+#include "vb-rng.h"
 #include "vb-run-config.h"
 #include "vb-runner.h"
 #include "vb-test-cifar.h"
@@ -137,6 +138,7 @@ study_preset_with (const char *cifar, const char *projectors, const char *grid_e
   return g_strdup_printf (
     "{\"name\": \"study-test\", \"base\": {"
     " \"model\": {\"arch\": \"projector\", \"projector\": \"proj-linear\", \"clip_weights\": \"\","
+    "   \"lora_base\": \"identity\","
     "   \"clip_seed\": 0, \"clip_layers\": 2, \"clip_width\": 32, \"clip_heads\": 2},"
     " \"data\": {\"dataset\": \"cifar10\", \"path\": \"%s\", \"img_size\": 56,"
     "   \"train_per_class\": 20, \"val_per_class\": 5, \"test_per_class\": 10},"
@@ -534,6 +536,222 @@ test_mode_b (void)
   g_assert_null (strstr (table, "ridge (closed form)"));
 }
 
+/* ---- §4.5's second LoRA: the frozen base is the Linear trained on classes 0–4 ------------ */
+
+static const float *
+tensor_data (VbProjector *p, const char *name, int64_t *numel)
+{
+  const VbProjTensor *t = vb_projector_find_tensor (p, name);
+  g_assert_nonnull (t);
+  *numel = t->numel;
+  return vb_projector_params (p) + t->offset;
+}
+
+/* the two tensors, bit for bit */
+static void
+assert_same_tensor (VbProjector *a, const char *na, VbProjector *b, const char *nb)
+{
+  int64_t n = 0, m = 0;
+  const float *x = tensor_data (a, na, &n), *y = tensor_data (b, nb, &m);
+  g_assert_cmpint (n, ==, m);
+  g_assert_cmpmem (x, (gsize) n * sizeof (float), y, (gsize) m * sizeof (float));
+}
+
+/* The base stage and the adaptation, run directly (no store): the Linear the base stage
+ * handed over is what LoRA's frozen W₀ and b₀ hold after the whole adaptation, bit for
+ * bit (copied exactly, never touched by the optimizer), while A and B did train; and a
+ * LoRA freshly given that base (B = 0) computes exactly the Linear's outputs. */
+static void
+test_lora_base_stage (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *json = study_preset_with (cifar, "[\"proj-lora\"]",
+                                             ", \"model.lora_base\": [\"linear-classes-0-4\"]");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbPreset) preset = vb_preset_load_from_data (json, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) configs = vb_preset_expand (preset);
+  g_auto (VbRunConfig) cfg = { 0 };
+  g_assert_true (vb_run_config_from_json (&cfg, configs->pdata[0], &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (cfg.proj.lora_base, ==, VB_LORA_BASE_LINEAR_0_4);
+
+  g_auto (VbTrainResult) result = { 0 };
+  g_autoptr (VbProjector) lora = NULL, base = NULL;
+  g_assert_true (vb_projector_study_run_full (&cfg, NULL, 0, NULL, NULL, &result, &lora, &base,
+                                              &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (lora);
+  g_assert_nonnull (base);
+  g_assert_cmpint (vb_projector_config (lora)->kind, ==, VB_PROJ_LORA);
+  g_assert_cmpint (vb_projector_config (base)->kind, ==, VB_PROJ_LINEAR);
+  g_assert_cmpint (result.epochs_done, ==, 8);
+
+  /* W₀, b₀ = the trained Linear, exactly, after 8 epochs of adaptation */
+  assert_same_tensor (lora, "base.weight", base, "linear.weight");
+  assert_same_tensor (lora, "base.bias", base, "linear.bias");
+
+  /* the base was trained (not the identity, not its seeded start) … */
+  int D = vb_projector_config (base)->in_f;
+  int64_t n = 0;
+  const float *w = tensor_data (base, "linear.weight", &n);
+  g_autoptr (VbProjector) fresh = NULL;
+  VbProjConfig lc;
+  g_assert_true (vb_projector_study_config ("proj-linear", D, 8, 16.0, &lc, &error));
+  fresh = vb_projector_new (&lc, &error);
+  vb_projector_init_weights (fresh, cfg.seed);
+  const float *w0 = tensor_data (fresh, "linear.weight", &n);
+  double moved = 0, off_identity = 0;
+  for (int64_t q = 0; q < n; q++)
+    {
+      moved = MAX (moved, fabs (w[q] - w0[q]));
+      off_identity = MAX (off_identity, fabs (w[q] - (q / D == q % D)));
+    }
+  g_test_message ("base Linear: max |W − W_init| %.3g, max |W − I| %.3g", moved, off_identity);
+  g_assert_cmpfloat (moved, >, 1e-3);
+  g_assert_cmpfloat (off_identity, >, 1e-2);
+  /* … and so were the adapters: B left zero */
+  const float *bw = tensor_data (lora, "lora_B.weight", &n);
+  double bmax = 0;
+  for (int64_t q = 0; q < n; q++)
+    bmax = MAX (bmax, fabs (bw[q]));
+  g_assert_cmpfloat (bmax, >, 0);
+
+  /* a LoRA at its start (B = 0) on that base is the base Linear, output for output */
+  VbProjConfig rc;
+  g_assert_true (vb_projector_study_config ("proj-lora", D, 8, 16.0, &rc, &error));
+  g_autoptr (VbProjector) start = vb_projector_new (&rc, &error);
+  g_assert_no_error (error);
+  vb_projector_init_weights (start, cfg.seed);
+  g_assert_true (vb_projector_set_lora_base (start, base, &error));
+  assert_same_tensor (start, "base.weight", base, "linear.weight");
+  assert_same_tensor (start, "base.bias", base, "linear.bias");
+  const float *b0 = tensor_data (start, "lora_B.weight", &n);
+  for (int64_t q = 0; q < n; q++)
+    g_assert_cmpfloat (b0[q], ==, 0.0f);
+  enum { ROWS = 48 };
+  g_autofree float *x = g_new (float, (gsize) ROWS * D);
+  g_autofree float *y_lin = g_new (float, (gsize) ROWS * D);
+  g_autofree float *y_lora = g_new (float, (gsize) ROWS * D);
+  VbRng rng;
+  vb_rng_init (&rng, 7);
+  for (int q = 0; q < ROWS * D; q++)
+    x[q] = vb_rng_normal (&rng);
+  g_assert_true (vb_projector_forward_host (base, y_lin, x, ROWS, FALSE, &error));
+  for (int training = 0; training <= 1; training++)
+    {
+      g_assert_true (vb_projector_forward_host (start, y_lora, x, ROWS, training, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (y_lora, sizeof (float) * ROWS * D, y_lin, sizeof (float) * ROWS * D);
+    }
+
+  /* the base comes only from a Linear of LoRA's widths, into a LoRA */
+  g_clear_error (&error);
+  g_assert_false (vb_projector_set_lora_base (base, start, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+  VbProjConfig narrow;
+  g_assert_true (vb_projector_study_config ("proj-linear", D / 2, 8, 16.0, &narrow, &error));
+  g_autoptr (VbProjector) small = vb_projector_new (&narrow, &error);
+  g_assert_false (vb_projector_set_lora_base (start, small, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+  /* the identity-base run hands no base back; its W₀ stays the identity, b₀ zero */
+  g_auto (VbRunConfig) plain = { 0 };
+  g_autoptr (GString) pj = g_string_new (json);
+  g_assert_cmpuint (g_string_replace (pj, "[\"linear-classes-0-4\"]", "[\"identity\"]", 1),
+                    ==, 1);
+  g_assert_cmpuint (g_string_replace (pj, "\"epochs\": 8", "\"epochs\": 2", 1), ==, 1);
+  g_autoptr (VbPreset) pp = vb_preset_load_from_data (pj->str, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) pc = vb_preset_expand (pp);
+  g_assert_true (vb_run_config_from_json (&plain, pc->pdata[0], &error));
+  g_assert_cmpint (plain.proj.lora_base, ==, VB_LORA_BASE_IDENTITY);
+  g_auto (VbTrainResult) plain_result = { 0 };
+  g_autoptr (VbProjector) plain_lora = NULL, no_base = NULL;
+  g_assert_true (vb_projector_study_run_full (&plain, NULL, 0, NULL, NULL, &plain_result,
+                                              &plain_lora, &no_base, &error));
+  g_assert_no_error (error);
+  g_assert_null (no_base);
+  const float *id = tensor_data (plain_lora, "base.weight", &n);
+  for (int64_t q = 0; q < n; q++)
+    g_assert_cmpfloat (id[q], ==, q / D == q % D ? 1.0f : 0.0f);
+  const float *zb = tensor_data (plain_lora, "base.bias", &n);
+  for (int64_t q = 0; q < n; q++)
+    g_assert_cmpfloat (zb[q], ==, 0.0f);
+}
+
+/* Both LoRAs of §4.5 side by side, through the runner into a real SQLite store: the run
+ * on the trained base is named, recorded and labelled as such; its base stage leaves no
+ * step or epoch metrics of its own (the run's curves are the adaptation's). */
+static void
+test_lora_base_study (void)
+{
+  g_autofree char *cifar = make_cifar ();
+  g_autofree char *json = study_preset_with (cifar, "[\"proj-lora\"]",
+                                             ", \"model.lora_base\": [\"identity\","
+                                             " \"linear-classes-0-4\"]");
+  g_autoptr (VbStore) store = NULL;
+  g_autoptr (GArray) ids = run_study (json, "lora-base", &store);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_autoptr (GError) error = NULL;
+  const char *kinds[] = { "identity", "linear-classes-0-4" };
+  double first_loss[2];
+  for (guint i = 0; i < 2; i++)
+    {
+      gint64 id = g_array_index (ids, gint64, i);
+      g_autoptr (VbRunRecord) rec = vb_store_get_run (store, id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (rec->status, ==, VB_RUN_DONE);
+      g_autofree char *want = g_strdup_printf ("lora_base=%s", kinds[i]);
+      g_assert_nonnull (strstr (rec->name, want));
+      g_assert_nonnull (strstr (rec->config_json, kinds[i]));
+      g_autoptr (GArray) steps = vb_store_get_step_metrics (store, id, &error);
+      g_assert_cmpuint (steps->len, ==, 8 * 13);
+      g_autoptr (GArray) epochs = vb_store_get_epoch_metrics (store, id, &error);
+      g_assert_cmpuint (epochs->len, ==, 8);
+      first_loss[i] = g_array_index (steps, VbStepMetric, 0).loss;
+
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *root = load_result (store, id, parser);
+      JsonObject *lb = json_object_get_object_member (root, "lora_base");
+      g_assert_nonnull (lb);
+      g_assert_cmpstr (json_object_get_string_member (lb, "kind"), ==, kinds[i]);
+      g_test_message ("LoRA on %s: first step loss %.4f, test loss %.4f, probe %.1f %%",
+                      json_object_get_string_member (lb, "label"), first_loss[i],
+                      member (root, "test", "loss"), member (root, "test", "proxy_top1"));
+      g_assert_true (isfinite (member (root, "test", "loss")));
+      if (i == 1)
+        {
+          /* classes 0–4 of 20 + 5 a class */
+          g_assert_cmpstr (json_object_get_string_member (lb, "label"), ==,
+                           "Linear on classes 0–4");
+          g_assert_cmpint (json_object_get_int_member (lb, "train_images"), ==, 100);
+          g_assert_cmpint (json_object_get_int_member (lb, "val_images"), ==, 25);
+          g_assert_cmpint (json_object_get_int_member (lb, "best_epoch"), >=, 1);
+          g_assert_true (isfinite (json_object_get_double_member (lb, "best_val_loss")));
+          /* the same trainable count: only the base differs */
+          g_assert_cmpint (member (root, "cost", "trainable"), ==, 2 * 8 * 32);
+        }
+      else
+        g_assert_false (json_object_has_member (lb, "train_images"));
+    }
+  /* a base trained towards y starts far closer than the identity */
+  g_assert_cmpfloat (first_loss[1], <, first_loss[0]);
+
+  g_autoptr (GPtrArray) rows = vb_compare_rows (store, (const gint64 *) ids->data, ids->len,
+                                                &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((VbCompareRow *) g_ptr_array_index (rows, 0))->model, ==, "proj-lora");
+  g_assert_cmpstr (((VbCompareRow *) g_ptr_array_index (rows, 1))->model, ==,
+                   "proj-lora (base: Linear on classes 0–4)");
+  g_autofree char *table = vb_compare_render (rows, 0, VB_TABLE_TEXT);
+  g_test_message ("%s", table);
+  g_assert_nonnull (strstr (table, "proj-lora (base: Linear on classes 0–4)"));
+  g_autofree char *csv = vb_compare_render (rows, 0, VB_TABLE_CSV);
+  g_assert_nonnull (strstr (csv, "proj-lora (base: Linear on classes 0–4)"));
+}
+
 /* ---- the closed-form rank-r controls (§4.6 reduced-rank, §4.4 PCA) ----------------------- */
 
 /* A = R·diag(λ)·Rᵀ, R a product of plane rotations: known eigenpairs, nothing aligned
@@ -788,6 +1006,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/projector-study/device", test_device);
   g_test_add_func ("/vb/projector-study/ridge", test_ridge);
   g_test_add_func ("/vb/projector-study/mode-b", test_mode_b);
+  g_test_add_func ("/vb/projector-study/lora-base/stage", test_lora_base_stage);
+  g_test_add_func ("/vb/projector-study/lora-base/study", test_lora_base_study);
   g_test_add_func ("/vb/projector-study/symeig", test_symeig);
   g_test_add_func ("/vb/projector-study/lowrank-controls", test_lowrank_controls);
   int rc = g_test_run ();

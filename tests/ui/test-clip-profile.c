@@ -128,9 +128,9 @@ test_form (void)
     "model.clip_heads",
   };
   static const char *const hidden[] = {
-    "data.path", "model.scan", "model.projector", "model.lora_rank", "train.epochs",
-    "train.batch_size", "train.lr", "train.seed", "data.n_classes", "data.train_limit",
-    "data.train_per_class",
+    "data.path", "model.scan", "model.projector", "model.lora_rank", "model.lora_base",
+    "train.epochs", "train.batch_size", "train.lr", "train.seed", "data.n_classes",
+    "data.train_limit", "data.train_per_class",
   };
   for (guint i = 0; i < G_N_ELEMENTS (shown); i++)
     g_assert_true (vb_experiments_page_has_field (page, shown[i]));

@@ -231,13 +231,20 @@ test_device (void)
   g_assert_true (vb_experiments_page_select_preset (page, "tiny-one"));
   GtkWidget *cpu = find_toggle (GTK_WIDGET (page), "CPU");
   GtkWidget *cuda = find_toggle (GTK_WIDGET (page), "CUDA");
+  GtkWidget *fp32 = find_toggle (GTK_WIDGET (page), "fp32");
+  GtkWidget *tf32 = find_toggle (GTK_WIDGET (page), "tf32");
   GtkWidget *bf16 = find_toggle (GTK_WIDGET (page), "bf16");
   g_assert_nonnull (cpu);
   g_assert_nonnull (cuda);
+  g_assert_nonnull (fp32);
+  g_assert_nonnull (tf32);
   g_assert_nonnull (bf16);
   g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (cpu)));
+  /* tensor-core products are offered with the GPU only */
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (fp32)));
+  g_assert_false (gtk_widget_get_sensitive (tf32));
   g_assert_false (gtk_widget_get_sensitive (bf16));
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (bf16), ==, "bf16 comes with the GPU's mixed-precision path");
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (bf16), "on the GPU"));
 
   if (ops == NULL)
     {
@@ -263,7 +270,14 @@ test_device (void)
       g_auto (GStrv) overrides = vb_experiments_page_dup_overrides (page);
       g_assert_true (g_strv_contains ((const char * const *) overrides, "device=cuda"));
       g_assert_null (vb_experiments_page_dup_problems (page));
+      /* TF32 products on the GPU; back on the CPU the choice returns to fp32 */
+      g_assert_true (gtk_widget_get_sensitive (tf32));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (tf32), TRUE);
+      g_assert_cmpstr (vb_experiments_page_get_command (page), ==,
+                       "visionbench-cli run tiny-one --set train.precision=tf32 --device cuda");
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cpu), TRUE);
+      g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (fp32)));
+      g_assert_false (gtk_widget_get_sensitive (tf32));
       g_assert_cmpstr (vb_experiments_page_get_command (page), ==, "visionbench-cli run tiny-one");
     }
 

@@ -158,7 +158,8 @@ test_form (void)
 
   g_assert_true (vb_experiments_page_select_preset (page, "projector-study"));
   static const char *const shown[] = {
-    "data.path", "model.projector", "model.lora_rank", "model.lora_alpha", "model.clip_weights",
+    "data.path", "model.projector", "model.lora_rank", "model.lora_alpha", "model.lora_base",
+    "model.clip_weights",
     "data.img_size", "model.clip_layers", "model.clip_width", "model.clip_heads",
     "train.epochs", "train.batch_size", "train.lr", "train.seed",
   };
@@ -202,6 +203,17 @@ test_form (void)
   g_assert_null (strstr (more, "together"));
   g_assert_nonnull (strstr (vb_experiments_page_get_command (page), "--set model.clip_layers=2"));
   g_assert_nonnull (strstr (vb_experiments_page_get_command (page), "--set model.projector=proj-mlp"));
+
+  /* LoRA's base (§4.5): the identity by default, the trained Linear one click away */
+  g_assert_cmpstr (vb_experiments_page_get_lora_base (page), ==, "identity");
+  g_assert_null (strstr (vb_experiments_page_get_command (page), "lora_base"));
+  g_assert_true (vb_experiments_page_set_lora_base (page, "linear-classes-0-4"));
+  g_assert_cmpstr (vb_experiments_page_get_lora_base (page), ==, "linear-classes-0-4");
+  g_assert_nonnull (strstr (vb_experiments_page_get_command (page),
+                            "--set model.lora_base=linear-classes-0-4"));
+  g_assert_false (vb_experiments_page_set_lora_base (page, "linear"));
+  g_assert_true (vb_experiments_page_set_lora_base (page, "identity"));
+  g_assert_null (strstr (vb_experiments_page_get_command (page), "lora_base"));
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (session);
