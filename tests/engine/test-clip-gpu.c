@@ -9,6 +9,8 @@
  * bounds. Skips visibly where there is no usable GPU. */
 #include "config.h"
 
+#include "vb-engine-test.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -18,37 +20,10 @@
 #include "vb-projector.h"
 #include "vb-rng.h"
 
-static const VbOps *
-gpu_or_skip (void)
-{
-  g_autoptr (GError) error = NULL;
-  const VbOps *ops = vb_device_ops ("cuda", &error);
-  if (ops == NULL)
-    g_test_skip (error->message);
-  else
-    g_test_message ("GPU: %s", vb_device_describe (ops));
-  return ops;
-}
-
-static double
-rel_l2 (const float *got, const float *want, int64_t n)
-{
-  double num = 0.0, den = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      if (!isfinite (got[i]))
-        g_error ("element %" G_GINT64_FORMAT " is %g (unwritten or overflow)", i, got[i]);
-      double d = (double) got[i] - want[i];
-      num += d * d;
-      den += (double) want[i] * want[i];
-    }
-  return den > 0.0 ? sqrt (num / den) : sqrt (num);
-}
-
 static void
 assert_close (const char *what, const float *got, const float *want, int64_t n, double bound)
 {
-  double e = rel_l2 (got, want, n);
+  double e = vb_engine_test_rel_l2 (got, want, n);
   g_test_message ("%s: relative L2 error %.3g over %" G_GINT64_FORMAT " values", what, e, n);
   if (!(e <= bound))
     g_error ("%s: relative L2 error %.3g > %.3g", what, e, bound);
@@ -142,7 +117,7 @@ compare_outputs (Towers *t, double bound, const char *label)
 static void
 test_tower_fp32 (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   g_autoptr (GError) error = NULL;
@@ -210,7 +185,7 @@ test_tower_fp32 (void)
 static void
 test_tower_tensor_cores (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   Towers t;
@@ -375,7 +350,7 @@ projector_configs (VbProjKind kind, gboolean study, VbProjConfig *pc)
 static void
 test_projectors_fp32 (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   for (int kind = 0; kind < VB_PROJ_N_KINDS; kind++)
@@ -391,7 +366,7 @@ test_projectors_fp32 (void)
 static void
 test_projectors_tf32 (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   g_assert_true (gpu->set_matmul (gpu->ctx, VB_MATMUL_TF32));

@@ -6,6 +6,8 @@
  * there is no usable GPU. */
 #include "config.h"
 
+#include "vb-engine-test.h"
+
 #include <math.h>
 
 #include "vb-bench.h"
@@ -14,19 +16,6 @@
 #include "vb-optim.h"
 #include "vb-train-step.h"
 #include "vb-vmamba.h"
-
-static double
-rel_l2 (const float *got, const float *want, int64_t n)
-{
-  double num = 0.0, den = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      double d = (double) got[i] - want[i];
-      num += d * d;
-      den += (double) want[i] * want[i];
-    }
-  return den > 0.0 ? sqrt (num / den) : sqrt (num);
-}
 
 typedef struct
 {
@@ -100,7 +89,7 @@ check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S)
     {
       side_step (&cpu, images, labels, B, S, 100 + step);
       side_step (&cuda, images, labels, B, S, 100 + step);
-      double e_logits = rel_l2 (vb_vmamba_logits (cuda.model), vb_vmamba_logits (cpu.model),
+      double e_logits = vb_engine_test_rel_l2 (vb_vmamba_logits (cuda.model), vb_vmamba_logits (cpu.model),
                                 (int64_t) B * cfg.num_classes);
       g_test_message ("step %d: loss CPU %.7f GPU %.7f, logits rel. L2 %.2g", step, cpu.loss,
                       cuda.loss, e_logits);
@@ -115,7 +104,7 @@ check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S)
       for (guint t = 0; t < vb_vmamba_n_tensors (cpu.model); t++)
         {
           const VbParamInfo *p = vb_vmamba_tensor (cpu.model, t);
-          double e = rel_l2 (g_gpu + p->offset, g_cpu + p->offset, p->numel);
+          double e = vb_engine_test_rel_l2 (g_gpu + p->offset, g_cpu + p->offset, p->numel);
           if (!(e < 1e-4))
             g_error ("step %d: gradient of %s: relative L2 error %.3g", step, p->name, e);
           if (e > worst)
@@ -132,7 +121,7 @@ check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S)
                        vb_vmamba_backend_grads (cuda.model), 1e-3f);
     }
   /* three optimizer steps later the weights still agree */
-  double e_params = rel_l2 (vb_vmamba_params_from_backend (cuda.model),
+  double e_params = vb_engine_test_rel_l2 (vb_vmamba_params_from_backend (cuda.model),
                             vb_vmamba_params (cpu.model), vb_vmamba_n_params (cpu.model));
   g_test_message ("parameters after 3 steps: rel. L2 %.2g", e_params);
   g_assert_cmpfloat (e_params, <, 1e-5);
@@ -219,22 +208,10 @@ check_graph_replay (const VbOps *gpu)
     }
 }
 
-static const VbOps *
-gpu_or_skip (void)
-{
-  g_autoptr (GError) error = NULL;
-  const VbOps *ops = vb_device_ops ("cuda", &error);
-  if (ops == NULL)
-    g_test_skip (error->message);
-  else
-    g_test_message ("GPU: %s", vb_device_describe (ops));
-  return ops;
-}
-
 static void
 test_modes (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   for (VbScanMode scan = VB_SCAN_4DIR; scan <= VB_SCAN_LEAN2DIR; scan++)
@@ -244,7 +221,7 @@ test_modes (void)
 static void
 test_graph_replay (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   check_graph_replay (gpu);
@@ -253,7 +230,7 @@ test_graph_replay (void)
 static void
 test_odd_size_and_states (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   check_config (gpu, VB_SCAN_4DIR, 2, 28);     /* 7×7 then 4×4 maps: odd and H·W ≠ 2^k */
@@ -296,7 +273,7 @@ test_bench_cpu_refuses (void)
 static void
 test_bench_precisions (void)
 {
-  const VbOps *gpu = gpu_or_skip ();
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
   static const struct { const char *name, *precision, *matmul; } cases[] = {

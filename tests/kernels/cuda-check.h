@@ -14,6 +14,14 @@ static VbCuda *cc_cuda;
 static char cc_why[256];
 
 /* the shared context, or NULL after g_test_skip */
+/* a generator seeded with seed, the seed printed so that a failure can be replayed */
+static inline GRand *
+cc_seeded (guint32 seed)
+{
+  g_test_message ("seed %u", seed);
+  return g_rand_new_with_seed (seed);
+}
+
 static inline VbCuda *
 cc_open_or_skip (void)
 {
@@ -54,6 +62,13 @@ cc_upload (VbCuda *cu, const void *host, gsize bytes)
   if (d == NULL || vb_cuda_upload (cu, d, host, bytes) != 0)
     g_error ("%s", vb_cuda_error (cu));
   return d;
+}
+
+/* n floats (at least one) copied to the device */
+static inline float *
+cc_upload_floats (VbCuda *cu, const float *host, gsize n)
+{
+  return cc_upload (cu, host, (n > 0 ? n : 1) * sizeof (float));
 }
 
 /* device buffer of n floats, every byte 0xFF (NaN) */

@@ -18,20 +18,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static GRand *
-seeded (guint32 offset)
-{
-  guint32 seed = SEED + offset;
-  g_test_message ("seed %u", seed);
-  return g_rand_new_with_seed (seed);
-}
-
-static float *
-up (VbCuda *cu, const float *host, gsize n)
-{
-  return cc_upload (cu, host, (n > 0 ? n : 1) * sizeof (float));
-}
-
 static float *
 copy_of (const float *x, gsize n)
 {
@@ -90,7 +76,7 @@ static void
 check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo, double hi,
              guint32 seed)
 {
-  GRand *rng = seeded (seed);
+  GRand *rng = cc_seeded (SEED + seed);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
@@ -98,7 +84,7 @@ check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo
       g_autofree float *x = cc_random (rng, n, lo, hi);
       g_autofree float *want = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("%s n=%" G_GSIZE_FORMAT, name, n);
-      float *d_x = up (cu, x, n), *d_out = cc_poisoned (cu, n);
+      float *d_x = cc_upload_floats (cu, x, n), *d_out = cc_poisoned (cu, n);
 
       cpu (want, x, n);
       gpu (cu, d_out, d_x, n);
@@ -123,7 +109,7 @@ static void
 check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, double lo,
                 double hi, guint32 seed)
 {
-  GRand *rng = seeded (seed);
+  GRand *rng = cc_seeded (SEED + seed);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
@@ -132,7 +118,7 @@ check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, doub
       g_autofree float *g = cc_random (rng, n, -1.0, 1.0);
       g_autofree float *want = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("%s n=%" G_GSIZE_FORMAT, name, n);
-      float *d_x = up (cu, x, n), *d_g = up (cu, g, n), *d_din = cc_poisoned (cu, n);
+      float *d_x = cc_upload_floats (cu, x, n), *d_g = cc_upload_floats (cu, g, n), *d_din = cc_poisoned (cu, n);
 
       cpu (want, g, x, n);
       gpu (cu, d_din, d_g, d_x, n);
@@ -177,7 +163,7 @@ test_silu_backward (VbCuda *cu)
 static void
 test_add (VbCuda *cu)
 {
-  GRand *rng = seeded (5);
+  GRand *rng = cc_seeded (SEED + 5);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
@@ -186,7 +172,7 @@ test_add (VbCuda *cu)
       g_autofree float *b = cc_random (rng, n, -2.0, 2.0);
       g_autofree float *want = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("add n=%" G_GSIZE_FORMAT, n);
-      float *d_a = up (cu, a, n), *d_b = up (cu, b, n), *d_out = cc_poisoned (cu, n);
+      float *d_a = cc_upload_floats (cu, a, n), *d_b = cc_upload_floats (cu, b, n), *d_out = cc_poisoned (cu, n);
 
       vb_add (want, a, b, n);
       vb_cuda_add (cu, d_out, d_a, d_b, n);
@@ -219,7 +205,7 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
   static const struct { int B; int64_t per; } shapes[] = {
     { 1, 1 }, { 3, 37 }, { 5, 9 * 7 * 96 }, { 130, 7 * 5 * 3 }, { 7, 8 }, { 2, 100004 },
   };
-  GRand *rng = seeded (seed);
+  GRand *rng = cc_seeded (SEED + seed);
 
   for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
@@ -233,7 +219,7 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
                                                shapes[s].per);
       for (int b = 0; b < B; b++)
         scale[b] = g_rand_boolean (rng) ? 0.0f : 1.0f / (1.0f - 0.3f);
-      float *d_x = up (cu, x, n), *d_scale = up (cu, scale, B), *d_out = cc_poisoned (cu, n);
+      float *d_x = cc_upload_floats (cu, x, n), *d_scale = cc_upload_floats (cu, scale, B), *d_out = cc_poisoned (cu, n);
 
       if (backward)
         {
@@ -281,7 +267,7 @@ static const struct { int64_t n; int c; } ln_shapes[] = {
 static void
 test_layernorm_forward (VbCuda *cu)
 {
-  GRand *rng = seeded (8);
+  GRand *rng = cc_seeded (SEED + 8);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
     {
@@ -297,7 +283,7 @@ test_layernorm_forward (VbCuda *cu)
       g_autofree float *rstd = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("layernorm forward n=%" G_GINT64_FORMAT " c=%d",
                                                n, c);
-      float *d_x = up (cu, x, nc), *d_gamma = up (cu, gamma, c), *d_beta = up (cu, beta, c);
+      float *d_x = cc_upload_floats (cu, x, nc), *d_gamma = cc_upload_floats (cu, gamma, c), *d_beta = cc_upload_floats (cu, beta, c);
       float *d_out = cc_poisoned (cu, nc), *d_mean = cc_poisoned (cu, n);
       float *d_rstd = cc_poisoned (cu, n);
 
@@ -331,7 +317,7 @@ check_din (VbCuda *cu, const char *what, const float *dev, const float *want, gs
 static void
 test_layernorm_backward (VbCuda *cu)
 {
-  GRand *rng = seeded (9);
+  GRand *rng = cc_seeded (SEED + 9);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ln_shapes); s++)
     {
@@ -357,11 +343,11 @@ test_layernorm_backward (VbCuda *cu)
       vb_layernorm_forward (out, mean, rstd, x, gamma, beta, n, c, 1e-5f);
       vb_layernorm_backward (din, dgamma, dbeta, g, x, mean, rstd, gamma, n, c);
 
-      float *d_x = up (cu, x, nc), *d_g = up (cu, g, nc), *d_gamma = up (cu, gamma, c);
-      float *d_mean = up (cu, mean, n), *d_rstd = up (cu, rstd, n);
+      float *d_x = cc_upload_floats (cu, x, nc), *d_g = cc_upload_floats (cu, g, nc), *d_gamma = cc_upload_floats (cu, gamma, c);
+      float *d_mean = cc_upload_floats (cu, mean, n), *d_rstd = cc_upload_floats (cu, rstd, n);
       float *d_din = cc_poisoned (cu, nc), *d_din2 = cc_poisoned (cu, nc);
-      float *d_dgamma = up (cu, dgamma0, c), *d_dbeta = up (cu, dbeta0, c);
-      float *d_dgamma2 = up (cu, dgamma0, c), *d_dbeta2 = up (cu, dbeta0, c);
+      float *d_dgamma = cc_upload_floats (cu, dgamma0, c), *d_dbeta = cc_upload_floats (cu, dbeta0, c);
+      float *d_dgamma2 = cc_upload_floats (cu, dgamma0, c), *d_dbeta2 = cc_upload_floats (cu, dbeta0, c);
 
       vb_cuda_layernorm_backward (cu, d_din, d_dgamma, d_dbeta, d_g, d_x, d_mean, d_rstd,
                                   d_gamma, n, c);
@@ -408,7 +394,7 @@ static const struct { int B, H, W, C; } dw_shapes[] = {
 static void
 test_dwconv_forward (VbCuda *cu)
 {
-  GRand *rng = seeded (10);
+  GRand *rng = cc_seeded (SEED + 10);
 
   for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
     {
@@ -418,7 +404,7 @@ test_dwconv_forward (VbCuda *cu)
       g_autofree float *w = cc_random (rng, 9 * (gsize) C, -1.0, 1.0);
       g_autofree float *out = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("dwconv3x3 forward %dx%dx%dx%d", B, H, W, C);
-      float *d_x = up (cu, x, n), *d_w = up (cu, w, 9 * (gsize) C), *d_out = cc_poisoned (cu, n);
+      float *d_x = cc_upload_floats (cu, x, n), *d_w = cc_upload_floats (cu, w, 9 * (gsize) C), *d_out = cc_poisoned (cu, n);
 
       vb_dwconv3x3_forward (out, x, w, B, H, W, C);
       vb_cuda_dwconv3x3_forward (cu, d_out, d_x, d_w, B, H, W, C);
@@ -433,7 +419,7 @@ test_dwconv_forward (VbCuda *cu)
 static void
 test_dwconv_backward (VbCuda *cu)
 {
-  GRand *rng = seeded (11);
+  GRand *rng = cc_seeded (SEED + 11);
 
   for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
     {
@@ -449,9 +435,9 @@ test_dwconv_backward (VbCuda *cu)
 
       vb_dwconv3x3_backward (din, dw, g, x, w, B, H, W, C);
 
-      float *d_x = up (cu, x, n), *d_g = up (cu, g, n), *d_w = up (cu, w, nw);
+      float *d_x = cc_upload_floats (cu, x, n), *d_g = cc_upload_floats (cu, g, n), *d_w = cc_upload_floats (cu, w, nw);
       float *d_din = cc_poisoned (cu, n), *d_din2 = cc_poisoned (cu, n);
-      float *d_dw = up (cu, dw0, nw), *d_dw2 = up (cu, dw0, nw);
+      float *d_dw = cc_upload_floats (cu, dw0, nw), *d_dw2 = cc_upload_floats (cu, dw0, nw);
 
       vb_cuda_dwconv3x3_backward (cu, d_din, d_dw, d_g, d_x, d_w, B, H, W, C);
       cc_check (cu, what, d_din, din, n);
@@ -491,7 +477,7 @@ static const struct { int B, H, W, cin, cout; } cv_shapes[] = {
 static void
 test_conv3x3s2_forward (VbCuda *cu)
 {
-  GRand *rng = seeded (12);
+  GRand *rng = cc_seeded (SEED + 12);
 
   for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
     {
@@ -506,7 +492,7 @@ test_conv3x3s2_forward (VbCuda *cu)
       g_autofree float *out = g_new (float, n_out);
       g_autofree char *what = g_strdup_printf ("conv3x3s2 forward %dx%dx%dx%d → %d", B, H, W,
                                                cin, cout);
-      float *d_x = up (cu, x, n_in), *d_w = up (cu, w, nw), *d_b = up (cu, b, cout);
+      float *d_x = cc_upload_floats (cu, x, n_in), *d_w = cc_upload_floats (cu, w, nw), *d_b = cc_upload_floats (cu, b, cout);
       float *d_out = cc_poisoned (cu, n_out);
 
       /* each output sums 9·cin products */
@@ -530,7 +516,7 @@ test_conv3x3s2_forward (VbCuda *cu)
 static void
 test_conv3x3s2_backward (VbCuda *cu)
 {
-  GRand *rng = seeded (13);
+  GRand *rng = cc_seeded (SEED + 13);
 
   for (gsize s = 0; s < G_N_ELEMENTS (cv_shapes); s++)
     {
@@ -553,10 +539,10 @@ test_conv3x3s2_backward (VbCuda *cu)
 
       vb_conv3x3s2_backward (din, dw, db, g, x, w, B, H, W, cin, cout);
 
-      float *d_x = up (cu, x, n_in), *d_g = up (cu, g, n_out), *d_w = up (cu, w, nw);
+      float *d_x = cc_upload_floats (cu, x, n_in), *d_g = cc_upload_floats (cu, g, n_out), *d_w = cc_upload_floats (cu, w, nw);
       float *d_din = cc_poisoned (cu, n_in), *d_din2 = cc_poisoned (cu, n_in);
-      float *d_dw = up (cu, dw0, nw), *d_dw2 = up (cu, dw0, nw);
-      float *d_db = up (cu, db0, cout), *d_db2 = up (cu, db0, cout);
+      float *d_dw = cc_upload_floats (cu, dw0, nw), *d_dw2 = cc_upload_floats (cu, dw0, nw);
+      float *d_db = cc_upload_floats (cu, db0, cout), *d_db2 = cc_upload_floats (cu, db0, cout);
 
       /* din sums ≤ 4 taps of cout products, dw and db sum over the B·Ho·Wo output pixels */
       vb_cuda_conv3x3s2_backward (cu, d_din, d_dw, d_db, d_g, d_x, d_w, B, H, W, cin, cout);
@@ -597,7 +583,7 @@ static const struct { int B, L, C; } pool_shapes[] = {
 static void
 test_avgpool_forward (VbCuda *cu)
 {
-  GRand *rng = seeded (14);
+  GRand *rng = cc_seeded (SEED + 14);
 
   for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
     {
@@ -606,7 +592,7 @@ test_avgpool_forward (VbCuda *cu)
       g_autofree float *x = cc_random (rng, n_in, -2.0, 2.0);
       g_autofree float *out = g_new (float, n_out);
       g_autofree char *what = g_strdup_printf ("avgpool forward %dx%dx%d", B, L, C);
-      float *d_x = up (cu, x, n_in), *d_out = cc_poisoned (cu, n_out);
+      float *d_x = cc_upload_floats (cu, x, n_in), *d_out = cc_poisoned (cu, n_out);
 
       vb_avgpool_forward (out, x, B, L, C);
       vb_cuda_avgpool_forward (cu, d_out, d_x, B, L, C);
@@ -621,7 +607,7 @@ test_avgpool_forward (VbCuda *cu)
 static void
 test_avgpool_backward (VbCuda *cu)
 {
-  GRand *rng = seeded (15);
+  GRand *rng = cc_seeded (SEED + 15);
 
   for (gsize s = 0; s < G_N_ELEMENTS (pool_shapes); s++)
     {
@@ -630,7 +616,7 @@ test_avgpool_backward (VbCuda *cu)
       g_autofree float *g = cc_random (rng, n_out, -2.0, 2.0);
       g_autofree float *din = g_new (float, n_in);
       g_autofree char *what = g_strdup_printf ("avgpool backward %dx%dx%d", B, L, C);
-      float *d_g = up (cu, g, n_out), *d_din = cc_poisoned (cu, n_in);
+      float *d_g = cc_upload_floats (cu, g, n_out), *d_din = cc_poisoned (cu, n_in);
 
       vb_avgpool_backward (din, g, B, L, C);
       vb_cuda_avgpool_backward (cu, d_din, d_g, B, L, C);
@@ -658,7 +644,7 @@ random_labels (GRand *rng, int B, int classes)
 static void
 test_softmax_xent_forward (VbCuda *cu)
 {
-  GRand *rng = seeded (16);
+  GRand *rng = cc_seeded (SEED + 16);
 
   for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
     {
@@ -670,7 +656,7 @@ test_softmax_xent_forward (VbCuda *cu)
       g_autofree float *probs = g_new (float, n);
       g_autofree char *what = g_strdup_printf ("softmax xent forward B=%d classes=%d ε=%g", B,
                                                classes, sm);
-      float *d_logits = up (cu, logits, n), *d_probs = cc_poisoned (cu, n);
+      float *d_logits = cc_upload_floats (cu, logits, n), *d_probs = cc_poisoned (cu, n);
       float *d_probs2 = cc_poisoned (cu, n);
       float *d_loss = cc_poisoned (cu, 1), *d_loss2 = cc_poisoned (cu, 1);
       int *d_labels = (int *) cc_upload (cu, labels, B * sizeof (int));
@@ -706,7 +692,7 @@ test_softmax_xent_forward (VbCuda *cu)
 static void
 test_softmax_xent_backward (VbCuda *cu)
 {
-  GRand *rng = seeded (17);
+  GRand *rng = cc_seeded (SEED + 17);
 
   for (gsize s = 0; s < G_N_ELEMENTS (xent_shapes); s++)
     {
@@ -724,7 +710,7 @@ test_softmax_xent_backward (VbCuda *cu)
       vb_softmax_xent_forward (probs, logits, labels, B, classes, sm);
       vb_softmax_xent_backward (dlogits, probs, labels, B, classes, sm, dloss);
 
-      float *d_probs = up (cu, probs, n), *d_dlogits = cc_poisoned (cu, n);
+      float *d_probs = cc_upload_floats (cu, probs, n), *d_dlogits = cc_poisoned (cu, n);
       int *d_labels = (int *) cc_upload (cu, labels, B * sizeof (int));
 
       vb_cuda_softmax_xent_backward (cu, d_dlogits, d_probs, d_labels, B, classes, sm, dloss);
@@ -742,7 +728,7 @@ static void
 test_adamw_step (VbCuda *cu)
 {
   static const int64_t sizes[] = { 1, 37, 100003 };
-  GRand *rng = seeded (18);
+  GRand *rng = cc_seeded (SEED + 18);
 
   for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
@@ -750,7 +736,7 @@ test_adamw_step (VbCuda *cu)
       g_autofree float *p = cc_random (rng, n, -1.0, 1.0);
       g_autofree float *m = g_new0 (float, n);
       g_autofree float *v = g_new0 (float, n);
-      float *d_p = up (cu, p, n), *d_m = up (cu, m, n), *d_v = up (cu, v, n);
+      float *d_p = cc_upload_floats (cu, p, n), *d_m = cc_upload_floats (cu, m, n), *d_v = cc_upload_floats (cu, v, n);
 
       /* three steps with fresh gradients: the bias corrections change with the step */
       for (int64_t step = 1; step <= 3; step++)
@@ -758,7 +744,7 @@ test_adamw_step (VbCuda *cu)
           g_autofree float *grad = cc_random (rng, n, -1.0, 1.0);
           g_autofree char *what = g_strdup_printf ("adamw n=%" G_GSIZE_FORMAT " step %" G_GINT64_FORMAT,
                                                    n, step);
-          float *d_grad = up (cu, grad, n);
+          float *d_grad = cc_upload_floats (cu, grad, n);
 
           vb_adamw_step (p, grad, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
           vb_cuda_adamw_step (cu, d_p, d_grad, d_m, d_v, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f,
@@ -792,14 +778,14 @@ test_sum_squares (VbCuda *cu)
 {
   /* the last sizes reach the 1024-block cap of the partials */
   static const int64_t sizes[] = { 0, 1, 37, 4097, 1000003, 5000011 };
-  GRand *rng = seeded (19);
+  GRand *rng = cc_seeded (SEED + 19);
   double *d_out = vb_cuda_alloc (cu, sizeof (double));
 
   for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
       gsize n = sizes[s];
       g_autofree float *x = cc_random (rng, n, -3.0, 3.0);
-      float *d_x = up (cu, x, n);
+      float *d_x = cc_upload_floats (cu, x, n);
       double want = vb_sum_squares (x, n);
       double got = gpu_sum_squares (cu, d_out, d_x, n);
       double again = gpu_sum_squares (cu, d_out, d_x, n);
@@ -819,7 +805,7 @@ test_sum_squares (VbCuda *cu)
 static void
 test_scale (VbCuda *cu)
 {
-  GRand *rng = seeded (20);
+  GRand *rng = cc_seeded (SEED + 20);
 
   for (gsize s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
@@ -827,7 +813,7 @@ test_scale (VbCuda *cu)
       float k = (float) g_rand_double_range (rng, 0.1, 2.0);
       g_autofree float *x = cc_random (rng, n, -2.0, 2.0);
       g_autofree char *what = g_strdup_printf ("scale n=%" G_GSIZE_FORMAT, n);
-      float *d_x = up (cu, x, n);
+      float *d_x = cc_upload_floats (cu, x, n);
 
       vb_scale (x, k, n);
       vb_cuda_scale (cu, d_x, k, n);

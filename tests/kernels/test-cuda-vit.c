@@ -19,20 +19,6 @@
 
 #define SEED 20251204u
 
-static GRand *
-seeded (guint32 offset)
-{
-  guint32 seed = SEED + offset;
-  g_test_message ("seed %u", seed);
-  return g_rand_new_with_seed (seed);
-}
-
-static float *
-up (VbCuda *cu, const float *host, gsize n)
-{
-  return cc_upload (cu, host, (n > 0 ? n : 1) * sizeof (float));
-}
-
 static void
 assert_same_bits (VbCuda *cu, const char *what, const float *a, const float *b, gsize n)
 {
@@ -56,7 +42,7 @@ test_patchify (void)
   static const struct { int B, C, S, P; } shapes[] = {
     { 1, 3, 28, 14 }, { 3, 3, 29, 7 }, { 2, 1, 9, 3 }, { 2, 2, 16, 16 },
   };
-  g_autoptr (GRand) rng = seeded (1);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 1);
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
       int B = shapes[s].B, C = shapes[s].C, S = shapes[s].S, P = shapes[s].P, G = S / P;
@@ -64,7 +50,7 @@ test_patchify (void)
       g_autofree float *px = cc_random (rng, n_in, -2, 2);
       g_autofree float *want = g_new (float, n_out);
       vb_cpu_vit_ops ()->patchify (NULL, want, px, B, C, S, P);
-      float *d_px = up (cu, px, n_in), *d_out = cc_poisoned (cu, n_out);
+      float *d_px = cc_upload_floats (cu, px, n_in), *d_out = cc_poisoned (cu, n_out);
       vb_cuda_vit_patchify (cu, d_out, d_px, B, C, S, P);
       g_autofree char *what = g_strdup_printf ("patchify B %d C %d S %d P %d", B, C, S, P);
       g_autofree float *got = cc_download (cu, d_out, n_out);
@@ -82,7 +68,7 @@ test_add_embeddings (void)
   if (cu == NULL)
     return;
   static const struct { int B, N, D; } shapes[] = { { 1, 1, 5 }, { 3, 17, 37 }, { 2, 257, 64 } };
-  g_autoptr (GRand) rng = seeded (2);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 2);
   for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
     {
       int B = shapes[s].B, N = shapes[s].N, D = shapes[s].D;
@@ -94,7 +80,7 @@ test_add_embeddings (void)
           x[(gsize) b * N * D + d] = NAN;
       g_autofree float *cls = cc_random (rng, D, -1, 1);
       g_autofree float *pos = cc_random (rng, (gsize) N * D, -1, 1);
-      float *d_x = up (cu, x, n), *d_cls = up (cu, cls, D), *d_pos = up (cu, pos, (gsize) N * D);
+      float *d_x = cc_upload_floats (cu, x, n), *d_cls = cc_upload_floats (cu, cls, D), *d_pos = cc_upload_floats (cu, pos, (gsize) N * D);
       vb_vit_add_embeddings (x, cls, pos, B, N, D);
       vb_cuda_vit_add_embeddings (cu, d_x, d_cls, d_pos, B, N, D);
       g_autofree char *what = g_strdup_printf ("add embeddings B %d N %d D %d", B, N, D);
@@ -116,7 +102,7 @@ test_quick_gelu (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (3);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 3);
   for (guint s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
       int64_t n = ew_sizes[s];
@@ -124,7 +110,7 @@ test_quick_gelu (void)
       g_autofree float *x = cc_random (rng, n, -60, 60);
       g_autofree float *want = g_new (float, n);
       vb_quick_gelu_forward (want, x, n);
-      float *d_x = up (cu, x, n), *d_out = cc_poisoned (cu, n);
+      float *d_x = cc_upload_floats (cu, x, n), *d_out = cc_poisoned (cu, n);
       vb_cuda_quick_gelu_forward (cu, d_out, d_x, n);
       g_autofree char *what = g_strdup_printf ("quick gelu n %" G_GINT64_FORMAT, n);
       cc_check (cu, what, d_out, want, n);
@@ -142,7 +128,7 @@ test_sigmoid_gate (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (4);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 4);
   for (guint s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
     {
       int64_t n = ew_sizes[s];
@@ -154,7 +140,7 @@ test_sigmoid_gate (void)
       vb_sigmoid_gate_forward (y, sg, a, v, n);
       vb_sigmoid_gate_backward (da, dv, dy, sg, v, n);
 
-      float *d_a = up (cu, a, n), *d_v = up (cu, v, n), *d_dy = up (cu, dy, n);
+      float *d_a = cc_upload_floats (cu, a, n), *d_v = cc_upload_floats (cu, v, n), *d_dy = cc_upload_floats (cu, dy, n);
       float *d_y = cc_poisoned (cu, n), *d_s = cc_poisoned (cu, n);
       float *d_da = cc_poisoned (cu, n), *d_dv = cc_poisoned (cu, n);
       vb_cuda_sigmoid_gate_forward (cu, d_y, d_s, d_a, d_v, n);
@@ -166,7 +152,7 @@ test_sigmoid_gate (void)
       cc_check (cu, "sigmoid gate y (s = a)", d_y, y, n);
       cc_check (cu, "sigmoid gate s (s = a)", d_a, sg, n);
       /* the backward from the CPU's s, so only the backward is compared */
-      float *d_sg = up (cu, sg, n);
+      float *d_sg = cc_upload_floats (cu, sg, n);
       vb_cuda_sigmoid_gate_backward (cu, d_da, d_dv, d_dy, d_sg, d_v, n);
       cc_check (cu, "sigmoid gate da", d_da, da, n);
       cc_check (cu, "sigmoid gate dv", d_dv, dv, n);
@@ -182,12 +168,12 @@ test_copy_rows (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (5);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 5);
   /* the tower's two uses: patch tokens without the class row, and the class rows */
   const int B = 3, N = 10, D = 7;
   gsize n = (gsize) B * N * D;
   g_autofree float *h = cc_random (rng, n, -1, 1);
-  float *d_h = up (cu, h, n);
+  float *d_h = cc_upload_floats (cu, h, n);
 
   gsize n_feat = (gsize) B * (N - 1) * D;
   g_autofree float *feat = g_new (float, n_feat);
@@ -235,7 +221,7 @@ run_attention (VbCuda *cu, GRand *rng, const AttnShape *sh, int mode, double rel
   g_autofree float *want = g_new (float, n_out);
   g_assert_cmpint (vb_attention_forward (want, qkv, B, N, heads, dh, scale), ==, 0);
 
-  float *d_qkv = up (cu, qkv, n_in), *d_out = cc_poisoned (cu, n_out);
+  float *d_qkv = cc_upload_floats (cu, qkv, n_in), *d_out = cc_poisoned (cu, n_out);
   g_assert_true (vb_cuda_set_matmul (cu, mode));
   g_assert_cmpint (vb_cuda_attention_forward_chunked (cu, d_out, d_qkv, B, N, heads, dh, scale,
                                                       max_images), ==, 0);
@@ -266,7 +252,7 @@ test_attention_fp32 (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (6);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 6);
   for (guint s = 0; s < G_N_ELEMENTS (attn_shapes); s++)
     run_attention (cu, rng, &attn_shapes[s], VB_CUDA_MATMUL_FP32, 1e-5, 1e-5, 1e-4, 0);
 }
@@ -277,7 +263,7 @@ test_attention_chunked (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (7);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 7);
   const AttnShape sh[] = { { 5, 23, 3, 16 }, { 3, 50, 4, 64 } };
   for (guint s = 0; s < G_N_ELEMENTS (sh); s++)
     {
@@ -292,7 +278,7 @@ test_attention_tensor_cores (void)
   VbCuda *cu = cc_open_or_skip ();
   if (cu == NULL)
     return;
-  g_autoptr (GRand) rng = seeded (8);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 8);
   /* TF32 keeps 10 mantissa bits, bf16 7: both products' operands are rounded, the
    * softmax stays fp32. Bounds a few times the measured errors' scale, far below what a
    * wrong head or transposition gives (order 1). */
@@ -319,12 +305,12 @@ test_table (void)
   g_assert_nonnull (t->sigmoid_gate_forward);
   g_assert_nonnull (t->sigmoid_gate_backward);
   g_assert_nonnull (t->copy_rows);
-  g_autoptr (GRand) rng = seeded (9);
+  g_autoptr (GRand) rng = cc_seeded (SEED + 9);
   const int n = 1000;
   g_autofree float *x = cc_random (rng, n, -4, 4);
   g_autofree float *want = g_new (float, n);
   vb_quick_gelu_forward (want, x, n);
-  float *d_x = up (cu, x, n), *d_out = cc_poisoned (cu, n);
+  float *d_x = cc_upload_floats (cu, x, n), *d_out = cc_poisoned (cu, n);
   t->quick_gelu_forward (cu, d_out, d_x, n);
   cc_check (cu, "quick gelu through the table", d_out, want, n);
   vb_cuda_free (cu, d_x);
