@@ -179,4 +179,66 @@ gboolean vb_projector_study_run_full (const VbRunConfig *cfg, VbStore *store, gi
                                       VbTrainResult *result, VbProjector **kept,
                                       VbProjector **base, GError **error);
 
+/* ---- one run's state and its training (vb-projector-train.c) ---------------------------- */
+
+typedef struct {
+  VbStudySubset subset;
+  VbFeatureSet fs;
+  VbProjector *p;
+  VbProjector *base;           /* LoRA on a trained base: that Linear, as its stage left it */
+  float *x, *y, *dy, *dz, *ztrain, *zval, *ztest, *rt;
+  float *rt_dev;               /* a GPU's copy of rt, and the table it came from */
+  const VbOps *rt_ops;
+  int *pair;
+  VbTokenStats stats;   /* Mode B */
+} VbStudyRun;
+
+
+/* The images one training stage sees, as feature-set indices: its training images, the
+ * image whose target each one trains against (Mode A; itself unless the pairs are
+ * shuffled) and its validation images. */
+typedef struct {
+  const char *phase;          /* progress: "train", or "base" for LoRA's trained base */
+  const int  *train, *target;
+  int         n_train;
+  const int  *val;
+  int         n_val;
+  gboolean    record;         /* step and epoch metrics into the store (the run's own) */
+} VbStudyStage;
+
+typedef struct {
+  int            best_epoch, epochs_done;
+  double         best_val, train_loss;
+  VbReconMetrics recon_train;   /* Mode B: the last epoch's logged means */
+} VbStudyStageOutcome;
+
+static inline gboolean
+vb_study_cancelled (const VbTrainHooks *hooks)
+{
+  return hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data);
+}
+
+static inline void
+vb_study_report (const VbTrainHooks *hooks, const VbProgress *p)
+{
+  if (hooks && hooks->progress)
+    hooks->progress (p, hooks->user_data);
+}
+
+/* cos(z, y) and, when dz is non-NULL, dz = −scale · ∂cos/∂z (the loss is 1 − cos) */
+double   vb_study_cosine (const float *z, const float *y, int D, float *dz, double scale);
+/* ẑ = mean over tokens of f(x_t) for `count` images: idx[0..count) when idx is given, else
+ * the ones from `first`; chunk images a call (x, y: scratch for chunk images' tokens) */
+gboolean vb_study_predict (VbProjector *p, const VbFeatureSet *fs, const int *idx, int first,
+                           int count, int chunk, float *x, float *y, float *z, GError **error);
+/* §4.5's recipe on p over the stage's images; the best-validation parameters left in p */
+gboolean vb_study_train_stage (VbStudyRun *r, VbProjector *p, const VbStudyStage *st,
+                               const VbRunConfig *cfg, VbStore *store, gint64 run_id,
+                               const VbTrainHooks *hooks, VbProgress *prog,
+                               VbStudyStageOutcome *so, GError **error);
+/* §4.5's optional LoRA base: a Linear trained on classes 0–4 becomes r->p's frozen base */
+gboolean vb_study_train_lora_base (VbStudyRun *r, const VbRunConfig *cfg, const VbOps *ops,
+                                   const VbTrainHooks *hooks, VbProgress *prog,
+                                   VbStudyOutcome *o, GError **error);
+
 G_END_DECLS
