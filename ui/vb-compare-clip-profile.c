@@ -101,11 +101,25 @@ vb_compare_clip_profile_chart (GPtrArray *rows)
             chart->alt_from = MIN (chart->alt_from, s);
         }
       vb_stacked_bar_chart_add_bar (chart, bar.label, (const double *) values->data, values->len);
+      /* the layers' segment shows each layer, shaded in turn */
+      g_autoptr (GArray) layers = g_array_new (FALSE, FALSE, sizeof (double));
+      for (guint j = 0; j < r->profile->stages->len; j++)
+        {
+          const VbProfileStage *st = &g_array_index (r->profile->stages, VbProfileStage, j);
+          if (st->kind == VB_STAGE_LAYER)
+            g_array_append_val (layers, st->ms);
+        }
+      for (guint k = 0; k < bar.n && layers->len > 1; k++)
+        if (bar.kinds[k] == VB_STAGE_LAYER)
+          vb_stacked_bar_chart_set_parts (chart, chart->bars->len - 1,
+                                          series_of (chart, &bar, k, kinds),
+                                          (const double *) layers->data, layers->len);
     }
   vb_stacked_bar_chart_set_caption (chart,
-                                    "Bar: the encoder (patch embedding, then its layers) up to the "
-                                    "black ticks, then the five projectors over the patch tokens, "
-                                    "one after another: they are alternatives, LLaVA runs one, so "
-                                    "a real forward is the encoder plus one of them.");
+                                    "Bar: the encoder (patch embedding, then its layers, shaded one "
+                                    "by one) up to the black ticks, then the five projectors over "
+                                    "the patch tokens, one after another: they are alternatives, "
+                                    "LLaVA runs one, so a real forward is the encoder plus one of "
+                                    "them.");
   return chart;
 }

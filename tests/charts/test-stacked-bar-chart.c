@@ -3,8 +3,8 @@
  * and it is filled with its series' colour; each bar has as many segments as it has
  * positive values; the legend shows a swatch of every series; no series colour lies
  * outside the plot but in the legend's swatches; a chart without data (no bars, or bars
- * of zeros) draws "No data yet" and no segment; PNG, SVG and PDF exports are written and
- * the SVG carries the values as provenance. */
+ * of zeros) draws "No data yet" and no segment; a segment in parts shades every other part;
+ * PNG, SVG and PDF exports are written and the SVG carries the values as provenance. */
 
 #include "config.h"
 
@@ -179,6 +179,51 @@ assert_empty (VbStackedBarChart *chart)
   cairo_surface_destroy (s);
 }
 
+/* A segment drawn in parts (a tower's layers): the parts at their proportions, every
+ * other one lighter than the series' colour and the rest in it; the segment's length
+ * unchanged */
+static void
+test_parts (void)
+{
+  VbStackedBarChart *chart = profile_chart ();
+  VbChartStyle style;
+  vb_chart_style_init (&style, VB_CHART_THEME_LIGHT);
+  VbChartRect before, after;
+  g_assert_true (vb_stacked_bar_chart_get_segment (chart, W, H, &style, 1, 1, &before));
+  static const double layers[3] = { 1.0, 2.0, 1.0 };   /* of the 71 ms: 17.75, 35.5, 17.75 */
+  vb_stacked_bar_chart_set_parts (chart, 1, 1, layers, 3);
+  g_assert_true (vb_stacked_bar_chart_get_segment (chart, W, H, &style, 1, 1, &after));
+  g_assert_cmpfloat (before.width, ==, after.width);
+  cairo_surface_t *s = render (chart, &style);
+  cairo_surface_write_to_png (s, VB_CHARTS_ARTIFACT_DIR "/stacked-bar-parts.png");
+  const VbRgba *c = vb_chart_style_series_color (&style, colors[1]);
+  int y = (int) (after.y + after.height / 2);
+  const double centres[3] = { 0.125, 0.5, 0.875 };   /* of the segment's width */
+  for (int i = 0; i < 3; i++)
+    {
+      const guint8 *px = chart_pixel (s, (int) (after.x + centres[i] * after.width), y);
+      if (i == 1)
+        {
+          g_assert_false (chart_near_color (px, c, 8));
+          /* lighter: towards the light style's background */
+          g_assert_cmpint (px[0] + px[1] + px[2], >, (int) round ((c->r + c->g + c->b) * 255));
+        }
+      else
+        g_assert_true (chart_near_color (px, c, 2));
+    }
+  /* the boundary between the first and the second part sits at a quarter */
+  int edge = -1;
+  for (int x = (int) after.x; x < (int) (after.x + after.width); x++)
+    if (!chart_near_color (chart_pixel (s, x, y), c, 8))
+      {
+        edge = x;
+        break;
+      }
+  g_assert_cmpfloat (fabs (edge - (after.x + after.width / 4)), <=, 1.5);
+  cairo_surface_destroy (s);
+  vb_stacked_bar_chart_free (chart);
+}
+
 static void
 test_empty (void)
 {
@@ -233,6 +278,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/stacked-bar-chart/proportional", test_proportional);
   g_test_add_func ("/stacked-bar-chart/legend-and-inside", test_legend_and_inside);
+  g_test_add_func ("/stacked-bar-chart/parts", test_parts);
   g_test_add_func ("/stacked-bar-chart/empty", test_empty);
   g_test_add_func ("/stacked-bar-chart/export", test_export);
   return g_test_run ();

@@ -27,6 +27,7 @@ bar_free (VbStackBar *b)
 {
   g_free (b->label);
   g_array_unref (b->values);
+  g_clear_pointer (&b->parts, g_ptr_array_unref);
   g_free (b);
 }
 
@@ -103,6 +104,40 @@ vb_stacked_bar_chart_add_bar (VbStackedBarChart *chart,
   b->values = g_array_sized_new (FALSE, TRUE, sizeof (double), n);
   g_array_append_vals (b->values, values, n);
   g_ptr_array_add (chart->bars, b);
+}
+
+/* a bar's parts list has holes (series without parts) */
+static void
+parts_free (gpointer parts)
+{
+  if (parts != NULL)
+    g_array_unref (parts);
+}
+
+void
+vb_stacked_bar_chart_set_parts (VbStackedBarChart *chart,
+                                guint              b,
+                                guint              s,
+                                const double      *parts,
+                                guint              n)
+{
+  g_return_if_fail (chart != NULL && b < chart->bars->len);
+  VbStackBar *bar = g_ptr_array_index (chart->bars, b);
+  if (bar->parts == NULL)
+    bar->parts = g_ptr_array_new_with_free_func (parts_free);
+  if (bar->parts->len <= s)
+    g_ptr_array_set_size (bar->parts, s + 1);
+  GArray *a = g_array_sized_new (FALSE, FALSE, sizeof (double), n);
+  g_array_append_vals (a, parts, n);
+  parts_free (g_ptr_array_index (bar->parts, s));
+  g_ptr_array_index (bar->parts, s) = a;
+}
+
+static const GArray *
+parts_of (const VbStackBar *b,
+          guint             s)
+{
+  return b->parts != NULL && s < b->parts->len ? g_ptr_array_index (b->parts, s) : NULL;
 }
 
 static double
@@ -349,10 +384,28 @@ draw_bars (cairo_t                 *cr,
           if (v <= 0)
             continue;
           double x0 = map_x (p, sum), x1 = map_x (p, sum + v);
-          sum += v;
           cairo_rectangle (cr, x0, y, x1 - x0, p->thick);
           vb_chart_set_color (cr, vb_chart_style_series_color (style, ser->color_index), 1.0);
           cairo_fill (cr);
+          /* several parts: every other one lighter, at the parts' proportions */
+          const GArray *parts = parts_of (bar, s);
+          double whole = 0, done = 0;
+          for (guint i = 0; parts != NULL && i < parts->len; i++)
+            whole += MAX (g_array_index (parts, double, i), 0);
+          for (guint i = 0; parts != NULL && whole > 0 && i < parts->len; i++)
+            {
+              double part = MAX (g_array_index (parts, double, i), 0);
+              if (i % 2 == 1)
+                {
+                  double a = map_x (p, sum + v * (done / whole));
+                  double c = map_x (p, sum + v * ((done + part) / whole));
+                  cairo_rectangle (cr, a, y, c - a, p->thick);
+                  vb_chart_set_color (cr, &style->background, 0.35);
+                  cairo_fill (cr);
+                }
+              done += part;
+            }
+          sum += v;
         }
       /* the common part ends here; what follows are alternatives */
       if (isfinite (marker))

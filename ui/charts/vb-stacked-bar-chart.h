@@ -21,8 +21,10 @@ typedef struct {
 } VbStackSeries;
 
 typedef struct {
-  char   *label;         /* left of the bar: "224 px" */
-  GArray *values;        /* double per series; ≤ 0 or not finite: no segment */
+  char      *label;      /* left of the bar: "224 px" */
+  GArray    *values;     /* double per series; ≤ 0 or not finite: no segment */
+  GPtrArray *parts;      /* per series, NULL or a GArray of doubles: the segment drawn as
+                          * these parts in proportion, shaded in turn (a model's layers) */
 } VbStackBar;
 
 typedef struct {
@@ -52,6 +54,14 @@ guint              vb_stacked_bar_chart_add_series  (VbStackedBarChart *chart,
 void               vb_stacked_bar_chart_add_bar     (VbStackedBarChart *chart,
                                                      const char        *label,
                                                      const double      *values,
+                                                     guint              n);
+/* Bar b's segment of series s drawn as n parts in proportion to parts[], every other one
+ * in a lighter shade of the series' colour (one stage made of several, as a tower's
+ * layers); the segment's length stays its value. */
+void               vb_stacked_bar_chart_set_parts   (VbStackedBarChart *chart,
+                                                     guint              b,
+                                                     guint              s,
+                                                     const double      *parts,
                                                      guint              n);
 /* The segments bar b draws. */
 guint              vb_stacked_bar_chart_n_segments  (const VbStackedBarChart *chart,
