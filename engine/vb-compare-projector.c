@@ -87,8 +87,10 @@ vb_compare_fill_projector (VbCompareRow *r, VbStore *store, const VbRunConfig *r
       /* a LowRank run carries one of its two closed-form optima, by mode */
       const char *lr = json_object_has_member (root, "pca_control") ? "pca_control"
                                                                        : "rrr_control";
+      /* the file is untrusted: a rank outside what a model can have is no rank (and no
+       * out-of-range cast) */
       double rank = num_at (root, lr, "rank");
-      r->lowrank_rank = isnan (rank) ? 0 : (int) rank;
+      r->lowrank_rank = rank >= 1 && rank <= 1 << 20 ? (int) rank : 0;
       r->lowrank_loss = num_at (root, lr, "loss");
       r->lowrank_top1 = num_at (root, lr, "proxy_top1");
       r->lowrank_params = num_at (root, lr, "params");

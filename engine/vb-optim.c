@@ -157,16 +157,11 @@ vb_adamw_last_grad_norm (VbAdamW *opt)
 }
 
 double
-vb_clip_grad_norm_on (const VbOps *ops, float *grads, int64_t n, double max_norm)
-{
-  double norm = sqrt (ops->sum_squares (ops->ctx, grads, n));
-  if (max_norm > 0 && norm > max_norm)
-    ops->scale (ops->ctx, grads, (float) (max_norm / (norm + 1e-6)), n);
-  return norm;
-}
-
-double
 vb_clip_grad_norm (float *grads, int64_t n, double max_norm)
 {
-  return vb_clip_grad_norm_on (vb_cpu_ops (), grads, n, max_norm);
+  double sumsq = vb_sum_squares (grads, n);
+  float factor = vb_clip_factor (&sumsq, (float) max_norm);
+  if (factor != 1.0f)
+    vb_scale (grads, factor, n);
+  return sqrt (sumsq);
 }

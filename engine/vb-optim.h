@@ -60,10 +60,10 @@ double   vb_adamw_last_grad_norm (VbAdamW *opt);
 void     vb_adamw_moments_from_backend (VbAdamW *opt);
 void     vb_adamw_moments_to_backend   (VbAdamW *opt);
 
-/* Scales grads so their global L2 norm is at most max_norm (≤ 0: no clipping).
- * Returns the norm before clipping. The _on form: grads in the backend's memory. */
+/* Scales host grads so their global L2 norm is at most max_norm (≤ 0: no clipping), with
+ * vb_clip_factor's arithmetic (the fused update's on a backend). Returns the norm before
+ * clipping. */
 double   vb_clip_grad_norm (float *grads, int64_t n, double max_norm);
-double   vb_clip_grad_norm_on (const VbOps *ops, float *grads, int64_t n, double max_norm);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbAdamW, vb_adamw_free)
 

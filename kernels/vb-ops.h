@@ -118,19 +118,12 @@ struct VbOps
                        int K, int R, int N);
   void (*avgpool_forward) (void *ctx, float *out, const float *in, int B, int L, int C);
   void (*avgpool_backward) (void *ctx, float *din, const float *dout, int B, int L, int C);
-  /* returns the mean loss (the GPU table waits for it) */
-  float (*softmax_xent_forward) (void *ctx, float *probs, const float *logits, const int *labels,
-                                 int B, int classes, float smoothing);
   void (*softmax_xent_backward) (void *ctx, float *dlogits, const float *probs,
                                  const int *labels, int B, int classes, float smoothing,
                                  float dloss);
-  void (*adamw_step) (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n,
-                      float lr, float beta1, float beta2, float eps, float weight_decay,
-                      int64_t step);
-  double (*sum_squares) (void *ctx, const float *x, int64_t n);   /* waits on the GPU */
-  /* the same three without waiting: the loss and Σ x² land in backend memory, and one
-   * AdamW pass over the whole buffer (vb_adamw_fused; mask, scalars and sumsq in backend
-   * memory) clips by the norm where it lies */
+  /* nothing waits: the loss and Σ x² land in backend memory, and one AdamW pass over the
+   * whole buffer (vb_adamw_fused; mask, scalars and sumsq in backend memory) clips by the
+   * norm where it lies */
   void (*softmax_xent_loss) (void *ctx, float *probs, float *loss, const float *logits,
                              const int *labels, int B, int classes, float smoothing);
   void (*sum_squares_to) (void *ctx, double *out, const float *x, int64_t n);

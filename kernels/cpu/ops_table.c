@@ -112,13 +112,9 @@ WRAP (void, ssm_join_bc, (void *ctx, float *dxdbl, const float *dBs, const float
       (dxdbl, dBs, dCs, rows, K, R, N))
 WRAP (void, avgpool_forward, (void *ctx, float *out, const float *in, int B, int L, int C), (out, in, B, L, C))
 WRAP (void, avgpool_backward, (void *ctx, float *din, const float *dout, int B, int L, int C), (din, dout, B, L, C))
-WRAP (float, softmax_xent_forward, (void *ctx, float *probs, const float *logits, const int *labels, int B, int classes, float smoothing),
-      (probs, logits, labels, B, classes, smoothing))
 WRAP (void, softmax_xent_backward, (void *ctx, float *dlogits, const float *probs, const int *labels, int B, int classes, float smoothing, float dloss),
       (dlogits, probs, labels, B, classes, smoothing, dloss))
-WRAP (void, adamw_step, (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step),
-      (param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step))
-WRAP (double, sum_squares, (void *ctx, const float *x, int64_t n), (x, n))
+WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 WRAP (void, adamw_fused, (void *ctx, float *param, const float *grad, float *m, float *v, const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc, const double *sumsq, float max_norm),
       (param, grad, m, v, decay_mask, n, sc, sumsq, max_norm))
 
@@ -134,7 +130,6 @@ cpu_sum_squares_to (void *ctx, double *out, const float *x, int64_t n)
 {
   *out = vb_sum_squares (x, n);
 }
-WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 
 static const VbOps cpu_ops = {
   .name = "cpu", .ctx = NULL, .on_host = 1,
@@ -159,10 +154,9 @@ static const VbOps cpu_ops = {
   .neg_exp = cpu_ssm_neg_exp, .mul_acc = cpu_ssm_mul_acc,
   .ssm_split_bc = cpu_ssm_split_bc, .ssm_join_bc = cpu_ssm_join_bc,
   .avgpool_forward = cpu_avgpool_forward, .avgpool_backward = cpu_avgpool_backward,
-  .softmax_xent_forward = cpu_softmax_xent_forward,
   .softmax_xent_backward = cpu_softmax_xent_backward,
-  .adamw_step = cpu_adamw_step, .sum_squares = cpu_sum_squares, .scale = cpu_scale,
-  .softmax_xent_loss = cpu_softmax_xent_loss, .sum_squares_to = cpu_sum_squares_to,
+  .scale = cpu_scale, .softmax_xent_loss = cpu_softmax_xent_loss,
+  .sum_squares_to = cpu_sum_squares_to,
   .adamw_fused = cpu_adamw_fused,
 };
 

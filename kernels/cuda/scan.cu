@@ -1,6 +1,5 @@
 /* scan.cu: the selective scan, the SS2D scan that reads its routes through an index map,
- * the group sum that merges them, and the explicit cross-scan / cross-merge copies (kept
- * for tests and other callers), fp32, with the semantics of kernels/cpu.
+ * and the group sum that merges them, fp32, with the semantics of kernels/cpu.
  *
  * One thread per (image, group, channel) walks its route with the state in registers
  * (specs/kernels.md §3): a chunk's loads issued together, then its steps, unguarded
@@ -33,54 +32,7 @@ route_of (int mode, int k)
     }
 }
 
-/* the pixel p = h·W + w that group k reads at sequence position l */
-__device__ __forceinline__ int64_t
-gather_index (int route, int64_t l, int H, int W)
-{
-  int64_t L = (int64_t) H * W;
-  switch (route)
-    {
-    case COL_FWD: return (l % H) * W + l / H;
-    case ROW_REV: return L - 1 - l;
-    case COL_REV: { int64_t m = L - 1 - l; return (m % H) * W + m / H; }
-    default: return l;
-    }
-}
-
-/* the sequence position at which group k reads pixel p */
-__device__ __forceinline__ int64_t
-scatter_index (int route, int64_t p, int H, int W)
-{
-  int64_t L = (int64_t) H * W;
-  int64_t t = (p % W) * H + p / W;
-  switch (route)
-    {
-    case COL_FWD: return t;
-    case ROW_REV: return L - 1 - p;
-    case COL_REV: return L - 1 - t;
-    default: return p;
-    }
-}
-
-/* One block per token row (grid-stride over rows), threads over the row's K·D channels
- * (float4 when D allows): the route arithmetic is done once per row and group, not per
- * element, and every access is a coalesced run of a channel row. */
-template <typename V>
-static __global__ void
-cross_scan_kernel (V *xs, const V *u, int64_t rows, int H, int W, int K, int Dv, int mode)
-{
-  int64_t L = (int64_t) H * W;
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
-    {
-      int64_t b = r / L, l = r % L;
-      for (int i = threadIdx.x; i < K * Dv; i += blockDim.x)
-        {
-          int k = i / Dv, d = i - k * Dv;
-          xs[r * K * Dv + i] = u[(b * L + gather_index (route_of (mode, k), l, H, W)) * Dv + d];
-        }
-    }
-}
-
+/* a + b for the group sum's float and float4 rows */
 template <typename V>
 __device__ __forceinline__ V vadd (V a, V b);
 template <>
@@ -90,70 +42,6 @@ __device__ __forceinline__ float4
 vadd (float4 a, float4 b)
 {
   return make_float4 (a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
-}
-
-template <typename V>
-static __global__ void
-cross_merge_kernel (V *y, const V *ys, int64_t rows, int H, int W, int K, int Dv, int mode)
-{
-  int64_t L = (int64_t) H * W;
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x)
-    {
-      int64_t b = r / L, p = r % L;
-      int64_t src[4];
-      for (int k = 0; k < K; k++)
-        src[k] = ((b * L + scatter_index (route_of (mode, k), p, H, W)) * K + k) * Dv;
-      for (int d = threadIdx.x; d < Dv; d += blockDim.x)
-        {
-          /* groups summed in order k = 0…K−1, as on the CPU */
-          V acc = ys[src[0] + d];
-          for (int k = 1; k < K; k++)
-            acc = vadd (acc, ys[src[k] + d]);
-          y[r * Dv + d] = acc;
-        }
-    }
-}
-
-static unsigned int
-row_blocks (int64_t rows)
-{
-  return (unsigned int) (rows < (1 << 20) ? rows : (1 << 20));
-}
-
-extern "C" void
-vb_cuda_cross_scan_forward (VbCuda *cu, float *xs, const float *u, int B, int H, int W, int D,
-                            VbScanMode mode)
-{
-  VB_CUDA_GUARD (cu);
-  int K = vb_scan_mode_groups (mode);
-  int64_t rows = (int64_t) B * H * W;
-  if (rows <= 0 || D <= 0)
-    return;
-  if (D % 4 == 0)
-    cross_scan_kernel<float4><<<row_blocks (rows), 128, 0, cu->stream>>> (
-      (float4 *) xs, (const float4 *) u, rows, H, W, K, D / 4, (int) mode);
-  else
-    cross_scan_kernel<float><<<row_blocks (rows), 128, 0, cu->stream>>> (
-      xs, u, rows, H, W, K, D, (int) mode);
-  VB_CUDA_LAUNCHED (cu, "cross-scan");
-}
-
-extern "C" void
-vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, int H, int W, int D,
-                             VbScanMode mode)
-{
-  VB_CUDA_GUARD (cu);
-  int K = vb_scan_mode_groups (mode);
-  int64_t rows = (int64_t) B * H * W;
-  if (rows <= 0 || D <= 0)
-    return;
-  if (D % 4 == 0)
-    cross_merge_kernel<float4><<<row_blocks (rows), 64, 0, cu->stream>>> (
-      (float4 *) y, (const float4 *) ys, rows, H, W, K, D / 4, (int) mode);
-  else
-    cross_merge_kernel<float><<<row_blocks (rows), 64, 0, cu->stream>>> (
-      y, ys, rows, H, W, K, D, (int) mode);
-  VB_CUDA_LAUNCHED (cu, "cross-merge");
 }
 
 /* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */

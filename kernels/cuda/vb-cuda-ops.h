@@ -73,11 +73,6 @@ void vb_cuda_drop_path_forward (VbCuda *cu, float *out, const float *in, const f
 void vb_cuda_drop_path_backward (VbCuda *cu, float *din, const float *dout,
                                  const float *scale, int B, int64_t per_sample);
 
-void vb_cuda_cross_scan_forward (VbCuda *cu, float *xs, const float *u, int B, int H, int W,
-                                 int D, VbScanMode mode);
-void vb_cuda_cross_merge_forward (VbCuda *cu, float *y, const float *ys, int B, int H, int W,
-                                  int D, VbScanMode mode);
-
 /* d_state N ≤ VB_CUDA_SCAN_MAX_N (a larger N records an error) */
 #define VB_CUDA_SCAN_MAX_N 4
 void vb_cuda_selective_scan_forward (VbCuda *cu, float *y,

@@ -41,17 +41,6 @@ cu_sync (void *ctx)
   return vb_cuda_error (ctx);
 }
 
-static float
-cu_softmax_xent_forward (void *ctx, float *probs, const float *logits, const int *labels, int B,
-                         int classes, float smoothing)
-{
-  float loss = NAN;
-  float *slot = vb_cuda_scalar_slot (ctx);
-  vb_cuda_softmax_xent_forward (ctx, probs, slot, logits, labels, B, classes, smoothing);
-  vb_cuda_download (ctx, &loss, slot, sizeof loss);
-  return loss;
-}
-
 static void
 cu_softmax_xent_loss (void *ctx, float *probs, float *loss, const float *logits,
                       const int *labels, int B, int classes, float smoothing)
@@ -113,16 +102,6 @@ static void
 cu_graph_free (void *ctx, void *graph)
 {
   vb_cuda_graph_free (ctx, graph);
-}
-
-static double
-cu_sum_squares (void *ctx, const float *x, int64_t n)
-{
-  double s = NAN;
-  double *slot = vb_cuda_scalar_slot (ctx);
-  vb_cuda_sum_squares (ctx, slot, x, n);
-  vb_cuda_download (ctx, &s, slot, sizeof s);
-  return s;
 }
 
 static void
@@ -297,12 +276,6 @@ cu_softmax_xent_backward (void *ctx, float *dlogits, const float *probs, const i
 }
 
 static void
-cu_adamw_step (void *ctx, float *param, const float *grad, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step)
-{
-  vb_cuda_adamw_step (ctx, param, grad, m, v, n, lr, beta1, beta2, eps, weight_decay, step);
-}
-
-static void
 cu_scale (void *ctx, float *x, float s, int64_t n)
 {
   vb_cuda_scale (ctx, x, s, n);
@@ -352,13 +325,11 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->ssm_join_bc = cu_ssm_join_bc;
   ops->avgpool_forward = cu_avgpool_forward;
   ops->avgpool_backward = cu_avgpool_backward;
-  ops->softmax_xent_forward = cu_softmax_xent_forward;
   ops->softmax_xent_backward = cu_softmax_xent_backward;
-  ops->adamw_step = cu_adamw_step;
-  ops->sum_squares = cu_sum_squares;
   ops->softmax_xent_loss = cu_softmax_xent_loss;
   ops->sum_squares_to = cu_sum_squares_to;
   ops->adamw_fused = cu_adamw_fused;
+  ops->scale = cu_scale;
   ops->alloc_host = cu_alloc_host;
   ops->free_host = cu_free_host;
   ops->upload_async = cu_upload_async;
@@ -366,7 +337,6 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->capture_end = cu_capture_end;
   ops->graph_launch = cu_graph_launch;
   ops->graph_free = cu_graph_free;
-  ops->scale = cu_scale;
   return ops;
 }
 

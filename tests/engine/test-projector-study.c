@@ -287,6 +287,7 @@ test_run (void)
       g_assert_no_error (error);
       const VbCompareRow *r = g_ptr_array_index (again, 0);
       g_assert_true (isnan (r->test_loss) && isnan (r->runtime_ms) && isnan (r->macs_per_token));
+      g_assert_cmpint (r->lowrank_rank, ==, 0);   /* 1e300 is no rank */
       g_autofree char *text = vb_compare_render (again, 0, VB_TABLE_TEXT);
       g_assert_nonnull (strstr (text, "—"));
     }

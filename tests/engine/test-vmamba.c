@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-error.h"
 #include "vb-profile.h"
 #include "vb-safetensors.h"
 #include "vb-test-util.h"
@@ -221,6 +222,43 @@ test_profile_counts_ops (void)
   g_assert_null (strstr (empty, "selective scan"));
 }
 
+/* The input staging (on the CPU the input buffer itself): the loader writes the batch
+ * there and the forward reads it in place, with the logits of a forward from a copy; a
+ * forward of another batch size with that buffer is refused (planning anew would free
+ * it under the caller), and the loss read back equals the one computed at once. */
+static void
+test_input_staging (void)
+{
+  VbVmambaConfig cfg;
+  int depths[4] = { 1, 1, 2, 1 };
+  vb_vmamba_config_scaled (&cfg, 8, depths, 4, 10);
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, NULL);
+  g_autoptr (VbVmamba) copy = vb_vmamba_new (&cfg, NULL);
+  vb_vmamba_init_weights (model, 3);
+  vb_vmamba_init_weights (copy, 3);
+  int B = 2, S = 32, labels[2] = { 4, 9 };
+  g_autoptr (GError) error = NULL;
+  float *in = vb_vmamba_input_staging (model, B, S, S, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (in == vb_vmamba_input_buffer (model, B, S, S, TRUE, NULL));
+  g_autofree float *x = g_new (float, B * S * S * 3);
+  for (int i = 0; i < B * S * S * 3; i++)
+    x[i] = sinf (0.37f * i);
+  memcpy (in, x, sizeof (float) * B * S * S * 3);
+  g_assert_true (vb_vmamba_forward (model, in, B, S, S, TRUE, NULL, &error));
+  g_assert_true (vb_vmamba_forward (copy, x, B, S, S, TRUE, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (vb_vmamba_logits (model), sizeof (float) * B * 10,
+                   vb_vmamba_logits (copy), sizeof (float) * B * 10);
+  vb_vmamba_loss_queue (model, labels, 0.1f);
+  float queued = vb_vmamba_loss_read (model);
+  g_assert_cmpfloat (queued, ==, vb_vmamba_loss (copy, labels, 0.1f));
+
+  g_assert_false (vb_vmamba_forward (model, in, 1, S, S, TRUE, NULL, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "staging buffer"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -234,5 +272,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/vmamba/decay-groups", test_decay_groups);
   g_test_add_func ("/vb/vmamba/init-statistics", test_init_statistics);
   g_test_add_func ("/vb/vmamba/profile-counts-ops", test_profile_counts_ops);
+  g_test_add_func ("/vb/vmamba/input-staging", test_input_staging);
   return g_test_run ();
 }

@@ -1,4 +1,4 @@
-/* test-cuda-scan.c: the CUDA cross-scan, cross-merge, selective scan (forward and
+/* test-cuda-scan.c: the CUDA selective scan in sequence order (forward and
  * backward) and linear products against the CPU ops, on awkward shapes (H ≠ W, D not a
  * multiple of the block, several channel tiles, N > 1, 1×1 maps), in the Δ regimes of
  * specs/kernels.md §9; determinism of the backward; the grouped (batched) products of
@@ -34,51 +34,6 @@ check_sum (VbCuda *cu, const char *what, const float *dev, const float *want, gs
   g_autofree float *got = cc_download (cu, dev, n);
   double scale = n > 0 ? fabsf (want[max_abs_index (want, n)]) : 0.0;
   cc_assert_close (what, got, want, n, rel, 1e-5 * scale + 1e-7, 1e-4);
-}
-
-/* ---- cross-scan / cross-merge --------------------------------------------------------- */
-
-static void
-check_cross (VbCuda *cu, GRand *rng, int B, int H, int W, int D, VbScanMode mode)
-{
-  int K = vb_scan_mode_groups (mode);
-  gsize n_u = (gsize) B * H * W * D, n_xs = n_u * K;
-  g_autofree float *u = cc_random (rng, n_u, -2, 2);
-  g_autofree float *ys = cc_random (rng, n_xs, -2, 2);
-  g_autofree float *xs_cpu = g_new (float, n_xs);
-  g_autofree float *y_cpu = g_new (float, n_u);
-  float *d_u = cc_upload (cu, u, n_u * sizeof (float));
-  float *d_ys = cc_upload (cu, ys, n_xs * sizeof (float));
-  float *d_xs = cc_poisoned (cu, n_xs), *d_y = cc_poisoned (cu, n_u);
-
-  vb_cross_scan_forward (xs_cpu, u, B, H, W, D, mode);
-  vb_cross_merge_forward (y_cpu, ys, B, H, W, D, mode);
-  vb_cuda_cross_scan_forward (cu, d_xs, d_u, B, H, W, D, mode);
-  vb_cuda_cross_merge_forward (cu, d_y, d_ys, B, H, W, D, mode);
-
-  g_autofree float *xs = cc_download (cu, d_xs, n_xs);
-  g_autofree float *y = cc_download (cu, d_y, n_u);
-  /* copies and a sum in the CPU's order: exactly equal */
-  g_assert_cmpmem (xs, n_xs * sizeof (float), xs_cpu, n_xs * sizeof (float));
-  g_assert_cmpmem (y, n_u * sizeof (float), y_cpu, n_u * sizeof (float));
-  for (float *p[] = { d_u, d_ys, d_xs, d_y }, **q = p; q < p + 4; q++)
-    vb_cuda_free (cu, *q);
-}
-
-static void
-test_cross (void)
-{
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
-  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED);
-  for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
-    {
-      check_cross (cu, rng, 2, 9, 7, 37, mode);
-      check_cross (cu, rng, 1, 1, 1, 5, mode);
-      check_cross (cu, rng, 3, 2, 2, 96, mode);
-      check_cross (cu, rng, 1, 12, 10, 3, mode);
-    }
 }
 
 /* ---- selective scan ------------------------------------------------------------------- */
@@ -600,7 +555,6 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/vb/cuda/cross-scan-merge", test_cross);
   g_test_add_func ("/vb/cuda/selective-scan", test_scan);
   g_test_add_func ("/vb/cuda/selective-scan/rejects-large-n", test_scan_rejects_large_n);
   g_test_add_func ("/vb/cuda/linear", test_linear);

@@ -7,6 +7,8 @@
  * second run. Skips visibly without a GPU. */
 #include "config.h"
 
+#include <string.h>
+
 #include "cuda-check.h"
 #include "vb-cpu-ops.h"
 #include "vb-cuda-ops.h"
@@ -210,11 +212,28 @@ test_ss2d_scan (void)
       check_case (cu, rng, &shapes[i], mode);
 }
 
+/* offsets within an image are 32-bit in the kernels: a map too large for that is refused
+ * with a message before any launch, and the context recovers */
+static void
+test_too_large (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  vb_cuda_ss2d_scan_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, 4096,
+                             4096, 4, 768, 1, VB_SCAN_4DIR);
+  g_assert_nonnull (vb_cuda_error (cu));
+  g_assert_nonnull (strstr (vb_cuda_error (cu), "too large for the GPU"));
+  vb_cuda_clear_error (cu);
+  g_assert_null (vb_cuda_error (cu));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vb/cuda/ss2d-scan", test_ss2d_scan);
+  g_test_add_func ("/vb/cuda/ss2d-scan/too-large", test_too_large);
   int status = g_test_run ();
   if (cc_cuda != NULL)
     vb_cuda_close (cc_cuda);

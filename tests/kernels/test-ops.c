@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include "vb-cpu-ops.h"
+#include "vb-optim.h"
 #include "gradcheck.h"
 
 /* torch.optim.AdamW(lr = 0.01, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 0.05),
@@ -135,6 +136,26 @@ test_adamw_fused (void)
   g_assert_cmpfloat (vb_clip_factor (NULL, 1.0f), ==, 1.0f);
 }
 
+/* Clipping host gradients: scaled by vb_clip_factor's float where the norm exceeds the
+ * bound, untouched at or below it and without a bound; the norm before clipping returned */
+static void
+test_clip_grad_norm (void)
+{
+  float g[4] = { 6, 0, -8, 0 };   /* norm 10 */
+  float want[4];
+  double sumsq = 100.0;
+  float f = vb_clip_factor (&sumsq, 1.0f);
+  for (int i = 0; i < 4; i++)
+    want[i] = g[i] * f;
+  g_assert_cmpfloat (vb_clip_grad_norm (g, 4, 1.0), ==, 10.0);
+  g_assert_cmpmem (g, sizeof g, want, sizeof want);
+  float h[2] = { 3, 4 };          /* norm 5 */
+  g_assert_cmpfloat (vb_clip_grad_norm (h, 2, 5.0), ==, 5.0);
+  g_assert_cmpfloat (vb_clip_grad_norm (h, 2, 0.0), ==, 5.0);
+  g_assert_cmpfloat (h[0], ==, 3.0f);
+  g_assert_cmpfloat (h[1], ==, 4.0f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -143,6 +164,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/kernels/adamw/torch", test_adamw_torch);
   g_test_add_func ("/vb/kernels/adamw/hand", test_adamw_hand);
   g_test_add_func ("/vb/kernels/adamw/fused", test_adamw_fused);
+  g_test_add_func ("/vb/kernels/clip-grad-norm", test_clip_grad_norm);
   g_test_add_func ("/vb/kernels/sum-squares", test_sum_squares_scale);
 
   return g_test_run ();
