@@ -39,8 +39,7 @@ static const Choice devices[] = {
   { "cpu", "CPU" }, { "cuda", "CUDA (NVIDIA GPU)" }, { NULL, NULL },
 };
 static const Choice precisions[] = {
-  { "fp32", "fp32 (strict)" }, { "tf32", "TF32 products (GPU)" },
-  { "bf16", "bf16 products (GPU)" }, { NULL, NULL },
+  { "fp32", "fp32" }, { "tf32", "TF32 (GPU)" }, { "bf16", "bf16 (GPU)" }, { NULL, NULL },
 };
 static const Choice x_axes[] = {
   { "step", "Step" }, { "epoch", "Epoch" }, { "wall", "Wall time" }, { NULL, NULL },
@@ -376,7 +375,8 @@ vb_preferences_window_new (GtkWindow *parent,
   if (why != NULL)
     adw_combo_row_set_selected (ADW_COMBO_ROW (device), 0);   /* what runs get here */
   add_combo_row (self, training, "default-precision", "Default Precision",
-                 "Of the matrix products; tensors stay fp32. TF32 and bf16 run on the GPU only",
+                 "Of the matrix products (tensors stay fp32); fp32 is strict, TF32 and bf16 "
+                 "use the GPU's tensor cores",
                  precisions, TRUE);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (training));
 
