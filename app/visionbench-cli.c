@@ -667,13 +667,15 @@ cmd_info (int argc, char **argv)
     return usage_error ("%s", error->message);
   int64_t params = vb_vmamba_param_count (&cfg);
   int64_t macs = vb_vmamba_macs (&cfg, img, img);
-  int64_t act = vb_vmamba_activation_bytes (&cfg, img, img);
+  int64_t act = vb_vmamba_activation_bytes (&cfg, img, img, FALSE);
+  int64_t act16 = vb_vmamba_activation_bytes (&cfg, img, img, TRUE);
   if (json)
     {
       printf ("{\"model\": \"%s\", \"scan\": \"%s\", \"img\": %d, \"classes\": %d, "
               "\"params\": %" G_GINT64_FORMAT ", \"macs\": %" G_GINT64_FORMAT ", "
-              "\"activation_bytes\": %" G_GINT64_FORMAT "}\n", model ? model : "vmamba-t",
-              vb_scan_mode_to_string (cfg.scan), img, classes, params, macs, act);
+              "\"activation_bytes\": %" G_GINT64_FORMAT ", "
+              "\"activation_bytes_bf16\": %" G_GINT64_FORMAT "}\n", model ? model : "vmamba-t",
+              vb_scan_mode_to_string (cfg.scan), img, classes, params, macs, act, act16);
       return 0;
     }
   printf ("Model              %s, %s, dims %d, depths", model ? model : "vmamba-t",
@@ -684,8 +686,8 @@ cmd_info (int argc, char **argv)
   printf ("Parameters         %'" G_GINT64_FORMAT "\n", params);
   printf ("Multiply-adds      %'" G_GINT64_FORMAT " per image at %d×%d (fvcore convention)\n",
           macs, img, img);
-  printf ("Activation memory  %.1f MiB per image kept for the backward (fp32, this engine)\n",
-          act / 1048576.0);
+  printf ("Activation memory  %.1f MiB per image kept for the backward (fp32, this engine), "
+          "%.1f MiB in bf16 storage\n", act / 1048576.0, act16 / 1048576.0);
   return 0;
 }
 
@@ -709,8 +711,8 @@ check_precision (const char *precision, const char *device)
       && !g_str_equal (precision, "bf16"))
     return usage_error ("--precision must be fp32, tf32 or bf16");
   if (precision != NULL && !g_str_equal (precision, "fp32") && g_strcmp0 (device, "cuda") != 0)
-    return usage_error ("--precision %s needs --device cuda (%s products are a GPU mode)",
-                        precision, g_str_equal (precision, "tf32") ? "TF32" : "bf16");
+    return usage_error ("--precision %s needs --device cuda (%s is a GPU mode)", precision,
+                        g_str_equal (precision, "tf32") ? "TF32" : "bf16");
   return 0;
 }
 
@@ -761,8 +763,9 @@ cmd_bench (int argc, char **argv)
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
-      "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (bf16 matrix "
-      "products, fp32 accumulation; tensors stay fp32)", "P" },
+      "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (VMamba: bf16 "
+      "storage of the block products' operands; the CLIP tower: bf16 products on fp32 "
+      "tensors), fp32 accumulation", "P" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t, vmamba or clip-vit-l14",
       "MODEL" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },

@@ -42,8 +42,12 @@ static const char *const gpu_matmul[] = {
                      "convolutions' products in TF32",
 };
 
-static gboolean bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
-                          VbBenchResult *result, GError **error);
+static const char gpu_bf16_storage[] =
+  "cuBLAS GemmEx on bf16 operands stored as bf16, bf16 tensor cores with fp32 accumulation "
+  "(CUBLAS_COMPUTE_32F); the 3x3 stride-2 convolutions, dt projection and head in TF32";
+
+static gboolean bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
+                          const VbBenchProtocol *p, VbBenchResult *result, GError **error);
 
 gboolean
 vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult *result,
@@ -55,20 +59,21 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
   const VbOps *ops = vb_precision_open (p->device, p->precision, &prec, error);
   if (ops == NULL)
     return FALSE;
-  gboolean ok = bench_on (ops, cfg, p, result, error);
+  gboolean ok = bench_on (ops, prec, cfg, p, result, error);
   vb_precision_reset (ops);
   return ok;
 }
 
 static gboolean
-bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
-          VbBenchResult *result, GError **error)
+bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
+          const VbBenchProtocol *p, VbBenchResult *result, GError **error)
 {
   size_t mem_before = ops->memory_used (ops->ctx), mem_peak = mem_before;
   g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
   if (model == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
   vb_vmamba_init_weights (model, 0);
+  vb_precision_apply_vmamba (prec, ops, model);
   int B = p->batch, S = p->img_size;
   g_autofree float *images = g_new (float, (size_t) B * S * S * cfg->in_chans);
   g_autofree int *labels = g_new (int, B);
@@ -143,7 +148,7 @@ bench_on (const VbOps *ops, const VbVmambaConfig *cfg, const VbBenchProtocol *p,
   result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
   result->img_per_s = B / result->median_s;
   result->launch = vb_step_graph_mode (graph);
-  result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S);
+  result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S, prec->bf16_storage);
   result->peak_device_bytes = (int64_t) (mem_peak - mem_before);
   return TRUE;
 }
@@ -165,11 +170,12 @@ vb_bench_protocol_json (const VbBenchProtocol *p, const VbBenchResult *r)
                           "\"device_name\": \"%s\", \"matmul\": \"%s\"%s%s%s}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
                           p->batch, p->img_size,
-                          prec->card,
+                          prec->vmamba_card,
                           p->warmup, p->timed,
                           p->train ? "true" : "false", p->threads, cuda ? "cuda" : "cpu",
                           vb_device_describe (cuda ? vb_device_ops ("cuda", NULL) : NULL),
-                          cuda ? gpu_matmul[prec->matmul] : vb_cpu_gemm_name (),
+                          !cuda ? vb_cpu_gemm_name ()
+                          : prec->bf16_storage ? gpu_bf16_storage : gpu_matmul[prec->matmul],
                           r != NULL && r->launch != NULL ? ", \"launch\": \"" : "",
                           r != NULL && r->launch != NULL ? r->launch : "",
                           r != NULL && r->launch != NULL ? "\"" : "");

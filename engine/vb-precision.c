@@ -7,9 +7,14 @@
 #include "vb-error.h"
 
 static const VbPrecision precisions[] = {
-  { "fp32", VB_MATMUL_FP32, "fp32" },
-  { "tf32", VB_MATMUL_TF32, "fp32 with TF32 matrix products" },
-  { "bf16", VB_MATMUL_BF16, "fp32 storage, bf16 tensor-core matrix products (fp32 accumulate)" },
+  { "fp32", VB_MATMUL_FP32, "fp32", FALSE, "fp32" },
+  { "tf32", VB_MATMUL_TF32, "fp32 with TF32 matrix products", FALSE,
+    "fp32 with TF32 matrix products" },
+  { "bf16", VB_MATMUL_BF16, "fp32 storage, bf16 tensor-core matrix products (fp32 accumulate)",
+    TRUE, "bf16 storage of the block products' operands (weights, LayerNorm and GELU "
+    "outputs, their gradients), bf16 tensor cores accumulating in fp32; fp32 master "
+    "weights, residual stream, scan state, LayerNorm statistics, loss and AdamW; the other "
+    "products (convolutions, dt projection, head) in TF32" },
 };
 
 const VbPrecision *
@@ -49,4 +54,12 @@ void
 vb_precision_reset (const VbOps *ops)
 {
   ops->set_matmul (ops->ctx, VB_MATMUL_FP32);
+}
+
+void
+vb_precision_apply_vmamba (const VbPrecision *prec, const VbOps *ops, VbVmamba *model)
+{
+  vb_vmamba_set_bf16 (model, prec->bf16_storage);
+  if (prec->bf16_storage)
+    ops->set_matmul (ops->ctx, VB_MATMUL_TF32);
 }

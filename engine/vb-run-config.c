@@ -480,15 +480,15 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
                    "train.precision \"%s\": use fp32 (strict), tf32 (TF32 products on the GPU) "
-                   "or bf16 (bf16 products, fp32 accumulation, on the GPU); tensors stay fp32",
-                   c->precision);
+                   "or bf16 (bf16 storage of the products' operands, fp32 accumulation, on the "
+                   "GPU)", c->precision);
       return FALSE;
     }
   /* tensor-core products are a GPU mode: asked of the CPU, refused rather than ignored */
   if (g_strcmp0 (c->precision, "fp32") != 0 && g_strcmp0 (c->device, "cuda") != 0)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "train.precision %s needs device cuda (%s products are a GPU mode)",
+                   "train.precision %s needs device cuda (%s is a GPU mode)",
                    c->precision, g_str_equal (c->precision, "tf32") ? "TF32" : "bf16");
       return FALSE;
     }

@@ -196,8 +196,8 @@ protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, 
                           "\"data_loading\": \"excluded (prefetched on %d worker thread%s)\", "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
                           "\"device_name\": \"%s\", \"input\": \"real %s batches\"}",
-                          mode, batch, cfg->img_size, prec != NULL ? prec->card : "fp32", warmup,
-                          timed, cfg->workers,
+                          mode, batch, cfg->img_size, prec != NULL ? prec->vmamba_card : "fp32",
+                          warmup, timed, cfg->workers,
                           cfg->workers == 1 ? "" : "s", optimizer ? "true" : "false",
                           cfg->threads, cfg->device,
                           vb_device_describe (vb_device_ops (cfg->device, NULL)), cfg->dataset);
@@ -268,6 +268,7 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
       return FALSE;
     }
   g_auto (VbMatmulScope) matmul_scope = { ops };
+  vb_precision_apply_vmamba (prec, ops, model);
   result->params = vb_vmamba_n_params (model);
   result->macs = vb_vmamba_macs (&mcfg, cfg->img_size, cfg->img_size);
   if (store && run_id > 0)

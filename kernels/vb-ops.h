@@ -75,24 +75,28 @@ struct VbOps
   void (*conv3x3s2_backward) (void *ctx, float *din, float *dw, float *db, const float *dout,
                               const float *in, const float *w, int B, int H, int W, int cin,
                               int cout);
-  void (*dwconv3x3_forward) (void *ctx, float *out, const float *in, const float *w, int B,
-                             int H, int W, int C);
-  void (*dwconv3x3_backward) (void *ctx, float *din, float *dw, const float *dout,
-                              const float *in, const float *w, int B, int H, int W, int C);
+  /* the depthwise conv with SiLU fused (vb-cpu-ops.h vb_dwconv3x3_silu_*): pre = dwconv
+   * (in), out = SiLU (pre), out16 = bf16 (out) when not NULL; the backward takes SiLU's
+   * output gradient and applies SiLU' where it loads it (din written, dw accumulated) */
+  void (*dwconv3x3_silu_forward) (void *ctx, float *pre, float *out, VbBf16 *out16,
+                                  const float *in, const float *w, int B, int H, int W, int C);
+  void (*dwconv3x3_silu_backward) (void *ctx, float *din, float *dw, const float *dsilu,
+                                   const float *pre, const float *in, const float *w, int B,
+                                   int H, int W, int C);
   void (*layernorm_forward) (void *ctx, float *out, float *mean, float *rstd, const float *in,
                              const float *gamma, const float *beta, int64_t n, int c, float eps);
-  void (*layernorm_backward) (void *ctx, float *din, float *dgamma, float *dbeta,
-                              const float *dout, const float *in, const float *mean,
-                              const float *rstd, const float *gamma, int64_t n, int c);
+  void (*layernorm_backward) (void *ctx, float *din, int accumulate, float *dgamma,
+                              float *dbeta, const float *dout, const float *in,
+                              const float *mean, const float *rstd, const float *gamma,
+                              int64_t n, int c);
   void (*gelu_forward) (void *ctx, float *out, const float *in, int64_t n);
   void (*gelu_backward) (void *ctx, float *din, const float *dout, const float *in, int64_t n);
-  void (*silu_forward) (void *ctx, float *out, const float *in, int64_t n);
-  void (*silu_backward) (void *ctx, float *din, const float *dout, const float *in, int64_t n);
   void (*add) (void *ctx, float *out, const float *a, const float *b, int64_t n);
-  void (*drop_path_forward) (void *ctx, float *out, const float *in, const float *scale, int B,
-                             int64_t per_sample);
   void (*drop_path_backward) (void *ctx, float *din, const float *dout, const float *scale,
                               int B, int64_t per_sample);
+  void (*residual_add) (void *ctx, float *out, const float *x, const float *branch,
+                        const float *bias, int c, const float *scale, int B,
+                        int64_t per_sample);
   /* the SS2D scan with the cross-scan as an index map (vb-cpu-ops.h vb_ss2d_scan_*), and
    * the group sum that merges its outputs. hck: vb_scan_ckpt_floats () floats the forward
    * may fill with states and the backward may read back (NULL: none kept; the CPU keeps
@@ -107,8 +111,23 @@ struct VbOps
                               const float *A, const float *Bs, const float *Cs,
                               const float *Dskip, const float *dbias, int B, int H, int W,
                               int K, int D, int N, VbScanMode mode);
+  /* the same with delta, yk, duk, ddelta stored as bf16 (vb-cpu-ops.h
+   * vb_ss2d_scan_*_bf16): delta widened, the three outputs rounded once where stored */
+  void (*ss2d_scan_forward_bf16) (void *ctx, VbBf16 *yk, float *hck, const float *u,
+                                  const VbBf16 *delta, const float *A, const float *Bs,
+                                  const float *Cs, const float *Dskip, const float *dbias,
+                                  int B, int H, int W, int K, int D, int N, VbScanMode mode);
+  void (*ss2d_scan_backward_bf16) (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+                                   float *dBs, float *dCs, float *dDskip, float *ddbias,
+                                   const float *dy, const float *hck, const float *u,
+                                   const VbBf16 *delta, const float *A, const float *Bs,
+                                   const float *Cs, const float *Dskip, const float *dbias,
+                                   int B, int H, int W, int K, int D, int N, VbScanMode mode);
   void (*group_sum) (void *ctx, float *out, const float *in, int64_t rows, int K, int D,
                      int accumulate);
+  /* group_sum of a bf16 input, summed in fp32 */
+  void (*group_sum_bf16) (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K, int D,
+                          int accumulate);
   /* the SSM's small glue: A = −exp(A_logs); out += a·b; (B, C) out of / into x_dbl */
   void (*neg_exp) (void *ctx, float *A, const float *A_logs, int64_t n);
   void (*mul_acc) (void *ctx, float *out, const float *a, const float *b, int64_t n);
@@ -131,6 +150,51 @@ struct VbOps
                        const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc,
                        const double *sumsq, float max_norm);
   void (*scale) (void *ctx, float *x, float s, int64_t n);
+
+  /* bf16 storage (vb-cpu-ops.h "bf16 storage"): the block products' operands as bf16,
+   * the products accumulating in fp32 on bf16 tensor cores (on the CPU: the fp32 ops on
+   * widened copies, the reference) */
+  void (*to_bf16) (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B,
+                   int64_t per_sample);
+  void (*linear_forward_bf16) (void *ctx, float *out, VbBf16 *out16, int64_t ld_out,
+                               const VbBf16 *in, int64_t ld_in, const VbBf16 *w,
+                               const float *b, int64_t n, int in_f, int out_f);
+  /* the groups' products (linear_*_groups) on bf16 operands: a bf16 out; din written */
+  void (*linear_forward_groups_bf16) (void *ctx, VbBf16 *out16, int64_t ld_out,
+                                      int64_t out_gstride, const VbBf16 *in, int64_t ld_in,
+                                      int64_t in_gstride, const VbBf16 *w, int64_t w_gstride,
+                                      int groups, int64_t n, int in_f, int out_f);
+  void (*linear_backward_groups_bf16) (void *ctx, float *din, int64_t ld_din,
+                                       int64_t din_gstride, float *dw, int64_t w_gstride,
+                                       const VbBf16 *dout, int64_t ld_dout, int64_t dout_gstride,
+                                       const VbBf16 *in, int64_t ld_in, int64_t in_gstride,
+                                       const VbBf16 *w, int groups, int64_t n, int in_f,
+                                       int out_f);
+  void (*linear_backward_bf16) (void *ctx, float *din, VbBf16 *din16, int64_t ld_din,
+                                float *dw, float *db, const VbBf16 *dout, int64_t ld_dout,
+                                const VbBf16 *in, int64_t ld_in, const VbBf16 *w, int64_t n,
+                                int in_f, int out_f);
+  void (*layernorm_forward_bf16) (void *ctx, VbBf16 *out, float *mean, float *rstd,
+                                  const float *in, const float *gamma, const float *beta,
+                                  int64_t n, int c, float eps);
+  /* the cross-merge fused into the LayerNorm after it: y (n, c) = Σ_k ys (n, K, c) in k
+   * order (written: the LayerNorm's backward reads it), then LayerNorm (y) into exactly one
+   * of out (fp32) or out16 (bf16); mean, rstd as layernorm_forward */
+  void (*merge_layernorm_forward) (void *ctx, float *y, float *out, VbBf16 *out16,
+                                   float *mean, float *rstd, const float *ys, int K,
+                                   const float *gamma, const float *beta, int64_t n, int c,
+                                   float eps);
+  void (*gelu_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b,
+                             int64_t rows, int c);
+  void (*gelu_backward_bf16) (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
+                              const float *b, int64_t rows, int c);
+  /* the 3×3 stride-2 convolutions with bf16 products: fp32 tensors in and out, the
+   * operands rounded to bf16 inside (vb-cpu-ops.h vb_conv3x3s2_*_bf16) */
+  void (*conv3x3s2_forward_bf16) (void *ctx, float *out, const float *in, const float *w,
+                                  const float *b, int B, int H, int W, int cin, int cout);
+  void (*conv3x3s2_backward_bf16) (void *ctx, float *din, float *dw, float *db,
+                                   const float *dout, const float *in, const float *w, int B,
+                                   int H, int W, int cin, int cout);
 };
 
 /* the reference backend; static, never freed */

@@ -26,6 +26,9 @@ for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd 
   grep -Ev '/(libcudart|libcublas|libcublasLt)\.so' |
   while read -r lib; do cp -L "$lib" "$out/lib/"; done
 gzip -1 "$out/lib/libopenblas.so.0"
+# the test programs each carry the CUDA kernels' fat binaries: gzipped (device-env.sh
+# unpacks them)
+gzip -1 "$out"/tests/*
 # Debian's Fashion-MNIST; VB_BUNDLE_NO_DATA=1 leaves it out, VB_BUNDLE_SUBSET=N takes the
 # first N training and N/4 test images only (room for the GPU test programs)
 fm=/usr/share/datasets/fashion-mnist

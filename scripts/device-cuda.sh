@@ -2,7 +2,8 @@
 # device-cuda.sh: the CUDA backend's checks and timings on the GPU machine, in one call:
 # every CUDA op against its CPU op and the whole model against the CPU backend (the
 # bundled test programs), compute-sanitizer memcheck and racecheck, then VMamba-T
-# throughput on the GPU (VB_SKIP_BENCH=1 leaves it out). The device image has CUDA but none of Debian's
+# throughput on the GPU (VB_SKIP_BENCH=1 leaves it out; VB_BENCH_PRECISIONS and
+# VB_BENCH_SCANS narrow it). The device image has CUDA but none of Debian's
 # libraries, so the programs are built here and bundled first:
 #   ninja -C build && scripts/device-bundle.sh build      then on the device:
 #   sh scripts/device-cuda.sh
@@ -28,15 +29,19 @@ if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
   # under memcheck, with no memory error reported: open, see docs/benchmarks.md.)
   echo "# compute-sanitizer --tool memcheck test-vmamba-gpu (small models, every op, graphs)"
   "$san" --tool memcheck --error-exitcode 3 "$VB_BUNDLE/tests/test-vmamba-gpu" \
-    -p /vb/vmamba-gpu/scan-modes -p /vb/vmamba-gpu/graph-replay 2>&1 | tail -2 || status=1
+    -p /vb/vmamba-gpu/scan-modes -p /vb/vmamba-gpu/graph-replay -p /vb/vmamba-gpu/bf16-storage \
+    2>&1 | tail -2 || status=1
+  echo "# compute-sanitizer --tool memcheck test-cuda-bf16"
+  "$san" --tool memcheck --error-exitcode 3 "$VB_BUNDLE/tests/test-cuda-bf16" 2>&1 | tail -2 ||
+    status=1
 fi
 if [ -z "${VB_SKIP_BENCH:-}" ]; then
   # protocol of BENCHMARKS.md: synthetic input resident on the device, warm-up then timed
   # steps, median; strict fp32 (the parity mode), tf32 (TF32 tensor-core products) and bf16
-  # (bf16 tensor-core products with fp32 accumulation; tensors still fp32 in memory)
+  # (bf16 storage of the block products' operands, fp32 accumulation; other products TF32)
   for img in 224 128 64; do
-    for prec in fp32 tf32 bf16; do
-      for scan in 4dir 2dir; do
+    for prec in ${VB_BENCH_PRECISIONS:-fp32 tf32 bf16}; do
+      for scan in ${VB_BENCH_SCANS:-4dir 2dir}; do
         printf '%s %s %s ' "$img" "$prec" "$scan"
         "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model vmamba-t \
           --scan $scan --img $img --batch 128 --classes 1000 --warmup 3 --steps 10 --json |

@@ -3,6 +3,7 @@
 # VB_BUNDLE_OUT names another bundle folder (device-bundle.sh honours it too)
 VB_BUNDLE=$PWD/${VB_BUNDLE_OUT:-.device-bundle}
 [ -f "$VB_BUNDLE/lib/libopenblas.so.0.gz" ] && gunzip "$VB_BUNDLE/lib/libopenblas.so.0.gz"
+for t in "$VB_BUNDLE"/tests/*.gz; do [ -f "$t" ] && gunzip "$t" && chmod +x "${t%.gz}"; done
 # VB_CLI picks another bundled build (device-bundle.sh EXTRA_BUILD=... adds one)
 # CUDA's libraries come from the device image
 export LD_LIBRARY_PATH=$VB_BUNDLE/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

@@ -123,7 +123,7 @@ form_device (VbExperimentsPage *self)
          && gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->cuda_toggle)) ? "cuda" : "cpu";
 }
 
-/* ---- precision: strict fp32 anywhere; TF32 or bf16 products on the GPU ------------------- */
+/* ---- precision: strict fp32 anywhere; TF32 products or bf16 storage on the GPU ----------- */
 
 static const char *const precision_ids[3] = { "fp32", "tf32", "bf16" };
 
@@ -171,7 +171,8 @@ new_precision_choice (VbExperimentsPage *self)
   static const char *const tips[3] = {
     "Strict fp32 products: the parity mode, on the CPU or the GPU",
     "TF32 tensor-core products on the GPU (tensors stay fp32)",
-    "bf16 tensor-core products with fp32 accumulation on the GPU (tensors stay fp32)",
+    "bf16 storage of the block products' operands, fp32 accumulation, on the GPU "
+    "(master weights, residual stream, scan and optimizer stay fp32)",
   };
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class (box, "linked");

@@ -375,7 +375,7 @@ vb_preferences_window_new (GtkWindow *parent,
   if (why != NULL)
     adw_combo_row_set_selected (ADW_COMBO_ROW (device), 0);   /* what runs get here */
   add_combo_row (self, training, "default-precision", "Default Precision",
-                 "Of the matrix products (tensors stay fp32); fp32 is strict, TF32 and bf16 "
+                 "fp32 is strict; TF32 products and bf16 storage of the products' operands "
                  "use the GPU's tensor cores",
                  precisions, TRUE);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (training));

@@ -317,7 +317,7 @@ vb_vmamba_param_count (const VbVmambaConfig *cfg)
 }
 
 int64_t
-vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W)
+vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W, gboolean bf16)
 {
-  return vb_vmamba_plan (NULL, cfg, 1, H, W, TRUE);
+  return vb_vmamba_plan (NULL, cfg, 1, H, W, TRUE, bf16);
 }

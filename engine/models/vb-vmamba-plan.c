@@ -15,6 +15,7 @@
 typedef struct {
   float    *arena;      /* NULL: count only */
   gboolean  skip;       /* the backward's buffers of an evaluation-only plan: not taken */
+  gboolean  bf16;       /* bf16 storage of the block products' operands */
   int64_t   used;       /* floats carved (or counted), aligned */
   int64_t   saved;      /* floats kept for the backward */
   int64_t   scratch;    /* floats of scratch (not counted as activations) */
@@ -32,6 +33,26 @@ take (Planner *p, int64_t n, gboolean saved)
   float *buf = p->arena != NULL ? p->arena + p->used : NULL;
   p->used += (MAX (n, 1) + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
   return buf;
+}
+
+/* n bf16 values, carved like floats (two to a float) */
+static VbBf16 *
+take16 (Planner *p, int64_t n, gboolean saved)
+{
+  return (VbBf16 *) take (p, (n + 1) / 2, saved);
+}
+
+/* an fp32 buffer that bf16 storage replaces by its bf16 twin */
+static float *
+take32 (Planner *p, int64_t n, gboolean saved)
+{
+  return p->bf16 ? NULL : take (p, n, saved);
+}
+
+static VbBf16 *
+take_bf16 (Planner *p, int64_t n, gboolean saved)
+{
+  return p->bf16 ? take16 (p, n, saved) : NULL;
 }
 
 static void plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H,
@@ -64,15 +85,16 @@ vb_vmamba_plan_clear (VbVmamba *m)
 }
 
 int64_t
-vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W, gboolean training)
+vb_vmamba_plan (VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int W, gboolean training,
+                gboolean bf16)
 {
-  Planner count = { 0 };
+  Planner count = { .bf16 = bf16 };
   plan_walk (&count, NULL, cfg, B, H, W, training);
   if (m == NULL)
     return count.saved * (int64_t) sizeof (float);
 
   vb_vmamba_plan_clear (m);
-  Planner carve = { 0 };
+  Planner carve = { .bf16 = bf16 };
   /* zeroed memory, like the separate buffers it replaces */
   carve.arena = m->ops->alloc (m->ops->ctx, (size_t) count.used * sizeof (float));
   if (carve.arena == NULL)
@@ -187,28 +209,36 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       for (int j = 0; j < cfg->depths[i]; j++)
         {
           VbBlockActs a = { 0 };
-          a.ln1 = take (p, rows * s->C, TRUE);
+          a.ln1 = take32 (p, rows * s->C, TRUE);
+          a.ln1_16 = take_bf16 (p, rows * s->C, TRUE);
           a.ln1_mean = take (p, rows, TRUE);
           a.ln1_rstd = take (p, rows, TRUE);
           a.u0 = take (p, rows * s->D, TRUE);
           a.u1 = take (p, rows * s->D, TRUE);
           a.u = take (p, rows * s->D, TRUE);
+          a.u16 = take_bf16 (p, rows * s->D, TRUE);
           a.hck = take (p, vb_scan_ckpt_floats (B, (int64_t) s->H * s->W, s->K, s->D, s->N),
                         TRUE);
-          a.dts = take (p, rows * KD, TRUE);
+          a.dts = take32 (p, rows * KD, TRUE);
+          a.dts16 = take_bf16 (p, rows * KD, TRUE);
           a.xdbl = take (p, rows * s->K * RN, TRUE);
+          a.xdbl16 = take_bf16 (p, rows * s->K * RN, TRUE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
           a.y = take (p, rows * s->D, TRUE);
-          a.yln = take (p, rows * s->D, TRUE);
+          a.yln = take32 (p, rows * s->D, TRUE);
+          a.yln16 = take_bf16 (p, rows * s->D, TRUE);
           a.yln_mean = take (p, rows, TRUE);
           a.yln_rstd = take (p, rows, TRUE);
           a.x_mid = take (p, rows * s->C, TRUE);
-          a.ln2 = take (p, rows * s->C, TRUE);
+          a.ln2 = take32 (p, rows * s->C, TRUE);
+          a.ln2_16 = take_bf16 (p, rows * s->C, TRUE);
           a.ln2_mean = take (p, rows, TRUE);
           a.ln2_rstd = take (p, rows, TRUE);
-          a.h1 = take (p, rows * s->M, TRUE);
-          a.g = take (p, rows * s->M, TRUE);
+          a.h1 = take32 (p, rows * s->M, TRUE);
+          a.g = take32 (p, rows * s->M, TRUE);
+          a.h1_16 = take_bf16 (p, rows * s->M, TRUE);
+          a.g16 = take_bf16 (p, rows * s->M, TRUE);
           a.x_out = take (p, rows * s->C, TRUE);
           /* the two drop-path scales of each block side by side in one region, filled
            * by one upload per forward */
@@ -232,7 +262,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   max_act = MAX (max_act, max_c);
   max_act = MAX (max_act, rows0 * cfg->dims[0]);
   /* scratch */
-  float *s_ys = take (p, max_kd, FALSE);
+  float *s_ys = take32 (p, max_kd, FALSE);
+  VbBf16 *s_ys16 = take_bf16 (p, max_kd, FALSE);
   float *s_o = take (p, MAX (max_c, max_m), FALSE);
   float *s_A = take (p, max_A, FALSE);
   /* from here on the backward's own buffers: an evaluation-only plan leaves them out */
@@ -243,21 +274,26 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *d_tmp = take (p, max_act, FALSE);
   float *d_br = take (p, max_c, FALSE);
   float *d_ln = take (p, max_act, FALSE);
-  float *d_g = take (p, max_m, FALSE);
-  float *d_h1 = take (p, max_m, FALSE);
+  float *d_g = take32 (p, max_m, FALSE);
+  float *d_h1 = take32 (p, max_m, FALSE);
+  VbBf16 *d_br16 = take_bf16 (p, max_c, FALSE);
+  VbBf16 *d_g16 = take_bf16 (p, max_m, FALSE);
+  VbBf16 *d_h1_16 = take_bf16 (p, max_m, FALSE);
+  VbBf16 *d_xdbl16 = take_bf16 (p, max_xdbl, FALSE);
+  VbBf16 *d_u0_16 = take_bf16 (p, max_d, FALSE);
   float *d_yln = take (p, max_d, FALSE);
   float *d_y = take (p, max_d, FALSE);
-  float *d_us = take (p, max_kd, FALSE);
-  float *d_dts = take (p, max_kd, FALSE);
+  float *d_us = take32 (p, max_kd, FALSE);
+  float *d_dts = take32 (p, max_kd, FALSE);
+  VbBf16 *d_us16 = take_bf16 (p, max_kd, FALSE);
+  VbBf16 *d_dts16 = take_bf16 (p, max_kd, FALSE);
   float *d_xdbl = take (p, max_xdbl, FALSE);
   float *d_Bs = take (p, max_kn, FALSE);
   float *d_Cs = take (p, max_kn, FALSE);
   float *d_u = take (p, max_d, FALSE);
-  float *d_u1 = take (p, max_d, FALSE);
   float *d_u0 = take (p, max_d, FALSE);
   float *d_pooled = take (p, (int64_t) B * last->C, FALSE);
   float *d_logits = take (p, (int64_t) B * cfg->num_classes, FALSE);
-  float *d_img = take (p, (int64_t) B * H * W * cfg->in_chans, FALSE);
 
   if (m)
     {
@@ -287,10 +323,16 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->d_Bs = d_Bs;
       m->d_Cs = d_Cs;
       m->d_u = d_u;
-      m->d_u1 = d_u1;
       m->d_u0 = d_u0;
       m->d_pooled = d_pooled;
       m->d_logits = d_logits;
-      m->d_img = d_img;
+      m->d_br16 = d_br16;
+      m->d_g16 = d_g16;
+      m->d_h1_16 = d_h1_16;
+      m->d_xdbl16 = d_xdbl16;
+      m->d_u0_16 = d_u0_16;
+      m->s_ys16 = s_ys16;
+      m->d_us16 = d_us16;
+      m->d_dts16 = d_dts16;
     }
 }

@@ -25,6 +25,10 @@ typedef struct {
   float *ln2, *ln2_mean, *ln2_rstd;     /* (BL, C) */
   float *h1, *g;                        /* (BL, M) fc1 output, GELU output */
   float *x_out;                         /* (BL, C) */
+  /* bf16 storage: the block products' activation operands in bf16 instead (ln1, yln, ln2,
+   * h1, g are then NULL), u also as bf16 for the x projection (the scan reads it in fp32),
+   * x_dbl also as bf16 for the Δ projection, and Δ itself in bf16 (dts is then NULL) */
+  VbBf16 *ln1_16, *u16, *yln16, *ln2_16, *h1_16, *g16, *xdbl16, *dts16;
   float *dp1, *dp2;                     /* (B) drop-path scales, NULL at evaluation */
 } VbBlockActs;
 
@@ -43,6 +47,10 @@ struct _VbVmamba {
    * the parameters and gradients (the host buffers themselves on the CPU) */
   const VbOps *ops;
   float *dparams, *dgrads;
+  /* bf16 storage of the block products' operands (vb_vmamba_set_bf16): the weights'
+   * bf16 copy in backend memory, refreshed from dparams at every forward */
+  gboolean bf16;
+  VbBf16 *dparams16;
 
   /* parameter offsets */
   int64_t stem_c1_w, stem_c1_b, stem_ln1_w, stem_ln1_b, stem_c2_w, stem_c2_b, stem_ln2_w, stem_ln2_b;
@@ -83,7 +91,10 @@ struct _VbVmamba {
   /* scratch shared by all blocks (sized for the largest) */
   float *s_ys, *s_o, *s_A, *s_dA;
   float *d_x, *d_x2, *d_tmp, *d_br, *d_ln, *d_g, *d_h1, *d_yln, *d_y, *d_us, *d_dts,
-        *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u1, *d_u0, *d_pooled, *d_logits, *d_img;
+        *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u0, *d_pooled, *d_logits;
+  /* bf16 storage: the gradients entering the block products (d_g, d_h1 are then NULL),
+   * and the scan's per-route outputs and gradients (s_ys, d_us, d_dts are then NULL) */
+  VbBf16 *d_br16, *d_g16, *d_h1_16, *d_xdbl16, *d_u0_16, *s_ys16, *d_us16, *d_dts16;
 };
 
 /* vb-vmamba-params.c */
@@ -91,10 +102,10 @@ gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);
 
 /* vb-vmamba-plan.c: sizes every buffer for (B, H, W) in the model's backend memory; with
  * model == NULL only counts the bytes of saved activations (for
- * vb_vmamba_activation_bytes). Without training, the backward's buffers are left out
+ * vb_vmamba_activation_bytes, in bf16 storage when bf16). Without training, the backward's buffers are left out
  * (an evaluation-only plan). −1 when an allocation failed (the plan is then empty). */
 int64_t  vb_vmamba_plan (VbVmamba *model, const VbVmambaConfig *cfg, int B, int H, int W,
-                         gboolean training);
+                         gboolean training, gboolean bf16);
 void     vb_vmamba_plan_clear (VbVmamba *model);
 void     vb_vmamba_stage_shapes (const VbVmambaConfig *cfg, int H, int W, int *H1, int *W1,
                                  VbStageShape *stages);

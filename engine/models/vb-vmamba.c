@@ -33,6 +33,9 @@ vb_vmamba_new (const VbVmambaConfig *cfg, GError **error)
 static void
 free_backend_copies (VbVmamba *m)
 {
+  if (m->dparams16 != NULL)
+    m->ops->free (m->ops->ctx, m->dparams16);
+  m->dparams16 = NULL;
   if (m->ops != NULL && !m->ops->on_host)
     {
       m->ops->free (m->ops->ctx, m->dparams);
@@ -72,6 +75,19 @@ vb_vmamba_use_backend (VbVmamba *m, const VbOps *ops, GError **error)
 }
 
 const VbOps *vb_vmamba_backend (VbVmamba *m) { return m->ops; }
+gboolean vb_vmamba_bf16 (VbVmamba *m) { return m->bf16; }
+
+void
+vb_vmamba_set_bf16 (VbVmamba *m, gboolean bf16)
+{
+  if (m->bf16 == !!bf16)
+    return;
+  vb_vmamba_plan_clear (m);   /* the next forward plans for the other storage */
+  if (m->dparams16 != NULL)
+    m->ops->free (m->ops->ctx, m->dparams16);
+  m->dparams16 = NULL;
+  m->bf16 = !!bf16;
+}
 float *vb_vmamba_backend_params (VbVmamba *m) { return m->dparams; }
 float *vb_vmamba_backend_grads (VbVmamba *m) { return m->dgrads; }
 
@@ -192,6 +208,24 @@ void vb_vmamba_keep_staged (VbVmamba *m) { m->dp_staged = TRUE; }
 guint64 vb_vmamba_plan_id (VbVmamba *m) { return m->plan_id; }
 const int *vb_vmamba_staged_labels (VbVmamba *m) { return m->labels_host; }
 
+/* the 3×3 stride-2 convolutions (stem, downsampling): on bf16-rounded operands in bf16
+ * storage, their tensors fp32 either way */
+static void
+conv_forward (VbVmamba *m, float *out, const float *in, const float *w, const float *b, int B,
+              int H, int W, int cin, int cout)
+{
+  (m->bf16 ? m->ops->conv3x3s2_forward_bf16 : m->ops->conv3x3s2_forward) (
+      m->ops->ctx, out, in, w, b, B, H, W, cin, cout);
+}
+
+static void
+conv_backward (VbVmamba *m, float *din, float *dw, float *db, const float *dout,
+               const float *in, const float *w, int B, int H, int W, int cin, int cout)
+{
+  (m->bf16 ? m->ops->conv3x3s2_backward_bf16 : m->ops->conv3x3s2_backward) (
+      m->ops->ctx, din, dw, db, dout, in, w, B, H, W, cin, cout);
+}
+
 static void
 block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
                const float *x_in, float rate, gboolean training)
@@ -200,61 +234,120 @@ block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBl
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
 
+  const VbBf16 *P16 = m->dparams16;
+  gboolean bf16 = m->bf16;
+
   a->x_in = x_in;
-  VB_PROF ("layernorm",
-           OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w,
-               P + o->norm_b, BL, C, LN_EPS));
   /* SS2D: in_proj → depthwise conv → SiLU → cross-scan */
-  VB_PROF ("linear (GEMM)",
-           OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
+  if (bf16)
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_forward_bf16, a->ln1_16, a->ln1_mean, a->ln1_rstd, x_in,
+                   P + o->norm_w, P + o->norm_b, BL, C, LN_EPS));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward_bf16, a->u0, NULL, D, a->ln1_16, C, P16 + o->in_proj, NULL,
+                   BL, C, D));
+    }
+  else
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w,
+                   P + o->norm_b, BL, C, LN_EPS));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
+    }
+  /* u1 = dwconv (u0), u = SiLU (u1) (and its bf16 copy for the x projection) in one pass */
   VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_forward, a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
-  VB_PROF ("gelu/silu",
-           OP (silu_forward, a->u, a->u1, BL * D));
+           OP (dwconv3x3_silu_forward, a->u1, a->u, bf16 ? a->u16 : NULL, a->u0, P + o->conv, B,
+               s->H, s->W, D));
   /* Everything per token stays in spatial order: the scan reads each group's route
    * through an index map (specs/kernels.md §3), so there are no permuted copies and the
    * K groups' x projections are one product, x_dbl = [W_x[0]; …; W_x[K−1]]·u. */
-  VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_forward, a->xdbl, K * RN, a->u, D, P + o->x_proj, NULL, BL, D,
-               (int) (K * RN)));
-  /* dts[k] = W_dt[k]·dt_low[k] */
-  VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
-               (int64_t) D * R, K, BL, R, D));
+  if (bf16)
+    VB_PROF ("x/dt_proj (GEMM)",
+             OP (linear_forward_bf16, a->xdbl, NULL, K * RN, a->u16, D, P16 + o->x_proj, NULL,
+                 BL, D, (int) (K * RN)));
+  else
+    VB_PROF ("x/dt_proj (GEMM)",
+             OP (linear_forward, a->xdbl, K * RN, a->u, D, P + o->x_proj, NULL, BL, D,
+                 (int) (K * RN)));
+  /* dts[k] = W_dt[k]·dt_low[k]; group k's output at the positions it visited, their sum
+   * the cross-merge. In bf16 storage Δ and the groups' outputs (K·D values a token) are
+   * bf16: their traffic was the largest of the step. */
   OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
-  /* group k's output at the positions it visited; their sum is the cross-merge */
-  VB_PROF ("selective scan",
-           OP (ss2d_scan_forward, m->s_ys, training ? a->hck : NULL, a->u, a->dts, m->s_A,
-               a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-  VB_PROF ("cross-scan/merge",
-           OP (group_sum, a->y, m->s_ys, BL, K, D, 0));
-  VB_PROF ("layernorm",
-           OP (layernorm_forward, a->yln, a->yln_mean, a->yln_rstd, a->y, P + o->on_w,
-               P + o->on_b, BL, D, LN_EPS));
-  VB_PROF ("linear (GEMM)",
-           OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
-  if (training && rate > 0.0f)
-    VB_PROF ("add/drop-path",
-             OP (drop_path_forward, m->s_o, m->s_o, a->dp1, B, L * C));
+  float *hck = training ? a->hck : NULL;
+  if (bf16)
+    {
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (to_bf16, a->xdbl16, a->xdbl, NULL, 1, BL * K * RN));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_forward_groups_bf16, a->dts16, KD, D, a->xdbl16, K * RN, RN,
+                   P16 + o->dt_w, (int64_t) D * R, K, BL, R, D));
+      VB_PROF ("selective scan",
+               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u, a->dts16, m->s_A, a->Bs,
+                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+      VB_PROF ("cross-scan/merge",
+               OP (group_sum_bf16, a->y, m->s_ys16, BL, K, D, 0));
+      VB_PROF ("layernorm",
+               OP (layernorm_forward_bf16, a->yln16, a->yln_mean, a->yln_rstd, a->y,
+                   P + o->on_w, P + o->on_b, BL, D, LN_EPS));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward_bf16, m->s_o, NULL, C, a->yln16, D, P16 + o->out_proj, NULL,
+                   BL, D, C));
+    }
+  else
+    {
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
+                   (int64_t) D * R, K, BL, R, D));
+      VB_PROF ("selective scan",
+               OP (ss2d_scan_forward, m->s_ys, hck, a->u, a->dts, m->s_A, a->Bs, a->Cs,
+                   P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+      /* the cross-merge inside the LayerNorm after it: y is written for the backward */
+      VB_PROF ("layernorm",
+               OP (merge_layernorm_forward, a->y, a->yln, NULL, a->yln_mean, a->yln_rstd,
+                   m->s_ys, K, P + o->on_w, P + o->on_b, BL, D, LN_EPS));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
+    }
+  /* the branch joins the stream through drop path, in one pass */
+  const float *dp1 = training && rate > 0.0f ? a->dp1 : NULL;
+  const float *dp2 = training && rate > 0.0f ? a->dp2 : NULL;
   VB_PROF ("add/drop-path",
-           OP (add, a->x_mid, x_in, m->s_o, BL * C));
+           OP (residual_add, a->x_mid, x_in, m->s_o, NULL, C, dp1, B, L * C));
 
   /* MLP branch */
-  VB_PROF ("layernorm",
-           OP (layernorm_forward, a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid, P + o->norm2_w,
-               P + o->norm2_b, BL, C, LN_EPS));
-  VB_PROF ("linear (GEMM)",
-           OP (linear_forward, a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
-  VB_PROF ("gelu/silu",
-           OP (gelu_forward, a->g, a->h1, BL * M));
-  VB_PROF ("linear (GEMM)",
-           OP (linear_forward, m->s_o, C, a->g, M, P + o->fc2_w, P + o->fc2_b, BL, M, C));
-  if (training && rate > 0.0f)
-    VB_PROF ("add/drop-path",
-             OP (drop_path_forward, m->s_o, m->s_o, a->dp2, B, L * C));
+  if (bf16)
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_forward_bf16, a->ln2_16, a->ln2_mean, a->ln2_rstd, a->x_mid,
+                   P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
+      /* fc1's bias joins in the GELU (bias + GELU epilogue): h1 is kept without it */
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward_bf16, NULL, a->h1_16, M, a->ln2_16, C, P16 + o->fc1_w, NULL,
+                   BL, C, M));
+      VB_PROF ("gelu/silu",
+               OP (gelu_forward_bf16, a->g16, a->h1_16, P + o->fc1_b, BL, M));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward_bf16, m->s_o, NULL, C, a->g16, M, P16 + o->fc2_w, NULL, BL,
+                   M, C));
+    }
+  else
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_forward, a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid,
+                   P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward, a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
+      VB_PROF ("gelu/silu",
+               OP (gelu_forward, a->g, a->h1, BL * M));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_forward, m->s_o, C, a->g, M, P + o->fc2_w, NULL, BL, M, C));
+    }
+  /* fc2's bias joins with the residual add */
   VB_PROF ("add/drop-path",
-           OP (add, a->x_out, a->x_mid, m->s_o, BL * C));
+           OP (residual_add, a->x_out, a->x_mid, m->s_o, P + o->fc2_b, C, dp2, B, L * C));
 }
 
 static gboolean
@@ -305,7 +398,7 @@ vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
                        "the input staging buffer was sized for another batch or image size");
           return FALSE;
         }
-      if (vb_vmamba_plan (m, cfg, B, H, W, training) < 0)
+      if (vb_vmamba_plan (m, cfg, B, H, W, training, m->bf16) < 0)
         return backend_failed (m, "cannot hold the activations", error);
     }
   const float *P = m->dparams;
@@ -327,18 +420,26 @@ vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
       m->dp_staged = FALSE;
       m->ops->upload_async (m->ops->ctx, m->dp_all, m->dp_host, drop_path_bytes (m));
     }
+  if (m->bf16)   /* this step's weights, rounded once for all the block products */
+    {
+      if (m->dparams16 == NULL
+          && (m->dparams16 = m->ops->alloc (m->ops->ctx,
+                                            (size_t) m->n_params * sizeof (VbBf16))) == NULL)
+        return backend_failed (m, "cannot hold the bf16 weights", error);
+      OP (to_bf16, m->dparams16, P, NULL, 1, m->n_params);
+    }
   /* stem: conv → LN → GELU → conv → LN */
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_forward, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H,
-               W, cfg->in_chans, (int) half));
+           conv_forward (m, m->s_c1, m->images, P + m->stem_c1_w, P + m->stem_c1_b, B, H, W,
+                         cfg->in_chans, (int) half));
   VB_PROF ("layernorm",
            OP (layernorm_forward, m->s_ln1, m->s_ln1_mean, m->s_ln1_rstd, m->s_c1,
                P + m->stem_ln1_w, P + m->stem_ln1_b, rows1, (int) half, LN_EPS));
   VB_PROF ("gelu/silu",
            OP (gelu_forward, m->s_g, m->s_ln1, rows1 * half));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_forward, m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1,
-               m->W1, (int) half, (int) C0));
+           conv_forward (m, m->s_c2, m->s_g, P + m->stem_c2_w, P + m->stem_c2_b, B, m->H1,
+                         m->W1, (int) half, (int) C0));
   VB_PROF ("layernorm",
            OP (layernorm_forward, m->stage_in[0], m->stage_in_mean[0], m->stage_in_rstd[0],
                m->s_c2, P + m->stem_ln2_w, P + m->stem_ln2_b, rows0, (int) C0, LN_EPS));
@@ -352,8 +453,8 @@ vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("conv3x3 s2",
-                   OP (conv3x3s2_forward, m->down_c[i - 1], x, P + m->down_w[i - 1],
-                       P + m->down_b[i - 1], B, prev->H, prev->W, prev->C, s->C));
+                   conv_forward (m, m->down_c[i - 1], x, P + m->down_w[i - 1],
+                                 P + m->down_b[i - 1], B, prev->H, prev->W, prev->C, s->C));
           VB_PROF ("layernorm",
                    OP (layernorm_forward, m->stage_in[i], m->stage_in_mean[i],
                        m->stage_in_rstd[i], m->down_c[i - 1], P + m->down_ln_w[i - 1],
@@ -410,7 +511,8 @@ vb_vmamba_forward (VbVmamba *m, const float *images, int B, int H, int W, gboole
 float *
 vb_vmamba_input_buffer (VbVmamba *m, int B, int H, int W, gboolean training, GError **error)
 {
-  if (!plan_fits (m, B, H, W, training) && vb_vmamba_plan (m, &m->cfg, B, H, W, training) < 0)
+  if (!plan_fits (m, B, H, W, training)
+      && vb_vmamba_plan (m, &m->cfg, B, H, W, training, m->bf16) < 0)
     {
       backend_failed (m, "cannot hold the activations", error);
       return NULL;
@@ -462,77 +564,140 @@ block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
   gboolean dropping = rate > 0.0f;
+  const VbBf16 *P16 = m->dparams16;
+  gboolean bf16 = m->bf16;
 
   /* MLP branch: x_out = x_mid + dp(fc2(gelu(fc1(ln2(x_mid))))) */
   const float *dbr = dx;
-  if (dropping)
+  if (bf16)
     {
+      /* the branch's gradient, drop path applied, rounded once for the product */
       VB_PROF ("add/drop-path",
-               OP (drop_path_backward, m->d_br, dx, a->dp2, B, L * C));
-      dbr = m->d_br;
+               OP (to_bf16, m->d_br16, dx, dropping ? a->dp2 : NULL, B, L * C));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward_bf16, NULL, m->d_g16, M, G + o->fc2_w, G + o->fc2_b,
+                   m->d_br16, C, a->g16, M, P16 + o->fc2_w, BL, M, C));
+      VB_PROF ("gelu/silu",
+               OP (gelu_backward_bf16, m->d_h1_16, m->d_g16, a->h1_16, P + o->fc1_b, BL, M));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->fc1_w, G + o->fc1_b,
+                   m->d_h1_16, M, a->ln2_16, C, P16 + o->fc1_w, BL, C, M));
     }
-  VB_PROF ("linear (GEMM)",
-           OP (linear_backward, m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
-               P + o->fc2_w, BL, M, C));
-  VB_PROF ("gelu/silu",
-           OP (gelu_backward, m->d_h1, m->d_g, a->h1, BL * M));
-  VB_PROF ("linear (GEMM)",
-           OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M, a->ln2, C,
-               P + o->fc1_w, BL, C, M));
+  else
+    {
+      if (dropping)
+        {
+          VB_PROF ("add/drop-path",
+                   OP (drop_path_backward, m->d_br, dx, a->dp2, B, L * C));
+          dbr = m->d_br;
+        }
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward, m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
+                   P + o->fc2_w, BL, M, C));
+      VB_PROF ("gelu/silu",
+               OP (gelu_backward, m->d_h1, m->d_g, a->h1, BL * M));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M,
+                   a->ln2, C, P + o->fc1_w, BL, C, M));
+    }
+  /* added onto the stream's gradient in place: the residual's backward */
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_tmp, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
+           OP (layernorm_backward, dx, 1, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
                a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
-  VB_PROF ("add/drop-path",
-           OP (add, dx, dx, m->d_tmp, BL * C));
 
   /* SS2D branch: x_mid = x_in + dp(out_proj(out_norm(merge(scan(...))))) */
   dbr = dx;
-  if (dropping)
+  if (bf16)
     {
       VB_PROF ("add/drop-path",
-               OP (drop_path_backward, m->d_br, dx, a->dp1, B, L * C));
-      dbr = m->d_br;
+               OP (to_bf16, m->d_br16, dx, dropping ? a->dp1 : NULL, B, L * C));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward_bf16, m->d_yln, NULL, D, G + o->out_proj, NULL, m->d_br16, C,
+                   a->yln16, D, P16 + o->out_proj, BL, D, C));
     }
-  VB_PROF ("linear (GEMM)",
-           OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
-               P + o->out_proj, BL, D, C));
+  else
+    {
+      if (dropping)
+        {
+          VB_PROF ("add/drop-path",
+                   OP (drop_path_backward, m->d_br, dx, a->dp1, B, L * C));
+          dbr = m->d_br;
+        }
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
+                   P + o->out_proj, BL, D, C));
+    }
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_y, G + o->on_w, G + o->on_b, m->d_yln, a->y, a->yln_mean,
-               a->yln_rstd, P + o->on_w, BL, D));
+           OP (layernorm_backward, m->d_y, 0, G + o->on_w, G + o->on_b, m->d_yln, a->y,
+               a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
   /* the cross-merge's backward needs no kernel: every group reads d_y at its positions */
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
-  VB_PROF ("selective scan",
-           OP (ss2d_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-               G + o->dt_b, m->d_y, a->hck, a->u, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
-               P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+  /* then dt_proj, writing the dt_low columns of d_xdbl */
+  if (bf16)
+    {
+      VB_PROF ("selective scan",
+               OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, m->s_dA, m->d_Bs, m->d_Cs,
+                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u, a->dts16, m->s_A, a->Bs,
+                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_backward_groups_bf16, m->d_xdbl, K * RN, RN, G + o->dt_w,
+                   (int64_t) D * R, m->d_dts16, KD, D, a->xdbl16, K * RN, RN, P16 + o->dt_w,
+                   K, BL, R, D));
+    }
+  else
+    {
+      VB_PROF ("selective scan",
+               OP (ss2d_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
+                   G + o->dt_b, m->d_y, a->hck, a->u, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
+                   P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w,
+                   (int64_t) D * R, m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R,
+                   D));
+    }
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
-  /* dt_proj: writes the dt_low columns of d_xdbl */
-  VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w, (int64_t) D * R,
-               m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R, D));
   OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
   /* x_proj, all groups in one product: d_u = Σ_k W_x[k]ᵀ·dx_dbl[k] */
-  VB_PROF ("x/dt_proj (GEMM)",
-           OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN, a->u, D,
-               P + o->x_proj, BL, D, (int) (K * RN)));
+  if (bf16)
+    {
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (to_bf16, m->d_xdbl16, m->d_xdbl, NULL, 1, BL * K * RN));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_backward_bf16, m->d_u, NULL, D, G + o->x_proj, NULL, m->d_xdbl16,
+                   K * RN, a->u16, D, P16 + o->x_proj, BL, D, (int) (K * RN)));
+    }
+  else
+    VB_PROF ("x/dt_proj (GEMM)",
+             OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN, a->u,
+                 D, P + o->x_proj, BL, D, (int) (K * RN)));
   /* plus the scan's Σ_k du_k: the cross-scan's backward */
-  VB_PROF ("cross-scan/merge",
-           OP (group_sum, m->d_u, m->d_us, BL, K, D, 1));
-  VB_PROF ("gelu/silu",
-           OP (silu_backward, m->d_u1, m->d_u, a->u1, BL * D));
+  if (bf16)
+    VB_PROF ("cross-scan/merge",
+             OP (group_sum_bf16, m->d_u, m->d_us16, BL, K, D, 1));
+  else
+    VB_PROF ("cross-scan/merge",
+             OP (group_sum, m->d_u, m->d_us, BL, K, D, 1));
+  /* SiLU's backward inside the depthwise conv's loads */
   VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_backward, m->d_u0, G + o->conv, m->d_u1, a->u0, P + o->conv, B, s->H,
-               s->W, D));
-  VB_PROF ("linear (GEMM)",
-           OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
-               P + o->in_proj, BL, C, D));
+           OP (dwconv3x3_silu_backward, m->d_u0, G + o->conv, m->d_u, a->u1, a->u0, P + o->conv,
+               B, s->H, s->W, D));
+  if (bf16)
+    {
+      VB_PROF ("linear (GEMM)",
+               OP (to_bf16, m->d_u0_16, m->d_u0, NULL, 1, BL * D));
+      VB_PROF ("linear (GEMM)",
+               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->in_proj, NULL, m->d_u0_16, D,
+                   a->ln1_16, C, P16 + o->in_proj, BL, C, D));
+    }
+  else
+    VB_PROF ("linear (GEMM)",
+             OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
+                 P + o->in_proj, BL, C, D));
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_tmp, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
+           OP (layernorm_backward, dx, 1, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
                a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
-  VB_PROF ("add/drop-path",
-           OP (add, dx, dx, m->d_tmp, BL * C));
 }
 
 void
@@ -562,7 +727,7 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
   const float *x_last = m->acts[cfg->n_stages - 1][last_depth - 1].x_out;
   float *dx = m->d_x, *dx_other = m->d_x2;
   VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last,
+           OP (layernorm_backward, dx, 0, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last,
                m->head_mean, m->head_rstd, P + m->head_ln_w, B * L4, last->C));
 
   for (int i = cfg->n_stages - 1; i >= 0; i--)
@@ -576,14 +741,14 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
         {
           const VbStageShape *prev = &m->stage[i - 1];
           VB_PROF ("layernorm",
-                   OP (layernorm_backward, m->d_tmp, G + m->down_ln_w[i - 1],
+                   OP (layernorm_backward, m->d_tmp, 0, G + m->down_ln_w[i - 1],
                        G + m->down_ln_b[i - 1], dx, m->down_c[i - 1], m->stage_in_mean[i],
                        m->stage_in_rstd[i], P + m->down_ln_w[i - 1], rows, s->C));
           const float *x_prev = m->acts[i - 1][cfg->depths[i - 1] - 1].x_out;
           VB_PROF ("conv3x3 s2",
-                   OP (conv3x3s2_backward, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1],
-                       m->d_tmp, x_prev, P + m->down_w[i - 1], B, prev->H, prev->W, prev->C,
-                       s->C));
+                   conv_backward (m, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1],
+                                  m->d_tmp, x_prev, P + m->down_w[i - 1], B, prev->H, prev->W,
+                                  prev->C, s->C));
           float *t = dx;
           dx = dx_other;
           dx_other = t;
@@ -591,18 +756,18 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
     }
   /* stem, in reverse */
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_tmp, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
+           OP (layernorm_backward, m->d_tmp, 0, G + m->stem_ln2_w, G + m->stem_ln2_b, dx, m->s_c2,
                m->stage_in_mean[0], m->stage_in_rstd[0], P + m->stem_ln2_w, rows0, (int) C0));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_backward, dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp,
-               m->s_g, P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
+           conv_backward (m, dx_other, G + m->stem_c2_w, G + m->stem_c2_b, m->d_tmp, m->s_g,
+                          P + m->stem_c2_w, B, m->H1, m->W1, (int) half, (int) C0));
   VB_PROF ("gelu/silu",
            OP (gelu_backward, m->d_ln, dx_other, m->s_ln1, rows1 * half));
   VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_tmp, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln,
+           OP (layernorm_backward, m->d_tmp, 0, G + m->stem_ln1_w, G + m->stem_ln1_b, m->d_ln,
                m->s_c1, m->s_ln1_mean, m->s_ln1_rstd, P + m->stem_ln1_w, rows1, (int) half));
   VB_PROF ("conv3x3 s2",
-           OP (conv3x3s2_backward, dimages ? dimages : m->d_img, G + m->stem_c1_w,
-               G + m->stem_c1_b, m->d_tmp, m->images, P + m->stem_c1_w, B, m->plan_H, m->plan_W,
-               cfg->in_chans, (int) half));
+           conv_backward (m, dimages, G + m->stem_c1_w, G + m->stem_c1_b, m->d_tmp, m->images,
+                          P + m->stem_c1_w, B, m->plan_H, m->plan_W, cfg->in_chans,
+                          (int) half));
 }

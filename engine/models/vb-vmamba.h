@@ -75,6 +75,13 @@ float      *vb_vmamba_grads        (VbVmamba *model);
  * outlive the model (or the next call). */
 gboolean    vb_vmamba_use_backend  (VbVmamba *model, const VbOps *ops, GError **error);
 const VbOps *vb_vmamba_backend     (VbVmamba *model);
+/* bf16 storage (precision "bf16", specs/kernels.md §7): the block products' operands
+ * (weights, the LayerNorm and GELU outputs that feed them, the gradients they multiply)
+ * held as bf16, the products accumulating in fp32; master weights, the residual stream,
+ * the scan, LayerNorm statistics, loss and optimizer stay fp32. Off by default (strict
+ * fp32). The next forward plans its buffers anew when this changes. */
+void        vb_vmamba_set_bf16     (VbVmamba *model, gboolean bf16);
+gboolean    vb_vmamba_bf16         (VbVmamba *model);
 /* the backend's parameter and gradient buffers (for the optimizer) */
 float      *vb_vmamba_backend_params (VbVmamba *model);
 float      *vb_vmamba_backend_grads  (VbVmamba *model);
@@ -148,7 +155,8 @@ void        vb_vmamba_zero_grad    (VbVmamba *model);
  * engine keeps for the backward, per image, at H×W. */
 int64_t     vb_vmamba_macs         (const VbVmambaConfig *cfg, int H, int W);
 int64_t     vb_vmamba_param_count  (const VbVmambaConfig *cfg);
-int64_t     vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W);
+int64_t     vb_vmamba_activation_bytes (const VbVmambaConfig *cfg, int H, int W,
+                                        gboolean bf16);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbVmamba, vb_vmamba_free)
 

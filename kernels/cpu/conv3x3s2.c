@@ -139,6 +139,14 @@ vb_conv3x3s2_backward (float *din, float *dw, float *db,
                        const float *dout, const float *in, const float *w,
                        int B, int H, int W, int cin, int cout)
 {
+  vb_cpu_conv3x3s2_backward (din, dw, db, dout, in, w, B, H, W, cin, cout, 0);
+}
+
+void
+vb_cpu_conv3x3s2_backward (float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, int B, int H, int W, int cin,
+                           int cout, int bf16_dcols)
+{
   int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
   int64_t K = 9 * (int64_t) cin;
   int64_t per_sample = (int64_t) Ho * Wo * K;
@@ -182,6 +190,9 @@ vb_conv3x3s2_backward (float *din, float *dw, float *db,
                        (blasint) rows, (blasint) K, cout,
                        1.0f, dout_c, cout, wt, (blasint) K,
                        0.0f, cols, (blasint) K);
+          if (bf16_dcols)
+            for (int64_t i = 0; i < rows * K; i++)
+              cols[i] = vb_bf16_to_float (vb_bf16_from_float (cols[i]));
           col2im_gather (din + (int64_t) b0 * H * W * cin, cols, nb, H, W, cin);
         }
     }

@@ -131,3 +131,40 @@ vb_dwconv3x3_backward (float *din, float *dw,
       free (part);
     }
 }
+
+/* ---- fused with the SiLU after it: exactly the composition of the unfused ops -------- */
+
+static float *
+dense (int64_t elems)
+{
+  float *x = malloc ((size_t) (elems > 0 ? elems : 1) * sizeof (float));
+  if (x == NULL)
+    abort ();   /* a test-sized reference: nothing to fall back to */
+  return x;
+}
+
+void
+vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float *in,
+                           const float *w, int B, int H, int W, int C)
+{
+  int64_t n = (int64_t) B * H * W * C;
+  if (n <= 0)
+    return;
+  vb_dwconv3x3_forward (pre, in, w, B, H, W, C);
+  vb_silu_forward (out, pre, n);
+  if (out16 != NULL)
+    vb_to_bf16 (out16, out, NULL, 1, n);
+}
+
+void
+vb_dwconv3x3_silu_backward (float *din, float *dw, const float *dsilu, const float *pre,
+                            const float *in, const float *w, int B, int H, int W, int C)
+{
+  int64_t n = (int64_t) B * H * W * C;
+  if (n <= 0 || (din == NULL && dw == NULL))
+    return;
+  float *dpre = dense (n);
+  vb_silu_backward (dpre, dsilu, pre, n);
+  vb_dwconv3x3_backward (din, dw, dpre, in, w, B, H, W, C);
+  free (dpre);
+}

@@ -38,8 +38,21 @@ vb_layernorm_forward (float *out, float *mean, float *rstd,
     }
 }
 
+/* the reference is the composition itself (the GPU's fused kernel is held to it) */
 void
-vb_layernorm_backward (float *din, float *dgamma, float *dbeta,
+vb_merge_layernorm_forward (float *y, float *out, uint16_t *out16, float *mean, float *rstd,
+                            const float *ys, int K, const float *gamma, const float *beta,
+                            int64_t n, int c, float eps)
+{
+  vb_group_sum (y, ys, n, K, c, 0);
+  if (out != NULL)
+    vb_layernorm_forward (out, mean, rstd, y, gamma, beta, n, c, eps);
+  else
+    vb_layernorm_forward_bf16 (out16, mean, rstd, y, gamma, beta, n, c, eps);
+}
+
+void
+vb_layernorm_backward (float *din, int accumulate, float *dgamma, float *dbeta,
                        const float *dout, const float *in,
                        const float *mean, const float *rstd, const float *gamma,
                        int64_t n, int c)
@@ -64,8 +77,8 @@ vb_layernorm_backward (float *din, float *dgamma, float *dbeta,
           mqx = sqx / c;
           for (int j = 0; j < c; j++)
             {
-              float xh = (x[j] - mu) * rs;
-              d[j] = rs * (g[j] * gamma[j] - mq - xh * mqx);
+              float xh = (x[j] - mu) * rs, v = rs * (g[j] * gamma[j] - mq - xh * mqx);
+              d[j] = accumulate ? d[j] + v : v;
             }
         }
     }

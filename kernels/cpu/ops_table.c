@@ -59,27 +59,53 @@ cpu_linear_backward_groups (void *ctx, float *din, int64_t ld_din, int64_t din_g
                         w + g * w_gstride, n, in_f, out_f);
 }
 
+/* the groups' products on bf16 operands, a group at a time */
+static void
+cpu_linear_forward_groups_bf16 (void *ctx, VbBf16 *out16, int64_t ld_out, int64_t out_gstride,
+                                const VbBf16 *in, int64_t ld_in, int64_t in_gstride,
+                                const VbBf16 *w, int64_t w_gstride, int groups, int64_t n,
+                                int in_f, int out_f)
+{
+  (void) ctx;
+  for (int g = 0; g < groups; g++)
+    vb_linear_forward_bf16 (NULL, out16 + g * out_gstride, ld_out, in + g * in_gstride, ld_in,
+                            w + g * w_gstride, NULL, n, in_f, out_f);
+}
+
+static void
+cpu_linear_backward_groups_bf16 (void *ctx, float *din, int64_t ld_din, int64_t din_gstride,
+                                 float *dw, int64_t w_gstride, const VbBf16 *dout,
+                                 int64_t ld_dout, int64_t dout_gstride, const VbBf16 *in,
+                                 int64_t ld_in, int64_t in_gstride, const VbBf16 *w, int groups,
+                                 int64_t n, int in_f, int out_f)
+{
+  (void) ctx;
+  for (int g = 0; g < groups; g++)
+    vb_linear_backward_bf16 (din ? din + g * din_gstride : NULL, NULL, ld_din,
+                             dw ? dw + g * w_gstride : NULL, NULL, dout + g * dout_gstride,
+                             ld_dout, in + g * in_gstride, ld_in, w + g * w_gstride, n, in_f,
+                             out_f);
+}
+
 WRAP (void, conv3x3s2_forward, (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout),
       (out, in, w, b, B, H, W, cin, cout))
 WRAP (void, conv3x3s2_backward, (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout),
       (din, dw, db, dout, in, w, B, H, W, cin, cout))
-WRAP (void, dwconv3x3_forward, (void *ctx, float *out, const float *in, const float *w, int B, int H, int W, int C),
-      (out, in, w, B, H, W, C))
-WRAP (void, dwconv3x3_backward, (void *ctx, float *din, float *dw, const float *dout, const float *in, const float *w, int B, int H, int W, int C),
-      (din, dw, dout, in, w, B, H, W, C))
+WRAP (void, dwconv3x3_silu_forward, (void *ctx, float *pre, float *out, VbBf16 *out16, const float *in, const float *w, int B, int H, int W, int C),
+      (pre, out, out16, in, w, B, H, W, C))
+WRAP (void, dwconv3x3_silu_backward, (void *ctx, float *din, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C),
+      (din, dw, dsilu, pre, in, w, B, H, W, C))
 WRAP (void, layernorm_forward, (void *ctx, float *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps),
       (out, mean, rstd, in, gamma, beta, n, c, eps))
-WRAP (void, layernorm_backward, (void *ctx, float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),
-      (din, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c))
+WRAP (void, layernorm_backward, (void *ctx, float *din, int accumulate, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),
+      (din, accumulate, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c))
 WRAP (void, gelu_forward, (void *ctx, float *out, const float *in, int64_t n), (out, in, n))
 WRAP (void, gelu_backward, (void *ctx, float *din, const float *dout, const float *in, int64_t n), (din, dout, in, n))
-WRAP (void, silu_forward, (void *ctx, float *out, const float *in, int64_t n), (out, in, n))
-WRAP (void, silu_backward, (void *ctx, float *din, const float *dout, const float *in, int64_t n), (din, dout, in, n))
 WRAP (void, add, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
-WRAP (void, drop_path_forward, (void *ctx, float *out, const float *in, const float *scale, int B, int64_t per_sample),
-      (out, in, scale, B, per_sample))
 WRAP (void, drop_path_backward, (void *ctx, float *din, const float *dout, const float *scale, int B, int64_t per_sample),
       (din, dout, scale, B, per_sample))
+WRAP (void, residual_add, (void *ctx, float *out, const float *x, const float *branch, const float *bias, int c, const float *scale, int B, int64_t per_sample),
+      (out, x, branch, bias, c, scale, B, per_sample))
 /* the CPU keeps no checkpoints: its backward recomputes the states */
 static void
 cpu_ss2d_scan_forward (void *ctx, float *yk, float *hck, const float *u, const float *delta,
@@ -102,7 +128,30 @@ cpu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *
                          Dskip, dbias, B, H, W, K, D, N, mode);
 }
 
+static void
+cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
+                            const VbBf16 *delta, const float *A, const float *Bs,
+                            const float *Cs, const float *Dskip, const float *dbias, int B,
+                            int H, int W, int K, int D, int N, VbScanMode mode)
+{
+  vb_ss2d_scan_forward_bf16 (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+}
+
+static void
+cpu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
+                             float *dCs, float *dDskip, float *ddbias, const float *dy,
+                             const float *hck, const float *u, const VbBf16 *delta,
+                             const float *A, const float *Bs, const float *Cs,
+                             const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                             int D, int N, VbScanMode mode)
+{
+  vb_ss2d_scan_backward_bf16 (duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs,
+                              Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+}
+
 WRAP (void, group_sum, (void *ctx, float *out, const float *in, int64_t rows, int K, int D, int accumulate),
+      (out, in, rows, K, D, accumulate))
+WRAP (void, group_sum_bf16, (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K, int D, int accumulate),
       (out, in, rows, K, D, accumulate))
 WRAP (void, ssm_neg_exp, (void *ctx, float *A, const float *A_logs, int64_t n), (A, A_logs, n))
 WRAP (void, ssm_mul_acc, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
@@ -117,6 +166,25 @@ WRAP (void, softmax_xent_backward, (void *ctx, float *dlogits, const float *prob
 WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 WRAP (void, adamw_fused, (void *ctx, float *param, const float *grad, float *m, float *v, const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc, const double *sumsq, float max_norm),
       (param, grad, m, v, decay_mask, n, sc, sumsq, max_norm))
+
+WRAP (void, to_bf16, (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B, int64_t per_sample),
+      (dst, src, scale, B, per_sample))
+WRAP (void, linear_forward_bf16, (void *ctx, float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in, int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f, int out_f),
+      (out, out16, ld_out, in, ld_in, w, b, n, in_f, out_f))
+WRAP (void, linear_backward_bf16, (void *ctx, float *din, VbBf16 *din16, int64_t ld_din, float *dw, float *db, const VbBf16 *dout, int64_t ld_dout, const VbBf16 *in, int64_t ld_in, const VbBf16 *w, int64_t n, int in_f, int out_f),
+      (din, din16, ld_din, dw, db, dout, ld_dout, in, ld_in, w, n, in_f, out_f))
+WRAP (void, layernorm_forward_bf16, (void *ctx, VbBf16 *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps),
+      (out, mean, rstd, in, gamma, beta, n, c, eps))
+WRAP (void, merge_layernorm_forward, (void *ctx, float *y, float *out, VbBf16 *out16, float *mean, float *rstd, const float *ys, int K, const float *gamma, const float *beta, int64_t n, int c, float eps),
+      (y, out, out16, mean, rstd, ys, K, gamma, beta, n, c, eps))
+WRAP (void, gelu_forward_bf16, (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c),
+      (out, in, b, rows, c))
+WRAP (void, gelu_backward_bf16, (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in, const float *b, int64_t rows, int c),
+      (din, dout, in, b, rows, c))
+WRAP (void, conv3x3s2_forward_bf16, (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout),
+      (out, in, w, b, B, H, W, cin, cout))
+WRAP (void, conv3x3s2_backward_bf16, (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout),
+      (din, dw, db, dout, in, w, B, H, W, cin, cout))
 
 static void
 cpu_softmax_xent_loss (void *ctx, float *probs, float *loss, const float *logits,
@@ -143,14 +211,17 @@ static const VbOps cpu_ops = {
   .linear_forward_groups = cpu_linear_forward_groups,
   .linear_backward_groups = cpu_linear_backward_groups,
   .conv3x3s2_forward = cpu_conv3x3s2_forward, .conv3x3s2_backward = cpu_conv3x3s2_backward,
-  .dwconv3x3_forward = cpu_dwconv3x3_forward, .dwconv3x3_backward = cpu_dwconv3x3_backward,
+  .dwconv3x3_silu_forward = cpu_dwconv3x3_silu_forward,
+  .dwconv3x3_silu_backward = cpu_dwconv3x3_silu_backward,
   .layernorm_forward = cpu_layernorm_forward, .layernorm_backward = cpu_layernorm_backward,
   .gelu_forward = cpu_gelu_forward, .gelu_backward = cpu_gelu_backward,
-  .silu_forward = cpu_silu_forward, .silu_backward = cpu_silu_backward,
   .add = cpu_add,
-  .drop_path_forward = cpu_drop_path_forward, .drop_path_backward = cpu_drop_path_backward,
+  .drop_path_backward = cpu_drop_path_backward,
+  .residual_add = cpu_residual_add,
   .ss2d_scan_forward = cpu_ss2d_scan_forward, .ss2d_scan_backward = cpu_ss2d_scan_backward,
-  .group_sum = cpu_group_sum,
+  .ss2d_scan_forward_bf16 = cpu_ss2d_scan_forward_bf16,
+  .ss2d_scan_backward_bf16 = cpu_ss2d_scan_backward_bf16,
+  .group_sum = cpu_group_sum, .group_sum_bf16 = cpu_group_sum_bf16,
   .neg_exp = cpu_ssm_neg_exp, .mul_acc = cpu_ssm_mul_acc,
   .ssm_split_bc = cpu_ssm_split_bc, .ssm_join_bc = cpu_ssm_join_bc,
   .avgpool_forward = cpu_avgpool_forward, .avgpool_backward = cpu_avgpool_backward,
@@ -158,6 +229,15 @@ static const VbOps cpu_ops = {
   .scale = cpu_scale, .softmax_xent_loss = cpu_softmax_xent_loss,
   .sum_squares_to = cpu_sum_squares_to,
   .adamw_fused = cpu_adamw_fused,
+  .to_bf16 = cpu_to_bf16, .linear_forward_bf16 = cpu_linear_forward_bf16,
+  .linear_backward_bf16 = cpu_linear_backward_bf16,
+  .linear_forward_groups_bf16 = cpu_linear_forward_groups_bf16,
+  .linear_backward_groups_bf16 = cpu_linear_backward_groups_bf16,
+  .layernorm_forward_bf16 = cpu_layernorm_forward_bf16,
+  .merge_layernorm_forward = cpu_merge_layernorm_forward,
+  .gelu_forward_bf16 = cpu_gelu_forward_bf16, .gelu_backward_bf16 = cpu_gelu_backward_bf16,
+  .conv3x3s2_forward_bf16 = cpu_conv3x3s2_forward_bf16,
+  .conv3x3s2_backward_bf16 = cpu_conv3x3s2_backward_bf16,
 };
 
 const VbOps *

@@ -7,7 +7,8 @@
  *
  * Gradient rule: gradients with respect to activations are written (=); gradients with
  * respect to parameters are accumulated (+=), so a caller zeroes them once per step.
- * The one exception is vb_linear_backward's `accumulate` flag for din.
+ * The exceptions are the `accumulate` flags of vb_linear_backward and
+ * vb_layernorm_backward for din (a residual stream's gradient added to in place).
  *
  * Kernels never allocate more than scratch, never exit, never print; shapes are trusted
  * (the engine validates them). Multithreaded with OpenMP where it pays; results do not
@@ -63,16 +64,34 @@ void vb_dwconv3x3_forward (float *out, const float *in, const float *w,
 void vb_dwconv3x3_backward (float *din, float *dw,
                             const float *dout, const float *in, const float *w,
                             int B, int H, int W, int C);
+/* the depthwise conv fused with the SiLU after it (VMamba's SS2D), defined as the
+ * composition of the ops it replaces:
+ *   forward:  pre = dwconv3x3 (in); out = SiLU (pre); out16 = bf16 (out) when not NULL
+ *             (VbBf16, the "bf16 storage" rounding below; pre, out, out16 written)
+ *   backward: vb_dwconv3x3_backward with dout = SiLU'(pre)·dsilu (din written, dw +=) */
+void vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float *in,
+                                const float *w, int B, int H, int W, int C);
+void vb_dwconv3x3_silu_backward (float *din, float *dw, const float *dsilu, const float *pre,
+                                 const float *in, const float *w, int B, int H, int W, int C);
 
 /* ---- LayerNorm over the last dimension (LayerNorm2d per pixel) -------------------
  * in, out (n, c); mean, rstd (n) saved for the backward; gamma, beta (c). */
 void vb_layernorm_forward (float *out, float *mean, float *rstd,
                            const float *in, const float *gamma, const float *beta,
                            int64_t n, int c, float eps);
-void vb_layernorm_backward (float *din, float *dgamma, float *dbeta,
+void vb_layernorm_backward (float *din, int accumulate, float *dgamma, float *dbeta,
                             const float *dout, const float *in,
                             const float *mean, const float *rstd, const float *gamma,
                             int64_t n, int c);
+/* SS2D's cross-merge fused into the LayerNorm after it (out_norm), defined as the
+ * composition of the ops it replaces:
+ *   vb_group_sum (y, ys, n, K, c, 0);   y (n, c) written: the backward's `in`
+ *   then vb_layernorm_forward (out, mean, rstd, y, ...) when out is not NULL, else
+ *   vb_layernorm_forward_bf16 (out16, ...) (VbBf16, "bf16 storage" below)
+ * ys (n, K, c): the K groups' rows, added in k order; y must not overlap ys. */
+void vb_merge_layernorm_forward (float *y, float *out, uint16_t *out16, float *mean,
+                                 float *rstd, const float *ys, int K, const float *gamma,
+                                 const float *beta, int64_t n, int c, float eps);
 
 /* ---- elementwise activations (in-place forward allowed: out == in) ---------------- */
 void vb_gelu_forward (float *out, const float *in, int64_t n);   /* exact erf form */
@@ -169,6 +188,12 @@ void vb_drop_path_forward (float *out, const float *in, const float *scale,
                            int B, int64_t per_sample);
 void vb_drop_path_backward (float *din, const float *dout, const float *scale,
                             int B, int64_t per_sample);
+/* A residual branch joining the stream, in one pass: out = x + (branch + bias[i % c])·
+ * scale[b] for sample b's i-th value (bias NULL: no bias, so the branch's product need
+ * not add it; scale NULL: 1, no drop path). out may alias x or branch. Its backward is
+ * drop path's (the bias's gradient the column sum of the scaled gradient). */
+void vb_residual_add (float *out, const float *x, const float *branch, const float *bias,
+                      int c, const float *scale, int B, int64_t per_sample);
 
 /* ---- optimizer -------------------------------------------------------------------
  * PyTorch AdamW (decoupled decay): p −= lr·wd·p; m, v moments; bias-corrected step.
@@ -195,6 +220,80 @@ float vb_clip_factor (const double *sumsq, float max_norm);
 /* Σ x² in double, in a fixed order (deterministic). */
 double vb_sum_squares (const float *x, int64_t n);
 void vb_scale (float *x, float s, int64_t n);
+
+/* ---- bf16 storage (precision "bf16": specs/kernels.md §7) ------------------------
+ * The block products' operands (weights, the LayerNorm and GELU outputs that feed them,
+ * the gradients they multiply) held as bf16: the top 16 bits of an fp32, rounded to
+ * nearest-even (NaN stays NaN). Each op is its fp32 op with the bf16 inputs widened
+ * (exactly) and every bf16 output rounded once at the end; fp32 outputs stay fp32. These
+ * CPU versions are the reference the GPU's are checked against, not a fast path. */
+typedef uint16_t VbBf16;
+
+static inline VbBf16
+vb_bf16_from_float (float f)
+{
+  union { float f; uint32_t u; } v = { f };
+  if ((v.u & 0x7fffffffu) > 0x7f800000u)   /* NaN: keep it a (quiet) NaN */
+    return (VbBf16) ((v.u >> 16) | 0x40u);
+  return (VbBf16) ((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
+}
+
+static inline float
+vb_bf16_to_float (VbBf16 h)
+{
+  union { uint32_t u; float f; } v = { (uint32_t) h << 16 };
+  return v.f;
+}
+
+/* dst[b·per_sample + i] = bf16 (src[...] · scale[b]) (scale NULL: no scaling) */
+void vb_to_bf16 (VbBf16 *dst, const float *src, const float *scale, int B, int64_t per_sample);
+/* out = in·wᵀ + b as vb_linear_forward, written to exactly one of out (fp32) and out16 */
+void vb_linear_forward_bf16 (float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in,
+                             int64_t ld_in, const VbBf16 *w, const float *b, int64_t n,
+                             int in_f, int out_f);
+/* as vb_linear_backward: din written (=) to din or din16 (both NULL: skipped), dw and db
+ * accumulated (+=) in fp32 */
+void vb_linear_backward_bf16 (float *din, VbBf16 *din16, int64_t ld_din, float *dw, float *db,
+                              const VbBf16 *dout, int64_t ld_dout, const VbBf16 *in,
+                              int64_t ld_in, const VbBf16 *w, int64_t n, int in_f, int out_f);
+void vb_layernorm_forward_bf16 (VbBf16 *out, float *mean, float *rstd, const float *in,
+                                const float *gamma, const float *beta, int64_t n, int c,
+                                float eps);
+/* GELU on (rows, c) with the bias b (c) of the product that wrote `in` added first (in
+ * fp32; b NULL: none): the bias + GELU epilogue, so the product writes no bias */
+void vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c);
+void vb_gelu_backward_bf16 (VbBf16 *din, const VbBf16 *dout, const VbBf16 *in, const float *b,
+                            int64_t rows, int c);
+/* vb_conv3x3s2_forward / _backward with bf16 products: the tensors stay fp32 (same
+ * parameters, layouts and rules: out and din written, dw and db accumulated), the
+ * products' operands are rounded to bf16 and accumulate in fp32:
+ *   out  = conv (bf16 (in), bf16 (w)) + b
+ *   dw  += wgrad (bf16 (in), bf16 (dout))     db += colsum (dout), in fp32, unrounded
+ *   din  = dgrad (bf16 (dout), bf16 (w))
+ * and the column gradient dcols (bf16 (dout)·bf16 (w), one (pixel, tap) row per output
+ * pixel) is stored in bf16 before col2im adds its at most 4 terms per input element in
+ * fp32. The reference rounds copies and calls the fp32 ops, rounding dcols likewise. */
+void vb_conv3x3s2_forward_bf16 (float *out, const float *in, const float *w, const float *b,
+                                int B, int H, int W, int cin, int cout);
+void vb_conv3x3s2_backward_bf16 (float *din, float *dw, float *db, const float *dout,
+                                 const float *in, const float *w, int B, int H, int W, int cin,
+                                 int cout);
+/* vb_ss2d_scan_forward / _backward with the per-group tensors delta, yk, duk, ddelta
+ * (B, L, K, D) as bf16: delta widened, yk, duk, ddelta rounded once where stored
+ * (duk, ddelta NULL: skipped); everything else (u, dy, Bs, Cs, A, Dskip, dbias, their
+ * gradients, the state) fp32, as in the plain op */
+void vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const float *u, const VbBf16 *delta, const float *A,
+                                const float *Bs, const float *Cs, const float *Dskip,
+                                const float *dbias, int B, int H, int W, int K, int D, int N,
+                                VbScanMode mode);
+void vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, float *dCs,
+                                 float *dDskip, float *ddbias, const float *dy, const float *u,
+                                 const VbBf16 *delta, const float *A, const float *Bs,
+                                 const float *Cs, const float *Dskip, const float *dbias, int B,
+                                 int H, int W, int K, int D, int N, VbScanMode mode);
+/* vb_group_sum of the widened in (rows, K, D): fp32 sums, the groups added in order */
+void vb_group_sum_bf16 (float *out, const VbBf16 *in, int64_t rows, int K, int D,
+                        int accumulate);
 
 #ifdef __cplusplus
 }

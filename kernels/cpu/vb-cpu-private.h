@@ -91,6 +91,12 @@ vb_cpu_colsum_acc (float *acc, const float *x, int64_t rows, int64_t ld, int col
 /* out[M, N] = in[M, K] · w[N, K]ᵀ (+ b[N]), or += onto out when accumulate (gemm_nt.c).
  * Returns 0 (and does nothing) when the build has no kernel for this machine or
  * memory for the packed weight is short: the caller falls back to OpenBLAS. */
+/* vb_conv3x3s2_backward, the column gradient rounded to bf16 before col2im sums it when
+ * bf16_dcols (as the GPU's bf16 version stores it) */
+void vb_cpu_conv3x3s2_backward (float *din, float *dw, float *db, const float *dout,
+                                const float *in, const float *w, int B, int H, int W, int cin,
+                                int cout, int bf16_dcols);
+
 int vb_gemm_nt_available (void);
 const char *vb_gemm_nt_name (void);
 int vb_gemm_nt (float *out, int64_t ld_out, const float *in, int64_t ld_in,

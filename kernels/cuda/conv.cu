@@ -6,14 +6,22 @@
  * floats (the same kernels, VW = 4 or 1). Grids put image rows on blockIdx.y and
  * (pixel, channel vector) on x, so the hot loops need no integer division. The depthwise
  * kernels give each thread VW channels × a strip of TX pixels of one row, sliding a 3×3
- * window along it (each input vector is loaded 3 times per row instead of 9).
+ * window along it (each input vector is loaded 3 times per row instead of 9). The
+ * depthwise conv can carry the SiLU after it (VMamba's SS2D): the forward stencil then
+ * also writes SiLU (pre) (and its bf16 rounding), and the backward kernels read the
+ * gradient through the SiLU, dsilu·SiLU'(pre), where they load dout, so it is never
+ * stored.
  *
  * Parameter gradients never use atomics: blocks sum fixed pixel chunks (boundaries
  * depend on the shape only) into partials in scratch, and sum_chunks_kernel adds the
  * chunks in a fixed order, so runs repeat bit for bit. The strided convolution runs as
  * im2col + cuBLAS sgemm (the context's handle and math mode, cu->stream); its input
- * gradient is a dgrad GEMM into columns followed by a col2im gather. */
+ * gradient is a dgrad GEMM into columns followed by a col2im gather. Its bf16 form
+ * (vb_cuda_conv3x3s2_*_bf16) is the same pipeline on bf16 columns, weight and dout with
+ * cublasGemmEx products accumulating in fp32 (8 channels = 16 bytes per vector). */
 #include <stdint.h>
+
+#include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
 
@@ -58,13 +66,17 @@ static __device__ __forceinline__ Vec<VW>
 vload (const float *p)
 {
   Vec<VW> r;
-  if constexpr (VW == 4)
+  if constexpr (VW % 4 == 0)
     {
-      float4 t = *reinterpret_cast<const float4 *> (p);
-      r.v[0] = t.x;
-      r.v[1] = t.y;
-      r.v[2] = t.z;
-      r.v[3] = t.w;
+#pragma unroll
+      for (int e = 0; e < VW; e += 4)
+        {
+          float4 t = *reinterpret_cast<const float4 *> (p + e);
+          r.v[e] = t.x;
+          r.v[e + 1] = t.y;
+          r.v[e + 2] = t.z;
+          r.v[e + 3] = t.w;
+        }
     }
   else
     {
@@ -79,14 +91,93 @@ template <int VW>
 static __device__ __forceinline__ void
 vstore (float *p, const Vec<VW> &x)
 {
-  if constexpr (VW == 4)
-    *reinterpret_cast<float4 *> (p) = make_float4 (x.v[0], x.v[1], x.v[2], x.v[3]);
+  if constexpr (VW % 4 == 0)
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e += 4)
+        *reinterpret_cast<float4 *> (p + e) = make_float4 (x.v[e], x.v[e + 1], x.v[e + 2],
+                                                           x.v[e + 3]);
+    }
   else
     {
 #pragma unroll
       for (int e = 0; e < VW; e++)
         p[e] = x.v[e];
     }
+}
+
+/* bf16 as its bits (VbBf16): rounded to nearest-even as vb_bf16_from_float, widened
+ * exactly; element 0 of a pair in the low half of a 32-bit word */
+static __device__ __forceinline__ unsigned int
+bf16_bits (float x)
+{
+  return __bfloat16_as_ushort (__float2bfloat16_rn (x));
+}
+
+static __device__ __forceinline__ unsigned int
+bf16_pair (float lo, float hi)
+{
+  return bf16_bits (lo) | bf16_bits (hi) << 16;
+}
+
+/* VW bf16 rounded from x: one 16-byte store for VW = 8, one 8-byte store for VW = 4 */
+template <int VW>
+static __device__ __forceinline__ void
+vstore (VbBf16 *p, const Vec<VW> &x)
+{
+  if constexpr (VW == 8)
+    *reinterpret_cast<uint4 *> (p) = make_uint4 (bf16_pair (x.v[0], x.v[1]),
+                                                 bf16_pair (x.v[2], x.v[3]),
+                                                 bf16_pair (x.v[4], x.v[5]),
+                                                 bf16_pair (x.v[6], x.v[7]));
+  else if constexpr (VW == 4)
+    *reinterpret_cast<uint2 *> (p) = make_uint2 (bf16_pair (x.v[0], x.v[1]),
+                                                 bf16_pair (x.v[2], x.v[3]));
+  else
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e++)
+        p[e] = (VbBf16) bf16_bits (x.v[e]);
+    }
+}
+
+/* VW bf16 widened to fp32 (exact) */
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vload (const VbBf16 *p)
+{
+  Vec<VW> r;
+  if constexpr (VW % 4 == 0)
+    {
+      unsigned int u[VW / 2];
+      if constexpr (VW == 8)
+        {
+          uint4 t = *reinterpret_cast<const uint4 *> (p);
+          u[0] = t.x;
+          u[1] = t.y;
+          u[2] = t.z;
+          u[3] = t.w;
+        }
+      else
+        {
+          uint2 t = *reinterpret_cast<const uint2 *> (p);
+          u[0] = t.x;
+          u[1] = t.y;
+        }
+#pragma unroll
+      for (int e = 0; e < VW / 2; e++)
+        {
+          r.v[2 * e] = __uint_as_float (u[e] << 16);
+          r.v[2 * e + 1] = __uint_as_float (u[e] & 0xFFFF0000u);
+        }
+    }
+  else
+    {
+#pragma unroll
+      for (int e = 0; e < VW; e++)
+        r.v[e] = __uint_as_float ((unsigned int) p[e] << 16);
+    }
+  return r;
 }
 
 static bool
@@ -235,14 +326,75 @@ load_column (Vec<VW> col[3], const float *p, int x, int W, int C, const bool rok
   return ok;
 }
 
+/* SiLU and the gradient through it with the formulas, in the same order, of
+ * elementwise.cu's Silu functor, so the fused ops repeat the unfused ones bit for bit */
+static __device__ __forceinline__ float
+silu (float x)
+{
+  return x / (1.0f + expf (-x));
+}
+
+static __device__ __forceinline__ float
+silu_grad (float g, float x)
+{
+  float s = 1.0f / (1.0f + expf (-x));
+  return g * s * (1.0f + x * (1.0f - s));
+}
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vsilu (const Vec<VW> &x)
+{
+  Vec<VW> r;
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+    r.v[e] = silu (x.v[e]);
+  return r;
+}
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vsilu_grad (const Vec<VW> &g, const Vec<VW> &x)
+{
+  Vec<VW> r;
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+    r.v[e] = silu_grad (g.v[e], x.v[e]);
+  return r;
+}
+
+/* load_column of a gradient `p`; with DSILU the gradient through the SiLU,
+ * p·SiLU'(q) with q (pre) at the same offsets (zero outside the image, as there) */
+template <int VW, bool DSILU>
+static __device__ __forceinline__ bool
+load_grad_column (Vec<VW> col[3], const float *p, const float *q, int x, int W, int C,
+                  const bool rok[3])
+{
+  bool ok = load_column<VW> (col, p, x, W, C, rok);
+  if constexpr (DSILU)
+    {
+#pragma unroll
+      for (int r = 0; r < 3; r++)
+        if (ok && rok[r])
+          col[r] = vsilu_grad<VW> (col[r], vload<VW> (q + ((int64_t) (r - 1) * W + x) * C));
+    }
+  return ok;
+}
+
 /* dst[b, y, x, c] = Σ_taps w[c, tap]·src[b, y + s·(ky − 1), x + s·(kx − 1), c]:
  * SIGN = +1 is the forward, −1 the input gradient (the rotated kernel). Taps in the
- * CPU's order, out-of-image taps skipped as there. grid (n_ct·n_st, rows) */
-template <int VW, int SIGN>
+ * CPU's order, out-of-image taps skipped as there. With SILU the forward also writes
+ * act = SiLU (dst) and, when act16 is not NULL, bf16 (act); the input gradient reads
+ * src·SiLU'(pre) in place of src (act, act16, pre are unused otherwise).
+ * grid (n_ct·n_st, rows) */
+template <int VW, int SIGN, bool SILU>
 static __global__ void __launch_bounds__ (THREADS)
-dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
-                   const float *__restrict__ w, int B, int H, int W, int C, DwShape sh)
+dw_stencil_kernel (float *__restrict__ dst, float *__restrict__ act,
+                   VbBf16 *__restrict__ act16, const float *__restrict__ src,
+                   const float *__restrict__ pre, const float *__restrict__ w, int B, int H,
+                   int W, int C, DwShape sh)
 {
+  constexpr bool EPILOGUE = SILU && SIGN > 0, DSILU = SILU && SIGN < 0;
   int cv = (blockIdx.x % sh.n_ct) * sh.CT + threadIdx.x % sh.CT;
   int strip = (blockIdx.x / sh.n_ct) * sh.SPB + threadIdx.x / sh.CT;
   if (cv >= sh.CV || strip >= sh.nstrip)
@@ -263,20 +415,21 @@ dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
     {
       int y = (int) (row % H);
       const float *p = src + row * W * C + c0;
+      const float *q = DSILU ? pre + row * W * C + c0 : nullptr;
       float *o = dst + row * W * C + c0;
       bool rok[3] = { y > 0, true, y + 1 < H };
       Vec<VW> col[3][3];
       bool cok[3];
 
-      cok[0] = load_column<VW> (col[0], p, x0 - 1, W, C, rok);
-      cok[1] = load_column<VW> (col[1], p, x0, W, C, rok);
+      cok[0] = load_grad_column<VW, DSILU> (col[0], p, q, x0 - 1, W, C, rok);
+      cok[1] = load_grad_column<VW, DSILU> (col[1], p, q, x0, W, C, rok);
 #pragma unroll
       for (int i = 0; i < TX; i++)
         {
           int x = x0 + i;
           if (x >= W)
             break;
-          cok[2] = load_column<VW> (col[2], p, x + 1, W, C, rok);
+          cok[2] = load_grad_column<VW, DSILU> (col[2], p, q, x + 1, W, C, rok);
           Vec<VW> acc = vzero<VW> ();
 #pragma unroll
           for (int ky = 0; ky < 3; ky++)
@@ -294,6 +447,14 @@ dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
                 }
             }
           vstore<VW> (o + (int64_t) x * C, acc);
+          if constexpr (EPILOGUE)
+            {
+              int64_t at = (o - dst) + (int64_t) x * C;
+              Vec<VW> a = vsilu<VW> (acc);
+              vstore<VW> (act + at, a);
+              if (act16 != nullptr)
+                vstore<VW> (act16 + at, a);
+            }
 #pragma unroll
           for (int r = 0; r < 3; r++)
             {
@@ -309,12 +470,13 @@ dw_stencil_kernel (float *__restrict__ dst, const float *__restrict__ src,
 /* part[p, tap, c] = Σ_{pixels of part p} dout[pixel, c]·in[pixel + tap offset, c], where
  * part p = chunk · n_st + strip tile, the chunk (blockIdx.y) being a fixed range of image
  * rows; the block's strips are added in order through shared memory (9·blockDim·VW
- * floats). grid (n_ct·n_st, n_chunks) */
-template <int VW>
+ * floats). With DSILU dout is read as dout·SiLU'(pre) (pre unused otherwise).
+ * grid (n_ct·n_st, n_chunks) */
+template <int VW, bool DSILU>
 static __global__ void __launch_bounds__ (THREADS)
 dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ dout,
-                          const float *__restrict__ in, int B, int H, int W, int C, DwShape sh,
-                          int64_t n_chunks)
+                          const float *__restrict__ pre, const float *__restrict__ in, int B,
+                          int H, int W, int C, DwShape sh, int64_t n_chunks)
 {
   extern __shared__ float red[];
   int ct = blockIdx.x % sh.n_ct, st = blockIdx.x / sh.n_ct;
@@ -335,6 +497,7 @@ dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ do
           int y = (int) (row % H);
           const float *p = in + row * W * C + c0;
           const float *g = dout + row * W * C + c0;
+          const float *q = DSILU ? pre + row * W * C + c0 : nullptr;
           bool rok[3] = { y > 0, true, y + 1 < H };
           Vec<VW> col[3][3];
           bool cok[3];
@@ -349,6 +512,8 @@ dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ do
                 break;
               cok[2] = load_column<VW> (col[2], p, x + 1, W, C, rok);
               Vec<VW> gv = vload<VW> (g + (int64_t) x * C);
+              if constexpr (DSILU)
+                gv = vsilu_grad<VW> (gv, vload<VW> (q + (int64_t) x * C));
 #pragma unroll
               for (int ky = 0; ky < 3; ky++)
                 {
@@ -399,18 +564,23 @@ dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ do
     }
 }
 
-template <int VW>
+/* SILU: the forward (sign > 0) also writes act (and act16 when not NULL), the input
+ * gradient reads src·SiLU'(pre) */
+template <int VW, bool SILU = false>
 static void
 dw_stencil (VbCuda *cu, float *dst, const float *src, const float *w, int B, int H, int W,
-            int C, int sign)
+            int C, int sign, float *act = nullptr, VbBf16 *act16 = nullptr,
+            const float *pre = nullptr)
 {
   DwShape sh = dw_shape (W, C, VW);
   dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), y_blocks ((int64_t) B * H));
   unsigned int threads = (unsigned int) (sh.CT * sh.SPB);
   if (sign > 0)
-    dw_stencil_kernel<VW, 1><<<grid, threads, 0, cu->stream>>> (dst, src, w, B, H, W, C, sh);
+    dw_stencil_kernel<VW, 1, SILU><<<grid, threads, 0, cu->stream>>> (dst, act, act16, src,
+                                                                        pre, w, B, H, W, C, sh);
   else
-    dw_stencil_kernel<VW, -1><<<grid, threads, 0, cu->stream>>> (dst, src, w, B, H, W, C, sh);
+    dw_stencil_kernel<VW, -1, SILU><<<grid, threads, 0, cu->stream>>> (dst, act, act16, src,
+                                                                         pre, w, B, H, W, C, sh);
 }
 
 static int64_t
@@ -434,24 +604,44 @@ vb_cuda_dwconv3x3_forward (VbCuda *cu, float *out, const float *in, const float 
   VB_CUDA_LAUNCHED (cu, "dwconv3x3 forward");
 }
 
+/* pre = dwconv3x3 (in), out = SiLU (pre), out16 = bf16 (out) in one pass; a 4-channel
+ * bf16 vector is one 8-byte store */
 extern "C" void
-vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
-                            const float *dout, const float *in, const float *w,
-                            int B, int H, int W, int C)
+vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out16,
+                                const float *in, const float *w, int B, int H, int W, int C)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
+    return;
+  if (C % 4 == 0 && aligned16 (pre) && aligned16 (out) && aligned16 (in)
+      && ((uintptr_t) out16 & 7u) == 0)
+    dw_stencil<4, true> (cu, pre, in, w, B, H, W, C, +1, out, out16);
+  else
+    dw_stencil<1, true> (cu, pre, in, w, B, H, W, C, +1, out, out16);
+  VB_CUDA_LAUNCHED (cu, "dwconv3x3 silu forward");
+}
+
+/* the depthwise backward; with DSILU dout is the gradient into the SiLU after the conv
+ * (dsilu), read as dsilu·SiLU'(pre) by both kernels */
+template <bool DSILU>
+static void
+dw_backward (VbCuda *cu, float *din, float *dw, const float *dout, const float *pre,
+             const float *in, const float *w, int B, int H, int W, int C)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
     return;
   int vw = C % 4 == 0 && aligned16 (dout) && aligned16 (in) && (din == NULL || aligned16 (din))
-           ? 4 : 1;
+           && (!DSILU || aligned16 (pre)) ? 4 : 1;
 
   if (din != NULL)
     {
       if (vw == 4)
-        dw_stencil<4> (cu, din, dout, w, B, H, W, C, -1);
+        dw_stencil<4, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, nullptr, pre);
       else
-        dw_stencil<1> (cu, din, dout, w, B, H, W, C, -1);
-      if (!VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (din)"))
+        dw_stencil<1, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, nullptr, pre);
+      if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (din)"
+                                       : "dwconv3x3 backward (din)"))
         return;
     }
 
@@ -467,31 +657,56 @@ vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
       size_t shm = (size_t) 9 * threads * vw * sizeof (float);
       dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), (unsigned int) n_chunks);
       if (vw == 4)
-        dw_wgrad_partials_kernel<4><<<grid, threads, shm, cu->stream>>> (part, dout, in, B, H, W,
-                                                                         C, sh, n_chunks);
+        dw_wgrad_partials_kernel<4, DSILU><<<grid, threads, shm, cu->stream>>> (
+            part, dout, pre, in, B, H, W, C, sh, n_chunks);
       else
-        dw_wgrad_partials_kernel<1><<<grid, threads, shm, cu->stream>>> (part, dout, in, B, H, W,
-                                                                         C, sh, n_chunks);
-      if (!VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (dw partials)"))
+        dw_wgrad_partials_kernel<1, DSILU><<<grid, threads, shm, cu->stream>>> (
+            part, dout, pre, in, B, H, W, C, sh, n_chunks);
+      if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw partials)"
+                                       : "dwconv3x3 backward (dw partials)"))
         return;
       sum_chunks_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, FINAL_LANES), 0,
                           cu->stream>>> (dw, part, 9 * (int64_t) C, n_parts, C);
-      VB_CUDA_LAUNCHED (cu, "dwconv3x3 backward (dw)");
+      VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw)" : "dwconv3x3 backward (dw)");
     }
 }
 
-/* ---- 3×3, stride 2, padding 1 ------------------------------------------------------
- * A patch is ordered (ky, kx, ci), so the weight is permuted to wt (cout, 3, 3, cin). */
+extern "C" void
+vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
+                            const float *dout, const float *in, const float *w,
+                            int B, int H, int W, int C)
+{
+  dw_backward<false> (cu, din, dw, dout, nullptr, in, w, B, H, W, C);
+}
 
-/* wt[o, t, ci] = w[o, ci, t]; n = cout·9·cin < 2^31 */
+extern "C" void
+vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, float *dw, const float *dsilu,
+                                 const float *pre, const float *in, const float *w, int B,
+                                 int H, int W, int C)
+{
+  dw_backward<true> (cu, din, dw, dsilu, pre, in, w, B, H, W, C);
+}
+
+/* ---- 3×3, stride 2, padding 1 ------------------------------------------------------
+ * A patch is ordered (ky, kx, ci), so the weight is permuted to wt (cout, 3, 3, cin).
+ * The kernels take the element type of the im2col matrix and the permuted weight: float
+ * for the fp32 ops (rows of K = 9·cin), VbBf16 for the bf16 ones (rows of ldk: K rounded
+ * up to 8 elements, so every row starts 16-byte aligned for the vector kernels and for
+ * cuBLAS; the products read the first K of each). */
+
+/* wt[o, t, ci] (rows of ld) = w[o, ci, t], rounded to T; n = cout·9·cin < 2^31 */
+template <typename T>
 static __global__ void
-permute_weight_kernel (float *__restrict__ wt, const float *__restrict__ w, int cin, int n)
+permute_weight_kernel (T *__restrict__ wt, const float *__restrict__ w, int cin, int64_t ld,
+                       int n)
 {
   for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < n; j += gridDim.x * blockDim.x)
     {
       int ci = j % cin, ot = j / cin;
       int t = ot % 9, o = ot / 9;
-      wt[j] = w[(o * cin + ci) * 9 + t];
+      Vec<1> v;
+      v.v[0] = w[(o * cin + ci) * 9 + t];
+      vstore<1> (wt + o * ld + t * cin + ci, v);
     }
 }
 
@@ -507,26 +722,26 @@ unpermute_add_kernel (float *__restrict__ dw, const float *__restrict__ dwt, int
     }
 }
 
-/* cols[(b, oy, ox), (ky, kx, ci)] = in[b, 2oy − 1 + ky, 2ox − 1 + kx, ci], 0 outside.
- * A thread owns (ox, channel vector) and writes its 9 taps; blockIdx.y walks the output
- * rows (b, oy). */
-template <int VW>
+/* cols[(b, oy, ox), (ky, kx, ci)] = in[b, 2oy − 1 + ky, 2ox − 1 + kx, ci], 0 outside
+ * (rounded to T once), rows of ld elements. A thread owns (ox, channel vector) and writes
+ * its 9 taps; blockIdx.y walks the output rows (b, oy). */
+template <int VW, typename T>
 static __global__ void
-im2col_kernel (float *__restrict__ cols, const float *__restrict__ in, int nb, int H, int W,
-               int cin)
+im2col_kernel (T *__restrict__ cols, const float *__restrict__ in, int nb, int H, int W,
+               int cin, int64_t ld)
 {
   int Ho = (H + 1) / 2, Wo = (W + 1) / 2, CV = cin / VW;
   int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= Wo * CV)
     return;
   int cv = j % CV, ox = j / CV;
-  int64_t K = 9 * (int64_t) cin, q_end = (int64_t) nb * Ho;
+  int64_t q_end = (int64_t) nb * Ho;
 
   for (int64_t q = blockIdx.y; q < q_end; q += gridDim.y)
     {
       int oy = (int) (q % Ho);
       int64_t b = q / Ho;
-      float *dst = cols + (q * Wo + ox) * K + cv * VW;
+      T *dst = cols + (q * Wo + ox) * ld + cv * VW;
 #pragma unroll
       for (int ky = 0; ky < 3; ky++)
         {
@@ -544,20 +759,20 @@ im2col_kernel (float *__restrict__ cols, const float *__restrict__ in, int nb, i
     }
 }
 
-/* din[b, y, x, ci] = Σ over the taps that read (y, x) of dcols[(b, oy, ox), tap, ci]:
- * a gather, taps in the CPU's order. A thread owns (x, channel vector); blockIdx.y walks
- * the input rows (b, y). */
-template <int VW>
+/* din[b, y, x, ci] = Σ over the taps that read (y, x) of dcols[(b, oy, ox), tap, ci]
+ * (rows of ld elements of T), added in fp32: a gather, taps in the CPU's order. A thread
+ * owns (x, channel vector); blockIdx.y walks the input rows (b, y). */
+template <int VW, typename T>
 static __global__ void
-col2im_gather_kernel (float *__restrict__ din, const float *__restrict__ dcols, int nb, int H,
-                      int W, int cin)
+col2im_gather_kernel (float *__restrict__ din, const T *__restrict__ dcols, int nb, int H,
+                      int W, int cin, int64_t ld)
 {
   int Ho = (H + 1) / 2, Wo = (W + 1) / 2, CV = cin / VW;
   int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= W * CV)
     return;
   int cv = j % CV, x = j / CV;
-  int64_t K = 9 * (int64_t) cin, q_end = (int64_t) nb * H;
+  int64_t q_end = (int64_t) nb * H;
 
   for (int64_t q = blockIdx.y; q < q_end; q += gridDim.y)
     {
@@ -576,7 +791,7 @@ col2im_gather_kernel (float *__restrict__ din, const float *__restrict__ dcols, 
               int tx = x + 1 - kx;
               if (tx < 0 || (tx & 1) || tx / 2 >= Wo)
                 continue;
-              Vec<VW> s = vload<VW> (dcols + ((b * Ho + ty / 2) * Wo + tx / 2) * K
+              Vec<VW> s = vload<VW> (dcols + ((b * Ho + ty / 2) * Wo + tx / 2) * ld
                                      + (ky * 3 + kx) * cin + cv * VW);
 #pragma unroll
               for (int e = 0; e < VW; e++)
@@ -606,25 +821,98 @@ bias_fill_kernel (float *__restrict__ out, const float *__restrict__ b, int CV, 
     }
 }
 
-template <int VW>
+/* the widest channel vector (8, 4 or 1 values) that cin and every pointer allow: a
+ * channel-last pixel then starts at a multiple of the vector */
+static int
+channel_vector (int cin, const void *a, const void *b)
+{
+  bool al = aligned16 (a) && (b == NULL || aligned16 (b));
+  return al && cin % 8 == 0 ? 8 : al && cin % 4 == 0 ? 4 : 1;
+}
+
+template <int VW, typename T>
 static void
-im2col (VbCuda *cu, float *cols, const float *in, int nb, int H, int W, int cin)
+im2col_vw (VbCuda *cu, T *cols, int64_t ld, const float *in, int nb, int H, int W, int cin)
 {
   int Wo = (W + 1) / 2, Ho = (H + 1) / 2;
   unsigned int bx, threads;
   x_split ((int64_t) Wo * (cin / VW), &bx, &threads);
-  im2col_kernel<VW><<<dim3 (bx, y_blocks ((int64_t) nb * Ho)), threads, 0, cu->stream>>> (
-      cols, in, nb, H, W, cin);
+  im2col_kernel<VW, T><<<dim3 (bx, y_blocks ((int64_t) nb * Ho)), threads, 0, cu->stream>>> (
+      cols, in, nb, H, W, cin, ld);
 }
 
-template <int VW>
+/* vw from channel_vector (cin, in, ...); 8 only for bf16 columns (whose rows of ldk keep
+ * a vector of 8 aligned) */
+template <typename T>
+static int
+im2col (VbCuda *cu, int vw, T *cols, int64_t ld, const float *in, int nb, int H, int W,
+        int cin, const char *what)
+{
+  if (vw == 8)
+    im2col_vw<8> (cu, cols, ld, in, nb, H, W, cin);
+  else if (vw == 4)
+    im2col_vw<4> (cu, cols, ld, in, nb, H, W, cin);
+  else
+    im2col_vw<1> (cu, cols, ld, in, nb, H, W, cin);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+template <int VW, typename T>
 static void
-col2im (VbCuda *cu, float *din, const float *dcols, int nb, int H, int W, int cin)
+col2im_vw (VbCuda *cu, float *din, const T *dcols, int64_t ld, int nb, int H, int W, int cin)
 {
   unsigned int bx, threads;
   x_split ((int64_t) W * (cin / VW), &bx, &threads);
-  col2im_gather_kernel<VW><<<dim3 (bx, y_blocks ((int64_t) nb * H)), threads, 0, cu->stream>>> (
-      din, dcols, nb, H, W, cin);
+  col2im_gather_kernel<VW, T><<<dim3 (bx, y_blocks ((int64_t) nb * H)), threads, 0,
+                                cu->stream>>> (din, dcols, nb, H, W, cin, ld);
+}
+
+template <typename T>
+static int
+col2im (VbCuda *cu, int vw, float *din, const T *dcols, int64_t ld, int nb, int H, int W,
+        int cin, const char *what)
+{
+  if (vw == 8)
+    col2im_vw<8> (cu, din, dcols, ld, nb, H, W, cin);
+  else if (vw == 4)
+    col2im_vw<4> (cu, din, dcols, ld, nb, H, W, cin);
+  else
+    col2im_vw<1> (cu, din, dcols, ld, nb, H, W, cin);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+template <typename T>
+static int
+permute_weight (VbCuda *cu, T *wt, int64_t ld, const float *w, int cin, int cout,
+                const char *what)
+{
+  int n = cout * 9 * cin;
+  permute_weight_kernel<T><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
+      wt, w, cin, ld, n);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+/* out (rows × cout) = b in every row, before a β = 1 product */
+static int
+bias_fill (VbCuda *cu, float *out, const float *b, int64_t rows, int cout, const char *what)
+{
+  if (cout % 4 == 0 && aligned16 (out) && aligned16 (b))
+    bias_fill_kernel<4><<<vb_cuda_blocks (rows * cout / 4, THREADS), THREADS, 0, cu->stream>>> (
+        out, b, cout / 4, rows * cout / 4);
+  else
+    bias_fill_kernel<1><<<vb_cuda_blocks (rows * cout, THREADS), THREADS, 0, cu->stream>>> (
+        out, b, cout, rows * cout);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+/* dw += dwt (cout, 3, 3, cin) put back into (cout, cin, 3, 3) */
+static void
+unpermute_add (VbCuda *cu, float *dw, const float *dwt, int cin, int cout, const char *what)
+{
+  int n = cout * 9 * cin;
+  unpermute_add_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dw, dwt, cin,
+                                                                                 n);
+  VB_CUDA_LAUNCHED (cu, what);
 }
 
 static int
@@ -634,6 +922,22 @@ samples_per_chunk (int B, int64_t per_sample)
   if (s < 1)
     s = 1;
   return s > B ? B : (int) s;
+}
+
+/* the shapes both forms check: 0 when there is nothing to do or the weight is too large
+ * (the error recorded) */
+static int
+conv_shape_ok (VbCuda *cu, int B, int H, int W, int cin, int cout, int64_t ld,
+               const char *what)
+{
+  if (B <= 0 || H <= 0 || W <= 0 || cin <= 0 || cout <= 0)
+    return 0;
+  if (cout * ld > INT32_MAX)
+    {
+      vb_cuda_check_rt (cu, cudaErrorInvalidValue, what);
+      return 0;
+    }
+  return 1;
 }
 
 extern "C" void
@@ -646,16 +950,9 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
   const float one = 1.0f, zero = 0.0f;
 
   VB_CUDA_GUARD (cu);
-  if (B <= 0 || H <= 0 || W <= 0 || cin <= 0 || cout <= 0)
+  if (!conv_shape_ok (cu, B, H, W, cin, cout, K, "conv3x3s2 forward (weight too large)"))
     return;
-
-  if (cout * K > INT32_MAX)
-    {
-      vb_cuda_check_rt (cu, cudaErrorInvalidValue, "conv3x3s2 forward (weight too large)");
-      return;
-    }
-  bool vec = cin % 4 == 0 && aligned16 (in);
-  bool vec_out = cout % 4 == 0 && aligned16 (out) && (b == NULL || aligned16 (b));
+  int vw = cin % 4 == 0 && aligned16 (in) ? 4 : 1;
   int chunk = samples_per_chunk (B, per_sample);
   size_t wt_len = aligned (cout * K);
   float *wt = (float *) vb_cuda_scratch (cu, (wt_len + (size_t) (chunk * per_sample))
@@ -664,9 +961,7 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
     return;
   float *cols = wt + wt_len;
 
-  permute_weight_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-      wt, w, cin, (int) (cout * K));
-  if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (weight)"))
+  if (!permute_weight (cu, wt, K, w, cin, cout, "conv3x3s2 forward (weight)"))
     return;
 
   for (int b0 = 0; b0 < B; b0 += chunk)
@@ -675,23 +970,11 @@ vb_cuda_conv3x3s2_forward (VbCuda *cu, float *out, const float *in, const float 
       int64_t rows = (int64_t) nb * Ho * Wo;
       float *out_c = out + (int64_t) b0 * Ho * Wo * cout;
 
-      if (vec)
-        im2col<4> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
-      else
-        im2col<1> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
-      if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (im2col)"))
+      if (!im2col (cu, vw, cols, K, in + (int64_t) b0 * H * W * cin, nb, H, W, cin,
+                   "conv3x3s2 forward (im2col)"))
         return;
-      if (b != NULL)
-        {
-          if (vec_out)
-            bias_fill_kernel<4><<<vb_cuda_blocks (rows * cout / 4, THREADS), THREADS, 0,
-                                  cu->stream>>> (out_c, b, cout / 4, rows * cout / 4);
-          else
-            bias_fill_kernel<1><<<vb_cuda_blocks (rows * cout, THREADS), THREADS, 0,
-                                  cu->stream>>> (out_c, b, cout, rows * cout);
-          if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 forward (bias)"))
-            return;
-        }
+      if (b != NULL && !bias_fill (cu, out_c, b, rows, cout, "conv3x3s2 forward (bias)"))
+        return;
       /* column-major view: outᵀ (cout × rows) = wtᵀᵀ (cout × K) · colsᵀ (K × rows) */
       if (!vb_cuda_check_blas (cu, cublasSgemm (cu->blas, CUBLAS_OP_T, CUBLAS_OP_N, cout,
                                                 (int) rows, (int) K, &one, wt, (int) K, cols,
@@ -713,16 +996,11 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
   const float one = 1.0f, zero = 0.0f;
 
   VB_CUDA_GUARD (cu);
-  if (B <= 0 || H <= 0 || W <= 0 || cin <= 0 || cout <= 0)
-    return;
   if (din == NULL && dw == NULL && db == NULL)
     return;
-  if (cout * K > INT32_MAX)
-    {
-      vb_cuda_check_rt (cu, cudaErrorInvalidValue, "conv3x3s2 backward (weight too large)");
-      return;
-    }
-  bool vec = cin % 4 == 0 && aligned16 (in) && (din == NULL || aligned16 (din));
+  if (!conv_shape_ok (cu, B, H, W, cin, cout, K, "conv3x3s2 backward (weight too large)"))
+    return;
+  int vw = cin % 4 == 0 && aligned16 (in) && (din == NULL || aligned16 (din)) ? 4 : 1;
 
   /* one scratch call: [db partials | wt | dwt | cols]; cols serves as the im2col matrix
    * (for dw) and then as the column gradient (for din) */
@@ -742,13 +1020,8 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
   if (din == NULL && dw == NULL)
     return;
 
-  if (din != NULL)
-    {
-      permute_weight_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-          wt, w, cin, (int) (cout * K));
-      if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (weight)"))
-        return;
-    }
+  if (din != NULL && !permute_weight (cu, wt, K, w, cin, cout, "conv3x3s2 backward (weight)"))
+    return;
 
   for (int b0 = 0; b0 < B; b0 += chunk)
     {
@@ -758,11 +1031,8 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
 
       if (dw != NULL)
         {
-          if (vec)
-            im2col<4> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
-          else
-            im2col<1> (cu, cols, in + (int64_t) b0 * H * W * cin, nb, H, W, cin);
-          if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (im2col)"))
+          if (!im2col (cu, vw, cols, K, in + (int64_t) b0 * H * W * cin, nb, H, W, cin,
+                       "conv3x3s2 backward (im2col)"))
             return;
           /* wgrad, column-major: dwtᵀ (K × cout) (+)= colsᵀ (K × rows) · dout_c (rows × cout);
            * β = 0 on the first chunk, so the scratch needs no clearing */
@@ -781,19 +1051,168 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
                                                     cout, &zero, cols, (int) K),
                                    "conv3x3s2 backward (dgrad sgemm)"))
             return;
-          if (vec)
-            col2im<4> (cu, din + (int64_t) b0 * H * W * cin, cols, nb, H, W, cin);
-          else
-            col2im<1> (cu, din + (int64_t) b0 * H * W * cin, cols, nb, H, W, cin);
-          if (!VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (col2im)"))
+          if (!col2im (cu, vw, din + (int64_t) b0 * H * W * cin, cols, K, nb, H, W, cin,
+                       "conv3x3s2 backward (col2im)"))
             return;
         }
     }
 
   if (dw != NULL)
+    unpermute_add (cu, dw, dwt, cin, cout, "conv3x3s2 backward (dw)");
+}
+
+/* ---- 3×3, stride 2 with bf16 products (vb-cuda-ops.h vb_cuda_conv3x3s2_*_bf16) -------
+ * As the fp32 ops, with the im2col matrix, the permuted weight and each chunk's dout as
+ * bf16 (half the bytes of the column traffic) and the products on cublasGemmEx (bf16 A
+ * and B, CUBLAS_COMPUTE_32F): fp32 C for out and dwt, a bf16 C for the column gradient,
+ * which col2im reads and adds in fp32. Scratch is counted in bytes, each part starting
+ * 256-byte aligned. */
+
+/* bf16 rows rounded up to 8 elements (16 bytes) */
+static int64_t
+ld16 (int64_t k)
+{
+  return (k + 7) / 8 * 8;
+}
+
+/* bytes rounded up to 256 */
+static size_t
+aligned_bytes (int64_t bytes)
+{
+  return (size_t) ((bytes + 255) / 256 * 256);
+}
+
+
+extern "C" void
+vb_cuda_conv3x3s2_forward_bf16 (VbCuda *cu, float *out, const float *in, const float *w,
+                                const float *b, int B, int H, int W, int cin, int cout)
+{
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  int64_t K = 9 * (int64_t) cin, ldk = ld16 (K);
+  int64_t per_sample = (int64_t) Ho * Wo * ldk;
+
+  VB_CUDA_GUARD (cu);
+  if (!conv_shape_ok (cu, B, H, W, cin, cout, ldk,
+                      "conv3x3s2 forward bf16 (weight too large)"))
+    return;
+  int vw = channel_vector (cin, in, NULL);
+  int chunk = samples_per_chunk (B, per_sample);
+  size_t wt_bytes = aligned_bytes (cout * ldk * (int64_t) sizeof (VbBf16));
+  char *base = (char *) vb_cuda_scratch (cu, wt_bytes + (size_t) (chunk * per_sample)
+                                                        * sizeof (VbBf16));
+  if (base == NULL)
+    return;
+  VbBf16 *wt = (VbBf16 *) base, *cols = (VbBf16 *) (base + wt_bytes);
+
+  if (!permute_weight (cu, wt, ldk, w, cin, cout, "conv3x3s2 forward bf16 (weight)"))
+    return;
+
+  for (int b0 = 0; b0 < B; b0 += chunk)
     {
-      unpermute_add_kernel<<<vb_cuda_blocks (cout * K, THREADS), THREADS, 0, cu->stream>>> (
-          dw, dwt, cin, (int) (cout * K));
-      VB_CUDA_LAUNCHED (cu, "conv3x3s2 backward (dw)");
+      int nb = B - b0 < chunk ? B - b0 : chunk;
+      int64_t rows = (int64_t) nb * Ho * Wo;
+      float *out_c = out + (int64_t) b0 * Ho * Wo * cout;
+
+      if (!im2col (cu, vw, cols, ldk, in + (int64_t) b0 * H * W * cin, nb, H, W, cin,
+                   "conv3x3s2 forward bf16 (im2col)"))
+        return;
+      if (b != NULL && !bias_fill (cu, out_c, b, rows, cout, "conv3x3s2 forward bf16 (bias)"))
+        return;
+      /* column-major view: outᵀ (cout × rows) = wtᵀᵀ (cout × K) · colsᵀ (K × rows) */
+      if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_T, CUBLAS_OP_N, cout, (int) rows, (int) K, wt,
+                              (int) ldk, cols, (int) ldk, b != NULL ? 1.0f : 0.0f, out_c,
+                              CUDA_R_32F, cout, "conv3x3s2 forward bf16 (gemm)"))
+        return;
     }
+}
+
+extern "C" void
+vb_cuda_conv3x3s2_backward_bf16 (VbCuda *cu, float *din, float *dw, float *db,
+                                 const float *dout, const float *in, const float *w,
+                                 int B, int H, int W, int cin, int cout)
+{
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  int64_t K = 9 * (int64_t) cin, ldk = ld16 (K);
+  int64_t per_sample = (int64_t) Ho * Wo * ldk;
+  int64_t rows_all = (int64_t) B * Ho * Wo;
+
+  VB_CUDA_GUARD (cu);
+  if (din == NULL && dw == NULL && db == NULL)
+    return;
+  if (!conv_shape_ok (cu, B, H, W, cin, cout, ldk,
+                      "conv3x3s2 backward bf16 (weight too large)"))
+    return;
+  int vw_in = channel_vector (cin, in, NULL);
+  int vw_din = din != NULL ? channel_vector (cin, din, NULL) : 1;
+
+  /* one scratch call: [db partials | dwt (fp32) | wt | dout16 | cols (bf16)]; cols serves
+   * as the im2col matrix (for dw) and then as the column gradient (for din), dout16 as
+   * the chunk's dout rounded once for both products */
+  int chunk = samples_per_chunk (B, per_sample);
+  bool prod = din != NULL || dw != NULL;
+  size_t part_bytes = db != NULL ? aligned (n_chunks_for (rows_all) * cout) * sizeof (float)
+                                 : 0;
+  size_t dwt_bytes = dw != NULL ? aligned (cout * K) * sizeof (float) : 0;
+  size_t wt_bytes = din != NULL ? aligned_bytes (cout * ldk * (int64_t) sizeof (VbBf16)) : 0;
+  size_t dout_bytes = prod ? aligned_bytes ((int64_t) chunk * Ho * Wo * cout
+                                            * (int64_t) sizeof (VbBf16))
+                           : 0;
+  size_t cols_bytes = prod ? (size_t) (chunk * per_sample) * sizeof (VbBf16) : 0;
+  char *base = (char *) vb_cuda_scratch (cu, part_bytes + dwt_bytes + wt_bytes + dout_bytes
+                                                 + cols_bytes);
+  if (base == NULL)
+    return;
+  float *part = (float *) base, *dwt = (float *) (base + part_bytes);
+  VbBf16 *wt = (VbBf16 *) (base + part_bytes + dwt_bytes);
+  VbBf16 *dout16 = (VbBf16 *) ((char *) wt + wt_bytes);
+  VbBf16 *cols = (VbBf16 *) ((char *) dout16 + dout_bytes);
+
+  /* the bias gradient sums the unrounded dout */
+  if (db != NULL
+      && !colsum_acc (cu, db, part, dout, rows_all, cout, "conv3x3s2 backward bf16 (db)"))
+    return;
+  if (!prod)
+    return;
+
+  if (din != NULL
+      && !permute_weight (cu, wt, ldk, w, cin, cout, "conv3x3s2 backward bf16 (weight)"))
+    return;
+
+  for (int b0 = 0; b0 < B; b0 += chunk)
+    {
+      int nb = B - b0 < chunk ? B - b0 : chunk;
+      int64_t rows = (int64_t) nb * Ho * Wo;
+
+      vb_cuda_to_bf16 (cu, dout16, dout + (int64_t) b0 * Ho * Wo * cout, NULL, 1,
+                       rows * cout);
+      if (cu->error[0] != '\0')
+        return;
+      if (dw != NULL)
+        {
+          if (!im2col (cu, vw_in, cols, ldk, in + (int64_t) b0 * H * W * cin, nb, H, W, cin,
+                       "conv3x3s2 backward bf16 (im2col)"))
+            return;
+          /* wgrad, column-major: dwtᵀ (K × cout) (+)= colsᵀ (K × rows) · dout16 (rows × cout);
+           * β = 0 on the first chunk, so the scratch needs no clearing */
+          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, (int) K, cout, (int) rows, cols,
+                                  (int) ldk, dout16, cout, b0 == 0 ? 0.0f : 1.0f, dwt,
+                                  CUDA_R_32F, (int) K, "conv3x3s2 backward bf16 (wgrad gemm)"))
+            return;
+        }
+      if (din != NULL)
+        {
+          /* dgrad, column-major: dcolsᵀ (K × rows) = wtᵀ (K × cout) · dout16ᵀ (cout × rows),
+           * rounded once to bf16 (β = 0) */
+          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_N, (int) K, (int) rows, cout, wt,
+                                  (int) ldk, dout16, cout, 0.0f, cols, CUDA_R_16BF, (int) ldk,
+                                  "conv3x3s2 backward bf16 (dgrad gemm)"))
+            return;
+          if (!col2im (cu, vw_din, din + (int64_t) b0 * H * W * cin, cols, ldk, nb, H, W, cin,
+                       "conv3x3s2 backward bf16 (col2im)"))
+            return;
+        }
+    }
+
+  if (dw != NULL)
+    unpermute_add (cu, dw, dwt, cin, cout, "conv3x3s2 backward bf16 (dw)");
 }

@@ -1,9 +1,14 @@
-/* elementwise.cu: GELU (exact erf form), SiLU, the residual add and drop path, fp32.
+/* elementwise.cu: GELU (exact erf form), SiLU, the residual add and drop path, fp32;
+ * GELU on bf16 storage and the fp32 → bf16 conversion (bf16 storage, vb-cpu-ops.h).
  * Memory-bound: when every pointer is 16-byte aligned each thread moves float4s (the
- * n % 4 tail goes to the first threads), else one float per thread. Grid-stride loops.
+ * n % 4 tail goes to the first threads), on bf16 data 16 bytes = 8 values at a time (the
+ * n % 8 tail likewise), else one value per thread. Grid-stride loops. bf16 inputs are
+ * widened exactly, the fp32 formula applied, the result rounded to nearest-even once.
  * No __restrict__, since the forward ops may run in place (out == in, out == a or b) and
  * every thread reads its elements before writing them. */
 #include <stdint.h>
+
+#include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
 
@@ -229,11 +234,73 @@ scale_rows (VbCuda *cu, float *out, const float *in, const float *scale, int B,
   VB_CUDA_LAUNCHED (cu, what);
 }
 
-extern "C" void
-vb_cuda_drop_path_forward (VbCuda *cu, float *out, const float *in, const float *scale,
-                           int B, int64_t per_sample)
+/* x + (t + bias)·s, as the CPU computes it: the product is not fused into the add */
+static __device__ __forceinline__ float
+residual (float x, float t, const float *bias, int64_t col, const float *scale, float s)
 {
-  scale_rows (cu, out, in, scale, B, per_sample, "drop path forward");
+  if (bias != NULL)
+    t += bias[col];
+  return x + (scale != NULL ? __fmul_rn (t, s) : t);
+}
+
+static __global__ void
+residual_add_kernel (float *out, const float *x, const float *branch, const float *bias,
+                     int c, const float *scale, int B, int64_t per_sample)
+{
+  for (int b = blockIdx.y; b < B; b += gridDim.y)
+    {
+      float s = scale != NULL ? scale[b] : 1.0f;
+      int64_t base = (int64_t) b * per_sample;
+      GRID_STRIDE (i, per_sample)
+        out[base + i] = residual (x[base + i], branch[base + i], bias, i % c, scale, s);
+    }
+}
+
+/* on float4s: per_sample and c multiples of 4, every pointer aligned */
+static __global__ void
+residual_add4_kernel (float *out, const float *x, const float *branch, const float *bias,
+                      int c, const float *scale, int B, int64_t per4)
+{
+  for (int b = blockIdx.y; b < B; b += gridDim.y)
+    {
+      float s = scale != NULL ? scale[b] : 1.0f;
+      int64_t base = (int64_t) b * per4;
+      GRID_STRIDE (i, per4)
+        {
+          float4 v = reinterpret_cast<const float4 *> (x)[base + i];
+          float4 t = reinterpret_cast<const float4 *> (branch)[base + i];
+          int64_t col = (4 * i) % c;
+          v.x = residual (v.x, t.x, bias, col, scale, s);
+          v.y = residual (v.y, t.y, bias, col + 1, scale, s);
+          v.z = residual (v.z, t.z, bias, col + 2, scale, s);
+          v.w = residual (v.w, t.w, bias, col + 3, scale, s);
+          reinterpret_cast<float4 *> (out)[base + i] = v;
+        }
+    }
+}
+
+extern "C" void
+vb_cuda_residual_add (VbCuda *cu, float *out, const float *x, const float *branch,
+                      const float *bias, int c, const float *scale, int B, int64_t per_sample)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || per_sample <= 0)
+    return;
+  bool vec = per_sample % 4 == 0 && c % 4 == 0 && aligned16 (out) && aligned16 (x)
+             && aligned16 (branch) && (bias == NULL || aligned16 (bias));
+  int64_t per = vec ? per_sample / 4 : per_sample;
+  /* as scale_rows: ~16 waves in all whatever B is */
+  unsigned int by = (unsigned int) (B < 65535 ? B : 65535);
+  unsigned int bx = vb_cuda_blocks (per, THREADS);
+  unsigned int cap = (unsigned int) (16384 / by > 0 ? 16384 / by : 1);
+  dim3 grid (bx < cap ? bx : cap, by);
+  if (vec)
+    residual_add4_kernel<<<grid, THREADS, 0, cu->stream>>> (out, x, branch, bias, c, scale, B,
+                                                            per);
+  else
+    residual_add_kernel<<<grid, THREADS, 0, cu->stream>>> (out, x, branch, bias, c, scale, B,
+                                                           per);
+  VB_CUDA_LAUNCHED (cu, "residual add");
 }
 
 extern "C" void
@@ -241,4 +308,242 @@ vb_cuda_drop_path_backward (VbCuda *cu, float *din, const float *dout, const flo
                             int B, int64_t per_sample)
 {
   scale_rows (cu, din, dout, scale, B, per_sample, "drop path backward");
+}
+
+/* ---- bf16 storage ------------------------------------------------------------------- */
+
+typedef __nv_bfloat16 bf16;
+
+/* 8 bf16 at a 16-byte aligned p, widened */
+static __device__ __forceinline__ void
+load8 (float f[8], const bf16 *p)
+{
+  uint4 raw = *reinterpret_cast<const uint4 *> (p);
+  const __nv_bfloat162 *h = reinterpret_cast<const __nv_bfloat162 *> (&raw);
+#pragma unroll
+  for (int k = 0; k < 4; k++)
+    {
+      float2 t = __bfloat1622float2 (h[k]);
+      f[2 * k] = t.x;
+      f[2 * k + 1] = t.y;
+    }
+}
+
+/* 8 values rounded to bf16, stored at a 16-byte aligned p */
+static __device__ __forceinline__ void
+store8 (bf16 *p, const float f[8])
+{
+  __align__ (16) __nv_bfloat162 h[4];
+#pragma unroll
+  for (int k = 0; k < 4; k++)
+    h[k] = __floats2bfloat162_rn (f[2 * k], f[2 * k + 1]);
+  *reinterpret_cast<uint4 *> (p) = *reinterpret_cast<const uint4 *> (h);
+}
+
+/* x, widened, plus the bias of its column when there is one (the fused bias of a product
+ * that wrote x without it) */
+static __device__ __forceinline__ float
+biased (const bf16 *x, int64_t i, const float *bias, int c)
+{
+  float v = __bfloat162float (x[i]);
+  return bias != NULL ? v + bias[i % c] : v;
+}
+
+/* 8 values at x + 8i, the bias of their columns added: c % 8 == 0, so all in one row */
+static __device__ __forceinline__ void
+load8_biased (float f[8], const bf16 *x, int64_t i, const float *bias, int c)
+{
+  load8 (f, x + 8 * i);
+  if (bias != NULL)
+    {
+      const float *b = bias + (8 * i) % c;
+#pragma unroll
+      for (int k = 0; k < 8; k++)
+        f[k] += b[k];
+    }
+}
+
+/* out = Op (in + bias) */
+template <typename Op>
+static __global__ void
+unary_bf16_kernel (bf16 *out, const bf16 *in, const float *bias, int c, int64_t n)
+{
+  GRID_STRIDE (i, n)
+    out[i] = __float2bfloat16_rn (Op::f (biased (in, i, bias, c)));
+}
+
+template <typename Op>
+static __global__ void
+unary_bf16x8_kernel (bf16 *out, const bf16 *in, const float *bias, int c, int64_t n)
+{
+  int64_t n8 = n >> 3;
+  GRID_STRIDE (i, n8)
+    {
+      float x[8];
+      load8_biased (x, in, i, bias, c);
+#pragma unroll
+      for (int k = 0; k < 8; k++)
+        x[k] = Op::f (x[k]);
+      store8 (out + 8 * i, x);
+    }
+  int64_t t = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+  if (t < (n & 7))
+    out[8 * n8 + t] = __float2bfloat16_rn (Op::f (biased (in, 8 * n8 + t, bias, c)));
+}
+
+/* out = Op (a, b + bias) */
+template <typename Op>
+static __global__ void
+binary_bf16_kernel (bf16 *out, const bf16 *a, const bf16 *b, const float *bias, int c,
+                    int64_t n)
+{
+  GRID_STRIDE (i, n)
+    out[i] = __float2bfloat16_rn (Op::f (__bfloat162float (a[i]), biased (b, i, bias, c)));
+}
+
+template <typename Op>
+static __global__ void
+binary_bf16x8_kernel (bf16 *out, const bf16 *a, const bf16 *b, const float *bias, int c,
+                      int64_t n)
+{
+  int64_t n8 = n >> 3;
+  GRID_STRIDE (i, n8)
+    {
+      float x[8], y[8];
+      load8 (x, a + 8 * i);
+      load8_biased (y, b, i, bias, c);
+#pragma unroll
+      for (int k = 0; k < 8; k++)
+        x[k] = Op::f (x[k], y[k]);
+      store8 (out + 8 * i, x);
+    }
+  int64_t t = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+  if (t < (n & 7))
+    {
+      int64_t j = 8 * n8 + t;
+      out[j] = __float2bfloat16_rn (Op::f (__bfloat162float (a[j]), biased (b, j, bias, c)));
+    }
+}
+
+/* the 8-wide path: 16-byte aligned data, and rows of whole 8-value groups under a bias */
+static bool
+by_eight (const void *a, const void *b, const void *c, const float *bias, int cols)
+{
+  return aligned16 (a) && aligned16 (b) && (c == NULL || aligned16 (c))
+         && (bias == NULL || cols % 8 == 0);
+}
+
+extern "C" void
+vb_cuda_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const float *b,
+                           int64_t rows, int c)
+{
+  bf16 *o = reinterpret_cast<bf16 *> (out);
+  const bf16 *x = reinterpret_cast<const bf16 *> (in);
+  int64_t n = rows * c;
+
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  if (by_eight (out, in, NULL, b, c))
+    unary_bf16x8_kernel<Gelu><<<vb_cuda_blocks ((n + 7) / 8, THREADS), THREADS, 0,
+                                cu->stream>>> (o, x, b, c, n);
+  else
+    unary_bf16_kernel<Gelu><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (o, x, b,
+                                                                                      c, n);
+  VB_CUDA_LAUNCHED (cu, "gelu forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
+                            const float *b, int64_t rows, int c)
+{
+  bf16 *d = reinterpret_cast<bf16 *> (din);
+  const bf16 *g = reinterpret_cast<const bf16 *> (dout), *x = reinterpret_cast<const bf16 *> (in);
+  int64_t n = rows * c;
+
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+  if (by_eight (din, dout, in, b, c))
+    binary_bf16x8_kernel<Bwd<Gelu>><<<vb_cuda_blocks ((n + 7) / 8, THREADS), THREADS, 0,
+                                      cu->stream>>> (d, g, x, b, c, n);
+  else
+    binary_bf16_kernel<Bwd<Gelu>><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
+        d, g, x, b, c, n);
+  VB_CUDA_LAUNCHED (cu, "gelu backward (bf16)");
+}
+
+/* dst[b·per + i] = bf16 (src[b·per + i] · scale[b]) (SCALE false: bf16 (src[...])), one grid
+ * row (y) per sample. The 8-wide kernel needs 16-byte aligned row bases (both bases
+ * aligned and per % 8 == 0, or a single row); the per % 8 tail goes to the first threads. */
+template <bool SCALE>
+static __global__ void
+to_bf16x8_kernel (bf16 *dst, const float *src, const float *scale, int B, int64_t per)
+{
+  int64_t per8 = per >> 3;
+  for (int b = blockIdx.y; b < B; b += gridDim.y)
+    {
+      float s = SCALE ? scale[b] : 1.0f;
+      const float *x = src + (int64_t) b * per;
+      bf16 *o = dst + (int64_t) b * per;
+      GRID_STRIDE (i, per8)
+        {
+          float4 u = reinterpret_cast<const float4 *> (x)[2 * i];
+          float4 v = reinterpret_cast<const float4 *> (x)[2 * i + 1];
+          float f[8] = { u.x, u.y, u.z, u.w, v.x, v.y, v.z, v.w };
+          if (SCALE)
+            {
+#pragma unroll
+              for (int k = 0; k < 8; k++)
+                f[k] *= s;
+            }
+          store8 (o + 8 * i, f);
+        }
+      int64_t t = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+      if (t < (per & 7))
+        o[8 * per8 + t] = __float2bfloat16_rn (SCALE ? x[8 * per8 + t] * s : x[8 * per8 + t]);
+    }
+}
+
+template <bool SCALE>
+static __global__ void
+to_bf16_kernel (bf16 *dst, const float *src, const float *scale, int B, int64_t per)
+{
+  for (int b = blockIdx.y; b < B; b += gridDim.y)
+    {
+      float s = SCALE ? scale[b] : 1.0f;
+      const float *x = src + (int64_t) b * per;
+      bf16 *o = dst + (int64_t) b * per;
+      GRID_STRIDE (i, per)
+        o[i] = __float2bfloat16_rn (SCALE ? x[i] * s : x[i]);
+    }
+}
+
+extern "C" void
+vb_cuda_to_bf16 (VbCuda *cu, VbBf16 *dst, const float *src, const float *scale, int B,
+                 int64_t per_sample)
+{
+  bf16 *d = reinterpret_cast<bf16 *> (dst);
+
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || per_sample <= 0)
+    return;
+  /* without factors the samples are one row */
+  int rows = scale != NULL ? B : 1;
+  int64_t per = scale != NULL ? per_sample : (int64_t) B * per_sample;
+  bool vec = aligned16 (dst) && aligned16 (src) && (rows == 1 || per % 8 == 0);
+  /* ~16 waves of 256-thread blocks in total whatever B is (as scale_rows) */
+  unsigned int by = (unsigned int) (rows < 65535 ? rows : 65535);
+  unsigned int bx = vb_cuda_blocks (vec ? (per + 7) / 8 : per, THREADS);
+  unsigned int cap = (unsigned int) (16384 / by > 0 ? 16384 / by : 1);
+  dim3 grid (bx < cap ? bx : cap, by);
+  if (vec && scale != NULL)
+    to_bf16x8_kernel<true><<<grid, THREADS, 0, cu->stream>>> (d, src, scale, rows, per);
+  else if (vec)
+    to_bf16x8_kernel<false><<<grid, THREADS, 0, cu->stream>>> (d, src, scale, rows, per);
+  else if (scale != NULL)
+    to_bf16_kernel<true><<<grid, THREADS, 0, cu->stream>>> (d, src, scale, rows, per);
+  else
+    to_bf16_kernel<false><<<grid, THREADS, 0, cu->stream>>> (d, src, scale, rows, per);
+  VB_CUDA_LAUNCHED (cu, "to bf16");
 }

@@ -8,8 +8,16 @@
  * ch owns a fixed row chunk (boundaries depend on n only), its groups' sums are added in
  * group order through shared memory, and a final kernel adds the chunks in a fixed
  * order: no atomics, bit-identical runs. Other shapes take a warp per row with the
- * lanes striding the channels, and the partials in a second pass. */
+ * lanes striding the channels, and the partials in a second pass.
+ *
+ * The forward kernels are templated on the output: fp32, or bf16 (the bf16-storage
+ * forward: the same arithmetic, each output rounded once to nearest-even, four of them
+ * stored as one 8-byte word on the fast path), and on MERGE: the row loaded as the sum of
+ * K group rows of ys (n, K, c), added in k order as the group sum adds them (scan.cu), and
+ * written to y on the way (SS2D's cross-merge fused into its out_norm). */
 #include <stdint.h>
+
+#include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
 
@@ -50,12 +58,76 @@ sum4 (float4 v)
   return ((v.x + v.y) + v.z) + v.w;
 }
 
+/* one output, and four consecutive ones (16-byte aligned fp32, 8-byte aligned bf16) */
+static __device__ __forceinline__ void store1 (float *p, float v) { *p = v; }
+static __device__ __forceinline__ void
+store1 (__nv_bfloat16 *p, float v)
+{
+  *p = __float2bfloat16_rn (v);
+}
+
+static __device__ __forceinline__ void
+store4 (float *p, float4 v)
+{
+  *reinterpret_cast<float4 *> (p) = v;
+}
+
+static __device__ __forceinline__ void
+store4 (__nv_bfloat16 *p, float4 v)
+{
+  __align__ (8) __nv_bfloat162 h[2] = { __floats2bfloat162_rn (v.x, v.y),
+                                        __floats2bfloat162_rn (v.z, v.w) };
+  *reinterpret_cast<uint2 *> (p) = *reinterpret_cast<const uint2 *> (h);
+}
+
 /* ---- fast path: G lanes per row, NV float4s per lane ------------------------------ */
 
+/* a lane's NV float4s of row r (zeros past the row, or for r ≥ n: ok false) as the sum
+ * of the K group rows of ys (n, K, c), in k order: the group sum's additions (scan.cu
+ * group_sum_kernel: x[0], then + x[k]), so y has its bits; written to y. Groups outer,
+ * so a group's NV loads are in flight together. */
 template <int G, int NV>
+static __device__ __forceinline__ void
+merge_row_vec (float4 (&v)[NV], float *y, const float *ys, int K, int64_t r, bool ok, int lane,
+               int c)
+{
+  const int c4 = c >> 2;
+  const float4 *z4 = reinterpret_cast<const float4 *> (ys + r * K * c);
+
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    {
+      int j = lane + k * G;
+      v[k] = ok && j < c4 ? z4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+    }
+  for (int g = 1; g < K; g++)
+    {
+      const float4 *zg = z4 + (int64_t) g * c4;
+#pragma unroll
+      for (int k = 0; k < NV; k++)
+        {
+          int j = lane + k * G;
+          if (ok && j < c4)
+            {
+              float4 b = zg[j];
+              v[k] = make_float4 (v[k].x + b.x, v[k].y + b.y, v[k].z + b.z, v[k].w + b.w);
+            }
+        }
+    }
+  if (!ok)
+    return;
+  float4 *y4 = reinterpret_cast<float4 *> (y + r * c);
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    if (lane + k * G < c4)
+      y4[lane + k * G] = v[k];
+}
+
+/* MERGE: `in` is ys (n, K, c), the row its groups' sum, written to y (else y, K unused) */
+template <int G, int NV, typename T, bool MERGE>
 static __global__ void __launch_bounds__ (THREADS)
-ln_fwd_vec_kernel (float *out, float *mean, float *rstd, const float *in, const float *gamma,
-                   const float *beta, int64_t n, int c, float eps)
+ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const float *in, int K,
+                   const float *gamma, const float *beta, int64_t n, int c, float eps)
 {
   const int c4 = c >> 2;
   const int lane = threadIdx.x % G;
@@ -74,11 +146,14 @@ ln_fwd_vec_kernel (float *out, float *mean, float *rstd, const float *in, const 
       float4 v[NV];
       float s = 0.0f, q = 0.0f, mu, rs;
 
+      if (MERGE)
+        merge_row_vec<G, NV> (v, y, in, K, r, ok, lane, c);
 #pragma unroll
       for (int k = 0; k < NV; k++)
         {
           int j = lane + k * G;
-          v[k] = ok && j < c4 ? x4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+          if (!MERGE)
+            v[k] = ok && j < c4 ? x4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
           s += sum4 (v[k]);
         }
       mu = group_sum<G> (s) / c;
@@ -93,7 +168,7 @@ ln_fwd_vec_kernel (float *out, float *mean, float *rstd, const float *in, const 
       rs = 1.0f / sqrtf (group_sum<G> (q) / c + eps);
       if (!ok)
         continue;
-      float4 *o4 = reinterpret_cast<float4 *> (out + r * c);
+      T *orow = out + r * c;
 #pragma unroll
       for (int k = 0; k < NV; k++)
         {
@@ -105,7 +180,7 @@ ln_fwd_vec_kernel (float *out, float *mean, float *rstd, const float *in, const 
               o.y = (v[k].y - mu) * rs * gm.y + bt.y;
               o.z = (v[k].z - mu) * rs * gm.z + bt.z;
               o.w = (v[k].w - mu) * rs * gm.w + bt.w;
-              o4[j] = o;
+              store4 (orow + 4 * j, o);
             }
         }
       if (lane == 0)
@@ -124,7 +199,7 @@ template <int G, int NV, bool DIN, bool PARAM>
 static __global__ void __launch_bounds__ (THREADS)
 ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, const float *in,
                    const float *mean, const float *rstd, const float *gamma, int64_t n, int c,
-                   int64_t n_chunks)
+                   int64_t n_chunks, bool acc)
 {
   extern __shared__ float red[];
   const int groups = THREADS / G;
@@ -213,6 +288,11 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
                       o.y = rs * (g[k].y * gm.y - mq - (xm[k].y * rs) * mqx);
                       o.z = rs * (g[k].z * gm.z - mq - (xm[k].z * rs) * mqx);
                       o.w = rs * (g[k].w * gm.w - mq - (xm[k].w * rs) * mqx);
+                      if (acc)   /* the residual stream's gradient, added to in place */
+                        {
+                          float4 p = o4[j];
+                          o = make_float4 (p.x + o.x, p.y + o.y, p.z + o.z, p.w + o.w);
+                        }
                       o4[j] = o;
                     }
                 }
@@ -244,9 +324,12 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
 
 /* ---- generic path: a warp per row --------------------------------------------------- */
 
+/* MERGE as ln_fwd_vec_kernel: each lane sums its channels' K group values in k order,
+ * writes them to y and reads them back from there (its own writes) for the later passes */
+template <typename T, bool MERGE>
 static __global__ void
-ln_fwd_kernel (float *out, float *mean, float *rstd, const float *in, const float *gamma,
-               const float *beta, int64_t n, int c, float eps)
+ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const float *in, int K,
+               const float *gamma, const float *beta, int64_t n, int c, float eps)
 {
   int lane = threadIdx.x & 31;
   int64_t stride = (int64_t) gridDim.x * WARPS;
@@ -254,12 +337,26 @@ ln_fwd_kernel (float *out, float *mean, float *rstd, const float *in, const floa
   /* r is uniform across the warp, so the shuffles see all 32 lanes */
   for (int64_t r = (int64_t) blockIdx.x * WARPS + threadIdx.x / 32; r < n; r += stride)
     {
-      const float *x = in + r * c;
-      float *o = out + r * c;
+      const float *x = (MERGE ? y : in) + r * c;
+      T *o = out + r * c;
       float s = 0.0f, v = 0.0f, mu, rs;
 
-      for (int j = lane; j < c; j += 32)
-        s += x[j];
+      if (MERGE)
+        {
+          const float *z = in + r * K * c;
+          float *yr = y + r * c;
+          for (int j = lane; j < c; j += 32)
+            {
+              float a = z[j];
+              for (int g = 1; g < K; g++)
+                a += z[(int64_t) g * c + j];
+              yr[j] = a;
+              s += a;
+            }
+        }
+      else
+        for (int j = lane; j < c; j += 32)
+          s += x[j];
       mu = warp_sum (s) / c;
       /* two passes: the centred sum of squares does not cancel catastrophically */
       for (int j = lane; j < c; j += 32)
@@ -269,7 +366,7 @@ ln_fwd_kernel (float *out, float *mean, float *rstd, const float *in, const floa
         }
       rs = 1.0f / sqrtf (warp_sum (v) / c + eps);
       for (int j = lane; j < c; j += 32)
-        o[j] = (x[j] - mu) * rs * gamma[j] + beta[j];
+        store1 (&o[j], (x[j] - mu) * rs * gamma[j] + beta[j]);
       if (lane == 0)
         {
           mean[r] = mu;
@@ -280,7 +377,7 @@ ln_fwd_kernel (float *out, float *mean, float *rstd, const float *in, const floa
 
 static __global__ void
 ln_bwd_din_kernel (float *din, const float *dout, const float *in, const float *mean,
-                   const float *rstd, const float *gamma, int64_t n, int c)
+                   const float *rstd, const float *gamma, int64_t n, int c, bool acc)
 {
   int lane = threadIdx.x & 31;
   int64_t stride = (int64_t) gridDim.x * WARPS;
@@ -302,8 +399,8 @@ ln_bwd_din_kernel (float *din, const float *dout, const float *in, const float *
       mqx = warp_sum (sqx) / c;
       for (int j = lane; j < c; j += 32)
         {
-          float xh = (x[j] - mu) * rs;
-          d[j] = rs * (g[j] * gamma[j] - mq - xh * mqx);
+          float xh = (x[j] - mu) * rs, v = rs * (g[j] * gamma[j] - mq - xh * mqx);
+          d[j] = acc ? d[j] + v : v;
         }
     }
 }
@@ -432,39 +529,96 @@ vec_shape (int c, const void *p0, const void *p1, const void *p2, const void *p3
       switch (NV_) { NV_CASES (F, 32); default: break; }                                 \
   } while (0)
 
+static bool
+out_aligned (const float *p)
+{
+  return ((uintptr_t) p & 15u) == 0;
+}
+
+static bool
+out_aligned (const __nv_bfloat16 *p)
+{
+  return ((uintptr_t) p & 7u) == 0;
+}
+
+/* y NULL: LayerNorm (in); else the merge: `in` is ys (n, K, c), y = Σ_k ys written and
+ * normalised. The kernel is chosen as the plain forward on y would choose it (the fast
+ * path where c suits it and y, out are aligned), ys having to be 16-byte aligned too:
+ * with ys aligned as y (device allocations are) every output has the unfused ops' bits. */
+template <typename T>
+static void
+layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const float *in,
+                   int K, const float *gamma, const float *beta, int64_t n, int c, float eps,
+                   const char *what)
+{
+  int G = 0, NV = 0;
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || c <= 0 || K <= 0)
+    return;
+  if (vec_shape (c, in, y != NULL ? y : in, gamma, beta, &G, &NV) && out_aligned (out))
+    {
+      int64_t b = (n + THREADS / G - 1) / (THREADS / G);
+      unsigned int blocks = (unsigned int) (b > 65536 ? 65536 : b);
+#define FWD(G, NV)                                                                       \
+  do {                                                                                   \
+    if (y != NULL)                                                                       \
+      ln_fwd_vec_kernel<G, NV, T, true><<<blocks, THREADS, 0, cu->stream>>> (              \
+          out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
+    else                                                                                 \
+      ln_fwd_vec_kernel<G, NV, T, false><<<blocks, THREADS, 0, cu->stream>>> (             \
+          out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
+  } while (0)
+      DISPATCH (FWD, G, NV);
+#undef FWD
+    }
+  else if (y != NULL)
+    ln_fwd_kernel<T, true><<<row_blocks (n), THREADS, 0, cu->stream>>> (
+        out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
+  else
+    ln_fwd_kernel<T, false><<<row_blocks (n), THREADS, 0, cu->stream>>> (
+        out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
+  VB_CUDA_LAUNCHED (cu, what);
+}
+
 extern "C" void
 vb_cuda_layernorm_forward (VbCuda *cu, float *out, float *mean, float *rstd,
                            const float *in, const float *gamma, const float *beta,
                            int64_t n, int c, float eps)
 {
-  int G = 0, NV = 0;
-  VB_CUDA_GUARD (cu);
-  if (n <= 0 || c <= 0)
-    return;
-  if (vec_shape (c, out, in, gamma, beta, &G, &NV))
-    {
-      int64_t b = (n + THREADS / G - 1) / (THREADS / G);
-      unsigned int blocks = (unsigned int) (b > 65536 ? 65536 : b);
-#define FWD(G, NV)                                                                       \
-  ln_fwd_vec_kernel<G, NV><<<blocks, THREADS, 0, cu->stream>>> (out, mean, rstd, in, gamma, \
-                                                                beta, n, c, eps)
-      DISPATCH (FWD, G, NV);
-#undef FWD
-    }
-  else
-    ln_fwd_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (out, mean, rstd, in, gamma,
-                                                               beta, n, c, eps);
-  VB_CUDA_LAUNCHED (cu, "layernorm forward");
+  layernorm_forward (cu, out, NULL, mean, rstd, in, 1, gamma, beta, n, c, eps,
+                     "layernorm forward");
 }
 
 extern "C" void
-vb_cuda_layernorm_backward (VbCuda *cu, float *din, float *dgamma, float *dbeta,
+vb_cuda_layernorm_forward_bf16 (VbCuda *cu, VbBf16 *out, float *mean, float *rstd,
+                                const float *in, const float *gamma, const float *beta,
+                                int64_t n, int c, float eps)
+{
+  layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out), NULL, mean, rstd, in, 1,
+                     gamma, beta, n, c, eps, "layernorm forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_merge_layernorm_forward (VbCuda *cu, float *y, float *out, VbBf16 *out16, float *mean,
+                                 float *rstd, const float *ys, int K, const float *gamma,
+                                 const float *beta, int64_t n, int c, float eps)
+{
+  if (out != NULL)
+    layernorm_forward (cu, out, y, mean, rstd, ys, K, gamma, beta, n, c, eps,
+                       "merge + layernorm forward");
+  else
+    layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out16), y, mean, rstd, ys, K,
+                       gamma, beta, n, c, eps, "merge + layernorm forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamma, float *dbeta,
                             const float *dout, const float *in,
                             const float *mean, const float *rstd, const float *gamma,
                             int64_t n, int c)
 {
   int G = 0, NV = 0;
-  bool param = dgamma != NULL || dbeta != NULL;
+  bool param = dgamma != NULL || dbeta != NULL, acc = accumulate != 0;
   VB_CUDA_GUARD (cu);
   if (n <= 0 || c <= 0)
     return;
@@ -491,13 +645,13 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, float *dgamma, float *dbeta,
   do {                                                                                   \
     if (din != NULL && param)                                                            \
       ln_bwd_vec_kernel<G, NV, true, true><<<blocks, THREADS, shm, cu->stream>>> (          \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
     else if (din != NULL)                                                                \
       ln_bwd_vec_kernel<G, NV, true, false><<<blocks, THREADS, 0, cu->stream>>> (           \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
     else                                                                                 \
       ln_bwd_vec_kernel<G, NV, false, true><<<blocks, THREADS, shm, cu->stream>>> (         \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks);                     \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
   } while (0)
       DISPATCH (BWD, G, NV);
 #undef BWD
@@ -509,7 +663,8 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, float *dgamma, float *dbeta,
       if (din != NULL)
         {
           ln_bwd_din_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (din, dout, in, mean,
-                                                                         rstd, gamma, n, c);
+                                                                         rstd, gamma, n, c,
+                                                                         acc);
           if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (din)"))
             return;
         }

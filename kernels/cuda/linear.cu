@@ -1,7 +1,8 @@
 /* linear.cu: per-row matrix products on cuBLAS (row-major data seen as column-major
  * transposes) in the context's matmul mode (strict fp32 by default; TF32 or bf16 tensor
- * cores on request, vb_cuda_set_matmul), and the bias gradient as a fixed-order column sum
- * (fp32 in every mode). */
+ * cores on request, vb_cuda_set_matmul), the bf16-storage products (bf16 operands, fp32
+ * accumulation, any mode), and the bias gradient as a fixed-order column sum (fp32 in
+ * every mode, of fp32 or bf16 data). */
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
@@ -154,28 +155,49 @@ vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb,
                              what);
 }
 
+/* fp32 and bf16 elements: widened exactly, stored rounded to nearest-even */
+static __device__ __forceinline__ float to_float (float x) { return x; }
+static __device__ __forceinline__ float to_float (__nv_bfloat16 x) { return __bfloat162float (x); }
+static __device__ __forceinline__ void store (float *p, float v) { *p = v; }
+static __device__ __forceinline__ void store (__nv_bfloat16 *p, float v) { *p = __float2bfloat16_rn (v); }
+
 /* out[r, :] = b for every row (the product then accumulates onto it); rows across
  * blockIdx.y, columns across x: no division per element (a 64-bit one per element made
- * this fill cost more than a ViT-L product's memory traffic) */
+ * this fill cost more than a ViT-L product's memory traffic). A bf16 out holds b rounded. */
+template <typename T>
 static __global__ void
-fill_rows_kernel (float *out, int64_t ld_out, const float *b, int64_t n, int out_f)
+fill_rows_kernel (T *out, int64_t ld_out, const float *b, int64_t n, int out_f)
 {
   for (int64_t r = blockIdx.y; r < n; r += gridDim.y)
     for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
-      out[r * ld_out + o] = b[o];
+      store (&out[r * ld_out + o], b[o]);
 }
 
-/* part[chunk, o] = Σ rows of the chunk of x[:, o] */
+template <typename T>
+static int
+fill_rows (VbCuda *cu, T *out, int64_t ld_out, const float *b, int64_t n, int out_f,
+           const char *what)
+{
+  dim3 grid ((out_f + 255) / 256 > 65535 ? 65535 : (out_f + 255) / 256,
+             n > 65535 ? 65535 : (unsigned int) n);
+  fill_rows_kernel<T><<<grid, 256, 0, cu->stream>>> (out, ld_out, b, n, out_f);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+/* part[chunk, o] = Σ rows of the chunk of x[:, o] (x fp32 or bf16, the sum fp32) */
+template <typename T>
 static __global__ void
-colsum_partial_kernel (float *part, const float *x, int64_t ld, int64_t n, int cols)
+colsum_partial_kernel (float *part, const T *x, int64_t ld, int64_t n, int cols)
 {
   int o = blockIdx.x * blockDim.x + threadIdx.x;
   int64_t r0 = (int64_t) blockIdx.y * COLSUM_ROWS, r1 = min (n, r0 + COLSUM_ROWS);
   if (o >= cols)
     return;
   float s = 0.0f;
+  /* unrolled so that several loads are in flight; the additions keep their order */
+#pragma unroll 8
   for (int64_t r = r0; r < r1; r++)
-    s += x[r * ld + o];
+    s += to_float (x[r * ld + o]);
   part[(int64_t) blockIdx.y * cols + o] = s;
 }
 
@@ -193,15 +215,16 @@ colsum_final_kernel (float *acc, const float *part, int chunks, int cols)
 }
 
 /* acc[o] += Σ_r x[r·ld + o] (r < n), deterministic */
+template <typename T>
 static void
-colsum_acc (VbCuda *cu, float *acc, const float *x, int64_t ld, int64_t n, int cols)
+colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
 {
   int chunks = (int) ((n + COLSUM_ROWS - 1) / COLSUM_ROWS);
   float *part = (float *) vb_cuda_scratch (cu, (size_t) chunks * cols * sizeof (float));
   if (part == NULL)
     return;
   dim3 grid ((cols + 127) / 128, chunks);
-  colsum_partial_kernel<<<grid, 128, 0, cu->stream>>> (part, x, ld, n, cols);
+  colsum_partial_kernel<T><<<grid, 128, 0, cu->stream>>> (part, x, ld, n, cols);
   if (!VB_CUDA_LAUNCHED (cu, "column sum"))
     return;
   colsum_final_kernel<<<(cols + 127) / 128, 128, 0, cu->stream>>> (acc, part, chunks, cols);
@@ -221,10 +244,7 @@ vb_cuda_linear_forward (VbCuda *cu, float *out, int64_t ld_out,
     return;
   if (b != NULL)
     {
-      dim3 grid ((out_f + 255) / 256 > 65535 ? 65535 : (out_f + 255) / 256,
-                 n > 65535 ? 65535 : (unsigned int) n);
-      fill_rows_kernel<<<grid, 256, 0, cu->stream>>> (out, ld_out, b, n, out_f);
-      if (!VB_CUDA_LAUNCHED (cu, "linear bias"))
+      if (!fill_rows (cu, out, ld_out, b, n, out_f, "linear bias"))
         return;
       beta = 1.0f;
     }
@@ -336,4 +356,265 @@ vb_cuda_linear_backward_groups (VbCuda *cu, float *din, int64_t ld_din, int64_t 
       vb_cuda_gemm (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n, &one,
                     in + g * in_gstride, (int) ld_in, dout + g * dout_gstride, (int) ld_dout,
                     &one, dw + g * w_gstride, in_f, "grouped linear backward (weight)");
+}
+
+/* ---- bf16 storage: products of bf16 operands ------------------------------------------ *
+ * The operands are the caller's bf16 tensors as they lie (no staging, so the context's
+ * matmul mode and its bf16 staging buffer play no part): cublasGemmEx with bf16 A and B,
+ * fp32 accumulation (CUBLAS_COMPUTE_32F) into an fp32 or bf16 C, rounded once.
+ *
+ * A bf16 C is only ever written with β = 0: with β = 1 onto a bf16 C (the bias filled in
+ * first, as the fp32 path does) cuBLAS rounded the product to bf16 before adding C, so
+ * where bias and product cancel the result was off by many ulps (on an H200, cuBLAS 13:
+ * acc = −0.56775, b = 0.46686 gave −0.099609 = bf16 (bf16 (acc) + bf16 (b)), the CPU's
+ * bf16 (acc + b) = −0.101074: 3 ulps; 15 ulps elsewhere). A bf16 output with bias goes
+ * through fp32 products in scratch instead (linear_forward_bf16_bias). */
+
+#define BIAS_CHUNK_FLOATS (8 << 20)   /* fp32 products per pass of the bf16-with-bias path */
+
+static cudaDataType_t data_type (const float *) { return CUDA_R_32F; }
+static cudaDataType_t data_type (const __nv_bfloat16 *) { return CUDA_R_16BF; }
+
+/* column-major C (m × n) = op(A)·op(B) + β·C on bf16 A and B (vb-cuda-private.h), `batch`
+ * such products with operand i at base + i·stride. The handle's math mode is set to the default for the call and put back: in the fp32 matmul
+ * mode the handle is pedantic, which may keep an explicit compute type off the tensor
+ * cores. Into a bf16 C reductions (split-K partials) stay fp32 too, so C is rounded once. */
+static int
+gemm_bf16_batched (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                   const VbBf16 *a, int lda, int64_t stride_a, const VbBf16 *b, int ldb,
+                   int64_t stride_b, float beta, void *c, cudaDataType_t c_type, int ldc,
+                   int64_t stride_c, int batch, const char *what)
+{
+  const float one = 1.0f;
+  cublasMath_t mode, want = c_type == CUDA_R_16BF
+                            ? (cublasMath_t) (CUBLAS_DEFAULT_MATH
+                                              | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)
+                            : CUBLAS_DEFAULT_MATH;
+  int ok;
+
+  if (!vb_cuda_check_blas (cu, cublasGetMathMode (cu->blas, &mode), what))
+    return 0;
+  if (mode != want && !vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, want), what))
+    return 0;
+  if (batch == 1)
+    ok = vb_cuda_check_blas (cu, cublasGemmEx (cu->blas, ta, tb, m, n, k, &one,
+                                               a, CUDA_R_16BF, lda, b, CUDA_R_16BF, ldb, &beta,
+                                               c, c_type, ldc,
+                                               CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                             what);
+  else
+    ok = vb_cuda_check_blas (cu, cublasGemmStridedBatchedEx (cu->blas, ta, tb, m, n, k, &one,
+                                                             a, CUDA_R_16BF, lda, stride_a,
+                                                             b, CUDA_R_16BF, ldb, stride_b,
+                                                             &beta, c, c_type, ldc, stride_c,
+                                                             batch, CUBLAS_COMPUTE_32F,
+                                                             CUBLAS_GEMM_DEFAULT),
+                             what);
+  if (mode != want)
+    ok = vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, mode), what) && ok;
+  return ok;
+}
+
+int
+vb_cuda_gemm_bf16 (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                   const VbBf16 *a, int lda, const VbBf16 *b, int ldb, float beta, void *c,
+                   cudaDataType_t c_type, int ldc, const char *what)
+{
+  return gemm_bf16_batched (cu, ta, tb, m, n, k, a, lda, 0, b, ldb, 0, beta, c, c_type, ldc, 0,
+                            1, what);
+}
+
+/* the same into an fp32 or bf16 C, its type from the pointer's */
+template <typename T>
+static int
+gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+               const VbBf16 *a, int lda, const VbBf16 *b, int ldb, float beta, T *c, int ldc,
+               const char *what)
+{
+  return vb_cuda_gemm_bf16 (cu, ta, tb, m, n, k, a, lda, b, ldb, beta, c, data_type (c), ldc,
+                            what);
+}
+
+/* out[r, o] = bf16 (y[r, o] + b[o]) for `rows` rows, y dense (rows × out_f); rows across
+ * blockIdx.y, columns across x (as fill_rows_kernel) */
+static __global__ void
+bias_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y, const float *b,
+                   int64_t rows, int out_f)
+{
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+    for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
+      out[r * ld_out + o] = __float2bfloat16_rn (y[r * out_f + o] + b[o]);
+}
+
+/* a bf16 out with bias, as the CPU computes it: the fp32 product of a chunk of rows into
+ * scratch (β = 0), then bf16 (product + b), rounded once; in_f > 0 */
+static void
+linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in,
+                          int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f,
+                          int out_f)
+{
+  int64_t chunk = BIAS_CHUNK_FLOATS / out_f;
+
+  if (chunk < 1)
+    chunk = 1;
+  if (chunk > n)
+    chunk = n;
+  float *y = (float *) vb_cuda_scratch (cu, (size_t) chunk * out_f * sizeof (float));
+  if (y == NULL)
+    return;
+  for (int64_t r0 = 0; r0 < n; r0 += chunk)
+    {
+      int64_t rows = n - r0 < chunk ? n - r0 : chunk;
+      /* y (rows × out_f, row-major, dense) = y^T column-major = W^T^T · in^T */
+      if (!gemm_bf16_ops (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) rows, in_f, w, in_f,
+                          in + r0 * ld_in, (int) ld_in, 0.0f, y, out_f,
+                          "linear forward (bf16)"))
+        return;
+      dim3 grid ((out_f + 127) / 128 > 65535 ? 65535 : (out_f + 127) / 128,
+                 rows > 65535 ? 65535 : (unsigned int) rows);
+      bias_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b, rows,
+                                                       out_f);
+      if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
+        return;
+    }
+}
+
+/* vb_cuda_linear_forward on bf16 operands into an fp32 out, or a bf16 out without bias
+ * (β = 0) or without inputs (in_f = 0: the bias, rounded, or zeros) */
+template <typename T>
+static void
+linear_forward_bf16 (VbCuda *cu, T *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
+                     const VbBf16 *w, const float *b, int64_t n, int in_f, int out_f)
+{
+  float beta = 0.0f;
+
+  if (b != NULL)
+    {
+      if (!fill_rows (cu, out, ld_out, b, n, out_f, "linear bias (bf16)"))
+        return;
+      beta = 1.0f;
+    }
+  if (in_f <= 0)
+    {
+      if (b == NULL)
+        vb_cuda_check_rt (cu, cudaMemset2DAsync (out, ld_out * sizeof (T), 0,
+                                                 out_f * sizeof (T), n, cu->stream),
+                          "linear (bf16, no inputs)");
+      return;
+    }
+  /* out (n × out_f, row-major) = out^T column-major = W^T^T · in^T */
+  gemm_bf16_ops (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, in_f, w, in_f,
+                 in, (int) ld_in, beta, out, (int) ld_out, "linear forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_linear_forward_bf16 (VbCuda *cu, float *out, VbBf16 *out16, int64_t ld_out,
+                             const VbBf16 *in, int64_t ld_in, const VbBf16 *w,
+                             const float *b, int64_t n, int in_f, int out_f)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || out_f <= 0)
+    return;
+  if (out != NULL)
+    linear_forward_bf16 (cu, out, ld_out, in, ld_in, w, b, n, in_f, out_f);
+  else if (b != NULL && in_f > 0)
+    linear_forward_bf16_bias (cu, reinterpret_cast<__nv_bfloat16 *> (out16), ld_out, in, ld_in,
+                              w, b, n, in_f, out_f);
+  else
+    linear_forward_bf16 (cu, reinterpret_cast<__nv_bfloat16 *> (out16), ld_out, in, ld_in, w,
+                         b, n, in_f, out_f);
+}
+
+/* din^T (in_f × n) = W^T (in_f × out_f) · dout^T (out_f × n), written */
+template <typename T>
+static void
+linear_din_bf16 (VbCuda *cu, T *din, int64_t ld_din, const VbBf16 *dout, int64_t ld_dout,
+                 const VbBf16 *w, int64_t n, int in_f, int out_f)
+{
+  if (out_f > 0)
+    gemm_bf16_ops (cu, CUBLAS_OP_N, CUBLAS_OP_N, in_f, (int) n, out_f, w, in_f,
+                   dout, (int) ld_dout, 0.0f, din, (int) ld_din,
+                   "linear backward (bf16, input)");
+  else
+    vb_cuda_check_rt (cu, cudaMemset2DAsync (din, ld_din * sizeof (T), 0, in_f * sizeof (T),
+                                             n, cu->stream),
+                      "linear backward (bf16, no outputs)");
+}
+
+extern "C" void
+vb_cuda_linear_backward_bf16 (VbCuda *cu, float *din, VbBf16 *din16, int64_t ld_din,
+                              float *dw, float *db, const VbBf16 *dout, int64_t ld_dout,
+                              const VbBf16 *in, int64_t ld_in, const VbBf16 *w, int64_t n,
+                              int in_f, int out_f)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0)
+    return;
+
+  if (in_f > 0)
+    {
+      if (din16 != NULL)
+        linear_din_bf16 (cu, reinterpret_cast<__nv_bfloat16 *> (din16), ld_din, dout, ld_dout,
+                         w, n, in_f, out_f);
+      else if (din != NULL)
+        linear_din_bf16 (cu, din, ld_din, dout, ld_dout, w, n, in_f, out_f);
+    }
+
+  if (dw != NULL && in_f > 0 && out_f > 0)
+    /* dw^T (in_f × out_f) += in^T (in_f × n) · dout (n × out_f), fp32 */
+    gemm_bf16_ops (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n, in, (int) ld_in,
+                   dout, (int) ld_dout, 1.0f, dw, in_f, "linear backward (bf16, weight)");
+
+  if (db != NULL && out_f > 0)
+    colsum_acc (cu, db, reinterpret_cast<const __nv_bfloat16 *> (dout), ld_dout, n, out_f);
+}
+
+/* ---- the SS2D groups' Δ projections on bf16 storage ----------------------------------- */
+
+extern "C" void
+vb_cuda_linear_forward_groups_bf16 (VbCuda *cu, VbBf16 *out16, int64_t ld_out,
+                                    int64_t out_gstride, const VbBf16 *in, int64_t ld_in,
+                                    int64_t in_gstride, const VbBf16 *w, int64_t w_gstride,
+                                    int groups, int64_t n, int in_f, int out_f)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || out_f <= 0 || groups <= 0)
+    return;
+  if (in_f <= 0)
+    {
+      for (int g = 0; g < groups; g++)
+        vb_cuda_check_rt (cu, cudaMemset2DAsync (out16 + g * out_gstride,
+                                                 ld_out * sizeof (VbBf16), 0,
+                                                 out_f * sizeof (VbBf16), n, cu->stream),
+                          "grouped linear forward (bf16, no inputs)");
+      return;
+    }
+  /* as vb_cuda_linear_forward_groups, into a bf16 out rounded once */
+  gemm_bf16_batched (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, in_f, w, in_f, w_gstride,
+                     in, (int) ld_in, in_gstride, 0.0f, out16, CUDA_R_16BF, (int) ld_out,
+                     out_gstride, groups, "grouped linear forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_linear_backward_groups_bf16 (VbCuda *cu, float *din, int64_t ld_din,
+                                     int64_t din_gstride, float *dw, int64_t w_gstride,
+                                     const VbBf16 *dout, int64_t ld_dout, int64_t dout_gstride,
+                                     const VbBf16 *in, int64_t ld_in, int64_t in_gstride,
+                                     const VbBf16 *w, int groups, int64_t n, int in_f,
+                                     int out_f)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || groups <= 0 || in_f <= 0 || out_f <= 0)
+    return;
+  if (din != NULL)
+    gemm_bf16_batched (cu, CUBLAS_OP_N, CUBLAS_OP_N, in_f, (int) n, out_f, w, in_f, w_gstride,
+                       dout, (int) ld_dout, dout_gstride, 0.0f, din, CUDA_R_32F, (int) ld_din,
+                       din_gstride, groups, "grouped linear backward (bf16, input)");
+  /* one product per group, as the fp32 version: cuBLAS splits each long sum over n */
+  if (dw != NULL)
+    for (int g = 0; g < groups; g++)
+      vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n,
+                         in + g * in_gstride, (int) ld_in, dout + g * dout_gstride,
+                         (int) ld_dout, 1.0f, dw + g * w_gstride, CUDA_R_32F, in_f,
+                         "grouped linear backward (bf16, weight)");
 }

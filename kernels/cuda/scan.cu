@@ -1,16 +1,20 @@
 /* scan.cu: the selective scan, the SS2D scan that reads its routes through an index map,
- * and the group sum that merges them, fp32, with the semantics of kernels/cpu.
+ * and the group sum that merges them, fp32, with the semantics of kernels/cpu; the SS2D
+ * scan and the group sum also with their K·D-wide per-group tensors (delta, yk, duk,
+ * ddelta) stored as bf16: the same kernels, instantiated for that storage type.
  *
  * One thread per (image, group, channel) walks its route with the state in registers
  * (specs/kernels.md §3): a chunk's loads issued together, then its steps, unguarded
  * except in the tail chunk; the forward keeps the state every VB_SCAN_CKPT_STEPS steps,
  * from which the backward recomputes each chunk and walks it back (§4), reducing dB/dC
- * across the block once per chunk. Still to come from the spec: bf16 storage and the
- * shared-memory ring of asynchronous copies. Every reduction has a fixed order: no
- * atomics, results repeat bit for bit. */
+ * across the block once per chunk. Still to come from the spec: bf16 storage of u, dy
+ * and (B, C), and the shared-memory ring of asynchronous copies. Every reduction has a
+ * fixed order: no atomics, results repeat bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
 
@@ -44,16 +48,38 @@ vadd (float4 a, float4 b)
   return make_float4 (a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
 }
 
+/* The per-group tensors (delta, y, du, ddelta: T = float or __nv_bfloat16): loaded and
+ * widened exactly, stored rounded once to nearest-even (`p[i] = to_kd<T> (v)`, the fp32
+ * kernels' own store expression). All arithmetic is fp32 either way, so both storages run
+ * the same instructions between loads and stores. */
+__device__ __forceinline__ float ld_kd (const float *p) { return __ldg (p); }
+__device__ __forceinline__ float
+ld_kd (const __nv_bfloat16 *p)
+{
+  return __bfloat162float (__ldg (p));
+}
+template <typename T> __device__ __forceinline__ T to_kd (float v);
+template <> __device__ __forceinline__ float to_kd<float> (float v) { return v; }
+template <>
+__device__ __forceinline__ __nv_bfloat16
+to_kd<__nv_bfloat16> (float v)
+{
+  return __float2bfloat16_rn (v);
+}
+
 /* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */
 
 /* Where a scan reads. Group k visits position pos_k(t) at step t: its cross-scan route on
  * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride floats
  * apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0, one u
- * shared by all groups). delta, y, du, ddelta: (B, L, K·D); Bs, Cs: (B, L, K, N), all
- * indexed by position. */
+ * shared by all groups). delta, y, du, ddelta: (B, L, K·D) of T (float, or bf16 storage);
+ * Bs, Cs: (B, L, K, N), all indexed by position. */
+template <typename T>
 struct ScanArgs
 {
-  const float *u, *delta, *A, *Bs, *Cs, *Dskip, *dbias;
+  const float *u;
+  const T *delta;
+  const float *A, *Bs, *Cs, *Dskip, *dbias;
   int L, H, W, K, D, N, mode;
   int64_t u_stride, u_group;
 };
@@ -136,8 +162,9 @@ struct Lane
   bool active;
 };
 
+template <typename T>
 __device__ __forceinline__ Lane
-lane_of (const ScanArgs &a)
+lane_of (const ScanArgs<T> &a)
 {
   Lane ln;
   int d = blockIdx.x * blockDim.x + threadIdx.x;
@@ -151,18 +178,22 @@ lane_of (const ScanArgs &a)
 /* The thread's inputs at position 0 of its image, group and channel (add p × stride:
  * 32-bit products, as an image's offsets fit in 32 bits; launch checks it), and the
  * offset of its outputs (y, du, ddelta: kd + p·KD) */
+template <typename T>
 struct Bases
 {
-  const float *u, *delta, *Bs, *Cs, *dy;
+  const float *u;
+  const T *delta;
+  const float *Bs, *Cs, *dy;
   int64_t kd;
   int us, KD, KN;
   Route rt;               /* the positions this thread's group visits */
 };
 
-__device__ __forceinline__ Bases
-bases_of (const ScanArgs &a, const Lane &ln, const float *dy)
+template <typename T>
+__device__ __forceinline__ Bases<T>
+bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
 {
-  Bases o;
+  Bases<T> o;
   o.KD = a.K * a.D;
   o.KN = a.K * a.N;
   o.us = (int) a.u_stride;
@@ -179,8 +210,9 @@ bases_of (const ScanArgs &a, const Lane &ln, const float *dy)
 }
 
 /* h_t per chunk start: hck[((b·K + k)·chunks + j)·N + n][D] */
+template <typename T>
 __device__ __forceinline__ float *
-ckpt_of (float *hck, const ScanArgs &a, const Lane &ln)
+ckpt_of (float *hck, const ScanArgs<T> &a, const Lane &ln)
 {
   int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
   return hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.N * a.D + ln.d;
@@ -197,30 +229,73 @@ state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const flo
     h[n] = n < N ? exp2f (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
 }
 
+/* A chunk's z = delta + bias (softplus's argument). fp32 storage: loaded with the bias
+ * added. bf16 storage: the raw values kept two to a register until their step, where the
+ * bias is added (the same sum): four registers fewer once the loads land, without which
+ * the NT = 4 forward, at its 128-register bound, spilled (rounding y to bf16 before the
+ * store holds one more) */
+template <typename T>
+struct ChunkZ
+{
+  float z[VB_SCAN_CKPT_STEPS];
+  __device__ __forceinline__ void
+  load (int s, const T *p, float bias)
+  {
+    z[s] = ld_kd (p) + bias;
+  }
+  __device__ __forceinline__ float
+  at (int s, float) const
+  {
+    return z[s];
+  }
+};
+
+template <>
+struct ChunkZ<__nv_bfloat16>
+{
+  static_assert (VB_SCAN_CKPT_STEPS % 2 == 0, "bf16 pairs");
+  unsigned int z[VB_SCAN_CKPT_STEPS / 2];
+  /* steps are loaded in order: the odd step's pair already holds the even one */
+  __device__ __forceinline__ void
+  load (int s, const __nv_bfloat16 *p, float)
+  {
+    unsigned int raw = __ldg ((const unsigned short *) p);
+    z[s / 2] = s % 2 == 0 ? raw : z[s / 2] | raw << 16;
+  }
+  __device__ __forceinline__ float
+  at (int s, float bias) const
+  {
+    unsigned int w = z[s / 2];
+    return __uint_as_float (s % 2 == 0 ? w << 16 : w & 0xffff0000u) + bias;
+  }
+};
+
 /* one chunk's inputs in registers ((B, C) only with one state: sixteen would not fit) */
-template <int NT>
+template <int NT, typename T>
 struct ChunkIn
 {
   static constexpr int S = VB_SCAN_CKPT_STEPS, PB = NT == 1 ? S : 1;
-  float ut[S], zt[S], Bt[PB], Ct[PB];
+  float ut[S];
+  ChunkZ<T> zt;
+  float Bt[PB], Ct[PB];
   int pt[S];
 };
 
 /* the loads of the next `steps` steps from position p, all issued before the chunk's
  * arithmetic (they do not depend on the state). Loading a chunk ahead instead cost more
  * registers than it hid latency (measured: stage 3 forward 0.27 → 0.36 ms). */
-template <int NT, bool FULL>
+template <int NT, bool FULL, typename T>
 __device__ __forceinline__ void
-load_chunk (ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, int steps, int &p, int &hrow,
-            float bias)
+load_chunk (ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, int steps, int &p,
+            int &hrow, float bias)
 {
 #pragma unroll
-  for (int s = 0; s < ChunkIn<NT>::S; s++)
+  for (int s = 0; s < ChunkIn<NT, T>::S; s++)
     if (FULL || s < steps)
       {
         in.pt[s] = p;
         in.ut[s] = __ldg (o.u + p * o.us);
-        in.zt[s] = __ldg (o.delta + p * o.KD) + bias;
+        in.zt.load (s, o.delta + p * o.KD, bias);
         if constexpr (NT == 1)
           {
             in.Bt[s] = __ldg (o.Bs + p * o.KN);
@@ -231,16 +306,17 @@ load_chunk (ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, int steps, int &
 }
 
 /* NT: the state count the registers are sized for (1, or VB_CUDA_SCAN_MAX_N) */
-template <int NT, bool FULL>
+template <int NT, bool FULL, typename T>
 __device__ __forceinline__ void
-forward_chunk (const ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, float *y, bool write,
-               int steps, float (&h)[NT], const float (&A2)[NT], float ds)
+forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, T *y,
+               bool write, int steps, float (&h)[NT], const float (&A2)[NT], float ds,
+               float bias)
 {
 #pragma unroll
-  for (int s = 0; s < ChunkIn<NT>::S; s++)
+  for (int s = 0; s < ChunkIn<NT, T>::S; s++)
     if (FULL || s < steps)
       {
-        float dl = softplus_sel (in.zt[s]), ysum = 0.0f;
+        float dl = softplus_sel (in.zt.at (s, bias)), ysum = 0.0f;
         if constexpr (NT == 1)
           {
             h[0] = exp2f (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut[s];
@@ -256,17 +332,17 @@ forward_chunk (const ChunkIn<NT> &in, const ScanArgs &a, const Bases &o, float *
                 ysum += __ldg (Cp + n) * h[n];
           }
         if (write)
-          y[o.kd + in.pt[s] * o.KD] = ysum + ds * in.ut[s];
+          y[o.kd + in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut[s]);
       }
 }
 
 /* Forward: y (if not NULL) and the fp32 state at every chunk start (if hck not NULL) */
-template <int NT>
+template <int NT, typename T>
 __device__ __forceinline__ void
-forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
+forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
 {
   constexpr int S = VB_SCAN_CKPT_STEPS;
-  Bases o = bases_of (a, ln, NULL);
+  Bases<T> o = bases_of (a, ln, NULL);
   int64_t c = (int64_t) ln.k * a.D + ln.d;
   float A2[NT], h[NT];
   float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
@@ -287,25 +363,25 @@ forward_walk (const ScanArgs &a, const Lane &ln, float *y, float *hck)
         for (int n = 0; n < NT; n++)
           if (n < a.N)
             ck[((int64_t) j * a.N + n) * a.D] = h[n];
-      ChunkIn<NT> in;
+      ChunkIn<NT, T> in;
       if (j < full)
         {
           load_chunk<NT, true> (in, a, o, S, p, hrow, bias);
-          forward_chunk<NT, true> (in, a, o, y, write, S, h, A2, ds);
+          forward_chunk<NT, true> (in, a, o, y, write, S, h, A2, ds, bias);
         }
       else
         {
           load_chunk<NT, false> (in, a, o, a.L - j * S, p, hrow, bias);
-          forward_chunk<NT, false> (in, a, o, y, write, a.L - j * S, h, A2, ds);
+          forward_chunk<NT, false> (in, a, o, y, write, a.L - j * S, h, A2, ds, bias);
         }
     }
 }
 
 /* the minimum-blocks hint keeps ptxas from a 4-byte spill at NT = 4 and the one-state
  * forward at 80 registers (6 blocks of 128 per SM) */
-template <int NT>
+template <int NT, typename T>
 static __global__ void __launch_bounds__ (128, NT == 1 ? 6 : 4)
-scan_forward_kernel (ScanArgs a, float *y, float *hck)
+scan_forward_kernel (ScanArgs<T> a, T *y, float *hck)
 {
   Lane ln = lane_of (a);
   if (!ln.active)
@@ -359,9 +435,10 @@ struct ScanShared
   float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
 };
 
+template <typename T>
 struct BackOut
 {
-  float *du, *ddelta;
+  T *du, *ddelta;
   float *dbc;             /* (dB, dC) pairs: [tile][(b·L + p)·K + k][2N] */
   float *dB, *dC;         /* or, with one channel tile, dBs / dCs themselves */
   float *part_p;          /* [b][K·D][N + 2]: dA, dDskip, ddbias per image */
@@ -380,9 +457,9 @@ struct BackState
  * then walk back. Every load comes first (they do not depend on the state, so they
  * overlap); FULL chunks run unguarded, so the compiler can interleave the steps. (dB, dC)
  * go to v (N = 1: reduced later for the whole chunk) or straight into the warp's slots. */
-template <int NT, int SUB, bool FULL>
+template <int NT, int SUB, bool FULL, typename T>
 __device__ __forceinline__ void
-backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
+backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const BackOut<T> &out,
                 BackState<NT> &st, const float (&h0)[NT], int p, int hrow, int s0, int sub,
                 float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red)
 {
@@ -396,7 +473,7 @@ backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
       {
         pt[s] = p;
         ut[s] = __ldg (o.u + p * o.us);
-        dl[s] = __ldg (o.delta + p * o.KD) + st.bias;
+        dl[s] = ld_kd (o.delta + p * o.KD) + st.bias;
         gt[s] = ln.active ? __ldg (o.dy + p * o.us) : 0.0f;
 #pragma unroll
         for (int n = 0; n < NT; n++)
@@ -471,9 +548,9 @@ backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
           {
             int64_t pk = o.kd + pt[s] * o.KD;
             if (out.ddelta != NULL)
-              out.ddelta[pk] = dz;
+              out.ddelta[pk] = to_kd<T> (dz);
             if (out.du != NULL)
-              out.du[pk] = dut;
+              out.du[pk] = to_kd<T> (dut);
           }
       }
 }
@@ -481,9 +558,9 @@ backward_steps (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
 /* One chunk of the backward. With N = 1 its states sit in registers; with more states
  * the chunk is taken SUB steps at a time, last first, each catching up from the
  * checkpoint, so that the registers hold. */
-template <int NT, bool FULL>
+template <int NT, bool FULL, typename T>
 __device__ __forceinline__ void
-backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut &out,
+backward_chunk (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const BackOut<T> &out,
                 BackState<NT> &st, const float *ck, int j, int steps,
                 float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red)
 {
@@ -499,7 +576,7 @@ backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
       for (int s = 0; s < s0; s++)   /* catch up to step s0 (never with N = 1) */
         {
           float u0 = __ldg (o.u + p * o.us);
-          float d0 = softplus_sel (__ldg (o.delta + p * o.KD) + st.bias);
+          float d0 = softplus_sel (ld_kd (o.delta + p * o.KD) + st.bias);
           state_step<NT> (h, st.A2, d0, u0, o.Bs + p * o.KN, a.N);
           p = pos_next (o.rt, p, hrow);
         }
@@ -509,12 +586,13 @@ backward_chunk (const ScanArgs &a, const Lane &ln, const Bases &o, const BackOut
 }
 
 /* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). */
-template <int NT>
+template <int NT, typename T>
 __device__ __forceinline__ void
-backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared<NT> &sh)
+backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
+               ScanShared<NT> &sh)
 {
   constexpr int S = VB_SCAN_CKPT_STEPS, V = 2 * S * NT;
-  Bases o = bases_of (a, ln, out.dy);
+  Bases<T> o = bases_of (a, ln, out.dy);
   int64_t c = (int64_t) ln.k * a.D + ln.d;
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   int chunks = (a.L + S - 1) / S, tiles = gridDim.x;
@@ -588,9 +666,11 @@ backward_walk (const ScanArgs &a, const Lane &ln, const BackOut &out, ScanShared
     }
 }
 
-template <int NT>
-static __global__ void __launch_bounds__ (128)
-scan_backward_kernel (ScanArgs a, BackOut out)
+/* at most 128 registers for one state: no spills, and 4 blocks an SM instead of 3 at
+ * VMamba-T's 162 (the backward is latency-bound: more warps hide more) */
+template <int NT, typename T>
+static __global__ void __launch_bounds__ (128, NT == 1 ? 4 : 1)
+scan_backward_kernel (ScanArgs<T> a, BackOut<T> out)
 {
   __shared__ ScanShared<NT> sh;
   Lane ln = lane_of (a);
@@ -672,19 +752,21 @@ channels_per_block (int D)
   return best;
 }
 
-static ScanArgs
-scan_args (const float *u, const float *delta, const float *A, const float *Bs, const float *Cs,
+template <typename T>
+static ScanArgs<T>
+scan_args (const float *u, const T *delta, const float *A, const float *Bs, const float *Cs,
            const float *Dskip, const float *dbias, int L, int H, int W, int K, int D, int N,
            VbScanMode mode, int shared_u)
 {
-  ScanArgs a = { u, delta, A, Bs, Cs, Dskip, dbias, L, H, W, K, D, N, (int) mode,
+  ScanArgs<T> a = { u, delta, A, Bs, Cs, Dskip, dbias, L, H, W, K, D, N, (int) mode,
                  shared_u ? D : (int64_t) K * D, shared_u ? 0 : D };
   return a;
 }
 
 /* the kernels index within an image in 32 bits */
+template <typename T>
 static int
-offsets_fit (VbCuda *cu, const ScanArgs &a)
+offsets_fit (VbCuda *cu, const ScanArgs<T> &a)
 {
   int64_t widest = (int64_t) a.K * (a.D > a.N ? a.D : a.N);
   if (a.u_stride > widest)
@@ -697,22 +779,24 @@ offsets_fit (VbCuda *cu, const ScanArgs &a)
   return 0;
 }
 
+template <typename T>
 static void
-launch_forward (VbCuda *cu, const ScanArgs &a, int B, float *y, float *hck)
+launch_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck)
 {
   if (!offsets_fit (cu, a))
     return;
   int ct = channels_per_block (a.D);
   dim3 grid ((a.D + ct - 1) / ct, B * a.K);
   if (a.N == 1)
-    scan_forward_kernel<1><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+    scan_forward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
   else
-    scan_forward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+    scan_forward_kernel<VB_CUDA_SCAN_MAX_N, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
   VB_CUDA_LAUNCHED (cu, "selective scan forward");
 }
 
+template <typename T>
 static void
-launch_backward (VbCuda *cu, const ScanArgs &a, int B, float *du, float *ddelta, float *dA,
+launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, float *dA,
                  float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy,
                  const float *hck)
 {
@@ -732,15 +816,15 @@ launch_backward (VbCuda *cu, const ScanArgs &a, int B, float *du, float *ddelta,
     {
       /* no checkpoints from the forward: a forward sweep writes them */
       float *ck = part_p + n_p;
-      launch_forward (cu, a, B, NULL, ck);
+      launch_forward<T> (cu, a, B, NULL, ck);
       hck = ck;
     }
-  BackOut out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
+  BackOut<T> out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
   dim3 grid (tiles, B * a.K);
   if (a.N == 1)
-    scan_backward_kernel<1><<<grid, ct, 0, cu->stream>>> (a, out);
+    scan_backward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, out);
   else
-    scan_backward_kernel<VB_CUDA_SCAN_MAX_N><<<grid, ct, 0, cu->stream>>> (a, out);
+    scan_backward_kernel<VB_CUDA_SCAN_MAX_N, T><<<grid, ct, 0, cu->stream>>> (a, out);
   if (!VB_CUDA_LAUNCHED (cu, "selective scan backward"))
     return;
   if (tiles > 1)
@@ -815,11 +899,52 @@ vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, fl
                    hck);
 }
 
+extern "C" void
+vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const float *u,
+                                const VbBf16 *delta, const float *A, const float *Bs,
+                                const float *Cs, const float *Dskip, const float *dbias, int B,
+                                int H, int W, int K, int D, int N, VbScanMode mode)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
+    return;
+  launch_forward (cu, scan_args (u, (const __nv_bfloat16 *) delta, A, Bs, Cs, Dskip, dbias,
+                                 H * W, H, W, K, D, N, mode, 1), B, (__nv_bfloat16 *) yk, hck);
+}
+
+extern "C" void
+vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+                                 float *dBs, float *dCs, float *dDskip, float *ddbias,
+                                 const float *dy, const float *hck, const float *u,
+                                 const VbBf16 *delta, const float *A, const float *Bs,
+                                 const float *Cs, const float *Dskip, const float *dbias, int B,
+                                 int H, int W, int K, int D, int N, VbScanMode mode)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
+    return;
+  launch_backward (cu, scan_args (u, (const __nv_bfloat16 *) delta, A, Bs, Cs, Dskip, dbias,
+                                  H * W, H, W, K, D, N, mode, 1), B, (__nv_bfloat16 *) duk,
+                   (__nv_bfloat16 *) ddelta, dA, dBs, dCs, dDskip, ddbias, dy, hck);
+}
+
 /* ---- group sum: out (rows, D) (+)= Σ_k in (rows, K, D) ------------------------------------ */
 
-template <typename V>
+/* an input element (I) as the fp32 value (V) the sum adds: fp32 as it is, bf16 widened
+ * exactly (four of them from one 8-byte load, in memory order) */
+__device__ __forceinline__ float widen (float x) { return x; }
+__device__ __forceinline__ float4 widen (float4 x) { return x; }
+__device__ __forceinline__ float widen (__nv_bfloat16 x) { return __bfloat162float (x); }
+__device__ __forceinline__ float4
+widen (uint2 x)
+{
+  return make_float4 (__uint_as_float (x.x << 16), __uint_as_float (x.x & 0xffff0000u),
+                      __uint_as_float (x.y << 16), __uint_as_float (x.y & 0xffff0000u));
+}
+
+template <typename V, typename I>
 static __global__ void
-group_sum_kernel (V *out, const V *in, int64_t rows, int K, int Dv, int accumulate)
+group_sum_kernel (V *out, const I *in, int64_t rows, int K, int Dv, int accumulate)
 {
   int64_t total = rows * Dv;
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
@@ -827,11 +952,11 @@ group_sum_kernel (V *out, const V *in, int64_t rows, int K, int Dv, int accumula
     {
       int64_t r = i / Dv;
       int d = (int) (i - r * Dv);
-      const V *x = in + r * K * Dv + d;
+      const I *x = in + r * K * Dv + d;
       /* groups added in order k = 0…K−1 after the old value, as on the CPU */
-      V acc = accumulate ? vadd (out[i], x[0]) : x[0];
+      V acc = accumulate ? vadd (out[i], widen (x[0])) : widen (x[0]);
       for (int k = 1; k < K; k++)
-        acc = vadd (acc, x[(int64_t) k * Dv]);
+        acc = vadd (acc, widen (x[(int64_t) k * Dv]));
       out[i] = acc;
     }
 }
@@ -850,4 +975,21 @@ vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K,
     group_sum_kernel<float><<<vb_cuda_blocks (rows * D, 256), 256, 0, cu->stream>>> (
       out, in, rows, K, D, accumulate);
   VB_CUDA_LAUNCHED (cu, "group sum");
+}
+
+extern "C" void
+vb_cuda_group_sum_bf16 (VbCuda *cu, float *out, const VbBf16 *in, int64_t rows, int K, int D,
+                        int accumulate)
+{
+  VB_CUDA_GUARD (cu);
+  if (rows <= 0 || D <= 0 || K <= 0)
+    return;
+  /* four channels a thread (8-byte loads, 16-byte stores) where rows keep that alignment */
+  if (D % 4 == 0 && (uintptr_t) out % 16 == 0 && (uintptr_t) in % 8 == 0)
+    group_sum_kernel<float4><<<vb_cuda_blocks (rows * D / 4, 256), 256, 0, cu->stream>>> (
+      (float4 *) out, (const uint2 *) in, rows, K, D / 4, accumulate);
+  else
+    group_sum_kernel<float><<<vb_cuda_blocks (rows * D, 256), 256, 0, cu->stream>>> (
+      out, (const __nv_bfloat16 *) in, rows, K, D, accumulate);
+  VB_CUDA_LAUNCHED (cu, "group sum (bf16)");
 }

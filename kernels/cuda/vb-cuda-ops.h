@@ -51,11 +51,22 @@ void vb_cuda_dwconv3x3_forward (VbCuda *cu, float *out, const float *in, const f
 void vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
                                  const float *dout, const float *in, const float *w,
                                  int B, int H, int W, int C);
+/* fused with the SiLU after the conv (vb_dwconv3x3_silu_*): the forward stencil writes
+ * pre, SiLU (pre) and out16 (when not NULL) in one pass; the backward kernels read
+ * dsilu·SiLU'(pre) where the plain ones read dout, so it is never stored. Same results
+ * as the unfused GPU ops (dwconv3x3 + silu (+ to_bf16); silu_backward + dwconv3x3) */
+void vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out16,
+                                     const float *in, const float *w, int B, int H, int W,
+                                     int C);
+void vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, float *dw, const float *dsilu,
+                                      const float *pre, const float *in, const float *w,
+                                      int B, int H, int W, int C);
 
 void vb_cuda_layernorm_forward (VbCuda *cu, float *out, float *mean, float *rstd,
                                 const float *in, const float *gamma, const float *beta,
                                 int64_t n, int c, float eps);
-void vb_cuda_layernorm_backward (VbCuda *cu, float *din, float *dgamma, float *dbeta,
+void vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamma,
+                                 float *dbeta,
                                  const float *dout, const float *in,
                                  const float *mean, const float *rstd, const float *gamma,
                                  int64_t n, int c);
@@ -68,8 +79,9 @@ void vb_cuda_silu_backward (VbCuda *cu, float *din, const float *dout, const flo
                             int64_t n);
 void vb_cuda_add (VbCuda *cu, float *out, const float *a, const float *b, int64_t n);
 /* scale: device array of B factors */
-void vb_cuda_drop_path_forward (VbCuda *cu, float *out, const float *in, const float *scale,
-                                int B, int64_t per_sample);
+void vb_cuda_residual_add (VbCuda *cu, float *out, const float *x, const float *branch,
+                           const float *bias, int c, const float *scale, int B,
+                           int64_t per_sample);
 void vb_cuda_drop_path_backward (VbCuda *cu, float *din, const float *dout,
                                  const float *scale, int B, int64_t per_sample);
 
@@ -101,8 +113,27 @@ void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *d
                                  const float *A, const float *Bs, const float *Cs,
                                  const float *Dskip, const float *dbias, int B, int H, int W,
                                  int K, int D, int N, VbScanMode mode);
+/* the same with delta, yk, duk, ddelta (B, L, K, D) stored as bf16 (vb_ss2d_scan_*_bf16):
+ * the fp32 kernels instantiated for bf16, which widen each delta as they load it and round
+ * each output once as they store it; hck, the state and every other tensor fp32. Given the
+ * same (widened) delta, the same arithmetic as the fp32 ops */
+void vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const float *u,
+                                     const VbBf16 *delta, const float *A, const float *Bs,
+                                     const float *Cs, const float *Dskip, const float *dbias,
+                                     int B, int H, int W, int K, int D, int N, VbScanMode mode);
+void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+                                      float *dBs, float *dCs, float *dDskip, float *ddbias,
+                                      const float *dy, const float *hck, const float *u,
+                                      const VbBf16 *delta, const float *A, const float *Bs,
+                                      const float *Cs, const float *Dskip, const float *dbias,
+                                      int B, int H, int W, int K, int D, int N,
+                                      VbScanMode mode);
 void vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K, int D,
                         int accumulate);
+/* in (rows, K, D) bf16, summed in fp32 in the group sum's order: the bits of
+ * vb_cuda_group_sum on the widened input */
+void vb_cuda_group_sum_bf16 (VbCuda *cu, float *out, const VbBf16 *in, int64_t rows, int K,
+                             int D, int accumulate);
 
 /* the SSM glue of vb-ops.h (vb_ssm_*) */
 void vb_cuda_ssm_neg_exp (VbCuda *cu, float *A, const float *A_logs, int64_t n);
@@ -132,6 +163,66 @@ void vb_cuda_adamw_fused (VbCuda *cu, float *param, const float *grad, float *m,
 /* Σ x² in double, fixed order, written to *out (device) */
 void vb_cuda_sum_squares (VbCuda *cu, double *out, const float *x, int64_t n);
 void vb_cuda_scale (VbCuda *cu, float *x, float s, int64_t n);
+
+/* ---- bf16 storage (vb-cpu-ops.h "bf16 storage") ------------------------------------
+ * VbBf16 operands, rounded to nearest-even as the CPU rounds. The products run on bf16
+ * tensor cores (cublasGemmEx, fp32 accumulation) whatever the context's matmul mode, on
+ * the caller's bf16 data directly (no staging). The one difference from the CPU: the
+ * products add in another order (a bf16 output may differ by one rounding). */
+/* dst[b·per_sample + i] = bf16 (src[...] · scale[b]); scale (B factors, device) or NULL */
+void vb_cuda_to_bf16 (VbCuda *cu, VbBf16 *dst, const float *src, const float *scale, int B,
+                      int64_t per_sample);
+/* out = in·wᵀ + b into exactly one of out (fp32; used when not NULL) and out16 (bf16) */
+void vb_cuda_linear_forward_bf16 (VbCuda *cu, float *out, VbBf16 *out16, int64_t ld_out,
+                                  const VbBf16 *in, int64_t ld_in, const VbBf16 *w,
+                                  const float *b, int64_t n, int in_f, int out_f);
+/* din written (=) to din16 (bf16; used when not NULL) or din (fp32), both NULL: skipped;
+ * dw and db accumulated (+=) in fp32 */
+/* the groups' products on bf16 operands: the forward into a bf16 out (rounded once), the
+ * backward's din (fp32) written, dw (fp32) accumulated, as the fp32 grouped products */
+void vb_cuda_linear_forward_groups_bf16 (VbCuda *cu, VbBf16 *out16, int64_t ld_out,
+                                         int64_t out_gstride, const VbBf16 *in, int64_t ld_in,
+                                         int64_t in_gstride, const VbBf16 *w, int64_t w_gstride,
+                                         int groups, int64_t n, int in_f, int out_f);
+void vb_cuda_linear_backward_groups_bf16 (VbCuda *cu, float *din, int64_t ld_din,
+                                          int64_t din_gstride, float *dw, int64_t w_gstride,
+                                          const VbBf16 *dout, int64_t ld_dout,
+                                          int64_t dout_gstride, const VbBf16 *in, int64_t ld_in,
+                                          int64_t in_gstride, const VbBf16 *w, int groups,
+                                          int64_t n, int in_f, int out_f);
+void vb_cuda_linear_backward_bf16 (VbCuda *cu, float *din, VbBf16 *din16, int64_t ld_din,
+                                   float *dw, float *db, const VbBf16 *dout, int64_t ld_dout,
+                                   const VbBf16 *in, int64_t ld_in, const VbBf16 *w, int64_t n,
+                                   int in_f, int out_f);
+/* the fp32 forward's arithmetic, each output rounded once to bf16; mean, rstd fp32 */
+void vb_cuda_layernorm_forward_bf16 (VbCuda *cu, VbBf16 *out, float *mean, float *rstd,
+                                     const float *in, const float *gamma, const float *beta,
+                                     int64_t n, int c, float eps);
+/* vb_merge_layernorm_forward: the LayerNorm forward kernel (fp32 out when not NULL, else
+ * bf16 out16) loading its row as the sum of ys's K group rows, in the group sum's order, and
+ * writing that row to y. y, out (or out16), mean and rstd have the bits of vb_cuda_group_sum
+ * then vb_cuda_layernorm_forward(_bf16) on y whenever ys is 16-byte aligned as y is (device
+ * allocations are: both then take the same kernel); y must not overlap ys */
+void vb_cuda_merge_layernorm_forward (VbCuda *cu, float *y, float *out, VbBf16 *out16,
+                                      float *mean, float *rstd, const float *ys, int K,
+                                      const float *gamma, const float *beta, int64_t n, int c,
+                                      float eps);
+/* on (rows, c), b (c) added to in first when not NULL; in place allowed (out == in) */
+void vb_cuda_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const float *b,
+                                int64_t rows, int c);
+void vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, const VbBf16 *dout,
+                                 const VbBf16 *in, const float *b, int64_t rows, int c);
+/* vb_conv3x3s2_*_bf16: fp32 tensors in and out as vb_cuda_conv3x3s2_*, the operands
+ * rounded to bf16 on the way into the products (an im2col matrix of bf16 rounded once
+ * from the fp32 input, the permuted weight and dout as bf16), fp32 accumulation; db sums
+ * the unrounded dout in fp32. One more rounding than the CPU's: the column gradient
+ * dcols = bf16 (dout)·bf16 (w) is stored as bf16 before col2im adds its (at most 4) terms
+ * per input element in fp32, so din differs by those roundings (≤ 2⁻⁸ of Σ |terms|). */
+void vb_cuda_conv3x3s2_forward_bf16 (VbCuda *cu, float *out, const float *in, const float *w,
+                                     const float *b, int B, int H, int W, int cin, int cout);
+void vb_cuda_conv3x3s2_backward_bf16 (VbCuda *cu, float *din, float *dw, float *db,
+                                      const float *dout, const float *in, const float *w,
+                                      int B, int H, int W, int cin, int cout);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,13 @@ int vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb
                           const float *b, int ldb, int64_t stride_b, const float *beta,
                           float *c, int ldc, int64_t stride_c, int batch, const char *what);
 
+/* column-major C (m × n) = op(A)·op(B) + β·C on A and B stored as bf16, fp32 accumulation
+ * (CUBLAS_COMPUTE_32F) into C of c_type (CUDA_R_32F, or CUDA_R_16BF rounded once): the
+ * bf16-storage products, whatever the context's matmul mode. 1 when cuBLAS accepted it. */
+int vb_cuda_gemm_bf16 (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
+                       int k, const VbBf16 *a, int lda, const VbBf16 *b, int ldb, float beta,
+                       void *c, cudaDataType_t c_type, int ldc, const char *what);
+
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */
 void *vb_cuda_scratch (VbCuda *cu, size_t bytes);

@@ -150,15 +150,15 @@ cu_conv3x3s2_backward (void *ctx, float *din, float *dw, float *db, const float 
 }
 
 static void
-cu_dwconv3x3_forward (void *ctx, float *out, const float *in, const float *w, int B, int H, int W, int C)
+cu_dwconv3x3_silu_forward (void *ctx, float *pre, float *out, VbBf16 *out16, const float *in, const float *w, int B, int H, int W, int C)
 {
-  vb_cuda_dwconv3x3_forward (ctx, out, in, w, B, H, W, C);
+  vb_cuda_dwconv3x3_silu_forward (ctx, pre, out, out16, in, w, B, H, W, C);
 }
 
 static void
-cu_dwconv3x3_backward (void *ctx, float *din, float *dw, const float *dout, const float *in, const float *w, int B, int H, int W, int C)
+cu_dwconv3x3_silu_backward (void *ctx, float *din, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C)
 {
-  vb_cuda_dwconv3x3_backward (ctx, din, dw, dout, in, w, B, H, W, C);
+  vb_cuda_dwconv3x3_silu_backward (ctx, din, dw, dsilu, pre, in, w, B, H, W, C);
 }
 
 static void
@@ -168,9 +168,10 @@ cu_layernorm_forward (void *ctx, float *out, float *mean, float *rstd, const flo
 }
 
 static void
-cu_layernorm_backward (void *ctx, float *din, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c)
+cu_layernorm_backward (void *ctx, float *din, int accumulate, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c)
 {
-  vb_cuda_layernorm_backward (ctx, din, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c);
+  vb_cuda_layernorm_backward (ctx, din, accumulate, dgamma, dbeta, dout, in, mean, rstd, gamma,
+                              n, c);
 }
 
 static void
@@ -186,27 +187,16 @@ cu_gelu_backward (void *ctx, float *din, const float *dout, const float *in, int
 }
 
 static void
-cu_silu_forward (void *ctx, float *out, const float *in, int64_t n)
-{
-  vb_cuda_silu_forward (ctx, out, in, n);
-}
-
-static void
-cu_silu_backward (void *ctx, float *din, const float *dout, const float *in, int64_t n)
-{
-  vb_cuda_silu_backward (ctx, din, dout, in, n);
-}
-
-static void
 cu_add (void *ctx, float *out, const float *a, const float *b, int64_t n)
 {
   vb_cuda_add (ctx, out, a, b, n);
 }
 
 static void
-cu_drop_path_forward (void *ctx, float *out, const float *in, const float *scale, int B, int64_t per_sample)
+cu_residual_add (void *ctx, float *out, const float *x, const float *branch, const float *bias,
+                 int c, const float *scale, int B, int64_t per_sample)
 {
-  vb_cuda_drop_path_forward (ctx, out, in, scale, B, per_sample);
+  vb_cuda_residual_add (ctx, out, x, branch, bias, c, scale, B, per_sample);
 }
 
 static void
@@ -228,9 +218,38 @@ cu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *d
 }
 
 static void
+cu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
+                           const VbBf16 *delta, const float *A, const float *Bs, const float *Cs,
+                           const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                           int D, int N, VbScanMode mode)
+{
+  vb_cuda_ss2d_scan_forward_bf16 (ctx, yk, hck, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K,
+                                  D, N, mode);
+}
+
+static void
+cu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
+                            float *dCs, float *dDskip, float *ddbias, const float *dy,
+                            const float *hck, const float *u, const VbBf16 *delta,
+                            const float *A, const float *Bs, const float *Cs,
+                            const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                            int D, int N, VbScanMode mode)
+{
+  vb_cuda_ss2d_scan_backward_bf16 (ctx, duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, hck, u,
+                                   delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+}
+
+static void
 cu_group_sum (void *ctx, float *out, const float *in, int64_t rows, int K, int D, int accumulate)
 {
   vb_cuda_group_sum (ctx, out, in, rows, K, D, accumulate);
+}
+
+static void
+cu_group_sum_bf16 (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K, int D,
+                   int accumulate)
+{
+  vb_cuda_group_sum_bf16 (ctx, out, in, rows, K, D, accumulate);
 }
 
 static void
@@ -281,6 +300,97 @@ cu_scale (void *ctx, float *x, float s, int64_t n)
   vb_cuda_scale (ctx, x, s, n);
 }
 
+static void
+cu_to_bf16 (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B,
+            int64_t per_sample)
+{
+  vb_cuda_to_bf16 (ctx, dst, src, scale, B, per_sample);
+}
+
+static void
+cu_linear_forward_bf16 (void *ctx, float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in,
+                        int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f,
+                        int out_f)
+{
+  vb_cuda_linear_forward_bf16 (ctx, out, out16, ld_out, in, ld_in, w, b, n, in_f, out_f);
+}
+
+static void
+cu_linear_forward_groups_bf16 (void *ctx, VbBf16 *out16, int64_t ld_out, int64_t out_gstride,
+                               const VbBf16 *in, int64_t ld_in, int64_t in_gstride,
+                               const VbBf16 *w, int64_t w_gstride, int groups, int64_t n,
+                               int in_f, int out_f)
+{
+  vb_cuda_linear_forward_groups_bf16 (ctx, out16, ld_out, out_gstride, in, ld_in, in_gstride, w,
+                                      w_gstride, groups, n, in_f, out_f);
+}
+
+static void
+cu_linear_backward_groups_bf16 (void *ctx, float *din, int64_t ld_din, int64_t din_gstride,
+                                float *dw, int64_t w_gstride, const VbBf16 *dout,
+                                int64_t ld_dout, int64_t dout_gstride, const VbBf16 *in,
+                                int64_t ld_in, int64_t in_gstride, const VbBf16 *w, int groups,
+                                int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_backward_groups_bf16 (ctx, din, ld_din, din_gstride, dw, w_gstride, dout,
+                                       ld_dout, dout_gstride, in, ld_in, in_gstride, w, groups,
+                                       n, in_f, out_f);
+}
+
+static void
+cu_linear_backward_bf16 (void *ctx, float *din, VbBf16 *din16, int64_t ld_din, float *dw,
+                         float *db, const VbBf16 *dout, int64_t ld_dout, const VbBf16 *in,
+                         int64_t ld_in, const VbBf16 *w, int64_t n, int in_f, int out_f)
+{
+  vb_cuda_linear_backward_bf16 (ctx, din, din16, ld_din, dw, db, dout, ld_dout, in, ld_in, w, n,
+                                in_f, out_f);
+}
+
+static void
+cu_layernorm_forward_bf16 (void *ctx, VbBf16 *out, float *mean, float *rstd, const float *in,
+                           const float *gamma, const float *beta, int64_t n, int c, float eps)
+{
+  vb_cuda_layernorm_forward_bf16 (ctx, out, mean, rstd, in, gamma, beta, n, c, eps);
+}
+
+static void
+cu_merge_layernorm_forward (void *ctx, float *y, float *out, VbBf16 *out16, float *mean,
+                            float *rstd, const float *ys, int K, const float *gamma,
+                            const float *beta, int64_t n, int c, float eps)
+{
+  vb_cuda_merge_layernorm_forward (ctx, y, out, out16, mean, rstd, ys, K, gamma, beta, n, c,
+                                   eps);
+}
+
+static void
+cu_gelu_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows,
+                      int c)
+{
+  vb_cuda_gelu_forward_bf16 (ctx, out, in, b, rows, c);
+}
+
+static void
+cu_gelu_backward_bf16 (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
+                       const float *b, int64_t rows, int c)
+{
+  vb_cuda_gelu_backward_bf16 (ctx, din, dout, in, b, rows, c);
+}
+
+static void
+cu_conv3x3s2_forward_bf16 (void *ctx, float *out, const float *in, const float *w,
+                           const float *b, int B, int H, int W, int cin, int cout)
+{
+  vb_cuda_conv3x3s2_forward_bf16 (ctx, out, in, w, b, B, H, W, cin, cout);
+}
+
+static void
+cu_conv3x3s2_backward_bf16 (void *ctx, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, int B, int H, int W, int cin,
+                            int cout)
+{
+  vb_cuda_conv3x3s2_backward_bf16 (ctx, din, dw, db, dout, in, w, B, H, W, cin, cout);
+}
+
 VbOps *
 vb_cuda_ops_new (VbCuda *cu)
 {
@@ -305,20 +415,21 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->linear_backward_groups = cu_linear_backward_groups;
   ops->conv3x3s2_forward = cu_conv3x3s2_forward;
   ops->conv3x3s2_backward = cu_conv3x3s2_backward;
-  ops->dwconv3x3_forward = cu_dwconv3x3_forward;
-  ops->dwconv3x3_backward = cu_dwconv3x3_backward;
+  ops->dwconv3x3_silu_forward = cu_dwconv3x3_silu_forward;
+  ops->dwconv3x3_silu_backward = cu_dwconv3x3_silu_backward;
   ops->layernorm_forward = cu_layernorm_forward;
   ops->layernorm_backward = cu_layernorm_backward;
   ops->gelu_forward = cu_gelu_forward;
   ops->gelu_backward = cu_gelu_backward;
-  ops->silu_forward = cu_silu_forward;
-  ops->silu_backward = cu_silu_backward;
   ops->add = cu_add;
-  ops->drop_path_forward = cu_drop_path_forward;
   ops->drop_path_backward = cu_drop_path_backward;
+  ops->residual_add = cu_residual_add;
   ops->ss2d_scan_forward = cu_ss2d_scan_forward;
   ops->ss2d_scan_backward = cu_ss2d_scan_backward;
+  ops->ss2d_scan_forward_bf16 = cu_ss2d_scan_forward_bf16;
+  ops->ss2d_scan_backward_bf16 = cu_ss2d_scan_backward_bf16;
   ops->group_sum = cu_group_sum;
+  ops->group_sum_bf16 = cu_group_sum_bf16;
   ops->neg_exp = cu_neg_exp;
   ops->mul_acc = cu_mul_acc;
   ops->ssm_split_bc = cu_ssm_split_bc;
@@ -337,6 +448,17 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->capture_end = cu_capture_end;
   ops->graph_launch = cu_graph_launch;
   ops->graph_free = cu_graph_free;
+  ops->to_bf16 = cu_to_bf16;
+  ops->linear_forward_bf16 = cu_linear_forward_bf16;
+  ops->linear_backward_bf16 = cu_linear_backward_bf16;
+  ops->linear_forward_groups_bf16 = cu_linear_forward_groups_bf16;
+  ops->linear_backward_groups_bf16 = cu_linear_backward_groups_bf16;
+  ops->layernorm_forward_bf16 = cu_layernorm_forward_bf16;
+  ops->merge_layernorm_forward = cu_merge_layernorm_forward;
+  ops->gelu_forward_bf16 = cu_gelu_forward_bf16;
+  ops->gelu_backward_bf16 = cu_gelu_backward_bf16;
+  ops->conv3x3s2_forward_bf16 = cu_conv3x3s2_forward_bf16;
+  ops->conv3x3s2_backward_bf16 = cu_conv3x3s2_backward_bf16;
   return ops;
 }
 

@@ -145,7 +145,7 @@ else
 fi
 check "an unknown device is a usage error" 2 'device "tpu": use cpu or cuda' -- \
   "$cli" run ss2d-directions --device tpu --db "$tmp/tpu.db"
-# train.precision: TF32 or bf16 products are a GPU mode, refused for a CPU run; an unknown
+# train.precision: TF32 products and bf16 storage are GPU modes, refused for a CPU run; an unknown
 # name is refused
 check "a CPU run refuses train.precision tf32" 2 "train.precision tf32 needs device cuda" -- \
   "$cli" run ss2d-directions --set train.precision=tf32 --db "$tmp/prec.db"

@@ -13,6 +13,7 @@
 #include "cuda-check.h"
 #include "vb-cpu-ops.h"
 #include "vb-cuda-ops.h"
+#include "vb-cuda-table.h"
 
 #define SEED 20251117u
 
@@ -198,7 +199,9 @@ test_add (VbCuda *cu)
   g_rand_free (rng);
 }
 
-/* scale[b] ∈ {0, 1/(1 − p)}, as the caller's RNG draws it */
+/* scale[b] ∈ {0, 1/(1 − p)}, as the caller's RNG draws it. backward: drop path's
+ * backward; else the residual add it sits in, with and without the branch's bias and the
+ * scales (c % 4 ≠ 0 and per_sample % 4 ≠ 0 take the scalar kernel) */
 static void
 check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
 {
@@ -214,9 +217,9 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
       g_autofree float *x = cc_random (rng, n, -2.0, 2.0);
       g_autofree float *scale = g_new (float, B);
       g_autofree float *want = g_new (float, n);
-      g_autofree char *what = g_strdup_printf ("drop path %s B=%d per_sample=%" G_GINT64_FORMAT,
-                                               backward ? "backward" : "forward", B,
-                                               shapes[s].per);
+      g_autofree char *what = g_strdup_printf ("%s B=%d per_sample=%" G_GINT64_FORMAT,
+                                               backward ? "drop path backward"
+                                               : "residual add", B, shapes[s].per);
       for (int b = 0; b < B; b++)
         scale[b] = g_rand_boolean (rng) ? 0.0f : 1.0f / (1.0f - 0.3f);
       float *d_x = cc_upload_floats (cu, x, n), *d_scale = cc_upload_floats (cu, scale, B), *d_out = cc_poisoned (cu, n);
@@ -227,21 +230,32 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
           vb_cuda_drop_path_backward (cu, d_out, d_x, d_scale, B, shapes[s].per);
         }
       else
-        {
-          vb_drop_path_forward (want, x, scale, B, shapes[s].per);
-          vb_cuda_drop_path_forward (cu, d_out, d_x, d_scale, B, shapes[s].per);
-        }
-      cc_check (cu, what, d_out, want, n);
+        for (int variant = 0; variant < 4; variant++)
+          {
+            int c = (int) (shapes[s].per % 96 == 0 ? 96 : shapes[s].per % 7 == 0 ? 7 : 1);
+            g_autofree float *res = cc_random (rng, n, -2.0, 2.0);
+            g_autofree float *bias = cc_random (rng, c, -1.0, 1.0);
+            const float *b = variant & 1 ? bias : NULL, *sc = variant & 2 ? scale : NULL;
+            float *d_res = cc_upload_floats (cu, res, n), *d_bias = cc_upload_floats (cu, bias, c);
+            vb_residual_add (want, res, x, b, c, sc, B, shapes[s].per);
+            vb_cuda_residual_add (cu, d_out, d_res, d_x, b ? d_bias : NULL, c,
+                                  sc ? d_scale : NULL, B, shapes[s].per);
+            cc_check (cu, what, d_out, want, n);
+            vb_cuda_memset (cu, d_out, 0xFF, n * sizeof (float));
+            FREE_ALL (cu, d_res, d_bias);
+          }
+      if (backward)
+        cc_check (cu, what, d_out, want, n);
       FREE_ALL (cu, d_x, d_scale, d_out);
     }
-  vb_cuda_drop_path_forward (cu, NULL, NULL, NULL, 0, 5);
+  vb_cuda_residual_add (cu, NULL, NULL, NULL, NULL, 1, NULL, 0, 5);
   vb_cuda_drop_path_backward (cu, NULL, NULL, NULL, 3, 0);
   cc_assert_ok (cu);
   g_rand_free (rng);
 }
 
 static void
-test_drop_path_forward (VbCuda *cu)
+test_residual_add (VbCuda *cu)
 {
   check_drop_path (cu, FALSE, 6);
 }
@@ -341,7 +355,7 @@ test_layernorm_backward (VbCuda *cu)
 
       /* both sides use the CPU's saved statistics */
       vb_layernorm_forward (out, mean, rstd, x, gamma, beta, n, c, 1e-5f);
-      vb_layernorm_backward (din, dgamma, dbeta, g, x, mean, rstd, gamma, n, c);
+      vb_layernorm_backward (din, 0, dgamma, dbeta, g, x, mean, rstd, gamma, n, c);
 
       float *d_x = cc_upload_floats (cu, x, nc), *d_g = cc_upload_floats (cu, g, nc), *d_gamma = cc_upload_floats (cu, gamma, c);
       float *d_mean = cc_upload_floats (cu, mean, n), *d_rstd = cc_upload_floats (cu, rstd, n);
@@ -349,13 +363,13 @@ test_layernorm_backward (VbCuda *cu)
       float *d_dgamma = cc_upload_floats (cu, dgamma0, c), *d_dbeta = cc_upload_floats (cu, dbeta0, c);
       float *d_dgamma2 = cc_upload_floats (cu, dgamma0, c), *d_dbeta2 = cc_upload_floats (cu, dbeta0, c);
 
-      vb_cuda_layernorm_backward (cu, d_din, d_dgamma, d_dbeta, d_g, d_x, d_mean, d_rstd,
+      vb_cuda_layernorm_backward (cu, d_din, 0, d_dgamma, d_dbeta, d_g, d_x, d_mean, d_rstd,
                                   d_gamma, n, c);
       check_din (cu, what, d_din, din, nc, c);
       check_reduced (cu, "dgamma (+=)", d_dgamma, dgamma, c, (double) n);
       check_reduced (cu, "dbeta (+=)", d_dbeta, dbeta, c, (double) n);
 
-      vb_cuda_layernorm_backward (cu, d_din2, d_dgamma2, d_dbeta2, d_g, d_x, d_mean, d_rstd,
+      vb_cuda_layernorm_backward (cu, d_din2, 0, d_dgamma2, d_dbeta2, d_g, d_x, d_mean, d_rstd,
                                   d_gamma, n, c);
       assert_same_bits (cu, "layernorm din", d_din, d_din2, nc);
       assert_same_bits (cu, "layernorm dgamma", d_dgamma, d_dgamma2, c);
@@ -363,20 +377,29 @@ test_layernorm_backward (VbCuda *cu)
 
       /* NULL-able outputs: din alone, then dgamma alone (dbeta untouched) */
       vb_cuda_memset (cu, d_din, 0xFF, nc * sizeof (float));
-      vb_cuda_layernorm_backward (cu, d_din, NULL, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
+      vb_cuda_layernorm_backward (cu, d_din, 0, NULL, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
                                   n, c);
       check_din (cu, "din alone", d_din, din, nc, c);
+      /* din accumulated onto what it holds (the residual stream's gradient): the CPU's
+       * din + x, against the GPU adding onto x */
+      g_autofree float *base = cc_random (rng, nc, -1.0, 1.0);
+      g_autofree float *din_acc = copy_of (base, nc);
+      vb_layernorm_backward (din_acc, 1, NULL, NULL, g, x, mean, rstd, gamma, n, c);
+      vb_cuda_upload (cu, d_din, base, nc * sizeof (float));
+      vb_cuda_layernorm_backward (cu, d_din, 1, NULL, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
+                                  n, c);
+      check_din (cu, "din (+=)", d_din, din_acc, nc, c);
       vb_cuda_upload (cu, d_dgamma, dgamma0, c * sizeof (float));
       vb_cuda_upload (cu, d_dbeta, dbeta0, c * sizeof (float));
-      vb_cuda_layernorm_backward (cu, NULL, d_dgamma, NULL, d_g, d_x, d_mean, d_rstd, d_gamma,
-                                  n, c);
+      vb_cuda_layernorm_backward (cu, NULL, 0, d_dgamma, NULL, d_g, d_x, d_mean, d_rstd,
+                                  d_gamma, n, c);
       check_reduced (cu, "dgamma alone", d_dgamma, dgamma, c, (double) n);
       cc_check (cu, "dbeta untouched", d_dbeta, dbeta0, c);
 
       FREE_ALL (cu, d_x, d_g, d_gamma, d_mean, d_rstd, d_din, d_din2, d_dgamma, d_dbeta,
                 d_dgamma2, d_dbeta2);
     }
-  vb_cuda_layernorm_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96);
+  vb_cuda_layernorm_backward (cu, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96);
   cc_assert_ok (cu);
   g_rand_free (rng);
 }
@@ -459,6 +482,301 @@ test_dwconv_backward (VbCuda *cu)
     }
   vb_cuda_dwconv3x3_backward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- depthwise 3×3 fused with SiLU ------------------------------------------------- */
+
+static VbBf16 *
+download_bf16 (VbCuda *cu, const VbBf16 *dev, gsize n)
+{
+  VbBf16 *h = g_new (VbBf16, n > 0 ? n : 1);
+  cc_assert_ok (cu);
+  if (vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return h;
+}
+
+static VbBf16 *
+poisoned_bf16 (VbCuda *cu, gsize n)
+{
+  VbBf16 *d = vb_cuda_alloc (cu, (n > 0 ? n : 1) * sizeof (VbBf16));
+  if (d == NULL)
+    g_error ("%s", vb_cuda_error (cu));
+  vb_cuda_memset (cu, d, 0xFF, (n > 0 ? n : 1) * sizeof (VbBf16));
+  return d;
+}
+
+/* bf16 bits as integers in the order of the values (±0 both 0), so that adjacent
+ * representable values differ by one */
+static int
+bf16_order (VbBf16 h)
+{
+  return (h & 0x8000) != 0 ? -(int) (h & 0x7FFF) : (int) h;
+}
+
+/* every element finite and within one bf16 ulp of the CPU's rounding, or, where the fp32
+ * value it rounds is tiny (taps that cancel: the fp32 check allows 1e-5 absolute there, far
+ * more than a bf16 ulp of such a value), within that 1e-5 */
+static void
+check_bf16_ulp (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *want, gsize n)
+{
+  g_autofree VbBf16 *got = download_bf16 (cu, dev, n);
+  gsize off = 0, tiny = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      if ((got[i] & 0x7F80) == 0x7F80)
+        g_error ("%s: element %" G_GSIZE_FORMAT " is not finite (0x%04x: unwritten?)", what, i,
+                 got[i]);
+      int d = bf16_order (got[i]) - bf16_order (want[i]);
+      if (d < -1 || d > 1)
+        {
+          if (!(fabsf (vb_bf16_to_float (got[i]) - vb_bf16_to_float (want[i])) <= 1e-5f))
+            g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %g, CPU %g", what, i,
+                     vb_bf16_to_float (got[i]), vb_bf16_to_float (want[i]));
+          tiny++;
+        }
+      else
+        off += d != 0;
+    }
+  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values one ulp off, %"
+                  G_GSIZE_FORMAT " tiny ones further (within 1e-5)", what, off, n, tiny);
+}
+
+static void
+assert_same_bf16 (VbCuda *cu, const char *what, const VbBf16 *a, const VbBf16 *b, gsize n)
+{
+  g_autofree VbBf16 *ha = download_bf16 (cu, a, n);
+  g_autofree VbBf16 *hb = download_bf16 (cu, b, n);
+  for (gsize i = 0; i < n; i++)
+    if (ha[i] != hb[i])
+      g_error ("%s: element %" G_GSIZE_FORMAT " differs: 0x%04x, 0x%04x", what, i, ha[i], hb[i]);
+}
+
+/* pre, out, out16 against the CPU's composition (fp32 noise; out16 within one ulp) and
+ * bit for bit against the unfused GPU ops (dwconv3x3, silu, to_bf16); out16 NULL, and
+ * out16 off 8-byte alignment (the scalar kernel on C % 4 == 0), give the same bits */
+static void
+test_dwconv_silu_forward (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 12);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
+    {
+      int B = dw_shapes[s].B, H = dw_shapes[s].H, W = dw_shapes[s].W, C = dw_shapes[s].C;
+      gsize n = (gsize) B * H * W * C;
+      g_autofree float *x = cc_random (rng, n, -2.0, 2.0);
+      g_autofree float *w = cc_random (rng, 9 * (gsize) C, -1.0, 1.0);
+      g_autofree float *pre = g_new (float, n), *out = g_new (float, n);
+      g_autofree VbBf16 *out16 = g_new (VbBf16, n);
+      g_autofree char *what = g_strdup_printf ("dwconv3x3+silu forward %dx%dx%dx%d", B, H, W,
+                                               C);
+      float *d_x = cc_upload_floats (cu, x, n), *d_w = cc_upload_floats (cu, w, 9 * (gsize) C);
+      float *d_pre = cc_poisoned (cu, n), *d_out = cc_poisoned (cu, n);
+      float *d_pre2 = cc_poisoned (cu, n), *d_out2 = cc_poisoned (cu, n);
+      VbBf16 *d_out16 = poisoned_bf16 (cu, n + 1), *d_out16b = poisoned_bf16 (cu, n);
+
+      vb_dwconv3x3_silu_forward (pre, out, out16, x, w, B, H, W, C);
+      vb_cuda_dwconv3x3_silu_forward (cu, d_pre, d_out, d_out16, d_x, d_w, B, H, W, C);
+      cc_check (cu, what, d_pre, pre, n);
+      cc_check (cu, "out = SiLU (pre)", d_out, out, n);
+      check_bf16_ulp (cu, "out16", d_out16, out16, n);
+
+      vb_cuda_dwconv3x3_forward (cu, d_pre2, d_x, d_w, B, H, W, C);
+      vb_cuda_silu_forward (cu, d_out2, d_pre2, (int64_t) n);
+      vb_cuda_to_bf16 (cu, d_out16b, d_out2, NULL, 1, (int64_t) n);
+      assert_same_bits (cu, "fused pre vs dwconv3x3", d_pre, d_pre2, n);
+      assert_same_bits (cu, "fused out vs silu", d_out, d_out2, n);
+      assert_same_bf16 (cu, "fused out16 vs to_bf16", d_out16, d_out16b, n);
+
+      vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
+      vb_cuda_memset (cu, d_out2, 0xFF, n * sizeof (float));
+      vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, d_out2, NULL, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "pre (out16 NULL)", d_pre, d_pre2, n);
+      assert_same_bits (cu, "out (out16 NULL)", d_out, d_out2, n);
+
+      vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
+      vb_cuda_memset (cu, d_out2, 0xFF, n * sizeof (float));
+      vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, d_out2, d_out16 + 1, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "pre (scalar kernel)", d_pre, d_pre2, n);
+      assert_same_bits (cu, "out (scalar kernel)", d_out, d_out2, n);
+      assert_same_bf16 (cu, "out16 (scalar kernel)", d_out16 + 1, d_out16b, n);
+
+      FREE_ALL (cu, d_x, d_w, d_pre, d_out, d_pre2, d_out2, d_out16, d_out16b);
+    }
+  vb_cuda_dwconv3x3_silu_forward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* din (written) and dw (+= onto random values) against the CPU's composition, and bit
+ * for bit against the unfused GPU ops (silu_backward into a d_pre buffer, then
+ * dwconv3x3_backward); din or dw alone give the same bits */
+static void
+test_dwconv_silu_backward (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 13);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (dw_shapes); s++)
+    {
+      int B = dw_shapes[s].B, H = dw_shapes[s].H, W = dw_shapes[s].W, C = dw_shapes[s].C;
+      gsize n = (gsize) B * H * W * C, nw = 9 * (gsize) C;
+      g_autofree float *x = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *pre = cc_random (rng, n, -6.0, 6.0);
+      g_autofree float *g = cc_random (rng, n, -1.0, 1.0);
+      g_autofree float *w = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *dw0 = cc_random (rng, nw, -1.0, 1.0);
+      g_autofree float *din = g_new (float, n);
+      g_autofree float *dw = copy_of (dw0, nw);
+      g_autofree char *what = g_strdup_printf ("dwconv3x3+silu backward %dx%dx%dx%d", B, H, W,
+                                               C);
+
+      vb_dwconv3x3_silu_backward (din, dw, g, pre, x, w, B, H, W, C);
+
+      float *d_x = cc_upload_floats (cu, x, n), *d_pre = cc_upload_floats (cu, pre, n);
+      float *d_g = cc_upload_floats (cu, g, n), *d_w = cc_upload_floats (cu, w, nw);
+      float *d_din = cc_poisoned (cu, n), *d_din2 = cc_poisoned (cu, n);
+      float *d_dpre = cc_poisoned (cu, n);
+      float *d_dw = cc_upload_floats (cu, dw0, nw), *d_dw2 = cc_upload_floats (cu, dw0, nw);
+
+      vb_cuda_dwconv3x3_silu_backward (cu, d_din, d_dw, d_g, d_pre, d_x, d_w, B, H, W, C);
+      cc_check (cu, what, d_din, din, n);
+      check_reduced (cu, "dw (+=)", d_dw, dw, nw, (double) B * H * W);
+
+      vb_cuda_silu_backward (cu, d_dpre, d_g, d_pre, (int64_t) n);
+      vb_cuda_dwconv3x3_backward (cu, d_din2, d_dw2, d_dpre, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "fused din vs unfused", d_din, d_din2, n);
+      assert_same_bits (cu, "fused dw vs unfused", d_dw, d_dw2, nw);
+
+      /* NULL-able outputs */
+      vb_cuda_memset (cu, d_din2, 0xFF, n * sizeof (float));
+      vb_cuda_dwconv3x3_silu_backward (cu, d_din2, NULL, d_g, d_pre, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "din alone", d_din, d_din2, n);
+      vb_cuda_upload (cu, d_dw2, dw0, nw * sizeof (float));
+      vb_cuda_dwconv3x3_silu_backward (cu, NULL, d_dw2, d_g, d_pre, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "dw alone", d_dw, d_dw2, nw);
+
+      FREE_ALL (cu, d_x, d_pre, d_g, d_w, d_din, d_din2, d_dpre, d_dw, d_dw2);
+    }
+  vb_cuda_dwconv3x3_silu_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
+/* ---- the cross-merge fused into the LayerNorm ---------------------------------------- */
+
+/* the LayerNorm test's widths (the fast path's 4 … 1000, c % 4 != 0 and c > 1024 on the
+ * warp-per-row kernel), n not a multiple of 32, VMamba-T's stage 1 and 2 at batch 4 */
+static const struct { int64_t n; int c; } mln_shapes[] = {
+  { 1, 1 }, { 7, 3 }, { 33, 37 }, { 1001, 96 }, { 77, 768 }, { 517, 4 }, { 300, 48 },
+  { 1031, 192 }, { 250, 384 }, { 50, 1000 }, { 33, 1028 }, { 1, 96 }, { 12544, 96 },
+  { 3137, 192 },
+};
+
+/* y = Σ_k ys, out (fp32, then bf16) = LayerNorm (y), mean, rstd for K = 1, 2, 4: against
+ * the CPU's composition (fp32 noise; bf16 within one ulp), and bit for bit against the
+ * unfused GPU ops (group_sum, then layernorm_forward or _bf16) with the output aligned
+ * (the fast path where c suits it) and one element off (the warp-per-row kernel); with ys
+ * one float off its alignment (the warp-per-row kernel, while the unfused LayerNorm on an
+ * aligned y may take the fast path) against the CPU only. Outputs poisoned first. */
+static void
+test_merge_layernorm_forward (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 21);
+  static const int Ks[] = { 1, 2, 4 };
+  VbOps *ops = vb_cuda_ops_new (cu);
+
+  g_assert_nonnull (ops);
+  g_assert_nonnull (ops->merge_layernorm_forward);
+  for (gsize s = 0; s < G_N_ELEMENTS (mln_shapes); s++)
+    for (gsize ki = 0; ki < G_N_ELEMENTS (Ks); ki++)
+      {
+        int64_t n = mln_shapes[s].n;
+        int c = mln_shapes[s].c, K = Ks[ki];
+        gsize nc = (gsize) n * c, nys = nc * K;
+        g_autofree float *ys = cc_random (rng, nys, -1.0, 3.0);
+        g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+        g_autofree float *beta = cc_random (rng, c, -0.5, 0.5);
+        g_autofree float *y = g_new (float, nc), *out = g_new (float, nc);
+        g_autofree float *mean = g_new (float, n), *rstd = g_new (float, n);
+        g_autofree float *y16 = g_new (float, nc), *mean16 = g_new (float, n);
+        g_autofree float *rstd16 = g_new (float, n);
+        g_autofree VbBf16 *out16 = g_new (VbBf16, nc);
+        float *d_ys = cc_upload_floats (cu, ys, nys);
+        float *d_ys_off = cc_poisoned (cu, nys + 1);
+        float *d_gamma = cc_upload_floats (cu, gamma, c), *d_beta = cc_upload_floats (cu, beta, c);
+        float *d_y = cc_poisoned (cu, nc), *d_y2 = cc_poisoned (cu, nc);
+        float *d_out = cc_poisoned (cu, nc + 1), *d_out2 = cc_poisoned (cu, nc + 1);
+        VbBf16 *d_out16 = poisoned_bf16 (cu, nc + 1), *d_out16b = poisoned_bf16 (cu, nc + 1);
+        float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
+        float *d_mean2 = cc_poisoned (cu, n), *d_rstd2 = cc_poisoned (cu, n);
+
+        if (vb_cuda_upload (cu, d_ys_off + 1, ys, nys * sizeof (float)) != 0)
+          g_error ("%s", vb_cuda_error (cu));
+        vb_merge_layernorm_forward (y, out, NULL, mean, rstd, ys, K, gamma, beta, n, c, 1e-5f);
+        vb_merge_layernorm_forward (y16, NULL, out16, mean16, rstd16, ys, K, gamma, beta, n, c,
+                                    1e-5f);
+        /* the unfused GPU ops: y2 once, then the LayerNorms per case */
+        vb_cuda_group_sum (cu, d_y2, d_ys, n, K, c, 0);
+
+        for (int bf16 = 0; bf16 < 2; bf16++)
+          for (int variant = 0; variant < 3; variant++)
+            {
+              /* variant 0: aligned; 1: output one element off; 2: ys one float off */
+              gsize off = variant == 1 ? 1 : 0;
+              const float *src = variant == 2 ? d_ys_off + 1 : d_ys;
+              g_autofree char *what = g_strdup_printf (
+                  "merge+layernorm %s n=%" G_GINT64_FORMAT " c=%d K=%d %s", bf16 ? "bf16" : "fp32",
+                  n, c, K, variant == 0 ? "aligned" : variant == 1 ? "out + 1" : "ys + 1");
+
+              vb_cuda_memset (cu, d_y, 0xFF, nc * sizeof (float));
+              vb_cuda_memset (cu, d_out, 0xFF, (nc + 1) * sizeof (float));
+              vb_cuda_memset (cu, d_out16, 0xFF, (nc + 1) * sizeof (VbBf16));
+              vb_cuda_memset (cu, d_mean, 0xFF, n * sizeof (float));
+              vb_cuda_memset (cu, d_rstd, 0xFF, n * sizeof (float));
+              /* bf16 through the table (its wiring), fp32 directly */
+              if (bf16)
+                ops->merge_layernorm_forward (ops->ctx, d_y, NULL, d_out16 + off, d_mean, d_rstd,
+                                              src, K, d_gamma, d_beta, n, c, 1e-5f);
+              else
+                vb_cuda_merge_layernorm_forward (cu, d_y, d_out + off, NULL, d_mean, d_rstd, src,
+                                                 K, d_gamma, d_beta, n, c, 1e-5f);
+              cc_check (cu, what, d_y, bf16 ? y16 : y, nc);
+              if (bf16)
+                check_bf16_ulp (cu, "out16", d_out16 + off, out16, nc);
+              else
+                cc_check (cu, "out", d_out + off, out, nc);
+              cc_check (cu, "mean", d_mean, bf16 ? mean16 : mean, n);
+              cc_check (cu, "rstd", d_rstd, bf16 ? rstd16 : rstd, n);
+              if (variant == 2)
+                continue;
+
+              vb_cuda_memset (cu, d_mean2, 0xFF, n * sizeof (float));
+              vb_cuda_memset (cu, d_rstd2, 0xFF, n * sizeof (float));
+              if (bf16)
+                vb_cuda_layernorm_forward_bf16 (cu, d_out16b + off, d_mean2, d_rstd2, d_y2, d_gamma,
+                                                d_beta, n, c, 1e-5f);
+              else
+                vb_cuda_layernorm_forward (cu, d_out2 + off, d_mean2, d_rstd2, d_y2, d_gamma,
+                                           d_beta, n, c, 1e-5f);
+              assert_same_bits (cu, "y vs group_sum", d_y, d_y2, nc);
+              if (bf16)
+                assert_same_bf16 (cu, "out16 vs layernorm_forward_bf16", d_out16 + off,
+                                  d_out16b + off, nc);
+              else
+                assert_same_bits (cu, "out vs layernorm_forward", d_out + off, d_out2 + off, nc);
+              assert_same_bits (cu, "mean vs layernorm_forward", d_mean, d_mean2, n);
+              assert_same_bits (cu, "rstd vs layernorm_forward", d_rstd, d_rstd2, n);
+            }
+        FREE_ALL (cu, d_ys, d_ys_off, d_gamma, d_beta, d_y, d_y2, d_out, d_out2, d_out16,
+                  d_out16b, d_mean, d_rstd, d_mean2, d_rstd2);
+      }
+  vb_cuda_merge_layernorm_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 4, NULL, NULL, 0, 96,
+                                   1e-5f);
+  ops->merge_layernorm_forward (ops->ctx, NULL, NULL, NULL, NULL, NULL, NULL, 4, NULL, NULL, 0,
+                                96, 1e-5f);
+  cc_assert_ok (cu);
+  vb_cuda_ops_free (ops);
   g_rand_free (rng);
 }
 
@@ -858,12 +1176,15 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/ops/silu-forward", test_silu_forward },
   { "/vb/cuda/ops/silu-backward", test_silu_backward },
   { "/vb/cuda/ops/add", test_add },
-  { "/vb/cuda/ops/drop-path-forward", test_drop_path_forward },
+  { "/vb/cuda/ops/residual-add", test_residual_add },
   { "/vb/cuda/ops/drop-path-backward", test_drop_path_backward },
   { "/vb/cuda/ops/layernorm-forward", test_layernorm_forward },
   { "/vb/cuda/ops/layernorm-backward", test_layernorm_backward },
+  { "/vb/cuda/ops/merge-layernorm-forward", test_merge_layernorm_forward },
   { "/vb/cuda/ops/dwconv3x3-forward", test_dwconv_forward },
   { "/vb/cuda/ops/dwconv3x3-backward", test_dwconv_backward },
+  { "/vb/cuda/ops/dwconv-silu-forward", test_dwconv_silu_forward },
+  { "/vb/cuda/ops/dwconv-silu-backward", test_dwconv_silu_backward },
   { "/vb/cuda/ops/conv3x3s2-forward", test_conv3x3s2_forward },
   { "/vb/cuda/ops/conv3x3s2-backward", test_conv3x3s2_backward },
   { "/vb/cuda/ops/avgpool-forward", test_avgpool_forward },

@@ -4,7 +4,13 @@
  * the block, several channel tiles, L not a multiple of the checkpoint interval, N > 1,
  * 1×1 and 2×2 maps, stage-4 width) in the Δ regimes there; outputs poisoned first;
  * the backward with and without the forward's checkpoints, and bit-identical on a
- * second run. Skips visibly without a GPU. */
+ * second run. Then the same with delta, yk, duk, ddelta stored as bf16, through the two
+ * backends' op tables: the GPU's bf16 outputs within one bf16 ulp of the CPU reference's
+ * (kernels/cpu/bf16.c: the fp32 op on the widened delta, outputs rounded once), plus the
+ * fp32 tolerance below as an absolute term (both round fp32 values that differ by fp32
+ * noise, so a rounding may flip; near zero that noise spans several bf16 ulps); the fp32
+ * outputs (dA, dBs, dCs, dDskip, ddbias) as in the fp32 check; the bf16 group sum equal
+ * to the CPU's bit for bit. Skips visibly without a GPU. */
 #include "config.h"
 
 #include <string.h>
@@ -12,8 +18,12 @@
 #include "cuda-check.h"
 #include "vb-cpu-ops.h"
 #include "vb-cuda-ops.h"
+#include "vb-cuda-table.h"
+#include "vb-ops.h"
 
 #define SEED 20261130
+
+static VbOps *gpu;   /* the CUDA table, for the bf16 ops (the CPU's: vb_cpu_ops ()) */
 
 typedef struct
 {
@@ -124,6 +134,229 @@ assert_same_grads (VbCuda *cu, const Grads *a, const Grads *b, const Case *c)
     }
 }
 
+/* ---- bf16 storage ------------------------------------------------------------------ */
+
+static VbBf16 *
+poisoned16 (VbCuda *cu, gsize n)
+{
+  VbBf16 *d = vb_cuda_alloc (cu, MAX (n, 1) * sizeof (VbBf16));
+  if (d == NULL)
+    g_error ("%s", vb_cuda_error (cu));
+  vb_cuda_memset (cu, d, 0xFF, n * sizeof (VbBf16));
+  return d;
+}
+
+static VbBf16 *
+download16 (VbCuda *cu, const VbBf16 *dev, gsize n)
+{
+  VbBf16 *h = g_new (VbBf16, MAX (n, 1));
+  cc_assert_ok (cu);
+  if (vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return h;
+}
+
+/* one unit in the last place of a bf16 value (8 significant bits) */
+static double
+ulp16 (VbBf16 h)
+{
+  int e = (h >> 7) & 0xFF;
+  return ldexp (1.0, (e > 0 ? e : 1) - 127 - 7);
+}
+
+/* the worst bf16 error over all cases, in ulps, for the summary */
+static double worst16;
+
+/* |got − want| ≤ one ulp (of either) + 1e-5 of the vector's largest magnitude + 1e-7
+ * (check_sum's absolute term), got finite */
+static void
+check16 (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *want, gsize n)
+{
+  g_autofree VbBf16 *got = download16 (cu, dev, n);
+  double scale = 0.0, worst = 0.0;
+  gsize differ = 0;
+  for (gsize i = 0; i < n; i++)
+    scale = MAX (scale, fabs (vb_bf16_to_float (want[i])));
+  double atol = 1e-5 * scale + 1e-7;
+  for (gsize i = 0; i < n; i++)
+    {
+      double g = vb_bf16_to_float (got[i]), w = vb_bf16_to_float (want[i]);
+      double u = MAX (ulp16 (got[i]), ulp16 (want[i])), d = fabs (g - w);
+      if (!isfinite (g))
+        g_error ("%s: element %" G_GSIZE_FORMAT " is %g (unwritten or overflow)", what, i, g);
+      if (d > u + atol)
+        g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %.9g, CPU %.9g (%.2f ulp)", what, i, g,
+                 w, d / u);
+      differ += got[i] != want[i];
+      worst = MAX (worst, d / u);
+    }
+  worst16 = MAX (worst16, worst);
+  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ, at most "
+                  "%.3g ulp", what, differ, n, worst);
+}
+
+typedef struct
+{
+  VbBf16 *du, *ddelta;
+  float *dA, *dBs, *dCs, *dDs, *dbias;
+} Grads16;
+
+static Grads16
+gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_delta16, const Shape *s, int K,
+                VbScanMode mode, const float *hck, float *const pre[3])
+{
+  Grads16 g = { poisoned16 (cu, c->n_kd), poisoned16 (cu, c->n_kd),
+                cc_upload (cu, pre[0], c->n_a * 4), cc_poisoned (cu, c->n_bc),
+                cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
+                cc_upload (cu, pre[2], c->n_c * 4) };
+  gpu->ss2d_scan_backward_bf16 (gpu->ctx, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias,
+                                c->d_dy, hck, c->d_u, d_delta16, c->d_A, c->d_Bs, c->d_Cs,
+                                c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  cc_assert_ok (cu);
+  return g;
+}
+
+static void
+grads16_free (VbCuda *cu, Grads16 *g)
+{
+  void *all[] = { g->du, g->ddelta, g->dA, g->dBs, g->dCs, g->dDs, g->dbias };
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    vb_cuda_free (cu, all[i]);
+}
+
+static void
+assert_same_dev (VbCuda *cu, const void *a, const void *b, gsize bytes)
+{
+  g_autofree guint8 *x = g_malloc (MAX (bytes, 1)), *y = g_malloc (MAX (bytes, 1));
+  cc_assert_ok (cu);
+  if (vb_cuda_download (cu, x, a, bytes) != 0 || vb_cuda_download (cu, y, b, bytes) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  g_assert_cmpmem (x, bytes, y, bytes);
+}
+
+static void
+assert_same_grads16 (VbCuda *cu, const Grads16 *a, const Grads16 *b, const Case *c)
+{
+  const void *pa[] = { a->du, a->ddelta, a->dA, a->dBs, a->dCs, a->dDs, a->dbias };
+  const void *pb[] = { b->du, b->ddelta, b->dA, b->dBs, b->dCs, b->dDs, b->dbias };
+  gsize bytes[] = { c->n_kd * 2, c->n_kd * 2, c->n_a * 4, c->n_bc * 4, c->n_bc * 4,
+                    c->n_c * 4, c->n_c * 4 };
+  for (guint i = 0; i < G_N_ELEMENTS (bytes); i++)
+    assert_same_dev (cu, pa[i], pb[i], bytes[i]);
+}
+
+/* how many of n values of a bf16 output equal the rounded fp32 output (informational:
+ * the two instantiations run the same arithmetic on the same widened delta) */
+static gsize same_bits, compared;
+
+static void
+count_rounded (VbCuda *cu, const VbBf16 *dev16, const float *dev32, gsize n)
+{
+  g_autofree VbBf16 *a = download16 (cu, dev16, n);
+  g_autofree float *b = cc_download (cu, dev32, n);
+  for (gsize i = 0; i < n; i++)
+    same_bits += a[i] == vb_bf16_from_float (b[i]);
+  compared += n;
+}
+
+static void
+count_same (VbCuda *cu, const float *x, const float *y, gsize n)
+{
+  g_autofree float *a = cc_download (cu, x, n), *b = cc_download (cu, y, n);
+  for (gsize i = 0; i < n; i++)
+    same_bits += memcmp (&a[i], &b[i], 4) == 0;
+  compared += n;
+}
+
+/* the bf16-storage scan and group sum on this case's inputs, delta rounded to bf16 */
+static void
+check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
+                 VbScanMode mode, float *const pre[3])
+{
+  const VbOps *cpu = vb_cpu_ops ();
+  int64_t L = (int64_t) s->H * s->W;
+  g_autofree VbBf16 *delta16 = g_new (VbBf16, c->n_kd);
+  g_autofree float *wide = g_new (float, c->n_kd);
+  for (gsize i = 0; i < c->n_kd; i++)
+    {
+      delta16[i] = vb_bf16_from_float (c->delta[i]);
+      wide[i] = vb_bf16_to_float (delta16[i]);
+    }
+  VbBf16 *d_delta16 = (VbBf16 *) cc_upload (cu, delta16, c->n_kd * 2);
+
+  /* forward, keeping checkpoints */
+  g_autofree VbBf16 *yk = g_new (VbBf16, c->n_kd);
+  cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, c->u, delta16, c->A, c->Bs, c->Cs, c->Ds,
+                               c->bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  VbBf16 *d_yk = poisoned16 (cu, c->n_kd);
+  float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
+  gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, c->d_u, d_delta16, c->d_A, c->d_Bs,
+                               c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N,
+                               mode);
+  check16 (cu, "ss2d bf16 yk", d_yk, yk, c->n_kd);
+
+  /* the group sum of the GPU's yk, written and accumulated onto random values */
+  g_autofree VbBf16 *yk_gpu = download16 (cu, d_yk, c->n_kd);
+  g_autofree float *y = cc_random (rng, c->n_u, -1, 1);
+  float *d_y = cc_poisoned (cu, c->n_u), *d_y2 = cc_upload (cu, y, c->n_u * 4);
+  cpu->group_sum_bf16 (cpu->ctx, y, yk_gpu, s->B * L, K, s->D, TRUE);
+  gpu->group_sum_bf16 (gpu->ctx, d_y2, d_yk, s->B * L, K, s->D, TRUE);
+  g_autofree float *y_acc = cc_download (cu, d_y2, c->n_u);
+  g_assert_cmpmem (y_acc, c->n_u * 4, y, c->n_u * 4);
+  cpu->group_sum_bf16 (cpu->ctx, y, yk_gpu, s->B * L, K, s->D, FALSE);
+  gpu->group_sum_bf16 (gpu->ctx, d_y, d_yk, s->B * L, K, s->D, FALSE);
+  g_autofree float *y_gpu = cc_download (cu, d_y, c->n_u);
+  g_assert_cmpmem (y_gpu, c->n_u * 4, y, c->n_u * 4);
+
+  /* backward */
+  g_autofree VbBf16 *du = g_new (VbBf16, c->n_kd), *ddelta = g_new (VbBf16, c->n_kd);
+  g_autofree float *dBs = g_new (float, c->n_bc), *dCs = g_new (float, c->n_bc);
+  g_autofree float *dA = g_memdup2 (pre[0], c->n_a * 4);
+  g_autofree float *dDs = g_memdup2 (pre[1], c->n_c * 4);
+  g_autofree float *dbias = g_memdup2 (pre[2], c->n_c * 4);
+  cpu->ss2d_scan_backward_bf16 (cpu->ctx, du, ddelta, dA, dBs, dCs, dDs, dbias, c->dy, NULL,
+                                c->u, delta16, c->A, c->Bs, c->Cs, c->Ds, c->bias, s->B, s->H,
+                                s->W, K, s->D, s->N, mode);
+  Grads16 g = gpu_backward16 (cu, c, d_delta16, s, K, mode, d_hck, pre);
+  check16 (cu, "ss2d bf16 du", g.du, du, c->n_kd);
+  check16 (cu, "ss2d bf16 ddelta", g.ddelta, ddelta, c->n_kd);
+  check_sum (cu, "ss2d bf16 dBs", g.dBs, dBs, c->n_bc);
+  check_sum (cu, "ss2d bf16 dCs", g.dCs, dCs, c->n_bc);
+  check_sum (cu, "ss2d bf16 dA", g.dA, dA, c->n_a);
+  check_sum (cu, "ss2d bf16 dDskip", g.dDs, dDs, c->n_c);
+  check_sum (cu, "ss2d bf16 ddbias", g.dbias, dbias, c->n_c);
+
+  /* without the forward's checkpoints (recomputed), and once more: the same bits */
+  Grads16 again = gpu_backward16 (cu, c, d_delta16, s, K, mode, NULL, pre);
+  assert_same_grads16 (cu, &g, &again, c);
+  Grads16 third = gpu_backward16 (cu, c, d_delta16, s, K, mode, d_hck, pre);
+  assert_same_grads16 (cu, &g, &third, c);
+
+  /* the fp32 kernels on the widened delta: counted, not asserted */
+  float *d_wide = cc_upload (cu, wide, c->n_kd * 4), *d_yk32 = cc_poisoned (cu, c->n_kd);
+  vb_cuda_ss2d_scan_forward (cu, d_yk32, NULL, c->d_u, d_wide, c->d_A, c->d_Bs, c->d_Cs,
+                             c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  Case cw = *c;
+  cw.d_delta = d_wide;
+  Grads g32 = gpu_backward (cu, &cw, s, K, mode, NULL, pre);
+  count_rounded (cu, d_yk, d_yk32, c->n_kd);
+  count_rounded (cu, g.du, g32.du, c->n_kd);
+  count_rounded (cu, g.ddelta, g32.ddelta, c->n_kd);
+  count_same (cu, g.dA, g32.dA, c->n_a);
+  count_same (cu, g.dBs, g32.dBs, c->n_bc);
+  count_same (cu, g.dCs, g32.dCs, c->n_bc);
+  count_same (cu, g.dDs, g32.dDs, c->n_c);
+  count_same (cu, g.dbias, g32.dbias, c->n_c);
+
+  grads_free (cu, &g32);
+  grads16_free (cu, &g);
+  grads16_free (cu, &again);
+  grads16_free (cu, &third);
+  void *bufs[] = { d_delta16, d_yk, d_hck, d_y, d_y2, d_wide, d_yk32 };
+  for (guint i = 0; i < G_N_ELEMENTS (bufs); i++)
+    vb_cuda_free (cu, bufs[i]);
+}
+
 static void
 check_case (VbCuda *cu, GRand *rng, const Shape *s, VbScanMode mode)
 {
@@ -178,6 +411,8 @@ check_case (VbCuda *cu, GRand *rng, const Shape *s, VbScanMode mode)
   Grads third = gpu_backward (cu, &c, s, K, mode, d_hck, pre);
   assert_same_grads (cu, &g, &third, &c);
 
+  check_case_bf16 (cu, rng, &c, s, K, mode, pre);
+
   grads_free (cu, &g);
   grads_free (cu, &again);
   grads_free (cu, &third);
@@ -207,9 +442,14 @@ test_ss2d_scan (void)
     { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
     { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
   };
+  gpu = vb_cuda_ops_new (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
     for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
       check_case (cu, rng, &shapes[i], mode);
+  g_test_message ("bf16 storage: worst output %.3g ulp from the CPU; %" G_GSIZE_FORMAT " of %"
+                  G_GSIZE_FORMAT " values the bits of the fp32 kernels on the widened delta "
+                  "(bf16 outputs: rounded)", worst16, same_bits, compared);
+  vb_cuda_ops_free (g_steal_pointer (&gpu));
 }
 
 /* offsets within an image are 32-bit in the kernels: a map too large for that is refused

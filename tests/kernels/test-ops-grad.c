@@ -1,10 +1,12 @@
 /* test-ops-grad.c: forward against naive loops and central-difference gradient checks
- * for every dense op of vb-cpu-ops.h (the scan ops are in test-scan.c). */
+ * for every dense op of vb-cpu-ops.h (the scan ops are in test-scan.c), and the bf16
+ * convolution as the fp32 one on rounded operands. */
 #include "config.h"
 
 #include <string.h>
 
 #include "vb-cpu-ops.h"
+#include "vb-ops.h"
 #include "gradcheck.h"
 
 #define SAMPLES 300
@@ -227,6 +229,67 @@ test_conv_mixed (void)
   check_conv (1, 1);
 }
 
+/* the bf16 conv (vb_conv3x3s2_*_bf16) is the fp32 conv on operands rounded to bf16, bit
+ * for bit (db: on the unrounded dout), and the rounding does happen: the fp32 conv on the
+ * unrounded operands gives other values */
+static float *
+bf16_rounded (const float *x, int64_t n)
+{
+  float *r = g_new (float, n);
+  for (int64_t i = 0; i < n; i++)
+    r[i] = vb_bf16_to_float (vb_bf16_from_float (x[i]));
+  return r;
+}
+
+static void
+test_conv_bf16 (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (29);
+  const int B = 2, H = 9, W = 7, cin = 5, cout = 6;
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  int64_t n_in = (int64_t) B * H * W * cin, n_out = (int64_t) B * Ho * Wo * cout;
+  int64_t n_w = (int64_t) cout * cin * 9;
+  size_t in_bytes = n_in * sizeof (float), out_bytes = n_out * sizeof (float);
+  size_t w_bytes = n_w * sizeof (float), b_bytes = cout * sizeof (float);
+  g_autofree float *in = gc_randn (rand, n_in, 1.0f), *w = gc_randn (rand, n_w, 0.5f);
+  g_autofree float *b = gc_randn (rand, cout, 1.0f), *dout = gc_randn (rand, n_out, 1.0f);
+  g_autofree float *in16 = bf16_rounded (in, n_in), *w16 = bf16_rounded (w, n_w);
+  g_autofree float *dout16 = bf16_rounded (dout, n_out);
+  g_autofree float *out = gc_fill (n_out, GARBAGE), *want = gc_fill (n_out, GARBAGE);
+  g_autofree float *plain = gc_fill (n_out, GARBAGE);
+  g_autofree float *din = gc_fill (n_in, GARBAGE), *din_want = gc_fill (n_in, GARBAGE);
+  g_autofree float *din_plain = gc_fill (n_in, GARBAGE);
+  g_autofree float *dw0 = gc_randn (rand, n_w, 1.0f), *db0 = gc_randn (rand, cout, 1.0f);
+  g_autofree float *dw = gc_copy (dw0, n_w), *dw_want = gc_copy (dw0, n_w);
+  g_autofree float *dw_plain = gc_copy (dw0, n_w);
+  g_autofree float *db = gc_copy (db0, cout), *db_want = gc_copy (db0, cout);
+
+  vb_conv3x3s2_forward_bf16 (out, in, w, b, B, H, W, cin, cout);
+  vb_conv3x3s2_forward (want, in16, w16, b, B, H, W, cin, cout);
+  vb_conv3x3s2_forward (plain, in, w, b, B, H, W, cin, cout);
+  g_assert_cmpmem (out, out_bytes, want, out_bytes);
+  g_assert_true (memcmp (out, plain, out_bytes) != 0);
+
+  vb_conv3x3s2_backward_bf16 (din, dw, db, dout, in, w, B, H, W, cin, cout);
+  vb_conv3x3s2_backward (din_want, dw_want, NULL, dout16, in16, w16, B, H, W, cin, cout);
+  vb_conv3x3s2_backward (NULL, NULL, db_want, dout, in, w, B, H, W, cin, cout);
+  vb_conv3x3s2_backward (din_plain, dw_plain, NULL, dout, in, w, B, H, W, cin, cout);
+  /* din: the column gradient is stored in bf16 before col2im sums it, so din is near the
+   * fp32 backward on the rounded operands, not equal to it */
+  double e_din = 0.0, n_din = 0.0;
+  for (int64_t i = 0; i < n_in; i++)
+    {
+      e_din += ((double) din[i] - din_want[i]) * ((double) din[i] - din_want[i]);
+      n_din += (double) din_want[i] * din_want[i];
+    }
+  g_assert_cmpfloat (sqrt (e_din / n_din), >, 0.0);
+  g_assert_cmpfloat (sqrt (e_din / n_din), <, 4e-3);
+  g_assert_cmpmem (dw, w_bytes, dw_want, w_bytes);
+  g_assert_cmpmem (db, b_bytes, db_want, b_bytes);
+  g_assert_true (memcmp (din, din_plain, in_bytes) != 0);
+  g_assert_true (memcmp (dw, dw_plain, w_bytes) != 0);
+}
+
 /* ---- depthwise conv ----------------------------------------------------------------- */
 
 typedef struct {
@@ -286,6 +349,68 @@ test_dwconv (void)
   }
 }
 
+/* ---- depthwise conv fused with SiLU ------------------------------------------------ */
+
+typedef struct {
+  int B, H, W, C;
+  float *in, *w, *pre, *out;
+} DwSiluCase;
+
+static void
+dw_silu_fwd (gpointer self)
+{
+  DwSiluCase *c = self;
+  vb_dwconv3x3_silu_forward (c->pre, c->out, NULL, c->in, c->w, c->B, c->H, c->W, c->C);
+}
+
+/* the fused ops are the composition of the unfused ones bit for bit (their definition),
+ * and the fused backward is the gradient of the fused forward's out */
+static void
+test_dwconv_silu (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (32);
+  DwSiluCase c = { .B = 2, .H = 4, .W = 5, .C = 3 };
+  int64_t n = (int64_t) c.B * c.H * c.W * c.C, n_w = (int64_t) c.C * 9;
+  size_t bytes = (size_t) n * sizeof (float), w_bytes = (size_t) n_w * sizeof (float);
+  g_autofree float *in = gc_randn (rand, n, 1.0f);
+  g_autofree float *w = gc_randn (rand, n_w, 0.5f);
+  g_autofree float *pre = gc_fill (n, GARBAGE), *out = gc_fill (n, GARBAGE);
+  g_autofree float *pre_eq = gc_fill (n, GARBAGE), *out_eq = gc_fill (n, GARBAGE);
+  g_autofree VbBf16 *out16 = g_new (VbBf16, n), *out16_eq = g_new (VbBf16, n);
+  g_autofree float *dsilu = gc_randn (rand, n, 1.0f), *dpre = gc_fill (n, GARBAGE);
+  g_autofree float *din = gc_fill (n, GARBAGE), *din_eq = gc_fill (n, GARBAGE);
+  g_autofree float *dw0 = gc_randn (rand, n_w, 1.0f);
+  g_autofree float *dw = gc_copy (dw0, n_w), *dw_eq = gc_copy (dw0, n_w);
+  g_autofree float *ana_w = NULL;
+
+  memset (out16, 0xFF, (size_t) n * sizeof (VbBf16));
+  vb_dwconv3x3_silu_forward (pre, out, out16, in, w, c.B, c.H, c.W, c.C);
+  vb_dwconv3x3_forward (pre_eq, in, w, c.B, c.H, c.W, c.C);
+  vb_silu_forward (out_eq, pre_eq, n);
+  vb_to_bf16 (out16_eq, out_eq, NULL, 1, n);
+  g_assert_cmpmem (pre, bytes, pre_eq, bytes);
+  g_assert_cmpmem (out, bytes, out_eq, bytes);
+  g_assert_cmpmem (out16, (size_t) n * sizeof (VbBf16), out16_eq, (size_t) n * sizeof (VbBf16));
+
+  vb_dwconv3x3_silu_backward (din, dw, dsilu, pre, in, w, c.B, c.H, c.W, c.C);
+  vb_silu_backward (dpre, dsilu, pre, n);
+  vb_dwconv3x3_backward (din_eq, dw_eq, dpre, in, w, c.B, c.H, c.W, c.C);
+  g_assert_cmpmem (din, bytes, din_eq, bytes);
+  g_assert_cmpmem (dw, w_bytes, dw_eq, w_bytes);
+
+  /* loss = Σ dsilu·SiLU (dwconv (in)) */
+  c.in = in;
+  c.w = w;
+  c.pre = pre;
+  c.out = out;
+  ana_w = gc_delta (dw, dw0, n_w);
+  {
+    GcProblem p = { dw_silu_fwd, &c, out, dsilu, n };
+    gc_check (&p, "dwconv+silu din", in, n, din, SAMPLES, 1e-2f);
+    gc_check (&p, "dwconv+silu dw", w, n_w, ana_w, SAMPLES, 1e-2f);
+  }
+}
+
 /* ---- layernorm ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -342,7 +467,7 @@ test_layernorm (void)
     }
   gc_assert_close ("layernorm out", out, want, n, 1e-5, 1e-5);
 
-  vb_layernorm_backward (din, dg, db, dout, in, mean, rstd, gamma, c.n, c.c);
+  vb_layernorm_backward (din, 0, dg, db, dout, in, mean, rstd, gamma, c.n, c.c);
   ana_g = gc_delta (dg, dg0, c.c);
   ana_b = gc_delta (db, db0, c.c);
   {
@@ -351,6 +476,88 @@ test_layernorm (void)
     gc_check (&p, "layernorm dgamma", gamma, c.c, ana_g, SAMPLES, 1e-2f);
     gc_check (&p, "layernorm dbeta", beta, c.c, ana_b, SAMPLES, 1e-2f);
   }
+  /* accumulate: din added onto what the buffer held, value by value */
+  g_autofree float *acc = g_new (float, n);
+  for (int64_t i = 0; i < n; i++)
+    acc[i] = 0.25f * (float) (i % 7) - 0.5f;
+  g_autofree float *want_acc = g_new (float, n);
+  for (int64_t i = 0; i < n; i++)
+    want_acc[i] = acc[i] + din[i];
+  vb_layernorm_backward (acc, 1, NULL, NULL, dout, in, mean, rstd, gamma, c.n, c.c);
+  g_assert_cmpmem (acc, n * sizeof (float), want_acc, n * sizeof (float));
+}
+
+/* the cross-merge fused into the LayerNorm is the composition of the ops it replaces, bit
+ * for bit (its definition), for fp32 and bf16 outputs, directly and through the CPU table;
+ * c = 5 and 8, K = 1, 2, 4, with off-centre inputs */
+static void
+test_merge_layernorm (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (42);
+  static const int Ks[] = { 1, 2, 4 };
+  static const struct { int64_t n; int c; } shapes[] = { { 6, 8 }, { 7, 5 }, { 1, 1 } };
+  const VbOps *ops = vb_cpu_ops ();
+
+  g_assert_nonnull (ops->merge_layernorm_forward);
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (gsize k = 0; k < G_N_ELEMENTS (Ks); k++)
+      for (int table = 0; table < 2; table++)
+        {
+          int64_t n = shapes[s].n;
+          int c = shapes[s].c, K = Ks[k];
+          int64_t nc = n * c;
+          size_t bytes = (size_t) nc * sizeof (float), rbytes = (size_t) n * sizeof (float);
+          size_t bytes16 = (size_t) nc * sizeof (VbBf16);
+          g_autofree float *ys = gc_randn (rand, nc * K, 1.5f);
+          g_autofree float *gamma = gc_randn (rand, c, 0.5f);
+          g_autofree float *beta = gc_randn (rand, c, 0.5f);
+          g_autofree float *y = gc_fill (nc, GARBAGE), *out = gc_fill (nc, GARBAGE);
+          g_autofree float *mean = gc_fill (n, GARBAGE), *rstd = gc_fill (n, GARBAGE);
+          g_autofree float *y_eq = gc_fill (nc, GARBAGE), *out_eq = gc_fill (nc, GARBAGE);
+          g_autofree float *mean_eq = gc_fill (n, GARBAGE), *rstd_eq = gc_fill (n, GARBAGE);
+          g_autofree VbBf16 *out16 = g_new (VbBf16, nc), *out16_eq = g_new (VbBf16, nc);
+
+          for (int64_t i = 0; i < nc * K; i++)
+            ys[i] += 1.0f;
+          for (int j = 0; j < c; j++)
+            gamma[j] += 1.0f;
+          vb_group_sum (y_eq, ys, n, K, c, 0);
+
+          /* fp32 output */
+          if (table)
+            ops->merge_layernorm_forward (ops->ctx, y, out, NULL, mean, rstd, ys, K, gamma,
+                                          beta, n, c, 1e-5f);
+          else
+            vb_merge_layernorm_forward (y, out, NULL, mean, rstd, ys, K, gamma, beta, n, c,
+                                        1e-5f);
+          vb_layernorm_forward (out_eq, mean_eq, rstd_eq, y_eq, gamma, beta, n, c, 1e-5f);
+          g_assert_cmpmem (y, bytes, y_eq, bytes);
+          g_assert_cmpmem (out, bytes, out_eq, bytes);
+          g_assert_cmpmem (mean, rbytes, mean_eq, rbytes);
+          g_assert_cmpmem (rstd, rbytes, rstd_eq, rbytes);
+
+          /* bf16 output (y and the statistics written again; out untouched) */
+          memset (out16, 0xFF, bytes16);
+          memset (out16_eq, 0xFF, bytes16);
+          for (int64_t i = 0; i < nc; i++)
+            y[i] = out[i] = GARBAGE;
+          for (int64_t r = 0; r < n; r++)
+            mean[r] = rstd[r] = GARBAGE;
+          if (table)
+            ops->merge_layernorm_forward (ops->ctx, y, NULL, out16, mean, rstd, ys, K, gamma,
+                                          beta, n, c, 1e-5f);
+          else
+            vb_merge_layernorm_forward (y, NULL, out16, mean, rstd, ys, K, gamma, beta, n, c,
+                                        1e-5f);
+          vb_layernorm_forward_bf16 (out16_eq, mean_eq, rstd_eq, y_eq, gamma, beta, n, c,
+                                     1e-5f);
+          g_assert_cmpmem (y, bytes, y_eq, bytes);
+          g_assert_cmpmem (out16, bytes16, out16_eq, bytes16);
+          g_assert_cmpmem (mean, rbytes, mean_eq, rbytes);
+          g_assert_cmpmem (rstd, rbytes, rstd_eq, rbytes);
+          for (int64_t i = 0; i < nc; i++)
+            g_assert_cmpfloat (out[i], ==, GARBAGE);
+        }
 }
 
 /* ---- activations -------------------------------------------------------------------- */
@@ -554,6 +761,19 @@ test_drop_path (void)
   drop_fwd (&c);
   for (int64_t i = 0; i < n; i++)
     g_assert_cmpfloat (out[i], ==, in[i] * scale[i / c.per]);
+  /* the residual add that fuses it: x + drop path (branch + bias), the same bits as the
+   * ops one after the other */
+  float bias[7] = { 0.5f, -1.0f, 0.25f, 2.0f, -0.125f, 1.5f, -3.0f };
+  g_autofree float *x = gc_randn (rand, n, 1.0f), *res = gc_fill (n, GARBAGE);
+  vb_residual_add (res, x, in, NULL, c.per, scale, c.B, c.per);
+  for (int64_t i = 0; i < n; i++)
+    g_assert_cmpfloat (res[i], ==, x[i] + out[i]);
+  vb_residual_add (res, x, in, bias, c.per, NULL, c.B, c.per);
+  for (int64_t i = 0; i < n; i++)
+    g_assert_cmpfloat (res[i], ==, x[i] + (in[i] + bias[i % c.per]));
+  vb_residual_add (res, x, in, bias, c.per, scale, c.B, c.per);
+  for (int64_t i = 0; i < n; i++)
+    g_assert_cmpfloat (res[i], ==, x[i] + (in[i] + bias[i % c.per]) * scale[i / c.per]);
 
   vb_drop_path_backward (din, dout, scale, c.B, c.per);
   for (int64_t i = 0; i < c.per; i++)
@@ -574,8 +794,11 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/kernels/conv3x3s2/odd", test_conv_odd);
   g_test_add_func ("/vb/kernels/conv3x3s2/even", test_conv_even);
   g_test_add_func ("/vb/kernels/conv3x3s2/mixed", test_conv_mixed);
+  g_test_add_func ("/vb/kernels/conv3x3s2/bf16", test_conv_bf16);
   g_test_add_func ("/vb/kernels/dwconv3x3/grad", test_dwconv);
+  g_test_add_func ("/vb/kernels/dwconv3x3-silu/fused", test_dwconv_silu);
   g_test_add_func ("/vb/kernels/layernorm/grad", test_layernorm);
+  g_test_add_func ("/vb/kernels/layernorm/merge-fused", test_merge_layernorm);
   g_test_add_func ("/vb/kernels/gelu/grad", test_gelu);
   g_test_add_func ("/vb/kernels/silu/grad", test_silu);
   g_test_add_func ("/vb/kernels/add", test_add);

@@ -3,12 +3,14 @@
  * plain selective scan in sequence order, the outputs scattered back — forward and
  * backward, every mode, H ≠ W, 1×1 maps, N = 1 and 2; and the group sum. The plain scan
  * is gradient-checked in test-scan; equality here carries that over. Equal bit for bit:
- * both do the same arithmetic in the same order. */
+ * both do the same arithmetic in the same order. Also the CPU table's bf16-storage scan
+ * and group sum against the fp32 ops on widened inputs, outputs rounded. */
 #include "config.h"
 
 #include <string.h>
 
 #include "vb-cpu-ops.h"
+#include "vb-ops.h"
 #include "gradcheck.h"
 
 typedef struct {
@@ -134,11 +136,89 @@ test_group_sum_accumulates (void)
   g_assert_cmpfloat (out[3], ==, 444.0f);
 }
 
+static void
+round16 (VbBf16 *dst, const float *src, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    dst[i] = vb_bf16_from_float (src[i]);
+}
+
+/* the bf16-storage scan and group sum of the CPU table: the fp32 ops on the widened delta
+ * (input) with yk, duk, ddelta rounded once (trivially true of the reference; this guards
+ * its wiring: argument order, the table's entries) */
+static void
+test_bf16_storage (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261201);
+  const VbOps *ops = vb_cpu_ops ();
+  int B = 2, H = 3, W = 5, K = 4, D = 6, N = 2;
+  VbScanMode mode = VB_SCAN_4DIR;
+  int64_t BL = (int64_t) B * H * W, KD = (int64_t) K * D;
+  int64_t n_u = BL * D, n_kd = BL * KD, n_bc = BL * K * N, n_a = KD * N;
+  g_autofree float *u = gc_randn (rand, n_u, 1.0f), *g = gc_randn (rand, n_u, 1.0f);
+  g_autofree float *delta = gc_randn (rand, n_kd, 1.0f);
+  g_autofree float *Bs = gc_randn (rand, n_bc, 1.0f), *Cs = gc_randn (rand, n_bc, 1.0f);
+  g_autofree float *A = gc_randn (rand, n_a, 0.5f), *Dskip = gc_randn (rand, KD, 1.0f);
+  g_autofree float *dbias = gc_randn (rand, KD, 0.5f);
+  for (int64_t i = 0; i < n_a; i++)
+    A[i] = -expf (A[i]);
+  g_autofree VbBf16 *delta16 = g_new (VbBf16, n_kd);
+  round16 (delta16, delta, n_kd);
+  for (int64_t i = 0; i < n_kd; i++)
+    delta[i] = vb_bf16_to_float (delta16[i]);
+
+  /* fp32 on the widened delta, rounded */
+  g_autofree float *yk = g_new (float, n_kd), *duk = g_new (float, n_kd);
+  g_autofree float *ddelta = g_new (float, n_kd), *dBs = g_new (float, n_bc);
+  g_autofree float *dCs = g_new (float, n_bc), *dA = g_new0 (float, n_a);
+  g_autofree float *dD = g_new0 (float, KD), *db = g_new0 (float, KD);
+  g_autofree float *y = g_new (float, n_u);
+  vb_ss2d_scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  vb_ss2d_scan_backward (duk, ddelta, dA, dBs, dCs, dD, db, g, u, delta, A, Bs, Cs, Dskip,
+                         dbias, B, H, W, K, D, N, mode);
+  g_autofree VbBf16 *want_yk = g_new (VbBf16, n_kd), *want_du = g_new (VbBf16, n_kd);
+  g_autofree VbBf16 *want_dd = g_new (VbBf16, n_kd);
+  round16 (want_yk, yk, n_kd);
+  round16 (want_du, duk, n_kd);
+  round16 (want_dd, ddelta, n_kd);
+
+  /* the table's bf16 ops; dA, dDskip, ddbias accumulate from zero on both sides */
+  g_autofree VbBf16 *yk16 = g_new (VbBf16, n_kd), *du16 = g_new (VbBf16, n_kd);
+  g_autofree VbBf16 *dd16 = g_new (VbBf16, n_kd);
+  g_autofree float *dBs2 = g_new (float, n_bc), *dCs2 = g_new (float, n_bc);
+  g_autofree float *dA2 = g_new0 (float, n_a), *dD2 = g_new0 (float, KD);
+  g_autofree float *db2 = g_new0 (float, KD), *y2 = g_new (float, n_u);
+  ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u, delta16, A, Bs, Cs, Dskip, dbias, B, H,
+                               W, K, D, N, mode);
+  ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g, NULL, u,
+                                delta16, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  g_assert_cmpmem (yk16, n_kd * 2, want_yk, n_kd * 2);
+  g_assert_cmpmem (du16, n_kd * 2, want_du, n_kd * 2);
+  g_assert_cmpmem (dd16, n_kd * 2, want_dd, n_kd * 2);
+  assert_same ("bf16 dB", dBs2, dBs, n_bc);
+  assert_same ("bf16 dC", dCs2, dCs, n_bc);
+  assert_same ("bf16 dA", dA2, dA, n_a);
+  assert_same ("bf16 dDskip", dD2, dD, KD);
+  assert_same ("bf16 ddbias", db2, db, KD);
+
+  /* the group sum of bf16 rows: fp32 sums of the widened values */
+  g_autofree float *wide = g_new (float, n_kd);
+  for (int64_t i = 0; i < n_kd; i++)
+    wide[i] = vb_bf16_to_float (yk16[i]);
+  vb_group_sum (y, wide, BL, K, D, FALSE);
+  ops->group_sum_bf16 (ops->ctx, y2, yk16, BL, K, D, FALSE);
+  assert_same ("bf16 group sum", y2, y, n_u);
+  vb_group_sum (y, wide, BL, K, D, TRUE);
+  ops->group_sum_bf16 (ops->ctx, y2, yk16, BL, K, D, TRUE);
+  assert_same ("bf16 group sum (accumulated)", y2, y, n_u);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vb/kernels/ss2d-scan/routes-equal-composition", test_routes);
   g_test_add_func ("/vb/kernels/ss2d-scan/group-sum", test_group_sum_accumulates);
+  g_test_add_func ("/vb/kernels/ss2d-scan/bf16-storage", test_bf16_storage);
   return g_test_run ();
 }
