@@ -94,6 +94,8 @@ struct VbOps
   void (*add) (void *ctx, float *out, const float *a, const float *b, int64_t n);
   void (*drop_path_backward) (void *ctx, float *din, const float *dout, const float *scale,
                               int B, int64_t per_sample);
+  /* out = x + (branch + bias)·scale: a branch's bias, drop path and residual add in one
+   * pass (vb-cpu-ops.h vb_residual_add) */
   void (*residual_add) (void *ctx, float *out, const float *x, const float *branch,
                         const float *bias, int c, const float *scale, int B,
                         int64_t per_sample);
