@@ -97,6 +97,17 @@ struct _VbVmamba {
   VbBf16 *d_br16, *d_g16, *d_h1_16, *d_xdbl16, *d_u0_16, *s_ys16, *d_us16, *d_dts16;
 };
 
+/* every op goes through the model's backend table (a VbVmamba *m in scope) */
+#define OP(name, ...) m->ops->name (m->ops->ctx, __VA_ARGS__)
+#define LN_EPS 1e-5f
+
+/* vb-vmamba-block.c: one VSS block's forward (x_in → a->x_out, saving what its backward
+ * reads) and backward (dx holds ∂ℓ/∂x_out on entry and ∂ℓ/∂x_in on return) */
+void vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
+                              VbBlockActs *a, const float *x_in, float rate, gboolean training);
+void vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
+                               const VbBlockActs *a, float *dx, float rate);
+
 /* vb-vmamba-params.c */
 gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);
 

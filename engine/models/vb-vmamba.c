@@ -1,6 +1,7 @@
-/* vb-vmamba.c: VMamba forward and backward on the CPU kernels (shared/specs/vmamba.md
- * §1.3–§2.6 forward, §5 backward). Channel-last throughout; every "linear" is a
- * per-pixel matrix product over B·H·W rows. */
+/* vb-vmamba.c: VMamba forward and backward through the backend's ops (shared/specs/vmamba.md
+ * §1.3–§2.6 forward, §5 backward): stem, downsampling, head, and the blocks in order
+ * (vb-vmamba-block.c). Channel-last throughout; every "linear" is a per-pixel matrix
+ * product over B·H·W rows. */
 #include "config.h"
 
 #include "vb-vmamba-private.h"
@@ -10,10 +11,6 @@
 
 #include "vb-error.h"
 #include "vb-profile.h"
-
-#define LN_EPS 1e-5f
-/* every op goes through the model's backend table */
-#define OP(name, ...) m->ops->name (m->ops->ctx, __VA_ARGS__)
 
 VbVmamba *
 vb_vmamba_new (const VbVmambaConfig *cfg, GError **error)
@@ -226,129 +223,6 @@ conv_backward (VbVmamba *m, float *din, float *dw, float *db, const float *dout,
       m->ops->ctx, din, dw, db, dout, in, w, B, H, W, cin, cout);
 }
 
-static void
-block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
-               const float *x_in, float rate, gboolean training)
-{
-  const float *P = m->dparams;
-  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
-  int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
-
-  const VbBf16 *P16 = m->dparams16;
-  gboolean bf16 = m->bf16;
-
-  a->x_in = x_in;
-  /* SS2D: in_proj → depthwise conv → SiLU → cross-scan */
-  if (bf16)
-    {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->ln1_16, a->ln1_mean, a->ln1_rstd, x_in,
-                   P + o->norm_w, P + o->norm_b, BL, C, LN_EPS));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward_bf16, a->u0, NULL, D, a->ln1_16, C, P16 + o->in_proj, NULL,
-                   BL, C, D));
-    }
-  else
-    {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward, a->ln1, a->ln1_mean, a->ln1_rstd, x_in, P + o->norm_w,
-                   P + o->norm_b, BL, C, LN_EPS));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
-    }
-  /* u1 = dwconv (u0), u = SiLU (u1) (and its bf16 copy for the x projection) in one pass */
-  VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_silu_forward, a->u1, a->u, bf16 ? a->u16 : NULL, a->u0, P + o->conv, B,
-               s->H, s->W, D));
-  /* Everything per token stays in spatial order: the scan reads each group's route
-   * through an index map (specs/kernels.md §3), so there are no permuted copies and the
-   * K groups' x projections are one product, x_dbl = [W_x[0]; …; W_x[K−1]]·u. */
-  if (bf16)
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_forward_bf16, a->xdbl, NULL, K * RN, a->u16, D, P16 + o->x_proj, NULL,
-                 BL, D, (int) (K * RN)));
-  else
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_forward, a->xdbl, K * RN, a->u, D, P + o->x_proj, NULL, BL, D,
-                 (int) (K * RN)));
-  /* dts[k] = W_dt[k]·dt_low[k]; group k's output at the positions it visited, their sum
-   * the cross-merge. In bf16 storage Δ and the groups' outputs (K·D values a token) are
-   * bf16: their traffic was the largest of the step. */
-  OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
-  OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
-  float *hck = training ? a->hck : NULL;
-  if (bf16)
-    {
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (to_bf16, a->xdbl16, a->xdbl, NULL, 1, BL * K * RN));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_forward_groups_bf16, a->dts16, KD, D, a->xdbl16, K * RN, RN,
-                   P16 + o->dt_w, (int64_t) D * R, K, BL, R, D));
-      VB_PROF ("selective scan",
-               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u, a->dts16, m->s_A, a->Bs,
-                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-      VB_PROF ("cross-scan/merge",
-               OP (group_sum_bf16, a->y, m->s_ys16, BL, K, D, 0));
-      VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->yln16, a->yln_mean, a->yln_rstd, a->y,
-                   P + o->on_w, P + o->on_b, BL, D, LN_EPS));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward_bf16, m->s_o, NULL, C, a->yln16, D, P16 + o->out_proj, NULL,
-                   BL, D, C));
-    }
-  else
-    {
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
-                   (int64_t) D * R, K, BL, R, D));
-      VB_PROF ("selective scan",
-               OP (ss2d_scan_forward, m->s_ys, hck, a->u, a->dts, m->s_A, a->Bs, a->Cs,
-                   P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-      /* the cross-merge inside the LayerNorm after it: y is written for the backward */
-      VB_PROF ("layernorm",
-               OP (merge_layernorm_forward, a->y, a->yln, NULL, a->yln_mean, a->yln_rstd,
-                   m->s_ys, K, P + o->on_w, P + o->on_b, BL, D, LN_EPS));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward, m->s_o, C, a->yln, D, P + o->out_proj, NULL, BL, D, C));
-    }
-  /* the branch joins the stream through drop path, in one pass */
-  const float *dp1 = training && rate > 0.0f ? a->dp1 : NULL;
-  const float *dp2 = training && rate > 0.0f ? a->dp2 : NULL;
-  VB_PROF ("add/drop-path",
-           OP (residual_add, a->x_mid, x_in, m->s_o, NULL, C, dp1, B, L * C));
-
-  /* MLP branch */
-  if (bf16)
-    {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->ln2_16, a->ln2_mean, a->ln2_rstd, a->x_mid,
-                   P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
-      /* fc1's bias joins in the GELU (bias + GELU epilogue): h1 is kept without it */
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward_bf16, NULL, a->h1_16, M, a->ln2_16, C, P16 + o->fc1_w, NULL,
-                   BL, C, M));
-      VB_PROF ("gelu/silu",
-               OP (gelu_forward_bf16, a->g16, a->h1_16, P + o->fc1_b, BL, M));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward_bf16, m->s_o, NULL, C, a->g16, M, P16 + o->fc2_w, NULL, BL,
-                   M, C));
-    }
-  else
-    {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward, a->ln2, a->ln2_mean, a->ln2_rstd, a->x_mid,
-                   P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward, a->h1, M, a->ln2, C, P + o->fc1_w, P + o->fc1_b, BL, C, M));
-      VB_PROF ("gelu/silu",
-               OP (gelu_forward, a->g, a->h1, BL * M));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_forward, m->s_o, C, a->g, M, P + o->fc2_w, NULL, BL, M, C));
-    }
-  /* fc2's bias joins with the residual add */
-  VB_PROF ("add/drop-path",
-           OP (residual_add, a->x_out, a->x_mid, m->s_o, P + o->fc2_b, C, dp2, B, L * C));
-}
 
 static gboolean
 all_finite (const float *x, int64_t n)
@@ -463,8 +337,8 @@ vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
       x = m->stage_in[i];
       for (int j = 0; j < cfg->depths[i]; j++)
         {
-          block_forward (m, s, &m->blocks[i][j], &m->acts[i][j], x, m->drop_rate[i][j],
-                         training);
+          vb_vmamba_block_forward (m, s, &m->blocks[i][j], &m->acts[i][j], x,
+                                   m->drop_rate[i][j], training);
           x = m->acts[i][j].x_out;
         }
     }
@@ -554,151 +428,6 @@ vb_vmamba_loss (VbVmamba *m, const int *labels, float smoothing)
 
 /* ---- backward ----------------------------------------------------------------------------- */
 
-/* dx holds ∂ℓ/∂x_out on entry and ∂ℓ/∂x_in on return. */
-static void
-block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-                const VbBlockActs *a, float *dx, float rate)
-{
-  const float *P = m->dparams;
-  float *G = m->dgrads;
-  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, M = s->M;
-  int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
-  gboolean dropping = rate > 0.0f;
-  const VbBf16 *P16 = m->dparams16;
-  gboolean bf16 = m->bf16;
-
-  /* MLP branch: x_out = x_mid + dp(fc2(gelu(fc1(ln2(x_mid))))) */
-  const float *dbr = dx;
-  if (bf16)
-    {
-      /* the branch's gradient, drop path applied, rounded once for the product */
-      VB_PROF ("add/drop-path",
-               OP (to_bf16, m->d_br16, dx, dropping ? a->dp2 : NULL, B, L * C));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward_bf16, NULL, m->d_g16, M, G + o->fc2_w, G + o->fc2_b,
-                   m->d_br16, C, a->g16, M, P16 + o->fc2_w, BL, M, C));
-      VB_PROF ("gelu/silu",
-               OP (gelu_backward_bf16, m->d_h1_16, m->d_g16, a->h1_16, P + o->fc1_b, BL, M));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->fc1_w, G + o->fc1_b,
-                   m->d_h1_16, M, a->ln2_16, C, P16 + o->fc1_w, BL, C, M));
-    }
-  else
-    {
-      if (dropping)
-        {
-          VB_PROF ("add/drop-path",
-                   OP (drop_path_backward, m->d_br, dx, a->dp2, B, L * C));
-          dbr = m->d_br;
-        }
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward, m->d_g, M, 0, G + o->fc2_w, G + o->fc2_b, dbr, C, a->g, M,
-                   P + o->fc2_w, BL, M, C));
-      VB_PROF ("gelu/silu",
-               OP (gelu_backward, m->d_h1, m->d_g, a->h1, BL * M));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M,
-                   a->ln2, C, P + o->fc1_w, BL, C, M));
-    }
-  /* added onto the stream's gradient in place: the residual's backward */
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, 1, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
-               a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
-
-  /* SS2D branch: x_mid = x_in + dp(out_proj(out_norm(merge(scan(...))))) */
-  dbr = dx;
-  if (bf16)
-    {
-      VB_PROF ("add/drop-path",
-               OP (to_bf16, m->d_br16, dx, dropping ? a->dp1 : NULL, B, L * C));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward_bf16, m->d_yln, NULL, D, G + o->out_proj, NULL, m->d_br16, C,
-                   a->yln16, D, P16 + o->out_proj, BL, D, C));
-    }
-  else
-    {
-      if (dropping)
-        {
-          VB_PROF ("add/drop-path",
-                   OP (drop_path_backward, m->d_br, dx, a->dp1, B, L * C));
-          dbr = m->d_br;
-        }
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
-                   P + o->out_proj, BL, D, C));
-    }
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_y, 0, G + o->on_w, G + o->on_b, m->d_yln, a->y,
-               a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
-  /* the cross-merge's backward needs no kernel: every group reads d_y at its positions */
-  OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
-  m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
-  /* then dt_proj, writing the dt_low columns of d_xdbl */
-  if (bf16)
-    {
-      VB_PROF ("selective scan",
-               OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, m->s_dA, m->d_Bs, m->d_Cs,
-                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u, a->dts16, m->s_A, a->Bs,
-                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_backward_groups_bf16, m->d_xdbl, K * RN, RN, G + o->dt_w,
-                   (int64_t) D * R, m->d_dts16, KD, D, a->xdbl16, K * RN, RN, P16 + o->dt_w,
-                   K, BL, R, D));
-    }
-  else
-    {
-      VB_PROF ("selective scan",
-               OP (ss2d_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-                   G + o->dt_b, m->d_y, a->hck, a->u, a->dts, m->s_A, a->Bs, a->Cs, P + o->Ds,
-                   P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w,
-                   (int64_t) D * R, m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R,
-                   D));
-    }
-  /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
-  OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
-  OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
-  /* x_proj, all groups in one product: d_u = Σ_k W_x[k]ᵀ·dx_dbl[k] */
-  if (bf16)
-    {
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (to_bf16, m->d_xdbl16, m->d_xdbl, NULL, 1, BL * K * RN));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_backward_bf16, m->d_u, NULL, D, G + o->x_proj, NULL, m->d_xdbl16,
-                   K * RN, a->u16, D, P16 + o->x_proj, BL, D, (int) (K * RN)));
-    }
-  else
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN, a->u,
-                 D, P + o->x_proj, BL, D, (int) (K * RN)));
-  /* plus the scan's Σ_k du_k: the cross-scan's backward */
-  if (bf16)
-    VB_PROF ("cross-scan/merge",
-             OP (group_sum_bf16, m->d_u, m->d_us16, BL, K, D, 1));
-  else
-    VB_PROF ("cross-scan/merge",
-             OP (group_sum, m->d_u, m->d_us, BL, K, D, 1));
-  /* SiLU's backward inside the depthwise conv's loads */
-  VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_silu_backward, m->d_u0, G + o->conv, m->d_u, a->u1, a->u0, P + o->conv,
-               B, s->H, s->W, D));
-  if (bf16)
-    {
-      VB_PROF ("linear (GEMM)",
-               OP (to_bf16, m->d_u0_16, m->d_u0, NULL, 1, BL * D));
-      VB_PROF ("linear (GEMM)",
-               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->in_proj, NULL, m->d_u0_16, D,
-                   a->ln1_16, C, P16 + o->in_proj, BL, C, D));
-    }
-  else
-    VB_PROF ("linear (GEMM)",
-             OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
-                 P + o->in_proj, BL, C, D));
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, 1, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
-               a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
-}
 
 void
 vb_vmamba_backward (VbVmamba *m, float *dimages)
@@ -735,7 +464,8 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
       const VbStageShape *s = &m->stage[i];
       int64_t rows = (int64_t) B * s->H * s->W;
       for (int j = cfg->depths[i] - 1; j >= 0; j--)
-        block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx, m->drop_rate[i][j]);
+        vb_vmamba_block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx,
+                                  m->drop_rate[i][j]);
       /* dx is now ∂ℓ/∂stage_in[i] */
       if (i > 0)
         {
