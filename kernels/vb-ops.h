@@ -186,6 +186,11 @@ struct VbOps
                                    float *mean, float *rstd, const float *ys, int K,
                                    const float *gamma, const float *beta, int64_t n, int c,
                                    float eps);
+  /* the same on bf16 group rows (group_sum_bf16 then layernorm_forward_bf16) */
+  void (*merge_bf16_layernorm_forward) (void *ctx, float *y, VbBf16 *out16, float *mean,
+                                        float *rstd, const VbBf16 *ys16, int K,
+                                        const float *gamma, const float *beta, int64_t n,
+                                        int c, float eps);
   void (*gelu_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b,
                              int64_t rows, int c);
   void (*gelu_backward_bf16) (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,

@@ -70,11 +70,10 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
       VB_PROF ("selective scan",
                OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u, a->dts16, m->s_A, a->Bs,
                    a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
-      VB_PROF ("cross-scan/merge",
-               OP (group_sum_bf16, a->y, m->s_ys16, BL, K, D, 0));
+      /* the cross-merge inside the LayerNorm after it: y is written for the backward */
       VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->yln16, a->yln_mean, a->yln_rstd, a->y,
-                   P + o->on_w, P + o->on_b, BL, D, LN_EPS));
+               OP (merge_bf16_layernorm_forward, a->y, a->yln16, a->yln_mean, a->yln_rstd,
+                   m->s_ys16, K, P + o->on_w, P + o->on_b, BL, D, LN_EPS));
       VB_PROF ("linear (GEMM)",
                OP (linear_forward_bf16, m->s_o, NULL, C, a->yln16, D, P16 + o->out_proj, NULL,
                    BL, D, C));

@@ -111,6 +111,15 @@ widen_biased (const VbBf16 *in, const float *b, int64_t rows, int c)
 }
 
 void
+vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rstd,
+                                 const VbBf16 *ys16, int K, const float *gamma,
+                                 const float *beta, int64_t n, int c, float eps)
+{
+  vb_group_sum_bf16 (y, ys16, n, K, c, 0);
+  vb_layernorm_forward_bf16 (out16, mean, rstd, y, gamma, beta, n, c, eps);
+}
+
+void
 vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c)
 {
   int64_t n = rows * c;

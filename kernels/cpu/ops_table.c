@@ -175,6 +175,8 @@ WRAP (void, linear_backward_bf16, (void *ctx, float *din, VbBf16 *din16, int64_t
       (din, din16, ld_din, dw, db, dout, ld_dout, in, ld_in, w, n, in_f, out_f))
 WRAP (void, layernorm_forward_bf16, (void *ctx, VbBf16 *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps),
       (out, mean, rstd, in, gamma, beta, n, c, eps))
+WRAP (void, merge_bf16_layernorm_forward, (void *ctx, float *y, VbBf16 *out16, float *mean, float *rstd, const VbBf16 *ys16, int K, const float *gamma, const float *beta, int64_t n, int c, float eps),
+      (y, out16, mean, rstd, ys16, K, gamma, beta, n, c, eps))
 WRAP (void, merge_layernorm_forward, (void *ctx, float *y, float *out, VbBf16 *out16, float *mean, float *rstd, const float *ys, int K, const float *gamma, const float *beta, int64_t n, int c, float eps),
       (y, out, out16, mean, rstd, ys, K, gamma, beta, n, c, eps))
 WRAP (void, gelu_forward_bf16, (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c),
@@ -235,6 +237,7 @@ static const VbOps cpu_ops = {
   .linear_backward_groups_bf16 = cpu_linear_backward_groups_bf16,
   .layernorm_forward_bf16 = cpu_layernorm_forward_bf16,
   .merge_layernorm_forward = cpu_merge_layernorm_forward,
+  .merge_bf16_layernorm_forward = cpu_merge_bf16_layernorm_forward,
   .gelu_forward_bf16 = cpu_gelu_forward_bf16, .gelu_backward_bf16 = cpu_gelu_backward_bf16,
   .conv3x3s2_forward_bf16 = cpu_conv3x3s2_forward_bf16,
   .conv3x3s2_backward_bf16 = cpu_conv3x3s2_backward_bf16,

@@ -294,6 +294,11 @@ void vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *
 /* vb_group_sum of the widened in (rows, K, D): fp32 sums, the groups added in order */
 void vb_group_sum_bf16 (float *out, const VbBf16 *in, int64_t rows, int K, int D,
                         int accumulate);
+/* vb_merge_layernorm_forward on bf16 group rows: vb_group_sum_bf16, then
+ * vb_layernorm_forward_bf16 */
+void vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rstd,
+                                      const VbBf16 *ys16, int K, const float *gamma,
+                                      const float *beta, int64_t n, int c, float eps);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,8 @@
  * written to y on the way (SS2D's cross-merge fused into its out_norm). */
 #include <stdint.h>
 
+#include <type_traits>
+
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
@@ -86,30 +88,48 @@ store4 (__nv_bfloat16 *p, float4 v)
  * of the K group rows of ys (n, K, c), in k order: the group sum's additions (scan.cu
  * group_sum_kernel: x[0], then + x[k]), so y has its bits; written to y. Groups outer,
  * so a group's NV loads are in flight together. */
-template <int G, int NV>
+/* four values of the group rows as one load: a float4 of fp32 ys, or 8 bytes of bf16
+ * (bf16 storage), widened */
+template <typename TI>
+using Vec4 = typename std::conditional<std::is_same<TI, float>::value, float4, uint2>::type;
+
+static __device__ __forceinline__ float4 widen4 (float4 v) { return v; }
+
+static __device__ __forceinline__ float4
+widen4 (uint2 raw)
+{
+  float2 a = __bfloat1622float2 (*reinterpret_cast<const __nv_bfloat162 *> (&raw.x));
+  float2 b = __bfloat1622float2 (*reinterpret_cast<const __nv_bfloat162 *> (&raw.y));
+  return make_float4 (a.x, a.y, b.x, b.y);
+}
+
+static __device__ __forceinline__ float widen (float x) { return x; }
+static __device__ __forceinline__ float widen (__nv_bfloat16 x) { return __bfloat162float (x); }
+
+template <int G, int NV, typename TI>
 static __device__ __forceinline__ void
-merge_row_vec (float4 (&v)[NV], float *y, const float *ys, int K, int64_t r, bool ok, int lane,
+merge_row_vec (float4 (&v)[NV], float *y, const TI *ys, int K, int64_t r, bool ok, int lane,
                int c)
 {
   const int c4 = c >> 2;
-  const float4 *z4 = reinterpret_cast<const float4 *> (ys + r * K * c);
+  const Vec4<TI> *z4 = reinterpret_cast<const Vec4<TI> *> (ys + r * K * c);
 
 #pragma unroll
   for (int k = 0; k < NV; k++)
     {
       int j = lane + k * G;
-      v[k] = ok && j < c4 ? z4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+      v[k] = ok && j < c4 ? widen4 (z4[j]) : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
     }
   for (int g = 1; g < K; g++)
     {
-      const float4 *zg = z4 + (int64_t) g * c4;
+      const Vec4<TI> *zg = z4 + (int64_t) g * c4;
 #pragma unroll
       for (int k = 0; k < NV; k++)
         {
           int j = lane + k * G;
           if (ok && j < c4)
             {
-              float4 b = zg[j];
+              float4 b = widen4 (zg[j]);
               v[k] = make_float4 (v[k].x + b.x, v[k].y + b.y, v[k].z + b.z, v[k].w + b.w);
             }
         }
@@ -123,10 +143,11 @@ merge_row_vec (float4 (&v)[NV], float *y, const float *ys, int K, int64_t r, boo
       y4[lane + k * G] = v[k];
 }
 
-/* MERGE: `in` is ys (n, K, c), the row its groups' sum, written to y (else y, K unused) */
-template <int G, int NV, typename T, bool MERGE>
+/* MERGE: `in` is ys (n, K, c) of TI (fp32, or bf16 storage), the row its groups' sum,
+ * written to y (else y, K unused; TI float) */
+template <int G, int NV, typename T, bool MERGE, typename TI>
 static __global__ void __launch_bounds__ (THREADS)
-ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const float *in, int K,
+ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
                    const float *gamma, const float *beta, int64_t n, int c, float eps)
 {
   const int c4 = c >> 2;
@@ -142,12 +163,13 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const float *in, 
     {
       int64_t r = base + (threadIdx.x % 32) / G;
       bool ok = r < n;
-      const float4 *x4 = reinterpret_cast<const float4 *> (in + r * c);
+      const float4 *x4 = reinterpret_cast<const float4 *> (
+          reinterpret_cast<const float *> (in) + r * c);
       float4 v[NV];
       float s = 0.0f, q = 0.0f, mu, rs;
 
       if (MERGE)
-        merge_row_vec<G, NV> (v, y, in, K, r, ok, lane, c);
+        merge_row_vec<G, NV, TI> (v, y, in, K, r, ok, lane, c);
 #pragma unroll
       for (int k = 0; k < NV; k++)
         {
@@ -326,9 +348,9 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
 
 /* MERGE as ln_fwd_vec_kernel: each lane sums its channels' K group values in k order,
  * writes them to y and reads them back from there (its own writes) for the later passes */
-template <typename T, bool MERGE>
+template <typename T, bool MERGE, typename TI>
 static __global__ void
-ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const float *in, int K,
+ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
                const float *gamma, const float *beta, int64_t n, int c, float eps)
 {
   int lane = threadIdx.x & 31;
@@ -337,19 +359,19 @@ ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const float *in, int 
   /* r is uniform across the warp, so the shuffles see all 32 lanes */
   for (int64_t r = (int64_t) blockIdx.x * WARPS + threadIdx.x / 32; r < n; r += stride)
     {
-      const float *x = (MERGE ? y : in) + r * c;
+      const float *x = MERGE ? y + r * c : reinterpret_cast<const float *> (in) + r * c;
       T *o = out + r * c;
       float s = 0.0f, v = 0.0f, mu, rs;
 
       if (MERGE)
         {
-          const float *z = in + r * K * c;
+          const TI *z = in + r * K * c;
           float *yr = y + r * c;
           for (int j = lane; j < c; j += 32)
             {
-              float a = z[j];
+              float a = widen (z[j]);
               for (int g = 1; g < K; g++)
-                a += z[(int64_t) g * c + j];
+                a += widen (z[(int64_t) g * c + j]);
               yr[j] = a;
               s += a;
             }
@@ -545,9 +567,9 @@ out_aligned (const __nv_bfloat16 *p)
  * normalised. The kernel is chosen as the plain forward on y would choose it (the fast
  * path where c suits it and y, out are aligned), ys having to be 16-byte aligned too:
  * with ys aligned as y (device allocations are) every output has the unfused ops' bits. */
-template <typename T>
+template <typename T, typename TI>
 static void
-layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const float *in,
+layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const TI *in,
                    int K, const float *gamma, const float *beta, int64_t n, int c, float eps,
                    const char *what)
 {
@@ -555,27 +577,28 @@ layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const
   VB_CUDA_GUARD (cu);
   if (n <= 0 || c <= 0 || K <= 0)
     return;
-  if (vec_shape (c, in, y != NULL ? y : in, gamma, beta, &G, &NV) && out_aligned (out))
+  if (vec_shape (c, in, y != NULL ? (const void *) y : (const void *) in, gamma, beta, &G, &NV)
+      && out_aligned (out))
     {
       int64_t b = (n + THREADS / G - 1) / (THREADS / G);
       unsigned int blocks = (unsigned int) (b > 65536 ? 65536 : b);
 #define FWD(G, NV)                                                                       \
   do {                                                                                   \
     if (y != NULL)                                                                       \
-      ln_fwd_vec_kernel<G, NV, T, true><<<blocks, THREADS, 0, cu->stream>>> (              \
+      ln_fwd_vec_kernel<G, NV, T, true, TI><<<blocks, THREADS, 0, cu->stream>>> (          \
           out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
-    else                                                                                 \
-      ln_fwd_vec_kernel<G, NV, T, false><<<blocks, THREADS, 0, cu->stream>>> (             \
+    else if constexpr (std::is_same<TI, float>::value)                                   \
+      ln_fwd_vec_kernel<G, NV, T, false, TI><<<blocks, THREADS, 0, cu->stream>>> (         \
           out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
   } while (0)
       DISPATCH (FWD, G, NV);
 #undef FWD
     }
   else if (y != NULL)
-    ln_fwd_kernel<T, true><<<row_blocks (n), THREADS, 0, cu->stream>>> (
+    ln_fwd_kernel<T, true, TI><<<row_blocks (n), THREADS, 0, cu->stream>>> (
         out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
-  else
-    ln_fwd_kernel<T, false><<<row_blocks (n), THREADS, 0, cu->stream>>> (
+  else if constexpr (std::is_same<TI, float>::value)
+    ln_fwd_kernel<T, false, TI><<<row_blocks (n), THREADS, 0, cu->stream>>> (
         out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
   VB_CUDA_LAUNCHED (cu, what);
 }
@@ -609,6 +632,17 @@ vb_cuda_merge_layernorm_forward (VbCuda *cu, float *y, float *out, VbBf16 *out16
   else
     layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out16), y, mean, rstd, ys, K,
                        gamma, beta, n, c, eps, "merge + layernorm forward (bf16)");
+}
+
+extern "C" void
+vb_cuda_merge_bf16_layernorm_forward (VbCuda *cu, float *y, VbBf16 *out16, float *mean,
+                                      float *rstd, const VbBf16 *ys16, int K,
+                                      const float *gamma, const float *beta, int64_t n, int c,
+                                      float eps)
+{
+  layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out16), y, mean, rstd,
+                     reinterpret_cast<const __nv_bfloat16 *> (ys16), K, gamma, beta, n, c, eps,
+                     "merge (bf16) + layernorm forward (bf16)");
 }
 
 extern "C" void

@@ -203,6 +203,12 @@ void vb_cuda_layernorm_forward_bf16 (VbCuda *cu, VbBf16 *out, float *mean, float
  * writing that row to y. y, out (or out16), mean and rstd have the bits of vb_cuda_group_sum
  * then vb_cuda_layernorm_forward(_bf16) on y whenever ys is 16-byte aligned as y is (device
  * allocations are: both then take the same kernel); y must not overlap ys */
+/* the same on bf16 group rows (bf16 storage's per-route outputs), summed in fp32 in the
+ * bf16 group sum's order, into a bf16 out */
+void vb_cuda_merge_bf16_layernorm_forward (VbCuda *cu, float *y, VbBf16 *out16, float *mean,
+                                           float *rstd, const VbBf16 *ys16, int K,
+                                           const float *gamma, const float *beta, int64_t n,
+                                           int c, float eps);
 void vb_cuda_merge_layernorm_forward (VbCuda *cu, float *y, float *out, VbBf16 *out16,
                                       float *mean, float *rstd, const float *ys, int K,
                                       const float *gamma, const float *beta, int64_t n, int c,

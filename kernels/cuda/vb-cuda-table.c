@@ -354,6 +354,15 @@ cu_layernorm_forward_bf16 (void *ctx, VbBf16 *out, float *mean, float *rstd, con
 }
 
 static void
+cu_merge_bf16_layernorm_forward (void *ctx, float *y, VbBf16 *out16, float *mean, float *rstd,
+                                 const VbBf16 *ys16, int K, const float *gamma,
+                                 const float *beta, int64_t n, int c, float eps)
+{
+  vb_cuda_merge_bf16_layernorm_forward (ctx, y, out16, mean, rstd, ys16, K, gamma, beta, n, c,
+                                        eps);
+}
+
+static void
 cu_merge_layernorm_forward (void *ctx, float *y, float *out, VbBf16 *out16, float *mean,
                             float *rstd, const float *ys, int K, const float *gamma,
                             const float *beta, int64_t n, int c, float eps)
@@ -455,6 +464,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->linear_backward_groups_bf16 = cu_linear_backward_groups_bf16;
   ops->layernorm_forward_bf16 = cu_layernorm_forward_bf16;
   ops->merge_layernorm_forward = cu_merge_layernorm_forward;
+  ops->merge_bf16_layernorm_forward = cu_merge_bf16_layernorm_forward;
   ops->gelu_forward_bf16 = cu_gelu_forward_bf16;
   ops->gelu_backward_bf16 = cu_gelu_backward_bf16;
   ops->conv3x3s2_forward_bf16 = cu_conv3x3s2_forward_bf16;

@@ -681,6 +681,63 @@ test_linear_groups (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* ---- the cross-merge in the LayerNorm, on bf16 group rows ------------------------- */
+
+static void
+test_merge_bf16_layernorm (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 12);
+  /* the fast path's widths (c % 4 == 0, ≤ 1024) and the generic one's (37, 1028) */
+  static const struct { int64_t n; int c; } shapes[] = {
+    { 37, 96 }, { 1031, 192 }, { 5, 37 }, { 9, 1000 }, { 3, 1028 },
+  };
+  static const int Ks[] = { 2, 4 };
+
+  for (gsize s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (gsize ki = 0; ki < G_N_ELEMENTS (Ks); ki++)
+      {
+        int64_t n = shapes[s].n;
+        int c = shapes[s].c, K = Ks[ki];
+        gsize nc = (gsize) n * c, nys = nc * K;
+        g_autofree VbBf16 *ys = random_bf16 (rng, nys, -1.0, 3.0);
+        g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+        g_autofree float *beta = cc_random (rng, c, -0.5, 0.5);
+        g_autofree float *y = g_new (float, nc), *mean = g_new (float, n);
+        g_autofree float *rstd = g_new (float, n);
+        g_autofree VbBf16 *out = g_new (VbBf16, nc);
+        g_autofree char *what = g_strdup_printf ("merge (bf16) + layernorm n=%" G_GINT64_FORMAT
+                                                 " c=%d K=%d", n, c, K);
+
+        cpu->merge_bf16_layernorm_forward (cpu->ctx, y, out, mean, rstd, ys, K, gamma, beta, n,
+                                           c, 1e-5f);
+        VbBf16 *d_ys = upload16 (cu, ys, nys);
+        float *d_gamma = cc_upload_floats (cu, gamma, c), *d_beta = cc_upload_floats (cu, beta, c);
+        float *d_y = cc_poisoned (cu, nc), *d_y2 = cc_poisoned (cu, nc);
+        float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
+        float *d_mean2 = cc_poisoned (cu, n), *d_rstd2 = cc_poisoned (cu, n);
+        VbBf16 *d_out = poisoned16 (cu, nc), *d_out2 = poisoned16 (cu, nc);
+
+        gpu->merge_bf16_layernorm_forward (gpu->ctx, d_y, d_out, d_mean, d_rstd, d_ys, K,
+                                           d_gamma, d_beta, n, c, 1e-5f);
+        cc_check (cu, what, d_y, y, nc);
+        check16_dev (cu, "out16", d_out, out, nc, 1e-6);
+        cc_check (cu, "mean", d_mean, mean, n);
+        cc_check (cu, "rstd", d_rstd, rstd, n);
+        /* the unfused GPU ops give the same bits */
+        vb_cuda_group_sum_bf16 (cu, d_y2, d_ys, n, K, c, 0);
+        vb_cuda_layernorm_forward_bf16 (cu, d_out2, d_mean2, d_rstd2, d_y2, d_gamma, d_beta, n,
+                                        c, 1e-5f);
+        assert_same_dev (cu, "y, fused and not", d_y, d_y2, nc * sizeof (float));
+        assert_same_dev (cu, "out16, fused and not", d_out, d_out2, nc * sizeof (VbBf16));
+        assert_same_dev (cu, "mean, fused and not", d_mean, d_mean2, n * sizeof (float));
+        assert_same_dev (cu, "rstd, fused and not", d_rstd, d_rstd2, n * sizeof (float));
+        FREE_ALL (cu, d_ys, d_gamma, d_beta, d_y, d_y2, d_mean, d_rstd, d_mean2, d_rstd2, d_out,
+                  d_out2);
+      }
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 /* ---- 3×3 stride-2 convolution ---------------------------------------------------------- */
 
 /* cin = 3 (the stem's first conv) and 12 take the scalar and 4-wide im2col / col2im, 48
@@ -907,6 +964,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },
   { "/vb/cuda/bf16/linear-groups", test_linear_groups },
+  { "/vb/cuda/bf16/merge-layernorm", test_merge_bf16_layernorm },
   { "/vb/cuda/bf16/conv3x3s2-forward", test_conv3x3s2_forward },
   { "/vb/cuda/bf16/conv3x3s2-backward", test_conv3x3s2_backward },
 };

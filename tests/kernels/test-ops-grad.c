@@ -784,6 +784,34 @@ test_drop_path (void)
   }
 }
 
+/* on bf16 group rows (bf16 storage): the table's op is the bf16 group sum then the bf16
+ * LayerNorm, bit for bit */
+static void
+test_merge_bf16_layernorm (void)
+{
+  const VbOps *ops = vb_cpu_ops ();
+  const int64_t n = 7;
+  const int c = 12, K = 4;
+  VbBf16 ys[7 * 12 * 4], out[7 * 12], want_out[7 * 12];
+  float y[7 * 12], want_y[7 * 12], mean[7], rstd[7], want_mean[7], want_rstd[7];
+  float gamma[12], beta[12];
+  for (int i = 0; i < n * c * K; i++)
+    ys[i] = vb_bf16_from_float (sinf (0.7f * i) * 2.0f);
+  for (int j = 0; j < c; j++)
+    {
+      gamma[j] = 1.0f + 0.05f * j;
+      beta[j] = 0.1f * (j % 3);
+    }
+  ops->merge_bf16_layernorm_forward (ops->ctx, y, out, mean, rstd, ys, K, gamma, beta, n, c,
+                                     1e-5f);
+  vb_group_sum_bf16 (want_y, ys, n, K, c, 0);
+  vb_layernorm_forward_bf16 (want_out, want_mean, want_rstd, want_y, gamma, beta, n, c, 1e-5f);
+  g_assert_cmpmem (y, sizeof y, want_y, sizeof want_y);
+  g_assert_cmpmem (out, sizeof out, want_out, sizeof want_out);
+  g_assert_cmpmem (mean, sizeof mean, want_mean, sizeof want_mean);
+  g_assert_cmpmem (rstd, sizeof rstd, want_rstd, sizeof want_rstd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -799,6 +827,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/kernels/dwconv3x3-silu/fused", test_dwconv_silu);
   g_test_add_func ("/vb/kernels/layernorm/grad", test_layernorm);
   g_test_add_func ("/vb/kernels/layernorm/merge-fused", test_merge_layernorm);
+  g_test_add_func ("/vb/kernels/layernorm/merge-bf16", test_merge_bf16_layernorm);
   g_test_add_func ("/vb/kernels/gelu/grad", test_gelu);
   g_test_add_func ("/vb/kernels/silu/grad", test_silu);
   g_test_add_func ("/vb/kernels/add", test_add);
