@@ -320,7 +320,7 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
           /* the projector study computes in strict fp32 whatever the device (its runner
            * reads no precision): no choice to offer there yet */
           if (!self->projector)
-            vb_experiments_page_add_row (grid, "Precision", "of the matrix products",
+            vb_experiments_page_add_row (grid, "Precision", "tf32 and bf16 on the GPU",
                                          new_precision_choice (self), NULL);
         }
     }

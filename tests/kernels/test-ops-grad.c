@@ -3,6 +3,7 @@
  * convolution as the fp32 one on rounded operands. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "vb-cpu-ops.h"
@@ -812,6 +813,144 @@ test_merge_bf16_layernorm (void)
   g_assert_cmpmem (rstd, sizeof rstd, want_rstd, sizeof want_rstd);
 }
 
+/* ---- bf16 storage: the CPU references the GPU's bf16 ops are checked against ------- */
+
+/* round to nearest, ties to even; overflow to infinity; NaN stays NaN; widening exact */
+static void
+test_bf16_rounding (void)
+{
+  static const struct { guint32 in; guint16 out; } cases[] = {
+    { 0x3F800000u, 0x3F80 },   /* 1 */
+    { 0x3F808000u, 0x3F80 },   /* 1 + 2⁻⁸: a tie, to the even 1 */
+    { 0x3F818000u, 0x3F82 },   /* 1 + 3·2⁻⁸: a tie, to the even 1 + 2⁻⁶ */
+    { 0x3F808001u, 0x3F81 },   /* just above the tie */
+    { 0x3F807FFFu, 0x3F80 },   /* just below it */
+    { 0xC0200000u, 0xC020 },   /* −2.5, exact */
+    { 0x7F7FFFFFu, 0x7F80 },   /* FLT_MAX rounds to +∞ */
+    { 0xFF800000u, 0xFF80 },   /* −∞ */
+    { 0x00000001u, 0x0000 },   /* the smallest subnormal rounds to 0 */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      union { guint32 u; float f; } v = { cases[i].in };
+      g_assert_cmphex (vb_bf16_from_float (v.f), ==, cases[i].out);
+      union { float f; guint32 u; } w = { vb_bf16_to_float (cases[i].out) };
+      g_assert_cmphex (w.u, ==, (guint32) cases[i].out << 16);
+    }
+  VbBf16 nan = vb_bf16_from_float (NAN);
+  g_assert_true (isnan (vb_bf16_to_float (nan)));
+  union { guint32 u; float f; } snan = { 0x7F800001u };   /* a payload the truncation loses */
+  g_assert_true (isnan (vb_bf16_to_float (vb_bf16_from_float (snan.f))));
+
+  /* the conversion op, with and without a per-sample scale */
+  float x[6] = { 1.0f, -3.3f, 0.1f, 7.7f, -0.01f, 2.0f }, scale[2] = { 0.5f, 4.0f };
+  VbBf16 got[6];
+  vb_to_bf16 (got, x, scale, 2, 3);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmphex (got[i], ==, vb_bf16_from_float (x[i] * scale[i / 3]));
+  vb_to_bf16 (got, x, NULL, 1, 6);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmphex (got[i], ==, vb_bf16_from_float (x[i]));
+}
+
+static VbBf16 *
+bf16_randn (GRand *rand, int64_t n, float sd)
+{
+  g_autofree float *x = gc_randn (rand, n, sd);
+  VbBf16 *h = g_new (VbBf16, n);
+  vb_to_bf16 (h, x, NULL, 1, n);
+  return h;
+}
+
+static float *
+widened (const VbBf16 *h, int64_t n)
+{
+  float *x = g_new (float, n);
+  for (int64_t i = 0; i < n; i++)
+    x[i] = vb_bf16_to_float (h[i]);
+  return x;
+}
+
+/* the bf16 products, LayerNorm and GELU are their fp32 ops on the widened operands, each
+ * bf16 output rounded once; strided rows read and written in place, the gaps untouched */
+static void
+test_bf16_ops (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (97);
+  const int n = 5, in_f = 6, out_f = 7, ld_in = 9, ld_out = 11;
+  g_autofree VbBf16 *x16 = bf16_randn (rand, n * ld_in, 1.0f);
+  g_autofree VbBf16 *w16 = bf16_randn (rand, out_f * in_f, 0.5f);
+  g_autofree VbBf16 *dy16 = bf16_randn (rand, n * ld_out, 1.0f);
+  g_autofree float *x = widened (x16, n * ld_in), *w = widened (w16, out_f * in_f);
+  g_autofree float *dy = widened (dy16, n * ld_out);
+  g_autofree float *b = gc_randn (rand, out_f, 1.0f);
+
+  /* forward, fp32 out and bf16 out (with bias) */
+  g_autofree float *y = gc_fill (n * ld_out, GARBAGE), *want = gc_fill (n * ld_out, GARBAGE);
+  vb_linear_forward_bf16 (y, NULL, ld_out, x16, ld_in, w16, b, n, in_f, out_f);
+  vb_linear_forward (want, ld_out, x, ld_in, w, b, n, in_f, out_f);
+  g_assert_cmpmem (y, n * ld_out * sizeof (float), want, n * ld_out * sizeof (float));
+  g_autofree VbBf16 *y16 = g_new (VbBf16, n * ld_out);
+  memset (y16, 0xAB, n * ld_out * sizeof (VbBf16));
+  vb_linear_forward_bf16 (NULL, y16, ld_out, x16, ld_in, w16, b, n, in_f, out_f);
+  for (int r = 0; r < n; r++)
+    for (int o = 0; o < ld_out; o++)
+      g_assert_cmphex (y16[r * ld_out + o], ==,
+                       o < out_f ? vb_bf16_from_float (want[r * ld_out + o]) : 0xABAB);
+
+  /* backward: din fp32 and bf16 written, dw and db accumulated in fp32 */
+  g_autofree float *dw0 = gc_randn (rand, out_f * in_f, 1.0f), *db0 = gc_randn (rand, out_f, 1.0f);
+  g_autofree float *dw = gc_copy (dw0, out_f * in_f), *db = gc_copy (db0, out_f);
+  g_autofree float *dw_want = gc_copy (dw0, out_f * in_f), *db_want = gc_copy (db0, out_f);
+  g_autofree float *dx = gc_fill (n * ld_in, GARBAGE), *dx_want = gc_fill (n * ld_in, GARBAGE);
+  vb_linear_backward_bf16 (dx, NULL, ld_in, dw, db, dy16, ld_out, x16, ld_in, w16, n, in_f,
+                           out_f);
+  vb_linear_backward (dx_want, ld_in, 0, dw_want, db_want, dy, ld_out, x, ld_in, w, n, in_f,
+                      out_f);
+  g_assert_cmpmem (dx, n * ld_in * sizeof (float), dx_want, n * ld_in * sizeof (float));
+  g_assert_cmpmem (dw, sizeof (float) * out_f * in_f, dw_want, sizeof (float) * out_f * in_f);
+  g_assert_cmpmem (db, sizeof (float) * out_f, db_want, sizeof (float) * out_f);
+  g_autofree VbBf16 *dx16 = g_new (VbBf16, n * ld_in);
+  memset (dx16, 0xAB, n * ld_in * sizeof (VbBf16));
+  vb_linear_backward_bf16 (NULL, dx16, ld_in, NULL, NULL, dy16, ld_out, x16, ld_in, w16, n,
+                           in_f, out_f);
+  for (int r = 0; r < n; r++)
+    for (int i = 0; i < ld_in; i++)
+      g_assert_cmphex (dx16[r * ld_in + i], ==,
+                       i < in_f ? vb_bf16_from_float (dx_want[r * ld_in + i]) : 0xABAB);
+
+  /* LayerNorm into bf16 */
+  const int rows = 4, c = 10;
+  g_autofree float *ln_in = gc_randn (rand, rows * c, 2.0f), *gamma = gc_randn (rand, c, 1.0f);
+  g_autofree float *beta = gc_randn (rand, c, 1.0f), *ln = g_new (float, rows * c);
+  float mean[4], rstd[4], mean16[4], rstd16[4];
+  VbBf16 ln16[40];
+  vb_layernorm_forward (ln, mean, rstd, ln_in, gamma, beta, rows, c, 1e-5f);
+  vb_layernorm_forward_bf16 (ln16, mean16, rstd16, ln_in, gamma, beta, rows, c, 1e-5f);
+  for (int i = 0; i < rows * c; i++)
+    g_assert_cmphex (ln16[i], ==, vb_bf16_from_float (ln[i]));
+  g_assert_cmpmem (mean16, sizeof mean, mean, sizeof mean);
+  g_assert_cmpmem (rstd16, sizeof rstd, rstd, sizeof rstd);
+
+  /* GELU with the bias of the product before it, forward and backward */
+  g_autofree VbBf16 *h16 = bf16_randn (rand, rows * c, 2.0f);
+  g_autofree VbBf16 *g16 = bf16_randn (rand, rows * c, 1.0f);
+  g_autofree float *hb = widened (h16, rows * c), *gf = widened (g16, rows * c);
+  g_autofree float *act = g_new (float, rows * c), *dact = g_new (float, rows * c);
+  for (int i = 0; i < rows * c; i++)
+    hb[i] += beta[i % c];
+  vb_gelu_forward (act, hb, rows * c);
+  vb_gelu_backward (dact, gf, hb, rows * c);
+  VbBf16 a16[40], da16[40];
+  vb_gelu_forward_bf16 (a16, h16, beta, rows, c);
+  vb_gelu_backward_bf16 (da16, g16, h16, beta, rows, c);
+  for (int i = 0; i < rows * c; i++)
+    {
+      g_assert_cmphex (a16[i], ==, vb_bf16_from_float (act[i]));
+      g_assert_cmphex (da16[i], ==, vb_bf16_from_float (dact[i]));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -828,6 +967,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/kernels/layernorm/grad", test_layernorm);
   g_test_add_func ("/vb/kernels/layernorm/merge-fused", test_merge_layernorm);
   g_test_add_func ("/vb/kernels/layernorm/merge-bf16", test_merge_bf16_layernorm);
+  g_test_add_func ("/vb/kernels/bf16/rounding", test_bf16_rounding);
+  g_test_add_func ("/vb/kernels/bf16/ops", test_bf16_ops);
   g_test_add_func ("/vb/kernels/gelu/grad", test_gelu);
   g_test_add_func ("/vb/kernels/silu/grad", test_silu);
   g_test_add_func ("/vb/kernels/add", test_add);
