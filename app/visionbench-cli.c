@@ -15,6 +15,8 @@
 #include "vb-clip-bench.h"
 #include "vb-clip.h"
 #include "vb-compare.h"
+#include "vb-dist.h"
+#include "vb-dist-group.h"
 #include "vb-error.h"
 #include "vb-predict.h"
 #include "vb-projector.h"
@@ -141,6 +143,8 @@ progress_cb (const VbProgress *p, gpointer user_data)
       printf ("  %s: epoch %d/%d step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
               " loss %.4f lr %.2e %.1f img/s ETA %s\n", cp->run_name, p->epoch, p->epochs,
               p->step, p->total_steps, p->loss, p->lr, p->img_per_s, eta);
+      if (p->gpus != NULL)
+        printf ("    %s\n", p->gpus);
       fflush (stdout);
     }
   (void) after_eval;
@@ -244,14 +248,28 @@ notice_cb (const char *message, gpointer user_data)
   fprintf (stderr, "note: %s\n", message);
 }
 
+/* this process's place among a launcher's processes (0 when alone or unreadable: the run
+ * itself reports a malformed environment) */
+static int
+dist_process_rank (void)
+{
+  g_auto (GStrv) envp = g_get_environ ();
+  g_auto (VbDistEnv) env = { 0 };
+  return vb_dist_env_read (&env, envp, NULL) ? env.proc_rank : 0;
+}
+
 static int
 cmd_run (int argc, char **argv)
 {
   g_autofree char **sets = NULL;
   char *device = NULL;
+  int gpus = -1;
   GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a field", "KEY=VALUE" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default)", "DEVICE" },
+    { "gpus", 0, 0, G_OPTION_ARG_INT, &gpus,
+      "Train data parallel on N GPUs of this host through NCCL (implies --device cuda; the "
+      "batch size stays the global batch)", "N" },
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, "Results database", "PATH" },
     { NULL }
   };
@@ -269,13 +287,26 @@ cmd_run (int argc, char **argv)
   for (char **s = sets; s && *s; s++)
     if (!vb_preset_set (preset, *s, &error))
       return usage_error ("--set %s: %s", *s, error->message);
+  if (gpus >= 0 && device == NULL)
+    device = "cuda";
   if (device != NULL)
     {
       g_autofree char *assign = g_strconcat ("device=", device, NULL);
       if (!vb_preset_set (preset, assign, &error))
         return usage_error ("--device: %s", error->message);
     }
+  if (gpus >= 0)
+    {
+      g_autofree char *assign = g_strdup_printf ("train.gpus=%d", gpus);
+      if (!vb_preset_set (preset, assign, &error))
+        return usage_error ("--gpus: %s", error->message);
+    }
 
+  /* a data-parallel job's other processes (launched by srun or mpirun) write nothing:
+   * process 0 alone records the run */
+  int process = gpus > 0 ? dist_process_rank () : 0;
+  if (process > 0)
+    opt_db = ":memory:";
   g_autoptr (VbStore) store = open_store (&error);
   if (store == NULL)
     return fail (error);
@@ -305,12 +336,18 @@ cmd_run (int argc, char **argv)
         return usage_error ("%s", error->message);
       return fail (error);
     }
-  printf ("\n");
-  print_compare (store, ids, 0, VB_TABLE_TEXT);
-  printf ("\nCompare again with: visionbench-cli compare");
-  for (guint i = 0; i < ids->len; i++)
-    printf (" %" G_GINT64_FORMAT, g_array_index (ids, gint64, i));
-  printf ("%s%s\n", opt_db ? " --db " : "", opt_db ? opt_db : "");
+  if (process > 0)
+    printf ("\nThis is process %d of a data-parallel job: process 0 records the runs\n",
+            process);
+  else
+    {
+      printf ("\n");
+      print_compare (store, ids, 0, VB_TABLE_TEXT);
+      printf ("\nCompare again with: visionbench-cli compare");
+      for (guint i = 0; i < ids->len; i++)
+        printf (" %" G_GINT64_FORMAT, g_array_index (ids, gint64, i));
+      printf ("%s%s\n", opt_db ? " --db " : "", opt_db ? opt_db : "");
+    }
   if (!ok)
     return fail (error);
   return 0;
@@ -702,6 +739,18 @@ peak_note (int64_t bytes)
   return note;
 }
 
+/* " on 2 GPUs, 1412.3 per GPU" for a data-parallel bench; "" otherwise */
+static const char *
+per_gpu_note (const VbBenchResult *r)
+{
+  static char note[64];
+  if (r->gpus <= 0)
+    return "";
+  g_snprintf (note, sizeof note, " on %d GPU%s, %.1f per GPU", r->gpus, r->gpus == 1 ? "" : "s",
+              r->per_gpu_img_per_s);
+  return note;
+}
+
 /* --precision: a known name, and a tensor-core mode only on the GPU (the CPU refuses it
  * rather than fall back); 0, or the usage error's exit status */
 static int
@@ -758,10 +807,13 @@ cmd_bench (int argc, char **argv)
 {
   char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL, *device = NULL;
   char *precision = NULL;
-  int img = 0, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2;
+  int img = 0, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2, gpus = 0;
   gboolean json = FALSE, profile = FALSE, llava = FALSE;
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
+    { "gpus", 0, 0, G_OPTION_ARG_INT, &gpus,
+      "VMamba: data parallel on N GPUs through NCCL, --batch images on each (implies --device "
+      "cuda)", "N" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
       "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (VMamba: bf16 "
       "storage of the block products' operands; the CLIP tower: bf16 products on fp32 "
@@ -796,8 +848,12 @@ cmd_bench (int argc, char **argv)
                                    device, precision, llava, profile, json);
   if (img == 0)
     img = 64;
-  if (argc != 1 || img < 8 || batch < 1 || steps < 1 || warmup < 0 || threads < 1)
+  if (argc != 1 || img < 8 || batch < 1 || steps < 1 || warmup < 0 || threads < 1 || gpus < 0)
     return usage_error ("bench: bad arguments");
+  if (gpus > 0 && device == NULL)
+    device = "cuda";
+  if (gpus > 0 && g_strcmp0 (device, "cuda") != 0)
+    return usage_error ("--gpus needs --device cuda");
   VbVmambaConfig cfg;
   if (!model_from_options (model ? model : "vmamba-t", scan, classes, dims, depths, &cfg, &error))
     return usage_error ("%s", error->message);
@@ -813,19 +869,20 @@ cmd_bench (int argc, char **argv)
       if ((pass == 0 && !do_train) || (pass == 1 && !do_eval))
         continue;
       VbBenchProtocol p = { batch, img, warmup, steps, threads, pass == 0, profile, device,
-                            precision };
+                            precision, gpus };
       g_auto (VbBenchResult) r = { 0 };
       if (!vb_bench_run (&cfg, &p, &r, &error))
         return fail (error);
       g_autofree char *card = vb_bench_protocol_json (&p, &r);
       if (json)
         printf ("{\"img_per_s\": %.2f, \"median_s\": %.5f, \"min_s\": %.5f, \"iqr_s\": %.5f, "
-                "\"peak_device_bytes\": %" G_GINT64_FORMAT ", \"protocol\": %s}\n", r.img_per_s,
-                r.median_s, r.min_s, r.iqr_s, r.peak_device_bytes, card);
+                "\"peak_device_bytes\": %" G_GINT64_FORMAT ", \"gpus\": %d, "
+                "\"per_gpu_img_per_s\": %.2f, \"protocol\": %s}\n", r.img_per_s, r.median_s,
+                r.min_s, r.iqr_s, r.peak_device_bytes, r.gpus, r.per_gpu_img_per_s, card);
       else
-        printf ("%-5s %9.1f img/s  (median step %.3f s, IQR %.3f s%s)  protocol: %s\n",
-                pass == 0 ? "train" : "eval", r.img_per_s, r.median_s, r.iqr_s,
-                peak_note (r.peak_device_bytes), card);
+        printf ("%-5s %9.1f img/s%s  (median step %.3f s, IQR %.3f s%s)  protocol: %s\n",
+                pass == 0 ? "train" : "eval", r.img_per_s, per_gpu_note (&r), r.median_s,
+                r.iqr_s, peak_note (r.peak_device_bytes), card);
       if (r.profile != NULL)
         printf ("%s", r.profile);
       fflush (stdout);
@@ -947,7 +1004,15 @@ main (int argc, char **argv)
     if (g_str_equal (cmd, commands[i].name))
       {
         g_set_prgname (g_strdup_printf ("visionbench-cli %s", cmd));
-        return commands[i].fn (argc - 1, argv + 1);
+        int rc = commands[i].fn (argc - 1, argv + 1);
+        /* after a lost peer NCCL may hold threads that wait for it forever: the results
+         * are written, so end without running exit handlers that could join them */
+        if (vb_dist_world_lost ())
+          {
+            fflush (NULL);
+            _exit (rc);
+          }
+        return rc;
       }
   return usage_error ("unknown command \"%s\"", cmd);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vb-device.h"
+#include "vb-dist-group.h"
 #include "vb-error.h"
 #include "vb-optim.h"
 #include "vb-precision.h"
@@ -47,7 +48,34 @@ static const char gpu_bf16_storage[] =
   "(CUBLAS_COMPUTE_32F); the 3x3 stride-2 convolutions, dt projection and head in TF32";
 
 static gboolean bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
-                          const VbBenchProtocol *p, VbBenchResult *result, GError **error);
+                          const VbBenchProtocol *p, VbDistRank *rank, VbBenchResult *result,
+                          GError **error);
+
+typedef struct {
+  const VbVmambaConfig *cfg;
+  const VbBenchProtocol *p;
+  VbBenchResult *result;      /* rank 0's */
+} BenchArgs;
+
+/* one rank of a data-parallel bench: every rank times its steps, rank 0 reports */
+static gboolean
+bench_rank (VbDistRank *rank, gpointer data, GError **error)
+{
+  const BenchArgs *a = data;
+  const VbOps *ops = vb_dist_rank_ops (rank);
+  const VbPrecision *prec = vb_precision_find (a->p->precision);
+  if (prec == NULL || !ops->set_matmul (ops->ctx, prec->matmul))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "precision %s is not available on %s", a->p->precision, ops->name);
+      return FALSE;
+    }
+  g_auto (VbBenchResult) mine = { 0 };
+  gboolean root = vb_dist_rank_index (rank) == 0;
+  gboolean ok = bench_on (ops, prec, a->cfg, a->p, rank, root ? a->result : &mine, error);
+  vb_precision_reset (ops);
+  return ok;
+}
 
 gboolean
 vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult *result,
@@ -55,18 +83,30 @@ vb_bench_run (const VbVmambaConfig *cfg, const VbBenchProtocol *p, VbBenchResult
 {
   memset (result, 0, sizeof *result);
   vb_set_num_threads (p->threads);
+  if (p->gpus > 0)
+    {
+      if (p->profile)
+        {
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                       "--profile times one GPU's ops: leave --gpus out");
+          return FALSE;
+        }
+      BenchArgs a = { cfg, p, result };
+      g_autoptr (VbDistGroup) group = vb_dist_group_new (p->gpus, error);
+      return group != NULL && vb_dist_group_run (group, bench_rank, &a, error);
+    }
   const VbPrecision *prec;
   const VbOps *ops = vb_precision_open (p->device, p->precision, &prec, error);
   if (ops == NULL)
     return FALSE;
-  gboolean ok = bench_on (ops, prec, cfg, p, result, error);
+  gboolean ok = bench_on (ops, prec, cfg, p, NULL, result, error);
   vb_precision_reset (ops);
   return ok;
 }
 
 static gboolean
 bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
-          const VbBenchProtocol *p, VbBenchResult *result, GError **error)
+          const VbBenchProtocol *p, VbDistRank *rank, VbBenchResult *result, GError **error)
 {
   size_t mem_before = ops->memory_used (ops->ctx), mem_peak = mem_before;
   g_autoptr (VbVmamba) model = vb_vmamba_new (cfg, error);
@@ -100,6 +140,8 @@ bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
   g_autofree double *times = g_new (double, MAX (p->timed, 1));
   /* a profile waits after every op: nothing may be recorded, from the first step on */
   g_autoptr (VbStepGraph) graph = vb_step_graph_new (!p->profile);
+  if (rank != NULL)
+    vb_dist_rank_attach (rank, model, graph);
   gint64 timed_usec = 0;
   for (int it = 0; it < p->warmup + p->timed; it++)
     {
@@ -120,7 +162,10 @@ bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
           profile_off ();
           return FALSE;
         }
-      /* a GPU step ends when its last kernel does */
+      /* a GPU step ends when its last kernel does (a data-parallel one when the world's
+       * gradients are averaged) */
+      if (rank != NULL && !vb_dist_rank_wait (rank, error))
+        return FALSE;
       const char *failed = ops->sync (ops->ctx);
       mem_peak = MAX (mem_peak, ops->memory_used (ops->ctx));
       if (failed != NULL)
@@ -150,6 +195,21 @@ bench_on (const VbOps *ops, const VbPrecision *prec, const VbVmambaConfig *cfg,
   result->launch = vb_step_graph_mode (graph);
   result->activation_bytes = vb_vmamba_activation_bytes (cfg, S, S, prec->bf16_storage);
   result->peak_device_bytes = (int64_t) (mem_peak - mem_before);
+  result->per_gpu_img_per_s = result->img_per_s;
+  if (rank != NULL)
+    {
+      /* the world's rate from rank 0's steps (the averages keep the ranks in step); the
+       * largest peak of any GPU */
+      int world = vb_dist_rank_world (rank);
+      double mine[2] = { result->median_s, (double) result->peak_device_bytes };
+      g_autofree double *all = g_new (double, 2 * world);
+      if (!vb_dist_rank_gather (rank, mine, 2, all, error))
+        return FALSE;
+      result->gpus = world;
+      result->img_per_s = world * B / all[0];
+      for (int r = 0; r < world; r++)
+        result->peak_device_bytes = MAX (result->peak_device_bytes, (int64_t) all[2 * r + 1]);
+    }
   return TRUE;
 }
 
@@ -160,6 +220,13 @@ vb_bench_protocol_json (const VbBenchProtocol *p, const VbBenchResult *r)
   const VbPrecision *prec = vb_precision_find (p->precision);
   if (prec == NULL)   /* not reached: vb_bench_run refuses unknown names */
     prec = vb_precision_find ("fp32");
+  int world = r != NULL && r->gpus > 0 ? r->gpus : p->gpus;   /* the launcher may add hosts */
+  g_autofree char *dp = p->gpus <= 0 ? g_strdup ("")
+    : g_strdup_printf (", \"gpus\": %d, \"batch_is\": \"per GPU\", \"global_batch\": %d, "
+                       "\"data_parallel\": \"NCCL all-reduce (mean) of the fp32 gradients in "
+                       "16 MiB buckets overlapped with the backward, the whole step a CUDA "
+                       "graph per GPU\", \"statistic_world\": \"GPUs x batch / rank 0's median "
+                       "step time\"", world, world * p->batch);
   return g_strdup_printf ("{\"protocol\": \"visionbench-reference\", \"mode\": \"%s\", "
                           "\"batch\": %d, \"img_size\": %d, \"precision\": \"%s\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %d, "
@@ -167,7 +234,7 @@ vb_bench_protocol_json (const VbBenchProtocol *p, const VbBenchResult *r)
                           "\"input\": \"synthetic, resident in the device's memory\", "
                           "\"data_loading\": false, "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
-                          "\"device_name\": \"%s\", \"matmul\": \"%s\"%s%s%s}",
+                          "\"device_name\": \"%s\", \"matmul\": \"%s\"%s%s%s%s}",
                           p->train ? "train step (forward + backward + AdamW)" : "eval (forward)",
                           p->batch, p->img_size,
                           prec->vmamba_card,
@@ -178,5 +245,5 @@ vb_bench_protocol_json (const VbBenchProtocol *p, const VbBenchResult *r)
                           : prec->bf16_storage ? gpu_bf16_storage : gpu_matmul[prec->matmul],
                           r != NULL && r->launch != NULL ? ", \"launch\": \"" : "",
                           r != NULL && r->launch != NULL ? r->launch : "",
-                          r != NULL && r->launch != NULL ? "\"" : "");
+                          r != NULL && r->launch != NULL ? "\"" : "", dp);
 }

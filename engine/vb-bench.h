@@ -16,6 +16,9 @@ typedef struct {
   const char *precision;  /* "fp32" (NULL, strict), or on the GPU "tf32" (TF32 tensor-core
                            * products) or "bf16" (bf16 tensor-core products, fp32
                            * accumulation); tensors are fp32 in memory in every mode */
+  int  gpus;              /* 0: one device; N ≥ 1: data parallel over N GPUs through NCCL,
+                           * `batch` images on each (weak scaling, as the official recipe's
+                           * 128 per GPU), gradients averaged during the backward */
 } VbBenchProtocol;
 
 typedef struct {
@@ -27,6 +30,9 @@ typedef struct {
                               * use before the model existed (0 on the CPU) */
   char   *profile;        /* per-op table when protocol->profile, else NULL */
   const char *launch;     /* how the timed steps ran: "CUDA graph" or "op by op" (static) */
+  int    gpus;            /* data parallel: the world's GPUs (img_per_s is then the world's,
+                           * world · batch / rank 0's median step; 0 on one device) */
+  double per_gpu_img_per_s;  /* batch / median, each GPU's share */
 } VbBenchResult;
 
 void     vb_bench_result_clear (VbBenchResult *result);

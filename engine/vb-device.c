@@ -34,29 +34,38 @@ describe_cpu (void)
 }
 
 #ifdef VB_HAVE_CUDA
+#define MAX_GPUS 64
 static GMutex cuda_lock;
-static VbCuda *cuda_ctx;
-static VbOps *cuda_table;
-static char *cuda_why;      /* why opening failed, kept so every caller hears the same */
+static VbCuda *cuda_ctx[MAX_GPUS];
+static VbOps *cuda_table[MAX_GPUS];
+static char *cuda_why[MAX_GPUS];   /* why opening failed, kept so every caller hears the same */
 
 static const VbOps *
-open_cuda (GError **error)
+open_cuda (int index, GError **error)
 {
+  if (index < 0 || index >= MAX_GPUS)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "device cuda: GPU %d is past the %d this build can drive", index, MAX_GPUS);
+      return NULL;
+    }
   g_mutex_lock (&cuda_lock);
-  if (cuda_table == NULL && cuda_why == NULL)
+  if (cuda_table[index] == NULL && cuda_why[index] == NULL)
     {
       char why[256] = "";
-      cuda_ctx = vb_cuda_open (0, why, sizeof why);
-      if (cuda_ctx != NULL)
-        cuda_table = vb_cuda_ops_new (cuda_ctx);
+      cuda_ctx[index] = vb_cuda_open (index, why, sizeof why);
+      if (cuda_ctx[index] != NULL)
+        cuda_table[index] = vb_cuda_ops_new (cuda_ctx[index]);
       else
-        cuda_why = g_strdup (why);
+        cuda_why[index] = g_strdup (why);
     }
+  const VbOps *table = cuda_table[index];
+  const char *why = cuda_why[index];
   g_mutex_unlock (&cuda_lock);
-  if (cuda_table == NULL)
+  if (table == NULL)
     g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                 "device cuda: %s", cuda_why ? cuda_why : "cannot start CUDA");
-  return cuda_table;
+                 "device cuda: %s", why ? why : "cannot start CUDA");
+  return table;
 }
 #endif
 
@@ -78,7 +87,12 @@ vb_device_ops (const char *name, GError **error)
   if (g_strcmp0 (name, "cuda") == 0)
     {
 #ifdef VB_HAVE_CUDA
-      return open_cuda (error);
+      /* "cuda" is GPU 0, current on the asking thread (a data-parallel run before may have
+       * left it on another) */
+      const VbOps *table = open_cuda (0, error);
+      if (table != NULL)
+        vb_cuda_bind_thread (table->ctx);
+      return table;
 #else
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
                    "device cuda: this build has no CUDA backend (nvcc was not found when it "
@@ -91,12 +105,36 @@ vb_device_ops (const char *name, GError **error)
   return NULL;
 }
 
+const VbOps *
+vb_device_gpu_ops (int index, GError **error)
+{
+#ifdef VB_HAVE_CUDA
+  return open_cuda (index, error);
+#else
+  (void) index;
+  return vb_device_ops ("cuda", error);
+#endif
+}
+
+int
+vb_device_gpu_index (const VbOps *ops)
+{
+#ifdef VB_HAVE_CUDA
+  for (int i = 0; ops != NULL && i < MAX_GPUS; i++)
+    if (ops == cuda_table[i])
+      return i;
+#endif
+  (void) ops;
+  return -1;
+}
+
 const char *
 vb_device_describe (const VbOps *ops)
 {
 #ifdef VB_HAVE_CUDA
-  if (ops != NULL && ops == cuda_table)
-    return vb_cuda_describe (cuda_ctx);
+  int i = vb_device_gpu_index (ops);
+  if (i >= 0)
+    return vb_cuda_describe (cuda_ctx[i]);
 #endif
   return describe_cpu ();
 }

@@ -81,6 +81,7 @@ void
 vb_job_status_clear (VbJobStatus *status)
 {
   g_clear_pointer (&status->run_name, g_free);
+  g_clear_pointer (&status->gpus, g_free);
   g_clear_pointer (&status->error_message, g_free);
 }
 
@@ -89,6 +90,7 @@ status_copy (const VbJobStatus *from, VbJobStatus *to)
 {
   *to = *from;
   to->run_name = g_strdup (from->run_name);
+  to->gpus = g_strdup (from->gpus);
   to->error_message = g_strdup (from->error_message);
 }
 
@@ -294,6 +296,11 @@ progress_hook (const VbProgress *p, gpointer data)
   q->status.img_per_s = p->img_per_s;
   q->status.eta_s = p->eta_s;
   q->status.val_top1 = p->val_top1;
+  if (g_strcmp0 (q->status.gpus, p->gpus) != 0)
+    {
+      g_free (q->status.gpus);
+      q->status.gpus = g_strdup (p->gpus);
+    }
   changed_locked (q);
   g_mutex_unlock (&q->lock);
   /* after the write: a pause seen from here on holds at this step */
@@ -329,6 +336,7 @@ run_started_hook (gint64 run_id, const char *run_name, int index, int n_runs, gp
   s->step = s->total_steps = 0;
   s->loss = s->lr = s->eta_s = s->val_top1 = NAN;
   s->img_per_s = 0;
+  g_clear_pointer (&s->gpus, g_free);
   VbJobEvent *event = push_event_locked (q, VB_JOB_EVENT_RUN_STARTED, q->current->id);
   event->run_id = run_id;
   event->run_name = g_strdup (run_name);
@@ -386,6 +394,7 @@ run_job (VbJobQueue *q, Job *job)
   s->step = s->total_steps = 0;
   s->loss = s->lr = s->eta_s = s->val_top1 = NAN;
   s->img_per_s = 0;
+  g_clear_pointer (&s->gpus, g_free);
   push_event_locked (q, VB_JOB_EVENT_JOB_STARTED, job->id);
   changed_locked (q);
   g_mutex_unlock (&q->lock);

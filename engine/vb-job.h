@@ -41,6 +41,8 @@ typedef struct {
   gint64      step, total_steps;
   double      loss, lr, img_per_s, eta_s;
   double      val_top1;       /* NAN before the first evaluation */
+  char       *gpus;           /* a data-parallel run: every GPU's img/s and memory (one line,
+                               * VbProgress.gpus); NULL otherwise */
   char       *error_message;  /* why the last run or job failed; NULL when none did */
 } VbJobStatus;
 

@@ -473,7 +473,8 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
       || !get_int (obj, "train", "seed", 0, 0, G_MAXINT, &seed, error)
       || !get_int (obj, "train", "eval_batch_size", 128, 1, 65536, &c->eval_batch_size, error)
       || !get_string (obj, "train", "precision", "fp32", &c->precision, error)
-      || !get_int (obj, "train", "threads", 2, 1, 256, &c->threads, error))
+      || !get_int (obj, "train", "threads", 2, 1, 256, &c->threads, error)
+      || !get_int (obj, "train", "gpus", 0, 0, 64, &c->gpus, error))
     return FALSE;
   c->seed = (guint64) seed;
   if (vb_precision_find (c->precision) == NULL)
@@ -503,6 +504,26 @@ vb_run_config_from_json (VbRunConfig *c, JsonObject *obj, GError **error)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
                    "device \"%s\": use cpu or cuda", c->device);
+      return FALSE;
+    }
+  if (c->gpus > 0 && g_strcmp0 (c->device, "cuda") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "train.gpus %d needs device cuda (data-parallel runs are on GPUs)", c->gpus);
+      return FALSE;
+    }
+  if (c->gpus > 0 && g_strcmp0 (c->arch, "vmamba") != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "train.gpus: only VMamba training runs data parallel (model.arch is %s)",
+                   c->arch);
+      return FALSE;
+    }
+  if (c->gpus > 0 && c->batch_size % c->gpus != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "train.batch_size %d does not split over train.gpus %d: use a multiple of %d "
+                   "(the batch size is the global batch)", c->batch_size, c->gpus, c->gpus);
       return FALSE;
     }
   if (c->label_smoothing < 0 || c->label_smoothing >= 1)

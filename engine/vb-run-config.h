@@ -96,6 +96,8 @@ typedef struct {
   int     eval_batch_size;
   char   *precision;          /* "fp32" */
   int     threads;
+  int     gpus;               /* train.gpus: 0 = one device; N ≥ 1 = data parallel over N
+                               * GPUs of this host through NCCL (vb-dist-group.h) */
 } VbRunConfig;
 
 gboolean vb_run_config_from_json (VbRunConfig *cfg, JsonObject *config, GError **error);

@@ -87,11 +87,16 @@ fall_back_to_cpu (JsonObject *obj, const VbRunnerHooks *hooks, gboolean *noticed
                           ? json_object_get_string_member_with_default (train, "precision", "fp32")
                           : "fp32";
   gboolean products = g_strcmp0 (precision, "fp32") != 0;
-  g_autofree char *note = g_strdup_printf ("%s; the runs use the CPU%s", why->message,
+  gboolean parallel = train != NULL
+                      && json_object_get_int_member_with_default (train, "gpus", 0) > 0;
+  g_autofree char *note = g_strdup_printf ("%s; the runs use the CPU%s%s", why->message,
                                            products ? " in strict fp32 (TF32 and bf16 products "
-                                                      "are GPU modes)" : "");
+                                                      "are GPU modes)" : "",
+                                           parallel ? ", not data parallel" : "");
   if (products)
     json_object_set_string_member (train, "precision", "fp32");
+  if (parallel)
+    json_object_set_int_member (train, "gpus", 0);
   json_object_set_string_member (obj, "device_note", note);
   if (!*noticed && hooks != NULL && hooks->notice != NULL)
     hooks->notice (note, hooks->train.user_data);

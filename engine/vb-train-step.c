@@ -27,6 +27,7 @@ struct _VbStepGraph {
   Key key;
   int warm;               /* steps launched op by op with this key */
   gboolean replayed;      /* the last step was a replay */
+  VbStepExchange exchange;
 };
 
 VbStepGraph *
@@ -61,9 +62,20 @@ vb_step_graph_mode (VbStepGraph *g)
   return g->replayed ? "CUDA graph" : "op by op";
 }
 
+void
+vb_step_graph_set_exchange (VbStepGraph *g, const VbStepExchange *exchange)
+{
+  drop_graph (g);   /* a recorded step holds the old exchange's work, or none */
+  if (exchange != NULL)
+    g->exchange = *exchange;
+  else
+    memset (&g->exchange, 0, sizeof g->exchange);
+}
+
 /* the step's device work, in order; nothing waits */
 static gboolean
-queue_step (const Key *k, const int *labels, float lr, GError **error)
+queue_step (const VbStepExchange *x, const Key *k, const int *labels, float lr,
+            GError **error)
 {
   /* drop-path draws are staged: the forward draws nothing */
   if (!vb_vmamba_forward_queue (k->model, k->images, k->B, k->H, k->W, k->training, NULL,
@@ -72,8 +84,12 @@ queue_step (const Key *k, const int *labels, float lr, GError **error)
   if (!k->training)
     return TRUE;
   vb_vmamba_loss_queue (k->model, labels, k->smoothing);
+  if (x->after_loss != NULL)
+    x->after_loss (x->user_data);
   vb_vmamba_zero_grad (k->model);
   vb_vmamba_backward (k->model, NULL);
+  if (x->before_update != NULL)
+    x->before_update (x->user_data);
   VB_PROF ("adamw", vb_adamw_update_clipped (k->opt, vb_vmamba_backend_params (k->model),
                                              vb_vmamba_backend_grads (k->model), lr,
                                              k->max_norm));
@@ -123,7 +139,7 @@ run (VbStepGraph *g, Key *k, const int *labels, VbRng *rng, float lr, GError **e
   gboolean record = g->use_graphs && g->warm >= 1 && !vb_profile_on
                     && ops->capture_begin (ops->ctx);
   g->warm++;
-  if (!queue_step (k, labels, lr, error))
+  if (!queue_step (&g->exchange, k, labels, lr, error))
     {
       if (record)   /* end the recording; what it holds is not wanted */
         {
@@ -148,7 +164,7 @@ run (VbStepGraph *g, Key *k, const int *labels, VbRng *rng, float lr, GError **e
           vb_vmamba_keep_staged (k->model);
           k->opt->staged = TRUE;
         }
-      return queue_step (k, labels, lr, error);
+      return queue_step (&g->exchange, k, labels, lr, error);
     }
   ops->graph_launch (ops->ctx, g->graph);
   g->replayed = TRUE;

@@ -28,6 +28,17 @@ gboolean vb_step_graph_train (VbStepGraph *g, VbVmamba *model, VbAdamW *opt,
 /* an evaluation forward, queued only (logits through vb_vmamba_logits after a sync) */
 gboolean vb_step_graph_eval (VbStepGraph *g, VbVmamba *model, const float *images, int B,
                              int H, int W, GError **error);
+/* Data parallel: what a training step shares with the other ranks, queued on the backend
+ * inside the step (and so recorded into its graph): after_loss right after the loss,
+ * before_update after the backward, before the optimizer reads the gradients. */
+typedef struct {
+  void (*after_loss) (gpointer user_data);
+  void (*before_update) (gpointer user_data);
+  gpointer user_data;
+} VbStepExchange;
+/* NULL: nothing shared (one device) */
+void vb_step_graph_set_exchange (VbStepGraph *g, const VbStepExchange *exchange);
+
 /* how the last step ran: "CUDA graph", "op by op" */
 const char *vb_step_graph_mode (VbStepGraph *g);
 

@@ -11,6 +11,7 @@
 
 #include "vb-checkpoint.h"
 #include "vb-device.h"
+#include "vb-dist-group.h"
 #include "vb-cpu-ops.h"
 #include "vb-error.h"
 #include "vb-loader.h"
@@ -22,6 +23,9 @@
 /* The first steps of a run pay for page faults and cold caches; they are excluded from
  * the throughput figure, and the protocol card says so. */
 #define WARMUP_STEPS 2
+/* a data-parallel run gathers every GPU's throughput and memory this often (a collective:
+ * every rank at the same steps) and at the end of each epoch */
+#define GPU_STATS_EVERY 25
 
 void
 vb_set_num_threads (int n)
@@ -156,7 +160,7 @@ count_topk (const float *logits, const int *labels, int B, int classes, int64_t 
 
 static gboolean
 evaluate (VbVmamba *model, VbLoader *loader, float *images, int *labels, int size,
-          EvalResult *out, GError **error)
+          VbDistRank *rank, EvalResult *out, GError **error)
 {
   int64_t n = 0, c1 = 0, c5 = 0;
   double loss_sum = 0, busy_s = 0;
@@ -175,6 +179,23 @@ evaluate (VbVmamba *model, VbLoader *loader, float *images, int *labels, int siz
     }
   if (error && *error)
     return FALSE;
+  if (rank != NULL)
+    {
+      /* each rank saw a shard of the validation set: the counts add up, and so do the
+       * GPUs' rates */
+      double v[5] = { n, c1, c5, loss_sum, busy_s > 0 ? n / busy_s : 0 };
+      if (!vb_dist_rank_sum (rank, v, 5, error))
+        return FALSE;
+      n = (int64_t) v[0];
+      c1 = (int64_t) v[1];
+      c5 = (int64_t) v[2];
+      loss_sum = v[3];
+      out->top1 = n ? 100.0 * c1 / n : 0;
+      out->top5 = n ? 100.0 * c5 / n : 0;
+      out->loss = n ? loss_sum / n : 0;
+      out->img_per_s = v[4];
+      return TRUE;
+    }
   out->top1 = n ? 100.0 * c1 / n : 0;
   out->top5 = n ? 100.0 * c5 / n : 0;
   out->loss = n ? loss_sum / n : 0;
@@ -184,29 +205,124 @@ evaluate (VbVmamba *model, VbLoader *loader, float *images, int *labels, int siz
 
 /* ---- the run ------------------------------------------------------------------------------------ */
 
+/* what a data-parallel run adds to its cards ("" for one device) */
+static char *
+world_card (const VbRunConfig *cfg, int world, const char *what)
+{
+  if (world <= 0)
+    return g_strdup ("");
+  return g_strdup_printf (", \"gpus\": %d, \"per_gpu_batch\": %d, \"global_batch\": %d, "
+                          "\"data_parallel\": \"%s\"", world, cfg->batch_size / world,
+                          cfg->batch_size, what);
+}
+
+static const char exchange_note[] =
+  "NCCL all-reduce (mean) of the fp32 gradients in 16 MiB buckets overlapped with the "
+  "backward; img/s of the whole world";
+
 static char *
 protocol_card (const VbRunConfig *cfg, const char *mode, int batch, int warmup, int64_t timed,
-               gboolean optimizer)
+               gboolean optimizer, int world)
 {
   const VbPrecision *prec = vb_precision_find (cfg->precision);
+  g_autofree char *dp = world_card (cfg, world, exchange_note);
   return g_strdup_printf ("{\"protocol\": \"visionbench-run\", \"mode\": \"%s\", "
                           "\"batch\": %d, \"img_size\": %d, \"precision\": \"%s\", "
                           "\"warmup_steps\": %d, \"timed_steps\": %" G_GINT64_FORMAT ", "
                           "\"statistic\": \"images / summed step time\", "
                           "\"data_loading\": \"excluded (prefetched on %d worker thread%s)\", "
                           "\"optimizer\": %s, \"threads\": %d, \"device\": \"%s\", "
-                          "\"device_name\": \"%s\", \"input\": \"real %s batches\"}",
+                          "\"device_name\": \"%s\", \"input\": \"real %s batches\"%s}",
                           mode, batch, cfg->img_size, prec != NULL ? prec->vmamba_card : "fp32",
                           warmup, timed, cfg->workers,
                           cfg->workers == 1 ? "" : "s", optimizer ? "true" : "false",
                           cfg->threads, cfg->device,
-                          vb_device_describe (vb_device_ops (cfg->device, NULL)), cfg->dataset);
+                          vb_device_describe (vb_device_ops (cfg->device, NULL)), cfg->dataset,
+                          dp);
 }
 
+/* ---- data parallel: every GPU's share ------------------------------------------------------ */
+
+enum { GPU_IMG_S, GPU_MEM, GPU_INDEX, GPU_FIELDS };
+
+/* every rank's throughput and memory, in rank order (a collective) */
 static gboolean
-cancelled (const VbTrainHooks *hooks)
+gather_gpus (VbDistRank *rank, const VbOps *ops, double img_per_s, double *all, GError **error)
 {
-  return hooks && hooks->should_cancel && hooks->should_cancel (hooks->user_data);
+  double mine[GPU_FIELDS] = { img_per_s, (double) ops->memory_used (ops->ctx),
+                              vb_dist_rank_gpu (rank) };
+  return vb_dist_rank_gather (rank, mine, GPU_FIELDS, all, error);
+}
+
+/* "rank 0 (GPU 0) 1412 img/s 18.9 GiB · rank 1 (GPU 1) …" */
+static char *
+gpus_summary (const double *all, int world)
+{
+  GString *s = g_string_new (NULL);
+  for (int r = 0; r < world; r++)
+    {
+      const double *g = all + r * GPU_FIELDS;
+      g_string_append_printf (s, "%srank %d (GPU %d) %.0f img/s %.1f GiB", r ? " · " : "", r,
+                              (int) g[GPU_INDEX], g[GPU_IMG_S], g[GPU_MEM] / 1073741824.0);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* one throughput row per GPU, "train gpu R", replaced as the run goes */
+static gboolean
+store_gpus (VbStore *store, gint64 run_id, const VbRunConfig *cfg, const double *all,
+            int world, GError **error)
+{
+  for (int r = 0; r < world; r++)
+    {
+      const double *g = all + r * GPU_FIELDS;
+      g_autofree char *kind = g_strdup_printf ("train gpu %d", r);
+      g_autofree char *dp = world_card (cfg, world, "this rank's share of each global batch");
+      g_autofree char *card = g_strdup_printf (
+        "{\"protocol\": \"visionbench-run\", \"mode\": \"train step, one rank of a "
+        "data-parallel run\", \"rank\": %d, \"gpu\": %d, \"memory_bytes\": %.0f, "
+        "\"memory\": \"device memory in use (cudaMemGetInfo), whole GPU\", "
+        "\"statistic\": \"this rank's images / its summed step time, warm-up excluded\"%s}",
+        r, (int) g[GPU_INDEX], g[GPU_MEM], dp);
+      if (!vb_store_set_throughput (store, run_id, kind, g[GPU_IMG_S], card, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* a step's end: the GPU's queue drained, or on a data-parallel run the world's */
+static gboolean
+wait_for_step (const VbOps *ops, VbDistRank *rank, int64_t step, GError **error)
+{
+  if (rank != NULL)
+    {
+      if (vb_dist_rank_wait (rank, error))
+        return TRUE;
+      g_prefix_error (error, "step %" G_GINT64_FORMAT ": ", step);
+      return FALSE;
+    }
+  const char *failed = ops->sync (ops->ctx);
+  if (failed == NULL)
+    return TRUE;
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+               "step %" G_GINT64_FORMAT " failed on %s: %s", step, ops->name, failed);
+  ops->clear_error (ops->ctx);
+  return FALSE;
+}
+
+/* the job's chance to cancel or pause; a pause holds the world, and the other ranks of
+ * this process must not take the wait for a lost peer */
+static gboolean
+cancelled (const VbTrainHooks *hooks, VbDistRank *rank)
+{
+  if (!(hooks && hooks->should_cancel))
+    return FALSE;
+  if (rank != NULL)
+    vb_dist_rank_hold (rank, TRUE);
+  gboolean stop = hooks->should_cancel (hooks->user_data);
+  if (rank != NULL)
+    vb_dist_rank_hold (rank, FALSE);
+  return stop;
 }
 
 static void
@@ -223,11 +339,27 @@ store_ok (VbStore *store, gboolean ok, GError **error)
   return ok || error == NULL || *error == NULL;
 }
 
-gboolean
-vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, gint64 run_id,
-              const char *checkpoint_dir, const char *resume_from, const VbTrainHooks *hooks,
-              VbTrainResult *result, GError **error)
+typedef struct {
+  const VbRunConfig *cfg;
+  const char *config_json;
+  VbStore *store;
+  gint64 run_id;
+  const char *checkpoint_dir, *resume_from;
+  const VbTrainHooks *hooks;
+  VbTrainResult *result;
+} RunArgs;
+
+/* the run on one device, or one rank's part of a data-parallel run (rank non-NULL) */
+static gboolean
+train_on (const RunArgs *a, VbDistRank *rank, GError **error)
 {
+  const VbRunConfig *cfg = a->cfg;
+  const char *config_json = a->config_json, *checkpoint_dir = a->checkpoint_dir;
+  const char *resume_from = a->resume_from;
+  VbStore *store = a->store;
+  gint64 run_id = a->run_id;
+  const VbTrainHooks *hooks = a->hooks;
+  VbTrainResult *result = a->result;
   memset (result, 0, sizeof *result);
   vb_set_num_threads (cfg->threads);
   VbProgress prog = { .phase = "load", .epochs = cfg->epochs, .val_top1 = NAN };
@@ -255,7 +387,7 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
         return FALSE;
     }
   /* the weights are set on the host; now they move to where the ops run */
-  const VbOps *ops = vb_device_ops (cfg->device, error);
+  const VbOps *ops = rank != NULL ? vb_dist_rank_ops (rank) : vb_device_ops (cfg->device, error);
   if (ops == NULL || !vb_vmamba_use_backend (model, ops, error))
     return FALSE;
   /* the products in the run's precision (validated: tf32 and bf16 only on the GPU), the
@@ -302,6 +434,19 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
           && !vb_store_truncate_metrics (store, run_id, step, first_epoch, error))
         return FALSE;
     }
+  /* data parallel: one set of weights everywhere (rank 0's), a shard of each batch each */
+  int world = rank != NULL ? vb_dist_rank_world (rank) : 1;
+  int me = rank != NULL ? vb_dist_rank_index (rank) : 0;
+  if (cfg->batch_size % world != 0)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
+                   "train.batch_size %d does not split over %d GPUs: use a multiple of %d",
+                   cfg->batch_size, world, world);
+      return FALSE;
+    }
+  int local_b = cfg->batch_size / world;
+  if (rank != NULL && !vb_dist_rank_broadcast_params (rank, model, error))
+    return FALSE;
 
   VbTransformSpec train_tf, eval_tf;
   vb_transform_spec_init (&train_tf, cfg->img_size, TRUE);
@@ -314,6 +459,12 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
   g_autoptr (VbLoader) val_loader =
     vb_loader_new (data.val, (const int *) data.val_idx->data, data.val_idx->len,
                    cfg->eval_batch_size, FALSE, FALSE, &eval_tf, cfg->seed, cfg->workers);
+  if (rank != NULL)
+    {
+      vb_loader_set_shard (train_loader, me, world);
+      vb_loader_set_shard (val_loader, me, world);
+      vb_vmamba_set_batch_shard (model, me * local_b, cfg->batch_size);
+    }
   int steps_per_epoch = vb_loader_n_batches (train_loader);
   if (steps_per_epoch < 1 || data.val_idx->len == 0)
     {
@@ -334,6 +485,10 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
   g_autofree int *labels = g_new (int, bmax);
   /* the training step, recorded as a CUDA graph on the GPU after one warm-up step */
   g_autoptr (VbStepGraph) graph = vb_step_graph_new (TRUE);
+  if (rank != NULL)
+    vb_dist_rank_attach (rank, model, graph);
+  g_autofree double *gpus = rank != NULL ? g_new0 (double, (gsize) world * GPU_FIELDS) : NULL;
+  g_autofree char *gpus_line = NULL;
   char *ckpt_path = checkpoint_dir ? g_build_filename (checkpoint_dir, "last.safetensors", NULL)
                                    : NULL;
   result->checkpoint_path = ckpt_path;
@@ -363,12 +518,12 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
           /* the batch is decoded straight into the model's input staging (page-locked on
            * the GPU, copied in the stream's order); the loader drops the last partial
            * batch, so the size is the same every step */
-          float *in = vb_vmamba_input_staging (model, cfg->batch_size, S, S, TRUE, error);
+          float *in = vb_vmamba_input_staging (model, local_b, S, S, TRUE, error);
           if (in == NULL)
             goto out_early;
           if (!vb_loader_next (train_loader, in, labels, &bs, error))
             break;
-          if (cancelled (hooks))
+          if (cancelled (hooks, rank))
             {
               g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED,
                            "cancelled at step %" G_GINT64_FORMAT, step);
@@ -386,14 +541,9 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
                                     cfg->clip_grad, error))
             goto out_early;
           /* a GPU step ends when its last kernel does */
-          const char *failed = ops->sync (ops->ctx);
-          if (failed != NULL)
-            {
-              g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
-                           "step %" G_GINT64_FORMAT " failed on %s: %s", step, ops->name, failed);
-              ops->clear_error (ops->ctx);
-              goto out_early;
-            }
+          if (!wait_for_step (ops, rank, step, error))
+            goto out_early;
+          /* on a data-parallel run the world's mean: every rank decides alike */
           float loss = vb_vmamba_loss_read (model);
           double gnorm = vb_adamw_last_grad_norm (opt);
           if (!isfinite (loss))
@@ -414,6 +564,14 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
               timed_images += bs;
               timed_steps++;
             }
+          if (rank != NULL && step % GPU_STATS_EVERY == 0)
+            {
+              if (!gather_gpus (rank, ops, timed_s > 0 ? timed_images / timed_s : bs / dt,
+                                gpus, error))
+                goto out_early;
+              g_free (gpus_line);
+              gpus_line = gpus_summary (gpus, world);
+            }
           loss_sum += loss;
           loss_n++;
 
@@ -421,14 +579,16 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
           prog.step = step;
           prog.loss = loss;
           prog.lr = lr;
-          prog.img_per_s = timed_s > 0 ? timed_images / timed_s : bs / dt;
+          /* the world's images: every rank's shard is the same size */
+          prog.img_per_s = world * (timed_s > 0 ? timed_images / timed_s : bs / dt);
+          prog.gpus = gpus_line;
           prog.eta_s = step > 0 ? elapsed / (step - (int64_t) first_epoch * steps_per_epoch)
                                   * (sched.total_steps - step) : NAN;
           report (hooks, &prog);
           if (store && run_id > 0)
             {
               VbStepMetric sm = { step, epoch + (double) loss_n / steps_per_epoch, loss, lr,
-                                  gnorm, bs / dt, elapsed };
+                                  gnorm, world * bs / dt, elapsed };
               if (!store_ok (store, vb_store_add_step_metric (store, run_id, &sm, error), error))
                 goto out_early;
             }
@@ -439,16 +599,26 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
       prog.phase = "eval";
       report (hooks, &prog);
       EvalResult ev = { 0 };
-      if (!evaluate (model, val_loader, images, labels, S, &ev, error))
+      if (!evaluate (model, val_loader, images, labels, S, rank, &ev, error))
         goto out_early;
       result->top1 = ev.top1;
       result->top5 = ev.top5;
       result->val_loss = ev.loss;
       result->train_loss = loss_n ? loss_sum / loss_n : NAN;
-      result->train_img_per_s = timed_s > 0 ? timed_images / timed_s : 0;
+      result->train_img_per_s = timed_s > 0 ? world * timed_images / timed_s : 0;
       result->eval_img_per_s = ev.img_per_s;
       result->epochs_done = epoch + 1;
       prog.val_top1 = ev.top1;
+      if (rank != NULL)
+        {
+          if (!gather_gpus (rank, ops, timed_s > 0 ? timed_images / timed_s : 0, gpus, error))
+            goto out_early;
+          g_free (gpus_line);
+          gpus_line = gpus_summary (gpus, world);
+          prog.gpus = gpus_line;
+          if (store && run_id > 0 && !store_gpus (store, run_id, cfg, gpus, world, error))
+            goto out_early;
+        }
 
       if (ckpt_path != NULL)
         {
@@ -475,10 +645,11 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
     {
       g_autofree char *train_card = protocol_card (cfg, "train step (forward + backward + AdamW)",
                                                    cfg->batch_size, WARMUP_STEPS, timed_steps,
-                                                   TRUE);
+                                                   TRUE, rank != NULL ? world : 0);
       g_autofree char *eval_card = protocol_card (cfg, "eval (forward, no backward)",
                                                   cfg->eval_batch_size, 0,
-                                                  vb_loader_n_batches (val_loader), FALSE);
+                                                  vb_loader_n_batches (val_loader), FALSE,
+                                                  rank != NULL ? world : 0);
       if (!vb_store_add_throughput (store, run_id, "train", result->train_img_per_s, train_card,
                                     error)
           || !vb_store_add_throughput (store, run_id, "eval", result->eval_img_per_s, eval_card,
@@ -490,4 +661,34 @@ vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, g
 out_early:
   result->skipped_images = vb_loader_skipped_count (train_loader);
   return FALSE;
+}
+
+/* a rank of a data-parallel run: rank 0 speaks for the run (database, checkpoints,
+ * progress); the first rank of each other process still hears the job's cancel */
+static gboolean
+train_rank (VbDistRank *rank, gpointer data, GError **error)
+{
+  const RunArgs *a = data;
+  if (vb_dist_rank_index (rank) == 0)
+    return train_on (a, rank, error);
+  VbTrainHooks cancel_only = { NULL, a->hooks ? a->hooks->should_cancel : NULL,
+                               a->hooks ? a->hooks->user_data : NULL };
+  g_auto (VbTrainResult) mine = { 0 };
+  gboolean first = vb_dist_rank_local (rank) == 0;
+  RunArgs quiet = { a->cfg, a->config_json, NULL, 0, NULL, a->resume_from,
+                    first ? &cancel_only : NULL, first ? a->result : &mine };
+  return train_on (&quiet, rank, error);
+}
+
+gboolean
+vb_train_run (const VbRunConfig *cfg, const char *config_json, VbStore *store, gint64 run_id,
+              const char *checkpoint_dir, const char *resume_from, const VbTrainHooks *hooks,
+              VbTrainResult *result, GError **error)
+{
+  RunArgs a = { cfg, config_json, store, run_id, checkpoint_dir, resume_from, hooks, result };
+  if (cfg->gpus <= 0)
+    return train_on (&a, NULL, error);
+  memset (result, 0, sizeof *result);
+  g_autoptr (VbDistGroup) group = vb_dist_group_new (cfg->gpus, error);
+  return group != NULL && vb_dist_group_run (group, train_rank, &a, error);
 }

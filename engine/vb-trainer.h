@@ -19,6 +19,8 @@ typedef struct {
   double  img_per_s;          /* training throughput so far */
   double  eta_s;              /* seconds left, estimated */
   double  val_top1;           /* last evaluation, NAN before the first */
+  const char *gpus;           /* data parallel: every GPU's img/s and memory, one line
+                               * ("rank 0 (GPU 0) 1412 img/s 18.9 GiB · …"); NULL otherwise */
 } VbProgress;
 
 typedef struct {
@@ -40,8 +42,11 @@ typedef struct {
 
 void     vb_train_result_clear (VbTrainResult *result);
 
-/* Runs the training. store/run_id may be NULL/0 (no database). The checkpoint goes to
- * checkpoint_dir/last.safetensors after every epoch (NULL: no checkpoint). resume_from:
+/* Runs the training; with cfg->gpus ≥ 1, data parallel over that many GPUs of this host
+ * (and the processes the launcher's environment names, vb-dist.h) through NCCL: the
+ * batch size stays the global batch, each GPU takes an equal shard of it, and rank 0
+ * alone writes the database and the checkpoints. store/run_id may be NULL/0 (no database).
+ * The checkpoint goes to checkpoint_dir/last.safetensors after every epoch (NULL: no checkpoint). resume_from:
  * a checkpoint of this same config to continue from (NULL: start fresh).
  * On cancel: returns FALSE with VB_ENGINE_ERROR_CANCELLED, keeping the last checkpoint;
  * on a NaN or infinite loss: VB_ENGINE_ERROR_DIVERGED, keeping the last good checkpoint. */

@@ -17,7 +17,12 @@ for extra in "$@"; do cp "$extra/app/visionbench-cli" "$out/visionbench-cli-$(ba
 # the CUDA tests (built where nvcc exists) travel too; CUDA's own libraries do not: the
 # device image has them
 mkdir -p "$out/tests"
-for t in "$build"/tests/kernels/test-cuda-* "$build"/tests/engine/test-vmamba-gpu "$build"/tests/engine/test-clip-gpu; do [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$out/tests/"; done
+# (VB_BUNDLE_TESTS="test-dist-gpu ..." takes only those: the transfer is limited)
+for t in "$build"/tests/kernels/test-cuda-* "$build"/tests/engine/test-vmamba-gpu \
+         "$build"/tests/engine/test-clip-gpu "$build"/tests/engine/test-dist-gpu; do
+  case " ${VB_BUNDLE_TESTS:-$(basename "$t")} " in *" $(basename "$t") "*) ;; *) continue ;; esac
+  [ -f "$t" ] && [ -x "$t" ] && cp "$t" "$out/tests/"
+done
 # debug information stays here: the transfer is limited
 strip --strip-debug "$out"/visionbench-cli* "$out"/tests/* 2>/dev/null || true
 for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd "$bin"; done |
@@ -28,7 +33,7 @@ for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd 
 gzip -1 "$out/lib/libopenblas.so.0"
 # the test programs each carry the CUDA kernels' fat binaries: gzipped (device-env.sh
 # unpacks them)
-gzip -1 "$out"/tests/*
+for t in "$out"/tests/*; do [ -f "$t" ] && gzip -1 "$t"; done
 # Debian's Fashion-MNIST; VB_BUNDLE_NO_DATA=1 leaves it out, VB_BUNDLE_SUBSET=N takes the
 # first N training and N/4 test images only (room for the GPU test programs)
 fm=/usr/share/datasets/fashion-mnist

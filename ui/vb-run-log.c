@@ -54,11 +54,23 @@ card_summary (const char *card)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return g_strdup ("no protocol card");
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-  return g_strdup_printf ("batch %" G_GINT64_FORMAT ", threads %" G_GINT64_FORMAT ", %s, %s",
+  /* one rank of a data-parallel run: its GPU and memory; the GPUs section has the table */
+  if (json_object_has_member (o, "rank"))
+    return g_strdup_printf ("GPU %" G_GINT64_FORMAT ", %.1f GiB, %" G_GINT64_FORMAT
+                            " images a step",
+                            json_object_get_int_member_with_default (o, "gpu", -1),
+                            json_object_get_double_member_with_default (o, "memory_bytes", 0)
+                              / 1073741824.0,
+                            json_object_get_int_member_with_default (o, "per_gpu_batch", 0));
+  g_autofree char *world = json_object_has_member (o, "gpus")
+    ? g_strdup_printf (", data parallel on %" G_GINT64_FORMAT " GPUs",
+                       json_object_get_int_member_with_default (o, "gpus", 0))
+    : g_strdup ("");
+  return g_strdup_printf ("batch %" G_GINT64_FORMAT ", threads %" G_GINT64_FORMAT ", %s, %s%s",
                           json_object_get_int_member_with_default (o, "batch", 0),
                           json_object_get_int_member_with_default (o, "threads", 0),
                           json_object_get_string_member_with_default (o, "precision", "?"),
-                          json_object_get_string_member_with_default (o, "device", "?"));
+                          json_object_get_string_member_with_default (o, "device", "?"), world);
 }
 
 char *

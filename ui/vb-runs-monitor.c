@@ -13,6 +13,7 @@
 #include "vb-chart-area.h"
 #include "vb-run-charts.h"
 #include "vb-run-log.h"
+#include "vb-runs-gpus.h"
 #include "vb-runs-page-private.h"
 
 #define CHART_RELOAD_US (G_USEC_PER_SEC)
@@ -138,6 +139,7 @@ load_charts (VbRunsPage *self)
   if (self->record != NULL)
     {
       g_autoptr (GPtrArray) tp = vb_store_get_throughput (store, self->run_id, NULL);
+      vb_runs_gpus_set_throughput (VB_RUNS_GPUS (self->gpus), tp);
       g_autofree char *log = vb_run_log_build (self->record, epochs, steps, tp, self->epochs);
       set_log (self, log);
     }
@@ -191,6 +193,9 @@ show_live (VbRunsPage        *self,
     g_string_append_printf (d, "%sval top-1 %.2f %%", d->len ? " · " : "", s->val_top1);
   if (s->n_runs > 1)
     g_string_append_printf (d, "%srun %d of %d", d->len ? " · " : "", s->index + 1, s->n_runs);
+  /* a data-parallel run: each GPU's share, on a line of its own */
+  if (s->gpus != NULL)
+    g_string_append_printf (d, "\n%s", s->gpus);
   gtk_label_set_text (GTK_LABEL (self->detail), d->str);
 
   /* the newest step, before the store's next flush reaches the database */
@@ -531,6 +536,9 @@ vb_runs_monitor_build (VbRunsPage *self)
   gtk_box_append (GTK_BOX (charts), chart_card (self->acc_chart));
   gtk_box_append (GTK_BOX (charts), chart_card (self->tp_chart));
   gtk_box_append (GTK_BOX (box), charts);
+
+  self->gpus = vb_runs_gpus_new ();
+  gtk_box_append (GTK_BOX (box), self->gpus);
 
   gtk_box_append (GTK_BOX (box), build_log (self));
 

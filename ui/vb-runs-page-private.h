@@ -44,6 +44,7 @@ struct _VbRunsPage
   GtkWidget   *loss_chart;
   GtkWidget   *acc_chart;
   GtkWidget   *tp_chart;
+  GtkWidget   *gpus;             /* VbRunsGpus: per-GPU rows of a data-parallel run */
   GtkWidget   *log_view;
 };
 

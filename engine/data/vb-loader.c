@@ -34,6 +34,7 @@ struct _VbLoader {
   guint64          seed;
   int              n_batches;
   gsize            sample_floats;
+  int              shard, n_shards;   /* data parallel: this rank's rows of each batch */
 
   GMutex           lock;
   GCond            cond;
@@ -77,6 +78,10 @@ build_batch (VbLoader *self, int b, Slot *slot)
 {
   int begin = b * self->batch_size;
   int end = MIN ((gsize) begin + self->batch_size, self->n);
+  /* a shard's rows of the batch: equal shares, the first ones smaller when uneven */
+  int rows = end - begin;
+  end = begin + (int) ((gint64) rows * (self->shard + 1) / self->n_shards);
+  begin += (int) ((gint64) rows * self->shard / self->n_shards);
 
   slot->n = 0;
   slot->skipped = 0;
@@ -182,6 +187,7 @@ vb_loader_new (VbDataset *ds, const int *indices, gsize n, int batch_size, gbool
   self->drop_last = drop_last;
   self->spec = *spec;
   self->seed = seed;
+  self->n_shards = 1;
   self->n_batches = (int) (drop_last ? n / batch_size : (n + batch_size - 1) / batch_size);
   self->sample_floats = (gsize) spec->out_size * spec->out_size * 3;
   self->n_workers = MAX (n_workers, 0);
@@ -220,6 +226,18 @@ abandon_epoch (VbLoader *self)
       g_clear_error (&self->slots[s].error);
     }
   g_atomic_int_set (&self->cancel, FALSE);
+}
+
+void
+vb_loader_set_shard (VbLoader *self, int shard, int n_shards)
+{
+  g_return_if_fail (n_shards >= 1 && shard >= 0 && shard < n_shards);
+  g_mutex_lock (&self->lock);
+  abandon_epoch (self);
+  self->shard = shard;
+  self->n_shards = n_shards;
+  self->started = FALSE;
+  g_mutex_unlock (&self->lock);
 }
 
 void

@@ -19,6 +19,11 @@ typedef struct _VbLoader VbLoader;
 VbLoader *vb_loader_new            (VbDataset *ds, const int *indices, gsize n, int batch_size,
                                     gboolean shuffle, gboolean drop_last,
                                     const VbTransformSpec *spec, guint64 seed, int n_workers);
+/* Data parallel: from now on each batch (of batch_size, the global batch) hands out only
+ * this shard's rows, shard k of n taking rows [k·b/n, (k+1)·b/n) of a batch of b: the n
+ * shards of one batch are, together, the batch a one-device run gets, image for image
+ * and augmentation for augmentation. Abandons any epoch in progress. */
+void      vb_loader_set_shard      (VbLoader *loader, int shard, int n_shards);
 /* Abandons any epoch in progress and starts prefetching this one. */
 void      vb_loader_start_epoch    (VbLoader *loader, int epoch);
 /* images: (batch_size, S, S, 3) floats, labels: batch_size ints; *n_out ≤ batch_size

@@ -84,6 +84,9 @@ struct _VbVmamba {
   float *dp_host;
   int *labels_host;
   float *images_host;
+  int shard_offset, shard_global;      /* data parallel: rows of a global batch (0, 0: none) */
+  VbGradReadyFunc grad_ready;          /* told as the backward finishes gradient suffixes */
+  gpointer grad_ready_data;
   gboolean dp_staged;                   /* dp_host already drawn for the next forward */
   float smoothing;
   gboolean have_backward_state;         /* last forward was in training mode */

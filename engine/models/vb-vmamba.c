@@ -172,15 +172,47 @@ static void
 draw_drop_paths (VbVmamba *m, int B, VbRng *rng)
 {
   float *h = m->dp_host;
+  /* a shard draws the global batch's masks and keeps its rows */
+  int lo = 0, all = B;
+  if (m->shard_global > 0)
+    {
+      lo = m->shard_offset;
+      all = m->shard_global;
+    }
   for (int i = 0; i < m->cfg.n_stages; i++)
     for (int j = 0; j < m->cfg.depths[i]; j++)
       for (int k = 0; k < 2; k++, h += B)
         {
           float rate = m->drop_rate[i][j];
-          for (int b = 0; b < B; b++)
-            h[b] = rate <= 0.0f || rng == NULL
-                   ? 1.0f : vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
+          for (int b = 0; b < all; b++)
+            {
+              float keep = rate <= 0.0f || rng == NULL
+                           ? 1.0f : vb_rng_uniform (rng) < rate ? 0.0f : 1.0f / (1.0f - rate);
+              if (b >= lo && b < lo + B)
+                h[b - lo] = keep;
+            }
         }
+}
+
+void
+vb_vmamba_set_batch_shard (VbVmamba *m, int offset, int global_b)
+{
+  m->shard_offset = offset;
+  m->shard_global = global_b;
+}
+
+void
+vb_vmamba_set_grad_ready (VbVmamba *m, VbGradReadyFunc func, gpointer user_data)
+{
+  m->grad_ready = func;
+  m->grad_ready_data = user_data;
+}
+
+static void
+grads_final_from (VbVmamba *m, int64_t from)
+{
+  if (m->grad_ready != NULL)
+    m->grad_ready (m->grad_ready_data, from);
 }
 
 static size_t
@@ -419,6 +451,12 @@ vb_vmamba_loss_read (VbVmamba *m)
   return loss;
 }
 
+float *
+vb_vmamba_loss_buffer (VbVmamba *m)
+{
+  return m->loss;
+}
+
 float
 vb_vmamba_loss (VbVmamba *m, const int *labels, float smoothing)
 {
@@ -458,14 +496,18 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
   VB_PROF ("layernorm",
            OP (layernorm_backward, dx, 0, G + m->head_ln_w, G + m->head_ln_b, m->d_ln, x_last,
                m->head_mean, m->head_rstd, P + m->head_ln_w, B * L4, last->C));
+  grads_final_from (m, m->head_ln_w);
 
   for (int i = cfg->n_stages - 1; i >= 0; i--)
     {
       const VbStageShape *s = &m->stage[i];
       int64_t rows = (int64_t) B * s->H * s->W;
       for (int j = cfg->depths[i] - 1; j >= 0; j--)
-        vb_vmamba_block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx,
-                                  m->drop_rate[i][j]);
+        {
+          vb_vmamba_block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx,
+                                    m->drop_rate[i][j]);
+          grads_final_from (m, m->blocks[i][j].norm_w);   /* a block's first tensor */
+        }
       /* dx is now ∂ℓ/∂stage_in[i] */
       if (i > 0)
         {
@@ -479,6 +521,7 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
                    conv_backward (m, dx_other, G + m->down_w[i - 1], G + m->down_b[i - 1],
                                   m->d_tmp, x_prev, P + m->down_w[i - 1], B, prev->H, prev->W,
                                   prev->C, s->C));
+          grads_final_from (m, m->down_w[i - 1]);
           float *t = dx;
           dx = dx_other;
           dx_other = t;
@@ -500,4 +543,5 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
            conv_backward (m, dimages, G + m->stem_c1_w, G + m->stem_c1_b, m->d_tmp, m->images,
                           P + m->stem_c1_w, B, m->plan_H, m->plan_W, cfg->in_chans,
                           (int) half));
+  grads_final_from (m, 0);
 }

@@ -145,7 +145,20 @@ float      *vb_vmamba_input_staging (VbVmamba *model, int B, int H, int W, gbool
  * does both. */
 void        vb_vmamba_loss_queue   (VbVmamba *model, const int *labels, float smoothing);
 float       vb_vmamba_loss_read    (VbVmamba *model);
+/* where the last loss lives on the backend (one float): a data-parallel step averages it
+ * over the ranks in place */
+float      *vb_vmamba_loss_buffer  (VbVmamba *model);
 float       vb_vmamba_loss         (VbVmamba *model, const int *labels, float smoothing);
+/* Data parallel: this model's B images are rows [offset, offset + B) of a global batch of
+ * global_b. The drop-path draws are then made for the global batch and this slice kept,
+ * so every image gets the mask a one-device run gives it. (0, 0): not sharded. */
+void        vb_vmamba_set_batch_shard (VbVmamba *model, int offset, int global_b);
+/* Told during the backward each time a suffix of the gradient buffer is final:
+ * grads[from, n_params) do not change again in this backward (it runs through the
+ * parameters in the reverse of their order). A data-parallel run starts averaging there,
+ * overlapping the rest of the backward. NULL: nobody is told. */
+typedef void (*VbGradReadyFunc) (gpointer user_data, int64_t from);
+void        vb_vmamba_set_grad_ready (VbVmamba *model, VbGradReadyFunc func, gpointer user_data);
 /* Backward from the last loss; accumulates into the gradient buffer (zero it first with
  * vb_vmamba_zero_grad). dimages (B, H, W, in_chans) is written when non-NULL. */
 void        vb_vmamba_backward     (VbVmamba *model, float *dimages);

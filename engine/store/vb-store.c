@@ -918,6 +918,27 @@ vb_store_add_throughput (VbStore     *store,
 }
 
 gboolean
+vb_store_set_throughput (VbStore     *store,
+                         gint64       run_id,
+                         const char  *kind,
+                         double       img_per_s,
+                         const char  *protocol_json,
+                         GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  if (!vb_store_flush (store, error))
+    return FALSE;
+  stmt = prepare (store, "DELETE FROM throughput WHERE run_id = ? AND kind = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, run_id);
+  bind_text (stmt, 2, kind);
+  return step_done (store, stmt, "cannot replace a throughput figure", error)
+         && vb_store_add_throughput (store, run_id, kind, img_per_s, protocol_json, error);
+}
+
+gboolean
 vb_store_add_artifact (VbStore     *store,
                        gint64       run_id,
                        const char  *kind,

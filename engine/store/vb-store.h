@@ -206,6 +206,14 @@ gboolean vb_store_add_throughput      (VbStore     *store,
                                        double       img_per_s,
                                        const char  *protocol_json,
                                        GError     **error);
+/* the run's figure of this kind replaced (or added): one that is updated as the run goes,
+ * e.g. "train gpu 1" of a data-parallel run */
+gboolean vb_store_set_throughput      (VbStore     *store,
+                                       gint64       run_id,
+                                       const char  *kind,
+                                       double       img_per_s,
+                                       const char  *protocol_json,
+                                       GError     **error);
 gboolean vb_store_add_artifact        (VbStore     *store,
                                        gint64       run_id,
                                        const char  *kind,

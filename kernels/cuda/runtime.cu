@@ -68,6 +68,14 @@ vb_cuda_open (int device, char *why, size_t why_len)
   VbCuda *cu = (VbCuda *) calloc (1, sizeof (VbCuda));
   cudaDeviceProp prop;
   cu->device = device;
+  /* opening another GPU's context leaves the calling thread on the device it was on */
+  int previous = 0;
+  cudaGetDevice (&previous);
+  struct Restore
+  {
+    int device;
+    ~Restore () { cudaSetDevice (device); }
+  } restore = { previous };
   if (vb_cuda_check_rt (cu, cudaSetDevice (device), "cudaSetDevice")
       && vb_cuda_check_rt (cu, cudaGetDeviceProperties (&prop, device), "cudaGetDeviceProperties")
       && vb_cuda_check_rt (cu, cudaStreamCreateWithFlags (&cu->stream, cudaStreamNonBlocking),
@@ -108,6 +116,30 @@ vb_cuda_close (VbCuda *cu)
   if (cu->stream != NULL)
     cudaStreamDestroy (cu->stream);
   free (cu);
+}
+
+extern "C" int
+vb_cuda_device_count (void)
+{
+  int count = 0;
+  if (cudaGetDeviceCount (&count) != cudaSuccess)
+    {
+      cudaGetLastError ();
+      return 0;
+    }
+  return count;
+}
+
+extern "C" int
+vb_cuda_bind_thread (VbCuda *cu)
+{
+  return vb_cuda_check_rt (cu, cudaSetDevice (cu->device), "cudaSetDevice");
+}
+
+extern "C" int
+vb_cuda_device (VbCuda *cu)
+{
+  return cu->device;
 }
 
 extern "C" const char *

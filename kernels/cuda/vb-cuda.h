@@ -20,6 +20,14 @@ typedef struct VbCuda VbCuda;
  * device (cudaGetDeviceCount: no CUDA-capable device is detected)". */
 VbCuda     *vb_cuda_open        (int device, char *why, size_t why_len);
 void        vb_cuda_close       (VbCuda *cu);
+/* how many GPUs this process sees (0 when none or on a CUDA failure) */
+int         vb_cuda_device_count (void);
+/* makes cu's device the calling thread's current one: every thread that queues work on a
+ * context other than the first device's calls this once (CUDA's current device is per
+ * thread, and launches and allocations go to it) */
+int         vb_cuda_bind_thread (VbCuda *cu);
+/* the device index cu was opened on */
+int         vb_cuda_device      (VbCuda *cu);
 /* "NVIDIA H200 (sm_90, 139.8 GiB)" */
 const char *vb_cuda_describe    (VbCuda *cu);
 

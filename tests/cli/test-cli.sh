@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..36"
+echo "1..40"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -154,6 +154,15 @@ check "a CPU run refuses train.precision tf32" 2 "train.precision tf32 needs dev
   "$cli" run ss2d-directions --set train.precision=tf32 --db "$tmp/prec.db"
 check "an unknown train.precision is refused" 2 'train.precision "fp16": use fp32' -- \
   "$cli" run ss2d-directions --set train.precision=fp16 --db "$tmp/prec.db"
+# --gpus: data parallel on GPUs only, the global batch split evenly, VMamba only
+check "--gpus with --device cpu is refused" 2 "train.gpus 2 needs device cuda" -- \
+  "$cli" run ss2d-directions --gpus 2 --device cpu --db "$tmp/gpus.db"
+check "--gpus that does not divide the batch is refused" 2 "batch_size 16 does not split over train.gpus 3" -- \
+  "$cli" run ss2d-directions --gpus 3 --db "$tmp/gpus.db"
+check "bench --gpus with --device cpu is a usage error" 2 "--gpus needs --device cuda" -- \
+  "$cli" bench --gpus 2 --device cpu --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
+check "a malformed launcher rank is named" 1 'VB_RANK="x" is not a whole number' -- \
+  env VB_RANK=x VB_WORLD_SIZE=2 "$cli" bench --gpus 1 --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1
 check "resume of an unknown run is a usage error" 2 "has no run 99" -- \
   "$cli" resume 99 --db "$tmp/resume.db"
 # clip-profile with the small encoder its description offers: well under a second

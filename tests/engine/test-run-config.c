@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vb-engine-test.h"
+#include "vb-device.h"
 #include "vb-error.h"
 #include "vb-preset.h"
 #include "vb-run-config.h"
@@ -78,6 +79,42 @@ parse_study (const char *projector, const char *lora_base, VbRunConfig *cfg, GEr
                                            "{\"dataset\": \"cifar10\", \"path\": \"/x\", "
                                            "\"img_size\": 224}}", projector, projector, base);
   return vb_engine_test_parse_config (json, cfg, error);
+}
+
+/* train.gpus: 0 by default; data parallel needs the GPU, a batch that splits evenly and a
+ * VMamba run, and says which of them is missing */
+static void
+assert_gpus_refused (const char *json, const char *fragment)
+{
+  g_auto (VbRunConfig) cfg = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_false (vb_engine_test_parse_config (json, &cfg, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("%s: message '%s' lacks '%s'", json, error->message, fragment);
+}
+
+static void
+test_gpus (void)
+{
+  g_auto (VbRunConfig) cfg = { 0 };
+  g_assert_true (vb_engine_test_parse_config ("{}", &cfg, NULL));
+  g_assert_cmpint (cfg.gpus, ==, 0);
+  assert_gpus_refused ("{\"train\": {\"gpus\": 2}}", "train.gpus 2 needs device cuda");
+  assert_gpus_refused ("{\"train\": {\"gpus\": -1}}", "gpus");
+  assert_gpus_refused ("{\"train\": {\"gpus\": 65}}", "gpus");
+  if (!vb_device_cuda_built ())
+    return;   /* the rest is about a cuda run, which such a build refuses first */
+  assert_gpus_refused ("{\"device\": \"cuda\", \"train\": {\"gpus\": 3, \"batch_size\": 16}}",
+                       "batch_size 16 does not split over train.gpus 3");
+  assert_gpus_refused ("{\"device\": \"cuda\", \"model\": {\"arch\": \"projector\"},"
+                       " \"train\": {\"gpus\": 2}}", "only VMamba training runs data parallel");
+  g_auto (VbRunConfig) ok = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (vb_engine_test_parse_config ("{\"device\": \"cuda\", \"train\": {\"gpus\": 2,"
+                                              " \"batch_size\": 64}}", &ok, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ok.gpus, ==, 2);
 }
 
 static void
@@ -185,5 +222,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/run-config/classes/refused", test_refused);
   g_test_add_func ("/vb/run-config/lora-base/parse", test_lora_base);
   g_test_add_func ("/vb/run-config/lora-base/set", test_lora_base_set);
+  g_test_add_func ("/vb/run-config/gpus", test_gpus);
   return g_test_run ();
 }

@@ -463,6 +463,21 @@ test_metrics (Fixture       *f,
     g_assert_cmpstr (t1->kind, ==, "eval");
     g_assert_null (t1->protocol_json);
   }
+  /* a figure updated as the run goes (a data-parallel run's "train gpu R"): replaced, the
+   * others kept */
+  g_clear_pointer (&tput, g_ptr_array_unref);
+  g_assert_true (vb_store_set_throughput (store, id, "train gpu 1", 100.0, "{}", &error));
+  g_assert_true (vb_store_set_throughput (store, id, "train gpu 1", 150.0, "{\"rank\": 1}",
+                                          &error));
+  g_assert_no_error (error);
+  tput = vb_store_get_throughput (store, id, &error);
+  g_assert_cmpuint (tput->len, ==, 3);
+  {
+    VbThroughputRecord *t2 = g_ptr_array_index (tput, 2);
+    g_assert_cmpstr (t2->kind, ==, "train gpu 1");
+    g_assert_cmpfloat (t2->img_per_s, ==, 150.0);
+    g_assert_cmpstr (t2->protocol_json, ==, "{\"rank\": 1}");
+  }
 
   g_assert_true (vb_store_add_artifact (store, id, "checkpoint", "/x/last.vbck", &error));
   g_assert_no_error (error);
