@@ -117,6 +117,16 @@ vb_device_gpu_ops (int index, GError **error)
 }
 
 int
+vb_device_gpu_count (void)
+{
+#ifdef VB_HAVE_CUDA
+  return vb_cuda_device_count ();
+#else
+  return 0;
+#endif
+}
+
+int
 vb_device_gpu_index (const VbOps *ops)
 {
 #ifdef VB_HAVE_CUDA

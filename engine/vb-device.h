@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 const VbOps *vb_device_ops        (const char *name, GError **error);
 /* the table of GPU `index` ("cuda" is GPU 0), or NULL with an error saying why */
 const VbOps *vb_device_gpu_ops    (int index, GError **error);
+/* how many GPUs this process sees, without opening them (0 in a build without CUDA) */
+int          vb_device_gpu_count  (void);
 /* which GPU a table drives, or -1 for the CPU's */
 int          vb_device_gpu_index  (const VbOps *ops);
 /* "NVIDIA H200 (sm_90, 139.8 GiB)" for an opened CUDA device; the CPU's model name

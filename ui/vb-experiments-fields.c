@@ -1,7 +1,7 @@
 /* vb-experiments-fields.c: the Experiments form's fields: the text entries (those of the
- * data set section too), the Training section with its image sizes, scan modes, device and
- * precision, and their inline validation: a bad value is flagged under its field as it is
- * typed. What each entry accepts is in vb-experiments-plan.c. */
+ * data set section too), the Training section with its image sizes, scan modes, device,
+ * precision and GPUs (data parallel), and their inline validation: a bad value is flagged
+ * under its field as it is typed. What each entry accepts is in vb-experiments-plan.c. */
 #define G_LOG_DOMAIN "vb-ui"
 
 #include "config.h"
@@ -27,6 +27,14 @@ static const int standard_sizes[] = { 64, 128, 224 };
 
 /* ---- the device ---------------------------------------------------------------------------- */
 
+/* the engine's reason for a missing GPU, without its "device cuda: " */
+static char *
+device_reason (const char *message)
+{
+  const char *prefix = "device cuda: ";
+  return g_strdup (g_str_has_prefix (message, prefix) ? message + strlen (prefix) : message);
+}
+
 /* NULL when CUDA can be offered, else why not (vb_device_ops's reason). Asked once: the
  * engine opens the GPU on the first ask and keeps it, so the answer does not change. */
 static const char *
@@ -39,15 +47,12 @@ cuda_unavailable (const char **description)
     {
       g_autoptr (GError) error = NULL;
       const VbOps *ops = vb_device_ops ("cuda", &error);
-      const char *prefix = "device cuda: ";
 
       asked = TRUE;
       if (ops != NULL)
         describe = g_strdup (vb_device_describe (ops));
-      else if (g_str_has_prefix (error->message, prefix))
-        why = g_strdup (error->message + strlen (prefix));
       else
-        why = g_strdup (error->message);
+        why = device_reason (error->message);
       if (why != NULL)
         g_debug ("CUDA is not offered: %s", why);
     }
@@ -196,6 +201,138 @@ new_precision_choice (VbExperimentsPage *self)
   return box;
 }
 
+/* ---- GPUs: data parallel over the GPUs of this host (train.gpus) -------------------------- */
+
+#define MAX_FORM_GPUS 16   /* the most GPUs the form asks for */
+
+/* How many GPUs a data-parallel run can use here: those the process sees when GPU 0
+ * opens, at most MAX_FORM_GPUS; with none, why not (the engine's reason for GPU 0). Asked
+ * once, as CUDA is. */
+static int
+usable_gpus (const char **why_none)
+{
+  static gboolean asked;
+  static int n;
+  static char *why;
+
+  if (!asked)
+    {
+      asked = TRUE;
+      /* GPU 0 is opened (as the device row does) for the reason when there is none; the
+       * others are only counted: opening a context on every GPU of a big host would cost
+       * each of them memory for as long as the app runs */
+      g_autoptr (GError) error = NULL;
+      if (vb_device_gpu_ops (0, &error) == NULL)
+        why = device_reason (error->message);
+      else
+        n = MIN (vb_device_gpu_count (), MAX_FORM_GPUS);
+      g_debug ("data parallel: %d usable GPU(s)%s%s", n, why ? "; " : "", why ? why : "");
+    }
+  if (why_none != NULL)
+    *why_none = why;
+  return n;
+}
+
+/* why the GPUs row is not offered now, or NULL when it is */
+static char *
+gpus_unavailable (VbExperimentsPage *self)
+{
+  const char *why = NULL;
+
+  if (usable_gpus (&why) == 0)
+    return g_strdup_printf ("Needs a CUDA GPU: %s", why);
+  if (!g_str_equal (form_device (self), "cuda"))
+    return g_strdup ("Choose the CUDA device to split the batches over GPUs");
+  return NULL;
+}
+
+/* the GPUs a run asks for: the row's value while it is offered, else 0 (one device) */
+static gint64
+form_gpus (VbExperimentsPage *self)
+{
+  if (usable_gpus (NULL) == 0 || !g_str_equal (form_device (self), "cuda"))
+    return 0;
+  return gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->gpus_spin));
+}
+
+/* the box under the row takes no grid line while it shows nothing */
+static void
+sync_gpus_notes (VbExperimentsPage *self)
+{
+  gtk_widget_set_visible (self->gpus_notes, gtk_widget_get_visible (self->gpus_note)
+                                            || gtk_widget_get_visible (self->gpus_message));
+}
+
+/* offered with CUDA only, as tf32 and bf16 are; otherwise back to one device, and the
+ * row says why, under it and in its tooltip (as the device row's CUDA does) */
+static void
+sync_gpus (VbExperimentsPage *self)
+{
+  g_autofree char *why = gpus_unavailable (self);
+
+  gtk_widget_set_sensitive (self->gpus_spin, why == NULL);
+  gtk_widget_set_tooltip_text (self->gpus_spin, why ? why : "train.gpus");
+  gtk_label_set_text (GTK_LABEL (self->gpus_note), why ? why : "");
+  gtk_widget_set_visible (self->gpus_note, why != NULL);
+  if (why != NULL)
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->gpus_spin), 0);
+  sync_gpus_notes (self);
+}
+
+/* The title of the form row holding control: column 0 of the grid (see add_row). */
+static GtkLabel *
+row_title (GtkGrid   *grid,
+           GtkWidget *control)
+{
+  int row = 0;
+
+  while (gtk_widget_get_parent (control) != GTK_WIDGET (grid))
+    control = gtk_widget_get_parent (control);
+  gtk_grid_query_child (grid, control, NULL, &row, NULL, NULL);
+  return GTK_LABEL (gtk_grid_get_child_at (grid, 0, row));
+}
+
+/* How many GPUs share each batch: 0 (one device) to the GPUs usable here. After the device
+ * row, whose CUDA choice it needs. */
+static void
+build_gpus (VbExperimentsPage *self,
+            GtkGrid           *grid)
+{
+  g_auto (GStrv) preset_gpus = vb_experiments_plan_preset_values (self->preset, "train.gpus", "0");
+  GtkWidget *spin = gtk_spin_button_new_with_range (0, usable_gpus (NULL), 1);
+
+  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+  gtk_editable_set_width_chars (GTK_EDITABLE (spin), 11);   /* as wide as the entries above */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), g_ascii_strtod (preset_gpus[0], NULL));
+  gtk_widget_set_halign (spin, GTK_ALIGN_START);
+  gtk_widget_set_name (spin, "train.gpus");
+  g_signal_connect_swapped (spin, "value-changed", G_CALLBACK (vb_experiments_page_update), self);
+  self->gpus_spin = spin;
+
+  self->gpus_note = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->gpus_note), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->gpus_note), TRUE);
+  gtk_widget_add_css_class (self->gpus_note, "dim-label");
+  gtk_widget_add_css_class (self->gpus_note, "caption");
+  self->gpus_message = vb_experiments_page_new_message_label ();
+  self->gpus_notes = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (self->gpus_notes), self->gpus_note);
+  gtk_box_append (GTK_BOX (self->gpus_notes), self->gpus_message);
+  /* a no-break space: when the title wraps, "(data parallel)" stays on one line */
+  vb_experiments_page_add_row (grid, "GPUs (data\u00a0parallel)",
+                               "0 = one device. Each GPU takes an equal share of every batch; "
+                               "gradients are averaged through NCCL",
+                               spin, self->gpus_notes);
+  /* the longest title of the section: it wraps rather than widen the titles' column,
+   * which would set these controls off from the other sections' */
+  GtkLabel *title = row_title (grid, spin);
+  gtk_label_set_wrap (title, TRUE);
+  gtk_label_set_max_width_chars (title, 10);
+
+  g_signal_connect_swapped (self->cuda_toggle, "toggled", G_CALLBACK (sync_gpus), self);
+  sync_gpus (self);
+}
+
 /* ---- the rows ------------------------------------------------------------------------------ */
 
 void
@@ -322,6 +459,9 @@ vb_experiments_fields_build_training (VbExperimentsPage *self)
           if (!self->projector)
             vb_experiments_page_add_row (grid, "Precision", "tf32 and bf16 on the GPU",
                                          new_precision_choice (self), NULL);
+          /* only VMamba trains data parallel, and only a preset with the field takes it */
+          if (!self->projector && vb_experiments_plan_has_gpus (self->preset))
+            build_gpus (self, grid);
         }
     }
 }
@@ -393,7 +533,35 @@ vb_experiments_fields_collect_device (VbExperimentsPage *self,
     }
 }
 
-/* the rows after "Training images": resolutions, scan modes, device */
+/* the batch size when its field holds a valid one, else 0 (its own message says why) */
+static gint64
+form_batch_size (VbExperimentsPage *self)
+{
+  for (guint i = 0; i < N_FIELDS; i++)
+    if (g_str_equal (vb_form_fields[i].key, "train.batch_size") && self->entries[i] != NULL)
+      {
+        g_autofree char *message = NULL;
+        const char *text = gtk_editable_get_text (GTK_EDITABLE (self->entries[i]));
+        g_auto (GStrv) values = vb_experiments_plan_parse_field (i, text, &message);
+        return values ? g_ascii_strtoll (values[0], NULL, 10) : 0;
+      }
+  return 0;
+}
+
+/* train.gpus, flagged under its row when the batch does not split over the GPUs */
+static void
+collect_gpus (VbExperimentsPage *self,
+              VbExperimentsPlan *plan)
+{
+  if (self->gpus_spin == NULL)
+    return;
+  const char *problem = vb_experiments_plan_add_gpus (plan, self->preset, form_gpus (self),
+                                                      form_batch_size (self));
+  vb_experiments_page_set_field_message (self->gpus_spin, self->gpus_message, problem);
+  sync_gpus_notes (self);
+}
+
+/* the rows after "Training images": resolutions, scan modes, device, precision, GPUs */
 static void
 collect_choices (VbExperimentsPage *self,
                  VbExperimentsPlan *plan)
@@ -406,6 +574,7 @@ collect_choices (VbExperimentsPage *self,
                                         scan_ids, TRUE, "4dir", self->scan_box,
                                         self->scan_message, "Scan modes");
   vb_experiments_fields_collect_device (self, plan);
+  collect_gpus (self, plan);
 }
 
 void
@@ -457,7 +626,8 @@ entry_for (VbExperimentsPage *self,
   return NULL;
 }
 
-/* The run's fields, image size, scan mode and device, while the page is not updating. */
+/* The run's fields, image size, scan mode, device, precision and GPUs, while the page is
+ * not updating. */
 void
 vb_experiments_fields_fill (VbExperimentsPage *self,
                             JsonObject        *config)
@@ -490,6 +660,11 @@ vb_experiments_fields_fill (VbExperimentsPage *self,
   for (guint i = 0; i < G_N_ELEMENTS (precision_ids) && self->precision_toggles[i] != NULL; i++)
     if (g_strcmp0 (precision, precision_ids[i]) == 0)
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->precision_toggles[i]), TRUE);
+  /* the run's GPUs where the row is offered (its range is the GPUs usable here) */
+  g_autofree char *gpus = vb_experiments_plan_dup_text (config, "train.gpus");
+  if (self->gpus_spin != NULL && gtk_widget_get_sensitive (self->gpus_spin))
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->gpus_spin),
+                               gpus ? g_ascii_strtod (gpus, NULL) : 0);
 }
 
 /* ---- programmatic access (tests) ----------------------------------------------------------- */
@@ -529,6 +704,8 @@ vb_experiments_page_get_field_message (VbExperimentsPage *self,
       return self->messages[i];
   if (g_strcmp0 (key, "model.scan") == 0)
     return self->scan_message;
+  if (g_strcmp0 (key, "train.gpus") == 0)
+    return self->gpus_message;
   if (g_strcmp0 (key, "data.img_size") == 0)
     return self->size_message;
   if (g_strcmp0 (key, "data.path") == 0)

@@ -54,6 +54,10 @@ struct _VbExperimentsPage
   GtkWidget    *scan_box, *scan_message;
   GtkWidget    *cuda_toggle;          /* the Device row's CUDA choice */
   GtkWidget    *precision_toggles[3]; /* fp32, tf32, bf16: the last two with CUDA only */
+  /* data parallel (train.gpus): VMamba forms whose preset has the field; NULL otherwise */
+  GtkWidget    *gpus_spin;            /* offered with CUDA and a usable GPU only */
+  GtkWidget    *gpus_notes;           /* under it: why it is not offered, or the message */
+  GtkWidget    *gpus_note, *gpus_message;
   /* the projector study's section (model.arch "projector"); NULL for other presets */
   gboolean      projector;
   GtkWidget    *proj_checks[N_PROJECTORS];
@@ -129,7 +133,8 @@ void       vb_experiments_dataset_collect          (VbExperimentsPage *self,
 void       vb_experiments_dataset_fill             (VbExperimentsPage *self,
                                                     JsonObject        *config);
 
-/* vb-experiments-fields.c: the text fields, image sizes, scan modes and device */
+/* vb-experiments-fields.c: the text fields, image sizes, scan modes, device, precision
+ * and GPUs */
 /* The image sizes row: standard sizes, the preset's and a cloned run's, ascending. */
 void       vb_experiments_fields_build_sizes       (VbExperimentsPage *self,
                                                     GtkGrid           *grid,

@@ -187,6 +187,7 @@ clear_form (VbExperimentsPage *self)
   self->problems_label = self->command_label = self->edited_label = self->status_label = NULL;
   self->cuda_toggle = self->run_button = self->queue_button = NULL;
   memset (self->precision_toggles, 0, sizeof self->precision_toggles);
+  self->gpus_spin = self->gpus_notes = self->gpus_note = self->gpus_message = NULL;
   g_clear_pointer (&self->preset_text, g_free);
 }
 

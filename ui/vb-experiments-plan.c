@@ -416,6 +416,37 @@ vb_experiments_plan_add_values (VbExperimentsPlan  *plan,
   g_ptr_array_add (plan->edits, e);
 }
 
+gboolean
+vb_experiments_plan_has_gpus (VbPreset *preset)
+{
+  g_auto (GStrv) values = vb_experiments_plan_preset_values (preset, "train.gpus", "");
+  return values[0] != NULL && values[0][0] != '\0';
+}
+
+const char *
+vb_experiments_plan_add_gpus (VbExperimentsPlan *plan,
+                              VbPreset          *preset,
+                              gint64             gpus,
+                              gint64             batch_size)
+{
+  if (!vb_experiments_plan_has_gpus (preset))
+    return NULL;
+  /* as the engine refuses it: each GPU takes batch_size / gpus of every batch */
+  if (gpus > 0 && batch_size > 0 && batch_size % gpus != 0)
+    {
+      char *message = g_strdup_printf ("GPUs: the batch size %" G_GINT64_FORMAT " does not split "
+                                       "over %" G_GINT64_FORMAT " GPUs; use a multiple of %"
+                                       G_GINT64_FORMAT " (it is the global batch)",
+                                       batch_size, gpus, gpus);
+      g_ptr_array_add (plan->problems, message);
+      return message;
+    }
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, gpus);
+  const char *values[2] = { text, NULL };
+  vb_experiments_plan_add_values (plan, preset, "train.gpus", values, FALSE, "0");
+  return NULL;
+}
+
 char *
 vb_experiments_plan_dup_problems (VbExperimentsPlan *plan)
 {

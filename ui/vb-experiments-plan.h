@@ -108,6 +108,12 @@ char       *vb_experiments_plan_check_profile (gint64       layers,
  * .safetensors file. NULL when fine. */
 char       *vb_experiments_plan_check_weights (const char  *path);
 
+/* ---- data parallel (train.gpus: VMamba only, engine/vb-run-config.c) ---- */
+
+/* Whether the preset has train.gpus (the VMamba presets carry "gpus": 0): only then does
+ * the form offer data parallel, as an override of that field. */
+gboolean    vb_experiments_plan_has_gpus      (VbPreset    *preset);
+
 /* One value of field i, or for a list field comma-separated values without repeats, as
  * canonical texts; NULL with a message for the user when the text is not valid. */
 GStrv       vb_experiments_plan_parse_field   (guint        i,
@@ -160,6 +166,13 @@ void        vb_experiments_plan_add_values    (VbExperimentsPlan  *plan,
                                                const char * const *values,
                                                gboolean            is_string,
                                                const char         *fallback);
+/* train.gpus = gpus (0 = one device) for a preset that has the field, else nothing. The
+ * batch size is the global batch, so it must split evenly over the GPUs: when batch_size
+ * does not, no override but a problem, which is returned (plan owns it); else NULL. */
+const char *vb_experiments_plan_add_gpus      (VbExperimentsPlan  *plan,
+                                               VbPreset           *preset,
+                                               gint64              gpus,
+                                               gint64              batch_size);
 /* The problems, one a line; NULL when there are none. */
 char       *vb_experiments_plan_dup_problems  (VbExperimentsPlan  *plan);
 

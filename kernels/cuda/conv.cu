@@ -712,13 +712,14 @@ permute_weight_kernel (T *__restrict__ wt, const float *__restrict__ w, int cin,
 
 /* dw[o, ci, t] += dwt[o, t, ci] */
 static __global__ void
-unpermute_add_kernel (float *__restrict__ dw, const float *__restrict__ dwt, int cin, int n)
+unpermute_add_kernel (float *__restrict__ dw, const float *__restrict__ dwt, int cin,
+                      int64_t ld, int n)
 {
   for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < n; j += gridDim.x * blockDim.x)
     {
       int t = j % 9, oc = j / 9;
       int ci = oc % cin, o = oc / cin;
-      dw[j] += dwt[(o * 9 + t) * cin + ci];
+      dw[j] += dwt[o * ld + t * cin + ci];
     }
 }
 
@@ -736,6 +737,7 @@ im2col_kernel (T *__restrict__ cols, const float *__restrict__ in, int nb, int H
     return;
   int cv = j % CV, ox = j / CV;
   int64_t q_end = (int64_t) nb * Ho;
+  int64_t K = 9 * (int64_t) cin;
 
   for (int64_t q = blockIdx.y; q < q_end; q += gridDim.y)
     {
@@ -756,6 +758,11 @@ im2col_kernel (T *__restrict__ cols, const float *__restrict__ in, int nb, int H
               vstore<VW> (dst + (ky * 3 + kx) * cin, v);
             }
         }
+      /* a bf16 row's padding to ld (the products run over all of it: aligned rows take
+       * cuBLAS's fast kernels) holds zeros */
+      if (cv == 0)
+        for (int64_t e = K; e < ld; e++)
+          dst[e] = T (0);
     }
 }
 
@@ -887,6 +894,11 @@ permute_weight (VbCuda *cu, T *wt, int64_t ld, const float *w, int cin, int cout
                 const char *what)
 {
   int n = cout * 9 * cin;
+  /* a padded row's tail is zero: the products run over the padding too */
+  if (ld > 9 * (int64_t) cin
+      && !vb_cuda_check_rt (cu, cudaMemsetAsync (wt, 0, (size_t) (cout * ld) * sizeof (T),
+                                                 cu->stream), what))
+    return 0;
   permute_weight_kernel<T><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
       wt, w, cin, ld, n);
   return VB_CUDA_LAUNCHED (cu, what);
@@ -907,11 +919,12 @@ bias_fill (VbCuda *cu, float *out, const float *b, int64_t rows, int cout, const
 
 /* dw += dwt (cout, 3, 3, cin) put back into (cout, cin, 3, 3) */
 static void
-unpermute_add (VbCuda *cu, float *dw, const float *dwt, int cin, int cout, const char *what)
+unpermute_add (VbCuda *cu, float *dw, const float *dwt, int64_t ld, int cin, int cout,
+               const char *what)
 {
   int n = cout * 9 * cin;
   unpermute_add_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (dw, dwt, cin,
-                                                                                 n);
+                                                                                 ld, n);
   VB_CUDA_LAUNCHED (cu, what);
 }
 
@@ -1058,7 +1071,7 @@ vb_cuda_conv3x3s2_backward (VbCuda *cu, float *din, float *dw, float *db,
     }
 
   if (dw != NULL)
-    unpermute_add (cu, dw, dwt, cin, cout, "conv3x3s2 backward (dw)");
+    unpermute_add (cu, dw, dwt, 9 * (int64_t) cin, cin, cout, "conv3x3s2 backward (dw)");
 }
 
 /* ---- 3×3, stride 2 with bf16 products (vb-cuda-ops.h vb_cuda_conv3x3s2_*_bf16) -------
@@ -1118,8 +1131,10 @@ vb_cuda_conv3x3s2_forward_bf16 (VbCuda *cu, float *out, const float *in, const f
         return;
       if (b != NULL && !bias_fill (cu, out_c, b, rows, cout, "conv3x3s2 forward bf16 (bias)"))
         return;
-      /* column-major view: outᵀ (cout × rows) = wtᵀᵀ (cout × K) · colsᵀ (K × rows) */
-      if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_T, CUBLAS_OP_N, cout, (int) rows, (int) K, wt,
+      /* column-major view: outᵀ (cout × rows) = wtᵀᵀ (cout × ldk) · colsᵀ (ldk × rows),
+       * over the zero padding too (K = 27 for the stem's RGB input left cuBLAS only its
+       * 2-element-aligned kernels, a quarter of the speed) */
+      if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_T, CUBLAS_OP_N, cout, (int) rows, (int) ldk, wt,
                               (int) ldk, cols, (int) ldk, b != NULL ? 1.0f : 0.0f, out_c,
                               CUDA_R_32F, cout, "conv3x3s2 forward bf16 (gemm)"))
         return;
@@ -1152,7 +1167,7 @@ vb_cuda_conv3x3s2_backward_bf16 (VbCuda *cu, float *din, float *dw, float *db,
   bool prod = din != NULL || dw != NULL;
   size_t part_bytes = db != NULL ? aligned (n_chunks_for (rows_all) * cout) * sizeof (float)
                                  : 0;
-  size_t dwt_bytes = dw != NULL ? aligned (cout * K) * sizeof (float) : 0;
+  size_t dwt_bytes = dw != NULL ? aligned (cout * ldk) * sizeof (float) : 0;
   size_t wt_bytes = din != NULL ? aligned_bytes (cout * ldk * (int64_t) sizeof (VbBf16)) : 0;
   size_t dout_bytes = prod ? aligned_bytes ((int64_t) chunk * Ho * Wo * cout
                                             * (int64_t) sizeof (VbBf16))
@@ -1192,18 +1207,19 @@ vb_cuda_conv3x3s2_backward_bf16 (VbCuda *cu, float *din, float *dw, float *db,
           if (!im2col (cu, vw_in, cols, ldk, in + (int64_t) b0 * H * W * cin, nb, H, W, cin,
                        "conv3x3s2 backward bf16 (im2col)"))
             return;
-          /* wgrad, column-major: dwtᵀ (K × cout) (+)= colsᵀ (K × rows) · dout16 (rows × cout);
-           * β = 0 on the first chunk, so the scratch needs no clearing */
-          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, (int) K, cout, (int) rows, cols,
-                                  (int) ldk, dout16, cout, b0 == 0 ? 0.0f : 1.0f, dwt,
-                                  CUDA_R_32F, (int) K, "conv3x3s2 backward bf16 (wgrad gemm)"))
+          /* wgrad, column-major: dwtᵀ (ldk × cout) (+)= colsᵀ (ldk × rows) · dout16 (rows ×
+           * cout), the padding rows' zeros included (aligned: see the forward); β = 0 on
+           * the first chunk, so the scratch needs no clearing */
+          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, (int) ldk, cout, (int) rows,
+                                  cols, (int) ldk, dout16, cout, b0 == 0 ? 0.0f : 1.0f, dwt,
+                                  CUDA_R_32F, (int) ldk, "conv3x3s2 backward bf16 (wgrad gemm)"))
             return;
         }
       if (din != NULL)
         {
-          /* dgrad, column-major: dcolsᵀ (K × rows) = wtᵀ (K × cout) · dout16ᵀ (cout × rows),
-           * rounded once to bf16 (β = 0) */
-          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_N, (int) K, (int) rows, cout, wt,
+          /* dgrad, column-major: dcolsᵀ (ldk × rows) = wtᵀ (ldk × cout) · dout16ᵀ (cout ×
+           * rows), rounded once to bf16 (β = 0); the padding rows come out zero */
+          if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_N, (int) ldk, (int) rows, cout, wt,
                                   (int) ldk, dout16, cout, 0.0f, cols, CUDA_R_16BF, (int) ldk,
                                   "conv3x3s2 backward bf16 (dgrad gemm)"))
             return;
@@ -1214,5 +1230,5 @@ vb_cuda_conv3x3s2_backward_bf16 (VbCuda *cu, float *din, float *dw, float *db,
     }
 
   if (dw != NULL)
-    unpermute_add (cu, dw, dwt, cin, cout, "conv3x3s2 backward bf16 (dw)");
+    unpermute_add (cu, dw, dwt, ldk, cin, cout, "conv3x3s2 backward bf16 (dw)");
 }

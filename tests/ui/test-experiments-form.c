@@ -5,8 +5,12 @@
  * few images names that class's folder and keeps Run insensitive, a good folder passes;
  * two tiny runs queued one after the other finish in order in the database; "Clone &
  * edit" (win.clone-run) fills the form with a finished run's config; CUDA is offered only
- * where vb_device_ops ("cuda") opens a GPU, else its tooltip says why. A 1280×800
- * screenshot of the page goes to $VB_ARTIFACT_DIR (default: this test's build folder). */
+ * where vb_device_ops ("cuda") opens a GPU, else its tooltip says why. "GPUs (data
+ * parallel)" (train.gpus) is offered with CUDA and a usable GPU only, else says why; a batch
+ * size that does not split over the GPUs is flagged under it; it is in the VMamba forms of
+ * presets that have train.gpus, not in the projector study's, the clip-profile's or a
+ * preset's without the field. A 1280×800 screenshot of the page, and one of the Training
+ * section, go to $VB_ARTIFACT_DIR (default: this test's build folder). */
 #include "config.h"
 
 #include <adwaita.h>
@@ -422,6 +426,226 @@ test_queue_and_clone (void)
   g_assert_finalize_object (session);
 }
 
+/* ---- GPUs: data parallel ------------------------------------------------------------------- */
+
+/* the row's title: its no-break space keeps "(data parallel)" together */
+#define GPUS_TITLE "GPUs (data\u00a0parallel)"
+
+/* The label under widget whose text holds text (exact: equal to it), or NULL. */
+static GtkWidget *
+find_label (GtkWidget  *widget,
+            const char *text,
+            gboolean    exact)
+{
+  if (GTK_IS_LABEL (widget))
+    {
+      const char *t = gtk_label_get_text (GTK_LABEL (widget));
+      if (exact ? g_str_equal (t, text) : strstr (t, text) != NULL)
+        return widget;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text, exact);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The spin button of the GPUs row, or NULL when the form has none. */
+static GtkWidget *
+find_gpus_spin (GtkWidget *widget)
+{
+  if (GTK_IS_SPIN_BUTTON (widget) && g_str_equal (gtk_widget_get_name (widget), "train.gpus"))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_gpus_spin (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_gpus_override (VbExperimentsPage *page)
+{
+  g_auto (GStrv) overrides = vb_experiments_page_dup_overrides (page);
+  for (guint i = 0; overrides[i] != NULL; i++)
+    if (g_str_has_prefix (overrides[i], "train.gpus="))
+      return TRUE;
+  return FALSE;
+}
+
+/* With GPUs: CUDA offers the row; a batch that does not split is flagged under it and
+ * keeps Run insensitive; a good one gives the override; the CPU takes it back to 0. */
+static void
+check_gpus_offered (VbExperimentsPage *page,
+                    GtkWidget         *spin,
+                    int                n_gpus)
+{
+  GtkWidget *cuda = find_toggle (GTK_WIDGET (page), "CUDA");
+  GtkWidget *message = vb_experiments_page_get_field_message (page, "train.gpus");
+  int gpus = MIN (n_gpus, 2);
+
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (find_toggle (GTK_WIDGET (page), "CPU")), TRUE);
+  g_assert_false (gtk_widget_get_sensitive (spin));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (spin), "Choose the CUDA device"));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (cuda), TRUE);
+  g_assert_true (gtk_widget_get_sensitive (spin));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), gpus);
+  g_autofree char *expected = g_strdup_printf ("--set train.gpus=%d", gpus);
+  g_assert_nonnull (strstr (vb_experiments_page_get_command (page), expected));
+  g_assert_null (vb_experiments_page_dup_problems (page));
+  if (gpus == 2)
+    {
+      vb_experiments_page_set_field (page, "train.batch_size", "127");
+      g_assert_true (gtk_widget_get_visible (message));
+      g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (message)), "multiple of 2"));
+      g_assert_false (gtk_widget_get_sensitive (vb_experiments_page_get_run_button (page)));
+      g_assert_false (has_gpus_override (page));
+      vb_experiments_page_set_field (page, "train.batch_size", "128");
+      g_assert_false (gtk_widget_get_visible (message));
+    }
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (find_toggle (GTK_WIDGET (page), "CPU")), TRUE);
+  g_assert_false (gtk_widget_get_sensitive (spin));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)), ==, 0);
+  g_assert_false (has_gpus_override (page));
+}
+
+static void
+test_gpus (void)
+{
+  VbSession *session;
+  VbWindow *window = vb_ui_test_new_exact_window ("gpus.db", 1280, 800, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  g_autoptr (GError) error = NULL;
+  int n_gpus = 0;
+
+  while (n_gpus < 16 && vb_device_gpu_ops (n_gpus, n_gpus == 0 ? &error : NULL) != NULL)
+    n_gpus++;
+  g_assert_true (vb_experiments_page_select_preset (page, "ss2d-directions"));
+  GtkWidget *spin = find_gpus_spin (GTK_WIDGET (page));
+  g_assert_nonnull (spin);
+  g_assert_nonnull (find_label (GTK_WIDGET (page), GPUS_TITLE, TRUE));
+  g_assert_nonnull (find_label (GTK_WIDGET (page), "gradients are averaged through NCCL", FALSE));
+  GtkWidget *message = vb_experiments_page_get_field_message (page, "train.gpus");
+  g_assert_nonnull (message);
+  g_assert_false (gtk_widget_get_visible (message));
+
+  if (n_gpus == 0)
+    {
+      /* no GPU (or no CUDA in this build): shown, not offered, and the row gives the
+       * engine's reason, under it and in its tooltip */
+      const char *why = error->message;
+      if (g_str_has_prefix (why, "device cuda: "))
+        why += strlen ("device cuda: ");
+      g_test_message ("GPUs are not offered: %s", why);
+      g_assert_false (gtk_widget_get_sensitive (spin));
+      g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (spin)), ==, 0);
+      g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (spin), why));
+      GtkWidget *note = find_label (GTK_WIDGET (page), "Needs a CUDA GPU: ", FALSE);
+      g_assert_nonnull (note);
+      g_assert_true (gtk_widget_is_visible (note));
+      g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (note)), why));
+      /* nothing to say about it: no override, no problem, Run offered */
+      g_assert_false (has_gpus_override (page));
+      g_assert_null (vb_experiments_page_dup_problems (page));
+      g_assert_true (gtk_widget_get_sensitive (vb_experiments_page_get_run_button (page)));
+    }
+  else
+    {
+      g_test_message ("GPUs offered: %d", n_gpus);
+      check_gpus_offered (page, spin, n_gpus);
+    }
+
+  /* the Training section as it looks here */
+  GtkWidget *heading = find_label (GTK_WIDGET (page), "Training", TRUE);
+  g_assert_nonnull (heading);
+  vb_ui_test_save_screenshot (GTK_WINDOW (window), gtk_widget_get_next_sibling (heading), 0, 0,
+                              "experiments-form-gpus.png");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
+/* What the form submits for a chosen GPU count, whatever this machine has: the code the
+ * row's value goes through (the batch check, then the override) with forced values. */
+static void
+test_gpus_plan (void)
+{
+  g_autofree char *ss2d_path = g_build_filename (vb_ui_test_presets_dir (), "ss2d-directions.json", NULL);
+  g_autofree char *tiny_path = g_build_filename (vb_ui_test_presets_dir (), "tiny-one.json", NULL);
+  g_autoptr (VbPreset) ss2d = vb_preset_load (ss2d_path, NULL);
+  g_autoptr (VbPreset) tiny = vb_preset_load (tiny_path, NULL);
+  g_assert_nonnull (ss2d);
+  g_assert_nonnull (tiny);
+  g_assert_true (vb_experiments_plan_has_gpus (ss2d));
+  g_assert_false (vb_experiments_plan_has_gpus (tiny));
+
+  /* two GPUs, a batch of 128: a --set pair (the preset has the field) */
+  g_auto (VbExperimentsPlan) plan = { 0 };
+  vb_experiments_plan_init (&plan);
+  g_assert_null (vb_experiments_plan_add_gpus (&plan, ss2d, 2, 128));
+  g_assert_cmpuint (plan.problems->len, ==, 0);
+  g_assert_cmpuint (plan.edits->len, ==, 0);
+  g_assert_cmpuint (plan.overrides->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (plan.overrides, 0), ==, "train.gpus=2");
+  g_autofree char *cmd = vb_experiments_plan_command ("ss2d-directions", NULL, plan.overrides);
+  g_assert_cmpstr (cmd, ==, "visionbench-cli run ss2d-directions --set train.gpus=2");
+
+  /* one device is the preset's 0: nothing to say */
+  g_auto (VbExperimentsPlan) one = { 0 };
+  vb_experiments_plan_init (&one);
+  g_assert_null (vb_experiments_plan_add_gpus (&one, ss2d, 0, 127));
+  g_assert_cmpuint (one.overrides->len + one.problems->len + one.edits->len, ==, 0);
+
+  /* 127 does not split over 2: a problem (the one shown under the row), no override */
+  g_auto (VbExperimentsPlan) odd = { 0 };
+  vb_experiments_plan_init (&odd);
+  const char *says = vb_experiments_plan_add_gpus (&odd, ss2d, 2, 127);
+  g_assert_nonnull (says);
+  g_assert_nonnull (strstr (says, "multiple of 2"));
+  g_assert_cmpuint (odd.problems->len, ==, 1);
+  g_assert_cmpuint (odd.overrides->len, ==, 0);
+
+  /* a preset without the field: no data parallel, no edited preset either */
+  g_auto (VbExperimentsPlan) none = { 0 };
+  vb_experiments_plan_init (&none);
+  g_assert_null (vb_experiments_plan_add_gpus (&none, tiny, 2, 8));
+  g_assert_cmpuint (none.overrides->len + none.problems->len + none.edits->len, ==, 0);
+}
+
+/* Only VMamba trains data parallel: no GPUs row in the other forms. */
+static void
+test_gpus_hidden (void)
+{
+  /* here, not in the fixtures: the other cases' pages keep their two cards */
+  vb_ui_test_copy_presets ("projector-study.json");
+  vb_ui_test_copy_presets ("clip-profile.json");
+  VbSession *session;
+  VbWindow *window = vb_ui_test_new_exact_window ("gpus-hidden.db", 1280, 800, &session);
+  VbExperimentsPage *page = vb_window_get_experiments_page (window);
+  static const char *const presets[] = { "projector-study", "clip-profile", "tiny-one" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (presets); i++)
+    {
+      g_test_message ("preset %s", presets[i]);
+      g_assert_true (vb_experiments_page_select_preset (page, presets[i]));
+      g_assert_null (find_gpus_spin (GTK_WIDGET (page)));
+      g_assert_null (find_label (GTK_WIDGET (page), GPUS_TITLE, TRUE));
+      g_assert_null (vb_experiments_page_get_field_message (page, "train.gpus"));
+      g_assert_false (has_gpus_override (page));
+      g_assert_null (strstr (vb_experiments_page_get_command (page), "train.gpus"));
+    }
+  /* and back in a VMamba form that has it */
+  g_assert_true (vb_experiments_page_select_preset (page, "ss2d-directions"));
+  g_assert_nonnull (find_gpus_spin (GTK_WIDGET (page)));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (session);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -434,5 +658,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/vb/ui/experiments-form/device", test_device);
   g_test_add_func ("/vb/ui/experiments-form/check-dataset", test_check_dataset);
   g_test_add_func ("/vb/ui/experiments-form/queue-and-clone", test_queue_and_clone);
+  g_test_add_func ("/vb/ui/experiments-form/gpus", test_gpus);
+  g_test_add_func ("/vb/ui/experiments-form/gpus-plan", test_gpus_plan);
+  g_test_add_func ("/vb/ui/experiments-form/gpus-hidden", test_gpus_hidden);
   return vb_ui_test_run ();
 }
