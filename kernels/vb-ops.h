@@ -77,12 +77,13 @@ struct VbOps
                               int cout);
   /* the depthwise conv with SiLU fused (vb-cpu-ops.h vb_dwconv3x3_silu_*): pre = dwconv
    * (in), out = SiLU (pre), out16 = bf16 (out) when not NULL; the backward takes SiLU's
-   * output gradient and applies SiLU' where it loads it (din written, dw accumulated) */
+   * output gradient and applies SiLU' where it loads it (din and its bf16 rounding din16
+   * written where not NULL, dw accumulated) */
   void (*dwconv3x3_silu_forward) (void *ctx, float *pre, float *out, VbBf16 *out16,
                                   const float *in, const float *w, int B, int H, int W, int C);
-  void (*dwconv3x3_silu_backward) (void *ctx, float *din, float *dw, const float *dsilu,
-                                   const float *pre, const float *in, const float *w, int B,
-                                   int H, int W, int C);
+  void (*dwconv3x3_silu_backward) (void *ctx, float *din, VbBf16 *din16, float *dw,
+                                   const float *dsilu, const float *pre, const float *in,
+                                   const float *w, int B, int H, int W, int C);
   void (*layernorm_forward) (void *ctx, float *out, float *mean, float *rstd, const float *in,
                              const float *gamma, const float *beta, int64_t n, int c, float eps);
   void (*layernorm_backward) (void *ctx, float *din, int accumulate, float *dgamma,

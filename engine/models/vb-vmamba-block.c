@@ -292,14 +292,13 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   else
     VB_PROF ("cross-scan/merge",
              OP (group_sum, m->d_u, m->d_us, BL, K, D, 1));
-  /* SiLU's backward inside the depthwise conv's loads */
+  /* SiLU's backward inside the depthwise conv's loads; in bf16 storage its input gradient
+   * comes out rounded for in_proj's product, with no fp32 copy */
   VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_silu_backward, m->d_u0, G + o->conv, m->d_u, a->u1, a->u0, P + o->conv,
-               B, s->H, s->W, D));
+           OP (dwconv3x3_silu_backward, bf16 ? NULL : m->d_u0, bf16 ? m->d_u0_16 : NULL,
+               G + o->conv, m->d_u, a->u1, a->u0, P + o->conv, B, s->H, s->W, D));
   if (bf16)
     {
-      VB_PROF ("linear (GEMM)",
-               OP (to_bf16, m->d_u0_16, m->d_u0, NULL, 1, BL * D));
       VB_PROF ("linear (GEMM)",
                OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->in_proj, NULL, m->d_u0_16, D,
                    a->ln1_16, C, P16 + o->in_proj, BL, C, D));

@@ -291,7 +291,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *d_Bs = take (p, max_kn, FALSE);
   float *d_Cs = take (p, max_kn, FALSE);
   float *d_u = take (p, max_d, FALSE);
-  float *d_u0 = take (p, max_d, FALSE);
+  float *d_u0 = take32 (p, max_d, FALSE);   /* bf16 storage: only d_u0_16 */
   float *d_pooled = take (p, (int64_t) B * last->C, FALSE);
   float *d_logits = take (p, (int64_t) B * cfg->num_classes, FALSE);
 

@@ -157,14 +157,21 @@ vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float 
 }
 
 void
-vb_dwconv3x3_silu_backward (float *din, float *dw, const float *dsilu, const float *pre,
-                            const float *in, const float *w, int B, int H, int W, int C)
+vb_dwconv3x3_silu_backward (float *din, uint16_t *din16, float *dw, const float *dsilu,
+                            const float *pre, const float *in, const float *w, int B, int H,
+                            int W, int C)
 {
   int64_t n = (int64_t) B * H * W * C;
-  if (n <= 0 || (din == NULL && dw == NULL))
+  if (n <= 0 || (din == NULL && din16 == NULL && dw == NULL))
     return;
   float *dpre = dense (n);
   vb_silu_backward (dpre, dsilu, pre, n);
-  vb_dwconv3x3_backward (din, dw, dpre, in, w, B, H, W, C);
+  /* the bf16 din is the fp32 one rounded once */
+  float *d32 = din == NULL && din16 != NULL ? dense (n) : din;
+  vb_dwconv3x3_backward (d32, dw, dpre, in, w, B, H, W, C);
+  if (din16 != NULL)
+    vb_to_bf16 (din16, d32, NULL, 1, n);
+  if (d32 != din)
+    free (d32);
   free (dpre);
 }

@@ -93,8 +93,8 @@ WRAP (void, conv3x3s2_backward, (void *ctx, float *din, float *dw, float *db, co
       (din, dw, db, dout, in, w, B, H, W, cin, cout))
 WRAP (void, dwconv3x3_silu_forward, (void *ctx, float *pre, float *out, VbBf16 *out16, const float *in, const float *w, int B, int H, int W, int C),
       (pre, out, out16, in, w, B, H, W, C))
-WRAP (void, dwconv3x3_silu_backward, (void *ctx, float *din, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C),
-      (din, dw, dsilu, pre, in, w, B, H, W, C))
+WRAP (void, dwconv3x3_silu_backward, (void *ctx, float *din, VbBf16 *din16, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C),
+      (din, din16, dw, dsilu, pre, in, w, B, H, W, C))
 WRAP (void, layernorm_forward, (void *ctx, float *out, float *mean, float *rstd, const float *in, const float *gamma, const float *beta, int64_t n, int c, float eps),
       (out, mean, rstd, in, gamma, beta, n, c, eps))
 WRAP (void, layernorm_backward, (void *ctx, float *din, int accumulate, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),

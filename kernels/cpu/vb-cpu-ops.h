@@ -71,7 +71,8 @@ void vb_dwconv3x3_backward (float *din, float *dw,
  *   backward: vb_dwconv3x3_backward with dout = SiLU'(pre)·dsilu (din written, dw +=) */
 void vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float *in,
                                 const float *w, int B, int H, int W, int C);
-void vb_dwconv3x3_silu_backward (float *din, float *dw, const float *dsilu, const float *pre,
+void vb_dwconv3x3_silu_backward (float *din, uint16_t *din16, float *dw, const float *dsilu,
+                                 const float *pre,
                                  const float *in, const float *w, int B, int H, int W, int C);
 
 /* ---- LayerNorm over the last dimension (LayerNorm2d per pixel) -------------------

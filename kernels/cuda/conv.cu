@@ -416,7 +416,7 @@ dw_stencil_kernel (float *__restrict__ dst, float *__restrict__ act,
       int y = (int) (row % H);
       const float *p = src + row * W * C + c0;
       const float *q = DSILU ? pre + row * W * C + c0 : nullptr;
-      float *o = dst + row * W * C + c0;
+      int64_t o = row * W * C + c0;
       bool rok[3] = { y > 0, true, y + 1 < H };
       Vec<VW> col[3][3];
       bool cok[3];
@@ -446,15 +446,18 @@ dw_stencil_kernel (float *__restrict__ dst, float *__restrict__ act,
                     }
                 }
             }
-          vstore<VW> (o + (int64_t) x * C, acc);
+          int64_t at = o + (int64_t) x * C;
+          if (dst != nullptr)
+            vstore<VW> (dst + at, acc);
           if constexpr (EPILOGUE)
             {
-              int64_t at = (o - dst) + (int64_t) x * C;
               Vec<VW> a = vsilu<VW> (acc);
               vstore<VW> (act + at, a);
               if (act16 != nullptr)
                 vstore<VW> (act16 + at, a);
             }
+          else if (act16 != nullptr)   /* the input gradient rounded for a bf16 product */
+            vstore<VW> (act16 + at, acc);
 #pragma unroll
           for (int r = 0; r < 3; r++)
             {
@@ -622,24 +625,25 @@ vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out1
 }
 
 /* the depthwise backward; with DSILU dout is the gradient into the SiLU after the conv
- * (dsilu), read as dsilu·SiLU'(pre) by both kernels */
+ * (dsilu), read as dsilu·SiLU'(pre) by both kernels; din16 (when not NULL) receives din
+ * rounded to bf16 */
 template <bool DSILU>
 static void
-dw_backward (VbCuda *cu, float *din, float *dw, const float *dout, const float *pre,
-             const float *in, const float *w, int B, int H, int W, int C)
+dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout,
+             const float *pre, const float *in, const float *w, int B, int H, int W, int C)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
     return;
   int vw = C % 4 == 0 && aligned16 (dout) && aligned16 (in) && (din == NULL || aligned16 (din))
-           && (!DSILU || aligned16 (pre)) ? 4 : 1;
+           && ((uintptr_t) din16 & 7u) == 0 && (!DSILU || aligned16 (pre)) ? 4 : 1;
 
-  if (din != NULL)
+  if (din != NULL || din16 != NULL)
     {
       if (vw == 4)
-        dw_stencil<4, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, nullptr, pre);
+        dw_stencil<4, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, din16, pre);
       else
-        dw_stencil<1, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, nullptr, pre);
+        dw_stencil<1, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, din16, pre);
       if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (din)"
                                        : "dwconv3x3 backward (din)"))
         return;
@@ -676,15 +680,15 @@ vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
                             const float *dout, const float *in, const float *w,
                             int B, int H, int W, int C)
 {
-  dw_backward<false> (cu, din, dw, dout, nullptr, in, w, B, H, W, C);
+  dw_backward<false> (cu, din, nullptr, dw, dout, nullptr, in, w, B, H, W, C);
 }
 
 extern "C" void
-vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, float *dw, const float *dsilu,
-                                 const float *pre, const float *in, const float *w, int B,
-                                 int H, int W, int C)
+vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw,
+                                 const float *dsilu, const float *pre, const float *in,
+                                 const float *w, int B, int H, int W, int C)
 {
-  dw_backward<true> (cu, din, dw, dsilu, pre, in, w, B, H, W, C);
+  dw_backward<true> (cu, din, din16, dw, dsilu, pre, in, w, B, H, W, C);
 }
 
 /* ---- 3×3, stride 2, padding 1 ------------------------------------------------------

@@ -53,14 +53,16 @@ void vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
                                  int B, int H, int W, int C);
 /* fused with the SiLU after the conv (vb_dwconv3x3_silu_*): the forward stencil writes
  * pre, SiLU (pre) and out16 (when not NULL) in one pass; the backward kernels read
- * dsilu·SiLU'(pre) where the plain ones read dout, so it is never stored. Same results
- * as the unfused GPU ops (dwconv3x3 + silu (+ to_bf16); silu_backward + dwconv3x3) */
+ * dsilu·SiLU'(pre) where the plain ones read dout, so it is never stored, and write din
+ * and/or its bf16 rounding din16 (the input of a bf16 product: no fp32 copy is needed).
+ * Same results as the unfused GPU ops (dwconv3x3 + silu (+ to_bf16); silu_backward +
+ * dwconv3x3 (+ to_bf16)) */
 void vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out16,
                                      const float *in, const float *w, int B, int H, int W,
                                      int C);
-void vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, float *dw, const float *dsilu,
-                                      const float *pre, const float *in, const float *w,
-                                      int B, int H, int W, int C);
+void vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw,
+                                      const float *dsilu, const float *pre, const float *in,
+                                      const float *w, int B, int H, int W, int C);
 
 void vb_cuda_layernorm_forward (VbCuda *cu, float *out, float *mean, float *rstd,
                                 const float *in, const float *gamma, const float *beta,

@@ -156,9 +156,9 @@ cu_dwconv3x3_silu_forward (void *ctx, float *pre, float *out, VbBf16 *out16, con
 }
 
 static void
-cu_dwconv3x3_silu_backward (void *ctx, float *din, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C)
+cu_dwconv3x3_silu_backward (void *ctx, float *din, VbBf16 *din16, float *dw, const float *dsilu, const float *pre, const float *in, const float *w, int B, int H, int W, int C)
 {
-  vb_cuda_dwconv3x3_silu_backward (ctx, din, dw, dsilu, pre, in, w, B, H, W, C);
+  vb_cuda_dwconv3x3_silu_backward (ctx, din, din16, dw, dsilu, pre, in, w, B, H, W, C);
 }
 
 static void

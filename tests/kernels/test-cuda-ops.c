@@ -631,7 +631,7 @@ test_dwconv_silu_backward (VbCuda *cu)
       g_autofree char *what = g_strdup_printf ("dwconv3x3+silu backward %dx%dx%dx%d", B, H, W,
                                                C);
 
-      vb_dwconv3x3_silu_backward (din, dw, g, pre, x, w, B, H, W, C);
+      vb_dwconv3x3_silu_backward (din, NULL, dw, g, pre, x, w, B, H, W, C);
 
       float *d_x = cc_upload_floats (cu, x, n), *d_pre = cc_upload_floats (cu, pre, n);
       float *d_g = cc_upload_floats (cu, g, n), *d_w = cc_upload_floats (cu, w, nw);
@@ -639,7 +639,7 @@ test_dwconv_silu_backward (VbCuda *cu)
       float *d_dpre = cc_poisoned (cu, n);
       float *d_dw = cc_upload_floats (cu, dw0, nw), *d_dw2 = cc_upload_floats (cu, dw0, nw);
 
-      vb_cuda_dwconv3x3_silu_backward (cu, d_din, d_dw, d_g, d_pre, d_x, d_w, B, H, W, C);
+      vb_cuda_dwconv3x3_silu_backward (cu, d_din, NULL, d_dw, d_g, d_pre, d_x, d_w, B, H, W, C);
       cc_check (cu, what, d_din, din, n);
       check_reduced (cu, "dw (+=)", d_dw, dw, nw, (double) B * H * W);
 
@@ -650,15 +650,28 @@ test_dwconv_silu_backward (VbCuda *cu)
 
       /* NULL-able outputs */
       vb_cuda_memset (cu, d_din2, 0xFF, n * sizeof (float));
-      vb_cuda_dwconv3x3_silu_backward (cu, d_din2, NULL, d_g, d_pre, d_x, d_w, B, H, W, C);
+      vb_cuda_dwconv3x3_silu_backward (cu, d_din2, NULL, NULL, d_g, d_pre, d_x, d_w, B, H, W,
+                                       C);
       assert_same_bits (cu, "din alone", d_din, d_din2, n);
       vb_cuda_upload (cu, d_dw2, dw0, nw * sizeof (float));
-      vb_cuda_dwconv3x3_silu_backward (cu, NULL, d_dw2, d_g, d_pre, d_x, d_w, B, H, W, C);
+      vb_cuda_dwconv3x3_silu_backward (cu, NULL, NULL, d_dw2, d_g, d_pre, d_x, d_w, B, H, W, C);
       assert_same_bits (cu, "dw alone", d_dw, d_dw2, nw);
 
-      FREE_ALL (cu, d_x, d_pre, d_g, d_w, d_din, d_din2, d_dpre, d_dw, d_dw2);
+      /* din16: the fp32 din rounded once, alone or beside din, vector and scalar kernels
+       * (an 8-byte-misaligned din16 takes the scalar one) */
+      VbBf16 *d_din16 = poisoned_bf16 (cu, n + 1), *d_want16 = poisoned_bf16 (cu, n);
+      vb_cuda_to_bf16 (cu, d_want16, d_din, NULL, 1, (int64_t) n);
+      vb_cuda_dwconv3x3_silu_backward (cu, NULL, d_din16, NULL, d_g, d_pre, d_x, d_w, B, H, W, C);
+      assert_same_bf16 (cu, "din16 alone vs to_bf16 (din)", d_din16, d_want16, n);
+      vb_cuda_memset (cu, d_din2, 0xFF, n * sizeof (float));
+      vb_cuda_dwconv3x3_silu_backward (cu, d_din2, d_din16 + 1, NULL, d_g, d_pre, d_x, d_w, B,
+                                       H, W, C);
+      assert_same_bf16 (cu, "din16 (scalar kernel)", d_din16 + 1, d_want16, n);
+      assert_same_bits (cu, "din beside din16", d_din, d_din2, n);
+
+      FREE_ALL (cu, d_x, d_pre, d_g, d_w, d_din, d_din2, d_dpre, d_dw, d_dw2, d_din16, d_want16);
     }
-  vb_cuda_dwconv3x3_silu_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
+  vb_cuda_dwconv3x3_silu_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
   g_rand_free (rng);
 }

@@ -393,11 +393,18 @@ test_dwconv_silu (void)
   g_assert_cmpmem (out, bytes, out_eq, bytes);
   g_assert_cmpmem (out16, (size_t) n * sizeof (VbBf16), out16_eq, (size_t) n * sizeof (VbBf16));
 
-  vb_dwconv3x3_silu_backward (din, dw, dsilu, pre, in, w, c.B, c.H, c.W, c.C);
+  vb_dwconv3x3_silu_backward (din, NULL, dw, dsilu, pre, in, w, c.B, c.H, c.W, c.C);
   vb_silu_backward (dpre, dsilu, pre, n);
   vb_dwconv3x3_backward (din_eq, dw_eq, dpre, in, w, c.B, c.H, c.W, c.C);
   g_assert_cmpmem (din, bytes, din_eq, bytes);
   g_assert_cmpmem (dw, w_bytes, dw_eq, w_bytes);
+  /* din16 alone: din rounded once, dw untouched when NULL */
+  {
+    g_autofree VbBf16 *din16 = g_new (VbBf16, n), *din16_eq = g_new (VbBf16, n);
+    vb_to_bf16 (din16_eq, din, NULL, 1, n);
+    vb_dwconv3x3_silu_backward (NULL, din16, NULL, dsilu, pre, in, w, c.B, c.H, c.W, c.C);
+    g_assert_cmpmem (din16, (size_t) n * sizeof (VbBf16), din16_eq, (size_t) n * sizeof (VbBf16));
+  }
 
   /* loss = Σ dsilu·SiLU (dwconv (in)) */
   c.in = in;
