@@ -76,7 +76,7 @@ struct VbOps
                               const float *in, const float *w, int B, int H, int W, int cin,
                               int cout);
   /* the depthwise conv with SiLU fused (vb-cpu-ops.h vb_dwconv3x3_silu_*): pre = dwconv
-   * (in), out = SiLU (pre), out16 = bf16 (out) when not NULL; the backward takes SiLU's
+   * (in), out = SiLU (pre) and out16 = bf16 (out), each when not NULL; the backward takes SiLU's
    * output gradient and applies SiLU' where it loads it (din and its bf16 rounding din16
    * written where not NULL, dw accumulated) */
   void (*dwconv3x3_silu_forward) (void *ctx, float *pre, float *out, VbBf16 *out16,
@@ -114,15 +114,16 @@ struct VbOps
                               const float *A, const float *Bs, const float *Cs,
                               const float *Dskip, const float *dbias, int B, int H, int W,
                               int K, int D, int N, VbScanMode mode);
-  /* the same with delta, yk, duk, ddelta stored as bf16 (vb-cpu-ops.h
-   * vb_ss2d_scan_*_bf16): delta widened, the three outputs rounded once where stored */
-  void (*ss2d_scan_forward_bf16) (void *ctx, VbBf16 *yk, float *hck, const float *u,
+  /* the same with u, delta, yk, duk, ddelta stored as bf16 (vb-cpu-ops.h
+   * vb_ss2d_scan_*_bf16): u and delta widened, the three outputs rounded once where
+   * stored */
+  void (*ss2d_scan_forward_bf16) (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
                                   const VbBf16 *delta, const float *A, const float *Bs,
                                   const float *Cs, const float *Dskip, const float *dbias,
                                   int B, int H, int W, int K, int D, int N, VbScanMode mode);
   void (*ss2d_scan_backward_bf16) (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA,
                                    float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                   const float *dy, const float *hck, const float *u,
+                                   const float *dy, const float *hck, const VbBf16 *u,
                                    const VbBf16 *delta, const float *A, const float *Bs,
                                    const float *Cs, const float *Dskip, const float *dbias,
                                    int B, int H, int W, int K, int D, int N, VbScanMode mode);

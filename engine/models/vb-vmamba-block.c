@@ -39,10 +39,11 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
       VB_PROF ("linear (GEMM)",
                OP (linear_forward, a->u0, D, a->ln1, C, P + o->in_proj, NULL, BL, C, D));
     }
-  /* u1 = dwconv (u0), u = SiLU (u1) (and its bf16 copy for the x projection) in one pass */
+  /* u1 = dwconv (u0), u = SiLU (u1) in one pass; in bf16 storage u is kept only as bf16
+   * (the x projection's operand and the scan's input) */
   VB_PROF ("dwconv3x3",
-           OP (dwconv3x3_silu_forward, a->u1, a->u, bf16 ? a->u16 : NULL, a->u0, P + o->conv, B,
-               s->H, s->W, D));
+           OP (dwconv3x3_silu_forward, a->u1, bf16 ? NULL : a->u, bf16 ? a->u16 : NULL, a->u0,
+               P + o->conv, B, s->H, s->W, D));
   /* Everything per token stays in spatial order: the scan reads each group's route
    * through an index map (specs/kernels.md §3), so there are no permuted copies and the
    * K groups' x projections are one product, x_dbl = [W_x[0]; …; W_x[K−1]]·u. */
@@ -68,7 +69,7 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
                OP (linear_forward_groups_bf16, a->dts16, KD, D, a->xdbl16, K * RN, RN,
                    P16 + o->dt_w, (int64_t) D * R, K, BL, R, D));
       VB_PROF ("selective scan",
-               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u, a->dts16, m->s_A, a->Bs,
+               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u16, a->dts16, m->s_A, a->Bs,
                    a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
       /* the cross-merge inside the LayerNorm after it: y is written for the backward */
       VB_PROF ("layernorm",
@@ -251,7 +252,7 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     {
       VB_PROF ("selective scan",
                OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, m->s_dA, m->d_Bs, m->d_Cs,
-                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u, a->dts16, m->s_A, a->Bs,
+                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u16, a->dts16, m->s_A, a->Bs,
                    a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
       VB_PROF ("x/dt_proj (GEMM)",
                OP (linear_backward_groups_bf16, m->d_xdbl, K * RN, RN, G + o->dt_w,

@@ -215,7 +215,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.ln1_rstd = take (p, rows, TRUE);
           a.u0 = take (p, rows * s->D, TRUE);
           a.u1 = take (p, rows * s->D, TRUE);
-          a.u = take (p, rows * s->D, TRUE);
+          a.u = take32 (p, rows * s->D, TRUE);   /* bf16 storage: u16 alone */
           a.u16 = take_bf16 (p, rows * s->D, TRUE);
           a.hck = take (p, vb_scan_ckpt_floats (B, (int64_t) s->H * s->W, s->K, s->D, s->N),
                         TRUE);

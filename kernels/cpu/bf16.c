@@ -188,38 +188,40 @@ vb_conv3x3s2_backward_bf16 (float *din, float *dw, float *db, const float *dout,
   free (wr);
 }
 
-/* ---- the SS2D scan with delta, yk, duk, ddelta stored as bf16 ---------------------- */
+/* ---- the SS2D scan with u, delta, yk, duk, ddelta stored as bf16 ------------------- */
 
 void
-vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const float *u, const VbBf16 *delta, const float *A,
+vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const VbBf16 *u, const VbBf16 *delta, const float *A,
                            const float *Bs, const float *Cs, const float *Dskip,
                            const float *dbias, int B, int H, int W, int K, int D, int N,
                            VbScanMode mode)
 {
-  int64_t n = (int64_t) B * H * W * K * D;
+  int64_t n = (int64_t) B * H * W * K * D, nu = (int64_t) B * H * W * D;
   if (n <= 0)
     return;
-  float *dl = widen (delta, 1, n, n), *y = dense (n);
-  vb_ss2d_scan_forward (y, u, dl, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  float *uw = widen (u, 1, nu, nu), *dl = widen (delta, 1, n, n), *y = dense (n);
+  vb_ss2d_scan_forward (y, uw, dl, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
   narrow (yk, n, y, 1, n);
+  free (uw);
   free (dl);
   free (y);
 }
 
 void
 vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, float *dCs,
-                            float *dDskip, float *ddbias, const float *dy, const float *u,
+                            float *dDskip, float *ddbias, const float *dy, const VbBf16 *u,
                             const VbBf16 *delta, const float *A, const float *Bs,
                             const float *Cs, const float *Dskip, const float *dbias, int B,
                             int H, int W, int K, int D, int N, VbScanMode mode)
 {
-  int64_t n = (int64_t) B * H * W * K * D;
+  int64_t n = (int64_t) B * H * W * K * D, nu = (int64_t) B * H * W * D;
   if (n <= 0)
     return;
-  float *dl = widen (delta, 1, n, n);
+  float *uw = widen (u, 1, nu, nu), *dl = widen (delta, 1, n, n);
   float *du = duk != NULL ? dense (n) : NULL, *dd = ddelta != NULL ? dense (n) : NULL;
-  vb_ss2d_scan_backward (du, dd, dA, dBs, dCs, dDskip, ddbias, dy, u, dl, A, Bs, Cs, Dskip,
+  vb_ss2d_scan_backward (du, dd, dA, dBs, dCs, dDskip, ddbias, dy, uw, dl, A, Bs, Cs, Dskip,
                          dbias, B, H, W, K, D, N, mode);
+  free (uw);
   if (duk != NULL)
     narrow (duk, n, du, 1, n);
   if (ddelta != NULL)

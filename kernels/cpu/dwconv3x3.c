@@ -151,9 +151,13 @@ vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float 
   if (n <= 0)
     return;
   vb_dwconv3x3_forward (pre, in, w, B, H, W, C);
-  vb_silu_forward (out, pre, n);
+  /* out NULL: only its bf16 rounding is wanted */
+  float *o = out != NULL ? out : dense (n);
+  vb_silu_forward (o, pre, n);
   if (out16 != NULL)
-    vb_to_bf16 (out16, out, NULL, 1, n);
+    vb_to_bf16 (out16, o, NULL, 1, n);
+  if (o != out)
+    free (o);
 }
 
 void

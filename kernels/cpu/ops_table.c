@@ -129,7 +129,7 @@ cpu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *
 }
 
 static void
-cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
+cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
                             const VbBf16 *delta, const float *A, const float *Bs,
                             const float *Cs, const float *Dskip, const float *dbias, int B,
                             int H, int W, int K, int D, int N, VbScanMode mode)
@@ -140,7 +140,7 @@ cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
 static void
 cpu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
                              float *dCs, float *dDskip, float *ddbias, const float *dy,
-                             const float *hck, const float *u, const VbBf16 *delta,
+                             const float *hck, const VbBf16 *u, const VbBf16 *delta,
                              const float *A, const float *Bs, const float *Cs,
                              const float *Dskip, const float *dbias, int B, int H, int W, int K,
                              int D, int N, VbScanMode mode)

@@ -66,9 +66,10 @@ void vb_dwconv3x3_backward (float *din, float *dw,
                             int B, int H, int W, int C);
 /* the depthwise conv fused with the SiLU after it (VMamba's SS2D), defined as the
  * composition of the ops it replaces:
- *   forward:  pre = dwconv3x3 (in); out = SiLU (pre); out16 = bf16 (out) when not NULL
- *             (VbBf16, the "bf16 storage" rounding below; pre, out, out16 written)
- *   backward: vb_dwconv3x3_backward with dout = SiLU'(pre)·dsilu (din written, dw +=) */
+ *   forward:  pre = dwconv3x3 (in); out = SiLU (pre); out16 = bf16 (out) (VbBf16, the
+ *             "bf16 storage" rounding below); out and out16 each written when not NULL
+ *   backward: vb_dwconv3x3_backward with dout = SiLU'(pre)·dsilu (din and din16 = bf16
+ *             (din) each written when not NULL, dw +=) */
 void vb_dwconv3x3_silu_forward (float *pre, float *out, uint16_t *out16, const float *in,
                                 const float *w, int B, int H, int W, int C);
 void vb_dwconv3x3_silu_backward (float *din, uint16_t *din16, float *dw, const float *dsilu,
@@ -280,15 +281,15 @@ void vb_conv3x3s2_backward_bf16 (float *din, float *dw, float *db, const float *
                                  const float *in, const float *w, int B, int H, int W, int cin,
                                  int cout);
 /* vb_ss2d_scan_forward / _backward with the per-group tensors delta, yk, duk, ddelta
- * (B, L, K, D) as bf16: delta widened, yk, duk, ddelta rounded once where stored
- * (duk, ddelta NULL: skipped); everything else (u, dy, Bs, Cs, A, Dskip, dbias, their
- * gradients, the state) fp32, as in the plain op */
-void vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const float *u, const VbBf16 *delta, const float *A,
+ * (B, L, K, D) and the input u (B, L, D) as bf16: u and delta widened, yk, duk, ddelta
+ * rounded once where stored (duk, ddelta NULL: skipped); everything else (dy, Bs, Cs, A,
+ * Dskip, dbias, their gradients, the state) fp32, as in the plain op */
+void vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const VbBf16 *u, const VbBf16 *delta, const float *A,
                                 const float *Bs, const float *Cs, const float *Dskip,
                                 const float *dbias, int B, int H, int W, int K, int D, int N,
                                 VbScanMode mode);
 void vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, float *dCs,
-                                 float *dDskip, float *ddbias, const float *dy, const float *u,
+                                 float *dDskip, float *ddbias, const float *dy, const VbBf16 *u,
                                  const VbBf16 *delta, const float *A, const float *Bs,
                                  const float *Cs, const float *Dskip, const float *dbias, int B,
                                  int H, int W, int K, int D, int N, VbScanMode mode);

@@ -452,7 +452,8 @@ dw_stencil_kernel (float *__restrict__ dst, float *__restrict__ act,
           if constexpr (EPILOGUE)
             {
               Vec<VW> a = vsilu<VW> (acc);
-              vstore<VW> (act + at, a);
+              if (act != nullptr)
+                vstore<VW> (act + at, a);
               if (act16 != nullptr)
                 vstore<VW> (act16 + at, a);
             }

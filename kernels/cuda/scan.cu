@@ -77,7 +77,7 @@ to_kd<__nv_bfloat16> (float v)
 template <typename T>
 struct ScanArgs
 {
-  const float *u;
+  const T *u;             /* the input of the storage type: bf16 storage reads u16 */
   const T *delta;
   const float *A, *Bs, *Cs, *Dskip, *dbias;
   int L, H, W, K, D, N, mode;
@@ -181,7 +181,7 @@ lane_of (const ScanArgs<T> &a)
 template <typename T>
 struct Bases
 {
-  const float *u;
+  const T *u;
   const T *delta;
   const float *Bs, *Cs, *dy;
   int64_t kd;
@@ -294,7 +294,7 @@ load_chunk (ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, int ste
     if (FULL || s < steps)
       {
         in.pt[s] = p;
-        in.ut[s] = __ldg (o.u + p * o.us);
+        in.ut[s] = ld_kd (o.u + p * o.us);
         in.zt.load (s, o.delta + p * o.KD, bias);
         if constexpr (NT == 1)
           {
@@ -472,7 +472,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
     if (FULL || s < sub)
       {
         pt[s] = p;
-        ut[s] = __ldg (o.u + p * o.us);
+        ut[s] = ld_kd (o.u + p * o.us);
         dl[s] = ld_kd (o.delta + p * o.KD) + st.bias;
         gt[s] = ln.active ? __ldg (o.dy + p * o.us) : 0.0f;
 #pragma unroll
@@ -575,7 +575,7 @@ backward_chunk (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
         h[n] = n < a.N ? ck[((int64_t) j * a.N + n) * a.D] : 0.0f;
       for (int s = 0; s < s0; s++)   /* catch up to step s0 (never with N = 1) */
         {
-          float u0 = __ldg (o.u + p * o.us);
+          float u0 = ld_kd (o.u + p * o.us);
           float d0 = softplus_sel (ld_kd (o.delta + p * o.KD) + st.bias);
           state_step<NT> (h, st.A2, d0, u0, o.Bs + p * o.KN, a.N);
           p = pos_next (o.rt, p, hrow);
@@ -754,7 +754,7 @@ channels_per_block (int D)
 
 template <typename T>
 static ScanArgs<T>
-scan_args (const float *u, const T *delta, const float *A, const float *Bs, const float *Cs,
+scan_args (const T *u, const T *delta, const float *A, const float *Bs, const float *Cs,
            const float *Dskip, const float *dbias, int L, int H, int W, int K, int D, int N,
            VbScanMode mode, int shared_u)
 {
@@ -900,7 +900,7 @@ vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, fl
 }
 
 extern "C" void
-vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const float *u,
+vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const VbBf16 *u,
                                 const VbBf16 *delta, const float *A, const float *Bs,
                                 const float *Cs, const float *Dskip, const float *dbias, int B,
                                 int H, int W, int K, int D, int N, VbScanMode mode)
@@ -908,14 +908,15 @@ vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const float 
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_forward (cu, scan_args (u, (const __nv_bfloat16 *) delta, A, Bs, Cs, Dskip, dbias,
-                                 H * W, H, W, K, D, N, mode, 1), B, (__nv_bfloat16 *) yk, hck);
+  launch_forward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta, A,
+                                 Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
+                  (__nv_bfloat16 *) yk, hck);
 }
 
 extern "C" void
 vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
                                  float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                 const float *dy, const float *hck, const float *u,
+                                 const float *dy, const float *hck, const VbBf16 *u,
                                  const VbBf16 *delta, const float *A, const float *Bs,
                                  const float *Cs, const float *Dskip, const float *dbias, int B,
                                  int H, int W, int K, int D, int N, VbScanMode mode)
@@ -923,8 +924,9 @@ vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float 
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_backward (cu, scan_args (u, (const __nv_bfloat16 *) delta, A, Bs, Cs, Dskip, dbias,
-                                  H * W, H, W, K, D, N, mode, 1), B, (__nv_bfloat16 *) duk,
+  launch_backward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta, A,
+                                  Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
+                   (__nv_bfloat16 *) duk,
                    (__nv_bfloat16 *) ddelta, dA, dBs, dCs, dDskip, ddbias, dy, hck);
 }
 

@@ -115,17 +115,18 @@ void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *d
                                  const float *A, const float *Bs, const float *Cs,
                                  const float *Dskip, const float *dbias, int B, int H, int W,
                                  int K, int D, int N, VbScanMode mode);
-/* the same with delta, yk, duk, ddelta (B, L, K, D) stored as bf16 (vb_ss2d_scan_*_bf16):
- * the fp32 kernels instantiated for bf16, which widen each delta as they load it and round
- * each output once as they store it; hck, the state and every other tensor fp32. Given the
- * same (widened) delta, the same arithmetic as the fp32 ops */
-void vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const float *u,
+/* the same with u (B, L, D) and delta, yk, duk, ddelta (B, L, K, D) stored as bf16
+ * (vb_ss2d_scan_*_bf16): the fp32 kernels instantiated for bf16, which widen each u and
+ * delta as they load it and round each output once as they store it; hck, the state and
+ * every other tensor fp32. Given the same (widened) u and delta, the same arithmetic as the
+ * fp32 ops */
+void vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const VbBf16 *u,
                                      const VbBf16 *delta, const float *A, const float *Bs,
                                      const float *Cs, const float *Dskip, const float *dbias,
                                      int B, int H, int W, int K, int D, int N, VbScanMode mode);
 void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
                                       float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                      const float *dy, const float *hck, const float *u,
+                                      const float *dy, const float *hck, const VbBf16 *u,
                                       const VbBf16 *delta, const float *A, const float *Bs,
                                       const float *Cs, const float *Dskip, const float *dbias,
                                       int B, int H, int W, int K, int D, int N,

@@ -218,7 +218,7 @@ cu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *d
 }
 
 static void
-cu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
+cu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
                            const VbBf16 *delta, const float *A, const float *Bs, const float *Cs,
                            const float *Dskip, const float *dbias, int B, int H, int W, int K,
                            int D, int N, VbScanMode mode)
@@ -230,7 +230,7 @@ cu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const float *u,
 static void
 cu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
                             float *dCs, float *dDskip, float *ddbias, const float *dy,
-                            const float *hck, const float *u, const VbBf16 *delta,
+                            const float *hck, const VbBf16 *u, const VbBf16 *delta,
                             const float *A, const float *Bs, const float *Cs,
                             const float *Dskip, const float *dbias, int B, int H, int W, int K,
                             int D, int N, VbScanMode mode)

@@ -595,6 +595,13 @@ test_dwconv_silu_forward (VbCuda *cu)
       assert_same_bits (cu, "pre (out16 NULL)", d_pre, d_pre2, n);
       assert_same_bits (cu, "out (out16 NULL)", d_out, d_out2, n);
 
+      /* out NULL (bf16 storage keeps only out16): the same pre and out16 */
+      vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
+      vb_cuda_memset (cu, d_out16b, 0xFF, n * sizeof (VbBf16));
+      vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, NULL, d_out16b, d_x, d_w, B, H, W, C);
+      assert_same_bits (cu, "pre (out NULL)", d_pre, d_pre2, n);
+      assert_same_bf16 (cu, "out16 (out NULL)", d_out16b, d_out16, n);
+
       vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
       vb_cuda_memset (cu, d_out2, 0xFF, n * sizeof (float));
       vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, d_out2, d_out16 + 1, d_x, d_w, B, H, W, C);

@@ -202,15 +202,15 @@ typedef struct
 } Grads16;
 
 static Grads16
-gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_delta16, const Shape *s, int K,
-                VbScanMode mode, const float *hck, float *const pre[3])
+gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_u16, const VbBf16 *d_delta16,
+                const Shape *s, int K, VbScanMode mode, const float *hck, float *const pre[3])
 {
   Grads16 g = { poisoned16 (cu, c->n_kd), poisoned16 (cu, c->n_kd),
                 cc_upload (cu, pre[0], c->n_a * 4), cc_poisoned (cu, c->n_bc),
                 cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
                 cc_upload (cu, pre[2], c->n_c * 4) };
   gpu->ss2d_scan_backward_bf16 (gpu->ctx, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias,
-                                c->d_dy, hck, c->d_u, d_delta16, c->d_A, c->d_Bs, c->d_Cs,
+                                c->d_dy, hck, d_u16, d_delta16, c->d_A, c->d_Bs, c->d_Cs,
                                 c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   cc_assert_ok (cu);
   return g;
@@ -268,7 +268,7 @@ count_same (VbCuda *cu, const float *x, const float *y, gsize n)
   compared += n;
 }
 
-/* the bf16-storage scan and group sum on this case's inputs, delta rounded to bf16 */
+/* the bf16-storage scan and group sum on this case's inputs, u and delta rounded to bf16 */
 static void
 check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
                  VbScanMode mode, float *const pre[3])
@@ -283,14 +283,22 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
       wide[i] = vb_bf16_to_float (delta16[i]);
     }
   VbBf16 *d_delta16 = (VbBf16 *) cc_upload (cu, delta16, c->n_kd * 2);
+  g_autofree VbBf16 *u16 = g_new (VbBf16, c->n_u);
+  g_autofree float *uw = g_new (float, c->n_u);
+  for (gsize i = 0; i < c->n_u; i++)
+    {
+      u16[i] = vb_bf16_from_float (c->u[i]);
+      uw[i] = vb_bf16_to_float (u16[i]);
+    }
+  VbBf16 *d_u16 = (VbBf16 *) cc_upload (cu, u16, c->n_u * 2);
 
   /* forward, keeping checkpoints */
   g_autofree VbBf16 *yk = g_new (VbBf16, c->n_kd);
-  cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, c->u, delta16, c->A, c->Bs, c->Cs, c->Ds,
+  cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, u16, delta16, c->A, c->Bs, c->Cs, c->Ds,
                                c->bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   VbBf16 *d_yk = poisoned16 (cu, c->n_kd);
   float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
-  gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, c->d_u, d_delta16, c->d_A, c->d_Bs,
+  gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, d_u16, d_delta16, c->d_A, c->d_Bs,
                                c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N,
                                mode);
   check16 (cu, "ss2d bf16 yk", d_yk, yk, c->n_kd);
@@ -315,9 +323,9 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   g_autofree float *dDs = g_memdup2 (pre[1], c->n_c * 4);
   g_autofree float *dbias = g_memdup2 (pre[2], c->n_c * 4);
   cpu->ss2d_scan_backward_bf16 (cpu->ctx, du, ddelta, dA, dBs, dCs, dDs, dbias, c->dy, NULL,
-                                c->u, delta16, c->A, c->Bs, c->Cs, c->Ds, c->bias, s->B, s->H,
+                                u16, delta16, c->A, c->Bs, c->Cs, c->Ds, c->bias, s->B, s->H,
                                 s->W, K, s->D, s->N, mode);
-  Grads16 g = gpu_backward16 (cu, c, d_delta16, s, K, mode, d_hck, pre);
+  Grads16 g = gpu_backward16 (cu, c, d_u16, d_delta16, s, K, mode, d_hck, pre);
   check16 (cu, "ss2d bf16 du", g.du, du, c->n_kd);
   check16 (cu, "ss2d bf16 ddelta", g.ddelta, ddelta, c->n_kd);
   check_sum (cu, "ss2d bf16 dBs", g.dBs, dBs, c->n_bc);
@@ -327,17 +335,19 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   check_sum (cu, "ss2d bf16 ddbias", g.dbias, dbias, c->n_c);
 
   /* without the forward's checkpoints (recomputed), and once more: the same bits */
-  Grads16 again = gpu_backward16 (cu, c, d_delta16, s, K, mode, NULL, pre);
+  Grads16 again = gpu_backward16 (cu, c, d_u16, d_delta16, s, K, mode, NULL, pre);
   assert_same_grads16 (cu, &g, &again, c);
-  Grads16 third = gpu_backward16 (cu, c, d_delta16, s, K, mode, d_hck, pre);
+  Grads16 third = gpu_backward16 (cu, c, d_u16, d_delta16, s, K, mode, d_hck, pre);
   assert_same_grads16 (cu, &g, &third, c);
 
-  /* the fp32 kernels on the widened delta: counted, not asserted */
+  /* the fp32 kernels on the widened u and delta: counted, not asserted */
   float *d_wide = cc_upload (cu, wide, c->n_kd * 4), *d_yk32 = cc_poisoned (cu, c->n_kd);
-  vb_cuda_ss2d_scan_forward (cu, d_yk32, NULL, c->d_u, d_wide, c->d_A, c->d_Bs, c->d_Cs,
+  float *d_uw = cc_upload (cu, uw, c->n_u * 4);
+  vb_cuda_ss2d_scan_forward (cu, d_yk32, NULL, d_uw, d_wide, c->d_A, c->d_Bs, c->d_Cs,
                              c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   Case cw = *c;
   cw.d_delta = d_wide;
+  cw.d_u = d_uw;
   Grads g32 = gpu_backward (cu, &cw, s, K, mode, NULL, pre);
   count_rounded (cu, d_yk, d_yk32, c->n_kd);
   count_rounded (cu, g.du, g32.du, c->n_kd);
@@ -352,7 +362,7 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   grads16_free (cu, &g);
   grads16_free (cu, &again);
   grads16_free (cu, &third);
-  void *bufs[] = { d_delta16, d_yk, d_hck, d_y, d_y2, d_wide, d_yk32 };
+  void *bufs[] = { d_delta16, d_u16, d_uw, d_yk, d_hck, d_y, d_y2, d_wide, d_yk32 };
   for (guint i = 0; i < G_N_ELEMENTS (bufs); i++)
     vb_cuda_free (cu, bufs[i]);
 }

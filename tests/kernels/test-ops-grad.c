@@ -392,6 +392,10 @@ test_dwconv_silu (void)
   g_assert_cmpmem (pre, bytes, pre_eq, bytes);
   g_assert_cmpmem (out, bytes, out_eq, bytes);
   g_assert_cmpmem (out16, (size_t) n * sizeof (VbBf16), out16_eq, (size_t) n * sizeof (VbBf16));
+  /* out NULL: out16 alone, the same bits */
+  memset (out16, 0xFF, (size_t) n * sizeof (VbBf16));
+  vb_dwconv3x3_silu_forward (pre, NULL, out16, in, w, c.B, c.H, c.W, c.C);
+  g_assert_cmpmem (out16, (size_t) n * sizeof (VbBf16), out16_eq, (size_t) n * sizeof (VbBf16));
 
   vb_dwconv3x3_silu_backward (din, NULL, dw, dsilu, pre, in, w, c.B, c.H, c.W, c.C);
   vb_silu_backward (dpre, dsilu, pre, n);

@@ -143,8 +143,8 @@ round16 (VbBf16 *dst, const float *src, gsize n)
     dst[i] = vb_bf16_from_float (src[i]);
 }
 
-/* the bf16-storage scan and group sum of the CPU table: the fp32 ops on the widened delta
- * (input) with yk, duk, ddelta rounded once (trivially true of the reference; this guards
+/* the bf16-storage scan and group sum of the CPU table: the fp32 ops on the widened u and
+ * delta (inputs) with yk, duk, ddelta rounded once (trivially true of the reference; this guards
  * its wiring: argument order, the table's entries) */
 static void
 test_bf16_storage (void)
@@ -162,12 +162,15 @@ test_bf16_storage (void)
   g_autofree float *dbias = gc_randn (rand, KD, 0.5f);
   for (int64_t i = 0; i < n_a; i++)
     A[i] = -expf (A[i]);
-  g_autofree VbBf16 *delta16 = g_new (VbBf16, n_kd);
+  g_autofree VbBf16 *delta16 = g_new (VbBf16, n_kd), *u16 = g_new (VbBf16, n_u);
   round16 (delta16, delta, n_kd);
   for (int64_t i = 0; i < n_kd; i++)
     delta[i] = vb_bf16_to_float (delta16[i]);
+  round16 (u16, u, n_u);
+  for (int64_t i = 0; i < n_u; i++)
+    u[i] = vb_bf16_to_float (u16[i]);
 
-  /* fp32 on the widened delta, rounded */
+  /* fp32 on the widened u and delta, rounded */
   g_autofree float *yk = g_new (float, n_kd), *duk = g_new (float, n_kd);
   g_autofree float *ddelta = g_new (float, n_kd), *dBs = g_new (float, n_bc);
   g_autofree float *dCs = g_new (float, n_bc), *dA = g_new0 (float, n_a);
@@ -188,9 +191,9 @@ test_bf16_storage (void)
   g_autofree float *dBs2 = g_new (float, n_bc), *dCs2 = g_new (float, n_bc);
   g_autofree float *dA2 = g_new0 (float, n_a), *dD2 = g_new0 (float, KD);
   g_autofree float *db2 = g_new0 (float, KD), *y2 = g_new (float, n_u);
-  ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u, delta16, A, Bs, Cs, Dskip, dbias, B, H,
+  ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u16, delta16, A, Bs, Cs, Dskip, dbias, B, H,
                                W, K, D, N, mode);
-  ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g, NULL, u,
+  ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g, NULL, u16,
                                 delta16, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
   g_assert_cmpmem (yk16, n_kd * 2, want_yk, n_kd * 2);
   g_assert_cmpmem (du16, n_kd * 2, want_du, n_kd * 2);
