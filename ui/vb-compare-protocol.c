@@ -11,9 +11,9 @@ const char *const vb_protocol_fields[] = {
   "batch", "precision", "device", "threads", "optimizer", "data_loading", "input", NULL,
 };
 
-static JsonObject *
-parse_card (JsonParser *parser,
-            const char *card)
+JsonObject *
+vb_protocol_card_parse (JsonParser *parser,
+                        const char *card)
 {
   if (card == NULL || !json_parser_load_from_data (parser, card, -1, NULL))
     return NULL;
@@ -46,8 +46,8 @@ diff (const char *card_a,
 {
   g_autoptr (JsonParser) pa = json_parser_new ();
   g_autoptr (JsonParser) pb = json_parser_new ();
-  JsonObject *a = parse_card (pa, card_a);
-  JsonObject *b = parse_card (pb, card_b);
+  JsonObject *a = vb_protocol_card_parse (pa, card_a);
+  JsonObject *b = vb_protocol_card_parse (pb, card_b);
 
   if (a == NULL || b == NULL)
     return FALSE;

@@ -3,9 +3,14 @@
  * says which of the fields that change the figure differ. GTK-free. */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
+
+/* A protocol card's JSON object, parsed by `parser` (which owns it), or NULL when the card
+ * is missing, not JSON or not an object: cards are read as untrusted text. */
+JsonObject *vb_protocol_card_parse (JsonParser *parser,
+                                    const char *card);
 
 /* The card fields that decide whether two img/s figures compare: batch, precision,
  * device, threads, optimizer included, data loading included, input source. */

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-compare-protocol.h"
 #include "vb-runs-gpus.h"
 
 #define KIND_PREFIX "train gpu "
@@ -54,16 +55,6 @@ parse_rank (const char *kind,
     return FALSE;
   *rank = (guint) r;
   return TRUE;
-}
-
-static JsonObject *
-parse_card (JsonParser *parser,
-            const char *card)
-{
-  if (card == NULL || !json_parser_load_from_data (parser, card, -1, NULL))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  return root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 }
 
 /* A field that is a plain non-negative number. The typed json-glib getters warn (fatal in
@@ -161,7 +152,7 @@ append_row_cells (GPtrArray          *cells,
                   VbThroughputRecord *t)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *card = parse_card (parser, t->protocol_json);
+  JsonObject *card = vb_protocol_card_parse (parser, t->protocol_json);
   guint rank = 0;
 
   parse_rank (t->kind, &rank);
@@ -182,7 +173,7 @@ batch_text (GPtrArray  *records,
       VbThroughputRecord *t = g_ptr_array_index (records, i);
       g_autoptr (JsonParser) parser = json_parser_new ();
       double v;
-      if (card_number (parse_card (parser, t->protocol_json), field, TRUE, &v))
+      if (card_number (vb_protocol_card_parse (parser, t->protocol_json), field, TRUE, &v))
         return g_strdup_printf ("%.0f", v);
     }
   return g_strdup (MISSING);

@@ -170,7 +170,7 @@ vb_nccl_unique_id (unsigned char id[VB_NCCL_ID_BYTES], char *why, size_t why_len
 }
 
 static double now_s (void);
-static void abandon (VbNccl *nc);
+extern "C" void vb_nccl_abandon (VbNccl *nc);
 
 extern "C" VbNccl *
 vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, int world,
@@ -216,7 +216,7 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
       if (nc->comm != NULL && stop != NULL && *stop)
         vb_nccl_abort (nc);
       else if (nc->comm != NULL)
-        abandon (nc);
+        vb_nccl_abandon (nc);
     }
   say (why, why_len, cu->error);
   cu->error[0] = '\0';
@@ -243,8 +243,8 @@ abort_main (void *comm)
  * at once, but then waits for the peers to free their side too, which a dead process
  * never does (NVIDIA/nccl#863); so the abort runs on a thread of its own and this one
  * only waits for this GPU's queue to drain, a few seconds at most. */
-static void
-abandon (VbNccl *nc)
+extern "C" void
+vb_nccl_abandon (VbNccl *nc)
 {
   if (nc->comm == NULL || nc->aborted)
     return;
@@ -402,12 +402,8 @@ vb_nccl_wait (VbNccl *nc, const volatile int *stop, const volatile int *hold, do
                   timeout_s);
       if (text[0] != '\0')
         {
-          /* a rank of this process that failed aborts its own communicator: the world
-           * is then given up everywhere in the process; a lost peer never answers */
-          if (stop != NULL && *stop)
-            vb_nccl_abort (nc);
-          else
-            abandon (nc);
+          /* a peer may never answer the abort's own handshake: given up, not waited for */
+          vb_nccl_abandon (nc);
           say (why, why_len, text);
           return 1;
         }
@@ -442,6 +438,7 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
 extern "C" void vb_nccl_free (VbNccl *nc) { (void) nc; }
 extern "C" int vb_nccl_world_lost (void) { return 0; }
 extern "C" void vb_nccl_abort (VbNccl *nc) { (void) nc; }
+extern "C" void vb_nccl_abandon (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_average_async (VbNccl *nc, float *b, size_t n) { (void) nc; (void) b; (void) n; }
 extern "C" void vb_nccl_await (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_average (VbNccl *nc, float *b, size_t n) { (void) nc; (void) b; (void) n; }

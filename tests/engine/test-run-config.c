@@ -43,15 +43,23 @@ test_no_list (void)
   g_assert_cmpint (cfg.n_classes, ==, 20);
 }
 
+/* the whole config refused, the message saying `fragment` */
 static void
-assert_refused (const char *data_json, const char *fragment)
+assert_config_refused (const char *json, const char *fragment)
 {
   g_auto (VbRunConfig) cfg = { 0 };
   g_autoptr (GError) error = NULL;
-  g_assert_false (parse (data_json, &cfg, &error));
+  g_assert_false (vb_engine_test_parse_config (json, &cfg, &error));
   g_assert_nonnull (error);
   if (strstr (error->message, fragment) == NULL)
-    g_error ("%s: message '%s' lacks '%s'", data_json, error->message, fragment);
+    g_error ("%s: message '%s' lacks '%s'", json, error->message, fragment);
+}
+
+static void
+assert_refused (const char *data_json, const char *fragment)
+{
+  g_autofree char *json = g_strdup_printf ("{\"data\": %s}", data_json);
+  assert_config_refused (json, fragment);
 }
 
 static void
@@ -84,30 +92,19 @@ parse_study (const char *projector, const char *lora_base, VbRunConfig *cfg, GEr
 /* train.gpus: 0 by default; data parallel needs the GPU, a batch that splits evenly and a
  * VMamba run, and says which of them is missing */
 static void
-assert_gpus_refused (const char *json, const char *fragment)
-{
-  g_auto (VbRunConfig) cfg = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_assert_false (vb_engine_test_parse_config (json, &cfg, &error));
-  g_assert_nonnull (error);
-  if (strstr (error->message, fragment) == NULL)
-    g_error ("%s: message '%s' lacks '%s'", json, error->message, fragment);
-}
-
-static void
 test_gpus (void)
 {
   g_auto (VbRunConfig) cfg = { 0 };
   g_assert_true (vb_engine_test_parse_config ("{}", &cfg, NULL));
   g_assert_cmpint (cfg.gpus, ==, 0);
-  assert_gpus_refused ("{\"train\": {\"gpus\": 2}}", "train.gpus 2 needs device cuda");
-  assert_gpus_refused ("{\"train\": {\"gpus\": -1}}", "gpus");
-  assert_gpus_refused ("{\"train\": {\"gpus\": 65}}", "gpus");
+  assert_config_refused ("{\"train\": {\"gpus\": 2}}", "train.gpus 2 needs device cuda");
+  assert_config_refused ("{\"train\": {\"gpus\": -1}}", "gpus");
+  assert_config_refused ("{\"train\": {\"gpus\": 65}}", "gpus");
   if (!vb_device_cuda_built ())
     return;   /* the rest is about a cuda run, which such a build refuses first */
-  assert_gpus_refused ("{\"device\": \"cuda\", \"train\": {\"gpus\": 3, \"batch_size\": 16}}",
+  assert_config_refused ("{\"device\": \"cuda\", \"train\": {\"gpus\": 3, \"batch_size\": 16}}",
                        "batch_size 16 does not split over train.gpus 3");
-  assert_gpus_refused ("{\"device\": \"cuda\", \"model\": {\"arch\": \"projector\"},"
+  assert_config_refused ("{\"device\": \"cuda\", \"model\": {\"arch\": \"projector\"},"
                        " \"train\": {\"gpus\": 2}}", "only VMamba training runs data parallel");
   g_auto (VbRunConfig) ok = { 0 };
   g_autoptr (GError) error = NULL;
