@@ -194,13 +194,12 @@ rank_main (gpointer data)
   r->ok = rank_join (r, &r->error) && g->func (r, g->data, &r->error);
   if (!r->ok)
     {
-      /* whatever waits in this process gives up now; the NCCL world sees this rank go (a
-       * world of several processes is given up without waiting for the others' abort) */
+      /* whatever waits in this process gives up now; the NCCL world sees this rank go,
+       * without waiting for the others' side of the abort (a rank that failed to join, or
+       * a dead process, never gives it) */
       g_atomic_int_set (&g->stop, 1);
-      if (r->nccl != NULL && g->env.n_procs > 1)
+      if (r->nccl != NULL)
         vb_nccl_abandon (r->nccl);
-      else
-        vb_nccl_abort (r->nccl);
     }
   rank_leave (r);
   return NULL;

@@ -213,9 +213,7 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
         snprintf (cu->error, sizeof cu->error, "joining the NCCL world as rank %d of %d: %s",
                   rank, world, api.get_error_string (r));
       /* a peer that never came may never free its side either */
-      if (nc->comm != NULL && stop != NULL && *stop)
-        vb_nccl_abort (nc);
-      else if (nc->comm != NULL)
+      if (nc->comm != NULL)
         vb_nccl_abandon (nc);
     }
   say (why, why_len, cu->error);
@@ -266,15 +264,6 @@ vb_nccl_abandon (VbNccl *nc)
   cudaGetLastError ();
 }
 
-extern "C" void
-vb_nccl_abort (VbNccl *nc)
-{
-  if (nc != NULL && nc->comm != NULL && !nc->aborted)
-    {
-      api.comm_abort (nc->comm);
-      nc->aborted = 1;
-    }
-}
 
 extern "C" void
 vb_nccl_free (VbNccl *nc)
@@ -437,7 +426,6 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
 }
 extern "C" void vb_nccl_free (VbNccl *nc) { (void) nc; }
 extern "C" int vb_nccl_world_lost (void) { return 0; }
-extern "C" void vb_nccl_abort (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_abandon (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_average_async (VbNccl *nc, float *b, size_t n) { (void) nc; (void) b; (void) n; }
 extern "C" void vb_nccl_await (VbNccl *nc) { (void) nc; }

@@ -40,12 +40,10 @@ VbNccl     *vb_nccl_join        (VbCuda *cu, const unsigned char id[VB_NCCL_ID_B
 /* leaves the world; after vb_nccl_abort it only frees */
 void        vb_nccl_free        (VbNccl *nc);
 /* stops every collective of this rank that is queued or running (a lost peer would hold
- * them forever); the communicator is unusable afterwards. NCCL's abort then waits for the
- * peers to abort too: right when they are threads of this process, which all do */
-void        vb_nccl_abort       (VbNccl *nc);
-/* the same when a peer may never abort (a process that died or hangs): the abort runs on a
- * thread of its own and this returns once this GPU's queue has drained (10 s at most);
- * vb_nccl_world_lost is 1 from then on */
+ * them forever); the communicator is unusable afterwards. NCCL's abort waits for the peers'
+ * side of it, which a rank that failed or died may never give (NVIDIA/nccl#863), so it
+ * runs on a thread of its own and this returns once this GPU's queue has drained (10 s at
+ * most); vb_nccl_world_lost is 1 from then on */
 void        vb_nccl_abandon     (VbNccl *nc);
 
 /* 1 once a rank of this process gave up a world whose peer stopped answering: NCCL may
