@@ -3,8 +3,9 @@
 # NCCL test program (a world of one against one device, two GPUs against one), the
 # scaling benchmark (VMamba-T, bf16, 1 → all GPUs at 128 images per GPU), a real training
 # run on two GPUs against one, the same run as two processes launched as a cluster
-# launcher would (VB_RANK, VB_WORLD_SIZE, VB_NCCL_ID_FILE), and a lost rank: one process
-# killed mid-run, the other must stop with a message and leave a usable checkpoint.
+# launcher would (VB_RANK, VB_WORLD_SIZE, VB_NCCL_ID_FILE), a lost rank (one process killed
+# mid-run: the other must stop with a message and leave a usable checkpoint) and a failed
+# rank (one GPU of a two-GPU process out of memory: the run must fail with its message).
 # Build and bundle here first (the bundle needs Fashion-MNIST, a subset will do):
 #   ninja -C build && VB_BUNDLE_SUBSET=5000 scripts/device-bundle.sh build
 # then on the machine: sh scripts/device-dist.sh (VB_SKIP_TESTS=1, VB_SKIP_BENCH=1,
@@ -82,6 +83,22 @@ if [ -z "${VB_SKIP_RUNS:-}" ] && [ "$gpus" -ge 2 ]; then
   "$VB_BUNDLE/visionbench-cli" show 1 --db "$run/lost.db" 2>&1 | grep -E "status|checkpoint"
   # the checkpoint it kept resumes the run (on one GPU now; interrupted after 10 s)
   timeout -s INT 10 "$VB_BUNDLE/visionbench-cli" resume 1 --db "$run/lost.db" 2>&1 | tail -3
+  echo "# a failed rank in one process: GPU 1 held by another program, rank 1 runs out of memory"
+  python3 -c "
+import torch, time
+free, total = torch.cuda.mem_get_info(1)
+x = torch.empty(int(free - (1 << 30)), dtype=torch.uint8, device='cuda:1')
+time.sleep(75)" &
+  hold=$!
+  sleep 12
+  start=$(date +%s)
+  timeout -s KILL 60 "$VB_BUNDLE/visionbench-cli" run ss2d-directions --gpus 2 $common \
+    --set model.scan=4dir --set train.batch_size=2048 --set data.img_size=64 \
+    --db "$run/oom.db" > "$run/oom.log" 2>&1
+  echo "exit $?, $(( $(date +%s) - start )) s (137: killed after 60 s, the failure hung)"
+  tail -2 "$run/oom.log"
+  "$VB_BUNDLE/visionbench-cli" show 1 --db "$run/oom.db" 2>&1 | grep -E "status"
+  kill "$hold" 2>/dev/null
   rm -rf "$run"
 fi
 exit $status
