@@ -20,6 +20,7 @@
 #include "vb-error.h"
 #include "vb-predict.h"
 #include "vb-projector.h"
+#include "vb-projector-bench.h"
 #include "vb-preset.h"
 #include "vb-runner.h"
 #include "vb-store.h"
@@ -802,12 +803,43 @@ bench_clip (int img, int batch, int warmup, int steps, int threads, const char *
   return 0;
 }
 
+/* bench --model proj-*: one projector's inference forward over inputs × tokens features */
+static int
+bench_projector (const char *model, int inputs, int tokens, int warmup, int steps,
+                 int threads, const char *device, const char *precision, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  if (inputs < 1 || tokens < 1 || steps < 1 || warmup < 0 || threads < 1)
+    return usage_error ("bench: bad arguments");
+  int bad = check_precision (precision, device);
+  if (bad)
+    return bad;
+  VbProjBenchProtocol p = { inputs, tokens, warmup, steps, threads, device ? device : "cpu",
+                            precision ? precision : "fp32" };
+  g_auto (VbBenchResult) r = { 0 };
+  if (!vb_projector_bench_run (model, &p, &r, &error))
+    return g_error_matches (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID)
+           ? usage_error ("%s", error->message) : fail (error);
+  g_autofree char *card = vb_projector_bench_protocol_json (model, &p);
+  if (json)
+    printf ("{\"ms\": %.4f, \"min_ms\": %.4f, \"iqr_ms\": %.4f, \"peak_device_bytes\": %"
+            G_GINT64_FORMAT ", \"protocol\": %s}\n", r.median_s * 1e3, r.min_s * 1e3,
+            r.iqr_s * 1e3, r.peak_device_bytes, card);
+  else
+    printf ("%s  %.3f ms a forward over %d × %d tokens (IQR %.3f ms%s)  protocol: %s\n", model,
+            r.median_s * 1e3, inputs, tokens, r.iqr_s * 1e3, peak_note (r.peak_device_bytes),
+            card);
+  fflush (stdout);
+  return 0;
+}
+
 static int
 cmd_bench (int argc, char **argv)
 {
   char *model = NULL, *scan = NULL, *dims = NULL, *depths = NULL, *mode = NULL, *device = NULL;
   char *precision = NULL;
-  int img = 0, classes = 10, batch = 16, warmup = 1, steps = 3, threads = 2, gpus = 0;
+  int img = 0, classes = 10, batch = 0, warmup = 1, steps = 3, threads = 2, gpus = 0;
+  int tokens = 576;
   gboolean json = FALSE, profile = FALSE, llava = FALSE;
   GOptionEntry entries[] = {
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cuda", "DEVICE" },
@@ -818,8 +850,11 @@ cmd_bench (int argc, char **argv)
       "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (VMamba: bf16 "
       "storage of the block products' operands; the CLIP tower: bf16 products on fp32 "
       "tensors), fp32 accumulation", "P" },
-    { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "vmamba-t, vmamba or clip-vit-l14",
-      "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_STRING, &model,
+      "vmamba-t, vmamba, clip-vit-l14, or a projector (proj-linear, proj-lowrank, proj-mlp, "
+      "proj-gated, proj-lora)", "MODEL" },
+    { "tokens", 0, 0, G_OPTION_ARG_INT, &tokens,
+      "Projectors: feature tokens per input (576; --batch inputs, 200)", "N" },
     { "dims", 0, 0, G_OPTION_ARG_STRING, &dims, "Stage-1 width (model vmamba)", "N" },
     { "depths", 0, 0, G_OPTION_ARG_STRING, &depths, "Blocks per stage", "A,B,C,D" },
     { "scan", 0, 0, G_OPTION_ARG_STRING, &scan, "4dir, 2dir, 1dir, lean2dir", "MODE" },
@@ -842,6 +877,12 @@ cmd_bench (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return usage_error ("%s", error->message);
+  if (model != NULL && g_str_has_prefix (model, "proj-"))
+    return argc != 1 || gpus > 0 || profile ? usage_error ("bench: bad arguments for a projector")
+                     : bench_projector (model, batch ? batch : 200, tokens, warmup, steps,
+                                        threads, device, precision, json);
+  if (batch == 0)
+    batch = 16;
   if (g_strcmp0 (model, "clip-vit-l14") == 0)
     return argc != 1 ? usage_error ("bench: bad arguments")
                      : bench_clip (img ? img : 224, batch, warmup, steps, threads, mode,
@@ -956,8 +997,9 @@ static const char help_text[] =
   "  info --model vmamba-t [--img N] [--classes N] [--json]\n"
   "                                  Parameters, multiply-adds, activation memory\n"
   "  bench [--model ...] [--img N] [--batch N] [--steps N]\n"
-  "                                  Throughput with its protocol card (VMamba, or\n"
-  "                                  --model clip-vit-l14 for the CLIP tower)\n"
+  "                                  Throughput with its protocol card (VMamba,\n"
+  "                                  --model clip-vit-l14 for the CLIP tower, or\n"
+  "                                  --model proj-NAME for a projector's forward)\n"
   "  predict --weights FILE --scan 4dir|2dir|1dir --image FILE [--size N] [--json]\n"
   "                                  Raw logits and top-5 for one image\n"
   "\n"

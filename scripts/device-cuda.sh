@@ -3,7 +3,8 @@
 # every CUDA op against its CPU op and the whole model against the CPU backend (the
 # bundled test programs), compute-sanitizer memcheck and racecheck, then VMamba-T
 # throughput on the GPU (VB_SKIP_BENCH=1 leaves it out; VB_BENCH_PRECISIONS and
-# VB_BENCH_SCANS narrow it). The device image has CUDA but none of Debian's
+# VB_BENCH_SCANS narrow it) and the projectors' forward times (VB_SKIP_PROJECTORS=1 leaves
+# them out). The device image has CUDA but none of Debian's
 # libraries, so the programs are built here and bundled first:
 #   ninja -C build && scripts/device-bundle.sh build      then on the device:
 #   sh scripts/device-cuda.sh
@@ -49,6 +50,18 @@ if [ -z "${VB_SKIP_BENCH:-}" ]; then
           tr '\n' ' '
         echo
       done
+    done
+  done
+fi
+if [ -z "${VB_SKIP_PROJECTORS:-}" ]; then
+  # the projectors' inference forward over 200 × 576 feature tokens (BENCHMARKS.md's PyTorch
+  # eager figures: Linear 0.349, LowRank 0.228, MLP 1.632, Gated 1.047, LoRA 0.810 ms in bf16)
+  for proj in proj-linear proj-lowrank proj-mlp proj-gated proj-lora; do
+    for prec in bf16 tf32; do
+      printf '%s %s ' "$proj" "$prec"
+      "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model $proj \
+        --batch 200 --tokens 576 --warmup 8 --steps 20 --json |
+        sed 's/^{"ms": \([0-9.]*\).*"peak_device_bytes": \([0-9]*\).*/\1 ms (peak \2 B)/'
     done
   done
 fi

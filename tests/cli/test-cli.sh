@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..40"
+echo "1..42"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -53,6 +53,10 @@ check "bench --json on the CPU gives no device peak and names its product" 0 '"p
   "$cli" bench --model vmamba --dims 8 --depths 1,1 --img 16 --steps 1 --mode eval --json
 check "bench --model clip-vit-l14 --precision bf16 without the GPU is a usage error" 2 "bf16 needs --device cuda" -- \
   "$cli" bench --model clip-vit-l14 --precision bf16 --batch 1 --steps 1
+check "bench --model proj-lora times the merged LoRA and says how" 0 '"model": "proj-lora", "mode": "inference forward, LoRA merged", "inputs": 2, "tokens_per_input": 8' -- \
+  "$cli" bench --model proj-lora --batch 2 --tokens 8 --steps 1 --json
+check "bench --model proj-gated --precision bf16 without the GPU is a usage error" 2 "bf16 needs --device cuda" -- \
+  "$cli" bench --model proj-gated --precision bf16 --batch 2 --tokens 8 --steps 1
 check "bench --model clip-vit-l14 is eval only" 2 "frozen tower" -- \
   "$cli" bench --model clip-vit-l14 --mode train --batch 1 --steps 1
 check "bench --model clip-vit-l14 comes at 224 or 336" 2 "224 or 336" -- \

@@ -11,7 +11,10 @@
 
 #include "../kernels/gradcheck.h"
 #include "vb-error.h"
+#include "vb-cpu-ops.h"
 #include "vb-projector.h"
+#include "vb-projector-bf16.h"
+#include "vb-projector-bench.h"
 #include "vb-safetensors.h"
 #include "vb-test-util.h"
 
@@ -244,6 +247,119 @@ test_lora_merge (void)
   g_assert_false (vb_projector_merge (lin));
 }
 
+/* ---- inference in bf16 storage (vb-projector-bf16.h) ---- */
+
+static float
+round_bf16 (float x)
+{
+  return vb_bf16_to_float (vb_bf16_from_float (x));
+}
+
+/* Linear and merged LoRA are one product: the CPU's bf16 op must give exactly the fp32
+ * product of the rounded weight and input, plus the bias, rounded once. The others
+ * round their intermediates too: within bf16's precision of the fp32 projector. */
+static void
+test_bf16_inference (void)
+{
+  const int in = 48, out = 40, rows = 7;
+  static const struct { VbProjKind kind; int rank, hidden; } kinds[] = {
+    { VB_PROJ_LINEAR, 0, 0 }, { VB_PROJ_LORA, 4, 0 }, { VB_PROJ_LOWRANK, 16, 0 },
+    { VB_PROJ_MLP, 0, 64 }, { VB_PROJ_GATED, 0, 0 },
+  };
+  g_autofree float *x = g_new (float, rows * in), *xw = g_new (float, rows * in);
+  g_autofree VbBf16 *x16 = g_new (VbBf16, rows * in), *y16 = g_new (VbBf16, rows * out);
+  g_autofree float *y = g_new (float, rows * out), *got = g_new (float, rows * out);
+  fill_random (x, rows * in, 21, 1.0f);
+  for (int i = 0; i < rows * in; i++)
+    {
+      x16[i] = vb_bf16_from_float (x[i]);
+      xw[i] = vb_bf16_to_float (x16[i]);
+    }
+  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(VbProjector) p = new_projector (kinds[k].kind, in, out, kinds[k].rank,
+                                                kinds[k].hidden, 8.0f);
+      vb_projector_init_weights (p, 7);
+      /* every tensor nonzero (LoRA's B starts at zero, biases too) */
+      fill_random (vb_projector_params (p), vb_projector_n_params (p), 22 + (guint32) k, 0.2f);
+      vb_projector_params_to_backend (p);
+      g_autoptr(VbProjBf16) b = vb_proj_bf16_new (p, &error);
+      g_assert_no_error (error);
+      memset (y16, 0xFF, (size_t) rows * out * sizeof (VbBf16));
+      g_assert_true (vb_proj_bf16_forward (b, y16, x16, rows, &error));
+      for (int i = 0; i < rows * out; i++)
+        got[i] = vb_bf16_to_float (y16[i]);
+
+      const char *name = vb_projector_kind_name (kinds[k].kind);
+      if (kinds[k].kind == VB_PROJ_LINEAR || kinds[k].kind == VB_PROJ_LORA)
+        {
+          float *P = vb_projector_params (p);
+          const char *wn = kinds[k].kind == VB_PROJ_LINEAR ? "linear.weight" : "base.weight";
+          const VbProjTensor *W = vb_projector_find_tensor (p, wn);
+          g_assert_nonnull (W);
+          g_autofree float *w = g_new (float, in * out);
+          for (int o = 0; o < out; o++)
+            for (int i = 0; i < in; i++)
+              {
+                float v = P[W->offset + o * in + i];
+                if (kinds[k].kind == VB_PROJ_LORA)
+                  {
+                    /* W + s·B·A in vb_projector_merge's order */
+                    const VbProjTensor *A = vb_projector_find_tensor (p, "lora_A.weight");
+                    const VbProjTensor *B = vb_projector_find_tensor (p, "lora_B.weight");
+                    float acc = 0.0f;
+                    for (int r = 0; r < kinds[k].rank; r++)
+                      acc += P[B->offset + o * kinds[k].rank + r] * P[A->offset + r * in + i];
+                    v += 8.0f / kinds[k].rank * acc;
+                  }
+                w[o * in + i] = round_bf16 (v);
+              }
+          /* the bias follows its weight */
+          vb_linear_forward (y, out, xw, in, w, P + W->offset + (int64_t) in * out, rows, in, out);
+          for (int i = 0; i < rows * out; i++)
+            g_assert_cmpfloat (got[i], ==, round_bf16 (y[i]));
+          g_test_message ("%s in bf16: the rounded fp32 product, bit for bit", name);
+        }
+      else
+        {
+          g_assert_true (vb_projector_forward (p, y, x, rows, FALSE, &error));
+          double e = vb_test_rel_error (got, y, rows * out);
+          g_test_message ("%s in bf16 against fp32: rel err %.2e", name, e);
+          g_assert_cmpfloat (e, <, 2e-2);
+          g_assert_cmpfloat (e, >, 0.0);   /* it did round */
+        }
+    }
+}
+
+/* the runtime bench runs every projector in both storages (tiny here: the figures are the
+ * GPU's to give) and says how it measured */
+static void
+test_bench (void)
+{
+  static const char *const names[] = { "proj-linear", "proj-lowrank", "proj-mlp",
+                                       "proj-gated", "proj-lora" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    for (int bf16 = 0; bf16 < 2; bf16++)
+      {
+        VbProjBenchProtocol pr = { 1, 4, 0, 1, 1, "cpu", bf16 ? "bf16" : "fp32" };
+        g_auto (VbBenchResult) r = { 0 };
+        g_autoptr (GError) error = NULL;
+        g_assert_true (vb_projector_bench_run (names[i], &pr, &r, &error));
+        g_assert_no_error (error);
+        g_assert_cmpfloat (r.median_s, >, 0.0);
+        g_assert_cmpfloat (r.img_per_s, ==, 1 / r.median_s);
+        g_autofree char *card = vb_projector_bench_protocol_json (names[i], &pr);
+        g_assert_nonnull (strstr (card, bf16 ? "bf16 storage" : "\"precision\": \"fp32\""));
+        g_assert_true ((strstr (card, "LoRA merged") != NULL) == (i == 4));
+      }
+  VbProjBenchProtocol bad = { 0, 4, 0, 1, 1, "cpu", "fp32" };
+  g_auto (VbBenchResult) r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_assert_false (vb_projector_bench_run ("proj-linear", &bad, &r, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID);
+}
+
 /* ---- finite differences ---- */
 
 typedef struct {
@@ -411,5 +527,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/projector/gradcheck", test_gradcheck);
   g_test_add_func ("/vb/projector/threads", test_threads);
   g_test_add_func ("/vb/projector/bad", test_bad);
+  g_test_add_func ("/vb/projector/bf16-inference", test_bf16_inference);
+  g_test_add_func ("/vb/projector/bench", test_bench);
   return g_test_run ();
 }

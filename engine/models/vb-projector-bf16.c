@@ -1,0 +1,202 @@
+/* vb-projector-bf16.c: a projector's bf16-storage inference twin (vb-projector-bf16.h). */
+#include "config.h"
+
+#include "vb-projector-bf16.h"
+
+#include <string.h>
+
+#include "vb-error.h"
+#include "vb-projector-private.h"
+
+struct _VbProjBf16 {
+  VbProjector *p;              /* borrowed: the biases are read from its backend copy */
+  const VbOps *ops;
+  VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1) */
+  int64_t rows_cap;
+  VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h) */
+  float *a32, *v32;            /* gated: the two products, then the gate into a32 */
+};
+
+#define OPS(name, ...) b->ops->name (b->ops->ctx, __VA_ARGS__)
+
+static void *
+backend_alloc (VbProjBf16 *b, size_t bytes)
+{
+  return b->ops->on_host ? g_try_malloc (bytes) : b->ops->alloc (b->ops->ctx, bytes);
+}
+
+static void
+backend_free (VbProjBf16 *b, void *ptr)
+{
+  if (ptr == NULL)
+    return;
+  if (b->ops->on_host)
+    g_free (ptr);
+  else
+    b->ops->free (b->ops->ctx, ptr);
+}
+
+static void
+free_rows (VbProjBf16 *b)
+{
+  backend_free (b, b->mid16);
+  backend_free (b, b->mid16b);
+  backend_free (b, b->a32);
+  backend_free (b, b->v32);
+  b->mid16 = b->mid16b = NULL;
+  b->a32 = b->v32 = NULL;
+  b->rows_cap = 0;
+}
+
+void
+vb_proj_bf16_free (VbProjBf16 *b)
+{
+  if (b == NULL)
+    return;
+  free_rows (b);
+  backend_free (b, b->w1);
+  backend_free (b, b->w2);
+  g_free (b);
+}
+
+/* a host fp32 weight rounded (nearest-even) into a bf16 copy on the backend */
+static VbBf16 *
+upload_rounded (VbProjBf16 *b, const float *w, int64_t n)
+{
+  g_autofree VbBf16 *h = g_new (VbBf16, n);
+  for (int64_t i = 0; i < n; i++)
+    h[i] = vb_bf16_from_float (w[i]);
+  VbBf16 *d = backend_alloc (b, (size_t) n * sizeof (VbBf16));
+  if (d != NULL)
+    {
+      if (b->ops->on_host)
+        memcpy (d, h, (size_t) n * sizeof (VbBf16));
+      else
+        b->ops->upload (b->ops->ctx, d, h, (size_t) n * sizeof (VbBf16));
+    }
+  return d;
+}
+
+static gboolean
+no_room (VbProjBf16 *b, const char *what, GError **error)
+{
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+               "%s in bf16: no room for %s on %s", vb_projector_kind_name (b->p->cfg.kind),
+               what, b->ops->name);
+  return FALSE;
+}
+
+VbProjBf16 *
+vb_proj_bf16_new (VbProjector *p, GError **error)
+{
+  const VbProjConfig *c = &p->cfg;
+  g_autoptr (VbProjBf16) b = g_new0 (VbProjBf16, 1);
+  b->p = p;
+  b->ops = p->ops;
+  if (b->ops->linear_forward_bf16 == NULL || b->ops->gelu_forward_bf16 == NULL
+      || b->ops->to_bf16 == NULL)
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "%s: the %s backend has no bf16 products", vb_projector_kind_name (c->kind),
+                   b->ops->name);
+      return NULL;
+    }
+  /* the host parameters as the backend has them; LoRA folded into one weight */
+  const float *host = vb_projector_params_from_backend (p);
+  const float *w1 = host + p->off[T_W1];
+  if (c->kind == VB_PROJ_LORA)
+    {
+      vb_projector_merge (p);
+      w1 = p->merged_w;
+    }
+  int64_t n1 = c->kind == VB_PROJ_LOWRANK ? (int64_t) c->rank * c->in_f
+               : c->kind == VB_PROJ_MLP ? (int64_t) c->hidden * c->in_f
+               : (int64_t) c->out_f * c->in_f;
+  b->w1 = upload_rounded (b, w1, n1);
+  if (b->w1 != NULL && p->off[T_W2] >= 0)
+    {
+      int64_t n2 = c->kind == VB_PROJ_LOWRANK ? (int64_t) c->out_f * c->rank
+                   : c->kind == VB_PROJ_MLP ? (int64_t) c->out_f * c->hidden
+                   : (int64_t) c->out_f * c->in_f;
+      b->w2 = upload_rounded (b, host + p->off[T_W2], n2);
+    }
+  if (b->w1 == NULL || (p->off[T_W2] >= 0 && b->w2 == NULL))
+    {
+      no_room (b, "the weights", error);
+      return NULL;
+    }
+  return g_steal_pointer (&b);
+}
+
+/* the intermediates for `rows` rows */
+static gboolean
+ensure_rows (VbProjBf16 *b, int64_t rows, GError **error)
+{
+  const VbProjConfig *c = &b->p->cfg;
+  if (rows <= b->rows_cap)
+    return TRUE;
+  free_rows (b);
+  gboolean ok = TRUE;
+  if (c->kind == VB_PROJ_LOWRANK || c->kind == VB_PROJ_MLP)
+    {
+      int64_t w = c->kind == VB_PROJ_LOWRANK ? c->rank : c->hidden;
+      ok = (b->mid16 = backend_alloc (b, (size_t) (rows * w) * sizeof (VbBf16))) != NULL
+           && (c->kind != VB_PROJ_MLP
+               || (b->mid16b = backend_alloc (b, (size_t) (rows * w) * sizeof (VbBf16)))
+                  != NULL);
+    }
+  else if (c->kind == VB_PROJ_GATED)
+    ok = (b->a32 = backend_alloc (b, (size_t) (rows * c->out_f) * sizeof (float))) != NULL
+         && (b->v32 = backend_alloc (b, (size_t) (rows * c->out_f) * sizeof (float))) != NULL;
+  if (!ok)
+    {
+      free_rows (b);
+      return no_room (b, "the intermediates", error);
+    }
+  b->rows_cap = rows;
+  return TRUE;
+}
+
+gboolean
+vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
+                      GError **error)
+{
+  VbProjector *p = b->p;
+  const VbProjConfig *c = &p->cfg;
+  int in = c->in_f, out = c->out_f, r = c->rank, h = c->hidden;
+  const float *b1 = p->off[T_B1] >= 0 ? p->dparams + p->off[T_B1] : NULL;
+  const float *b2 = p->off[T_B2] >= 0 ? p->dparams + p->off[T_B2] : NULL;
+
+  if (rows <= 0)
+    return TRUE;
+  if (!ensure_rows (b, rows, error))
+    return FALSE;
+  switch (c->kind)
+    {
+    case VB_PROJ_LINEAR:
+    case VB_PROJ_LORA:
+      OPS (linear_forward_bf16, NULL, y, out, x, in, b->w1, b1, rows, in, out);
+      break;
+    case VB_PROJ_LOWRANK:
+      OPS (linear_forward_bf16, NULL, b->mid16, r, x, in, b->w1, NULL, rows, in, r);
+      OPS (linear_forward_bf16, NULL, y, out, b->mid16, r, b->w2, b2, rows, r, out);
+      break;
+    case VB_PROJ_MLP:
+      /* fc1's bias inside the GELU, as in VMamba's MLP */
+      OPS (linear_forward_bf16, NULL, b->mid16, h, x, in, b->w1, NULL, rows, in, h);
+      OPS (gelu_forward_bf16, b->mid16b, b->mid16, b1, rows, h);
+      OPS (linear_forward_bf16, NULL, y, out, b->mid16b, h, b->w2, b2, rows, h, out);
+      break;
+    case VB_PROJ_GATED:
+      OPS (linear_forward_bf16, b->a32, NULL, out, x, in, b->w1, b1, rows, in, out);
+      OPS (linear_forward_bf16, b->v32, NULL, out, x, in, b->w2, b2, rows, in, out);
+      /* σ(a) into a, then σ(a) ⊙ v over it: both ops write s before y, index by index */
+      p->vit->sigmoid_gate_forward (b->ops->ctx, b->a32, b->a32, b->a32, b->v32,
+                                    rows * out);
+      OPS (to_bf16, y, b->a32, NULL, 1, rows * out);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  return TRUE;
+}

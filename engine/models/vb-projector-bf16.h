@@ -1,0 +1,30 @@
+/* vb-projector-bf16.h: a projector's inference in bf16 storage, as PyTorch eager bf16 runs
+ * it for clip-projectors.md §5's runtime: the input, the weights and the output in bf16,
+ * every product on bf16 tensor cores accumulating in fp32 and rounded once where it is
+ * stored, biases (fp32) added before that rounding; LoRA runs merged (W₀ + (α/r)·B·A
+ * rounded once). Intermediates are bf16 too: LowRank's t = V·x, the MLP's h = W₁·x
+ * (its bias added inside the GELU) and GELU(h). The Gated projector's two products come
+ * out in fp32, the gate σ(a) ⊙ v runs in fp32 and its result is rounded once.
+ *
+ * The twin copies the projector's weights when made: make it again after they change.
+ * Every tensor lives on the projector's backend (the CPU's bf16 ops are the reference:
+ * widen exactly, run the fp32 op, round once). */
+#pragma once
+
+#include "vb-projector.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VbProjBf16 VbProjBf16;
+
+/* NULL with an error when the backend lacks the bf16 ops or the room */
+VbProjBf16 *vb_proj_bf16_new     (VbProjector *p, GError **error);
+void        vb_proj_bf16_free    (VbProjBf16 *b);
+/* y (rows, out_f) = f(x (rows, in_f)), bf16 in the backend's memory; queued on the
+ * backend (a GPU's work is waited for by the caller) */
+gboolean    vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
+                                  GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VbProjBf16, vb_proj_bf16_free)
+
+G_END_DECLS
