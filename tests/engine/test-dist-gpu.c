@@ -150,14 +150,14 @@ skip_without_nccl (GError *error)
 
 /* a world of one: the same launches plus an average over one rank, which is exact */
 static void
-test_world_of_one (void)
+check_world_of_one (const char *precision)
 {
   if (!have_gpus (1))
     return;
   Trained one = { 0 }, dp = { 0 };
   g_autoptr (GError) error = NULL;
-  g_assert_true (train (0, "fp32", &one, &error));
-  if (!train (1, "fp32", &dp, &error) && skip_without_nccl (error))
+  g_assert_true (train (0, precision, &one, &error));
+  if (!train (1, precision, &dp, &error) && skip_without_nccl (error))
     return;
   g_assert_no_error (error);
   g_assert_cmpuint (dp.losses->len, ==, one.losses->len);
@@ -167,8 +167,8 @@ test_world_of_one (void)
   g_assert_cmpmem (dp.params, dp.n * sizeof (float), one.params, one.n * sizeof (float));
   g_assert_cmpfloat (dp.result.top1, ==, one.result.top1);
   g_assert_cmpfloat (dp.result.val_loss, ==, one.result.val_loss);
-  g_test_message ("world of one: %u steps, loss %.4f → %.4f, top-1 %.1f, identical",
-                  one.losses->len, g_array_index (one.losses, double, 0),
+  g_test_message ("%s, world of one: %u steps, loss %.4f → %.4f, top-1 %.1f, identical",
+                  precision, one.losses->len, g_array_index (one.losses, double, 0),
                   g_array_index (one.losses, double, one.losses->len - 1), one.result.top1);
   trained_clear (&one);
   trained_clear (&dp);
@@ -210,6 +210,8 @@ check_two_gpus (const char *precision, double param_tol)
   trained_clear (&dp);
 }
 
+static void test_world_of_one_fp32 (void) { check_world_of_one ("fp32"); }
+static void test_world_of_one_bf16 (void) { check_world_of_one ("bf16"); }
 static void test_two_gpus_fp32 (void) { check_two_gpus ("fp32", 1e-4); }
 static void test_two_gpus_bf16 (void) { check_two_gpus ("bf16", 1e-2); }
 
@@ -244,7 +246,8 @@ main (int argc, char **argv)
   data_dir = g_dir_make_tmp ("vb-dp-data-XXXXXX", NULL);
   write_idx (data_dir, "train", N_TRAIN);
   write_idx (data_dir, "t10k", N_TEST);
-  g_test_add_func ("/vb/dist-gpu/world-of-one", test_world_of_one);
+  g_test_add_func ("/vb/dist-gpu/world-of-one-fp32", test_world_of_one_fp32);
+  g_test_add_func ("/vb/dist-gpu/world-of-one-bf16", test_world_of_one_bf16);
   g_test_add_func ("/vb/dist-gpu/two-gpus-fp32", test_two_gpus_fp32);
   g_test_add_func ("/vb/dist-gpu/two-gpus-bf16", test_two_gpus_bf16);
   g_test_add_func ("/vb/dist-gpu/bench", test_bench);
