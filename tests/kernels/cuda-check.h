@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <math.h>
 
+#include "vb-cpu-ops.h"   /* VbBf16 and its conversions */
 #include "vb-cuda.h"
 
 static VbCuda *cc_cuda;
@@ -115,6 +116,84 @@ cc_assert_close (const char *what, const float *got, const float *want, gsize n,
   if (err > rel)
     g_error ("%s: relative L2 error %.3g > %.3g", what, err, rel);
   g_test_message ("%s: relative L2 error %.3g over %" G_GSIZE_FORMAT " values", what, err, n);
+}
+
+/* frees the device buffers of a NULL-terminated list (a test's allocations never fail
+ * silently: the helpers here end the test instead) */
+static inline void
+cc_free_all (VbCuda *cu, void *const *bufs)
+{
+  for (; *bufs != NULL; bufs++)
+    vb_cuda_free (cu, *bufs);
+}
+
+#define CC_FREE_ALL(cu, ...) cc_free_all (cu, (void *const[]) { __VA_ARGS__, NULL })
+
+/* ---- bf16 storage ---- */
+
+/* device buffer of n bf16 (at least one), every bit set (NaN) */
+static inline VbBf16 *
+cc_poisoned16 (VbCuda *cu, gsize n)
+{
+  gsize bytes = (n > 0 ? n : 1) * sizeof (VbBf16);
+  VbBf16 *d = vb_cuda_alloc (cu, bytes);
+  if (d == NULL)
+    g_error ("%s", vb_cuda_error (cu));
+  vb_cuda_memset (cu, d, 0xFF, bytes);
+  return d;
+}
+
+static inline VbBf16 *
+cc_download16 (VbCuda *cu, const VbBf16 *dev, gsize n)
+{
+  VbBf16 *h = g_new (VbBf16, n > 0 ? n : 1);
+  cc_assert_ok (cu);
+  if (n > 0 && vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
+    g_error ("%s", vb_cuda_error (cu));
+  return h;
+}
+
+/* one unit in the last place of a bf16 value (8 significant bits) */
+static inline double
+cc_ulp16 (VbBf16 h)
+{
+  int e = (h >> 7) & 0xFF;
+  return ldexp (1.0, (e > 0 ? e : 1) - 127 - 7);
+}
+
+/* every got[i] finite and |got − want| ≤ one ulp (of either) + atol; says how many differ
+ * and returns the worst difference in ulps */
+static inline double
+cc_assert_ulp16 (const char *what, const VbBf16 *got, const VbBf16 *want, gsize n, double atol)
+{
+  gsize differ = 0;
+  double worst = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double g = vb_bf16_to_float (got[i]), w = vb_bf16_to_float (want[i]);
+      double u = MAX (cc_ulp16 (got[i]), cc_ulp16 (want[i])), d = fabs (g - w);
+      if (!isfinite (g))
+        g_error ("%s: element %" G_GSIZE_FORMAT " is %g (unwritten or overflow)", what, i, g);
+      if (d > u + atol)
+        g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %.9g, CPU %.9g (%.2f ulp)", what, i, g,
+                 w, d / u);
+      differ += got[i] != want[i];
+      worst = MAX (worst, d / u);
+    }
+  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ, at most "
+                  "%.3g ulp", what, differ, n, worst);
+  return worst;
+}
+
+/* two device bf16 buffers hold the same bits */
+static inline void
+cc_assert_same16 (VbCuda *cu, const char *what, const VbBf16 *a, const VbBf16 *b, gsize n)
+{
+  g_autofree VbBf16 *ha = cc_download16 (cu, a, n);
+  g_autofree VbBf16 *hb = cc_download16 (cu, b, n);
+  for (gsize i = 0; i < n; i++)
+    if (ha[i] != hb[i])
+      g_error ("%s: element %" G_GSIZE_FORMAT " differs: 0x%04x, 0x%04x", what, i, ha[i], hb[i]);
 }
 
 /* download `dev` and compare with the CPU's `want`, fp32-mode tolerances */

@@ -79,25 +79,6 @@ upload16 (VbCuda *cu, const VbBf16 *host, gsize n)
   return (VbBf16 *) cc_upload (cu, host, at_least_one (n) * sizeof (VbBf16));
 }
 
-/* n bf16, every bit set (NaN) */
-static VbBf16 *
-poisoned16 (VbCuda *cu, gsize n)
-{
-  VbBf16 *d = dev_alloc (cu, n * sizeof (VbBf16));
-  vb_cuda_memset (cu, d, 0xFF, n * sizeof (VbBf16));
-  return d;
-}
-
-static VbBf16 *
-download16 (VbCuda *cu, const VbBf16 *dev, gsize n)
-{
-  VbBf16 *h = g_new (VbBf16, at_least_one (n));
-  cc_assert_ok (cu);
-  if (n > 0 && vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
-    g_error ("%s", vb_cuda_error (cu));
-  return h;
-}
-
 /* the rows × cols block of a row-major matrix with row stride ld (elements of `elem`
  * bytes); on the GPU's (what not NULL) the gaps between rows must still be all-ones bits
  * (unwritten) */
@@ -116,36 +97,11 @@ dense_of (const char *what, const void *m, gsize rows, gsize cols, gsize ld, gsi
   return dst;
 }
 
-/* one unit in the last place of a bf16 value (8 significant bits) */
-static double
-ulp16 (VbBf16 h)
-{
-  int e = (h >> 7) & 0xFF;
-  return ldexp (1.0, (e > 0 ? e : 1) - 127 - 7);
-}
-
 /* |got − want| ≤ one ulp (of either) + atol, got finite */
 static void
 check16 (const char *what, const VbBf16 *got, const VbBf16 *want, gsize n, double atol)
 {
-  gsize differ = 0;
-  double worst = 0.0;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      double g = vb_bf16_to_float (got[i]), w = vb_bf16_to_float (want[i]);
-      double u = MAX (ulp16 (got[i]), ulp16 (want[i])), d = fabs (g - w);
-      if (!isfinite (g))
-        g_error ("%s: element %" G_GSIZE_FORMAT " is %g (unwritten or overflow)", what, i, g);
-      if (d > u + atol)
-        g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %.9g, CPU %.9g (%.2f ulp)", what, i, g,
-                 w, d / u);
-      if (got[i] != want[i])
-        differ++;
-      worst = MAX (worst, d / u);
-    }
-  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ, at most "
-                  "%.3g ulp", what, differ, n, worst);
+  cc_assert_ulp16 (what, got, want, n, atol);
 }
 
 /* device bf16 against the CPU's, downloaded */
@@ -153,7 +109,7 @@ static void
 check16_dev (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *want, gsize n,
              double atol)
 {
-  g_autofree VbBf16 *got = download16 (cu, dev, n);
+  g_autofree VbBf16 *got = cc_download16 (cu, dev, n);
   check16 (what, got, want, n, atol);
 }
 
@@ -178,15 +134,6 @@ assert_same_dev (VbCuda *cu, const char *what, const void *a, const void *b, gsi
     g_error ("%s", vb_cuda_error (cu));
   assert_same (what, ha, hb, bytes);
 }
-
-static void
-free_all (VbCuda *cu, void *const *bufs)
-{
-  for (; *bufs != NULL; bufs++)
-    vb_cuda_free (cu, *bufs);
-}
-
-#define FREE_ALL(cu, ...) free_all (cu, (void *const[]) { __VA_ARGS__, NULL })
 
 static void
 set_matmul (VbCuda *cu, int mode)
@@ -233,24 +180,24 @@ test_to_bf16 (VbCuda *cu)
       cpu->to_bf16 (cpu->ctx, want_s, x, scale, B, per);
 
       float *d_x = cc_upload_floats (cu, x, n), *d_scale = cc_upload_floats (cu, scale, B);
-      VbBf16 *d_out = poisoned16 (cu, n);
+      VbBf16 *d_out = cc_poisoned16 (cu, n);
       gpu->to_bf16 (gpu->ctx, d_out, d_x, NULL, B, per);
-      g_autofree VbBf16 *got = download16 (cu, d_out, n);
+      g_autofree VbBf16 *got = cc_download16 (cu, d_out, n);
       assert_same (what, got, want, n * sizeof (VbBf16));
       vb_cuda_memset (cu, d_out, 0xFF, n * sizeof (VbBf16));
       gpu->to_bf16 (gpu->ctx, d_out, d_x, d_scale, B, per);
-      g_autofree VbBf16 *got_s = download16 (cu, d_out, n);
+      g_autofree VbBf16 *got_s = cc_download16 (cu, d_out, n);
       assert_same ("to_bf16 scaled", got_s, want_s, n * sizeof (VbBf16));
 
       /* misaligned source and destination: the scalar kernels */
       const float *d_x1 = upload_at (cu, x, n, sizeof (float), 1, &src_base);
-      dst_base = poisoned16 (cu, n + 1);
+      dst_base = cc_poisoned16 (cu, n + 1);
       VbBf16 *d_out1 = (VbBf16 *) dst_base + 1;
       gpu->to_bf16 (gpu->ctx, d_out1, d_x1, d_scale, B, per);
-      g_autofree VbBf16 *got_u = download16 (cu, d_out1, n);
+      g_autofree VbBf16 *got_u = cc_download16 (cu, d_out1, n);
       assert_same ("to_bf16 unaligned", got_u, want_s, n * sizeof (VbBf16));
       g_test_message ("%s: exact, %" G_GSIZE_FORMAT " values", what, n);
-      FREE_ALL (cu, d_x, d_scale, d_out, src_base, dst_base);
+      CC_FREE_ALL (cu, d_x, d_scale, d_out, src_base, dst_base);
     }
   gpu->to_bf16 (gpu->ctx, NULL, NULL, NULL, 0, 8);
   gpu->to_bf16 (gpu->ctx, NULL, NULL, NULL, 4, 0);
@@ -300,18 +247,18 @@ test_gelu_forward (VbCuda *cu)
       void *x_base, *out_base;
 
       cpu->gelu_forward_bf16 (cpu->ctx, want, x, b, rows, c);
-      VbBf16 *d_x = upload16 (cu, x, n), *d_out = poisoned16 (cu, n);
+      VbBf16 *d_x = upload16 (cu, x, n), *d_out = cc_poisoned16 (cu, n);
       float *d_b = b ? cc_upload_floats (cu, b, c) : NULL;
       gpu->gelu_forward_bf16 (gpu->ctx, d_out, d_x, d_b, rows, c);
       check16_dev (cu, what, d_out, want, n, GELU_ATOL);
 
       VbBf16 *d_x1 = upload_at (cu, x, n, sizeof (VbBf16), 1, &x_base);
-      out_base = poisoned16 (cu, n + 1);
+      out_base = cc_poisoned16 (cu, n + 1);
       gpu->gelu_forward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, d_x1, d_b, rows, c);
       check16_dev (cu, "unaligned", (VbBf16 *) out_base + 1, want, n, GELU_ATOL);
       gpu->gelu_forward_bf16 (gpu->ctx, d_x, d_x, d_b, rows, c);
       check16_dev (cu, "in place", d_x, want, n, GELU_ATOL);
-      FREE_ALL (cu, d_x, d_out, x_base, out_base, d_b);
+      CC_FREE_ALL (cu, d_x, d_out, x_base, out_base, d_b);
     }
   gpu->gelu_forward_bf16 (gpu->ctx, NULL, NULL, NULL, 0, 8);
   cc_assert_ok (cu);
@@ -338,17 +285,17 @@ test_gelu_backward (VbCuda *cu)
 
       cpu->gelu_backward_bf16 (cpu->ctx, want, g, x, b, rows, c);
       VbBf16 *d_x = upload16 (cu, x, n), *d_g = upload16 (cu, g, n);
-      VbBf16 *d_din = poisoned16 (cu, n);
+      VbBf16 *d_din = cc_poisoned16 (cu, n);
       float *d_b = b ? cc_upload_floats (cu, b, c) : NULL;
       gpu->gelu_backward_bf16 (gpu->ctx, d_din, d_g, d_x, d_b, rows, c);
       check16_dev (cu, what, d_din, want, n, GELU_ATOL);
 
       VbBf16 *d_x1 = upload_at (cu, x, n, sizeof (VbBf16), 1, &x_base);
       VbBf16 *d_g1 = upload_at (cu, g, n, sizeof (VbBf16), 1, &g_base);
-      out_base = poisoned16 (cu, n + 1);
+      out_base = cc_poisoned16 (cu, n + 1);
       gpu->gelu_backward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, d_g1, d_x1, d_b, rows, c);
       check16_dev (cu, "unaligned", (VbBf16 *) out_base + 1, want, n, GELU_ATOL);
-      FREE_ALL (cu, d_x, d_g, d_din, x_base, g_base, out_base, d_b);
+      CC_FREE_ALL (cu, d_x, d_g, d_din, x_base, g_base, out_base, d_b);
     }
   gpu->gelu_backward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, 0, 8);
   cc_assert_ok (cu);
@@ -391,7 +338,7 @@ test_layernorm_forward (VbCuda *cu)
           gsize off = offsets[k];
           g_autofree char *what = g_strdup_printf ("layernorm forward bf16 n=%" G_GINT64_FORMAT
                                                    " c=%d offset %" G_GSIZE_FORMAT, n, c, off);
-          VbBf16 *out_base = poisoned16 (cu, nc + off);
+          VbBf16 *out_base = cc_poisoned16 (cu, nc + off);
           float *out32_base = cc_poisoned (cu, nc + off);
           float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
           float *d_mean32 = cc_poisoned (cu, n), *d_rstd32 = cc_poisoned (cu, n);
@@ -401,7 +348,7 @@ test_layernorm_forward (VbCuda *cu)
           /* the same arithmetic as the fp32 op (on the same kernel: the same offset) */
           gpu->layernorm_forward (gpu->ctx, out32_base + off, d_mean32, d_rstd32, d_x, d_gamma,
                                   d_beta, n, c, 1e-5f);
-          g_autofree VbBf16 *got = download16 (cu, out_base + off, nc);
+          g_autofree VbBf16 *got = cc_download16 (cu, out_base + off, nc);
           g_autofree float *got32 = cc_download (cu, out32_base + off, nc);
           check16 (what, got, want, nc, 1e-5);
           for (gsize i = 0; i < nc; i++)
@@ -413,9 +360,9 @@ test_layernorm_forward (VbCuda *cu)
           cc_check (cu, "rstd", d_rstd, rstd, n);
           assert_same_dev (cu, "mean as the fp32 op's", d_mean, d_mean32, n * sizeof (float));
           assert_same_dev (cu, "rstd as the fp32 op's", d_rstd, d_rstd32, n * sizeof (float));
-          FREE_ALL (cu, out_base, out32_base, d_mean, d_rstd, d_mean32, d_rstd32);
+          CC_FREE_ALL (cu, out_base, out32_base, d_mean, d_rstd, d_mean32, d_rstd32);
         }
-      FREE_ALL (cu, d_x, d_gamma, d_beta);
+      CC_FREE_ALL (cu, d_x, d_gamma, d_beta);
     }
   gpu->layernorm_forward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96, 1e-5f);
   cc_assert_ok (cu);
@@ -486,7 +433,7 @@ test_linear_forward (VbCuda *cu)
       VbBf16 *d_x = upload16 (cu, x, n_in), *d_w = upload16 (cu, w, n_w);
       float *d_b = cc_upload_floats (cu, b, out_f);
       float *d_out32 = cc_poisoned (cu, n_out), *d_out32b = cc_poisoned (cu, n_out);
-      VbBf16 *d_out16 = poisoned16 (cu, n_out), *d_out16b = poisoned16 (cu, n_out);
+      VbBf16 *d_out16 = cc_poisoned16 (cu, n_out), *d_out16b = cc_poisoned16 (cu, n_out);
       float *dbp = bias ? d_b : NULL;
 
       gpu->linear_forward_bf16 (gpu->ctx, d_out32, NULL, ld_out, d_x, ld_in, d_w, dbp, n, in_f,
@@ -494,7 +441,7 @@ test_linear_forward (VbCuda *cu)
       gpu->linear_forward_bf16 (gpu->ctx, NULL, d_out16, ld_out, d_x, ld_in, d_w, dbp, n, in_f,
                                 out_f);
       g_autofree float *got32s = cc_download (cu, d_out32, n_out);
-      g_autofree VbBf16 *got16s = download16 (cu, d_out16, n_out);
+      g_autofree VbBf16 *got16s = cc_download16 (cu, d_out16, n_out);
       g_autofree float *got32 = dense_of (what, got32s, n, out_f, ld_out, sizeof (float));
       g_autofree VbBf16 *got16 = dense_of (what, got16s, n, out_f, ld_out, sizeof (VbBf16));
       check_sum (what, got32, want32, nd, in_f);
@@ -515,7 +462,7 @@ test_linear_forward (VbCuda *cu)
                            n_out * sizeof (VbBf16));
         }
       set_matmul (cu, VB_CUDA_MATMUL_FP32);
-      FREE_ALL (cu, d_x, d_w, d_b, d_out32, d_out32b, d_out16, d_out16b);
+      CC_FREE_ALL (cu, d_x, d_w, d_b, d_out32, d_out32b, d_out16, d_out16b);
     }
   gpu->linear_forward_bf16 (gpu->ctx, NULL, NULL, 8, NULL, 8, NULL, NULL, 0, 8, 8);
   cc_assert_ok (cu);
@@ -561,7 +508,7 @@ test_linear_backward (VbCuda *cu)
       VbBf16 *d_x = upload16 (cu, x, n_in), *d_g = upload16 (cu, g, n_out);
       VbBf16 *d_w = upload16 (cu, w, n_w);
       float *d_din32 = cc_poisoned (cu, n_in), *d_din32b = cc_poisoned (cu, n_in);
-      VbBf16 *d_din16 = poisoned16 (cu, n_in), *d_din16b = poisoned16 (cu, n_in);
+      VbBf16 *d_din16 = cc_poisoned16 (cu, n_in), *d_din16b = cc_poisoned16 (cu, n_in);
       float *d_dw = cc_upload_floats (cu, dw0, n_w), *d_db = cc_upload_floats (cu, db0, out_f);
       float *d_dwb = cc_upload_floats (cu, dw0, n_w), *d_dbb = cc_upload_floats (cu, db0, out_f);
 
@@ -577,7 +524,7 @@ test_linear_backward (VbCuda *cu)
       /* bf16 din alone (din16 is taken even with din given) */
       gpu->linear_backward_bf16 (gpu->ctx, d_din32b, d_din16, ld_in, NULL, NULL, d_g, ld_out,
                                  d_x, ld_in, d_w, n, in_f, out_f);
-      g_autofree VbBf16 *got16s = download16 (cu, d_din16, n_in);
+      g_autofree VbBf16 *got16s = cc_download16 (cu, d_din16, n_in);
       g_autofree VbBf16 *got16 = dense_of ("bf16 din", got16s, n, in_f, ld_in, sizeof (VbBf16));
       check16 ("bf16 din", got16, want16, nd, 1e-5 + 4.0 * FLT_EPSILON * out_f);
       g_autofree float *untouched = cc_download (cu, d_din32b, n_in);
@@ -610,7 +557,7 @@ test_linear_backward (VbCuda *cu)
                            out_f * sizeof (float));
         }
       set_matmul (cu, VB_CUDA_MATMUL_FP32);
-      FREE_ALL (cu, d_x, d_g, d_w, d_din32, d_din32b, d_din16, d_din16b, d_dw, d_db, d_dwb,
+      CC_FREE_ALL (cu, d_x, d_g, d_w, d_din32, d_din32b, d_din16, d_din16b, d_dw, d_db, d_dwb,
                 d_dbb);
     }
   gpu->linear_backward_bf16 (gpu->ctx, NULL, NULL, 8, NULL, NULL, NULL, 8, NULL, 8, NULL, 0, 8,
@@ -657,7 +604,7 @@ test_linear_groups (VbCuda *cu)
                                         dy, ld_out, out_f, x, ld_in, ig, w, G, n, in_f, out_f);
 
       VbBf16 *d_x = upload16 (cu, x, n_in), *d_w = upload16 (cu, w, n_w);
-      VbBf16 *d_dy = upload16 (cu, dy, n_out), *d_y = poisoned16 (cu, n_out);
+      VbBf16 *d_dy = upload16 (cu, dy, n_out), *d_y = cc_poisoned16 (cu, n_out);
       float *d_din = cc_poisoned (cu, n_in), *d_dw = cc_upload_floats (cu, dw0, n_w);
       gpu->linear_forward_groups_bf16 (gpu->ctx, d_y, ld_out, out_f, d_x, ld_in, ig, d_w,
                                        (int64_t) out_f * in_f, G, n, in_f, out_f);
@@ -675,7 +622,7 @@ test_linear_groups (VbCuda *cu)
       cc_assert_close (what, got, din, n_in, 1e-5, 1e-5, 1e-4);
       g_autofree float *got_dw = cc_download (cu, d_dw, n_w);
       cc_assert_close ("dw (+=)", got_dw, dw, n_w, 1e-5, 1e-5, 1e-4);
-      FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw);
+      CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw);
     }
   cc_assert_ok (cu);
   g_rand_free (rng);
@@ -715,7 +662,7 @@ test_merge_bf16_layernorm (VbCuda *cu)
         float *d_y = cc_poisoned (cu, nc), *d_y2 = cc_poisoned (cu, nc);
         float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
         float *d_mean2 = cc_poisoned (cu, n), *d_rstd2 = cc_poisoned (cu, n);
-        VbBf16 *d_out = poisoned16 (cu, nc), *d_out2 = poisoned16 (cu, nc);
+        VbBf16 *d_out = cc_poisoned16 (cu, nc), *d_out2 = cc_poisoned16 (cu, nc);
 
         gpu->merge_bf16_layernorm_forward (gpu->ctx, d_y, d_out, d_mean, d_rstd, d_ys, K,
                                            d_gamma, d_beta, n, c, 1e-5f);
@@ -731,7 +678,7 @@ test_merge_bf16_layernorm (VbCuda *cu)
         assert_same_dev (cu, "out16, fused and not", d_out, d_out2, nc * sizeof (VbBf16));
         assert_same_dev (cu, "mean, fused and not", d_mean, d_mean2, n * sizeof (float));
         assert_same_dev (cu, "rstd, fused and not", d_rstd, d_rstd2, n * sizeof (float));
-        FREE_ALL (cu, d_ys, d_gamma, d_beta, d_y, d_y2, d_mean, d_rstd, d_mean2, d_rstd2, d_out,
+        CC_FREE_ALL (cu, d_ys, d_gamma, d_beta, d_y, d_y2, d_mean, d_rstd, d_mean2, d_rstd2, d_out,
                   d_out2);
       }
   cc_assert_ok (cu);
@@ -844,7 +791,7 @@ test_conv3x3s2_forward (VbCuda *cu)
       gpu->conv3x3s2_forward_bf16 (gpu->ctx, d_out2, d_x1, d_w, d_b, B, H, W, cin, cout);
       assert_same_dev (cu, "conv3x3s2 forward bf16 unaligned", d_out, d_out2,
                        n_out * sizeof (float));
-      FREE_ALL (cu, d_x, d_w, d_b, d_out, d_out2, x_base);
+      CC_FREE_ALL (cu, d_x, d_w, d_b, d_out, d_out2, x_base);
     }
   gpu->conv3x3s2_forward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);
@@ -942,7 +889,7 @@ test_conv3x3s2_backward (VbCuda *cu)
                        n_in * sizeof (float));
       assert_same_dev (cu, "dw unaligned", d_dw, d_dw2, nw * sizeof (float));
 
-      FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2, d_db, d_db2, x_base, din_base);
+      CC_FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2, d_db, d_db2, x_base, din_base);
     }
   gpu->conv3x3s2_backward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);

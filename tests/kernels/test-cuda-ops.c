@@ -50,17 +50,6 @@ assert_same_bits (VbCuda *cu, const char *what, const float *a, const float *b, 
                ": %.9g, then %.9g", what, i, ha[i], hb[i]);
 }
 
-/* frees the device buffers of a NULL-terminated list (a test's allocations never fail
- * silently: cc_upload and cc_poisoned end the test instead) */
-static void
-free_all (VbCuda *cu, void *const *bufs)
-{
-  for (; *bufs != NULL; bufs++)
-    vb_cuda_free (cu, *bufs);
-}
-
-#define FREE_ALL(cu, ...) free_all (cu, (void *const[]) { __VA_ARGS__, NULL })
-
 /* ---- elementwise ------------------------------------------------------------------ */
 
 /* every n % 4 (the float4 kernels leave a scalar tail) */
@@ -98,7 +87,7 @@ check_unary (VbCuda *cu, const char *name, CpuUnary cpu, GpuUnary gpu, double lo
         }
       gpu (cu, d_x, d_x, n);
       cc_check (cu, "in place", d_x, want, n);
-      FREE_ALL (cu, d_x, d_out);
+      CC_FREE_ALL (cu, d_x, d_out);
     }
   gpu (cu, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -130,7 +119,7 @@ check_backward (VbCuda *cu, const char *name, CpuBinary cpu, GpuBinary gpu, doub
           gpu (cu, d_din + 1, d_g + 1, d_x + 1, n - 1);
           cc_check (cu, "unaligned", d_din + 1, want + 1, n - 1);
         }
-      FREE_ALL (cu, d_x, d_g, d_din);
+      CC_FREE_ALL (cu, d_x, d_g, d_din);
     }
   gpu (cu, NULL, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -192,7 +181,7 @@ test_add (VbCuda *cu)
       for (gsize i = 0; i < n; i++)
         want[i] = want[i] + b[i];
       cc_check (cu, "add out == b", d_b, want, n);
-      FREE_ALL (cu, d_a, d_b, d_out);
+      CC_FREE_ALL (cu, d_a, d_b, d_out);
     }
   vb_cuda_add (cu, NULL, NULL, NULL, 0);
   cc_assert_ok (cu);
@@ -242,11 +231,11 @@ check_drop_path (VbCuda *cu, gboolean backward, guint32 seed)
                                   sc ? d_scale : NULL, B, shapes[s].per);
             cc_check (cu, what, d_out, want, n);
             vb_cuda_memset (cu, d_out, 0xFF, n * sizeof (float));
-            FREE_ALL (cu, d_res, d_bias);
+            CC_FREE_ALL (cu, d_res, d_bias);
           }
       if (backward)
         cc_check (cu, what, d_out, want, n);
-      FREE_ALL (cu, d_x, d_scale, d_out);
+      CC_FREE_ALL (cu, d_x, d_scale, d_out);
     }
   vb_cuda_residual_add (cu, NULL, NULL, NULL, NULL, 1, NULL, 0, 5);
   vb_cuda_drop_path_backward (cu, NULL, NULL, NULL, 3, 0);
@@ -306,7 +295,7 @@ test_layernorm_forward (VbCuda *cu)
       cc_check (cu, what, d_out, out, nc);
       cc_check (cu, "mean", d_mean, mean, n);
       cc_check (cu, "rstd", d_rstd, rstd, n);
-      FREE_ALL (cu, d_x, d_gamma, d_beta, d_out, d_mean, d_rstd);
+      CC_FREE_ALL (cu, d_x, d_gamma, d_beta, d_out, d_mean, d_rstd);
     }
   vb_cuda_layernorm_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96, 1e-5f);
   cc_assert_ok (cu);
@@ -396,7 +385,7 @@ test_layernorm_backward (VbCuda *cu)
       check_reduced (cu, "dgamma alone", d_dgamma, dgamma, c, (double) n);
       cc_check (cu, "dbeta untouched", d_dbeta, dbeta0, c);
 
-      FREE_ALL (cu, d_x, d_g, d_gamma, d_mean, d_rstd, d_din, d_din2, d_dgamma, d_dbeta,
+      CC_FREE_ALL (cu, d_x, d_g, d_gamma, d_mean, d_rstd, d_din, d_din2, d_dgamma, d_dbeta,
                 d_dgamma2, d_dbeta2);
     }
   vb_cuda_layernorm_backward (cu, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 96);
@@ -432,7 +421,7 @@ test_dwconv_forward (VbCuda *cu)
       vb_dwconv3x3_forward (out, x, w, B, H, W, C);
       vb_cuda_dwconv3x3_forward (cu, d_out, d_x, d_w, B, H, W, C);
       cc_check (cu, what, d_out, out, n);
-      FREE_ALL (cu, d_x, d_w, d_out);
+      CC_FREE_ALL (cu, d_x, d_w, d_out);
     }
   vb_cuda_dwconv3x3_forward (cu, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -478,7 +467,7 @@ test_dwconv_backward (VbCuda *cu)
       vb_cuda_dwconv3x3_backward (cu, NULL, d_dw, d_g, d_x, d_w, B, H, W, C);
       check_reduced (cu, "dw alone", d_dw, dw, nw, (double) B * H * W);
 
-      FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2);
+      CC_FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2);
     }
   vb_cuda_dwconv3x3_backward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -486,26 +475,6 @@ test_dwconv_backward (VbCuda *cu)
 }
 
 /* ---- depthwise 3×3 fused with SiLU ------------------------------------------------- */
-
-static VbBf16 *
-download_bf16 (VbCuda *cu, const VbBf16 *dev, gsize n)
-{
-  VbBf16 *h = g_new (VbBf16, n > 0 ? n : 1);
-  cc_assert_ok (cu);
-  if (vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
-    g_error ("%s", vb_cuda_error (cu));
-  return h;
-}
-
-static VbBf16 *
-poisoned_bf16 (VbCuda *cu, gsize n)
-{
-  VbBf16 *d = vb_cuda_alloc (cu, (n > 0 ? n : 1) * sizeof (VbBf16));
-  if (d == NULL)
-    g_error ("%s", vb_cuda_error (cu));
-  vb_cuda_memset (cu, d, 0xFF, (n > 0 ? n : 1) * sizeof (VbBf16));
-  return d;
-}
 
 /* bf16 bits as integers in the order of the values (±0 both 0), so that adjacent
  * representable values differ by one */
@@ -521,7 +490,7 @@ bf16_order (VbBf16 h)
 static void
 check_bf16_ulp (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *want, gsize n)
 {
-  g_autofree VbBf16 *got = download_bf16 (cu, dev, n);
+  g_autofree VbBf16 *got = cc_download16 (cu, dev, n);
   gsize off = 0, tiny = 0;
   for (gsize i = 0; i < n; i++)
     {
@@ -541,16 +510,6 @@ check_bf16_ulp (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *w
     }
   g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values one ulp off, %"
                   G_GSIZE_FORMAT " tiny ones further (within 1e-5)", what, off, n, tiny);
-}
-
-static void
-assert_same_bf16 (VbCuda *cu, const char *what, const VbBf16 *a, const VbBf16 *b, gsize n)
-{
-  g_autofree VbBf16 *ha = download_bf16 (cu, a, n);
-  g_autofree VbBf16 *hb = download_bf16 (cu, b, n);
-  for (gsize i = 0; i < n; i++)
-    if (ha[i] != hb[i])
-      g_error ("%s: element %" G_GSIZE_FORMAT " differs: 0x%04x, 0x%04x", what, i, ha[i], hb[i]);
 }
 
 /* pre, out, out16 against the CPU's composition (fp32 noise; out16 within one ulp) and
@@ -574,7 +533,7 @@ test_dwconv_silu_forward (VbCuda *cu)
       float *d_x = cc_upload_floats (cu, x, n), *d_w = cc_upload_floats (cu, w, 9 * (gsize) C);
       float *d_pre = cc_poisoned (cu, n), *d_out = cc_poisoned (cu, n);
       float *d_pre2 = cc_poisoned (cu, n), *d_out2 = cc_poisoned (cu, n);
-      VbBf16 *d_out16 = poisoned_bf16 (cu, n + 1), *d_out16b = poisoned_bf16 (cu, n);
+      VbBf16 *d_out16 = cc_poisoned16 (cu, n + 1), *d_out16b = cc_poisoned16 (cu, n);
 
       vb_dwconv3x3_silu_forward (pre, out, out16, x, w, B, H, W, C);
       vb_cuda_dwconv3x3_silu_forward (cu, d_pre, d_out, d_out16, d_x, d_w, B, H, W, C);
@@ -587,7 +546,7 @@ test_dwconv_silu_forward (VbCuda *cu)
       vb_cuda_to_bf16 (cu, d_out16b, d_out2, NULL, 1, (int64_t) n);
       assert_same_bits (cu, "fused pre vs dwconv3x3", d_pre, d_pre2, n);
       assert_same_bits (cu, "fused out vs silu", d_out, d_out2, n);
-      assert_same_bf16 (cu, "fused out16 vs to_bf16", d_out16, d_out16b, n);
+      cc_assert_same16 (cu, "fused out16 vs to_bf16", d_out16, d_out16b, n);
 
       vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
       vb_cuda_memset (cu, d_out2, 0xFF, n * sizeof (float));
@@ -600,16 +559,16 @@ test_dwconv_silu_forward (VbCuda *cu)
       vb_cuda_memset (cu, d_out16b, 0xFF, n * sizeof (VbBf16));
       vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, NULL, d_out16b, d_x, d_w, B, H, W, C);
       assert_same_bits (cu, "pre (out NULL)", d_pre, d_pre2, n);
-      assert_same_bf16 (cu, "out16 (out NULL)", d_out16b, d_out16, n);
+      cc_assert_same16 (cu, "out16 (out NULL)", d_out16b, d_out16, n);
 
       vb_cuda_memset (cu, d_pre2, 0xFF, n * sizeof (float));
       vb_cuda_memset (cu, d_out2, 0xFF, n * sizeof (float));
       vb_cuda_dwconv3x3_silu_forward (cu, d_pre2, d_out2, d_out16 + 1, d_x, d_w, B, H, W, C);
       assert_same_bits (cu, "pre (scalar kernel)", d_pre, d_pre2, n);
       assert_same_bits (cu, "out (scalar kernel)", d_out, d_out2, n);
-      assert_same_bf16 (cu, "out16 (scalar kernel)", d_out16 + 1, d_out16b, n);
+      cc_assert_same16 (cu, "out16 (scalar kernel)", d_out16 + 1, d_out16b, n);
 
-      FREE_ALL (cu, d_x, d_w, d_pre, d_out, d_pre2, d_out2, d_out16, d_out16b);
+      CC_FREE_ALL (cu, d_x, d_w, d_pre, d_out, d_pre2, d_out2, d_out16, d_out16b);
     }
   vb_cuda_dwconv3x3_silu_forward (cu, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -666,17 +625,17 @@ test_dwconv_silu_backward (VbCuda *cu)
 
       /* din16: the fp32 din rounded once, alone or beside din, vector and scalar kernels
        * (an 8-byte-misaligned din16 takes the scalar one) */
-      VbBf16 *d_din16 = poisoned_bf16 (cu, n + 1), *d_want16 = poisoned_bf16 (cu, n);
+      VbBf16 *d_din16 = cc_poisoned16 (cu, n + 1), *d_want16 = cc_poisoned16 (cu, n);
       vb_cuda_to_bf16 (cu, d_want16, d_din, NULL, 1, (int64_t) n);
       vb_cuda_dwconv3x3_silu_backward (cu, NULL, d_din16, NULL, d_g, d_pre, d_x, d_w, B, H, W, C);
-      assert_same_bf16 (cu, "din16 alone vs to_bf16 (din)", d_din16, d_want16, n);
+      cc_assert_same16 (cu, "din16 alone vs to_bf16 (din)", d_din16, d_want16, n);
       vb_cuda_memset (cu, d_din2, 0xFF, n * sizeof (float));
       vb_cuda_dwconv3x3_silu_backward (cu, d_din2, d_din16 + 1, NULL, d_g, d_pre, d_x, d_w, B,
                                        H, W, C);
-      assert_same_bf16 (cu, "din16 (scalar kernel)", d_din16 + 1, d_want16, n);
+      cc_assert_same16 (cu, "din16 (scalar kernel)", d_din16 + 1, d_want16, n);
       assert_same_bits (cu, "din beside din16", d_din, d_din2, n);
 
-      FREE_ALL (cu, d_x, d_pre, d_g, d_w, d_din, d_din2, d_dpre, d_dw, d_dw2, d_din16, d_want16);
+      CC_FREE_ALL (cu, d_x, d_pre, d_g, d_w, d_din, d_din2, d_dpre, d_dw, d_dw2, d_din16, d_want16);
     }
   vb_cuda_dwconv3x3_silu_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 3, 3, 8);
   cc_assert_ok (cu);
@@ -727,7 +686,7 @@ test_merge_layernorm_forward (VbCuda *cu)
         float *d_gamma = cc_upload_floats (cu, gamma, c), *d_beta = cc_upload_floats (cu, beta, c);
         float *d_y = cc_poisoned (cu, nc), *d_y2 = cc_poisoned (cu, nc);
         float *d_out = cc_poisoned (cu, nc + 1), *d_out2 = cc_poisoned (cu, nc + 1);
-        VbBf16 *d_out16 = poisoned_bf16 (cu, nc + 1), *d_out16b = poisoned_bf16 (cu, nc + 1);
+        VbBf16 *d_out16 = cc_poisoned16 (cu, nc + 1), *d_out16b = cc_poisoned16 (cu, nc + 1);
         float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
         float *d_mean2 = cc_poisoned (cu, n), *d_rstd2 = cc_poisoned (cu, n);
 
@@ -781,14 +740,14 @@ test_merge_layernorm_forward (VbCuda *cu)
                                            d_beta, n, c, 1e-5f);
               assert_same_bits (cu, "y vs group_sum", d_y, d_y2, nc);
               if (bf16)
-                assert_same_bf16 (cu, "out16 vs layernorm_forward_bf16", d_out16 + off,
+                cc_assert_same16 (cu, "out16 vs layernorm_forward_bf16", d_out16 + off,
                                   d_out16b + off, nc);
               else
                 assert_same_bits (cu, "out vs layernorm_forward", d_out + off, d_out2 + off, nc);
               assert_same_bits (cu, "mean vs layernorm_forward", d_mean, d_mean2, n);
               assert_same_bits (cu, "rstd vs layernorm_forward", d_rstd, d_rstd2, n);
             }
-        FREE_ALL (cu, d_ys, d_ys_off, d_gamma, d_beta, d_y, d_y2, d_out, d_out2, d_out16,
+        CC_FREE_ALL (cu, d_ys, d_ys_off, d_gamma, d_beta, d_y, d_y2, d_out, d_out2, d_out16,
                   d_out16b, d_mean, d_rstd, d_mean2, d_rstd2);
       }
   vb_cuda_merge_layernorm_forward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 4, NULL, NULL, 0, 96,
@@ -844,7 +803,7 @@ test_conv3x3s2_forward (VbCuda *cu)
       vb_cuda_conv3x3s2_forward (cu, d_out, d_x, d_w, NULL, B, H, W, cin, cout);
       check_reduced (cu, "no bias", d_out, out, n_out, 9.0 * cin);
 
-      FREE_ALL (cu, d_x, d_w, d_b, d_out);
+      CC_FREE_ALL (cu, d_x, d_w, d_b, d_out);
     }
   vb_cuda_conv3x3s2_forward (cu, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);
@@ -905,7 +864,7 @@ test_conv3x3s2_backward (VbCuda *cu)
       vb_cuda_conv3x3s2_backward (cu, NULL, NULL, d_db, d_g, d_x, d_w, B, H, W, cin, cout);
       check_reduced (cu, "db alone", d_db, db, cout, rows);
 
-      FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2, d_db, d_db2);
+      CC_FREE_ALL (cu, d_x, d_g, d_w, d_din, d_din2, d_dw, d_dw2, d_db, d_db2);
     }
   vb_cuda_conv3x3s2_backward (cu, NULL, NULL, NULL, NULL, NULL, NULL, 0, 8, 8, 3, 4);
   cc_assert_ok (cu);
@@ -935,7 +894,7 @@ test_avgpool_forward (VbCuda *cu)
       vb_avgpool_forward (out, x, B, L, C);
       vb_cuda_avgpool_forward (cu, d_out, d_x, B, L, C);
       cc_check (cu, what, d_out, out, n_out);
-      FREE_ALL (cu, d_x, d_out);
+      CC_FREE_ALL (cu, d_x, d_out);
     }
   vb_cuda_avgpool_forward (cu, NULL, NULL, 0, 49, 768);
   cc_assert_ok (cu);
@@ -959,7 +918,7 @@ test_avgpool_backward (VbCuda *cu)
       vb_avgpool_backward (din, g, B, L, C);
       vb_cuda_avgpool_backward (cu, d_din, d_g, B, L, C);
       cc_check (cu, what, d_din, din, n_in);
-      FREE_ALL (cu, d_g, d_din);
+      CC_FREE_ALL (cu, d_g, d_din);
     }
   vb_cuda_avgpool_backward (cu, NULL, NULL, 0, 49, 768);
   cc_assert_ok (cu);
@@ -1014,7 +973,7 @@ test_softmax_xent_forward (VbCuda *cu)
       assert_same_bits (cu, "softmax xent probs", d_probs, d_probs2, n);
       assert_same_bits (cu, "softmax xent loss", d_loss, d_loss2, 1);
 
-      FREE_ALL (cu, d_logits, d_probs, d_probs2, d_loss, d_loss2, d_labels);
+      CC_FREE_ALL (cu, d_logits, d_probs, d_probs2, d_loss, d_loss2, d_labels);
     }
   /* B = 0: the CPU op returns 0, the GPU writes it */
   {
@@ -1053,7 +1012,7 @@ test_softmax_xent_backward (VbCuda *cu)
 
       vb_cuda_softmax_xent_backward (cu, d_dlogits, d_probs, d_labels, B, classes, sm, dloss);
       cc_check (cu, what, d_dlogits, dlogits, n);
-      FREE_ALL (cu, d_probs, d_dlogits, d_labels);
+      CC_FREE_ALL (cu, d_probs, d_dlogits, d_labels);
     }
   vb_cuda_softmax_xent_backward (cu, NULL, NULL, NULL, 0, 1000, 0.1f, 1.0f);
   cc_assert_ok (cu);
@@ -1092,7 +1051,7 @@ test_adamw_step (VbCuda *cu)
           cc_check (cu, "v", d_v, v, n);
           vb_cuda_free (cu, d_grad);
         }
-      FREE_ALL (cu, d_p, d_m, d_v);
+      CC_FREE_ALL (cu, d_p, d_m, d_v);
     }
   vb_cuda_adamw_step (cu, NULL, NULL, NULL, NULL, 0, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1);
   cc_assert_ok (cu);

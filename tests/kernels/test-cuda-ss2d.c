@@ -136,34 +136,6 @@ assert_same_grads (VbCuda *cu, const Grads *a, const Grads *b, const Case *c)
 
 /* ---- bf16 storage ------------------------------------------------------------------ */
 
-static VbBf16 *
-poisoned16 (VbCuda *cu, gsize n)
-{
-  VbBf16 *d = vb_cuda_alloc (cu, MAX (n, 1) * sizeof (VbBf16));
-  if (d == NULL)
-    g_error ("%s", vb_cuda_error (cu));
-  vb_cuda_memset (cu, d, 0xFF, n * sizeof (VbBf16));
-  return d;
-}
-
-static VbBf16 *
-download16 (VbCuda *cu, const VbBf16 *dev, gsize n)
-{
-  VbBf16 *h = g_new (VbBf16, MAX (n, 1));
-  cc_assert_ok (cu);
-  if (vb_cuda_download (cu, h, dev, n * sizeof (VbBf16)) != 0)
-    g_error ("%s", vb_cuda_error (cu));
-  return h;
-}
-
-/* one unit in the last place of a bf16 value (8 significant bits) */
-static double
-ulp16 (VbBf16 h)
-{
-  int e = (h >> 7) & 0xFF;
-  return ldexp (1.0, (e > 0 ? e : 1) - 127 - 7);
-}
-
 /* the worst bf16 error over all cases, in ulps, for the summary */
 static double worst16;
 
@@ -172,27 +144,11 @@ static double worst16;
 static void
 check16 (VbCuda *cu, const char *what, const VbBf16 *dev, const VbBf16 *want, gsize n)
 {
-  g_autofree VbBf16 *got = download16 (cu, dev, n);
-  double scale = 0.0, worst = 0.0;
-  gsize differ = 0;
+  g_autofree VbBf16 *got = cc_download16 (cu, dev, n);
+  double scale = 0.0;
   for (gsize i = 0; i < n; i++)
     scale = MAX (scale, fabs (vb_bf16_to_float (want[i])));
-  double atol = 1e-5 * scale + 1e-7;
-  for (gsize i = 0; i < n; i++)
-    {
-      double g = vb_bf16_to_float (got[i]), w = vb_bf16_to_float (want[i]);
-      double u = MAX (ulp16 (got[i]), ulp16 (want[i])), d = fabs (g - w);
-      if (!isfinite (g))
-        g_error ("%s: element %" G_GSIZE_FORMAT " is %g (unwritten or overflow)", what, i, g);
-      if (d > u + atol)
-        g_error ("%s: element %" G_GSIZE_FORMAT ": GPU %.9g, CPU %.9g (%.2f ulp)", what, i, g,
-                 w, d / u);
-      differ += got[i] != want[i];
-      worst = MAX (worst, d / u);
-    }
-  worst16 = MAX (worst16, worst);
-  g_test_message ("%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " values differ, at most "
-                  "%.3g ulp", what, differ, n, worst);
+  worst16 = MAX (worst16, cc_assert_ulp16 (what, got, want, n, 1e-5 * scale + 1e-7));
 }
 
 typedef struct
@@ -205,7 +161,7 @@ static Grads16
 gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_u16, const VbBf16 *d_delta16,
                 const Shape *s, int K, VbScanMode mode, const float *hck, float *const pre[3])
 {
-  Grads16 g = { poisoned16 (cu, c->n_kd), poisoned16 (cu, c->n_kd),
+  Grads16 g = { cc_poisoned16 (cu, c->n_kd), cc_poisoned16 (cu, c->n_kd),
                 cc_upload (cu, pre[0], c->n_a * 4), cc_poisoned (cu, c->n_bc),
                 cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
                 cc_upload (cu, pre[2], c->n_c * 4) };
@@ -252,7 +208,7 @@ static gsize same_bits, compared;
 static void
 count_rounded (VbCuda *cu, const VbBf16 *dev16, const float *dev32, gsize n)
 {
-  g_autofree VbBf16 *a = download16 (cu, dev16, n);
+  g_autofree VbBf16 *a = cc_download16 (cu, dev16, n);
   g_autofree float *b = cc_download (cu, dev32, n);
   for (gsize i = 0; i < n; i++)
     same_bits += a[i] == vb_bf16_from_float (b[i]);
@@ -296,7 +252,7 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   g_autofree VbBf16 *yk = g_new (VbBf16, c->n_kd);
   cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, u16, delta16, c->A, c->Bs, c->Cs, c->Ds,
                                c->bias, s->B, s->H, s->W, K, s->D, s->N, mode);
-  VbBf16 *d_yk = poisoned16 (cu, c->n_kd);
+  VbBf16 *d_yk = cc_poisoned16 (cu, c->n_kd);
   float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
   gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, d_u16, d_delta16, c->d_A, c->d_Bs,
                                c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N,
@@ -304,7 +260,7 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   check16 (cu, "ss2d bf16 yk", d_yk, yk, c->n_kd);
 
   /* the group sum of the GPU's yk, written and accumulated onto random values */
-  g_autofree VbBf16 *yk_gpu = download16 (cu, d_yk, c->n_kd);
+  g_autofree VbBf16 *yk_gpu = cc_download16 (cu, d_yk, c->n_kd);
   g_autofree float *y = cc_random (rng, c->n_u, -1, 1);
   float *d_y = cc_poisoned (cu, c->n_u), *d_y2 = cc_upload (cu, y, c->n_u * 4);
   cpu->group_sum_bf16 (cpu->ctx, y, yk_gpu, s->B * L, K, s->D, TRUE);
