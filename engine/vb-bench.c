@@ -63,13 +63,9 @@ bench_rank (VbDistRank *rank, gpointer data, GError **error)
 {
   const BenchArgs *a = data;
   const VbOps *ops = vb_dist_rank_ops (rank);
-  const VbPrecision *prec = vb_precision_find (a->p->precision);
-  if (prec == NULL || !ops->set_matmul (ops->ctx, prec->matmul))
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "precision %s is not available on %s", a->p->precision, ops->name);
-      return FALSE;
-    }
+  const VbPrecision *prec;
+  if (!vb_precision_set (ops, a->p->precision, &prec, error))
+    return FALSE;
   g_auto (VbBenchResult) mine = { 0 };
   gboolean root = vb_dist_rank_index (rank) == 0;
   gboolean ok = bench_on (ops, prec, a->cfg, a->p, rank, root ? a->result : &mine, error);

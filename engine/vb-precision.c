@@ -26,28 +26,33 @@ vb_precision_find (const char *name)
   return NULL;
 }
 
-const VbOps *
-vb_precision_open (const char *device, const char *precision, const VbPrecision **out,
-                   GError **error)
+gboolean
+vb_precision_set (const VbOps *ops, const char *precision, const VbPrecision **out,
+                  GError **error)
 {
-  const VbOps *ops = vb_device_ops (device, error);
-  if (ops == NULL)
-    return NULL;
   const VbPrecision *prec = vb_precision_find (precision);
   if (prec == NULL)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_INVALID,
                    "precision \"%s\": fp32, tf32 or bf16", precision);
-      return NULL;
+      return FALSE;
     }
   if (!ops->set_matmul (ops->ctx, prec->matmul))
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
                    "precision %s needs the GPU (--device cuda)", prec->name);
-      return NULL;
+      return FALSE;
     }
   *out = prec;
-  return ops;
+  return TRUE;
+}
+
+const VbOps *
+vb_precision_open (const char *device, const char *precision, const VbPrecision **out,
+                   GError **error)
+{
+  const VbOps *ops = vb_device_ops (device, error);
+  return ops != NULL && vb_precision_set (ops, precision, out, error) ? ops : NULL;
 }
 
 void

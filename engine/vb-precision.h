@@ -21,9 +21,12 @@ typedef struct {
 /* by name (NULL: fp32, the default); NULL when unknown */
 const VbPrecision *vb_precision_find (const char *name);
 
-/* The device's backend in the precision's matmul mode, or NULL with an error (an unknown
- * name; a tensor-core mode asked of the CPU). Put the backend back in strict fp32 when
+/* Puts an opened backend in the precision's matmul mode; FALSE with an error for an
+ * unknown name or a tensor-core mode asked of the CPU. Put it back in strict fp32 when
  * done (vb_precision_reset): the context is shared. */
+gboolean vb_precision_set (const VbOps *ops, const char *precision, const VbPrecision **out,
+                           GError **error);
+/* The same on the device named (vb_device_ops): its backend, or NULL with an error */
 const VbOps *vb_precision_open  (const char *device, const char *precision,
                                  const VbPrecision **out, GError **error);
 void         vb_precision_reset (const VbOps *ops);

@@ -392,13 +392,9 @@ train_on (const RunArgs *a, VbDistRank *rank, GError **error)
     return FALSE;
   /* the products in the run's precision (validated: tf32 and bf16 only on the GPU), the
    * shared context back in strict fp32 however the run ends */
-  const VbPrecision *prec = vb_precision_find (cfg->precision);
-  if (prec == NULL || !ops->set_matmul (ops->ctx, prec->matmul))
-    {
-      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
-                   "precision %s is not available on %s", cfg->precision, ops->name);
-      return FALSE;
-    }
+  const VbPrecision *prec;
+  if (!vb_precision_set (ops, cfg->precision, &prec, error))
+    return FALSE;
   g_auto (VbMatmulScope) matmul_scope = { ops };
   vb_precision_apply_vmamba (prec, ops, model);
   result->params = vb_vmamba_n_params (model);

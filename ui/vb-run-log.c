@@ -45,6 +45,24 @@ append_value (GString    *line,
 }
 
 /* "batch 32, threads 1, fp32" from a protocol card. */
+/* A card's member when it is a number (a string for card_text), else the fallback: the
+ * card is untrusted text, and json-glib's typed getters complain on other types. */
+static double
+card_number (JsonObject *o, const char *name, double fallback)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  GType t = n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_NONE;
+  return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE ? json_node_get_double (n) : fallback;
+}
+
+static const char *
+card_text (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+         ? json_node_get_string (n) : "?";
+}
+
 static char *
 card_summary (const char *card)
 {
@@ -56,21 +74,15 @@ card_summary (const char *card)
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   /* one rank of a data-parallel run: its GPU and memory; the GPUs section has the table */
   if (json_object_has_member (o, "rank"))
-    return g_strdup_printf ("GPU %" G_GINT64_FORMAT ", %.1f GiB, %" G_GINT64_FORMAT
-                            " images a step",
-                            json_object_get_int_member_with_default (o, "gpu", -1),
-                            json_object_get_double_member_with_default (o, "memory_bytes", 0)
-                              / 1073741824.0,
-                            json_object_get_int_member_with_default (o, "per_gpu_batch", 0));
+    return g_strdup_printf ("GPU %.0f, %.1f GiB, %.0f images a step", card_number (o, "gpu", -1),
+                            card_number (o, "memory_bytes", 0) / 1073741824.0,
+                            card_number (o, "per_gpu_batch", 0));
   g_autofree char *world = json_object_has_member (o, "gpus")
-    ? g_strdup_printf (", data parallel on %" G_GINT64_FORMAT " GPUs",
-                       json_object_get_int_member_with_default (o, "gpus", 0))
+    ? g_strdup_printf (", data parallel on %.0f GPUs", card_number (o, "gpus", 0))
     : g_strdup ("");
-  return g_strdup_printf ("batch %" G_GINT64_FORMAT ", threads %" G_GINT64_FORMAT ", %s, %s%s",
-                          json_object_get_int_member_with_default (o, "batch", 0),
-                          json_object_get_int_member_with_default (o, "threads", 0),
-                          json_object_get_string_member_with_default (o, "precision", "?"),
-                          json_object_get_string_member_with_default (o, "device", "?"), world);
+  return g_strdup_printf ("batch %.0f, threads %.0f, %s, %s%s", card_number (o, "batch", 0),
+                          card_number (o, "threads", 0), card_text (o, "precision"),
+                          card_text (o, "device"), world);
 }
 
 char *

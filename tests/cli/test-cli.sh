@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..42"
+echo "1..43"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -143,9 +143,15 @@ if [ -f "$fm/train-images-idx3-ubyte.gz" ]; then
   check "a tf32 run uses TF32 products on the GPU, or strict fp32 on the CPU ($where)" 0 \
     "$want" -- flat "$cli" run ss2d-directions "${dev[@]}" --set train.epochs=1 --device cuda \
     --set train.precision=tf32
+  # --gpus: data parallel through NCCL on the GPU; without one, the CPU, said, one device
+  dev[${#dev[@]}-1]="$tmp/device-gpus.db"
+  if [ "$where" = cpu ]; then want="note: device cuda.*the runs use the CPU, not data parallel.*run 1 .*: done"
+  else want="run 1 .*: done"; fi
+  check "--gpus 1 trains through NCCL on the GPU, or on the CPU with a note ($where)" 0 \
+    "$want" -- flat "$cli" run ss2d-directions "${dev[@]}" --set train.epochs=1 --gpus 1
 else
   for what in "Ctrl-C cancels" "resume finishes" "resumed run is done" "resume of a done run" \
-              "--device cuda runs" "the run records the device" "a tf32 run"; do
+              "--device cuda runs" "the run records the device" "a tf32 run" "--gpus 1 trains"; do
     n=$((n + 1))
     echo "ok $n - $what # SKIP Debian's dataset-fashion-mnist is not installed"
   done

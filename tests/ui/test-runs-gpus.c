@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "vb-run-log.h"
 #include "vb-runs-gpus.h"
 #include "vb-ui-test.h"
 #include "vb-window.h"
@@ -278,6 +279,30 @@ test_garbage_cards (void)
   g_assert_finalize_object (gpus);
 }
 
+/* The run log says what each throughput line is: a GPU's share (its GPU, memory and
+ * per-GPU batch) and, on the run's own card, how many GPUs it spread over */
+static void
+test_run_log (void)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) vb_throughput_record_free);
+  add_record (rows, "train", 5600.0,
+              "{\"batch\": 128, \"threads\": 2, \"precision\": \"bf16\", \"device\": \"cuda\", "
+              "\"gpus\": 2, \"per_gpu_batch\": 64, \"global_batch\": 128}");
+  add_record (rows, "train gpu 1", 1398.0,
+              "{\"rank\": 1, \"gpu\": 1, \"memory_bytes\": 21474836480, \"per_gpu_batch\": 64}");
+  add_record (rows, "train gpu 0", 1400.0, "{\"rank\": \"zero\", \"gpu\": [0]}");
+  VbRunRecord r = { .id = 3, .name = (char *) "dp", .status = VB_RUN_DONE };
+  g_autofree char *log = vb_run_log_build (&r, NULL, NULL, rows, 0);
+  g_test_message ("%s", log);
+  g_assert_nonnull (strstr (log, "throughput train: 5600.0 img/s (batch 128, threads 2, bf16, "
+                                 "cuda, data parallel on 2 GPUs)"));
+  g_assert_nonnull (strstr (log, "throughput train gpu 1: 1398.0 img/s (GPU 1, 20.0 GiB, 64 "
+                                 "images a step)"));
+  /* a mistyped card: no crash, nothing invented */
+  g_assert_nonnull (strstr (log, "throughput train gpu 0: 1400.0 img/s (GPU -1, 0.0 GiB, 0 "
+                                 "images a step)"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -287,5 +312,6 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/vb/ui/runs-gpus/page", test_page);
   g_test_add_func ("/vb/ui/runs-gpus/garbage-cards", test_garbage_cards);
+  g_test_add_func ("/vb/ui/runs-gpus/run-log", test_run_log);
   return vb_ui_test_run ();
 }
