@@ -44,6 +44,8 @@ struct _VbDistGroup {
   char *describe;
   volatile int stop;          /* a local rank failed: the others give up their waits */
   volatile int hold;          /* a local rank is paused: the others' waits have no deadline */
+  GMutex lock;                /* the ranks' communicators, while a failing rank aborts them */
+  int first_failed;           /* the local rank that failed first: its error is the run's */
   VbDistRank *ranks;
   VbDistRankFunc func;
   gpointer data;
@@ -55,6 +57,7 @@ vb_dist_group_free (VbDistGroup *g)
   if (g == NULL)
     return;
   vb_dist_env_clear (&g->env);
+  g_mutex_clear (&g->lock);
   g_free (g->describe);
   g_free (g->ranks);
   g_free (g);
@@ -91,6 +94,7 @@ vb_dist_group_new (int gpus, GError **error)
     }
   /* the launcher's environment first: a mistake there is the user's to fix anywhere */
   g_autoptr (VbDistGroup) g = g_new0 (VbDistGroup, 1);
+  g_mutex_init (&g->lock);
   g_auto (GStrv) envp = g_get_environ ();
   if (!vb_dist_env_read (&g->env, envp, error))
     return NULL;
@@ -166,14 +170,35 @@ rank_join (VbDistRank *r, GError **error)
       return FALSE;
     }
   char why[320] = "";
-  r->nccl = vb_nccl_join (cuda_of (r), g->id, r->index, g->world, &g->stop, g->timeout_s, why,
-                          sizeof why);
-  if (r->nccl == NULL)
+  VbNccl *nc = vb_nccl_join (cuda_of (r), g->id, r->index, g->world, &g->stop, g->timeout_s,
+                             why, sizeof why);
+  if (nc == NULL)
     {
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s", why);
       return FALSE;
     }
+  g_mutex_lock (&g->lock);
+  r->nccl = nc;
+  if (g->stop)   /* a rank failed while this one joined */
+    vb_nccl_abort_async (nc);
+  g_mutex_unlock (&g->lock);
   return TRUE;
+}
+
+/* A rank failed: every rank of this process gives the world up, now. The others may be
+ * blocked in CUDA rather than in a wait that watches `stop` (a cudaFree waits for the
+ * collectives queued before it, which the failed rank never joins). */
+static void
+stop_all_ranks (VbDistRank *failed)
+{
+  VbDistGroup *g = failed->group;
+  g_mutex_lock (&g->lock);
+  if (!g->stop)
+    g->first_failed = failed->local;
+  g_atomic_int_set (&g->stop, 1);
+  for (int k = 0; k < g->gpus; k++)
+    vb_nccl_abort_async (g->ranks[k].nccl);
+  g_mutex_unlock (&g->lock);
 }
 
 static void
@@ -182,8 +207,11 @@ rank_leave (VbDistRank *r)
   if (r->values != NULL)
     r->ops->free (r->ops->ctx, r->values);
   r->values = NULL;
-  vb_nccl_free (r->nccl);
+  g_mutex_lock (&r->group->lock);
+  VbNccl *nc = r->nccl;
   r->nccl = NULL;
+  g_mutex_unlock (&r->group->lock);
+  vb_nccl_free (nc);
 }
 
 static gpointer
@@ -194,23 +222,15 @@ rank_main (gpointer data)
   r->ok = rank_join (r, &r->error) && g->func (r, g->data, &r->error);
   if (!r->ok)
     {
-      /* whatever waits in this process gives up now; the NCCL world sees this rank go,
-       * without waiting for the others' side of the abort (a rank that failed to join, or
-       * a dead process, never gives it) */
-      g_atomic_int_set (&g->stop, 1);
+      /* the world sees this process's ranks go, without waiting for the others' side of
+       * the abort (a rank that failed to join, or a dead process, never gives it); this
+       * rank's queue drains before its buffers are freed */
+      stop_all_ranks (r);
       if (r->nccl != NULL)
         vb_nccl_abandon (r->nccl);
     }
   rank_leave (r);
   return NULL;
-}
-
-/* a rank that stopped because another did says so; the failure worth reporting is the
- * other's */
-static gboolean
-stopped_by_peer (const VbDistRank *r)
-{
-  return r->error != NULL && strstr (r->error->message, "stopped by another rank") != NULL;
 }
 
 gboolean
@@ -230,13 +250,13 @@ vb_dist_group_run (VbDistGroup *g, VbDistRankFunc func, gpointer data, GError **
     g_thread_join (threads[k]);
   g_free (threads);
 
-  VbDistRank *failed = NULL;
-  for (int k = 0; k < g->gpus; k++)
-    if (!g->ranks[k].ok && (failed == NULL || (stopped_by_peer (failed)
-                                               && !stopped_by_peer (&g->ranks[k]))))
-      failed = &g->ranks[k];
+  /* the first rank to fail says why; the others only stopped because it did */
+  VbDistRank *failed = g->stop ? &g->ranks[g->first_failed] : NULL;
   if (failed != NULL)
     {
+      if (failed->error == NULL)
+        g_set_error (&failed->error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                     "failed without saying why");
       g_propagate_prefixed_error (error, g_steal_pointer (&failed->error),
                                   "rank %d of %d (GPU %d): ", failed->index, g->world,
                                   failed->gpu);

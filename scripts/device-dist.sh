@@ -9,7 +9,7 @@
 # Build and bundle here first (the bundle needs Fashion-MNIST, a subset will do):
 #   ninja -C build && VB_BUNDLE_SUBSET=5000 scripts/device-bundle.sh build
 # then on the machine: sh scripts/device-dist.sh (VB_SKIP_TESTS=1, VB_SKIP_BENCH=1,
-# VB_SKIP_RUNS=1 and VB_ONLY_LOST=1, the lost rank alone of the runs, narrow it)
+# VB_SKIP_RUNS=1 and VB_RUNS="compare lost failed", which of the runs, narrow it)
 set -u
 . scripts/device-env.sh
 # NVLink multicast stays off (the machine's rule; the engine sets it too)
@@ -44,21 +44,22 @@ if [ -z "${VB_SKIP_BENCH:-}" ]; then
   done
 fi
 
-if [ -z "${VB_SKIP_RUNS:-}" ] && [ "$gpus" -ge 2 ]; then
-  export VISIONBENCH_DATA_DIR=$VB_BUNDLE/fashion-mnist
-  run=$(mktemp -d)
-  common="--set data.path=$VB_BUNDLE/fashion-mnist --set train.precision=bf16 --set train.epochs=3"
-  [ -n "${VB_ONLY_LOST:-}" ] || for n in 0 2; do
+# the runs, each a function; VB_RUNS names which (default: all three)
+compare_runs () {
+  for n in 0 2; do
     "$VB_BUNDLE/visionbench-cli" run ss2d-directions --device cuda --gpus "$n" $common \
       --set model.scan=4dir --db "$run/g$n.db" 2>&1 | tail -4
   done
-  [ -n "${VB_ONLY_LOST:-}" ] || for r in 0 1; do
+  for r in 0 1; do
     VB_RANK=$r VB_WORLD_SIZE=2 VB_LOCAL_RANK=$r VB_NCCL_ID_FILE=$run/nccl.id \
-      "$VB_BUNDLE/visionbench-cli" run ss2d-directions --gpus 1 $common --set model.scan=4dir \
-      --db "$run/p.db" > "$run/p$r.log" 2>&1 &
+      timeout -s KILL 300 "$VB_BUNDLE/visionbench-cli" run ss2d-directions --gpus 1 $common \
+      --set model.scan=4dir --db "$run/p.db" > "$run/p$r.log" 2>&1 &
   done
   wait
-  [ -n "${VB_ONLY_LOST:-}" ] || { tail -3 "$run/p0.log"; echo "(process 1:)"; tail -2 "$run/p1.log"; }
+  tail -3 "$run/p0.log"; echo "(process 1:)"; tail -2 "$run/p1.log"
+}
+
+lost_rank () {
   echo "# a lost rank: process 1 killed mid-run"
   for r in 0 1; do
     VB_DIST_TIMEOUT_S=30 VB_RANK=$r VB_WORLD_SIZE=2 VB_LOCAL_RANK=$r VB_NCCL_ID_FILE=$run/lost.id \
@@ -83,6 +84,9 @@ if [ -z "${VB_SKIP_RUNS:-}" ] && [ "$gpus" -ge 2 ]; then
   "$VB_BUNDLE/visionbench-cli" show 1 --db "$run/lost.db" 2>&1 | grep -E "status|checkpoint"
   # the checkpoint it kept resumes the run (on one GPU now; interrupted after 10 s)
   timeout -s INT 10 "$VB_BUNDLE/visionbench-cli" resume 1 --db "$run/lost.db" 2>&1 | tail -3
+}
+
+failed_rank () {
   echo "# a failed rank in one process: GPU 1 held by another program, rank 1 runs out of memory"
   python3 -c "
 import torch, time
@@ -92,13 +96,36 @@ time.sleep(75)" &
   hold=$!
   sleep 12
   start=$(date +%s)
-  timeout -s KILL 60 "$VB_BUNDLE/visionbench-cli" run ss2d-directions --gpus 2 $common \
+  "$VB_BUNDLE/visionbench-cli" run ss2d-directions --gpus 2 $common \
     --set model.scan=4dir --set train.batch_size=2048 --set data.img_size=64 \
-    --db "$run/oom.db" > "$run/oom.log" 2>&1
-  echo "exit $?, $(( $(date +%s) - start )) s (137: killed after 60 s, the failure hung)"
-  tail -2 "$run/oom.log"
-  "$VB_BUNDLE/visionbench-cli" show 1 --db "$run/oom.db" 2>&1 | grep -E "status"
+    --db "$run/oom.db" > "$run/oom.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ $(( $(date +%s) - start )) -lt 45 ]; do sleep 1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "still running 45 s after the start (the failure hung); its threads:"
+    /usr/local/cuda/bin/cuda-gdb -p "$pid" -batch -ex "thread apply all bt 14" 2>&1 |
+      grep -E "^#|^Thread" | head -90
+    kill -9 "$pid"
+  fi
+  wait "$pid"
+  echo "exit $?, $(( $(date +%s) - start )) s"
+  tail -3 "$run/oom.log"
+  "$VB_BUNDLE/visionbench-cli" show 1 --db "$run/oom.db" 2>&1 | grep -E "status|checkpoint"
   kill "$hold" 2>/dev/null
+  wait "$hold" 2>/dev/null
+}
+
+if [ -z "${VB_SKIP_RUNS:-}" ] && [ "$gpus" -ge 2 ]; then
+  export VISIONBENCH_DATA_DIR=$VB_BUNDLE/fashion-mnist
+  run=$(mktemp -d)
+  common="--set data.path=$VB_BUNDLE/fashion-mnist --set train.precision=bf16 --set train.epochs=3"
+  for what in ${VB_RUNS:-compare lost failed}; do
+    case $what in
+      compare) compare_runs ;;
+      lost) lost_rank ;;
+      failed) failed_rank ;;
+    esac
+  done
   rm -rf "$run"
 fi
 exit $status

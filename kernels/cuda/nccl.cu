@@ -119,8 +119,55 @@ struct VbNccl
   cudaStream_t side;          /* the gradient averages' stream */
   cudaEvent_t  fork, join;    /* context stream → side stream, and back */
   int          pending;       /* averages queued on the side stream since the last await */
+  /* Another rank's thread may give the world up (vb_nccl_abort_async) while this rank
+   * is blocked elsewhere, e.g. in a cudaFree that waits for a collective whose peer has
+   * failed. The abort frees the communicator, so every NCCL call is made under `lock`
+   * and only while `aborted` is 0, and the abort flips `aborted` under the same lock. */
+  pthread_mutex_t lock;
   int          aborted;
 };
+
+static double now_s (void);
+extern "C" void vb_nccl_abandon (VbNccl *nc);
+
+/* enter() == 1: the communicator may be used until leave() */
+static int
+enter (VbNccl *nc)
+{
+  pthread_mutex_lock (&nc->lock);
+  if (!nc->aborted)
+    return 1;
+  pthread_mutex_unlock (&nc->lock);
+  return 0;
+}
+
+static void
+leave (VbNccl *nc)
+{
+  pthread_mutex_unlock (&nc->lock);
+}
+
+static int
+given_up (VbNccl *nc)
+{
+  pthread_mutex_lock (&nc->lock);
+  int a = nc->aborted;
+  pthread_mutex_unlock (&nc->lock);
+  return a;
+}
+
+/* the communicator's async state; ncclInvalidUsage once the world was given up */
+static ncclResult_t
+async_state (VbNccl *nc)
+{
+  ncclResult_t r = ncclInvalidUsage;
+  if (enter (nc))
+    {
+      api.comm_get_async_error (nc->comm, &r);
+      leave (nc);
+    }
+  return r;
+}
 
 /* The communicator is non-blocking (so that joining a world whose peer never comes can be
  * given up): a call may return while NCCL is still enqueueing it, and the next call must
@@ -129,7 +176,7 @@ static ncclResult_t
 settle (VbNccl *nc, ncclResult_t r)
 {
   while (r == ncclInProgress)
-    api.comm_get_async_error (nc->comm, &r);
+    r = async_state (nc);
   return r;
 }
 
@@ -141,15 +188,35 @@ check (VbNccl *nc, ncclResult_t r, const char *what)
   if (r == ncclSuccess)
     return 1;
   VbCuda *cu = nc->cu;
-  if (cu->error[0] == '\0')
+  if (cu->error[0] != '\0')
+    return 0;
+  if (!enter (nc))
     {
-      const char *detail = api.get_last_error (nc->comm);
-      snprintf (cu->error, sizeof cu->error, "NCCL error in %s: %s%s%s", what,
-                api.get_error_string (r), detail && detail[0] ? ": " : "",
-                detail ? detail : "");
+      snprintf (cu->error, sizeof cu->error,
+                "%s: the NCCL world was given up (a rank failed or stopped answering)", what);
+      return 0;
     }
+  const char *detail = api.get_last_error (nc->comm);
+  snprintf (cu->error, sizeof cu->error, "NCCL error in %s: %s%s%s", what,
+            api.get_error_string (r), detail && detail[0] ? ": " : "", detail ? detail : "");
+  leave (nc);
   return 0;
 }
+
+/* queues one collective (a call of `api`'s with the communicator last but the stream)
+ * unless the world was given up; failures are the context's */
+#define COLLECTIVE(nc, what, call)                                                         \
+  do                                                                                       \
+    {                                                                                      \
+      ncclResult_t r_ = ncclInvalidUsage;                                                  \
+      if (enter (nc))                                                                      \
+        {                                                                                  \
+          r_ = (call);                                                                     \
+          leave (nc);                                                                      \
+        }                                                                                  \
+      check (nc, r_, what);                                                                \
+    }                                                                                      \
+  while (0)
 
 extern "C" int
 vb_nccl_unique_id (unsigned char id[VB_NCCL_ID_BYTES], char *why, size_t why_len)
@@ -169,9 +236,6 @@ vb_nccl_unique_id (unsigned char id[VB_NCCL_ID_BYTES], char *why, size_t why_len
   return 1;
 }
 
-static double now_s (void);
-extern "C" void vb_nccl_abandon (VbNccl *nc);
-
 extern "C" VbNccl *
 vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, int world,
               const volatile int *stop, double timeout_s, char *why, size_t why_len)
@@ -180,6 +244,7 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
     return NULL;
   VbNccl *nc = (VbNccl *) calloc (1, sizeof (VbNccl));
   nc->cu = cu;
+  pthread_mutex_init (&nc->lock, NULL);
   ncclUniqueId uid;
   memcpy (uid.internal, id, VB_NCCL_ID_BYTES);
   int lo = 0, hi = 0;
@@ -237,26 +302,40 @@ abort_main (void *comm)
   return NULL;
 }
 
-/* Gives the world up when a peer is gone: NCCL's abort raises the flag its kernels watch
- * at once, but then waits for the peers to free their side too, which a dead process
- * never does (NVIDIA/nccl#863); so the abort runs on a thread of its own and this one
- * only waits for this GPU's queue to drain, a few seconds at most. */
+/* NCCL's abort raises the flag its kernels watch at once, but then waits for the peers to
+ * free their side too, which a dead process never does (NVIDIA/nccl#863): it runs on a
+ * thread of its own. Safe from any thread and more than once: the first call aborts. */
 extern "C" void
-vb_nccl_abandon (VbNccl *nc)
+vb_nccl_abort_async (VbNccl *nc)
 {
-  if (nc->comm == NULL || nc->aborted)
+  if (nc == NULL || nc->comm == NULL)
     return;
+  pthread_mutex_lock (&nc->lock);
+  int first = !nc->aborted;
+  nc->aborted = 1;
+  pthread_mutex_unlock (&nc->lock);
+  if (!first)
+    return;
+  world_lost = 1;
   pthread_t t;
   if (pthread_create (&t, NULL, abort_main, nc->comm) == 0)
     pthread_detach (t);
   else
     api.comm_abort (nc->comm);
-  nc->aborted = 1;
-  world_lost = 1;
+}
+
+/* Gives the world up when a peer is gone: the abort above, then this GPU's queue drained
+ * (its collectives end with the abort), a few seconds at most. */
+extern "C" void
+vb_nccl_abandon (VbNccl *nc)
+{
+  if (nc == NULL)
+    return;
+  vb_nccl_abort_async (nc);
   for (int ms = 0; ms < 10000; ms++)
     {
       if (cudaStreamQuery (nc->cu->stream) != cudaErrorNotReady
-          && cudaStreamQuery (nc->side) != cudaErrorNotReady)
+          && (nc->side == NULL || cudaStreamQuery (nc->side) != cudaErrorNotReady))
         break;
       struct timespec pause = { 0, 1000000 };
       nanosleep (&pause, NULL);
@@ -264,13 +343,12 @@ vb_nccl_abandon (VbNccl *nc)
   cudaGetLastError ();
 }
 
-
 extern "C" void
 vb_nccl_free (VbNccl *nc)
 {
   if (nc == NULL)
     return;
-  if (nc->comm != NULL && !nc->aborted)
+  if (nc->comm != NULL && !given_up (nc))
     {
       settle (nc, api.comm_finalize (nc->comm));
       api.comm_destroy (nc->comm);
@@ -281,6 +359,7 @@ vb_nccl_free (VbNccl *nc)
     cudaEventDestroy (nc->fork);
   if (nc->join != NULL)
     cudaEventDestroy (nc->join);
+  pthread_mutex_destroy (&nc->lock);
   free (nc);
 }
 
@@ -294,8 +373,8 @@ vb_nccl_average_async (VbNccl *nc, float *buf, size_t n)
       && vb_cuda_check_rt (nc->cu, cudaStreamWaitEvent (nc->side, nc->fork, 0),
                            "cudaStreamWaitEvent"))
     {
-      check (nc, api.all_reduce (buf, buf, n, ncclFloat32, ncclAvg, nc->comm, nc->side),
-             "ncclAllReduce (gradients)");
+      COLLECTIVE (nc, "ncclAllReduce (gradients)",
+                  api.all_reduce (buf, buf, n, ncclFloat32, ncclAvg, nc->comm, nc->side));
       nc->pending = 1;
     }
 }
@@ -317,32 +396,32 @@ extern "C" void
 vb_nccl_average (VbNccl *nc, float *buf, size_t n)
 {
   VB_CUDA_GUARD (nc->cu);
-  check (nc, api.all_reduce (buf, buf, n, ncclFloat32, ncclAvg, nc->comm, nc->cu->stream),
-         "ncclAllReduce (mean)");
+  COLLECTIVE (nc, "ncclAllReduce (mean)",
+              api.all_reduce (buf, buf, n, ncclFloat32, ncclAvg, nc->comm, nc->cu->stream));
 }
 
 extern "C" void
 vb_nccl_sum_f64 (VbNccl *nc, double *buf, size_t n)
 {
   VB_CUDA_GUARD (nc->cu);
-  check (nc, api.all_reduce (buf, buf, n, ncclFloat64, ncclSum, nc->comm, nc->cu->stream),
-         "ncclAllReduce (sum)");
+  COLLECTIVE (nc, "ncclAllReduce (sum)",
+              api.all_reduce (buf, buf, n, ncclFloat64, ncclSum, nc->comm, nc->cu->stream));
 }
 
 extern "C" void
 vb_nccl_gather_f64 (VbNccl *nc, const double *send, double *recv, size_t n)
 {
   VB_CUDA_GUARD (nc->cu);
-  check (nc, api.all_gather (send, recv, n, ncclFloat64, nc->comm, nc->cu->stream),
-         "ncclAllGather");
+  COLLECTIVE (nc, "ncclAllGather",
+              api.all_gather (send, recv, n, ncclFloat64, nc->comm, nc->cu->stream));
 }
 
 extern "C" void
 vb_nccl_broadcast (VbNccl *nc, float *buf, size_t n, int root)
 {
   VB_CUDA_GUARD (nc->cu);
-  check (nc, api.broadcast (buf, buf, n, ncclFloat32, root, nc->comm, nc->cu->stream),
-         "ncclBroadcast");
+  COLLECTIVE (nc, "ncclBroadcast",
+              api.broadcast (buf, buf, n, ncclFloat32, root, nc->comm, nc->cu->stream));
 }
 
 static double
@@ -365,24 +444,32 @@ vb_nccl_wait (VbNccl *nc, const volatile int *stop, const volatile int *hold, do
    * an abort from here frees the stream */
   for (;;)
     {
+      /* given up by another rank of this process: the queue's collectives ended unfinished */
+      int lost = given_up (nc);
       cudaError_t q = cudaStreamQuery (cu->stream);
-      if (q == cudaSuccess)
+      if (q == cudaSuccess && !lost)
         return 0;
-      if (q != cudaErrorNotReady)
+      if (q != cudaSuccess && q != cudaErrorNotReady)
         {
           vb_cuda_check_rt (cu, q, "a queued op");
           return -1;
         }
       ncclResult_t async = ncclSuccess;
-      api.comm_get_async_error (nc->comm, &async);
       char text[320] = "";
-      if (async != ncclSuccess && async != ncclInProgress)
+      if (!lost && enter (nc))
         {
+          api.comm_get_async_error (nc->comm, &async);
           const char *detail = api.get_last_error (nc->comm);
-          snprintf (text, sizeof text, "NCCL reported %s%s%s", api.get_error_string (async),
-                    detail && detail[0] ? ": " : "", detail ? detail : "");
+          if (async != ncclSuccess && async != ncclInProgress)
+            snprintf (text, sizeof text, "NCCL reported %s%s%s", api.get_error_string (async),
+                      detail && detail[0] ? ": " : "", detail ? detail : "");
+          leave (nc);
         }
-      else if (stop != NULL && *stop)
+      if (text[0] != '\0')
+        {
+          /* NCCL's own report comes first */
+        }
+      else if ((stop != NULL && *stop) || lost)
         snprintf (text, sizeof text, "stopped by another rank");
       else if (hold != NULL && *hold)
         deadline = now_s () + timeout_s;
@@ -427,6 +514,7 @@ vb_nccl_join (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank, in
 extern "C" void vb_nccl_free (VbNccl *nc) { (void) nc; }
 extern "C" int vb_nccl_world_lost (void) { return 0; }
 extern "C" void vb_nccl_abandon (VbNccl *nc) { (void) nc; }
+extern "C" void vb_nccl_abort_async (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_average_async (VbNccl *nc, float *b, size_t n) { (void) nc; (void) b; (void) n; }
 extern "C" void vb_nccl_await (VbNccl *nc) { (void) nc; }
 extern "C" void vb_nccl_average (VbNccl *nc, float *b, size_t n) { (void) nc; (void) b; (void) n; }

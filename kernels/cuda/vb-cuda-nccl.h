@@ -37,13 +37,19 @@ int         vb_nccl_unique_id   (unsigned char id[VB_NCCL_ID_BYTES], char *why, 
 VbNccl     *vb_nccl_join        (VbCuda *cu, const unsigned char id[VB_NCCL_ID_BYTES], int rank,
                                  int world, const volatile int *stop, double timeout_s,
                                  char *why, size_t why_len);
-/* leaves the world; after vb_nccl_abort it only frees */
+/* leaves the world; once it was given up it only frees */
 void        vb_nccl_free        (VbNccl *nc);
-/* stops every collective of this rank that is queued or running (a lost peer would hold
- * them forever); the communicator is unusable afterwards. NCCL's abort waits for the peers'
- * side of it, which a rank that failed or died may never give (NVIDIA/nccl#863), so it
- * runs on a thread of its own and this returns once this GPU's queue has drained (10 s at
- * most); vb_nccl_world_lost is 1 from then on */
+/* Gives the world up: every collective of this rank that is queued or running ends (a
+ * failed or lost peer would hold them forever) and the communicator is unusable from
+ * then on (later calls fail with a message in the context; vb_nccl_wait says "stopped by
+ * another rank"). NCCL's abort waits for the peers' side of it, which a rank that failed
+ * or died may never give (NVIDIA/nccl#863), so it runs on a thread of its own. Safe from
+ * any thread and more than once: another rank's thread calls it to free a rank blocked
+ * in CUDA (a cudaFree waits for the collectives queued before it). vb_nccl_world_lost is
+ * 1 from then on. */
+void        vb_nccl_abort_async (VbNccl *nc);
+/* vb_nccl_abort_async, then waits until this GPU's queue has drained (10 s at most); on
+ * the rank's own thread */
 void        vb_nccl_abandon     (VbNccl *nc);
 
 /* 1 once a rank of this process gave up a world whose peer stopped answering: NCCL may

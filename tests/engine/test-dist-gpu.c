@@ -210,6 +210,50 @@ check_two_gpus (const char *precision, double param_tol)
   trained_clear (&dp);
 }
 
+/* A rank that fails while the other goes on: rank 0 (the rank that hears the job's cancel)
+ * stops before its `at`-th step. The world must stop with rank 0's error, whatever rank 1
+ * was doing: before the first step, rank 1 goes on into its own, whose first launches
+ * grow the scratch buffer with a cudaFree that waits for the collectives queued before
+ * it, which rank 0 never joins (the abort of the whole process's world frees it). */
+static gboolean
+stop_at (gpointer data)
+{
+  int *calls_left = data;
+  return (*calls_left)-- <= 0;
+}
+
+static void
+check_failed_rank (int at)
+{
+  if (!have_gpus (2))
+    return;
+  g_autofree char *json = config_json (2, "fp32");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  g_auto (VbRunConfig) cfg = { 0 };
+  g_assert_true (vb_run_config_from_json (&cfg, json_node_get_object (json_parser_get_root (parser)),
+                                          NULL));
+  int calls_left = at;
+  VbTrainHooks hooks = { NULL, stop_at, &calls_left };
+  g_auto (VbTrainResult) result = { 0 };
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  gboolean ok = vb_train_run (&cfg, json, NULL, 0, NULL, NULL, &hooks, &result, &error);
+  double took = (g_get_monotonic_time () - t0) / 1e6;
+  if (!ok && skip_without_nccl (error))
+    return;
+  g_assert_false (ok);
+  g_test_message ("rank 0 failing before its step %d: the run stopped after %.1f s: %s", at,
+                  took, error->message);
+  /* the failing rank's error with its code, not rank 1's "stopped by another rank" */
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_CANCELLED);
+  g_assert_true (g_str_has_prefix (error->message, "rank 0 of 2 (GPU 0): "));
+  g_assert_cmpfloat (took, <, 60);
+}
+
+static void test_failed_rank_first_step (void) { check_failed_rank (0); }
+static void test_failed_rank_mid_run (void) { check_failed_rank (5); }
+
 static void test_world_of_one_fp32 (void) { check_world_of_one ("fp32"); }
 static void test_world_of_one_bf16 (void) { check_world_of_one ("bf16"); }
 static void test_two_gpus_fp32 (void) { check_two_gpus ("fp32", 1e-4); }
@@ -251,6 +295,8 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/dist-gpu/two-gpus-fp32", test_two_gpus_fp32);
   g_test_add_func ("/vb/dist-gpu/two-gpus-bf16", test_two_gpus_bf16);
   g_test_add_func ("/vb/dist-gpu/bench", test_bench);
+  g_test_add_func ("/vb/dist-gpu/failed-rank-first-step", test_failed_rank_first_step);
+  g_test_add_func ("/vb/dist-gpu/failed-rank-mid-run", test_failed_rank_mid_run);
   int rc = g_test_run ();
   g_autoptr (GFile) dir = g_file_new_for_path (data_dir);
   for (const char *const *f = (const char *const[]) { "train-images-idx3-ubyte",
