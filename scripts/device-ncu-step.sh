@@ -17,7 +17,7 @@ for r in rows:
     if d.get('Metric Name') != 'gpu__time_duration.sum': continue
     ids.add(d['ID'])
     name = d['Kernel Name'].split('(')[0][:90]
-    agg[name][0] += float(d['Metric Value']) / 1e6
+    agg[name][0] += float(d['Metric Value'].replace(',', '')) / 1e6  # ncu groups digits
     agg[name][1] += 1
 # two steps were profiled (warm-up + timed): halve
 tot = sum(v[0] for v in agg.values())

@@ -1,16 +1,9 @@
-/* conv.cu: depthwise 3×3 (stride 1, pad 1, no bias) and 3×3 / stride 2 / pad 1
- * convolutions, NHWC, fp32, with the arithmetic of kernels/cpu/dwconv3x3.c and
- * kernels/cpu/conv3x3s2.c.
+/* conv.cu: the 3×3 / stride 2 / pad 1 convolution (VMamba's stem and downsampling), NHWC,
+ * fp32, with the arithmetic of kernels/cpu/conv3x3s2.c, and the column sums of the
+ * gradient partials. (The depthwise 3×3 is in dwconv.cu.)
  *
  * Channels move as float4s when C % 4 == 0 and every pointer is 16-byte aligned, else as
- * floats (the same kernels, VW = 4 or 1). Grids put image rows on blockIdx.y and
- * (pixel, channel vector) on x, so the hot loops need no integer division. The depthwise
- * kernels give each thread VW channels × a strip of TX pixels of one row, sliding a 3×3
- * window along it (each input vector is loaded 3 times per row instead of 9). The
- * depthwise conv can carry the SiLU after it (VMamba's SS2D): the forward stencil then
- * also writes SiLU (pre) (and its bf16 rounding), and the backward kernels read the
- * gradient through the SiLU, dsilu·SiLU'(pre), where they load dout, so it is never
- * stored.
+ * floats (the same kernels, VW = 4 or 1).
  *
  * Parameter gradients never use atomics: blocks sum fixed pixel chunks (boundaries
  * depend on the shape only) into partials in scratch, and sum_chunks_kernel adds the
@@ -32,11 +25,6 @@
 /* pixel/row chunks of the gradient partials */
 #define ROWS_PER_CHUNK 64
 #define MAX_CHUNKS 1024
-/* depthwise weight-gradient chunks: ≥ DW_ROWS_PER_CHUNK image rows each */
-#define DW_ROWS_PER_CHUNK 4
-#define DW_MAX_CHUNKS 1024
-/* depthwise: pixels per thread along a row (divides 56, 28, 14, 7) */
-#define TX 7
 /* im2col budget per batch chunk, in floats (128 MiB), as on the CPU */
 #define COLS_BUDGET (32 * 1024 * 1024)
 
@@ -44,141 +32,7 @@
   for (int64_t i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);             \
        i += (int64_t) gridDim.x * blockDim.x)
 
-/* VW consecutive channels */
-template <int VW> struct Vec
-{
-  float v[VW];
-};
-
-template <int VW>
-static __device__ __forceinline__ Vec<VW>
-vzero ()
-{
-  Vec<VW> r;
-#pragma unroll
-  for (int e = 0; e < VW; e++)
-    r.v[e] = 0.0f;
-  return r;
-}
-
-template <int VW>
-static __device__ __forceinline__ Vec<VW>
-vload (const float *p)
-{
-  Vec<VW> r;
-  if constexpr (VW % 4 == 0)
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e += 4)
-        {
-          float4 t = *reinterpret_cast<const float4 *> (p + e);
-          r.v[e] = t.x;
-          r.v[e + 1] = t.y;
-          r.v[e + 2] = t.z;
-          r.v[e + 3] = t.w;
-        }
-    }
-  else
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e++)
-        r.v[e] = p[e];
-    }
-  return r;
-}
-
-template <int VW>
-static __device__ __forceinline__ void
-vstore (float *p, const Vec<VW> &x)
-{
-  if constexpr (VW % 4 == 0)
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e += 4)
-        *reinterpret_cast<float4 *> (p + e) = make_float4 (x.v[e], x.v[e + 1], x.v[e + 2],
-                                                           x.v[e + 3]);
-    }
-  else
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e++)
-        p[e] = x.v[e];
-    }
-}
-
-/* bf16 as its bits (VbBf16): rounded to nearest-even as vb_bf16_from_float, widened
- * exactly; element 0 of a pair in the low half of a 32-bit word */
-static __device__ __forceinline__ unsigned int
-bf16_bits (float x)
-{
-  return __bfloat16_as_ushort (__float2bfloat16_rn (x));
-}
-
-static __device__ __forceinline__ unsigned int
-bf16_pair (float lo, float hi)
-{
-  return bf16_bits (lo) | bf16_bits (hi) << 16;
-}
-
-/* VW bf16 rounded from x: one 16-byte store for VW = 8, one 8-byte store for VW = 4 */
-template <int VW>
-static __device__ __forceinline__ void
-vstore (VbBf16 *p, const Vec<VW> &x)
-{
-  if constexpr (VW == 8)
-    *reinterpret_cast<uint4 *> (p) = make_uint4 (bf16_pair (x.v[0], x.v[1]),
-                                                 bf16_pair (x.v[2], x.v[3]),
-                                                 bf16_pair (x.v[4], x.v[5]),
-                                                 bf16_pair (x.v[6], x.v[7]));
-  else if constexpr (VW == 4)
-    *reinterpret_cast<uint2 *> (p) = make_uint2 (bf16_pair (x.v[0], x.v[1]),
-                                                 bf16_pair (x.v[2], x.v[3]));
-  else
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e++)
-        p[e] = (VbBf16) bf16_bits (x.v[e]);
-    }
-}
-
-/* VW bf16 widened to fp32 (exact) */
-template <int VW>
-static __device__ __forceinline__ Vec<VW>
-vload (const VbBf16 *p)
-{
-  Vec<VW> r;
-  if constexpr (VW % 4 == 0)
-    {
-      unsigned int u[VW / 2];
-      if constexpr (VW == 8)
-        {
-          uint4 t = *reinterpret_cast<const uint4 *> (p);
-          u[0] = t.x;
-          u[1] = t.y;
-          u[2] = t.z;
-          u[3] = t.w;
-        }
-      else
-        {
-          uint2 t = *reinterpret_cast<const uint2 *> (p);
-          u[0] = t.x;
-          u[1] = t.y;
-        }
-#pragma unroll
-      for (int e = 0; e < VW / 2; e++)
-        {
-          r.v[2 * e] = __uint_as_float (u[e] << 16);
-          r.v[2 * e + 1] = __uint_as_float (u[e] & 0xFFFF0000u);
-        }
-    }
-  else
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e++)
-        r.v[e] = __uint_as_float ((unsigned int) p[e] << 16);
-    }
-  return r;
-}
+#include "vb-cuda-vec.h"
 
 static bool
 aligned16 (const void *p)
@@ -289,409 +143,6 @@ colsum_acc (VbCuda *cu, float *dst, float *part, const float *x, int64_t rows, i
   return VB_CUDA_LAUNCHED (cu, what);
 }
 
-/* ---- depthwise 3×3 -------------------------------------------------------------- */
-
-/* Launch shape of the depthwise kernels: CT channel vectors × SPB strips per block;
- * blockIdx.x = strip tile · n_ct + channel tile. */
-typedef struct
-{
-  int CV, CT, n_ct, nstrip, SPB, n_st;
-} DwShape;
-
-static DwShape
-dw_shape (int W, int C, int vw)
-{
-  DwShape s;
-  s.CV = C / vw;
-  s.CT = s.CV < THREADS ? s.CV : THREADS;
-  s.n_ct = (s.CV + s.CT - 1) / s.CT;
-  s.nstrip = (W + TX - 1) / TX;
-  s.SPB = THREADS / s.CT < s.nstrip ? THREADS / s.CT : s.nstrip;
-  if (s.SPB < 1)
-    s.SPB = 1;
-  s.n_st = (s.nstrip + s.SPB - 1) / s.SPB;
-  return s;
-}
-
-/* The 3 input vectors of column x (rows y − 1, y, y + 1), zero and flagged invalid
- * outside the image. `p` points at (row y, column 0, channel c0). */
-template <int VW>
-static __device__ __forceinline__ bool
-load_column (Vec<VW> col[3], const float *p, int x, int W, int C, const bool rok[3])
-{
-  bool ok = x >= 0 && x < W;
-#pragma unroll
-  for (int r = 0; r < 3; r++)
-    col[r] = ok && rok[r] ? vload<VW> (p + ((int64_t) (r - 1) * W + x) * C) : vzero<VW> ();
-  return ok;
-}
-
-/* SiLU and the gradient through it with the formulas, in the same order, of
- * elementwise.cu's Silu functor, so the fused ops repeat the unfused ones bit for bit */
-static __device__ __forceinline__ float
-silu (float x)
-{
-  return x / (1.0f + expf (-x));
-}
-
-static __device__ __forceinline__ float
-silu_grad (float g, float x)
-{
-  float s = 1.0f / (1.0f + expf (-x));
-  return g * s * (1.0f + x * (1.0f - s));
-}
-
-template <int VW>
-static __device__ __forceinline__ Vec<VW>
-vsilu (const Vec<VW> &x)
-{
-  Vec<VW> r;
-#pragma unroll
-  for (int e = 0; e < VW; e++)
-    r.v[e] = silu (x.v[e]);
-  return r;
-}
-
-template <int VW>
-static __device__ __forceinline__ Vec<VW>
-vsilu_grad (const Vec<VW> &g, const Vec<VW> &x)
-{
-  Vec<VW> r;
-#pragma unroll
-  for (int e = 0; e < VW; e++)
-    r.v[e] = silu_grad (g.v[e], x.v[e]);
-  return r;
-}
-
-/* load_column of a gradient `p`; with DSILU the gradient through the SiLU,
- * p·SiLU'(q) with q (pre) at the same offsets (zero outside the image, as there) */
-template <int VW, bool DSILU>
-static __device__ __forceinline__ bool
-load_grad_column (Vec<VW> col[3], const float *p, const float *q, int x, int W, int C,
-                  const bool rok[3])
-{
-  bool ok = load_column<VW> (col, p, x, W, C, rok);
-  if constexpr (DSILU)
-    {
-#pragma unroll
-      for (int r = 0; r < 3; r++)
-        if (ok && rok[r])
-          col[r] = vsilu_grad<VW> (col[r], vload<VW> (q + ((int64_t) (r - 1) * W + x) * C));
-    }
-  return ok;
-}
-
-/* dst[b, y, x, c] = Σ_taps w[c, tap]·src[b, y + s·(ky − 1), x + s·(kx − 1), c]:
- * SIGN = +1 is the forward, −1 the input gradient (the rotated kernel). Taps in the
- * CPU's order, out-of-image taps skipped as there. With SILU the forward also writes
- * act = SiLU (dst) and, when act16 is not NULL, bf16 (act); the input gradient reads
- * src·SiLU'(pre) in place of src (act, act16, pre are unused otherwise).
- * grid (n_ct·n_st, rows) */
-template <int VW, int SIGN, bool SILU>
-static __global__ void __launch_bounds__ (THREADS)
-dw_stencil_kernel (float *__restrict__ dst, float *__restrict__ act,
-                   VbBf16 *__restrict__ act16, const float *__restrict__ src,
-                   const float *__restrict__ pre, const float *__restrict__ w, int B, int H,
-                   int W, int C, DwShape sh)
-{
-  constexpr bool EPILOGUE = SILU && SIGN > 0, DSILU = SILU && SIGN < 0;
-  int cv = (blockIdx.x % sh.n_ct) * sh.CT + threadIdx.x % sh.CT;
-  int strip = (blockIdx.x / sh.n_ct) * sh.SPB + threadIdx.x / sh.CT;
-  if (cv >= sh.CV || strip >= sh.nstrip)
-    return;
-  int c0 = cv * VW, x0 = strip * TX;
-  int64_t rows = (int64_t) B * H;
-  float wk[9][VW];
-
-#pragma unroll
-  for (int e = 0; e < VW; e++)
-    {
-#pragma unroll
-      for (int t = 0; t < 9; t++)
-        wk[t][e] = w[(int64_t) (c0 + e) * 9 + t];
-    }
-
-  for (int64_t row = blockIdx.y; row < rows; row += gridDim.y)
-    {
-      int y = (int) (row % H);
-      const float *p = src + row * W * C + c0;
-      const float *q = DSILU ? pre + row * W * C + c0 : nullptr;
-      int64_t o = row * W * C + c0;
-      bool rok[3] = { y > 0, true, y + 1 < H };
-      Vec<VW> col[3][3];
-      bool cok[3];
-
-      cok[0] = load_grad_column<VW, DSILU> (col[0], p, q, x0 - 1, W, C, rok);
-      cok[1] = load_grad_column<VW, DSILU> (col[1], p, q, x0, W, C, rok);
-#pragma unroll
-      for (int i = 0; i < TX; i++)
-        {
-          int x = x0 + i;
-          if (x >= W)
-            break;
-          cok[2] = load_grad_column<VW, DSILU> (col[2], p, q, x + 1, W, C, rok);
-          Vec<VW> acc = vzero<VW> ();
-#pragma unroll
-          for (int ky = 0; ky < 3; ky++)
-            {
-#pragma unroll
-              for (int kx = 0; kx < 3; kx++)
-                {
-                  int ri = SIGN > 0 ? ky : 2 - ky, ci = SIGN > 0 ? kx : 2 - kx;
-                  if (rok[ri] && cok[ci])
-                    {
-#pragma unroll
-                      for (int e = 0; e < VW; e++)
-                        acc.v[e] += wk[ky * 3 + kx][e] * col[ci][ri].v[e];
-                    }
-                }
-            }
-          int64_t at = o + (int64_t) x * C;
-          if (dst != nullptr)
-            vstore<VW> (dst + at, acc);
-          if constexpr (EPILOGUE)
-            {
-              Vec<VW> a = vsilu<VW> (acc);
-              if (act != nullptr)
-                vstore<VW> (act + at, a);
-              if (act16 != nullptr)
-                vstore<VW> (act16 + at, a);
-            }
-          else if (act16 != nullptr)   /* the input gradient rounded for a bf16 product */
-            vstore<VW> (act16 + at, acc);
-#pragma unroll
-          for (int r = 0; r < 3; r++)
-            {
-              col[0][r] = col[1][r];
-              col[1][r] = col[2][r];
-            }
-          cok[0] = cok[1];
-          cok[1] = cok[2];
-        }
-    }
-}
-
-/* part[p, tap, c] = Σ_{pixels of part p} dout[pixel, c]·in[pixel + tap offset, c], where
- * part p = chunk · n_st + strip tile, the chunk (blockIdx.y) being a fixed range of image
- * rows; the block's strips are added in order through shared memory (9·blockDim·VW
- * floats). With DSILU dout is read as dout·SiLU'(pre) (pre unused otherwise).
- * grid (n_ct·n_st, n_chunks) */
-template <int VW, bool DSILU>
-static __global__ void __launch_bounds__ (THREADS)
-dw_wgrad_partials_kernel (float *__restrict__ part, const float *__restrict__ dout,
-                          const float *__restrict__ pre, const float *__restrict__ in, int B,
-                          int H, int W, int C, DwShape sh, int64_t n_chunks)
-{
-  extern __shared__ float red[];
-  int ct = blockIdx.x % sh.n_ct, st = blockIdx.x / sh.n_ct;
-  int cl = threadIdx.x % sh.CT, sl = threadIdx.x / sh.CT;
-  int cv = ct * sh.CT + cl, strip = st * sh.SPB + sl;
-  int64_t ch = blockIdx.y, rows = (int64_t) B * H;
-  int64_t r0 = rows * ch / n_chunks, r1 = rows * (ch + 1) / n_chunks;
-  Vec<VW> acc[9];
-
-#pragma unroll
-  for (int t = 0; t < 9; t++)
-    acc[t] = vzero<VW> ();
-  if (cv < sh.CV && strip < sh.nstrip)
-    {
-      int c0 = cv * VW, x0 = strip * TX;
-      for (int64_t row = r0; row < r1; row++)
-        {
-          int y = (int) (row % H);
-          const float *p = in + row * W * C + c0;
-          const float *g = dout + row * W * C + c0;
-          const float *q = DSILU ? pre + row * W * C + c0 : nullptr;
-          bool rok[3] = { y > 0, true, y + 1 < H };
-          Vec<VW> col[3][3];
-          bool cok[3];
-
-          cok[0] = load_column<VW> (col[0], p, x0 - 1, W, C, rok);
-          cok[1] = load_column<VW> (col[1], p, x0, W, C, rok);
-#pragma unroll
-          for (int i = 0; i < TX; i++)
-            {
-              int x = x0 + i;
-              if (x >= W)
-                break;
-              cok[2] = load_column<VW> (col[2], p, x + 1, W, C, rok);
-              Vec<VW> gv = vload<VW> (g + (int64_t) x * C);
-              if constexpr (DSILU)
-                gv = vsilu_grad<VW> (gv, vload<VW> (q + (int64_t) x * C));
-#pragma unroll
-              for (int ky = 0; ky < 3; ky++)
-                {
-#pragma unroll
-                  for (int kx = 0; kx < 3; kx++)
-                    {
-                      if (rok[ky] && cok[kx])
-                        {
-#pragma unroll
-                          for (int e = 0; e < VW; e++)
-                            acc[ky * 3 + kx].v[e] += gv.v[e] * col[kx][ky].v[e];
-                        }
-                    }
-                }
-#pragma unroll
-              for (int r = 0; r < 3; r++)
-                {
-                  col[0][r] = col[1][r];
-                  col[1][r] = col[2][r];
-                }
-              cok[0] = cok[1];
-              cok[1] = cok[2];
-            }
-        }
-    }
-
-  int bd = blockDim.x;
-#pragma unroll
-  for (int t = 0; t < 9; t++)
-    {
-#pragma unroll
-      for (int e = 0; e < VW; e++)
-        red[((int64_t) t * bd + threadIdx.x) * VW + e] = acc[t].v[e];
-    }
-  __syncthreads ();
-  int width = sh.CT * VW;
-  int64_t pi = ch * sh.n_st + st;
-  for (int idx = threadIdx.x; idx < 9 * width; idx += bd)
-    {
-      int t = idx / width, rem = idx % width;
-      int c = ct * width + rem;
-      if (c >= C)
-        continue;
-      float s = 0.0f;
-      for (int l = 0; l < sh.SPB; l++)
-        s += red[(t * bd + l * sh.CT) * VW + rem];
-      part[(pi * 9 + t) * C + c] = s;
-    }
-}
-
-/* SILU: the forward (sign > 0) also writes act (and act16 when not NULL), the input
- * gradient reads src·SiLU'(pre) */
-template <int VW, bool SILU = false>
-static void
-dw_stencil (VbCuda *cu, float *dst, const float *src, const float *w, int B, int H, int W,
-            int C, int sign, float *act = nullptr, VbBf16 *act16 = nullptr,
-            const float *pre = nullptr)
-{
-  DwShape sh = dw_shape (W, C, VW);
-  dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), y_blocks ((int64_t) B * H));
-  unsigned int threads = (unsigned int) (sh.CT * sh.SPB);
-  if (sign > 0)
-    dw_stencil_kernel<VW, 1, SILU><<<grid, threads, 0, cu->stream>>> (dst, act, act16, src,
-                                                                        pre, w, B, H, W, C, sh);
-  else
-    dw_stencil_kernel<VW, -1, SILU><<<grid, threads, 0, cu->stream>>> (dst, act, act16, src,
-                                                                         pre, w, B, H, W, C, sh);
-}
-
-static int64_t
-dw_n_chunks (int64_t rows)
-{
-  int64_t n = (rows + DW_ROWS_PER_CHUNK - 1) / DW_ROWS_PER_CHUNK;
-  return n > DW_MAX_CHUNKS ? DW_MAX_CHUNKS : (n < 1 ? 1 : n);
-}
-
-extern "C" void
-vb_cuda_dwconv3x3_forward (VbCuda *cu, float *out, const float *in, const float *w,
-                           int B, int H, int W, int C)
-{
-  VB_CUDA_GUARD (cu);
-  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
-    return;
-  if (C % 4 == 0 && aligned16 (out) && aligned16 (in))
-    dw_stencil<4> (cu, out, in, w, B, H, W, C, +1);
-  else
-    dw_stencil<1> (cu, out, in, w, B, H, W, C, +1);
-  VB_CUDA_LAUNCHED (cu, "dwconv3x3 forward");
-}
-
-/* pre = dwconv3x3 (in), out = SiLU (pre), out16 = bf16 (out) in one pass; a 4-channel
- * bf16 vector is one 8-byte store */
-extern "C" void
-vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out16,
-                                const float *in, const float *w, int B, int H, int W, int C)
-{
-  VB_CUDA_GUARD (cu);
-  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
-    return;
-  if (C % 4 == 0 && aligned16 (pre) && aligned16 (out) && aligned16 (in)
-      && ((uintptr_t) out16 & 7u) == 0)
-    dw_stencil<4, true> (cu, pre, in, w, B, H, W, C, +1, out, out16);
-  else
-    dw_stencil<1, true> (cu, pre, in, w, B, H, W, C, +1, out, out16);
-  VB_CUDA_LAUNCHED (cu, "dwconv3x3 silu forward");
-}
-
-/* the depthwise backward; with DSILU dout is the gradient into the SiLU after the conv
- * (dsilu), read as dsilu·SiLU'(pre) by both kernels; din16 (when not NULL) receives din
- * rounded to bf16 */
-template <bool DSILU>
-static void
-dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout,
-             const float *pre, const float *in, const float *w, int B, int H, int W, int C)
-{
-  VB_CUDA_GUARD (cu);
-  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
-    return;
-  int vw = C % 4 == 0 && aligned16 (dout) && aligned16 (in) && (din == NULL || aligned16 (din))
-           && ((uintptr_t) din16 & 7u) == 0 && (!DSILU || aligned16 (pre)) ? 4 : 1;
-
-  if (din != NULL || din16 != NULL)
-    {
-      if (vw == 4)
-        dw_stencil<4, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, din16, pre);
-      else
-        dw_stencil<1, DSILU> (cu, din, dout, w, B, H, W, C, -1, nullptr, din16, pre);
-      if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (din)"
-                                       : "dwconv3x3 backward (din)"))
-        return;
-    }
-
-  if (dw != NULL)
-    {
-      DwShape sh = dw_shape (W, C, vw);
-      int64_t n_chunks = dw_n_chunks ((int64_t) B * H);
-      int64_t n_parts = n_chunks * sh.n_st;
-      float *part = (float *) vb_cuda_scratch (cu, (size_t) (n_parts * 9 * C) * sizeof (float));
-      if (part == NULL)
-        return;
-      unsigned int threads = (unsigned int) (sh.CT * sh.SPB);
-      size_t shm = (size_t) 9 * threads * vw * sizeof (float);
-      dim3 grid ((unsigned int) (sh.n_ct * sh.n_st), (unsigned int) n_chunks);
-      if (vw == 4)
-        dw_wgrad_partials_kernel<4, DSILU><<<grid, threads, shm, cu->stream>>> (
-            part, dout, pre, in, B, H, W, C, sh, n_chunks);
-      else
-        dw_wgrad_partials_kernel<1, DSILU><<<grid, threads, shm, cu->stream>>> (
-            part, dout, pre, in, B, H, W, C, sh, n_chunks);
-      if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw partials)"
-                                       : "dwconv3x3 backward (dw partials)"))
-        return;
-      sum_chunks_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, FINAL_LANES), 0,
-                          cu->stream>>> (dw, part, 9 * (int64_t) C, n_parts, C);
-      VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw)" : "dwconv3x3 backward (dw)");
-    }
-}
-
-extern "C" void
-vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
-                            const float *dout, const float *in, const float *w,
-                            int B, int H, int W, int C)
-{
-  dw_backward<false> (cu, din, nullptr, dw, dout, nullptr, in, w, B, H, W, C);
-}
-
-extern "C" void
-vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw,
-                                 const float *dsilu, const float *pre, const float *in,
-                                 const float *w, int B, int H, int W, int C)
-{
-  dw_backward<true> (cu, din, din16, dw, dsilu, pre, in, w, B, H, W, C);
-}
-
 /* ---- 3×3, stride 2, padding 1 ------------------------------------------------------
  * A patch is ordered (ky, kx, ci), so the weight is permuted to wt (cout, 3, 3, cin).
  * The kernels take the element type of the im2col matrix and the permuted weight: float
@@ -768,6 +219,43 @@ im2col_kernel (T *__restrict__ cols, const float *__restrict__ in, int nb, int H
       if (cv == 0)
         for (int64_t e = K; e < ld; e++)
           dst[e] = T (0);
+    }
+}
+
+/* The same for an image of CIN channels (the stem's RGB) into bf16 rows of LD: one thread
+ * a pixel builds its whole row (patch, then the padding's zeros) in registers and stores
+ * it as 16-byte vectors; the general kernel's 9·CIN scattered 2-byte stores a pixel ran
+ * at a tenth of the memory rate */
+template <int CIN, int LD>
+static __global__ void
+im2col_rows_kernel (VbBf16 *__restrict__ cols, const float *__restrict__ in, int nb, int H,
+                    int W)
+{
+  static_assert (9 * CIN <= LD && LD % 8 == 0, "a patch in whole 16-byte vectors");
+  int Ho = (H + 1) / 2, Wo = (W + 1) / 2;
+  int64_t n = (int64_t) nb * Ho * Wo;
+  for (int64_t p = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; p < n;
+       p += (int64_t) gridDim.x * blockDim.x)
+    {
+      int ox, oy;
+      int64_t b = vb_div_index (vb_div_index (p, Wo, &ox), Ho, &oy);
+      union { unsigned short h[LD]; uint4 u[LD / 8]; } row;
+#pragma unroll
+      for (int e = 0; e < LD; e++)
+        row.h[e] = 0;
+#pragma unroll
+      for (int t = 0; t < 9; t++)
+        {
+          int y = 2 * oy - 1 + t / 3, x = 2 * ox - 1 + t % 3;
+          if (y >= 0 && y < H && x >= 0 && x < W)
+#pragma unroll
+            for (int ci = 0; ci < CIN; ci++)
+              row.h[t * CIN + ci] = (unsigned short) bf16_bits (in[((b * H + y) * W + x) * CIN + ci]);
+        }
+      uint4 *dst = reinterpret_cast<uint4 *> (cols + p * LD);
+#pragma unroll
+      for (int v = 0; v < LD / 8; v++)
+        dst[v] = row.u[v];
     }
 }
 
@@ -860,6 +348,14 @@ static int
 im2col (VbCuda *cu, int vw, T *cols, int64_t ld, const float *in, int nb, int H, int W,
         int cin, const char *what)
 {
+  if constexpr (sizeof (T) == sizeof (VbBf16))
+    if (cin == 3 && ld == 32 && aligned16 (cols))
+      {
+        int64_t n = (int64_t) nb * ((H + 1) / 2) * ((W + 1) / 2);
+        im2col_rows_kernel<3, 32><<<vb_cuda_blocks (n, 256), 256, 0, cu->stream>>> (
+            (VbBf16 *) cols, in, nb, H, W);
+        return VB_CUDA_LAUNCHED (cu, what);
+      }
   if (vw == 8)
     im2col_vw<8> (cu, cols, ld, in, nb, H, W, cin);
   else if (vw == 4)

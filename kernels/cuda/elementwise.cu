@@ -234,9 +234,18 @@ scale_rows (VbCuda *cu, float *out, const float *in, const float *scale, int B,
   VB_CUDA_LAUNCHED (cu, what);
 }
 
+/* the column of element e of a row-major (·, c) tensor */
+static __device__ __forceinline__ int
+col_of (int64_t e, int c)
+{
+  int col;
+  vb_div_index (e, c, &col);
+  return col;
+}
+
 /* x + (t + bias)·s, as the CPU computes it: the product is not fused into the add */
 static __device__ __forceinline__ float
-residual (float x, float t, const float *bias, int64_t col, const float *scale, float s)
+residual (float x, float t, const float *bias, int col, const float *scale, float s)
 {
   if (bias != NULL)
     t += bias[col];
@@ -252,7 +261,7 @@ residual_add_kernel (float *out, const float *x, const float *branch, const floa
       float s = scale != NULL ? scale[b] : 1.0f;
       int64_t base = (int64_t) b * per_sample;
       GRID_STRIDE (i, per_sample)
-        out[base + i] = residual (x[base + i], branch[base + i], bias, i % c, scale, s);
+        out[base + i] = residual (x[base + i], branch[base + i], bias, col_of (i, c), scale, s);
     }
 }
 
@@ -269,7 +278,7 @@ residual_add4_kernel (float *out, const float *x, const float *branch, const flo
         {
           float4 v = reinterpret_cast<const float4 *> (x)[base + i];
           float4 t = reinterpret_cast<const float4 *> (branch)[base + i];
-          int64_t col = (4 * i) % c;
+          int col = col_of (4 * i, c);
           v.x = residual (v.x, t.x, bias, col, scale, s);
           v.y = residual (v.y, t.y, bias, col + 1, scale, s);
           v.z = residual (v.z, t.z, bias, col + 2, scale, s);
@@ -346,7 +355,7 @@ static __device__ __forceinline__ float
 biased (const bf16 *x, int64_t i, const float *bias, int c)
 {
   float v = __bfloat162float (x[i]);
-  return bias != NULL ? v + bias[i % c] : v;
+  return bias != NULL ? v + bias[col_of (i, c)] : v;
 }
 
 /* 8 values at x + 8i, the bias of their columns added: c % 8 == 0, so all in one row */
@@ -356,7 +365,7 @@ load8_biased (float f[8], const bf16 *x, int64_t i, const float *bias, int c)
   load8 (f, x + 8 * i);
   if (bias != NULL)
     {
-      const float *b = bias + (8 * i) % c;
+      const float *b = bias + col_of (8 * i, c);
 #pragma unroll
       for (int k = 0; k < 8; k++)
         f[k] += b[k];

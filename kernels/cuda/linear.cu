@@ -633,7 +633,114 @@ vb_cuda_linear_backward_bf16 (VbCuda *cu, float *din, VbBf16 *din16, int64_t ld_
     colsum_acc (cu, db, reinterpret_cast<const __nv_bfloat16 *> (dout), ld_dout, n, out_f);
 }
 
-/* ---- the SS2D groups' Δ projections on bf16 storage ----------------------------------- */
+/* ---- the SS2D groups' Δ projections on bf16 storage -----------------------------------
+ * Group g's rank-R input (dt_low) is R columns at g·(R + 2N) of x_dbl. With R or those
+ * offsets not multiples of 8 elements, cuBLAS falls back to 2-element-aligned kernels
+ * (wmma tiles of 16 or 32): 4 ms of a VMamba-T training step at 224 went to products of a
+ * few MFLOP each. So misaligned operands are first copied into aligned scratch, their
+ * rows zero-padded to Rp = R rounded up to 8 (the padding's zeros add exact zeros to
+ * every sum), and the products run on those. */
+
+#define PAD_TO 8
+
+/* dst[r·dld + g·dgs + j] (+)= j < cols_in ? src[r·sld + g·sgs + j] : 0 for j < cols_out,
+ * r < rows, g < groups: one thread a (row, group), its cols_in loads issued before its
+ * stores; 2-byte rows of whole 16-byte vectors stored as such */
+template <typename T, bool ACC>
+static __global__ void
+copy_padded_kernel (T *dst, int64_t dld, int64_t dgs, const T *src, int64_t sld, int64_t sgs,
+                    int64_t rows, int groups, int cols_out, int cols_in)
+{
+  constexpr int V = 16 / sizeof (T);
+  bool vec = !ACC && cols_out % V == 0 && (uintptr_t) dst % 16 == 0 && dld % V == 0
+             && dgs % V == 0;
+  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < rows * groups;
+       i += (int64_t) gridDim.x * blockDim.x)
+    {
+      int g;
+      int64_t r = vb_div_index (i, groups, &g);
+      const T *s = src + r * sld + g * sgs;
+      T *d = dst + r * dld + g * dgs;
+      for (int j0 = 0; j0 < cols_out; j0 += V)
+        {
+          union { T t[V]; uint4 u; } v;
+#pragma unroll
+          for (int k = 0; k < V; k++)
+            v.t[k] = j0 + k < cols_in ? s[j0 + k] : T (0);
+          if (vec)
+            *reinterpret_cast<uint4 *> (d + j0) = v.u;
+          else
+#pragma unroll
+            for (int k = 0; k < V; k++)
+              if (j0 + k < cols_out)
+                {
+                  if constexpr (ACC)
+                    d[j0 + k] += v.t[k];
+                  else
+                    d[j0 + k] = v.t[k];
+                }
+        }
+    }
+}
+
+template <typename T, bool ACC = false>
+static int
+copy_padded (VbCuda *cu, T *dst, int64_t dld, int64_t dgs, const T *src, int64_t sld,
+             int64_t sgs, int64_t rows, int groups, int cols_out, int cols_in, const char *what)
+{
+  copy_padded_kernel<T, ACC><<<vb_cuda_blocks (rows * groups, 256), 256, 0, cu->stream>>> (
+      dst, dld, dgs, src, sld, sgs, rows, groups, cols_out, cols_in);
+  return VB_CUDA_LAUNCHED (cu, what);
+}
+
+static bool
+aligned_operand (const void *p, int64_t ld, int64_t gstride)
+{
+  return (uintptr_t) p % 16 == 0 && ld % PAD_TO == 0 && gstride % PAD_TO == 0;
+}
+
+/* the groups' rank-R operands as they are, or copied zero-padded to Rp columns: inputs
+ * (n rows, ld Rp·groups, group stride Rp) and weights (groups × out_f rows of Rp) */
+typedef struct
+{
+  const VbBf16 *in, *w;
+  int64_t ld_in, in_gstride, w_gstride;
+  int rp;
+} GroupOperands;
+
+static int
+group_operands (VbCuda *cu, GroupOperands *op, unsigned short *room, const VbBf16 *in,
+                int64_t ld_in, int64_t in_gstride, const VbBf16 *w, int64_t w_gstride,
+                int groups, int64_t n, int in_f, int out_f)
+{
+  if (aligned_operand (in, ld_in, in_gstride) && aligned_operand (w, in_f, w_gstride))
+    {
+      *op = (GroupOperands) { in, w, ld_in, in_gstride, w_gstride, in_f };
+      return 1;
+    }
+  int rp = (in_f + PAD_TO - 1) / PAD_TO * PAD_TO;
+  unsigned short *in_p = room, *w_p = room + n * groups * rp;
+  *op = (GroupOperands) { (const VbBf16 *) in_p, (const VbBf16 *) w_p, (int64_t) groups * rp,
+                          rp, (int64_t) out_f * rp, rp };
+  return copy_padded (cu, in_p, op->ld_in, rp, (const unsigned short *) in, ld_in, in_gstride,
+                      n, groups, rp, in_f, "grouped linear (bf16, padded input)")
+         && copy_padded (cu, w_p, rp, op->w_gstride, (const unsigned short *) w, in_f,
+                         w_gstride, out_f, groups, rp, in_f,
+                         "grouped linear (bf16, padded weight)");
+}
+
+/* scratch for group_operands and `extra` floats after it (16-byte aligned) */
+static unsigned short *
+group_room (VbCuda *cu, int groups, int64_t n, int in_f, int out_f, int64_t extra, float **after)
+{
+  int rp = (in_f + PAD_TO - 1) / PAD_TO * PAD_TO;
+  int64_t halves = ((n + out_f) * groups * rp + 7) / 8 * 8;
+  unsigned short *room = (unsigned short *) vb_cuda_scratch (
+      cu, (size_t) halves * 2 + (size_t) extra * sizeof (float));
+  if (room != NULL && after != NULL)
+    *after = (float *) (room + halves);
+  return room;
+}
 
 extern "C" void
 vb_cuda_linear_forward_groups_bf16 (VbCuda *cu, VbBf16 *out16, int64_t ld_out,
@@ -653,10 +760,17 @@ vb_cuda_linear_forward_groups_bf16 (VbCuda *cu, VbBf16 *out16, int64_t ld_out,
                           "grouped linear forward (bf16, no inputs)");
       return;
     }
+  unsigned short *room = group_room (cu, groups, n, in_f, out_f, 0, NULL);
+  GroupOperands op;
+  if (room == NULL
+      || !group_operands (cu, &op, room, in, ld_in, in_gstride, w, w_gstride, groups, n, in_f,
+                          out_f))
+    return;
   /* as vb_cuda_linear_forward_groups, into a bf16 out rounded once */
-  gemm_bf16_batched (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, in_f, w, in_f, w_gstride,
-                     in, (int) ld_in, in_gstride, 0.0f, out16, CUDA_R_16BF, (int) ld_out,
-                     out_gstride, groups, "grouped linear forward (bf16)");
+  gemm_bf16_batched (cu, CUBLAS_OP_T, CUBLAS_OP_N, out_f, (int) n, op.rp, op.w, op.rp,
+                     op.w_gstride, op.in, (int) op.ld_in, op.in_gstride, 0.0f, out16,
+                     CUDA_R_16BF, (int) ld_out, out_gstride, groups,
+                     "grouped linear forward (bf16)");
 }
 
 extern "C" void
@@ -670,15 +784,47 @@ vb_cuda_linear_backward_groups_bf16 (VbCuda *cu, float *din, int64_t ld_din,
   VB_CUDA_GUARD (cu);
   if (n <= 0 || groups <= 0 || in_f <= 0 || out_f <= 0)
     return;
+  int rp = (in_f + PAD_TO - 1) / PAD_TO * PAD_TO;
+  /* after the operands: din's padded rows, dw's padded columns (w and dw have the same
+   * group stride) */
+  int64_t din_floats = (n * groups * rp + 3) / 4 * 4, dw_floats = (int64_t) groups * out_f * rp;
+  float *after = NULL;
+  unsigned short *room = group_room (cu, groups, n, in_f, out_f, din_floats + dw_floats, &after);
+  GroupOperands op;
+  if (room == NULL
+      || !group_operands (cu, &op, room, in, ld_in, in_gstride, w, w_gstride, groups, n, in_f,
+                          out_f))
+    return;
+  /* copied operands: the results go through aligned scratch too */
+  bool padded = op.in != in;
   if (din != NULL)
-    gemm_bf16_batched (cu, CUBLAS_OP_N, CUBLAS_OP_N, in_f, (int) n, out_f, w, in_f, w_gstride,
-                       dout, (int) ld_dout, dout_gstride, 0.0f, din, CUDA_R_32F, (int) ld_din,
-                       din_gstride, groups, "grouped linear backward (bf16, input)");
+    {
+      /* din (n × in_f per group) = dout · W, into the padded rows first when padded */
+      float *d = padded ? after : din;
+      int64_t ld = padded ? (int64_t) groups * rp : ld_din, gs = padded ? rp : din_gstride;
+      if (!gemm_bf16_batched (cu, CUBLAS_OP_N, CUBLAS_OP_N, op.rp, (int) n, out_f, op.w, op.rp,
+                              op.w_gstride, dout, (int) ld_dout, dout_gstride, 0.0f, d,
+                              CUDA_R_32F, (int) ld, gs, groups,
+                              "grouped linear backward (bf16, input)")
+          || (padded && !copy_padded (cu, din, ld_din, din_gstride, (const float *) d, ld, gs,
+                                      n, groups, in_f, in_f,
+                                      "grouped linear backward (bf16, input rows)")))
+        return;
+    }
   /* one product per group, as the fp32 version: cuBLAS splits each long sum over n */
   if (dw != NULL)
     for (int g = 0; g < groups; g++)
-      vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n,
-                         in + g * in_gstride, (int) ld_in, dout + g * dout_gstride,
-                         (int) ld_dout, 1.0f, dw + g * w_gstride, CUDA_R_32F, in_f,
-                         "grouped linear backward (bf16, weight)");
+      {
+        float *d = padded ? after + din_floats + (int64_t) g * out_f * rp : dw + g * w_gstride;
+        if (!vb_cuda_gemm_bf16 (cu, CUBLAS_OP_N, CUBLAS_OP_T, op.rp, out_f, (int) n,
+                                op.in + g * op.in_gstride, (int) op.ld_in,
+                                dout + g * dout_gstride, (int) ld_dout, padded ? 0.0f : 1.0f, d,
+                                CUDA_R_32F, op.rp, "grouped linear backward (bf16, weight)"))
+          return;
+      }
+  /* dw (out_f rows of in_f per group) += the padded sums' first in_f columns */
+  if (dw != NULL && padded)
+    copy_padded<float, true> (cu, dw, in_f, w_gstride, after + din_floats, rp,
+                              (int64_t) out_f * rp, out_f, groups, in_f, in_f,
+                              "grouped linear backward (bf16, weight columns)");
 }

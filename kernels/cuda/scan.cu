@@ -952,8 +952,8 @@ group_sum_kernel (V *out, const I *in, int64_t rows, int K, int Dv, int accumula
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
        i += (int64_t) gridDim.x * blockDim.x)
     {
-      int64_t r = i / Dv;
-      int d = (int) (i - r * Dv);
+      int d;
+      int64_t r = vb_div_index (i, Dv, &d);
       const I *x = in + r * K * Dv + d;
       /* groups added in order k = 0…K−1 after the old value, as on the CPU */
       V acc = accumulate ? vadd (out[i], widen (x[0])) : widen (x[0]);

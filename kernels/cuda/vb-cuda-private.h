@@ -64,3 +64,20 @@ vb_cuda_blocks (int64_t n, int threads)
   int64_t b = (n + threads - 1) / threads;
   return (unsigned int) (b > 1048576 ? 1048576 : (b < 1 ? 1 : b));
 }
+
+/* e / d (returned) and e % d (*rem) for an element index: in 32 bits while e fits, as it
+ * nearly always does (a 64-bit division is a long subroutine, and elementwise kernels
+ * would take one per element) */
+static __device__ __forceinline__ int64_t
+vb_div_index (int64_t e, int d, int *rem)
+{
+  if (e <= 0xffffffffll)
+    {
+      unsigned int q = (unsigned int) e / (unsigned int) d;
+      *rem = (int) ((unsigned int) e - q * (unsigned int) d);
+      return q;
+    }
+  int64_t q = e / d;
+  *rem = (int) (e - q * d);
+  return q;
+}

@@ -568,10 +568,13 @@ test_linear_backward (VbCuda *cu)
 
 /* ---- the SS2D groups' Δ projections ----------------------------------------------- */
 
-/* VMamba-T's stage 1 (K = 4 groups of rank 6 → 96 channels, rows of K·(R + 2N) = 32) and an
- * awkward one (odd sizes, unaligned group starts) */
+/* VMamba-T's stage 1 (K = 4 groups of rank 6 → 96 channels, rows of K·(R + 2N) = 32), an
+ * awkward one (odd sizes, unaligned group starts), stage 2's and stage 3's (rank 24, a
+ * multiple of 8, at unaligned group starts: copied but not padded), and aligned operands
+ * (the products straight on them) */
 static const struct { int groups, n, in_f, out_f, in_gstride; } grp_shapes[] = {
-  { 4, 1037, 6, 96, 8 }, { 2, 37, 5, 13, 7 }, { 4, 3, 12, 192, 14 },
+  { 4, 1037, 6, 96, 8 }, { 2, 37, 5, 13, 7 }, { 4, 3, 12, 192, 14 }, { 4, 50, 24, 384, 26 },
+  { 2, 64, 16, 32, 16 },
 };
 
 static void
@@ -621,7 +624,10 @@ test_linear_groups (VbCuda *cu)
           din[i] = got[i] = 0.0f;
       cc_assert_close (what, got, din, n_in, 1e-5, 1e-5, 1e-4);
       g_autofree float *got_dw = cc_download (cu, d_dw, n_w);
-      cc_assert_close ("dw (+=)", got_dw, dw, n_w, 1e-5, 1e-5, 1e-4);
+      /* each dw is the old value plus a sum of n products of magnitude ≤ 1 (Σ|terms| ≈
+       * n/4), added in cuBLAS's split order on the GPU and in sequence on the CPU: fp32
+       * rounding alone moves it by ~1e-5 at n = 1037, a misplaced column by ~1 */
+      cc_assert_close ("dw (+=)", got_dw, dw, n_w, 1e-5, 1e-4, 1e-4);
       CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw);
     }
   cc_assert_ok (cu);

@@ -395,12 +395,13 @@ test_layernorm_backward (VbCuda *cu)
 
 /* ---- depthwise 3×3 ---------------------------------------------------------------- */
 
-/* C % 4 != 0 takes the scalar kernels; W not a multiple of the 7-pixel strips; more than
- * 256 channel vectors (several channel tiles per row) */
+/* odd C takes one channel a thread, C % 4 == 2 two; H not a multiple of the 8-row tiles,
+ * W over 32 (two or three column tiles); channel tiles not filled (1027, 37); a tile that
+ * would pass 48 KiB of shared memory (8 × 8 × 384: fewer channels a block) */
 static const struct { int B, H, W, C; } dw_shapes[] = {
   { 1, 1, 1, 1 }, { 2, 9, 7, 3 }, { 1, 5, 5, 37 }, { 3, 8, 8, 96 }, { 1, 7, 9, 768 },
   { 2, 1, 6, 5 }, { 4, 28, 28, 192 }, { 2, 56, 56, 96 }, { 3, 14, 15, 8 }, { 2, 7, 7, 1536 },
-  { 1, 4, 30, 1027 }, { 5, 7, 7, 768 },
+  { 1, 4, 30, 1027 }, { 5, 7, 7, 768 }, { 2, 9, 33, 6 }, { 1, 10, 70, 12 }, { 2, 8, 8, 384 },
 };
 
 static void

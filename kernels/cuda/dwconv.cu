@@ -1,0 +1,463 @@
+/* dwconv.cu: the depthwise 3×3 convolution (stride 1, padding 1, no bias), NHWC, fp32,
+ * with the arithmetic of kernels/cpu/dwconv3x3.c, and its SiLU fusion (VMamba's SS2D):
+ * the forward can also write SiLU (pre) and its bf16 rounding, and the backward reads the
+ * gradient through the SiLU, dsilu·SiLU'(pre), where it loads it, so that is never stored.
+ *
+ * Tiles through shared memory: a block takes TYR × TXC output pixels of one image and CTV
+ * channel vectors (VW channels each), loads its input tile with the one-pixel halo once
+ * (every thread a few independent loads, all in flight together), then each thread works
+ * down one column of the tile from shared memory. The strip kernels this replaces slid a
+ * 3×3 window along a row in registers: 106 registers, 18 % occupancy, each column's loads
+ * waited for in turn, about a quarter of the memory rate. Taps are added in the CPU's
+ * order with out-of-image taps skipped, as there.
+ *
+ * The weight gradient sums each block's pixels into a partial per (tile, tap, channel),
+ * in a fixed order, and a second kernel adds the partials in a fixed order: no atomics,
+ * runs repeat bit for bit. */
+#include <stdint.h>
+
+#include <cuda_bf16.h>
+
+#include "vb-cuda-private.h"
+#include "vb-cuda-vec.h"
+
+/* at most this many threads a block: CTV channel vectors × TXC columns */
+#define DW_THREADS 256
+/* output rows a block (fewer when the image has fewer) */
+#define DW_ROWS 8
+
+/* SiLU and the gradient through it with the formulas, in the same order, of
+ * elementwise.cu's Silu functor, so the fused ops repeat the unfused ones bit for bit */
+static __device__ __forceinline__ float
+silu (float x)
+{
+  return x / (1.0f + expf (-x));
+}
+
+static __device__ __forceinline__ float
+silu_grad (float g, float x)
+{
+  float s = 1.0f / (1.0f + expf (-x));
+  return g * s * (1.0f + x * (1.0f - s));
+}
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vsilu (const Vec<VW> &x)
+{
+  Vec<VW> r;
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+    r.v[e] = silu (x.v[e]);
+  return r;
+}
+
+template <int VW>
+static __device__ __forceinline__ Vec<VW>
+vsilu_grad (const Vec<VW> &g, const Vec<VW> &x)
+{
+  Vec<VW> r;
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+    r.v[e] = silu_grad (g.v[e], x.v[e]);
+  return r;
+}
+
+/* A launch's tiling. Columns: the width split evenly into ⌈W/32⌉ tiles; channel vectors:
+ * the largest power of two that fits beside them (so 96, 192, 384 and 768 channels split
+ * evenly at VW = 4). grid (tiles_x · tiles_y, n_ct, B), block (CTV, TXC). */
+typedef struct
+{
+  int CV, CTV, n_ct, TXC, tiles_x, TYR, tiles_y;
+} DwTile;
+
+static DwTile
+dw_tile (int H, int W, int C, int vw)
+{
+  DwTile t;
+  t.CV = C / vw;
+  t.tiles_x = (W + 31) / 32;
+  t.TXC = (W + t.tiles_x - 1) / t.tiles_x;
+  t.CTV = 1;
+  while (t.CTV * 2 * t.TXC <= DW_THREADS && t.CTV * 2 <= t.CV)
+    t.CTV *= 2;
+  t.TYR = H < DW_ROWS ? H : DW_ROWS;
+  /* the tile within the 48 KiB of shared memory a block gets without asking */
+  while (t.CTV > 1 && (size_t) (t.TYR + 2) * (t.TXC + 2) * t.CTV * vw * sizeof (float) > 48 * 1024)
+    t.CTV /= 2;
+  t.n_ct = (t.CV + t.CTV - 1) / t.CTV;
+  t.tiles_y = (H + t.TYR - 1) / t.TYR;
+  return t;
+}
+
+/* the tile's input, halo included, in floats: [(TYR + 2)·(TXC + 2)][CTV][VW] */
+static size_t
+dw_tile_floats (const DwTile &t, int vw)
+{
+  return (size_t) (t.TYR + 2) * (t.TXC + 2) * t.CTV * vw;
+}
+
+/* where a block's tile starts */
+struct TileAt
+{
+  int b, y0, x0, cv0;
+};
+
+static __device__ __forceinline__ TileAt
+tile_at (const DwTile &t)
+{
+  TileAt a;
+  a.b = blockIdx.z;
+  a.y0 = (blockIdx.x / t.tiles_x) * t.TYR;
+  a.x0 = (blockIdx.x % t.tiles_x) * t.TXC;
+  a.cv0 = blockIdx.y * t.CTV;
+  return a;
+}
+
+/* s ← the tile of src with its halo (zeros outside the image and past the channels); with
+ * DSILU src·SiLU'(pre). Each thread issues LOAD_BATCH loads before it stores any: a loop
+ * of load-then-store would wait for every load in turn. */
+#define LOAD_BATCH 8
+
+template <int VW, bool DSILU, int BATCH = LOAD_BATCH>
+static __device__ __forceinline__ void
+load_tile (Vec<VW> *s, const float *__restrict__ src, const float *__restrict__ pre,
+           const DwTile &t, const TileAt &a, int H, int W, int C)
+{
+  int cols = t.TXC + 2, n = (t.TYR + 2) * cols * t.CTV;
+  int tid = threadIdx.y * blockDim.x + threadIdx.x, nthreads = blockDim.x * blockDim.y;
+  for (int base = tid; base < n; base += BATCH * nthreads)
+    {
+      Vec<VW> v[BATCH], q[BATCH];
+      bool in[BATCH];
+#pragma unroll
+      for (int j = 0; j < BATCH; j++)
+        {
+          int i = base + j * nthreads;
+          int cv = i % t.CTV, px = i / t.CTV;
+          int r = px / cols, cx = px - r * cols;
+          int y = a.y0 + r - 1, x = a.x0 + cx - 1, c = (a.cv0 + cv) * VW;
+          in[j] = i < n && y >= 0 && y < H && x >= 0 && x < W && c < C;
+          v[j] = q[j] = vzero<VW> ();
+          if (in[j])
+            {
+              int64_t at = (((int64_t) a.b * H + y) * W + x) * C + c;
+              v[j] = vload<VW> (src + at);
+              if constexpr (DSILU)
+                q[j] = vload<VW> (pre + at);
+            }
+        }
+#pragma unroll
+      for (int j = 0; j < BATCH; j++)
+        {
+          int i = base + j * nthreads;
+          if (i < n)
+            s[i] = DSILU && in[j] ? vsilu_grad<VW> (v[j], q[j]) : v[j];
+        }
+    }
+}
+
+/* dst[b, y, x, c] = Σ_taps w[c, tap]·src[b, y + s·(ky − 1), x + s·(kx − 1), c]: SIGN = +1
+ * is the forward, −1 the input gradient (the rotated kernel). With SILU the forward also
+ * writes act = SiLU (dst) and, when act16 is not NULL, bf16 (act); with DSILU the input
+ * gradient reads src·SiLU'(pre) in place of src; with SIGN < 0 act16, when not NULL,
+ * receives dst rounded to bf16 (the next product's operand). dst may be NULL. */
+template <int VW, int SIGN, bool SILU>
+static __global__ void __launch_bounds__ (DW_THREADS)
+dw_tile_kernel (float *__restrict__ dst, float *__restrict__ act, VbBf16 *__restrict__ act16,
+                const float *__restrict__ src, const float *__restrict__ pre,
+                const float *__restrict__ w, int H, int W, int C, DwTile t)
+{
+  constexpr bool EPILOGUE = SILU && SIGN > 0, DSILU = SILU && SIGN < 0;
+  extern __shared__ float4 dw_shared[];
+  Vec<VW> *s = reinterpret_cast<Vec<VW> *> (dw_shared);
+  TileAt a = tile_at (t);
+  load_tile<VW, DSILU> (s, src, pre, t, a, H, W, C);
+  __syncthreads ();
+
+  int cv = threadIdx.x, tx = threadIdx.y;
+  int x = a.x0 + tx, c0 = (a.cv0 + cv) * VW;
+  if (x >= W || c0 >= C)
+    return;
+  float wk[9][VW];
+#pragma unroll
+  for (int e = 0; e < VW; e++)
+#pragma unroll
+    for (int k = 0; k < 9; k++)
+      wk[k][e] = w[(int64_t) (c0 + e) * 9 + k];
+  int cols = t.TXC + 2;
+  for (int r = 0; r < t.TYR; r++)
+    {
+      int y = a.y0 + r;
+      if (y >= H)
+        break;
+      Vec<VW> acc = vzero<VW> ();
+#pragma unroll
+      for (int ky = 0; ky < 3; ky++)
+#pragma unroll
+        for (int kx = 0; kx < 3; kx++)
+          {
+            /* the tap's input sits at tile row r + ri, column tx + ci */
+            int ri = SIGN > 0 ? ky : 2 - ky, ci = SIGN > 0 ? kx : 2 - kx;
+            int yy = y + ri - 1, xx = x + ci - 1;
+            if (yy >= 0 && yy < H && xx >= 0 && xx < W)
+              {
+                Vec<VW> v = s[((r + ri) * cols + tx + ci) * t.CTV + cv];
+#pragma unroll
+                for (int e = 0; e < VW; e++)
+                  acc.v[e] += wk[ky * 3 + kx][e] * v.v[e];
+              }
+          }
+      int64_t at = (((int64_t) a.b * H + y) * W + x) * C + c0;
+      if (dst != nullptr)
+        vstore<VW> (dst + at, acc);
+      if constexpr (EPILOGUE)
+        {
+          Vec<VW> sv = vsilu<VW> (acc);
+          if (act != nullptr)
+            vstore<VW> (act + at, sv);
+          if (act16 != nullptr)
+            vstore<VW> (act16 + at, sv);
+        }
+      else if (act16 != nullptr)
+        vstore<VW> (act16 + at, acc);
+    }
+}
+
+/* part[tile, tap, c] = Σ over the tile's pixels of dout[pixel, c]·in[pixel + tap offset, c]
+ * (dout·SiLU'(pre) with DSILU), tile = (b · tiles_y + tile row) · tiles_x + tile column:
+ * each thread sums its column's rows in order, then the columns are added in order */
+template <int VW, bool DSILU>
+static __global__ void __launch_bounds__ (DW_THREADS)
+dw_wgrad_tile_kernel (float *__restrict__ part, const float *__restrict__ dout,
+                      const float *__restrict__ pre, const float *__restrict__ in, int H,
+                      int W, int C, DwTile t)
+{
+  extern __shared__ float4 dw_shared[];
+  Vec<VW> *s = reinterpret_cast<Vec<VW> *> (dw_shared);
+  TileAt a = tile_at (t);
+  /* half the batch: the nine accumulators hold registers through it */
+  load_tile<VW, false, LOAD_BATCH / 2> (s, in, nullptr, t, a, H, W, C);
+  __syncthreads ();
+
+  int cv = threadIdx.x, tx = threadIdx.y, cols = t.TXC + 2;
+  int x = a.x0 + tx, c0 = (a.cv0 + cv) * VW;
+  Vec<VW> acc[9];
+#pragma unroll
+  for (int k = 0; k < 9; k++)
+    acc[k] = vzero<VW> ();
+  if (x < W && c0 < C)
+    for (int r = 0; r < t.TYR; r++)
+      {
+        int y = a.y0 + r;
+        if (y >= H)
+          break;
+        int64_t at = (((int64_t) a.b * H + y) * W + x) * C + c0;
+        Vec<VW> g = vload<VW> (dout + at);
+        if constexpr (DSILU)
+          g = vsilu_grad<VW> (g, vload<VW> (pre + at));
+#pragma unroll
+        for (int ky = 0; ky < 3; ky++)
+#pragma unroll
+          for (int kx = 0; kx < 3; kx++)
+            {
+              int yy = y + ky - 1, xx = x + kx - 1;
+              if (yy >= 0 && yy < H && xx >= 0 && xx < W)
+                {
+                  Vec<VW> v = s[((r + ky) * cols + tx + kx) * t.CTV + cv];
+#pragma unroll
+                  for (int e = 0; e < VW; e++)
+                    acc[ky * 3 + kx].v[e] += g.v[e] * v.v[e];
+                }
+            }
+      }
+  /* the columns' sums added in column order, through shared memory (the tile is no
+   * longer read): red[tx][tap][cv] */
+  __syncthreads ();
+#pragma unroll
+  for (int k = 0; k < 9; k++)
+    s[(tx * 9 + k) * t.CTV + cv] = acc[k];
+  __syncthreads ();
+  int64_t tile = ((int64_t) a.b * t.tiles_y + a.y0 / t.TYR) * t.tiles_x + a.x0 / t.TXC;
+  int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  for (int i = tid; i < 9 * t.CTV; i += blockDim.x * blockDim.y)
+    {
+      int k = i / t.CTV, v = i % t.CTV, c = (a.cv0 + v) * VW;
+      if (c >= C)
+        continue;
+      Vec<VW> sum = vzero<VW> ();
+      for (int l = 0; l < t.TXC; l++)
+        {
+          Vec<VW> p = s[(l * 9 + k) * t.CTV + v];
+#pragma unroll
+          for (int e = 0; e < VW; e++)
+            sum.v[e] += p.v[e];
+        }
+      vstore<VW> (part + (tile * 9 + k) * C + c, sum);
+    }
+}
+
+/* dw[c, tap] += Σ_tile part[tile, tap, c], tiles in order (lane ty sums tiles ty,
+ * ty + 32, …, then the lanes in order); grid ⌈9C/32⌉, block (32, 32) */
+static __global__ void
+dw_sum_tiles_kernel (float *dw, const float *part, int C, int64_t n_tiles)
+{
+  __shared__ float red[32][33];
+  int tx = threadIdx.x, ty = threadIdx.y;
+  int64_t k = (int64_t) blockIdx.x * 32 + tx, width = 9 * (int64_t) C;
+  float s = 0.0f;
+  if (k < width)
+    for (int64_t tile = ty; tile < n_tiles; tile += 32)
+      s += part[tile * width + k];
+  red[ty][tx] = s;
+  __syncthreads ();
+  if (ty == 0 && k < width)
+    {
+      s = 0.0f;
+      for (int l = 0; l < 32; l++)
+        s += red[l][tx];
+      /* part is (tap, C); the weight (C, 3, 3) */
+      dw[(k % C) * 9 + k / C] += s;
+    }
+}
+
+/* The widest of 4, 2, 1 channels a thread that divides C and that every buffer's
+ * alignment allows (NULL ones aside; bf16 ones hold half the bytes) */
+static int
+dw_width (int C, const void *a, const void *b, const void *c, const void *d, const void *h)
+{
+  const void *f32[] = { a, b, c, d };
+  for (int w = 4; w > 1; w /= 2)
+    {
+      bool ok = C % w == 0 && (uintptr_t) h % (2u * w) == 0;
+      for (int i = 0; i < 4; i++)
+        ok = ok && (uintptr_t) f32[i] % (4u * w) == 0;
+      if (ok)
+        return w;
+    }
+  return 1;
+}
+
+static dim3
+dw_grid (const DwTile &t, int B)
+{
+  return dim3 ((unsigned int) (t.tiles_x * t.tiles_y), (unsigned int) t.n_ct, (unsigned int) B);
+}
+
+template <int VW, int SIGN, bool SILU>
+static void
+dw_tile_launch (VbCuda *cu, float *dst, float *act, VbBf16 *act16, const float *src,
+                const float *pre, const float *w, int B, int H, int W, int C)
+{
+  DwTile t = dw_tile (H, W, C, VW);
+  size_t shm = dw_tile_floats (t, VW) * sizeof (float);
+  dw_tile_kernel<VW, SIGN, SILU><<<dw_grid (t, B), dim3 (t.CTV, t.TXC), shm, cu->stream>>> (
+      dst, act, act16, src, pre, w, H, W, C, t);
+}
+
+/* the stencil at the widest vector the buffers allow */
+template <int SIGN, bool SILU>
+static void
+dw_stencil (VbCuda *cu, float *dst, float *act, VbBf16 *act16, const float *src,
+            const float *pre, const float *w, int B, int H, int W, int C)
+{
+  switch (dw_width (C, dst, act, src, pre, act16))
+    {
+    case 4: dw_tile_launch<4, SIGN, SILU> (cu, dst, act, act16, src, pre, w, B, H, W, C); break;
+    case 2: dw_tile_launch<2, SIGN, SILU> (cu, dst, act, act16, src, pre, w, B, H, W, C); break;
+    default: dw_tile_launch<1, SIGN, SILU> (cu, dst, act, act16, src, pre, w, B, H, W, C); break;
+    }
+}
+
+extern "C" void
+vb_cuda_dwconv3x3_forward (VbCuda *cu, float *out, const float *in, const float *w,
+                           int B, int H, int W, int C)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
+    return;
+  dw_stencil<1, false> (cu, out, nullptr, nullptr, in, nullptr, w, B, H, W, C);
+  VB_CUDA_LAUNCHED (cu, "dwconv3x3 forward");
+}
+
+/* pre = dwconv3x3 (in), out = SiLU (pre), out16 = bf16 (out) in one pass (out, out16 may
+ * be NULL) */
+extern "C" void
+vb_cuda_dwconv3x3_silu_forward (VbCuda *cu, float *pre, float *out, VbBf16 *out16,
+                                const float *in, const float *w, int B, int H, int W, int C)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
+    return;
+  dw_stencil<1, true> (cu, pre, out, out16, in, nullptr, w, B, H, W, C);
+  VB_CUDA_LAUNCHED (cu, "dwconv3x3 silu forward");
+}
+
+template <int VW, bool DSILU>
+static void
+dw_wgrad_launch (VbCuda *cu, float *part, const float *dout, const float *pre, const float *in,
+                 int B, int H, int W, int C, const DwTile &t)
+{
+  /* the tile, then the columns' partial sums in the same room */
+  size_t shm = dw_tile_floats (t, VW);
+  size_t red = (size_t) t.TXC * 9 * t.CTV * VW;
+  shm = (shm > red ? shm : red) * sizeof (float);
+  dw_wgrad_tile_kernel<VW, DSILU><<<dw_grid (t, B), dim3 (t.CTV, t.TXC), shm, cu->stream>>> (
+      part, dout, pre, in, H, W, C, t);
+}
+
+/* the depthwise backward; with DSILU dout is the gradient into the SiLU after the conv
+ * (dsilu), read as dsilu·SiLU'(pre) by both kernels; din16 (when not NULL) receives din
+ * rounded to bf16 */
+template <bool DSILU>
+static void
+dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout,
+             const float *pre, const float *in, const float *w, int B, int H, int W, int C)
+{
+  VB_CUDA_GUARD (cu);
+  if (B <= 0 || H <= 0 || W <= 0 || C <= 0)
+    return;
+  if (din != NULL || din16 != NULL)
+    {
+      dw_stencil<-1, DSILU> (cu, din, nullptr, din16, dout, pre, w, B, H, W, C);
+      if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (din)"
+                                       : "dwconv3x3 backward (din)"))
+        return;
+    }
+  if (dw == NULL)
+    return;
+  int vw = dw_width (C, dout, in, DSILU ? pre : NULL, NULL, NULL);
+  DwTile t = dw_tile (H, W, C, vw);
+  int64_t n_tiles = (int64_t) B * t.tiles_y * t.tiles_x;
+  float *part = (float *) vb_cuda_scratch (cu, (size_t) n_tiles * 9 * C * sizeof (float));
+  if (part == NULL)
+    return;
+  if (vw == 4)
+    dw_wgrad_launch<4, DSILU> (cu, part, dout, pre, in, B, H, W, C, t);
+  else if (vw == 2)
+    dw_wgrad_launch<2, DSILU> (cu, part, dout, pre, in, B, H, W, C, t);
+  else
+    dw_wgrad_launch<1, DSILU> (cu, part, dout, pre, in, B, H, W, C, t);
+  if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw partials)"
+                                   : "dwconv3x3 backward (dw partials)"))
+    return;
+  dw_sum_tiles_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, 32), 0,
+                        cu->stream>>> (dw, part, C, n_tiles);
+  VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw)" : "dwconv3x3 backward (dw)");
+}
+
+extern "C" void
+vb_cuda_dwconv3x3_backward (VbCuda *cu, float *din, float *dw,
+                            const float *dout, const float *in, const float *w,
+                            int B, int H, int W, int C)
+{
+  dw_backward<false> (cu, din, nullptr, dw, dout, nullptr, in, w, B, H, W, C);
+}
+
+extern "C" void
+vb_cuda_dwconv3x3_silu_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw,
+                                 const float *dsilu, const float *pre, const float *in,
+                                 const float *w, int B, int H, int W, int C)
+{
+  dw_backward<true> (cu, din, din16, dw, dsilu, pre, in, w, B, H, W, C);
+}
