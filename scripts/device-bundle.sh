@@ -10,6 +10,9 @@
 set -eu
 build=${1:-build}
 out=${VB_BUNDLE_OUT:-.device-bundle}
+# CUDA objects carry no header dependencies: rebuild stale ones before bundling them
+"$(dirname "$0")/cuda-stale.sh" "$build"
+ninja -C "$build" >/dev/null
 rm -rf "$out" && mkdir -p "$out/lib" "$out/fashion-mnist"
 cp "$build/app/visionbench-cli" "$out/"
 shift 2>/dev/null || true

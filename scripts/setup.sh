@@ -33,4 +33,5 @@ fi
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=debugoptimized
 fi
+./scripts/cuda-stale.sh build
 ninja -C build
