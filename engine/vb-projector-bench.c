@@ -148,7 +148,9 @@ vb_projector_bench_protocol_json (const char *name, const VbProjBenchProtocol *p
   gboolean cuda = g_strcmp0 (pr->device, "cuda") == 0;
   const char *prec = g_strcmp0 (pr->precision, "bf16") == 0
     ? "bf16 storage: features, weights and outputs bf16, products on bf16 tensor cores "
-      "accumulating in fp32, each output rounded once, fp32 biases; the Gated gate in fp32"
+      "accumulating in fp32, the bias added in the product's epilogue and each output "
+      "rounded once, biases at bf16 precision; the Gated projector as one product of "
+      "its stacked weights, then the gate in fp32 on its bf16 halves"
     : g_strcmp0 (pr->precision, "tf32") == 0 ? "fp32 tensors, TF32 products" : "fp32";
   return g_strdup_printf ("{\"protocol\": \"visionbench-projector\", \"model\": \"%s\", "
                           "\"mode\": \"inference forward%s\", \"inputs\": %d, "

@@ -40,6 +40,10 @@ struct VbVitOps
                                 int64_t n);
   void (*sigmoid_gate_backward) (void *ctx, float *da, float *dv, const float *dy,
                                  const float *s, const float *v, int64_t n);
+  /* bf16 storage, inference: y (rows × C) = bf16 (σ(a) ⊙ v), [a | v] the rows × 2C
+   * stacked product, widened; σ and the product in fp32 */
+  void (*sigmoid_gate_forward_bf16) (void *ctx, VbBf16 *y, const VbBf16 *av, int64_t rows,
+                                     int C);
   /* dst[r·ld_dst + c] = src[r·ld_src + c] for r < rows, c < cols (a strided copy inside
    * the backend's memory: a token subset, the class rows) */
   void (*copy_rows) (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t ld_src,

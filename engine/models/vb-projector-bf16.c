@@ -11,10 +11,11 @@
 struct _VbProjBf16 {
   VbProjector *p;              /* borrowed: the biases are read from its backend copy */
   const VbOps *ops;
-  VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1) */
+  VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1; Gated:
+                                * both gate weights stacked in w1, [W_a; W_v]) */
+  float *gated_b;              /* Gated: its two biases stacked, [b_a; b_v] */
   int64_t rows_cap;
-  VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h) */
-  float *a32, *v32;            /* gated: the two products, then the gate into a32 */
+  VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h); gated [a | v] */
 };
 
 #define OPS(name, ...) b->ops->name (b->ops->ctx, __VA_ARGS__)
@@ -41,10 +42,7 @@ free_rows (VbProjBf16 *b)
 {
   backend_free (b, b->mid16);
   backend_free (b, b->mid16b);
-  backend_free (b, b->a32);
-  backend_free (b, b->v32);
   b->mid16 = b->mid16b = NULL;
-  b->a32 = b->v32 = NULL;
   b->rows_cap = 0;
 }
 
@@ -56,7 +54,43 @@ vb_proj_bf16_free (VbProjBf16 *b)
   free_rows (b);
   backend_free (b, b->w1);
   backend_free (b, b->w2);
+  backend_free (b, b->gated_b);
   g_free (b);
+}
+
+static VbBf16 *upload_rounded (VbProjBf16 *b, const float *w, int64_t n);
+
+/* n host floats copied to the backend */
+static float *
+upload_floats (VbProjBf16 *b, const float *h, int64_t n)
+{
+  float *d = backend_alloc (b, (size_t) n * sizeof (float));
+  if (d != NULL)
+    {
+      if (b->ops->on_host)
+        memcpy (d, h, (size_t) n * sizeof (float));
+      else
+        b->ops->upload (b->ops->ctx, d, h, (size_t) n * sizeof (float));
+    }
+  return d;
+}
+
+/* The Gated projector as one product: [a | v] = x·[W_a; W_v]ᵀ + [b_a; b_v], twice as wide,
+ * then the gate on its halves (the two products read x once between them) */
+static gboolean
+stack_gated (VbProjBf16 *b, const float *host)
+{
+  VbProjector *p = b->p;
+  int64_t n = (int64_t) p->cfg.out_f * p->cfg.in_f;
+  g_autofree float *w = g_new (float, 2 * n);
+  g_autofree float *bias = g_new (float, 2 * p->cfg.out_f);
+  memcpy (w, host + p->off[T_W1], (size_t) n * sizeof (float));
+  memcpy (w + n, host + p->off[T_W2], (size_t) n * sizeof (float));
+  memcpy (bias, host + p->off[T_B1], (size_t) p->cfg.out_f * sizeof (float));
+  memcpy (bias + p->cfg.out_f, host + p->off[T_B2], (size_t) p->cfg.out_f * sizeof (float));
+  b->w1 = upload_rounded (b, w, 2 * n);
+  b->gated_b = upload_floats (b, bias, 2 * p->cfg.out_f);
+  return b->w1 != NULL && b->gated_b != NULL;
 }
 
 /* a host fp32 weight rounded (nearest-even) into a bf16 copy on the backend */
@@ -103,6 +137,22 @@ vb_proj_bf16_new (VbProjector *p, GError **error)
     }
   /* the host parameters as the backend has them; LoRA folded into one weight */
   const float *host = vb_projector_params_from_backend (p);
+  if (c->kind == VB_PROJ_GATED)
+    {
+      if (p->vit == NULL || p->vit->sigmoid_gate_forward_bf16 == NULL)
+        {
+          g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                       "%s: the %s backend has no bf16 gate", vb_projector_kind_name (c->kind),
+                       b->ops->name);
+          return NULL;
+        }
+      if (!stack_gated (b, host))
+        {
+          no_room (b, "the weights", error);
+          return NULL;
+        }
+      return g_steal_pointer (&b);
+    }
   const float *w1 = host + p->off[T_W1];
   if (c->kind == VB_PROJ_LORA)
     {
@@ -146,8 +196,8 @@ ensure_rows (VbProjBf16 *b, int64_t rows, GError **error)
                   != NULL);
     }
   else if (c->kind == VB_PROJ_GATED)
-    ok = (b->a32 = backend_alloc (b, (size_t) (rows * c->out_f) * sizeof (float))) != NULL
-         && (b->v32 = backend_alloc (b, (size_t) (rows * c->out_f) * sizeof (float))) != NULL;
+    ok = (b->mid16 = backend_alloc (b, (size_t) (rows * 2 * c->out_f) * sizeof (VbBf16)))
+         != NULL;
   if (!ok)
     {
       free_rows (b);
@@ -182,18 +232,16 @@ vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
       OPS (linear_forward_bf16, NULL, y, out, b->mid16, r, b->w2, b2, rows, r, out);
       break;
     case VB_PROJ_MLP:
-      /* fc1's bias inside the GELU, as in VMamba's MLP */
-      OPS (linear_forward_bf16, NULL, b->mid16, h, x, in, b->w1, NULL, rows, in, h);
-      OPS (gelu_forward_bf16, b->mid16b, b->mid16, b1, rows, h);
+      /* fc1's bias in its product's epilogue, then the GELU (as PyTorch's bf16 modules) */
+      OPS (linear_forward_bf16, NULL, b->mid16, h, x, in, b->w1, b1, rows, in, h);
+      OPS (gelu_forward_bf16, b->mid16b, b->mid16, NULL, rows, h);
       OPS (linear_forward_bf16, NULL, y, out, b->mid16b, h, b->w2, b2, rows, h, out);
       break;
     case VB_PROJ_GATED:
-      OPS (linear_forward_bf16, b->a32, NULL, out, x, in, b->w1, b1, rows, in, out);
-      OPS (linear_forward_bf16, b->v32, NULL, out, x, in, b->w2, b2, rows, in, out);
-      /* σ(a) into a, then σ(a) ⊙ v over it: both ops write s before y, index by index */
-      p->vit->sigmoid_gate_forward (b->ops->ctx, b->a32, b->a32, b->a32, b->v32,
-                                    rows * out);
-      OPS (to_bf16, y, b->a32, NULL, 1, rows * out);
+      /* [a | v] rounded to bf16 (as in a module cast to bf16), then y = σ(a) ⊙ v */
+      OPS (linear_forward_bf16, NULL, b->mid16, 2 * out, x, in, b->w1, b->gated_b, rows, in,
+           2 * out);
+      p->vit->sigmoid_gate_forward_bf16 (b->ops->ctx, y, b->mid16, rows, out);
       break;
     default:
       g_assert_not_reached ();

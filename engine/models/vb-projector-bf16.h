@@ -1,10 +1,10 @@
 /* vb-projector-bf16.h: a projector's inference in bf16 storage, as PyTorch eager bf16 runs
  * it for clip-projectors.md §5's runtime: the input, the weights and the output in bf16,
  * every product on bf16 tensor cores accumulating in fp32 and rounded once where it is
- * stored, biases (fp32) added before that rounding; LoRA runs merged (W₀ + (α/r)·B·A
- * rounded once). Intermediates are bf16 too: LowRank's t = V·x, the MLP's h = W₁·x
- * (its bias added inside the GELU) and GELU(h). The Gated projector's two products come
- * out in fp32, the gate σ(a) ⊙ v runs in fp32 and its result is rounded once.
+ * stored, biases (held at bf16 precision, as a module cast to bf16 holds them) added
+ * before that rounding; LoRA runs merged (W₀ + (α/r)·B·A rounded once). Intermediates
+ * are bf16 too: LowRank's t = V·x, the MLP's h = W₁·x + b₁ and GELU(h). The Gated projector runs as one product of its stacked weights, [a | v] =
+ * x·[W_a; W_v]ᵀ + [b_a; b_v] in bf16, then the gate σ(a) ⊙ v in fp32, rounded once.
  *
  * The twin copies the projector's weights when made: make it again after they change.
  * Every tensor lives on the projector's backend (the CPU's bf16 ops are the reference:

@@ -59,9 +59,18 @@ vb_linear_forward_bf16 (float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 
     vb_linear_forward (out, ld_out, x, in_f, wf, b, n, in_f, out_f);
   else
     {
-      float *y = dense (n * out_f);
-      vb_linear_forward (y, out_f, x, in_f, wf, b, n, in_f, out_f);
+      /* a bf16 out takes the bias at bf16 precision, as a module cast to bf16 holds it
+       * (and as cuBLASLt's bias epilogue, whose bias has the output's type, adds it) */
+      float *y = dense (n * out_f), *b16 = NULL;
+      if (b != NULL)
+        {
+          b16 = dense (out_f);
+          for (int o = 0; o < out_f; o++)
+            b16[o] = vb_bf16_to_float (vb_bf16_from_float (b[o]));
+        }
+      vb_linear_forward (y, out_f, x, in_f, wf, b16, n, in_f, out_f);
       narrow (out16, ld_out, y, n, out_f);
+      free (b16);
       free (y);
     }
   free (x);

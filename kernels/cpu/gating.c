@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "vb-cpu-gating.h"
+#include "vb-cpu-ops.h"
 #include "vb-cpu-private.h"
 
 /* elementwise loops only pay for threads on large tensors (as activations.c) */
@@ -26,6 +27,19 @@ vb_sigmoid_gate_forward (float *y, float *s, const float *a, const float *v, int
           y[i] = g * v[i];
         }
     }
+}
+
+void
+vb_sigmoid_gate_forward_bf16 (uint16_t *y, const uint16_t *av, int64_t rows, int C)
+{
+#pragma omp parallel for schedule(static) if (rows * C > PAR_MIN)
+  for (int64_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++)
+      {
+        float a = vb_bf16_to_float (av[r * 2 * C + c]), v = vb_bf16_to_float (av[r * 2 * C + C + c]);
+        float g = 1.0f / (1.0f + expf (-a));
+        y[r * C + c] = vb_bf16_from_float (g * v);
+      }
 }
 
 void

@@ -17,6 +17,11 @@ extern "C" {
  * again: the backward works from s). All arrays hold n floats. */
 void vb_sigmoid_gate_forward (float *y, float *s, const float *a, const float *v, int64_t n);
 
+/* bf16 storage, inference: y[r, c] = bf16 (σ(a)·v) with a = av[r, c], v = av[r, C + c]
+ * widened (the stacked product [a | v] of the two gate weights), σ and the product in fp32
+ * as above. y: rows × C, av: rows × 2C. */
+void vb_sigmoid_gate_forward_bf16 (uint16_t *y, const uint16_t *av, int64_t rows, int C);
+
 /* da[i] = dy[i] · v[i] · s[i] · (1 − s[i]);  dv[i] = dy[i] · s[i]   (both written) */
 void vb_sigmoid_gate_backward (float *da, float *dv, const float *dy,
                                const float *s, const float *v, int64_t n);

@@ -249,7 +249,8 @@ vb_bf16_to_float (VbBf16 h)
 
 /* dst[b·per_sample + i] = bf16 (src[...] · scale[b]) (scale NULL: no scaling) */
 void vb_to_bf16 (VbBf16 *dst, const float *src, const float *scale, int B, int64_t per_sample);
-/* out = in·wᵀ + b as vb_linear_forward, written to exactly one of out (fp32) and out16 */
+/* out = in·wᵀ + b as vb_linear_forward, written to exactly one of out (fp32) and out16;
+ * into out16 the bias is taken rounded to bf16 (as a bf16 module holds it) */
 void vb_linear_forward_bf16 (float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in,
                              int64_t ld_in, const VbBf16 *w, const float *b, int64_t n,
                              int in_f, int out_f);

@@ -57,6 +57,13 @@ cpu_sigmoid_gate_backward (void *ctx, float *da, float *dv, const float *dy, con
 }
 
 static void
+cpu_sigmoid_gate_forward_bf16 (void *ctx, VbBf16 *y, const VbBf16 *av, int64_t rows, int C)
+{
+  (void) ctx;
+  vb_sigmoid_gate_forward_bf16 (y, av, rows, C);
+}
+
+static void
 cpu_copy_rows (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
                int64_t rows, int64_t cols)
 {
@@ -73,6 +80,7 @@ static const VbVitOps cpu_vit_ops = {
   .attention_forward = cpu_attention_forward,
   .sigmoid_gate_forward = cpu_sigmoid_gate_forward,
   .sigmoid_gate_backward = cpu_sigmoid_gate_backward,
+  .sigmoid_gate_forward_bf16 = cpu_sigmoid_gate_forward_bf16,
   .copy_rows = cpu_copy_rows,
 };
 

@@ -1,8 +1,12 @@
 /* linear.cu: per-row matrix products on cuBLAS (row-major data seen as column-major
  * transposes) in the context's matmul mode (strict fp32 by default; TF32 or bf16 tensor
  * cores on request, vb_cuda_set_matmul), the bf16-storage products (bf16 operands, fp32
- * accumulation, any mode), and the bias gradient as a fixed-order column sum (fp32 in
+ * accumulation, any mode; a bf16 out with bias through cuBLASLt's bias epilogue), and the
+ * bias gradient as a fixed-order column sum (fp32 in
  * every mode, of fp32 or bf16 data). */
+#include <stdlib.h>
+#include <string.h>
+
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
@@ -499,19 +503,177 @@ gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, in
                             what);
 }
 
-/* out[r, o] = bf16 (y[r, o] + b[o]) for `rows` rows, y dense (rows × out_f); rows across
- * blockIdx.y, columns across x (as fill_rows_kernel) */
+/* out[r, o] = bf16 (y[r, o] + b[o]) for `rows` rows, y dense (rows × out_f), b bf16; rows
+ * across blockIdx.y, columns across x (as fill_rows_kernel) */
 static __global__ void
-bias_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y, const float *b,
-                   int64_t rows, int out_f)
+bias_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
+                   const __nv_bfloat16 *b, int64_t rows, int out_f)
 {
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
     for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
-      out[r * ld_out + o] = __float2bfloat16_rn (y[r * out_f + o] + b[o]);
+      out[r * ld_out + o] = __float2bfloat16_rn (y[r * out_f + o] + __bfloat162float (b[o]));
 }
 
-/* a bf16 out with bias, as the CPU computes it: the fp32 product of a chunk of rows into
- * scratch (β = 0), then bf16 (product + b), rounded once; in_f > 0 */
+static __global__ void
+round_bf16_kernel (__nv_bfloat16 *dst, const float *src, int n)
+{
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    dst[i] = __float2bfloat16_rn (src[i]);
+}
+
+/* cuBLASLt plans for the bias products, one a shape: descriptors and the algorithm its
+ * heuristic chose (asking costs tens of microseconds of host time each call, a tenth of a
+ * projector's whole product) */
+#define LT_PLANS 8
+
+typedef struct
+{
+  int64_t n, ld_in, ld_out;
+  int in_f, out_f, found;
+  cublasLtMatmulDesc_t op;
+  cublasLtMatrixLayout_t la, lb, ld;
+  cublasLtMatmulAlgo_t algo;
+} LtPlan;
+
+struct VbLtPlans
+{
+  LtPlan plan[LT_PLANS];
+  int used, next;
+};
+
+static void
+lt_plan_clear (LtPlan *p)
+{
+  if (p->ld != NULL)
+    cublasLtMatrixLayoutDestroy (p->ld);
+  if (p->lb != NULL)
+    cublasLtMatrixLayoutDestroy (p->lb);
+  if (p->la != NULL)
+    cublasLtMatrixLayoutDestroy (p->la);
+  if (p->op != NULL)
+    cublasLtMatmulDescDestroy (p->op);
+  memset (p, 0, sizeof *p);
+}
+
+void
+vb_cuda_lt_plans_free (struct VbLtPlans *plans)
+{
+  if (plans == NULL)
+    return;
+  for (int i = 0; i < plans->used; i++)
+    lt_plan_clear (&plans->plan[i]);
+  free (plans);
+}
+
+/* the plan of a shape, made on first use (found = 0: cuBLASLt has no algorithm for it) */
+static LtPlan *
+lt_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_out)
+{
+  if (cu->lt_plans == NULL
+      && (cu->lt_plans = (struct VbLtPlans *) calloc (1, sizeof (struct VbLtPlans))) == NULL)
+    return NULL;
+  struct VbLtPlans *ps = cu->lt_plans;
+  for (int i = 0; i < ps->used; i++)
+    {
+      LtPlan *p = &ps->plan[i];
+      if (p->n == n && p->in_f == in_f && p->out_f == out_f && p->ld_in == ld_in
+          && p->ld_out == ld_out)
+        return p;
+    }
+  LtPlan *p;
+  if (ps->used < LT_PLANS)
+    p = &ps->plan[ps->used++];
+  else
+    {
+      /* full: the oldest goes */
+      p = &ps->plan[ps->next];
+      ps->next = (ps->next + 1) % LT_PLANS;
+    }
+  lt_plan_clear (p);
+  p->n = n;
+  p->in_f = in_f;
+  p->out_f = out_f;
+  p->ld_in = ld_in;
+  p->ld_out = ld_out;
+  cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+  cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+  uint64_t ws = VB_CUDA_BLAS_WORKSPACE;
+  /* split sums added in fp32, never in the output's bf16: each output rounded once */
+  uint32_t fp32_sums = CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
+  cublasLtMatmulPreference_t pref = NULL;
+  cublasLtMatmulHeuristicResult_t h;
+  int found = 0;
+  /* column-major: out^T (out_f × n) = W (in_f × out_f)^T · in^T (in_f × n) */
+  if (cublasLtMatmulDescCreate (&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS
+      && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) == 0
+      && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb) == 0
+      && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi,
+                                         sizeof epi) == 0
+      && cublasLtMatrixLayoutCreate (&p->la, CUDA_R_16BF, in_f, out_f, in_f) == 0
+      && cublasLtMatrixLayoutCreate (&p->lb, CUDA_R_16BF, in_f, n, ld_in) == 0
+      && cublasLtMatrixLayoutCreate (&p->ld, CUDA_R_16BF, out_f, n, ld_out) == 0
+      && cublasLtMatmulPreferenceCreate (&pref) == 0
+      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                               &ws, sizeof ws) == 0
+      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                               &fp32_sums, sizeof fp32_sums) == 0
+      && cublasLtMatmulAlgoGetHeuristic (cu->lt, p->op, p->la, p->lb, p->ld, p->ld, pref, 1, &h,
+                                         &found) == 0
+      && found > 0)
+    {
+      p->algo = h.algo;
+      p->found = 1;
+    }
+  if (pref != NULL)
+    cublasLtMatmulPreferenceDestroy (pref);
+  return p;
+}
+
+/* out (n rows of out_f, ld_out) = bf16 (in·Wᵀ + b16) in one cuBLASLt product, the bias in
+ * its epilogue (cuBLAS's GemmEx has none). 0 when cuBLASLt offers no algorithm for the
+ * shape (nothing recorded: the caller takes the other path). */
+static int
+linear_bias_lt (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
+                const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f)
+{
+  if (cu->lt == NULL && cublasLtCreate (&cu->lt) != CUBLAS_STATUS_SUCCESS)
+    {
+      cu->lt = NULL;
+      return 0;
+    }
+  LtPlan *p = lt_plan (cu, n, in_f, out_f, ld_in, ld_out);
+  if (p == NULL || !p->found
+      || cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b16,
+                                         sizeof b16) != CUBLAS_STATUS_SUCCESS)
+    return 0;
+  const float one = 1.0f, zero = 0.0f;
+  vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, w, p->la, in, p->lb, &zero, out,
+                                          p->ld, out, p->ld, &p->algo, cu->blas_workspace,
+                                          VB_CUDA_BLAS_WORKSPACE, cu->stream),
+                      "linear forward (bf16, bias epilogue)");
+  return 1;
+}
+
+/* cuBLASLt's bias epilogue rounds each output once only with operands it can take 16
+ * bytes at a time: measured on the H200, its tensor-core kernels gave the rounded-once
+ * value (384,356 of 384,384 outputs of a 96 → 384 product, the rest one step off by the
+ * sums' order), but for a 5 → 7 product with 12-value output rows all 259 outputs were
+ * bf16 (bf16 (x·w) + b), the product rounded before the bias was added (173 were the
+ * rounded-once value) */
+static bool
+lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, int64_t ld_out,
+                int in_f, int out_f)
+{
+  return in_f % 8 == 0 && out_f % 8 == 0 && ld_in % 8 == 0 && ld_out % 8 == 0
+         && (uintptr_t) in % 16 == 0 && (uintptr_t) w % 16 == 0 && (uintptr_t) out % 16 == 0;
+}
+
+/* a bf16 out with bias, as the CPU computes it: bf16 (product + bf16 (b)), rounded once
+ * (the bias at bf16 precision, as a module cast to bf16 holds it, and as cuBLASLt's bias
+ * epilogue takes it: its bias has the output's type). One cuBLASLt product where that
+ * rounds once; else the fp32 product of a chunk of rows into scratch (β = 0), then the bias
+ * and the rounding. (Not GemmEx into a bf16 C holding the bias with β = 1: measured, that
+ * rounds the product before adding C.) in_f > 0 */
 static void
 linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in,
                           int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f,
@@ -523,8 +685,17 @@ linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const 
     chunk = 1;
   if (chunk > n)
     chunk = n;
-  float *y = (float *) vb_cuda_scratch (cu, (size_t) chunk * out_f * sizeof (float));
-  if (y == NULL)
+  /* scratch: the rounded bias (16-byte aligned, as cuBLASLt wants it), then the rows */
+  size_t bias_bytes = ((size_t) out_f * sizeof (__nv_bfloat16) + 255) / 256 * 256;
+  char *room = (char *) vb_cuda_scratch (cu, bias_bytes + (size_t) chunk * out_f * sizeof (float));
+  if (room == NULL)
+    return;
+  __nv_bfloat16 *b16 = (__nv_bfloat16 *) room;
+  float *y = (float *) (room + bias_bytes);
+  round_bf16_kernel<<<(out_f + 255) / 256, 256, 0, cu->stream>>> (b16, b, out_f);
+  if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)")
+      || (lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f)
+          && linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f)))
     return;
   for (int64_t r0 = 0; r0 < n; r0 += chunk)
     {
@@ -536,7 +707,7 @@ linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const 
         return;
       dim3 grid ((out_f + 127) / 128 > 65535 ? 65535 : (out_f + 127) / 128,
                  rows > 65535 ? 65535 : (unsigned int) rows);
-      bias_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b, rows,
+      bias_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b16, rows,
                                                        out_f);
       if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
         return;

@@ -7,7 +7,6 @@
 #include "vb-cuda-private.h"
 
 /* cuBLAS's workspace, set once (its recommendation for Hopper) */
-#define BLAS_WORKSPACE (32u << 20)
 
 static const char *
 blas_status_name (cublasStatus_t st)
@@ -86,9 +85,9 @@ vb_cuda_open (int device, char *why, size_t why_len)
       && vb_cuda_check_blas (cu, cublasSetMathMode (cu->blas, CUBLAS_PEDANTIC_MATH),
                              "cublasSetMathMode")
       && vb_cuda_check_rt (cu, cudaMalloc ((void **) &cu->scalar, 16), "cudaMalloc")
-      && vb_cuda_check_rt (cu, cudaMalloc (&cu->blas_workspace, BLAS_WORKSPACE), "cudaMalloc")
+      && vb_cuda_check_rt (cu, cudaMalloc (&cu->blas_workspace, VB_CUDA_BLAS_WORKSPACE), "cudaMalloc")
       && vb_cuda_check_blas (cu, cublasSetWorkspace (cu->blas, cu->blas_workspace,
-                                                     BLAS_WORKSPACE), "cublasSetWorkspace"))
+                                                     VB_CUDA_BLAS_WORKSPACE), "cublasSetWorkspace"))
     {
       snprintf (cu->describe, sizeof cu->describe, "%s (sm_%d%d, %.1f GiB)", prop.name,
                 prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0);
@@ -110,6 +109,9 @@ vb_cuda_close (VbCuda *cu)
   cudaFree (cu->scratch);
   cudaFree (cu->stage);
   cudaFree (cu->scalar);
+  vb_cuda_lt_plans_free (cu->lt_plans);
+  if (cu->lt != NULL)
+    cublasLtDestroy (cu->lt);
   if (cu->blas != NULL)
     cublasDestroy (cu->blas);
   cudaFree (cu->blas_workspace);

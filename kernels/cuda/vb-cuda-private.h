@@ -2,6 +2,7 @@
  * launch checks and scratch memory. */
 #pragma once
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -20,9 +21,18 @@ struct VbCuda
   size_t         scratch_bytes;
   double        *scalar;          /* 16 bytes of device memory for ops that return a value */
   void          *blas_workspace;  /* cuBLAS's own, fixed: a captured graph may not allocate */
+  cublasLtHandle_t lt;            /* for the products with an epilogue; made on first use */
+  struct VbLtPlans *lt_plans;     /* their plans by shape (linear.cu) */
   char           error[256];
   char           describe[320];
 };
+
+/* the cuBLASLt plans' cache, freed with the context */
+struct VbLtPlans;
+void vb_cuda_lt_plans_free (struct VbLtPlans *plans);
+
+/* bytes of blas_workspace (cuBLAS and cuBLASLt take turns with it on the one stream) */
+#define VB_CUDA_BLAS_WORKSPACE (32u << 20)
 
 /* record the first failure; returns 1 when `ok` */
 int vb_cuda_check_rt (VbCuda *cu, cudaError_t err, const char *what);

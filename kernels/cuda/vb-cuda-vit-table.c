@@ -45,6 +45,12 @@ cu_sigmoid_gate_backward (void *ctx, float *da, float *dv, const float *dy, cons
 }
 
 static void
+cu_sigmoid_gate_forward_bf16 (void *ctx, VbBf16 *y, const VbBf16 *av, int64_t rows, int C)
+{
+  vb_cuda_sigmoid_gate_forward_bf16 (ctx, y, av, rows, C);
+}
+
+static void
 cu_copy_rows (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t ld_src,
               int64_t rows, int64_t cols)
 {
@@ -59,6 +65,7 @@ static const VbVitOps cuda_vit_ops = {
   .attention_forward = cu_attention_forward,
   .sigmoid_gate_forward = cu_sigmoid_gate_forward,
   .sigmoid_gate_backward = cu_sigmoid_gate_backward,
+  .sigmoid_gate_forward_bf16 = cu_sigmoid_gate_forward_bf16,
   .copy_rows = cu_copy_rows,
 };
 

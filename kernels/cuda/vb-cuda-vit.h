@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "vb-cuda.h"
+#include "vb-cpu-ops.h"   /* VbBf16 */
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,8 @@ void vb_cuda_sigmoid_gate_forward (VbCuda *cu, float *y, float *s, const float *
                                    const float *v, int64_t n);
 void vb_cuda_sigmoid_gate_backward (VbCuda *cu, float *da, float *dv, const float *dy,
                                     const float *s, const float *v, int64_t n);
+void vb_cuda_sigmoid_gate_forward_bf16 (VbCuda *cu, VbBf16 *y, const VbBf16 *av, int64_t rows,
+                                        int C);
 void vb_cuda_copy_rows (VbCuda *cu, float *dst, int64_t ld_dst, const float *src,
                         int64_t ld_src, int64_t rows, int64_t cols);
 

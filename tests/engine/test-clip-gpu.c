@@ -6,7 +6,7 @@
  * projector at an awkward width and at the study's 1024: output, input gradient and
  * every parameter gradient (twice, so the += is checked), LoRA merged and unmerged. Strict
  * fp32 products are held to relative L2 1e-5 per tensor; TF32 and bf16 runs to looser
- * bounds. Skips visibly where there is no usable GPU. */
+ * bounds; the projectors' bf16 inference twins output for output against the CPU's. Skips visibly where there is no usable GPU. */
 #include "config.h"
 
 #include "vb-engine-test.h"
@@ -18,6 +18,7 @@
 #include "vb-device.h"
 #include "vb-error.h"
 #include "vb-projector.h"
+#include "vb-projector-bf16.h"
 #include "vb-rng.h"
 
 static void
@@ -379,6 +380,102 @@ test_projectors_tf32 (void)
   g_assert_true (gpu->set_matmul (gpu->ctx, VB_MATMUL_FP32));
 }
 
+/* The bf16 inference twins (vb-projector-bf16.h) on the GPU against the CPU's: the same
+ * bf16 weights, input and roundings, the products' sums in another order, so an output may
+ * round to the neighbouring bf16 value, and where an intermediate (LowRank's t, the MLP's
+ * h and GELU (h)) rounds the other way, the output moves by that step times its weight,
+ * which is not small next to an output that cancels: every output within two bf16 steps
+ * of its own size (2^-6) plus one of the outputs' typical size (2^-8 of their RMS), and
+ * the whole within 4e-3 (relative L2) */
+static void
+check_projector_bf16 (const VbOps *gpu, const VbProjConfig *pc, int64_t rows, const char *label)
+{
+  g_autoptr (GError) error = NULL;
+  const VbOps *backends[2] = { vb_cpu_ops (), gpu };
+  int in = pc->in_f, out = pc->out_f;
+  VbRng rng;
+  vb_rng_init (&rng, 41 + pc->kind);
+  g_autofree VbBf16 *x16 = g_new (VbBf16, rows * in);
+  for (int64_t i = 0; i < rows * in; i++)
+    x16[i] = vb_bf16_from_float (vb_rng_normal (&rng));
+  g_autofree VbBf16 *y_cpu = g_new (VbBf16, rows * out);
+  g_autofree VbBf16 *y_gpu = g_new (VbBf16, rows * out);
+  VbBf16 *y[2] = { y_cpu, y_gpu };
+  for (int k = 0; k < 2; k++)
+    {
+      const VbOps *ops = backends[k];
+      g_autoptr (VbProjector) p = vb_projector_new (pc, &error);
+      g_assert_no_error (error);
+      vb_projector_init_weights (p, 5);
+      VbRng prng;
+      vb_rng_init (&prng, 78);
+      float *params = vb_projector_params (p);
+      for (int64_t i = 0; i < vb_projector_n_params (p); i++)
+        params[i] = 0.05f * vb_rng_normal (&prng);
+      g_assert_true (vb_projector_use_backend (p, ops, &error));
+      vb_projector_params_to_backend (p);
+      g_autoptr (VbProjBf16) b = vb_proj_bf16_new (p, &error);
+      g_assert_no_error (error);
+      size_t xb = (size_t) rows * in * sizeof (VbBf16), yb = (size_t) rows * out * sizeof (VbBf16);
+      VbBf16 *dx = ops->on_host ? g_memdup2 (x16, xb) : ops->alloc (ops->ctx, xb);
+      VbBf16 *dy = ops->on_host ? g_malloc (yb) : ops->alloc (ops->ctx, yb);
+      g_assert_true (dx != NULL && dy != NULL);
+      if (!ops->on_host)
+        ops->upload (ops->ctx, dx, x16, xb);
+      g_assert_true (vb_proj_bf16_forward (b, dy, dx, rows, &error));
+      g_assert_true (vb_projector_backend_ok (p, &error));
+      g_assert_no_error (error);
+      if (ops->on_host)
+        memcpy (y[k], dy, yb);
+      else
+        ops->download (ops->ctx, y[k], dy, yb);
+      if (ops->on_host)
+        {
+          g_free (dx);
+          g_free (dy);
+        }
+      else
+        {
+          ops->free (ops->ctx, dx);
+          ops->free (ops->ctx, dy);
+        }
+    }
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < rows * out; i++)
+    den += (double) vb_bf16_to_float (y[0][i]) * vb_bf16_to_float (y[0][i]);
+  double rms = sqrt (den / (rows * out));
+  int64_t far = 0, differ = 0;
+  for (int64_t i = 0; i < rows * out; i++)
+    {
+      double want = vb_bf16_to_float (y[0][i]), got = vb_bf16_to_float (y[1][i]);
+      differ += y[0][i] != y[1][i];
+      far += fabs (got - want) > ldexp (fabs (want), -6) + ldexp (rms, -8);
+      num += (got - want) * (got - want);
+    }
+  double rel = sqrt (num / MAX (den, 1e-30));
+  g_test_message ("%s %s in bf16: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " outputs differ "
+                  "from the CPU's (rounding), none by more than the bound; relative L2 "
+                  "%.2e", label, vb_projector_kind_name (pc->kind), differ, rows * out, rel);
+  g_assert_cmpint (far, ==, 0);
+  g_assert_cmpfloat (rel, <, 4e-3);
+}
+
+static void
+test_projectors_bf16 (void)
+{
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  for (int kind = 0; kind < VB_PROJ_N_KINDS; kind++)
+    {
+      VbProjConfig pc;
+      projector_configs (kind, FALSE, &pc);
+      check_projector_bf16 (gpu, &pc, 301, "awkward widths,");
+      projector_configs (kind, TRUE, &pc);
+      check_projector_bf16 (gpu, &pc, 70, "study widths,");
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -387,5 +484,6 @@ main (int argc, char **argv)
   g_test_add_func ("/clip-gpu/tower/tensor-cores", test_tower_tensor_cores);
   g_test_add_func ("/clip-gpu/projectors/fp32", test_projectors_fp32);
   g_test_add_func ("/clip-gpu/projectors/tf32", test_projectors_tf32);
+  g_test_add_func ("/clip-gpu/projectors/bf16", test_projectors_bf16);
   return g_test_run ();
 }

@@ -256,7 +256,7 @@ round_bf16 (float x)
 }
 
 /* Linear and merged LoRA are one product: the CPU's bf16 op must give exactly the fp32
- * product of the rounded weight and input, plus the bias, rounded once. The others
+ * product of the rounded weight, input and bias, rounded once. The others
  * round their intermediates too: within bf16's precision of the fp32 projector. */
 static void
 test_bf16_inference (void)
@@ -315,8 +315,12 @@ test_bf16_inference (void)
                   }
                 w[o * in + i] = round_bf16 (v);
               }
-          /* the bias follows its weight */
-          vb_linear_forward (y, out, xw, in, w, P + W->offset + (int64_t) in * out, rows, in, out);
+          /* the bias follows its weight; a bf16 module holds it rounded too */
+          const float *bias = P + W->offset + (int64_t) in * out;
+          g_autofree float *b16 = g_new (float, out);
+          for (int o = 0; o < out; o++)
+            b16[o] = round_bf16 (bias[o]);
+          vb_linear_forward (y, out, xw, in, w, b16, rows, in, out);
           for (int i = 0; i < rows * out; i++)
             g_assert_cmpfloat (got[i], ==, round_bf16 (y[i]));
           g_test_message ("%s in bf16: the rounded fp32 product, bit for bit", name);

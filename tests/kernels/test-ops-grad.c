@@ -883,7 +883,7 @@ widened (const VbBf16 *h, int64_t n)
 }
 
 /* the bf16 products, LayerNorm and GELU are their fp32 ops on the widened operands, each
- * bf16 output rounded once; strided rows read and written in place, the gaps untouched */
+ * bf16 output rounded once (a bf16 product's bias rounded to bf16 first); strided rows read and written in place, the gaps untouched */
 static void
 test_bf16_ops (void)
 {
@@ -901,6 +901,11 @@ test_bf16_ops (void)
   vb_linear_forward_bf16 (y, NULL, ld_out, x16, ld_in, w16, b, n, in_f, out_f);
   vb_linear_forward (want, ld_out, x, ld_in, w, b, n, in_f, out_f);
   g_assert_cmpmem (y, n * ld_out * sizeof (float), want, n * ld_out * sizeof (float));
+  /* into bf16 the bias is taken at bf16 precision (as a module cast to bf16 holds it) */
+  g_autofree float *b16 = gc_copy (b, out_f);
+  for (int o = 0; o < out_f; o++)
+    b16[o] = vb_bf16_to_float (vb_bf16_from_float (b[o]));
+  vb_linear_forward (want, ld_out, x, ld_in, w, b16, n, in_f, out_f);
   g_autofree VbBf16 *y16 = g_new (VbBf16, n * ld_out);
   memset (y16, 0xAB, n * ld_out * sizeof (VbBf16));
   vb_linear_forward_bf16 (NULL, y16, ld_out, x16, ld_in, w16, b, n, in_f, out_f);
