@@ -44,6 +44,18 @@ if [ -z "${VB_SKIP_BENCH:-}" ]; then
   done
 fi
 
+# wait_or_dump PID SECONDS WHAT: waits for PID to end (counted from $start); past SECONDS
+# prints its threads' stacks and kills it
+wait_or_dump () {
+  while kill -0 "$1" 2>/dev/null && [ $(( $(date +%s) - start )) -lt "$2" ]; do sleep 1; done
+  if kill -0 "$1" 2>/dev/null; then
+    echo "$3: still running $2 s after the start; its threads:"
+    /usr/local/cuda/bin/cuda-gdb -p "$1" -batch -ex "thread apply all bt 14" 2>&1 |
+      grep -E "^#|^Thread" | head -90
+    kill -9 "$1"
+  fi
+}
+
 # the runs, each a function; VB_RUNS names which (default: all three)
 compare_runs () {
   for n in 0 2; do
@@ -71,13 +83,7 @@ lost_rank () {
   kill -9 "$pid1"
   start=$(date +%s)
   # VB_DIST_TIMEOUT_S=30: process 0 must be gone within about 40 s
-  while kill -0 "$pid0" 2>/dev/null && [ $(( $(date +%s) - start )) -lt 90 ]; do sleep 1; done
-  if kill -0 "$pid0" 2>/dev/null; then
-    echo "process 0 still running 90 s after the kill; its threads:"
-    /usr/local/cuda/bin/cuda-gdb -p "$pid0" -batch -ex "thread apply all bt 12" 2>&1 |
-      grep -E "^#|^Thread" | head -80
-    kill -9 "$pid0"
-  fi
+  wait_or_dump "$pid0" 90 "process 0, after the kill"
   wait "$pid0"; rc=$?
   echo "process 0 exited with $rc, $(( $(date +%s) - start )) s after the kill"
   tail -3 "$run/l0.log"
@@ -100,13 +106,7 @@ time.sleep(75)" &
     --set model.scan=4dir --set train.batch_size=2048 --set data.img_size=64 \
     --db "$run/oom.db" > "$run/oom.log" 2>&1 &
   pid=$!
-  while kill -0 "$pid" 2>/dev/null && [ $(( $(date +%s) - start )) -lt 45 ]; do sleep 1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "still running 45 s after the start (the failure hung); its threads:"
-    /usr/local/cuda/bin/cuda-gdb -p "$pid" -batch -ex "thread apply all bt 14" 2>&1 |
-      grep -E "^#|^Thread" | head -90
-    kill -9 "$pid"
-  fi
+  wait_or_dump "$pid" 45 "the run with a failing rank (the failure hung)"
   wait "$pid"
   echo "exit $?, $(( $(date +%s) - start )) s"
   tail -3 "$run/oom.log"

@@ -58,21 +58,29 @@ vb_proj_bf16_free (VbProjBf16 *b)
   g_free (b);
 }
 
-static VbBf16 *upload_rounded (VbProjBf16 *b, const float *w, int64_t n);
-
-/* n host floats copied to the backend */
-static float *
-upload_floats (VbProjBf16 *b, const float *h, int64_t n)
+/* `bytes` of host data copied to the backend */
+static void *
+upload (VbProjBf16 *b, const void *h, size_t bytes)
 {
-  float *d = backend_alloc (b, (size_t) n * sizeof (float));
+  void *d = backend_alloc (b, bytes);
   if (d != NULL)
     {
       if (b->ops->on_host)
-        memcpy (d, h, (size_t) n * sizeof (float));
+        memcpy (d, h, bytes);
       else
-        b->ops->upload (b->ops->ctx, d, h, (size_t) n * sizeof (float));
+        b->ops->upload (b->ops->ctx, d, h, bytes);
     }
   return d;
+}
+
+/* a host fp32 weight rounded (nearest-even) into a bf16 copy on the backend */
+static VbBf16 *
+upload_rounded (VbProjBf16 *b, const float *w, int64_t n)
+{
+  g_autofree VbBf16 *h = g_new (VbBf16, n);
+  for (int64_t i = 0; i < n; i++)
+    h[i] = vb_bf16_from_float (w[i]);
+  return upload (b, h, (size_t) n * sizeof (VbBf16));
 }
 
 /* The Gated projector as one product: [a | v] = x·[W_a; W_v]ᵀ + [b_a; b_v], twice as wide,
@@ -89,26 +97,8 @@ stack_gated (VbProjBf16 *b, const float *host)
   memcpy (bias, host + p->off[T_B1], (size_t) p->cfg.out_f * sizeof (float));
   memcpy (bias + p->cfg.out_f, host + p->off[T_B2], (size_t) p->cfg.out_f * sizeof (float));
   b->w1 = upload_rounded (b, w, 2 * n);
-  b->gated_b = upload_floats (b, bias, 2 * p->cfg.out_f);
+  b->gated_b = upload (b, bias, (size_t) 2 * p->cfg.out_f * sizeof (float));
   return b->w1 != NULL && b->gated_b != NULL;
-}
-
-/* a host fp32 weight rounded (nearest-even) into a bf16 copy on the backend */
-static VbBf16 *
-upload_rounded (VbProjBf16 *b, const float *w, int64_t n)
-{
-  g_autofree VbBf16 *h = g_new (VbBf16, n);
-  for (int64_t i = 0; i < n; i++)
-    h[i] = vb_bf16_from_float (w[i]);
-  VbBf16 *d = backend_alloc (b, (size_t) n * sizeof (VbBf16));
-  if (d != NULL)
-    {
-      if (b->ops->on_host)
-        memcpy (d, h, (size_t) n * sizeof (VbBf16));
-      else
-        b->ops->upload (b->ops->ctx, d, h, (size_t) n * sizeof (VbBf16));
-    }
-  return d;
 }
 
 static gboolean
