@@ -36,7 +36,8 @@ vb_sigmoid_gate_forward_bf16 (uint16_t *y, const uint16_t *av, int64_t rows, int
   for (int64_t r = 0; r < rows; r++)
     for (int c = 0; c < C; c++)
       {
-        float a = vb_bf16_to_float (av[r * 2 * C + c]), v = vb_bf16_to_float (av[r * 2 * C + C + c]);
+        const uint16_t *row = av + r * 2 * C;
+        float a = vb_bf16_to_float (row[c]), v = vb_bf16_to_float (row[C + c]);
         float g = 1.0f / (1.0f + expf (-a));
         y[r * C + c] = vb_bf16_from_float (g * v);
       }

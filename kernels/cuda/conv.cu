@@ -250,7 +250,8 @@ im2col_rows_kernel (VbBf16 *__restrict__ cols, const float *__restrict__ in, int
           if (y >= 0 && y < H && x >= 0 && x < W)
 #pragma unroll
             for (int ci = 0; ci < CIN; ci++)
-              row.h[t * CIN + ci] = (unsigned short) bf16_bits (in[((b * H + y) * W + x) * CIN + ci]);
+              row.h[t * CIN + ci] =
+                (unsigned short) bf16_bits (in[((b * H + y) * W + x) * CIN + ci]);
         }
       uint4 *dst = reinterpret_cast<uint4 *> (cols + p * LD);
 #pragma unroll

@@ -83,7 +83,8 @@ dw_tile (int H, int W, int C, int vw)
     t.CTV *= 2;
   t.TYR = H < DW_ROWS ? H : DW_ROWS;
   /* the tile within the 48 KiB of shared memory a block gets without asking */
-  while (t.CTV > 1 && (size_t) (t.TYR + 2) * (t.TXC + 2) * t.CTV * vw * sizeof (float) > 48 * 1024)
+  while (t.CTV > 1
+         && (size_t) (t.TYR + 2) * (t.TXC + 2) * t.CTV * vw * sizeof (float) > 48 * 1024)
     t.CTV /= 2;
   t.n_ct = (t.CV + t.CTV - 1) / t.CTV;
   t.tiles_y = (H + t.TYR - 1) / t.TYR;

@@ -6,7 +6,8 @@
  * projector at an awkward width and at the study's 1024: output, input gradient and
  * every parameter gradient (twice, so the += is checked), LoRA merged and unmerged. Strict
  * fp32 products are held to relative L2 1e-5 per tensor; TF32 and bf16 runs to looser
- * bounds; the projectors' bf16 inference twins output for output against the CPU's. Skips visibly where there is no usable GPU. */
+ * bounds; the projectors' bf16 inference twins output for output against the CPU's. Skips
+ * visibly where there is no usable GPU. */
 #include "config.h"
 
 #include "vb-engine-test.h"

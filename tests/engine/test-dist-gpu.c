@@ -231,8 +231,8 @@ check_failed_rank (int at)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
   g_auto (VbRunConfig) cfg = { 0 };
-  g_assert_true (vb_run_config_from_json (&cfg, json_node_get_object (json_parser_get_root (parser)),
-                                          NULL));
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (vb_run_config_from_json (&cfg, root, NULL));
   int calls_left = at;
   VbTrainHooks hooks = { NULL, stop_at, &calls_left };
   g_auto (VbTrainResult) result = { 0 };
