@@ -894,20 +894,17 @@ vb_store_add_epoch_metric (VbStore              *store,
   return step_done (store, stmt, "cannot write epoch metrics", error);
 }
 
-gboolean
-vb_store_add_throughput (VbStore     *store,
-                         gint64       run_id,
-                         const char  *kind,
-                         double       img_per_s,
-                         const char  *protocol_json,
-                         GError     **error)
+static gboolean
+insert_throughput (VbStore     *store,
+                   gint64       run_id,
+                   const char  *kind,
+                   double       img_per_s,
+                   const char  *protocol_json,
+                   GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  if (!vb_store_flush (store, error))
-    return FALSE;
-  stmt = prepare (store, "INSERT INTO throughput (run_id, kind, img_per_s, protocol_json)"
-                         " VALUES (?, ?, ?, ?)", error);
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (store, "INSERT INTO throughput (run_id, kind, img_per_s, protocol_json)"
+                    " VALUES (?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, run_id);
@@ -918,6 +915,20 @@ vb_store_add_throughput (VbStore     *store,
 }
 
 gboolean
+vb_store_add_throughput (VbStore     *store,
+                         gint64       run_id,
+                         const char  *kind,
+                         double       img_per_s,
+                         const char  *protocol_json,
+                         GError     **error)
+{
+  return vb_store_flush (store, error)
+         && insert_throughput (store, run_id, kind, img_per_s, protocol_json, error);
+}
+
+/* the old figure goes and the new one comes in one transaction: a failed write keeps the
+ * old one */
+gboolean
 vb_store_set_throughput (VbStore     *store,
                          gint64       run_id,
                          const char  *kind,
@@ -925,17 +936,19 @@ vb_store_set_throughput (VbStore     *store,
                          const char  *protocol_json,
                          GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  if (!vb_store_flush (store, error))
+  if (!vb_store_flush (store, error) || !write_begin (store, error))
     return FALSE;
-  stmt = prepare (store, "DELETE FROM throughput WHERE run_id = ? AND kind = ?", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, run_id);
-  bind_text (stmt, 2, kind);
-  return step_done (store, stmt, "cannot replace a throughput figure", error)
-         && vb_store_add_throughput (store, run_id, kind, img_per_s, protocol_json, error);
+  g_autoptr(sqlite3_stmt) stmt =
+    prepare (store, "DELETE FROM throughput WHERE run_id = ? AND kind = ?", error);
+  gboolean ok = stmt != NULL;
+  if (ok)
+    {
+      sqlite3_bind_int64 (stmt, 1, run_id);
+      bind_text (stmt, 2, kind != NULL ? kind : "train");
+      ok = step_done (store, stmt, "cannot replace a throughput figure", error)
+           && insert_throughput (store, run_id, kind, img_per_s, protocol_json, error);
+    }
+  return write_end (store, ok, error);
 }
 
 gboolean

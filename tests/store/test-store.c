@@ -478,6 +478,24 @@ test_metrics (Fixture       *f,
     g_assert_cmpfloat (t2->img_per_s, ==, 150.0);
     g_assert_cmpstr (t2->protocol_json, ==, "{\"rank\": 1}");
   }
+  /* a replacement whose write fails keeps the old figure (a trigger refuses the insert) */
+  {
+    sqlite3 *raw = raw_open (f->db_path);
+    raw_exec (raw, "CREATE TRIGGER refuse BEFORE INSERT ON throughput WHEN NEW.img_per_s < 0"
+                  " BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    sqlite3_close (raw);
+    g_assert_false (vb_store_set_throughput (store, id, "train gpu 1", -1.0, "{}", &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_clear_pointer (&tput, g_ptr_array_unref);
+    tput = vb_store_get_throughput (store, id, &error);
+    g_assert_cmpuint (tput->len, ==, 3);
+    g_assert_cmpfloat (((VbThroughputRecord *) g_ptr_array_index (tput, 2))->img_per_s, ==,
+                       150.0);
+    raw = raw_open (f->db_path);
+    raw_exec (raw, "DROP TRIGGER refuse");
+    sqlite3_close (raw);
+  }
 
   g_assert_true (vb_store_add_artifact (store, id, "checkpoint", "/x/last.vbck", &error));
   g_assert_no_error (error);
