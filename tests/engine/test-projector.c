@@ -11,6 +11,7 @@
 
 #include "../kernels/gradcheck.h"
 #include "vb-error.h"
+#include "vb-cpu-gating.h"
 #include "vb-cpu-ops.h"
 #include "vb-projector.h"
 #include "vb-projector-bf16.h"
@@ -256,8 +257,9 @@ round_bf16 (float x)
 }
 
 /* Linear and merged LoRA are one product: the CPU's bf16 op must give exactly the fp32
- * product of the rounded weight, input and bias, rounded once. The others
- * round their intermediates too: within bf16's precision of the fp32 projector. */
+ * product of the rounded weight, input and bias, rounded once; Gated exactly its stacked
+ * product's rounded halves through the fp32 gate. LowRank and the MLP round their
+ * intermediates too: within bf16's precision of the fp32 projector. */
 static void
 test_bf16_inference (void)
 {
@@ -324,6 +326,41 @@ test_bf16_inference (void)
           for (int i = 0; i < rows * out; i++)
             g_assert_cmpfloat (got[i], ==, round_bf16 (y[i]));
           g_test_message ("%s in bf16: the rounded fp32 product, bit for bit", name);
+        }
+      else if (kinds[k].kind == VB_PROJ_GATED)
+        {
+          /* one product of the stacked weights, its halves a and v rounded to bf16, then
+           * σ(a)·v as the fp32 gate computes it, rounded once */
+          const float *P = vb_projector_params (p);
+          const VbProjTensor *Wa = vb_projector_find_tensor (p, "gate.weight");
+          const VbProjTensor *Ba = vb_projector_find_tensor (p, "gate.bias");
+          const VbProjTensor *Wv = vb_projector_find_tensor (p, "value.weight");
+          const VbProjTensor *Bv = vb_projector_find_tensor (p, "value.bias");
+          g_autofree float *w = g_new (float, 2 * in * out), *bias = g_new (float, 2 * out);
+          for (int i = 0; i < in * out; i++)
+            {
+              w[i] = round_bf16 (P[Wa->offset + i]);
+              w[in * out + i] = round_bf16 (P[Wv->offset + i]);
+            }
+          for (int o = 0; o < out; o++)
+            {
+              bias[o] = round_bf16 (P[Ba->offset + o]);
+              bias[out + o] = round_bf16 (P[Bv->offset + o]);
+            }
+          g_autofree float *av = g_new (float, rows * 2 * out);
+          vb_linear_forward (av, 2 * out, xw, in, w, bias, rows, in, 2 * out);
+          g_autofree float *a = g_new (float, rows * out), *v = g_new (float, rows * out);
+          for (int r = 0; r < rows; r++)
+            for (int o = 0; o < out; o++)
+              {
+                a[r * out + o] = round_bf16 (av[r * 2 * out + o]);
+                v[r * out + o] = round_bf16 (av[r * 2 * out + out + o]);
+              }
+          g_autofree float *sg = g_new (float, rows * out);
+          vb_sigmoid_gate_forward (y, sg, a, v, rows * out);
+          for (int i = 0; i < rows * out; i++)
+            g_assert_cmpfloat (got[i], ==, round_bf16 (y[i]));
+          g_test_message ("%s in bf16: the stacked product and the gate, bit for bit", name);
         }
       else
         {
