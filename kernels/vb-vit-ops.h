@@ -44,6 +44,20 @@ struct VbVitOps
    * stacked product, widened; σ and the product in fp32 */
   void (*sigmoid_gate_forward_bf16) (void *ctx, VbBf16 *y, const VbBf16 *av, int64_t rows,
                                      int C);
+  /* bf16 storage, inference (the tower's bf16 path): cpu/vb-cpu-vit.h's ops of the same
+   * names. The GPU's fused attention rounds the softmax weights to bf16 before their
+   * product with v (FlashAttention's arithmetic), within the bf16 tolerance of the CPU's.
+   * The ints: 0, or −1 when scratch could not be had (recorded in a GPU's context). */
+  int (*layernorm_forward_b16) (void *ctx, VbBf16 *out, float *mean, float *rstd,
+                                const VbBf16 *in, const float *gamma, const float *beta,
+                                int64_t rows, int c, float eps);
+  int (*quick_gelu_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *in, int64_t n);
+  int (*attention_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, int N,
+                                 int heads, int head_dim, float scale);
+  int (*linear_b16) (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
+                     const VbBf16 *b, int64_t rows, int in_f, int out_f, int add);
+  void (*widen_rows) (void *ctx, float *dst, int64_t ld_dst, const VbBf16 *src,
+                      int64_t ld_src, int64_t rows, int64_t cols);
   /* dst[r·ld_dst + c] = src[r·ld_src + c] for r < rows, c < cols (a strided copy inside
    * the backend's memory: a token subset, the class rows) */
   void (*copy_rows) (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t ld_src,

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "vb-cpu-ops.h"   /* VbBf16 */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,6 +41,30 @@ void vb_quick_gelu_forward (float *out, const float *in, int64_t n);
  * could not be allocated (out is then incomplete). */
 int vb_attention_forward (float *out, const float *qkv, int B, int N, int heads, int head_dim,
                           float scale);
+
+/* ---- bf16 storage, inference (the tower's bf16 path, vb-clip-bf16.c) -------------
+ * Tensors of VbBf16 (vb-cpu-ops.h: an fp32's top 16 bits, rounded to nearest-even).
+ * Each op is its fp32 op above on the inputs widened exactly, every bf16 output rounded
+ * once; they return 0, or −1 when their fp32 copies could not be allocated (nothing
+ * written then). mean and rstd (n floats) as vb_layernorm_forward's.
+ *   layernorm_forward_b16   out = bf16 (LayerNorm (in)), in bf16
+ *   quick_gelu_forward_bf16 out = bf16 (in·σ(1.702·in)); out may alias in
+ *   attention_forward_bf16  out (B, N, D) = bf16 (vb_attention_forward (qkv))
+ *   linear_b16              out (n, out_f) = bf16 ((in·wᵀ + b) + out) when add (a
+ *                           residual branch's output product added to the stream in
+ *                           place), else bf16 (in·wᵀ + b); b a bf16 bias (as a bf16
+ *                           module holds it; NULL: none); in (n, in_f), w (out_f, in_f)
+ *   widen_rows              dst[r·ld_dst + c] = float (src[r·ld_src + c]) */
+int  vb_layernorm_forward_b16 (VbBf16 *out, float *mean, float *rstd, const VbBf16 *in,
+                               const float *gamma, const float *beta, int64_t n, int c,
+                               float eps);
+int  vb_quick_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, int64_t n);
+int  vb_attention_forward_bf16 (VbBf16 *out, const VbBf16 *qkv, int B, int N, int heads,
+                                int head_dim, float scale);
+int  vb_linear_b16 (VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b, int64_t n,
+                    int in_f, int out_f, int add);
+void vb_widen_rows (float *dst, int64_t ld_dst, const VbBf16 *src, int64_t ld_src,
+                    int64_t rows, int64_t cols);
 
 #ifdef __cplusplus
 }

@@ -72,6 +72,45 @@ cpu_copy_rows (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t 
     memcpy (dst + r * ld_dst, src + r * ld_src, (size_t) cols * sizeof (float));
 }
 
+static int
+cpu_layernorm_forward_b16 (void *ctx, VbBf16 *out, float *mean, float *rstd, const VbBf16 *in,
+                           const float *gamma, const float *beta, int64_t rows, int c, float eps)
+{
+  (void) ctx;
+  return vb_layernorm_forward_b16 (out, mean, rstd, in, gamma, beta, rows, c, eps);
+}
+
+static int
+cpu_quick_gelu_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *in, int64_t n)
+{
+  (void) ctx;
+  return vb_quick_gelu_forward_bf16 (out, in, n);
+}
+
+static int
+cpu_attention_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, int N,
+                            int heads, int head_dim, float scale)
+{
+  (void) ctx;
+  return vb_attention_forward_bf16 (out, qkv, B, N, heads, head_dim, scale);
+}
+
+static int
+cpu_linear_b16 (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b,
+                int64_t rows, int in_f, int out_f, int add)
+{
+  (void) ctx;
+  return vb_linear_b16 (out, in, w, b, rows, in_f, out_f, add);
+}
+
+static void
+cpu_widen_rows (void *ctx, float *dst, int64_t ld_dst, const VbBf16 *src, int64_t ld_src,
+                int64_t rows, int64_t cols)
+{
+  (void) ctx;
+  vb_widen_rows (dst, ld_dst, src, ld_src, rows, cols);
+}
+
 static const VbVitOps cpu_vit_ops = {
   .name = "cpu",
   .patchify = cpu_patchify,
@@ -82,6 +121,11 @@ static const VbVitOps cpu_vit_ops = {
   .sigmoid_gate_backward = cpu_sigmoid_gate_backward,
   .sigmoid_gate_forward_bf16 = cpu_sigmoid_gate_forward_bf16,
   .copy_rows = cpu_copy_rows,
+  .layernorm_forward_b16 = cpu_layernorm_forward_b16,
+  .quick_gelu_forward_bf16 = cpu_quick_gelu_forward_bf16,
+  .attention_forward_bf16 = cpu_attention_forward_bf16,
+  .linear_b16 = cpu_linear_b16,
+  .widen_rows = cpu_widen_rows,
 };
 
 const VbVitOps *

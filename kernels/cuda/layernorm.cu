@@ -14,7 +14,8 @@
  * forward: the same arithmetic, each output rounded once to nearest-even, four of them
  * stored as one 8-byte word on the fast path), and on MERGE: the row loaded as the sum of
  * K group rows of ys (n, K, c), added in k order as the group sum adds them (scan.cu), and
- * written to y on the way (SS2D's cross-merge fused into its out_norm). */
+ * written to y on the way (SS2D's cross-merge fused into its out_norm); and on the
+ * input: fp32, or bf16 rows widened (the CLIP tower's bf16 path). */
 #include <stdint.h>
 
 #include <type_traits>
@@ -22,6 +23,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
+#include "vb-cuda-vit.h"
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
@@ -144,7 +146,7 @@ merge_row_vec (float4 (&v)[NV], float *y, const TI *ys, int K, int64_t r, bool o
 }
 
 /* MERGE: `in` is ys (n, K, c) of TI (fp32, or bf16 storage), the row its groups' sum,
- * written to y (else y, K unused; TI float) */
+ * written to y (else `in` is the rows, fp32 or bf16 widened; y, K unused) */
 template <int G, int NV, typename T, bool MERGE, typename TI>
 static __global__ void __launch_bounds__ (THREADS)
 ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
@@ -163,8 +165,7 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int
     {
       int64_t r = base + (threadIdx.x % 32) / G;
       bool ok = r < n;
-      const float4 *x4 = reinterpret_cast<const float4 *> (
-          reinterpret_cast<const float *> (in) + r * c);
+      const Vec4<TI> *x4 = reinterpret_cast<const Vec4<TI> *> (in + r * c);
       float4 v[NV];
       float s = 0.0f, q = 0.0f, mu, rs;
 
@@ -175,7 +176,7 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int
         {
           int j = lane + k * G;
           if (!MERGE)
-            v[k] = ok && j < c4 ? x4[j] : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+            v[k] = ok && j < c4 ? widen4 (x4[j]) : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
           s += sum4 (v[k]);
         }
       mu = group_sum<G> (s) / c;
@@ -359,8 +360,11 @@ ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
   /* r is uniform across the warp, so the shuffles see all 32 lanes */
   for (int64_t r = (int64_t) blockIdx.x * WARPS + threadIdx.x / 32; r < n; r += stride)
     {
-      const float *x = MERGE ? y + r * c : reinterpret_cast<const float *> (in) + r * c;
+      /* MERGE reads its sums back from y; else the row of `in`, widened */
+      const float *x = MERGE ? y + r * c : NULL;
+      const TI *xi = in + r * c;
       T *o = out + r * c;
+#define X(j) (MERGE ? x[j] : widen (xi[j]))
       float s = 0.0f, v = 0.0f, mu, rs;
 
       if (MERGE)
@@ -378,17 +382,18 @@ ln_fwd_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
         }
       else
         for (int j = lane; j < c; j += 32)
-          s += x[j];
+          s += X (j);
       mu = warp_sum (s) / c;
       /* two passes: the centred sum of squares does not cancel catastrophically */
       for (int j = lane; j < c; j += 32)
         {
-          float d = x[j] - mu;
+          float d = X (j) - mu;
           v += d * d;
         }
       rs = 1.0f / sqrtf (warp_sum (v) / c + eps);
       for (int j = lane; j < c; j += 32)
-        store1 (&o[j], (x[j] - mu) * rs * gamma[j] + beta[j]);
+        store1 (&o[j], (X (j) - mu) * rs * gamma[j] + beta[j]);
+#undef X
       if (lane == 0)
         {
           mean[r] = mu;
@@ -587,7 +592,7 @@ layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const
     if (y != NULL)                                                                       \
       ln_fwd_vec_kernel<G, NV, T, true, TI><<<blocks, THREADS, 0, cu->stream>>> (          \
           out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
-    else if constexpr (std::is_same<TI, float>::value)                                   \
+    else                                                                                 \
       ln_fwd_vec_kernel<G, NV, T, false, TI><<<blocks, THREADS, 0, cu->stream>>> (         \
           out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
   } while (0)
@@ -597,7 +602,7 @@ layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const
   else if (y != NULL)
     ln_fwd_kernel<T, true, TI><<<row_blocks (n), THREADS, 0, cu->stream>>> (
         out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
-  else if constexpr (std::is_same<TI, float>::value)
+  else
     ln_fwd_kernel<T, false, TI><<<row_blocks (n), THREADS, 0, cu->stream>>> (
         out, y, mean, rstd, in, K, gamma, beta, n, c, eps);
   VB_CUDA_LAUNCHED (cu, what);
@@ -619,6 +624,17 @@ vb_cuda_layernorm_forward_bf16 (VbCuda *cu, VbBf16 *out, float *mean, float *rst
 {
   layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out), NULL, mean, rstd, in, 1,
                      gamma, beta, n, c, eps, "layernorm forward (bf16)");
+}
+
+extern "C" int
+vb_cuda_layernorm_forward_b16 (VbCuda *cu, VbBf16 *out, float *mean, float *rstd,
+                               const VbBf16 *in, const float *gamma, const float *beta,
+                               int64_t n, int c, float eps)
+{
+  layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out), NULL, mean, rstd,
+                     reinterpret_cast<const __nv_bfloat16 *> (in), 1, gamma, beta, n, c, eps,
+                     "layernorm forward (bf16 in and out)");
+  return cu->error[0] == '\0' ? 0 : -1;
 }
 
 extern "C" void

@@ -10,6 +10,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
+#include "vb-cuda-vit.h"
 
 #define COLSUM_ROWS 1024   /* rows per partial: boundaries depend on the shape only */
 
@@ -440,6 +441,14 @@ vb_cuda_linear_backward_groups (VbCuda *cu, float *din, int64_t ld_din, int64_t 
 
 #define BIAS_CHUNK_FLOATS (8 << 20)   /* fp32 products per pass of the bf16-with-bias path */
 
+/* rows a pass of the bf16-with-bias path's fp32 fallback: 1 … n */
+static int64_t
+bias_chunk_rows (int64_t n, int out_f)
+{
+  int64_t chunk = BIAS_CHUNK_FLOATS / out_f;
+  return chunk < 1 ? 1 : chunk > n ? n : chunk;
+}
+
 static cudaDataType_t data_type (const float *) { return CUDA_R_32F; }
 static cudaDataType_t data_type (const __nv_bfloat16 *) { return CUDA_R_16BF; }
 
@@ -507,11 +516,16 @@ gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, in
  * across blockIdx.y, columns across x (as fill_rows_kernel) */
 static __global__ void
 bias_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
-                   const __nv_bfloat16 *b, int64_t rows, int out_f)
+                   const __nv_bfloat16 *b, int64_t rows, int out_f, bool residual)
 {
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
     for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
-      out[r * ld_out + o] = __float2bfloat16_rn (y[r * out_f + o] + __bfloat162float (b[o]));
+      {
+        float v = y[r * out_f + o] + __bfloat162float (b[o]);
+        if (residual)
+          v += __bfloat162float (out[r * ld_out + o]);
+        out[r * ld_out + o] = __float2bfloat16_rn (v);
+      }
 }
 
 static __global__ void
@@ -634,7 +648,8 @@ lt_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_o
  * shape (nothing recorded: the caller takes the other path). */
 static int
 linear_bias_lt (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
-                const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f)
+                const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,
+                bool residual)
 {
   if (cu->lt == NULL && cublasLtCreate (&cu->lt) != CUBLAS_STATUS_SUCCESS)
     {
@@ -646,8 +661,9 @@ linear_bias_lt (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in
       || cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b16,
                                          sizeof b16) != CUBLAS_STATUS_SUCCESS)
     return 0;
-  const float one = 1.0f, zero = 0.0f;
-  vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, w, p->la, in, p->lb, &zero, out,
+  /* residual: β = 1 with C = D = out, in place (cuBLASLt allows C == D of one layout) */
+  const float one = 1.0f, beta = residual ? 1.0f : 0.0f;
+  vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, w, p->la, in, p->lb, &beta, out,
                                           p->ld, out, p->ld, &p->algo, cu->blas_workspace,
                                           VB_CUDA_BLAS_WORKSPACE, cu->stream),
                       "linear forward (bf16, bias epilogue)");
@@ -668,34 +684,22 @@ lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, i
          && (uintptr_t) in % 16 == 0 && (uintptr_t) w % 16 == 0 && (uintptr_t) out % 16 == 0;
 }
 
-/* a bf16 out with bias, as the CPU computes it: bf16 (product + bf16 (b)), rounded once
- * (the bias at bf16 precision, as a module cast to bf16 holds it, and as cuBLASLt's bias
- * epilogue takes it: its bias has the output's type). One cuBLASLt product where that
- * rounds once; else the fp32 product of a chunk of rows into scratch (β = 0), then the bias
- * and the rounding. (Not GemmEx into a bf16 C holding the bias with β = 1: measured, that
- * rounds the product before adding C.) in_f > 0 */
+/* out = bf16 ((in·Wᵀ + b16) [+ out]), b16 a bf16 bias: one cuBLASLt product with the bias in
+ * its epilogue where that rounds once (add: β = 1 on C = D = out, in place, which cuBLASLt
+ * allows for one layout); else the fp32 product of a chunk of rows into y (β = 0), then
+ * the bias, the add and the rounding. y: scratch for chunk rows (NULL: taken here, so b16
+ * must not live in the scratch then). in_f > 0 */
 static void
-linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in,
-                          int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f,
-                          int out_f)
+linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
+                 const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,
+                 bool add, float *y)
 {
-  int64_t chunk = BIAS_CHUNK_FLOATS / out_f;
-
-  if (chunk < 1)
-    chunk = 1;
-  if (chunk > n)
-    chunk = n;
-  /* scratch: the rounded bias (16-byte aligned, as cuBLASLt wants it), then the rows */
-  size_t bias_bytes = ((size_t) out_f * sizeof (__nv_bfloat16) + 255) / 256 * 256;
-  char *room = (char *) vb_cuda_scratch (cu, bias_bytes + (size_t) chunk * out_f * sizeof (float));
-  if (room == NULL)
+  if (lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f) && (uintptr_t) b16 % 16 == 0
+      && linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, add))
     return;
-  __nv_bfloat16 *b16 = (__nv_bfloat16 *) room;
-  float *y = (float *) (room + bias_bytes);
-  round_bf16_kernel<<<(out_f + 255) / 256, 256, 0, cu->stream>>> (b16, b, out_f);
-  if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)")
-      || (lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f)
-          && linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f)))
+  int64_t chunk = bias_chunk_rows (n, out_f);
+  if (y == NULL
+      && (y = (float *) vb_cuda_scratch (cu, (size_t) chunk * out_f * sizeof (float))) == NULL)
     return;
   for (int64_t r0 = 0; r0 < n; r0 += chunk)
     {
@@ -708,10 +712,33 @@ linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const 
       dim3 grid ((out_f + 127) / 128 > 65535 ? 65535 : (out_f + 127) / 128,
                  rows > 65535 ? 65535 : (unsigned int) rows);
       bias_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b16, rows,
-                                                       out_f);
+                                                       out_f, add);
       if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
         return;
     }
+}
+
+/* a bf16 out with an fp32 bias, as the CPU computes it: bf16 (product + bf16 (b)), rounded
+ * once (the bias at bf16 precision, as a module cast to bf16 holds it, and as cuBLASLt's
+ * bias epilogue takes it: its bias has the output's type): b rounded into scratch, then
+ * linear_bf16_b16. (Not GemmEx into a bf16 C holding the bias with β = 1: measured, that
+ * rounds the product before adding C.) in_f > 0 */
+static void
+linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in,
+                          int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f,
+                          int out_f)
+{
+  /* scratch: the rounded bias (16-byte aligned, as cuBLASLt wants it), then the rows */
+  size_t bias_bytes = ((size_t) out_f * sizeof (__nv_bfloat16) + 255) / 256 * 256;
+  char *room = (char *) vb_cuda_scratch (cu, bias_bytes + (size_t) bias_chunk_rows (n, out_f)
+                                                          * out_f * sizeof (float));
+  if (room == NULL)
+    return;
+  __nv_bfloat16 *b16 = (__nv_bfloat16 *) room;
+  round_bf16_kernel<<<(out_f + 255) / 256, 256, 0, cu->stream>>> (b16, b, out_f);
+  if (VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
+    linear_bf16_b16 (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, false,
+                     (float *) (room + bias_bytes));
 }
 
 /* vb_cuda_linear_forward on bf16 operands into an fp32 out, or a bf16 out without bias
@@ -761,6 +788,33 @@ vb_cuda_linear_forward_bf16 (VbCuda *cu, float *out, VbBf16 *out16, int64_t ld_o
 }
 
 /* din^T (in_f × n) = W^T (in_f × out_f) · dout^T (out_f × n), written */
+extern "C" int
+vb_cuda_linear_b16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
+                    const VbBf16 *b, int64_t n, int in_f, int out_f, int add)
+{
+  VB_CUDA_GUARD_RET (cu, -1);
+  if (n <= 0 || out_f <= 0 || in_f <= 0)   /* (the tower has no empty products) */
+    return 0;
+  __nv_bfloat16 *o = reinterpret_cast<__nv_bfloat16 *> (out);
+  const __nv_bfloat16 *b16 = reinterpret_cast<const __nv_bfloat16 *> (b);
+  if (b16 != NULL)
+    linear_bf16_b16 (cu, o, out_f, in, in_f, w, b16, n, in_f, out_f, add != 0, NULL);
+  else
+    {
+      /* no bias: zeros (16-byte aligned) in front of the fallback's rows in the scratch */
+      size_t bias_bytes = ((size_t) out_f * sizeof (__nv_bfloat16) + 255) / 256 * 256;
+      char *room = (char *) vb_cuda_scratch (cu, bias_bytes + (size_t) bias_chunk_rows (n, out_f)
+                                                              * out_f * sizeof (float));
+      if (room == NULL
+          || !vb_cuda_check_rt (cu, cudaMemsetAsync (room, 0, bias_bytes, cu->stream),
+                                "linear (bf16): zero bias"))
+        return -1;
+      linear_bf16_b16 (cu, o, out_f, in, in_f, w, (const __nv_bfloat16 *) room, n, in_f, out_f,
+                       add != 0, (float *) (room + bias_bytes));
+    }
+  return cu->error[0] == '\0' ? 0 : -1;
+}
+
 template <typename T>
 static void
 linear_din_bf16 (VbCuda *cu, T *din, int64_t ld_din, const VbBf16 *dout, int64_t ld_dout,

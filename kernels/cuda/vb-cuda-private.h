@@ -41,6 +41,7 @@ int vb_cuda_check_blas (VbCuda *cu, cublasStatus_t st, const char *what);
 #define VB_CUDA_LAUNCHED(cu, name) vb_cuda_check_rt ((cu), cudaGetLastError (), (name))
 /* an op does nothing once the context holds an error */
 #define VB_CUDA_GUARD(cu) do { if ((cu)->error[0] != '\0') return; } while (0)
+#define VB_CUDA_GUARD_RET(cu, v) do { if ((cu)->error[0] != '\0') return (v); } while (0)
 
 /* column-major C (m × n) = α·op(A)·op(B) + β·C on fp32 data, in the context's matmul mode:
  * cublasSgemm (strict fp32 or TF32, by the handle's math mode), or in bf16 mode A and B

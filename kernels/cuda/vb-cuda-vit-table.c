@@ -57,6 +57,40 @@ cu_copy_rows (void *ctx, float *dst, int64_t ld_dst, const float *src, int64_t l
   vb_cuda_copy_rows (ctx, dst, ld_dst, src, ld_src, rows, cols);
 }
 
+static int
+cu_layernorm_forward_b16 (void *ctx, VbBf16 *out, float *mean, float *rstd, const VbBf16 *in,
+                          const float *gamma, const float *beta, int64_t rows, int c, float eps)
+{
+  return vb_cuda_layernorm_forward_b16 (ctx, out, mean, rstd, in, gamma, beta, rows, c, eps);
+}
+
+static int
+cu_quick_gelu_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *in, int64_t n)
+{
+  return vb_cuda_quick_gelu_forward_bf16 (ctx, out, in, n);
+}
+
+static int
+cu_attention_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, int N, int heads,
+                           int head_dim, float scale)
+{
+  return vb_cuda_attention_forward_bf16 (ctx, out, qkv, B, N, heads, head_dim, scale);
+}
+
+static int
+cu_linear_b16 (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b,
+               int64_t rows, int in_f, int out_f, int add)
+{
+  return vb_cuda_linear_b16 (ctx, out, in, w, b, rows, in_f, out_f, add);
+}
+
+static void
+cu_widen_rows (void *ctx, float *dst, int64_t ld_dst, const VbBf16 *src, int64_t ld_src,
+               int64_t rows, int64_t cols)
+{
+  vb_cuda_widen_rows (ctx, dst, ld_dst, src, ld_src, rows, cols);
+}
+
 static const VbVitOps cuda_vit_ops = {
   .name = "cuda",
   .patchify = cu_patchify,
@@ -67,6 +101,11 @@ static const VbVitOps cuda_vit_ops = {
   .sigmoid_gate_backward = cu_sigmoid_gate_backward,
   .sigmoid_gate_forward_bf16 = cu_sigmoid_gate_forward_bf16,
   .copy_rows = cu_copy_rows,
+  .layernorm_forward_b16 = cu_layernorm_forward_b16,
+  .quick_gelu_forward_bf16 = cu_quick_gelu_forward_bf16,
+  .attention_forward_bf16 = cu_attention_forward_bf16,
+  .linear_b16 = cu_linear_b16,
+  .widen_rows = cu_widen_rows,
 };
 
 const struct VbVitOps *

@@ -14,6 +14,20 @@
  *   sigmoid gate     y = σ(a) ⊙ v, s = σ(a) (s may alias a); backward
  *                    da = dy ⊙ v ⊙ s(1 − s), dv = dy ⊙ s                            (=)
  *   copy_rows        dst[r·ld_dst + c] = src[r·ld_src + c]                          (=)
+ *
+ * bf16 storage, inference (the tower's bf16 path; cpu/vb-cpu-vit.h's ops of the same
+ * names; the ints 0, or −1 with the error recorded):
+ *   layernorm_b16    layernorm.cu's kernels on bf16 rows widened, bf16 out          (=)
+ *   quick_gelu_bf16  eight values a thread where 16-byte aligned                    (=)
+ *   attention_bf16   flash_attention.cu: one fused kernel (head_dim 16, 32, 64, 128;
+ *                    else widened through the fp32 path), P rounded to bf16 for P·v  (≈)
+ *   linear_b16       out = bf16 ((in·wᵀ + b) [+ out]), b bf16: one cuBLASLt product with
+ *                    the bias in its epilogue (add: β = 1 on C = D = out) where its
+ *                    operands are 16-byte aligned, else an fp32 product and a rounding
+ *                    pass; in_f > 0. Adding, some of cuBLASLt's kernels round the product
+ *                    before adding out (measured: up to a fifth of the outputs one step
+ *                    from the rounded-once sum)                                 (≈ 1 step)
+ *   widen_rows       dst (fp32) ← src (bf16), strided rows                          (=)
  */
 #pragma once
 
@@ -47,6 +61,17 @@ void vb_cuda_sigmoid_gate_forward_bf16 (VbCuda *cu, VbBf16 *y, const VbBf16 *av,
                                         int C);
 void vb_cuda_copy_rows (VbCuda *cu, float *dst, int64_t ld_dst, const float *src,
                         int64_t ld_src, int64_t rows, int64_t cols);
+
+int  vb_cuda_layernorm_forward_b16 (VbCuda *cu, VbBf16 *out, float *mean, float *rstd,
+                                    const VbBf16 *in, const float *gamma, const float *beta,
+                                    int64_t n, int c, float eps);
+int  vb_cuda_quick_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, int64_t n);
+int  vb_cuda_attention_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *qkv, int B, int N,
+                                     int heads, int head_dim, float scale);
+int  vb_cuda_linear_b16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
+                         const VbBf16 *b, int64_t n, int in_f, int out_f, int add);
+void vb_cuda_widen_rows (VbCuda *cu, float *dst, int64_t ld_dst, const VbBf16 *src,
+                         int64_t ld_src, int64_t rows, int64_t cols);
 
 /* the VbVitOps table of these ops (vb-cuda-vit-table.c); its entries take the VbCuda *
  * as their context. Static, never freed. */

@@ -1,7 +1,10 @@
 /* vit.cu: the ViT embedding step (im2col of the patch convolution, class token and
- * positions), CLIP's quick GELU and a strided row copy (vb-cuda-vit.h). Elementwise,
+ * positions), CLIP's quick GELU (fp32 and bf16 storage) and strided row copies
+ * (vb-cuda-vit.h). Elementwise,
  * one thread per output element over a grid-stride loop; every result is computed as
  * the CPU op computes it, so they agree to the last bit but for expf's. */
+#include <cuda_bf16.h>
+
 #include "vb-cuda-private.h"
 #include "vb-cuda-vit.h"
 
@@ -83,14 +86,19 @@ vb_cuda_vit_add_embeddings (VbCuda *cu, float *x, const float *cls, const float 
   VB_CUDA_LAUNCHED (cu, "vit class and position embeddings");
 }
 
+static __device__ __forceinline__ float
+quick_gelu (float x)
+{
+  return x * (1.0f / (1.0f + expf (-1.702f * x)));
+}
+
 static __global__ void
 quick_gelu_kernel (float *out, const float *in, int64_t n)
 {
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n;
        i += (int64_t) gridDim.x * blockDim.x)
     {
-      float x = in[i];
-      out[i] = x * (1.0f / (1.0f + expf (-1.702f * x)));
+      out[i] = quick_gelu (in[i]);
     }
 }
 
@@ -102,6 +110,72 @@ vb_cuda_quick_gelu_forward (VbCuda *cu, float *out, const float *in, int64_t n)
     return;
   quick_gelu_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (out, in, n);
   VB_CUDA_LAUNCHED (cu, "quick gelu forward");
+}
+
+/* bf16 storage: VW values a thread (8: one 16-byte load and store) */
+template <int VW>
+static __global__ void
+quick_gelu_bf16_kernel (__nv_bfloat16 *out, const __nv_bfloat16 *in, int64_t n_vec)
+{
+  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n_vec;
+       i += (int64_t) gridDim.x * blockDim.x)
+    {
+      if constexpr (VW == 8)
+        {
+          uint4 raw = reinterpret_cast<const uint4 *> (in)[i];
+          __nv_bfloat162 *h = reinterpret_cast<__nv_bfloat162 *> (&raw);
+#pragma unroll
+          for (int e = 0; e < 4; e++)
+            {
+              float2 f = __bfloat1622float2 (h[e]);
+              h[e] = __floats2bfloat162_rn (quick_gelu (f.x), quick_gelu (f.y));
+            }
+          reinterpret_cast<uint4 *> (out)[i] = raw;
+        }
+      else
+        out[i] = __float2bfloat16_rn (quick_gelu (__bfloat162float (in[i])));
+    }
+}
+
+extern "C" int
+vb_cuda_quick_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, int64_t n)
+{
+  VB_CUDA_GUARD_RET (cu, -1);
+  if (n <= 0)
+    return 0;
+  __nv_bfloat16 *o = reinterpret_cast<__nv_bfloat16 *> (out);
+  const __nv_bfloat16 *x = reinterpret_cast<const __nv_bfloat16 *> (in);
+  if (n % 8 == 0 && (uintptr_t) out % 16 == 0 && (uintptr_t) in % 16 == 0)
+    quick_gelu_bf16_kernel<8><<<vb_cuda_blocks (n / 8, THREADS), THREADS, 0, cu->stream>>> (
+        o, x, n / 8);
+  else
+    quick_gelu_bf16_kernel<1><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (o, x,
+                                                                                       n);
+  return VB_CUDA_LAUNCHED (cu, "quick gelu forward (bf16)") ? 0 : -1;
+}
+
+static __global__ void
+widen_rows_kernel (float *dst, int64_t ld_dst, const __nv_bfloat16 *src, int64_t ld_src,
+                   int64_t rows, int64_t cols)
+{
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+    for (int64_t c = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; c < cols;
+         c += (int64_t) gridDim.x * blockDim.x)
+      dst[r * ld_dst + c] = __bfloat162float (src[r * ld_src + c]);
+}
+
+extern "C" void
+vb_cuda_widen_rows (VbCuda *cu, float *dst, int64_t ld_dst, const VbBf16 *src, int64_t ld_src,
+                    int64_t rows, int64_t cols)
+{
+  VB_CUDA_GUARD (cu);
+  if (rows <= 0 || cols <= 0)
+    return;
+  int64_t bx = (cols + THREADS - 1) / THREADS;
+  dim3 grid ((unsigned int) (bx > 1024 ? 1024 : bx), (unsigned int) (rows > 65535 ? 65535 : rows));
+  widen_rows_kernel<<<grid, THREADS, 0, cu->stream>>> (
+      dst, ld_dst, reinterpret_cast<const __nv_bfloat16 *> (src), ld_src, rows, cols);
+  VB_CUDA_LAUNCHED (cu, "widen rows (bf16)");
 }
 
 extern "C" void

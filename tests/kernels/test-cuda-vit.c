@@ -4,7 +4,10 @@
  * Inputs come from a GRand with a fixed seed per test (printed); outputs are poisoned
  * with NaN first, so an unwritten element fails. Strict fp32 products are held to the
  * fp32-mode bound (relative L2 1e-5); the attention also runs with TF32 and bf16
- * products under looser bounds, in chunks of images, and twice for identical bits.
+ * products under looser bounds, in chunks of images, and twice for identical bits. The
+ * bf16-storage ops of the tower's bf16 path against the CPU's (widen, fp32 op, round once):
+ * LayerNorm and quick GELU within one bf16 ulp, the fused attention within bf16 bounds, the
+ * products within one ulp (added to the stream: and a fraction of the product's).
  * Without a GPU every test skips visibly. */
 #include "config.h"
 
@@ -289,6 +292,219 @@ test_attention_tensor_cores (void)
     }
 }
 
+/* ---- bf16 storage: the tower's bf16 path ------------------------------------------------ */
+
+static VbBf16 *
+random16 (GRand *rng, gsize n, double lo, double hi)
+{
+  VbBf16 *x = g_new (VbBf16, n > 0 ? n : 1);
+  for (gsize i = 0; i < n; i++)
+    x[i] = vb_bf16_from_float ((float) g_rand_double_range (rng, lo, hi));
+  return x;
+}
+
+static VbBf16 *
+upload16 (VbCuda *cu, const VbBf16 *h, gsize n)
+{
+  return (VbBf16 *) cc_upload (cu, h, (n > 0 ? n : 1) * sizeof (VbBf16));
+}
+
+static float *
+widen16 (const VbBf16 *h, gsize n)
+{
+  float *x = g_new (float, n > 0 ? n : 1);
+  for (gsize i = 0; i < n; i++)
+    x[i] = vb_bf16_to_float (h[i]);
+  return x;
+}
+
+/* the fast path (c % 4 = 0 and c ≤ 1024: ViT-L's 1024, 96) and the warp-a-row path (1030:
+ * c % 4 ≠ 0; 1028 > 1024; 3) */
+static void
+test_bf16_layernorm (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  static const struct { int rows, c; } sh[] = { { 37, 1024 }, { 300, 96 }, { 5, 1030 },
+                                                { 9, 1028 }, { 1, 3 } };
+  g_autoptr (GRand) rng = cc_seeded (SEED + 20);
+  for (guint s = 0; s < G_N_ELEMENTS (sh); s++)
+    {
+      int rows = sh[s].rows, c = sh[s].c;
+      gsize n = (gsize) rows * c;
+      /* an offset row mean, so the centring counts */
+      g_autofree VbBf16 *x = random16 (rng, n, 1.0, 4.0);
+      g_autofree float *gm = cc_random (rng, c, 0.5, 1.5), *bt = cc_random (rng, c, -1, 1);
+      g_autofree VbBf16 *want = g_new (VbBf16, n);
+      g_autofree float *mean = g_new (float, rows), *rstd = g_new (float, rows);
+      g_assert_cmpint (vb_layernorm_forward_b16 (want, mean, rstd, x, gm, bt, rows, c, 1e-5f),
+                       ==, 0);
+      VbBf16 *d_x = upload16 (cu, x, n), *d_out = cc_poisoned16 (cu, n);
+      float *d_g = cc_upload_floats (cu, gm, c), *d_b = cc_upload_floats (cu, bt, c);
+      float *d_mean = cc_poisoned (cu, rows), *d_rstd = cc_poisoned (cu, rows);
+      g_assert_cmpint (vb_cuda_layernorm_forward_b16 (cu, d_out, d_mean, d_rstd, d_x, d_g, d_b,
+                                                      rows, c, 1e-5f), ==, 0);
+      g_autofree char *what = g_strdup_printf ("layernorm bf16 in and out, %d × %d", rows, c);
+      g_autofree VbBf16 *got = cc_download16 (cu, d_out, n);
+      /* outputs of order 1: where γ·x̂ and β cancel, the sums' orders differ by their ulps */
+      cc_assert_ulp16 (what, got, want, n, ldexp (1.0, -18));
+      cc_check (cu, "layernorm bf16: mean", d_mean, mean, rows);
+      cc_check (cu, "layernorm bf16: rstd", d_rstd, rstd, rows);
+      CC_FREE_ALL (cu, d_x, d_out, d_g, d_b, d_mean, d_rstd);
+    }
+}
+
+static void
+test_bf16_quick_gelu (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = cc_seeded (SEED + 21);
+  for (guint s = 0; s < G_N_ELEMENTS (ew_sizes); s++)
+    {
+      gsize n = ew_sizes[s];
+      g_autofree VbBf16 *x = random16 (rng, n + 1, -8, 8);
+      g_autofree VbBf16 *want = g_new (VbBf16, n + 1);
+      g_assert_cmpint (vb_quick_gelu_forward_bf16 (want, x, n), ==, 0);
+      /* aligned (eight a thread where n allows), in place, and one value off alignment */
+      VbBf16 *d_x = upload16 (cu, x, n + 1), *d_out = cc_poisoned16 (cu, n + 1);
+      g_assert_cmpint (vb_cuda_quick_gelu_forward_bf16 (cu, d_out, d_x, n), ==, 0);
+      g_autofree VbBf16 *got = cc_download16 (cu, d_out, n);
+      g_autofree char *what = g_strdup_printf ("quick gelu bf16, %" G_GSIZE_FORMAT, n);
+      cc_assert_ulp16 (what, got, want, n, 0.0);
+      g_assert_cmpint (vb_cuda_quick_gelu_forward_bf16 (cu, d_x, d_x, n), ==, 0);
+      cc_assert_same16 (cu, "quick gelu bf16 in place", d_x, d_out, n);
+      VbBf16 *d_y = upload16 (cu, x, n + 1);
+      g_assert_cmpint (vb_cuda_quick_gelu_forward_bf16 (cu, d_out + 1, d_y + 1, n), ==, 0);
+      g_autofree VbBf16 *want1 = g_new (VbBf16, n + 1);
+      vb_quick_gelu_forward_bf16 (want1, x + 1, n);
+      g_autofree VbBf16 *got1 = cc_download16 (cu, d_out + 1, n);
+      cc_assert_ulp16 ("quick gelu bf16, unaligned", got1, want1, n, 0.0);
+      CC_FREE_ALL (cu, d_x, d_out, d_y);
+    }
+}
+
+/* The fused attention against the CPU's fp32 attention on the same bf16 inputs, rounded
+ * once. It rounds the softmax weights to bf16 before P·v (as FlashAttention does): with
+ * outputs of order 1 that moves them by a few 1e-3; a wrong key tile, mask or rescale
+ * moves them by order 1. */
+static const AttnShape attn16_shapes[] = {
+  { 2, 1, 2, 16 }, { 2, 17, 3, 32 }, { 3, 50, 4, 64 }, { 2, 257, 16, 64 }, { 1, 577, 2, 64 },
+  { 2, 65, 2, 128 }, { 1, 128, 1, 64 }, { 2, 33, 1, 24 },
+};
+
+static void
+run_attention_bf16 (VbCuda *cu, GRand *rng, const AttnShape *sh, int offset)
+{
+  int B = sh->B, N = sh->N, heads = sh->heads, dh = sh->dh, D = heads * dh;
+  gsize n_in = (gsize) B * N * 3 * D, n_out = (gsize) B * N * D;
+  float scale = 1.0f / sqrtf ((float) dh);
+  g_autofree VbBf16 *qkv = random16 (rng, n_in, -3, 3);
+  g_autofree VbBf16 *want16 = g_new (VbBf16, n_out);
+  g_assert_cmpint (vb_attention_forward_bf16 (want16, qkv, B, N, heads, dh, scale), ==, 0);
+  VbBf16 *d_qkv = upload16 (cu, qkv, n_in), *d_out = cc_poisoned16 (cu, n_out + offset);
+  g_assert_cmpint (vb_cuda_attention_forward_bf16 (cu, d_out + offset, d_qkv, B, N, heads, dh,
+                                                   scale), ==, 0);
+  g_autofree VbBf16 *got16 = cc_download16 (cu, d_out + offset, n_out);
+  g_autofree float *got = widen16 (got16, n_out), *want = widen16 (want16, n_out);
+  g_autofree char *what = g_strdup_printf ("attention bf16 B %d N %d heads %d dh %d%s", B, N,
+                                           heads, dh, offset ? ", output unaligned" : "");
+  cc_assert_close (what, got, want, n_out, 1e-2, 2e-2, 2e-2);
+  if (offset == 0)
+    {
+      VbBf16 *d_again = cc_poisoned16 (cu, n_out);
+      vb_cuda_attention_forward_bf16 (cu, d_again, d_qkv, B, N, heads, dh, scale);
+      cc_assert_same16 (cu, "attention bf16, run twice", d_out, d_again, n_out);
+      vb_cuda_free (cu, d_again);
+    }
+  CC_FREE_ALL (cu, d_qkv, d_out);
+}
+
+static void
+test_bf16_attention (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = cc_seeded (SEED + 22);
+  for (guint s = 0; s < G_N_ELEMENTS (attn16_shapes); s++)
+    run_attention_bf16 (cu, rng, &attn16_shapes[s], 0);
+  /* a misaligned output takes the widened path */
+  run_attention_bf16 (cu, rng, &attn16_shapes[2], 1);
+}
+
+/* out = bf16 ((in·wᵀ + b) [+ out]), b bf16: cuBLASLt's epilogue on aligned operands (64 →
+ * 96, ViT-L's 1024 → 1024, 1024 → 4096 and 4096 → 1024), the fp32 product and a rounding
+ * pass elsewhere (5 → 7, and a bias off 16-byte alignment), without a bias; each written
+ * and added. Within one ulp of the CPU's and a hair of the product's size (sums in another
+ * order, and whether the epilogue rounds the product before adding out). */
+static void
+test_bf16_linear (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  static const struct { int n, in_f, out_f, bias; } sh[] = {
+    { 37, 64, 96, 1 }, { 301, 1024, 1024, 1 }, { 130, 1024, 4096, 1 }, { 65, 4096, 1024, 1 },
+    { 7, 5, 7, 1 }, { 19, 64, 96, 0 }, { 19, 64, 96, 2 },
+  };
+  g_autoptr (GRand) rng = cc_seeded (SEED + 23);
+  for (guint s = 0; s < G_N_ELEMENTS (sh); s++)
+    for (int add = 0; add <= 1; add++)
+      {
+        int n = sh[s].n, in_f = sh[s].in_f, out_f = sh[s].out_f;
+        gsize nx = (gsize) n * out_f, ni = (gsize) n * in_f, nw = (gsize) out_f * in_f;
+        double ws = 1.0 / sqrt (in_f);
+        g_autofree VbBf16 *x = random16 (rng, nx, -2, 2), *in = random16 (rng, ni, -1, 1);
+        g_autofree VbBf16 *w = random16 (rng, nw, -ws, ws);
+        g_autofree VbBf16 *b = random16 (rng, out_f + 1, -0.5, 0.5);
+        g_autofree VbBf16 *want = g_memdup2 (x, nx * sizeof (VbBf16));
+        /* bias 2: one value past the buffer's start, off 16-byte alignment */
+        const VbBf16 *bias = sh[s].bias == 0 ? NULL : sh[s].bias == 2 ? b + 1 : b;
+        g_assert_cmpint (vb_linear_b16 (want, in, w, bias, n, in_f, out_f, add), ==, 0);
+        VbBf16 *d_x = upload16 (cu, x, nx), *d_in = upload16 (cu, in, ni);
+        VbBf16 *d_w = upload16 (cu, w, nw), *d_b = upload16 (cu, b, out_f + 1);
+        const VbBf16 *d_bias = sh[s].bias == 0 ? NULL : sh[s].bias == 2 ? d_b + 1 : d_b;
+        g_assert_cmpint (vb_cuda_linear_b16 (cu, d_x, d_in, d_w, d_bias, n, in_f, out_f, add),
+                         ==, 0);
+        g_autofree VbBf16 *got = cc_download16 (cu, d_x, nx);
+        g_autofree char *what = g_strdup_printf ("linear bf16%s, %d rows, %d → %d%s",
+                                                 add ? " + residual" : "", n, in_f, out_f,
+                                                 sh[s].bias == 0 ? ", no bias"
+                                                 : sh[s].bias == 2 ? ", bias unaligned" : "");
+        /* the product's values are of order 1: one rounded before out is added is off by at
+         * most half its ulp, 2^-9; where product and bias cancel, the sums' orders differ
+         * by their ulps */
+        cc_assert_ulp16 (what, got, want, nx, add ? ldexp (1.0, -8) : ldexp (1.0, -18));
+        CC_FREE_ALL (cu, d_x, d_in, d_w, d_b);
+      }
+}
+
+/* widened copies of strided bf16 rows: exact */
+static void
+test_widen_rows (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  g_autoptr (GRand) rng = cc_seeded (SEED + 24);
+  const int rows = 5, cols = 37, ld_src = 41, ld_dst = 39;
+  g_autofree VbBf16 *src = random16 (rng, (gsize) rows * ld_src, -5, 5);
+  g_autofree float *want = g_new0 (float, (gsize) rows * ld_dst);
+  vb_widen_rows (want, ld_dst, src, ld_src, rows, cols);
+  VbBf16 *d_src = upload16 (cu, src, (gsize) rows * ld_src);
+  float *d_dst = cc_upload_floats (cu, want, (gsize) rows * ld_dst);   /* the gaps kept */
+  vb_cuda_memset (cu, d_dst, 0xFF, (gsize) ld_dst * sizeof (float));   /* row 0 poisoned */
+  vb_cuda_widen_rows (cu, d_dst, ld_dst, d_src, ld_src, rows, cols);
+  g_autofree float *got = cc_download (cu, d_dst, (gsize) rows * ld_dst);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < cols; c++)
+      g_assert_cmpfloat (got[r * ld_dst + c], ==, want[r * ld_dst + c]);
+  CC_FREE_ALL (cu, d_src, d_dst);
+}
+
 /* the CUDA table reaches the same ops */
 static void
 test_table (void)
@@ -305,6 +521,11 @@ test_table (void)
   g_assert_nonnull (t->sigmoid_gate_forward);
   g_assert_nonnull (t->sigmoid_gate_backward);
   g_assert_nonnull (t->copy_rows);
+  g_assert_nonnull (t->layernorm_forward_b16);
+  g_assert_nonnull (t->quick_gelu_forward_bf16);
+  g_assert_nonnull (t->attention_forward_bf16);
+  g_assert_nonnull (t->linear_b16);
+  g_assert_nonnull (t->widen_rows);
   g_autoptr (GRand) rng = cc_seeded (SEED + 9);
   const int n = 1000;
   g_autofree float *x = cc_random (rng, n, -4, 4);
@@ -329,6 +550,11 @@ main (int argc, char **argv)
   g_test_add_func ("/cuda/vit/attention/fp32", test_attention_fp32);
   g_test_add_func ("/cuda/vit/attention/chunked", test_attention_chunked);
   g_test_add_func ("/cuda/vit/attention/tensor-cores", test_attention_tensor_cores);
+  g_test_add_func ("/cuda/vit/bf16/layernorm", test_bf16_layernorm);
+  g_test_add_func ("/cuda/vit/bf16/quick-gelu", test_bf16_quick_gelu);
+  g_test_add_func ("/cuda/vit/bf16/attention", test_bf16_attention);
+  g_test_add_func ("/cuda/vit/bf16/linear", test_bf16_linear);
+  g_test_add_func ("/cuda/vit/bf16/widen-rows", test_widen_rows);
   g_test_add_func ("/cuda/vit/table", test_table);
   int rc = g_test_run ();
   vb_cuda_close (cc_cuda);
