@@ -15,10 +15,12 @@
 static const char *const gpu_matmul[] = {
   [VB_MATMUL_FP32] = "cuBLAS sgemm, fp32 without TF32",
   [VB_MATMUL_TF32] = "cuBLAS, TF32 tensor cores",
-  [VB_MATMUL_BF16] = "cuBLAS GemmEx on operands rounded to bf16 (nearest-even), bf16 tensor "
-                     "cores with fp32 accumulation (CUBLAS_COMPUTE_32F); attention scores and "
-                     "values as strided-batched products in the same mode, softmax, LayerNorm "
-                     "and quick GELU in fp32",
+  [VB_MATMUL_BF16] = "bf16 storage of the layers (residual stream, activations, product "
+                     "weights), cuBLASLt products on bf16 tensor cores accumulating in fp32 "
+                     "with the bias (and the residual add) in their epilogue, fused "
+                     "FlashAttention-2-style attention (softmax in fp32, P rounded to bf16 for "
+                     "P·v), LayerNorm statistics and quick GELU in fp32; the patch embedding "
+                     "in fp32 with bf16-rounded operands",
 };
 
 static int
@@ -48,12 +50,13 @@ release (const VbOps *ops, float *p)
 }
 
 static gboolean
-bench_on (const VbOps *ops, const VbClipConfig *cfg, gboolean llava, const VbBenchProtocol *p,
-          VbBenchResult *result, GError **error)
+bench_on (const VbOps *ops, const VbPrecision *prec, const VbClipConfig *cfg, gboolean llava,
+          const VbBenchProtocol *p, VbBenchResult *result, GError **error)
 {
   size_t mem_before = ops->memory_used (ops->ctx), mem_peak = mem_before;
   g_autoptr (VbClip) model = vb_clip_new (cfg, error);
-  if (model == NULL || !vb_clip_use_backend (model, ops, error))
+  if (model == NULL || !vb_clip_use_backend (model, ops, error)
+      || !vb_clip_set_bf16 (model, prec->bf16_storage, error))
     return FALSE;
   vb_clip_init_random (model, 0);
 
@@ -134,7 +137,7 @@ vb_clip_bench_run (const VbClipConfig *cfg, gboolean llava, const VbBenchProtoco
   const VbOps *ops = vb_precision_open (p->device, p->precision, &prec, error);
   if (ops == NULL)
     return FALSE;
-  gboolean ok = bench_on (ops, cfg, llava, p, result, error);
+  gboolean ok = bench_on (ops, prec, cfg, llava, p, result, error);
   vb_precision_reset (ops);
   return ok;
 }

@@ -10,7 +10,8 @@ static const VbPrecision precisions[] = {
   { "fp32", VB_MATMUL_FP32, "fp32", FALSE, "fp32" },
   { "tf32", VB_MATMUL_TF32, "fp32 with TF32 matrix products", FALSE,
     "fp32 with TF32 matrix products" },
-  { "bf16", VB_MATMUL_BF16, "fp32 storage, bf16 tensor-core matrix products (fp32 accumulate)",
+  { "bf16", VB_MATMUL_BF16, "bf16 storage of the transformer layers (weights, activations, "
+    "residual stream), bf16 tensor-core products accumulating in fp32; the embedding in fp32",
     TRUE, "bf16 storage of the block products' operands (weights, LayerNorm and GELU "
     "outputs, their gradients), bf16 tensor cores accumulating in fp32; fp32 master "
     "weights, residual stream, scan state, LayerNorm statistics, loss and AdamW; the other "

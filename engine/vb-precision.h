@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 typedef struct {
   const char *name;          /* "fp32", "tf32", "bf16" */
   int         matmul;        /* VB_MATMUL_*: products on fp32 tensors */
-  const char *card;          /* the protocol card's "precision" (the CLIP tower, projectors) */
-  gboolean    bf16_storage;  /* VMamba: its block products' operands stored as bf16 */
+  const char *card;          /* the protocol card's "precision" (the CLIP tower) */
+  gboolean    bf16_storage;  /* VMamba: its block products' operands stored as bf16; the
+                              * CLIP tower: its layers in bf16 (vb_clip_set_bf16) */
   const char *vmamba_card;   /* the card's "precision" for VMamba */
 } VbPrecision;
 

@@ -4,7 +4,7 @@
 # bundled test programs), compute-sanitizer memcheck and racecheck, then VMamba-T
 # throughput on the GPU (VB_SKIP_BENCH=1 leaves it out; VB_BENCH_PRECISIONS and
 # VB_BENCH_SCANS narrow it) and the projectors' forward times (VB_SKIP_PROJECTORS=1 leaves
-# them out). The device image has CUDA but none of Debian's
+# them out), and the CLIP tower's (VB_SKIP_CLIP=1). The device image has CUDA but none of Debian's
 # libraries, so the programs are built here and bundled first:
 #   ninja -C build && scripts/device-bundle.sh build      then on the device:
 #   sh scripts/device-cuda.sh
@@ -62,6 +62,19 @@ if [ -z "${VB_SKIP_PROJECTORS:-}" ]; then
       "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision $prec --model $proj \
         --batch 200 --tokens 576 --warmup 8 --steps 20 --json |
         sed 's/^{"ms": \([0-9.]*\).*"peak_device_bytes": \([0-9]*\).*/\1 ms (peak \2 B)/'
+    done
+  done
+fi
+if [ -z "${VB_SKIP_CLIP:-}" ]; then
+  # the CLIP ViT-L/14 tower's forward (BENCHMARKS.md's PyTorch bf16 figures: 2382 img/s at
+  # 224, batch 64; 1036 at 336, batch 32): the whole tower, then LLaVA's path (--llava)
+  for shape in ${VB_CLIP_SHAPES:-224:64 336:32}; do
+    img=${shape%:*} batch=${shape#*:}
+    for path in "" --llava; do
+      printf 'clip-vit-l14 %s batch %s bf16 %s ' "$img" "$batch" "${path:-whole}"
+      "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 --model clip-vit-l14 \
+        --img "$img" --batch "$batch" --mode eval --warmup 8 --steps 20 $path --json |
+        sed 's/^{"img_per_s": \([0-9.]*\).*"peak_device_bytes": \([0-9]*\).*/\1 img\/s (peak \2 B)/'
     done
   done
 fi

@@ -162,7 +162,8 @@ encoder_card (const Outcome *o)
   INT ("layers_run", o->layers_run);
   INT ("batch", f->batch);
   STR ("precision", g_str_equal (o->precision, "bf16")
-                    ? "bf16 products, fp32 accumulation and storage" : "fp32");
+                    ? "bf16 storage of the transformer layers, bf16 products accumulating "
+                      "in fp32, fused attention; the embedding in fp32" : "fp32");
   BOOL ("tf32", g_str_equal (o->precision, "tf32"));
   if (g_strcmp0 (f->precision, o->precision) != 0)
     STR ("precision_note", "tf32 and bf16 products are GPU modes: this CPU run computed fp32");
@@ -352,7 +353,9 @@ profile_on (const VbOps *ops, const char *precision, const VbRunConfig *cfg, VbS
     hooks->progress (&prog, hooks->user_data);
 
   g_autoptr (VbClip) clip = make_encoder (cfg, error);
-  if (clip == NULL || !vb_clip_use_backend (clip, ops, error))
+  /* bf16 as the bench runs it: the layers in bf16 storage */
+  if (clip == NULL || !vb_clip_use_backend (clip, ops, error)
+      || !vb_clip_set_bf16 (clip, g_str_equal (precision, "bf16"), error))
     return FALSE;
   const VbClipConfig *c = vb_clip_config (clip);
   int B = f->batch, G = vb_clip_config_grid (c), T = G * G, D = c->width;

@@ -45,6 +45,14 @@ struct _VbClip {
   int plan_B, patch_chunk;
   float *h, *ln, *big, *attn, *cols, *mean, *rstd;
   float *d_pixels, *d_feat, *d_pooled;
+
+  /* bf16 storage (vb_clip_set_bf16, vb-clip-bf16.c): the layers' product weights rounded
+   * into w16 (made again once params_dirty says the host copy changed), the residual
+   * stream x16 and the layers' bf16 work buffers, planned with the others; the embedding
+   * still runs in h, and h, ln, attn serve the outputs */
+  gboolean bf16;
+  VbBf16 *w16;
+  VbBf16 *x16, *ln16, *big16, *attn16;
 };
 
 /* Floats of each work buffer for B images (vb-clip-config.c); the plan allocates
@@ -54,6 +62,22 @@ typedef struct {
 } VbClipPlanSizes;
 
 void     vb_clip_plan_sizes (const VbClipConfig *cfg, int B, VbClipPlanSizes *sizes);
+
+/* work buffers in the backend's memory (vb-clip.c): NULL when there is no room; free
+ * takes the address of the pointer and clears it */
+void    *vb_clip_buf_alloc (VbClip *m, size_t bytes);
+void     vb_clip_buf_free  (VbClip *m, void **p);
+
+/* vb-clip-bf16.c: the bf16-storage layers */
+gboolean vb_clip_bf16_supported    (const VbOps *ops, const VbVitOps *vit);
+gboolean vb_clip_bf16_plan         (VbClip *m, int B);
+void     vb_clip_bf16_clear        (VbClip *m);
+gboolean vb_clip_bf16_weights      (VbClip *m);
+void     vb_clip_bf16_free_weights (VbClip *m);
+/* x16 = bf16 (h): hidden_states[0] into the bf16 stream */
+void     vb_clip_bf16_enter        (VbClip *m, int B);
+/* hidden_states[l] → hidden_states[l + 1] in x16 */
+gboolean vb_clip_bf16_layer        (VbClip *m, int l, int B, GError **error);
 
 /* vb-clip-params.c */
 gboolean vb_clip_build_tensors (VbClip *model, GError **error);

@@ -33,18 +33,17 @@ vb_clip_new (const VbClipConfig *cfg, GError **error)
   return g_steal_pointer (&m);
 }
 
-/* a work buffer in the backend's memory (NULL when there is no room) */
-static float *
-balloc (VbClip *m, int64_t floats)
+void *
+vb_clip_buf_alloc (VbClip *m, size_t bytes)
 {
-  size_t bytes = (size_t) MAX (floats, 1) * sizeof (float);
+  bytes = MAX (bytes, 1);
   if (m->ops->on_host)
     return g_try_malloc (bytes);
   return m->ops->alloc (m->ops->ctx, bytes);
 }
 
-static void
-bfree (VbClip *m, float **p)
+void
+vb_clip_buf_free (VbClip *m, void **p)
 {
   if (*p != NULL)
     {
@@ -56,13 +55,21 @@ bfree (VbClip *m, float **p)
   *p = NULL;
 }
 
+/* a float work buffer in the backend's memory (NULL when there is no room) */
+static float *
+balloc (VbClip *m, int64_t floats)
+{
+  return vb_clip_buf_alloc (m, (size_t) MAX (floats, 1) * sizeof (float));
+}
+
 static void
 plan_clear (VbClip *m)
 {
   float **bufs[] = { &m->h, &m->ln, &m->big, &m->attn, &m->cols, &m->mean, &m->rstd,
                      &m->d_pixels, &m->d_feat, &m->d_pooled };
   for (guint i = 0; i < G_N_ELEMENTS (bufs); i++)
-    bfree (m, bufs[i]);
+    vb_clip_buf_free (m, (void **) bufs[i]);
+  vb_clip_bf16_clear (m);
   m->plan_B = 0;
   m->patch_chunk = 0;
 }
@@ -71,6 +78,7 @@ plan_clear (VbClip *m)
 static void
 free_backend_params (VbClip *m)
 {
+  vb_clip_bf16_free_weights (m);
   if (m->dparams != NULL && m->dparams != m->params)
     m->ops->free (m->ops->ctx, m->dparams);
   m->dparams = m->params;
@@ -148,6 +156,12 @@ vb_clip_use_backend (VbClip *m, const VbOps *ops, GError **error)
     return FALSE;
   if (ops == m->ops)
     return TRUE;
+  if (m->bf16 && !vb_clip_bf16_supported (ops, vit))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "the CLIP tower is set to bf16 storage, which %s does not offer", ops->name);
+      return FALSE;
+    }
   float *dparams = m->params;
   if (!ops->on_host)
     {
@@ -175,6 +189,30 @@ const VbOps *
 vb_clip_backend (VbClip *m)
 {
   return m->ops;
+}
+
+gboolean
+vb_clip_set_bf16 (VbClip *m, gboolean bf16, GError **error)
+{
+  if (bf16 && !vb_clip_bf16_supported (m->ops, m->vit))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
+                   "%s has no bf16 ops for the CLIP tower", m->ops->name);
+      return FALSE;
+    }
+  if (m->bf16 != bf16)
+    {
+      plan_clear (m);                 /* the buffers differ */
+      vb_clip_bf16_free_weights (m);
+      m->bf16 = bf16;
+    }
+  return TRUE;
+}
+
+gboolean
+vb_clip_bf16 (VbClip *m)
+{
+  return m->bf16;
 }
 
 /* a failure the backend recorded (GPU work is checked once per call), as a GError */
@@ -211,7 +249,8 @@ plan (VbClip *m, int B, GError **error)
   m->cols = balloc (m, s.cols * m->patch_chunk);
   m->mean = balloc (m, s.mean);
   m->rstd = balloc (m, s.rstd);
-  gboolean ok = m->h && m->ln && m->big && m->attn && m->cols && m->mean && m->rstd;
+  gboolean ok = m->h && m->ln && m->big && m->attn && m->cols && m->mean && m->rstd
+                && (!m->bf16 || vb_clip_bf16_plan (m, B));
   if (ok && !m->ops->on_host)
     {
       int G = vb_clip_config_grid (c);
@@ -239,13 +278,23 @@ plan (VbClip *m, int B, GError **error)
   return TRUE;
 }
 
-/* the host parameters into the backend, when they may have changed */
-static void
-sync_params (VbClip *m)
+/* the host parameters into the backend (and their bf16 copy), when they may have changed */
+static gboolean
+sync_params (VbClip *m, GError **error)
 {
+  gboolean weights16 = m->bf16 && (m->params_dirty || m->w16 == NULL);
   if (m->params_dirty && !m->ops->on_host)
     m->ops->upload (m->ops->ctx, m->dparams, m->params, (size_t) m->n_params * sizeof (float));
   m->params_dirty = FALSE;
+  if (weights16 && !vb_clip_bf16_weights (m))
+    {
+      g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
+                   "no room for the CLIP tower's bf16 weights on %s", m->ops->name);
+      if (!m->ops->on_host)
+        m->ops->clear_error (m->ops->ctx);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
@@ -284,6 +333,8 @@ embed (VbClip *m, const float *pixels, int B)
   float *t = m->h;            /* the normalised tokens become the residual stream */
   m->h = m->ln;
   m->ln = t;
+  if (m->bf16)
+    vb_clip_bf16_enter (m, B);
   stage_done (m, 0);
   return TRUE;
 }
@@ -325,6 +376,30 @@ layer_forward (VbClip *m, int l, int B, GError **error)
   return TRUE;
 }
 
+/* layer l in the model's storage: the state moves on in m->h, or in the bf16 stream */
+static gboolean
+run_layer (VbClip *m, int l, int B, GError **error)
+{
+  if (!m->bf16)
+    return layer_forward (m, l, B, error);
+  if (!vb_clip_bf16_layer (m, l, B, error))
+    return FALSE;
+  stage_done (m, l + 1);
+  return TRUE;
+}
+
+/* rows of the current state (from element `offset` on, rows of ld_src) into dst, widened
+ * from the bf16 stream in bf16 storage */
+static void
+state_rows (VbClip *m, float *dst, int64_t ld_dst, int64_t offset, int64_t ld_src,
+            int64_t rows, int64_t cols)
+{
+  if (m->bf16)
+    VIT (widen_rows, dst, ld_dst, m->x16 + offset, ld_src, rows, cols);
+  else
+    VIT (copy_rows, dst, ld_dst, m->h + offset, ld_src, rows, cols);
+}
+
 /* the checks and the plan every forward starts with */
 static gboolean
 begin (VbClip *m, const float *pixels, int B, GError **error)
@@ -335,10 +410,7 @@ begin (VbClip *m, const float *pixels, int B, GError **error)
                    "a CLIP forward needs at least one image");
       return FALSE;
     }
-  if (!plan (m, B, error))
-    return FALSE;
-  sync_params (m);
-  return TRUE;
+  return plan (m, B, error) && sync_params (m, error);
 }
 
 /* The forward on backend memory: features (B, G², D) and pooled (B, D) where asked;
@@ -357,15 +429,15 @@ forward_core (VbClip *m, const float *pixels, int B, float *features, gboolean r
   for (int l = 0; l <= n_run; l++)
     {
       if (l == L - 1 && features)     /* the state now is hidden_states[L − 1] */
-        VIT (copy_rows, features, (int64_t) (N - 1) * D, m->h + D, (int64_t) N * D, B,
-             (int64_t) (N - 1) * D);
-      if (l < n_run && !layer_forward (m, l, B, error))
+        state_rows (m, features, (int64_t) (N - 1) * D, D, (int64_t) N * D, B,
+                    (int64_t) (N - 1) * D);
+      if (l < n_run && !run_layer (m, l, B, error))
         return FALSE;
     }
   if (pooled)
     {
       /* post_layernorm of each image's class token */
-      VIT (copy_rows, m->attn, D, m->h, (int64_t) N * D, B, D);
+      state_rows (m, m->attn, D, 0, (int64_t) N * D, B, D);
       OP (layernorm_forward, pooled, m->mean, m->rstd, m->attn, m->dparams + m->post_w,
           m->dparams + m->post_b, B, D, c->eps);
     }
@@ -385,7 +457,7 @@ vb_clip_forward_on_backend (VbClip *m, const float *pixels, int B, const VbClipO
   if (out->last)
     {
       int64_t n = (int64_t) B * vb_clip_config_tokens (c) * c->width;
-      VIT (copy_rows, out->last, n, m->h, n, 1, n);
+      state_rows (m, out->last, n, 0, n, 1, n);
     }
   return backend_ok (m, "CLIP forward", error);
 }
@@ -404,7 +476,8 @@ vb_clip_forward (VbClip *m, const float *pixels, int B, const VbClipOutputs *out
           || !forward_core (m, pixels, B, out->features, run_all, out->pooled, error))
         return FALSE;
       if (out->last)
-        memcpy (out->last, m->h, (size_t) B * N * D * sizeof (float));
+        state_rows (m, out->last, (int64_t) B * N * D, 0, (int64_t) B * N * D, 1,
+                    (int64_t) B * N * D);
       return TRUE;
     }
 
@@ -419,7 +492,12 @@ vb_clip_forward (VbClip *m, const float *pixels, int B, const VbClipOutputs *out
   if (out->features)
     OP (download, out->features, m->d_feat, (size_t) B * G * G * D * sizeof (float));
   if (out->last)
-    OP (download, out->last, m->h, (size_t) B * N * D * sizeof (float));
+    {
+      if (m->bf16)      /* widened where it is, then down */
+        state_rows (m, m->h, (int64_t) B * N * D, 0, (int64_t) B * N * D, 1,
+                    (int64_t) B * N * D);
+      OP (download, out->last, m->h, (size_t) B * N * D * sizeof (float));
+    }
   if (out->pooled)
     OP (download, out->pooled, m->d_pooled, (size_t) B * D * sizeof (float));
   return backend_ok (m, "CLIP forward", error);
@@ -451,8 +529,13 @@ vb_clip_hidden_state (VbClip *m, const float *pixels, int B, int k, float *out,
   if (!embed (m, px, B))
     return FALSE;
   for (int l = 0; l < k; l++)
-    if (!layer_forward (m, l, B, error))
+    if (!run_layer (m, l, B, error))
       return FALSE;
+  if (m->bf16)
+    {
+      int64_t n = (int64_t) B * vb_clip_config_tokens (c) * c->width;
+      state_rows (m, m->h, n, 0, n, 1, n);
+    }
   if (m->ops->on_host)
     {
       memcpy (out, m->h, bytes);

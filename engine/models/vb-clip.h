@@ -118,6 +118,13 @@ gboolean    vb_clip_forward        (VbClip *model, const float *pixels, int B,
  * it was) when the backend has no ViT ops or no room for the parameters. */
 gboolean     vb_clip_use_backend   (VbClip *model, const VbOps *ops, GError **error);
 const VbOps *vb_clip_backend       (VbClip *model);
+/* bf16 storage (the GPU's bf16 precision; vb-clip-bf16.c): the layers' residual stream,
+ * activations and product weights held in bf16 as a model cast to bf16 holds them, the
+ * products on bf16 tensor cores, attention as one fused kernel; the embedding in fp32 and
+ * the outputs widened to fp32. On the CPU it runs the reference ops (slowly: for tests).
+ * FALSE with an error when the backend lacks the ops; off by default. */
+gboolean     vb_clip_set_bf16      (VbClip *model, gboolean bf16, GError **error);
+gboolean     vb_clip_bf16          (VbClip *model);
 /* vb_clip_forward with the pixels and every output in the backend's memory (host memory
  * on the CPU): no transfers, for a device-resident forward and its timing. Waits for the
  * backend at the end, so queued failures are reported here. */

@@ -6,7 +6,8 @@
  * projector at an awkward width and at the study's 1024: output, input gradient and
  * every parameter gradient (twice, so the += is checked), LoRA merged and unmerged. Strict
  * fp32 products are held to relative L2 1e-5 per tensor; TF32 and bf16 runs to looser
- * bounds; the projectors' bf16 inference twins output for output against the CPU's. Skips
+ * bounds; the layers in bf16 storage against the same path on the CPU; the projectors'
+ * bf16 inference twins output for output against the CPU's. Skips
  * visibly where there is no usable GPU. */
 #include "config.h"
 
@@ -199,6 +200,59 @@ test_tower_tensor_cores (void)
   compare_outputs (&t, 3e-2, "bf16");
   g_assert_true (gpu->set_matmul (gpu->ctx, VB_MATMUL_FP32));
   compare_outputs (&t, 1e-5, "fp32 again");
+  towers_clear (&t);
+}
+
+/* The layers in bf16 storage (the GPU's bf16 precision) against the same path on the CPU
+ * (its reference ops: widen, fp32 op, round once): the GPU's fused attention rounds P to
+ * bf16 and its sums run in other orders, so a value may round the other way and carry
+ * that through the later layers; both stay within bf16's reach of the fp32 tower. */
+static void
+test_tower_bf16_storage (void)
+{
+  const VbOps *gpu = vb_engine_test_gpu_or_skip ();
+  if (gpu == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  Towers t;
+  towers_init (&t, gpu);
+  g_assert_true (gpu->set_matmul (gpu->ctx, VB_MATMUL_BF16));
+  g_assert_true (vb_clip_set_bf16 (t.cpu, TRUE, &error));
+  g_assert_true (vb_clip_set_bf16 (t.gpu, TRUE, &error));
+  g_assert_no_error (error);
+  compare_outputs (&t, 1e-2, "bf16 storage");
+
+  int B = t.B, D = t.cfg.width, N = vb_clip_config_tokens (&t.cfg);
+  int64_t n = (int64_t) B * N * D;
+  g_autofree float *hc = g_new (float, n), *hg = g_new (float, n), *h32 = g_new (float, n);
+  g_autoptr (VbClip) fp32 = vb_clip_new (&t.cfg, &error);
+  g_assert_no_error (error);
+  memcpy (vb_clip_params (fp32), vb_clip_params (t.cpu), vb_clip_n_params (t.cpu) * sizeof (float));
+  for (int k = 0; k <= t.cfg.layers; k++)
+    {
+      memset (hg, 0xFF, n * sizeof (float));
+      g_assert_true (vb_clip_hidden_state (t.cpu, t.pixels, B, k, hc, &error));
+      g_assert_true (vb_clip_hidden_state (t.gpu, t.pixels, B, k, hg, &error));
+      g_assert_true (vb_clip_hidden_state (fp32, t.pixels, B, k, h32, &error));
+      g_assert_no_error (error);
+      g_autofree char *what = g_strdup_printf ("bf16 storage: hidden_states[%d]", k);
+      assert_close (what, hg, hc, n, 1e-2);
+      g_autofree char *what32 = g_strdup_printf ("bf16 storage against fp32: hidden_states[%d]", k);
+      assert_close (what32, hg, h32, n, 2e-2);
+      /* the stream really is bf16: every value a bf16 */
+      for (int64_t i = 0; i < n; i++)
+        g_assert_cmpfloat (hg[i], ==, vb_bf16_to_float (vb_bf16_from_float (hg[i])));
+    }
+
+  /* weights changed on the host reach the bf16 copy */
+  float *pc = vb_clip_params (t.cpu), *pg = vb_clip_params (t.gpu);
+  for (int64_t i = 0; i < vb_clip_n_params (t.cpu); i += 5)
+    pc[i] = pg[i] = pc[i] * 1.5f;
+  compare_outputs (&t, 1e-2, "bf16 storage, changed parameters");
+  g_assert_true (vb_clip_set_bf16 (t.gpu, FALSE, &error));
+  g_assert_true (vb_clip_set_bf16 (t.cpu, FALSE, &error));
+  g_assert_true (gpu->set_matmul (gpu->ctx, VB_MATMUL_FP32));
+  compare_outputs (&t, 1e-5, "fp32 storage again");
   towers_clear (&t);
 }
 
@@ -483,6 +537,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/clip-gpu/tower/fp32", test_tower_fp32);
   g_test_add_func ("/clip-gpu/tower/tensor-cores", test_tower_tensor_cores);
+  g_test_add_func ("/clip-gpu/tower/bf16-storage", test_tower_bf16_storage);
   g_test_add_func ("/clip-gpu/projectors/fp32", test_projectors_fp32);
   g_test_add_func ("/clip-gpu/projectors/tf32", test_projectors_tf32);
   g_test_add_func ("/clip-gpu/projectors/bf16", test_projectors_bf16);

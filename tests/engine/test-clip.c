@@ -159,6 +159,55 @@ test_parity (void)
   g_assert_cmpfloat (e, <, 1e-6);
 }
 
+/* The layers in bf16 storage (the GPU's bf16 path, here on the CPU's reference ops) against
+ * PyTorch's fp32 states: within bf16's reach, yet not the fp32 path (every state a bf16
+ * value, and not within fp32's bound); fp32 storage again gives the fixture's states. */
+static void
+test_bf16_storage (void)
+{
+  g_autoptr (VbTensorDict) fx = load_fixture ();
+  g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbClip) model = vb_clip_new_from_file (path, meta_int (fx, "heads"), &error);
+  g_assert_no_error (error);
+  const VbClipConfig *cfg = vb_clip_config (model);
+  g_assert_false (vb_clip_bf16 (model));
+  g_assert_true (vb_clip_set_bf16 (model, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (vb_clip_bf16 (model));
+
+  VbTensorEntry *px = vb_tensor_dict_lookup (fx, "pixel_values");
+  int B = (int) px->shape[0], D = cfg->width, N = vb_clip_config_tokens (cfg);
+  int64_t n = (int64_t) B * N * D;
+  g_autofree float *h = g_new (float, n);
+  for (int k = 1; k <= cfg->layers; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("hidden_states.%d", k);
+      g_assert_true (vb_clip_hidden_state (model, px->data, B, k, h, &error));
+      g_assert_no_error (error);
+      double e = vb_test_rel_error (h, vb_tensor_dict_lookup (fx, name)->data, n);
+      g_test_message ("bf16 storage: %s relative error %.3g against PyTorch fp32", name, e);
+      g_assert_cmpfloat (e, <, 2e-2);
+      g_assert_cmpfloat (e, >, 1e-4);
+      for (int64_t i = 0; i < n; i++)
+        g_assert_cmpfloat (h[i], ==, vb_bf16_to_float (vb_bf16_from_float (h[i])));
+    }
+  g_autofree float *features = g_new (float, (gsize) B * (N - 1) * D);
+  g_autofree float *pooled = g_new (float, (gsize) B * D);
+  VbClipOutputs out = { features, NULL, pooled };
+  g_assert_true (vb_clip_forward (model, px->data, B, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (vb_test_rel_error (features, vb_tensor_dict_lookup (fx, "features")->data,
+                                        (int64_t) B * (N - 1) * D), <, 2e-2);
+  g_assert_cmpfloat (vb_test_rel_error (pooled, vb_tensor_dict_lookup (fx, "pooled")->data,
+                                        (int64_t) B * D), <, 2e-2);
+
+  g_assert_true (vb_clip_set_bf16 (model, FALSE, &error));
+  g_assert_true (vb_clip_forward (model, px->data, B, &out, &error));
+  g_assert_no_error (error);
+  check ("features, fp32 storage again", features, vb_tensor_dict_lookup (fx, "features"));
+}
+
 /* ---- weight files ---------------------------------------------------------------------- */
 
 static VbTensorDict *
@@ -443,6 +492,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vb/clip/vit-l14-counts", test_vit_l14_counts);
   g_test_add_func ("/vb/clip/parity", test_parity);
+  g_test_add_func ("/vb/clip/bf16-storage", test_bf16_storage);
   g_test_add_func ("/vb/clip/weight-errors", test_weight_errors);
   g_test_add_func ("/vb/clip/preprocess", test_preprocess);
   g_test_add_func ("/vb/clip/attention-kernel", test_attention_kernel);
