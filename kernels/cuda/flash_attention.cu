@@ -19,11 +19,11 @@
  * 16-byte aligned, take attention.cu's path on widened copies. */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
+#include "vb-cuda-ops.h"   /* vb_cuda_to_bf16 */
 #include "vb-cuda-vit.h"
 
 #define WARPS 4        /* a block's warps, each MT × 16 query rows (8: measured 4-6 % slower) */
@@ -407,23 +407,8 @@ launch (VbCuda *cu, __nv_bfloat16 *out, const __nv_bfloat16 *qkv, int B, int N, 
   return VB_CUDA_LAUNCHED (cu, "attention forward (bf16, fused)");
 }
 
-/* widened copies through attention.cu's fp32 path, rounded once (other head sizes) */
-static __global__ void
-widen_kernel (float *dst, const __nv_bfloat16 *src, int64_t n)
-{
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n;
-       i += (int64_t) gridDim.x * blockDim.x)
-    dst[i] = __bfloat162float (src[i]);
-}
-
-static __global__ void
-narrow_kernel (__nv_bfloat16 *dst, const float *src, int64_t n)
-{
-  for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n;
-       i += (int64_t) gridDim.x * blockDim.x)
-    dst[i] = __float2bfloat16_rn (src[i]);
-}
-
+/* widened copies through attention.cu's fp32 path, rounded once (other head sizes,
+ * misaligned operands) */
 static int
 attention_widened (VbCuda *cu, __nv_bfloat16 *out, const __nv_bfloat16 *qkv, int B, int N,
                    int heads, int head_dim, float scale)
@@ -435,17 +420,13 @@ attention_widened (VbCuda *cu, __nv_bfloat16 *out, const __nv_bfloat16 *qkv, int
                          "attention (bf16): widened copies"))
     return -1;
   o = x + rows * 3 * D;
-  widen_kernel<<<vb_cuda_blocks (rows * 3 * D, 256), 256, 0, cu->stream>>> (x, qkv, rows * 3 * D);
-  int rc = VB_CUDA_LAUNCHED (cu, "attention (bf16): widen")
-               ? vb_cuda_attention_forward (cu, o, x, B, N, heads, head_dim, scale)
-               : -1;
+  vb_cuda_widen_rows (cu, x, rows * 3 * D, reinterpret_cast<const VbBf16 *> (qkv), rows * 3 * D,
+                      1, rows * 3 * D);
+  int rc = vb_cuda_attention_forward (cu, o, x, B, N, heads, head_dim, scale);
   if (rc == 0)
-    {
-      narrow_kernel<<<vb_cuda_blocks (rows * D, 256), 256, 0, cu->stream>>> (out, o, rows * D);
-      rc = VB_CUDA_LAUNCHED (cu, "attention (bf16): round") ? 0 : -1;
-    }
+    vb_cuda_to_bf16 (cu, reinterpret_cast<VbBf16 *> (out), o, NULL, 1, rows * D);
   cudaFreeAsync (x, cu->stream);
-  return rc;
+  return rc == 0 && cu->error[0] == '\0' ? 0 : -1;
 }
 
 extern "C" int
@@ -462,10 +443,8 @@ vb_cuda_attention_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *qkv, int 
   if (!aligned)
     return attention_widened (cu, o, x, B, N, heads, head_dim, scale);
   /* two row tiles a warp halve the shared-memory reads per product but waste more rows
-   * past N in a block of 128: measured faster at 577 tokens, slower at 257. VB_FLASH_MT=1
-   * or 2 forces one (A/B measurements). */
-  const char *force = getenv ("VB_FLASH_MT");
-  bool two = force != NULL ? force[0] == '2' : N > 384;
+   * past N in a block of 128: measured faster at 577 tokens, slower at 257 */
+  bool two = N > 384;
   switch (head_dim)
     {
     case 16: ok = two ? launch<16, 2> (cu, o, x, B, N, heads, scale)

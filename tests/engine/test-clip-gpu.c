@@ -244,6 +244,35 @@ test_tower_bf16_storage (void)
         g_assert_cmpfloat (hg[i], ==, vb_bf16_to_float (vb_bf16_from_float (hg[i])));
     }
 
+  /* the device-resident forward (the bench's): every output as the host API gives it */
+  int T = N - 1;
+  int64_t npx = (int64_t) B * 3 * 70 * 70, nf = (int64_t) B * T * D, np = (int64_t) B * D;
+  float *d_px = gpu->alloc (gpu->ctx, npx * sizeof (float));
+  float *d_feat = gpu->alloc (gpu->ctx, nf * sizeof (float));
+  float *d_last = gpu->alloc (gpu->ctx, n * sizeof (float));
+  float *d_pool = gpu->alloc (gpu->ctx, np * sizeof (float));
+  g_assert_true (d_px && d_feat && d_last && d_pool);
+  gpu->upload (gpu->ctx, d_px, t.pixels, npx * sizeof (float));
+  VbClipOutputs od = { d_feat, d_last, d_pool };
+  g_assert_true (vb_clip_forward_on_backend (t.gpu, d_px, B, &od, &error));
+  g_assert_no_error (error);
+  g_autofree float *fh = g_new (float, nf), *lh = g_new (float, n), *ph = g_new (float, np);
+  g_autofree float *fd = g_new (float, nf), *ld = g_new (float, n), *pd = g_new (float, np);
+  VbClipOutputs oh = { fh, lh, ph };
+  g_assert_true (vb_clip_forward (t.gpu, t.pixels, B, &oh, &error));
+  g_assert_no_error (error);
+  gpu->download (gpu->ctx, fd, d_feat, nf * sizeof (float));
+  gpu->download (gpu->ctx, ld, d_last, n * sizeof (float));
+  gpu->download (gpu->ctx, pd, d_pool, np * sizeof (float));
+  g_assert_null (gpu->sync (gpu->ctx));
+  g_assert_cmpmem (fd, nf * sizeof (float), fh, nf * sizeof (float));
+  g_assert_cmpmem (ld, n * sizeof (float), lh, n * sizeof (float));
+  g_assert_cmpmem (pd, np * sizeof (float), ph, np * sizeof (float));
+  gpu->free (gpu->ctx, d_px);
+  gpu->free (gpu->ctx, d_feat);
+  gpu->free (gpu->ctx, d_last);
+  gpu->free (gpu->ctx, d_pool);
+
   /* weights changed on the host reach the bf16 copy */
   float *pc = vb_clip_params (t.cpu), *pg = vb_clip_params (t.gpu);
   for (int64_t i = 0; i < vb_clip_n_params (t.cpu); i += 5)

@@ -98,16 +98,25 @@ check (const char *what, const float *got, VbTensorEntry *want)
   g_assert_cmpfloat (e, <, 1e-4);
 }
 
+/* the tower of the fixture's weight file: shaped after the file; the head count is the one
+ * thing shapes cannot tell */
+static VbClip *
+fixture_model (VbTensorDict *fx)
+{
+  g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
+  g_autoptr (GError) error = NULL;
+  VbClip *model = vb_clip_new_from_file (path, meta_int (fx, "heads"), &error);
+  g_assert_no_error (error);
+  return model;
+}
+
 static void
 test_parity (void)
 {
   g_autoptr (VbTensorDict) fx = load_fixture ();
   g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
   g_autoptr (GError) error = NULL;
-
-  /* shaped after the file; the head count is the one thing shapes cannot tell */
-  g_autoptr (VbClip) model = vb_clip_new_from_file (path, meta_int (fx, "heads"), &error);
-  g_assert_no_error (error);
+  g_autoptr (VbClip) model = fixture_model (fx);
   const VbClipConfig *cfg = vb_clip_config (model);
   g_assert_cmpint (cfg->image_size, ==, meta_int (fx, "image_size"));
   g_assert_cmpint (cfg->patch_size, ==, meta_int (fx, "patch_size"));
@@ -166,10 +175,8 @@ static void
 test_bf16_storage (void)
 {
   g_autoptr (VbTensorDict) fx = load_fixture ();
-  g_autofree char *path = vb_test_fixture_path ("clip", "tiny.safetensors");
   g_autoptr (GError) error = NULL;
-  g_autoptr (VbClip) model = vb_clip_new_from_file (path, meta_int (fx, "heads"), &error);
-  g_assert_no_error (error);
+  g_autoptr (VbClip) model = fixture_model (fx);
   const VbClipConfig *cfg = vb_clip_config (model);
   g_assert_false (vb_clip_bf16 (model));
   g_assert_true (vb_clip_set_bf16 (model, TRUE, &error));
