@@ -653,13 +653,14 @@ info_clip (int img, gboolean json)
   int64_t params = vb_clip_param_count (&cfg);
   int64_t macs = vb_clip_macs (&cfg, cfg.layers);
   int64_t macs_llava = vb_clip_macs (&cfg, cfg.layers - 1);
-  int64_t act = vb_clip_activation_bytes (&cfg, 1);
+  int64_t act = vb_clip_activation_bytes (&cfg, 1, FALSE);
+  int64_t act16 = vb_clip_activation_bytes (&cfg, 1, TRUE);
   if (json)
     {
       printf ("{\"model\": \"clip-vit-l14\", \"img\": %d, \"params\": %" G_GINT64_FORMAT
               ", \"macs\": %" G_GINT64_FORMAT ", \"macs_llava_features\": %" G_GINT64_FORMAT
-              ", \"activation_bytes\": %" G_GINT64_FORMAT "}\n", img, params, macs, macs_llava,
-              act);
+              ", \"activation_bytes\": %" G_GINT64_FORMAT ", \"activation_bytes_bf16\": %"
+              G_GINT64_FORMAT "}\n", img, params, macs, macs_llava, act, act16);
       return 0;
     }
   printf ("Model              clip-vit-l14 vision tower, %d px, %d layers, width %d\n", img,
@@ -667,7 +668,9 @@ info_clip (int img, gboolean json)
   printf ("Parameters         %'" G_GINT64_FORMAT "\n", params);
   printf ("Multiply-adds      %'" G_GINT64_FORMAT " per image (%'" G_GINT64_FORMAT
           " up to LLaVA's penultimate layer)\n", macs, macs_llava);
-  printf ("Working memory     %.1f MiB per image (fp32, forward only)\n", act / 1048576.0);
+  printf ("Working memory     %.1f MiB per image (fp32, forward only), %.1f MiB in bf16 "
+          "storage (the GPU's bf16; its weights add a bf16 copy)\n", act / 1048576.0,
+          act16 / 1048576.0);
   return 0;
 }
 
@@ -848,8 +851,8 @@ cmd_bench (int argc, char **argv)
       "cuda)", "N" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
       "fp32 (default, strict); on the GPU tf32 (TF32 matrix products) or bf16 (VMamba: bf16 "
-      "storage of the block products' operands; the CLIP tower: bf16 products on fp32 "
-      "tensors), fp32 accumulation", "P" },
+      "storage of the block products' operands; the CLIP tower: bf16 storage of its layers, "
+      "fused attention), fp32 accumulation", "P" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model,
       "vmamba-t, vmamba, clip-vit-l14, or a projector (proj-linear, proj-lowrank, proj-mlp, "
       "proj-gated, proj-lora)", "MODEL" },

@@ -108,7 +108,7 @@ bench_on (const VbOps *ops, const VbPrecision *prec, const VbClipConfig *cfg, gb
   result->min_s = times[0];
   result->iqr_s = times[(3 * p->timed) / 4] - times[p->timed / 4];
   result->img_per_s = B / result->median_s;
-  result->activation_bytes = vb_clip_activation_bytes (cfg, B);
+  result->activation_bytes = vb_clip_activation_bytes (cfg, B, prec->bf16_storage);
   result->peak_device_bytes = (int64_t) (mem_peak - mem_before);
   return TRUE;
 }

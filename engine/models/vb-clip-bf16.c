@@ -71,13 +71,13 @@ vb_clip_bf16_free_weights (VbClip *m)
 gboolean
 vb_clip_bf16_plan (VbClip *m, int B)
 {
-  const VbClipConfig *c = &m->cfg;
-  int64_t rows = (int64_t) B * vb_clip_config_tokens (c), D = c->width;
+  VbClipPlanSizes s;
   size_t h = sizeof (VbBf16);
-  m->x16 = vb_clip_buf_alloc (m, rows * D * h);
-  m->ln16 = vb_clip_buf_alloc (m, rows * D * h);
-  m->big16 = vb_clip_buf_alloc (m, rows * MAX (3 * D, (int64_t) c->mlp) * h);
-  m->attn16 = vb_clip_buf_alloc (m, rows * D * h);
+  vb_clip_plan_sizes (&m->cfg, B, &s);
+  m->x16 = vb_clip_buf_alloc (m, s.x16 * h);
+  m->ln16 = vb_clip_buf_alloc (m, s.ln16 * h);
+  m->big16 = vb_clip_buf_alloc (m, s.big16 * h);
+  m->attn16 = vb_clip_buf_alloc (m, s.attn16 * h);
   return m->x16 && m->ln16 && m->big16 && m->attn16;
 }
 

@@ -105,14 +105,19 @@ vb_clip_plan_sizes (const VbClipConfig *cfg, int B, VbClipPlanSizes *s)
   s->cols = G * G * cfg->in_chans * cfg->patch_size * cfg->patch_size;   /* one image */
   s->mean = rows;
   s->rstd = rows;
+  s->x16 = s->ln16 = s->attn16 = rows * D;      /* bf16 storage: as h, ln, attn */
+  s->big16 = s->big;
 }
 
 int64_t
-vb_clip_activation_bytes (const VbClipConfig *cfg, int batch)
+vb_clip_activation_bytes (const VbClipConfig *cfg, int batch, gboolean bf16)
 {
   VbClipPlanSizes s;
   vb_clip_plan_sizes (cfg, batch, &s);
-  return (s.h + s.ln + s.big + s.attn + s.cols + s.mean + s.rstd) * (int64_t) sizeof (float);
+  int64_t bytes = (s.h + s.ln + s.big + s.attn + s.cols + s.mean + s.rstd) * (int64_t) sizeof (float);
+  if (bf16)
+    bytes += (s.x16 + s.ln16 + s.big16 + s.attn16) * (int64_t) sizeof (VbBf16);
+  return bytes;
 }
 
 /* ---- inference from a weight file ------------------------------------------------------ */

@@ -55,10 +55,12 @@ struct _VbClip {
   VbBf16 *x16, *ln16, *big16, *attn16;
 };
 
-/* Floats of each work buffer for B images (vb-clip-config.c); the plan allocates
- * exactly these, and vb_clip_activation_bytes adds them up. */
+/* Floats of each work buffer for B images, and bf16 values of the bf16 layers' ones
+ * (vb-clip-config.c); the plans allocate exactly these, and vb_clip_activation_bytes adds
+ * them up. */
 typedef struct {
   int64_t h, ln, big, attn, cols, mean, rstd;
+  int64_t x16, ln16, big16, attn16;
 } VbClipPlanSizes;
 
 void     vb_clip_plan_sizes (const VbClipConfig *cfg, int B, VbClipPlanSizes *sizes);

@@ -270,7 +270,7 @@ plan (VbClip *m, int B, GError **error)
       plan_clear (m);
       g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED,
                    "out of memory for a CLIP forward of %d images on %s (%" G_GINT64_FORMAT
-                   " MB)%s%s", B, m->ops->name, vb_clip_activation_bytes (&m->cfg, B) >> 20,
+                   " MB)%s%s", B, m->ops->name, vb_clip_activation_bytes (&m->cfg, B, m->bf16) >> 20,
                    why ? ": " : "", why ? why : "");
       return FALSE;
     }

@@ -53,8 +53,9 @@ int64_t  vb_clip_param_count     (const VbClipConfig *cfg);
 int64_t  vb_clip_macs            (const VbClipConfig *cfg, int n_layers);
 /* bytes of the work buffers a forward of `batch` images allocates (activations are not
  * kept across layers: forward only), excluding the input and the attention's per-thread
- * scratch of about (head dim + 4)·N floats. */
-int64_t  vb_clip_activation_bytes (const VbClipConfig *cfg, int batch);
+ * scratch of about (head dim + 4)·N floats; bf16: with the bf16 layers' buffers too (the
+ * stream, LayerNorm, attention and q|k|v-or-MLP rows; not the bf16 weight copy). */
+int64_t  vb_clip_activation_bytes (const VbClipConfig *cfg, int batch, gboolean bf16);
 
 typedef struct {
   char    *name;

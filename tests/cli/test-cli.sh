@@ -32,7 +32,7 @@ flat () {  # flat COMMAND...: its output on one line, then "(N lines)"; its exit
   return $status
 }
 
-echo "1..43"
+echo "1..44"
 check "presets lists the three experiments" 0 "ss2d-directions.*3 runs" -- "$cli" presets
 check "info --json gives the published VMamba-T counts" 0 '"params": 30249064, "macs": 4905609984' -- \
   "$cli" info --model vmamba-t --img 224 --json
@@ -41,6 +41,9 @@ check "info gives the activation memory in fp32 and in bf16 storage" 0 \
   "$cli" info --model vmamba-t --img 224
 check "info --json gives the CLIP ViT-L/14 tower's count" 0 '"params": 303179776, "macs": 81011982336' -- \
   "$cli" info --model clip-vit-l14 --json
+check "info gives the CLIP tower's working memory in fp32 and in bf16 storage" 0 \
+  'Working memory     7.6 MiB per image .*, 11.1 MiB in bf16 storage' -- \
+  "$cli" info --model clip-vit-l14
 check "info --json gives each projector's count (LoRA r 8, alpha 16)" 0 '"model": "proj-lora", "params": 1065984, "trainable": 16384' -- \
   "$cli" info --model proj-lora --json
 check "bench --precision tf32 without the GPU is a usage error" 2 "tf32 needs --device cuda" -- \

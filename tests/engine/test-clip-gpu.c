@@ -117,6 +117,42 @@ compare_outputs (Towers *t, double bound, const char *label)
   assert_close (w4, f_gpu, f_cpu, nf, bound);
 }
 
+/* the device-resident forward (the bench's: pixels and outputs in GPU memory) gives every
+ * output bit for bit as the host API does on the same tower */
+static void
+assert_resident_as_host (Towers *t, const VbOps *gpu)
+{
+  g_autoptr (GError) error = NULL;
+  int B = t->B, D = t->cfg.width, N = vb_clip_config_tokens (&t->cfg);
+  int64_t npx = (int64_t) B * 3 * 70 * 70, nf = (int64_t) B * (N - 1) * D;
+  int64_t nl = (int64_t) B * N * D, np = (int64_t) B * D;
+  float *d_px = gpu->alloc (gpu->ctx, npx * sizeof (float));
+  float *d_feat = gpu->alloc (gpu->ctx, nf * sizeof (float));
+  float *d_last = gpu->alloc (gpu->ctx, nl * sizeof (float));
+  float *d_pool = gpu->alloc (gpu->ctx, np * sizeof (float));
+  g_assert_true (d_px && d_feat && d_last && d_pool);
+  gpu->upload (gpu->ctx, d_px, t->pixels, npx * sizeof (float));
+  VbClipOutputs od = { d_feat, d_last, d_pool };
+  g_assert_true (vb_clip_forward_on_backend (t->gpu, d_px, B, &od, &error));
+  g_assert_no_error (error);
+  g_autofree float *fh = g_new (float, nf), *lh = g_new (float, nl), *ph = g_new (float, np);
+  g_autofree float *fd = g_new (float, nf), *ld = g_new (float, nl), *pd = g_new (float, np);
+  VbClipOutputs oh = { fh, lh, ph };
+  g_assert_true (vb_clip_forward (t->gpu, t->pixels, B, &oh, &error));
+  g_assert_no_error (error);
+  gpu->download (gpu->ctx, fd, d_feat, nf * sizeof (float));
+  gpu->download (gpu->ctx, ld, d_last, nl * sizeof (float));
+  gpu->download (gpu->ctx, pd, d_pool, np * sizeof (float));
+  g_assert_null (gpu->sync (gpu->ctx));
+  g_assert_cmpmem (fd, nf * sizeof (float), fh, nf * sizeof (float));
+  g_assert_cmpmem (ld, nl * sizeof (float), lh, nl * sizeof (float));
+  g_assert_cmpmem (pd, np * sizeof (float), ph, np * sizeof (float));
+  gpu->free (gpu->ctx, d_px);
+  gpu->free (gpu->ctx, d_feat);
+  gpu->free (gpu->ctx, d_last);
+  gpu->free (gpu->ctx, d_pool);
+}
+
 static void
 test_tower_fp32 (void)
 {
@@ -152,31 +188,8 @@ test_tower_fp32 (void)
   vb_clip_init_random (t.gpu, 99);
   compare_outputs (&t, 1e-5, "fp32, re-initialised");
 
-  /* the device-resident forward: pixels and outputs in GPU memory */
-  int T = N - 1;
-  int64_t npx = (int64_t) t.B * 3 * 70 * 70, nf = (int64_t) t.B * T * D;
-  float *d_px = gpu->alloc (gpu->ctx, npx * sizeof (float));
-  float *d_feat = gpu->alloc (gpu->ctx, nf * sizeof (float));
-  float *d_pool = gpu->alloc (gpu->ctx, (int64_t) t.B * D * sizeof (float));
-  g_assert_nonnull (d_px);
-  g_assert_nonnull (d_feat);
-  g_assert_nonnull (d_pool);
-  gpu->upload (gpu->ctx, d_px, t.pixels, npx * sizeof (float));
-  VbClipOutputs od = { d_feat, NULL, d_pool };
-  g_assert_true (vb_clip_forward_on_backend (t.gpu, d_px, t.B, &od, &error));
-  g_assert_no_error (error);
-  g_autofree float *fc = g_new (float, nf), *fg = g_new (float, nf);
-  g_autofree float *pcpu = g_new (float, (gsize) t.B * D), *pgpu = g_new (float, (gsize) t.B * D);
-  VbClipOutputs oc = { fc, NULL, pcpu };
-  g_assert_true (vb_clip_forward (t.cpu, t.pixels, t.B, &oc, &error));
-  gpu->download (gpu->ctx, fg, d_feat, nf * sizeof (float));
-  gpu->download (gpu->ctx, pgpu, d_pool, (gsize) t.B * D * sizeof (float));
-  g_assert_null (gpu->sync (gpu->ctx));
-  assert_close ("device-resident features", fg, fc, nf, 1e-5);
-  assert_close ("device-resident pooled", pgpu, pcpu, (int64_t) t.B * D, 1e-5);
-  gpu->free (gpu->ctx, d_px);
-  gpu->free (gpu->ctx, d_feat);
-  gpu->free (gpu->ctx, d_pool);
+  /* the device-resident forward (compare_outputs held the host API to the CPU) */
+  assert_resident_as_host (&t, gpu);
 
   /* back on the CPU: the same results as the CPU tower */
   g_assert_true (vb_clip_use_backend (t.gpu, vb_cpu_ops (), &error));
@@ -244,34 +257,7 @@ test_tower_bf16_storage (void)
         g_assert_cmpfloat (hg[i], ==, vb_bf16_to_float (vb_bf16_from_float (hg[i])));
     }
 
-  /* the device-resident forward (the bench's): every output as the host API gives it */
-  int T = N - 1;
-  int64_t npx = (int64_t) B * 3 * 70 * 70, nf = (int64_t) B * T * D, np = (int64_t) B * D;
-  float *d_px = gpu->alloc (gpu->ctx, npx * sizeof (float));
-  float *d_feat = gpu->alloc (gpu->ctx, nf * sizeof (float));
-  float *d_last = gpu->alloc (gpu->ctx, n * sizeof (float));
-  float *d_pool = gpu->alloc (gpu->ctx, np * sizeof (float));
-  g_assert_true (d_px && d_feat && d_last && d_pool);
-  gpu->upload (gpu->ctx, d_px, t.pixels, npx * sizeof (float));
-  VbClipOutputs od = { d_feat, d_last, d_pool };
-  g_assert_true (vb_clip_forward_on_backend (t.gpu, d_px, B, &od, &error));
-  g_assert_no_error (error);
-  g_autofree float *fh = g_new (float, nf), *lh = g_new (float, n), *ph = g_new (float, np);
-  g_autofree float *fd = g_new (float, nf), *ld = g_new (float, n), *pd = g_new (float, np);
-  VbClipOutputs oh = { fh, lh, ph };
-  g_assert_true (vb_clip_forward (t.gpu, t.pixels, B, &oh, &error));
-  g_assert_no_error (error);
-  gpu->download (gpu->ctx, fd, d_feat, nf * sizeof (float));
-  gpu->download (gpu->ctx, ld, d_last, n * sizeof (float));
-  gpu->download (gpu->ctx, pd, d_pool, np * sizeof (float));
-  g_assert_null (gpu->sync (gpu->ctx));
-  g_assert_cmpmem (fd, nf * sizeof (float), fh, nf * sizeof (float));
-  g_assert_cmpmem (ld, n * sizeof (float), lh, n * sizeof (float));
-  g_assert_cmpmem (pd, np * sizeof (float), ph, np * sizeof (float));
-  gpu->free (gpu->ctx, d_px);
-  gpu->free (gpu->ctx, d_feat);
-  gpu->free (gpu->ctx, d_last);
-  gpu->free (gpu->ctx, d_pool);
+  assert_resident_as_host (&t, gpu);
 
   /* weights changed on the host reach the bf16 copy */
   float *pc = vb_clip_params (t.cpu), *pg = vb_clip_params (t.gpu);

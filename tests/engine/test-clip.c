@@ -63,8 +63,12 @@ test_vit_l14_counts (void)
   g_assert_cmpint (vb_clip_macs (&cfg, 24), ==, 81011982336);
   g_assert_cmpint (vb_clip_macs (&cfg, 23), ==, 77642905600);
   /* h, ln, attn (N·D each), q|k|v or MLP hidden (N·F), one image's patches, LN stats */
-  g_assert_cmpint (vb_clip_activation_bytes (&cfg, 1), ==,
+  g_assert_cmpint (vb_clip_activation_bytes (&cfg, 1, FALSE), ==,
                    (257 * (3 * 1024 + 4096) + 256 * 588 + 2 * 257) * 4);
+  /* bf16 storage adds the stream, LayerNorm and attention rows and q|k|v-or-MLP hidden */
+  g_assert_cmpint (vb_clip_activation_bytes (&cfg, 1, TRUE), ==,
+                   (257 * (3 * 1024 + 4096) + 256 * 588 + 2 * 257) * 4
+                   + 257 * (3 * 1024 + 4096) * 2);
 
   /* the instantiated table: 391 tensors, the spec's count (zero pages, never touched) */
   g_autoptr (GError) error = NULL;
