@@ -204,6 +204,24 @@ struct VbOps
   void (*conv3x3s2_backward_bf16) (void *ctx, float *din, float *dw, float *db,
                                    const float *dout, const float *in, const float *w, int B,
                                    int H, int W, int cin, int cout);
+  /* The Δ products' operands aligned (specs/kernels.md §3): each group's dt_low padded
+   * with zeros to Rp columns, a multiple of 8, so that cuBLAS takes its aligned kernels
+   * without copying operands. ssm_split_xdbl_bf16: x_dbl's (B, C) as ssm_split_bc, and
+   * its dt_low columns rounded to bf16 into rows of K·Rp. ssm_join_xdbl_bf16: the x_dbl
+   * gradient (rows of K·(R + 2N)) in bf16, its dt_low columns from ddtlow's rows of K·Rp,
+   * its (dB, dC) from dBs, dCs. The zeros add exact zeros: the products' values are the
+   * unpadded ones. */
+  void (*ssm_split_xdbl_bf16) (void *ctx, float *Bs, float *Cs, VbBf16 *dtlow16,
+                               const float *xdbl, int64_t rows, int K, int R, int N, int Rp);
+  void (*ssm_join_xdbl_bf16) (void *ctx, VbBf16 *dxdbl16, const float *ddtlow,
+                              const float *dBs, const float *dCs, int64_t rows, int K, int R,
+                              int N, int Rp);
+  /* dst (rows × cols_p) = bf16 (src (rows × cols)), the columns past cols zero;
+   * unpad_add_cols: dst (rows × cols) += the first cols of each of src's cols_p-wide rows */
+  void (*pad_cols_bf16) (void *ctx, VbBf16 *dst, const float *src, int64_t rows, int cols,
+                         int cols_p);
+  void (*unpad_add_cols) (void *ctx, float *dst, const float *src, int64_t rows, int cols,
+                          int cols_p);
 };
 
 /* the reference backend; static, never freed */

@@ -33,10 +33,11 @@ for bin in "$build/app/visionbench-cli" "$out"/tests/*; do [ -f "$bin" ] && ldd 
   grep -Ev '/(libc|libm|libmvec|libpthread|libdl|librt|ld-linux[^/]*)\.so' |
   grep -Ev '/(libcudart|libcublas|libcublasLt)\.so' |
   while read -r lib; do cp -L "$lib" "$out/lib/"; done
-gzip -1 "$out/lib/libopenblas.so.0"
-# the test programs each carry the CUDA kernels' fat binaries: gzipped (device-env.sh
-# unpacks them)
-for t in "$out"/tests/*; do [ -f "$t" ] && gzip -1 "$t"; done
+# the CLI and the test programs each carry the CUDA kernels' fat binaries: those and the
+# larger libraries travel gzipped (device-env.sh unpacks them)
+for f in "$out"/visionbench-cli* "$out"/tests/* "$out"/lib/*; do
+  [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 500000 ] && gzip -1 "$f"
+done
 # Debian's Fashion-MNIST; VB_BUNDLE_NO_DATA=1 leaves it out, VB_BUNDLE_SUBSET=N takes the
 # first N training and N/4 test images only (room for the GPU test programs)
 fm=/usr/share/datasets/fashion-mnist

@@ -2,8 +2,10 @@
 # device-bundle.sh) and defines `vbcli` running the bundled CLI on pinned cores.
 # VB_BUNDLE_OUT names another bundle folder (device-bundle.sh honours it too)
 VB_BUNDLE=$PWD/${VB_BUNDLE_OUT:-.device-bundle}
-[ -f "$VB_BUNDLE/lib/libopenblas.so.0.gz" ] && gunzip "$VB_BUNDLE/lib/libopenblas.so.0.gz"
-for t in "$VB_BUNDLE"/tests/*.gz; do [ -f "$t" ] && gunzip "$t" && chmod +x "${t%.gz}"; done
+for f in "$VB_BUNDLE"/visionbench-cli*.gz "$VB_BUNDLE"/tests/*.gz "$VB_BUNDLE"/lib/*.gz; do
+  [ -f "$f" ] && gunzip "$f"
+done
+chmod +x "$VB_BUNDLE"/visionbench-cli* "$VB_BUNDLE"/tests/* 2>/dev/null
 # VB_CLI picks another bundled build (device-bundle.sh EXTRA_BUILD=... adds one)
 # CUDA's libraries come from the device image
 export LD_LIBRARY_PATH=$VB_BUNDLE/lib:/usr/local/cuda/lib64:/usr/local/cuda/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}

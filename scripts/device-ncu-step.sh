@@ -1,11 +1,22 @@
+# device-ncu-step.sh: where one bf16 VMamba-T training step's kernel time goes, per kernel
+# name (ncu's gpu__time_duration at its base clocks, ops launched one by one), for each
+# image size of VB_STEP_IMGS (default 224); the step's bench figure with and without the
+# CUDA graph alongside, so that kernel time and launch gaps can be told apart.
 . scripts/device-env.sh
-VB_NO_GRAPHS=1 /usr/local/cuda/bin/ncu --metrics gpu__time_duration.sum --csv --print-units base \
-  "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 --model vmamba-t --img 224 \
-  --batch 128 --classes 1000 --warmup 1 --steps 1 --mode train > $OUT/ncu.csv 2> $OUT/ncu.err
-tail -3 $OUT/ncu.err
-python3 - <<'PY'
+for img in ${VB_STEP_IMGS:-224}; do
+  for graphs in "" 1; do
+    printf 'img %s graphs %s: ' "$img" "${graphs:+off}"
+    VB_NO_GRAPHS=$graphs "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 \
+      --model vmamba-t --img $img --batch 128 --classes 1000 --warmup 3 --steps 10 --json |
+      sed 's/^{"img_per_s": \([0-9.]*\).*/\1 img\/s/'
+  done
+  VB_NO_GRAPHS=1 /usr/local/cuda/bin/ncu --metrics gpu__time_duration.sum --csv --print-units base \
+    "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 --model vmamba-t --img $img \
+    --batch 128 --classes 1000 --warmup 1 --steps 1 --mode train > $OUT/ncu-$img.csv 2> $OUT/ncu-$img.err
+  tail -3 $OUT/ncu-$img.err
+  VB_CSV=$OUT/ncu-$img.csv python3 - <<'PY'
 import csv, collections, os
-rows = list(csv.reader(open(os.environ['OUT'] + '/ncu.csv')))
+rows = list(csv.reader(open(os.environ['VB_CSV'])))
 hdr = None
 agg = collections.defaultdict(lambda: [0.0, 0])
 ids = set()
@@ -25,3 +36,4 @@ print("kernels", len(ids), "total ms (2 steps)", round(tot, 2))
 for k, v in sorted(agg.items(), key=lambda kv: -kv[1][0])[:45]:
     print(f"{v[0]/2:8.3f} ms/step {v[1]//2:5d}x  {k}")
 PY
+done

@@ -16,7 +16,7 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
               gboolean training)
 {
   const float *P = m->dparams;
-  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K;
+  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, Rp = s->Rp;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
   const VbBf16 *P16 = m->dparams16;
   gboolean bf16 = m->bf16;
@@ -58,16 +58,19 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
   /* dts[k] = W_dt[k]·dt_low[k]; group k's output at the positions it visited, their sum
    * the cross-merge. In bf16 storage Δ and the groups' outputs (K·D values a token) are
    * bf16: their traffic was the largest of the step. */
-  OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
   OP (neg_exp, m->s_A, P + o->A_logs, KD * N);
   float *hck = training ? a->hck : NULL;
   if (bf16)
     {
+      /* the Δ products on operands padded to Rp columns a group: cuBLAS's aligned
+       * kernels, no copies (the zeros add exact zeros) */
       VB_PROF ("x/dt_proj (GEMM)",
-               OP (to_bf16, a->xdbl16, a->xdbl, NULL, 1, BL * K * RN));
+               OP (ssm_split_xdbl_bf16, a->Bs, a->Cs, a->dtlow16, a->xdbl, BL, K, R, N, Rp));
       VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_forward_groups_bf16, a->dts16, KD, D, a->xdbl16, K * RN, RN,
-                   P16 + o->dt_w, (int64_t) D * R, K, BL, R, D));
+               OP (pad_cols_bf16, a->dtw16, P + o->dt_w, KD, R, Rp));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_forward_groups_bf16, a->dts16, KD, D, a->dtlow16, K * Rp, Rp,
+                   a->dtw16, (int64_t) D * Rp, K, BL, Rp, D));
       VB_PROF ("selective scan",
                OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u16, a->dts16, m->s_A, a->Bs,
                    a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
@@ -81,6 +84,7 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
     }
   else
     {
+      OP (ssm_split_bc, a->Bs, a->Cs, a->xdbl, BL, K, R, N);
       VB_PROF ("x/dt_proj (GEMM)",
                OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
                    (int64_t) D * R, K, BL, R, D));
@@ -225,7 +229,7 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
 {
   const float *P = m->dparams;
   float *G = m->dgrads;
-  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K;
+  int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, Rp = s->Rp;
   int64_t L = (int64_t) s->H * s->W, BL = B * L, KD = (int64_t) K * D, RN = R + 2 * N;
   const VbBf16 *P16 = m->dparams16;
   gboolean bf16 = m->bf16;
@@ -254,10 +258,15 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, m->s_dA, m->d_Bs, m->d_Cs,
                    G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u16, a->dts16, m->s_A, a->Bs,
                    a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+      /* on the forward's padded operands: dt_low's gradient padded too (joined with
+       * (dB, dC) below), the weight's summed in padded rows, then added unpadded */
+      m->ops->zero (m->ops->ctx, m->d_dtw, KD * Rp * sizeof (float));
       VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_backward_groups_bf16, m->d_xdbl, K * RN, RN, G + o->dt_w,
-                   (int64_t) D * R, m->d_dts16, KD, D, a->xdbl16, K * RN, RN, P16 + o->dt_w,
-                   K, BL, R, D));
+               OP (linear_backward_groups_bf16, m->d_dtlow, K * Rp, Rp, m->d_dtw,
+                   (int64_t) D * Rp, m->d_dts16, KD, D, a->dtlow16, K * Rp, Rp, a->dtw16, K, BL,
+                   Rp, D));
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (unpad_add_cols, G + o->dt_w, m->d_dtw, KD, R, Rp));
     }
   else
     {
@@ -272,20 +281,23 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     }
   /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
   OP (mul_acc, G + o->A_logs, m->s_dA, m->s_A, KD * N);
-  OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
   /* x_proj, all groups in one product: d_u = Σ_k W_x[k]ᵀ·dx_dbl[k] */
   if (bf16)
     {
       VB_PROF ("x/dt_proj (GEMM)",
-               OP (to_bf16, m->d_xdbl16, m->d_xdbl, NULL, 1, BL * K * RN));
+               OP (ssm_join_xdbl_bf16, m->d_xdbl16, m->d_dtlow, m->d_Bs, m->d_Cs, BL, K, R, N,
+                   Rp));
       VB_PROF ("x/dt_proj (GEMM)",
                OP (linear_backward_bf16, m->d_u, NULL, D, G + o->x_proj, NULL, m->d_xdbl16,
                    K * RN, a->u16, D, P16 + o->x_proj, BL, D, (int) (K * RN)));
     }
   else
-    VB_PROF ("x/dt_proj (GEMM)",
-             OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN, a->u,
-                 D, P + o->x_proj, BL, D, (int) (K * RN)));
+    {
+      OP (ssm_join_bc, m->d_xdbl, m->d_Bs, m->d_Cs, BL, K, R, N);
+      VB_PROF ("x/dt_proj (GEMM)",
+               OP (linear_backward, m->d_u, D, 0, G + o->x_proj, NULL, m->d_xdbl, K * RN,
+                   a->u, D, P + o->x_proj, BL, D, (int) (K * RN)));
+    }
   /* plus the scan's Σ_k du_k: the cross-scan's backward */
   if (bf16)
     VB_PROF ("cross-scan/merge",

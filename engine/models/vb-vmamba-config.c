@@ -247,6 +247,7 @@ vb_vmamba_stage_shapes (const VbVmambaConfig *cfg, int H, int W, int *H1, int *W
       s->C = cfg->dims[i];
       s->D = vb_vmamba_config_d_inner (cfg, i);
       s->R = vb_vmamba_config_dt_rank (cfg, i);
+      s->Rp = (s->R + 7) / 8 * 8;
       s->N = cfg->d_state;
       s->K = vb_scan_mode_groups (cfg->scan);
       s->M = 4 * s->C;

@@ -55,6 +55,13 @@ take_bf16 (Planner *p, int64_t n, gboolean saved)
   return p->bf16 ? take16 (p, n, saved) : NULL;
 }
 
+/* n floats that only bf16 storage uses */
+static float *
+take32_in_bf16 (Planner *p, int64_t n, gboolean saved)
+{
+  return p->bf16 ? take (p, n, saved) : NULL;
+}
+
 static void plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H,
                        int W, gboolean training);
 
@@ -175,6 +182,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
     }
 
   int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0, max_A = 0;
+  int64_t max_dtlow = 0, max_dtw = 0;
   for (int i = 0; i < cfg->n_stages; i++)
     {
       const VbStageShape *s = &st[i];
@@ -187,6 +195,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       max_kn = MAX (max_kn, rows * s->K * s->N);
       max_m = MAX (max_m, rows * s->M);
       max_A = MAX (max_A, KD * s->N);
+      max_dtlow = MAX (max_dtlow, rows * s->K * s->Rp);
+      max_dtw = MAX (max_dtw, KD * s->Rp);
 
       if (i > 0)
         {
@@ -222,7 +232,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.dts = take32 (p, rows * KD, TRUE);
           a.dts16 = take_bf16 (p, rows * KD, TRUE);
           a.xdbl = take (p, rows * s->K * RN, TRUE);
-          a.xdbl16 = take_bf16 (p, rows * s->K * RN, TRUE);
+          a.dtlow16 = take_bf16 (p, rows * s->K * s->Rp, TRUE);
+          a.dtw16 = take_bf16 (p, KD * s->Rp, TRUE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
           a.y = take (p, rows * s->D, TRUE);
@@ -287,7 +298,9 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *d_dts = take32 (p, max_kd, FALSE);
   VbBf16 *d_us16 = take_bf16 (p, max_kd, FALSE);
   VbBf16 *d_dts16 = take_bf16 (p, max_kd, FALSE);
-  float *d_xdbl = take (p, max_xdbl, FALSE);
+  float *d_xdbl = take32 (p, max_xdbl, FALSE);   /* bf16 storage: d_xdbl16 alone */
+  float *d_dtlow = take32_in_bf16 (p, max_dtlow, FALSE);
+  float *d_dtw = take32_in_bf16 (p, max_dtw, FALSE);
   float *d_Bs = take (p, max_kn, FALSE);
   float *d_Cs = take (p, max_kn, FALSE);
   float *d_u = take (p, max_d, FALSE);
@@ -330,6 +343,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->d_g16 = d_g16;
       m->d_h1_16 = d_h1_16;
       m->d_xdbl16 = d_xdbl16;
+      m->d_dtlow = d_dtlow;
+      m->d_dtw = d_dtw;
       m->d_u0_16 = d_u0_16;
       m->s_ys16 = s_ys16;
       m->d_us16 = d_us16;

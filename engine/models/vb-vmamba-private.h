@@ -26,15 +26,18 @@ typedef struct {
   float *h1, *g;                        /* (BL, M) fc1 output, GELU output */
   float *x_out;                         /* (BL, C) */
   /* bf16 storage: the block products' activation operands in bf16 instead (ln1, yln, ln2,
-   * h1, g are then NULL), u also as bf16 for the x projection (the scan reads it in fp32),
-   * x_dbl also as bf16 for the Δ projection, and Δ itself in bf16 (dts is then NULL) */
-  VbBf16 *ln1_16, *u16, *yln16, *ln2_16, *h1_16, *g16, *xdbl16, *dts16;
+   * h1, g, u are then NULL; the scan reads u16 too), Δ itself in bf16 (dts is then NULL),
+   * and the Δ projection's operands zero-padded to Rp columns a group (aligned for
+   * cuBLAS: vb-ops.h ssm_split_xdbl_bf16): x_dbl's dt_low columns (BL, K·Rp) and dt_proj's
+   * weight rounded once a forward (K·D, Rp) */
+  VbBf16 *ln1_16, *u16, *yln16, *ln2_16, *h1_16, *g16, *dtlow16, *dtw16, *dts16;
   float *dp1, *dp2;                     /* (B) drop-path scales, NULL at evaluation */
 } VbBlockActs;
 
 typedef struct {
   int H, W;                             /* map size of each stage */
   int C, D, R, N, K, M;
+  int Rp;                               /* R rounded up to 8: the Δ products' padded width */
 } VbStageShape;
 
 struct _VbVmamba {
@@ -98,6 +101,9 @@ struct _VbVmamba {
   /* bf16 storage: the gradients entering the block products (d_g, d_h1 are then NULL),
    * and the scan's per-route outputs and gradients (s_ys, d_us, d_dts are then NULL) */
   VbBf16 *d_br16, *d_g16, *d_h1_16, *d_xdbl16, *d_u0_16, *s_ys16, *d_us16, *d_dts16;
+  /* bf16 storage: the Δ projection's padded gradients, dt_low's (BL, K·Rp) and the
+   * weight's (K·D, Rp) (d_xdbl is then NULL: x_dbl's gradient is d_xdbl16 alone) */
+  float *d_dtlow, *d_dtw;
 };
 
 /* every op goes through the model's backend table (a VbVmamba *m in scope) */

@@ -167,6 +167,14 @@ WRAP (void, scale, (void *ctx, float *x, float s, int64_t n), (x, s, n))
 WRAP (void, adamw_fused, (void *ctx, float *param, const float *grad, float *m, float *v, const uint8_t *decay_mask, int64_t n, const VbAdamwScalars *sc, const double *sumsq, float max_norm),
       (param, grad, m, v, decay_mask, n, sc, sumsq, max_norm))
 
+WRAP (void, ssm_split_xdbl_bf16, (void *ctx, float *Bs, float *Cs, VbBf16 *dtlow16, const float *xdbl, int64_t rows, int K, int R, int N, int Rp),
+      (Bs, Cs, dtlow16, xdbl, rows, K, R, N, Rp))
+WRAP (void, ssm_join_xdbl_bf16, (void *ctx, VbBf16 *dxdbl16, const float *ddtlow, const float *dBs, const float *dCs, int64_t rows, int K, int R, int N, int Rp),
+      (dxdbl16, ddtlow, dBs, dCs, rows, K, R, N, Rp))
+WRAP (void, pad_cols_bf16, (void *ctx, VbBf16 *dst, const float *src, int64_t rows, int cols, int cols_p),
+      (dst, src, rows, cols, cols_p))
+WRAP (void, unpad_add_cols, (void *ctx, float *dst, const float *src, int64_t rows, int cols, int cols_p),
+      (dst, src, rows, cols, cols_p))
 WRAP (void, to_bf16, (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B, int64_t per_sample),
       (dst, src, scale, B, per_sample))
 WRAP (void, linear_forward_bf16, (void *ctx, float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in, int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f, int out_f),
@@ -241,6 +249,9 @@ static const VbOps cpu_ops = {
   .gelu_forward_bf16 = cpu_gelu_forward_bf16, .gelu_backward_bf16 = cpu_gelu_backward_bf16,
   .conv3x3s2_forward_bf16 = cpu_conv3x3s2_forward_bf16,
   .conv3x3s2_backward_bf16 = cpu_conv3x3s2_backward_bf16,
+  .ssm_split_xdbl_bf16 = cpu_ssm_split_xdbl_bf16,
+  .ssm_join_xdbl_bf16 = cpu_ssm_join_xdbl_bf16,
+  .pad_cols_bf16 = cpu_pad_cols_bf16, .unpad_add_cols = cpu_unpad_add_cols,
 };
 
 const VbOps *

@@ -281,6 +281,13 @@ void vb_conv3x3s2_forward_bf16 (float *out, const float *in, const float *w, con
 void vb_conv3x3s2_backward_bf16 (float *din, float *dw, float *db, const float *dout,
                                  const float *in, const float *w, int B, int H, int W, int cin,
                                  int cout);
+/* the Δ products' aligned operands (vb-ops.h ssm_split_xdbl_bf16 and the next three) */
+void vb_ssm_split_xdbl_bf16 (float *Bs, float *Cs, VbBf16 *dtlow16, const float *xdbl,
+                             int64_t rows, int K, int R, int N, int Rp);
+void vb_ssm_join_xdbl_bf16 (VbBf16 *dxdbl16, const float *ddtlow, const float *dBs,
+                            const float *dCs, int64_t rows, int K, int R, int N, int Rp);
+void vb_pad_cols_bf16 (VbBf16 *dst, const float *src, int64_t rows, int cols, int cols_p);
+void vb_unpad_add_cols (float *dst, const float *src, int64_t rows, int cols, int cols_p);
 /* vb_ss2d_scan_forward / _backward with the per-group tensors delta, yk, duk, ddelta
  * (B, L, K, D) and the input u (B, L, D) as bf16: u and delta widened, yk, duk, ddelta
  * rounded once where stored (duk, ddelta NULL: skipped); everything else (dy, Bs, Cs, A,

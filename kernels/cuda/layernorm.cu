@@ -27,8 +27,12 @@
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
-/* row chunks for the parameter-gradient partials: depend on n only (determinism) */
+/* row chunks for the parameter-gradient partials: depend on n only (determinism);
+ * ROWS_PER_CHUNK, halved down to MIN_ROWS_PER_CHUNK while there would be fewer than
+ * MIN_CHUNKS blocks (at 64 px VMamba-T's deep stages ran 64 blocks: 16 µs a backward) */
 #define ROWS_PER_CHUNK 32
+#define MIN_ROWS_PER_CHUNK 8
+#define MIN_CHUNKS 256
 #define MAX_CHUNKS 1024
 /* partial blocks of the generic path: 32 channels (one warp, coalesced) × LANES rows */
 #define LANES 8
@@ -675,7 +679,10 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
   if (din == NULL && !param)
     return;
 
-  int64_t n_chunks = (n + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+  int rows = ROWS_PER_CHUNK;
+  while (rows > MIN_ROWS_PER_CHUNK && (n + rows - 1) / rows < MIN_CHUNKS)
+    rows /= 2;
+  int64_t n_chunks = (n + rows - 1) / rows;
   if (n_chunks > MAX_CHUNKS)
     n_chunks = MAX_CHUNKS;
   float *part = NULL;

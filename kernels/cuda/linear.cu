@@ -12,7 +12,13 @@
 #include "vb-cuda-private.h"
 #include "vb-cuda-vit.h"
 
-#define COLSUM_ROWS 1024   /* rows per partial: boundaries depend on the shape only */
+/* Rows per partial of a column sum: COLSUM_ROWS, halved (down to COLSUM_MIN_ROWS) while
+ * the launch would have fewer than COLSUM_BLOCKS blocks. Boundaries depend on the shape
+ * only, so the bits do not depend on the GPU. At 64 px VMamba-T's MLP bias gradients ran
+ * 12–64 blocks of 128 rows a thread: 20 µs a sum of a few MB. */
+#define COLSUM_ROWS 1024
+#define COLSUM_MIN_ROWS 64
+#define COLSUM_BLOCKS 256
 
 /* ---- products in the context's matmul mode ---------------------------------------------- *
  * fp32 and tf32: cublasSgemm, the handle's math mode deciding. bf16: both operands rounded
@@ -192,10 +198,10 @@ fill_rows (VbCuda *cu, T *out, int64_t ld_out, const float *b, int64_t n, int ou
 /* part[chunk, o] = Σ rows of the chunk of x[:, o] (x fp32 or bf16, the sum fp32) */
 template <typename T>
 static __global__ void
-colsum_partial_kernel (float *part, const T *x, int64_t ld, int64_t n, int cols)
+colsum_partial_kernel (float *part, const T *x, int64_t ld, int64_t n, int cols, int rows)
 {
   int o = blockIdx.x * blockDim.x + threadIdx.x;
-  int64_t r0 = (int64_t) blockIdx.y * COLSUM_ROWS, r1 = min (n, r0 + COLSUM_ROWS);
+  int64_t r0 = (int64_t) blockIdx.y * rows, r1 = min (n, r0 + rows);
   if (o >= cols)
     return;
   float s = 0.0f;
@@ -214,11 +220,11 @@ colsum_partial_kernel (float *part, const T *x, int64_t ld, int64_t n, int cols)
 #define COLSUM_LANES 8
 static __global__ void __launch_bounds__ (32 * COLSUM_LANES)
 colsum_partial_bf16x8_kernel (float *part, const __nv_bfloat16 *x, int64_t ld, int64_t n,
-                              int cols)
+                              int cols, int rows)
 {
   __shared__ float red[COLSUM_LANES][32 * 8];
   int v = blockIdx.x * 32 + threadIdx.x, lane = threadIdx.y;
-  int64_t r0 = (int64_t) blockIdx.y * COLSUM_ROWS, r1 = min (n, r0 + COLSUM_ROWS);
+  int64_t r0 = (int64_t) blockIdx.y * rows, r1 = min (n, r0 + rows);
   bool live = v * 8 < cols;
   float s[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f };
   if (live)
@@ -275,25 +281,35 @@ colsum_final_kernel (float *acc, const float *part, int chunks, int cols)
 }
 
 /* acc[o] += Σ_r x[r·ld + o] (r < n), deterministic */
+/* rows per partial for n rows in col_blocks blocks of columns (see COLSUM_ROWS) */
+static int
+colsum_rows (int64_t n, int col_blocks)
+{
+  int rows = COLSUM_ROWS;
+  while (rows > COLSUM_MIN_ROWS && (n + rows - 1) / rows * col_blocks < COLSUM_BLOCKS)
+    rows /= 2;
+  return rows;
+}
+
+/* acc[o] += Σ_r x[r·ld + o] (r < n), deterministic */
 template <typename T>
 static void
 colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
 {
-  int chunks = (int) ((n + COLSUM_ROWS - 1) / COLSUM_ROWS);
+  bool vec = vectors_of_8 (x, ld, cols);
+  int col_blocks = vec ? (cols / 8 + 31) / 32 : (cols + 127) / 128;
+  int rows = colsum_rows (n, col_blocks);
+  int chunks = (int) ((n + rows - 1) / rows);
   float *part = (float *) vb_cuda_scratch (cu, (size_t) chunks * cols * sizeof (float));
   if (part == NULL)
     return;
-  if (vectors_of_8 (x, ld, cols))
-    {
-      dim3 grid ((cols / 8 + 31) / 32, chunks);
-      colsum_partial_bf16x8_kernel<<<grid, dim3 (32, COLSUM_LANES), 0, cu->stream>>> (
-          part, reinterpret_cast<const __nv_bfloat16 *> (x), ld, n, cols);
-    }
+  if (vec)
+    colsum_partial_bf16x8_kernel<<<dim3 (col_blocks, chunks), dim3 (32, COLSUM_LANES), 0,
+                                   cu->stream>>> (
+        part, reinterpret_cast<const __nv_bfloat16 *> (x), ld, n, cols, rows);
   else
-    {
-      dim3 grid ((cols + 127) / 128, chunks);
-      colsum_partial_kernel<T><<<grid, 128, 0, cu->stream>>> (part, x, ld, n, cols);
-    }
+    colsum_partial_kernel<T><<<dim3 (col_blocks, chunks), 128, 0, cu->stream>>> (part, x, ld, n,
+                                                                              cols, rows);
   if (!VB_CUDA_LAUNCHED (cu, "column sum"))
     return;
   colsum_final_kernel<<<(cols + 127) / 128, 128, 0, cu->stream>>> (acc, part, chunks, cols);

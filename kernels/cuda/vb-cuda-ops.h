@@ -145,6 +145,17 @@ void vb_cuda_ssm_split_bc (VbCuda *cu, float *Bs, float *Cs, const float *xdbl, 
                            int K, int R, int N);
 void vb_cuda_ssm_join_bc (VbCuda *cu, float *dxdbl, const float *dBs, const float *dCs,
                           int64_t rows, int K, int R, int N);
+/* the Δ products' zero-padded bf16 operands (vb-ops.h ssm_split_xdbl_bf16 and the next
+ * three) */
+void vb_cuda_ssm_split_xdbl_bf16 (VbCuda *cu, float *Bs, float *Cs, VbBf16 *dtlow16,
+                                  const float *xdbl, int64_t rows, int K, int R, int N, int Rp);
+void vb_cuda_ssm_join_xdbl_bf16 (VbCuda *cu, VbBf16 *dxdbl16, const float *ddtlow,
+                                 const float *dBs, const float *dCs, int64_t rows, int K, int R,
+                                 int N, int Rp);
+void vb_cuda_pad_cols_bf16 (VbCuda *cu, VbBf16 *dst, const float *src, int64_t rows, int cols,
+                            int cols_p);
+void vb_cuda_unpad_add_cols (VbCuda *cu, float *dst, const float *src, int64_t rows, int cols,
+                             int cols_p);
 
 void vb_cuda_avgpool_forward (VbCuda *cu, float *out, const float *in, int B, int L, int C);
 void vb_cuda_avgpool_backward (VbCuda *cu, float *din, const float *dout, int B, int L, int C);

@@ -277,6 +277,32 @@ cu_ssm_join_bc (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int
 }
 
 static void
+cu_ssm_split_xdbl_bf16 (void *ctx, float *Bs, float *Cs, VbBf16 *dtlow16, const float *xdbl,
+                        int64_t rows, int K, int R, int N, int Rp)
+{
+  vb_cuda_ssm_split_xdbl_bf16 (ctx, Bs, Cs, dtlow16, xdbl, rows, K, R, N, Rp);
+}
+
+static void
+cu_ssm_join_xdbl_bf16 (void *ctx, VbBf16 *dxdbl16, const float *ddtlow, const float *dBs,
+                       const float *dCs, int64_t rows, int K, int R, int N, int Rp)
+{
+  vb_cuda_ssm_join_xdbl_bf16 (ctx, dxdbl16, ddtlow, dBs, dCs, rows, K, R, N, Rp);
+}
+
+static void
+cu_pad_cols_bf16 (void *ctx, VbBf16 *dst, const float *src, int64_t rows, int cols, int cols_p)
+{
+  vb_cuda_pad_cols_bf16 (ctx, dst, src, rows, cols, cols_p);
+}
+
+static void
+cu_unpad_add_cols (void *ctx, float *dst, const float *src, int64_t rows, int cols, int cols_p)
+{
+  vb_cuda_unpad_add_cols (ctx, dst, src, rows, cols, cols_p);
+}
+
+static void
 cu_avgpool_forward (void *ctx, float *out, const float *in, int B, int L, int C)
 {
   vb_cuda_avgpool_forward (ctx, out, in, B, L, C);
@@ -443,6 +469,10 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->mul_acc = cu_mul_acc;
   ops->ssm_split_bc = cu_ssm_split_bc;
   ops->ssm_join_bc = cu_ssm_join_bc;
+  ops->ssm_split_xdbl_bf16 = cu_ssm_split_xdbl_bf16;
+  ops->ssm_join_xdbl_bf16 = cu_ssm_join_xdbl_bf16;
+  ops->pad_cols_bf16 = cu_pad_cols_bf16;
+  ops->unpad_add_cols = cu_unpad_add_cols;
   ops->avgpool_forward = cu_avgpool_forward;
   ops->avgpool_backward = cu_avgpool_backward;
   ops->softmax_xent_backward = cu_softmax_xent_backward;

@@ -634,6 +634,94 @@ test_linear_groups (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* ---- the Δ products' padded operands ------------------------------------------------ */
+
+/* (rows, K, R, N, Rp): VMamba-T's stages 1 and 3, odd R and several states, R already a
+ * multiple of 8, one row; offset: dtlow16 one element off 16-byte alignment (the scalar
+ * stores) */
+static const struct { int64_t rows; int K, R, N, Rp, offset; } pad_shapes[] = {
+  { 1037, 4, 6, 1, 8, 0 }, { 37, 2, 5, 2, 8, 1 }, { 50, 4, 24, 1, 24, 0 },
+  { 3, 4, 48, 4, 48, 1 }, { 1, 1, 1, 1, 8, 0 },
+};
+
+/* every output the CPU's bits (conversions and copies only); pad columns of the inputs
+ * hold NaN, which must not reach an output */
+static void
+test_xdbl_padding (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 13);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (pad_shapes); s++)
+    {
+      int64_t rows = pad_shapes[s].rows;
+      int K = pad_shapes[s].K, R = pad_shapes[s].R, N = pad_shapes[s].N, Rp = pad_shapes[s].Rp;
+      gsize RN = R + 2 * N, n_x = rows * K * RN, n_bc = rows * K * N, n_lo = rows * K * Rp;
+      g_autofree char *what = g_strdup_printf ("x_dbl padding %" G_GINT64_FORMAT " × %d × "
+                                               "(%d + 2·%d → %d)", rows, K, R, N, Rp);
+      g_autofree float *xdbl = cc_random (rng, n_x, -3.0, 3.0);
+      g_autofree float *ddtlow = cc_random (rng, n_lo, -3.0, 3.0);
+      g_autofree float *dBs = cc_random (rng, n_bc, -3.0, 3.0);
+      g_autofree float *dCs = cc_random (rng, n_bc, -3.0, 3.0);
+      for (gsize i = 0; i < n_lo; i++)
+        if ((int) (i % Rp) >= R)
+          ddtlow[i] = NAN;
+      g_autofree float *Bs = g_new (float, n_bc), *Cs = g_new (float, n_bc);
+      g_autofree VbBf16 *dtlow = g_new (VbBf16, n_lo), *dx = g_new (VbBf16, n_x);
+      cpu->ssm_split_xdbl_bf16 (cpu->ctx, Bs, Cs, dtlow, xdbl, rows, K, R, N, Rp);
+      cpu->ssm_join_xdbl_bf16 (cpu->ctx, dx, ddtlow, dBs, dCs, rows, K, R, N, Rp);
+      for (gsize i = 0; i < n_lo; i++)
+        if ((int) (i % Rp) >= R && dtlow[i] != 0)
+          g_error ("%s: the CPU's padding is not zero", what);
+
+      void *lo_base;
+      float *d_x = cc_upload_floats (cu, xdbl, n_x), *d_lo = cc_upload_floats (cu, ddtlow, n_lo);
+      float *d_dB = cc_upload_floats (cu, dBs, n_bc), *d_dC = cc_upload_floats (cu, dCs, n_bc);
+      float *d_B = cc_poisoned (cu, n_bc), *d_C = cc_poisoned (cu, n_bc);
+      /* poisoned: the padding's zeros must be written */
+      VbBf16 *d_dtlow = upload_at (cu, dtlow, n_lo, sizeof (VbBf16), pad_shapes[s].offset,
+                                   &lo_base);
+      vb_cuda_memset (cu, d_dtlow, 0xFF, n_lo * sizeof (VbBf16));
+      VbBf16 *d_dx = cc_poisoned16 (cu, n_x);
+      gpu->ssm_split_xdbl_bf16 (gpu->ctx, d_B, d_C, d_dtlow, d_x, rows, K, R, N, Rp);
+      gpu->ssm_join_xdbl_bf16 (gpu->ctx, d_dx, d_lo, d_dB, d_dC, rows, K, R, N, Rp);
+      g_autofree float *got_B = cc_download (cu, d_B, n_bc), *got_C = cc_download (cu, d_C, n_bc);
+      g_autofree VbBf16 *got_lo = cc_download16 (cu, d_dtlow, n_lo);
+      g_autofree VbBf16 *got_dx = cc_download16 (cu, d_dx, n_x);
+      assert_same ("Bs", got_B, Bs, n_bc * sizeof (float));
+      assert_same ("Cs", got_C, Cs, n_bc * sizeof (float));
+      assert_same (what, got_lo, dtlow, n_lo * sizeof (VbBf16));
+      assert_same ("x_dbl's gradient (bf16)", got_dx, dx, n_x * sizeof (VbBf16));
+
+      /* the weight's padding and its gradient's way back: (K·D) rows of R */
+      gsize wr = (gsize) K * 7, n_w = wr * R, n_wp = wr * Rp;
+      g_autofree float *w = cc_random (rng, n_w, -1.0, 1.0);
+      g_autofree float *gw0 = cc_random (rng, n_w, -1.0, 1.0);
+      g_autofree float *gp = cc_random (rng, n_wp, -1.0, 1.0);
+      for (gsize i = 0; i < n_wp; i++)
+        if ((int) (i % Rp) >= R)
+          gp[i] = NAN;
+      g_autofree VbBf16 *wp = g_new (VbBf16, n_wp);
+      g_autofree float *gw = g_memdup2 (gw0, n_w * sizeof (float));
+      cpu->pad_cols_bf16 (cpu->ctx, wp, w, wr, R, Rp);
+      cpu->unpad_add_cols (cpu->ctx, gw, gp, wr, R, Rp);
+      float *d_w = cc_upload_floats (cu, w, n_w), *d_gp = cc_upload_floats (cu, gp, n_wp);
+      float *d_gw = cc_upload_floats (cu, gw0, n_w);
+      VbBf16 *d_wp = cc_poisoned16 (cu, n_wp);
+      gpu->pad_cols_bf16 (gpu->ctx, d_wp, d_w, wr, R, Rp);
+      gpu->unpad_add_cols (gpu->ctx, d_gw, d_gp, wr, R, Rp);
+      g_autofree VbBf16 *got_wp = cc_download16 (cu, d_wp, n_wp);
+      g_autofree float *got_gw = cc_download (cu, d_gw, n_w);
+      assert_same ("padded weight (bf16)", got_wp, wp, n_wp * sizeof (VbBf16));
+      assert_same ("weight gradient, unpadded (+=)", got_gw, gw, n_w * sizeof (float));
+      for (gsize i = 0; i < n_w; i++)
+        g_assert_false (isnan (gw[i]));
+      vb_cuda_free (cu, lo_base);
+      CC_FREE_ALL (cu, d_x, d_lo, d_dB, d_dC, d_B, d_C, d_dx, d_w, d_gp, d_gw, d_wp);
+    }
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 /* ---- the cross-merge in the LayerNorm, on bf16 group rows ------------------------- */
 
 static void
@@ -917,6 +1005,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },
   { "/vb/cuda/bf16/linear-groups", test_linear_groups },
+  { "/vb/cuda/bf16/xdbl-padding", test_xdbl_padding },
   { "/vb/cuda/bf16/merge-layernorm", test_merge_bf16_layernorm },
   { "/vb/cuda/bf16/conv3x3s2-forward", test_conv3x3s2_forward },
   { "/vb/cuda/bf16/conv3x3s2-backward", test_conv3x3s2_backward },
