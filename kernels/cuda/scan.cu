@@ -138,7 +138,11 @@ softplus_sel (float z, float &sig)
 {
   float e = __expf (fminf (z, SOFTPLUS_THRESHOLD));
   float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
-  float lg = e < 0.1f ? series : __logf (1.0f + e);
+  /* __logf's own instructions, but volatile: left to itself the compiler branched around
+   * the logarithm where the series is taken, splitting every step into its own blocks */
+  float lg2;
+  asm volatile ("lg2.approx.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
+  float lg = e < 0.1f ? series : lg2 * 0.693147182f;
   sig = __fdividef (e, 1.0f + e);
   return z > SOFTPLUS_THRESHOLD ? z : lg;
 }
@@ -175,6 +179,18 @@ lane_of (const ScanArgs<T> &a)
   return ln;
 }
 
+/* p, hidden from the optimiser: a lane's own pointer, offset each step by a warp-uniform
+ * p·stride. Left alone, the compiler split lane pointers back into base + 64-bit element
+ * offset and redid the sign extension, scaling and 64-bit addition for every load: 7
+ * instructions an address, a third of the forward's. */
+template <typename P>
+__device__ __forceinline__ P *
+opaque (P *p)
+{
+  asm ("" : "+l"(p));
+  return p;
+}
+
 /* The thread's inputs at position 0 of its image, group and channel (add p × stride:
  * 32-bit products, as an image's offsets fit in 32 bits; launch checks it), and the
  * offset of its outputs (y, du, ddelta: kd + p·KD) */
@@ -200,9 +216,9 @@ bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
   int64_t u = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + ln.d;
   int64_t bc = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
   o.kd = (int64_t) ln.b * a.L * o.KD + (int64_t) ln.k * a.D + ln.d;
-  o.u = a.u + u;
-  o.dy = dy != NULL ? dy + u : NULL;
-  o.delta = a.delta + o.kd;
+  o.u = opaque (a.u + u);
+  o.dy = dy != NULL ? opaque (dy + u) : NULL;
+  o.delta = opaque (a.delta + o.kd);
   o.Bs = a.Bs + bc;
   o.Cs = a.Cs + bc;
   o.rt = route_for (a.mode, ln.k, a.H, a.W);
@@ -306,11 +322,10 @@ load_chunk (ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, int ste
 }
 
 /* NT: the state count the registers are sized for (1, or VB_CUDA_SCAN_MAX_N) */
-template <int NT, bool FULL, typename T>
+template <int NT, bool FULL, bool WRITE, typename T>
 __device__ __forceinline__ void
 forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, T *y,
-               bool write, int steps, float (&h)[NT], const float (&A2)[NT], float ds,
-               float bias)
+               int steps, float (&h)[NT], const float (&A2)[NT], float ds, float bias)
 {
 #pragma unroll
   for (int s = 0; s < ChunkIn<NT, T>::S; s++)
@@ -331,13 +346,17 @@ forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o
               if (n < a.N)
                 ysum += __ldg (Cp + n) * h[n];
           }
-        if (write)
-          y[o.kd + in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut[s]);
+        if constexpr (WRITE)
+          y[in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut[s]);
       }
 }
 
-/* Forward: y (if not NULL) and the fp32 state at every chunk start (if hck not NULL) */
-template <int NT, typename T>
+/* Forward: y (WRITE) and the fp32 state at every chunk start (if hck not NULL). WRITE is
+ * a template argument so that the store is not a branch in every step (the backward's
+ * recomputing sweep writes no y). Loading the next chunk ahead in registers was tried
+ * twice: slower at stage 3 (registers, fewer warps), and no faster at stage 1 where the
+ * registers cost no warps (717 against 695 µs): the scan is bound by its instructions. */
+template <int NT, bool WRITE, typename T>
 __device__ __forceinline__ void
 forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
 {
@@ -347,7 +366,7 @@ forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
   float A2[NT], h[NT];
   float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
   float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
-  bool write = y != NULL && ln.active;
+  T *yl = WRITE ? opaque (y + o.kd) : NULL;   /* the lane's output at position 0 */
 #pragma unroll
   for (int n = 0; n < NT; n++)
     {
@@ -358,7 +377,7 @@ forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
   int full = a.L / S;
   for (int j = 0; j * S < a.L; j++)
     {
-      if (ck != NULL && ln.active)
+      if (ck != NULL)
 #pragma unroll
         for (int n = 0; n < NT; n++)
           if (n < a.N)
@@ -367,26 +386,27 @@ forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
       if (j < full)
         {
           load_chunk<NT, true> (in, a, o, S, p, hrow, bias);
-          forward_chunk<NT, true> (in, a, o, y, write, S, h, A2, ds, bias);
+          forward_chunk<NT, true, WRITE> (in, a, o, yl, S, h, A2, ds, bias);
         }
       else
         {
           load_chunk<NT, false> (in, a, o, a.L - j * S, p, hrow, bias);
-          forward_chunk<NT, false> (in, a, o, y, write, a.L - j * S, h, A2, ds, bias);
+          forward_chunk<NT, false, WRITE> (in, a, o, yl, a.L - j * S, h, A2, ds, bias);
         }
     }
 }
 
-/* the minimum-blocks hint keeps ptxas from a 4-byte spill at NT = 4 and the one-state
- * forward at 80 registers (6 blocks of 128 per SM) */
-template <int NT, typename T>
-static __global__ void __launch_bounds__ (128, NT == 1 ? 6 : 4)
+/* the minimum-blocks hint keeps the one-state forward at 80 registers (6 blocks of 128 per
+ * SM) and gives NT = 4 (not VMamba-T's) room not to spill. Lanes past D leave at once: no
+ * barriers in the forward. */
+template <int NT, bool WRITE, typename T>
+static __global__ void __launch_bounds__ (128, NT == 1 ? 6 : 2)
 scan_forward_kernel (ScanArgs<T> a, T *y, float *hck)
 {
   Lane ln = lane_of (a);
   if (!ln.active)
-    return;   /* no barriers in the forward */
-  forward_walk<NT> (a, ln, y, hck);
+    return;
+  forward_walk<NT, WRITE> (a, ln, y, hck);
 }
 
 /* sum over the 32 lanes of a warp, in a fixed order; valid in lane 0 */
@@ -451,6 +471,7 @@ struct BackState
 {
   float An[NT], A2[NT], lam[NT], anext[NT], accA[NT];
   float ds, bias, accD, accdb;
+  bool store_du, store_ddelta;   /* an active lane's outputs that are asked for */
 };
 
 /* Steps s0 … s0 + sub − 1 of a chunk, from the state h0 at step s0: recompute the states,
@@ -474,7 +495,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
         pt[s] = p;
         ut[s] = ld_kd (o.u + p * o.us);
         dl[s] = ld_kd (o.delta + p * o.KD) + st.bias;
-        gt[s] = ln.active ? __ldg (o.dy + p * o.us) : 0.0f;
+        gt[s] = __ldg (o.dy + p * o.us);   /* an inactive lane's: channel D − 1's */
 #pragma unroll
         for (int n = 0; n < NT; n++)
           {
@@ -544,14 +565,12 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
             }
         float dz = ddl * sg[s];
         st.accdb += dz;
-        if (ln.active)
-          {
-            int64_t pk = o.kd + pt[s] * o.KD;
-            if (out.ddelta != NULL)
-              out.ddelta[pk] = to_kd<T> (dz);
-            if (out.du != NULL)
-              out.du[pk] = to_kd<T> (dut);
-          }
+        /* one flag a store, set once: each store predicated, not a branch in the step */
+        int pk = pt[s] * o.KD;   /* out.du, out.ddelta: the lane's, at position 0 */
+        if (st.store_ddelta)
+          out.ddelta[pk] = to_kd<T> (dz);
+        if (st.store_du)
+          out.du[pk] = to_kd<T> (dut);
       }
 }
 
@@ -600,6 +619,12 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
   st.ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f;
   st.bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
   st.accD = st.accdb = 0.0f;
+  st.store_du = ln.active && out.du != NULL;
+  st.store_ddelta = ln.active && out.ddelta != NULL;
+  /* the per-step outputs through the lane's own pointers (see opaque) */
+  BackOut<T> lane_out = out;
+  lane_out.du = st.store_du ? opaque (out.du + o.kd) : NULL;
+  lane_out.ddelta = st.store_ddelta ? opaque (out.ddelta + o.kd) : NULL;
   const float *ck = ckpt_of ((float *) out.hck, a, ln);
 #pragma unroll
   for (int n = 0; n < NT; n++)
@@ -618,9 +643,9 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
       for (int i = 0; i < (NT == 1 ? V : 1); i++)
         v[i] = 0.0f;
       if (steps == S)
-        backward_chunk<NT, true> (a, ln, o, out, st, ck, j, S, v, red);
+        backward_chunk<NT, true> (a, ln, o, lane_out, st, ck, j, S, v, red);
       else
-        backward_chunk<NT, false> (a, ln, o, out, st, ck, j, steps, v, red);
+        backward_chunk<NT, false> (a, ln, o, lane_out, st, ck, j, steps, v, red);
 
       /* the chunk's (dB, dC) summed over the block's channels: within each warp, then
        * over the warps in warp order (no atomics: the same sums every run) */
@@ -810,10 +835,14 @@ launch_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck)
     return;
   int ct = channels_per_block (a.D);
   dim3 grid ((a.D + ct - 1) / ct, B * a.K);
-  if (a.N == 1)
-    scan_forward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  if (a.N == 1 && y != NULL)
+    scan_forward_kernel<1, true, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  else if (a.N == 1)
+    scan_forward_kernel<1, false, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  else if (y != NULL)
+    scan_forward_kernel<VB_CUDA_SCAN_MAX_N, true, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
   else
-    scan_forward_kernel<VB_CUDA_SCAN_MAX_N, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+    scan_forward_kernel<VB_CUDA_SCAN_MAX_N, false, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
   VB_CUDA_LAUNCHED (cu, "selective scan forward");
 }
 
