@@ -219,8 +219,8 @@ bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
   o.u = opaque (a.u + u);
   o.dy = dy != NULL ? opaque (dy + u) : NULL;
   o.delta = opaque (a.delta + o.kd);
-  o.Bs = a.Bs + bc;
-  o.Cs = a.Cs + bc;
+  o.Bs = opaque (a.Bs + bc);
+  o.Cs = opaque (a.Cs + bc);
   o.rt = route_for (a.mode, ln.k, a.H, a.W);
   return o;
 }
