@@ -19,27 +19,13 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
+#include "vb-cuda-silu.h"
 #include "vb-cuda-vec.h"
 
 /* at most this many threads a block: CTV channel vectors × TXC columns */
 #define DW_THREADS 256
 /* output rows a block (fewer when the image has fewer) */
 #define DW_ROWS 8
-
-/* SiLU and the gradient through it with the formulas, in the same order, of
- * elementwise.cu's Silu functor, so the fused ops repeat the unfused ones bit for bit */
-static __device__ __forceinline__ float
-silu (float x)
-{
-  return x / (1.0f + expf (-x));
-}
-
-static __device__ __forceinline__ float
-silu_grad (float g, float x)
-{
-  float s = 1.0f / (1.0f + expf (-x));
-  return g * s * (1.0f + x * (1.0f - s));
-}
 
 template <int VW>
 static __device__ __forceinline__ Vec<VW>
@@ -48,7 +34,7 @@ vsilu (const Vec<VW> &x)
   Vec<VW> r;
 #pragma unroll
   for (int e = 0; e < VW; e++)
-    r.v[e] = silu (x.v[e]);
+    r.v[e] = vb_silu (x.v[e]);
   return r;
 }
 
@@ -59,7 +45,7 @@ vsilu_grad (const Vec<VW> &g, const Vec<VW> &x)
   Vec<VW> r;
 #pragma unroll
   for (int e = 0; e < VW; e++)
-    r.v[e] = silu_grad (g.v[e], x.v[e]);
+    r.v[e] = vb_silu_grad (g.v[e], x.v[e]);
   return r;
 }
 
@@ -116,44 +102,48 @@ tile_at (const DwTile &t)
 }
 
 /* s ← the tile of src with its halo (zeros outside the image and past the channels); with
- * DSILU src·SiLU'(pre). Each thread issues LOAD_BATCH loads before it stores any: a loop
- * of load-then-store would wait for every load in turn. */
-#define LOAD_BATCH 8
+ * DSILU src·SiLU'(pre). Thread (cv, tx) loads its channel vector at tile columns tx and,
+ * for the two halo columns past TXC, tx + TXC, down all rows: no index divisions (the
+ * flat index's three runtime divisions were a sixth of the forward's instructions). Rows
+ * go BATCH at a time, every load of a batch issued before its stores: a loop of
+ * load-then-store would wait for every load in turn. */
+#define LOAD_BATCH 5
 
 template <int VW, bool DSILU, int BATCH = LOAD_BATCH>
 static __device__ __forceinline__ void
 load_tile (Vec<VW> *s, const float *__restrict__ src, const float *__restrict__ pre,
            const DwTile &t, const TileAt &a, int H, int W, int C)
 {
-  int cols = t.TXC + 2, n = (t.TYR + 2) * cols * t.CTV;
-  int tid = threadIdx.y * blockDim.x + threadIdx.x, nthreads = blockDim.x * blockDim.y;
-  for (int base = tid; base < n; base += BATCH * nthreads)
+  int cv = threadIdx.x, tx = threadIdx.y, cols = t.TXC + 2, rows = t.TYR + 2;
+  int c = (a.cv0 + cv) * VW;
+  for (int cx = tx; cx < cols; cx += t.TXC)
     {
-      Vec<VW> v[BATCH], q[BATCH];
-      bool in[BATCH];
-#pragma unroll
-      for (int j = 0; j < BATCH; j++)
+      int x = a.x0 + cx - 1;
+      bool col_in = c < C && x >= 0 && x < W;
+      int64_t at0 = ((int64_t) a.b * H * W + x) * C + c;   /* (y = 0, x, c) */
+      for (int r0 = 0; r0 < rows; r0 += BATCH)
         {
-          int i = base + j * nthreads;
-          int cv = i % t.CTV, px = i / t.CTV;
-          int r = px / cols, cx = px - r * cols;
-          int y = a.y0 + r - 1, x = a.x0 + cx - 1, c = (a.cv0 + cv) * VW;
-          in[j] = i < n && y >= 0 && y < H && x >= 0 && x < W && c < C;
-          v[j] = q[j] = vzero<VW> ();
-          if (in[j])
+          Vec<VW> v[BATCH], q[BATCH];
+          bool in[BATCH];
+#pragma unroll
+          for (int j = 0; j < BATCH; j++)
             {
-              int64_t at = (((int64_t) a.b * H + y) * W + x) * C + c;
-              v[j] = vload<VW> (src + at);
-              if constexpr (DSILU)
-                q[j] = vload<VW> (pre + at);
+              int y = a.y0 + r0 + j - 1;
+              in[j] = col_in && r0 + j < rows && y >= 0 && y < H;
+              v[j] = q[j] = vzero<VW> ();
+              if (in[j])
+                {
+                  int64_t at = at0 + (int64_t) y * W * C;
+                  v[j] = vload<VW> (src + at);
+                  if constexpr (DSILU)
+                    q[j] = vload<VW> (pre + at);
+                }
             }
-        }
 #pragma unroll
-      for (int j = 0; j < BATCH; j++)
-        {
-          int i = base + j * nthreads;
-          if (i < n)
-            s[i] = DSILU && in[j] ? vsilu_grad<VW> (v[j], q[j]) : v[j];
+          for (int j = 0; j < BATCH; j++)
+            if (r0 + j < rows)
+              s[((r0 + j) * cols + cx) * t.CTV + cv]
+                = DSILU && in[j] ? vsilu_grad<VW> (v[j], q[j]) : v[j];
         }
     }
 }
@@ -186,13 +176,17 @@ dw_tile_kernel (float *__restrict__ dst, float *__restrict__ act, VbBf16 *__rest
 #pragma unroll
     for (int k = 0; k < 9; k++)
       wk[k][e] = w[(int64_t) (c0 + e) * 9 + k];
-  int cols = t.TXC + 2;
+  /* Taps outside the image read the tile's zeros: the CPU skips them, and adding w·0 = +0
+   * changes no sum (finite weights; a −0 sum may come out +0) */
+  int row_step = (t.TXC + 2) * t.CTV;
+  const Vec<VW> *col = s + tx * t.CTV + cv;   /* tile row 0, column tx */
   for (int r = 0; r < t.TYR; r++)
     {
       int y = a.y0 + r;
       if (y >= H)
         break;
       Vec<VW> acc = vzero<VW> ();
+      const Vec<VW> *p = col + r * row_step;
 #pragma unroll
       for (int ky = 0; ky < 3; ky++)
 #pragma unroll
@@ -200,14 +194,10 @@ dw_tile_kernel (float *__restrict__ dst, float *__restrict__ act, VbBf16 *__rest
           {
             /* the tap's input sits at tile row r + ri, column tx + ci */
             int ri = SIGN > 0 ? ky : 2 - ky, ci = SIGN > 0 ? kx : 2 - kx;
-            int yy = y + ri - 1, xx = x + ci - 1;
-            if (yy >= 0 && yy < H && xx >= 0 && xx < W)
-              {
-                Vec<VW> v = s[((r + ri) * cols + tx + ci) * t.CTV + cv];
+            Vec<VW> v = p[ri * row_step + ci * t.CTV];
 #pragma unroll
-                for (int e = 0; e < VW; e++)
-                  acc.v[e] += wk[ky * 3 + kx][e] * v.v[e];
-              }
+            for (int e = 0; e < VW; e++)
+              acc.v[e] += wk[ky * 3 + kx][e] * v.v[e];
           }
       int64_t at = (((int64_t) a.b * H + y) * W + x) * C + c0;
       if (dst != nullptr)
@@ -237,8 +227,7 @@ dw_wgrad_tile_kernel (float *__restrict__ part, const float *__restrict__ dout,
   extern __shared__ float4 dw_shared[];
   Vec<VW> *s = reinterpret_cast<Vec<VW> *> (dw_shared);
   TileAt a = tile_at (t);
-  /* half the batch: the nine accumulators hold registers through it */
-  load_tile<VW, false, LOAD_BATCH / 2> (s, in, nullptr, t, a, H, W, C);
+  load_tile<VW, false> (s, in, nullptr, t, a, H, W, C);
   __syncthreads ();
 
   int cv = threadIdx.x, tx = threadIdx.y, cols = t.TXC + 2;
@@ -257,19 +246,17 @@ dw_wgrad_tile_kernel (float *__restrict__ part, const float *__restrict__ dout,
         Vec<VW> g = vload<VW> (dout + at);
         if constexpr (DSILU)
           g = vsilu_grad<VW> (g, vload<VW> (pre + at));
+        /* out-of-image taps read the tile's zeros and add +0 (as in the forward) */
+        const Vec<VW> *p = s + (r * cols + tx) * t.CTV + cv;
 #pragma unroll
         for (int ky = 0; ky < 3; ky++)
 #pragma unroll
           for (int kx = 0; kx < 3; kx++)
             {
-              int yy = y + ky - 1, xx = x + kx - 1;
-              if (yy >= 0 && yy < H && xx >= 0 && xx < W)
-                {
-                  Vec<VW> v = s[((r + ky) * cols + tx + kx) * t.CTV + cv];
+              Vec<VW> v = p[(ky * cols + kx) * t.CTV];
 #pragma unroll
-                  for (int e = 0; e < VW; e++)
-                    acc[ky * 3 + kx].v[e] += g.v[e] * v.v[e];
-                }
+              for (int e = 0; e < VW; e++)
+                acc[ky * 3 + kx].v[e] += g.v[e] * v.v[e];
             }
       }
   /* the columns' sums added in column order, through shared memory (the tile is no

@@ -11,6 +11,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-private.h"
+#include "vb-cuda-silu.h"
 
 #define THREADS 256
 
@@ -36,13 +37,8 @@ struct Gelu
 
 struct Silu
 {
-  static __device__ __forceinline__ float f (float x) { return x / (1.0f + expf (-x)); }
-  /* SiLU'(x) = s·(1 + x·(1 − s)), s = σ(x) */
-  static __device__ __forceinline__ float df (float g, float x)
-  {
-    float s = 1.0f / (1.0f + expf (-x));
-    return g * s * (1.0f + x * (1.0f - s));
-  }
+  static __device__ __forceinline__ float f (float x) { return vb_silu (x); }
+  static __device__ __forceinline__ float df (float g, float x) { return vb_silu_grad (g, x); }
 };
 
 /* binary ops on (a, b): the backward passes (dout, in), the add (a, b) */
