@@ -85,7 +85,9 @@ split_xdbl_bf16_kernel (float *Bs, float *Cs, __nv_bfloat16 *dtlow16, const floa
     }
 }
 
-/* one thread a (row, group) i: the bf16 gradient of x_dbl's part i·RN… */
+/* one thread a (row, group) i: the bf16 gradient of x_dbl's part i·RN…, in bf16 pairs (4-byte
+ * stores; RN is even, R + 2N with VMamba's even R) where PAIRS, else one value a store */
+template <bool PAIRS>
 static __global__ void
 join_xdbl_bf16_kernel (__nv_bfloat16 *dxdbl16, const float *ddtlow, const float *dBs,
                        const float *dCs, int64_t rows, int K, int R, int N, int Rp)
@@ -94,14 +96,17 @@ join_xdbl_bf16_kernel (__nv_bfloat16 *dxdbl16, const float *ddtlow, const float 
   GRID_STRIDE (i, rows * K)
     {
       __nv_bfloat16 *d = dxdbl16 + i * RN;
-      const float *g = ddtlow + i * Rp;
-      for (int j = 0; j < R; j++)
-        d[j] = __float2bfloat16_rn (g[j]);
-      for (int n = 0; n < N; n++)
-        {
-          d[R + n] = __float2bfloat16_rn (dBs[i * N + n]);
-          d[R + N + n] = __float2bfloat16_rn (dCs[i * N + n]);
-        }
+      const float *g = ddtlow + i * Rp, *b = dBs + i * N, *c = dCs + i * N;
+      auto value = [&] (int j) {
+        return j < R ? g[j] : j < R + N ? b[j - R] : c[j - R - N];
+      };
+      if constexpr (PAIRS)
+        for (int j = 0; j < RN; j += 2)
+          *reinterpret_cast<__nv_bfloat162 *> (d + j)
+            = __floats2bfloat162_rn (value (j), value (j + 1));
+      else
+        for (int j = 0; j < RN; j++)
+          d[j] = __float2bfloat16_rn (value (j));
     }
 }
 
@@ -175,8 +180,12 @@ extern "C" void
 vb_cuda_ssm_join_xdbl_bf16 (VbCuda *cu, VbBf16 *dxdbl16, const float *ddtlow, const float *dBs,
                             const float *dCs, int64_t rows, int K, int R, int N, int Rp)
 {
-  LAUNCH (cu, join_xdbl_bf16_kernel, rows * K, "join x_dbl's gradient (bf16)",
-          (__nv_bfloat16 *) dxdbl16, ddtlow, dBs, dCs, rows, K, R, N, Rp);
+  if ((R + 2 * N) % 2 == 0 && (uintptr_t) dxdbl16 % 4 == 0)
+    LAUNCH (cu, join_xdbl_bf16_kernel<true>, rows * K, "join x_dbl's gradient (bf16)",
+            (__nv_bfloat16 *) dxdbl16, ddtlow, dBs, dCs, rows, K, R, N, Rp);
+  else
+    LAUNCH (cu, join_xdbl_bf16_kernel<false>, rows * K, "join x_dbl's gradient (bf16)",
+            (__nv_bfloat16 *) dxdbl16, ddtlow, dBs, dCs, rows, K, R, N, Rp);
 }
 
 extern "C" void
