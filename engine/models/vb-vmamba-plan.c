@@ -233,7 +233,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.dts16 = take_bf16 (p, rows * KD, TRUE);
           a.xdbl = take (p, rows * s->K * RN, TRUE);
           a.dtlow16 = take_bf16 (p, rows * s->K * s->Rp, TRUE);
-          a.dtw16 = take_bf16 (p, KD * s->Rp, TRUE);
+          /* a weight copy, not an activation: kept to the backward, but not per image */
+          a.dtw16 = take_bf16 (p, KD * s->Rp, FALSE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
           a.y = take (p, rows * s->D, TRUE);
