@@ -9,7 +9,7 @@
  * down one column of the tile from shared memory. The strip kernels this replaces slid a
  * 3×3 window along a row in registers: 106 registers, 18 % occupancy, each column's loads
  * waited for in turn, about a quarter of the memory rate. Taps are added in the CPU's
- * order with out-of-image taps skipped, as there.
+ * order; out-of-image taps, which the CPU skips, read the tile's zero halo and add +0.
  *
  * The weight gradient sums each block's pixels into a partial per (tile, tap, channel),
  * in a fixed order, and a second kernel adds the partials in a fixed order: no atomics,

@@ -280,7 +280,6 @@ colsum_final_kernel (float *acc, const float *part, int chunks, int cols)
   acc[o] += s;
 }
 
-/* acc[o] += Σ_r x[r·ld + o] (r < n), deterministic */
 /* rows per partial for n rows in col_blocks blocks of columns (see COLSUM_ROWS) */
 static int
 colsum_rows (int64_t n, int col_blocks)

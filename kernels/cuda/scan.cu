@@ -7,9 +7,11 @@
  * (specs/kernels.md §3): a chunk's loads issued together, then its steps, unguarded
  * except in the tail chunk; the forward keeps the state every VB_SCAN_CKPT_STEPS steps,
  * from which the backward recomputes each chunk and walks it back (§4), reducing dB/dC
- * across the block once per chunk. Still to come from the spec: bf16 storage of u, dy
- * and (B, C), and the shared-memory ring of asynchronous copies. Every reduction has a
- * fixed order: no atomics, results repeat bit for bit. */
+ * across the block once per chunk. Each step is one straight run of instructions (no
+ * branches: the scans are bound by their instruction count, docs/benchmarks.md session
+ * 9). Not yet from the spec: bf16 storage of dy and (B, C), and the shared-memory ring of
+ * asynchronous copies (a chunk loaded ahead in registers, where registers were free, did
+ * not help). Every reduction has a fixed order: no atomics, results repeat bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -219,6 +219,52 @@ test_bf16_storage (void)
   check ("features, fp32 storage again", features, vb_tensor_dict_lookup (fx, "features"));
 }
 
+/* A backend without the bf16 ops (here the CPU's table less its bf16 conversion): a tower
+ * in bf16 storage refuses to move onto it, and on it refuses bf16 storage, each with a
+ * message naming the backend; the refusals change nothing, and fp32 runs there as on the
+ * CPU, bit for bit. */
+static void
+test_bf16_refused (void)
+{
+  g_autoptr (VbTensorDict) fx = load_fixture ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbClip) model = fixture_model (fx);
+  const VbClipConfig *cfg = vb_clip_config (model);
+  VbOps no_bf16 = *vb_cpu_ops ();
+  no_bf16.name = "cpu-without-bf16";
+  no_bf16.to_bf16 = NULL;
+
+  g_assert_true (vb_clip_set_bf16 (model, TRUE, &error));
+  g_assert_false (vb_clip_use_backend (model, &no_bf16, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "cpu-without-bf16"));
+  g_clear_error (&error);
+  g_assert_true (vb_clip_backend (model) == vb_cpu_ops ());
+  g_assert_true (vb_clip_bf16 (model));
+
+  g_assert_true (vb_clip_set_bf16 (model, FALSE, &error));
+  g_assert_true (vb_clip_use_backend (model, &no_bf16, &error));
+  g_assert_no_error (error);
+  g_assert_false (vb_clip_set_bf16 (model, TRUE, &error));
+  g_assert_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "cpu-without-bf16"));
+  g_clear_error (&error);
+  g_assert_false (vb_clip_bf16 (model));
+
+  VbTensorEntry *px = vb_tensor_dict_lookup (fx, "pixel_values");
+  int B = (int) px->shape[0], D = cfg->width, N = vb_clip_config_tokens (cfg);
+  gsize n = (gsize) B * (N - 1) * D;
+  g_autofree float *there = g_new (float, n), *here = g_new (float, n);
+  VbClipOutputs out = { there, NULL, NULL };
+  g_assert_true (vb_clip_forward (model, px->data, B, &out, &error));
+  g_assert_no_error (error);
+  g_assert_true (vb_clip_use_backend (model, vb_cpu_ops (), &error));
+  out.features = here;
+  g_assert_true (vb_clip_forward (model, px->data, B, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (there, n * sizeof (float), here, n * sizeof (float));
+}
+
 /* ---- weight files ---------------------------------------------------------------------- */
 
 static VbTensorDict *
@@ -504,6 +550,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/clip/vit-l14-counts", test_vit_l14_counts);
   g_test_add_func ("/vb/clip/parity", test_parity);
   g_test_add_func ("/vb/clip/bf16-storage", test_bf16_storage);
+  g_test_add_func ("/vb/clip/bf16-refused", test_bf16_refused);
   g_test_add_func ("/vb/clip/weight-errors", test_weight_errors);
   g_test_add_func ("/vb/clip/preprocess", test_preprocess);
   g_test_add_func ("/vb/clip/attention-kernel", test_attention_kernel);

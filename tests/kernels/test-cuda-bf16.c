@@ -644,6 +644,15 @@ static const struct { int64_t rows; int K, R, N, Rp, offset; } pad_shapes[] = {
   { 3, 4, 48, 4, 48, 1 }, { 1, 1, 1, 1, 8, 0 },
 };
 
+/* columns cols… of every cols_p-wide row of x (n values) set to NaN */
+static void
+nan_padding (float *x, gsize n, int cols, int cols_p)
+{
+  for (gsize i = 0; i < n; i++)
+    if ((int) (i % cols_p) >= cols)
+      x[i] = NAN;
+}
+
 /* every output the CPU's bits (conversions and copies only); pad columns of the inputs
  * hold NaN, which must not reach an output */
 static void
@@ -662,9 +671,7 @@ test_xdbl_padding (VbCuda *cu)
       g_autofree float *ddtlow = cc_random (rng, n_lo, -3.0, 3.0);
       g_autofree float *dBs = cc_random (rng, n_bc, -3.0, 3.0);
       g_autofree float *dCs = cc_random (rng, n_bc, -3.0, 3.0);
-      for (gsize i = 0; i < n_lo; i++)
-        if ((int) (i % Rp) >= R)
-          ddtlow[i] = NAN;
+      nan_padding (ddtlow, n_lo, R, Rp);
       g_autofree float *Bs = g_new (float, n_bc), *Cs = g_new (float, n_bc);
       g_autofree VbBf16 *dtlow = g_new (VbBf16, n_lo), *dx = g_new (VbBf16, n_x);
       cpu->ssm_split_xdbl_bf16 (cpu->ctx, Bs, Cs, dtlow, xdbl, rows, K, R, N, Rp);
@@ -697,9 +704,7 @@ test_xdbl_padding (VbCuda *cu)
       g_autofree float *w = cc_random (rng, n_w, -1.0, 1.0);
       g_autofree float *gw0 = cc_random (rng, n_w, -1.0, 1.0);
       g_autofree float *gp = cc_random (rng, n_wp, -1.0, 1.0);
-      for (gsize i = 0; i < n_wp; i++)
-        if ((int) (i % Rp) >= R)
-          gp[i] = NAN;
+      nan_padding (gp, n_wp, R, Rp);
       g_autofree VbBf16 *wp = g_new (VbBf16, n_wp);
       g_autofree float *gw = g_memdup2 (gw0, n_w * sizeof (float));
       cpu->pad_cols_bf16 (cpu->ctx, wp, w, wr, R, Rp);
