@@ -237,6 +237,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.dtw16 = take_bf16 (p, KD * s->Rp, FALSE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
+          a.A = take (p, KD * s->N, FALSE);   /* of the parameters, not per image */
           a.y = take (p, rows * s->D, TRUE);
           a.yln = take32 (p, rows * s->D, TRUE);
           a.yln16 = take_bf16 (p, rows * s->D, TRUE);
@@ -277,7 +278,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *s_ys = take32 (p, max_kd, FALSE);
   VbBf16 *s_ys16 = take_bf16 (p, max_kd, FALSE);
   float *s_o = take (p, MAX (max_c, max_m), FALSE);
-  float *s_A = take (p, max_A, FALSE);
   /* from here on the backward's own buffers: an evaluation-only plan leaves them out */
   p->skip = !training;
   float *s_dA = take (p, max_A, FALSE);
@@ -320,7 +320,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->loss = loss;
       m->s_ys = s_ys;
       m->s_o = s_o;
-      m->s_A = s_A;
       m->s_dA = s_dA;
       m->d_x = d_x;
       m->d_x2 = d_x2;
