@@ -256,9 +256,18 @@ test_gelu_forward (VbCuda *cu)
       out_base = cc_poisoned16 (cu, n + 1);
       gpu->gelu_forward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, d_x1, d_b, rows, c);
       check16_dev (cu, "unaligned", (VbBf16 *) out_base + 1, want, n, GELU_ATOL);
+      /* a bias one float off 16-byte alignment (a parameter's offset in the flat buffer):
+       * the 8-wide kernel adds it value by value */
+      void *b_base = NULL;
+      float *d_b1 = b ? upload_at (cu, b, c, sizeof (float), 1, &b_base) : NULL;
+      VbBf16 *d_out1 = cc_poisoned16 (cu, n);
+      gpu->gelu_forward_bf16 (gpu->ctx, d_out1, d_x, d_b1, rows, c);
+      check16_dev (cu, "bias off alignment", d_out1, want, n, GELU_ATOL);
       gpu->gelu_forward_bf16 (gpu->ctx, d_x, d_x, d_b, rows, c);
       check16_dev (cu, "in place", d_x, want, n, GELU_ATOL);
-      CC_FREE_ALL (cu, d_x, d_out, x_base, out_base, d_b);
+      CC_FREE_ALL (cu, d_x, d_out, x_base, out_base, d_b, d_out1);
+      if (b_base != NULL)
+        vb_cuda_free (cu, b_base);
     }
   gpu->gelu_forward_bf16 (gpu->ctx, NULL, NULL, NULL, 0, 8);
   cc_assert_ok (cu);
@@ -295,7 +304,14 @@ test_gelu_backward (VbCuda *cu)
       out_base = cc_poisoned16 (cu, n + 1);
       gpu->gelu_backward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, d_g1, d_x1, d_b, rows, c);
       check16_dev (cu, "unaligned", (VbBf16 *) out_base + 1, want, n, GELU_ATOL);
+      /* a bias one float off 16-byte alignment: the 8-wide kernel adds it value by value */
+      void *b_base = NULL;
+      float *d_b1 = b ? upload_at (cu, b, c, sizeof (float), 1, &b_base) : NULL;
+      gpu->gelu_backward_bf16 (gpu->ctx, d_din, d_g, d_x, d_b1, rows, c);
+      check16_dev (cu, "bias off alignment", d_din, want, n, GELU_ATOL);
       CC_FREE_ALL (cu, d_x, d_g, d_din, x_base, g_base, out_base, d_b);
+      if (b_base != NULL)
+        vb_cuda_free (cu, b_base);
     }
   gpu->gelu_backward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, 0, 8);
   cc_assert_ok (cu);

@@ -407,6 +407,7 @@ test_ss2d_scan (void)
     { 2, 1, 1, 8, 1, -6.9, -2.25 },        /* a 1×1 map */
     { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
     { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
+    { 37, 3, 4, 40, 1, -6.9, -2.25 },      /* more images than dA/dD/dbias's 16 slices */
   };
   gpu = vb_cuda_ops_new (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
