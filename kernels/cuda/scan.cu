@@ -129,6 +129,30 @@ pos_next (const Route &r, int p, int &h)
   return wrap ? p + r.d2 : p;
 }
 
+/* The special functions as single instructions. Without .ftz each is wrapped in a
+ * denormal test and two scalings (four instructions for one): a ninth of a scan step's.
+ * What flushing changes: a = 2^(Δ·A) below 2^−126 becomes 0 (h then differs by less than
+ * 1e-38·h), e = e^z below e^−87 becomes 0 (Δ = 0 instead of a denormal); log2 reads
+ * 1 + e ≥ 1 and the reciprocal 1 + e ≥ 1, which never flush. */
+__device__ __forceinline__ float
+ex2_ftz (float x)
+{
+  float y;
+  asm ("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+__device__ __forceinline__ float
+rcp_ftz (float x)
+{
+  float y;
+  asm ("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+/* e^x = 2^(x·log2 e) */
+#define LOG2E 1.4426950408889634f
+
 /* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
  * both candidates computed and selected (a branch around special functions stops the
  * compiler from interleaving the unrolled steps). log(1 + e) by the hardware logarithm
@@ -138,14 +162,14 @@ pos_next (const Route &r, int p, int &h)
 __device__ __forceinline__ float
 softplus_sel (float z, float &sig)
 {
-  float e = __expf (fminf (z, SOFTPLUS_THRESHOLD));
+  float e = ex2_ftz (fminf (z, SOFTPLUS_THRESHOLD) * LOG2E);
   float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
-  /* __logf's own instructions, but volatile: left to itself the compiler branched around
-   * the logarithm where the series is taken, splitting every step into its own blocks */
+  /* volatile: left to itself the compiler branched around the logarithm where the series
+   * is taken, splitting every step into its own blocks */
   float lg2;
-  asm volatile ("lg2.approx.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
+  asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
   float lg = e < 0.1f ? series : lg2 * 0.693147182f;
-  sig = __fdividef (e, 1.0f + e);
+  sig = e * rcp_ftz (1.0f + e);
   return z > SOFTPLUS_THRESHOLD ? z : lg;
 }
 
@@ -157,7 +181,6 @@ softplus_sel (float z)
 }
 
 /* a = exp(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
-#define LOG2E 1.4426950408889634f
 
 /* One thread's view: image b, group k, channel d (threads past D compute a copy of
  * channel D−1 so that they can join barriers and shuffles; they write nothing and add
@@ -244,47 +267,49 @@ state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const flo
 {
 #pragma unroll
   for (int n = 0; n < NT; n++)
-    h[n] = n < N ? exp2f (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
+    h[n] = n < N ? ex2_ftz (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
 }
 
-/* A chunk's z = delta + bias (softplus's argument). fp32 storage: loaded with the bias
- * added. bf16 storage: the raw values kept two to a register until their step, where the
- * bias is added (the same sum): four registers fewer once the loads land, without which
- * the NT = 4 forward, at its 128-register bound, spilled (rounding y to bf16 before the
- * store holds one more) */
-template <typename T>
-struct ChunkZ
+/* A chunk's values of one per-group input, by step: z = delta + bias (softplus's
+ * argument; BIAS) or u. fp32 storage: loaded (with the bias added). bf16 storage: the
+ * raw values kept two to a register until their step, where they are widened (and the
+ * bias added: the same sum). Packed, z and u take eight registers fewer once the loads
+ * land: the one-state forward fits 80 registers (six blocks an SM, one wave at stage 2)
+ * and the NT = 4 one its 128 (rounding y to bf16 before the store holds one more). */
+template <typename T, bool BIAS>
+struct ChunkVals
 {
-  float z[VB_SCAN_CKPT_STEPS];
+  float v[VB_SCAN_CKPT_STEPS];
   __device__ __forceinline__ void
   load (int s, const T *p, float bias)
   {
-    z[s] = ld_kd (p) + bias;
+    v[s] = BIAS ? ld_kd (p) + bias : ld_kd (p);
   }
   __device__ __forceinline__ float
   at (int s, float) const
   {
-    return z[s];
+    return v[s];
   }
 };
 
-template <>
-struct ChunkZ<__nv_bfloat16>
+template <bool BIAS>
+struct ChunkVals<__nv_bfloat16, BIAS>
 {
   static_assert (VB_SCAN_CKPT_STEPS % 2 == 0, "bf16 pairs");
-  unsigned int z[VB_SCAN_CKPT_STEPS / 2];
+  unsigned int v[VB_SCAN_CKPT_STEPS / 2];
   /* steps are loaded in order: the odd step's pair already holds the even one */
   __device__ __forceinline__ void
   load (int s, const __nv_bfloat16 *p, float)
   {
     unsigned int raw = __ldg ((const unsigned short *) p);
-    z[s / 2] = s % 2 == 0 ? raw : z[s / 2] | raw << 16;
+    v[s / 2] = s % 2 == 0 ? raw : v[s / 2] | raw << 16;
   }
   __device__ __forceinline__ float
   at (int s, float bias) const
   {
-    unsigned int w = z[s / 2];
-    return __uint_as_float (s % 2 == 0 ? w << 16 : w & 0xffff0000u) + bias;
+    unsigned int w = v[s / 2];
+    float x = __uint_as_float (s % 2 == 0 ? w << 16 : w & 0xffff0000u);
+    return BIAS ? x + bias : x;
   }
 };
 
@@ -293,8 +318,8 @@ template <int NT, typename T>
 struct ChunkIn
 {
   static constexpr int S = VB_SCAN_CKPT_STEPS, PB = NT == 1 ? S : 1;
-  float ut[S];
-  ChunkZ<T> zt;
+  ChunkVals<T, false> ut;
+  ChunkVals<T, true> zt;
   float Bt[PB], Ct[PB];
   int pt[S];
 };
@@ -312,7 +337,7 @@ load_chunk (ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o, int ste
     if (FULL || s < steps)
       {
         in.pt[s] = p;
-        in.ut[s] = ld_kd (o.u + p * o.us);
+        in.ut.load (s, o.u + p * o.us, 0.0f);
         in.zt.load (s, o.delta + p * o.KD, bias);
         if constexpr (NT == 1)
           {
@@ -336,20 +361,20 @@ forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o
         float dl = softplus_sel (in.zt.at (s, bias)), ysum = 0.0f;
         if constexpr (NT == 1)
           {
-            h[0] = exp2f (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut[s];
+            h[0] = ex2_ftz (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut.at (s, 0.0f);
             ysum = in.Ct[s] * h[0];
           }
         else
           {
             const float *Bp = o.Bs + in.pt[s] * o.KN, *Cp = o.Cs + in.pt[s] * o.KN;
-            state_step<NT> (h, A2, dl, in.ut[s], Bp, a.N);
+            state_step<NT> (h, A2, dl, in.ut.at (s, 0.0f), Bp, a.N);
 #pragma unroll
             for (int n = 0; n < NT; n++)
               if (n < a.N)
                 ysum += __ldg (Cp + n) * h[n];
           }
         if constexpr (WRITE)
-          y[in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut[s]);
+          y[in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut.at (s, 0.0f));
       }
 }
 
@@ -398,11 +423,12 @@ forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
     }
 }
 
-/* the minimum-blocks hint keeps the one-state forward at 80 registers (6 blocks of 128 per
- * SM) and gives NT = 4 (not VMamba-T's) room not to spill. Lanes past D leave at once: no
- * barriers in the forward. */
+/* the minimum-blocks hint keeps the one-state bf16 forward at 80 registers (6 blocks of
+ * 128 per SM; one wave of 96-thread blocks at stage 2); the fp32 one, its chunk in whole
+ * registers, needs 96 not to spill, and NT = 4 (not VMamba-T's) more still. Lanes past D
+ * leave at once: no barriers in the forward. */
 template <int NT, bool WRITE, typename T>
-static __global__ void __launch_bounds__ (128, NT == 1 ? 6 : 2)
+static __global__ void __launch_bounds__ (128, NT == 1 ? (sizeof (T) == 2 ? 6 : 5) : 2)
 scan_forward_kernel (ScanArgs<T> a, T *y, float *hck)
 {
   Lane ln = lane_of (a);
@@ -518,7 +544,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
 #pragma unroll
         for (int n = 0; n < NT; n++)
           {
-            float an = exp2f (dl[s] * st.A2[n]);
+            float an = ex2_ftz (dl[s] * st.A2[n]);
             if constexpr (NT == 1)
               at[s] = an;
             hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
@@ -539,7 +565,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
               if constexpr (NT == 1)
                 an = at[s];
               else
-                an = exp2f (dl[s] * st.A2[n]);
+                an = ex2_ftz (dl[s] * st.A2[n]);
               float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
               float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
               st.lam[n] = l;
