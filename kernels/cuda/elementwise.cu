@@ -10,6 +10,7 @@
 
 #include <cuda_bf16.h>
 
+#include "vb-cuda-fastmath.h"
 #include "vb-cuda-private.h"
 #include "vb-cuda-silu.h"
 
@@ -22,7 +23,7 @@
 /* Φ(x), the normal distribution function (GELU(x) = x·Φ(x), exact GELU as
  * kernels/cpu/activations.c), through erfc (Numerical Recipes' erfcc: relative error below
  * 1.2e-7 everywhere, so Φ keeps its relative accuracy where it is tiny, x ≪ 0) on the
- * hardware reciprocal and exponential. PDF: also e2 = exp(−x²/2), for φ (one more
+ * hardware reciprocal and exponential (vb-cuda-fastmath.h). PDF: also e2 = exp(−x²/2), for φ (one more
  * exponential; without it exp(−x²/2 + poly) is one). erff and expf made the bf16 GELU
  * kernels bound by their instructions (39 a value forward). */
 template <bool PDF>
@@ -30,7 +31,7 @@ static __device__ __forceinline__ float
 normal_cdf (float x, float &e2)
 {
   float z = fabsf (x) * 0.70710678118654752f;
-  float t = __fdividef (1.0f, 1.0f + 0.5f * z);
+  float t = vb_rcp (1.0f + 0.5f * z);
   float p = fmaf (t, 0.17087277f, -0.82215223f);
   p = fmaf (t, p, 1.48851587f);
   p = fmaf (t, p, -1.13520398f);
@@ -43,11 +44,11 @@ normal_cdf (float x, float &e2)
   float half_erfc;   /* ½·erfc (|x|/√2) = Φ (−|x|) */
   if constexpr (PDF)
     {
-      e2 = __expf (-z * z);
-      half_erfc = 0.5f * t * e2 * __expf (p);
+      e2 = vb_exp (-z * z);
+      half_erfc = 0.5f * t * e2 * vb_exp (p);
     }
   else
-    half_erfc = 0.5f * t * __expf (p - z * z);
+    half_erfc = 0.5f * t * vb_exp (p - z * z);
   return x < 0.0f ? half_erfc : 1.0f - half_erfc;
 }
 

@@ -22,6 +22,7 @@
 
 #include <cuda_bf16.h>
 
+#include "vb-cuda-fastmath.h"   /* vb_ex2: a weight below 2^−126 is 0; 2^−∞ = 0 */
 #include "vb-cuda-private.h"
 #include "vb-cuda-ops.h"   /* vb_cuda_to_bf16 */
 #include "vb-cuda-vit.h"
@@ -72,16 +73,6 @@ ldmatrix_x4_trans (uint32_t (&r)[4], uint32_t addr)
   asm volatile ("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                 : "r"(addr));
-}
-
-/* 2^x in one MUFU instruction (exp2f adds range handling for denormal results, which a
- * softmax weight below 2^-126 does not need: it flushes to zero); 2^-∞ = 0 */
-static __device__ __forceinline__ float
-ex2 (float x)
-{
-  float y;
-  asm ("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
 }
 
 /* d += a·b, a 16×16 (row), b 16×8 (col), bf16 in, fp32 accumulators */
@@ -189,7 +180,7 @@ scores (float (&s)[MT][NS][4], float (&o)[MT][HD / 8][4], float (&m_run)[MT][2],
           mx[r] = fmaxf (mx[r], __shfl_xor_sync (0xffffffffu, mx[r], 1));
           mx[r] = fmaxf (mx[r], __shfl_xor_sync (0xffffffffu, mx[r], 2));
           /* every tile holds a key below N: the max is finite from the first on */
-          float alpha = ex2 ((m_run[mt][r] - mx[r]) * scale_log2);
+          float alpha = vb_ex2 ((m_run[mt][r] - mx[r]) * scale_log2);
           m_run[mt][r] = mx[r];
           ms[r] = mx[r] * scale_log2;
           l_run[mt][r] *= alpha;
@@ -205,7 +196,7 @@ scores (float (&s)[MT][NS][4], float (&o)[MT][HD / 8][4], float (&m_run)[MT][2],
 #pragma unroll
         for (int e = 0; e < 4; e++)
           {
-            float p = ex2 (fmaf (s[mt][j][e], scale_log2, -ms[e / 2]));
+            float p = vb_ex2 (fmaf (s[mt][j][e], scale_log2, -ms[e / 2]));
             s[mt][j][e] = p;
             l_run[mt][e / 2] += p;      /* this thread's share; the quad's added at the end */
           }

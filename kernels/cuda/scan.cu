@@ -18,6 +18,7 @@
 
 #include <cuda_bf16.h>
 
+#include "vb-cuda-fastmath.h"   /* single-instruction 2^x, 1/x */
 #include "vb-cuda-private.h"
 
 #define SOFTPLUS_THRESHOLD 20.0f
@@ -129,28 +130,7 @@ pos_next (const Route &r, int p, int &h)
   return wrap ? p + r.d2 : p;
 }
 
-/* The special functions as single instructions. Without .ftz each is wrapped in a
- * denormal test and two scalings (four instructions for one): a ninth of a scan step's.
- * What flushing changes: a = 2^(Δ·A) below 2^−126 becomes 0 (h then differs by less than
- * 1e-38·h), e = e^z below e^−87 becomes 0 (Δ = 0 instead of a denormal); log2 reads
- * 1 + e ≥ 1 and the reciprocal 1 + e ≥ 1, which never flush. */
-__device__ __forceinline__ float
-ex2_ftz (float x)
-{
-  float y;
-  asm ("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-__device__ __forceinline__ float
-rcp_ftz (float x)
-{
-  float y;
-  asm ("rcp.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-/* e^x = 2^(x·log2 e) */
+/* a = e^(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
 #define LOG2E 1.4426950408889634f
 
 /* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
@@ -162,14 +142,14 @@ rcp_ftz (float x)
 __device__ __forceinline__ float
 softplus_sel (float z, float &sig)
 {
-  float e = ex2_ftz (fminf (z, SOFTPLUS_THRESHOLD) * LOG2E);
+  float e = vb_exp (fminf (z, SOFTPLUS_THRESHOLD));
   float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
   /* volatile: left to itself the compiler branched around the logarithm where the series
    * is taken, splitting every step into its own blocks */
   float lg2;
   asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
   float lg = e < 0.1f ? series : lg2 * 0.693147182f;
-  sig = e * rcp_ftz (1.0f + e);
+  sig = e * vb_rcp (1.0f + e);
   return z > SOFTPLUS_THRESHOLD ? z : lg;
 }
 
@@ -180,7 +160,6 @@ softplus_sel (float z)
   return softplus_sel (z, unused);
 }
 
-/* a = exp(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
 
 /* One thread's view: image b, group k, channel d (threads past D compute a copy of
  * channel D−1 so that they can join barriers and shuffles; they write nothing and add
@@ -267,7 +246,7 @@ state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const flo
 {
 #pragma unroll
   for (int n = 0; n < NT; n++)
-    h[n] = n < N ? ex2_ftz (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
+    h[n] = n < N ? vb_ex2 (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
 }
 
 /* A chunk's values of one per-group input, by step: z = delta + bias (softplus's
@@ -361,7 +340,7 @@ forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o
         float dl = softplus_sel (in.zt.at (s, bias)), ysum = 0.0f;
         if constexpr (NT == 1)
           {
-            h[0] = ex2_ftz (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut.at (s, 0.0f);
+            h[0] = vb_ex2 (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut.at (s, 0.0f);
             ysum = in.Ct[s] * h[0];
           }
         else
@@ -544,7 +523,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
 #pragma unroll
         for (int n = 0; n < NT; n++)
           {
-            float an = ex2_ftz (dl[s] * st.A2[n]);
+            float an = vb_ex2 (dl[s] * st.A2[n]);
             if constexpr (NT == 1)
               at[s] = an;
             hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
@@ -565,7 +544,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
               if constexpr (NT == 1)
                 an = at[s];
               else
-                an = ex2_ftz (dl[s] * st.A2[n]);
+                an = vb_ex2 (dl[s] * st.A2[n]);
               float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
               float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
               st.lam[n] = l;
