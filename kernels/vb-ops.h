@@ -160,6 +160,13 @@ struct VbOps
    * widened copies, the reference) */
   void (*to_bf16) (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B,
                    int64_t per_sample);
+  /* layernorm_backward accumulating into din, then to_bf16 (din16, din, scale, B, n·c / B)
+   * in the same pass (NULL: the backend has only the two ops) */
+  void (*layernorm_backward_acc_bf16) (void *ctx, float *din, VbBf16 *din16,
+                                       const float *scale, int B, float *dgamma,
+                                       float *dbeta, const float *dout, const float *in,
+                                       const float *mean, const float *rstd,
+                                       const float *gamma, int64_t n, int c);
   void (*linear_forward_bf16) (void *ctx, float *out, VbBf16 *out16, int64_t ld_out,
                                const VbBf16 *in, int64_t ld_in, const VbBf16 *w,
                                const float *b, int64_t n, int in_f, int out_f);

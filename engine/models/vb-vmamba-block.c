@@ -178,8 +178,9 @@ branch_gradient (VbVmamba *m, float *dx, const float *scale, int B, int64_t per_
 }
 
 /* x_out = x_mid + dp (fc2 (gelu (fc1 (ln2 (x_mid))))): dx holds ∂ℓ/∂x_out on entry and
- * ∂ℓ/∂x_mid on return */
-static void
+ * ∂ℓ/∂x_mid on return. TRUE when the SS2D branch's share of it (drop path dp1 applied) is
+ * already in m->d_br16, rounded in the LayerNorm backward's pass. */
+static gboolean
 mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
               const VbBlockActs *a, float *dx, gboolean dropping)
 {
@@ -216,17 +217,25 @@ mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                    a->ln2, C, P + o->fc1_w, BL, C, M));
     }
   /* added onto the stream's gradient in place: the residual's backward */
+  if (bf16 && m->ops->layernorm_backward_acc_bf16 != NULL)
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_backward_acc_bf16, dx, m->d_br16, dropping ? a->dp1 : NULL, B,
+                   G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid, a->ln2_mean,
+                   a->ln2_rstd, P + o->norm2_w, BL, C));
+      return TRUE;
+    }
   VB_PROF ("layernorm",
            OP (layernorm_backward, dx, 1, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
                a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
-
+  return FALSE;
 }
 
 /* x_mid = x_in + dp (out_proj (out_norm (merge (scan (...))))): dx holds ∂ℓ/∂x_mid on
- * entry and ∂ℓ/∂x_in on return */
+ * entry and ∂ℓ/∂x_in on return (br16_ready: the branch's share already in m->d_br16) */
 static void
 ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-               const VbBlockActs *a, float *dx, gboolean dropping)
+               const VbBlockActs *a, float *dx, gboolean dropping, gboolean br16_ready)
 {
   const float *P = m->dparams;
   float *G = m->dgrads;
@@ -235,9 +244,10 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   const VbBf16 *P16 = m->dparams16;
   gboolean bf16 = m->bf16;
 
-  const float *dbr;
-  VB_PROF ("add/drop-path",
-           dbr = branch_gradient (m, dx, dropping ? a->dp1 : NULL, B, L * C));
+  const float *dbr = NULL;
+  if (!br16_ready)
+    VB_PROF ("add/drop-path",
+             dbr = branch_gradient (m, dx, dropping ? a->dp1 : NULL, B, L * C));
   if (bf16)
     VB_PROF ("linear (GEMM)",
              OP (linear_backward_bf16, m->d_yln, NULL, D, G + o->out_proj, NULL, m->d_br16, C,
@@ -329,6 +339,6 @@ void
 vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                           const VbBlockActs *a, float *dx, float rate)
 {
-  mlp_backward (m, s, o, a, dx, rate > 0.0f);
-  ss2d_backward (m, s, o, a, dx, rate > 0.0f);
+  gboolean br16_ready = mlp_backward (m, s, o, a, dx, rate > 0.0f);
+  ss2d_backward (m, s, o, a, dx, rate > 0.0f, br16_ready);
 }

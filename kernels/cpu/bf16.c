@@ -129,6 +129,16 @@ vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rs
 }
 
 void
+vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, int B,
+                                float *dgamma, float *dbeta, const float *dout,
+                                const float *in, const float *mean, const float *rstd,
+                                const float *gamma, int64_t n, int c)
+{
+  vb_layernorm_backward (din, 1, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c);
+  vb_to_bf16 (din16, din, scale, B, n * c / B);
+}
+
+void
 vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c)
 {
   int64_t n = rows * c;

@@ -309,6 +309,12 @@ void vb_group_sum_bf16 (float *out, const VbBf16 *in, int64_t rows, int K, int D
 void vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rstd,
                                       const VbBf16 *ys16, int K, const float *gamma,
                                       const float *beta, int64_t n, int c, float eps);
+/* vb_layernorm_backward accumulating into din, then din16 = vb_to_bf16 (din, scale, B,
+ * n·c / B): a residual stream's gradient and the next branch's product operand */
+void vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, int B,
+                                     float *dgamma, float *dbeta, const float *dout,
+                                     const float *in, const float *mean, const float *rstd,
+                                     const float *gamma, int64_t n, int c);
 
 #ifdef __cplusplus
 }

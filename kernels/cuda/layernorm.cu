@@ -221,12 +221,14 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int
 /* Block ch handles rows [n·ch/n_chunks, n·(ch + 1)/n_chunks), group k of the block rows
  * r0 + k, r0 + k + groups, ...; din (when DIN) and, when PARAM, part_g[ch, j] =
  * Σ dout[r, j]·x̂[r, j], part_b[ch, j] = Σ dout[r, j] over the chunk. Dynamic shared
- * memory: (THREADS / G)·c floats. */
+ * memory: (THREADS / G)·c floats. din16 (not NULL, DIN): also din · scale[r / sample_rows]
+ * (scale NULL: 1) rounded to bf16, as to_bf16 would from din. */
 template <int G, int NV, bool DIN, bool PARAM>
 static __global__ void __launch_bounds__ (THREADS)
 ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, const float *in,
                    const float *mean, const float *rstd, const float *gamma, int64_t n, int c,
-                   int64_t n_chunks, bool acc)
+                   int64_t n_chunks, bool acc, __nv_bfloat16 *din16, const float *scale,
+                   int sample_rows)
 {
   extern __shared__ float red[];
   const int groups = THREADS / G;
@@ -304,6 +306,13 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
           if (ok)
             {
               float4 *o4 = reinterpret_cast<float4 *> (din + r * c);
+              uint2 *o16 = din16 != NULL ? reinterpret_cast<uint2 *> (din16 + r * c) : NULL;
+              float s16 = 1.0f;
+              if (scale != NULL)
+                {
+                  int unused;
+                  s16 = scale[vb_div_index (r, sample_rows, &unused)];
+                }
 #pragma unroll
               for (int k = 0; k < NV; k++)
                 {
@@ -321,6 +330,13 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
                           o = make_float4 (p.x + o.x, p.y + o.y, p.z + o.z, p.w + o.w);
                         }
                       o4[j] = o;
+                      if (o16 != NULL)
+                        {
+                          __nv_bfloat162 lo = __floats2bfloat162_rn (o.x * s16, o.y * s16);
+                          __nv_bfloat162 hi = __floats2bfloat162_rn (o.z * s16, o.w * s16);
+                          o16[j] = make_uint2 (*reinterpret_cast<unsigned int *> (&lo),
+                                               *reinterpret_cast<unsigned int *> (&hi));
+                        }
                     }
                 }
             }
@@ -665,19 +681,20 @@ vb_cuda_merge_bf16_layernorm_forward (VbCuda *cu, float *y, VbBf16 *out16, float
                      "merge (bf16) + layernorm forward (bf16)");
 }
 
-extern "C" void
-vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamma, float *dbeta,
-                            const float *dout, const float *in,
-                            const float *mean, const float *rstd, const float *gamma,
-                            int64_t n, int c)
+/* din16 (with din): also din · scale[row / sample_rows] in bf16 where the vector kernel
+ * runs; false when it did not (din16 left to the caller) */
+static bool
+layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, const float *scale,
+                    int sample_rows, float *dgamma, float *dbeta, const float *dout,
+                    const float *in, const float *mean, const float *rstd, const float *gamma,
+                    int64_t n, int c)
 {
   int G = 0, NV = 0;
-  bool param = dgamma != NULL || dbeta != NULL, acc = accumulate != 0;
-  VB_CUDA_GUARD (cu);
+  bool param = dgamma != NULL || dbeta != NULL;
   if (n <= 0 || c <= 0)
-    return;
+    return true;
   if (din == NULL && !param)
-    return;
+    return true;
 
   int rows = ROWS_PER_CHUNK;
   while (rows > MIN_ROWS_PER_CHUNK && (n + rows - 1) / rows < MIN_CHUNKS)
@@ -690,9 +707,10 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
     {
       part = (float *) vb_cuda_scratch (cu, (size_t) (2 * n_chunks * c) * sizeof (float));
       if (part == NULL)
-        return;
+        return true;
     }
 
+  bool fused16 = din16 != NULL && din != NULL && ((uintptr_t) din16 & 7u) == 0;
   if (vec_shape (c, din != NULL ? din : dout, dout, in, gamma, &G, &NV))
     {
       size_t shm = (size_t) (THREADS / G) * c * sizeof (float);
@@ -702,28 +720,32 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
   do {                                                                                   \
     if (din != NULL && param)                                                            \
       ln_bwd_vec_kernel<G, NV, true, true><<<blocks, THREADS, shm, cu->stream>>> (          \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
+          fused16 ? din16 : NULL, scale, sample_rows);                \
     else if (din != NULL)                                                                \
       ln_bwd_vec_kernel<G, NV, true, false><<<blocks, THREADS, 0, cu->stream>>> (           \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
+          fused16 ? din16 : NULL, scale, sample_rows);                \
     else                                                                                 \
       ln_bwd_vec_kernel<G, NV, false, true><<<blocks, THREADS, shm, cu->stream>>> (         \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
+          fused16 ? din16 : NULL, scale, sample_rows);                \
   } while (0)
       DISPATCH (BWD, G, NV);
 #undef BWD
       if (!VB_CUDA_LAUNCHED (cu, "layernorm backward"))
-        return;
+        return true;
     }
   else
     {
+      fused16 = false;
       if (din != NULL)
         {
           ln_bwd_din_kernel<<<row_blocks (n), THREADS, 0, cu->stream>>> (din, dout, in, mean,
                                                                          rstd, gamma, n, c,
                                                                          acc);
           if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (din)"))
-            return;
+            return true;
         }
       if (param)
         {
@@ -732,7 +754,7 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
                                    dim3 (32, LANES), 0, cu->stream>>> (
               part, part + n_chunks * c, dout, in, mean, rstd, n, c, n_chunks);
           if (!VB_CUDA_LAUNCHED (cu, "layernorm backward (partials)"))
-            return;
+            return true;
         }
     }
 
@@ -743,4 +765,31 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
                                            n_chunks);
       VB_CUDA_LAUNCHED (cu, "layernorm backward (dgamma, dbeta)");
     }
+  return fused16 || din16 == NULL;
+}
+
+extern "C" void
+vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamma, float *dbeta,
+                            const float *dout, const float *in,
+                            const float *mean, const float *rstd, const float *gamma,
+                            int64_t n, int c)
+{
+  VB_CUDA_GUARD (cu);
+  layernorm_backward (cu, din, accumulate != 0, NULL, NULL, 1, dgamma, dbeta, dout, in, mean,
+                      rstd, gamma, n, c);
+}
+
+extern "C" void
+vb_cuda_layernorm_backward_acc_bf16 (VbCuda *cu, float *din, VbBf16 *din16, const float *scale,
+                                     int B, float *dgamma, float *dbeta, const float *dout,
+                                     const float *in, const float *mean, const float *rstd,
+                                     const float *gamma, int64_t n, int c)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || c <= 0 || B <= 0)
+    return;
+  __nv_bfloat16 *d16 = reinterpret_cast<__nv_bfloat16 *> (din16);
+  if (!layernorm_backward (cu, din, true, d16, scale, (int) (n / B), dgamma, dbeta, dout, in,
+                           mean, rstd, gamma, n, c))
+    vb_cuda_to_bf16 (cu, din16, din, scale, B, n / B * c);
 }

@@ -72,6 +72,11 @@ void vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *
                                  const float *dout, const float *in,
                                  const float *mean, const float *rstd, const float *gamma,
                                  int64_t n, int c);
+void vb_cuda_layernorm_backward_acc_bf16 (VbCuda *cu, float *din, VbBf16 *din16,
+                                          const float *scale, int B, float *dgamma,
+                                          float *dbeta, const float *dout, const float *in,
+                                          const float *mean, const float *rstd,
+                                          const float *gamma, int64_t n, int c);
 
 void vb_cuda_gelu_forward (VbCuda *cu, float *out, const float *in, int64_t n);
 void vb_cuda_gelu_backward (VbCuda *cu, float *din, const float *dout, const float *in,

@@ -327,6 +327,16 @@ cu_scale (void *ctx, float *x, float s, int64_t n)
 }
 
 static void
+cu_layernorm_backward_acc_bf16 (void *ctx, float *din, VbBf16 *din16, const float *scale, int B,
+                                float *dgamma, float *dbeta, const float *dout, const float *in,
+                                const float *mean, const float *rstd, const float *gamma,
+                                int64_t n, int c)
+{
+  vb_cuda_layernorm_backward_acc_bf16 (ctx, din, din16, scale, B, dgamma, dbeta, dout, in, mean,
+                                       rstd, gamma, n, c);
+}
+
+static void
 cu_to_bf16 (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B,
             int64_t per_sample)
 {
@@ -488,6 +498,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->graph_launch = cu_graph_launch;
   ops->graph_free = cu_graph_free;
   ops->to_bf16 = cu_to_bf16;
+  ops->layernorm_backward_acc_bf16 = cu_layernorm_backward_acc_bf16;
   ops->linear_forward_bf16 = cu_linear_forward_bf16;
   ops->linear_backward_bf16 = cu_linear_backward_bf16;
   ops->linear_forward_groups_bf16 = cu_linear_forward_groups_bf16;

@@ -412,6 +412,71 @@ check_sum_dev (VbCuda *cu, const char *what, const float *dev, const float *want
   check_sum (what, got, want, n, terms);
 }
 
+/* ---- LayerNorm backward into the stream's gradient, and its bf16 copy --------------- */
+
+/* (samples, rows a sample, c): c % 4 == 0 takes the vector kernel (its G = 1 … 32 lanes a
+ * row), c = 10 the generic kernels and a separate conversion */
+static const struct { int B, L, c; } lnb_shapes[] = {
+  { 2, 5, 96 }, { 3, 7, 12 }, { 2, 3, 10 }, { 4, 49, 384 }, { 1, 1, 768 }, { 5, 196, 192 },
+};
+
+static void
+test_layernorm_backward_acc (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 12);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (lnb_shapes); s++)
+    for (int scaled = 0; scaled < 2; scaled++)
+      for (int off = 0; off < 2; off++)   /* din16 one bf16 off 8-byte alignment */
+        {
+          int B = lnb_shapes[s].B, c = lnb_shapes[s].c;
+          int64_t n = (int64_t) B * lnb_shapes[s].L;
+          gsize nc = (gsize) n * c;
+          g_autofree char *what = g_strdup_printf ("layernorm backward + bf16 %d×%d c=%d%s%s",
+                                                   B, lnb_shapes[s].L, c,
+                                                   scaled ? " scaled" : "",
+                                                   off ? " offset" : "");
+          g_autofree float *x = cc_random (rng, nc, -1.0, 3.0);
+          g_autofree float *dout = cc_random (rng, nc, -1.0, 1.0);
+          g_autofree float *din = cc_random (rng, nc, -1.0, 1.0);
+          g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+          g_autofree float *dg = cc_random (rng, c, -1.0, 1.0);
+          g_autofree float *db = cc_random (rng, c, -1.0, 1.0);
+          g_autofree float *scale = cc_random (rng, B, 0.5, 2.0);
+          g_autofree float *mean = g_new (float, n), *rstd = g_new (float, n);
+          g_autofree float *ln = g_new (float, nc);
+          g_autofree VbBf16 *want16 = g_new (VbBf16, nc);
+          scale[0] = 0.0f;   /* a dropped sample */
+          const float *sc = scaled ? scale : NULL;
+          cpu->layernorm_forward (cpu->ctx, ln, mean, rstd, x, gamma, gamma, n, c, 1e-5f);
+
+          float *d_x = cc_upload_floats (cu, x, nc), *d_dout = cc_upload_floats (cu, dout, nc);
+          float *d_din = cc_upload_floats (cu, din, nc), *d_gamma = cc_upload_floats (cu, gamma, c);
+          float *d_dg = cc_upload_floats (cu, dg, c), *d_db = cc_upload_floats (cu, db, c);
+          float *d_mean = cc_upload_floats (cu, mean, n), *d_rstd = cc_upload_floats (cu, rstd, n);
+          float *d_scale = cc_upload_floats (cu, scale, B);
+          VbBf16 *d16_base = cc_poisoned16 (cu, nc + 1);
+          gpu->layernorm_backward_acc_bf16 (gpu->ctx, d_din, d16_base + off,
+                                            scaled ? d_scale : NULL, B, d_dg, d_db, d_dout,
+                                            d_x, d_mean, d_rstd, d_gamma, n, c);
+          cpu->layernorm_backward_acc_bf16 (cpu->ctx, din, want16, sc, B, dg, db, dout, x, mean,
+                                            rstd, gamma, n, c);
+          g_autofree float *got = cc_download (cu, d_din, nc);
+          cc_assert_close (what, got, din, nc, 1e-5, 1e-5, 1e-4);
+          check_sum_dev (cu, "dgamma", d_dg, dg, c, (double) n);
+          check_sum_dev (cu, "dbeta", d_db, db, c, (double) n);
+          /* the copy: the GPU's own din, scaled and rounded as to_bf16 does it */
+          g_autofree VbBf16 *got16 = cc_download16 (cu, d16_base + off, nc);
+          cpu->to_bf16 (cpu->ctx, want16, got, sc, B, nc / B);
+          assert_same (what, got16, want16, nc * sizeof (VbBf16));
+          g_test_message ("%s: din16 exact over %" G_GSIZE_FORMAT " values", what, nc);
+          CC_FREE_ALL (cu, d_x, d_dout, d_din, d_gamma, d_dg, d_db, d_mean, d_rstd, d_scale,
+                       d16_base);
+        }
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 /* the other matmul modes change nothing: the same bits as in the fp32 mode */
 static const int other_modes[] = { VB_CUDA_MATMUL_BF16, VB_CUDA_MATMUL_TF32 };
 
@@ -1023,6 +1088,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/gelu-forward", test_gelu_forward },
   { "/vb/cuda/bf16/gelu-backward", test_gelu_backward },
   { "/vb/cuda/bf16/layernorm-forward", test_layernorm_forward },
+  { "/vb/cuda/bf16/layernorm-backward-acc", test_layernorm_backward_acc },
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },
   { "/vb/cuda/bf16/linear-groups", test_linear_groups },
