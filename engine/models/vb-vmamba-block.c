@@ -177,12 +177,33 @@ branch_gradient (VbVmamba *m, float *dx, const float *scale, int B, int64_t per_
   return m->d_br;
 }
 
+/* A pre-norm LayerNorm's backward, added onto the stream's gradient dx in place (the
+ * residual's backward). In bf16 storage with a branch's backward next (next16: TRUE), the
+ * same pass also rounds that branch's share (drop path scale; NULL: none) into m->d_br16:
+ * TRUE when it did. */
+static gboolean
+stream_layernorm_backward (VbVmamba *m, float *dx, gboolean next16, const float *scale,
+                           float *dgamma, float *dbeta, const float *x, const float *mean,
+                           const float *rstd, const float *gamma, int64_t BL, int C)
+{
+  if (m->bf16 && next16 && m->ops->layernorm_backward_acc_bf16 != NULL)
+    {
+      VB_PROF ("layernorm",
+               OP (layernorm_backward_acc_bf16, dx, m->d_br16, scale, m->plan_B, dgamma, dbeta,
+                   m->d_ln, x, mean, rstd, gamma, BL, C));
+      return TRUE;
+    }
+  VB_PROF ("layernorm",
+           OP (layernorm_backward, dx, 1, dgamma, dbeta, m->d_ln, x, mean, rstd, gamma, BL, C));
+  return FALSE;
+}
+
 /* x_out = x_mid + dp (fc2 (gelu (fc1 (ln2 (x_mid))))): dx holds ∂ℓ/∂x_out on entry and
- * ∂ℓ/∂x_mid on return. TRUE when the SS2D branch's share of it (drop path dp1 applied) is
- * already in m->d_br16, rounded in the LayerNorm backward's pass. */
+ * ∂ℓ/∂x_mid on return (br16_ready: the branch's share already in m->d_br16). TRUE when
+ * the SS2D branch's share of ∂ℓ/∂x_mid (drop path dp1 applied) is left in m->d_br16. */
 static gboolean
 mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-              const VbBlockActs *a, float *dx, gboolean dropping)
+              const VbBlockActs *a, float *dx, gboolean dropping, gboolean br16_ready)
 {
   const float *P = m->dparams;
   float *G = m->dgrads;
@@ -191,9 +212,10 @@ mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   const VbBf16 *P16 = m->dparams16;
   gboolean bf16 = m->bf16;
 
-  const float *dbr;
-  VB_PROF ("add/drop-path",
-           dbr = branch_gradient (m, dx, dropping ? a->dp2 : NULL, B, L * C));
+  const float *dbr = NULL;
+  if (!br16_ready)
+    VB_PROF ("add/drop-path",
+             dbr = branch_gradient (m, dx, dropping ? a->dp2 : NULL, B, L * C));
   if (bf16)
     {
       VB_PROF ("linear (GEMM)",
@@ -216,26 +238,18 @@ mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                OP (linear_backward, m->d_ln, C, 0, G + o->fc1_w, G + o->fc1_b, m->d_h1, M,
                    a->ln2, C, P + o->fc1_w, BL, C, M));
     }
-  /* added onto the stream's gradient in place: the residual's backward */
-  if (bf16 && m->ops->layernorm_backward_acc_bf16 != NULL)
-    {
-      VB_PROF ("layernorm",
-               OP (layernorm_backward_acc_bf16, dx, m->d_br16, dropping ? a->dp1 : NULL, B,
-                   G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid, a->ln2_mean,
-                   a->ln2_rstd, P + o->norm2_w, BL, C));
-      return TRUE;
-    }
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, 1, G + o->norm2_w, G + o->norm2_b, m->d_ln, a->x_mid,
-               a->ln2_mean, a->ln2_rstd, P + o->norm2_w, BL, C));
-  return FALSE;
+  return stream_layernorm_backward (m, dx, TRUE, dropping ? a->dp1 : NULL, G + o->norm2_w,
+                                    G + o->norm2_b, a->x_mid, a->ln2_mean, a->ln2_rstd,
+                                    P + o->norm2_w, BL, C);
 }
 
 /* x_mid = x_in + dp (out_proj (out_norm (merge (scan (...))))): dx holds ∂ℓ/∂x_mid on
- * entry and ∂ℓ/∂x_in on return (br16_ready: the branch's share already in m->d_br16) */
-static void
+ * entry and ∂ℓ/∂x_in on return (br16_ready: the branch's share already in m->d_br16).
+ * next16, next_scale: as stream_layernorm_backward's, for the block before in the stage. */
+static gboolean
 ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-               const VbBlockActs *a, float *dx, gboolean dropping, gboolean br16_ready)
+               const VbBlockActs *a, float *dx, gboolean dropping, gboolean br16_ready,
+               gboolean next16, const float *next_scale)
 {
   const float *P = m->dparams;
   float *G = m->dgrads;
@@ -330,15 +344,16 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     VB_PROF ("linear (GEMM)",
              OP (linear_backward, m->d_ln, C, 0, G + o->in_proj, NULL, m->d_u0, D, a->ln1, C,
                  P + o->in_proj, BL, C, D));
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, dx, 1, G + o->norm_w, G + o->norm_b, m->d_ln, a->x_in,
-               a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C));
+  return stream_layernorm_backward (m, dx, next16, next_scale, G + o->norm_w, G + o->norm_b,
+                                    a->x_in, a->ln1_mean, a->ln1_rstd, P + o->norm_w, BL, C);
 }
 
-void
+gboolean
 vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-                          const VbBlockActs *a, float *dx, float rate)
+                          const VbBlockActs *a, float *dx, float rate, gboolean br16_ready,
+                          const VbBlockActs *before, float before_rate)
 {
-  gboolean br16_ready = mlp_backward (m, s, o, a, dx, rate > 0.0f);
-  ss2d_backward (m, s, o, a, dx, rate > 0.0f, br16_ready);
+  gboolean ss2d_ready = mlp_backward (m, s, o, a, dx, rate > 0.0f, br16_ready);
+  return ss2d_backward (m, s, o, a, dx, rate > 0.0f, ss2d_ready, before != NULL,
+                        before != NULL && before_rate > 0.0f ? before->dp2 : NULL);
 }

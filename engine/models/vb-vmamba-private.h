@@ -115,8 +115,13 @@ struct _VbVmamba {
  * reads) and backward (dx holds ∂ℓ/∂x_out on entry and ∂ℓ/∂x_in on return) */
 void vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                               VbBlockActs *a, const float *x_in, float rate, gboolean training);
-void vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-                               const VbBlockActs *a, float *dx, float rate);
+/* br16_ready: the MLP branch's bf16 gradient operand already in m->d_br16; before: the
+ * block before this one in its stage (NULL: none), whose MLP operand the last LayerNorm
+ * backward may write: TRUE when it did */
+gboolean vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
+                                   const VbBlockActs *a, float *dx, float rate,
+                                   gboolean br16_ready, const VbBlockActs *before,
+                                   float before_rate);
 
 /* vb-vmamba-params.c */
 gboolean vb_vmamba_build_tensors (VbVmamba *model, GError **error);

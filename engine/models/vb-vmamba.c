@@ -502,10 +502,13 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
     {
       const VbStageShape *s = &m->stage[i];
       int64_t rows = (int64_t) B * s->H * s->W;
+      gboolean br16_ready = FALSE;
       for (int j = cfg->depths[i] - 1; j >= 0; j--)
         {
-          vb_vmamba_block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx,
-                                    m->drop_rate[i][j]);
+          br16_ready = vb_vmamba_block_backward (m, s, &m->blocks[i][j], &m->acts[i][j], dx,
+                                                 m->drop_rate[i][j], br16_ready,
+                                                 j > 0 ? &m->acts[i][j - 1] : NULL,
+                                                 j > 0 ? m->drop_rate[i][j - 1] : 0.0f);
           grads_final_from (m, m->blocks[i][j].norm_w);   /* a block's first tensor */
         }
       /* dx is now ∂ℓ/∂stage_in[i] */
