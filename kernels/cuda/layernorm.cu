@@ -720,16 +720,16 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
   do {                                                                                   \
     if (din != NULL && param)                                                            \
       ln_bwd_vec_kernel<G, NV, true, true><<<blocks, THREADS, shm, cu->stream>>> (          \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
-          fused16 ? din16 : NULL, scale, sample_rows);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,                 \
+          fused16 ? din16 : NULL, scale, sample_rows);                                   \
     else if (din != NULL)                                                                \
       ln_bwd_vec_kernel<G, NV, true, false><<<blocks, THREADS, 0, cu->stream>>> (           \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
-          fused16 ? din16 : NULL, scale, sample_rows);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,                 \
+          fused16 ? din16 : NULL, scale, sample_rows);                                   \
     else                                                                                 \
       ln_bwd_vec_kernel<G, NV, false, true><<<blocks, THREADS, shm, cu->stream>>> (         \
-          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,             \
-          fused16 ? din16 : NULL, scale, sample_rows);                \
+          din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,                 \
+          fused16 ? din16 : NULL, scale, sample_rows);                                   \
   } while (0)
       DISPATCH (BWD, G, NV);
 #undef BWD

@@ -160,7 +160,6 @@ softplus_sel (float z)
   return softplus_sel (z, unused);
 }
 
-
 /* One thread's view: image b, group k, channel d (threads past D compute a copy of
  * channel D−1 so that they can join barriers and shuffles; they write nothing and add
  * zeros) */
@@ -253,8 +252,8 @@ state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const flo
  * argument; BIAS) or u. fp32 storage: loaded (with the bias added). bf16 storage: the
  * raw values kept two to a register until their step, where they are widened (and the
  * bias added: the same sum). Packed, z and u take eight registers fewer once the loads
- * land: the one-state forward fits 80 registers (six blocks an SM, one wave at stage 2)
- * and the NT = 4 one its 128 (rounding y to bf16 before the store holds one more). */
+ * land: the one-state forward fits 80 registers (six blocks an SM, one wave of stage 2's
+ * 96-thread blocks), the one-state backward its 128. */
 template <typename T, bool BIAS>
 struct ChunkVals
 {
