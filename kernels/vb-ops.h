@@ -160,6 +160,13 @@ struct VbOps
    * widened copies, the reference) */
   void (*to_bf16) (void *ctx, VbBf16 *dst, const float *src, const float *scale, int B,
                    int64_t per_sample);
+  /* residual_add (y, x, branch, bias, c, scale, B, n·c / B), then layernorm_forward_bf16
+   * of y, in one pass (NULL: the backend has only the two ops) */
+  void (*residual_layernorm_forward_bf16) (void *ctx, float *y, VbBf16 *out16, float *mean,
+                                           float *rstd, const float *x, const float *branch,
+                                           const float *bias, const float *scale, int B,
+                                           const float *gamma, const float *beta, int64_t n,
+                                           int c, float eps);
   /* layernorm_backward accumulating into din, then to_bf16 (din16, din, scale, B, n·c / B)
    * in the same pass (NULL: the backend has only the two ops) */
   void (*layernorm_backward_acc_bf16) (void *ctx, float *din, VbBf16 *din16,

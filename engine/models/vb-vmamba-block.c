@@ -101,9 +101,12 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
     }
 }
 
-/* MLP: LN → fc1 → GELU → fc2, fc2's bias left to the residual add */
+/* MLP: LN → fc1 → GELU → fc2, fc2's bias left to the residual add. First the SS2D
+ * branch joins the stream: x_mid = x_in + dp1 · s_o (in bf16 storage in the LayerNorm's
+ * pass, where the backend has the fused op). */
 static void
-mlp_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a)
+mlp_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
+             const float *x_in, const float *dp1)
 {
   const float *P = m->dparams;
   int B = m->plan_B, C = s->C, M = s->M;
@@ -111,11 +114,22 @@ mlp_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBloc
   const VbBf16 *P16 = m->dparams16;
   gboolean bf16 = m->bf16;
 
+  if (bf16 && m->ops->residual_layernorm_forward_bf16 != NULL)
+    VB_PROF ("layernorm",
+             OP (residual_layernorm_forward_bf16, a->x_mid, a->ln2_16, a->ln2_mean,
+                 a->ln2_rstd, x_in, m->s_o, NULL, dp1, B, P + o->norm2_w, P + o->norm2_b, BL,
+                 C, LN_EPS));
+  else
+    {
+      VB_PROF ("add/drop-path",
+               OP (residual_add, a->x_mid, x_in, m->s_o, NULL, C, dp1, B, BL / B * C));
+      if (bf16)
+        VB_PROF ("layernorm",
+                 OP (layernorm_forward_bf16, a->ln2_16, a->ln2_mean, a->ln2_rstd, a->x_mid,
+                     P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
+    }
   if (bf16)
     {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->ln2_16, a->ln2_mean, a->ln2_rstd, a->x_mid,
-                   P + o->norm2_w, P + o->norm2_b, BL, C, LN_EPS));
       /* fc1's bias joins in the GELU (bias + GELU epilogue): h1 is kept without it */
       VB_PROF ("linear (GEMM)",
                OP (linear_forward_bf16, NULL, a->h1_16, M, a->ln2_16, C, P16 + o->fc1_w, NULL,
@@ -153,9 +167,7 @@ vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffset
 
   a->x_in = x_in;
   ss2d_forward (m, s, o, a, training);
-  VB_PROF ("add/drop-path",
-           OP (residual_add, a->x_mid, x_in, m->s_o, NULL, C, dp1, B, L * C));
-  mlp_forward (m, s, o, a);
+  mlp_forward (m, s, o, a, x_in, dp1);
   VB_PROF ("add/drop-path",
            OP (residual_add, a->x_out, a->x_mid, m->s_o, P + o->fc2_b, C, dp2, B, L * C));
 }

@@ -129,6 +129,16 @@ vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rs
 }
 
 void
+vb_residual_layernorm_forward_bf16 (float *y, VbBf16 *out16, float *mean, float *rstd,
+                                    const float *x, const float *branch, const float *bias,
+                                    const float *scale, int B, const float *gamma,
+                                    const float *beta, int64_t n, int c, float eps)
+{
+  vb_residual_add (y, x, branch, bias, c, scale, B, n * c / B);
+  vb_layernorm_forward_bf16 (out16, mean, rstd, y, gamma, beta, n, c, eps);
+}
+
+void
 vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, int B,
                                 float *dgamma, float *dbeta, const float *dout,
                                 const float *in, const float *mean, const float *rstd,

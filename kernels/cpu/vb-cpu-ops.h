@@ -309,6 +309,13 @@ void vb_group_sum_bf16 (float *out, const VbBf16 *in, int64_t rows, int K, int D
 void vb_merge_bf16_layernorm_forward (float *y, VbBf16 *out16, float *mean, float *rstd,
                                       const VbBf16 *ys16, int K, const float *gamma,
                                       const float *beta, int64_t n, int c, float eps);
+/* vb_residual_add (y, x, branch, bias, c, scale, B, n·c / B), then
+ * vb_layernorm_forward_bf16 of y: a residual stream's step and the next branch's operand */
+void vb_residual_layernorm_forward_bf16 (float *y, VbBf16 *out16, float *mean, float *rstd,
+                                         const float *x, const float *branch,
+                                         const float *bias, const float *scale, int B,
+                                         const float *gamma, const float *beta, int64_t n,
+                                         int c, float eps);
 /* vb_layernorm_backward accumulating into din, then din16 = vb_to_bf16 (din, scale, B,
  * n·c / B): a residual stream's gradient and the next branch's product operand */
 void vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, int B,

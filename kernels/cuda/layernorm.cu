@@ -149,12 +149,66 @@ merge_row_vec (float4 (&v)[NV], float *y, const TI *ys, int K, int64_t r, bool o
       y4[lane + k * G] = v[k];
 }
 
-/* MERGE: `in` is ys (n, K, c) of TI (fp32, or bf16 storage), the row its groups' sum,
- * written to y (else `in` is the rows, fp32 or bf16 widened; y, K unused) */
-template <int G, int NV, typename T, bool MERGE, typename TI>
+/* the residual step before a LayerNorm: y = x + (branch + bias)·scale[row / sample_rows],
+ * as residual_add computes it (bias, scale NULL: none) */
+struct Resid
+{
+  const float *branch, *bias, *scale;
+  int sample_rows;
+};
+
+template <int G, int NV>
+static __device__ __forceinline__ void
+resid_row_vec (float4 (&v)[NV], float *y, const float *x, const Resid &rd, int64_t r, bool ok,
+               int lane, int c)
+{
+  const int c4 = c >> 2;
+  const float4 *x4 = reinterpret_cast<const float4 *> (x + r * c);
+  const float4 *t4 = reinterpret_cast<const float4 *> (rd.branch + r * c);
+  const float4 *b4 = reinterpret_cast<const float4 *> (rd.bias);
+  float s = 1.0f;
+  if (ok && rd.scale != NULL)
+    {
+      int unused;
+      s = rd.scale[vb_div_index (r, rd.sample_rows, &unused)];
+    }
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    {
+      int j = lane + k * G;
+      v[k] = make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
+      if (!ok || j >= c4)
+        continue;
+      float4 a = x4[j], t = t4[j];
+      if (b4 != NULL)
+        {
+          float4 b = b4[j];
+          t = make_float4 (t.x + b.x, t.y + b.y, t.z + b.z, t.w + b.w);
+        }
+      if (rd.scale != NULL)   /* the product not fused into the add, as the CPU's */
+        t = make_float4 (__fmul_rn (t.x, s), __fmul_rn (t.y, s), __fmul_rn (t.z, s),
+                         __fmul_rn (t.w, s));
+      v[k] = make_float4 (a.x + t.x, a.y + t.y, a.z + t.z, a.w + t.w);
+    }
+  if (!ok)
+    return;
+  float4 *y4 = reinterpret_cast<float4 *> (y + r * c);
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    if (lane + k * G < c4)
+      y4[lane + k * G] = v[k];
+}
+
+/* the row a LayerNorm forward normalises: `in` itself (fp32, or bf16 widened); MERGE: the
+ * sum of `in` = ys (n, K, c) of TI over the groups; RESID: the residual step on `in` = x
+ * (fp32). MERGE and RESID write the row to y. */
+enum { LN_ROWS, LN_MERGE, LN_RESID };
+
+template <int G, int NV, typename T, int MODE, typename TI>
 static __global__ void __launch_bounds__ (THREADS)
 ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int K,
-                   const float *gamma, const float *beta, int64_t n, int c, float eps)
+                   const float *gamma, const float *beta, int64_t n, int c, float eps,
+                   Resid rd)
 {
   const int c4 = c >> 2;
   const int lane = threadIdx.x % G;
@@ -173,13 +227,15 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int
       float4 v[NV];
       float s = 0.0f, q = 0.0f, mu, rs;
 
-      if (MERGE)
+      if constexpr (MODE == LN_MERGE)
         merge_row_vec<G, NV, TI> (v, y, in, K, r, ok, lane, c);
+      else if constexpr (MODE == LN_RESID)
+        resid_row_vec<G, NV> (v, y, reinterpret_cast<const float *> (in), rd, r, ok, lane, c);
 #pragma unroll
       for (int k = 0; k < NV; k++)
         {
           int j = lane + k * G;
-          if (!MERGE)
+          if constexpr (MODE == LN_ROWS)
             v[k] = ok && j < c4 ? widen4 (x4[j]) : make_float4 (0.0f, 0.0f, 0.0f, 0.0f);
           s += sum4 (v[k]);
         }
@@ -610,11 +666,11 @@ layernorm_forward (VbCuda *cu, T *out, float *y, float *mean, float *rstd, const
 #define FWD(G, NV)                                                                       \
   do {                                                                                   \
     if (y != NULL)                                                                       \
-      ln_fwd_vec_kernel<G, NV, T, true, TI><<<blocks, THREADS, 0, cu->stream>>> (          \
-          out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
+      ln_fwd_vec_kernel<G, NV, T, LN_MERGE, TI><<<blocks, THREADS, 0, cu->stream>>> (      \
+          out, y, mean, rstd, in, K, gamma, beta, n, c, eps, Resid ());                  \
     else                                                                                 \
-      ln_fwd_vec_kernel<G, NV, T, false, TI><<<blocks, THREADS, 0, cu->stream>>> (         \
-          out, y, mean, rstd, in, K, gamma, beta, n, c, eps);                            \
+      ln_fwd_vec_kernel<G, NV, T, LN_ROWS, TI><<<blocks, THREADS, 0, cu->stream>>> (       \
+          out, y, mean, rstd, in, K, gamma, beta, n, c, eps, Resid ());                  \
   } while (0)
       DISPATCH (FWD, G, NV);
 #undef FWD
@@ -644,6 +700,40 @@ vb_cuda_layernorm_forward_bf16 (VbCuda *cu, VbBf16 *out, float *mean, float *rst
 {
   layernorm_forward (cu, reinterpret_cast<__nv_bfloat16 *> (out), NULL, mean, rstd, in, 1,
                      gamma, beta, n, c, eps, "layernorm forward (bf16)");
+}
+
+/* residual_add then the bf16 LayerNorm of its output, in one pass where the float4 kernels
+ * of both would run (c % 4 == 0, every row operand 16-byte aligned): the same expressions,
+ * so the same bits; else the two ops */
+extern "C" void
+vb_cuda_residual_layernorm_forward_bf16 (VbCuda *cu, float *y, VbBf16 *out16, float *mean,
+                                         float *rstd, const float *x, const float *branch,
+                                         const float *bias, const float *scale, int B,
+                                         const float *gamma, const float *beta, int64_t n,
+                                         int c, float eps)
+{
+  int G = 0, NV = 0;
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || c <= 0 || B <= 0)
+    return;
+  __nv_bfloat16 *out = reinterpret_cast<__nv_bfloat16 *> (out16);
+  if (vec_shape (c, x, y, gamma, beta, &G, &NV) && out_aligned (out)
+      && ((uintptr_t) branch & 15u) == 0 && ((uintptr_t) bias & 15u) == 0)
+    {
+      Resid rd = { branch, bias, scale, (int) (n / B) };
+      int64_t b = (n + THREADS / G - 1) / (THREADS / G);
+      unsigned int blocks = (unsigned int) (b > 65536 ? 65536 : b);
+#define RES(G, NV)                                                                       \
+  ln_fwd_vec_kernel<G, NV, __nv_bfloat16, LN_RESID, float><<<blocks, THREADS, 0,          \
+                                                            cu->stream>>> (              \
+      out, y, mean, rstd, x, 1, gamma, beta, n, c, eps, rd)
+      DISPATCH (RES, G, NV);
+#undef RES
+      VB_CUDA_LAUNCHED (cu, "residual add + layernorm forward (bf16)");
+      return;
+    }
+  vb_cuda_residual_add (cu, y, x, branch, bias, c, scale, B, n / B * c);
+  vb_cuda_layernorm_forward_bf16 (cu, out16, mean, rstd, y, gamma, beta, n, c, eps);
 }
 
 extern "C" int

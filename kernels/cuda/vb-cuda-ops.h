@@ -72,6 +72,11 @@ void vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *
                                  const float *dout, const float *in,
                                  const float *mean, const float *rstd, const float *gamma,
                                  int64_t n, int c);
+void vb_cuda_residual_layernorm_forward_bf16 (VbCuda *cu, float *y, VbBf16 *out16,
+                                              float *mean, float *rstd, const float *x,
+                                              const float *branch, const float *bias,
+                                              const float *scale, int B, const float *gamma,
+                                              const float *beta, int64_t n, int c, float eps);
 void vb_cuda_layernorm_backward_acc_bf16 (VbCuda *cu, float *din, VbBf16 *din16,
                                           const float *scale, int B, float *dgamma,
                                           float *dbeta, const float *dout, const float *in,

@@ -327,6 +327,16 @@ cu_scale (void *ctx, float *x, float s, int64_t n)
 }
 
 static void
+cu_residual_layernorm_forward_bf16 (void *ctx, float *y, VbBf16 *out16, float *mean, float *rstd,
+                                    const float *x, const float *branch, const float *bias,
+                                    const float *scale, int B, const float *gamma,
+                                    const float *beta, int64_t n, int c, float eps)
+{
+  vb_cuda_residual_layernorm_forward_bf16 (ctx, y, out16, mean, rstd, x, branch, bias, scale, B,
+                                           gamma, beta, n, c, eps);
+}
+
+static void
 cu_layernorm_backward_acc_bf16 (void *ctx, float *din, VbBf16 *din16, const float *scale, int B,
                                 float *dgamma, float *dbeta, const float *dout, const float *in,
                                 const float *mean, const float *rstd, const float *gamma,
@@ -499,6 +509,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->graph_free = cu_graph_free;
   ops->to_bf16 = cu_to_bf16;
   ops->layernorm_backward_acc_bf16 = cu_layernorm_backward_acc_bf16;
+  ops->residual_layernorm_forward_bf16 = cu_residual_layernorm_forward_bf16;
   ops->linear_forward_bf16 = cu_linear_forward_bf16;
   ops->linear_backward_bf16 = cu_linear_backward_bf16;
   ops->linear_forward_groups_bf16 = cu_linear_forward_groups_bf16;

@@ -477,6 +477,73 @@ test_layernorm_backward_acc (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* ---- the residual step into the LayerNorm after it --------------------------------- */
+
+/* the fused op against residual_add then layernorm_forward_bf16 on the GPU (the same bits)
+ * and the CPU's (within fp32 / one bf16 ulp): with and without bias and drop path, c = 10
+ * and an unaligned branch taking the two ops */
+static void
+test_residual_layernorm (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 13);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (lnb_shapes); s++)
+    for (int variant = 0; variant < 4; variant++)
+      {
+        gboolean with_bias = variant & 1, scaled = (variant & 2) != 0;
+        int B = lnb_shapes[s].B, c = lnb_shapes[s].c;
+        int64_t n = (int64_t) B * lnb_shapes[s].L;
+        gsize nc = (gsize) n * c;
+        g_autofree char *what = g_strdup_printf ("residual + layernorm %d×%d c=%d%s%s", B,
+                                                 lnb_shapes[s].L, c, with_bias ? " bias" : "",
+                                                 scaled ? " scaled" : "");
+        g_autofree float *x = cc_random (rng, nc + 1, -1.0, 3.0);
+        g_autofree float *t = cc_random (rng, nc + 1, -1.0, 1.0);
+        g_autofree float *bias = cc_random (rng, c, -0.5, 0.5);
+        g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+        g_autofree float *beta = cc_random (rng, c, -0.5, 0.5);
+        g_autofree float *scale = cc_random (rng, B, 0.5, 2.0);
+        g_autofree float *y = g_new (float, nc), *mean = g_new (float, n);
+        g_autofree float *rstd = g_new (float, n);
+        g_autofree VbBf16 *want16 = g_new (VbBf16, nc);
+        scale[B - 1] = 0.0f;
+        const float *b = with_bias ? bias : NULL, *sc = scaled ? scale : NULL;
+        cpu->residual_layernorm_forward_bf16 (cpu->ctx, y, want16, mean, rstd, x, t, b, sc, B,
+                                              gamma, beta, n, c, 1e-5f);
+
+        float *d_x = cc_upload_floats (cu, x, nc), *d_t = cc_upload_floats (cu, t, nc + 1);
+        float *d_bias = cc_upload_floats (cu, bias, c), *d_scale = cc_upload_floats (cu, scale, B);
+        float *d_gamma = cc_upload_floats (cu, gamma, c), *d_beta = cc_upload_floats (cu, beta, c);
+        const float *d_b = with_bias ? d_bias : NULL, *d_sc = scaled ? d_scale : NULL;
+        float *d_y = cc_poisoned (cu, nc), *d_y2 = cc_poisoned (cu, nc);
+        float *d_mean = cc_poisoned (cu, n), *d_rstd = cc_poisoned (cu, n);
+        float *d_mean2 = cc_poisoned (cu, n), *d_rstd2 = cc_poisoned (cu, n);
+        VbBf16 *d_o = cc_poisoned16 (cu, nc), *d_o2 = cc_poisoned16 (cu, nc);
+        for (int shifted = 0; shifted < 2; shifted++)   /* the branch one float off 16 bytes */
+          {
+            const float *d_tb = d_t + shifted;
+            if (shifted)
+              vb_cuda_upload (cu, d_t + 1, t, nc * sizeof (float));
+            gpu->residual_layernorm_forward_bf16 (gpu->ctx, d_y, d_o, d_mean, d_rstd, d_x, d_tb,
+                                                  d_b, d_sc, B, d_gamma, d_beta, n, c, 1e-5f);
+            gpu->residual_add (gpu->ctx, d_y2, d_x, d_tb, d_b, c, d_sc, B, nc / B);
+            gpu->layernorm_forward_bf16 (gpu->ctx, d_o2, d_mean2, d_rstd2, d_y2, d_gamma, d_beta,
+                                         n, c, 1e-5f);
+            assert_same_dev (cu, "y as the two ops'", d_y, d_y2, nc * sizeof (float));
+            assert_same_dev (cu, "bf16 rows as the two ops'", d_o, d_o2, nc * sizeof (VbBf16));
+            assert_same_dev (cu, "mean as the two ops'", d_mean, d_mean2, n * sizeof (float));
+            assert_same_dev (cu, "rstd as the two ops'", d_rstd, d_rstd2, n * sizeof (float));
+            cc_check (cu, what, d_y, y, nc);
+            check16_dev (cu, what, d_o, want16, nc, 1e-5);
+          }
+        g_test_message ("%s: the two ops' bits", what);
+        CC_FREE_ALL (cu, d_x, d_t, d_bias, d_scale, d_gamma, d_beta, d_y, d_y2, d_mean, d_rstd,
+                     d_mean2, d_rstd2, d_o, d_o2);
+      }
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 /* the other matmul modes change nothing: the same bits as in the fp32 mode */
 static const int other_modes[] = { VB_CUDA_MATMUL_BF16, VB_CUDA_MATMUL_TF32 };
 
@@ -1089,6 +1156,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/gelu-backward", test_gelu_backward },
   { "/vb/cuda/bf16/layernorm-forward", test_layernorm_forward },
   { "/vb/cuda/bf16/layernorm-backward-acc", test_layernorm_backward_acc },
+  { "/vb/cuda/bf16/residual-layernorm", test_residual_layernorm },
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },
   { "/vb/cuda/bf16/linear-groups", test_linear_groups },
