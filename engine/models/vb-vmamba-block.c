@@ -13,7 +13,7 @@
  * route → their merge → out_norm → out_proj */
 static void
 ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlockActs *a,
-              gboolean training)
+              gboolean training, const VbPendingJoin *join)
 {
   const float *P = m->dparams;
   int B = m->plan_B, C = s->C, D = s->D, R = s->R, N = s->N, K = s->K, Rp = s->Rp;
@@ -24,9 +24,15 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
 
   if (bf16)
     {
-      VB_PROF ("layernorm",
-               OP (layernorm_forward_bf16, a->ln1_16, a->ln1_mean, a->ln1_rstd, x_in,
-                   P + o->norm_w, P + o->norm_b, BL, C, LN_EPS));
+      if (join != NULL)   /* the block before's MLP branch joins the stream: x_in */
+        VB_PROF ("layernorm",
+                 OP (residual_layernorm_forward_bf16, join->x_out, a->ln1_16, a->ln1_mean,
+                     a->ln1_rstd, join->x_mid, m->s_o, join->fc2_b, join->scale, B,
+                     P + o->norm_w, P + o->norm_b, BL, C, LN_EPS));
+      else
+        VB_PROF ("layernorm",
+                 OP (layernorm_forward_bf16, a->ln1_16, a->ln1_mean, a->ln1_rstd, x_in,
+                     P + o->norm_w, P + o->norm_b, BL, C, LN_EPS));
       VB_PROF ("linear (GEMM)",
                OP (linear_forward_bf16, a->u0, NULL, D, a->ln1_16, C, P16 + o->in_proj, NULL,
                    BL, C, D));
@@ -154,9 +160,10 @@ mlp_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBloc
     }
 }
 
-void
+gboolean
 vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-                         VbBlockActs *a, const float *x_in, float rate, gboolean training)
+                         VbBlockActs *a, const float *x_in, float rate, gboolean training,
+                         const VbPendingJoin *join, gboolean has_next, VbPendingJoin *pending)
 {
   const float *P = m->dparams;
   int B = m->plan_B, C = s->C;
@@ -165,11 +172,18 @@ vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffset
   const float *dp1 = training && rate > 0.0f ? a->dp1 : NULL;
   const float *dp2 = training && rate > 0.0f ? a->dp2 : NULL;
 
+  g_assert (join == NULL || (m->bf16 && join->x_out == x_in));
   a->x_in = x_in;
-  ss2d_forward (m, s, o, a, training);
+  ss2d_forward (m, s, o, a, training, join);
   mlp_forward (m, s, o, a, x_in, dp1);
+  if (has_next && m->bf16 && m->ops->residual_layernorm_forward_bf16 != NULL)
+    {
+      *pending = (VbPendingJoin) { a->x_out, a->x_mid, P + o->fc2_b, dp2 };
+      return TRUE;
+    }
   VB_PROF ("add/drop-path",
            OP (residual_add, a->x_out, a->x_mid, m->s_o, P + o->fc2_b, C, dp2, B, L * C));
+  return FALSE;
 }
 
 /* a branch's share of the stream's gradient dx, drop path applied (scale NULL: none): in

@@ -111,10 +111,23 @@ struct _VbVmamba {
 #define OP(name, ...) m->ops->name (m->ops->ctx, __VA_ARGS__)
 #define LN_EPS 1e-5f
 
+/* A block's MLP branch not yet added to the stream: x_out = x_mid + scale · (m->s_o +
+ * fc2_b), done by the next block of the stage in its first LayerNorm's pass */
+typedef struct
+{
+  float *x_out;
+  const float *x_mid, *fc2_b, *scale;
+} VbPendingJoin;
+
 /* vb-vmamba-block.c: one VSS block's forward (x_in → a->x_out, saving what its backward
- * reads) and backward (dx holds ∂ℓ/∂x_out on entry and ∂ℓ/∂x_in on return) */
-void vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
-                              VbBlockActs *a, const float *x_in, float rate, gboolean training);
+ * reads) and backward (dx holds ∂ℓ/∂x_out on entry and ∂ℓ/∂x_in on return). join: the
+ * block before's pending branch, whose sum is x_in (NULL: x_in is complete). With a next
+ * block in the stage (has_next) the block may leave its own MLP branch pending: TRUE, and
+ * *pending filled, when it did. */
+gboolean vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
+                                  VbBlockActs *a, const float *x_in, float rate,
+                                  gboolean training, const VbPendingJoin *join,
+                                  gboolean has_next, VbPendingJoin *pending);
 /* br16_ready: the MLP branch's bf16 gradient operand already in m->d_br16; before: the
  * block before this one in its stage (NULL: none), whose MLP operand the last LayerNorm
  * backward may write: TRUE when it did */

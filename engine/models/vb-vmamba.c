@@ -367,10 +367,15 @@ vb_vmamba_forward_queue (VbVmamba *m, const float *images, int B, int H, int W,
                        P + m->down_ln_b[i - 1], rows, s->C, LN_EPS));
         }
       x = m->stage_in[i];
+      VbPendingJoin pending = { 0 };
+      gboolean joining = FALSE;   /* the block before's MLP branch still to join x */
       for (int j = 0; j < cfg->depths[i]; j++)
         {
-          vb_vmamba_block_forward (m, s, &m->blocks[i][j], &m->acts[i][j], x,
-                                   m->drop_rate[i][j], training);
+          VbPendingJoin join = pending;
+          joining = vb_vmamba_block_forward (m, s, &m->blocks[i][j], &m->acts[i][j], x,
+                                             m->drop_rate[i][j], training,
+                                             joining ? &join : NULL, j + 1 < cfg->depths[i],
+                                             &pending);
           x = m->acts[i][j].x_out;
         }
     }
