@@ -1,10 +1,11 @@
 /* vit.cu: the ViT embedding step (im2col of the patch convolution, class token and
  * positions), CLIP's quick GELU (fp32 and bf16 storage) and strided row copies
  * (vb-cuda-vit.h). Elementwise,
- * one thread per output element over a grid-stride loop; every result is computed as
+ * one thread per output element over a grid-stride loop; every fp32 result is computed as
  * the CPU op computes it, so they agree to the last bit but for expf's. */
 #include <cuda_bf16.h>
 
+#include "vb-cuda-fastmath.h"
 #include "vb-cuda-private.h"
 #include "vb-cuda-vit.h"
 
@@ -112,28 +113,45 @@ vb_cuda_quick_gelu_forward (VbCuda *cu, float *out, const float *in, int64_t n)
   VB_CUDA_LAUNCHED (cu, "quick gelu forward");
 }
 
-/* bf16 storage: VW values a thread (8: one 16-byte load and store) */
+/* bf16 storage: the hardware exponential and reciprocal (vb-cuda-fastmath.h; within a
+ * few fp32 ulps of the CPU's, so within one bf16 ulp once rounded): the exact forms made
+ * the kernel wait on its instructions */
+static __device__ __forceinline__ float
+quick_gelu_fast (float x)
+{
+  return x * vb_rcp (1.0f + vb_exp (-1.702f * x));
+}
+
+/* VW values a thread: 16 (two 16-byte loads in flight, then their stores), 8 (one), 1 */
 template <int VW>
 static __global__ void
 quick_gelu_bf16_kernel (__nv_bfloat16 *out, const __nv_bfloat16 *in, int64_t n_vec)
 {
+  constexpr int Q = VW >= 8 ? VW / 8 : 1;   /* 16-byte words a thread */
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < n_vec;
        i += (int64_t) gridDim.x * blockDim.x)
     {
-      if constexpr (VW == 8)
+      if constexpr (VW >= 8)
         {
-          uint4 raw = reinterpret_cast<const uint4 *> (in)[i];
-          __nv_bfloat162 *h = reinterpret_cast<__nv_bfloat162 *> (&raw);
+          uint4 raw[Q];
 #pragma unroll
-          for (int e = 0; e < 4; e++)
+          for (int q = 0; q < Q; q++)
+            raw[q] = reinterpret_cast<const uint4 *> (in)[i * Q + q];
+#pragma unroll
+          for (int q = 0; q < Q; q++)
             {
-              float2 f = __bfloat1622float2 (h[e]);
-              h[e] = __floats2bfloat162_rn (quick_gelu (f.x), quick_gelu (f.y));
+              __nv_bfloat162 *h = reinterpret_cast<__nv_bfloat162 *> (&raw[q]);
+#pragma unroll
+              for (int e = 0; e < 4; e++)
+                {
+                  float2 f = __bfloat1622float2 (h[e]);
+                  h[e] = __floats2bfloat162_rn (quick_gelu_fast (f.x), quick_gelu_fast (f.y));
+                }
+              reinterpret_cast<uint4 *> (out)[i * Q + q] = raw[q];
             }
-          reinterpret_cast<uint4 *> (out)[i] = raw;
         }
       else
-        out[i] = __float2bfloat16_rn (quick_gelu (__bfloat162float (in[i])));
+        out[i] = __float2bfloat16_rn (quick_gelu_fast (__bfloat162float (in[i])));
     }
 }
 
@@ -145,7 +163,11 @@ vb_cuda_quick_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, int6
     return 0;
   __nv_bfloat16 *o = reinterpret_cast<__nv_bfloat16 *> (out);
   const __nv_bfloat16 *x = reinterpret_cast<const __nv_bfloat16 *> (in);
-  if (n % 8 == 0 && (uintptr_t) out % 16 == 0 && (uintptr_t) in % 16 == 0)
+  bool vec = (uintptr_t) out % 16 == 0 && (uintptr_t) in % 16 == 0;
+  if (vec && n % 16 == 0)
+    quick_gelu_bf16_kernel<16><<<vb_cuda_blocks (n / 16, THREADS), THREADS, 0, cu->stream>>> (
+        o, x, n / 16);
+  else if (vec && n % 8 == 0)
     quick_gelu_bf16_kernel<8><<<vb_cuda_blocks (n / 8, THREADS), THREADS, 0, cu->stream>>> (
         o, x, n / 8);
   else

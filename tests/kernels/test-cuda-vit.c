@@ -97,7 +97,8 @@ test_add_embeddings (void)
 
 /* ---- elementwise: quick GELU, the sigmoid gate, the row copy --------------------------- */
 
-static const int64_t ew_sizes[] = { 1, 37, 4099, 1000003 };
+/* 4096: sixteen values a thread in bf16 storage; 1000008: eight */
+static const int64_t ew_sizes[] = { 1, 37, 4099, 1000003, 4096, 1000008 };
 
 static void
 test_quick_gelu (void)
@@ -368,7 +369,8 @@ test_bf16_quick_gelu (void)
       g_autofree VbBf16 *x = random16 (rng, n + 1, -8, 8);
       g_autofree VbBf16 *want = g_new (VbBf16, n + 1);
       g_assert_cmpint (vb_quick_gelu_forward_bf16 (want, x, n), ==, 0);
-      /* aligned (eight a thread where n allows), in place, and one value off alignment */
+      /* aligned (sixteen or eight a thread where n allows), in place, and one value off
+       * alignment */
       VbBf16 *d_x = upload16 (cu, x, n + 1), *d_out = cc_poisoned16 (cu, n + 1);
       g_assert_cmpint (vb_cuda_quick_gelu_forward_bf16 (cu, d_out, d_x, n), ==, 0);
       g_autofree VbBf16 *got = cc_download16 (cu, d_out, n);
