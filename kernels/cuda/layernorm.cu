@@ -112,6 +112,18 @@ widen4 (uint2 raw)
 static __device__ __forceinline__ float widen (float x) { return x; }
 static __device__ __forceinline__ float widen (__nv_bfloat16 x) { return __bfloat162float (x); }
 
+/* row r of y (c floats) ← the lane's float4s of v */
+template <int G, int NV>
+static __device__ __forceinline__ void
+store_row_vec (float *y, const float4 (&v)[NV], int64_t r, int lane, int c)
+{
+  float4 *y4 = reinterpret_cast<float4 *> (y + r * c);
+#pragma unroll
+  for (int k = 0; k < NV; k++)
+    if (lane + k * G < c >> 2)
+      y4[lane + k * G] = v[k];
+}
+
 template <int G, int NV, typename TI>
 static __device__ __forceinline__ void
 merge_row_vec (float4 (&v)[NV], float *y, const TI *ys, int K, int64_t r, bool ok, int lane,
@@ -140,13 +152,8 @@ merge_row_vec (float4 (&v)[NV], float *y, const TI *ys, int K, int64_t r, bool o
             }
         }
     }
-  if (!ok)
-    return;
-  float4 *y4 = reinterpret_cast<float4 *> (y + r * c);
-#pragma unroll
-  for (int k = 0; k < NV; k++)
-    if (lane + k * G < c4)
-      y4[lane + k * G] = v[k];
+  if (ok)
+    store_row_vec<G, NV> (y, v, r, lane, c);
 }
 
 /* the residual step before a LayerNorm: y = x + (branch + bias)·scale[row / sample_rows],
@@ -190,13 +197,8 @@ resid_row_vec (float4 (&v)[NV], float *y, const float *x, const Resid &rd, int64
                          __fmul_rn (t.w, s));
       v[k] = make_float4 (a.x + t.x, a.y + t.y, a.z + t.z, a.w + t.w);
     }
-  if (!ok)
-    return;
-  float4 *y4 = reinterpret_cast<float4 *> (y + r * c);
-#pragma unroll
-  for (int k = 0; k < NV; k++)
-    if (lane + k * G < c4)
-      y4[lane + k * G] = v[k];
+  if (ok)
+    store_row_vec<G, NV> (y, v, r, lane, c);
 }
 
 /* the row a LayerNorm forward normalises: `in` itself (fp32, or bf16 widened); MERGE: the
