@@ -880,7 +880,8 @@ vb_cuda_layernorm_backward_acc_bf16 (VbCuda *cu, float *din, VbBf16 *din16, cons
   VB_CUDA_GUARD (cu);
   if (n <= 0 || c <= 0 || B <= 0)
     return;
-  __nv_bfloat16 *d16 = reinterpret_cast<__nv_bfloat16 *> (din16);
+  /* no din, no copy of it: the plain backward */
+  __nv_bfloat16 *d16 = din != NULL ? reinterpret_cast<__nv_bfloat16 *> (din16) : NULL;
   if (!layernorm_backward (cu, din, true, d16, scale, (int) (n / B), dgamma, dbeta, dout, in,
                            mean, rstd, gamma, n, c))
     vb_cuda_to_bf16 (cu, din16, din, scale, B, n / B * c);
