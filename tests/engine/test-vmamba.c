@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "vb-error.h"
+#include "vb-ops.h"
 #include "vb-profile.h"
+#include "vb-rng.h"
 #include "vb-safetensors.h"
 #include "vb-test-util.h"
 #include "vb-vmamba.h"
@@ -314,6 +316,66 @@ test_bf16_switch (void)
   g_assert_cmpint (bf16, <, fp32 * 4 / 5);
 }
 
+/* bf16 storage's fusions (the residual step inside the LayerNorm after it, within a block
+ * and into the next block's; the stream's gradient rounded inside the LayerNorm
+ * backward, for the branch of the same block and of the block before) against the same
+ * model on a backend table without the fused ops, which runs the two ops each replaces:
+ * the same bits for the logits, loss, every gradient and the input gradient. Blocks of
+ * two and three a stage and drop path on, so every pending join and scale is reached: a
+ * fused step given the wrong block's drop-path draws, or one it should not take, differs. */
+static void
+test_bf16_fusions_unfused (void)
+{
+  static VbOps unfused;
+  unfused = *vb_cpu_ops ();
+  g_assert_nonnull (unfused.residual_layernorm_forward_bf16);
+  g_assert_nonnull (unfused.layernorm_backward_acc_bf16);
+  unfused.residual_layernorm_forward_bf16 = NULL;
+  unfused.layernorm_backward_acc_bf16 = NULL;
+
+  VbVmambaConfig cfg;
+  int depths[2] = { 2, 3 };
+  vb_vmamba_config_scaled (&cfg, 8, depths, 2, 10);
+  cfg.drop_path_rate = 0.4f;
+  const int B = 4, S = 16;
+  g_autofree float *x = g_new (float, B * S * S * 3);
+  for (int i = 0; i < B * S * S * 3; i++)
+    x[i] = sinf (0.37f * i);
+  int labels[4] = { 1, 7, 3, 0 };
+  g_autoptr (GError) error = NULL;
+  const VbOps *tables[2] = { vb_cpu_ops (), &unfused };
+  VbVmamba *models[2];
+  g_autofree float *dx0 = g_new (float, B * S * S * 3), *dx1 = g_new (float, B * S * S * 3);
+  float *dx[2] = { dx0, dx1 }, loss[2];
+  for (int k = 0; k < 2; k++)
+    {
+      models[k] = vb_vmamba_new (&cfg, &error);
+      g_assert_no_error (error);
+      g_assert_true (vb_vmamba_use_backend (models[k], tables[k], &error));
+      g_assert_no_error (error);
+      vb_vmamba_set_bf16 (models[k], TRUE);
+      vb_vmamba_init_weights (models[k], 11);
+      VbRng rng;
+      vb_rng_init (&rng, 3);
+      g_assert_true (vb_vmamba_forward (models[k], x, B, S, S, TRUE, &rng, &error));
+      g_assert_no_error (error);
+      loss[k] = vb_vmamba_loss (models[k], labels, 0.1f);
+      vb_vmamba_zero_grad (models[k]);
+      vb_vmamba_backward (models[k], dx[k]);
+    }
+  g_assert_cmpmem (vb_vmamba_logits (models[0]), B * 10 * sizeof (float),
+                   vb_vmamba_logits (models[1]), B * 10 * sizeof (float));
+  g_assert_cmpmem (&loss[0], sizeof (float), &loss[1], sizeof (float));
+  int64_t n = vb_vmamba_n_params (models[0]);
+  g_assert_cmpmem (vb_vmamba_grads (models[0]), n * sizeof (float), vb_vmamba_grads (models[1]),
+                   n * sizeof (float));
+  g_assert_cmpmem (dx0, B * S * S * 3 * sizeof (float), dx1, B * S * S * 3 * sizeof (float));
+  g_test_message ("fused and unfused bf16 steps: the same bits (loss %.7f, %" G_GINT64_FORMAT
+                  " gradients)", loss[0], n);
+  vb_vmamba_free (models[0]);
+  vb_vmamba_free (models[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -330,5 +392,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/vmamba/profile-counts-ops", test_profile_counts_ops);
   g_test_add_func ("/vb/vmamba/input-staging", test_input_staging);
   g_test_add_func ("/vb/vmamba/bf16-switch", test_bf16_switch);
+  g_test_add_func ("/vb/vmamba/bf16-fusions-unfused", test_bf16_fusions_unfused);
   return g_test_run ();
 }
