@@ -40,6 +40,12 @@ struct VbOps
   void       *(*capture_end)   (void *ctx);
   void        (*graph_launch)  (void *ctx, void *graph);
   void        (*graph_free)    (void *ctx, void *graph);
+  /* the parameter gradients' last sums over the batch (LayerNorm's dγ and dβ, biases,
+   * the depthwise conv's weight) queued from param_sums_defer until param_sums_flush,
+   * which runs them together: the gradients are complete only after the flush. NULL where
+   * each op finishes its own (the CPU). */
+  void        (*param_sums_defer) (void *ctx);
+  void        (*param_sums_flush) (void *ctx);
   /* waits for queued work; the first failure since the last clear, or NULL */
   const char *(*sync)      (void *ctx);
   void        (*clear_error) (void *ctx);

@@ -6,7 +6,7 @@
 for img in ${VB_STEP_IMGS:-224}; do
   for graphs in "" 1; do
     printf 'img %s graphs %s: ' "$img" "${graphs:+off}"
-    VB_NO_GRAPHS=$graphs "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 \
+    env ${graphs:+VB_NO_GRAPHS=1} "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 \
       --model vmamba-t --img $img --batch 128 --classes 1000 --warmup 3 --steps 10 --json |
       sed 's/^{"img_per_s": \([0-9.]*\).*/\1 img\/s/'
   done

@@ -208,11 +208,31 @@ vb_vmamba_set_grad_ready (VbVmamba *m, VbGradReadyFunc func, gpointer user_data)
   m->grad_ready_data = user_data;
 }
 
+/* the backend may queue the parameter gradients' last sums (LayerNorm's, the biases', the
+ * depthwise conv's) to run them together (VB_PARAM_SUMS_AT_ONCE=1: not, for comparison) */
+static void
+defer_param_sums (VbVmamba *m)
+{
+  static int at_once = -1;
+  if (at_once < 0)
+    at_once = g_getenv ("VB_PARAM_SUMS_AT_ONCE") != NULL;
+  if (m->ops->param_sums_defer != NULL && !at_once)
+    m->ops->param_sums_defer (m->ops->ctx);
+}
+
+/* the gradients of the parameters from offset `from` on are complete (0: all): the
+ * queued sums run first, then whoever waits for them is told */
 static void
 grads_final_from (VbVmamba *m, int64_t from)
 {
+  if (m->grad_ready == NULL && from != 0)
+    return;
+  if (m->ops->param_sums_flush != NULL)
+    m->ops->param_sums_flush (m->ops->ctx);
   if (m->grad_ready != NULL)
     m->grad_ready (m->grad_ready_data, from);
+  if (from != 0)
+    defer_param_sums (m);
 }
 
 static size_t
@@ -484,6 +504,7 @@ vb_vmamba_backward (VbVmamba *m, float *dimages)
   int64_t rows1 = (int64_t) B * m->H1 * m->W1;
   int64_t rows0 = (int64_t) B * m->stage[0].H * m->stage[0].W;
 
+  defer_param_sums (m);
   VB_PROF ("head",
            OP (softmax_xent_backward, m->d_logits, m->probs, m->labels, B, cfg->num_classes,
                m->smoothing, 1.0f));

@@ -6,7 +6,7 @@
  * floats (the same kernels, VW = 4 or 1).
  *
  * Parameter gradients never use atomics: blocks sum fixed pixel chunks (boundaries
- * depend on the shape only) into partials in scratch, and sum_chunks_kernel adds the
+ * depend on the shape only) into partials in scratch, and vb_cuda_param_sum adds the
  * chunks in a fixed order, so runs repeat bit for bit. The strided convolution runs as
  * im2col + cuBLAS sgemm (the context's handle and math mode, cu->stream); its input
  * gradient is a dgrad GEMM into columns followed by a col2im gather. Its bf16 form
@@ -20,8 +20,6 @@
 
 #define THREADS 256
 #define LANES 8
-/* final pass of the partials: 32 columns × FINAL_LANES chunk lanes */
-#define FINAL_LANES 32
 /* pixel/row chunks of the gradient partials */
 #define ROWS_PER_CHUNK 64
 #define MAX_CHUNKS 1024
@@ -71,35 +69,6 @@ aligned (int64_t floats)
   return (size_t) ((floats + 63) / 64 * 64);
 }
 
-/* dst[map(k)] += Σ_ch part[ch, k] for k < width, in a fixed order (lane ty sums chunks
- * ty, ty + FINAL_LANES, ..., then the lanes are added in order). map(k) = k, or with
- * taps_of = C the (tap, C) → (C, 3, 3) transpose of the depthwise weight.
- * grid ⌈width/32⌉, block (32, FINAL_LANES) */
-static __global__ void
-sum_chunks_kernel (float *dst, const float *part, int64_t width, int64_t n_chunks, int taps_of)
-{
-  __shared__ float red[FINAL_LANES][33];
-  int tx = threadIdx.x, ty = threadIdx.y;
-  int64_t k = (int64_t) blockIdx.x * 32 + tx;
-  float s = 0.0f;
-
-  if (k < width)
-    {
-#pragma unroll 4
-      for (int64_t ch = ty; ch < n_chunks; ch += FINAL_LANES)
-        s += part[ch * width + k];
-    }
-  red[ty][tx] = s;
-  __syncthreads ();
-  if (ty == 0 && k < width)
-    {
-      s = 0.0f;
-      for (int l = 0; l < FINAL_LANES; l++)
-        s += red[l][tx];
-      dst[taps_of > 0 ? (k % taps_of) * 9 + k / taps_of : k] += s;
-    }
-}
-
 /* part[ch, j] = Σ_{r in chunk ch} x[r, j]; grid (⌈cols/32⌉, n_chunks), block (32, LANES) */
 static __global__ void
 colsum_partials_kernel (float *part, const float *x, int64_t rows, int cols, int64_t n_chunks)
@@ -138,9 +107,9 @@ colsum_acc (VbCuda *cu, float *dst, float *part, const float *x, int64_t rows, i
       part, x, rows, cols, n_chunks);
   if (!VB_CUDA_LAUNCHED (cu, what))
     return 0;
-  sum_chunks_kernel<<<cblocks, dim3 (32, FINAL_LANES), 0, cu->stream>>> (dst, part, cols,
-                                                                         n_chunks, 0);
-  return VB_CUDA_LAUNCHED (cu, what);
+  /* the partials share the op's scratch: summed at once, never queued */
+  vb_cuda_param_sum (cu, dst, part, cols, cols, (int) n_chunks, 0);
+  return cu->error[0] == '\0';
 }
 
 /* ---- 3×3, stride 2, padding 1 ------------------------------------------------------

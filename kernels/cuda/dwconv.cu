@@ -285,30 +285,6 @@ dw_wgrad_tile_kernel (float *__restrict__ part, const float *__restrict__ dout,
     }
 }
 
-/* dw[c, tap] += Σ_tile part[tile, tap, c], tiles in order (lane ty sums tiles ty,
- * ty + 32, …, then the lanes in order); grid ⌈9C/32⌉, block (32, 32) */
-static __global__ void
-dw_sum_tiles_kernel (float *dw, const float *part, int C, int64_t n_tiles)
-{
-  __shared__ float red[32][33];
-  int tx = threadIdx.x, ty = threadIdx.y;
-  int64_t k = (int64_t) blockIdx.x * 32 + tx, width = 9 * (int64_t) C;
-  float s = 0.0f;
-  if (k < width)
-    for (int64_t tile = ty; tile < n_tiles; tile += 32)
-      s += part[tile * width + k];
-  red[ty][tx] = s;
-  __syncthreads ();
-  if (ty == 0 && k < width)
-    {
-      s = 0.0f;
-      for (int l = 0; l < 32; l++)
-        s += red[l][tx];
-      /* part is (tap, C); the weight (C, 3, 3) */
-      dw[(k % C) * 9 + k / C] += s;
-    }
-}
-
 /* The widest of 4, 2, 1 channels a thread that divides C and that every buffer's
  * alignment allows (NULL ones aside; bf16 ones hold half the bytes) */
 static int
@@ -417,7 +393,7 @@ dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout
   int vw = dw_width (C, dout, in, DSILU ? pre : NULL, NULL, NULL);
   DwTile t = dw_tile (H, W, C, vw);
   int64_t n_tiles = (int64_t) B * t.tiles_y * t.tiles_x;
-  float *part = (float *) vb_cuda_scratch (cu, (size_t) n_tiles * 9 * C * sizeof (float));
+  float *part = vb_cuda_param_partials (cu, (size_t) n_tiles * 9 * C);
   if (part == NULL)
     return;
   if (vw == 4)
@@ -429,9 +405,8 @@ dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout
   if (!VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw partials)"
                                    : "dwconv3x3 backward (dw partials)"))
     return;
-  dw_sum_tiles_kernel<<<(unsigned int) ((9 * (int64_t) C + 31) / 32), dim3 (32, 32), 0,
-                        cu->stream>>> (dw, part, C, n_tiles);
-  VB_CUDA_LAUNCHED (cu, DSILU ? "dwconv3x3 silu backward (dw)" : "dwconv3x3 backward (dw)");
+  /* dw[c, tap] += Σ_tile part[tile, tap, c] */
+  vb_cuda_param_sum (cu, dw, part, 9 * (int64_t) C, 9 * C, (int) n_tiles, C);
 }
 
 extern "C" void

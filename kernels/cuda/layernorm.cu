@@ -36,8 +36,6 @@
 #define MAX_CHUNKS 1024
 /* partial blocks of the generic path: 32 channels (one warp, coalesced) × LANES rows */
 #define LANES 8
-/* final pass: 32 channels × FINAL_LANES chunk lanes */
-#define FINAL_LANES 32
 /* fast path: at most 8 float4s per lane, 32 lanes */
 #define MAX_NV 8
 
@@ -547,39 +545,6 @@ ln_bwd_partials_kernel (float *part_g, float *part_b, const float *dout, const f
     }
 }
 
-/* dst[j] += Σ_ch part[ch, j] in a fixed order: lane ty sums chunks ty, ty + FINAL_LANES,
- * ..., then the lanes are added in order. blockIdx.y = 0 for dγ, 1 for dβ.
- * grid (⌈c/32⌉, 2), block (32, FINAL_LANES) */
-static __global__ void
-ln_bwd_final_kernel (float *dgamma, float *dbeta, const float *part_g, const float *part_b,
-                     int c, int64_t n_chunks)
-{
-  __shared__ float red[FINAL_LANES][33];
-  int tx = threadIdx.x, ty = threadIdx.y;
-  int j = blockIdx.x * 32 + tx;
-  float *dst = blockIdx.y == 0 ? dgamma : dbeta;
-  const float *part = blockIdx.y == 0 ? part_g : part_b;
-  float a = 0.0f;
-
-  if (dst == NULL)
-    return;
-  if (j < c)
-    {
-#pragma unroll 4
-      for (int64_t ch = ty; ch < n_chunks; ch += FINAL_LANES)
-        a += part[ch * c + j];
-    }
-  red[ty][tx] = a;
-  __syncthreads ();
-  if (ty == 0 && j < c)
-    {
-      a = 0.0f;
-      for (int k = 0; k < FINAL_LANES; k++)
-        a += red[k][tx];
-      dst[j] += a;
-    }
-}
-
 static unsigned int
 row_blocks (int64_t n)
 {
@@ -797,7 +762,7 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
   float *part = NULL;
   if (param)
     {
-      part = (float *) vb_cuda_scratch (cu, (size_t) (2 * n_chunks * c) * sizeof (float));
+      part = vb_cuda_param_partials (cu, (size_t) (2 * n_chunks * c));
       if (part == NULL)
         return true;
     }
@@ -850,13 +815,11 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
         }
     }
 
-  if (param)
-    {
-      ln_bwd_final_kernel<<<dim3 ((unsigned int) ((c + 31) / 32), 2), dim3 (32, FINAL_LANES), 0,
-                            cu->stream>>> (dgamma, dbeta, part, part + n_chunks * c, c,
-                                           n_chunks);
-      VB_CUDA_LAUNCHED (cu, "layernorm backward (dgamma, dbeta)");
-    }
+  /* dγ, dβ += the chunks' sums (queued while the context defers them) */
+  if (dgamma != NULL)
+    vb_cuda_param_sum (cu, dgamma, part, c, c, (int) n_chunks, 0);
+  if (dbeta != NULL)
+    vb_cuda_param_sum (cu, dbeta, part + n_chunks * c, c, c, (int) n_chunks, 0);
   return fused16 || din16 == NULL;
 }
 

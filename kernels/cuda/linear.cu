@@ -267,19 +267,6 @@ vectors_of_8 (const __nv_bfloat16 *x, int64_t ld, int cols)
 }
 static bool vectors_of_8 (const float *, int64_t, int) { return false; }
 
-/* acc[o] += Σ_chunk part[chunk, o], in chunk order */
-static __global__ void
-colsum_final_kernel (float *acc, const float *part, int chunks, int cols)
-{
-  int o = blockIdx.x * blockDim.x + threadIdx.x;
-  if (o >= cols)
-    return;
-  float s = 0.0f;
-  for (int ch = 0; ch < chunks; ch++)
-    s += part[(int64_t) ch * cols + o];
-  acc[o] += s;
-}
-
 /* rows per partial for n rows in col_blocks blocks of columns (see COLSUM_ROWS) */
 static int
 colsum_rows (int64_t n, int col_blocks)
@@ -299,7 +286,7 @@ colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
   int col_blocks = vec ? (cols / 8 + 31) / 32 : (cols + 127) / 128;
   int rows = colsum_rows (n, col_blocks);
   int chunks = (int) ((n + rows - 1) / rows);
-  float *part = (float *) vb_cuda_scratch (cu, (size_t) chunks * cols * sizeof (float));
+  float *part = vb_cuda_param_partials (cu, (size_t) chunks * cols);
   if (part == NULL)
     return;
   if (vec)
@@ -309,10 +296,8 @@ colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
   else
     colsum_partial_kernel<T><<<dim3 (col_blocks, chunks), 128, 0, cu->stream>>> (part, x, ld, n,
                                                                               cols, rows);
-  if (!VB_CUDA_LAUNCHED (cu, "column sum"))
-    return;
-  colsum_final_kernel<<<(cols + 127) / 128, 128, 0, cu->stream>>> (acc, part, chunks, cols);
-  VB_CUDA_LAUNCHED (cu, "column sum");
+  if (VB_CUDA_LAUNCHED (cu, "column sum"))
+    vb_cuda_param_sum (cu, acc, part, cols, cols, chunks, 0);
 }
 
 extern "C" void

@@ -23,6 +23,7 @@ struct VbCuda
   void          *blas_workspace;  /* cuBLAS's own, fixed: a captured graph may not allocate */
   cublasLtHandle_t lt;            /* for the products with an epilogue; made on first use */
   struct VbLtPlans *lt_plans;     /* their plans by shape (linear.cu) */
+  struct VbParamSums *param_sums; /* queued parameter-gradient sums (param_sums.cu) */
   char           error[256];
   char           describe[320];
 };
@@ -64,6 +65,17 @@ int vb_cuda_gemm_strided (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb
 int vb_cuda_gemm_bf16 (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, int n,
                        int k, const VbBf16 *a, int lda, const VbBf16 *b, int ldb, float beta,
                        void *c, cudaDataType_t c_type, int ldc, const char *what);
+
+/* A parameter gradient's last sum (param_sums.cu): out[o] += Σ_ch part[ch·ld + k] for
+ * k < cols, the chunks ch < chunks added in a fixed order; o = k, or with tc > 0 (partials
+ * in (tap, channel) order of a (channel, tap) weight, tc channels) k % tc · (cols / tc) +
+ * k / tc. Partials taken from vb_cuda_param_partials: while the context defers (the
+ * ops table's param_sums_defer), the sum is queued until param_sums_flush, and the
+ * partials stay put until then; otherwise they are scratch, summed at once. */
+float *vb_cuda_param_partials (VbCuda *cu, size_t floats);
+void vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int cols,
+                        int chunks, int tc);
+void vb_cuda_param_sums_free (struct VbParamSums *p);
 
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */

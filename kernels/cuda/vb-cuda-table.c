@@ -93,6 +93,18 @@ cu_capture_end (void *ctx)
 }
 
 static void
+cu_param_sums_defer (void *ctx)
+{
+  vb_cuda_param_sums_defer (ctx);
+}
+
+static void
+cu_param_sums_flush (void *ctx)
+{
+  vb_cuda_param_sums_flush (ctx);
+}
+
+static void
 cu_graph_launch (void *ctx, void *graph)
 {
   vb_cuda_graph_launch (ctx, graph);
@@ -506,6 +518,8 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->capture_begin = cu_capture_begin;
   ops->capture_end = cu_capture_end;
   ops->graph_launch = cu_graph_launch;
+  ops->param_sums_defer = cu_param_sums_defer;
+  ops->param_sums_flush = cu_param_sums_flush;
   ops->graph_free = cu_graph_free;
   ops->to_bf16 = cu_to_bf16;
   ops->layernorm_backward_acc_bf16 = cu_layernorm_backward_acc_bf16;

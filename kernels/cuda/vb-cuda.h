@@ -68,6 +68,10 @@ int         vb_cuda_capture_begin (VbCuda *cu);
 void       *vb_cuda_capture_end   (VbCuda *cu);
 int         vb_cuda_graph_launch  (VbCuda *cu, void *graph);
 void        vb_cuda_graph_free    (VbCuda *cu, void *graph);
+/* The parameter gradients' last sums queued from defer until flush, then run in a few
+ * launches (param_sums.cu); flush before anything reads the gradients */
+void        vb_cuda_param_sums_defer (VbCuda *cu);
+void        vb_cuda_param_sums_flush (VbCuda *cu);
 /* 16 bytes of device memory owned by the context, for ops that return one value */
 void       *vb_cuda_scalar_slot (VbCuda *cu);
 

@@ -1143,6 +1143,113 @@ test_scale (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* ---- parameter-gradient sums queued ------------------------------------------------- */
+
+/* One round of ops whose parameter gradients end in a last sum over chunks, each into its
+ * own slice of grads: PS_LN LayerNorm backwards (vector kernel, more than a launch's 80
+ * queued sums), one with 1024 chunks, one on the generic kernel (c = 37), a bias's column
+ * sum and the depthwise conv's (tap, channel) → (channel, tap) weight */
+#define PS_LN 45
+#define PS_SMALL_C 40
+enum { PS_N = 300, PS_BIG_N = 40000, PS_BIG_C = 96, PS_ODD_N = 77, PS_ODD_C = 37,
+       PS_LIN_N = 1000, PS_LIN_IN = 8, PS_LIN_OUT = 24, PS_DW_B = 2, PS_DW_H = 9, PS_DW_W = 7,
+       PS_DW_C = 12 };
+#define PS_GRADS (PS_LN * 2 * PS_SMALL_C + 2 * PS_BIG_C + 2 * PS_ODD_C + PS_LIN_OUT \
+                  + PS_LIN_IN * PS_LIN_OUT + 9 * PS_DW_C)
+
+typedef struct
+{
+  float *x, *g, *gamma, *mean, *rstd, *din;   /* PS_BIG_N × PS_BIG_C, reused by every LN */
+  float *lin_in, *lin_w, *lin_dout, *lin_din;
+  float *dw_in, *dw_pre, *dw_dout, *dw_w, *dw_din;
+} PsInputs;
+
+static void
+ps_round (VbCuda *cu, const PsInputs *in, float *grads)
+{
+  float *g = grads;
+  for (int i = 0; i < PS_LN; i++, g += 2 * PS_SMALL_C)
+    vb_cuda_layernorm_backward (cu, in->din, 0, g, g + PS_SMALL_C, in->g, in->x, in->mean,
+                                in->rstd, in->gamma, PS_N, PS_SMALL_C);
+  vb_cuda_layernorm_backward (cu, in->din, 0, g, g + PS_BIG_C, in->g, in->x, in->mean,
+                              in->rstd, in->gamma, PS_BIG_N, PS_BIG_C);
+  g += 2 * PS_BIG_C;
+  vb_cuda_layernorm_backward (cu, in->din, 0, g, g + PS_ODD_C, in->g, in->x, in->mean,
+                              in->rstd, in->gamma, PS_ODD_N, PS_ODD_C);
+  g += 2 * PS_ODD_C;
+  vb_cuda_linear_backward (cu, in->lin_din, PS_LIN_IN, 0, g + PS_LIN_OUT, g, in->lin_dout,
+                           PS_LIN_OUT, in->lin_in, PS_LIN_IN, in->lin_w, PS_LIN_N, PS_LIN_IN,
+                           PS_LIN_OUT);
+  g += PS_LIN_OUT + PS_LIN_IN * PS_LIN_OUT;
+  vb_cuda_dwconv3x3_silu_backward (cu, in->dw_din, NULL, g, in->dw_dout, in->dw_pre,
+                                   in->dw_in, in->dw_w, PS_DW_B, PS_DW_H, PS_DW_W, PS_DW_C);
+}
+
+/* Queued between param_sums_defer and param_sums_flush, the sums are the same bits as
+ * done at once; nothing is summed before the flush; the first deferred round (an empty
+ * arena, grown as it goes) and the next (sized by it) agree */
+static void
+test_param_sums_deferred (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 21);
+  gsize nc = (gsize) PS_BIG_N * PS_BIG_C, ndw = (gsize) PS_DW_B * PS_DW_H * PS_DW_W * PS_DW_C;
+  g_autofree float *x = cc_random (rng, nc, -1.0, 3.0);
+  g_autofree float *gamma = cc_random (rng, PS_BIG_C, 0.5, 1.5);
+  g_autofree float *beta = cc_random (rng, PS_BIG_C, -0.5, 0.5);
+  g_autofree float *out = g_new (float, nc);
+  g_autofree float *mean = g_new (float, PS_BIG_N);
+  g_autofree float *rstd = g_new (float, PS_BIG_N);
+  /* statistics of c = 96 rows serve every LayerNorm here: only the sums' bits matter */
+  vb_layernorm_forward (out, mean, rstd, x, gamma, beta, PS_BIG_N, PS_BIG_C, 1e-5f);
+  g_autofree float *g = cc_random (rng, nc, -1.0, 1.0);
+  g_autofree float *lin_in = cc_random (rng, PS_LIN_N * PS_LIN_IN, -1.0, 1.0);
+  g_autofree float *lin_w = cc_random (rng, PS_LIN_IN * PS_LIN_OUT, -1.0, 1.0);
+  g_autofree float *lin_dout = cc_random (rng, PS_LIN_N * PS_LIN_OUT, -1.0, 1.0);
+  g_autofree float *dw_in = cc_random (rng, ndw, -1.0, 1.0);
+  g_autofree float *dw_pre = cc_random (rng, ndw, -2.0, 2.0);
+  g_autofree float *dw_dout = cc_random (rng, ndw, -1.0, 1.0);
+  g_autofree float *dw_w = cc_random (rng, 9 * PS_DW_C, -1.0, 1.0);
+  g_autofree float *grads0 = cc_random (rng, PS_GRADS, -1.0, 1.0);
+  PsInputs in = {
+    cc_upload_floats (cu, x, nc), cc_upload_floats (cu, g, nc),
+    cc_upload_floats (cu, gamma, PS_BIG_C), cc_upload_floats (cu, mean, PS_BIG_N),
+    cc_upload_floats (cu, rstd, PS_BIG_N), cc_poisoned (cu, nc),
+    cc_upload_floats (cu, lin_in, PS_LIN_N * PS_LIN_IN),
+    cc_upload_floats (cu, lin_w, PS_LIN_IN * PS_LIN_OUT),
+    cc_upload_floats (cu, lin_dout, PS_LIN_N * PS_LIN_OUT), cc_poisoned (cu, PS_LIN_N * PS_LIN_IN),
+    cc_upload_floats (cu, dw_in, ndw), cc_upload_floats (cu, dw_pre, ndw),
+    cc_upload_floats (cu, dw_dout, ndw), cc_upload_floats (cu, dw_w, 9 * PS_DW_C),
+    cc_poisoned (cu, ndw),
+  };
+  float *at_once = cc_upload_floats (cu, grads0, PS_GRADS);
+  float *queued = cc_upload_floats (cu, grads0, PS_GRADS);
+
+  ps_round (cu, &in, at_once);
+  for (int round = 0; round < 2; round++)
+    {
+      vb_cuda_upload (cu, queued, grads0, PS_GRADS * sizeof (float));
+      vb_cuda_param_sums_defer (cu);
+      ps_round (cu, &in, queued);
+      /* the depthwise weight's sum, queued last, has not run (downloading waits for the
+       * stream: what was launched is done) */
+      g_autofree float *before = cc_download (cu, queued, PS_GRADS);
+      gsize dw_at = PS_GRADS - 9 * PS_DW_C;
+      if (memcmp (before + dw_at, grads0 + dw_at, 9 * PS_DW_C * sizeof (float)) != 0)
+        g_error ("round %d: a queued sum ran before the flush", round);
+      vb_cuda_param_sums_flush (cu);
+      assert_same_bits (cu, round == 0 ? "queued (arena growing)" : "queued (arena sized)",
+                        queued, at_once, PS_GRADS);
+    }
+  /* and after the flush, sums are done at once again */
+  vb_cuda_upload (cu, queued, grads0, PS_GRADS * sizeof (float));
+  ps_round (cu, &in, queued);
+  assert_same_bits (cu, "at once after a flush", queued, at_once, PS_GRADS);
+  CC_FREE_ALL (cu, in.x, in.g, in.gamma, in.mean, in.rstd, in.din, in.lin_in, in.lin_w,
+               in.lin_dout, in.lin_din, in.dw_in, in.dw_pre, in.dw_dout, in.dw_w, in.dw_din,
+               at_once, queued);
+  g_rand_free (rng);
+}
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -1174,6 +1281,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/ops/adamw-step", test_adamw_step },
   { "/vb/cuda/ops/sum-squares", test_sum_squares },
   { "/vb/cuda/ops/scale", test_scale },
+  { "/vb/cuda/ops/param-sums-deferred", test_param_sums_deferred },
 };
 
 /* every test needs the GPU: without one it skips visibly, with the reason */

@@ -1,0 +1,201 @@
+/* param_sums.cu: the last sum of a parameter gradient, done at once or queued.
+ *
+ * The backward's parameter gradients that are reductions over the batch's rows (LayerNorm's
+ * dγ and dβ, the biases' column sums, the depthwise conv's weight) are summed in two passes
+ * without atomics: the op's own kernel leaves per-chunk partials, and a last pass adds the
+ * chunks in a fixed order. At 64 px that last pass was a launch of a few µs for each of
+ * ~90 parameters in a step. Between vb_cuda_param_sums_defer and vb_cuda_param_sums_flush
+ * the partials go into an arena of their own and the last passes are queued, then run as
+ * a few launches of one kernel: each block finishes 32 columns of one queued sum. Done at
+ * once or queued, a sum is the same kernel adding the same values in the same order: the
+ * same bits. */
+#include <stdlib.h>
+
+#include "vb-cuda-private.h"
+
+/* what a block sees: up to PARAM_SUM_JOBS sums a launch (their table is the kernel's
+ * parameter, under the 4 KiB every CUDA version takes) */
+#define PARAM_SUM_JOBS 80
+#define PARAM_SUM_LANES 32
+/* partials larger than this are summed at once (their launch is small beside them) */
+#define PARAM_SUM_MAX_DEFER ((size_t) 8 << 20)
+
+typedef struct
+{
+  float *out;
+  const float *part;
+  int64_t ld;
+  int cols, chunks, tc;
+} ParamSum;
+
+typedef struct
+{
+  ParamSum job[PARAM_SUM_JOBS];
+  int first_block[PARAM_SUM_JOBS + 1];
+  int n;
+} ParamSums;
+
+struct VbParamSums
+{
+  bool deferring;
+  char *arena;
+  size_t arena_bytes, used;
+  ParamSums queue;
+};
+
+/* job j's 32 columns k: lane ty adds chunks ty, ty + LANES, …; then the lanes in order */
+static __global__ void __launch_bounds__ (32 * PARAM_SUM_LANES)
+param_sums_kernel (const __grid_constant__ ParamSums s)
+{
+  __shared__ float red[PARAM_SUM_LANES][33];
+  int tx = threadIdx.x, ty = threadIdx.y, j = 0;
+  while ((int) blockIdx.x >= s.first_block[j + 1])
+    j++;
+  const ParamSum &g = s.job[j];
+  int k = ((int) blockIdx.x - s.first_block[j]) * 32 + tx;
+  float a = 0.0f;
+  if (k < g.cols)
+    {
+#pragma unroll 4
+      for (int ch = ty; ch < g.chunks; ch += PARAM_SUM_LANES)
+        a += g.part[(int64_t) ch * g.ld + k];
+    }
+  red[ty][tx] = a;
+  __syncthreads ();
+  if (ty != 0 || k >= g.cols)
+    return;
+  a = 0.0f;
+#pragma unroll 8
+  for (int l = 0; l < PARAM_SUM_LANES; l++)
+    a += red[l][tx];
+  /* tc: partials in (tap, channel) order for a (channel, tap) weight */
+  int o = g.tc > 0 ? k % g.tc * (g.cols / g.tc) + k / g.tc : k;
+  g.out[o] += a;
+}
+
+static void
+launch (VbCuda *cu, ParamSums *q)
+{
+  if (q->n > 0 && cu->error[0] == '\0')
+    {
+      param_sums_kernel<<<(unsigned int) q->first_block[q->n], dim3 (32, PARAM_SUM_LANES), 0,
+                          cu->stream>>> (*q);
+      VB_CUDA_LAUNCHED (cu, "parameter gradient sums");
+    }
+  q->n = 0;
+  q->first_block[0] = 0;
+}
+
+static void
+push (VbCuda *cu, ParamSums *q, const ParamSum *job)
+{
+  if (q->n == PARAM_SUM_JOBS)
+    launch (cu, q);
+  q->job[q->n] = *job;
+  q->first_block[q->n + 1] = q->first_block[q->n] + (job->cols + 31) / 32;
+  q->n++;
+}
+
+static bool
+in_arena (const struct VbParamSums *p, const float *part)
+{
+  return p != NULL && p->arena != NULL && (const char *) part >= p->arena
+         && (const char *) part < p->arena + p->arena_bytes;
+}
+
+void
+vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int cols, int chunks,
+                   int tc)
+{
+  VB_CUDA_GUARD (cu);
+  if (cols <= 0)
+    return;
+  ParamSum job = { out, part, ld, cols, chunks, tc };
+  struct VbParamSums *p = cu->param_sums;
+  if (p != NULL && p->deferring && in_arena (p, part))
+    {
+      push (cu, &p->queue, &job);
+      return;
+    }
+  ParamSums now;
+  now.n = 0;
+  now.first_block[0] = 0;
+  push (cu, &now, &job);
+  launch (cu, &now);
+}
+
+/* the queued sums run, the arena is free again */
+static void
+flush (VbCuda *cu, struct VbParamSums *p)
+{
+  launch (cu, &p->queue);
+  p->used = 0;
+}
+
+float *
+vb_cuda_param_partials (VbCuda *cu, size_t floats)
+{
+  size_t bytes = (floats * sizeof (float) + 255) & ~(size_t) 255;
+  struct VbParamSums *p = cu->param_sums;
+  if (cu->error[0] != '\0')
+    return NULL;
+  if (p == NULL || !p->deferring || bytes > PARAM_SUM_MAX_DEFER)
+    return (float *) vb_cuda_scratch (cu, bytes);
+  if (p->used + bytes > p->arena_bytes)
+    {
+      size_t wanted = 2 * (p->used + bytes);
+      flush (cu, p);
+      cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+      cudaStreamIsCapturing (cu->stream, &capturing);
+      /* a recorded step may not allocate: it sums as it goes (the step recorded after a
+       * step run op by op, which sized the arena, never gets here) */
+      if (bytes > p->arena_bytes && capturing != cudaStreamCaptureStatusNone)
+        return (float *) vb_cuda_scratch (cu, bytes);
+      if (capturing == cudaStreamCaptureStatusNone)
+        {
+          /* room for the whole of what was queued: the next step queues it all */
+          cudaStreamSynchronize (cu->stream);
+          cudaFree (p->arena);
+          p->arena = NULL;
+          p->arena_bytes = 0;
+          if (!vb_cuda_check_rt (cu, cudaMalloc ((void **) &p->arena, wanted),
+                                 "parameter partials cudaMalloc"))
+            return NULL;
+          p->arena_bytes = wanted;
+        }
+    }
+  float *room = (float *) (p->arena + p->used);
+  p->used += bytes;
+  return room;
+}
+
+extern "C" void
+vb_cuda_param_sums_defer (VbCuda *cu)
+{
+  if (cu->param_sums == NULL)
+    {
+      cu->param_sums = (struct VbParamSums *) calloc (1, sizeof (struct VbParamSums));
+      if (cu->param_sums == NULL)
+        return;
+    }
+  cu->param_sums->deferring = true;
+}
+
+extern "C" void
+vb_cuda_param_sums_flush (VbCuda *cu)
+{
+  struct VbParamSums *p = cu->param_sums;
+  if (p == NULL)
+    return;
+  flush (cu, p);
+  p->deferring = false;
+}
+
+void
+vb_cuda_param_sums_free (struct VbParamSums *p)
+{
+  if (p == NULL)
+    return;
+  cudaFree (p->arena);
+  free (p);
+}
