@@ -107,30 +107,32 @@ struct VbOps
                         const float *bias, int c, const float *scale, int B,
                         int64_t per_sample);
   /* the SS2D scan with the cross-scan as an index map (vb-cpu-ops.h vb_ss2d_scan_*), and
-   * the group sum that merges its outputs. hck: vb_scan_ckpt_floats () floats the forward
-   * may fill with states and the backward may read back (NULL: none kept; the CPU keeps
-   * none) */
+   * the group sum that merges its outputs. A as the models hold it: A_logs, A = −exp
+   * (A_logs); the backward accumulates ∂ℓ/∂A_logs = ∂ℓ/∂A · A into dA_logs (on the CPU
+   * vb_ssm_neg_exp before, vb_ssm_mul_acc after the vb-cpu-ops.h scan). hck:
+   * vb_scan_ckpt_floats () floats the forward may fill with states and the backward may
+   * read back (NULL: none kept; the CPU keeps none) */
   void (*ss2d_scan_forward) (void *ctx, float *yk, float *hck, const float *u,
-                             const float *delta, const float *A, const float *Bs,
+                             const float *delta, const float *A_logs, const float *Bs,
                              const float *Cs, const float *Dskip, const float *dbias, int B,
                              int H, int W, int K, int D, int N, VbScanMode mode);
-  void (*ss2d_scan_backward) (void *ctx, float *duk, float *ddelta, float *dA, float *dBs,
+  void (*ss2d_scan_backward) (void *ctx, float *duk, float *ddelta, float *dA_logs, float *dBs,
                               float *dCs, float *dDskip, float *ddbias, const float *dy,
                               const float *hck, const float *u, const float *delta,
-                              const float *A, const float *Bs, const float *Cs,
+                              const float *A_logs, const float *Bs, const float *Cs,
                               const float *Dskip, const float *dbias, int B, int H, int W,
                               int K, int D, int N, VbScanMode mode);
   /* the same with u, delta, yk, duk, ddelta stored as bf16 (vb-cpu-ops.h
    * vb_ss2d_scan_*_bf16): u and delta widened, the three outputs rounded once where
    * stored */
   void (*ss2d_scan_forward_bf16) (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
-                                  const VbBf16 *delta, const float *A, const float *Bs,
+                                  const VbBf16 *delta, const float *A_logs, const float *Bs,
                                   const float *Cs, const float *Dskip, const float *dbias,
                                   int B, int H, int W, int K, int D, int N, VbScanMode mode);
-  void (*ss2d_scan_backward_bf16) (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+  void (*ss2d_scan_backward_bf16) (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                    float *dBs, float *dCs, float *dDskip, float *ddbias,
                                    const float *dy, const float *hck, const VbBf16 *u,
-                                   const VbBf16 *delta, const float *A, const float *Bs,
+                                   const VbBf16 *delta, const float *A_logs, const float *Bs,
                                    const float *Cs, const float *Dskip, const float *dbias,
                                    int B, int H, int W, int K, int D, int N, VbScanMode mode);
   void (*group_sum) (void *ctx, float *out, const float *in, int64_t rows, int K, int D,
@@ -138,9 +140,7 @@ struct VbOps
   /* group_sum of a bf16 input, summed in fp32 */
   void (*group_sum_bf16) (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K, int D,
                           int accumulate);
-  /* the SSM's small glue: A = −exp(A_logs); out += a·b; (B, C) out of / into x_dbl */
-  void (*neg_exp) (void *ctx, float *A, const float *A_logs, int64_t n);
-  void (*mul_acc) (void *ctx, float *out, const float *a, const float *b, int64_t n);
+  /* the SSM's small glue: (B, C) out of / into x_dbl */
   void (*ssm_split_bc) (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K,
                         int R, int N);
   void (*ssm_join_bc) (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int64_t rows,

@@ -64,8 +64,6 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
   /* dts[k] = W_dt[k]·dt_low[k]; group k's output at the positions it visited, their sum
    * the cross-merge. In bf16 storage Δ and the groups' outputs (K·D values a token) are
    * bf16: their traffic was the largest of the step. */
-  /* A = −exp(A_logs), kept for the backward */
-  OP (neg_exp, a->A, P + o->A_logs, KD * N);
   float *hck = training ? a->hck : NULL;
   if (bf16)
     {
@@ -79,8 +77,9 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
                OP (linear_forward_groups_bf16, a->dts16, KD, D, a->dtlow16, K * Rp, Rp,
                    a->dtw16, (int64_t) D * Rp, K, BL, Rp, D));
       VB_PROF ("selective scan",
-               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u16, a->dts16, a->A, a->Bs,
-                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+               OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u16, a->dts16, P + o->A_logs,
+                   a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N,
+                   m->cfg.scan));
       /* the cross-merge inside the LayerNorm after it: y is written for the backward */
       VB_PROF ("layernorm",
                OP (merge_bf16_layernorm_forward, a->y, a->yln16, a->yln_mean, a->yln_rstd,
@@ -96,8 +95,8 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
                OP (linear_forward_groups, a->dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w,
                    (int64_t) D * R, K, BL, R, D));
       VB_PROF ("selective scan",
-               OP (ss2d_scan_forward, m->s_ys, hck, a->u, a->dts, a->A, a->Bs, a->Cs,
-                   P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+               OP (ss2d_scan_forward, m->s_ys, hck, a->u, a->dts, P + o->A_logs, a->Bs,
+                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
       /* the cross-merge inside the LayerNorm after it: y is written for the backward */
       VB_PROF ("layernorm",
                OP (merge_layernorm_forward, a->y, a->yln, NULL, a->yln_mean, a->yln_rstd,
@@ -299,15 +298,16 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   VB_PROF ("layernorm",
            OP (layernorm_backward, m->d_y, 0, G + o->on_w, G + o->on_b, m->d_yln, a->y,
                a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
-  /* the cross-merge's backward needs no kernel: every group reads d_y at its positions */
-  m->ops->zero (m->ops->ctx, m->s_dA, KD * N * sizeof (float));
+  /* the cross-merge's backward needs no kernel: every group reads d_y at its positions;
+   * the scan takes A = −exp (A_logs) as A_logs and returns A_logs's gradient */
   /* then dt_proj, writing the dt_low columns of d_xdbl */
   if (bf16)
     {
       VB_PROF ("selective scan",
-               OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, m->s_dA, m->d_Bs, m->d_Cs,
-                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u16, a->dts16, a->A, a->Bs,
-                   a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+               OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, G + o->A_logs, m->d_Bs,
+                   m->d_Cs, G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u16, a->dts16,
+                   P + o->A_logs, a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D,
+                   N, m->cfg.scan));
       /* on the forward's padded operands: dt_low's gradient padded too (joined with
        * (dB, dC) below), the weight's summed in padded rows, then added unpadded */
       m->ops->zero (m->ops->ctx, m->d_dtw, KD * Rp * sizeof (float));
@@ -321,16 +321,15 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
   else
     {
       VB_PROF ("selective scan",
-               OP (ss2d_scan_backward, m->d_us, m->d_dts, m->s_dA, m->d_Bs, m->d_Cs, G + o->Ds,
-                   G + o->dt_b, m->d_y, a->hck, a->u, a->dts, a->A, a->Bs, a->Cs, P + o->Ds,
-                   P + o->dt_b, B, s->H, s->W, K, D, N, m->cfg.scan));
+               OP (ss2d_scan_backward, m->d_us, m->d_dts, G + o->A_logs, m->d_Bs, m->d_Cs,
+                   G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u, a->dts, P + o->A_logs,
+                   a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N,
+                   m->cfg.scan));
       VB_PROF ("x/dt_proj (GEMM)",
                OP (linear_backward_groups, m->d_xdbl, K * RN, RN, 0, G + o->dt_w,
                    (int64_t) D * R, m->d_dts, KD, D, a->xdbl, K * RN, RN, P + o->dt_w, K, BL, R,
                    D));
     }
-  /* A = −exp(A_logs) ⇒ dA_logs = dA · A */
-  OP (mul_acc, G + o->A_logs, m->s_dA, a->A, KD * N);
   /* x_proj, all groups in one product: d_u = Σ_k W_x[k]ᵀ·dx_dbl[k] */
   if (bf16)
     {

@@ -181,7 +181,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->dp_host = m->ops->alloc_host (m->ops->ctx, (size_t) 2 * n_blocks * B * sizeof (float));
     }
 
-  int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0, max_A = 0;
+  int64_t max_d = 0, max_kd = 0, max_xdbl = 0, max_kn = 0, max_m = 0, max_c = 0;
   int64_t max_dtlow = 0, max_dtw = 0;
   for (int i = 0; i < cfg->n_stages; i++)
     {
@@ -194,7 +194,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       max_xdbl = MAX (max_xdbl, rows * s->K * RN);
       max_kn = MAX (max_kn, rows * s->K * s->N);
       max_m = MAX (max_m, rows * s->M);
-      max_A = MAX (max_A, KD * s->N);
       max_dtlow = MAX (max_dtlow, rows * s->K * s->Rp);
       max_dtw = MAX (max_dtw, KD * s->Rp);
 
@@ -237,7 +236,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.dtw16 = take_bf16 (p, KD * s->Rp, FALSE);
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
-          a.A = take (p, KD * s->N, FALSE);   /* of the parameters, not per image */
           a.y = take (p, rows * s->D, TRUE);
           a.yln = take32 (p, rows * s->D, TRUE);
           a.yln16 = take_bf16 (p, rows * s->D, TRUE);
@@ -280,7 +278,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   float *s_o = take (p, MAX (max_c, max_m), FALSE);
   /* from here on the backward's own buffers: an evaluation-only plan leaves them out */
   p->skip = !training;
-  float *s_dA = take (p, max_A, FALSE);
   float *d_x = take (p, max_act, FALSE);
   float *d_x2 = take (p, max_act, FALSE);
   float *d_tmp = take (p, max_act, FALSE);
@@ -320,7 +317,6 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->loss = loss;
       m->s_ys = s_ys;
       m->s_o = s_o;
-      m->s_dA = s_dA;
       m->d_x = d_x;
       m->d_x2 = d_x2;
       m->d_tmp = d_tmp;

@@ -20,7 +20,6 @@ typedef struct {
   float *hck;                           /* the scan's state checkpoints (vb_scan_ckpt_floats) */
   float *xdbl;                          /* (BL, K·(R+2N)) */
   float *Bs, *Cs;                       /* (BL, K, N) */
-  float *A;                             /* (K·D, N): −exp(A_logs), the forward's, reused */
   float *y, *yln, *yln_mean, *yln_rstd; /* (BL, D) merged scan output, out_norm output */
   float *x_mid;                         /* (BL, C) after the SS2D residual */
   float *ln2, *ln2_mean, *ln2_rstd;     /* (BL, C) */
@@ -96,7 +95,7 @@ struct _VbVmamba {
   gboolean have_backward_state;         /* last forward was in training mode */
 
   /* scratch shared by all blocks (sized for the largest) */
-  float *s_ys, *s_o, *s_dA;
+  float *s_ys, *s_o;
   float *d_x, *d_x2, *d_tmp, *d_br, *d_ln, *d_g, *d_h1, *d_yln, *d_y, *d_us, *d_dts,
         *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u0, *d_pooled, *d_logits;
   /* bf16 storage: the gradients entering the block products (d_g, d_h1 are then NULL),

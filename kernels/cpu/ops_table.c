@@ -107,54 +107,89 @@ WRAP (void, drop_path_backward, (void *ctx, float *din, const float *dout, const
 WRAP (void, residual_add, (void *ctx, float *out, const float *x, const float *branch, const float *bias, int c, const float *scale, int B, int64_t per_sample),
       (out, x, branch, bias, c, scale, B, per_sample))
 /* the CPU keeps no checkpoints: its backward recomputes the states */
-static void
-cpu_ss2d_scan_forward (void *ctx, float *yk, float *hck, const float *u, const float *delta,
-                       const float *A, const float *Bs, const float *Cs, const float *Dskip,
-                       const float *dbias, int B, int H, int W, int K, int D, int N,
-                       VbScanMode mode)
+/* K·D·N floats (zeroed); like the model's own buffers, a failure here has no way out */
+static float *
+a_buffer (int K, int D, int N)
 {
-  vb_ss2d_scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  float *x = calloc ((size_t) K * D * N + 1, sizeof (float));
+  if (x == NULL)
+    abort ();
+  return x;
+}
+
+/* A = −exp (A_logs) for the vb-cpu-ops.h scans, which take A itself; free it */
+static float *
+a_of_logs (const float *A_logs, int K, int D, int N)
+{
+  float *A = a_buffer (K, D, N);
+  vb_ssm_neg_exp (A, A_logs, (int64_t) K * D * N);
+  return A;
+}
+
+/* dA_logs += dA · A (the chain through A = −exp (A_logs)); frees dA and A */
+static void
+acc_log_gradient (float *dA_logs, float *dA, float *A, int K, int D, int N)
+{
+  if (dA_logs != NULL)
+    vb_ssm_mul_acc (dA_logs, dA, A, (int64_t) K * D * N);
+  free (dA);
+  free (A);
 }
 
 static void
-cpu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA, float *dBs,
-                        float *dCs, float *dDskip, float *ddbias, const float *dy,
-                        const float *hck, const float *u, const float *delta, const float *A,
-                        const float *Bs, const float *Cs, const float *Dskip,
-                        const float *dbias, int B, int H, int W, int K, int D, int N,
-                        VbScanMode mode)
+cpu_ss2d_scan_forward (void *ctx, float *yk, float *hck, const float *u, const float *delta,
+                       const float *A_logs, const float *Bs, const float *Cs,
+                       const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                       int D, int N, VbScanMode mode)
 {
+  float *A = a_of_logs (A_logs, K, D, N);
+  vb_ss2d_scan_forward (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  free (A);
+}
+
+static void
+cpu_ss2d_scan_backward (void *ctx, float *duk, float *ddelta, float *dA_logs, float *dBs,
+                        float *dCs, float *dDskip, float *ddbias, const float *dy,
+                        const float *hck, const float *u, const float *delta,
+                        const float *A_logs, const float *Bs, const float *Cs,
+                        const float *Dskip, const float *dbias, int B, int H, int W, int K,
+                        int D, int N, VbScanMode mode)
+{
+  float *A = a_of_logs (A_logs, K, D, N), *dA = a_buffer (K, D, N);
   vb_ss2d_scan_backward (duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs, Cs,
                          Dskip, dbias, B, H, W, K, D, N, mode);
+  acc_log_gradient (dA_logs, dA, A, K, D, N);
 }
 
 static void
 cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
-                            const VbBf16 *delta, const float *A, const float *Bs,
+                            const VbBf16 *delta, const float *A_logs, const float *Bs,
                             const float *Cs, const float *Dskip, const float *dbias, int B,
                             int H, int W, int K, int D, int N, VbScanMode mode)
 {
+  float *A = a_of_logs (A_logs, K, D, N);
   vb_ss2d_scan_forward_bf16 (yk, u, delta, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  free (A);
 }
 
 static void
-cpu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
-                             float *dCs, float *dDskip, float *ddbias, const float *dy,
-                             const float *hck, const VbBf16 *u, const VbBf16 *delta,
-                             const float *A, const float *Bs, const float *Cs,
-                             const float *Dskip, const float *dbias, int B, int H, int W, int K,
-                             int D, int N, VbScanMode mode)
+cpu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
+                             float *dBs, float *dCs, float *dDskip, float *ddbias,
+                             const float *dy, const float *hck, const VbBf16 *u,
+                             const VbBf16 *delta, const float *A_logs, const float *Bs,
+                             const float *Cs, const float *Dskip, const float *dbias, int B,
+                             int H, int W, int K, int D, int N, VbScanMode mode)
 {
+  float *A = a_of_logs (A_logs, K, D, N), *dA = a_buffer (K, D, N);
   vb_ss2d_scan_backward_bf16 (duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy, u, delta, A, Bs,
                               Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  acc_log_gradient (dA_logs, dA, A, K, D, N);
 }
 
 WRAP (void, group_sum, (void *ctx, float *out, const float *in, int64_t rows, int K, int D, int accumulate),
       (out, in, rows, K, D, accumulate))
 WRAP (void, group_sum_bf16, (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K, int D, int accumulate),
       (out, in, rows, K, D, accumulate))
-WRAP (void, ssm_neg_exp, (void *ctx, float *A, const float *A_logs, int64_t n), (A, A_logs, n))
-WRAP (void, ssm_mul_acc, (void *ctx, float *out, const float *a, const float *b, int64_t n), (out, a, b, n))
 WRAP (void, ssm_split_bc, (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N),
       (Bs, Cs, xdbl, rows, K, R, N))
 WRAP (void, ssm_join_bc, (void *ctx, float *dxdbl, const float *dBs, const float *dCs, int64_t rows, int K, int R, int N),
@@ -236,7 +271,6 @@ static const VbOps cpu_ops = {
   .ss2d_scan_forward_bf16 = cpu_ss2d_scan_forward_bf16,
   .ss2d_scan_backward_bf16 = cpu_ss2d_scan_backward_bf16,
   .group_sum = cpu_group_sum, .group_sum_bf16 = cpu_group_sum_bf16,
-  .neg_exp = cpu_ssm_neg_exp, .mul_acc = cpu_ssm_mul_acc,
   .ssm_split_bc = cpu_ssm_split_bc, .ssm_join_bc = cpu_ssm_join_bc,
   .avgpool_forward = cpu_avgpool_forward, .avgpool_backward = cpu_avgpool_backward,
   .softmax_xent_backward = cpu_softmax_xent_backward,

@@ -108,7 +108,7 @@ colsum_acc (VbCuda *cu, float *dst, float *part, const float *x, int64_t rows, i
   if (!VB_CUDA_LAUNCHED (cu, what))
     return 0;
   /* the partials share the op's scratch: summed at once, never queued */
-  vb_cuda_param_sum (cu, dst, part, cols, cols, (int) n_chunks, 0);
+  vb_cuda_param_sum (cu, dst, part, cols, cols, (int) n_chunks);
   return cu->error[0] == '\0';
 }
 

@@ -406,7 +406,9 @@ dw_backward (VbCuda *cu, float *din, VbBf16 *din16, float *dw, const float *dout
                                    : "dwconv3x3 backward (dw partials)"))
     return;
   /* dw[c, tap] += Σ_tile part[tile, tap, c] */
-  vb_cuda_param_sum (cu, dw, part, 9 * (int64_t) C, 9 * C, (int) n_tiles, C);
+  const VbParamMap taps_to_channels = { 1, 1, C };
+  vb_cuda_param_sum_map (cu, dw, part, 9 * (int64_t) C, 9 * C, (int) n_tiles,
+                         taps_to_channels);
 }
 
 extern "C" void

@@ -817,9 +817,9 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
 
   /* dγ, dβ += the chunks' sums (queued while the context defers them) */
   if (dgamma != NULL)
-    vb_cuda_param_sum (cu, dgamma, part, c, c, (int) n_chunks, 0);
+    vb_cuda_param_sum (cu, dgamma, part, c, c, (int) n_chunks);
   if (dbeta != NULL)
-    vb_cuda_param_sum (cu, dbeta, part + n_chunks * c, c, c, (int) n_chunks, 0);
+    vb_cuda_param_sum (cu, dbeta, part + n_chunks * c, c, c, (int) n_chunks);
   return fused16 || din16 == NULL;
 }
 

@@ -297,7 +297,7 @@ colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
     colsum_partial_kernel<T><<<dim3 (col_blocks, chunks), 128, 0, cu->stream>>> (part, x, ld, n,
                                                                               cols, rows);
   if (VB_CUDA_LAUNCHED (cu, "column sum"))
-    vb_cuda_param_sum (cu, acc, part, cols, cols, chunks, 0);
+    vb_cuda_param_sum (cu, acc, part, cols, cols, chunks);
 }
 
 extern "C" void

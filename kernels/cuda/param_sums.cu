@@ -15,7 +15,7 @@
 
 /* what a block sees: up to PARAM_SUM_JOBS sums a launch (their table is the kernel's
  * parameter, under the 4 KiB every CUDA version takes) */
-#define PARAM_SUM_JOBS 80
+#define PARAM_SUM_JOBS 72
 #define PARAM_SUM_LANES 32
 /* partials larger than this are summed at once (their launch is small beside them) */
 #define PARAM_SUM_MAX_DEFER ((size_t) 8 << 20)
@@ -25,7 +25,8 @@ typedef struct
   float *out;
   const float *part;
   int64_t ld;
-  int cols, chunks, tc;
+  int cols, chunks;
+  VbParamMap map;
 } ParamSum;
 
 typedef struct
@@ -56,9 +57,10 @@ param_sums_kernel (const __grid_constant__ ParamSums s)
   float a = 0.0f;
   if (k < g.cols)
     {
+      const float *col = g.part + k / g.map.g * g.map.gs + k % g.map.g;
 #pragma unroll 4
       for (int ch = ty; ch < g.chunks; ch += PARAM_SUM_LANES)
-        a += g.part[(int64_t) ch * g.ld + k];
+        a += col[(int64_t) ch * g.ld];
     }
   red[ty][tx] = a;
   __syncthreads ();
@@ -68,9 +70,8 @@ param_sums_kernel (const __grid_constant__ ParamSums s)
 #pragma unroll 8
   for (int l = 0; l < PARAM_SUM_LANES; l++)
     a += red[l][tx];
-  /* tc: partials in (tap, channel) order for a (channel, tap) weight */
-  int o = g.tc > 0 ? k % g.tc * (g.cols / g.tc) + k / g.tc : k;
-  g.out[o] += a;
+  int tc = g.map.tc;
+  g.out[tc > 0 ? k % tc * (g.cols / tc) + k / tc : k] += a;
 }
 
 static void
@@ -104,13 +105,13 @@ in_arena (const struct VbParamSums *p, const float *part)
 }
 
 void
-vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int cols, int chunks,
-                   int tc)
+vb_cuda_param_sum_map (VbCuda *cu, float *out, const float *part, int64_t ld, int cols,
+                       int chunks, VbParamMap map)
 {
   VB_CUDA_GUARD (cu);
-  if (cols <= 0)
+  if (cols <= 0 || out == NULL)
     return;
-  ParamSum job = { out, part, ld, cols, chunks, tc };
+  ParamSum job = { out, part, ld, cols, chunks, map };
   struct VbParamSums *p = cu->param_sums;
   if (p != NULL && p->deferring && in_arena (p, part))
     {
@@ -124,6 +125,13 @@ vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int co
   launch (cu, &now);
 }
 
+void
+vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int cols, int chunks)
+{
+  const VbParamMap plain = { 1, 1, 0 };
+  vb_cuda_param_sum_map (cu, out, part, ld, cols, chunks, plain);
+}
+
 /* the queued sums run, the arena is free again */
 static void
 flush (VbCuda *cu, struct VbParamSums *p)
@@ -133,26 +141,24 @@ flush (VbCuda *cu, struct VbParamSums *p)
 }
 
 float *
-vb_cuda_param_partials (VbCuda *cu, size_t floats)
+vb_cuda_param_partials_queued (VbCuda *cu, size_t floats)
 {
   size_t bytes = (floats * sizeof (float) + 255) & ~(size_t) 255;
   struct VbParamSums *p = cu->param_sums;
-  if (cu->error[0] != '\0')
+  if (cu->error[0] != '\0' || p == NULL || !p->deferring || bytes > PARAM_SUM_MAX_DEFER)
     return NULL;
-  if (p == NULL || !p->deferring || bytes > PARAM_SUM_MAX_DEFER)
-    return (float *) vb_cuda_scratch (cu, bytes);
   if (p->used + bytes > p->arena_bytes)
     {
       size_t wanted = 2 * (p->used + bytes);
       flush (cu, p);
       cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
       cudaStreamIsCapturing (cu->stream, &capturing);
-      /* a recorded step may not allocate: it sums as it goes (the step recorded after a
-       * step run op by op, which sized the arena, never gets here) */
-      if (bytes > p->arena_bytes && capturing != cudaStreamCaptureStatusNone)
-        return (float *) vb_cuda_scratch (cu, bytes);
-      if (capturing == cudaStreamCaptureStatusNone)
+      if (bytes > p->arena_bytes)
         {
+          /* a recorded step may not allocate: it sums as it goes (the step recorded after
+           * a step run op by op, which sized the arena, never gets here) */
+          if (capturing != cudaStreamCaptureStatusNone)
+            return NULL;
           /* room for the whole of what was queued: the next step queues it all */
           cudaStreamSynchronize (cu->stream);
           cudaFree (p->arena);
@@ -167,6 +173,13 @@ vb_cuda_param_partials (VbCuda *cu, size_t floats)
   float *room = (float *) (p->arena + p->used);
   p->used += bytes;
   return room;
+}
+
+float *
+vb_cuda_param_partials (VbCuda *cu, size_t floats)
+{
+  float *room = vb_cuda_param_partials_queued (cu, floats);
+  return room != NULL ? room : (float *) vb_cuda_scratch (cu, floats * sizeof (float));
 }
 
 extern "C" void

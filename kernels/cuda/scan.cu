@@ -85,7 +85,19 @@ struct ScanArgs
   const float *A, *Bs, *Cs, *Dskip, *dbias;
   int L, H, W, K, D, N, mode;
   int64_t u_stride, u_group;
+  /* A holds A's logs (the SS2D ops): A = −exp (A_logs) is taken per lane, and the
+   * backward's partials are ∂ℓ/∂A_logs = ∂ℓ/∂A · A */
+  int a_logs;
 };
+
+/* state n's A for channel c */
+template <typename T>
+__device__ __forceinline__ float
+a_of (const ScanArgs<T> &a, int64_t c, int n)
+{
+  float v = a.A[c * a.N + n];
+  return a.a_logs ? -expf (v) : v;
+}
 
 /* A route as arithmetic, so that one copy of the scan's code serves every route (four
  * inlined copies overflowed the instruction cache: a third of the backward's stalls):
@@ -375,7 +387,7 @@ forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
 #pragma unroll
   for (int n = 0; n < NT; n++)
     {
-      A2[n] = n < a.N ? a.A[c * a.N + n] * LOG2E : 0.0f;
+      A2[n] = n < a.N ? a_of (a, c, n) * LOG2E : 0.0f;
       h[n] = 0.0f;
     }
   int hrow, p = pos_at (o.rt, 0, hrow);
@@ -635,7 +647,7 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
 #pragma unroll
   for (int n = 0; n < NT; n++)
     {
-      st.An[n] = n < a.N ? a.A[c * a.N + n] : 0.0f;
+      st.An[n] = n < a.N ? a_of (a, c, n) : 0.0f;
       st.A2[n] = st.An[n] * LOG2E;
       st.lam[n] = st.anext[n] = st.accA[n] = 0.0f;
     }
@@ -684,14 +696,15 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
         }
     }
 
-  /* per-image partials of the batch-summed parameter gradients: dA (N), dDskip, ddbias */
+  /* per-image partials of the batch-summed parameter gradients: dA or dA_logs (N), dDskip,
+   * ddbias */
   if (ln.active)
     {
       float *pp = out.part_p + ((int64_t) ln.b * a.K * a.D + c) * (a.N + 2);
 #pragma unroll
       for (int n = 0; n < NT; n++)
         if (n < a.N)
-          pp[n] = st.accA[n];
+          pp[n] = a.a_logs ? st.accA[n] * st.An[n] : st.accA[n];
       pp[a.N] = st.accD;
       pp[a.N + 1] = st.accdb;
     }
@@ -731,52 +744,6 @@ scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int64_t rows, i
     }
 }
 
-/* dA, dDskip, ddbias (accumulated) += Σ_b per-image partials, in a fixed order: thread
- * (x, y) of a block sums images y, y + PARAM_SLICES, … of channel blockIdx.x·32 + x, then
- * the slices are added in order. One thread a channel summing all B images in turn took
- * 19 µs a launch (384 threads at stage 1, each waiting for its loads). */
-#define PARAM_SLICES 16
-#define PARAM_MAX_V (VB_CUDA_SCAN_MAX_N + 2)
-static __global__ void __launch_bounds__ (32 * PARAM_SLICES)
-scan_reduce_params_kernel (float *dA, float *dDskip, float *ddbias, const float *part_p,
-                           int B, int KD, int N)
-{
-  __shared__ float red[PARAM_SLICES][PARAM_MAX_V][33];
-  int tx = threadIdx.x, ty = threadIdx.y, V = N + 2;
-  int c = blockIdx.x * 32 + tx;
-  bool live = c < KD;
-#pragma unroll
-  for (int j = 0; j < PARAM_MAX_V; j++)
-    {
-      float s = 0.0f;
-      if (live && j < V)
-#pragma unroll 4
-        for (int b = ty; b < B; b += PARAM_SLICES)
-          s += part_p[((int64_t) b * KD + c) * V + j];
-      red[ty][j][tx] = s;
-    }
-  __syncthreads ();
-  /* thread (x, y) finishes value y of channel x */
-  int j = ty;
-  if (!live || j >= V)
-    return;
-  float t = 0.0f;
-  for (int l = 0; l < PARAM_SLICES; l++)
-    t += red[l][j][tx];
-  if (j < N)
-    {
-      if (dA != NULL)
-        dA[(int64_t) c * N + j] += t;
-    }
-  else if (j == N)
-    {
-      if (dDskip != NULL)
-        dDskip[c] += t;
-    }
-  else if (ddbias != NULL)
-    ddbias[c] += t;
-}
-
 static int
 check_state_count (VbCuda *cu, int N)
 {
@@ -810,10 +777,11 @@ template <typename T>
 static ScanArgs<T>
 scan_args (const T *u, const T *delta, const float *A, const float *Bs, const float *Cs,
            const float *Dskip, const float *dbias, int L, int H, int W, int K, int D, int N,
-           VbScanMode mode, int shared_u)
+           VbScanMode mode, int ss2d)
 {
+  /* the SS2D ops: one u shared by the groups, A as its logs */
   ScanArgs<T> a = { u, delta, A, Bs, Cs, Dskip, dbias, L, H, W, K, D, N, (int) mode,
-                 shared_u ? D : (int64_t) K * D, shared_u ? 0 : D };
+                 ss2d ? D : (int64_t) K * D, ss2d ? 0 : D, ss2d };
   return a;
 }
 
@@ -866,14 +834,18 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
   size_t n_bc = tiles > 1 ? (size_t) tiles * rows * 2 * a.N : 0;
   size_t n_p = (size_t) B * KD * (a.N + 2);
   size_t n_ck = hck == NULL ? (size_t) B * a.K * chunks * a.N * a.D : 0;
-  float *dbc = (float *) vb_cuda_scratch (cu, (n_bc + n_p + n_ck) * sizeof (float));
+  /* the parameters' partials where the context queues their sums, else in the scratch */
+  float *part_p = vb_cuda_param_partials_queued (cu, n_p);
+  size_t own_p = part_p == NULL ? n_p : 0;
+  float *dbc = (float *) vb_cuda_scratch (cu, (n_bc + own_p + n_ck) * sizeof (float));
   if (dbc == NULL)
     return;
-  float *part_p = dbc + n_bc;
+  if (part_p == NULL)
+    part_p = dbc + n_bc;
   if (hck == NULL)
     {
       /* no checkpoints from the forward: a forward sweep writes them */
-      float *ck = part_p + n_p;
+      float *ck = dbc + n_bc + own_p;
       launch_forward<T> (cu, a, B, NULL, ck);
       hck = ck;
     }
@@ -892,11 +864,13 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
       if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
         return;
     }
-  static_assert (PARAM_MAX_V <= PARAM_SLICES, "a slice a value in the final sum");
-  scan_reduce_params_kernel<<<(unsigned int) ((KD + 31) / 32), dim3 (32, PARAM_SLICES), 0,
-                              cu->stream>>> (
-    dA, dDskip, ddbias, part_p, B, (int) KD, a.N);
-  VB_CUDA_LAUNCHED (cu, "selective scan backward (dA, dD, dbias)");
+  /* dA (or dA_logs), dDskip, ddbias += Σ_b the images' partials: N, 1 and 1 of every
+   * N + 2 values of a channel's */
+  int V = a.N + 2;
+  const VbParamMap states = { a.N, V, 0 }, one = { 1, V, 0 };
+  vb_cuda_param_sum_map (cu, dA, part_p, KD * V, (int) KD * a.N, B, states);
+  vb_cuda_param_sum_map (cu, dDskip, part_p + a.N, KD * V, (int) KD, B, one);
+  vb_cuda_param_sum_map (cu, ddbias, part_p + a.N + 1, KD * V, (int) KD, B, one);
 }
 
 extern "C" void
@@ -932,62 +906,62 @@ vb_cuda_selective_scan_backward (VbCuda *cu, float *du, float *ddelta, float *dA
 
 extern "C" void
 vb_cuda_ss2d_scan_forward (VbCuda *cu, float *yk, float *hck, const float *u,
-                           const float *delta, const float *A, const float *Bs,
+                           const float *delta, const float *A_logs, const float *Bs,
                            const float *Cs, const float *Dskip, const float *dbias, int B,
                            int H, int W, int K, int D, int N, VbScanMode mode)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_forward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N,
-                                 mode, 1), B, yk, hck);
+  launch_forward (cu, scan_args (u, delta, A_logs, Bs, Cs, Dskip, dbias, H * W, H, W, K, D,
+                                 N, mode, 1), B, yk, hck);
 }
 
 extern "C" void
-vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, float *dBs,
+vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA_logs, float *dBs,
                             float *dCs, float *dDskip, float *ddbias, const float *dy,
                             const float *hck, const float *u, const float *delta,
-                            const float *A, const float *Bs, const float *Cs,
+                            const float *A_logs, const float *Bs, const float *Cs,
                             const float *Dskip, const float *dbias, int B, int H, int W,
                             int K, int D, int N, VbScanMode mode)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_backward (cu, scan_args (u, delta, A, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N,
-                                  mode, 1), B, duk, ddelta, dA, dBs, dCs, dDskip, ddbias, dy,
-                   hck);
+  launch_backward (cu, scan_args (u, delta, A_logs, Bs, Cs, Dskip, dbias, H * W, H, W, K, D,
+                                  N, mode, 1), B, duk, ddelta, dA_logs, dBs, dCs, dDskip, ddbias,
+                   dy, hck);
 }
 
 extern "C" void
 vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const VbBf16 *u,
-                                const VbBf16 *delta, const float *A, const float *Bs,
+                                const VbBf16 *delta, const float *A_logs, const float *Bs,
                                 const float *Cs, const float *Dskip, const float *dbias, int B,
                                 int H, int W, int K, int D, int N, VbScanMode mode)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_forward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta, A,
-                                 Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
+  launch_forward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta,
+                                 A_logs, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
                   (__nv_bfloat16 *) yk, hck);
 }
 
 extern "C" void
-vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                  float *dBs, float *dCs, float *dDskip, float *ddbias,
                                  const float *dy, const float *hck, const VbBf16 *u,
-                                 const VbBf16 *delta, const float *A, const float *Bs,
+                                 const VbBf16 *delta, const float *A_logs, const float *Bs,
                                  const float *Cs, const float *Dskip, const float *dbias, int B,
                                  int H, int W, int K, int D, int N, VbScanMode mode)
 {
   VB_CUDA_GUARD (cu);
   if (B <= 0 || H <= 0 || W <= 0 || K <= 0 || D <= 0 || !check_state_count (cu, N))
     return;
-  launch_backward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta, A,
-                                  Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
+  launch_backward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta,
+                                  A_logs, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
                    (__nv_bfloat16 *) duk,
-                   (__nv_bfloat16 *) ddelta, dA, dBs, dCs, dDskip, ddbias, dy, hck);
+                   (__nv_bfloat16 *) ddelta, dA_logs, dBs, dCs, dDskip, ddbias, dy, hck);
 }
 
 /* ---- group sum: out (rows, D) (+)= Σ_k in (rows, K, D) ------------------------------------ */

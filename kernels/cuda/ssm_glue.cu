@@ -9,20 +9,6 @@
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < (total);       \
        i += (int64_t) gridDim.x * blockDim.x)
 
-static __global__ void
-neg_exp_kernel (float *A, const float *A_logs, int64_t n)
-{
-  GRID_STRIDE (i, n)
-    A[i] = -expf (A_logs[i]);
-}
-
-static __global__ void
-mul_acc_kernel (float *out, const float *a, const float *b, int64_t n)
-{
-  GRID_STRIDE (i, n)
-    out[i] += a[i] * b[i];
-}
-
 /* one thread per (row, group, state) */
 static __global__ void
 split_bc_kernel (float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N)
@@ -140,18 +126,6 @@ unpad_add_cols_kernel (float *dst, const float *src, int64_t rows, int cols, int
     kernel<<<vb_cuda_blocks ((total), 256), 256, 0, (cu)->stream>>> (__VA_ARGS__);       \
     VB_CUDA_LAUNCHED ((cu), (name));                                                     \
   } while (0)
-
-extern "C" void
-vb_cuda_ssm_neg_exp (VbCuda *cu, float *A, const float *A_logs, int64_t n)
-{
-  LAUNCH (cu, neg_exp_kernel, n, "A = -exp(A_logs)", A, A_logs, n);
-}
-
-extern "C" void
-vb_cuda_ssm_mul_acc (VbCuda *cu, float *out, const float *a, const float *b, int64_t n)
-{
-  LAUNCH (cu, mul_acc_kernel, n, "out += a*b", out, a, b, n);
-}
 
 extern "C" void
 vb_cuda_ssm_split_bc (VbCuda *cu, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K,

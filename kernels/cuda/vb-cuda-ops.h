@@ -112,17 +112,19 @@ void vb_cuda_selective_scan_backward (VbCuda *cu, float *du, float *ddelta, floa
                                       const float *Dskip, const float *dbias,
                                       int B, int L, int K, int D, int N);
 
-/* the SS2D scan of vb-cpu-ops.h. hck: vb_scan_ckpt_floats () floats of checkpoints the
- * forward writes and the backward reads; NULL in the forward: none kept, NULL in the
- * backward: a forward sweep recomputes them (into scratch) */
+/* the SS2D scan of vb-cpu-ops.h, parameterized as the models are: A_logs in, A = −exp
+ * (A_logs), and the backward accumulates ∂ℓ/∂A_logs (= ∂ℓ/∂A · A) into dA_logs. hck:
+ * vb_scan_ckpt_floats () floats of checkpoints the forward writes and the backward reads;
+ * NULL in the forward: none kept, NULL in the backward: a forward sweep recomputes them
+ * (into scratch) */
 void vb_cuda_ss2d_scan_forward (VbCuda *cu, float *yk, float *hck, const float *u,
-                                const float *delta, const float *A, const float *Bs,
+                                const float *delta, const float *A_logs, const float *Bs,
                                 const float *Cs, const float *Dskip, const float *dbias, int B,
                                 int H, int W, int K, int D, int N, VbScanMode mode);
-void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA, float *dBs,
+void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *dA_logs, float *dBs,
                                  float *dCs, float *dDskip, float *ddbias, const float *dy,
                                  const float *hck, const float *u, const float *delta,
-                                 const float *A, const float *Bs, const float *Cs,
+                                 const float *A_logs, const float *Bs, const float *Cs,
                                  const float *Dskip, const float *dbias, int B, int H, int W,
                                  int K, int D, int N, VbScanMode mode);
 /* the same with u (B, L, D) and delta, yk, duk, ddelta (B, L, K, D) stored as bf16
@@ -131,13 +133,13 @@ void vb_cuda_ss2d_scan_backward (VbCuda *cu, float *duk, float *ddelta, float *d
  * every other tensor fp32. Given the same (widened) u and delta, the same arithmetic as the
  * fp32 ops */
 void vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const VbBf16 *u,
-                                     const VbBf16 *delta, const float *A, const float *Bs,
+                                     const VbBf16 *delta, const float *A_logs, const float *Bs,
                                      const float *Cs, const float *Dskip, const float *dbias,
                                      int B, int H, int W, int K, int D, int N, VbScanMode mode);
-void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA,
+void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                       float *dBs, float *dCs, float *dDskip, float *ddbias,
                                       const float *dy, const float *hck, const VbBf16 *u,
-                                      const VbBf16 *delta, const float *A, const float *Bs,
+                                      const VbBf16 *delta, const float *A_logs, const float *Bs,
                                       const float *Cs, const float *Dskip, const float *dbias,
                                       int B, int H, int W, int K, int D, int N,
                                       VbScanMode mode);
@@ -149,8 +151,6 @@ void vb_cuda_group_sum_bf16 (VbCuda *cu, float *out, const VbBf16 *in, int64_t r
                              int D, int accumulate);
 
 /* the SSM glue of vb-ops.h (vb_ssm_*) */
-void vb_cuda_ssm_neg_exp (VbCuda *cu, float *A, const float *A_logs, int64_t n);
-void vb_cuda_ssm_mul_acc (VbCuda *cu, float *out, const float *a, const float *b, int64_t n);
 void vb_cuda_ssm_split_bc (VbCuda *cu, float *Bs, float *Cs, const float *xdbl, int64_t rows,
                            int K, int R, int N);
 void vb_cuda_ssm_join_bc (VbCuda *cu, float *dxdbl, const float *dBs, const float *dCs,

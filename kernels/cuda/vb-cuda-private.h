@@ -66,15 +66,27 @@ int vb_cuda_gemm_bf16 (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, i
                        int k, const VbBf16 *a, int lda, const VbBf16 *b, int ldb, float beta,
                        void *c, cudaDataType_t c_type, int ldc, const char *what);
 
-/* A parameter gradient's last sum (param_sums.cu): out[o] += Σ_ch part[ch·ld + k] for
- * k < cols, the chunks ch < chunks added in a fixed order; o = k, or with tc > 0 (partials
- * in (tap, channel) order of a (channel, tap) weight, tc channels) k % tc · (cols / tc) +
- * k / tc. Partials taken from vb_cuda_param_partials: while the context defers (the
- * ops table's param_sums_defer), the sum is queued until param_sums_flush, and the
- * partials stay put until then; otherwise they are scratch, summed at once. */
+/* A parameter gradient's last sum (param_sums.cu): out[k] += Σ_ch part[ch·ld + k] for
+ * k < cols, the chunks ch < chunks added in a fixed order. Partials taken from
+ * vb_cuda_param_partials: while the context defers (the ops table's param_sums_defer), the
+ * sum is queued until param_sums_flush and the partials stay put until then; otherwise
+ * they are scratch, summed at once. vb_cuda_param_partials_queued: room only while
+ * deferring, else NULL (no error): for an op whose partials otherwise share its own
+ * scratch. */
 float *vb_cuda_param_partials (VbCuda *cu, size_t floats);
+float *vb_cuda_param_partials_queued (VbCuda *cu, size_t floats);
 void vb_cuda_param_sum (VbCuda *cu, float *out, const float *part, int64_t ld, int cols,
-                        int chunks, int tc);
+                        int chunks);
+/* the same with output k's partial at column (k / g)·gs + k % g of a chunk's row (g = N,
+ * gs = N + 2: N values of every (N + 2)), its sum added to out[k], or with tc > 0
+ * (partials in (tap, channel) order for a (channel, tap) weight of tc channels) to
+ * out[k % tc · (cols / tc) + k / tc] */
+typedef struct
+{
+  int g, gs, tc;
+} VbParamMap;
+void vb_cuda_param_sum_map (VbCuda *cu, float *out, const float *part, int64_t ld, int cols,
+                            int chunks, VbParamMap map);
 void vb_cuda_param_sums_free (struct VbParamSums *p);
 
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);

@@ -265,18 +265,6 @@ cu_group_sum_bf16 (void *ctx, float *out, const VbBf16 *in, int64_t rows, int K,
 }
 
 static void
-cu_neg_exp (void *ctx, float *A, const float *A_logs, int64_t n)
-{
-  vb_cuda_ssm_neg_exp (ctx, A, A_logs, n);
-}
-
-static void
-cu_mul_acc (void *ctx, float *out, const float *a, const float *b, int64_t n)
-{
-  vb_cuda_ssm_mul_acc (ctx, out, a, b, n);
-}
-
-static void
 cu_ssm_split_bc (void *ctx, float *Bs, float *Cs, const float *xdbl, int64_t rows, int K, int R, int N)
 {
   vb_cuda_ssm_split_bc (ctx, Bs, Cs, xdbl, rows, K, R, N);
@@ -497,8 +485,6 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->ss2d_scan_backward_bf16 = cu_ss2d_scan_backward_bf16;
   ops->group_sum = cu_group_sum;
   ops->group_sum_bf16 = cu_group_sum_bf16;
-  ops->neg_exp = cu_neg_exp;
-  ops->mul_acc = cu_mul_acc;
   ops->ssm_split_bc = cu_ssm_split_bc;
   ops->ssm_join_bc = cu_ssm_join_bc;
   ops->ssm_split_xdbl_bf16 = cu_ssm_split_xdbl_bf16;

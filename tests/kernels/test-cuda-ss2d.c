@@ -2,14 +2,15 @@
  * kept by the forward for the backward) and the group sum against the CPU ops, every
  * scan mode, on the awkward shapes of specs/kernels.md §9 (H ≠ W, D not a multiple of
  * the block, several channel tiles, L not a multiple of the checkpoint interval, N > 1,
- * 1×1 and 2×2 maps, stage-4 width) in the Δ regimes there; outputs poisoned first;
+ * 1×1 and 2×2 maps, stage-4 width) in the Δ regimes there, A given as its logs (the
+ * GPU ops take A_logs and return its gradient); outputs poisoned first;
  * the backward with and without the forward's checkpoints, and bit-identical on a
  * second run. Then the same with delta, yk, duk, ddelta stored as bf16, through the two
  * backends' op tables: the GPU's bf16 outputs within one bf16 ulp of the CPU reference's
  * (kernels/cpu/bf16.c: the fp32 op on the widened delta, outputs rounded once), plus the
  * fp32 tolerance below as an absolute term (both round fp32 values that differ by fp32
  * noise, so a rounding may flip; near zero that noise spans several bf16 ulps); the fp32
- * outputs (dA, dBs, dCs, dDskip, ddbias) as in the fp32 check; the bf16 group sum equal
+ * outputs (dA_logs, dBs, dCs, dDskip, ddbias) as in the fp32 check; the bf16 group sum equal
  * to the CPU's bit for bit. Skips visibly without a GPU. */
 #include "config.h"
 
@@ -35,8 +36,8 @@ typedef struct
 typedef struct
 {
   gsize n_u, n_kd, n_bc, n_a, n_c;
-  float *u, *delta, *A, *Bs, *Cs, *Ds, *bias, *dy;
-  float *d_u, *d_delta, *d_A, *d_Bs, *d_Cs, *d_Ds, *d_bias, *d_dy;
+  float *u, *delta, *A_logs, *A, *Bs, *Cs, *Ds, *bias, *dy;   /* A = −exp (A_logs) */
+  float *d_u, *d_delta, *d_A_logs, *d_Bs, *d_Cs, *d_Ds, *d_bias, *d_dy;
 } Case;
 
 static void
@@ -52,14 +53,18 @@ case_init (Case *c, VbCuda *cu, GRand *rng, const Shape *s, int K)
   /* delta + bias spans [z_lo, z_hi]: bias in the lower half, delta the rest */
   c->bias = cc_random (rng, c->n_c, s->z_lo, (s->z_lo + s->z_hi) / 2);
   c->delta = cc_random (rng, c->n_kd, 0, (s->z_hi - s->z_lo) / 2);
-  c->A = cc_random (rng, c->n_a, -2, -0.5);
+  /* the GPU ops take A's logs: A in [−2, −0.5] */
+  c->A_logs = cc_random (rng, c->n_a, log (0.5), log (2.0));
+  c->A = g_new (float, c->n_a);
+  for (gsize i = 0; i < c->n_a; i++)
+    c->A[i] = -expf (c->A_logs[i]);
   c->Bs = cc_random (rng, c->n_bc, -1, 1);
   c->Cs = cc_random (rng, c->n_bc, -1, 1);
   c->Ds = cc_random (rng, c->n_c, 0.5, 1.5);
   c->dy = cc_random (rng, c->n_u, -1, 1);
   c->d_u = cc_upload (cu, c->u, c->n_u * 4);
   c->d_delta = cc_upload (cu, c->delta, c->n_kd * 4);
-  c->d_A = cc_upload (cu, c->A, c->n_a * 4);
+  c->d_A_logs = cc_upload (cu, c->A_logs, c->n_a * 4);
   c->d_Bs = cc_upload (cu, c->Bs, c->n_bc * 4);
   c->d_Cs = cc_upload (cu, c->Cs, c->n_bc * 4);
   c->d_Ds = cc_upload (cu, c->Ds, c->n_c * 4);
@@ -71,12 +76,14 @@ static void
 case_clear (Case *c, VbCuda *cu)
 {
   float *host[] = { c->u, c->delta, c->A, c->Bs, c->Cs, c->Ds, c->bias, c->dy };
-  float *dev[] = { c->d_u, c->d_delta, c->d_A, c->d_Bs, c->d_Cs, c->d_Ds, c->d_bias, c->d_dy };
+  float *dev[] = { c->d_u, c->d_delta, c->d_A_logs, c->d_Bs, c->d_Cs, c->d_Ds, c->d_bias,
+                   c->d_dy };
   for (guint i = 0; i < G_N_ELEMENTS (host); i++)
     {
       g_free (host[i]);
       vb_cuda_free (cu, dev[i]);
     }
+  g_free (c->A_logs);
 }
 
 /* a gradient summed in another order than the CPU's: relative L2 within 1e-5, each
@@ -93,10 +100,10 @@ check_sum (VbCuda *cu, const char *what, const float *dev, const float *want, gs
 
 typedef struct
 {
-  float *du, *ddelta, *dA, *dBs, *dCs, *dDs, *dbias;
+  float *du, *ddelta, *dA, *dBs, *dCs, *dDs, *dbias;   /* dA: A_logs's gradient */
 } Grads;
 
-/* the GPU backward; the accumulated outputs start from `pre` (dA, dDs, dbias) */
+/* the GPU backward; the accumulated outputs start from `pre` (dA_logs, dDs, dbias) */
 static Grads
 gpu_backward (VbCuda *cu, const Case *c, const Shape *s, int K, VbScanMode mode,
               const float *hck, float *const pre[3])
@@ -106,7 +113,7 @@ gpu_backward (VbCuda *cu, const Case *c, const Shape *s, int K, VbScanMode mode,
               cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
               cc_upload (cu, pre[2], c->n_c * 4) };
   vb_cuda_ss2d_scan_backward (cu, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias, c->d_dy,
-                              hck, c->d_u, c->d_delta, c->d_A, c->d_Bs, c->d_Cs, c->d_Ds,
+                              hck, c->d_u, c->d_delta, c->d_A_logs, c->d_Bs, c->d_Cs, c->d_Ds,
                               c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   cc_assert_ok (cu);
   return g;
@@ -166,7 +173,7 @@ gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_u16, const VbBf16 *d_
                 cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
                 cc_upload (cu, pre[2], c->n_c * 4) };
   gpu->ss2d_scan_backward_bf16 (gpu->ctx, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias,
-                                c->d_dy, hck, d_u16, d_delta16, c->d_A, c->d_Bs, c->d_Cs,
+                                c->d_dy, hck, d_u16, d_delta16, c->d_A_logs, c->d_Bs, c->d_Cs,
                                 c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   cc_assert_ok (cu);
   return g;
@@ -250,11 +257,11 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
 
   /* forward, keeping checkpoints */
   g_autofree VbBf16 *yk = g_new (VbBf16, c->n_kd);
-  cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, u16, delta16, c->A, c->Bs, c->Cs, c->Ds,
-                               c->bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  cpu->ss2d_scan_forward_bf16 (cpu->ctx, yk, NULL, u16, delta16, c->A_logs, c->Bs, c->Cs,
+                               c->Ds, c->bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   VbBf16 *d_yk = cc_poisoned16 (cu, c->n_kd);
   float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
-  gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, d_u16, d_delta16, c->d_A, c->d_Bs,
+  gpu->ss2d_scan_forward_bf16 (gpu->ctx, d_yk, d_hck, d_u16, d_delta16, c->d_A_logs, c->d_Bs,
                                c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N,
                                mode);
   check16 (cu, "ss2d bf16 yk", d_yk, yk, c->n_kd);
@@ -279,14 +286,14 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   g_autofree float *dDs = g_memdup2 (pre[1], c->n_c * 4);
   g_autofree float *dbias = g_memdup2 (pre[2], c->n_c * 4);
   cpu->ss2d_scan_backward_bf16 (cpu->ctx, du, ddelta, dA, dBs, dCs, dDs, dbias, c->dy, NULL,
-                                u16, delta16, c->A, c->Bs, c->Cs, c->Ds, c->bias, s->B, s->H,
-                                s->W, K, s->D, s->N, mode);
+                                u16, delta16, c->A_logs, c->Bs, c->Cs, c->Ds, c->bias, s->B,
+                                s->H, s->W, K, s->D, s->N, mode);
   Grads16 g = gpu_backward16 (cu, c, d_u16, d_delta16, s, K, mode, d_hck, pre);
   check16 (cu, "ss2d bf16 du", g.du, du, c->n_kd);
   check16 (cu, "ss2d bf16 ddelta", g.ddelta, ddelta, c->n_kd);
   check_sum (cu, "ss2d bf16 dBs", g.dBs, dBs, c->n_bc);
   check_sum (cu, "ss2d bf16 dCs", g.dCs, dCs, c->n_bc);
-  check_sum (cu, "ss2d bf16 dA", g.dA, dA, c->n_a);
+  check_sum (cu, "ss2d bf16 dA_logs", g.dA, dA, c->n_a);
   check_sum (cu, "ss2d bf16 dDskip", g.dDs, dDs, c->n_c);
   check_sum (cu, "ss2d bf16 ddbias", g.dbias, dbias, c->n_c);
 
@@ -299,7 +306,7 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   /* the fp32 kernels on the widened u and delta: counted, not asserted */
   float *d_wide = cc_upload (cu, wide, c->n_kd * 4), *d_yk32 = cc_poisoned (cu, c->n_kd);
   float *d_uw = cc_upload (cu, uw, c->n_u * 4);
-  vb_cuda_ss2d_scan_forward (cu, d_yk32, NULL, d_uw, d_wide, c->d_A, c->d_Bs, c->d_Cs,
+  vb_cuda_ss2d_scan_forward (cu, d_yk32, NULL, d_uw, d_wide, c->d_A_logs, c->d_Bs, c->d_Cs,
                              c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   Case cw = *c;
   cw.d_delta = d_wide;
@@ -339,8 +346,8 @@ check_case (VbCuda *cu, GRand *rng, const Shape *s, VbScanMode mode)
                         s->D, s->N, mode);
   float *d_yk = cc_poisoned (cu, c.n_kd);
   float *d_hck = cc_poisoned (cu, vb_scan_ckpt_floats (s->B, L, K, s->D, s->N));
-  vb_cuda_ss2d_scan_forward (cu, d_yk, d_hck, c.d_u, c.d_delta, c.d_A, c.d_Bs, c.d_Cs, c.d_Ds,
-                             c.d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  vb_cuda_ss2d_scan_forward (cu, d_yk, d_hck, c.d_u, c.d_delta, c.d_A_logs, c.d_Bs, c.d_Cs,
+                             c.d_Ds, c.d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   cc_check (cu, "ss2d yk", d_yk, yk, c.n_kd);
 
   /* the group sum merges exactly as the CPU does (on the GPU's yk) */
@@ -357,17 +364,20 @@ check_case (VbCuda *cu, GRand *rng, const Shape *s, VbScanMode mode)
                     cc_random (rng, c.n_c, -1, 1) };
   g_autofree float *du = g_new (float, c.n_kd), *ddelta = g_new (float, c.n_kd);
   g_autofree float *dBs = g_new (float, c.n_bc), *dCs = g_new (float, c.n_bc);
-  g_autofree float *dA = g_memdup2 (pre[0], c.n_a * 4);
+  g_autofree float *dA = g_new0 (float, c.n_a);
   g_autofree float *dDs = g_memdup2 (pre[1], c.n_c * 4);
   g_autofree float *dbias = g_memdup2 (pre[2], c.n_c * 4);
   vb_ss2d_scan_backward (du, ddelta, dA, dBs, dCs, dDs, dbias, c.dy, c.u, c.delta, c.A, c.Bs,
                          c.Cs, c.Ds, c.bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  /* the GPU's is A_logs's: pre + ∂ℓ/∂A · A */
+  for (gsize i = 0; i < c.n_a; i++)
+    dA[i] = pre[0][i] + dA[i] * c.A[i];
   Grads g = gpu_backward (cu, &c, s, K, mode, d_hck, pre);
   check_sum (cu, "ss2d du", g.du, du, c.n_kd);
   check_sum (cu, "ss2d ddelta", g.ddelta, ddelta, c.n_kd);
   check_sum (cu, "ss2d dBs", g.dBs, dBs, c.n_bc);
   check_sum (cu, "ss2d dCs", g.dCs, dCs, c.n_bc);
-  check_sum (cu, "ss2d dA", g.dA, dA, c.n_a);
+  check_sum (cu, "ss2d dA_logs", g.dA, dA, c.n_a);
   check_sum (cu, "ss2d dDskip", g.dDs, dDs, c.n_c);
   check_sum (cu, "ss2d ddbias", g.dbias, dbias, c.n_c);
 
@@ -407,7 +417,7 @@ test_ss2d_scan (void)
     { 2, 1, 1, 8, 1, -6.9, -2.25 },        /* a 1×1 map */
     { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
     { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
-    { 37, 3, 4, 40, 1, -6.9, -2.25 },      /* more images than dA/dD/dbias's 16 slices */
+    { 37, 3, 4, 40, 1, -6.9, -2.25 },      /* more images than the parameter sums' 32 lanes */
   };
   gpu = vb_cuda_ops_new (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)

@@ -158,10 +158,10 @@ test_bf16_storage (void)
   g_autofree float *u = gc_randn (rand, n_u, 1.0f), *g = gc_randn (rand, n_u, 1.0f);
   g_autofree float *delta = gc_randn (rand, n_kd, 1.0f);
   g_autofree float *Bs = gc_randn (rand, n_bc, 1.0f), *Cs = gc_randn (rand, n_bc, 1.0f);
-  g_autofree float *A = gc_randn (rand, n_a, 0.5f), *Dskip = gc_randn (rand, KD, 1.0f);
-  g_autofree float *dbias = gc_randn (rand, KD, 0.5f);
+  g_autofree float *A_logs = gc_randn (rand, n_a, 0.5f), *Dskip = gc_randn (rand, KD, 1.0f);
+  g_autofree float *dbias = gc_randn (rand, KD, 0.5f), *A = g_new (float, n_a);
   for (int64_t i = 0; i < n_a; i++)
-    A[i] = -expf (A[i]);
+    A[i] = -expf (A_logs[i]);
   g_autofree VbBf16 *delta16 = g_new (VbBf16, n_kd), *u16 = g_new (VbBf16, n_u);
   round16 (delta16, delta, n_kd);
   for (int64_t i = 0; i < n_kd; i++)
@@ -185,22 +185,25 @@ test_bf16_storage (void)
   round16 (want_du, duk, n_kd);
   round16 (want_dd, ddelta, n_kd);
 
-  /* the table's bf16 ops; dA, dDskip, ddbias accumulate from zero on both sides */
+  /* the table's bf16 ops (A as A_logs, its gradient A_logs's: dA · A); dA, dDskip, ddbias
+   * accumulate from zero on both sides */
   g_autofree VbBf16 *yk16 = g_new (VbBf16, n_kd), *du16 = g_new (VbBf16, n_kd);
   g_autofree VbBf16 *dd16 = g_new (VbBf16, n_kd);
   g_autofree float *dBs2 = g_new (float, n_bc), *dCs2 = g_new (float, n_bc);
   g_autofree float *dA2 = g_new0 (float, n_a), *dD2 = g_new0 (float, KD);
   g_autofree float *db2 = g_new0 (float, KD), *y2 = g_new (float, n_u);
-  ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u16, delta16, A, Bs, Cs, Dskip, dbias, B, H,
-                               W, K, D, N, mode);
+  ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u16, delta16, A_logs, Bs, Cs, Dskip,
+                               dbias, B, H, W, K, D, N, mode);
   ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g, NULL, u16,
-                                delta16, A, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+                                delta16, A_logs, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
+  for (int64_t i = 0; i < n_a; i++)
+    dA[i] *= A[i];
   g_assert_cmpmem (yk16, n_kd * 2, want_yk, n_kd * 2);
   g_assert_cmpmem (du16, n_kd * 2, want_du, n_kd * 2);
   g_assert_cmpmem (dd16, n_kd * 2, want_dd, n_kd * 2);
   assert_same ("bf16 dB", dBs2, dBs, n_bc);
   assert_same ("bf16 dC", dCs2, dCs, n_bc);
-  assert_same ("bf16 dA", dA2, dA, n_a);
+  assert_same ("bf16 dA_logs", dA2, dA, n_a);
   assert_same ("bf16 dDskip", dD2, dD, KD);
   assert_same ("bf16 ddbias", db2, db, KD);
 
