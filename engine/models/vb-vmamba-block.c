@@ -9,6 +9,15 @@
 
 #include "vb-profile.h"
 
+/* The Δ projection's bf16 weight on Rp columns a group: where R is a multiple of 8 already
+ * the parameters' own bf16 copy, else the padded copy the forward makes */
+static const VbBf16 *
+dt_weight16 (const VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
+             const VbBlockActs *a)
+{
+  return s->R == s->Rp ? m->dparams16 + o->dt_w : a->dtw16;
+}
+
 /* SS2D: LN → in_proj → depthwise conv + SiLU → x and Δ projections → the scan along every
  * route → their merge → out_norm → out_proj */
 static void
@@ -71,11 +80,12 @@ ss2d_forward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o, VbBlo
        * kernels, no copies (the zeros add exact zeros) */
       VB_PROF ("x/dt_proj (GEMM)",
                OP (ssm_split_xdbl_bf16, a->Bs, a->Cs, a->dtlow16, a->xdbl, BL, K, R, N, Rp));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (pad_cols_bf16, a->dtw16, P + o->dt_w, KD, R, Rp));
+      if (R != Rp)
+        VB_PROF ("x/dt_proj (GEMM)",
+                 OP (pad_cols_bf16, a->dtw16, P + o->dt_w, KD, R, Rp));
       VB_PROF ("x/dt_proj (GEMM)",
                OP (linear_forward_groups_bf16, a->dts16, KD, D, a->dtlow16, K * Rp, Rp,
-                   a->dtw16, (int64_t) D * Rp, K, BL, Rp, D));
+                   dt_weight16 (m, s, o, a), (int64_t) D * Rp, K, BL, Rp, D));
       VB_PROF ("selective scan",
                OP (ss2d_scan_forward_bf16, m->s_ys16, hck, a->u16, a->dts16, P + o->A_logs,
                    a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D, N,
@@ -309,14 +319,18 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                    P + o->A_logs, a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D,
                    N, m->cfg.scan));
       /* on the forward's padded operands: dt_low's gradient padded too (joined with
-       * (dB, dC) below), the weight's summed in padded rows, then added unpadded */
-      m->ops->zero (m->ops->ctx, m->d_dtw, KD * Rp * sizeof (float));
+       * (dB, dC) below), the weight's summed in padded rows, then added unpadded (R a
+       * multiple of 8: no padding, summed in place) */
+      float *d_dtw = R == Rp ? G + o->dt_w : m->d_dtw;
+      if (R != Rp)
+        m->ops->zero (m->ops->ctx, m->d_dtw, KD * Rp * sizeof (float));
       VB_PROF ("x/dt_proj (GEMM)",
-               OP (linear_backward_groups_bf16, m->d_dtlow, K * Rp, Rp, m->d_dtw,
-                   (int64_t) D * Rp, m->d_dts16, KD, D, a->dtlow16, K * Rp, Rp, a->dtw16, K, BL,
-                   Rp, D));
-      VB_PROF ("x/dt_proj (GEMM)",
-               OP (unpad_add_cols, G + o->dt_w, m->d_dtw, KD, R, Rp));
+               OP (linear_backward_groups_bf16, m->d_dtlow, K * Rp, Rp, d_dtw,
+                   (int64_t) D * Rp, m->d_dts16, KD, D, a->dtlow16, K * Rp, Rp,
+                   dt_weight16 (m, s, o, a), K, BL, Rp, D));
+      if (R != Rp)
+        VB_PROF ("x/dt_proj (GEMM)",
+                 OP (unpad_add_cols, G + o->dt_w, m->d_dtw, KD, R, Rp));
     }
   else
     {

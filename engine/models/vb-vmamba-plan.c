@@ -233,7 +233,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
           a.xdbl = take (p, rows * s->K * RN, TRUE);
           a.dtlow16 = take_bf16 (p, rows * s->K * s->Rp, TRUE);
           /* a weight copy, not an activation: kept to the backward, but not per image */
-          a.dtw16 = take_bf16 (p, KD * s->Rp, FALSE);
+          a.dtw16 = s->R != s->Rp ? take_bf16 (p, KD * s->Rp, FALSE) : NULL;
           a.Bs = take (p, rows * s->K * s->N, TRUE);
           a.Cs = take (p, rows * s->K * s->N, TRUE);
           a.y = take (p, rows * s->D, TRUE);

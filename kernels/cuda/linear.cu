@@ -849,8 +849,10 @@ vb_cuda_linear_backward_bf16 (VbCuda *cu, float *din, VbBf16 *din16, int64_t ld_
         linear_din_bf16 (cu, din, ld_din, dout, ld_dout, w, n, in_f, out_f);
     }
 
-  if (dw != NULL && in_f > 0 && out_f > 0)
-    /* dw^T (in_f × out_f) += in^T (in_f × n) · dout (n × out_f), fp32 */
+  /* dw^T (in_f × out_f) += in^T (in_f × n) · dout (n × out_f), fp32: split over the rows
+   * by us where the sums are queued (wgrad.cu), else by cuBLAS */
+  if (dw != NULL && in_f > 0 && out_f > 0
+      && !vb_cuda_wgrad_split (cu, dw, in, ld_in, dout, ld_dout, n, in_f, out_f))
     gemm_bf16_ops (cu, CUBLAS_OP_N, CUBLAS_OP_T, in_f, out_f, (int) n, in, (int) ld_in,
                    dout, (int) ld_dout, 1.0f, dw, in_f, "linear backward (bf16, weight)");
 

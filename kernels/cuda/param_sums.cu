@@ -16,7 +16,7 @@
 /* what a block sees: up to PARAM_SUM_JOBS sums a launch (their table is the kernel's
  * parameter, under the 4 KiB every CUDA version takes) */
 #define PARAM_SUM_JOBS 72
-#define PARAM_SUM_LANES 32
+#define PARAM_SUM_THREADS 1024
 /* partials larger than this are summed at once (their launch is small beside them) */
 #define PARAM_SUM_MAX_DEFER ((size_t) 8 << 20)
 
@@ -25,7 +25,7 @@ typedef struct
   float *out;
   const float *part;
   int64_t ld;
-  int cols, chunks;
+  int cols, chunks, lanes;
   VbParamMap map;
 } ParamSum;
 
@@ -44,32 +44,52 @@ struct VbParamSums
   ParamSums queue;
 };
 
-/* job j's 32 columns k: lane ty adds chunks ty, ty + LANES, …; then the lanes in order */
-static __global__ void __launch_bounds__ (32 * PARAM_SUM_LANES)
+/* Chunk lanes a column: one thread adds up to 16 chunks in turn; more chunks are spread
+ * over up to 32 lanes (LayerNorm's 1024 chunks: 32 loads a thread), whose sums are then
+ * added in lane order. A block holds PARAM_SUM_THREADS / lanes columns: the weight
+ * gradients' 16 slices of up to 590k columns take one load a column a thread in a
+ * 32 × 32 block, and 3.4 ms a step went to their waves. */
+static int
+lanes_for (int chunks)
+{
+  int lanes = 1;
+  while (lanes < 32 && lanes * 16 < chunks)
+    lanes *= 2;
+  return lanes;
+}
+
+/* job j's columns k: lane y adds chunks y, y + lanes, …; then the lanes in order */
+static __global__ void __launch_bounds__ (PARAM_SUM_THREADS)
 param_sums_kernel (const __grid_constant__ ParamSums s)
 {
-  __shared__ float red[PARAM_SUM_LANES][33];
-  int tx = threadIdx.x, ty = threadIdx.y, j = 0;
+  __shared__ float red[PARAM_SUM_THREADS];
+  int j = 0;
   while ((int) blockIdx.x >= s.first_block[j + 1])
     j++;
   const ParamSum &g = s.job[j];
-  int k = ((int) blockIdx.x - s.first_block[j]) * 32 + tx;
+  int lanes = g.lanes, width = PARAM_SUM_THREADS / lanes;
+  int x = threadIdx.x % width, y = threadIdx.x / width;
+  int k = ((int) blockIdx.x - s.first_block[j]) * width + x;
   float a = 0.0f;
   if (k < g.cols)
     {
       const float *col = g.part + k / g.map.g * g.map.gs + k % g.map.g;
 #pragma unroll 4
-      for (int ch = ty; ch < g.chunks; ch += PARAM_SUM_LANES)
+      for (int ch = y; ch < g.chunks; ch += lanes)
         a += col[(int64_t) ch * g.ld];
     }
-  red[ty][tx] = a;
-  __syncthreads ();
-  if (ty != 0 || k >= g.cols)
+  if (lanes > 1)   /* the same for the whole block */
+    {
+      red[threadIdx.x] = a;
+      __syncthreads ();
+      if (y != 0 || k >= g.cols)
+        return;
+      a = 0.0f;
+      for (int l = 0; l < lanes; l++)
+        a += red[l * width + x];
+    }
+  else if (k >= g.cols)
     return;
-  a = 0.0f;
-#pragma unroll 8
-  for (int l = 0; l < PARAM_SUM_LANES; l++)
-    a += red[l][tx];
   int tc = g.map.tc;
   g.out[tc > 0 ? k % tc * (g.cols / tc) + k / tc : k] += a;
 }
@@ -79,7 +99,7 @@ launch (VbCuda *cu, ParamSums *q)
 {
   if (q->n > 0 && cu->error[0] == '\0')
     {
-      param_sums_kernel<<<(unsigned int) q->first_block[q->n], dim3 (32, PARAM_SUM_LANES), 0,
+      param_sums_kernel<<<(unsigned int) q->first_block[q->n], PARAM_SUM_THREADS, 0,
                           cu->stream>>> (*q);
       VB_CUDA_LAUNCHED (cu, "parameter gradient sums");
     }
@@ -93,7 +113,8 @@ push (VbCuda *cu, ParamSums *q, const ParamSum *job)
   if (q->n == PARAM_SUM_JOBS)
     launch (cu, q);
   q->job[q->n] = *job;
-  q->first_block[q->n + 1] = q->first_block[q->n] + (job->cols + 31) / 32;
+  int width = PARAM_SUM_THREADS / job->lanes;
+  q->first_block[q->n + 1] = q->first_block[q->n] + (job->cols + width - 1) / width;
   q->n++;
 }
 
@@ -111,7 +132,7 @@ vb_cuda_param_sum_map (VbCuda *cu, float *out, const float *part, int64_t ld, in
   VB_CUDA_GUARD (cu);
   if (cols <= 0 || out == NULL)
     return;
-  ParamSum job = { out, part, ld, cols, chunks, map };
+  ParamSum job = { out, part, ld, cols, chunks, lanes_for (chunks), map };
   struct VbParamSums *p = cu->param_sums;
   if (p != NULL && p->deferring && in_arena (p, part))
     {

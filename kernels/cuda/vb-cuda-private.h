@@ -24,6 +24,7 @@ struct VbCuda
   cublasLtHandle_t lt;            /* for the products with an epilogue; made on first use */
   struct VbLtPlans *lt_plans;     /* their plans by shape (linear.cu) */
   struct VbParamSums *param_sums; /* queued parameter-gradient sums (param_sums.cu) */
+  struct VbWgradPlans *wgrad_plans; /* split weight-gradient products by shape (wgrad.cu) */
   char           error[256];
   char           describe[320];
 };
@@ -88,6 +89,14 @@ typedef struct
 void vb_cuda_param_sum_map (VbCuda *cu, float *out, const float *part, int64_t ld, int cols,
                             int chunks, VbParamMap map);
 void vb_cuda_param_sums_free (struct VbParamSums *p);
+
+/* dw (fp32, in_f × out_f as dwᵀ column-major) += inᵀ·dout over n rows of bf16 operands,
+ * split over the rows into partials summed by the parameter-sum queue (wgrad.cu): 1 when
+ * done so, 0 when the shape, the operands or the context (not queueing) leave it to the
+ * caller's product */
+int vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
+                         const VbBf16 *dout, int64_t ld_dout, int64_t n, int in_f, int out_f);
+void vb_cuda_wgrad_plans_free (struct VbWgradPlans *plans);
 
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */

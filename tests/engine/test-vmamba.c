@@ -376,6 +376,72 @@ test_bf16_fusions_unfused (void)
   vb_vmamba_free (models[1]);
 }
 
+/* bf16 storage where a stage's Δ rank is a multiple of 8 (its products take the
+ * parameters' own bf16 copy and sum the weight's gradient in place, no padded copies) and
+ * where it is not, against fp32 on the same weights: logits, the loss and every gradient
+ * within what bf16 rounding costs (a Δ product on the wrong weight or a gradient summed
+ * into the wrong place is off by far more) */
+static void
+test_bf16_dt_rank_aligned (void)
+{
+  VbVmambaConfig cfg;
+  int depths[2] = { 1, 1 };
+  vb_vmamba_config_scaled (&cfg, 8, depths, 2, 10);
+  cfg.dt_rank[0] = 8;
+  cfg.dt_rank[1] = 3;
+  const int B = 3, S = 16;
+  g_autofree float *x = g_new (float, B * S * S * 3);
+  for (int i = 0; i < B * S * S * 3; i++)
+    x[i] = cosf (0.23f * i);
+  int labels[3] = { 2, 9, 5 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VbVmamba) model = vb_vmamba_new (&cfg, &error);
+  g_assert_no_error (error);
+  vb_vmamba_init_weights (model, 13);
+  /* Δ's initial bias swamps W_dt·dt_low: weights 30 times their initial size make the
+   * products' weight matter to the logits */
+  for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
+    {
+      const VbParamInfo *p = vb_vmamba_tensor (model, t);
+      if (strstr (p->name, "dt_projs_weight") != NULL)
+        for (int64_t i = 0; i < p->numel; i++)
+          vb_vmamba_params (model)[p->offset + i] *= 30.0f;
+    }
+  vb_vmamba_params_to_backend (model);
+  int64_t n = vb_vmamba_n_params (model);
+  g_autofree float *logits = g_new (float, B * 10), *grads = g_new (float, n);
+  float loss[2];
+  for (int bf16 = 0; bf16 < 2; bf16++)
+    {
+      vb_vmamba_set_bf16 (model, bf16);
+      g_assert_true (vb_vmamba_forward (model, x, B, S, S, TRUE, NULL, &error));
+      g_assert_no_error (error);
+      loss[bf16] = vb_vmamba_loss (model, labels, 0.0f);
+      vb_vmamba_zero_grad (model);
+      vb_vmamba_backward (model, NULL);
+      if (!bf16)
+        {
+          memcpy (logits, vb_vmamba_logits (model), B * 10 * sizeof (float));
+          memcpy (grads, vb_vmamba_grads (model), n * sizeof (float));
+        }
+    }
+  double e = vb_test_rel_error (vb_vmamba_logits (model), logits, B * 10);
+  g_test_message ("Δ ranks 8 and 3, bf16 against fp32: logits %.2e, loss %.6f vs %.6f", e,
+                  loss[1], loss[0]);
+  g_assert_cmpfloat (e, >, 1e-6);
+  g_assert_cmpfloat (e, <, BF16_TOL_OUT);
+  g_assert_cmpfloat (fabs (loss[1] - loss[0]) / loss[0], <, BF16_TOL_OUT);
+  for (guint t = 0; t < vb_vmamba_n_tensors (model); t++)
+    {
+      const VbParamInfo *p = vb_vmamba_tensor (model, t);
+      double eg = vb_test_rel_error (vb_vmamba_grads (model) + p->offset, grads + p->offset,
+                                     p->numel);
+      if (eg >= BF16_TOL_GRAD)
+        g_test_message ("gradient of %s off by %.2e", p->name, eg);
+      g_assert_cmpfloat (eg, <, BF16_TOL_GRAD);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -393,5 +459,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/vmamba/input-staging", test_input_staging);
   g_test_add_func ("/vb/vmamba/bf16-switch", test_bf16_switch);
   g_test_add_func ("/vb/vmamba/bf16-fusions-unfused", test_bf16_fusions_unfused);
+  g_test_add_func ("/vb/vmamba/bf16-dt-rank-aligned", test_bf16_dt_rank_aligned);
   return g_test_run ();
 }

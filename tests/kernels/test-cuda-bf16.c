@@ -394,7 +394,7 @@ static const struct { int64_t n; int in_f, out_f, pad_in, pad_out; gboolean bias
   { 1001, 96, 384, 0, 0, TRUE }, { 1001, 384, 96, 0, 0, TRUE }, { 3000, 27, 45, 13, 3, TRUE },
   { 513, 192, 384, 0, 0, FALSE }, { 4099, 192, 192, 64, 0, TRUE }, { 64, 0, 9, 0, 0, TRUE },
   { 64, 0, 9, 0, 2, FALSE }, { 50, 6, 0, 2, 2, TRUE }, { 12544, 96, 384, 0, 0, TRUE },
-  { 12544, 384, 96, 0, 0, TRUE }, { 3137, 192, 384, 0, 0, TRUE },
+  { 12544, 384, 96, 0, 0, TRUE }, { 3137, 192, 384, 0, 0, TRUE }, { 4096, 64, 40, 8, 16, TRUE },
 };
 
 /* fp32 sums of `terms` products of magnitude ≤ 1 in another order (as test-cuda-ops.c) */
@@ -668,6 +668,31 @@ test_linear_backward (VbCuda *cu)
       check_sum (what, got32, want32, nd, out_f);
       check_sum_dev (cu, "dw (+=)", d_dw, dw, n_w, (double) n);
       check_sum_dev (cu, "db (+=)", d_db, db, out_f, (double) n);
+
+      /* dw and db with their sums queued (as in a model's backward): the weight's product
+       * split over the rows where shape and strides allow (wgrad.cu: 12544 and 4096 rows),
+       * against the CPU, and the same bits twice */
+      for (int rep = 0; rep < 2; rep++)
+        {
+          float *qdw = rep == 0 ? d_dwb : d_dw, *qdb = rep == 0 ? d_dbb : d_db;
+          vb_cuda_upload (cu, qdw, dw0, n_w * sizeof (float));
+          vb_cuda_upload (cu, qdb, db0, out_f * sizeof (float));
+          vb_cuda_param_sums_defer (cu);
+          gpu->linear_backward_bf16 (gpu->ctx, NULL, NULL, ld_in, qdw, qdb, d_g, ld_out, d_x,
+                                     ld_in, d_w, n, in_f, out_f);
+          vb_cuda_param_sums_flush (cu);
+        }
+      check_sum_dev (cu, "dw queued (+=)", d_dwb, dw, n_w, (double) n);
+      check_sum_dev (cu, "db queued (+=)", d_dbb, db, out_f, (double) n);
+      assert_same_dev (cu, "linear backward bf16 queued twice (dw)", d_dw, d_dwb,
+                       n_w * sizeof (float));
+      assert_same_dev (cu, "linear backward bf16 queued twice (db)", d_db, d_dbb,
+                       out_f * sizeof (float));
+      /* the at-once sums again, for the repeats below */
+      vb_cuda_upload (cu, d_dw, dw0, n_w * sizeof (float));
+      vb_cuda_upload (cu, d_db, db0, out_f * sizeof (float));
+      gpu->linear_backward_bf16 (gpu->ctx, NULL, NULL, ld_in, d_dw, d_db, d_g, ld_out, d_x,
+                                 ld_in, d_w, n, in_f, out_f);
 
       /* bf16 din alone (din16 is taken even with din given) */
       gpu->linear_backward_bf16 (gpu->ctx, d_din32b, d_din16, ld_in, NULL, NULL, d_g, ld_out,

@@ -1,0 +1,184 @@
+/* wgrad.cu: a bf16 product's weight gradient dWᵀ += inᵀ·dout, summed over the batch's n
+ * rows (n ≫ in_f·out_f in VMamba's first stages), split over those rows by us.
+ *
+ * cuBLAS splits such a product over the rows itself and adds the slices in a reduction
+ * kernel of its own: one more launch a product, 98 a bf16 VMamba-T training step at
+ * 128 px. While the context queues the parameter sums (param_sums.cu), the product runs
+ * here instead: S strided-batched cuBLASLt products that may not split again, each on
+ * n / S rows, into S fp32 partials whose sum joins the queue. Measured on the H200 for
+ * every weight-gradient shape of that step (studies/wgrad_reduction.cu): at 64 px the
+ * products took 472 µs a step through cuBLAS's own split, and the best fixed split of each
+ * shape 30 % less than cuBLAS's for stages 1–2; rows a slice below a few hundred lose. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vb-cuda-private.h"
+
+/* rows a slice at least, slices at most, and the partials' bytes at most (more goes to
+ * cuBLAS: the queue would sum them at once anyway) */
+#define WGRAD_MIN_ROWS 512
+#define WGRAD_MAX_SPLIT 16
+#define WGRAD_MAX_PARTIALS ((size_t) 8 << 20)
+#define WGRAD_PLANS 64
+
+typedef struct
+{
+  int64_t n, ld_in, ld_dout;
+  int in_f, out_f, split;
+  bool found;
+  cublasLtMatmulDesc_t op;
+  cublasLtMatrixLayout_t la, lb, lc;
+  cublasLtMatmulAlgo_t algo;
+} WgradPlan;
+
+struct VbWgradPlans
+{
+  WgradPlan plan[WGRAD_PLANS];
+  int used, next;
+};
+
+/* the slices of n rows: the largest power of two within the bounds above, 1 for none
+ * (two slices measured no faster than cuBLAS's own, before their sum) */
+static int
+wgrad_split (int64_t n, int in_f, int out_f)
+{
+  int s = 1;
+  while (s < WGRAD_MAX_SPLIT && n % (2 * s) == 0 && n / (2 * s) >= WGRAD_MIN_ROWS
+         && (size_t) 2 * s * in_f * out_f * sizeof (float) <= WGRAD_MAX_PARTIALS)
+    s *= 2;
+  return s >= 4 ? s : 1;
+}
+
+static void
+plan_clear (WgradPlan *p)
+{
+  if (p->lc != NULL)
+    cublasLtMatrixLayoutDestroy (p->lc);
+  if (p->lb != NULL)
+    cublasLtMatrixLayoutDestroy (p->lb);
+  if (p->la != NULL)
+    cublasLtMatrixLayoutDestroy (p->la);
+  if (p->op != NULL)
+    cublasLtMatmulDescDestroy (p->op);
+  memset (p, 0, sizeof *p);
+}
+
+void
+vb_cuda_wgrad_plans_free (struct VbWgradPlans *plans)
+{
+  if (plans == NULL)
+    return;
+  for (int i = 0; i < plans->used; i++)
+    plan_clear (&plans->plan[i]);
+  free (plans);
+}
+
+/* one matrix layout of `split` slices of cols rows (column-major: rows × cols, ld) */
+static bool
+sliced_layout (cublasLtMatrixLayout_t *l, cudaDataType_t type, int64_t rows, int64_t cols,
+               int64_t ld, int split, int64_t stride)
+{
+  return cublasLtMatrixLayoutCreate (l, type, rows, cols, ld) == CUBLAS_STATUS_SUCCESS
+         && cublasLtMatrixLayoutSetAttribute (*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &split,
+                                              sizeof split) == CUBLAS_STATUS_SUCCESS
+         && cublasLtMatrixLayoutSetAttribute (*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET,
+                                              &stride, sizeof stride) == CUBLAS_STATUS_SUCCESS;
+}
+
+/* the plan of a shape, made on first use (found false: cuBLASLt offers no algorithm) */
+static WgradPlan *
+wgrad_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_dout,
+            int split)
+{
+  if (cu->wgrad_plans == NULL
+      && (cu->wgrad_plans = (struct VbWgradPlans *) calloc (1, sizeof (struct VbWgradPlans)))
+             == NULL)
+    return NULL;
+  struct VbWgradPlans *ps = cu->wgrad_plans;
+  for (int i = 0; i < ps->used; i++)
+    {
+      WgradPlan *p = &ps->plan[i];
+      if (p->n == n && p->in_f == in_f && p->out_f == out_f && p->ld_in == ld_in
+          && p->ld_dout == ld_dout && p->split == split)
+        return p;
+    }
+  WgradPlan *p;
+  if (ps->used < WGRAD_PLANS)
+    p = &ps->plan[ps->used++];
+  else
+    {
+      /* full: the oldest goes */
+      p = &ps->plan[ps->next];
+      ps->next = (ps->next + 1) % WGRAD_PLANS;
+    }
+  plan_clear (p);
+  p->n = n;
+  p->ld_in = ld_in;
+  p->ld_dout = ld_dout;
+  p->in_f = in_f;
+  p->out_f = out_f;
+  p->split = split;
+  int64_t k = n / split;
+  cublasOperation_t ta = CUBLAS_OP_N, tb = CUBLAS_OP_T;
+  uint64_t ws = VB_CUDA_BLAS_WORKSPACE;
+  /* no split of cuBLASLt's own: the slices are ours */
+  uint32_t no_split = CUBLASLT_REDUCTION_SCHEME_NONE;
+  cublasLtMatmulPreference_t pref = NULL;
+  cublasLtMatmulHeuristicResult_t h;
+  int found = 0;
+  /* column-major, slice i: part_i (in_f × out_f) = in_i (in_f × k) · dout_iᵀ (k × out_f) */
+  if (cublasLtMatmulDescCreate (&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS
+      && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) == 0
+      && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb) == 0
+      && sliced_layout (&p->la, CUDA_R_16BF, in_f, k, ld_in, split, k * ld_in)
+      && sliced_layout (&p->lb, CUDA_R_16BF, out_f, k, ld_dout, split, k * ld_dout)
+      && sliced_layout (&p->lc, CUDA_R_32F, in_f, out_f, in_f, split, (int64_t) in_f * out_f)
+      && cublasLtMatmulPreferenceCreate (&pref) == 0
+      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                               &ws, sizeof ws) == 0
+      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
+                                               &no_split, sizeof no_split) == 0
+      && cublasLtMatmulAlgoGetHeuristic (cu->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, 1, &h,
+                                         &found) == 0
+      && found > 0)
+    {
+      p->algo = h.algo;
+      p->found = true;
+    }
+  if (pref != NULL)
+    cublasLtMatmulPreferenceDestroy (pref);
+  return p;
+}
+
+int
+vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
+                     const VbBf16 *dout, int64_t ld_dout, int64_t n, int in_f, int out_f)
+{
+  int split = wgrad_split (n, in_f, out_f);
+  /* 16-byte operands for the tensor-core kernels, slices included */
+  if (split == 1 || ld_in % 8 != 0 || ld_dout % 8 != 0 || (uintptr_t) in % 16 != 0
+      || (uintptr_t) dout % 16 != 0)
+    return 0;
+  if (cu->lt == NULL && cublasLtCreate (&cu->lt) != CUBLAS_STATUS_SUCCESS)
+    {
+      cu->lt = NULL;
+      return 0;
+    }
+  WgradPlan *p = wgrad_plan (cu, n, in_f, out_f, ld_in, ld_dout, split);
+  if (p == NULL || !p->found)
+    return 0;
+  /* only where the sum is queued: at once, cuBLAS's own split is as good */
+  size_t cells = (size_t) in_f * out_f;
+  float *part = vb_cuda_param_partials_queued (cu, split * cells);
+  if (part == NULL)
+    return 0;
+  const float one = 1.0f, zero = 0.0f;
+  if (!vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, in, p->la, dout, p->lb,
+                                               &zero, part, p->lc, part, p->lc, &p->algo,
+                                               cu->blas_workspace, VB_CUDA_BLAS_WORKSPACE,
+                                               cu->stream),
+                           "linear backward (bf16, weight slices)"))
+    return 1;
+  vb_cuda_param_sum (cu, dw, part, (int64_t) cells, (int) cells, split);
+  return 1;
+}
