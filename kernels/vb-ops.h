@@ -215,8 +215,9 @@ struct VbOps
                                         int c, float eps);
   void (*gelu_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b,
                              int64_t rows, int c);
-  void (*gelu_backward_bf16) (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
-                              const float *b, int64_t rows, int c);
+  /* db (accumulated, may be NULL): the bias b's gradient, Σ over rows of din as stored */
+  void (*gelu_backward_bf16) (void *ctx, VbBf16 *din, float *db, const VbBf16 *dout,
+                              const VbBf16 *in, const float *b, int64_t rows, int c);
   /* the 3×3 stride-2 convolutions with bf16 products: fp32 tensors in and out, the
    * operands rounded to bf16 inside (vb-cpu-ops.h vb_conv3x3s2_*_bf16) */
   void (*conv3x3s2_forward_bf16) (void *ctx, float *out, const float *in, const float *w,

@@ -256,11 +256,13 @@ mlp_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
       VB_PROF ("linear (GEMM)",
                OP (linear_backward_bf16, NULL, m->d_g16, M, G + o->fc2_w, G + o->fc2_b,
                    m->d_br16, C, a->g16, M, P16 + o->fc2_w, BL, M, C));
+      /* fc1's bias gradient summed in the GELU's backward, which writes d_h1 */
       VB_PROF ("gelu/silu",
-               OP (gelu_backward_bf16, m->d_h1_16, m->d_g16, a->h1_16, P + o->fc1_b, BL, M));
+               OP (gelu_backward_bf16, m->d_h1_16, G + o->fc1_b, m->d_g16, a->h1_16,
+                   P + o->fc1_b, BL, M));
       VB_PROF ("linear (GEMM)",
-               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->fc1_w, G + o->fc1_b,
-                   m->d_h1_16, M, a->ln2_16, C, P16 + o->fc1_w, BL, C, M));
+               OP (linear_backward_bf16, m->d_ln, NULL, C, G + o->fc1_w, NULL, m->d_h1_16, M,
+                   a->ln2_16, C, P16 + o->fc1_w, BL, C, M));
     }
   else
     {

@@ -159,13 +159,20 @@ vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t row
 }
 
 void
-vb_gelu_backward_bf16 (VbBf16 *din, const VbBf16 *dout, const VbBf16 *in, const float *b,
-                       int64_t rows, int c)
+vb_gelu_backward_bf16 (VbBf16 *din, float *db, const VbBf16 *dout, const VbBf16 *in,
+                       const float *b, int64_t rows, int c)
 {
   int64_t n = rows * c;
   float *dy = widen (dout, 1, n, n), *x = widen_biased (in, b, rows, c);
   vb_gelu_backward (dy, dy, x, n);
   narrow (din, n, dy, 1, n);
+  if (db != NULL && n > 0)
+    {
+      /* the stored values, as the product's backward would sum them */
+      float *stored = widen (din, 1, n, n);
+      vb_cpu_colsum_acc (db, stored, rows, c, c);
+      free (stored);
+    }
   free (dy);
   free (x);
 }

@@ -228,8 +228,8 @@ WRAP (void, merge_layernorm_forward, (void *ctx, float *y, float *out, VbBf16 *o
       (y, out, out16, mean, rstd, ys, K, gamma, beta, n, c, eps))
 WRAP (void, gelu_forward_bf16, (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c),
       (out, in, b, rows, c))
-WRAP (void, gelu_backward_bf16, (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in, const float *b, int64_t rows, int c),
-      (din, dout, in, b, rows, c))
+WRAP (void, gelu_backward_bf16, (void *ctx, VbBf16 *din, float *db, const VbBf16 *dout, const VbBf16 *in, const float *b, int64_t rows, int c),
+      (din, db, dout, in, b, rows, c))
 WRAP (void, conv3x3s2_forward_bf16, (void *ctx, float *out, const float *in, const float *w, const float *b, int B, int H, int W, int cin, int cout),
       (out, in, w, b, B, H, W, cin, cout))
 WRAP (void, conv3x3s2_backward_bf16, (void *ctx, float *din, float *dw, float *db, const float *dout, const float *in, const float *w, int B, int H, int W, int cin, int cout),

@@ -265,8 +265,10 @@ void vb_layernorm_forward_bf16 (VbBf16 *out, float *mean, float *rstd, const flo
 /* GELU on (rows, c) with the bias b (c) of the product that wrote `in` added first (in
  * fp32; b NULL: none): the bias + GELU epilogue, so the product writes no bias */
 void vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c);
-void vb_gelu_backward_bf16 (VbBf16 *din, const VbBf16 *dout, const VbBf16 *in, const float *b,
-                            int64_t rows, int c);
+/* the backward also sums the bias's gradient when db is not NULL: db += Σ over rows of din
+ * as stored (widened), vb_linear_backward_bf16's db for the product that wrote `in` */
+void vb_gelu_backward_bf16 (VbBf16 *din, float *db, const VbBf16 *dout, const VbBf16 *in,
+                            const float *b, int64_t rows, int c);
 /* vb_conv3x3s2_forward / _backward with bf16 products: the tensors stay fp32 (same
  * parameters, layouts and rules: out and din written, dw and db accumulated), the
  * products' operands are rounded to bf16 and accumulate in fp32:

@@ -504,9 +504,78 @@ vb_cuda_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const floa
   VB_CUDA_LAUNCHED (cu, "gelu forward (bf16)");
 }
 
+/* The bias + GELU backward that also sums the bias's gradient: din = bf16 (dout · GELU'
+ * (in + b)) and, for each chunk of `rows` rows, the column sums of din as stored into
+ * part[chunk, col] (the product's backward would read din again to sum them). Thread
+ * (x, y) holds the 8 columns (blockIdx.x·GB_VECS + x)·8 (one 16-byte vector a row) and
+ * rows y, y + GB_LANES, … of its chunk; the lanes' sums are added in lane order. 16
+ * vectors a row of the block: VMamba-T's 384 … 3072 hidden columns fill every block (32
+ * left a quarter of the threads idle at 384). c % 8 == 0. */
+#define GB_VECS 16
+#define GB_LANES 16
+static __global__ void __launch_bounds__ (GB_VECS * GB_LANES)
+gelu_backward_bias_kernel (bf16 *din, float *part, const bf16 *dout, const bf16 *in,
+                           const float *bias, int64_t n_rows, int c, int rows)
+{
+  __shared__ float red[GB_LANES][GB_VECS * 8];
+  int v = blockIdx.x * GB_VECS + threadIdx.x, lane = threadIdx.y;
+  int64_t r0 = (int64_t) blockIdx.y * rows, r1 = min (n_rows, r0 + rows);
+  bool live = v * 8 < c;
+  float s[8] = { 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f }, b[8];
+#pragma unroll
+  for (int k = 0; k < 8; k++)
+    b[k] = live && bias != NULL ? bias[v * 8 + k] : 0.0f;
+  if (live)
+    {
+#pragma unroll 4
+      for (int64_t r = r0 + lane; r < r1; r += GB_LANES)
+        {
+          int64_t e = r * c + (int64_t) v * 8;
+          float g[8], x[8];
+          load8 (g, dout + e);
+          load8 (x, in + e);
+#pragma unroll
+          for (int k = 0; k < 8; k++)
+            {
+              /* (x + b) as biased () adds it: no bias adds nothing */
+              float d = Gelu::df (g[k], bias != NULL ? x[k] + b[k] : x[k]);
+              g[k] = __bfloat162float (__float2bfloat16_rn (d));
+              s[k] += g[k];
+            }
+          store8 (din + e, g);
+        }
+    }
+#pragma unroll
+  for (int k = 0; k < 8; k++)
+    red[lane][threadIdx.x * 8 + k] = s[k];
+  __syncthreads ();
+  if (lane != 0 || !live)
+    return;
+#pragma unroll
+  for (int k = 0; k < 8; k++)
+    {
+      float t = 0.0f;
+#pragma unroll
+      for (int l = 0; l < GB_LANES; l++)
+        t += red[l][threadIdx.x * 8 + k];
+      part[blockIdx.y * (int64_t) c + v * 8 + k] = t;
+    }
+}
+
+/* rows a chunk: 1024, halved (to 64 at least) until the launch has 1024 blocks, about
+ * a wave of the H200's 132 SMs (fewer left the loads' latency showing) */
+static int
+gelu_bias_rows (int64_t n_rows, int col_blocks)
+{
+  int rows = 1024;
+  while (rows > 64 && (n_rows + rows - 1) / rows * col_blocks < 1024)
+    rows /= 2;
+  return rows;
+}
+
 extern "C" void
-vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
-                            const float *b, int64_t rows, int c)
+vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, float *db, const VbBf16 *dout,
+                            const VbBf16 *in, const float *b, int64_t rows, int c)
 {
   bf16 *d = reinterpret_cast<bf16 *> (din);
   const bf16 *g = reinterpret_cast<const bf16 *> (dout), *x = reinterpret_cast<const bf16 *> (in);
@@ -515,13 +584,28 @@ vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, const VbBf16 *dout, const V
   VB_CUDA_GUARD (cu);
   if (n <= 0)
     return;
+  if (db != NULL && c % 8 == 0 && by_eight (din, dout, in, b, c))
+    {
+      int col_blocks = (c / 8 + GB_VECS - 1) / GB_VECS;
+      int chunk = gelu_bias_rows (rows, col_blocks);
+      int chunks = (int) ((rows + chunk - 1) / chunk);
+      float *part = vb_cuda_param_partials (cu, (size_t) chunks * c);
+      if (part == NULL)
+        return;
+      gelu_backward_bias_kernel<<<dim3 (col_blocks, chunks), dim3 (GB_VECS, GB_LANES), 0,
+                                  cu->stream>>> (d, part, g, x, b, rows, c, chunk);
+      if (VB_CUDA_LAUNCHED (cu, "gelu backward + bias gradient (bf16)"))
+        vb_cuda_param_sum (cu, db, part, c, c, chunks);
+      return;
+    }
   if (by_eight (din, dout, in, b, c))
     binary_bf16x8_kernel<Bwd<Gelu>><<<vb_cuda_blocks ((n + 7) / 8, THREADS), THREADS, 0,
                                       cu->stream>>> (d, g, x, b, c, n);
   else
     binary_bf16_kernel<Bwd<Gelu>><<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
         d, g, x, b, c, n);
-  VB_CUDA_LAUNCHED (cu, "gelu backward (bf16)");
+  if (VB_CUDA_LAUNCHED (cu, "gelu backward (bf16)") && db != NULL)
+    vb_cuda_colsum_acc_bf16 (cu, db, din, c, rows, c);
 }
 
 /* dst[b·per + i] = bf16 (src[b·per + i] · scale[b]) (SCALE false: bf16 (src[...])), one grid

@@ -300,6 +300,13 @@ colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
     vb_cuda_param_sum (cu, acc, part, cols, cols, chunks);
 }
 
+void
+vb_cuda_colsum_acc_bf16 (VbCuda *cu, float *acc, const VbBf16 *x, int64_t ld, int64_t n,
+                         int cols)
+{
+  colsum_acc (cu, acc, reinterpret_cast<const __nv_bfloat16 *> (x), ld, n, cols);
+}
+
 extern "C" void
 vb_cuda_linear_forward (VbCuda *cu, float *out, int64_t ld_out,
                         const float *in, int64_t ld_in,

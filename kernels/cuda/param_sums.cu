@@ -18,7 +18,7 @@
 #define PARAM_SUM_JOBS 72
 #define PARAM_SUM_THREADS 1024
 /* partials larger than this are summed at once (their launch is small beside them) */
-#define PARAM_SUM_MAX_DEFER ((size_t) 8 << 20)
+#define PARAM_SUM_MAX_DEFER ((size_t) 16 << 20)
 
 typedef struct
 {

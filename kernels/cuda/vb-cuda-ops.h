@@ -240,7 +240,9 @@ void vb_cuda_merge_layernorm_forward (VbCuda *cu, float *y, float *out, VbBf16 *
 /* on (rows, c), b (c) added to in first when not NULL; in place allowed (out == in) */
 void vb_cuda_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const float *b,
                                 int64_t rows, int c);
-void vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, const VbBf16 *dout,
+/* db (accumulated, may be NULL): b's gradient, the column sums of din as stored, summed in
+ * the same pass where c % 8 == 0 (queued with the parameter sums) */
+void vb_cuda_gelu_backward_bf16 (VbCuda *cu, VbBf16 *din, float *db, const VbBf16 *dout,
                                  const VbBf16 *in, const float *b, int64_t rows, int c);
 /* vb_conv3x3s2_*_bf16: fp32 tensors in and out as vb_cuda_conv3x3s2_*, the operands
  * rounded to bf16 on the way into the products (an im2col matrix of bf16 rounded once

@@ -98,6 +98,10 @@ int vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
                          const VbBf16 *dout, int64_t ld_dout, int64_t n, int in_f, int out_f);
 void vb_cuda_wgrad_plans_free (struct VbWgradPlans *plans);
 
+/* acc[o] += Σ_r x[r·ld + o] over n rows of bf16 (a bias's gradient; linear.cu) */
+void vb_cuda_colsum_acc_bf16 (VbCuda *cu, float *acc, const VbBf16 *x, int64_t ld, int64_t n,
+                              int cols);
+
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */
 void *vb_cuda_scratch (VbCuda *cu, size_t bytes);

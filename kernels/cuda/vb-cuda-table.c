@@ -425,10 +425,10 @@ cu_gelu_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *in, const float *b, 
 }
 
 static void
-cu_gelu_backward_bf16 (void *ctx, VbBf16 *din, const VbBf16 *dout, const VbBf16 *in,
+cu_gelu_backward_bf16 (void *ctx, VbBf16 *din, float *db, const VbBf16 *dout, const VbBf16 *in,
                        const float *b, int64_t rows, int c)
 {
-  vb_cuda_gelu_backward_bf16 (ctx, din, dout, in, b, rows, c);
+  vb_cuda_gelu_backward_bf16 (ctx, din, db, dout, in, b, rows, c);
 }
 
 static void

@@ -205,6 +205,21 @@ test_to_bf16 (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* fp32 sums of `terms` products of magnitude ≤ 1 in another order (as test-cuda-ops.c) */
+static void
+check_sum (const char *what, const float *got, const float *want, gsize n, double terms)
+{
+  cc_assert_close (what, got, want, n, 1e-5, 1e-5 + 4.0 * FLT_EPSILON * terms, 1e-4);
+}
+
+static void
+check_sum_dev (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n,
+               double terms)
+{
+  g_autofree float *got = cc_download (cu, dev, n);
+  check_sum (what, got, want, n, terms);
+}
+
 /* ---- GELU ------------------------------------------------------------------------- */
 
 /* every n % 8 class the 8-wide kernels leave as a tail (rows of one), then the bias +
@@ -213,6 +228,7 @@ static const struct { int64_t rows; int c; gboolean bias; } ew_shapes[] = {
   { 1, 1, FALSE }, { 1, 7, FALSE }, { 1, 8, FALSE }, { 1, 9, FALSE }, { 1, 37, FALSE },
   { 1, 4099, FALSE }, { 1, 1000003, FALSE }, { 1, 1 << 20, FALSE },
   { 5, 8, TRUE }, { 3, 12, TRUE }, { 1, 9, TRUE }, { 37, 384, TRUE }, { 2731, 384, TRUE },
+  { 20000, 96, TRUE },
 };
 
 /* the fp32 formulas' noise (erff, expf: a few fp32 ulps of values ≤ 6) before rounding */
@@ -292,28 +308,44 @@ test_gelu_backward (VbCuda *cu)
                                                rows, c, b ? " + bias" : "");
       void *x_base, *g_base, *out_base;
 
-      cpu->gelu_backward_bf16 (cpu->ctx, want, g, x, b, rows, c);
+      cpu->gelu_backward_bf16 (cpu->ctx, want, NULL, g, x, b, rows, c);
       VbBf16 *d_x = upload16 (cu, x, n), *d_g = upload16 (cu, g, n);
       VbBf16 *d_din = cc_poisoned16 (cu, n);
       float *d_b = b ? cc_upload_floats (cu, b, c) : NULL;
-      gpu->gelu_backward_bf16 (gpu->ctx, d_din, d_g, d_x, d_b, rows, c);
+      gpu->gelu_backward_bf16 (gpu->ctx, d_din, NULL, d_g, d_x, d_b, rows, c);
       check16_dev (cu, what, d_din, want, n, GELU_ATOL);
+
+      /* with the bias's gradient (+=): the column sums of the GPU's own din as stored, on
+       * the CPU, and din itself the same bits as without */
+      g_autofree float *db0 = cc_random (rng, c, -1.0, 1.0);
+      g_autofree float *want_db = g_memdup2 (db0, c * sizeof (float));
+      g_autofree VbBf16 *got = cc_download16 (cu, d_din, n);
+      for (int64_t r = 0; r < rows; r++)
+        for (int j = 0; j < c; j++)
+          want_db[j] += vb_bf16_to_float (got[r * c + j]);
+      float *d_db = cc_upload_floats (cu, db0, c);
+      VbBf16 *d_din2 = cc_poisoned16 (cu, n);
+      gpu->gelu_backward_bf16 (gpu->ctx, d_din2, d_db, d_g, d_x, d_b, rows, c);
+      assert_same_dev (cu, "gelu backward with db: din", d_din2, d_din, n * sizeof (VbBf16));
+      check_sum_dev (cu, "gelu backward db (+=)", d_db, want_db, c, (double) rows);
+      CC_FREE_ALL (cu, d_db, d_din2);
 
       VbBf16 *d_x1 = upload_at (cu, x, n, sizeof (VbBf16), 1, &x_base);
       VbBf16 *d_g1 = upload_at (cu, g, n, sizeof (VbBf16), 1, &g_base);
       out_base = cc_poisoned16 (cu, n + 1);
-      gpu->gelu_backward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, d_g1, d_x1, d_b, rows, c);
+      gpu->gelu_backward_bf16 (gpu->ctx, (VbBf16 *) out_base + 1, NULL, d_g1, d_x1, d_b, rows,
+                               c);
       check16_dev (cu, "unaligned", (VbBf16 *) out_base + 1, want, n, GELU_ATOL);
       /* a bias one float off 16-byte alignment: the 8-wide kernel adds it value by value */
       void *b_base = NULL;
       float *d_b1 = b ? upload_at (cu, b, c, sizeof (float), 1, &b_base) : NULL;
-      gpu->gelu_backward_bf16 (gpu->ctx, d_din, d_g, d_x, d_b1, rows, c);
+      gpu->gelu_backward_bf16 (gpu->ctx, d_din, NULL, d_g, d_x, d_b1, rows, c);
       check16_dev (cu, "bias off alignment", d_din, want, n, GELU_ATOL);
       CC_FREE_ALL (cu, d_x, d_g, d_din, x_base, g_base, out_base, d_b);
       if (b_base != NULL)
         vb_cuda_free (cu, b_base);
     }
-  gpu->gelu_backward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, 0, 8);
+  gpu->gelu_backward_bf16 (gpu->ctx, NULL, NULL, NULL, NULL, NULL, 0, 8);
   cc_assert_ok (cu);
   g_rand_free (rng);
 }
@@ -396,21 +428,6 @@ static const struct { int64_t n; int in_f, out_f, pad_in, pad_out; gboolean bias
   { 64, 0, 9, 0, 2, FALSE }, { 50, 6, 0, 2, 2, TRUE }, { 12544, 96, 384, 0, 0, TRUE },
   { 12544, 384, 96, 0, 0, TRUE }, { 3137, 192, 384, 0, 0, TRUE }, { 4096, 64, 40, 8, 16, TRUE },
 };
-
-/* fp32 sums of `terms` products of magnitude ≤ 1 in another order (as test-cuda-ops.c) */
-static void
-check_sum (const char *what, const float *got, const float *want, gsize n, double terms)
-{
-  cc_assert_close (what, got, want, n, 1e-5, 1e-5 + 4.0 * FLT_EPSILON * terms, 1e-4);
-}
-
-static void
-check_sum_dev (VbCuda *cu, const char *what, const float *dev, const float *want, gsize n,
-               double terms)
-{
-  g_autofree float *got = cc_download (cu, dev, n);
-  check_sum (what, got, want, n, terms);
-}
 
 /* ---- LayerNorm backward into the stream's gradient, and its bf16 copy --------------- */
 

@@ -50,6 +50,18 @@ test_adamw_fused (void)
   cc_check (cu, "adamw params", d_p, p, N);
   cc_check (cu, "adamw m", d_m, m, N);
   cc_check (cu, "adamw v", d_v, v, N);
+  /* one float off 16-byte alignment (the one-at-a-time path; above, four at a time and a
+   * tail of three), no mask: every parameter decays */
+  {
+    VbAdamwScalars sc;
+    vb_adamw_scalars (&sc, 2e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 7);
+    double sumsq = 0;
+    vb_cuda_upload (cu, d_sc, &sc, sizeof sc);
+    vb_cuda_adamw_fused (cu, d_p + 1, d_g + 1, d_m + 1, d_v + 1, NULL, N - 1, d_sc, NULL, 0);
+    vb_adamw_fused (p + 1, g + 1, m + 1, v + 1, NULL, N - 1, &sc, &sumsq, 0);
+    cc_check (cu, "adamw params (unaligned, no mask)", d_p, p, N);
+    cc_check (cu, "adamw m (unaligned, no mask)", d_m, m, N);
+  }
   void *all[] = { d_g, d_p, d_m, d_v, d_mask, d_sumsq, d_sc };
   for (guint i = 0; i < G_N_ELEMENTS (all); i++)
     vb_cuda_free (cu, all[i]);

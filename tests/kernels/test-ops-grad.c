@@ -959,12 +959,25 @@ test_bf16_ops (void)
   vb_gelu_backward (dact, gf, hb, rows * c);
   VbBf16 a16[40], da16[40];
   vb_gelu_forward_bf16 (a16, h16, beta, rows, c);
-  vb_gelu_backward_bf16 (da16, g16, h16, beta, rows, c);
+  vb_gelu_backward_bf16 (da16, NULL, g16, h16, beta, rows, c);
   for (int i = 0; i < rows * c; i++)
     {
       g_assert_cmphex (a16[i], ==, vb_bf16_from_float (act[i]));
       g_assert_cmphex (da16[i], ==, vb_bf16_from_float (dact[i]));
     }
+  /* and the bias's gradient with it: added onto what gelu_db holds, the column sums of the
+   * stored (rounded) din, as the product's backward sums its dout */
+  float gelu_db[10], want_db[10];
+  for (int j = 0; j < c; j++)
+    gelu_db[j] = want_db[j] = 0.25f * j;
+  for (int r = 0; r < rows; r++)
+    for (int j = 0; j < c; j++)
+      want_db[j] += vb_bf16_to_float (da16[r * c + j]);
+  VbBf16 da16b[40];
+  vb_gelu_backward_bf16 (da16b, gelu_db, g16, h16, beta, rows, c);
+  g_assert_cmpmem (da16b, sizeof da16b, da16, sizeof da16);
+  for (int j = 0; j < c; j++)
+    g_assert_cmpfloat_with_epsilon (gelu_db[j], want_db[j], 1e-5f * rows);
 }
 
 int
