@@ -11,6 +11,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-fastmath.h"
+#include "vb-cuda-lanes.h"
 #include "vb-cuda-private.h"
 #include "vb-cuda-silu.h"
 
@@ -545,21 +546,8 @@ gelu_backward_bias_kernel (bf16 *din, float *part, const bf16 *dout, const bf16 
           store8 (din + e, g);
         }
     }
-#pragma unroll
-  for (int k = 0; k < 8; k++)
-    red[lane][threadIdx.x * 8 + k] = s[k];
-  __syncthreads ();
-  if (lane != 0 || !live)
-    return;
-#pragma unroll
-  for (int k = 0; k < 8; k++)
-    {
-      float t = 0.0f;
-#pragma unroll
-      for (int l = 0; l < GB_LANES; l++)
-        t += red[l][threadIdx.x * 8 + k];
-      part[blockIdx.y * (int64_t) c + v * 8 + k] = t;
-    }
+  store_lane_sums8<GB_LANES, GB_VECS> (red, s, lane, live,
+                                       part + blockIdx.y * (int64_t) c + v * 8);
 }
 
 /* rows a chunk: 1024, halved (to 64 at least) until the launch has 1024 blocks, about

@@ -9,6 +9,7 @@
 
 #include <cuda_bf16.h>
 
+#include "vb-cuda-lanes.h"
 #include "vb-cuda-private.h"
 #include "vb-cuda-vit.h"
 
@@ -243,21 +244,8 @@ colsum_partial_bf16x8_kernel (float *part, const __nv_bfloat16 *x, int64_t ld, i
             }
         }
     }
-#pragma unroll
-  for (int e = 0; e < 8; e++)
-    red[lane][threadIdx.x * 8 + e] = s[e];
-  __syncthreads ();
-  if (lane != 0 || !live)
-    return;
-#pragma unroll
-  for (int e = 0; e < 8; e++)
-    {
-      float t = 0.0f;
-#pragma unroll
-      for (int l = 0; l < COLSUM_LANES; l++)
-        t += red[l][threadIdx.x * 8 + e];
-      part[(int64_t) blockIdx.y * cols + v * 8 + e] = t;
-    }
+  store_lane_sums8<COLSUM_LANES, 32> (red, s, lane, live,
+                                      part + (int64_t) blockIdx.y * cols + v * 8);
 }
 
 static bool
@@ -542,88 +530,17 @@ round_bf16_kernel (__nv_bfloat16 *dst, const float *src, int n)
     dst[i] = __float2bfloat16_rn (src[i]);
 }
 
-/* cuBLASLt plans for the bias products, one a shape: descriptors and the algorithm its
- * heuristic chose, so that the heuristic is asked once a shape rather than on every call
- * (host time in front of a product of a few hundred microseconds) */
-#define LT_PLANS 8
-
-typedef struct
-{
-  int64_t n, ld_in, ld_out;
-  int in_f, out_f, found;
-  cublasLtMatmulDesc_t op;
-  cublasLtMatrixLayout_t la, lb, ld;
-  cublasLtMatmulAlgo_t algo;
-} LtPlan;
-
-struct VbLtPlans
-{
-  LtPlan plan[LT_PLANS];
-  int used, next;
-};
-
-static void
-lt_plan_clear (LtPlan *p)
-{
-  if (p->ld != NULL)
-    cublasLtMatrixLayoutDestroy (p->ld);
-  if (p->lb != NULL)
-    cublasLtMatrixLayoutDestroy (p->lb);
-  if (p->la != NULL)
-    cublasLtMatrixLayoutDestroy (p->la);
-  if (p->op != NULL)
-    cublasLtMatmulDescDestroy (p->op);
-  memset (p, 0, sizeof *p);
-}
-
-void
-vb_cuda_lt_plans_free (struct VbLtPlans *plans)
-{
-  if (plans == NULL)
-    return;
-  for (int i = 0; i < plans->used; i++)
-    lt_plan_clear (&plans->plan[i]);
-  free (plans);
-}
-
-/* the plan of a shape, made on first use (found = 0: cuBLASLt has no algorithm for it) */
-static LtPlan *
+/* the bias product's plan for a shape (found false: cuBLASLt has no algorithm for it) */
+static VbLtPlan *
 lt_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_out)
 {
-  if (cu->lt_plans == NULL
-      && (cu->lt_plans = (struct VbLtPlans *) calloc (1, sizeof (struct VbLtPlans))) == NULL)
-    return NULL;
-  struct VbLtPlans *ps = cu->lt_plans;
-  for (int i = 0; i < ps->used; i++)
-    {
-      LtPlan *p = &ps->plan[i];
-      if (p->n == n && p->in_f == in_f && p->out_f == out_f && p->ld_in == ld_in
-          && p->ld_out == ld_out)
-        return p;
-    }
-  LtPlan *p;
-  if (ps->used < LT_PLANS)
-    p = &ps->plan[ps->used++];
-  else
-    {
-      /* full: the oldest goes */
-      p = &ps->plan[ps->next];
-      ps->next = (ps->next + 1) % LT_PLANS;
-    }
-  lt_plan_clear (p);
-  p->n = n;
-  p->in_f = in_f;
-  p->out_f = out_f;
-  p->ld_in = ld_in;
-  p->ld_out = ld_out;
+  const int64_t key[VB_LT_KEY] = { n, in_f, out_f, ld_in, ld_out, 0 };
+  bool made;
+  VbLtPlan *p = vb_cuda_lt_plan_slot (&cu->lt_plans, key, &made);
+  if (p == NULL || !made)
+    return p;
   cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
   cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-  uint64_t ws = VB_CUDA_BLAS_WORKSPACE;
-  /* split sums added in fp32, never in the output's bf16: each output rounded once */
-  uint32_t fp32_sums = CUBLASLT_REDUCTION_SCHEME_NONE | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE;
-  cublasLtMatmulPreference_t pref = NULL;
-  cublasLtMatmulHeuristicResult_t h;
-  int found = 0;
   /* column-major: out^T (out_f × n) = W (in_f × out_f)^T · in^T (in_f × n) */
   if (cublasLtMatmulDescCreate (&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS
       && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) == 0
@@ -632,21 +549,10 @@ lt_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_o
                                          sizeof epi) == 0
       && cublasLtMatrixLayoutCreate (&p->la, CUDA_R_16BF, in_f, out_f, in_f) == 0
       && cublasLtMatrixLayoutCreate (&p->lb, CUDA_R_16BF, in_f, n, ld_in) == 0
-      && cublasLtMatrixLayoutCreate (&p->ld, CUDA_R_16BF, out_f, n, ld_out) == 0
-      && cublasLtMatmulPreferenceCreate (&pref) == 0
-      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                               &ws, sizeof ws) == 0
-      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                                               &fp32_sums, sizeof fp32_sums) == 0
-      && cublasLtMatmulAlgoGetHeuristic (cu->lt, p->op, p->la, p->lb, p->ld, p->ld, pref, 1, &h,
-                                         &found) == 0
-      && found > 0)
-    {
-      p->algo = h.algo;
-      p->found = 1;
-    }
-  if (pref != NULL)
-    cublasLtMatmulPreferenceDestroy (pref);
+      && cublasLtMatrixLayoutCreate (&p->lc, CUDA_R_16BF, out_f, n, ld_out) == 0)
+    /* split sums added in fp32, never in the output's bf16: each output rounded once */
+    vb_cuda_lt_plan_choose (cu, p, CUBLASLT_REDUCTION_SCHEME_NONE
+                                       | CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE);
   return p;
 }
 
@@ -658,12 +564,9 @@ linear_bias_lt (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in
                 const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,
                 bool residual)
 {
-  if (cu->lt == NULL && cublasLtCreate (&cu->lt) != CUBLAS_STATUS_SUCCESS)
-    {
-      cu->lt = NULL;
-      return 0;
-    }
-  LtPlan *p = lt_plan (cu, n, in_f, out_f, ld_in, ld_out);
+  if (!vb_cuda_lt_ready (cu))
+    return 0;
+  VbLtPlan *p = lt_plan (cu, n, in_f, out_f, ld_in, ld_out);
   if (p == NULL || !p->found
       || cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b16,
                                          sizeof b16) != CUBLAS_STATUS_SUCCESS)
@@ -671,7 +574,7 @@ linear_bias_lt (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in
   /* residual: β = 1 with C = D = out, in place (cuBLASLt allows C == D of one layout) */
   const float one = 1.0f, beta = residual ? 1.0f : 0.0f;
   vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, w, p->la, in, p->lb, &beta, out,
-                                          p->ld, out, p->ld, &p->algo, cu->blas_workspace,
+                                          p->lc, out, p->lc, &p->algo, cu->blas_workspace,
                                           VB_CUDA_BLAS_WORKSPACE, cu->stream),
                       "linear forward (bf16, bias epilogue)");
   return 1;

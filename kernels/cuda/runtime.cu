@@ -111,7 +111,7 @@ vb_cuda_close (VbCuda *cu)
   cudaFree (cu->scalar);
   vb_cuda_lt_plans_free (cu->lt_plans);
   vb_cuda_param_sums_free (cu->param_sums);
-  vb_cuda_wgrad_plans_free (cu->wgrad_plans);
+  vb_cuda_lt_plans_free (cu->wgrad_plans);
   if (cu->lt != NULL)
     cublasLtDestroy (cu->lt);
   if (cu->blas != NULL)

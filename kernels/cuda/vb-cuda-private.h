@@ -22,16 +22,35 @@ struct VbCuda
   double        *scalar;          /* 16 bytes of device memory for ops that return a value */
   void          *blas_workspace;  /* cuBLAS's own, fixed: a captured graph may not allocate */
   cublasLtHandle_t lt;            /* for the products with an epilogue; made on first use */
-  struct VbLtPlans *lt_plans;     /* their plans by shape (linear.cu) */
+  struct VbLtPlans *lt_plans;     /* the bias products' plans by shape (linear.cu) */
   struct VbParamSums *param_sums; /* queued parameter-gradient sums (param_sums.cu) */
-  struct VbWgradPlans *wgrad_plans; /* split weight-gradient products by shape (wgrad.cu) */
+  struct VbLtPlans *wgrad_plans;  /* the weight-gradient slices' plans (wgrad.cu) */
   char           error[256];
   char           describe[320];
 };
 
-/* the cuBLASLt plans' cache, freed with the context */
+/* A cuBLASLt product's plan (lt_plans.cu): its descriptors and the algorithm the heuristic
+ * chose, cached by key (whatever tells the caller's shapes apart) */
+#define VB_LT_KEY 6
+typedef struct
+{
+  int64_t key[VB_LT_KEY];
+  bool found;                      /* the heuristic offered an algorithm */
+  cublasLtMatmulDesc_t op;
+  cublasLtMatrixLayout_t la, lb, lc;
+  cublasLtMatmulAlgo_t algo;
+} VbLtPlan;
 struct VbLtPlans;
+/* the cached plan of key, or (*made) a cleared one holding key for the caller to describe
+ * and then vb_cuda_lt_plan_choose; NULL when out of memory */
+VbLtPlan *vb_cuda_lt_plan_slot (struct VbLtPlans **plans, const int64_t key[VB_LT_KEY],
+                                bool *made);
+/* the heuristic's first algorithm for p's descriptors, with the context's workspace and
+ * the reduction schemes of mask (found stays false without one) */
+void vb_cuda_lt_plan_choose (VbCuda *cu, VbLtPlan *p, uint32_t reduction_mask);
 void vb_cuda_lt_plans_free (struct VbLtPlans *plans);
+/* the context's cuBLASLt handle, made on first use: false when it cannot be */
+bool vb_cuda_lt_ready (VbCuda *cu);
 
 /* bytes of blas_workspace (cuBLAS and cuBLASLt take turns with it on the one stream) */
 #define VB_CUDA_BLAS_WORKSPACE (32u << 20)
@@ -96,7 +115,6 @@ void vb_cuda_param_sums_free (struct VbParamSums *p);
  * caller's product */
 int vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
                          const VbBf16 *dout, int64_t ld_dout, int64_t n, int in_f, int out_f);
-void vb_cuda_wgrad_plans_free (struct VbWgradPlans *plans);
 
 /* acc[o] += Σ_r x[r·ld + o] over n rows of bf16 (a bias's gradient; linear.cu) */
 void vb_cuda_colsum_acc_bf16 (VbCuda *cu, float *acc, const VbBf16 *x, int64_t ld, int64_t n,

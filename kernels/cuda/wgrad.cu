@@ -9,9 +9,6 @@
  * every weight-gradient shape of that step (studies/wgrad_reduction.cu): at 64 px the
  * products took 472 µs a step through cuBLAS's own split, and the best fixed split of each
  * shape 30 % less than cuBLAS's for stages 1–2; rows a slice below a few hundred lose. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "vb-cuda-private.h"
 
 /* rows a slice at least, slices at most, and the partials' bytes at most (more goes to
@@ -19,23 +16,6 @@
 #define WGRAD_MIN_ROWS 512
 #define WGRAD_MAX_SPLIT 16
 #define WGRAD_MAX_PARTIALS ((size_t) 16 << 20)
-#define WGRAD_PLANS 64
-
-typedef struct
-{
-  int64_t n, ld_in, ld_dout;
-  int in_f, out_f, split;
-  bool found;
-  cublasLtMatmulDesc_t op;
-  cublasLtMatrixLayout_t la, lb, lc;
-  cublasLtMatmulAlgo_t algo;
-} WgradPlan;
-
-struct VbWgradPlans
-{
-  WgradPlan plan[WGRAD_PLANS];
-  int used, next;
-};
 
 /* the slices of n rows: the largest power of two within the bounds above, 1 for none
  * (two slices measured no faster than cuBLAS's own, before their sum). A slice has at
@@ -55,30 +35,6 @@ wgrad_split (int64_t n, int in_f, int out_f)
   return s >= 4 ? s : 1;
 }
 
-static void
-plan_clear (WgradPlan *p)
-{
-  if (p->lc != NULL)
-    cublasLtMatrixLayoutDestroy (p->lc);
-  if (p->lb != NULL)
-    cublasLtMatrixLayoutDestroy (p->lb);
-  if (p->la != NULL)
-    cublasLtMatrixLayoutDestroy (p->la);
-  if (p->op != NULL)
-    cublasLtMatmulDescDestroy (p->op);
-  memset (p, 0, sizeof *p);
-}
-
-void
-vb_cuda_wgrad_plans_free (struct VbWgradPlans *plans)
-{
-  if (plans == NULL)
-    return;
-  for (int i = 0; i < plans->used; i++)
-    plan_clear (&plans->plan[i]);
-  free (plans);
-}
-
 /* one matrix layout of `split` slices of cols rows (column-major: rows × cols, ld) */
 static bool
 sliced_layout (cublasLtMatrixLayout_t *l, cudaDataType_t type, int64_t rows, int64_t cols,
@@ -91,68 +47,27 @@ sliced_layout (cublasLtMatrixLayout_t *l, cudaDataType_t type, int64_t rows, int
                                               &stride, sizeof stride) == CUBLAS_STATUS_SUCCESS;
 }
 
-/* the plan of a shape, made on first use (found false: cuBLASLt offers no algorithm) */
-static WgradPlan *
+/* the slices' plan for a shape (found false: cuBLASLt offers no algorithm) */
+static VbLtPlan *
 wgrad_plan (VbCuda *cu, int64_t n, int in_f, int out_f, int64_t ld_in, int64_t ld_dout,
             int split)
 {
-  if (cu->wgrad_plans == NULL
-      && (cu->wgrad_plans = (struct VbWgradPlans *) calloc (1, sizeof (struct VbWgradPlans)))
-             == NULL)
-    return NULL;
-  struct VbWgradPlans *ps = cu->wgrad_plans;
-  for (int i = 0; i < ps->used; i++)
-    {
-      WgradPlan *p = &ps->plan[i];
-      if (p->n == n && p->in_f == in_f && p->out_f == out_f && p->ld_in == ld_in
-          && p->ld_dout == ld_dout && p->split == split)
-        return p;
-    }
-  WgradPlan *p;
-  if (ps->used < WGRAD_PLANS)
-    p = &ps->plan[ps->used++];
-  else
-    {
-      /* full: the oldest goes */
-      p = &ps->plan[ps->next];
-      ps->next = (ps->next + 1) % WGRAD_PLANS;
-    }
-  plan_clear (p);
-  p->n = n;
-  p->ld_in = ld_in;
-  p->ld_dout = ld_dout;
-  p->in_f = in_f;
-  p->out_f = out_f;
-  p->split = split;
+  const int64_t key[VB_LT_KEY] = { n, in_f, out_f, ld_in, ld_dout, split };
+  bool made;
+  VbLtPlan *p = vb_cuda_lt_plan_slot (&cu->wgrad_plans, key, &made);
+  if (p == NULL || !made)
+    return p;
   int64_t k = n / split;
   cublasOperation_t ta = CUBLAS_OP_N, tb = CUBLAS_OP_T;
-  uint64_t ws = VB_CUDA_BLAS_WORKSPACE;
-  /* no split of cuBLASLt's own: the slices are ours */
-  uint32_t no_split = CUBLASLT_REDUCTION_SCHEME_NONE;
-  cublasLtMatmulPreference_t pref = NULL;
-  cublasLtMatmulHeuristicResult_t h;
-  int found = 0;
   /* column-major, slice i: part_i (in_f × out_f) = in_i (in_f × k) · dout_iᵀ (k × out_f) */
   if (cublasLtMatmulDescCreate (&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F) == CUBLAS_STATUS_SUCCESS
       && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta) == 0
       && cublasLtMatmulDescSetAttribute (p->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb) == 0
       && sliced_layout (&p->la, CUDA_R_16BF, in_f, k, ld_in, split, k * ld_in)
       && sliced_layout (&p->lb, CUDA_R_16BF, out_f, k, ld_dout, split, k * ld_dout)
-      && sliced_layout (&p->lc, CUDA_R_32F, in_f, out_f, in_f, split, (int64_t) in_f * out_f)
-      && cublasLtMatmulPreferenceCreate (&pref) == 0
-      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                                               &ws, sizeof ws) == 0
-      && cublasLtMatmulPreferenceSetAttribute (pref, CUBLASLT_MATMUL_PREF_REDUCTION_SCHEME_MASK,
-                                               &no_split, sizeof no_split) == 0
-      && cublasLtMatmulAlgoGetHeuristic (cu->lt, p->op, p->la, p->lb, p->lc, p->lc, pref, 1, &h,
-                                         &found) == 0
-      && found > 0)
-    {
-      p->algo = h.algo;
-      p->found = true;
-    }
-  if (pref != NULL)
-    cublasLtMatmulPreferenceDestroy (pref);
+      && sliced_layout (&p->lc, CUDA_R_32F, in_f, out_f, in_f, split, (int64_t) in_f * out_f))
+    /* no split of cuBLASLt's own: the slices are ours */
+    vb_cuda_lt_plan_choose (cu, p, CUBLASLT_REDUCTION_SCHEME_NONE);
   return p;
 }
 
@@ -165,12 +80,9 @@ vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
   if (split == 1 || ld_in % 8 != 0 || ld_dout % 8 != 0 || (uintptr_t) in % 16 != 0
       || (uintptr_t) dout % 16 != 0)
     return 0;
-  if (cu->lt == NULL && cublasLtCreate (&cu->lt) != CUBLAS_STATUS_SUCCESS)
-    {
-      cu->lt = NULL;
-      return 0;
-    }
-  WgradPlan *p = wgrad_plan (cu, n, in_f, out_f, ld_in, ld_dout, split);
+  if (!vb_cuda_lt_ready (cu))
+    return 0;
+  VbLtPlan *p = wgrad_plan (cu, n, in_f, out_f, ld_in, ld_dout, split);
   if (p == NULL || !p->found)
     return 0;
   /* only where the sum is queued: at once, cuBLAS's own split is as good */
