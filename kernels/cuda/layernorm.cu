@@ -753,9 +753,7 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
   if (din == NULL && !param)
     return true;
 
-  int rows = ROWS_PER_CHUNK;
-  while (rows > MIN_ROWS_PER_CHUNK && (n + rows - 1) / rows < MIN_CHUNKS)
-    rows /= 2;
+  int rows = vb_cuda_chunk_rows (n, 1, ROWS_PER_CHUNK, MIN_ROWS_PER_CHUNK, MIN_CHUNKS);
   int64_t n_chunks = (n + rows - 1) / rows;
   if (n_chunks > MAX_CHUNKS)
     n_chunks = MAX_CHUNKS;

@@ -255,16 +255,6 @@ vectors_of_8 (const __nv_bfloat16 *x, int64_t ld, int cols)
 }
 static bool vectors_of_8 (const float *, int64_t, int) { return false; }
 
-/* rows per partial for n rows in col_blocks blocks of columns (see COLSUM_ROWS) */
-static int
-colsum_rows (int64_t n, int col_blocks)
-{
-  int rows = COLSUM_ROWS;
-  while (rows > COLSUM_MIN_ROWS && (n + rows - 1) / rows * col_blocks < COLSUM_BLOCKS)
-    rows /= 2;
-  return rows;
-}
-
 /* acc[o] += Σ_r x[r·ld + o] (r < n), deterministic */
 template <typename T>
 static void
@@ -272,7 +262,7 @@ colsum_acc (VbCuda *cu, float *acc, const T *x, int64_t ld, int64_t n, int cols)
 {
   bool vec = vectors_of_8 (x, ld, cols);
   int col_blocks = vec ? (cols / 8 + 31) / 32 : (cols + 127) / 128;
-  int rows = colsum_rows (n, col_blocks);
+  int rows = vb_cuda_chunk_rows (n, col_blocks, COLSUM_ROWS, COLSUM_MIN_ROWS, COLSUM_BLOCKS);
   int chunks = (int) ((n + rows - 1) / rows);
   float *part = vb_cuda_param_partials (cu, (size_t) chunks * cols);
   if (part == NULL)

@@ -120,6 +120,18 @@ int vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
 void vb_cuda_colsum_acc_bf16 (VbCuda *cu, float *acc, const VbBf16 *x, int64_t ld, int64_t n,
                               int cols);
 
+/* Rows a chunk for a pass that sums n rows chunk by chunk in col_blocks blocks of columns:
+ * `most` (fewer partials to add), halved down to `fewest` while the launch would have
+ * fewer than `blocks` blocks (a few blocks each walking long chunks leave the GPU idle) */
+static inline int
+vb_cuda_chunk_rows (int64_t n, int col_blocks, int most, int fewest, int64_t blocks)
+{
+  int rows = most;
+  while (rows > fewest && (n + rows - 1) / rows * col_blocks < blocks)
+    rows /= 2;
+  return rows;
+}
+
 /* scratch valid until the next call (ops on one stream run in order, so reuse is safe);
  * NULL + error on failure */
 void *vb_cuda_scratch (VbCuda *cu, size_t bytes);
