@@ -1146,7 +1146,7 @@ test_scale (VbCuda *cu)
 /* ---- parameter-gradient sums queued ------------------------------------------------- */
 
 /* One round of ops whose parameter gradients end in a last sum over chunks, each into its
- * own slice of grads: PS_LN LayerNorm backwards (vector kernel, more than a launch's 80
+ * own slice of grads: PS_LN LayerNorm backwards (vector kernel, more than a launch's 72
  * queued sums), one with 1024 chunks, one on the generic kernel (c = 37), a bias's column
  * sum and the depthwise conv's (tap, channel) → (channel, tap) weight */
 #define PS_LN 45
