@@ -170,6 +170,11 @@ vb_cuda_param_partials_queued (VbCuda *cu, size_t floats)
     return NULL;
   if (p->used + bytes > p->arena_bytes)
     {
+      /* full: what is queued runs now. (The arena grows below only when one partial
+       * outgrows an empty arena, so a step's queue is flushed each time it fills: ~20
+       * launches a VMamba-T step at 64 px (ncu) where a whole step would take 4. Growing
+       * to `wanted` on every overflow while not capturing would queue whole steps; not
+       * yet measured.) */
       size_t wanted = 2 * (p->used + bytes);
       flush (cu, p);
       cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
@@ -180,7 +185,7 @@ vb_cuda_param_partials_queued (VbCuda *cu, size_t floats)
            * a step run op by op, which sized the arena, never gets here) */
           if (capturing != cudaStreamCaptureStatusNone)
             return NULL;
-          /* room for the whole of what was queued: the next step queues it all */
+          /* room for twice what was queued with this partial */
           cudaStreamSynchronize (cu->stream);
           cudaFree (p->arena);
           p->arena = NULL;
