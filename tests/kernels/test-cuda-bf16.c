@@ -634,6 +634,54 @@ test_linear_forward (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* The cuBLASLt plans' cache (64 shapes a cache, kernels/cuda/lt_plans.cu) past full: the
+ * bias product on 70 shapes (n = 8, 16, … 560 rows), then the first 8 again, their plans
+ * evicted and made anew: within an ulp of the CPU, and the same bits as the first time */
+static void
+test_lt_plan_eviction (VbCuda *cu)
+{
+  enum { SHAPES = 70, AGAIN = 8, IN_F = 16, OUT_F = 24, MAX_N = 8 * SHAPES };
+  GRand *rng = cc_seeded (SEED + 30);
+  g_autofree VbBf16 *x = random_bf16 (rng, MAX_N * IN_F, -1.0, 1.0);
+  g_autofree VbBf16 *w = random_bf16 (rng, OUT_F * IN_F, -1.0, 1.0);
+  g_autofree float *b = cc_random (rng, OUT_F, -1.0, 1.0);
+  g_autofree VbBf16 *want = g_new (VbBf16, MAX_N * OUT_F);
+  VbBf16 *d_x = upload16 (cu, x, MAX_N * IN_F), *d_w = upload16 (cu, w, OUT_F * IN_F);
+  float *d_b = cc_upload_floats (cu, b, OUT_F);
+  VbBf16 *first[AGAIN] = { NULL };
+
+  for (int i = 0; i < SHAPES + AGAIN; i++)
+    {
+      int s = i < SHAPES ? i : i - SHAPES;
+      int64_t n = 8 * (s + 1);
+      gsize n_out = (gsize) n * OUT_F;
+      VbBf16 *d_out = cc_poisoned16 (cu, n_out);
+      gpu->linear_forward_bf16 (gpu->ctx, NULL, d_out, OUT_F, d_x, IN_F, d_w, d_b, n, IN_F,
+                                OUT_F);
+      VbBf16 *got = cc_download16 (cu, d_out, n_out);
+      vb_cuda_free (cu, d_out);
+      if (i >= SHAPES)
+        {
+          assert_same ("bias product again after its plan's eviction", got, first[s],
+                       n_out * sizeof (VbBf16));
+          g_free (got);
+          continue;
+        }
+      g_autofree char *what = g_strdup_printf ("bias product n=%" G_GINT64_FORMAT, n);
+      cpu->linear_forward_bf16 (cpu->ctx, NULL, want, OUT_F, x, IN_F, w, b, n, IN_F, OUT_F);
+      check16 (what, got, want, n_out, 1e-5 + 4.0 * FLT_EPSILON * IN_F);
+      if (s < AGAIN)
+        first[s] = got;
+      else
+        g_free (got);
+    }
+  for (int s = 0; s < AGAIN; s++)
+    g_free (first[s]);
+  CC_FREE_ALL (cu, d_x, d_w, d_b);
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 static void
 test_linear_backward (VbCuda *cu)
 {
@@ -1201,6 +1249,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/residual-layernorm", test_residual_layernorm },
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },
+  { "/vb/cuda/bf16/lt-plan-eviction", test_lt_plan_eviction },
   { "/vb/cuda/bf16/linear-groups", test_linear_groups },
   { "/vb/cuda/bf16/xdbl-padding", test_xdbl_padding },
   { "/vb/cuda/bf16/merge-layernorm", test_merge_bf16_layernorm },
