@@ -15,25 +15,7 @@
   for (int64_t i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);             \
        i += (int64_t) gridDim.x * blockDim.x)
 
-static __global__ void
-adamw_kernel (float *__restrict__ param, const float *__restrict__ grad, float *__restrict__ m,
-              float *__restrict__ v, int64_t n, float beta1, float beta2, float eps,
-              float decay, float step_size, float bc2_sqrt, float one_m_b1, float one_m_b2)
-{
-  GRID_STRIDE (i, n)
-    {
-      float g = grad[i];
-      float p = param[i] * decay;
-      float mi = m[i] * beta1 + g * one_m_b1;
-      float vi = v[i] * beta2 + one_m_b2 * g * g;
-      float denom = sqrtf (vi) / bc2_sqrt + eps;
-      m[i] = mi;
-      v[i] = vi;
-      param[i] = p + (-step_size * mi) / denom;   /* addcdiv order */
-    }
-}
-
-/* one parameter's fused update: adamw_kernel's arithmetic, with the decay mask's choice */
+/* one parameter's update (kernels/cpu/adamw.c's arithmetic), decayed or not */
 static __device__ __forceinline__ float
 adamw_update (float p, float g, float &m, float &v, bool decays, const VbAdamwScalars &sc)
 {
@@ -42,6 +24,19 @@ adamw_update (float p, float g, float &m, float &v, bool decays, const VbAdamwSc
   v = v * sc.beta2 + sc.one_m_b2 * g * g;
   float denom = sqrtf (v) / sc.bc2_sqrt + sc.eps;
   return p + (-sc.step_size * m) / denom;   /* addcdiv order */
+}
+
+static __global__ void
+adamw_kernel (float *__restrict__ param, const float *__restrict__ grad, float *__restrict__ m,
+              float *__restrict__ v, int64_t n, VbAdamwScalars sc)
+{
+  GRID_STRIDE (i, n)
+    {
+      float mi = m[i], vi = v[i];
+      param[i] = adamw_update (param[i], grad[i], mi, vi, true, sc);
+      m[i] = mi;
+      v[i] = vi;
+    }
 }
 
 /* The fused pass: scalars and the squared norm read from device memory, so a step needs
@@ -153,15 +148,10 @@ vb_cuda_adamw_step (VbCuda *cu, float *param, const float *grad, float *m, float
   if (n <= 0)
     return;
   /* scalars as the CPU op (and PyTorch) computes them: in double, rounded when applied */
-  double bc1 = 1.0 - pow (beta1, (double) step);
-  double bc2 = 1.0 - pow (beta2, (double) step);
-  float decay = (float) (1.0 - (double) lr * weight_decay);
-  float step_size = (float) (lr / bc1);
-  float bc2_sqrt = (float) sqrt (bc2);
-  float one_m_b1 = (float) (1.0 - beta1), one_m_b2 = (float) (1.0 - beta2);
-
-  adamw_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (
-      param, grad, m, v, n, beta1, beta2, eps, decay, step_size, bc2_sqrt, one_m_b1, one_m_b2);
+  VbAdamwScalars sc;
+  vb_adamw_scalars (&sc, lr, beta1, beta2, eps, weight_decay, step);
+  adamw_kernel<<<vb_cuda_blocks (n, THREADS), THREADS, 0, cu->stream>>> (param, grad, m, v, n,
+                                                                         sc);
   VB_CUDA_LAUNCHED (cu, "adamw step");
 }
 

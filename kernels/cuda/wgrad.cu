@@ -80,15 +80,15 @@ vb_cuda_wgrad_split (VbCuda *cu, float *dw, const VbBf16 *in, int64_t ld_in,
   if (split == 1 || ld_in % 8 != 0 || ld_dout % 8 != 0 || (uintptr_t) in % 16 != 0
       || (uintptr_t) dout % 16 != 0)
     return 0;
-  if (!vb_cuda_lt_ready (cu))
+  /* only where the sum is queued (at once, cuBLAS's own split is as good): asked first,
+   * so that products summed at once make no plan. A shape without an algorithm leaves its
+   * room in the arena unused until the flush. */
+  size_t cells = (size_t) in_f * out_f;
+  float *part = vb_cuda_param_partials_queued (cu, split * cells);
+  if (part == NULL || !vb_cuda_lt_ready (cu))
     return 0;
   VbLtPlan *p = wgrad_plan (cu, n, in_f, out_f, ld_in, ld_dout, split);
   if (p == NULL || !p->found)
-    return 0;
-  /* only where the sum is queued: at once, cuBLAS's own split is as good */
-  size_t cells = (size_t) in_f * out_f;
-  float *part = vb_cuda_param_partials_queued (cu, split * cells);
-  if (part == NULL)
     return 0;
   const float one = 1.0f, zero = 0.0f;
   if (!vb_cuda_check_blas (cu, cublasLtMatmul (cu->lt, p->op, &one, in, p->la, dout, p->lb,
