@@ -65,9 +65,11 @@ side_step (Side *s, const float *images, const int *labels, int B, int S, uint64
 
 /* fp32: the GPU within 1e-5 (logits) and 1e-4 (gradients) of the CPU. bf16 storage: the
  * GPU's bf16 path against the CPU's (the same roundings at the same places; an
- * accumulation order that differs flips a rounding now and then) */
+ * accumulation order that differs flips a rounding now and then). dt_rank0 > 0: stage 1's
+ * Δ rank (8: the bf16 products on the parameters' own copy, unpadded) */
 static void
-check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S, gboolean bf16)
+check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S, gboolean bf16,
+              int dt_rank0)
 {
   double tol_logits = bf16 ? 1e-2 : 1e-5, tol_grad = bf16 ? 2e-2 : 1e-4;
   const int depths[] = { 1, 2 };
@@ -76,6 +78,8 @@ check_config (const VbOps *gpu, VbScanMode scan, int d_state, int S, gboolean bf
   cfg.scan = scan;
   cfg.d_state = d_state;
   cfg.drop_path_rate = 0.2f;
+  if (dt_rank0 > 0)
+    cfg.dt_rank[0] = dt_rank0;
   const int B = 3;
   g_autofree float *images = g_new (float, (gsize) B * S * S * 3);
   int labels[3] = { 4, 0, 2 };
@@ -221,7 +225,7 @@ test_modes (void)
   if (gpu == NULL)
     return;
   for (VbScanMode scan = VB_SCAN_4DIR; scan <= VB_SCAN_LEAN2DIR; scan++)
-    check_config (gpu, scan, 1, 32, FALSE);
+    check_config (gpu, scan, 1, 32, FALSE, 0);
 }
 
 static void
@@ -230,8 +234,9 @@ test_bf16_storage (void)
   const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
-  check_config (gpu, VB_SCAN_4DIR, 1, 32, TRUE);
-  check_config (gpu, VB_SCAN_LEAN2DIR, 2, 28, TRUE);
+  check_config (gpu, VB_SCAN_4DIR, 1, 32, TRUE, 0);
+  check_config (gpu, VB_SCAN_LEAN2DIR, 2, 28, TRUE, 0);
+  check_config (gpu, VB_SCAN_4DIR, 1, 32, TRUE, 8);   /* stage 1 unpadded, stage 2 padded */
 }
 
 static void
@@ -250,7 +255,7 @@ test_odd_size_and_states (void)
   const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
-  check_config (gpu, VB_SCAN_4DIR, 2, 28, FALSE);   /* 7×7 then 4×4 maps: odd, H·W ≠ 2^k */
+  check_config (gpu, VB_SCAN_4DIR, 2, 28, FALSE, 0);   /* 7×7 then 4×4 maps: odd, H·W ≠ 2^k */
 }
 
 /* a two-stage model of width 8 at 16 px: the bench's smallest */

@@ -445,12 +445,80 @@ test_too_large (void)
   g_assert_null (vb_cuda_error (cu));
 }
 
+/* the fp32 SS2D forward (checkpoints kept) then backward with the parameter sums queued,
+ * on context cu; the gradients downloaded into g (du, dA_logs, dDs, dbias, in order) */
+static void
+queued_backward (VbCuda *cu, const float *const host[8], const gsize n[8], int B, int H, int W,
+                 int K, int D, float *g)
+{
+  float *d[8];
+  for (int i = 0; i < 8; i++)
+    d[i] = cc_upload_floats (cu, host[i], n[i]);
+  /* host: u, delta, A_logs, Bs, Cs, Ds, bias, dy */
+  gsize n_kd = n[1], n_bc = n[3], n_c = n[5];
+  float *yk = cc_poisoned (cu, n_kd);
+  float *hck = cc_poisoned (cu, vb_scan_ckpt_floats (B, H * W, K, D, 1));
+  float *du = cc_poisoned (cu, n_kd), *dd = cc_poisoned (cu, n_kd);
+  float *dBs = cc_poisoned (cu, n_bc), *dCs = cc_poisoned (cu, n_bc);
+  float *dA = cc_upload_floats (cu, g + n_kd, n_c);
+  float *dDs = cc_upload_floats (cu, g + n_kd + n_c, n_c);
+  float *db = cc_upload_floats (cu, g + n_kd + 2 * n_c, n_c);
+  vb_cuda_ss2d_scan_forward (cu, yk, hck, d[0], d[1], d[2], d[3], d[4], d[5], d[6], B, H, W, K,
+                             D, 1, VB_SCAN_4DIR);
+  vb_cuda_param_sums_defer (cu);
+  vb_cuda_ss2d_scan_backward (cu, du, dd, dA, dBs, dCs, dDs, db, d[7], hck, d[0], d[1], d[2],
+                              d[3], d[4], d[5], d[6], B, H, W, K, D, 1, VB_SCAN_4DIR);
+  vb_cuda_param_sums_flush (cu);
+  float *out[] = { du, dA, dDs, db };
+  gsize len[] = { n_kd, n_c, n_c, n_c };
+  for (int i = 0, at = 0; i < 4; at += (int) len[i], i++)
+    {
+      g_autofree float *h = cc_download (cu, out[i], len[i]);
+      memcpy (g + at, h, len[i] * sizeof (float));
+    }
+  CC_FREE_ALL (cu, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], yk, hck, du, dd, dBs, dCs, dA,
+               dDs, db);
+}
+
+/* A context that has never used its scratch, the parameter sums queued: the backward then
+ * asks the scratch for nothing (partials in the queue's arena, checkpoints from the
+ * forward, one channel tile) and must still run — the same bits as on the shared context,
+ * which has used its scratch */
+static void
+test_fresh_context_queued (void)
+{
+  VbCuda *shared = cc_open_or_skip ();
+  if (shared == NULL)
+    return;
+  char why[256];
+  VbCuda *fresh = vb_cuda_open (0, why, sizeof why);
+  if (fresh == NULL)
+    g_error ("a second context: %s", why);
+  enum { B = 2, H = 4, W = 5, K = 4, D = 32 };
+  gsize L = H * W, n[8] = { B * L * D, B * L * K * D, K * D, B * L * K, B * L * K, K * D, K * D,
+                            B * L * D };
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED + 1);
+  float *host[8];
+  for (int i = 0; i < 8; i++)
+    host[i] = cc_random (rng, n[i], i == 6 ? -4.0 : -1.0, i == 6 ? -2.0 : 1.0);
+  gsize n_g = n[1] + 3 * n[5];
+  g_autofree float *want = cc_random (rng, n_g, -1.0, 1.0);
+  g_autofree float *got = g_memdup2 (want, n_g * sizeof (float));
+  queued_backward (shared, (const float *const *) host, n, B, H, W, K, D, want);
+  queued_backward (fresh, (const float *const *) host, n, B, H, W, K, D, got);
+  g_assert_cmpmem (got, n_g * sizeof (float), want, n_g * sizeof (float));
+  for (int i = 0; i < 8; i++)
+    g_free (host[i]);
+  vb_cuda_close (fresh);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/vb/cuda/ss2d-scan", test_ss2d_scan);
   g_test_add_func ("/vb/cuda/ss2d-scan/too-large", test_too_large);
+  g_test_add_func ("/vb/cuda/ss2d-scan/fresh-context-queued", test_fresh_context_queued);
   int status = g_test_run ();
   if (cc_cuda != NULL)
     vb_cuda_close (cc_cuda);
