@@ -11,7 +11,7 @@ VB_NO_GRAPHS=1 /usr/local/cuda/bin/ncu --kernel-name "regex:${VB_NCU_KERNELS:-dw
   --launch-skip "${VB_NCU_SKIP:-0}" --launch-count "${VB_NCU_COUNT:-6}" \
   --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
   --section MemoryWorkloadAnalysis --section SchedulerStats --section InstructionStats \
-  "$VB_BUNDLE/visionbench-cli" bench --device cuda --precision bf16 \
+  "$VB_BUNDLE/${VB_CLI:-visionbench-cli}" bench --device cuda --precision bf16 \
   ${VB_NCU_BENCH:---model vmamba-t --img 224 --batch 128 --classes 1000 --mode train} \
   --warmup 1 --steps 1 >> "$OUT/ncu-kernels.txt" 2>&1
 grep -E "^  [a-z_].*\(|Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Registers Per|Theoretical Occupancy|Stall|Warp Cycles Per Issued|L1/TEX Hit|L2 Hit|Block Limit Reg|Issue Slots|Executed Ipc|Eligible Warps|Active Warps Per|Executed Instructions  " \

@@ -7,7 +7,7 @@
 . scripts/device-env.sh
 for cc in ${VB_NCU_CLOCKS:-base none}; do
   VB_NO_GRAPHS=1 /usr/local/cuda/bin/ncu --clock-control $cc --kernel-name regex:scan_ --csv \
-    --print-units base --metrics gpu__time_duration.sum "$VB_BUNDLE/visionbench-cli" bench \
+    --print-units base --metrics gpu__time_duration.sum "$VB_BUNDLE/${VB_CLI:-visionbench-cli}" bench \
     --device cuda --precision ${VB_PRECISION:-bf16} --model vmamba-t --img 224 --batch 128 \
     --classes 1000 --warmup 1 --steps 1 --mode train > /tmp/scans-$cc.csv 2>/dev/null
   python3 - /tmp/scans-$cc.csv $cc <<'PY'

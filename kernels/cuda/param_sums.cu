@@ -19,6 +19,8 @@
 #define PARAM_SUM_THREADS 1024
 /* partials larger than this are summed at once (their launch is small beside them) */
 #define PARAM_SUM_MAX_DEFER ((size_t) 16 << 20)
+/* the arena grows to a step's partials up to this, then flushes when full */
+#define PARAM_SUM_ARENA_CAP ((size_t) 1 << 30)
 
 typedef struct
 {
@@ -39,6 +41,7 @@ typedef struct
 struct VbParamSums
 {
   bool deferring;
+  bool grow_on_overflow;   /* VB_PARAM_ARENA_NO_GROW=1 (for A/B) grows it only to fit one partial */
   char *arena;
   size_t arena_bytes, used;
   ParamSums queue;
@@ -170,23 +173,26 @@ vb_cuda_param_partials_queued (VbCuda *cu, size_t floats)
     return NULL;
   if (p->used + bytes > p->arena_bytes)
     {
-      /* full: what is queued runs now. (The arena grows below only when one partial
-       * outgrows an empty arena, so a step's queue is flushed each time it fills: ~20
-       * launches a VMamba-T step at 64 px (ncu) where a whole step would take 4. Growing
-       * to `wanted` on every overflow while not capturing would queue whole steps; not
-       * yet measured.) */
+      /* full: what is queued runs now, and while the step runs op by op (not recorded
+       * into a graph) the arena grows to twice what was queued with this partial, so that
+       * the next steps, recorded or not, queue their sums whole instead of flushing each
+       * time it fills (~20 launches a VMamba-T step at 64 px where a whole step takes 4) */
       size_t wanted = 2 * (p->used + bytes);
+      if (wanted > PARAM_SUM_ARENA_CAP)
+        wanted = PARAM_SUM_ARENA_CAP;
       flush (cu, p);
       cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
       cudaStreamIsCapturing (cu->stream, &capturing);
-      if (bytes > p->arena_bytes)
+      bool recorded = capturing != cudaStreamCaptureStatusNone;
+      /* a recorded step may not allocate: it sums as it goes where one partial does not
+       * fit (the step recorded after a step run op by op, which sized the arena, never
+       * does) */
+      if (bytes > p->arena_bytes && recorded)
+        return NULL;
+      bool grow = bytes > p->arena_bytes || (p->grow_on_overflow && wanted > p->arena_bytes);
+      if (!recorded && grow)
         {
-          /* a recorded step may not allocate: it sums as it goes (the step recorded after
-           * a step run op by op, which sized the arena, never gets here) */
-          if (capturing != cudaStreamCaptureStatusNone)
-            return NULL;
-          /* room for twice what was queued with this partial */
-          cudaStreamSynchronize (cu->stream);
+          cudaStreamSynchronize (cu->stream);   /* the flushed sums read the old arena */
           cudaFree (p->arena);
           p->arena = NULL;
           p->arena_bytes = 0;
@@ -216,6 +222,7 @@ vb_cuda_param_sums_defer (VbCuda *cu)
       cu->param_sums = (struct VbParamSums *) calloc (1, sizeof (struct VbParamSums));
       if (cu->param_sums == NULL)
         return;
+      cu->param_sums->grow_on_overflow = getenv ("VB_PARAM_ARENA_NO_GROW") == NULL;
     }
   cu->param_sums->deferring = true;
 }
