@@ -66,9 +66,18 @@ static __global__ void __launch_bounds__ (PARAM_SUM_THREADS)
 param_sums_kernel (const __grid_constant__ ParamSums s)
 {
   __shared__ float red[PARAM_SUM_THREADS];
-  int j = 0;
-  while ((int) blockIdx.x >= s.first_block[j + 1])
-    j++;
+  /* the block's job: the last j with first_block[j] ≤ blockIdx.x, by bisection (a walk
+   * from job 0, one dependent parameter read a job, cost the last jobs' blocks microseconds:
+   * a VMamba-T step's weight slices are thousands of blocks) */
+  int j = 0, hi = s.n - 1;
+  while (j < hi)
+    {
+      int mid = (j + hi + 1) / 2;
+      if ((int) blockIdx.x >= s.first_block[mid])
+        j = mid;
+      else
+        hi = mid - 1;
+    }
   const ParamSum &g = s.job[j];
   int lanes = g.lanes, width = PARAM_SUM_THREADS / lanes;
   int x = threadIdx.x % width, y = threadIdx.x / width;
@@ -76,8 +85,10 @@ param_sums_kernel (const __grid_constant__ ParamSums s)
   float a = 0.0f;
   if (k < g.cols)
     {
-      const float *col = g.part + k / g.map.g * g.map.gs + k % g.map.g;
-#pragma unroll 4
+      int gk = g.map.g;   /* 1 for most sums: no division */
+      const float *col = g.part + (gk == 1 ? (int64_t) k * g.map.gs
+                                           : (int64_t) (k / gk) * g.map.gs + k % gk);
+#pragma unroll 8
       for (int ch = y; ch < g.chunks; ch += lanes)
         a += col[(int64_t) ch * g.ld];
     }
