@@ -331,8 +331,13 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                    (int64_t) D * Rp, m->d_dts16, KD, D, a->dtlow16, K * Rp, Rp,
                    dt_weight16 (m, s, o, a), K, BL, Rp, D));
       if (R != Rp)
-        VB_PROF ("x/dt_proj (GEMM)",
-                 OP (unpad_add_cols, G + o->dt_w, m->d_dtw, KD, R, Rp));
+        {
+          /* the padded sums may be queued (the backend's narrow weight-gradient kernel):
+           * they are complete before their columns are added */
+          vb_vmamba_param_sums_sync (m);
+          VB_PROF ("x/dt_proj (GEMM)",
+                   OP (unpad_add_cols, G + o->dt_w, m->d_dtw, KD, R, Rp));
+        }
     }
   else
     {

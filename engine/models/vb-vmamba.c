@@ -236,6 +236,15 @@ grads_final_from (VbVmamba *m, int64_t from)
     defer_param_sums (m);
 }
 
+void
+vb_vmamba_param_sums_sync (VbVmamba *m)
+{
+  if (m->ops->param_sums_flush == NULL)
+    return;
+  m->ops->param_sums_flush (m->ops->ctx);
+  defer_param_sums (m);
+}
+
 static size_t
 drop_path_bytes (VbVmamba *m)
 {

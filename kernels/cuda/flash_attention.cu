@@ -22,6 +22,7 @@
 
 #include <cuda_bf16.h>
 
+#include "vb-cuda-async.h"      /* cp.async */
 #include "vb-cuda-fastmath.h"   /* vb_ex2: a weight below 2^−126 is 0; 2^−∞ = 0 */
 #include "vb-cuda-private.h"
 #include "vb-cuda-ops.h"   /* vb_cuda_to_bf16 */
@@ -33,29 +34,6 @@
 #define PAD 8          /* bf16 values of padding a shared-memory row */
 
 /* ---- PTX wrappers (sm_80 and later) ---------------------------------------------------- */
-
-/* 16 bytes global → shared (a shared-space byte address), asynchronously; zeros when
- * !valid (src still a valid address) */
-static __device__ __forceinline__ void
-cp_async16 (uint32_t s, const void *gmem, bool valid)
-{
-  int bytes = valid ? 16 : 0;
-  asm volatile ("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem),
-                "r"(bytes));
-}
-
-static __device__ __forceinline__ void
-cp_async_commit ()
-{
-  asm volatile ("cp.async.commit_group;\n" ::);
-}
-
-template <int N>
-static __device__ __forceinline__ void
-cp_async_wait ()
-{
-  asm volatile ("cp.async.wait_group %0;\n" ::"n"(N));
-}
 
 /* four 8 × 8 matrices from shared memory (a shared-space byte address: computed once a
  * thread, the tiles' offsets added, no generic-to-shared conversion a load) */

@@ -938,7 +938,13 @@ vb_cuda_linear_backward_groups_bf16 (VbCuda *cu, float *din, int64_t ld_din,
                                       "grouped linear backward (bf16, input rows)")))
         return;
     }
-  /* one product per group, as the fp32 version: cuBLAS splits each long sum over n */
+  /* narrow inputs where the sums are queued: all groups in one launch of ours (the
+   * operands as given: their padding is the caller's); else one product per group, as the
+   * fp32 version: cuBLAS splits each long sum over n */
+  if (dw != NULL && !padded
+      && vb_cuda_wgrad_groups (cu, dw, w_gstride, in, ld_in, in_gstride, dout, ld_dout,
+                               dout_gstride, groups, n, in_f, out_f))
+    dw = NULL;
   if (dw != NULL)
     for (int g = 0; g < groups; g++)
       {

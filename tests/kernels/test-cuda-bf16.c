@@ -812,7 +812,7 @@ test_linear_backward (VbCuda *cu)
  * (the products straight on them) */
 static const struct { int groups, n, in_f, out_f, in_gstride; } grp_shapes[] = {
   { 4, 1037, 6, 96, 8 }, { 2, 37, 5, 13, 7 }, { 4, 3, 12, 192, 14 }, { 4, 50, 24, 384, 26 },
-  { 2, 64, 16, 32, 16 },
+  { 2, 64, 16, 32, 16 }, { 4, 1037, 8, 96, 8 }, { 4, 300, 48, 768, 48 }, { 1, 5, 24, 130, 24 },
 };
 
 static void
@@ -866,7 +866,21 @@ test_linear_groups (VbCuda *cu)
        * n/4), added in cuBLAS's split order on the GPU and in sequence on the CPU: fp32
        * rounding alone moves it by ~1e-5 at n = 1037, a misplaced column by ~1 */
       cc_assert_close ("dw (+=)", got_dw, dw, n_w, 1e-5, 1e-4, 1e-4);
-      CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw);
+      /* with the sums queued (narrow aligned inputs: all groups in one launch of ours),
+       * twice: within the same bound of the CPU's, the same bits both times */
+      float *d_dwq = cc_upload_floats (cu, dw0, n_w), *d_dwq2 = cc_upload_floats (cu, dw0, n_w);
+      for (int rep = 0; rep < 2; rep++)
+        {
+          vb_cuda_param_sums_defer (cu);
+          gpu->linear_backward_groups_bf16 (gpu->ctx, NULL, ld_in, ig, rep ? d_dwq2 : d_dwq,
+                                            (int64_t) out_f * in_f, d_dy, ld_out, out_f, d_x,
+                                            ld_in, ig, d_w, G, n, in_f, out_f);
+          vb_cuda_param_sums_flush (cu);
+        }
+      g_autofree float *got_q = cc_download (cu, d_dwq, n_w);
+      cc_assert_close ("dw (+=, queued)", got_q, dw, n_w, 1e-5, 1e-4, 1e-4);
+      assert_same_dev (cu, "dw queued repeat", d_dwq, d_dwq2, n_w * sizeof (float));
+      CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw, d_dwq, d_dwq2);
     }
   cc_assert_ok (cu);
   g_rand_free (rng);
