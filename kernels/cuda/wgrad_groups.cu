@@ -14,6 +14,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-async.h"   /* cp.async */
+#include "vb-cuda-mma.h"     /* ldmatrix, mma.sync */
 #include "vb-cuda-private.h"
 
 #define WG_THREADS 128     /* output channels a block */
@@ -25,24 +26,6 @@
 /* shared-memory rows padded by 8 values: 16-byte pieces an odd number apart, so that
  * ldmatrix's eight row addresses fall in different banks */
 #define WG_PAD 8
-
-static __device__ __forceinline__ void
-ldmatrix_x4_trans (uint32_t (&r)[4], uint32_t addr)
-{
-  asm volatile ("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                : "r"(addr));
-}
-
-/* d += a·b, a 16×16 (row), b 16×8 (col), bf16 in, fp32 accumulators */
-static __device__ __forceinline__ void
-mma_bf16 (float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-{
-  asm volatile ("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 /* part[chunk][g][o][i] = Σ over the chunk's rows r of in[r][g][i]·dout[r][g][o], i < IT
  * (= in_f, a multiple of 8): per WG_SUB rows a product (IT × WG_SUB)·(WG_SUB × 128) on the
