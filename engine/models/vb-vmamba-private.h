@@ -127,12 +127,12 @@ gboolean vb_vmamba_block_forward (VbVmamba *m, const VbStageShape *s, const VbBl
                                   VbBlockActs *a, const float *x_in, float rate,
                                   gboolean training, const VbPendingJoin *join,
                                   gboolean has_next, VbPendingJoin *pending);
-/* br16_ready: the MLP branch's bf16 gradient operand already in m->d_br16; before: the
- * block before this one in its stage (NULL: none), whose MLP operand the last LayerNorm
- * backward may write: TRUE when it did */
 /* the backend's queued parameter sums run now and the queue reopens: for a gradient
  * read before the backward's end (vb-vmamba.c) */
 void vb_vmamba_param_sums_sync (VbVmamba *m);
+/* br16_ready: the MLP branch's bf16 gradient operand already in m->d_br16; before: the
+ * block before this one in its stage (NULL: none), whose MLP operand the last LayerNorm
+ * backward may write: TRUE when it did */
 gboolean vb_vmamba_block_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
                                    const VbBlockActs *a, float *dx, float rate,
                                    gboolean br16_ready, const VbBlockActs *before,

@@ -41,7 +41,8 @@ typedef struct
 struct VbParamSums
 {
   bool deferring;
-  bool grow_on_overflow;   /* VB_PARAM_ARENA_NO_GROW=1 (for A/B) grows it only to fit one partial */
+  /* false with VB_PARAM_ARENA_NO_GROW=1 (for A/B): grown only to fit one partial */
+  bool grow_on_overflow;
   char *arena;
   size_t arena_bytes, used;
   ParamSums queue;

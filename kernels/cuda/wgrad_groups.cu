@@ -1,6 +1,6 @@
 /* wgrad_groups.cu: the weight gradients of a grouped bf16 product with narrow inputs —
  * VMamba's Δ projection, dWₖᵀ (R × D) += dt_lowₖᵀ·dtsₖ over the batch's rows for each
- * group k, R ≤ 64 — in one launch for all groups, as partials queued for the parameter
+ * group k, R ≤ 48 — in one launch for all groups, as partials queued for the parameter
  * sums (param_sums.cu).
  *
  * cuBLAS ran each group's product split over the rows with a reduction kernel of its own:
@@ -30,7 +30,7 @@
 /* part[chunk][g][o][i] = Σ over the chunk's rows r of in[r][g][i]·dout[r][g][o], i < IT
  * (= in_f, a multiple of 8): per WG_SUB rows a product (IT × WG_SUB)·(WG_SUB × 128) on the
  * bf16 tensor cores (mma.sync m16n8k16, fp32 accumulators; IT rounded up to 16 with zero
- * rows), each warp 32 of the block's 128 channels. Both operands go through shared memory
+ * columns), each warp 32 of the block's 128 channels. Both operands go through shared memory
  * by 16-byte asynchronous copies into two buffers: the next rows land while these are
  * summed. (fp32 FMAs a thread and channel were bound by their instructions: 44 µs a
  * stage-3 launch at 128 px.) */
