@@ -176,14 +176,13 @@ vb_cuda_wgrad_groups (VbCuda *cu, float *dw, int64_t w_gstride, const VbBf16 *in
   float *part = vb_cuda_param_partials_queued (cu, chunks * cells);
   if (part == NULL)
     return 0;
-  switch (in_f)
-    {
-    case 8: launch<8> (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks, rows); break;
-    case 16: launch<16> (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks, rows); break;
-    case 24: launch<24> (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks, rows); break;
-    case 32: launch<32> (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks, rows); break;
-    default: launch<48> (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks, rows); break;
-    }
+  decltype (&launch<8>) run = in_f == 8    ? launch<8>
+                              : in_f == 16 ? launch<16>
+                              : in_f == 24 ? launch<24>
+                              : in_f == 32 ? launch<32>
+                                           : launch<48>;
+  run (cu, part, in, ld_in, in_gstride, dout, ld_dout, dout_gstride, groups, n, out_f, chunks,
+       rows);
   if (!VB_CUDA_LAUNCHED (cu, "grouped linear backward (bf16, narrow weights)"))
     return 1;
   /* dw[g][o][i] += Σ_chunk part[chunk][g][o][i] */
