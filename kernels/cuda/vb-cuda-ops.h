@@ -214,6 +214,16 @@ void vb_cuda_linear_backward_groups_bf16 (VbCuda *cu, float *din, int64_t ld_din
                                           int64_t dout_gstride, const VbBf16 *in, int64_t ld_in,
                                           int64_t in_gstride, const VbBf16 *w, int groups,
                                           int64_t n, int in_f, int out_f);
+/* the backward's dw alone for narrow inputs (in_f 8, 16, 24, 32 or 48: VMamba's Δ
+ * projection; out_f, the row strides and group strides multiples of 8, 16-byte aligned
+ * operands; the groups' dw w_gstride = out_f·in_f apart), all groups in one launch into
+ * partials summed by the parameter-sum queue (wgrad_groups.cu): 1 when done so, 0 (nothing
+ * done) when the shape, the operands or the context (not queueing) leave it to cuBLAS.
+ * vb_cuda_linear_backward_groups_bf16 takes it where it can. */
+int vb_cuda_wgrad_groups (VbCuda *cu, float *dw, int64_t w_gstride, const VbBf16 *in,
+                          int64_t ld_in, int64_t in_gstride, const VbBf16 *dout,
+                          int64_t ld_dout, int64_t dout_gstride, int groups, int64_t n,
+                          int in_f, int out_f);
 void vb_cuda_linear_backward_bf16 (VbCuda *cu, float *din, VbBf16 *din16, int64_t ld_din,
                                    float *dw, float *db, const VbBf16 *dout, int64_t ld_dout,
                                    const VbBf16 *in, int64_t ld_in, const VbBf16 *w, int64_t n,

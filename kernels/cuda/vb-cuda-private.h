@@ -109,15 +109,6 @@ void vb_cuda_param_sum_map (VbCuda *cu, float *out, const float *part, int64_t l
                             int chunks, VbParamMap map);
 void vb_cuda_param_sums_free (struct VbParamSums *p);
 
-/* the weight gradients of a grouped bf16 product with narrow inputs (in_f 8, 16, 24, 32 or
- * 48: VMamba's Δ projection), dw[g] (out_f rows of in_f, the groups w_gstride =
- * out_f·in_f apart) += Σ over n rows, all groups in one launch into partials summed by the
- * parameter-sum queue (wgrad_groups.cu): 1 when done so, 0 when the shape, the operands or
- * the context (not queueing) leave it to the caller */
-int vb_cuda_wgrad_groups (VbCuda *cu, float *dw, int64_t w_gstride, const VbBf16 *in,
-                          int64_t ld_in, int64_t in_gstride, const VbBf16 *dout,
-                          int64_t ld_dout, int64_t dout_gstride, int groups, int64_t n,
-                          int in_f, int out_f);
 /* dw (fp32, in_f × out_f as dwᵀ column-major) += inᵀ·dout over n rows of bf16 operands,
  * split over the rows into partials summed by the parameter-sum queue (wgrad.cu): 1 when
  * done so, 0 when the shape, the operands or the context (not queueing) leave it to the

@@ -152,7 +152,7 @@ launch (VbCuda *cu, float *part, const VbBf16 *in, int64_t ld_in, int64_t in_gs,
       reinterpret_cast<const __nv_bfloat16 *> (dout), ld_dout, dout_gs, n, out_f, rows);
 }
 
-int
+extern "C" int
 vb_cuda_wgrad_groups (VbCuda *cu, float *dw, int64_t w_gstride, const VbBf16 *in,
                       int64_t ld_in, int64_t in_gstride, const VbBf16 *dout, int64_t ld_dout,
                       int64_t dout_gstride, int groups, int64_t n, int in_f, int out_f)

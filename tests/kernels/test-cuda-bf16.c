@@ -809,10 +809,13 @@ test_linear_backward (VbCuda *cu)
 /* VMamba-T's stage 1 (K = 4 groups of rank 6 → 96 channels, rows of K·(R + 2N) = 32), an
  * awkward one (odd sizes, unaligned group starts), stage 2's and stage 3's (rank 24, a
  * multiple of 8, at unaligned group starts: copied but not padded), and aligned operands
- * (the products straight on them) */
-static const struct { int groups, n, in_f, out_f, in_gstride; } grp_shapes[] = {
-  { 4, 1037, 6, 96, 8 }, { 2, 37, 5, 13, 7 }, { 4, 3, 12, 192, 14 }, { 4, 50, 24, 384, 26 },
-  { 2, 64, 16, 32, 16 }, { 4, 1037, 8, 96, 8 }, { 4, 300, 48, 768, 48 }, { 1, 5, 24, 130, 24 },
+ * (the products straight on them). narrow: the weight gradient's own kernel takes it
+ * (vb_cuda_wgrad_groups: stage 1's padded rank 8, stage 4's 48 × 768, 136 channels = a
+ * block of 128 and one of 8, five rows); 130 channels (not a multiple of 8) go to cuBLAS */
+static const struct { int groups, n, in_f, out_f, in_gstride, narrow; } grp_shapes[] = {
+  { 4, 1037, 6, 96, 8, 0 }, { 2, 37, 5, 13, 7, 0 }, { 4, 3, 12, 192, 14, 0 },
+  { 4, 50, 24, 384, 26, 0 }, { 2, 64, 16, 32, 16, 1 }, { 4, 1037, 8, 96, 8, 1 },
+  { 4, 300, 48, 768, 48, 1 }, { 1, 5, 24, 130, 24, 0 }, { 1, 5, 24, 136, 24, 1 },
 };
 
 static void
@@ -880,7 +883,26 @@ test_linear_groups (VbCuda *cu)
       g_autofree float *got_q = cc_download (cu, d_dwq, n_w);
       cc_assert_close ("dw (+=, queued)", got_q, dw, n_w, 1e-5, 1e-4, 1e-4);
       assert_same_dev (cu, "dw queued repeat", d_dwq, d_dwq2, n_w * sizeof (float));
-      CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw, d_dwq, d_dwq2);
+      /* the narrow kernel's own entry: nothing done while the sums are not queued; taken
+       * (queued) exactly on the shapes marked narrow, giving the bits the grouped backward
+       * gave through it */
+      float *d_dwk = cc_upload_floats (cu, dw0, n_w);
+      g_assert_cmpint (vb_cuda_wgrad_groups (cu, d_dwk, (int64_t) out_f * in_f, d_x, ld_in, ig,
+                                             d_dy, ld_out, out_f, G, n, in_f, out_f), ==, 0);
+      vb_cuda_param_sums_defer (cu);
+      int taken = vb_cuda_wgrad_groups (cu, d_dwk, (int64_t) out_f * in_f, d_x, ld_in, ig, d_dy,
+                                        ld_out, out_f, G, n, in_f, out_f);
+      vb_cuda_param_sums_flush (cu);
+      g_assert_cmpint (taken, ==, grp_shapes[s].narrow);
+      if (taken)
+        assert_same_dev (cu, "dw through the narrow kernel's entry", d_dwk, d_dwq,
+                         n_w * sizeof (float));
+      else
+        {
+          g_autofree float *untouched = cc_download (cu, d_dwk, n_w);
+          g_assert_cmpmem (untouched, n_w * sizeof (float), dw0, n_w * sizeof (float));
+        }
+      CC_FREE_ALL (cu, d_x, d_w, d_dy, d_y, d_din, d_dw, d_dwq, d_dwq2, d_dwk);
     }
   cc_assert_ok (cu);
   g_rand_free (rng);
