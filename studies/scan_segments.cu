@@ -18,33 +18,20 @@
  * baseline's (reassociation only: relative L2 ~1e-6 expected).
  *   nvcc -O2 -gencode arch=compute_90a,code=sm_90a studies/scan_segments.cu -o seg && ./seg
  * Not yet run on a GPU (written at the end of session 12, without device time left). */
-#include <cuda_bf16.h>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cmath>
-#include <vector>
-#include <algorithm>
 
-#define CK(x) do { auto e_ = (x); if ((int) e_ != 0) { fprintf (stderr, "%s:%d %s: %d\n", __FILE__, __LINE__, #x, (int) e_); exit (1); } } while (0)
+#include "../kernels/cuda/vb-cuda-fastmath.h"   /* vb_ex2: the engine's 2^x */
+#include "study.h"
 
 typedef __nv_bfloat16 bf16;
 #define S 8             /* steps a chunk (the engine's VB_SCAN_CKPT_STEPS) */
 #define LOG2E 1.4426950408889634f
 
-static __device__ __forceinline__ float
-ex2 (float x)
-{
-  float y;
-  asm ("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
 /* Δ = softplus(z) as scan.cu's softplus_sel (threshold 20, series below e = 0.1) */
 static __device__ __forceinline__ float
 softplus (float z)
 {
-  float e = ex2 (fminf (z, 20.0f) * LOG2E);
+  float e = vb_ex2 (fminf (z, 20.0f) * LOG2E);
   float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
   float lg2;
   asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
@@ -97,7 +84,7 @@ walk (const Args &a, int b, int k, int d, int t0, int t1, float h, bf16 *y, floa
       for (int s = 0; s < S; s++)
         if (s < n)
           {
-            float dl = softplus (z[s]), at = ex2 (dl * A2);
+            float dl = softplus (z[s]), at = vb_ex2 (dl * A2);
             h = at * h + dl * Bv[s] * uv[s];
             if (PROD)
               P *= at;
@@ -152,52 +139,6 @@ scan_segments (Args a, int G, int seg_len, const float2 *carry, bf16 *y, float *
                      nullptr);
 }
 
-static __global__ void
-fill (bf16 *x, size_t n, uint32_t seed, float lo, float hi)
-{
-  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
-  if (i >= n)
-    return;
-  uint32_t h = (uint32_t) i * 2654435761u ^ seed;
-  h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-  x[i] = __float2bfloat16 (lo + (hi - lo) * ((h & 0xFFFFFF) / 16777216.0f));
-}
-
-static __global__ void
-fillf (float *x, size_t n, uint32_t seed, float lo, float hi)
-{
-  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
-  if (i >= n)
-    return;
-  uint32_t h = (uint32_t) i * 2654435761u ^ seed;
-  h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-  x[i] = lo + (hi - lo) * ((h & 0xFFFFFF) / 16777216.0f);
-}
-
-template <typename F>
-static float
-median_ms (F f, int reps = 15)
-{
-  cudaEvent_t e0, e1;
-  CK (cudaEventCreate (&e0));
-  CK (cudaEventCreate (&e1));
-  for (int i = 0; i < 3; i++)
-    f ();
-  std::vector<float> t;
-  for (int i = 0; i < reps; i++)
-    {
-      CK (cudaEventRecord (e0));
-      f ();
-      CK (cudaEventRecord (e1));
-      CK (cudaEventSynchronize (e1));
-      float ms;
-      CK (cudaEventElapsedTime (&ms, e0, e1));
-      t.push_back (ms);
-    }
-  std::sort (t.begin (), t.end ());
-  return t[t.size () / 2];
-}
-
 static double
 rel_l2_bf16 (const bf16 *a, const bf16 *b, size_t n)
 {
@@ -248,18 +189,18 @@ main ()
       CK (cudaMalloc (&Ds, a.K * a.D * 4));
       CK (cudaMalloc (&ck0, nck * 4)); CK (cudaMalloc (&ck1, nck * 4));
       CK (cudaMalloc (&carry, (size_t) a.B * a.K * 8 * a.D * sizeof (float2)));
-      fill<<<(unsigned) ((nu + 255) / 256), 256>>> (u, nu, 1, -2.0f, 2.0f);
+      study_fill_launch (u, nu, 1, -2.0f, 2.0f);
       /* Δ at initialisation: softplus (z + bias) in about [1e-3, 0.1] */
-      fill<<<(unsigned) ((nkd + 255) / 256), 256>>> (dt, nkd, 2, -1.0f, 1.0f);
-      fillf<<<(unsigned) ((nbc + 255) / 256), 256>>> (Bs, nbc, 3, -1.0f, 1.0f);
-      fillf<<<(unsigned) ((nbc + 255) / 256), 256>>> (Cs, nbc, 4, -1.0f, 1.0f);
-      fillf<<<(a.K * a.D + 255) / 256, 256>>> (A2, a.K * a.D, 5, -16.0f * LOG2E, -1.0f * LOG2E);
-      fillf<<<(a.K * a.D + 255) / 256, 256>>> (bias, a.K * a.D, 6, -6.0f, -3.0f);
-      fillf<<<(a.K * a.D + 255) / 256, 256>>> (Ds, a.K * a.D, 7, 0.5f, 1.5f);
+      study_fill_launch (dt, nkd, 2, -1.0f, 1.0f);
+      study_fill_launch (Bs, nbc, 3, -1.0f, 1.0f);
+      study_fill_launch (Cs, nbc, 4, -1.0f, 1.0f);
+      study_fill_launch (A2, (size_t) a.K * a.D, 5, -16.0f * LOG2E, -1.0f * LOG2E);
+      study_fill_launch (bias, (size_t) a.K * a.D, 6, -6.0f, -3.0f);
+      study_fill_launch (Ds, (size_t) a.K * a.D, 7, 0.5f, 1.5f);
       a.u = u, a.dt = dt, a.Bs = Bs, a.Cs = Cs, a.A2 = A2, a.bias = bias, a.Ds = Ds;
       /* the engine's channels a block: 128 where they divide D, else 96 (96, 192) */
       dim3 block (a.D % 128 == 0 ? 128 : 96), grid ((a.D + block.x - 1) / block.x, a.B * a.K);
-      float t_whole = median_ms ([&] { scan_whole<<<grid, block>>> (a, y0, ck0); });
+      float t_whole = study_median_ms ([&] { scan_whole<<<grid, block>>> (a, y0, ck0); });
       CK (cudaDeviceSynchronize ());
       printf ("L %d D %d: one thread a sequence %.1f us (%d sequences)\n", a.L, a.D, t_whole * 1e3,
               a.B * a.K * a.D);
@@ -275,8 +216,8 @@ main ()
             scan_carries<<<g1, block>>> (a, G, seg_len, carry);
             scan_segments<<<g2, block>>> (a, G, seg_len, carry, y1, ck1);
           };
-          float t1 = median_ms ([&] { scan_carries<<<g1, block>>> (a, G, seg_len, carry); });
-          float t2 = median_ms (run);
+          float t1 = study_median_ms ([&] { scan_carries<<<g1, block>>> (a, G, seg_len, carry); });
+          float t2 = study_median_ms (run);
           CK (cudaDeviceSynchronize ());
           printf ("  G %d: carries %.1f us, both passes %.1f us (%.2fx); y rel L2 %.2g, "
                   "checkpoints %.2g\n",

@@ -19,15 +19,10 @@
  *   nvcc -O2 -gencode arch=compute_90a,code=sm_90a studies/wgmma_gemm.cu -lcublas -o wg && ./wg
  * Not yet run on a GPU (written at the end of session 12, without device time left). */
 #include <cublas_v2.h>
-#include <cuda_bf16.h>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cmath>
-#include <vector>
-#include <algorithm>
 
-#define CK(x) do { auto e_ = (x); if ((int) e_ != 0) { fprintf (stderr, "%s:%d %s: %d\n", __FILE__, __LINE__, #x, (int) e_); exit (1); } } while (0)
+#include "../kernels/cuda/vb-cuda-async.h"   /* cp.async */
+#include "study.h"
 
 typedef __nv_bfloat16 bf16;
 
@@ -40,15 +35,6 @@ typedef __nv_bfloat16 bf16;
 #define SMEM_BYTES (2 * STAGES * STAGE_BYTES + 1024)   /* + room to align to 1024 */
 
 /* ---- PTX ------------------------------------------------------------------------------ */
-
-static __device__ __forceinline__ void
-cp_async16 (uint32_t s, const void *g)
-{
-  asm volatile ("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(g));
-}
-static __device__ __forceinline__ void cp_async_commit () { asm volatile ("cp.async.commit_group;\n" ::); }
-template <int N>
-static __device__ __forceinline__ void cp_async_wait () { asm volatile ("cp.async.wait_group %0;\n" ::"n"(N)); }
 
 /* the generic proxy's shared-memory writes (cp.async lands there) made visible to the async
  * proxy wgmma reads through */
@@ -121,8 +107,8 @@ gemm_kernel (bf16 *C, const bf16 *A, const bf16 *B, const float *bv, const float
     for (int i = tid; i < BM * 8; i += THREADS)
       {
         int r = i / 8, c = i % 8;
-        cp_async16 (sa + stage * STAGE_BYTES + sw128 (r, c), A + (size_t) (m0 + r) * K + kt * BK + c * 8);
-        cp_async16 (sb + stage * STAGE_BYTES + sw128 (r, c), B + (size_t) (n0 + r) * K + kt * BK + c * 8);
+        cp_async16 (sa + stage * STAGE_BYTES + sw128 (r, c), A + (size_t) (m0 + r) * K + kt * BK + c * 8, true);
+        cp_async16 (sb + stage * STAGE_BYTES + sw128 (r, c), B + (size_t) (n0 + r) * K + kt * BK + c * 8, true);
       }
     cp_async_commit ();
   };
@@ -215,23 +201,12 @@ gate_kernel (bf16 *out, const bf16 *y, const float *bv, const float *bg, int M, 
   out[i] = __float2bfloat16 (v / (1.0f + __expf (-z)));
 }
 
-static __global__ void
-fill_kernel (bf16 *x, size_t n, uint32_t seed, float scale)
-{
-  size_t i = blockIdx.x * (size_t) blockDim.x + threadIdx.x;
-  if (i >= n)
-    return;
-  uint32_t h = (uint32_t) i * 2654435761u ^ seed;
-  h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-  x[i] = __float2bfloat16 (((h & 0xFFFFFF) / 16777216.0f - 0.5f) * 2.0f * scale);
-}
-
 static bf16 *
 random_bf16 (size_t n, uint32_t seed, float scale)
 {
   bf16 *x;
   CK (cudaMalloc (&x, n * sizeof (bf16)));
-  fill_kernel<<<(unsigned) ((n + 255) / 256), 256>>> (x, n, seed, scale);
+  study_fill_launch (x, n, seed, -scale, scale);
   return x;
 }
 
@@ -257,30 +232,6 @@ theirs (bf16 *C, const bf16 *A, const bf16 *B, int M, int N, int K)
   const float one = 1.0f, zero = 0.0f;
   CK (cublasGemmEx (blas, CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, &one, B, CUDA_R_16BF, K, A, CUDA_R_16BF, K,
                     &zero, C, CUDA_R_16BF, N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-}
-
-template <typename F>
-static float
-median_ms (F f, int reps = 20)
-{
-  cudaEvent_t a, b;
-  CK (cudaEventCreate (&a));
-  CK (cudaEventCreate (&b));
-  for (int i = 0; i < 3; i++)
-    f ();
-  std::vector<float> t;
-  for (int i = 0; i < reps; i++)
-    {
-      CK (cudaEventRecord (a));
-      f ();
-      CK (cudaEventRecord (b));
-      CK (cudaEventSynchronize (b));
-      float ms;
-      CK (cudaEventElapsedTime (&ms, a, b));
-      t.push_back (ms);
-    }
-  std::sort (t.begin (), t.end ());
-  return t[t.size () / 2];
 }
 
 static std::vector<float>
@@ -342,8 +293,8 @@ main ()
       int M = s[0], N = s[1], K = s[2];
       bf16 *A = random_bf16 ((size_t) M * K, 3, 1.0f), *B = random_bf16 ((size_t) N * K, 4, 0.05f), *C;
       CK (cudaMalloc (&C, (size_t) M * N * sizeof (bf16)));
-      float t0 = median_ms ([&] { ours<EPI_PLAIN> (C, A, B, nullptr, nullptr, M, N, K); });
-      float t1 = median_ms ([&] { theirs (C, A, B, M, N, K); });
+      float t0 = study_median_ms ([&] { ours<EPI_PLAIN> (C, A, B, nullptr, nullptr, M, N, K); });
+      float t1 = study_median_ms ([&] { theirs (C, A, B, M, N, K); });
       double fl = 2.0 * M * N * K;
       printf ("%6d x %5d x %5d: ours %.3f ms (%.0f TFLOP/s), cuBLAS %.3f ms (%.0f)\n", M, N, K, t0,
               fl / t0 / 1e9, t1, fl / t1 / 1e9);
@@ -386,7 +337,7 @@ main ()
     printf ("gated: fused against cuBLAS + gate pass, rel L2 %.3g (the unfused rounds the product to bf16 first)\n",
             sqrt (num / den));
     printf ("gated 115200 x 1024 -> 1024: fused %.3f ms, cuBLAS stacked + gate %.3f ms (issue 5: <= 0.75)\n",
-            median_ms (fused), median_ms (unfused));
+            study_median_ms (fused), study_median_ms (unfused));
   }
   return 0;
 }

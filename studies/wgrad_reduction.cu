@@ -20,7 +20,7 @@
 #include <cstring>
 #include <vector>
 
-#define CK(x) do { auto e_ = (x); if ((int) e_ != 0) { fprintf (stderr, "%s:%d %s: %d\n", __FILE__, __LINE__, #x, (int) e_); exit (1); } } while (0)
+#include "study.h"   /* CK */
 
 static cudaStream_t st;
 static cublasHandle_t blas;
