@@ -139,34 +139,6 @@ scan_segments (Args a, int G, int seg_len, const float2 *carry, bf16 *y, float *
                      nullptr);
 }
 
-static double
-rel_l2_bf16 (const bf16 *a, const bf16 *b, size_t n)
-{
-  std::vector<bf16> x (n), y (n);
-  CK (cudaMemcpy (x.data (), a, n * 2, cudaMemcpyDeviceToHost));
-  CK (cudaMemcpy (y.data (), b, n * 2, cudaMemcpyDeviceToHost));
-  double num = 0, den = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      double p = __bfloat162float (x[i]), q = __bfloat162float (y[i]);
-      num += (p - q) * (p - q);
-      den += q * q;
-    }
-  return sqrt (num / den);
-}
-
-static double
-rel_l2_f (const float *a, const float *b, size_t n)
-{
-  std::vector<float> x (n), y (n);
-  CK (cudaMemcpy (x.data (), a, n * 4, cudaMemcpyDeviceToHost));
-  CK (cudaMemcpy (y.data (), b, n * 4, cudaMemcpyDeviceToHost));
-  double num = 0, den = 0;
-  for (size_t i = 0; i < n; i++)
-    num += (double) (x[i] - y[i]) * (x[i] - y[i]), den += (double) y[i] * y[i];
-  return sqrt (num / den);
-}
-
 int
 main ()
 {
@@ -221,8 +193,8 @@ main ()
           CK (cudaDeviceSynchronize ());
           printf ("  G %d: carries %.1f us, both passes %.1f us (%.2fx); y rel L2 %.2g, "
                   "checkpoints %.2g\n",
-                  G, t1 * 1e3, t2 * 1e3, t_whole / t2, rel_l2_bf16 (y1, y0, nkd),
-                  rel_l2_f (ck1, ck0, nck));
+                  G, t1 * 1e3, t2 * 1e3, t_whole / t2, study_rel_l2 (y1, y0, nkd),
+                  study_rel_l2 (ck1, ck0, nck));
         }
       CK (cudaFree (u)); CK (cudaFree (dt)); CK (cudaFree (y0)); CK (cudaFree (y1));
       CK (cudaFree (Bs)); CK (cudaFree (Cs)); CK (cudaFree (A2)); CK (cudaFree (bias));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -59,4 +60,25 @@ study_median_ms (F f, int reps = 15)
   CK (cudaEventDestroy (e1));
   std::sort (t.begin (), t.end ());
   return t[t.size () / 2];
+}
+
+static inline double study_widen (float x) { return x; }
+static inline double study_widen (__nv_bfloat16 x) { return __bfloat162float (x); }
+
+/* ‖got − want‖ / ‖want‖ over n device values */
+template <typename T>
+static double
+study_rel_l2 (const T *got, const T *want, size_t n)
+{
+  std::vector<T> x (n), y (n);
+  CK (cudaMemcpy (x.data (), got, n * sizeof (T), cudaMemcpyDeviceToHost));
+  CK (cudaMemcpy (y.data (), want, n * sizeof (T), cudaMemcpyDeviceToHost));
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      double p = study_widen (x[i]), q = study_widen (y[i]);
+      num += (p - q) * (p - q);
+      den += q * q;
+    }
+  return sqrt (num / den);
 }
