@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "vb-cpu-vit.h"   /* VbLinearB16Epi */
 #include "vb-ops.h"
 
 #ifdef __cplusplus
@@ -54,8 +55,10 @@ struct VbVitOps
   int (*quick_gelu_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *in, int64_t n);
   int (*attention_forward_bf16) (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, int N,
                                  int heads, int head_dim, float scale);
+  /* epi: a VbLinearB16Epi (the GPU's quick GELU and gate run in the product's epilogue
+   * on Hopper, rounded once as the CPU; elsewhere after a rounded product: ≈ 1 step) */
   int (*linear_b16) (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
-                     const VbBf16 *b, int64_t rows, int in_f, int out_f, int add);
+                     const VbBf16 *b, int64_t rows, int in_f, int out_f, int epi);
   void (*widen_rows) (void *ctx, float *dst, int64_t ld_dst, const VbBf16 *src,
                       int64_t ld_src, int64_t rows, int64_t cols);
   /* dst[r·ld_dst + c] = src[r·ld_src + c] for r < rows, c < cols (a strided copy inside

@@ -49,7 +49,7 @@ gboolean
 vb_clip_bf16_supported (const VbOps *ops, const VbVitOps *vit)
 {
   return ops->to_bf16 != NULL && vit->layernorm_forward_b16 != NULL
-         && vit->quick_gelu_forward_bf16 != NULL && vit->attention_forward_bf16 != NULL
+         && vit->attention_forward_bf16 != NULL
          && vit->linear_b16 != NULL && vit->widen_rows != NULL;
 }
 
@@ -141,24 +141,23 @@ vb_clip_bf16_layer (VbClip *m, int l, int B, GError **error)
   /* attention branch: the out product added to the stream in its epilogue */
   if (!op_ok (m, VIT (layernorm_forward_b16, m->ln16, m->mean, m->rstd, m->x16, P + o->ln1_w,
                       P + o->ln1_b, rows, D, c->eps), "layer norm", error)
-      || !op_ok (m, VIT (linear_b16, m->big16, m->ln16, W (W_QKV), W (B_QKV), rows, D, 3 * D, 0),
-                 "q, k, v", error)
+      || !op_ok (m, VIT (linear_b16, m->big16, m->ln16, W (W_QKV), W (B_QKV), rows, D, 3 * D,
+                         VB_LINEAR_B16_STORE), "q, k, v", error)
       || !op_ok (m, VIT (attention_forward_bf16, m->attn16, m->big16, B, N, c->heads, dh,
                          1.0f / sqrtf ((float) dh)), "attention", error)
-      || !op_ok (m, VIT (linear_b16, m->x16, m->attn16, W (W_O), W (B_O), rows, D, D, 1),
-                 "out projection", error))
+      || !op_ok (m, VIT (linear_b16, m->x16, m->attn16, W (W_O), W (B_O), rows, D, D,
+                         VB_LINEAR_B16_ADD), "out projection", error))
     return FALSE;
 
-  /* MLP branch (all rows at once: passes of 2048 to 8192 rows, meant to keep the hidden
-   * activations in L2 between fc1, GELU and fc2, measured 2.6 to 6 % slower at 224 px) */
+  /* MLP branch: fc1 with its quick GELU in one product's epilogue (all rows at once:
+   * passes of 2048 to 8192 rows, meant to keep the hidden activations in L2 between fc1, GELU
+   * and fc2 when they were apart, measured 2.6 to 6 % slower at 224 px) */
   gboolean ok = op_ok (m, VIT (layernorm_forward_b16, m->ln16, m->mean, m->rstd, m->x16,
                                P + o->ln2_w, P + o->ln2_b, rows, D, c->eps), "layer norm", error)
                 && op_ok (m, VIT (linear_b16, m->big16, m->ln16, W (W_FC1), W (B_FC1), rows, D, F,
-                                  0), "MLP", error)
-                && op_ok (m, VIT (quick_gelu_forward_bf16, m->big16, m->big16, rows * F),
-                          "quick GELU", error)
+                                  VB_LINEAR_B16_QUICK_GELU), "MLP", error)
                 && op_ok (m, VIT (linear_b16, m->x16, m->big16, W (W_FC2), W (B_FC2), rows, F, D,
-                                  1), "MLP", error);
+                                  VB_LINEAR_B16_ADD), "MLP", error);
   return ok;
 #undef W
 }

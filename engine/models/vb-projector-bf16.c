@@ -12,8 +12,9 @@ struct _VbProjBf16 {
   VbProjector *p;              /* borrowed: the biases are read from its backend copy */
   const VbOps *ops;
   VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1; Gated:
-                                * both gate weights stacked in w1, [W_a; W_v]) */
-  float *gated_b;              /* Gated: its two biases stacked, [b_a; b_v] */
+                                * both weights in w1, interleaved or stacked) */
+  VbBf16 *gated_b16;           /* Gated, interleaved: its two biases so, rounded */
+  float *gated_b;              /* Gated, stacked: its two biases stacked, [b_a; b_v] */
   int64_t rows_cap;
   VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h); gated [a | v] */
 };
@@ -55,6 +56,7 @@ vb_proj_bf16_free (VbProjBf16 *b)
   backend_free (b, b->w1);
   backend_free (b, b->w2);
   backend_free (b, b->gated_b);
+  backend_free (b, b->gated_b16);
   g_free (b);
 }
 
@@ -83,21 +85,47 @@ upload_rounded (VbProjBf16 *b, const float *w, int64_t n)
   return upload (b, h, (size_t) n * sizeof (VbBf16));
 }
 
-/* The Gated projector as one product: [a | v] = x·[W_a; W_v]ᵀ + [b_a; b_v], twice as wide,
- * then the gate on its halves (the two products read x once between them) */
+/* The Gated projector as one product, x·[W_v; W_g]ᵀ + [b_v; b_g] twice as wide, the gate
+ * in its epilogue: linear_b16's VB_LINEAR_B16_GATE, the rows of the two weights (and
+ * biases) interleaved in blocks of 8, a block of value rows then the gate's (out_f a
+ * multiple of 8). Else stacked, [a | v] = x·[W_a; W_v]ᵀ + [b_a; b_v] rounded, then the gate
+ * on its halves. Either way the two products read x once between them. */
+static gboolean
+gate_interleaved (const VbProjector *p)
+{
+  return p->cfg.out_f % 8 == 0 && p->vit->linear_b16 != NULL;
+}
+
 static gboolean
 stack_gated (VbProjBf16 *b, const float *host)
 {
   VbProjector *p = b->p;
-  int64_t n = (int64_t) p->cfg.out_f * p->cfg.in_f;
+  int in = p->cfg.in_f, out = p->cfg.out_f;
+  int64_t n = (int64_t) out * in;
+  const float *wg = host + p->off[T_W1], *wv = host + p->off[T_W2];
+  const float *bg = host + p->off[T_B1], *bv = host + p->off[T_B2];
   g_autofree float *w = g_new (float, 2 * n);
-  g_autofree float *bias = g_new (float, 2 * p->cfg.out_f);
-  memcpy (w, host + p->off[T_W1], (size_t) n * sizeof (float));
-  memcpy (w + n, host + p->off[T_W2], (size_t) n * sizeof (float));
-  memcpy (bias, host + p->off[T_B1], (size_t) p->cfg.out_f * sizeof (float));
-  memcpy (bias + p->cfg.out_f, host + p->off[T_B2], (size_t) p->cfg.out_f * sizeof (float));
+  g_autofree float *bias = g_new (float, 2 * out);
+  if (gate_interleaved (p))
+    {
+      for (int q = 0; q < out / 8; q++)
+        {
+          int64_t block = (int64_t) 16 * q * in, rows = (int64_t) 8 * q * in;
+          memcpy (w + block, wv + rows, (size_t) 8 * in * sizeof (float));
+          memcpy (w + block + 8 * in, wg + rows, (size_t) 8 * in * sizeof (float));
+          memcpy (bias + 16 * q, bv + 8 * q, 8 * sizeof (float));
+          memcpy (bias + 16 * q + 8, bg + 8 * q, 8 * sizeof (float));
+        }
+      b->w1 = upload_rounded (b, w, 2 * n);
+      b->gated_b16 = upload_rounded (b, bias, 2 * out);
+      return b->w1 != NULL && b->gated_b16 != NULL;
+    }
+  memcpy (w, wg, (size_t) n * sizeof (float));
+  memcpy (w + n, wv, (size_t) n * sizeof (float));
+  memcpy (bias, bg, (size_t) out * sizeof (float));
+  memcpy (bias + out, bv, (size_t) out * sizeof (float));
   b->w1 = upload_rounded (b, w, 2 * n);
-  b->gated_b = upload (b, bias, (size_t) 2 * p->cfg.out_f * sizeof (float));
+  b->gated_b = upload (b, bias, (size_t) 2 * out * sizeof (float));
   return b->w1 != NULL && b->gated_b != NULL;
 }
 
@@ -129,7 +157,8 @@ vb_proj_bf16_new (VbProjector *p, GError **error)
   const float *host = vb_projector_params_from_backend (p);
   if (c->kind == VB_PROJ_GATED)
     {
-      if (p->vit == NULL || p->vit->sigmoid_gate_forward_bf16 == NULL)
+      if (p->vit == NULL
+          || (p->vit->sigmoid_gate_forward_bf16 == NULL && !gate_interleaved (p)))
         {
           g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_UNSUPPORTED,
                        "%s: the %s backend has no bf16 gate", vb_projector_kind_name (c->kind),
@@ -168,6 +197,19 @@ vb_proj_bf16_new (VbProjector *p, GError **error)
   return g_steal_pointer (&b);
 }
 
+/* the CPU's ops say −1 when their fp32 copies found no room; a GPU's record the failure */
+static gboolean
+gated_failed (VbProjBf16 *b, GError **error)
+{
+  const char *name = vb_projector_kind_name (b->p->cfg.kind);
+  if (b->ops->on_host)
+    return no_room (b, "the product's fp32 copies", error);
+  g_set_error (error, VB_ENGINE_ERROR, VB_ENGINE_ERROR_FAILED, "%s in bf16 on %s: %s", name,
+               b->ops->name, b->ops->sync (b->ops->ctx));
+  b->ops->clear_error (b->ops->ctx);
+  return FALSE;
+}
+
 /* the intermediates for `rows` rows */
 static gboolean
 ensure_rows (VbProjBf16 *b, int64_t rows, GError **error)
@@ -185,7 +227,7 @@ ensure_rows (VbProjBf16 *b, int64_t rows, GError **error)
                || (b->mid16b = backend_alloc (b, (size_t) (rows * w) * sizeof (VbBf16)))
                   != NULL);
     }
-  else if (c->kind == VB_PROJ_GATED)
+  else if (c->kind == VB_PROJ_GATED && b->gated_b16 == NULL)   /* stacked: [a | v] */
     ok = (b->mid16 = backend_alloc (b, (size_t) (rows * 2 * c->out_f) * sizeof (VbBf16)))
          != NULL;
   if (!ok)
@@ -228,6 +270,14 @@ vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
       OPS (linear_forward_bf16, NULL, y, out, b->mid16b, h, b->w2, b2, rows, h, out);
       break;
     case VB_PROJ_GATED:
+      if (b->gated_b16 != NULL)
+        {
+          /* y = σ(a) ⊙ v from the fp32 product, rounded once */
+          if (p->vit->linear_b16 (b->ops->ctx, y, x, b->w1, b->gated_b16, rows, in, 2 * out,
+                                  VB_LINEAR_B16_GATE) != 0)
+            return gated_failed (b, error);
+          break;
+        }
       /* [a | v] rounded to bf16 (as in a module cast to bf16), then y = σ(a) ⊙ v */
       OPS (linear_forward_bf16, NULL, b->mid16, 2 * out, x, in, b->w1, b->gated_b, rows, in,
            2 * out);

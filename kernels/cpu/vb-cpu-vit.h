@@ -50,10 +50,9 @@ int vb_attention_forward (float *out, const float *qkv, int B, int N, int heads,
  *   layernorm_forward_b16   out = bf16 (LayerNorm (in)), in bf16
  *   quick_gelu_forward_bf16 out = bf16 (in·σ(1.702·in)); out may alias in
  *   attention_forward_bf16  out (B, N, D) = bf16 (vb_attention_forward (qkv))
- *   linear_b16              out (n, out_f) = bf16 ((in·wᵀ + b) + out) when add (a
- *                           residual branch's output product added to the stream in
- *                           place), else bf16 (in·wᵀ + b); b a bf16 bias (as a bf16
- *                           module holds it; NULL: none); in (n, in_f), w (out_f, in_f)
+ *   linear_b16              out (n, out_f) = bf16 (epi (in·wᵀ + b)), b a bf16 bias (as a
+ *                           bf16 module holds it; NULL: none); in (n, in_f), w (out_f,
+ *                           in_f); the epilogues of VbLinearB16Epi below
  *   widen_rows              dst[r·ld_dst + c] = float (src[r·ld_src + c]) */
 int  vb_layernorm_forward_b16 (VbBf16 *out, float *mean, float *rstd, const VbBf16 *in,
                                const float *gamma, const float *beta, int64_t n, int c,
@@ -61,8 +60,21 @@ int  vb_layernorm_forward_b16 (VbBf16 *out, float *mean, float *rstd, const VbBf
 int  vb_quick_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, int64_t n);
 int  vb_attention_forward_bf16 (VbBf16 *out, const VbBf16 *qkv, int B, int N, int heads,
                                 int head_dim, float scale);
+/* what linear_b16 makes of p = in·wᵀ + b (fp32) before its one rounding */
+typedef enum
+{
+  VB_LINEAR_B16_STORE = 0,       /* out = bf16 (p) */
+  VB_LINEAR_B16_ADD = 1,         /* out = bf16 (p + out): a residual branch's output
+                                  * product added to the stream in place */
+  VB_LINEAR_B16_QUICK_GELU = 2,  /* out = bf16 (p·σ(1.702·p)): CLIP's fc1 and activation */
+  VB_LINEAR_B16_GATE = 3,        /* the Gated projector: w's and b's rows interleaved in
+                                  * blocks of 8, a block of value rows then the gate's, so
+                                  * out (n, out_f / 2) = bf16 (v ⊙ σ(g)) (out_f a multiple of
+                                  * 16; the CPU returns −1 otherwise) */
+} VbLinearB16Epi;
+
 int  vb_linear_b16 (VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b, int64_t n,
-                    int in_f, int out_f, int add);
+                    int in_f, int out_f, int epi);
 void vb_widen_rows (float *dst, int64_t ld_dst, const VbBf16 *src, int64_t ld_src,
                     int64_t rows, int64_t cols);
 

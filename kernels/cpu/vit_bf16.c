@@ -3,6 +3,7 @@
  * are checked against, and what runs the tower's bf16 path on the CPU in tests. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,10 +78,29 @@ vb_attention_forward_bf16 (VbBf16 *out, const VbBf16 *qkv, int B, int N, int hea
   return rc;
 }
 
+/* the Gated projector's gate on p's interleaved blocks of 8 (value, then gate), as
+ * vb_sigmoid_gate_forward computes it */
+static void
+gate_interleaved (VbBf16 *out, const float *p, int64_t n, int out_f)
+{
+  int C = out_f / 2;
+  for (int64_t r = 0; r < n; r++)
+    for (int c = 0; c < C; c++)
+      {
+        const float *blk = p + r * out_f + c / 8 * 16 + c % 8;
+        float s = 1.0f / (1.0f + expf (-blk[8]));
+        out[r * C + c] = vb_bf16_from_float (s * blk[0]);
+      }
+}
+
 int
 vb_linear_b16 (VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b, int64_t n,
-               int in_f, int out_f, int add)
+               int in_f, int out_f, int epi)
 {
+  if (epi < VB_LINEAR_B16_STORE || epi > VB_LINEAR_B16_GATE
+      || (epi == VB_LINEAR_B16_GATE && out_f % 16 != 0))
+    return -1;
+  int add = epi == VB_LINEAR_B16_ADD;
   float *xin = widened (in, n * in_f), *wf = widened (w, (int64_t) out_f * in_f);
   float *y = widened (out, add ? n * out_f : 0), *bf = b != NULL ? widened (b, out_f) : NULL;
   float *p = malloc ((size_t) MAX (n * out_f, 1) * sizeof (float));
@@ -92,7 +112,12 @@ vb_linear_b16 (VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b, 
       if (add)
         for (int64_t i = 0; i < n * out_f; i++)
           p[i] = p[i] + y[i];
-      rounded_into (out, p, n * out_f);
+      if (epi == VB_LINEAR_B16_QUICK_GELU)
+        vb_quick_gelu_forward (p, p, n * out_f);
+      if (epi == VB_LINEAR_B16_GATE)
+        gate_interleaved (out, p, n, out_f);
+      else
+        rounded_into (out, p, n * out_f);
       rc = 0;
     }
   free (xin);

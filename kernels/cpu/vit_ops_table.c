@@ -97,10 +97,10 @@ cpu_attention_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, in
 
 static int
 cpu_linear_b16 (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b,
-                int64_t rows, int in_f, int out_f, int add)
+                int64_t rows, int in_f, int out_f, int epi)
 {
   (void) ctx;
-  return vb_linear_b16 (out, in, w, b, rows, in_f, out_f, add);
+  return vb_linear_b16 (out, in, w, b, rows, in_f, out_f, epi);
 }
 
 static void

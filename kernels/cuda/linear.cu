@@ -497,18 +497,29 @@ gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, in
                             what);
 }
 
-/* out[r, o] = bf16 (y[r, o] + b[o]) for `rows` rows, y dense (rows × out_f), b bf16; rows
- * across blockIdx.y, columns across x (as fill_rows_kernel) */
+/* out[r, o] = bf16 (epi (y[r, o] + b[o])) for `rows` rows (a VbLinearB16Epi; for the gate,
+ * o < out_f / 2 from y's interleaved blocks of 8 value then 8 gate columns), y dense
+ * (rows × out_f), b bf16 or NULL; rows across blockIdx.y, columns across x (as
+ * fill_rows_kernel). The exact expf of the CPU's ops. */
 static __global__ void
-bias_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
-                   const __nv_bfloat16 *b, int64_t rows, int out_f, bool residual)
+epilogue_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
+                       const __nv_bfloat16 *b, int64_t rows, int out_f, int epi)
 {
+  const int cols = epi == VB_LINEAR_B16_GATE ? out_f / 2 : out_f;
   for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
-    for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < out_f; o += gridDim.x * blockDim.x)
+    for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < cols; o += gridDim.x * blockDim.x)
       {
-        float v = y[r * out_f + o] + __bfloat162float (b[o]);
-        if (residual)
+        int col = epi == VB_LINEAR_B16_GATE ? o / 8 * 16 + o % 8 : o;
+        float v = y[r * out_f + col] + (b != NULL ? __bfloat162float (b[col]) : 0.0f);
+        if (epi == VB_LINEAR_B16_ADD)
           v += __bfloat162float (out[r * ld_out + o]);
+        else if (epi == VB_LINEAR_B16_QUICK_GELU)
+          v = v / (1.0f + expf (-1.702f * v));
+        else if (epi == VB_LINEAR_B16_GATE)
+          {
+            float g = y[r * out_f + col + 8] + (b != NULL ? __bfloat162float (b[col + 8]) : 0.0f);
+            v = 1.0f / (1.0f + expf (-g)) * v;   /* as the CPU's gate */
+          }
         out[r * ld_out + o] = __float2bfloat16_rn (v);
       }
 }
@@ -584,18 +595,29 @@ lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, i
          && (uintptr_t) in % 16 == 0 && (uintptr_t) w % 16 == 0 && (uintptr_t) out % 16 == 0;
 }
 
-/* out = bf16 ((in·Wᵀ + b16) [+ out]), b16 a bf16 bias: one cuBLASLt product with the bias in
- * its epilogue where that rounds once (add: β = 1 on C = D = out, in place, which cuBLASLt
- * allows for one layout); else the fp32 product of a chunk of rows into y (β = 0), then
- * the bias, the add and the rounding. y: scratch for chunk rows (NULL: taken here, so b16
+/* out = bf16 (epi (in·Wᵀ + b16)), b16 a bf16 bias or NULL, epi a VbLinearB16Epi (out has
+ * out_f / 2 columns for the gate): the quick GELU and the gate in the epilogue of
+ * gemm_sm90.cu's product where it runs; the stored and added forms in one cuBLASLt product
+ * with the bias in its epilogue where that rounds once (add: β = 1 on C = D = out, in
+ * place, which cuBLASLt allows for one layout); else the fp32 product of a chunk of rows into
+ * y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken here, so b16
  * must not live in the scratch then). in_f > 0 */
 static void
 linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
                  const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,
-                 bool add, float *y)
+                 int epi, float *y)
 {
-  if (lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f) && (uintptr_t) b16 % 16 == 0
-      && linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, add))
+  if (epi == VB_LINEAR_B16_QUICK_GELU || epi == VB_LINEAR_B16_GATE)
+    {
+      if (ld_in == in_f
+          && vb_cuda_gemm_sm90 (cu, epi, reinterpret_cast<VbBf16 *> (out), ld_out, in, w,
+                                reinterpret_cast<const VbBf16 *> (b16), n, out_f, in_f) != 0)
+        return;   /* ran, or failed and recorded */
+    }
+  else if (b16 != NULL && lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f)
+           && (uintptr_t) b16 % 16 == 0
+           && linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f,
+                              epi == VB_LINEAR_B16_ADD))
     return;
   int64_t chunk = bias_chunk_rows (n, out_f);
   if (y == NULL
@@ -611,9 +633,9 @@ linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *i
         return;
       dim3 grid ((out_f + 127) / 128 > 65535 ? 65535 : (out_f + 127) / 128,
                  rows > 65535 ? 65535 : (unsigned int) rows);
-      bias_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b16, rows,
-                                                       out_f, add);
-      if (!VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
+      epilogue_round_kernel<<<grid, 128, 0, cu->stream>>> (out + r0 * ld_out, ld_out, y, b16,
+                                                           rows, out_f, epi);
+      if (!VB_CUDA_LAUNCHED (cu, "linear epilogue (bf16)"))
         return;
     }
 }
@@ -637,7 +659,7 @@ linear_forward_bf16_bias (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const 
   __nv_bfloat16 *b16 = (__nv_bfloat16 *) room;
   round_bf16_kernel<<<(out_f + 255) / 256, 256, 0, cu->stream>>> (b16, b, out_f);
   if (VB_CUDA_LAUNCHED (cu, "linear bias (bf16)"))
-    linear_bf16_b16 (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, false,
+    linear_bf16_b16 (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, VB_LINEAR_B16_STORE,
                      (float *) (room + bias_bytes));
 }
 
@@ -690,18 +712,27 @@ vb_cuda_linear_forward_bf16 (VbCuda *cu, float *out, VbBf16 *out16, int64_t ld_o
 /* din^T (in_f × n) = W^T (in_f × out_f) · dout^T (out_f × n), written */
 extern "C" int
 vb_cuda_linear_b16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
-                    const VbBf16 *b, int64_t n, int in_f, int out_f, int add)
+                    const VbBf16 *b, int64_t n, int in_f, int out_f, int epi)
 {
   VB_CUDA_GUARD_RET (cu, -1);
+  if (epi < VB_LINEAR_B16_STORE || epi > VB_LINEAR_B16_GATE
+      || (epi == VB_LINEAR_B16_GATE && out_f % 16 != 0))
+    {
+      snprintf (cu->error, sizeof cu->error, "linear (bf16): epilogue %d on %d outputs", epi,
+                out_f);
+      return -1;
+    }
   if (n <= 0 || out_f <= 0 || in_f <= 0)   /* (the tower has no empty products) */
     return 0;
   __nv_bfloat16 *o = reinterpret_cast<__nv_bfloat16 *> (out);
   const __nv_bfloat16 *b16 = reinterpret_cast<const __nv_bfloat16 *> (b);
-  if (b16 != NULL)
-    linear_bf16_b16 (cu, o, out_f, in, in_f, w, b16, n, in_f, out_f, add != 0, NULL);
+  int64_t ld_out = epi == VB_LINEAR_B16_GATE ? out_f / 2 : out_f;
+  if (b16 != NULL || epi == VB_LINEAR_B16_QUICK_GELU || epi == VB_LINEAR_B16_GATE)
+    linear_bf16_b16 (cu, o, ld_out, in, in_f, w, b16, n, in_f, out_f, epi, NULL);
   else
     {
-      /* no bias: zeros (16-byte aligned) in front of the fallback's rows in the scratch */
+      /* no bias: zeros (16-byte aligned) in front of the fallback's rows in the scratch,
+       * for cuBLASLt's bias epilogue */
       size_t bias_bytes = ((size_t) out_f * sizeof (__nv_bfloat16) + 255) / 256 * 256;
       char *room = (char *) vb_cuda_scratch (cu, bias_bytes + (size_t) bias_chunk_rows (n, out_f)
                                                               * out_f * sizeof (float));
@@ -710,7 +741,7 @@ vb_cuda_linear_b16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
                                 "linear (bf16): zero bias"))
         return -1;
       linear_bf16_b16 (cu, o, out_f, in, in_f, w, (const __nv_bfloat16 *) room, n, in_f, out_f,
-                       add != 0, (float *) (room + bias_bytes));
+                       epi, (float *) (room + bias_bytes));
     }
   return cu->error[0] == '\0' ? 0 : -1;
 }

@@ -25,6 +25,8 @@ struct VbCuda
   struct VbLtPlans *lt_plans;     /* the bias products' plans by shape (linear.cu) */
   struct VbParamSums *param_sums; /* queued parameter-gradient sums (param_sums.cu) */
   struct VbLtPlans *wgrad_plans;  /* the weight-gradient slices' plans (wgrad.cu) */
+  int            cc_major, cc_minor, sms;   /* the device's compute capability, multiprocessors */
+  bool           own_gemm_off;    /* VB_NO_SM90_GEMM set: gemm_sm90.cu's product never runs */
   char           error[256];
   char           describe[320];
 };
@@ -51,6 +53,12 @@ void vb_cuda_lt_plan_choose (VbCuda *cu, VbLtPlan *p, uint32_t reduction_mask);
 void vb_cuda_lt_plans_free (struct VbLtPlans *plans);
 /* the context's cuBLASLt handle, made on first use: false when it cannot be */
 bool vb_cuda_lt_ready (VbCuda *cu);
+
+/* C (M × ldc, bf16) = epilogue (A·Wᵀ + b) on gemm_sm90.cuh's product (epi: its Epi): 1 when
+ * it ran, 0 when the device or the shapes do not fit it (nothing queued, nothing recorded:
+ * the caller takes another path), −1 on a launch failure (recorded) */
+int vb_cuda_gemm_sm90 (VbCuda *cu, int epi, VbBf16 *C, int64_t ldc, const VbBf16 *A,
+                       const VbBf16 *W, const VbBf16 *bias, int64_t M, int N, int K);
 
 /* bytes of blas_workspace (cuBLAS and cuBLASLt take turns with it on the one stream) */
 #define VB_CUDA_BLAS_WORKSPACE (32u << 20)

@@ -79,9 +79,9 @@ cu_attention_forward_bf16 (void *ctx, VbBf16 *out, const VbBf16 *qkv, int B, int
 
 static int
 cu_linear_b16 (void *ctx, VbBf16 *out, const VbBf16 *in, const VbBf16 *w, const VbBf16 *b,
-               int64_t rows, int in_f, int out_f, int add)
+               int64_t rows, int in_f, int out_f, int epi)
 {
-  return vb_cuda_linear_b16 (ctx, out, in, w, b, rows, in_f, out_f, add);
+  return vb_cuda_linear_b16 (ctx, out, in, w, b, rows, in_f, out_f, epi);
 }
 
 static void

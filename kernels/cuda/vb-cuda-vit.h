@@ -21,12 +21,14 @@
  *   quick_gelu_bf16  eight values a thread where 16-byte aligned                    (=)
  *   attention_bf16   flash_attention.cu: one fused kernel (head_dim 16, 32, 64, 128;
  *                    else widened through the fp32 path), P rounded to bf16 for P·v  (≈)
- *   linear_b16       out = bf16 ((in·wᵀ + b) [+ out]), b bf16: one cuBLASLt product with
- *                    the bias in its epilogue (add: β = 1 on C = D = out) where its
- *                    operands are 16-byte aligned, else an fp32 product and a rounding
- *                    pass; in_f > 0. Adding, some of cuBLASLt's kernels round the product
- *                    before adding out (measured: up to a fifth of the outputs one step
- *                    from the rounded-once sum)                                 (≈ 1 step)
+ *   linear_b16       out = bf16 (epi (in·wᵀ + b)), b bf16, epi a VbLinearB16Epi: the
+ *                    quick GELU and the gate in the epilogue of our own Hopper product
+ *                    (gemm_sm90.cu) where device and shapes fit it; stored or added (β = 1
+ *                    on C = D = out), one cuBLASLt product with the bias in its epilogue
+ *                    where its operands are 16-byte aligned; else an fp32 product and an
+ *                    epilogue pass; in_f > 0. Adding, some of cuBLASLt's kernels round the
+ *                    product before adding out (measured: up to a fifth of the outputs one
+ *                    step from the rounded-once sum)                            (≈ 1 step)
  *   widen_rows       dst (fp32) ← src (bf16), strided rows                          (=)
  */
 #pragma once
@@ -35,6 +37,7 @@
 
 #include "vb-cuda.h"
 #include "vb-cpu-ops.h"   /* VbBf16 */
+#include "vb-cpu-vit.h"   /* VbLinearB16Epi */
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,7 +72,7 @@ int  vb_cuda_quick_gelu_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in,
 int  vb_cuda_attention_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *qkv, int B, int N,
                                      int heads, int head_dim, float scale);
 int  vb_cuda_linear_b16 (VbCuda *cu, VbBf16 *out, const VbBf16 *in, const VbBf16 *w,
-                         const VbBf16 *b, int64_t n, int in_f, int out_f, int add);
+                         const VbBf16 *b, int64_t n, int in_f, int out_f, int epi);
 void vb_cuda_widen_rows (VbCuda *cu, float *dst, int64_t ld_dst, const VbBf16 *src,
                          int64_t ld_src, int64_t rows, int64_t cols);
 

@@ -440,26 +440,29 @@ test_bf16_attention (void)
   run_attention_bf16 (cu, rng, &attn16_shapes[2], 1);
 }
 
-/* out = bf16 ((in·wᵀ + b) [+ out]), b bf16: cuBLASLt's epilogue on aligned operands (64 →
- * 96, ViT-L's 1024 → 1024, 1024 → 4096 and 4096 → 1024), the fp32 product and a rounding
- * pass elsewhere (5 → 7, and a bias off 16-byte alignment), without a bias; each written
- * and added. Within one ulp of the CPU's and a hair of the product's size (sums in another
- * order, and whether the epilogue rounds the product before adding out). */
+/* out = bf16 (epi (in·wᵀ + b)), b bf16, each of VbLinearB16Epi's epilogues: cuBLASLt's
+ * bias epilogue on aligned operands (64 → 96, ViT-L's 1024 → 1024, 1024 → 4096 and 4096 →
+ * 1024) when stored or added; the quick GELU and the gate on Hopper in our own product where
+ * N is a multiple of 256 and K of 64 (301 rows: a ragged last tile), the fp32 product and an
+ * epilogue pass elsewhere (5 → 7, 64 → 96, a bias off 16-byte alignment, no bias) and on a
+ * second context with VB_NO_SM90_GEMM set (every shape through the fallbacks). Within one
+ * ulp of the CPU's and a hair of the product's size (sums in another order, the hardware
+ * exponential, and whether cuBLASLt rounds the product before adding out). */
 static void
-test_bf16_linear (void)
+run_bf16_linear (VbCuda *cu, const char *context)
 {
-  VbCuda *cu = cc_open_or_skip ();
-  if (cu == NULL)
-    return;
   static const struct { int n, in_f, out_f, bias; } sh[] = {
     { 37, 64, 96, 1 }, { 301, 1024, 1024, 1 }, { 130, 1024, 4096, 1 }, { 65, 4096, 1024, 1 },
-    { 7, 5, 7, 1 }, { 19, 64, 96, 0 }, { 19, 64, 96, 2 },
+    { 7, 5, 7, 1 }, { 19, 64, 96, 0 }, { 19, 64, 96, 2 }, { 129, 128, 512, 0 },
   };
+  static const char *epi_name[] = { "", " + residual", ", quick GELU", ", gated" };
   g_autoptr (GRand) rng = cc_seeded (SEED + 23);
   for (guint s = 0; s < G_N_ELEMENTS (sh); s++)
-    for (int add = 0; add <= 1; add++)
+    for (int epi = VB_LINEAR_B16_STORE; epi <= VB_LINEAR_B16_GATE; epi++)
       {
         int n = sh[s].n, in_f = sh[s].in_f, out_f = sh[s].out_f;
+        if (epi == VB_LINEAR_B16_GATE && out_f % 16 != 0)
+          continue;
         gsize nx = (gsize) n * out_f, ni = (gsize) n * in_f, nw = (gsize) out_f * in_f;
         double ws = 1.0 / sqrt (in_f);
         g_autofree VbBf16 *x = random16 (rng, nx, -2, 2), *in = random16 (rng, ni, -1, 1);
@@ -468,23 +471,41 @@ test_bf16_linear (void)
         g_autofree VbBf16 *want = g_memdup2 (x, nx * sizeof (VbBf16));
         /* bias 2: one value past the buffer's start, off 16-byte alignment */
         const VbBf16 *bias = sh[s].bias == 0 ? NULL : sh[s].bias == 2 ? b + 1 : b;
-        g_assert_cmpint (vb_linear_b16 (want, in, w, bias, n, in_f, out_f, add), ==, 0);
+        g_assert_cmpint (vb_linear_b16 (want, in, w, bias, n, in_f, out_f, epi), ==, 0);
         VbBf16 *d_x = upload16 (cu, x, nx), *d_in = upload16 (cu, in, ni);
         VbBf16 *d_w = upload16 (cu, w, nw), *d_b = upload16 (cu, b, out_f + 1);
         const VbBf16 *d_bias = sh[s].bias == 0 ? NULL : sh[s].bias == 2 ? d_b + 1 : d_b;
-        g_assert_cmpint (vb_cuda_linear_b16 (cu, d_x, d_in, d_w, d_bias, n, in_f, out_f, add),
+        g_assert_cmpint (vb_cuda_linear_b16 (cu, d_x, d_in, d_w, d_bias, n, in_f, out_f, epi),
                          ==, 0);
         g_autofree VbBf16 *got = cc_download16 (cu, d_x, nx);
-        g_autofree char *what = g_strdup_printf ("linear bf16%s, %d rows, %d → %d%s",
-                                                 add ? " + residual" : "", n, in_f, out_f,
+        g_autofree char *what = g_strdup_printf ("linear bf16%s, %d rows, %d → %d%s (%s)",
+                                                 epi_name[epi], n, in_f, out_f,
                                                  sh[s].bias == 0 ? ", no bias"
-                                                 : sh[s].bias == 2 ? ", bias unaligned" : "");
+                                                 : sh[s].bias == 2 ? ", bias unaligned" : "",
+                                                 context);
         /* the product's values are of order 1: one rounded before out is added is off by at
          * most half its ulp, 2^-9; where product and bias cancel, the sums' orders differ
          * by their ulps */
-        cc_assert_ulp16 (what, got, want, nx, add ? ldexp (1.0, -8) : ldexp (1.0, -18));
+        cc_assert_ulp16 (what, got, want, nx,
+                         epi == VB_LINEAR_B16_ADD ? ldexp (1.0, -8) : ldexp (1.0, -18));
         CC_FREE_ALL (cu, d_x, d_in, d_w, d_b);
       }
+}
+
+static void
+test_bf16_linear (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  run_bf16_linear (cu, "the device's paths");
+  char why[256];
+  g_setenv ("VB_NO_SM90_GEMM", "1", TRUE);
+  VbCuda *off = vb_cuda_open (0, why, sizeof why);
+  g_unsetenv ("VB_NO_SM90_GEMM");
+  g_assert_nonnull (off);
+  run_bf16_linear (off, "VB_NO_SM90_GEMM: the fallbacks");
+  vb_cuda_close (off);
 }
 
 /* widened copies of strided bf16 rows: exact */
