@@ -384,6 +384,9 @@ vb_cuda_attention_forward_bf16 (VbCuda *cu, VbBf16 *out, const VbBf16 *qkv, int 
   bool ok;
   if (!aligned)
     return attention_widened (cu, o, x, B, N, heads, head_dim, scale);
+  int sm90 = vb_cuda_attention_sm90 (cu, out, qkv, B, N, heads, head_dim, scale);
+  if (sm90 != 0)
+    return sm90 > 0 ? 0 : -1;
   /* two row tiles a warp halve the shared-memory reads per product but waste more rows
    * past N in a block of 128: measured faster at 577 tokens, slower at 257 */
   bool two = N > 384;

@@ -17,7 +17,7 @@ vb_cuda_gemm_sm90 (VbCuda *cu, int epi, VbBf16 *C, int64_t ldc, const VbBf16 *A,
                    const VbBf16 *bias, int64_t M, int N, int K)
 {
   VB_CUDA_GUARD_RET (cu, -1);
-  if (cu->own_gemm_off || epi < vb_sm90::EPI_BIAS || epi > vb_sm90::EPI_GATED
+  if (cu->sm90_off || epi < vb_sm90::EPI_BIAS || epi > vb_sm90::EPI_GATED
       || !vb_sm90::vb_sm90_gemm_fits (cu->cc_major, cu->cc_minor, C, ldc, A, W, bias, M, N, K))
     return 0;
   char err[200];

@@ -279,40 +279,6 @@ vb_sm90_gemm_fits (int cc_major, int cc_minor, const void *C, int64_t ldc, const
          && (uintptr_t) C % 16 == 0 && (uintptr_t) bias % 4 == 0;
 }
 
-/* a row-major bf16 matrix (rows × cols, rows `stride` values apart) as TMA boxes of
- * box_rows × 64 in the 128-byte swizzle; 0 on success */
-static inline int
-vb_sm90_tensor_map (CUtensorMap *map, const void *ptr, uint64_t rows, uint64_t cols, uint64_t stride,
-                    uint32_t box_rows, char *err, size_t err_len)
-{
-  static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
-  if (encode == nullptr)
-    {
-      cudaDriverEntryPointQueryResult found;
-      void *fn = nullptr;
-      if (cudaGetDriverEntryPointByVersion ("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault,
-                                            &found) != cudaSuccess
-          || found != cudaDriverEntryPointSuccess || fn == nullptr)
-        {
-          snprintf (err, err_len, "the driver has no cuTensorMapEncodeTiled");
-          return -1;
-        }
-      encode = (PFN_cuTensorMapEncodeTiled_v12000) fn;
-    }
-  const cuuint64_t dims[2] = { cols, rows }, strides[1] = { stride * sizeof (bf16) };
-  const cuuint32_t box[2] = { 64, box_rows }, elem[2] = { 1, 1 };
-  CUresult r = encode (map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *> (ptr), dims,
-                       strides, box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                       CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS)
-    {
-      snprintf (err, err_len, "cuTensorMapEncodeTiled failed (%d) for a %llu × %llu matrix",
-                (int) r, (unsigned long long) rows, (unsigned long long) cols);
-      return -1;
-    }
-  return 0;
-}
-
 template <int EPI>
 static cudaError_t
 launch (cudaStream_t stream, dim3 grid, const CUtensorMap &map_a, const CUtensorMap &map_w,
@@ -337,9 +303,9 @@ vb_sm90_gemm (cudaStream_t stream, int blocks, Epi epi, bf16 *C, int ldc, const 
 {
   const int out_cols = epi == EPI_GATED ? N / 2 : N;
   CUtensorMap map_a, map_w, map_c;
-  if (vb_sm90_tensor_map (&map_a, A, (uint64_t) M, (uint64_t) K, (uint64_t) K, BM, err, err_len) != 0
-      || vb_sm90_tensor_map (&map_w, W, (uint64_t) N, (uint64_t) K, (uint64_t) K, BN, err, err_len) != 0
-      || vb_sm90_tensor_map (&map_c, C, (uint64_t) M, (uint64_t) out_cols, (uint64_t) ldc, 64, err,
+  if (vb_sm90_tensor_map_bf16 (&map_a, A, (uint64_t) M, (uint64_t) K, (uint64_t) K, BM, err, err_len) != 0
+      || vb_sm90_tensor_map_bf16 (&map_w, W, (uint64_t) N, (uint64_t) K, (uint64_t) K, BN, err, err_len) != 0
+      || vb_sm90_tensor_map_bf16 (&map_c, C, (uint64_t) M, (uint64_t) out_cols, (uint64_t) ldc, 64, err,
                              err_len) != 0)
     return -1;
   const Params p = { C, bias, M, N, K, ldc };

@@ -499,10 +499,11 @@ gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, in
 
 /* out[r, o] = bf16 (epi (y[r, o] + b[o])) for `rows` rows (a VbLinearB16Epi; for the gate,
  * o < out_f / 2 from y's interleaved blocks of 8 value then 8 gate columns), y dense
- * (rows × out_f), b bf16 or NULL; rows across blockIdx.y, columns across x (as
+ * (rows × out_f, fp32 or an already rounded bf16 product), b bf16 or NULL; rows across blockIdx.y, columns across x (as
  * fill_rows_kernel). The exact expf of the CPU's ops. */
+template <typename T>
 static __global__ void
-epilogue_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
+epilogue_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const T *y,
                        const __nv_bfloat16 *b, int64_t rows, int out_f, int epi)
 {
   const int cols = epi == VB_LINEAR_B16_GATE ? out_f / 2 : out_f;
@@ -510,14 +511,15 @@ epilogue_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const float *y,
     for (int o = blockIdx.x * blockDim.x + threadIdx.x; o < cols; o += gridDim.x * blockDim.x)
       {
         int col = epi == VB_LINEAR_B16_GATE ? o / 8 * 16 + o % 8 : o;
-        float v = y[r * out_f + col] + (b != NULL ? __bfloat162float (b[col]) : 0.0f);
+        float v = (float) y[r * out_f + col] + (b != NULL ? __bfloat162float (b[col]) : 0.0f);
         if (epi == VB_LINEAR_B16_ADD)
           v += __bfloat162float (out[r * ld_out + o]);
         else if (epi == VB_LINEAR_B16_QUICK_GELU)
           v = v / (1.0f + expf (-1.702f * v));
         else if (epi == VB_LINEAR_B16_GATE)
           {
-            float g = y[r * out_f + col + 8] + (b != NULL ? __bfloat162float (b[col + 8]) : 0.0f);
+            float g = (float) y[r * out_f + col + 8]
+                      + (b != NULL ? __bfloat162float (b[col + 8]) : 0.0f);
             v = 1.0f / (1.0f + expf (-g)) * v;   /* as the CPU's gate */
           }
         out[r * ld_out + o] = __float2bfloat16_rn (v);
@@ -597,22 +599,63 @@ lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, i
 
 /* out = bf16 (epi (in·Wᵀ + b16)), b16 a bf16 bias or NULL, epi a VbLinearB16Epi (out has
  * out_f / 2 columns for the gate): the quick GELU and the gate in the epilogue of
- * gemm_sm90.cu's product where it runs; the stored and added forms in one cuBLASLt product
- * with the bias in its epilogue where that rounds once (add: β = 1 on C = D = out, in
- * place, which cuBLASLt allows for one layout); else the fp32 product of a chunk of rows into
- * y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken here, so b16
+ * gemm_sm90.cu's product where it runs, else after cuBLASLt's bias product as passes of
+ * their own; the stored and added forms in one cuBLASLt product with the bias in its
+ * epilogue where that rounds once (add: β = 1 on C = D = out, in place, which cuBLASLt
+ * allows for one layout); else (unaligned operands, no bias) the fp32 product of a chunk of
+ * rows into y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken here, so b16
  * must not live in the scratch then). in_f > 0 */
 static void
 linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
                  const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,
                  int epi, float *y)
 {
+  int64_t done = 0;   /* rows written by the paths below before the fp32 one */
   if (epi == VB_LINEAR_B16_QUICK_GELU || epi == VB_LINEAR_B16_GATE)
     {
       if (ld_in == in_f
           && vb_cuda_gemm_sm90 (cu, epi, reinterpret_cast<VbBf16 *> (out), ld_out, in, w,
                                 reinterpret_cast<const VbBf16 *> (b16), n, out_f, in_f) != 0)
         return;   /* ran, or failed and recorded */
+      /* off Hopper: cuBLASLt's bias product rounded to bf16, then the activation or the
+       * gate as a pass of its own (rounding twice: ≈ 1 step) */
+      if (b16 != NULL && (uintptr_t) b16 % 16 == 0
+          && lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f))
+        {
+          if (epi == VB_LINEAR_B16_QUICK_GELU && ld_out == out_f)
+            {
+              if (linear_bias_lt (cu, out, ld_out, in, ld_in, w, b16, n, in_f, out_f, false))
+                {
+                  vb_cuda_quick_gelu_forward_bf16 (cu, reinterpret_cast<VbBf16 *> (out),
+                                                   reinterpret_cast<VbBf16 *> (out), n * out_f);
+                  return;
+                }
+            }
+          else if (epi == VB_LINEAR_B16_GATE && y == NULL)
+            {
+              /* the product's chunks of rows in the scratch (32 MiB at most) */
+              int64_t chunk = ((int64_t) 32 << 20) / ((int64_t) out_f * 2);
+              chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
+              __nv_bfloat16 *p = (__nv_bfloat16 *) vb_cuda_scratch (cu, (size_t) chunk * out_f * 2);
+              if (p == NULL)
+                return;
+              for (; done < n; done += chunk)
+                {
+                  int64_t rows = n - done < chunk ? n - done : chunk;
+                  if (!linear_bias_lt (cu, p, out_f, in + done * ld_in, ld_in, w, b16, rows,
+                                       in_f, out_f, false))
+                    break;   /* no algorithm: the fp32 path takes the rest */
+                  dim3 grid ((out_f / 2 + 127) / 128 > 65535 ? 65535 : (out_f / 2 + 127) / 128,
+                             rows > 65535 ? 65535 : (unsigned int) rows);
+                  epilogue_round_kernel<<<grid, 128, 0, cu->stream>>> (
+                      out + done * ld_out, ld_out, p, (const __nv_bfloat16 *) NULL, rows, out_f, epi);
+                  if (!VB_CUDA_LAUNCHED (cu, "linear gate (bf16)"))
+                    return;
+                }
+              if (done == n)
+                return;
+            }
+        }
     }
   else if (b16 != NULL && lt_rounds_once (in, ld_in, w, out, ld_out, in_f, out_f)
            && (uintptr_t) b16 % 16 == 0
@@ -623,7 +666,7 @@ linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *i
   if (y == NULL
       && (y = (float *) vb_cuda_scratch (cu, (size_t) chunk * out_f * sizeof (float))) == NULL)
     return;
-  for (int64_t r0 = 0; r0 < n; r0 += chunk)
+  for (int64_t r0 = done; r0 < n; r0 += chunk)
     {
       int64_t rows = n - r0 < chunk ? n - r0 : chunk;
       /* y (rows × out_f, row-major, dense) = y^T column-major = W^T^T · in^T */

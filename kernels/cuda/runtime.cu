@@ -93,8 +93,8 @@ vb_cuda_open (int device, char *why, size_t why_len)
                 prop.major, prop.minor, prop.totalGlobalMem / 1073741824.0);
       cu->cc_major = prop.major, cu->cc_minor = prop.minor;
       cu->sms = prop.multiProcessorCount;
-      const char *off = getenv ("VB_NO_SM90_GEMM");   /* A/B runs and the fallbacks' tests */
-      cu->own_gemm_off = off != NULL && off[0] != '\0' && strcmp (off, "0") != 0;
+      const char *off = getenv ("VB_NO_SM90");   /* A/B runs, the fallbacks' tests */
+      cu->sm90_off = off != NULL && off[0] != '\0' && strcmp (off, "0") != 0;
       return cu;
     }
   if (why != NULL && why_len > 0)

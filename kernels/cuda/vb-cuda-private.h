@@ -26,7 +26,8 @@ struct VbCuda
   struct VbParamSums *param_sums; /* queued parameter-gradient sums (param_sums.cu) */
   struct VbLtPlans *wgrad_plans;  /* the weight-gradient slices' plans (wgrad.cu) */
   int            cc_major, cc_minor, sms;   /* the device's compute capability, multiprocessors */
-  bool           own_gemm_off;    /* VB_NO_SM90_GEMM set: gemm_sm90.cu's product never runs */
+  bool           sm90_off;        /* VB_NO_SM90 set: our Hopper kernels (gemm_sm90.cu,
+                                   * attention_sm90.cu) never run: A/B runs, the fallbacks' tests */
   char           error[256];
   char           describe[320];
 };
@@ -59,6 +60,11 @@ bool vb_cuda_lt_ready (VbCuda *cu);
  * the caller takes another path), −1 on a launch failure (recorded) */
 int vb_cuda_gemm_sm90 (VbCuda *cu, int epi, VbBf16 *C, int64_t ldc, const VbBf16 *A,
                        const VbBf16 *W, const VbBf16 *bias, int64_t M, int N, int K);
+
+/* vb_cuda_attention_forward_bf16 on Hopper's wgmma (head_dim 64): 1 when it ran, 0 when
+ * the device or the shapes do not fit (nothing queued), −1 on a failure (recorded) */
+int vb_cuda_attention_sm90 (VbCuda *cu, VbBf16 *out, const VbBf16 *qkv, int B, int N, int heads,
+                            int head_dim, float scale);
 
 /* bytes of blas_workspace (cuBLAS and cuBLASLt take turns with it on the one stream) */
 #define VB_CUDA_BLAS_WORKSPACE (32u << 20)

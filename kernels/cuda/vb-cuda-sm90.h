@@ -6,6 +6,11 @@
 #pragma once
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include <cuda.h>            /* CUtensorMap */
+#include <cudaTypedefs.h>    /* the driver entry point's type */
+#include <cuda_runtime.h>
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define VB_SM90_PTX(...) asm volatile (__VA_ARGS__)
@@ -198,3 +203,77 @@ named_barrier (int id, int threads)
 {
   asm volatile ("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
+
+/* d (64 × 64, fp32) (+)= a (64 × 16) · bᵀ (b: 64 × 16), both K-major in shared memory (the
+ * same fragment as m64n256k16's, j < 8) */
+static __device__ __forceinline__ void
+wgmma_m64n64k16_ss (float (&d)[32], uint64_t da, uint64_t db, int accumulate)
+{
+  VB_SM90_PTX (
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(da), "l"(db), "r"(accumulate));
+}
+
+/* d (64 × 64, fp32) += a (64 × 16, bf16 in registers: mma.sync's m16n8k16 A fragment a warp,
+ * warp w rows 16w …) · b (16 × 64) from shared memory MN-major (its 64 columns contiguous,
+ * 128-byte rows in the 128-byte swizzle: a row-major tile as TMA writes it) */
+static __device__ __forceinline__ void
+wgmma_m64n64k16_rs_mn (float (&d)[32], const uint32_t (&a)[4], uint64_t db)
+{
+  VB_SM90_PTX (
+      "{\n.reg .pred p;\nsetp.eq.u32 p, 1, 1;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db));
+}
+
+/* ---- host: TMA descriptors ---------------------------------------------------------------- */
+
+/* a row-major bf16 matrix (rows × cols, rows `stride` values apart) as TMA boxes of
+ * box_rows × 64 in the 128-byte swizzle; 0 on success */
+static inline int
+vb_sm90_tensor_map_bf16 (CUtensorMap *map, const void *ptr, uint64_t rows, uint64_t cols, uint64_t stride,
+                    uint32_t box_rows, char *err, size_t err_len)
+{
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
+  if (encode == nullptr)
+    {
+      cudaDriverEntryPointQueryResult found;
+      void *fn = nullptr;
+      if (cudaGetDriverEntryPointByVersion ("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault,
+                                            &found) != cudaSuccess
+          || found != cudaDriverEntryPointSuccess || fn == nullptr)
+        {
+          snprintf (err, err_len, "the driver has no cuTensorMapEncodeTiled");
+          return -1;
+        }
+      encode = (PFN_cuTensorMapEncodeTiled_v12000) fn;
+    }
+  const cuuint64_t dims[2] = { cols, rows }, strides[1] = { stride * 2 };
+  const cuuint32_t box[2] = { 64, box_rows }, elem[2] = { 1, 1 };
+  CUresult r = encode (map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void *> (ptr), dims,
+                       strides, box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                       CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    {
+      snprintf (err, err_len, "cuTensorMapEncodeTiled failed (%d) for a %llu × %llu matrix",
+                (int) r, (unsigned long long) rows, (unsigned long long) cols);
+      return -1;
+    }
+  return 0;
+}
+

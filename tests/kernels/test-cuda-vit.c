@@ -393,11 +393,13 @@ test_bf16_quick_gelu (void)
  * outputs of order 1 that moves them by a few 1e-3; a wrong key tile, mask or rescale
  * moves them by order 1. */
 /* (up to 384 tokens a warp takes 16 query rows, above 32: both kernels for each head size
- * but 128, which takes 16 always) */
+ * but 128, which takes 16 always. Head size 64 on Hopper: attention_sm90.cu's kernel, its
+ * last query and key tiles reaching into the next image's rows or past the buffer: one
+ * token, 50, 65, 128, 257, 577; the mma.sync kernel again on a context with VB_NO_SM90) */
 static const AttnShape attn16_shapes[] = {
   { 2, 1, 2, 16 }, { 2, 17, 3, 32 }, { 3, 50, 4, 64 }, { 2, 257, 16, 64 }, { 1, 577, 2, 64 },
   { 2, 65, 2, 128 }, { 1, 128, 1, 64 }, { 2, 33, 1, 24 }, { 1, 401, 2, 16 }, { 2, 390, 1, 32 },
-  { 1, 385, 1, 128 },
+  { 1, 385, 1, 128 }, { 3, 1, 2, 64 }, { 2, 65, 3, 64 },
 };
 
 static void
@@ -438,6 +440,15 @@ test_bf16_attention (void)
     run_attention_bf16 (cu, rng, &attn16_shapes[s], 0);
   /* a misaligned output takes the widened path */
   run_attention_bf16 (cu, rng, &attn16_shapes[2], 1);
+  char why[256];
+  g_setenv ("VB_NO_SM90", "1", TRUE);
+  VbCuda *off = vb_cuda_open (0, why, sizeof why);
+  g_unsetenv ("VB_NO_SM90");
+  g_assert_nonnull (off);
+  for (guint s = 0; s < G_N_ELEMENTS (attn16_shapes); s++)
+    if (attn16_shapes[s].dh == 64)
+      run_attention_bf16 (off, rng, &attn16_shapes[s], 0);
+  vb_cuda_close (off);
 }
 
 /* out = bf16 (epi (in·wᵀ + b)), b bf16, each of VbLinearB16Epi's epilogues: cuBLASLt's
@@ -445,7 +456,7 @@ test_bf16_attention (void)
  * 1024) when stored or added; the quick GELU and the gate on Hopper in our own product where
  * N is a multiple of 256 and K of 64 (301 rows: a ragged last tile), the fp32 product and an
  * epilogue pass elsewhere (5 → 7, 64 → 96, a bias off 16-byte alignment, no bias) and on a
- * second context with VB_NO_SM90_GEMM set (every shape through the fallbacks). Within one
+ * second context with VB_NO_SM90 set (every shape through the fallbacks). Within one
  * ulp of the CPU's and a hair of the product's size (sums in another order, the hardware
  * exponential, and whether cuBLASLt rounds the product before adding out). */
 static void
@@ -500,11 +511,11 @@ test_bf16_linear (void)
     return;
   run_bf16_linear (cu, "the device's paths");
   char why[256];
-  g_setenv ("VB_NO_SM90_GEMM", "1", TRUE);
+  g_setenv ("VB_NO_SM90", "1", TRUE);
   VbCuda *off = vb_cuda_open (0, why, sizeof why);
-  g_unsetenv ("VB_NO_SM90_GEMM");
+  g_unsetenv ("VB_NO_SM90");
   g_assert_nonnull (off);
-  run_bf16_linear (off, "VB_NO_SM90_GEMM: the fallbacks");
+  run_bf16_linear (off, "VB_NO_SM90: the fallbacks");
   vb_cuda_close (off);
 }
 
