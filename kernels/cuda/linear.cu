@@ -598,9 +598,10 @@ lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, i
 }
 
 /* out = bf16 (epi (in·Wᵀ + b16)), b16 a bf16 bias or NULL, epi a VbLinearB16Epi (out has
- * out_f / 2 columns for the gate): the quick GELU and the gate in the epilogue of
- * gemm_sm90.cu's product where it runs, else after cuBLASLt's bias product as passes of
- * their own; the stored and added forms in one cuBLASLt product with the bias in its
+ * out_f / 2 columns for the gate): stored, with the quick GELU or with the gate, in the
+ * epilogue of gemm_sm90.cu's product where it runs (as fast as cuBLASLt's where both run:
+ * docs/benchmarks.md), else the activation and the gate after cuBLASLt's bias product as
+ * passes of their own; stored and added, one cuBLASLt product with the bias in its
  * epilogue where that rounds once (add: β = 1 on C = D = out, in place, which cuBLASLt
  * allows for one layout); else (unaligned operands, no bias) the fp32 product of a chunk of
  * rows into y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken here, so b16
@@ -611,12 +612,14 @@ linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *i
                  int epi, float *y)
 {
   int64_t done = 0;   /* rows written by the paths below before the fp32 one */
+  /* our product where it fits, but adding onto out (its epilogue there reads and writes C
+   * from the registers: cuBLASLt's is as fast) */
+  if (epi != VB_LINEAR_B16_ADD && ld_in == in_f
+      && vb_cuda_gemm_sm90 (cu, epi, reinterpret_cast<VbBf16 *> (out), ld_out, in, w,
+                            reinterpret_cast<const VbBf16 *> (b16), n, out_f, in_f) != 0)
+    return;   /* ran, or failed and recorded */
   if (epi == VB_LINEAR_B16_QUICK_GELU || epi == VB_LINEAR_B16_GATE)
     {
-      if (ld_in == in_f
-          && vb_cuda_gemm_sm90 (cu, epi, reinterpret_cast<VbBf16 *> (out), ld_out, in, w,
-                                reinterpret_cast<const VbBf16 *> (b16), n, out_f, in_f) != 0)
-        return;   /* ran, or failed and recorded */
       /* off Hopper: cuBLASLt's bias product rounded to bf16, then the activation or the
        * gate as a pass of its own (rounding twice: ≈ 1 step) */
       if (b16 != NULL && (uintptr_t) b16 % 16 == 0

@@ -21,14 +21,16 @@
  *   quick_gelu_bf16  eight values a thread where 16-byte aligned                    (=)
  *   attention_bf16   flash_attention.cu: one fused kernel (head_dim 16, 32, 64, 128;
  *                    else widened through the fp32 path), P rounded to bf16 for P·v  (≈)
- *   linear_b16       out = bf16 (epi (in·wᵀ + b)), b bf16, epi a VbLinearB16Epi: the
- *                    quick GELU and the gate in the epilogue of our own Hopper product
- *                    (gemm_sm90.cu) where device and shapes fit it; stored or added (β = 1
- *                    on C = D = out), one cuBLASLt product with the bias in its epilogue
- *                    where its operands are 16-byte aligned; else an fp32 product and an
- *                    epilogue pass; in_f > 0. Adding, some of cuBLASLt's kernels round the
- *                    product before adding out (measured: up to a fifth of the outputs one
- *                    step from the rounded-once sum)                            (≈ 1 step)
+ *   linear_b16       out = bf16 (epi (in·wᵀ + b)), b bf16, epi a VbLinearB16Epi: stored,
+ *                    with the quick GELU or the gate in the epilogue of our own Hopper
+ *                    product (gemm_sm90.cu) where device and shapes fit it (else the
+ *                    activation and gate as passes after cuBLASLt's rounded product: ≈ 1
+ *                    step); added (β = 1 on C = D = out) and elsewhere, one cuBLASLt
+ *                    product with the bias in its epilogue where its operands are 16-byte
+ *                    aligned; else an fp32 product and an epilogue pass; in_f > 0. Adding,
+ *                    some of cuBLASLt's kernels round the product before adding out
+ *                    (measured: up to a fifth of the outputs one step from the
+ *                    rounded-once sum)                                          (≈ 1 step)
  *   widen_rows       dst (fp32) ← src (bf16), strided rows                          (=)
  */
 #pragma once
