@@ -33,15 +33,14 @@ if [ -z "${VB_SKIP_SANITIZER:-}" ]; then
     -p /vb/vmamba-gpu/scan-modes -p /vb/vmamba-gpu/graph-replay -p /vb/vmamba-gpu/bf16-storage \
     2>&1 | tail -2 || status=1
   # our Hopper kernels (TMA, mbarriers, wgmma): the products with their epilogues and the
-  # attention, each tool on those kernels alone (cuBLASLt's own Hopper kernels, launched by
-  # the same tests, show racecheck hazards of their own)
-  for tool in memcheck racecheck; do
-    for k in gemm_kernel attention_sm90_kernel; do
-      echo "# compute-sanitizer --tool $tool --kernel-name kns=$k test-cuda-vit"
-      "$san" --tool "$tool" --kernel-name "kns=$k" --error-exitcode 3 \
-        "$VB_BUNDLE/tests/test-cuda-vit" -p /cuda/vit/bf16/linear -p /cuda/vit/bf16/attention \
-        2>&1 | tail -1 || status=1
-    done
+  # attention, memcheck on those kernels alone. (racecheck cannot instrument them: under it
+  # they stop with "Internal Sanitizer Error: failed to handle a hardware exception"; the
+  # tests run them twice for the same bits instead)
+  for k in gemm_kernel attention_sm90_kernel; do
+    echo "# compute-sanitizer --tool memcheck --kernel-name kns=$k test-cuda-vit"
+    "$san" --tool memcheck --kernel-name "kns=$k" --error-exitcode 3 \
+      "$VB_BUNDLE/tests/test-cuda-vit" -p /cuda/vit/bf16/linear -p /cuda/vit/bf16/attention \
+      2>&1 | tail -1 || status=1
   done
   echo "# compute-sanitizer --tool memcheck test-cuda-bf16"
   "$san" --tool memcheck --error-exitcode 3 "$VB_BUNDLE/tests/test-cuda-bf16" 2>&1 | tail -2 ||

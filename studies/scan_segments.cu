@@ -17,7 +17,8 @@
  * segmented form are timed side by side, and the segmented y and checkpoints compared with the
  * baseline's (reassociation only: relative L2 ~1e-6 expected).
  *   nvcc -O2 -gencode arch=compute_90a,code=sm_90a studies/scan_segments.cu -o seg && ./seg
- * Not yet run on a GPU (written at the end of session 12, without device time left). */
+ * Run in session 13 (docs/benchmarks.md, VMamba "Session 13"): at best 1.12× at stage 1 (G = 8),
+ * slower at stage 2; the scan is bound by its instructions a step, not by latency: dropped. */
 #include <cmath>
 
 #include "../kernels/cuda/vb-cuda-fastmath.h"   /* vb_ex2: the engine's 2^x */

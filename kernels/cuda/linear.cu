@@ -636,8 +636,8 @@ linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *i
             }
           else if (epi == VB_LINEAR_B16_GATE && y == NULL)
             {
-              /* the product's chunks of rows in the scratch (32 MiB at most) */
-              int64_t chunk = ((int64_t) 32 << 20) / ((int64_t) out_f * 2);
+              /* the product's chunks of rows in the scratch (128 MiB at most) */
+              int64_t chunk = ((int64_t) 128 << 20) / ((int64_t) out_f * 2);
               chunk = chunk < 1 ? 1 : chunk > n ? n : chunk;
               __nv_bfloat16 *p = (__nv_bfloat16 *) vb_cuda_scratch (cu, (size_t) chunk * out_f * 2);
               if (p == NULL)
