@@ -24,7 +24,7 @@
 #define HD 64          /* head_dim */
 #define BM 64          /* query rows a block */
 #define BN 64          /* keys a tile */
-#define STAGES 3
+#define STAGES 4   /* a stage is refilled a tile after its use: 1.5 tiles ahead */
 #define TILE_BYTES (BN * HD * 2)   /* one of k or v: 64 rows of 128 bytes */
 #define SMEM_BYTES (1024 + (1 + 2 * STAGES) * TILE_BYTES + (1 + STAGES) * 8)
 
@@ -38,19 +38,20 @@ pack_bf16x2 (float lo, float hi)
 
 /* the online softmax of one tile's scores (this thread's rows g and g + 8: s[4j + v], v < 2
  * row g, else g + 8; columns 8j + 2t + v % 2): keys from kv0 at or past N masked, the running
- * max and sum updated, O rescaled, s turned into the weights */
+ * max and sum updated, the weights into pw (s, a product's accumulators, only read: written
+ * while other products run, ptxas would serialise them all); alpha: the factors O is to be rescaled by
+ * (left to the caller: the previous tile's P·v may still be adding into O) */
 template <bool MASK>
 static __device__ __forceinline__ void
-softmax_tile (float (&s)[32], float (&o)[32], float (&m_run)[2], float (&l_run)[2], int kv0,
-              int N, float scale_log2, int t)
+softmax_tile (const float (&s)[32], float (&pw)[32], float (&alpha)[2], float (&m_run)[2],
+              float (&l_run)[2], int kv0, int N, float scale_log2, int t)
 {
-  float mx[2] = { m_run[0], m_run[1] };
+  float mx[2] = { m_run[0], m_run[1] }, sv[32];
 #pragma unroll
   for (int i = 0; i < 32; i++)
     {
-      if (MASK && kv0 + 8 * (i / 4) + 2 * t + (i & 1) >= N)
-        s[i] = -INFINITY;
-      mx[(i / 2) & 1] = fmaxf (mx[(i / 2) & 1], s[i]);
+      sv[i] = MASK && kv0 + 8 * (i / 4) + 2 * t + (i & 1) >= N ? -INFINITY : s[i];
+      mx[(i / 2) & 1] = fmaxf (mx[(i / 2) & 1], sv[i]);
     }
   float ms[2];
 #pragma unroll
@@ -59,28 +60,31 @@ softmax_tile (float (&s)[32], float (&o)[32], float (&m_run)[2], float (&l_run)[
       mx[r] = fmaxf (mx[r], __shfl_xor_sync (0xffffffffu, mx[r], 1));
       mx[r] = fmaxf (mx[r], __shfl_xor_sync (0xffffffffu, mx[r], 2));
       /* every tile holds a key below N: the max is finite from the first on */
-      float alpha = vb_ex2 ((m_run[r] - mx[r]) * scale_log2);
+      alpha[r] = vb_ex2 ((m_run[r] - mx[r]) * scale_log2);
       m_run[r] = mx[r];
       ms[r] = mx[r] * scale_log2;
-      l_run[r] *= alpha;
-#pragma unroll
-      for (int j = 0; j < 8; j++)
-        {
-          o[4 * j + 2 * r] *= alpha;
-          o[4 * j + 2 * r + 1] *= alpha;
-        }
+      l_run[r] *= alpha[r];
     }
 #pragma unroll
   for (int i = 0; i < 32; i++)
     {
-      float p = vb_ex2 (fmaf (s[i], scale_log2, -ms[(i / 2) & 1]));
-      s[i] = p;
-      l_run[(i / 2) & 1] += p;   /* this thread's share; the quad's added at the end */
+      pw[i] = vb_ex2 (fmaf (sv[i], scale_log2, -ms[(i / 2) & 1]));
+      l_run[(i / 2) & 1] += pw[i];   /* this thread's share; the quad's added at the end */
     }
+}
+
+/* keeps the compiler from moving a register's definitions or uses across this point (the
+ * accumulators of products in flight: CUTLASS's warpgroup_fence_operand) */
+static __device__ __forceinline__ void
+fence_regs (float (&r)[32])
+{
+#pragma unroll
+  for (int i = 0; i < 32; i++)
+    asm volatile ("" : "+f"(r[i])::"memory");
 }
 #endif
 
-static __global__ void __launch_bounds__ (128, 4)
+static __global__ void __launch_bounds__ (128, 3)
 attention_sm90_kernel (const __grid_constant__ CUtensorMap map, __nv_bfloat16 *out, int N,
                        int heads, int q_tiles, float scale_log2)
 {
@@ -115,51 +119,87 @@ attention_sm90_kernel (const __grid_constant__ CUtensorMap map, __nv_bfloat16 *o
     }
   __syncthreads ();
 
-  float o[32], s[32];
+  /* S of tile it into sd, issued (the products run while the caller goes on) */
+  auto issue_scores = [&] (float (&sd)[32], int it) {
+    const int st = it % STAGES;
+    mbar_wait (full + 8 * st, (it / STAGES) & 1);
+    wgmma_fence ();
+    fence_regs (sd);
+    wgmma_m64n64k16_ss_first (sd, wgmma_desc_sw128 (sq), wgmma_desc_sw128 (sk + st * TILE_BYTES));
+#pragma unroll
+    for (int kk = 1; kk < HD / 16; kk++)
+      wgmma_m64n64k16_ss (sd, wgmma_desc_sw128 (sq + 32 * kk),
+                          wgmma_desc_sw128 (sk + st * TILE_BYTES + 32 * kk), 1);
+    wgmma_commit ();
+    fence_regs (sd);
+  };
+  float o[32], s0[32], s1[32];
   float m_run[2] = { -INFINITY, -INFINITY }, l_run[2] = { 0.0f, 0.0f };
 #pragma unroll
   for (int i = 0; i < 32; i++)
     o[i] = 0.0f;
-  mbar_wait (q_bar, 0);
-  for (int it = 0; it < kv_tiles; it++)
-    {
-      const int st = it % STAGES, kv0 = it * BN;
-      mbar_wait (full + 8 * st, (it / STAGES) & 1);
-      const uint32_t kt = sk + st * TILE_BYTES, vt = sv + st * TILE_BYTES;
-      wgmma_fence ();
+  /* Tile it, its scores in cur: the next tile's S is issued first, so the tensor cores
+   * compute it, and the previous tile's P·v, during this tile's softmax (FlashAttention-3's
+   * overlap within a warpgroup); then O is rescaled and this tile's P·v issued. */
+  auto step = [&] (float (&cur)[32], float (&nxt)[32], int it) {
+    const bool more = it + 1 < kv_tiles;
+    const int kv0 = it * BN;
+    if (more)
+      issue_scores (nxt, it + 1);
+    float alpha[2], pw[32];
+    if (kv0 + BN <= N)
+      softmax_tile<false> (cur, pw, alpha, m_run, l_run, kv0, N, scale_log2, t);
+    else
+      softmax_tile<true> (cur, pw, alpha, m_run, l_run, kv0, N, scale_log2, t);
+    /* the previous P·v and the next S done: nothing in flight while O is rescaled and P
+     * packed (a register a product reads, written while products run, makes ptxas
+     * serialise every product) */
+    wgmma_wait<0> ();
+    if (it > 0)
+      {
+        /* every warp's products have read tile it − 1's stage: refill it */
+        __syncthreads ();
+        if (threadIdx.x == 0 && it - 1 + STAGES < kv_tiles)
+          load_kv (it - 1 + STAGES);
+      }
+    /* keys 16kk … as A fragments: S's column blocks 2kk and 2kk + 1 */
+    uint32_t pa[BN / 16][4];
 #pragma unroll
-      for (int kk = 0; kk < HD / 16; kk++)
-        wgmma_m64n64k16_ss (s, wgmma_desc_sw128 (sq + 32 * kk), wgmma_desc_sw128 (kt + 32 * kk),
-                            kk > 0);
-      wgmma_commit ();
-      wgmma_wait<0> ();
-      if (kv0 + BN <= N)
-        softmax_tile<false> (s, o, m_run, l_run, kv0, N, scale_log2, t);
-      else
-        softmax_tile<true> (s, o, m_run, l_run, kv0, N, scale_log2, t);
-      /* keys 16kk … as A fragments: S's column blocks 2kk and 2kk + 1 (all packed before
-       * the products, so none waits on a register the next one writes) */
-      uint32_t pa[BN / 16][4];
+    for (int kk = 0; kk < BN / 16; kk++)
+      {
+        pa[kk][0] = pack_bf16x2 (pw[8 * kk], pw[8 * kk + 1]);
+        pa[kk][1] = pack_bf16x2 (pw[8 * kk + 2], pw[8 * kk + 3]);
+        pa[kk][2] = pack_bf16x2 (pw[8 * kk + 4], pw[8 * kk + 5]);
+        pa[kk][3] = pack_bf16x2 (pw[8 * kk + 6], pw[8 * kk + 7]);
+      }
 #pragma unroll
-      for (int kk = 0; kk < BN / 16; kk++)
+    for (int j = 0; j < 8; j++)
+#pragma unroll
+      for (int r = 0; r < 2; r++)
         {
-          pa[kk][0] = pack_bf16x2 (s[8 * kk], s[8 * kk + 1]);
-          pa[kk][1] = pack_bf16x2 (s[8 * kk + 2], s[8 * kk + 3]);
-          pa[kk][2] = pack_bf16x2 (s[8 * kk + 4], s[8 * kk + 5]);
-          pa[kk][3] = pack_bf16x2 (s[8 * kk + 6], s[8 * kk + 7]);
+          o[4 * j + 2 * r] *= alpha[r];
+          o[4 * j + 2 * r + 1] *= alpha[r];
         }
-      wgmma_fence ();
-      /* v's rows 16kk …: 16 rows of 128 bytes on */
+    wgmma_fence ();
+    fence_regs (o);
+    /* v's rows 16kk …: 16 rows of 128 bytes on */
+    const uint32_t vt = sv + it % STAGES * TILE_BYTES;
 #pragma unroll
-      for (int kk = 0; kk < BN / 16; kk++)
-        wgmma_m64n64k16_rs_mn (o, pa[kk], wgmma_desc_sw128 (vt + 2048 * kk));
-      wgmma_commit ();
-      wgmma_wait<0> ();
-      /* every warp's products have read the stage: refill it */
-      __syncthreads ();
-      if (threadIdx.x == 0 && it + STAGES < kv_tiles)
-        load_kv (it + STAGES);
+    for (int kk = 0; kk < BN / 16; kk++)
+      wgmma_m64n64k16_rs_mn (o, pa[kk], wgmma_desc_sw128 (vt + 2048 * kk));
+    wgmma_commit ();   /* this P·v runs on into the next tile's softmax */
+    fence_regs (o);
+  };
+  mbar_wait (q_bar, 0);
+  issue_scores (s0, 0);
+  wgmma_wait<0> ();
+  for (int it = 0; it < kv_tiles; it += 2)
+    {
+      step (s0, s1, it);
+      if (it + 1 < kv_tiles)
+        step (s1, s0, it + 1);
     }
+  wgmma_wait<0> ();
 
   /* this thread's rows: 16w + g and + 8 of the block's */
 #pragma unroll
