@@ -7,13 +7,15 @@
  *
  * The kernel (the CUTLASS "warp-specialised persistent" shape, written out): one block a
  * multiprocessor, looping over 128 × 256 tiles of C; warpgroup 0 gives its registers back
- * and one of its threads streams 64-wide K slices of A and W by TMA into a ring of 4 stages
- * (128-byte swizzle, completion counted on an mbarrier a stage); warpgroups 1 and 2 each take
- * 64 rows of the tile: wgmma m64n256k16 straight from shared memory, one K slice's products
- * in flight while the next is issued, a stage handed back once its products are done; the
- * epilogue from the accumulators to global memory, while the producer already loads the
- * next tile. sm_90a only: elsewhere the kernel is empty and the host side says it does not
- * fit (vb_sm90_gemm_fits).
+ * and one of its threads streams 64-wide K slices of A and W by TMA into a ring of stages
+ * (3 or 4: what the epilogue's staging leaves of shared memory; 128-byte swizzle, completion
+ * counted on an mbarrier a stage); warpgroups 1 and 2 each take 64 rows of the tile: wgmma
+ * m64n256k16 straight from shared memory, one K slice's products in flight while the next is
+ * issued, a stage handed back once its products are done; the epilogue into shared-memory
+ * boxes that a TMA store takes (the bias-add one from the registers), while the producer
+ * already loads the next tile. sm_90a only: elsewhere the kernel is empty, and the engine
+ * launches it only on a 9.0 device (vb_sm90_gemm_fits). Measured against cuBLAS in
+ * studies/gemm_sm90.cu (docs/benchmarks.md, "Session 13").
  *
  * Kept free of the engine's types so that studies/ can time and check the very kernel the
  * engine runs (kernels/cuda/gemm_sm90.cu wraps it). */
@@ -274,7 +276,8 @@ vb_sm90_gemm_fits (int cc_major, int cc_minor, const void *C, int64_t ldc, const
                    const void *W, const void *bias, int64_t M, int64_t N, int64_t K)
 {
   return cc_major == 9 && cc_minor == 0 && M > 0 && M < INT32_MAX - BM && N > 0 && N % BN == 0
-         && N < INT32_MAX && K > 0 && K % BK == 0 && K < INT32_MAX && ldc % 8 == 0
+         && N < INT32_MAX && (M / BM + 1) * (N / BN) < INT32_MAX   /* the tile count, an int */
+         && K > 0 && K % BK == 0 && K < INT32_MAX && ldc % 8 == 0
          && ldc < INT32_MAX && (uintptr_t) A % 16 == 0 && (uintptr_t) W % 16 == 0
          && (uintptr_t) C % 16 == 0 && (uintptr_t) bias % 4 == 0;
 }
