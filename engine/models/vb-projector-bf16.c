@@ -14,6 +14,8 @@ struct _VbProjBf16 {
   VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1; Gated:
                                 * both weights in w1, interleaved or stacked) */
   VbBf16 *gated_b16;           /* Gated, interleaved: its two biases so, rounded */
+  VbBf16 *b1_16, *b2_16;       /* the other products' biases, rounded (with the ViT table's
+                                * bf16-bias product: on a GPU one launch, no rounding pass) */
   float *gated_b;              /* Gated, stacked: its two biases stacked, [b_a; b_v] */
   int64_t rows_cap;
   VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h); gated [a | v] */
@@ -57,6 +59,8 @@ vb_proj_bf16_free (VbProjBf16 *b)
   backend_free (b, b->w2);
   backend_free (b, b->gated_b);
   backend_free (b, b->gated_b16);
+  backend_free (b, b->b1_16);
+  backend_free (b, b->b2_16);
   g_free (b);
 }
 
@@ -194,12 +198,23 @@ vb_proj_bf16_new (VbProjector *p, GError **error)
       no_room (b, "the weights", error);
       return NULL;
     }
+  if (p->vit != NULL && p->vit->linear_b16 != NULL
+      && ((p->off[T_B1] >= 0 && (b->b1_16 = upload_rounded (b, host + p->off[T_B1],
+                                                            c->kind == VB_PROJ_MLP ? c->hidden
+                                                                                   : c->out_f))
+                                    == NULL)
+          || (p->off[T_B2] >= 0
+              && (b->b2_16 = upload_rounded (b, host + p->off[T_B2], c->out_f)) == NULL)))
+    {
+      no_room (b, "the biases", error);
+      return NULL;
+    }
   return g_steal_pointer (&b);
 }
 
 /* the CPU's ops say −1 when their fp32 copies found no room; a GPU's record the failure */
 static gboolean
-gated_failed (VbProjBf16 *b, GError **error)
+product_failed (VbProjBf16 *b, GError **error)
 {
   const char *name = vb_projector_kind_name (b->p->cfg.kind);
   if (b->ops->on_host)
@@ -239,6 +254,22 @@ ensure_rows (VbProjBf16 *b, int64_t rows, GError **error)
   return TRUE;
 }
 
+/* y (rows × out) = bf16 (x·wᵀ + bias): the ViT table's bf16-bias product on the bias
+ * rounded at setup (b16), else the ops' product rounding the fp32 one (b32, or none) */
+static gboolean
+biased_product (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, const VbBf16 *w, const VbBf16 *b16,
+                const float *b32, int64_t rows, int in, int out, GError **error)
+{
+  if (b16 == NULL)
+    {
+      OPS (linear_forward_bf16, NULL, y, out, x, in, w, b32, rows, in, out);
+      return TRUE;
+    }
+  if (b->p->vit->linear_b16 (b->ops->ctx, y, x, w, b16, rows, in, out, VB_LINEAR_B16_STORE) == 0)
+    return TRUE;
+  return product_failed (b, error);
+}
+
 gboolean
 vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
                       GError **error)
@@ -257,25 +288,23 @@ vb_proj_bf16_forward (VbProjBf16 *b, VbBf16 *y, const VbBf16 *x, int64_t rows,
     {
     case VB_PROJ_LINEAR:
     case VB_PROJ_LORA:
-      OPS (linear_forward_bf16, NULL, y, out, x, in, b->w1, b1, rows, in, out);
-      break;
+      return biased_product (b, y, x, b->w1, b->b1_16, b1, rows, in, out, error);
     case VB_PROJ_LOWRANK:
       OPS (linear_forward_bf16, NULL, b->mid16, r, x, in, b->w1, NULL, rows, in, r);
-      OPS (linear_forward_bf16, NULL, y, out, b->mid16, r, b->w2, b2, rows, r, out);
-      break;
+      return biased_product (b, y, b->mid16, b->w2, b->b2_16, b2, rows, r, out, error);
     case VB_PROJ_MLP:
       /* fc1's bias in its product's epilogue, then the GELU (as PyTorch's bf16 modules) */
-      OPS (linear_forward_bf16, NULL, b->mid16, h, x, in, b->w1, b1, rows, in, h);
+      if (!biased_product (b, b->mid16, x, b->w1, b->b1_16, b1, rows, in, h, error))
+        return FALSE;
       OPS (gelu_forward_bf16, b->mid16b, b->mid16, NULL, rows, h);
-      OPS (linear_forward_bf16, NULL, y, out, b->mid16b, h, b->w2, b2, rows, h, out);
-      break;
+      return biased_product (b, y, b->mid16b, b->w2, b->b2_16, b2, rows, h, out, error);
     case VB_PROJ_GATED:
       if (b->gated_b16 != NULL)
         {
           /* y = σ(a) ⊙ v from the fp32 product, rounded once */
           if (p->vit->linear_b16 (b->ops->ctx, y, x, b->w1, b->gated_b16, rows, in, 2 * out,
                                   VB_LINEAR_B16_GATE) != 0)
-            return gated_failed (b, error);
+            return product_failed (b, error);
           break;
         }
       /* [a | v] rounded to bf16 (as in a module cast to bf16), then y = σ(a) ⊙ v */

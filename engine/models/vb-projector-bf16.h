@@ -3,10 +3,14 @@
  * every product on bf16 tensor cores accumulating in fp32 and rounded once where it is
  * stored, biases (held at bf16 precision, as a module cast to bf16 holds them) added
  * before that rounding; LoRA runs merged (W₀ + (α/r)·B·A rounded once). Intermediates
- * are bf16 too: LowRank's t = V·x, the MLP's h = W₁·x + b₁ and GELU(h). The Gated projector runs as one product of its stacked weights, [a | v] =
- * x·[W_a; W_v]ᵀ + [b_a; b_v] in bf16, then the gate σ(a) ⊙ v in fp32, rounded once.
+ * are bf16 too: LowRank's t = V·x, the MLP's h = W₁·x + b₁ and GELU(h). The Gated
+ * projector runs as one product of its two weights, the gate σ(a) ⊙ v in its epilogue from
+ * the fp32 sums, rounded once (their rows interleaved by 8: linear_b16's
+ * VB_LINEAR_B16_GATE); where out_f is not a multiple of 8, stacked, [a | v] = x·[W_a; W_v]ᵀ +
+ * [b_a; b_v] rounded to bf16, then the gate in fp32, rounded once.
  *
- * The twin copies the projector's weights when made: make it again after they change.
+ * The twin copies the projector's weights and biases when made: make it again after they
+ * change.
  * Every tensor lives on the projector's backend (the CPU's bf16 ops are the reference:
  * widen exactly, run the fp32 op, round once). */
 #pragma once
