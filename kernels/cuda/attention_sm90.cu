@@ -41,8 +41,8 @@ pack_bf16x2 (float lo, float hi)
 /* the online softmax of one tile's scores (this thread's rows g and g + 8: s[4j + v], v < 2
  * row g, else g + 8; columns 8j + 2t + v % 2): keys from kv0 at or past N masked, the running
  * max and sum updated, the weights into pw (s, a product's accumulators, only read: written
- * while other products run, ptxas would serialise them all); alpha: the factors O is to be rescaled by
- * (left to the caller: the previous tile's P·v may still be adding into O) */
+ * while other products run, ptxas would serialise them all); alpha: the factors O is to be
+ * rescaled by (left to the caller: the previous tile's P·v may still be adding into O) */
 template <bool MASK>
 static __device__ __forceinline__ void
 softmax_tile (const float (&s)[32], float (&pw)[32], float (&alpha)[2], float (&m_run)[2],

@@ -290,7 +290,8 @@ launch (cudaStream_t stream, dim3 grid, const CUtensorMap &map_a, const CUtensor
   /* the opt-in to more than 48 KiB of shared memory is the current device's: asked each time
    * (data parallel runs one process over several devices) */
   const int smem = Config<EPI>::SMEM_BYTES;
-  cudaError_t e = cudaFuncSetAttribute (gemm_kernel<EPI>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  cudaError_t e = cudaFuncSetAttribute (gemm_kernel<EPI>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess)
     return e;
   gemm_kernel<EPI><<<grid, THREADS, smem, stream>>> (map_a, map_w, map_c, p);
@@ -306,10 +307,12 @@ vb_sm90_gemm (cudaStream_t stream, int blocks, Epi epi, bf16 *C, int ldc, const 
 {
   const int out_cols = epi == EPI_GATED ? N / 2 : N;
   CUtensorMap map_a, map_w, map_c;
-  if (vb_sm90_tensor_map_bf16 (&map_a, A, (uint64_t) M, (uint64_t) K, (uint64_t) K, BM, err, err_len) != 0
-      || vb_sm90_tensor_map_bf16 (&map_w, W, (uint64_t) N, (uint64_t) K, (uint64_t) K, BN, err, err_len) != 0
-      || vb_sm90_tensor_map_bf16 (&map_c, C, (uint64_t) M, (uint64_t) out_cols, (uint64_t) ldc, 64, err,
-                             err_len) != 0)
+  if (vb_sm90_tensor_map_bf16 (&map_a, A, (uint64_t) M, (uint64_t) K, (uint64_t) K, BM, err,
+                               err_len) != 0
+      || vb_sm90_tensor_map_bf16 (&map_w, W, (uint64_t) N, (uint64_t) K, (uint64_t) K, BN, err,
+                                  err_len) != 0
+      || vb_sm90_tensor_map_bf16 (&map_c, C, (uint64_t) M, (uint64_t) out_cols, (uint64_t) ldc,
+                                  64, err, err_len) != 0)
     return -1;
   const Params p = { C, bias, M, N, K, ldc };
   const int tiles = (M + BM - 1) / BM * (N / BN);

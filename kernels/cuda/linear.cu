@@ -499,8 +499,8 @@ gemm_bf16_ops (VbCuda *cu, cublasOperation_t ta, cublasOperation_t tb, int m, in
 
 /* out[r, o] = bf16 (epi (y[r, o] + b[o])) for `rows` rows (a VbLinearB16Epi; for the gate,
  * o < out_f / 2 from y's interleaved blocks of 8 value then 8 gate columns), y dense
- * (rows × out_f, fp32 or an already rounded bf16 product), b bf16 or NULL; rows across blockIdx.y, columns across x (as
- * fill_rows_kernel). The exact expf of the CPU's ops. */
+ * (rows × out_f, fp32 or an already rounded bf16 product), b bf16 or NULL; rows across
+ * blockIdx.y, columns across x (as fill_rows_kernel). The exact expf of the CPU's ops. */
 template <typename T>
 static __global__ void
 epilogue_round_kernel (__nv_bfloat16 *out, int64_t ld_out, const T *y,
@@ -604,8 +604,8 @@ lt_rounds_once (const void *in, int64_t ld_in, const void *w, const void *out, i
  * passes of their own; stored and added, one cuBLASLt product with the bias in its
  * epilogue where that rounds once (add: β = 1 on C = D = out, in place, which cuBLASLt
  * allows for one layout); else (unaligned operands, no bias) the fp32 product of a chunk of
- * rows into y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken here, so b16
- * must not live in the scratch then). in_f > 0 */
+ * rows into y (β = 0), then epilogue_round_kernel. y: scratch for chunk rows (NULL: taken
+ * here, so b16 must not live in the scratch then). in_f > 0 */
 static void
 linear_bf16_b16 (VbCuda *cu, __nv_bfloat16 *out, int64_t ld_out, const VbBf16 *in, int64_t ld_in,
                  const VbBf16 *w, const __nv_bfloat16 *b16, int64_t n, int in_f, int out_f,

@@ -263,8 +263,8 @@ wgmma_m64n64k16_rs_mn (float (&d)[32], const uint32_t (&a)[4], uint64_t db)
 /* a row-major bf16 matrix (rows × cols, rows `stride` values apart) as TMA boxes of
  * box_rows × 64 in the 128-byte swizzle; 0 on success */
 static inline int
-vb_sm90_tensor_map_bf16 (CUtensorMap *map, const void *ptr, uint64_t rows, uint64_t cols, uint64_t stride,
-                    uint32_t box_rows, char *err, size_t err_len)
+vb_sm90_tensor_map_bf16 (CUtensorMap *map, const void *ptr, uint64_t rows, uint64_t cols,
+                         uint64_t stride, uint32_t box_rows, char *err, size_t err_len)
 {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = nullptr;
   if (encode == nullptr)
