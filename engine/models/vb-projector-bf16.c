@@ -9,7 +9,8 @@
 #include "vb-projector-private.h"
 
 struct _VbProjBf16 {
-  VbProjector *p;              /* borrowed: the biases are read from its backend copy */
+  VbProjector *p;              /* borrowed: without a ViT table its biases are read from
+                                * its backend copy at each forward */
   const VbOps *ops;
   VbBf16 *w1, *w2;             /* the products' weights (LoRA: merged into w1; Gated:
                                 * both weights in w1, interleaved or stacked) */
@@ -18,7 +19,7 @@ struct _VbProjBf16 {
                                 * bf16-bias product: on a GPU one launch, no rounding pass) */
   float *gated_b;              /* Gated, stacked: its two biases stacked, [b_a; b_v] */
   int64_t rows_cap;
-  VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h); gated [a | v] */
+  VbBf16 *mid16, *mid16b;      /* lowrank t; mlp h and GELU(h); gated, stacked: [a | v] */
 };
 
 #define OPS(name, ...) b->ops->name (b->ops->ctx, __VA_ARGS__)
