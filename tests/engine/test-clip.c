@@ -543,6 +543,73 @@ test_thread_determinism (void)
   g_assert_cmpfloat (ss, >, 1.0);
 }
 
+/* vb_linear_b16's epilogues on the CPU (the reference the GPU's fused kernels are checked
+ * against): each output against its own double-precision sum of the widened operands, the
+ * bias, and the epilogue written out here — stored, added onto out, quick GELU x·σ(1.702x),
+ * and the gate v·σ(g) with value row 16q + i and gate row 16q + 8 + i — within one bf16 step
+ * (the fp32 sums round differently from double now and then); a wrong constant, row or
+ * column moves outputs by many steps. Epilogues it does not know, and a gate on widths not
+ * a multiple of 16, are refused. */
+static void
+test_linear_b16_epilogues (void)
+{
+  const int n = 5, in_f = 24, out_f = 32;
+  GRand *rng = g_rand_new_with_seed (31);
+  VbBf16 in[5 * 24], w[32 * 24], b[32], out0[5 * 32], got[5 * 32];
+  for (int i = 0; i < n * in_f; i++)
+    in[i] = vb_bf16_from_float ((float) g_rand_double_range (rng, -2, 2));
+  for (int i = 0; i < out_f * in_f; i++)
+    w[i] = vb_bf16_from_float ((float) g_rand_double_range (rng, -0.5, 0.5));
+  for (int i = 0; i < out_f; i++)
+    b[i] = vb_bf16_from_float ((float) g_rand_double_range (rng, -1, 1));
+  for (int i = 0; i < n * out_f; i++)
+    out0[i] = vb_bf16_from_float ((float) g_rand_double_range (rng, -1, 1));
+  g_rand_free (rng);
+  for (int epi = VB_LINEAR_B16_STORE; epi <= VB_LINEAR_B16_GATE; epi++)
+    {
+      int cols = epi == VB_LINEAR_B16_GATE ? out_f / 2 : out_f;
+      memcpy (got, out0, sizeof got);
+      g_assert_cmpint (vb_linear_b16 (got, in, w, b, n, in_f, out_f, epi), ==, 0);
+      int differ = 0;
+      for (int r = 0; r < n; r++)
+        for (int c = 0; c < cols; c++)
+          {
+            int row = epi == VB_LINEAR_B16_GATE ? c / 8 * 16 + c % 8 : c;
+            double p[2] = { 0.0, 0.0 };
+            for (int h = 0; h < (epi == VB_LINEAR_B16_GATE ? 2 : 1); h++)
+              {
+                p[h] = vb_bf16_to_float (b[row + 8 * h]);
+                for (int k = 0; k < in_f; k++)
+                  p[h] += (double) vb_bf16_to_float (in[r * in_f + k])
+                          * vb_bf16_to_float (w[(row + 8 * h) * in_f + k]);
+              }
+            double want = p[0];
+            if (epi == VB_LINEAR_B16_ADD)
+              want += vb_bf16_to_float (out0[r * out_f + c]);
+            else if (epi == VB_LINEAR_B16_QUICK_GELU)
+              want = p[0] / (1.0 + exp (-1.702 * p[0]));
+            else if (epi == VB_LINEAR_B16_GATE)
+              want = p[0] / (1.0 + exp (-p[1]));
+            float g = vb_bf16_to_float (got[r * cols + c]);
+            float step = fabsf (vb_bf16_to_float (vb_bf16_from_float ((float) want) + 1)
+                                - vb_bf16_to_float (vb_bf16_from_float ((float) want)));
+            if (fabs (g - want) > step + 1e-6)
+              g_error ("epilogue %d, row %d, column %d: %.8g, want %.8g", epi, r, c, g, want);
+            differ += got[r * cols + c] != vb_bf16_from_float ((float) want);
+          }
+      g_test_message ("linear_b16 epilogue %d: %d of %d outputs one step from the rounded double",
+                      epi, differ, n * cols);
+      g_assert_cmpint (differ, <=, n * cols / 10);
+      /* the gate writes n × out_f / 2 values and nothing past them */
+      if (epi == VB_LINEAR_B16_GATE)
+        g_assert_cmpmem (got + n * cols, (n * out_f - n * cols) * sizeof (VbBf16),
+                         out0 + n * cols, (n * out_f - n * cols) * sizeof (VbBf16));
+    }
+  g_assert_cmpint (vb_linear_b16 (got, in, w, b, n, in_f, 24, VB_LINEAR_B16_GATE), ==, -1);
+  g_assert_cmpint (vb_linear_b16 (got, in, w, b, n, in_f, out_f, 7), ==, -1);
+  g_assert_cmpint (vb_linear_b16 (got, in, w, b, n, in_f, out_f, -1), ==, -1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -554,6 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/clip/weight-errors", test_weight_errors);
   g_test_add_func ("/vb/clip/preprocess", test_preprocess);
   g_test_add_func ("/vb/clip/attention-kernel", test_attention_kernel);
+  g_test_add_func ("/vb/clip/linear-b16-epilogues", test_linear_b16_epilogues);
   g_test_add_func ("/vb/clip/thread-determinism", test_thread_determinism);
   return g_test_run ();
 }
