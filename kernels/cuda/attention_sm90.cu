@@ -21,6 +21,7 @@
 
 #include "vb-cuda-fastmath.h"   /* vb_ex2 */
 #include "vb-cuda-private.h"
+#include "vb-cuda-mma.h"    /* pack_bf16x2 */
 #include "vb-cuda-sm90.h"
 
 #define HD 64          /* head_dim */
@@ -31,13 +32,6 @@
 #define SMEM_BYTES (1024 + (1 + 2 * STAGES) * TILE_BYTES + (1 + STAGES) * 8)
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)   /* (else unused) */
-static __device__ __forceinline__ uint32_t
-pack_bf16x2 (float lo, float hi)
-{
-  __nv_bfloat162 h = __floats2bfloat162_rn (lo, hi);
-  return *reinterpret_cast<uint32_t *> (&h);
-}
-
 /* the online softmax of one tile's scores (this thread's rows g and g + 8: s[4j + v], v < 2
  * row g, else g + 8; columns 8j + 2t + v % 2): keys from kv0 at or past N masked, the running
  * max and sum updated, the weights into pw (s, a product's accumulators, only read: written

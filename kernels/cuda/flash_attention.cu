@@ -23,7 +23,7 @@
 #include <cuda_bf16.h>
 
 #include "vb-cuda-async.h"      /* cp.async */
-#include "vb-cuda-mma.h"        /* ldmatrix, mma.sync */
+#include "vb-cuda-mma.h"        /* ldmatrix, mma.sync, pack_bf16x2 */
 #include "vb-cuda-fastmath.h"   /* vb_ex2: a weight below 2^−126 is 0; 2^−∞ = 0 */
 #include "vb-cuda-private.h"
 #include "vb-cuda-ops.h"   /* vb_cuda_to_bf16 */
@@ -33,15 +33,6 @@
 #define THREADS (WARPS * 32)
 #define BLOCK_N 64     /* keys a tile */
 #define PAD 8          /* bf16 values of padding a shared-memory row */
-
-/* ---- PTX wrappers (sm_80 and later) ---------------------------------------------------- */
-
-static __device__ __forceinline__ uint32_t
-pack_bf16 (float lo, float hi)
-{
-  __nv_bfloat162 h = __floats2bfloat162_rn (lo, hi);
-  return *reinterpret_cast<uint32_t *> (&h);
-}
 
 /* ---- the kernel --------------------------------------------------------------------- */
 
@@ -172,10 +163,10 @@ pv (float (&o)[MT][HD / 8][4], const float (&s)[MT][NS][4], uint32_t v_addr, int
 #pragma unroll
       for (int mt = 0; mt < MT; mt++)
         {
-          pa[mt][0] = pack_bf16 (s[mt][2 * kk][0], s[mt][2 * kk][1]);
-          pa[mt][1] = pack_bf16 (s[mt][2 * kk][2], s[mt][2 * kk][3]);
-          pa[mt][2] = pack_bf16 (s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-          pa[mt][3] = pack_bf16 (s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+          pa[mt][0] = pack_bf16x2 (s[mt][2 * kk][0], s[mt][2 * kk][1]);
+          pa[mt][1] = pack_bf16x2 (s[mt][2 * kk][2], s[mt][2 * kk][3]);
+          pa[mt][2] = pack_bf16x2 (s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+          pa[mt][3] = pack_bf16x2 (s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
         }
 #pragma unroll
       for (int dd = 0; dd < ND / 2; dd++)

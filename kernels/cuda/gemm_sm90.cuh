@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "vb-cuda-fastmath.h"
+#include "vb-cuda-mma.h"    /* pack_bf16x2 */
 #include "vb-cuda-sm90.h"
 
 namespace vb_sm90
@@ -70,13 +71,6 @@ struct Params
   int M, N, K;
   int ldc;            /* C's row stride, in values */
 };
-
-static __device__ __forceinline__ uint32_t
-pack_bf16x2 (float lo, float hi)
-{
-  __nv_bfloat162 h = __floats2bfloat162_rn (lo, hi);
-  return *reinterpret_cast<uint32_t *> (&h);
-}
 
 static __device__ __forceinline__ float2
 bias_pair (const bf16 *bias, int col)
