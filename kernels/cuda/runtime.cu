@@ -95,6 +95,8 @@ vb_cuda_open (int device, char *why, size_t why_len)
       cu->sms = prop.multiProcessorCount;
       const char *off = getenv ("VB_NO_SM90");   /* A/B runs, the fallbacks' tests */
       cu->sm90_off = off != NULL && off[0] != '\0' && strcmp (off, "0") != 0;
+      const char *no_ring = getenv ("VB_SCAN_NO_RING");
+      cu->scan_ring_off = no_ring != NULL && no_ring[0] != '\0' && strcmp (no_ring, "0") != 0;
       return cu;
     }
   if (why != NULL && why_len > 0)

@@ -16,28 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <cuda_bf16.h>
-
-#include "vb-cuda-fastmath.h"   /* single-instruction 2^x, 1/x */
-#include "vb-cuda-private.h"
-
-#define SOFTPLUS_THRESHOLD 20.0f
-
-/* ---- routes (shared/specs/vmamba.md §3.2, as kernels/cpu/cross_scan.c) ---------------- */
-
-enum { ROW_FWD, COL_FWD, ROW_REV, COL_REV };
-
-__device__ __forceinline__ int
-route_of (int mode, int k)
-{
-  switch (mode)
-    {
-    case VB_SCAN_4DIR: return k;                              /* row, col, row-rev, col-rev */
-    case VB_SCAN_2DIR: return k < 2 ? ROW_FWD : ROW_REV;
-    case VB_SCAN_LEAN2DIR: return k == 1 ? ROW_REV : ROW_FWD;
-    default: return ROW_FWD;                                  /* 1-dir */
-    }
-}
+#include "vb-cuda-scan.h"
 
 /* a + b for the group sum's float and float4 rows */
 template <typename V>
@@ -49,215 +28,6 @@ __device__ __forceinline__ float4
 vadd (float4 a, float4 b)
 {
   return make_float4 (a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
-}
-
-/* The per-group tensors (delta, y, du, ddelta: T = float or __nv_bfloat16): loaded and
- * widened exactly, stored rounded once to nearest-even (`p[i] = to_kd<T> (v)`, the fp32
- * kernels' own store expression). All arithmetic is fp32 either way, so both storages run
- * the same instructions between loads and stores. */
-__device__ __forceinline__ float ld_kd (const float *p) { return __ldg (p); }
-__device__ __forceinline__ float
-ld_kd (const __nv_bfloat16 *p)
-{
-  return __bfloat162float (__ldg (p));
-}
-template <typename T> __device__ __forceinline__ T to_kd (float v);
-template <> __device__ __forceinline__ float to_kd<float> (float v) { return v; }
-template <>
-__device__ __forceinline__ __nv_bfloat16
-to_kd<__nv_bfloat16> (float v)
-{
-  return __float2bfloat16_rn (v);
-}
-
-/* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */
-
-/* Where a scan reads. Group k visits position pos_k(t) at step t: its cross-scan route on
- * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride floats
- * apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0, one u
- * shared by all groups). delta, y, du, ddelta: (B, L, K·D) of T (float, or bf16 storage);
- * Bs, Cs: (B, L, K, N), all indexed by position. */
-template <typename T>
-struct ScanArgs
-{
-  const T *u;             /* the input of the storage type: bf16 storage reads u16 */
-  const T *delta;
-  const float *A, *Bs, *Cs, *Dskip, *dbias;
-  int L, H, W, K, D, N, mode;
-  int64_t u_stride, u_group;
-  /* A holds A's logs (the SS2D ops): A = −exp (A_logs) is taken per lane, and the
-   * backward's partials are ∂ℓ/∂A_logs = ∂ℓ/∂A · A */
-  int a_logs;
-};
-
-/* state n's A for channel c */
-template <typename T>
-__device__ __forceinline__ float
-a_of (const ScanArgs<T> &a, int64_t c, int n)
-{
-  float v = a.A[c * a.N + n];
-  return a.a_logs ? -expf (v) : v;
-}
-
-/* A route as arithmetic, so that one copy of the scan's code serves every route (four
- * inlined copies overflowed the instruction cache: a third of the backward's stalls):
- * step t visits start + (t mod n)·d1 + (t div n)·(n·d1 + d2), i.e. n steps of d1, then a
- * jump of d2. Column routes go down (up) a column of n = H rows, then wrap to the next
- * (previous) column; row routes never wrap (n = L). */
-struct Route
-{
-  int start, d1, d2, n;
-};
-
-__device__ __forceinline__ Route
-route_for (int mode, int k, int H, int W)
-{
-  int L = H * W, r = route_of (mode, k);
-  bool col = r == COL_FWD || r == COL_REV, rev = r == ROW_REV || r == COL_REV;
-  Route rt;
-  rt.start = rev ? L - 1 : 0;
-  rt.d1 = (col ? W : 1) * (rev ? -1 : 1);
-  rt.d2 = col ? (rev ? L - 1 : 1 - L) : 0;
-  rt.n = col ? H : L;
-  return rt;
-}
-
-/* the position of step t, and h = t mod n, the step's place in its run */
-__device__ __forceinline__ int
-pos_at (const Route &r, int t, int &h)
-{
-  int q = t / r.n;
-  h = t - q * r.n;
-  return r.start + h * r.d1 + q * (r.n * r.d1 + r.d2);
-}
-
-/* the next step's position, without divisions or branches */
-__device__ __forceinline__ int
-pos_next (const Route &r, int p, int &h)
-{
-  h++;
-  p += r.d1;
-  bool wrap = h == r.n;
-  h = wrap ? 0 : h;
-  return wrap ? p + r.d2 : p;
-}
-
-/* a = e^(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
-#define LOG2E 1.4426950408889634f
-
-/* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
- * both candidates computed and selected (a branch around special functions stops the
- * compiler from interleaving the unrolled steps). log(1 + e) by the hardware logarithm
- * where e ≥ 0.1 (absolute error ≈ 2.4e-7, relative ≤ 2.5e-6 there) and by its series
- * below (truncation ≤ e⁵/6 relative): both far inside the fp32 parity tolerance, at a
- * fraction of log1pf's instructions. */
-__device__ __forceinline__ float
-softplus_sel (float z, float &sig)
-{
-  float e = vb_exp (fminf (z, SOFTPLUS_THRESHOLD));
-  float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
-  /* volatile: left to itself the compiler branched around the logarithm where the series
-   * is taken, splitting every step into its own blocks */
-  float lg2;
-  asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
-  float lg = e < 0.1f ? series : lg2 * 0.693147182f;
-  sig = e * vb_rcp (1.0f + e);
-  return z > SOFTPLUS_THRESHOLD ? z : lg;
-}
-
-__device__ __forceinline__ float
-softplus_sel (float z)
-{
-  float unused;
-  return softplus_sel (z, unused);
-}
-
-/* One thread's view: image b, group k, channel d (threads past D compute a copy of
- * channel D−1 so that they can join barriers and shuffles; they write nothing and add
- * zeros) */
-struct Lane
-{
-  int b, k, d;
-  bool active;
-};
-
-template <typename T>
-__device__ __forceinline__ Lane
-lane_of (const ScanArgs<T> &a)
-{
-  Lane ln;
-  int d = blockIdx.x * blockDim.x + threadIdx.x;
-  ln.b = blockIdx.y / a.K;
-  ln.k = blockIdx.y % a.K;
-  ln.active = d < a.D;
-  ln.d = ln.active ? d : a.D - 1;
-  return ln;
-}
-
-/* p, hidden from the optimiser: a lane's own pointer, offset each step by a warp-uniform
- * p·stride. Left alone, the compiler split lane pointers back into base + 64-bit element
- * offset and redid the sign extension, scaling and 64-bit addition for every load: 7
- * instructions an address, a third of the forward's. */
-template <typename P>
-__device__ __forceinline__ P *
-opaque (P *p)
-{
-  asm ("" : "+l"(p));
-  return p;
-}
-
-/* The thread's inputs at position 0 of its image, group and channel (add p × stride:
- * 32-bit products, as an image's offsets fit in 32 bits; launch checks it), and the
- * offset of its outputs (y, du, ddelta: kd + p·KD) */
-template <typename T>
-struct Bases
-{
-  const T *u;
-  const T *delta;
-  const float *Bs, *Cs, *dy;
-  int64_t kd;
-  int us, KD, KN;
-  Route rt;               /* the positions this thread's group visits */
-};
-
-template <typename T>
-__device__ __forceinline__ Bases<T>
-bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
-{
-  Bases<T> o;
-  o.KD = a.K * a.D;
-  o.KN = a.K * a.N;
-  o.us = (int) a.u_stride;
-  int64_t u = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + ln.d;
-  int64_t bc = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
-  o.kd = (int64_t) ln.b * a.L * o.KD + (int64_t) ln.k * a.D + ln.d;
-  o.u = opaque (a.u + u);
-  o.dy = dy != NULL ? opaque (dy + u) : NULL;
-  o.delta = opaque (a.delta + o.kd);
-  o.Bs = opaque (a.Bs + bc);
-  o.Cs = opaque (a.Cs + bc);
-  o.rt = route_for (a.mode, ln.k, a.H, a.W);
-  return o;
-}
-
-/* h_t per chunk start: hck[((b·K + k)·chunks + j)·N + n][D] */
-template <typename T>
-__device__ __forceinline__ float *
-ckpt_of (float *hck, const ScanArgs<T> &a, const Lane &ln)
-{
-  int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
-  return hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.N * a.D + ln.d;
-}
-
-/* one step of the recurrence for all states; the forward, the backward's recomputation and
- * its catch-up walk share it, so all see the same states */
-template <int NT>
-__device__ __forceinline__ void
-state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const float *Bp, int N)
-{
-#pragma unroll
-  for (int n = 0; n < NT; n++)
-    h[n] = n < N ? vb_ex2 (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
 }
 
 /* A chunk's values of one per-group input, by step: z = delta + bias (softplus's
@@ -348,23 +118,22 @@ forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o
   for (int s = 0; s < ChunkIn<NT, T>::S; s++)
     if (FULL || s < steps)
       {
-        float dl = softplus_sel (in.zt.at (s, bias)), ysum = 0.0f;
+        float ut = in.ut.at (s, 0.0f), yt;
         if constexpr (NT == 1)
-          {
-            h[0] = vb_ex2 (dl * A2[0]) * h[0] + dl * in.Bt[s] * in.ut.at (s, 0.0f);
-            ysum = in.Ct[s] * h[0];
-          }
+          yt = one_state_step (h[0], in.zt.at (s, bias), ut, in.Bt[s], in.Ct[s], A2[0], ds);
         else
           {
+            float dl = softplus_sel (in.zt.at (s, bias)), ysum = 0.0f;
             const float *Bp = o.Bs + in.pt[s] * o.KN, *Cp = o.Cs + in.pt[s] * o.KN;
-            state_step<NT> (h, A2, dl, in.ut.at (s, 0.0f), Bp, a.N);
+            state_step<NT> (h, A2, dl, ut, Bp, a.N);
 #pragma unroll
             for (int n = 0; n < NT; n++)
               if (n < a.N)
                 ysum += __ldg (Cp + n) * h[n];
+            yt = ysum + ds * ut;
           }
         if constexpr (WRITE)
-          y[in.pt[s] * o.KD] = to_kd<T> (ysum + ds * in.ut.at (s, 0.0f));
+          y[in.pt[s] * o.KD] = to_kd<T> (yt);
       }
 }
 
@@ -427,84 +196,34 @@ scan_forward_kernel (ScanArgs<T> a, T *y, float *hck)
   forward_walk<NT, WRITE> (a, ln, y, hck);
 }
 
-/* sum over the 32 lanes of a warp, in a fixed order; valid in lane 0 */
-__device__ __forceinline__ float
-warp_sum (float v)
-{
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1)
-    v += __shfl_down_sync (0xffffffffu, v, off);
-  return v;
-}
-
-/* Reduce-scatter of V values over a warp by halving exchanges (V−1 shuffles rather than
- * 5·V): afterwards lane l holds in v[0] the warp's sum of value l >> 1 (V = 16). */
-template <int O>
-__device__ __forceinline__ void
-scatter_round (float (&v)[16], int lane)
-{
-  constexpr int half = O / 2;   /* values kept after this round: 8, 4, 2, 1 */
-  bool upper = (lane & O) != 0;
-#pragma unroll
-  for (int i = 0; i < half; i++)
-    {
-      float send = upper ? v[i] : v[i + half];
-      float keep = upper ? v[i + half] : v[i];
-      v[i] = keep + __shfl_xor_sync (0xffffffffu, send, O);
-    }
-}
-
-__device__ __forceinline__ void
-reduce_scatter16 (float (&v)[16], int lane)
-{
-  scatter_round<16> (v, lane);
-  scatter_round<8> (v, lane);
-  scatter_round<4> (v, lane);
-  scatter_round<2> (v, lane);
-  v[0] += __shfl_xor_sync (0xffffffffu, v[0], 1);
-}
-
-#define SCAN_MAX_WARPS 4
-
-/* per chunk, each warp's (dB, dC) sums of every step: [warp][(step·NT + n)·2 + {B, C}] */
-template <int NT>
-struct ScanShared
-{
-  float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
-};
-
+/* the lane's outputs at the position of a step (out.du, out.ddelta: the lane's, at
+ * position 0); one flag a store, set once: each store predicated, not a branch in the step */
 template <typename T>
-struct BackOut
+struct GlobalSink
 {
   T *du, *ddelta;
-  float *dbc;             /* (dB, dC) pairs: [tile][(b·L + p)·K + k][2N] */
-  float *dB, *dC;         /* or, with one channel tile, dBs / dCs themselves */
-  float *part_p;          /* [b][K·D][N + 2]: dA, dDskip, ddbias per image */
-  const float *dy, *hck;
+  int KD;
+  template <int NT>
+  __device__ __forceinline__ void
+  store (const BackState<NT> &st, int, int p, float dz, float dut) const
+  {
+    int pk = p * KD;
+    if (st.store_ddelta)
+      ddelta[pk] = to_kd<T> (dz);
+    if (st.store_du)
+      du[pk] = to_kd<T> (dut);
+  }
 };
 
-/* what a backward thread carries from chunk to chunk */
-template <int NT>
-struct BackState
-{
-  float An[NT], A2[NT], lam[NT], anext[NT], accA[NT];
-  float ds, bias, accD, accdb;
-  bool store_du, store_ddelta;   /* an active lane's outputs that are asked for */
-};
-
-/* Steps s0 … s0 + sub − 1 of a chunk, from the state h0 at step s0: recompute the states,
- * then walk back. Every load comes first (they do not depend on the state, so they
- * overlap); FULL chunks run unguarded, so the compiler can interleave the steps. (dB, dC)
- * go to v (N = 1: reduced later for the whole chunk) or straight into the warp's slots. */
+/* Steps s0 … s0 + sub − 1 of a chunk from the state h0 at step s0: every load first (they
+ * do not depend on the state, so they overlap), then backward_math. */
 template <int NT, int SUB, bool FULL, typename T>
 __device__ __forceinline__ void
 backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const BackOut<T> &out,
                 BackState<NT> &st, const float (&h0)[NT], int p, int hrow, int s0, int sub,
                 float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red)
 {
-  /* a_t kept from the recomputation with one state; with more it is recomputed (registers) */
-  float hist[SUB + 1][NT], at[NT == 1 ? SUB : 1], ut[SUB], dl[SUB], sg[SUB], gt[SUB],
-        Bt[SUB][NT], Ct[SUB][NT];
+  float ut[SUB], dl[SUB], gt[SUB], Bt[SUB][NT], Ct[SUB][NT];
   int pt[SUB];
 #pragma unroll
   for (int s = 0; s < SUB; s++)
@@ -522,74 +241,9 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
           }
         p = pos_next (o.rt, p, hrow);
       }
-  /* recompute the states */
-#pragma unroll
-  for (int n = 0; n < NT; n++)
-    hist[0][n] = h0[n];
-#pragma unroll
-  for (int s = 0; s < SUB; s++)
-    if (FULL || s < sub)
-      {
-        dl[s] = softplus_sel (dl[s], sg[s]);
-#pragma unroll
-        for (int n = 0; n < NT; n++)
-          {
-            float an = vb_ex2 (dl[s] * st.A2[n]);
-            if constexpr (NT == 1)
-              at[s] = an;
-            hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
-          }
-      }
-  /* walk back: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
-#pragma unroll
-  for (int s = SUB - 1; s >= 0; s--)
-    if (FULL || s < sub)
-      {
-        float g = gt[s], dut = st.ds * g, ddl = 0.0f;
-        st.accD += g * ut[s];
-#pragma unroll
-        for (int n = 0; n < NT; n++)
-          if (n < a.N)   /* N is the block's: the shuffles below stay convergent */
-            {
-              float an;
-              if constexpr (NT == 1)
-                an = at[s];
-              else
-                an = vb_ex2 (dl[s] * st.A2[n]);
-              float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
-              float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
-              st.lam[n] = l;
-              st.anext[n] = an;
-              dut += l * Bt[s][n] * dl[s];
-              ddl += l * Bt[s][n] * ut[s] + l * st.An[n] * ahp;
-              st.accA[n] += l * dl[s] * ahp;
-              /* an inactive lane's state is a stale copy: it adds exact zeros */
-              float vB = ln.active ? l * dl[s] * ut[s] : 0.0f;
-              float vC = ln.active ? g * hist[s + 1][n] : 0.0f;
-              if constexpr (NT == 1)
-                {
-                  v[s * 2] = vB;
-                  v[s * 2 + 1] = vC;
-                }
-              else
-                {
-                  float sB = warp_sum (vB), sC = warp_sum (vC);
-                  if ((threadIdx.x & 31) == 0)
-                    {
-                      red[((s0 + s) * NT + n) * 2] = sB;
-                      red[((s0 + s) * NT + n) * 2 + 1] = sC;
-                    }
-                }
-            }
-        float dz = ddl * sg[s];
-        st.accdb += dz;
-        /* one flag a store, set once: each store predicated, not a branch in the step */
-        int pk = pt[s] * o.KD;   /* out.du, out.ddelta: the lane's, at position 0 */
-        if (st.store_ddelta)
-          out.ddelta[pk] = to_kd<T> (dz);
-        if (st.store_du)
-          out.du[pk] = to_kd<T> (dut);
-      }
+  GlobalSink<T> sink = { out.du, out.ddelta, o.KD };
+  backward_math<NT, SUB, FULL> (a.N, ln.active, st, h0, s0, sub, v, red, sink, ut, dl, gt, Bt,
+                                Ct, pt);
 }
 
 /* One chunk of the backward. With N = 1 its states sit in registers; with more states
@@ -630,32 +284,19 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
 {
   constexpr int S = VB_SCAN_CKPT_STEPS, V = 2 * S * NT;
   Bases<T> o = bases_of (a, ln, out.dy);
-  int64_t c = (int64_t) ln.k * a.D + ln.d;
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  int chunks = (a.L + S - 1) / S, tiles = gridDim.x;
-  BackState<NT> st;
-  st.ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f;
-  st.bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
-  st.accD = st.accdb = 0.0f;
-  st.store_du = ln.active && out.du != NULL;
-  st.store_ddelta = ln.active && out.ddelta != NULL;
+  BlockPlace bp = block_place ();
+  int chunks = (a.L + S - 1) / S;
+  BackState<NT> st = back_state_of<NT> (a, ln, out);
   /* the per-step outputs through the lane's own pointers (see opaque) */
   BackOut<T> lane_out = out;
   lane_out.du = st.store_du ? opaque (out.du + o.kd) : NULL;
   lane_out.ddelta = st.store_ddelta ? opaque (out.ddelta + o.kd) : NULL;
   const float *ck = ckpt_of ((float *) out.hck, a, ln);
-#pragma unroll
-  for (int n = 0; n < NT; n++)
-    {
-      st.An[n] = n < a.N ? a_of (a, c, n) : 0.0f;
-      st.A2[n] = st.An[n] * LOG2E;
-      st.lam[n] = st.anext[n] = st.accA[n] = 0.0f;
-    }
 
   for (int j = chunks - 1; j >= 0; j--)
     {
-      int t0 = j * S, steps = min (S, a.L - t0);
-      float *red = sh.red[j & 1][warp];
+      int steps = min (S, a.L - j * S);
+      float *red = sh.red[j & 1][bp.warp];
       float v[NT == 1 ? V : 1];
 #pragma unroll
       for (int i = 0; i < (NT == 1 ? V : 1); i++)
@@ -664,50 +305,10 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
         backward_chunk<NT, true> (a, ln, o, lane_out, st, ck, j, S, v, red);
       else
         backward_chunk<NT, false> (a, ln, o, lane_out, st, ck, j, steps, v, red);
-
-      /* the chunk's (dB, dC) summed over the block's channels: within each warp, then
-       * over the warps in warp order (no atomics: the same sums every run) */
-      if constexpr (NT == 1)
-        {
-          reduce_scatter16 (v, lane);
-          if ((lane & 1) == 0)
-            red[lane >> 1] = v[0];
-        }
-      __syncthreads ();
-      for (int i = threadIdx.x; i < V; i += blockDim.x)
-        {
-          int s = i / (2 * NT), n = (i >> 1) % NT, which = i & 1;
-          if (s >= steps || n >= a.N)
-            continue;
-          float sum = 0.0f;
-          for (int w = 0; w < warps; w++)
-            sum += sh.red[j & 1][w][i];
-          int hh, ps = pos_at (o.rt, t0 + s, hh);
-          int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
-          if (tiles == 1)
-            {
-              float *dst = which == 0 ? out.dB : out.dC;
-              if (dst != NULL)
-                dst[row * a.N + n] = sum;
-            }
-          else
-            out.dbc[(((int64_t) blockIdx.x * a.L * gridDim.y + row) * a.N + n) * 2 + which]
-              = sum;
-        }
+      chunk_bc_sums<NT> (a, ln, out, sh, bp, j, steps, v, o.rt, NULL);
     }
 
-  /* per-image partials of the batch-summed parameter gradients: dA or dA_logs (N), dDskip,
-   * ddbias */
-  if (ln.active)
-    {
-      float *pp = out.part_p + ((int64_t) ln.b * a.K * a.D + c) * (a.N + 2);
-#pragma unroll
-      for (int n = 0; n < NT; n++)
-        if (n < a.N)
-          pp[n] = a.a_logs ? st.accA[n] * st.An[n] : st.accA[n];
-      pp[a.N] = st.accD;
-      pp[a.N + 1] = st.accdb;
-    }
+  param_partials<NT> (a, ln, out, st);
 }
 
 /* at most 128 registers for one state: no spills, and 4 blocks an SM instead of 3 at
@@ -801,6 +402,39 @@ offsets_fit (VbCuda *cu, const ScanArgs<T> &a)
   return 0;
 }
 
+/* the one-state bf16 scans' ring kernels (scan_ring.cu) where they fit: true when queued */
+template <typename T>
+static bool
+ring_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck, int ct)
+{
+  if constexpr (sizeof (T) == 2)
+    {
+      const void *bufs[] = { y, hck };
+      if (vb_scan_ring_fits (cu, a, ct, bufs, 2))
+        {
+          vb_scan_ring_forward (cu, a, B, y, hck, ct);
+          return true;
+        }
+    }
+  return false;
+}
+
+template <typename T>
+static bool
+ring_backward (VbCuda *cu, const ScanArgs<T> &a, int B, const BackOut<T> &out, int ct)
+{
+  if constexpr (sizeof (T) == 2)
+    {
+      const void *bufs[] = { out.du, out.ddelta, out.dy, out.hck };
+      if (vb_scan_ring_fits (cu, a, ct, bufs, 4))
+        {
+          vb_scan_ring_backward (cu, a, B, out, ct);
+          return true;
+        }
+    }
+  return false;
+}
+
 template <typename T>
 static void
 launch_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck)
@@ -809,7 +443,9 @@ launch_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck)
     return;
   int ct = channels_per_block (a.D);
   dim3 grid ((a.D + ct - 1) / ct, B * a.K);
-  if (a.N == 1 && y != NULL)
+  if (ring_forward (cu, a, B, y, hck, ct))
+    ;
+  else if (a.N == 1 && y != NULL)
     scan_forward_kernel<1, true, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
   else if (a.N == 1)
     scan_forward_kernel<1, false, T><<<grid, ct, 0, cu->stream>>> (a, y, hck);
@@ -851,7 +487,9 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
     }
   BackOut<T> out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
   dim3 grid (tiles, B * a.K);
-  if (a.N == 1)
+  if (ring_backward (cu, a, B, out, ct))
+    ;
+  else if (a.N == 1)
     scan_backward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, out);
   else
     scan_backward_kernel<VB_CUDA_SCAN_MAX_N, T><<<grid, ct, 0, cu->stream>>> (a, out);

@@ -14,6 +14,13 @@ cp_async16 (uint32_t s, const void *gmem, bool valid)
                 "r"(bytes));
 }
 
+/* 4 bytes global → shared, asynchronously (through L1: a value several warps read) */
+static __device__ __forceinline__ void
+cp_async4 (uint32_t s, const void *gmem)
+{
+  asm volatile ("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(s), "l"(gmem));
+}
+
 static __device__ __forceinline__ void
 cp_async_commit ()
 {

@@ -28,6 +28,9 @@ struct VbCuda
   int            cc_major, cc_minor, sms;   /* the device's compute capability, multiprocessors */
   bool           sm90_off;        /* VB_NO_SM90 set: our Hopper kernels (gemm_sm90.cu,
                                    * attention_sm90.cu) never run: A/B runs, the fallbacks' tests */
+  bool           scan_ring_off;   /* VB_SCAN_NO_RING set: the bf16 SS2D scan never takes
+                                   * scan_ring.cu's kernels (A/B runs, same-bits tests) */
+  int64_t        scan_ring_launches;   /* the launches that took them (tests) */
   char           error[256];
   char           describe[320];
 };

@@ -418,6 +418,10 @@ test_ss2d_scan (void)
     { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
     { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
     { 37, 3, 4, 40, 1, -6.9, -2.25 },      /* more images than the parameter sums' 32 lanes */
+    /* bf16 storage takes scan_ring.cu's kernels on these (whole warps of channels): */
+    { 2, 9, 7, 64, 1, -6.9, -2.25 },       /* column routes turning inside a chunk, L % 8 = 7 */
+    { 1, 12, 10, 192, 1, -2.0, 8.0 },      /* two channel tiles of 96, large Δ */
+    { 3, 4, 4, 32, 1, -6.9, -2.25 },       /* one warp a block */
   };
   gpu = vb_cuda_ops_new (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
@@ -512,6 +516,126 @@ test_fresh_context_queued (void)
   vb_cuda_close (fresh);
 }
 
+/* ---- the ring kernels ---------------------------------------------------------------- */
+
+/* one bf16 forward (y and checkpoints) and the backward twice (from those checkpoints and
+ * recomputing them) on context cu: the outputs, in order, for comparing bit for bit */
+typedef struct
+{
+  void *buf[17];
+  gsize bytes[17];
+  int n;
+} Outputs;
+
+static void
+outputs_add (Outputs *o, void *dev, gsize bytes)
+{
+  o->buf[o->n] = dev;
+  o->bytes[o->n++] = bytes;
+}
+
+static Outputs
+run_bf16_scans (VbCuda *cu, const Case *c, const VbBf16 *u16, const VbBf16 *delta16,
+                const Shape *s, int K, VbScanMode mode)
+{
+  Outputs o = { 0 };
+  gsize n_ck = vb_scan_ckpt_floats (s->B, (int64_t) s->H * s->W, K, s->D, s->N);
+  VbBf16 *yk = cc_poisoned16 (cu, c->n_kd);
+  float *hck = cc_poisoned (cu, n_ck);
+  vb_cuda_ss2d_scan_forward_bf16 (cu, yk, hck, u16, delta16, c->d_A_logs, c->d_Bs, c->d_Cs,
+                                  c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
+  outputs_add (&o, yk, c->n_kd * 2);
+  outputs_add (&o, hck, n_ck * 4);
+  for (int from_ckpt = 1; from_ckpt >= 0; from_ckpt--)
+    {
+      VbBf16 *du = cc_poisoned16 (cu, c->n_kd), *dd = cc_poisoned16 (cu, c->n_kd);
+      float *dA = cc_poisoned (cu, c->n_a), *dBs = cc_poisoned (cu, c->n_bc);
+      float *dCs = cc_poisoned (cu, c->n_bc), *dDs = cc_poisoned (cu, c->n_c);
+      float *db = cc_poisoned (cu, c->n_c);
+      /* NaN plus the gradient stays NaN: start the accumulated ones from zero */
+      vb_cuda_memset (cu, dA, 0, c->n_a * 4);
+      vb_cuda_memset (cu, dDs, 0, c->n_c * 4);
+      vb_cuda_memset (cu, db, 0, c->n_c * 4);
+      vb_cuda_ss2d_scan_backward_bf16 (cu, du, dd, dA, dBs, dCs, dDs, db, c->d_dy,
+                                       from_ckpt ? hck : NULL, u16, delta16, c->d_A_logs,
+                                       c->d_Bs, c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W,
+                                       K, s->D, s->N, mode);
+      outputs_add (&o, du, c->n_kd * 2);
+      outputs_add (&o, dd, c->n_kd * 2);
+      outputs_add (&o, dA, c->n_a * 4);
+      outputs_add (&o, dBs, c->n_bc * 4);
+      outputs_add (&o, dCs, c->n_bc * 4);
+      outputs_add (&o, dDs, c->n_c * 4);
+      outputs_add (&o, db, c->n_c * 4);
+    }
+  cc_assert_ok (cu);
+  return o;
+}
+
+/* The bf16 one-state scan on scan_ring.cu's kernels (a warp's inputs staged by a shared-
+ * memory ring) gives the bits of scan.cu's kernels (a context with VB_SCAN_NO_RING), every
+ * output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
+ * 16 × 16 map of 96 channels), a 56 × 56 map (stage 1 at 224) for one image, column routes
+ * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map;
+ * and the launch counters show which kernels each context ran. */
+static void
+test_ring_same_bits (void)
+{
+  VbCuda *cu = cc_open_or_skip ();
+  if (cu == NULL)
+    return;
+  char why[256];
+  g_setenv ("VB_SCAN_NO_RING", "1", TRUE);
+  VbCuda *direct = vb_cuda_open (0, why, sizeof why);
+  g_unsetenv ("VB_SCAN_NO_RING");
+  if (direct == NULL)
+    g_error ("a second context: %s", why);
+  g_autoptr (GRand) rng = g_rand_new_with_seed (SEED + 2);
+  const Shape shapes[] = {
+    { 4, 16, 16, 96, 1, -6.9, -2.25 }, { 1, 56, 56, 96, 1, -6.9, -2.25 },
+    { 2, 9, 7, 64, 1, -2.0, 8.0 }, { 2, 7, 12, 192, 1, -6.9, -2.25 },
+    { 2, 7, 7, 768, 1, -6.9, -2.25 },
+  };
+  int64_t ring_before = vb_cuda_scan_ring_launches (cu);
+  for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
+    for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+      {
+        const Shape *s = &shapes[i];
+        int K = vb_scan_mode_groups (mode);
+        Case c;
+        case_init (&c, cu, rng, s, K);
+        g_autofree VbBf16 *u16 = g_new (VbBf16, c.n_u), *d16 = g_new (VbBf16, c.n_kd);
+        for (gsize j = 0; j < c.n_u; j++)
+          u16[j] = vb_bf16_from_float (c.u[j]);
+        for (gsize j = 0; j < c.n_kd; j++)
+          d16[j] = vb_bf16_from_float (c.delta[j]);
+        VbBf16 *d_u16 = (VbBf16 *) cc_upload (cu, u16, c.n_u * 2);
+        VbBf16 *d_d16 = (VbBf16 *) cc_upload (cu, d16, c.n_kd * 2);
+        Outputs ring = run_bf16_scans (cu, &c, d_u16, d_d16, s, K, mode);
+        Outputs plain = run_bf16_scans (direct, &c, d_u16, d_d16, s, K, mode);
+        for (int o = 0; o < ring.n; o++)
+          {
+            assert_same_dev (cu, ring.buf[o], plain.buf[o], ring.bytes[o]);
+            g_autofree guint8 *host = g_malloc (ring.bytes[o]);
+            g_assert_cmpint (vb_cuda_download (cu, host, ring.buf[o], ring.bytes[o]), ==, 0);
+            gboolean wide = o == 1 || (o - 2) % 7 >= 2;   /* fp32: hck, dA … dbias */
+            for (gsize j = 0; j < ring.bytes[o] / (wide ? 4 : 2); j++)
+              g_assert_true (wide ? isfinite (((float *) host)[j])
+                                  : isfinite (vb_bf16_to_float (((VbBf16 *) host)[j])));
+            vb_cuda_free (cu, ring.buf[o]);
+            vb_cuda_free (direct, plain.buf[o]);
+          }
+        vb_cuda_free (cu, d_u16);
+        vb_cuda_free (cu, d_d16);
+        case_clear (&c, cu);
+      }
+  /* each case: a forward, a backward, a checkpoint sweep and a backward on the ring */
+  g_assert_cmpint (vb_cuda_scan_ring_launches (cu) - ring_before, ==,
+                   4 * 4 * (gint64) G_N_ELEMENTS (shapes));
+  g_assert_cmpint (vb_cuda_scan_ring_launches (direct), ==, 0);
+  vb_cuda_close (direct);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -519,6 +643,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/cuda/ss2d-scan", test_ss2d_scan);
   g_test_add_func ("/vb/cuda/ss2d-scan/too-large", test_too_large);
   g_test_add_func ("/vb/cuda/ss2d-scan/fresh-context-queued", test_fresh_context_queued);
+  g_test_add_func ("/vb/cuda/ss2d-scan/ring-same-bits", test_ring_same_bits);
   int status = g_test_run ();
   if (cc_cuda != NULL)
     vb_cuda_close (cc_cuda);

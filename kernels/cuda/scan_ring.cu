@@ -1,0 +1,367 @@
+/* scan_ring.cu: the one-state SS2D scan with bf16 storage (VMamba's training path) fed by a
+ * shared-memory ring (specs/kernels.md §3–4). scan.cu's kernels load each step's u, Δ, dy,
+ * B and C with a thread's own loads: one load and its address arithmetic per value and
+ * step, and each chunk's loads waited for right before its arithmetic — at stage 1 (2.9
+ * warps a scheduler) half the issue slots went unused waiting for them (ncu, session 14).
+ * Here each warp owns its 32 channels' ring: a chunk's rows are fetched by the warp's lanes
+ * together, 16 bytes a copy (cp.async), STAGES − 1 chunks ahead of the arithmetic, which
+ * reads them from shared memory at fixed offsets; the outputs (y; du and dz) are staged a
+ * chunk at a time and written 16 bytes a lane by position. The routes are the same
+ * arithmetic (a lane computes the position of one step of the chunk it fetches), the
+ * arithmetic of every step is the same functions as scan.cu's (vb-cuda-scan.h): the same
+ * bits. Taken where the shapes fit (vb_scan_ring_fits); VB_SCAN_NO_RING=1 turns it off. */
+#include "vb-cuda-scan.h"
+#include "vb-cuda-async.h"
+
+namespace
+{
+
+typedef __nv_bfloat16 bf16;
+constexpr int S = VB_SCAN_CKPT_STEPS;
+constexpr unsigned FULL_MASK = 0xffffffffu;
+/* chunks in flight: the forward's arithmetic is short, so it looks further ahead; the
+ * backward's stages are twice the size and its blocks fewer a multiprocessor */
+constexpr int FWD_STAGES = 4, BACK_STAGES = 3;
+
+static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, a 16-byte copy a lane");
+
+/* one chunk of a warp's forward inputs: u and Δ's input for its 32 channels, B and C of
+ * its group, and the steps' positions (for the outputs) */
+struct __align__ (16) FwdStage
+{
+  bf16 u[S][32], z[S][32];
+  float B[S], C[S];
+  int pos[S];
+};
+
+struct FwdRing
+{
+  FwdStage st[FWD_STAGES];
+  __align__ (16) bf16 y[S][32];
+};
+
+/* the backward's: plus dy and the state at the chunk's start (the checkpoint) */
+struct __align__ (16) BackStage
+{
+  bf16 u[S][32], z[S][32];
+  float g[S][32];
+  float h0[32];
+  float B[S], C[S];
+  int pos[S];
+};
+
+struct BackRing
+{
+  BackStage st[BACK_STAGES];
+  __align__ (16) bf16 du[S][32], dz[S][32];
+};
+
+__device__ __forceinline__ uint32_t
+smem (const void *p)
+{
+  return (uint32_t) __cvta_generic_to_shared (p);
+}
+
+/* a warp's sequence: image b, group k, channels d0 … d0 + 31, each tensor at position 0
+ * of the image and the warp's first channel (add position × its row stride) */
+struct WarpSeq
+{
+  const bf16 *u, *dt;
+  const float *Bs, *Cs, *dy, *ck;
+  int us, KD, KN, D, L, lane;
+  Route rt;
+};
+
+__device__ __forceinline__ WarpSeq
+warp_seq_of (const ScanArgs<bf16> &a, const Lane &ln, const float *dy, const float *hck)
+{
+  WarpSeq w;
+  int d0 = ln.d & ~31;
+  w.lane = threadIdx.x & 31;
+  w.us = (int) a.u_stride;
+  w.KD = a.K * a.D;
+  w.KN = a.K * a.N;
+  w.D = a.D;
+  w.L = a.L;
+  int64_t u0 = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + d0;
+  w.u = a.u + u0;
+  w.dt = a.delta + (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + d0;
+  w.Bs = a.Bs + ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
+  w.Cs = a.Cs + ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
+  w.dy = dy != NULL ? dy + u0 : NULL;
+  int chunks = (a.L + S - 1) / S;
+  w.ck = hck != NULL ? hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.D + d0 : NULL;
+  w.rt = route_for (a.mode, ln.k, a.H, a.W);
+  return w;
+}
+
+/* The copies of chunk j's rows common to both directions, by the warp's 32 lanes: lane l
+ * fetches 16 bytes (part l & 3) of u's and Δ's rows of step l >> 2, and lanes 0–7 (8–15)
+ * B (C) of step l & 7, and records the positions. Each lane computes the position of step
+ * l & 7; the u and Δ lanes take theirs by a shuffle. Returns that position (for the
+ * caller's further rows). */
+template <typename Stage>
+__device__ __forceinline__ int
+fetch_common (const WarpSeq &w, Stage &st, int j, int steps)
+{
+  int lane = w.lane, s8 = lane & 7, hh;
+  int p8 = pos_at (w.rt, j * S + min (s8, steps - 1), hh);
+  int su = lane >> 2, part = (lane & 3) * 8;
+  int pu = __shfl_sync (FULL_MASK, p8, su);
+  if (su < steps)
+    {
+      cp_async16 (smem (&st.u[su][part]), w.u + pu * w.us + part, true);
+      cp_async16 (smem (&st.z[su][part]), w.dt + pu * w.KD + part, true);
+    }
+  if (s8 < steps && lane < 16)
+    {
+      const float *src = lane < 8 ? w.Bs + p8 * w.KN : w.Cs + p8 * w.KN;
+      cp_async4 (smem (lane < 8 ? &st.B[s8] : &st.C[s8]), src);
+      if (lane < 8)
+        st.pos[s8] = p8;
+    }
+  return p8;
+}
+
+__device__ __forceinline__ void
+fetch_forward (const WarpSeq &w, FwdStage &st, int j)
+{
+  fetch_common (w, st, j, min (S, w.L - j * S));
+}
+
+/* plus dy's rows (fp32: 128 bytes a step, two copies a lane: steps l >> 3 and 4 + l >> 3,
+ * part l & 7) and the checkpoint (lanes 16–23) */
+__device__ __forceinline__ void
+fetch_backward (const WarpSeq &w, BackStage &st, int j)
+{
+  int steps = min (S, w.L - j * S), lane = w.lane;
+  int p8 = fetch_common (w, st, j, steps);
+  int r = lane >> 3, part = (lane & 7) * 4;
+  int p0 = __shfl_sync (FULL_MASK, p8, r), p1 = __shfl_sync (FULL_MASK, p8, r + 4);
+  if (r < steps)
+    cp_async16 (smem (&st.g[r][part]), w.dy + p0 * w.us + part, true);
+  if (r + 4 < steps)
+    cp_async16 (smem (&st.g[r + 4][part]), w.dy + p1 * w.us + part, true);
+  if (lane >= 16 && lane < 24)
+    cp_async16 (smem (&st.h0[(lane - 16) * 4]), w.ck + (int64_t) j * w.D + (lane - 16) * 4, true);
+}
+
+/* a staged output chunk (rows of 32 bf16) written by position, 16 bytes a lane: row l >> 2,
+ * part l & 3; out at position 0 of the warp's first channel, rows KD apart */
+__device__ __forceinline__ void
+store_rows (bf16 *out, const bf16 (&rows)[S][32], const int *pos, int KD, int steps, int lane)
+{
+  int s = lane >> 2, part = (lane & 3) * 8;
+  if (s < steps)
+    *(uint4 *) (out + pos[s] * KD + part) = *(const uint4 *) &rows[s][part];
+}
+
+__device__ __forceinline__ float
+widen (bf16 x)
+{
+  return __bfloat162float (x);
+}
+
+/* the forward's steps of one chunk from its stage (scan.cu's forward_chunk, NT = 1) */
+template <bool FULL, bool WRITE>
+__device__ __forceinline__ void
+forward_steps (const FwdStage &st, bf16 (&y)[S][32], int lane, int steps, float &h, float A2,
+               float ds, float bias)
+{
+#pragma unroll
+  for (int s = 0; s < S; s++)
+    if (FULL || s < steps)
+      {
+        float ut = widen (st.u[s][lane]);
+        float yt = one_state_step (h, widen (st.z[s][lane]) + bias, ut, st.B[s], st.C[s], A2, ds);
+        if (WRITE)
+          y[s][lane] = to_kd<bf16> (yt);
+      }
+}
+
+/* Forward: y (WRITE) and the state at every chunk start (if hck not NULL). One ring a
+ * warp, no block barriers: whole warps are active (the launch checks D). */
+template <bool WRITE>
+static __global__ void __launch_bounds__ (128, 6)
+scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
+{
+  __shared__ FwdRing rings[SCAN_MAX_WARPS];
+  FwdRing &ring = rings[threadIdx.x >> 5];
+  Lane ln = lane_of (a);
+  WarpSeq w = warp_seq_of (a, ln, NULL, NULL);
+  int64_t c = (int64_t) ln.k * a.D + ln.d;
+  float A2 = a_of (a, c, 0) * LOG2E, h = 0.0f;
+  float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
+  float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
+  bf16 *yw = WRITE ? y + (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31) : NULL;
+  int chunks = (a.L + S - 1) / S;
+#pragma unroll
+  for (int q = 0; q < FWD_STAGES - 1; q++)
+    {
+      if (q < chunks)
+        fetch_forward (w, ring.st[q], q);
+      cp_async_commit ();
+    }
+  for (int j = 0; j < chunks; j++)
+    {
+      /* chunk j's copies (this lane's) done; the barrier shows every lane's */
+      cp_async_wait<FWD_STAGES - 2> ();
+      __syncwarp ();
+      const FwdStage &st = ring.st[j % FWD_STAGES];
+      if (ck != NULL)
+        ck[(int64_t) j * a.D] = h;
+      int steps = min (S, a.L - j * S);
+      if (steps == S)
+        forward_steps<true, WRITE> (st, ring.y, w.lane, S, h, A2, ds, bias);
+      else
+        forward_steps<false, WRITE> (st, ring.y, w.lane, steps, h, A2, ds, bias);
+      if (WRITE)
+        {
+          __syncwarp ();
+          store_rows (yw, ring.y, st.pos, w.KD, steps, w.lane);
+        }
+      /* the stage chunk j − 1 used: every lane left it at this chunk's barrier */
+      int q = j + FWD_STAGES - 1;
+      if (q < chunks)
+        fetch_forward (w, ring.st[q % FWD_STAGES], q);
+      cp_async_commit ();
+    }
+}
+
+/* the backward's per-step outputs into the warp's staging rows (scan.cu's GlobalSink
+ * writes them by position) */
+struct RingSink
+{
+  bf16 (*du)[32], (*dz)[32];
+  int lane;
+  __device__ __forceinline__ void
+  store (const BackState<1> &, int s, int, float dz_t, float du_t) const
+  {
+    dz[s][lane] = to_kd<bf16> (dz_t);
+    du[s][lane] = to_kd<bf16> (du_t);
+  }
+};
+
+/* one chunk of the backward from its stage (scan.cu's backward_steps, NT = 1) */
+template <bool FULL>
+__device__ __forceinline__ void
+backward_stage (const ScanArgs<bf16> &a, const Lane &ln, BackState<1> &st, const BackStage &sg,
+                BackRing &ring, int lane, int steps, float (&v)[2 * S])
+{
+  float ut[S], dl[S], gt[S], Bt[S][1], Ct[S][1];
+  int pt[S];
+#pragma unroll
+  for (int s = 0; s < S; s++)
+    if (FULL || s < steps)
+      {
+        pt[s] = s;
+        ut[s] = widen (sg.u[s][lane]);
+        dl[s] = widen (sg.z[s][lane]) + st.bias;
+        gt[s] = sg.g[s][lane];
+        Bt[s][0] = sg.B[s];
+        Ct[s][0] = sg.C[s];
+      }
+  const float h0[1] = { sg.h0[lane] };
+  RingSink sink = { ring.du, ring.dz, lane };
+  backward_math<1, S, FULL> (a.N, ln.active, st, h0, 0, steps, v, NULL, sink, ut, dl, gt, Bt, Ct,
+                             pt);
+}
+
+/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1); the block
+ * meets once a chunk to sum (dB, dC) over its channels (chunk_bc_sums). */
+static __global__ void __launch_bounds__ (128, 4)
+scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
+{
+  __shared__ BackRing rings[SCAN_MAX_WARPS];
+  __shared__ ScanShared<1> sh;
+  BackRing &ring = rings[threadIdx.x >> 5];
+  Lane ln = lane_of (a);
+  BlockPlace bp = block_place ();
+  WarpSeq w = warp_seq_of (a, ln, out.dy, out.hck);
+  BackState<1> st = back_state_of<1> (a, ln, out);
+  int64_t base = (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31);
+  int chunks = (a.L + S - 1) / S;
+  /* the i-th chunk taken is chunk chunks − 1 − i, in stage i mod BACK_STAGES */
+#pragma unroll
+  for (int i = 0; i < BACK_STAGES - 1; i++)
+    {
+      if (i < chunks)
+        fetch_backward (w, ring.st[i], chunks - 1 - i);
+      cp_async_commit ();
+    }
+  for (int i = 0; i < chunks; i++)
+    {
+      int j = chunks - 1 - i, steps = min (S, a.L - j * S);
+      cp_async_wait<BACK_STAGES - 2> ();
+      __syncwarp ();
+      const BackStage &sg = ring.st[i % BACK_STAGES];
+      float v[2 * S];
+#pragma unroll
+      for (int q = 0; q < 2 * S; q++)
+        v[q] = 0.0f;
+      if (steps == S)
+        backward_stage<true> (a, ln, st, sg, ring, w.lane, S, v);
+      else
+        backward_stage<false> (a, ln, st, sg, ring, w.lane, steps, v);
+      /* a block barrier inside: the staged du and dz are every lane's after it */
+      chunk_bc_sums<1> (a, ln, out, sh, bp, j, steps, v, w.rt, sg.pos);
+      if (out.du != NULL)
+        store_rows (out.du + base, ring.du, sg.pos, w.KD, steps, w.lane);
+      if (out.ddelta != NULL)
+        store_rows (out.ddelta + base, ring.dz, sg.pos, w.KD, steps, w.lane);
+      int q = i + BACK_STAGES - 1;
+      if (q < chunks)
+        fetch_backward (w, ring.st[q % BACK_STAGES], chunks - 1 - q);
+      cp_async_commit ();
+    }
+  param_partials<1> (a, ln, out, st);
+}
+
+bool
+aligned16 (const void *p)
+{
+  return ((uintptr_t) p & 15) == 0;
+}
+
+} // namespace
+
+bool
+vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<bf16> &a, int ct, const void *const *bufs,
+                   int n_bufs)
+{
+  if (cu->scan_ring_off || a.N != 1 || a.D % 32 != 0 || a.D % ct != 0 || a.u_stride % 8 != 0
+      || (a.K * a.D) % 8 != 0 || ct > 32 * SCAN_MAX_WARPS)
+    return false;
+  if (!aligned16 (a.u) || !aligned16 (a.delta))
+    return false;
+  for (int i = 0; i < n_bufs; i++)
+    if (bufs[i] != NULL && !aligned16 (bufs[i]))
+      return false;
+  return true;
+}
+
+void
+vb_scan_ring_forward (VbCuda *cu, const ScanArgs<bf16> &a, int B, bf16 *y, float *hck, int ct)
+{
+  dim3 grid (a.D / ct, B * a.K);
+  cu->scan_ring_launches++;
+  if (y != NULL)
+    scan_ring_forward_kernel<true><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+  else
+    scan_ring_forward_kernel<false><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+}
+
+void
+vb_scan_ring_backward (VbCuda *cu, const ScanArgs<bf16> &a, int B, const BackOut<bf16> &out,
+                       int ct)
+{
+  dim3 grid (a.D / ct, B * a.K);
+  cu->scan_ring_launches++;
+  scan_ring_backward_kernel<<<grid, ct, 0, cu->stream>>> (a, out);
+}
+
+extern "C" int64_t
+vb_cuda_scan_ring_launches (const VbCuda *cu)
+{
+  return cu->scan_ring_launches;
+}

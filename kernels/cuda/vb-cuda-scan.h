@@ -1,0 +1,507 @@
+/* vb-cuda-scan.h: what the SS2D scan's two kernel families share (scan.cu: each thread
+ * loads its own inputs; scan_ring.cu: a warp's inputs staged in a shared-memory ring): the
+ * routes as arithmetic, the step arithmetic, a thread's view of its sequence, the
+ * backward's carried state and its reductions. Both families compute each step with the
+ * same functions, so that they give the same bits. */
+#pragma once
+
+#include <stdint.h>
+
+#include <cuda_bf16.h>
+
+#include "vb-cuda-fastmath.h"   /* single-instruction 2^x, 1/x */
+#include "vb-cuda-private.h"
+
+#define SOFTPLUS_THRESHOLD 20.0f
+
+/* ---- routes (shared/specs/vmamba.md §3.2, as kernels/cpu/cross_scan.c) ---------------- */
+
+enum { ROW_FWD, COL_FWD, ROW_REV, COL_REV };
+
+__device__ __forceinline__ int
+route_of (int mode, int k)
+{
+  switch (mode)
+    {
+    case VB_SCAN_4DIR: return k;                              /* row, col, row-rev, col-rev */
+    case VB_SCAN_2DIR: return k < 2 ? ROW_FWD : ROW_REV;
+    case VB_SCAN_LEAN2DIR: return k == 1 ? ROW_REV : ROW_FWD;
+    default: return ROW_FWD;                                  /* 1-dir */
+    }
+}
+
+
+/* The per-group tensors (delta, y, du, ddelta: T = float or __nv_bfloat16): loaded and
+ * widened exactly, stored rounded once to nearest-even (`p[i] = to_kd<T> (v)`, the fp32
+ * kernels' own store expression). All arithmetic is fp32 either way, so both storages run
+ * the same instructions between loads and stores. */
+__device__ __forceinline__ float ld_kd (const float *p) { return __ldg (p); }
+__device__ __forceinline__ float
+ld_kd (const __nv_bfloat16 *p)
+{
+  return __bfloat162float (__ldg (p));
+}
+template <typename T> __device__ __forceinline__ T to_kd (float v);
+template <> __device__ __forceinline__ float to_kd<float> (float v) { return v; }
+template <>
+__device__ __forceinline__ __nv_bfloat16
+to_kd<__nv_bfloat16> (float v)
+{
+  return __float2bfloat16_rn (v);
+}
+
+/* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */
+
+/* Where a scan reads. Group k visits position pos_k(t) at step t: its cross-scan route on
+ * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride floats
+ * apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0, one u
+ * shared by all groups). delta, y, du, ddelta: (B, L, K·D) of T (float, or bf16 storage);
+ * Bs, Cs: (B, L, K, N), all indexed by position. */
+template <typename T>
+struct ScanArgs
+{
+  const T *u;             /* the input of the storage type: bf16 storage reads u16 */
+  const T *delta;
+  const float *A, *Bs, *Cs, *Dskip, *dbias;
+  int L, H, W, K, D, N, mode;
+  int64_t u_stride, u_group;
+  /* A holds A's logs (the SS2D ops): A = −exp (A_logs) is taken per lane, and the
+   * backward's partials are ∂ℓ/∂A_logs = ∂ℓ/∂A · A */
+  int a_logs;
+};
+
+/* state n's A for channel c */
+template <typename T>
+__device__ __forceinline__ float
+a_of (const ScanArgs<T> &a, int64_t c, int n)
+{
+  float v = a.A[c * a.N + n];
+  return a.a_logs ? -expf (v) : v;
+}
+
+/* A route as arithmetic, so that one copy of the scan's code serves every route (four
+ * inlined copies overflowed the instruction cache: a third of the backward's stalls):
+ * step t visits start + (t mod n)·d1 + (t div n)·(n·d1 + d2), i.e. n steps of d1, then a
+ * jump of d2. Column routes go down (up) a column of n = H rows, then wrap to the next
+ * (previous) column; row routes never wrap (n = L). */
+struct Route
+{
+  int start, d1, d2, n;
+};
+
+__device__ __forceinline__ Route
+route_for (int mode, int k, int H, int W)
+{
+  int L = H * W, r = route_of (mode, k);
+  bool col = r == COL_FWD || r == COL_REV, rev = r == ROW_REV || r == COL_REV;
+  Route rt;
+  rt.start = rev ? L - 1 : 0;
+  rt.d1 = (col ? W : 1) * (rev ? -1 : 1);
+  rt.d2 = col ? (rev ? L - 1 : 1 - L) : 0;
+  rt.n = col ? H : L;
+  return rt;
+}
+
+/* the position of step t, and h = t mod n, the step's place in its run */
+__device__ __forceinline__ int
+pos_at (const Route &r, int t, int &h)
+{
+  int q = t / r.n;
+  h = t - q * r.n;
+  return r.start + h * r.d1 + q * (r.n * r.d1 + r.d2);
+}
+
+/* the next step's position, without divisions or branches */
+__device__ __forceinline__ int
+pos_next (const Route &r, int p, int &h)
+{
+  h++;
+  p += r.d1;
+  bool wrap = h == r.n;
+  h = wrap ? 0 : h;
+  return wrap ? p + r.d2 : p;
+}
+
+/* a = e^(Δ·A) is computed as 2^(Δ·A·log2 e): A is scaled once per thread */
+#define LOG2E 1.4426950408889634f
+
+/* Δ = softplus(z) with PyTorch's threshold 20 and σ(z) = dΔ/dz, from one exponential,
+ * both candidates computed and selected (a branch around special functions stops the
+ * compiler from interleaving the unrolled steps). log(1 + e) by the hardware logarithm
+ * where e ≥ 0.1 (absolute error ≈ 2.4e-7, relative ≤ 2.5e-6 there) and by its series
+ * below (truncation ≤ e⁵/6 relative): both far inside the fp32 parity tolerance, at a
+ * fraction of log1pf's instructions. */
+__device__ __forceinline__ float
+softplus_sel (float z, float &sig)
+{
+  float e = vb_exp (fminf (z, SOFTPLUS_THRESHOLD));
+  float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
+  /* volatile: left to itself the compiler branched around the logarithm where the series
+   * is taken, splitting every step into its own blocks */
+  float lg2;
+  asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
+  float lg = e < 0.1f ? series : lg2 * 0.693147182f;
+  sig = e * vb_rcp (1.0f + e);
+  return z > SOFTPLUS_THRESHOLD ? z : lg;
+}
+
+__device__ __forceinline__ float
+softplus_sel (float z)
+{
+  float unused;
+  return softplus_sel (z, unused);
+}
+
+/* One thread's view: image b, group k, channel d (threads past D compute a copy of
+ * channel D−1 so that they can join barriers and shuffles; they write nothing and add
+ * zeros) */
+struct Lane
+{
+  int b, k, d;
+  bool active;
+};
+
+template <typename T>
+__device__ __forceinline__ Lane
+lane_of (const ScanArgs<T> &a)
+{
+  Lane ln;
+  int d = blockIdx.x * blockDim.x + threadIdx.x;
+  ln.b = blockIdx.y / a.K;
+  ln.k = blockIdx.y % a.K;
+  ln.active = d < a.D;
+  ln.d = ln.active ? d : a.D - 1;
+  return ln;
+}
+
+/* p, hidden from the optimiser: a lane's own pointer, offset each step by a warp-uniform
+ * p·stride. Left alone, the compiler split lane pointers back into base + 64-bit element
+ * offset and redid the sign extension, scaling and 64-bit addition for every load: 7
+ * instructions an address, a third of the forward's. */
+template <typename P>
+__device__ __forceinline__ P *
+opaque (P *p)
+{
+  asm ("" : "+l"(p));
+  return p;
+}
+
+/* The thread's inputs at position 0 of its image, group and channel (add p × stride:
+ * 32-bit products, as an image's offsets fit in 32 bits; launch checks it), and the
+ * offset of its outputs (y, du, ddelta: kd + p·KD) */
+template <typename T>
+struct Bases
+{
+  const T *u;
+  const T *delta;
+  const float *Bs, *Cs, *dy;
+  int64_t kd;
+  int us, KD, KN;
+  Route rt;               /* the positions this thread's group visits */
+};
+
+template <typename T>
+__device__ __forceinline__ Bases<T>
+bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
+{
+  Bases<T> o;
+  o.KD = a.K * a.D;
+  o.KN = a.K * a.N;
+  o.us = (int) a.u_stride;
+  int64_t u = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + ln.d;
+  int64_t bc = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
+  o.kd = (int64_t) ln.b * a.L * o.KD + (int64_t) ln.k * a.D + ln.d;
+  o.u = opaque (a.u + u);
+  o.dy = dy != NULL ? opaque (dy + u) : NULL;
+  o.delta = opaque (a.delta + o.kd);
+  o.Bs = opaque (a.Bs + bc);
+  o.Cs = opaque (a.Cs + bc);
+  o.rt = route_for (a.mode, ln.k, a.H, a.W);
+  return o;
+}
+
+/* h_t per chunk start: hck[((b·K + k)·chunks + j)·N + n][D] */
+template <typename T>
+__device__ __forceinline__ float *
+ckpt_of (float *hck, const ScanArgs<T> &a, const Lane &ln)
+{
+  int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
+  return hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.N * a.D + ln.d;
+}
+
+/* one step of the recurrence for all states; the forward, the backward's recomputation and
+ * its catch-up walk share it, so all see the same states */
+template <int NT>
+__device__ __forceinline__ void
+state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const float *Bp, int N)
+{
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    h[n] = n < N ? vb_ex2 (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
+}
+
+/* sum over the 32 lanes of a warp, in a fixed order; valid in lane 0 */
+__device__ __forceinline__ float
+warp_sum (float v)
+{
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1)
+    v += __shfl_down_sync (0xffffffffu, v, off);
+  return v;
+}
+
+/* Reduce-scatter of V values over a warp by halving exchanges (V−1 shuffles rather than
+ * 5·V): afterwards lane l holds in v[0] the warp's sum of value l >> 1 (V = 16). */
+template <int O>
+__device__ __forceinline__ void
+scatter_round (float (&v)[16], int lane)
+{
+  constexpr int half = O / 2;   /* values kept after this round: 8, 4, 2, 1 */
+  bool upper = (lane & O) != 0;
+#pragma unroll
+  for (int i = 0; i < half; i++)
+    {
+      float send = upper ? v[i] : v[i + half];
+      float keep = upper ? v[i + half] : v[i];
+      v[i] = keep + __shfl_xor_sync (0xffffffffu, send, O);
+    }
+}
+
+__device__ __forceinline__ void
+reduce_scatter16 (float (&v)[16], int lane)
+{
+  scatter_round<16> (v, lane);
+  scatter_round<8> (v, lane);
+  scatter_round<4> (v, lane);
+  scatter_round<2> (v, lane);
+  v[0] += __shfl_xor_sync (0xffffffffu, v[0], 1);
+}
+
+#define SCAN_MAX_WARPS 4
+
+/* per chunk, each warp's (dB, dC) sums of every step: [warp][(step·NT + n)·2 + {B, C}] */
+template <int NT>
+struct ScanShared
+{
+  float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
+};
+
+template <typename T>
+struct BackOut
+{
+  T *du, *ddelta;
+  float *dbc;             /* (dB, dC) pairs: [tile][(b·L + p)·K + k][2N] */
+  float *dB, *dC;         /* or, with one channel tile, dBs / dCs themselves */
+  float *part_p;          /* [b][K·D][N + 2]: dA, dDskip, ddbias per image */
+  const float *dy, *hck;
+};
+
+/* what a backward thread carries from chunk to chunk */
+template <int NT>
+struct BackState
+{
+  float An[NT], A2[NT], lam[NT], anext[NT], accA[NT];
+  float ds, bias, accD, accdb;
+  bool store_du, store_ddelta;   /* an active lane's outputs that are asked for */
+};
+
+/* one step of the one-state forward from z = Δ's input + bias: h ← a·h + Δ·B·u with
+ * a = 2^(Δ·A·log2 e); returns y = C·h + Ds·u before its rounding */
+__device__ __forceinline__ float
+one_state_step (float &h, float z, float u, float B, float C, float A2, float ds)
+{
+  float dl = softplus_sel (z);
+  h = vb_ex2 (dl * A2) * h + dl * B * u;
+  return C * h + ds * u;
+}
+
+/* Steps s0 … s0 + sub − 1 of a chunk from their inputs and the state h0 at step s0:
+ * recompute the states, then walk back. The inputs by step: u; z = Δ's input + bias,
+ * replaced by Δ; dy; (B, C) of each state; the positions (for outputs stored by
+ * position). FULL chunks run unguarded, so the compiler can interleave the steps. (dB,
+ * dC) go to v (N = 1: reduced later for the whole chunk) or straight into the warp's
+ * slots; du and dz to the sink (Sink::store). N is the block's state count (the shuffles
+ * stay convergent); an inactive lane adds exact zeros. The inputs as arrays, not a struct
+ * of them: with the struct ptxas spilled the one-state backward at its 128 registers. */
+template <int NT, int SUB, bool FULL, typename Sink>
+__device__ __forceinline__ void
+backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int s0, int sub,
+               float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red, const Sink &sink,
+               const float (&ut)[SUB], float (&dl)[SUB], const float (&gt)[SUB],
+               const float (&Bt)[SUB][NT], const float (&Ct)[SUB][NT], const int (&pt)[SUB])
+{
+  /* a_t kept from the recomputation with one state; with more it is recomputed (registers) */
+  float hist[SUB + 1][NT], at[NT == 1 ? SUB : 1], sg[SUB];
+  /* recompute the states */
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    hist[0][n] = h0[n];
+#pragma unroll
+  for (int s = 0; s < SUB; s++)
+    if (FULL || s < sub)
+      {
+        dl[s] = softplus_sel (dl[s], sg[s]);
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+          {
+            float an = vb_ex2 (dl[s] * st.A2[n]);
+            if constexpr (NT == 1)
+              at[s] = an;
+            hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
+          }
+      }
+  /* walk back: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
+#pragma unroll
+  for (int s = SUB - 1; s >= 0; s--)
+    if (FULL || s < sub)
+      {
+        float g = gt[s], dut = st.ds * g, ddl = 0.0f;
+        st.accD += g * ut[s];
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+          if (n < N)   /* N is the block's: the shuffles below stay convergent */
+            {
+              float an;
+              if constexpr (NT == 1)
+                an = at[s];
+              else
+                an = vb_ex2 (dl[s] * st.A2[n]);
+              float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
+              float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
+              st.lam[n] = l;
+              st.anext[n] = an;
+              dut += l * Bt[s][n] * dl[s];
+              ddl += l * Bt[s][n] * ut[s] + l * st.An[n] * ahp;
+              st.accA[n] += l * dl[s] * ahp;
+              /* an inactive lane's state is a stale copy: it adds exact zeros */
+              float vB = active ? l * dl[s] * ut[s] : 0.0f;
+              float vC = active ? g * hist[s + 1][n] : 0.0f;
+              if constexpr (NT == 1)
+                {
+                  v[s * 2] = vB;
+                  v[s * 2 + 1] = vC;
+                }
+              else
+                {
+                  float sB = warp_sum (vB), sC = warp_sum (vC);
+                  if ((threadIdx.x & 31) == 0)
+                    {
+                      red[((s0 + s) * NT + n) * 2] = sB;
+                      red[((s0 + s) * NT + n) * 2 + 1] = sC;
+                    }
+                }
+            }
+        float dz = ddl * sg[s];
+        st.accdb += dz;
+        sink.store (st, s, pt[s], dz, dut);
+      }
+}
+
+/* a backward lane's carried state at the start (the last chunk) */
+template <int NT, typename T>
+__device__ __forceinline__ BackState<NT>
+back_state_of (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out)
+{
+  int64_t c = (int64_t) ln.k * a.D + ln.d;
+  BackState<NT> st;
+  st.ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f;
+  st.bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
+  st.accD = st.accdb = 0.0f;
+  st.store_du = ln.active && out.du != NULL;
+  st.store_ddelta = ln.active && out.ddelta != NULL;
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    {
+      st.An[n] = n < a.N ? a_of (a, c, n) : 0.0f;
+      st.A2[n] = st.An[n] * LOG2E;
+      st.lam[n] = st.anext[n] = st.accA[n] = 0.0f;
+    }
+  return st;
+}
+
+/* a thread's place in its block and grid, read once (read in every chunk, they cost the
+ * one-state backward registers it does not have) */
+struct BlockPlace
+{
+  int lane, warp, warps, tiles;
+};
+
+__device__ __forceinline__ BlockPlace
+block_place ()
+{
+  BlockPlace bp = { (int) threadIdx.x & 31, (int) threadIdx.x >> 5, (int) blockDim.x >> 5,
+                    (int) gridDim.x };
+  return bp;
+}
+
+/* Chunk j's (dB, dC) summed over the block's channels: within each warp (v: N = 1; with
+ * more states backward_math left them in the warp's slots), then over the warps in warp
+ * order (no atomics: the same sums every run), into dB / dC or this channel tile's slice.
+ * A barrier of the whole block. The step's position from pos (shared memory) where given,
+ * else from the route. */
+template <int NT, typename T>
+__device__ __forceinline__ void
+chunk_bc_sums (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out, ScanShared<NT> &sh,
+               const BlockPlace &bp, int j, int steps,
+               float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], const Route &rt, const int *pos)
+{
+  constexpr int S = VB_SCAN_CKPT_STEPS, V = 2 * S * NT;
+  int warps = bp.warps, tiles = bp.tiles, t0 = j * S;
+  if constexpr (NT == 1)
+    {
+      reduce_scatter16 (v, bp.lane);
+      if ((bp.lane & 1) == 0)
+        sh.red[j & 1][bp.warp][bp.lane >> 1] = v[0];
+    }
+  __syncthreads ();
+  for (int i = threadIdx.x; i < V; i += blockDim.x)
+    {
+      int s = i / (2 * NT), n = (i >> 1) % NT, which = i & 1;
+      if (s >= steps || n >= a.N)
+        continue;
+      float sum = 0.0f;
+      for (int w = 0; w < warps; w++)
+        sum += sh.red[j & 1][w][i];
+      int hh, ps = pos != NULL ? pos[s] : pos_at (rt, t0 + s, hh);
+      int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
+      if (tiles == 1)
+        {
+          float *dst = which == 0 ? out.dB : out.dC;
+          if (dst != NULL)
+            dst[row * a.N + n] = sum;
+        }
+      else
+        out.dbc[(((int64_t) blockIdx.x * a.L * gridDim.y + row) * a.N + n) * 2 + which] = sum;
+    }
+}
+
+/* per-image partials of the batch-summed parameter gradients: dA or dA_logs (N), dDskip,
+ * ddbias */
+template <int NT, typename T>
+__device__ __forceinline__ void
+param_partials (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
+                const BackState<NT> &st)
+{
+  if (!ln.active)
+    return;
+  int64_t c = (int64_t) ln.k * a.D + ln.d;
+  float *pp = out.part_p + ((int64_t) ln.b * a.K * a.D + c) * (a.N + 2);
+#pragma unroll
+  for (int n = 0; n < NT; n++)
+    if (n < a.N)
+      pp[n] = a.a_logs ? st.accA[n] * st.An[n] : st.accA[n];
+  pp[a.N] = st.accD;
+  pp[a.N + 1] = st.accdb;
+}
+
+/* scan_ring.cu: the one-state kernels with bf16 storage whose inputs a shared-memory ring
+ * stages, where the shapes fit them: one state, whole warps of channels (D a multiple of
+ * 32 and of ct, the channels a block), 16-byte rows, the buffers (bufs, NULL skipped)
+ * 16-byte aligned, and the context not told otherwise (VB_SCAN_NO_RING). The same grid and
+ * the same bits as scan.cu's kernels. */
+bool vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int ct,
+                        const void *const *bufs, int n_bufs);
+void vb_scan_ring_forward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
+                           __nv_bfloat16 *y, float *hck, int ct);
+void vb_scan_ring_backward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
+                            const BackOut<__nv_bfloat16> &out, int ct);
