@@ -30,7 +30,7 @@ static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, a 16-byte copy a
 struct __align__ (16) FwdStage
 {
   bf16 u[S][32], z[S][32];
-  float B[S], C[S];
+  float2 bc[S];           /* (B, C) of each step: one 8-byte load */
   int pos[S];
 };
 
@@ -46,7 +46,7 @@ struct __align__ (16) BackStage
   bf16 u[S][32], z[S][32];
   float g[S][32];
   float h0[32];
-  float B[S], C[S];
+  float2 bc[S];
   int pos[S];
 };
 
@@ -95,17 +95,57 @@ warp_seq_of (const ScanArgs<bf16> &a, const Lane &ln, const float *dy, const flo
   return w;
 }
 
-/* The copies of chunk j's rows common to both directions, by the warp's 32 lanes: lane l
- * fetches 16 bytes (part l & 3) of u's and Δ's rows of step l >> 2, and lanes 0–7 (8–15)
- * B (C) of step l & 7, and records the positions. Each lane computes the position of step
- * l & 7; the u and Δ lanes take theirs by a shuffle. Returns that position (for the
- * caller's further rows). */
-template <typename Stage>
-__device__ __forceinline__ int
-fetch_common (const WarpSeq &w, Stage &st, int j, int steps)
+/* Where a lane's next fetch reads: the position of step t = 8·j + (lane & 7) of the chunk
+ * j it fetches next, and t mod n (the route's run). Fetches go chunk by chunk, forward or
+ * backward, so the position steps by 8 without a division (a division a lane and chunk
+ * was a fifth of the backward's per-chunk overhead): route_for's arithmetic, 8 steps at a
+ * time. Steps past the sequence's end get positions nobody reads. */
+struct RouteWalk
 {
-  int lane = w.lane, s8 = lane & 7, hh;
-  int p8 = pos_at (w.rt, j * S + min (s8, steps - 1), hh);
+  int p, h;
+};
+
+__device__ __forceinline__ RouteWalk
+route_walk_at (const Route &rt, int j, int lane)
+{
+  RouteWalk rw;
+  rw.p = pos_at (rt, j * S + (lane & 7), rw.h);
+  return rw;
+}
+
+__device__ __forceinline__ void
+route_walk_next (const Route &rt, RouteWalk &rw)
+{
+  rw.p += S * rt.d1;
+  rw.h += S;
+  while (rw.h >= rt.n)
+    {
+      rw.h -= rt.n;
+      rw.p += rt.d2;
+    }
+}
+
+__device__ __forceinline__ void
+route_walk_prev (const Route &rt, RouteWalk &rw)
+{
+  rw.p -= S * rt.d1;
+  rw.h -= S;
+  while (rw.h < 0)
+    {
+      rw.h += rt.n;
+      rw.p -= rt.d2;
+    }
+}
+
+/* The copies of a chunk's rows common to both directions, by the warp's 32 lanes: lane l
+ * fetches 16 bytes (part l & 3) of u's and Δ's rows of step l >> 2, and lanes 0–7 (8–15)
+ * B (C) of step l & 7, and records the positions. Each lane knows the position p8 of step
+ * l & 7 (RouteWalk); the u and Δ lanes take theirs by a shuffle. */
+template <typename Stage>
+__device__ __forceinline__ void
+fetch_common (const WarpSeq &w, Stage &st, int p8, int steps)
+{
+  int lane = w.lane, s8 = lane & 7;
   int su = lane >> 2, part = (lane & 3) * 8;
   int pu = __shfl_sync (FULL_MASK, p8, su);
   if (su < steps)
@@ -116,26 +156,28 @@ fetch_common (const WarpSeq &w, Stage &st, int j, int steps)
   if (s8 < steps && lane < 16)
     {
       const float *src = lane < 8 ? w.Bs + p8 * w.KN : w.Cs + p8 * w.KN;
-      cp_async4 (smem (lane < 8 ? &st.B[s8] : &st.C[s8]), src);
+      cp_async4 (smem (lane < 8 ? &st.bc[s8].x : &st.bc[s8].y), src);
       if (lane < 8)
         st.pos[s8] = p8;
     }
-  return p8;
 }
 
+/* chunk j, whose step positions rw holds; rw moves on to chunk j + 1 */
 __device__ __forceinline__ void
-fetch_forward (const WarpSeq &w, FwdStage &st, int j)
+fetch_forward (const WarpSeq &w, FwdStage &st, int j, RouteWalk &rw)
 {
-  fetch_common (w, st, j, min (S, w.L - j * S));
+  fetch_common (w, st, rw.p, min (S, w.L - j * S));
+  route_walk_next (w.rt, rw);
 }
 
 /* plus dy's rows (fp32: 128 bytes a step, two copies a lane: steps l >> 3 and 4 + l >> 3,
- * part l & 7) and the checkpoint (lanes 16–23) */
+ * part l & 7) and the checkpoint (lanes 16–23); rw moves on to chunk j − 1 */
 __device__ __forceinline__ void
-fetch_backward (const WarpSeq &w, BackStage &st, int j)
+fetch_backward (const WarpSeq &w, BackStage &st, int j, RouteWalk &rw)
 {
-  int steps = min (S, w.L - j * S), lane = w.lane;
-  int p8 = fetch_common (w, st, j, steps);
+  int steps = min (S, w.L - j * S), lane = w.lane, p8 = rw.p;
+  fetch_common (w, st, p8, steps);
+  route_walk_prev (w.rt, rw);
   int r = lane >> 3, part = (lane & 7) * 4;
   int p0 = __shfl_sync (FULL_MASK, p8, r), p1 = __shfl_sync (FULL_MASK, p8, r + 4);
   if (r < steps)
@@ -162,18 +204,30 @@ widen (bf16 x)
   return __bfloat162float (x);
 }
 
-/* the forward's steps of one chunk from its stage (scan.cu's forward_chunk, NT = 1) */
+/* the forward's steps of one chunk from its stage (scan.cu's forward_chunk, NT = 1): the
+ * stage's values first, then the steps. Read step by step, each step's loads waited for
+ * the previous step's store of y into shared memory (the compiler cannot tell the two
+ * apart), which serialised the steps: one dependent chain a warp, stalled on it. */
 template <bool FULL, bool WRITE>
 __device__ __forceinline__ void
 forward_steps (const FwdStage &st, bf16 (&y)[S][32], int lane, int steps, float &h, float A2,
                float ds, float bias)
 {
+  float ut[S], zt[S];
+  float2 bc[S];
 #pragma unroll
   for (int s = 0; s < S; s++)
     if (FULL || s < steps)
       {
-        float ut = widen (st.u[s][lane]);
-        float yt = one_state_step (h, widen (st.z[s][lane]) + bias, ut, st.B[s], st.C[s], A2, ds);
+        ut[s] = widen (st.u[s][lane]);
+        zt[s] = widen (st.z[s][lane]) + bias;
+        bc[s] = st.bc[s];
+      }
+#pragma unroll
+  for (int s = 0; s < S; s++)
+    if (FULL || s < steps)
+      {
+        float yt = one_state_step (h, zt[s], ut[s], bc[s].x, bc[s].y, A2, ds);
         if (WRITE)
           y[s][lane] = to_kd<bf16> (yt);
       }
@@ -195,11 +249,12 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
   float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
   bf16 *yw = WRITE ? y + (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31) : NULL;
   int chunks = (a.L + S - 1) / S;
+  RouteWalk rw = route_walk_at (w.rt, 0, w.lane);
 #pragma unroll
   for (int q = 0; q < FWD_STAGES - 1; q++)
     {
       if (q < chunks)
-        fetch_forward (w, ring.st[q], q);
+        fetch_forward (w, ring.st[q], q, rw);
       cp_async_commit ();
     }
   for (int j = 0; j < chunks; j++)
@@ -223,7 +278,7 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
       /* the stage chunk j − 1 used: every lane left it at this chunk's barrier */
       int q = j + FWD_STAGES - 1;
       if (q < chunks)
-        fetch_forward (w, ring.st[q % FWD_STAGES], q);
+        fetch_forward (w, ring.st[q % FWD_STAGES], q, rw);
       cp_async_commit ();
     }
 }
@@ -258,8 +313,9 @@ backward_stage (const ScanArgs<bf16> &a, const Lane &ln, BackState<1> &st, const
         ut[s] = widen (sg.u[s][lane]);
         dl[s] = widen (sg.z[s][lane]) + st.bias;
         gt[s] = sg.g[s][lane];
-        Bt[s][0] = sg.B[s];
-        Ct[s][0] = sg.C[s];
+        float2 bc = sg.bc[s];
+        Bt[s][0] = bc.x;
+        Ct[s][0] = bc.y;
       }
   const float h0[1] = { sg.h0[lane] };
   RingSink sink = { ring.du, ring.dz, lane };
@@ -282,11 +338,12 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
   int64_t base = (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31);
   int chunks = (a.L + S - 1) / S;
   /* the i-th chunk taken is chunk chunks − 1 − i, in stage i mod BACK_STAGES */
+  RouteWalk rw = route_walk_at (w.rt, chunks - 1, w.lane);
 #pragma unroll
   for (int i = 0; i < BACK_STAGES - 1; i++)
     {
       if (i < chunks)
-        fetch_backward (w, ring.st[i], chunks - 1 - i);
+        fetch_backward (w, ring.st[i], chunks - 1 - i, rw);
       cp_async_commit ();
     }
   for (int i = 0; i < chunks; i++)
@@ -311,7 +368,7 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
         store_rows (out.ddelta + base, ring.dz, sg.pos, w.KD, steps, w.lane);
       int q = i + BACK_STAGES - 1;
       if (q < chunks)
-        fetch_backward (w, ring.st[q % BACK_STAGES], chunks - 1 - q);
+        fetch_backward (w, ring.st[q % BACK_STAGES], chunks - 1 - q, rw);
       cp_async_commit ();
     }
   param_partials<1> (a, ln, out, st);
