@@ -129,8 +129,8 @@ forward_chunk (const ChunkIn<NT, T> &in, const ScanArgs<T> &a, const Bases<T> &o
 #pragma unroll
             for (int n = 0; n < NT; n++)
               if (n < a.N)
-                ysum += __ldg (Cp + n) * h[n];
-            yt = ysum + ds * ut;
+                ysum = __fmaf_rn (__ldg (Cp + n), h[n], ysum);
+            yt = __fmaf_rn (ds, ut, ysum);
           }
         if constexpr (WRITE)
           y[in.pt[s] * o.KD] = to_kd<T> (yt);
@@ -322,26 +322,39 @@ scan_backward_kernel (ScanArgs<T> a, BackOut<T> out)
   backward_walk<NT> (a, ln, out, sh);
 }
 
-/* dBs, dCs (written) = Σ over channel tiles of the per-tile sums, in tile order */
+/* dBs, dCs (written) = Σ over channel tiles of the per-tile sums, in tile order; the sums
+ * by route step (bc_slot), mapped to positions here. A tile's sum comes in per_tile slices
+ * (the ring kernels' warps: scan_ring.cu), added in order first, as the direct kernels add
+ * their warps' sums within a block: the same bits. */
 static __global__ void
-scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int64_t rows, int N,
-                       int tiles)
+scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int K, int L, int H,
+                       int W, int N, int mode, int tiles, int per_tile)
 {
-  int64_t total = rows * N;
+  int64_t total = (int64_t) B * K * L * N;
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
        i += (int64_t) gridDim.x * blockDim.x)
     {
       float sB = 0.0f, sC = 0.0f;
       for (int tile = 0; tile < tiles; tile++)
         {
-          const float *p = dbc + ((int64_t) tile * total + i) * 2;
-          sB += p[0];
-          sC += p[1];
+          float tB = 0.0f, tC = 0.0f;
+          for (int w = 0; w < per_tile; w++)
+            {
+              const float *p = dbc + ((int64_t) (tile * per_tile + w) * total + i) * 2;
+              tB += p[0];
+              tC += p[1];
+            }
+          sB += tB;
+          sC += tC;
         }
+      int64_t seq = i / ((int64_t) L * N);   /* b·K + k */
+      int t = (int) (i / N % L), n = (int) (i % N), k = (int) (seq % K), hh;
+      int p = pos_at (route_for (mode, k, H, W), t, hh);
+      int64_t at = (((seq - k) * L + (int64_t) p * K + k)) * N + n;   /* ((b·L + p)·K + k)·N + n */
       if (dBs != NULL)
-        dBs[i] = sB;
+        dBs[at] = sB;
       if (dCs != NULL)
-        dCs[i] = sC;
+        dCs[at] = sC;
     }
 }
 
@@ -354,6 +367,12 @@ check_state_count (VbCuda *cu, int N)
             "selective scan: d_state %d is not supported on the GPU (1 to %d)", N,
             VB_CUDA_SCAN_MAX_N);
   return 0;
+}
+
+static size_t
+round_up4 (size_t n)
+{
+  return (n + 3) / 4 * 4;
 }
 
 /* channels per block: 128, 96, 64 or 32, whichever leaves the fewest idle threads in the
@@ -421,18 +440,23 @@ ring_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck, int ct)
 
 template <typename T>
 static bool
-ring_backward (VbCuda *cu, const ScanArgs<T> &a, int B, const BackOut<T> &out, int ct)
+ring_backward_fits (VbCuda *cu, const ScanArgs<T> &a, int ct, const T *du, const T *ddelta,
+                    const float *dy, const float *hck)
 {
   if constexpr (sizeof (T) == 2)
     {
-      const void *bufs[] = { out.du, out.ddelta, out.dy, out.hck };
-      if (vb_scan_ring_fits (cu, a, ct, bufs, 4))
-        {
-          vb_scan_ring_backward (cu, a, B, out, ct);
-          return true;
-        }
+      const void *bufs[] = { du, ddelta, dy, hck };
+      return vb_scan_ring_fits (cu, a, ct, bufs, 4);
     }
   return false;
+}
+
+template <typename T>
+static void
+ring_backward (VbCuda *cu, const ScanArgs<T> &a, int B, const BackOut<T> &out, int ct)
+{
+  if constexpr (sizeof (T) == 2)
+    vb_scan_ring_backward (cu, a, B, out, ct);
 }
 
 template <typename T>
@@ -467,12 +491,17 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
   int ct = channels_per_block (a.D), tiles = (a.D + ct - 1) / ct;
   int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
   int64_t rows = (int64_t) B * a.L * a.K, KD = (int64_t) a.K * a.D;
-  size_t n_bc = tiles > 1 ? (size_t) tiles * rows * 2 * a.N : 0;
+  /* (dB, dC) partial sums by channel tile, or with the ring kernels by warp (no block
+   * barrier there), summed tile by tile below */
+  bool ring = ring_backward_fits (cu, a, ct, du, ddelta, dy, hck);
+  int per_tile = ring ? ct / 32 : 1, slices = tiles * per_tile;
+  /* each part of the scratch a multiple of 16 bytes: the ring copies checkpoints by 16 */
+  size_t n_bc = slices > 1 ? round_up4 ((size_t) slices * rows * 2 * a.N) : 0;
   size_t n_p = (size_t) B * KD * (a.N + 2);
   size_t n_ck = hck == NULL ? (size_t) B * a.K * chunks * a.N * a.D : 0;
   /* the parameters' partials where the context queues their sums, else in the scratch */
   float *part_p = vb_cuda_param_partials_queued (cu, n_p);
-  size_t own_p = part_p == NULL ? n_p : 0;
+  size_t own_p = part_p == NULL ? round_up4 (n_p) : 0;
   float *dbc = (float *) vb_cuda_scratch (cu, (n_bc + own_p + n_ck) * sizeof (float));
   if (dbc == NULL)
     return;
@@ -487,18 +516,18 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
     }
   BackOut<T> out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
   dim3 grid (tiles, B * a.K);
-  if (ring_backward (cu, a, B, out, ct))
-    ;
+  if (ring)
+    ring_backward (cu, a, B, out, ct);
   else if (a.N == 1)
     scan_backward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, out);
   else
     scan_backward_kernel<VB_CUDA_SCAN_MAX_N, T><<<grid, ct, 0, cu->stream>>> (a, out);
   if (!VB_CUDA_LAUNCHED (cu, "selective scan backward"))
     return;
-  if (tiles > 1)
+  if (slices > 1)
     {
       scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * a.N, 256), 256, 0, cu->stream>>> (
-        dBs, dCs, dbc, rows, a.N, tiles);
+        dBs, dCs, dbc, B, a.K, a.L, a.H, a.W, a.N, a.mode, tiles, per_tile);
       if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
         return;
     }

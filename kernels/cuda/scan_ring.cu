@@ -300,8 +300,8 @@ struct RingSink
 /* one chunk of the backward from its stage (scan.cu's backward_steps, NT = 1) */
 template <bool FULL>
 __device__ __forceinline__ void
-backward_stage (const ScanArgs<bf16> &a, const Lane &ln, BackState<1> &st, const BackStage &sg,
-                BackRing &ring, int lane, int steps, float (&v)[2 * S])
+backward_stage (BackState<1> &st, const BackStage &sg, BackRing &ring, int lane, int steps,
+                float (&v)[2 * S], bool active)
 {
   float ut[S], dl[S], gt[S], Bt[S][1], Ct[S][1];
   int pt[S];
@@ -319,20 +319,44 @@ backward_stage (const ScanArgs<bf16> &a, const Lane &ln, BackState<1> &st, const
       }
   const float h0[1] = { sg.h0[lane] };
   RingSink sink = { ring.du, ring.dz, lane };
-  backward_math<1, S, FULL> (a.N, ln.active, st, h0, 0, steps, v, NULL, sink, ut, dl, gt, Bt, Ct,
-                             pt);
+  /* every lane active (whole warps of channels): no inactive lanes' copy of the walk */
+  backward_math<1, S, FULL> (1, active, st, h0, 0, steps, v, NULL, sink, ut, dl, gt, Bt, Ct, pt);
 }
 
-/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1); the block
- * meets once a chunk to sum (dB, dC) over its channels (chunk_bc_sums). */
+/* Chunk j's (dB, dC) summed over the warp's 32 channels (reduce_scatter16: lanes 2i and
+ * 2i + 1 hold value i = 2·step + {B, C}), written into the warp's slice of out.dbc (64
+ * contiguous bytes: bc_slot), which scan.cu sums over the slices tile by tile in the order
+ * the direct kernels sum a block's warps (the same bits); with a single warp of channels
+ * into dB / dC by position (0 + v: the direct kernels' sum from zero, −0 included). No
+ * block barrier, where scan.cu's kernels meet once a chunk: a block's warps never wait for
+ * each other. */
+__device__ __forceinline__ void
+warp_bc_sums (const ScanArgs<bf16> &a, const Lane &ln, const BackOut<bf16> &out,
+              const BackStage &sg, int j, int steps, float (&v)[2 * S], int lane)
+{
+  reduce_scatter16 (v, lane);
+  int i = lane >> 1, s = i >> 1, which = i & 1;
+  if ((lane & 1) != 0 || s >= steps)
+    return;
+  int warps = blockDim.x >> 5, slices = gridDim.x * warps;
+  if (slices == 1)
+    {
+      int64_t row = ((int64_t) ln.b * a.L + sg.pos[s]) * a.K + ln.k;
+      float *dst = which == 0 ? out.dB : out.dC;
+      if (dst != NULL)
+        dst[row] = 0.0f + v[0];
+    }
+  else
+    out.dbc[bc_slot (a, blockIdx.x * warps + (threadIdx.x >> 5), j * S) * 2 + i] = v[0];
+}
+
+/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). */
 static __global__ void __launch_bounds__ (128, 4)
 scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
 {
   __shared__ BackRing rings[SCAN_MAX_WARPS];
-  __shared__ ScanShared<1> sh;
   BackRing &ring = rings[threadIdx.x >> 5];
   Lane ln = lane_of (a);
-  BlockPlace bp = block_place ();
   WarpSeq w = warp_seq_of (a, ln, out.dy, out.hck);
   BackState<1> st = back_state_of<1> (a, ln, out);
   int64_t base = (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31);
@@ -357,11 +381,11 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
       for (int q = 0; q < 2 * S; q++)
         v[q] = 0.0f;
       if (steps == S)
-        backward_stage<true> (a, ln, st, sg, ring, w.lane, S, v);
+        backward_stage<true> (st, sg, ring, w.lane, S, v, ln.active);
       else
-        backward_stage<false> (a, ln, st, sg, ring, w.lane, steps, v);
-      /* a block barrier inside: the staged du and dz are every lane's after it */
-      chunk_bc_sums<1> (a, ln, out, sh, bp, j, steps, v, w.rt, sg.pos);
+        backward_stage<false> (st, sg, ring, w.lane, steps, v, ln.active);
+      warp_bc_sums (a, ln, out, sg, j, steps, v, w.lane);
+      __syncwarp ();   /* the staged du and dz: every lane's */
       if (out.du != NULL)
         store_rows (out.du + base, ring.du, sg.pos, w.KD, steps, w.lane);
       if (out.ddelta != NULL)

@@ -135,13 +135,14 @@ __device__ __forceinline__ float
 softplus_sel (float z, float &sig)
 {
   float e = vb_exp (fminf (z, SOFTPLUS_THRESHOLD));
-  float series = e * (1.0f + e * (-0.5f + e * (1.0f / 3.0f + e * (-0.25f + e * 0.2f))));
+  float series = __fmaf_rn (e, __fmaf_rn (e, 0.2f, -0.25f), 1.0f / 3.0f);
+  series = __fmul_rn (e, __fmaf_rn (e, __fmaf_rn (e, series, -0.5f), 1.0f));
   /* volatile: left to itself the compiler branched around the logarithm where the series
    * is taken, splitting every step into its own blocks */
   float lg2;
   asm volatile ("lg2.approx.ftz.f32 %0, %1;" : "=f"(lg2) : "f"(1.0f + e));
-  float lg = e < 0.1f ? series : lg2 * 0.693147182f;
-  sig = e * vb_rcp (1.0f + e);
+  float lg = e < 0.1f ? series : __fmul_rn (lg2, 0.693147182f);
+  sig = __fmul_rn (e, vb_rcp (1.0f + e));
   return z > SOFTPLUS_THRESHOLD ? z : lg;
 }
 
@@ -229,6 +230,18 @@ ckpt_of (float *hck, const ScanArgs<T> &a, const Lane &ln)
   return hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.N * a.D + ln.d;
 }
 
+/* The step arithmetic is written with explicit roundings (__fmaf_rn, __fmul_rn,
+ * __fadd_rn): left to contract products into additions itself, the compiler fused
+ * different products in the two kernel families (which product of a·b + c·d it keeps
+ * rounded depends on the code around it), and their outputs differed in the last bit. */
+
+/* h ← a·h + Δ·B·u with a = 2^(Δ·A·log2 e) (A2 = A·log2 e) */
+__device__ __forceinline__ float
+state_update (float h, float dl, float A2, float B, float u)
+{
+  return __fmaf_rn (vb_ex2 (__fmul_rn (dl, A2)), h, __fmul_rn (__fmul_rn (dl, B), u));
+}
+
 /* one step of the recurrence for all states; the forward, the backward's recomputation and
  * its catch-up walk share it, so all see the same states */
 template <int NT>
@@ -237,7 +250,7 @@ state_step (float (&h)[NT], const float (&A2)[NT], float dl, float ut, const flo
 {
 #pragma unroll
   for (int n = 0; n < NT; n++)
-    h[n] = n < N ? vb_ex2 (dl * A2[n]) * h[n] + dl * __ldg (Bp + n) * ut : 0.0f;
+    h[n] = n < N ? state_update (h[n], dl, A2[n], __ldg (Bp + n), ut) : 0.0f;
 }
 
 /* sum over the 32 lanes of a warp, in a fixed order; valid in lane 0 */
@@ -311,8 +324,8 @@ __device__ __forceinline__ float
 one_state_step (float &h, float z, float u, float B, float C, float A2, float ds)
 {
   float dl = softplus_sel (z);
-  h = vb_ex2 (dl * A2) * h + dl * B * u;
-  return C * h + ds * u;
+  h = state_update (h, dl, A2, B, u);
+  return __fmaf_rn (C, h, __fmul_rn (ds, u));
 }
 
 /* Steps s0 … s0 + sub − 1 of a chunk from their inputs and the state h0 at step s0:
@@ -344,10 +357,11 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
 #pragma unroll
         for (int n = 0; n < NT; n++)
           {
-            float an = vb_ex2 (dl[s] * st.A2[n]);
+            float an = vb_ex2 (__fmul_rn (dl[s], st.A2[n]));
             if constexpr (NT == 1)
               at[s] = an;
-            hist[s + 1][n] = an * hist[s][n] + dl[s] * Bt[s][n] * ut[s];
+            /* state_update's arithmetic, a_t kept */
+            hist[s + 1][n] = __fmaf_rn (an, hist[s][n], __fmul_rn (__fmul_rn (dl[s], Bt[s][n]), ut[s]));
           }
       }
   /* walk back: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
@@ -355,8 +369,8 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
   for (int s = SUB - 1; s >= 0; s--)
     if (FULL || s < sub)
       {
-        float g = gt[s], dut = st.ds * g, ddl = 0.0f;
-        st.accD += g * ut[s];
+        float g = gt[s], dut = __fmul_rn (st.ds, g), ddl = 0.0f;
+        st.accD = __fmaf_rn (g, ut[s], st.accD);
 #pragma unroll
         for (int n = 0; n < NT; n++)
           if (n < N)   /* N is the block's: the shuffles below stay convergent */
@@ -365,17 +379,18 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
               if constexpr (NT == 1)
                 an = at[s];
               else
-                an = vb_ex2 (dl[s] * st.A2[n]);
-              float l = g * Ct[s][n] + st.anext[n] * st.lam[n];
-              float ahp = an * hist[s][n];          /* a_t·h_{t−1} */
+                an = vb_ex2 (__fmul_rn (dl[s], st.A2[n]));
+              float l = __fmaf_rn (g, Ct[s][n], __fmul_rn (st.anext[n], st.lam[n]));
+              float ahp = __fmul_rn (an, hist[s][n]);          /* a_t·h_{t−1} */
+              float lB = __fmul_rn (l, Bt[s][n]), ldl = __fmul_rn (l, dl[s]);
               st.lam[n] = l;
               st.anext[n] = an;
-              dut += l * Bt[s][n] * dl[s];
-              ddl += l * Bt[s][n] * ut[s] + l * st.An[n] * ahp;
-              st.accA[n] += l * dl[s] * ahp;
+              dut = __fmaf_rn (lB, dl[s], dut);
+              ddl = __fadd_rn (ddl, __fmaf_rn (lB, ut[s], __fmul_rn (__fmul_rn (l, st.An[n]), ahp)));
+              st.accA[n] = __fmaf_rn (ldl, ahp, st.accA[n]);
               /* an inactive lane's state is a stale copy: it adds exact zeros */
-              float vB = active ? l * dl[s] * ut[s] : 0.0f;
-              float vC = active ? g * hist[s + 1][n] : 0.0f;
+              float vB = active ? __fmul_rn (ldl, ut[s]) : 0.0f;
+              float vC = active ? __fmul_rn (g, hist[s + 1][n]) : 0.0f;
               if constexpr (NT == 1)
                 {
                   v[s * 2] = vB;
@@ -391,8 +406,8 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
                     }
                 }
             }
-        float dz = ddl * sg[s];
-        st.accdb += dz;
+        float dz = __fmul_rn (ddl, sg[s]);
+        st.accdb = __fadd_rn (st.accdb, dz);
         sink.store (st, s, pt[s], dz, dut);
       }
 }
@@ -434,6 +449,17 @@ block_place ()
   return bp;
 }
 
+/* where slice `slice`'s (dB, dC) sums of step t of the thread's sequence (image b, group k)
+ * begin in out.dbc, in units of N (dB, dC) pairs: slices, then sequences (gridDim.y of
+ * them), then steps in route order, so that a chunk's sums are written contiguously
+ * (scan.cu's reduction maps the steps to positions) */
+template <typename T>
+__device__ __forceinline__ int64_t
+bc_slot (const ScanArgs<T> &a, int slice, int t)
+{
+  return ((int64_t) slice * gridDim.y + blockIdx.y) * a.L + t;
+}
+
 /* Chunk j's (dB, dC) summed over the block's channels: within each warp (v: N = 1; with
  * more states backward_math left them in the warp's slots), then over the warps in warp
  * order (no atomics: the same sums every run), into dB / dC or this channel tile's slice.
@@ -462,16 +488,16 @@ chunk_bc_sums (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out, Scan
       float sum = 0.0f;
       for (int w = 0; w < warps; w++)
         sum += sh.red[j & 1][w][i];
-      int hh, ps = pos != NULL ? pos[s] : pos_at (rt, t0 + s, hh);
-      int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
       if (tiles == 1)
         {
+          int hh, ps = pos != NULL ? pos[s] : pos_at (rt, t0 + s, hh);
+          int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
           float *dst = which == 0 ? out.dB : out.dC;
           if (dst != NULL)
             dst[row * a.N + n] = sum;
         }
-      else
-        out.dbc[(((int64_t) blockIdx.x * a.L * gridDim.y + row) * a.N + n) * 2 + which] = sum;
+      else   /* by route step: a chunk's sums are contiguous (bc_slot) */
+        out.dbc[(bc_slot (a, blockIdx.x, t0 + s) * a.N + n) * 2 + which] = sum;
     }
 }
 
