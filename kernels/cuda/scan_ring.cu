@@ -62,37 +62,56 @@ smem (const void *p)
   return (uint32_t) __cvta_generic_to_shared (p);
 }
 
-/* a warp's sequence: image b, group k, channels d0 … d0 + 31, each tensor at position 0
- * of the image and the warp's first channel (add position × its row stride) */
-struct WarpSeq
+/* A lane's share of every chunk's copies, fixed for the kernel: its sources at position 0
+ * and their row strides in bytes (an address is then one 32 × 32 → 64-bit multiply-add:
+ * the signed 32-bit offsets before took five instructions an address, a third of the
+ * backward's per-chunk work), and its steps. Lane l copies 16 bytes (part l & 3) of u's and
+ * Δ's rows of step l >> 2; lanes 0–7 (8–15) B (C) of step l & 7; in the backward dy's rows
+ * l >> 3 and 4 + (l >> 3) (part l & 7), and lanes 16–23 a quarter of the checkpoint. */
+struct LanePlan
 {
-  const bf16 *u, *dt;
-  const float *Bs, *Cs, *dy, *ck;
-  int us, KD, KN, D, L, lane;
+  const char *u, *z, *bc, *g, *ck;
+  uint32_t u_row, z_row, bc_row, g_row, ck_row;   /* ck_row: bytes a chunk */
+  int su, sg, s8, part, gpart, lane, L;
   Route rt;
 };
 
-__device__ __forceinline__ WarpSeq
-warp_seq_of (const ScanArgs<bf16> &a, const Lane &ln, const float *dy, const float *hck)
+__device__ __forceinline__ const char *
+at_row (const char *base, int pos, uint32_t row_bytes)
 {
-  WarpSeq w;
-  int d0 = ln.d & ~31;
-  w.lane = threadIdx.x & 31;
-  w.us = (int) a.u_stride;
-  w.KD = a.K * a.D;
-  w.KN = a.K * a.N;
-  w.D = a.D;
-  w.L = a.L;
+  return base + (uint64_t) (uint32_t) pos * row_bytes;
+}
+
+__device__ __forceinline__ LanePlan
+lane_plan_of (const ScanArgs<bf16> &a, const Lane &ln, const float *dy, const float *hck)
+{
+  LanePlan lp;
+  int d0 = ln.d & ~31, KD = a.K * a.D;
+  lp.lane = threadIdx.x & 31;
+  lp.su = lp.lane >> 2;
+  lp.sg = lp.lane >> 3;
+  lp.s8 = lp.lane & 7;
+  lp.part = (lp.lane & 3) * 8;
+  lp.gpart = (lp.lane & 7) * 4;
+  lp.L = a.L;
   int64_t u0 = (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group + d0;
-  w.u = a.u + u0;
-  w.dt = a.delta + (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + d0;
-  w.Bs = a.Bs + ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
-  w.Cs = a.Cs + ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
-  w.dy = dy != NULL ? dy + u0 : NULL;
+  lp.u = (const char *) (a.u + u0 + lp.part);
+  lp.z = (const char *) (a.delta + (int64_t) ln.b * a.L * KD + (int64_t) ln.k * a.D + d0
+                         + lp.part);
+  int64_t bc0 = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
+  lp.bc = (const char *) (lp.lane < 8 ? a.Bs + bc0 : a.Cs + bc0);
+  lp.g = dy != NULL ? (const char *) (dy + u0 + lp.gpart) : NULL;
   int chunks = (a.L + S - 1) / S;
-  w.ck = hck != NULL ? hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.D + d0 : NULL;
-  w.rt = route_for (a.mode, ln.k, a.H, a.W);
-  return w;
+  lp.ck = hck != NULL ? (const char *) (hck + ((int64_t) ln.b * a.K + ln.k) * chunks * a.D + d0
+                                        + (lp.lane & 7) * 4)
+                      : NULL;
+  lp.u_row = (uint32_t) a.u_stride * 2;
+  lp.z_row = (uint32_t) KD * 2;
+  lp.bc_row = (uint32_t) (a.K * a.N) * 4;
+  lp.g_row = (uint32_t) a.u_stride * 4;
+  lp.ck_row = (uint32_t) a.D * 4;
+  lp.rt = route_for (a.mode, ln.k, a.H, a.W);
+  return lp;
 }
 
 /* Where a lane's next fetch reads: the position of step t = 8·j + (lane & 7) of the chunk
@@ -137,65 +156,74 @@ route_walk_prev (const Route &rt, RouteWalk &rw)
     }
 }
 
-/* The copies of a chunk's rows common to both directions, by the warp's 32 lanes: lane l
- * fetches 16 bytes (part l & 3) of u's and Δ's rows of step l >> 2, and lanes 0–7 (8–15)
- * B (C) of step l & 7, and records the positions. Each lane knows the position p8 of step
- * l & 7 (RouteWalk); the u and Δ lanes take theirs by a shuffle. */
-template <typename Stage>
+/* The copies of a chunk common to both directions (LanePlan), and the positions recorded.
+ * p8: the position of the lane's step l & 7 (RouteWalk); the u and Δ lanes take theirs by
+ * a shuffle. FULL: every step there (all chunks but one), no guards. */
+template <bool FULL, typename Stage>
 __device__ __forceinline__ void
-fetch_common (const WarpSeq &w, Stage &st, int p8, int steps)
+fetch_common (const LanePlan &lp, Stage &st, int p8, int steps)
 {
-  int lane = w.lane, s8 = lane & 7;
-  int su = lane >> 2, part = (lane & 3) * 8;
-  int pu = __shfl_sync (FULL_MASK, p8, su);
-  if (su < steps)
+  int pu = __shfl_sync (FULL_MASK, p8, lp.su);
+  if (FULL || lp.su < steps)
     {
-      cp_async16 (smem (&st.u[su][part]), w.u + pu * w.us + part, true);
-      cp_async16 (smem (&st.z[su][part]), w.dt + pu * w.KD + part, true);
+      cp_async16 (smem (&st.u[lp.su][lp.part]), at_row (lp.u, pu, lp.u_row), true);
+      cp_async16 (smem (&st.z[lp.su][lp.part]), at_row (lp.z, pu, lp.z_row), true);
     }
-  if (s8 < steps && lane < 16)
+  if ((FULL || lp.s8 < steps) && lp.lane < 16)
     {
-      const float *src = lane < 8 ? w.Bs + p8 * w.KN : w.Cs + p8 * w.KN;
-      cp_async4 (smem (lane < 8 ? &st.bc[s8].x : &st.bc[s8].y), src);
-      if (lane < 8)
-        st.pos[s8] = p8;
+      float2 &bc = st.bc[lp.s8];
+      cp_async4 (smem (lp.lane < 8 ? &bc.x : &bc.y), at_row (lp.bc, p8, lp.bc_row));
+      if (lp.lane < 8)
+        st.pos[lp.s8] = p8;
     }
 }
 
 /* chunk j, whose step positions rw holds; rw moves on to chunk j + 1 */
 __device__ __forceinline__ void
-fetch_forward (const WarpSeq &w, FwdStage &st, int j, RouteWalk &rw)
+fetch_forward (const LanePlan &lp, FwdStage &st, int j, RouteWalk &rw)
 {
-  fetch_common (w, st, rw.p, min (S, w.L - j * S));
-  route_walk_next (w.rt, rw);
+  int steps = min (S, lp.L - j * S);
+  if (steps == S)
+    fetch_common<true> (lp, st, rw.p, S);
+  else
+    fetch_common<false> (lp, st, rw.p, steps);
+  route_walk_next (lp.rt, rw);
 }
 
-/* plus dy's rows (fp32: 128 bytes a step, two copies a lane: steps l >> 3 and 4 + l >> 3,
- * part l & 7) and the checkpoint (lanes 16–23); rw moves on to chunk j − 1 */
+template <bool FULL>
 __device__ __forceinline__ void
-fetch_backward (const WarpSeq &w, BackStage &st, int j, RouteWalk &rw)
+fetch_backward_steps (const LanePlan &lp, BackStage &st, int j, int p8, int steps)
 {
-  int steps = min (S, w.L - j * S), lane = w.lane, p8 = rw.p;
-  fetch_common (w, st, p8, steps);
-  route_walk_prev (w.rt, rw);
-  int r = lane >> 3, part = (lane & 7) * 4;
-  int p0 = __shfl_sync (FULL_MASK, p8, r), p1 = __shfl_sync (FULL_MASK, p8, r + 4);
-  if (r < steps)
-    cp_async16 (smem (&st.g[r][part]), w.dy + p0 * w.us + part, true);
-  if (r + 4 < steps)
-    cp_async16 (smem (&st.g[r + 4][part]), w.dy + p1 * w.us + part, true);
-  if (lane >= 16 && lane < 24)
-    cp_async16 (smem (&st.h0[(lane - 16) * 4]), w.ck + (int64_t) j * w.D + (lane - 16) * 4, true);
+  fetch_common<FULL> (lp, st, p8, steps);
+  int p0 = __shfl_sync (FULL_MASK, p8, lp.sg), p1 = __shfl_sync (FULL_MASK, p8, lp.sg + 4);
+  if (FULL || lp.sg < steps)
+    cp_async16 (smem (&st.g[lp.sg][lp.gpart]), at_row (lp.g, p0, lp.g_row), true);
+  if (FULL || lp.sg + 4 < steps)
+    cp_async16 (smem (&st.g[lp.sg + 4][lp.gpart]), at_row (lp.g, p1, lp.g_row), true);
+  if (lp.lane >= 16 && lp.lane < 24)
+    cp_async16 (smem (&st.h0[(lp.lane - 16) * 4]), at_row (lp.ck, j, lp.ck_row), true);
+}
+
+/* plus dy's rows and the checkpoint; rw moves on to chunk j − 1 */
+__device__ __forceinline__ void
+fetch_backward (const LanePlan &lp, BackStage &st, int j, RouteWalk &rw)
+{
+  int steps = min (S, lp.L - j * S);
+  if (steps == S)
+    fetch_backward_steps<true> (lp, st, j, rw.p, S);
+  else
+    fetch_backward_steps<false> (lp, st, j, rw.p, steps);
+  route_walk_prev (lp.rt, rw);
 }
 
 /* a staged output chunk (rows of 32 bf16) written by position, 16 bytes a lane: row l >> 2,
- * part l & 3; out at position 0 of the warp's first channel, rows KD apart */
+ * part l & 3; out at position 0 of the lane's part, rows row_bytes apart */
 __device__ __forceinline__ void
-store_rows (bf16 *out, const bf16 (&rows)[S][32], const int *pos, int KD, int steps, int lane)
+store_rows (char *out, const bf16 (&rows)[S][32], const int *pos, uint32_t row_bytes,
+            int steps, const LanePlan &lp)
 {
-  int s = lane >> 2, part = (lane & 3) * 8;
-  if (s < steps)
-    *(uint4 *) (out + pos[s] * KD + part) = *(const uint4 *) &rows[s][part];
+  if (lp.su < steps)
+    *(uint4 *) at_row (out, pos[lp.su], row_bytes) = *(const uint4 *) &rows[lp.su][lp.part];
 }
 
 __device__ __forceinline__ float
@@ -242,19 +270,20 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
   __shared__ FwdRing rings[SCAN_MAX_WARPS];
   FwdRing &ring = rings[threadIdx.x >> 5];
   Lane ln = lane_of (a);
-  WarpSeq w = warp_seq_of (a, ln, NULL, NULL);
+  LanePlan lp = lane_plan_of (a, ln, NULL, NULL);
   int64_t c = (int64_t) ln.k * a.D + ln.d;
   float A2 = a_of (a, c, 0) * LOG2E, h = 0.0f;
   float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
   float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
-  bf16 *yw = WRITE ? y + (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31) : NULL;
+  /* y like Δ: the lane's part of its row at position 0 */
+  char *yw = WRITE ? (char *) y + (lp.z - (const char *) a.delta) : NULL;
   int chunks = (a.L + S - 1) / S;
-  RouteWalk rw = route_walk_at (w.rt, 0, w.lane);
+  RouteWalk rw = route_walk_at (lp.rt, 0, lp.lane);
 #pragma unroll
   for (int q = 0; q < FWD_STAGES - 1; q++)
     {
       if (q < chunks)
-        fetch_forward (w, ring.st[q], q, rw);
+        fetch_forward (lp, ring.st[q], q, rw);
       cp_async_commit ();
     }
   for (int j = 0; j < chunks; j++)
@@ -267,18 +296,18 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
         ck[(int64_t) j * a.D] = h;
       int steps = min (S, a.L - j * S);
       if (steps == S)
-        forward_steps<true, WRITE> (st, ring.y, w.lane, S, h, A2, ds, bias);
+        forward_steps<true, WRITE> (st, ring.y, lp.lane, S, h, A2, ds, bias);
       else
-        forward_steps<false, WRITE> (st, ring.y, w.lane, steps, h, A2, ds, bias);
+        forward_steps<false, WRITE> (st, ring.y, lp.lane, steps, h, A2, ds, bias);
       if (WRITE)
         {
           __syncwarp ();
-          store_rows (yw, ring.y, st.pos, w.KD, steps, w.lane);
+          store_rows (yw, ring.y, st.pos, lp.z_row, steps, lp);
         }
       /* the stage chunk j − 1 used: every lane left it at this chunk's barrier */
       int q = j + FWD_STAGES - 1;
       if (q < chunks)
-        fetch_forward (w, ring.st[q % FWD_STAGES], q, rw);
+        fetch_forward (lp, ring.st[q % FWD_STAGES], q, rw);
       cp_async_commit ();
     }
 }
@@ -357,17 +386,20 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
   __shared__ BackRing rings[SCAN_MAX_WARPS];
   BackRing &ring = rings[threadIdx.x >> 5];
   Lane ln = lane_of (a);
-  WarpSeq w = warp_seq_of (a, ln, out.dy, out.hck);
+  LanePlan lp = lane_plan_of (a, ln, out.dy, out.hck);
   BackState<1> st = back_state_of<1> (a, ln, out);
-  int64_t base = (int64_t) ln.b * a.L * w.KD + (int64_t) ln.k * a.D + (ln.d & ~31);
+  /* du and dz like Δ: the lane's part of its row at position 0 */
+  int64_t part = lp.z - (const char *) a.delta;
+  char *du = out.du != NULL ? (char *) out.du + part : NULL;
+  char *dz = out.ddelta != NULL ? (char *) out.ddelta + part : NULL;
   int chunks = (a.L + S - 1) / S;
   /* the i-th chunk taken is chunk chunks − 1 − i, in stage i mod BACK_STAGES */
-  RouteWalk rw = route_walk_at (w.rt, chunks - 1, w.lane);
+  RouteWalk rw = route_walk_at (lp.rt, chunks - 1, lp.lane);
 #pragma unroll
   for (int i = 0; i < BACK_STAGES - 1; i++)
     {
       if (i < chunks)
-        fetch_backward (w, ring.st[i], chunks - 1 - i, rw);
+        fetch_backward (lp, ring.st[i], chunks - 1 - i, rw);
       cp_async_commit ();
     }
   for (int i = 0; i < chunks; i++)
@@ -381,18 +413,18 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out)
       for (int q = 0; q < 2 * S; q++)
         v[q] = 0.0f;
       if (steps == S)
-        backward_stage<true> (st, sg, ring, w.lane, S, v, ln.active);
+        backward_stage<true> (st, sg, ring, lp.lane, S, v, ln.active);
       else
-        backward_stage<false> (st, sg, ring, w.lane, steps, v, ln.active);
-      warp_bc_sums (a, ln, out, sg, j, steps, v, w.lane);
+        backward_stage<false> (st, sg, ring, lp.lane, steps, v, ln.active);
+      warp_bc_sums (a, ln, out, sg, j, steps, v, lp.lane);
       __syncwarp ();   /* the staged du and dz: every lane's */
-      if (out.du != NULL)
-        store_rows (out.du + base, ring.du, sg.pos, w.KD, steps, w.lane);
-      if (out.ddelta != NULL)
-        store_rows (out.ddelta + base, ring.dz, sg.pos, w.KD, steps, w.lane);
+      if (du != NULL)
+        store_rows (du, ring.du, sg.pos, lp.z_row, steps, lp);
+      if (dz != NULL)
+        store_rows (dz, ring.dz, sg.pos, lp.z_row, steps, lp);
       int q = i + BACK_STAGES - 1;
       if (q < chunks)
-        fetch_backward (w, ring.st[q % BACK_STAGES], chunks - 1 - q, rw);
+        fetch_backward (lp, ring.st[q % BACK_STAGES], chunks - 1 - q, rw);
       cp_async_commit ();
     }
   param_partials<1> (a, ln, out, st);
