@@ -1,17 +1,15 @@
-/* scan_pairs.cu: a study for issue 4's scans, to run next session: does a thread walking two
- * adjacent channels speed up the one-state SS2D forward? scan_segments.cu (session 13) found
- * the forward bound by its instructions a step once the multiprocessors hold enough warps,
- * not by latency: at stage 1, eight times the threads ran only 1.85× faster. A pair of
- * channels shares each step's (B, C) loads and the route's address arithmetic, and reads u
- * and Δ and writes y four bytes at a time (the channels are adjacent in memory): per channel
- * and step, two loads instead of four and half a store and its address. The price: half the
- * threads (stage 1 at 224 px: 24,576 pairs, 1.45 warps a scheduler) and more registers.
- *
- * Timed against the engine's design (one thread a sequence, scan_study.h) at VMamba-T's four
- * stage shapes at 224 px and stage 1 at 128 px; y and the checkpoints compared bit for bit
- * (the same arithmetic a channel, in the same order).
+/* scan_pairs.cu: a study for issue 4's scans: does a thread walking two (or four) adjacent
+ * channels speed up the one-state SS2D forward? A pair shares each step's (B, C) loads and
+ * the route's address arithmetic, and reads u and Δ and writes y four bytes at a time; the
+ * price is half the threads. Timed against one channel a thread at VMamba-T's four stage
+ * shapes at 224 px and stage 1 at 128 px, y and the checkpoints compared bit for bit.
  *   nvcc -O2 -std=c++17 -gencode arch=compute_90a,code=sm_90a studies/scan_pairs.cu -o pairs && ./pairs
- * Not yet run on a GPU (written at the end of session 13, without device time left). */
+ * Run in session 14 (docs/benchmarks.md, VMamba "Session 14"): `scan_pairs` is 2.2–2.5×
+ * `scan_whole`, but scan_whole indexes with 64-bit products each step and is 2.3× slower
+ * than the engine's kernel; with the engine's addressing (`scan_lean<C>`) two channels a
+ * thread gain nothing at stage 1 (561 against 565 µs: half the warps), 1.7× at stage 2
+ * (314 → 180, partly the block shape), four channels 1.5× at stage 3. What the engine took
+ * instead: the shared-memory ring (kernels/cuda/scan_ring.cu). */
 #include "scan_study.h"
 
 typedef __nv_bfloat162 bf162;

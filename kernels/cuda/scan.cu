@@ -9,9 +9,11 @@
  * from which the backward recomputes each chunk and walks it back (§4), reducing dB/dC
  * across the block once per chunk. Each step is one straight run of instructions (no
  * branches: the scans are bound by their instruction count, docs/benchmarks.md session
- * 9). Not yet from the spec: bf16 storage of dy and (B, C), and the shared-memory ring of
- * asynchronous copies (a chunk loaded ahead in registers, where registers were free, did
- * not help). Every reduction has a fixed order: no atomics, results repeat bit for bit. */
+ * 9). VMamba's training path (bf16 storage, one state, whole warps of channels) takes
+ * scan_ring.cu's kernels instead, whose inputs a shared-memory ring stages (specs §3): the
+ * same step arithmetic (vb-cuda-scan.h), the same bits. Not yet from the spec: bf16
+ * storage of dy and (B, C). Every reduction has a fixed order: no atomics, results repeat
+ * bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
