@@ -2,7 +2,8 @@
  * logits, loss and every parameter gradient of one training step (drop path on, so the
  * host-drawn scales must reach the GPU), then three AdamW steps. Every scan mode, an odd
  * map size and d_state 2. The bench's precisions: their protocol cards, the CPU refusing
- * the tensor-core ones, and the GPU back in strict fp32 after them. Skips visibly where
+ * the tensor-core ones, and the GPU back in strict fp32 after them. In bf16 storage the
+ * one-state scan of 32 channels takes the ring kernels (asserted). Skips visibly where
  * there is no usable GPU. */
 #include "config.h"
 
@@ -16,6 +17,9 @@
 #include "vb-optim.h"
 #include "vb-train-step.h"
 #include "vb-vmamba.h"
+#ifdef VB_HAVE_CUDA
+#include "vb-cuda-ops.h"   /* which scan kernels ran */
+#endif
 
 typedef struct
 {
@@ -234,7 +238,15 @@ test_bf16_storage (void)
   const VbOps *gpu = vb_engine_test_gpu_or_skip ();
   if (gpu == NULL)
     return;
+#ifdef VB_HAVE_CUDA
+  int64_t ring_before = vb_cuda_scan_ring_launches (gpu->ctx);
+#endif
   check_config (gpu, VB_SCAN_4DIR, 1, 32, TRUE, 0);
+#ifdef VB_HAVE_CUDA
+  /* stage 2 of this model (32 channels, one state) ran on the ring kernels (scan_ring.cu),
+   * stage 1 (16 channels) on the direct ones */
+  g_assert_cmpint (vb_cuda_scan_ring_launches (gpu->ctx), >, ring_before);
+#endif
   check_config (gpu, VB_SCAN_LEAN2DIR, 2, 28, TRUE, 0);
   check_config (gpu, VB_SCAN_4DIR, 1, 32, TRUE, 8);   /* stage 1 unpadded, stage 2 padded */
 }
