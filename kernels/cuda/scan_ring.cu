@@ -34,10 +34,12 @@ struct __align__ (16) FwdStage
   int pos[S];
 };
 
+/* the outputs are staged in fp32 and rounded as they leave (store_rows): a bf16 store into
+ * shared memory took a conversion, a byte shuffle and the store a step */
 struct FwdRing
 {
   FwdStage st[FWD_STAGES];
-  __align__ (16) bf16 y[S][32];
+  __align__ (16) float y[S][32];
 };
 
 /* the backward's: plus dy and the state at the chunk's start (the checkpoint) */
@@ -53,7 +55,7 @@ struct __align__ (16) BackStage
 struct BackRing
 {
   BackStage st[BACK_STAGES];
-  __align__ (16) bf16 du[S][32], dz[S][32];
+  __align__ (16) float du[S][32], dz[S][32];
 };
 
 __device__ __forceinline__ uint32_t
@@ -216,14 +218,30 @@ fetch_backward (const LanePlan &lp, BackStage &st, int j, RouteWalk &rw)
   route_walk_prev (lp.rt, rw);
 }
 
-/* a staged output chunk (rows of 32 bf16) written by position, 16 bytes a lane: row l >> 2,
- * part l & 3; out at position 0 of the lane's part, rows row_bytes apart */
+/* the bits of two values rounded to bf16 (to nearest even, as to_kd), the first in the low
+ * half (memory order) */
+__device__ __forceinline__ uint32_t
+bf16x2_bits (float lo, float hi)
+{
+  __nv_bfloat162 v = __floats2bfloat162_rn (lo, hi);
+  return *(uint32_t *) &v;
+}
+
+/* a staged output chunk (rows of 32 fp32 values) rounded to bf16 and written by position,
+ * 16 bytes a lane: row l >> 2, part l & 3; out at position 0 of the lane's part, rows
+ * row_bytes apart */
 __device__ __forceinline__ void
-store_rows (char *out, const bf16 (&rows)[S][32], const int *pos, uint32_t row_bytes,
+store_rows (char *out, const float (&rows)[S][32], const int *pos, uint32_t row_bytes,
             int steps, const LanePlan &lp)
 {
   if (lp.su < steps)
-    *(uint4 *) at_row (out, pos[lp.su], row_bytes) = *(const uint4 *) &rows[lp.su][lp.part];
+    {
+      float4 a = *(const float4 *) &rows[lp.su][lp.part];
+      float4 b = *(const float4 *) &rows[lp.su][lp.part + 4];
+      uint4 v = make_uint4 (bf16x2_bits (a.x, a.y), bf16x2_bits (a.z, a.w), bf16x2_bits (b.x, b.y),
+                            bf16x2_bits (b.z, b.w));
+      *(uint4 *) at_row (out, pos[lp.su], row_bytes) = v;
+    }
 }
 
 __device__ __forceinline__ float
@@ -238,7 +256,7 @@ widen (bf16 x)
  * apart), which serialised the steps: one dependent chain a warp, stalled on it. */
 template <bool FULL, bool WRITE>
 __device__ __forceinline__ void
-forward_steps (const FwdStage &st, bf16 (&y)[S][32], int lane, int steps, float &h, float A2,
+forward_steps (const FwdStage &st, float (&y)[S][32], int lane, int steps, float &h, float A2,
                float ds, float bias)
 {
   float ut[S], zt[S];
@@ -257,7 +275,7 @@ forward_steps (const FwdStage &st, bf16 (&y)[S][32], int lane, int steps, float 
       {
         float yt = one_state_step (h, zt[s], ut[s], bc[s].x, bc[s].y, A2, ds);
         if (WRITE)
-          y[s][lane] = to_kd<bf16> (yt);
+          y[s][lane] = yt;
       }
 }
 
@@ -316,13 +334,13 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
  * writes them by position) */
 struct RingSink
 {
-  bf16 (*du)[32], (*dz)[32];
+  float (*du)[32], (*dz)[32];
   int lane;
   __device__ __forceinline__ void
   store (const BackState<1> &, int s, int, float dz_t, float du_t) const
   {
-    dz[s][lane] = to_kd<bf16> (dz_t);
-    du[s][lane] = to_kd<bf16> (du_t);
+    dz[s][lane] = dz_t;
+    du[s][lane] = du_t;
   }
 };
 

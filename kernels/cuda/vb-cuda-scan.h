@@ -386,7 +386,9 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
               st.lam[n] = l;
               st.anext[n] = an;
               dut = __fmaf_rn (lB, dl[s], dut);
-              ddl = __fadd_rn (ddl, __fmaf_rn (lB, ut[s], __fmul_rn (__fmul_rn (l, st.An[n]), ahp)));
+              /* the first state's term is ddl itself (0 + x: an instruction a step) */
+              float term = __fmaf_rn (lB, ut[s], __fmul_rn (__fmul_rn (l, st.An[n]), ahp));
+              ddl = n == 0 ? term : __fadd_rn (ddl, term);
               st.accA[n] = __fmaf_rn (ldl, ahp, st.accA[n]);
               /* an inactive lane's state is a stale copy: it adds exact zeros */
               float vB = active ? __fmul_rn (ldl, ut[s]) : 0.0f;
