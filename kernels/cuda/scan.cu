@@ -278,6 +278,61 @@ backward_chunk (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
     }
 }
 
+/* a thread's place in its block and grid, read once (read in every chunk, they cost the
+ * one-state backward registers it does not have) */
+struct BlockPlace
+{
+  int lane, warp, warps, tiles;
+};
+
+__device__ __forceinline__ BlockPlace
+block_place ()
+{
+  BlockPlace bp = { (int) threadIdx.x & 31, (int) threadIdx.x >> 5, (int) blockDim.x >> 5,
+                    (int) gridDim.x };
+  return bp;
+}
+
+/* Chunk j's (dB, dC) summed over the block's channels: within each warp (v: N = 1; with
+ * more states backward_math left them in the warp's slots), then over the warps in warp
+ * order (no atomics: the same sums every run), into dB / dC or this channel tile's slice.
+ * A barrier of the whole block. */
+template <int NT, typename T>
+__device__ __forceinline__ void
+chunk_bc_sums (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out, ScanShared<NT> &sh,
+               const BlockPlace &bp, int j, int steps,
+               float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], const Route &rt)
+{
+  constexpr int S = VB_SCAN_CKPT_STEPS, V = 2 * S * NT;
+  int warps = bp.warps, tiles = bp.tiles, t0 = j * S;
+  if constexpr (NT == 1)
+    {
+      reduce_scatter16 (v, bp.lane);
+      if ((bp.lane & 1) == 0)
+        sh.red[j & 1][bp.warp][bp.lane >> 1] = v[0];
+    }
+  __syncthreads ();
+  for (int i = threadIdx.x; i < V; i += blockDim.x)
+    {
+      int s = i / (2 * NT), n = (i >> 1) % NT, which = i & 1;
+      if (s >= steps || n >= a.N)
+        continue;
+      float sum = 0.0f;
+      for (int w = 0; w < warps; w++)
+        sum += sh.red[j & 1][w][i];
+      if (tiles == 1)
+        {
+          int hh, ps = pos_at (rt, t0 + s, hh);
+          int64_t row = ((int64_t) ln.b * a.L + ps) * a.K + ln.k;
+          float *dst = which == 0 ? out.dB : out.dC;
+          if (dst != NULL)
+            dst[row * a.N + n] = sum;
+        }
+      else   /* by route step: a chunk's sums are contiguous (bc_slot) */
+        out.dbc[(bc_slot (a, blockIdx.x, t0 + s) * a.N + n) * 2 + which] = sum;
+    }
+}
+
 /* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). */
 template <int NT, typename T>
 __device__ __forceinline__ void
@@ -307,7 +362,7 @@ backward_walk (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
         backward_chunk<NT, true> (a, ln, o, lane_out, st, ck, j, S, v, red);
       else
         backward_chunk<NT, false> (a, ln, o, lane_out, st, ck, j, steps, v, red);
-      chunk_bc_sums<NT> (a, ln, out, sh, bp, j, steps, v, o.rt, NULL);
+      chunk_bc_sums<NT> (a, ln, out, sh, bp, j, steps, v, o.rt);
     }
 
   param_partials<NT> (a, ln, out, st);
