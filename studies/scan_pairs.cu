@@ -4,73 +4,16 @@
  * price is half the threads. Timed against one channel a thread at VMamba-T's four stage
  * shapes at 224 px and stage 1 at 128 px, y and the checkpoints compared bit for bit.
  *   nvcc -O2 -std=c++17 -gencode arch=compute_90a,code=sm_90a studies/scan_pairs.cu -o pairs && ./pairs
- * Run in session 14 (docs/benchmarks.md, VMamba "Session 14"): `scan_pairs` is 2.2–2.5×
- * `scan_whole`, but scan_whole indexes with 64-bit products each step and is 2.3× slower
- * than the engine's kernel; with the engine's addressing (`scan_lean<C>`) two channels a
- * thread gain nothing at stage 1 (561 against 565 µs: half the warps), 1.7× at stage 2
+ * Run in session 14 (docs/benchmarks.md, VMamba "Session 14"): a first pair walk with
+ * scan_whole's 64-bit indexing (removed since) was 2.2–2.5× scan_whole, but scan_whole is
+ * 2.3× slower than the engine's kernel; with the engine's addressing (`scan_lean<C>`) two
+ * channels a thread gain nothing at stage 1 (561 against 565 µs: half the warps), 1.7× at stage 2
  * (314 → 180, partly the block shape), four channels 1.5× at stage 3. What the engine took
  * instead: the shared-memory ring (kernels/cuda/scan_ring.cu). */
 #include "scan_study.h"
 
-typedef __nv_bfloat162 bf162;
-
-/* channels d, d + 1 (d even) of image b, group k, the whole sequence from a zero state */
-static __device__ __forceinline__ void
-walk_pair (const Args &a, int b, int k, int d, bf16 *y, float *hck)
-{
-  const int KD = a.K * a.D, c = k * a.D + d;
-  const float2 A2 = make_float2 (a.A2[c], a.A2[c + 1]);
-  const float2 bias = make_float2 (a.bias[c], a.bias[c + 1]);
-  const float2 ds = make_float2 (a.Ds[c], a.Ds[c + 1]);
-  const bf162 *u = reinterpret_cast<const bf162 *> (a.u + (size_t) b * a.L * a.D + d);
-  const bf162 *dt = reinterpret_cast<const bf162 *> (a.dt + (size_t) b * a.L * KD + c);
-  const float *Bp = a.Bs + (size_t) b * a.L * a.K + k, *Cp = a.Cs + (size_t) b * a.L * a.K + k;
-  bf162 *yl = reinterpret_cast<bf162 *> (y + (size_t) b * a.L * KD + c);
-  const int chunks = (a.L + S - 1) / S, ud = a.D / 2, kd = KD / 2;
-  float2 *ck = reinterpret_cast<float2 *> (hck + ((size_t) (b * a.K + k) * chunks) * a.D + d);
-  float h0 = 0.0f, h1 = 0.0f;
-  for (int t = 0; t < a.L; t += S)
-    {
-      ck[(size_t) (t / S) * ud] = make_float2 (h0, h1);
-      const int n = min (S, a.L - t);
-      bf162 uv[S], zv[S];
-      float Bv[S], Cv[S];
-#pragma unroll
-      for (int s = 0; s < S; s++)
-        if (s < n)
-          {
-            uv[s] = u[(size_t) (t + s) * ud];
-            zv[s] = dt[(size_t) (t + s) * kd];
-            Bv[s] = Bp[(size_t) (t + s) * a.K];
-            Cv[s] = Cp[(size_t) (t + s) * a.K];
-          }
-#pragma unroll
-      for (int s = 0; s < S; s++)
-        if (s < n)
-          {
-            const float2 uu = __bfloat1622float2 (uv[s]), zz = __bfloat1622float2 (zv[s]);
-            const float d0 = softplus (zz.x + bias.x), d1 = softplus (zz.y + bias.y);
-            h0 = vb_ex2 (d0 * A2.x) * h0 + d0 * Bv[s] * uu.x;
-            h1 = vb_ex2 (d1 * A2.y) * h1 + d1 * Bv[s] * uu.y;
-            yl[(size_t) (t + s) * kd]
-                = __floats2bfloat162_rn (Cv[s] * h0 + ds.x * uu.x, Cv[s] * h1 + ds.y * uu.y);
-          }
-    }
-}
-
-/* x: pairs of channels; y: (image, group) rows, several a block where D is small */
-static __global__ void __launch_bounds__ (128, 5)
-scan_pairs (Args a, bf16 *y, float *hck)
-{
-  const int pair = blockIdx.x * blockDim.x + threadIdx.x;
-  const int row = blockIdx.y * blockDim.y + threadIdx.y;
-  if (2 * pair >= a.D || row >= a.B * a.K)
-    return;
-  walk_pair (a, row / a.K, row % a.K, 2 * pair, y, hck);
-}
-
 /* ---- the engine's addressing (kernels/cuda/scan.cu, session 14's correction) ------------
- * The walks above index with 64-bit products every step; the engine keeps per-lane base
+ * scan_study.h's walk indexes with 64-bit products every step; the engine keeps per-lane base
  * pointers hidden from the optimiser (`opaque`) and 32-bit offsets, which made its stage-1
  * forward about 2.3× faster than `scan_whole` (≈ 700 against 1624 µs). So the comparison
  * that decides is this one: the same lean addressing with C = 1, 2 or 4 adjacent channels a
@@ -198,16 +141,11 @@ main ()
       ScanData sd (128, cs[0], 4, cs[1]);
       const Args &a = sd.a;
       dim3 block = sd.block (), grid = sd.grid (block);
+      /* the reference outputs, and scan_whole's time (its 64-bit indexing: the slow baseline
+       * the first version of this study measured against) */
       float t_whole = study_median_ms ([&] { scan_whole<<<grid, block>>> (a, sd.y0, sd.ck0); });
-      /* 96 to 128 threads a block: the pairs of one row, or of two rows where D = 96 */
-      const int pairs = a.D / 2, bx = pairs < 128 ? pairs : 128, by = bx < 64 ? 96 / bx : 1;
-      dim3 pblock (bx, by), pgrid ((pairs + bx - 1) / bx, (a.B * a.K + by - 1) / by);
-      float t_pairs = study_median_ms ([&] { scan_pairs<<<pgrid, pblock>>> (a, sd.y1, sd.ck1); });
       CK (cudaDeviceSynchronize ());
-      printf ("L %4d D %3d: one channel a thread %7.1f us, two %7.1f us (%.2fx); y rel L2 %.2g, "
-              "checkpoints %.2g\n",
-              a.L, a.D, t_whole * 1e3, t_pairs * 1e3, t_whole / t_pairs,
-              study_rel_l2 (sd.y1, sd.y0, sd.nkd), study_rel_l2 (sd.ck1, sd.ck0, sd.nck));
+      printf ("L %4d D %3d: scan_whole %7.1f us\n", a.L, a.D, t_whole * 1e3);
       time_lean<1> (sd);
       time_lean<2> (sd);
       time_lean<4> (sd);

@@ -278,6 +278,13 @@ backward_chunk (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
     }
 }
 
+/* the direct backward's block reduction: per chunk, each warp's (dB, dC) sums of every step: [warp][(step·NT + n)·2 + {B, C}] */
+template <int NT>
+struct ScanShared
+{
+  float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
+};
+
 /* a thread's place in its block and grid, read once (read in every chunk, they cost the
  * one-state backward registers it does not have) */
 struct BlockPlace

@@ -12,6 +12,7 @@
  * bits. Taken where the shapes fit (vb_scan_ring_fits); VB_SCAN_NO_RING=1 turns it off. */
 #include "vb-cuda-scan.h"
 #include "vb-cuda-async.h"
+#include "vb-cuda-mma.h"   /* pack_bf16x2 */
 
 namespace
 {
@@ -57,12 +58,6 @@ struct BackRing
   BackStage st[BACK_STAGES];
   __align__ (16) float du[S][32], dz[S][32];
 };
-
-__device__ __forceinline__ uint32_t
-smem (const void *p)
-{
-  return (uint32_t) __cvta_generic_to_shared (p);
-}
 
 /* A lane's share of every chunk's copies, fixed for the kernel: its sources at position 0
  * and their row strides in bytes (an address is then one 32 × 32 → 64-bit multiply-add:
@@ -168,13 +163,13 @@ fetch_common (const LanePlan &lp, Stage &st, int p8, int steps)
   int pu = __shfl_sync (FULL_MASK, p8, lp.su);
   if (FULL || lp.su < steps)
     {
-      cp_async16 (smem (&st.u[lp.su][lp.part]), at_row (lp.u, pu, lp.u_row), true);
-      cp_async16 (smem (&st.z[lp.su][lp.part]), at_row (lp.z, pu, lp.z_row), true);
+      cp_async16 (shared_addr (&st.u[lp.su][lp.part]), at_row (lp.u, pu, lp.u_row), true);
+      cp_async16 (shared_addr (&st.z[lp.su][lp.part]), at_row (lp.z, pu, lp.z_row), true);
     }
   if ((FULL || lp.s8 < steps) && lp.lane < 16)
     {
       float2 &bc = st.bc[lp.s8];
-      cp_async4 (smem (lp.lane < 8 ? &bc.x : &bc.y), at_row (lp.bc, p8, lp.bc_row));
+      cp_async4 (shared_addr (lp.lane < 8 ? &bc.x : &bc.y), at_row (lp.bc, p8, lp.bc_row));
       if (lp.lane < 8)
         st.pos[lp.s8] = p8;
     }
@@ -199,11 +194,11 @@ fetch_backward_steps (const LanePlan &lp, BackStage &st, int j, int p8, int step
   fetch_common<FULL> (lp, st, p8, steps);
   int p0 = __shfl_sync (FULL_MASK, p8, lp.sg), p1 = __shfl_sync (FULL_MASK, p8, lp.sg + 4);
   if (FULL || lp.sg < steps)
-    cp_async16 (smem (&st.g[lp.sg][lp.gpart]), at_row (lp.g, p0, lp.g_row), true);
+    cp_async16 (shared_addr (&st.g[lp.sg][lp.gpart]), at_row (lp.g, p0, lp.g_row), true);
   if (FULL || lp.sg + 4 < steps)
-    cp_async16 (smem (&st.g[lp.sg + 4][lp.gpart]), at_row (lp.g, p1, lp.g_row), true);
+    cp_async16 (shared_addr (&st.g[lp.sg + 4][lp.gpart]), at_row (lp.g, p1, lp.g_row), true);
   if (lp.lane >= 16 && lp.lane < 24)
-    cp_async16 (smem (&st.h0[(lp.lane - 16) * 4]), at_row (lp.ck, j, lp.ck_row), true);
+    cp_async16 (shared_addr (&st.h0[(lp.lane - 16) * 4]), at_row (lp.ck, j, lp.ck_row), true);
 }
 
 /* plus dy's rows and the checkpoint; rw moves on to chunk j − 1 */
@@ -218,16 +213,8 @@ fetch_backward (const LanePlan &lp, BackStage &st, int j, RouteWalk &rw)
   route_walk_prev (lp.rt, rw);
 }
 
-/* the bits of two values rounded to bf16 (to nearest even, as to_kd), the first in the low
- * half (memory order) */
-__device__ __forceinline__ uint32_t
-bf16x2_bits (float lo, float hi)
-{
-  __nv_bfloat162 v = __floats2bfloat162_rn (lo, hi);
-  return *(uint32_t *) &v;
-}
-
-/* a staged output chunk (rows of 32 fp32 values) rounded to bf16 and written by position,
+/* a staged output chunk (rows of 32 fp32 values) rounded to bf16 (to nearest even, as
+ * to_kd: pack_bf16x2) and written by position,
  * 16 bytes a lane: row l >> 2, part l & 3; out at position 0 of the lane's part, rows
  * row_bytes apart */
 __device__ __forceinline__ void
@@ -238,16 +225,10 @@ store_rows (char *out, const float (&rows)[S][32], const int *pos, uint32_t row_
     {
       float4 a = *(const float4 *) &rows[lp.su][lp.part];
       float4 b = *(const float4 *) &rows[lp.su][lp.part + 4];
-      uint4 v = make_uint4 (bf16x2_bits (a.x, a.y), bf16x2_bits (a.z, a.w), bf16x2_bits (b.x, b.y),
-                            bf16x2_bits (b.z, b.w));
+      uint4 v = make_uint4 (pack_bf16x2 (a.x, a.y), pack_bf16x2 (a.z, a.w), pack_bf16x2 (b.x, b.y),
+                            pack_bf16x2 (b.z, b.w));
       *(uint4 *) at_row (out, pos[lp.su], row_bytes) = v;
     }
-}
-
-__device__ __forceinline__ float
-widen (bf16 x)
-{
-  return __bfloat162float (x);
 }
 
 /* the forward's steps of one chunk from its stage (scan.cu's forward_chunk, NT = 1): the
@@ -265,8 +246,8 @@ forward_steps (const FwdStage &st, float (&y)[S][32], int lane, int steps, float
   for (int s = 0; s < S; s++)
     if (FULL || s < steps)
       {
-        ut[s] = widen (st.u[s][lane]);
-        zt[s] = widen (st.z[s][lane]) + bias;
+        ut[s] = __bfloat162float (st.u[s][lane]);
+        zt[s] = __bfloat162float (st.z[s][lane]) + bias;
         bc[s] = st.bc[s];
       }
 #pragma unroll
@@ -357,8 +338,8 @@ backward_stage (BackState<1> &st, const BackStage &sg, BackRing &ring, int lane,
     if (FULL || s < steps)
       {
         pt[s] = s;
-        ut[s] = widen (sg.u[s][lane]);
-        dl[s] = widen (sg.z[s][lane]) + st.bias;
+        ut[s] = __bfloat162float (sg.u[s][lane]);
+        dl[s] = __bfloat162float (sg.z[s][lane]) + st.bias;
         gt[s] = sg.g[s][lane];
         float2 bc = sg.bc[s];
         Bt[s][0] = bc.x;

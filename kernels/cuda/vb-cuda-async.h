@@ -4,6 +4,13 @@
 
 #include <stdint.h>
 
+/* p's address in the shared space, as the copies below take it */
+static __device__ __forceinline__ uint32_t
+shared_addr (const void *p)
+{
+  return (uint32_t) __cvta_generic_to_shared (p);
+}
+
 /* 16 bytes global → shared (a shared-space byte address), asynchronously; zeros when
  * !valid (src must still be a valid address) */
 static __device__ __forceinline__ void

@@ -143,8 +143,9 @@ void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, f
                                       const float *Cs, const float *Dskip, const float *dbias,
                                       int B, int H, int W, int K, int D, int N,
                                       VbScanMode mode);
-/* how many SS2D scan launches on cu took the bf16 one-state kernels fed by a shared-memory
- * ring (scan_ring.cu; not with VB_SCAN_NO_RING set): tests assert which kernels ran */
+/* how many SS2D scan launches queued on cu took the bf16 one-state kernels fed by a
+ * shared-memory ring (scan_ring.cu; not with VB_SCAN_NO_RING set), counted as they are
+ * queued (a recorded graph's replays add nothing): tests assert which kernels ran */
 int64_t vb_cuda_scan_ring_launches (const VbCuda *cu);
 void vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K, int D,
                         int accumulate);

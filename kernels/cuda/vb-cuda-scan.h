@@ -292,13 +292,6 @@ reduce_scatter16 (float (&v)[16], int lane)
 
 #define SCAN_MAX_WARPS 4
 
-/* per chunk, each warp's (dB, dC) sums of every step: [warp][(step·NT + n)·2 + {B, C}] */
-template <int NT>
-struct ScanShared
-{
-  float red[2][SCAN_MAX_WARPS][2 * VB_SCAN_CKPT_STEPS * NT];
-};
-
 template <typename T>
 struct BackOut
 {

@@ -63,14 +63,13 @@ wgrad_groups_kernel (float *__restrict__ part, const __nv_bfloat16 *__restrict__
       {
         int r = e / XV, v = e % XV;
         bool ok = r < sub;
-        cp_async16 ((uint32_t) __cvta_generic_to_shared (&xs[b][r][v * 8]),
-                    ok ? xg + (s0 + r) * ld_in + v * 8 : xg, ok);
+        cp_async16 (shared_addr (&xs[b][r][v * 8]), ok ? xg + (s0 + r) * ld_in + v * 8 : xg, ok);
       }
     for (int e = threadIdx.x; e < WG_SUB * DV; e += WG_THREADS)
       {
         int r = e / DV, v = e % DV;
         bool ok = r < sub && o0 + v * 8 < out_f;
-        cp_async16 ((uint32_t) __cvta_generic_to_shared (&ds[b][r][v * 8]),
+        cp_async16 (shared_addr (&ds[b][r][v * 8]),
                     ok ? dg + (s0 + r) * ld_dout + v * 8 : dg, ok);
       }
     cp_async_commit ();
@@ -107,12 +106,10 @@ wgrad_groups_kernel (float *__restrict__ part, const __nv_bfloat16 *__restrict__
           uint32_t af[MT][4], bf[2][4];
 #pragma unroll
           for (int mt = 0; mt < MT; mt++)
-            ldmatrix_x4_trans (af[mt], (uint32_t) __cvta_generic_to_shared (
-                                           &xs[b][kk * 16 + a_row][mt * 16 + a_col]));
+            ldmatrix_x4_trans (af[mt], shared_addr (&xs[b][kk * 16 + a_row][mt * 16 + a_col]));
 #pragma unroll
           for (int h = 0; h < 2; h++)
-            ldmatrix_x4_trans (bf[h], (uint32_t) __cvta_generic_to_shared (
-                                          &ds[b][kk * 16 + b_row][b_col + h * 16]));
+            ldmatrix_x4_trans (bf[h], shared_addr (&ds[b][kk * 16 + b_row][b_col + h * 16]));
 #pragma unroll
           for (int mt = 0; mt < MT; mt++)
 #pragma unroll

@@ -418,6 +418,7 @@ test_ss2d_scan (void)
     { 2, 7, 7, 768, 1, -6.9, -2.25 },      /* stage 4 of VMamba-T at 224 */
     { 1, 8, 5, 96, 1, -2.0, 8.0 },         /* large Δ */
     { 37, 3, 4, 40, 1, -6.9, -2.25 },      /* more images than the parameter sums' 32 lanes */
+    { 1, 4, 6, 130, 3, -3.0, 3.0 },        /* N > 1 over two channel tiles */
     /* bf16 storage takes scan_ring.cu's kernels on these (whole warps of channels): */
     { 2, 9, 7, 64, 1, -6.9, -2.25 },       /* column routes turning inside a chunk, L % 8 = 7 */
     { 1, 12, 10, 192, 1, -2.0, 8.0 },      /* two channel tiles of 96, large Δ */
@@ -572,12 +573,69 @@ run_bf16_scans (VbCuda *cu, const Case *c, const VbBf16 *u16, const VbBf16 *delt
   return o;
 }
 
+/* ring's outputs the bits of plain's, and finite; both freed */
+static void
+assert_same_outputs (VbCuda *cu, VbCuda *direct, Outputs *ring, Outputs *plain, VbScanMode mode,
+                     const Shape *s)
+{
+  for (int o = 0; o < ring->n; o++)
+    {
+      gboolean wide = o == 1 || (o - 2) % 7 >= 2;   /* fp32: hck, dA … dbias */
+      g_autofree guint8 *host = g_malloc (ring->bytes[o]);
+      g_autofree guint8 *want = g_malloc (ring->bytes[o]);
+      g_assert_cmpint (vb_cuda_download (cu, host, ring->buf[o], ring->bytes[o]), ==, 0);
+      g_assert_cmpint (vb_cuda_download (cu, want, plain->buf[o], ring->bytes[o]), ==, 0);
+      gsize size = wide ? 4 : 2, differ = 0, first = 0;
+      for (gsize j = ring->bytes[o] / size; j-- > 0;)
+        if (memcmp (host + j * size, want + j * size, size) != 0)
+          differ++, first = j;
+      if (differ > 0)
+        g_error ("ring against direct: mode %d, %d×%d×%d, output %d: %" G_GSIZE_FORMAT " of %"
+                 G_GSIZE_FORMAT " values differ, the first at %" G_GSIZE_FORMAT
+                 " (%g against %g)", mode, s->H, s->W, s->D, o, differ, ring->bytes[o] / size,
+                 first,
+                 wide ? ((float *) host)[first] : vb_bf16_to_float (((VbBf16 *) host)[first]),
+                 wide ? ((float *) want)[first] : vb_bf16_to_float (((VbBf16 *) want)[first]));
+      for (gsize j = 0; j < ring->bytes[o] / size; j++)
+        g_assert_true (wide ? isfinite (((float *) host)[j])
+                            : isfinite (vb_bf16_to_float (((VbBf16 *) host)[j])));
+      vb_cuda_free (cu, ring->buf[o]);
+      vb_cuda_free (direct, plain->buf[o]);
+    }
+}
+
+/* the bf16 scans of one case on both contexts, compared; delta one element past a 16-byte
+ * boundary when `misaligned` (the ring must leave it to the direct kernels) */
+static void
+ring_case (VbCuda *cu, VbCuda *direct, GRand *rng, const Shape *s, VbScanMode mode,
+           gboolean misaligned)
+{
+  int K = vb_scan_mode_groups (mode);
+  Case c;
+  case_init (&c, cu, rng, s, K);
+  g_autofree VbBf16 *u16 = g_new (VbBf16, c.n_u), *d16 = g_new0 (VbBf16, c.n_kd + 1);
+  for (gsize j = 0; j < c.n_u; j++)
+    u16[j] = vb_bf16_from_float (c.u[j]);
+  for (gsize j = 0; j < c.n_kd; j++)
+    d16[j + misaligned] = vb_bf16_from_float (c.delta[j]);
+  VbBf16 *d_u16 = (VbBf16 *) cc_upload (cu, u16, c.n_u * 2);
+  VbBf16 *d_d16 = (VbBf16 *) cc_upload (cu, d16, (c.n_kd + 1) * 2);
+  Outputs ring = run_bf16_scans (cu, &c, d_u16, d_d16 + misaligned, s, K, mode);
+  Outputs plain = run_bf16_scans (direct, &c, d_u16, d_d16 + misaligned, s, K, mode);
+  assert_same_outputs (cu, direct, &ring, &plain, mode, s);
+  vb_cuda_free (cu, d_u16);
+  vb_cuda_free (cu, d_d16);
+  case_clear (&c, cu);
+}
+
 /* The bf16 one-state scan on scan_ring.cu's kernels (a warp's inputs staged by a shared-
  * memory ring) gives the bits of scan.cu's kernels (a context with VB_SCAN_NO_RING), every
  * output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
  * 16 × 16 map of 96 channels), a 56 × 56 map (stage 1 at 224) for one image, column routes
- * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map;
- * and the launch counters show which kernels each context ran. */
+ * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map, a
+ * 2 × 2 map (a sequence shorter than a chunk, runs of two) and a 1 × 1 map; the launch
+ * counters show which kernels each context ran, and a delta off 16-byte alignment is left to
+ * the direct kernels (no ring launch, the same bits). */
 static void
 test_ring_same_bits (void)
 {
@@ -594,54 +652,17 @@ test_ring_same_bits (void)
   const Shape shapes[] = {
     { 4, 16, 16, 96, 1, -6.9, -2.25 }, { 1, 56, 56, 96, 1, -6.9, -2.25 },
     { 2, 9, 7, 64, 1, -2.0, 8.0 }, { 2, 7, 12, 192, 1, -6.9, -2.25 },
-    { 2, 7, 7, 768, 1, -6.9, -2.25 },
+    { 2, 7, 7, 768, 1, -6.9, -2.25 }, { 2, 2, 2, 32, 1, -2.0, 2.0 },
+    { 3, 1, 1, 64, 1, -6.9, -2.25 },
   };
   int64_t ring_before = vb_cuda_scan_ring_launches (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
     for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
-      {
-        const Shape *s = &shapes[i];
-        int K = vb_scan_mode_groups (mode);
-        Case c;
-        case_init (&c, cu, rng, s, K);
-        g_autofree VbBf16 *u16 = g_new (VbBf16, c.n_u), *d16 = g_new (VbBf16, c.n_kd);
-        for (gsize j = 0; j < c.n_u; j++)
-          u16[j] = vb_bf16_from_float (c.u[j]);
-        for (gsize j = 0; j < c.n_kd; j++)
-          d16[j] = vb_bf16_from_float (c.delta[j]);
-        VbBf16 *d_u16 = (VbBf16 *) cc_upload (cu, u16, c.n_u * 2);
-        VbBf16 *d_d16 = (VbBf16 *) cc_upload (cu, d16, c.n_kd * 2);
-        Outputs ring = run_bf16_scans (cu, &c, d_u16, d_d16, s, K, mode);
-        Outputs plain = run_bf16_scans (direct, &c, d_u16, d_d16, s, K, mode);
-        for (int o = 0; o < ring.n; o++)
-          {
-            gboolean wide = o == 1 || (o - 2) % 7 >= 2;   /* fp32: hck, dA … dbias */
-            g_autofree guint8 *host = g_malloc (ring.bytes[o]);
-            g_autofree guint8 *want = g_malloc (ring.bytes[o]);
-            g_assert_cmpint (vb_cuda_download (cu, host, ring.buf[o], ring.bytes[o]), ==, 0);
-            g_assert_cmpint (vb_cuda_download (cu, want, plain.buf[o], ring.bytes[o]), ==, 0);
-            gsize size = wide ? 4 : 2, differ = 0, first = 0;
-            for (gsize j = ring.bytes[o] / size; j-- > 0;)
-              if (memcmp (host + j * size, want + j * size, size) != 0)
-                differ++, first = j;
-            if (differ > 0)
-              g_error ("ring against direct: mode %d, %d×%d×%d, output %d: %" G_GSIZE_FORMAT
-                       " of %" G_GSIZE_FORMAT " values differ, the first at %" G_GSIZE_FORMAT
-                       " (%g against %g)", mode, s->H, s->W, s->D, o, differ,
-                       ring.bytes[o] / size, first,
-                       wide ? ((float *) host)[first] : vb_bf16_to_float (((VbBf16 *) host)[first]),
-                       wide ? ((float *) want)[first] : vb_bf16_to_float (((VbBf16 *) want)[first]));
-            for (gsize j = 0; j < ring.bytes[o] / (wide ? 4 : 2); j++)
-              g_assert_true (wide ? isfinite (((float *) host)[j])
-                                  : isfinite (vb_bf16_to_float (((VbBf16 *) host)[j])));
-            vb_cuda_free (cu, ring.buf[o]);
-            vb_cuda_free (direct, plain.buf[o]);
-          }
-        vb_cuda_free (cu, d_u16);
-        vb_cuda_free (cu, d_d16);
-        case_clear (&c, cu);
-      }
+      ring_case (cu, direct, rng, &shapes[i], mode, FALSE);
   /* each case: a forward, a backward, a checkpoint sweep and a backward on the ring */
+  g_assert_cmpint (vb_cuda_scan_ring_launches (cu) - ring_before, ==,
+                   4 * 4 * (gint64) G_N_ELEMENTS (shapes));
+  ring_case (cu, direct, rng, &shapes[0], VB_SCAN_4DIR, TRUE);
   g_assert_cmpint (vb_cuda_scan_ring_launches (cu) - ring_before, ==,
                    4 * 4 * (gint64) G_N_ELEMENTS (shapes));
   g_assert_cmpint (vb_cuda_scan_ring_launches (direct), ==, 0);
