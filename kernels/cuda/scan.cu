@@ -315,8 +315,8 @@ chunk_bc_sums (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out, Scan
   if constexpr (NT == 1)
     {
       reduce_scatter16 (v, bp.lane);
-      if ((bp.lane & 1) == 0)
-        sh.red[j & 1][bp.warp][bp.lane >> 1] = v[0];
+      if (bp.lane < 16)
+        sh.red[j & 1][bp.warp][scatter_value (bp.lane)] = v[0];
     }
   __syncthreads ();
   for (int i = threadIdx.x; i < V; i += blockDim.x)
@@ -336,7 +336,8 @@ chunk_bc_sums (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out, Scan
             dst[row * a.N + n] = sum;
         }
       else   /* by route step: a chunk's sums are contiguous (bc_slot) */
-        out.dbc[(bc_slot (a, blockIdx.x, t0 + s) * a.N + n) * 2 + which] = sum;
+        out.dbc[(bc_slot (a, blockIdx.x, blockIdx.y, gridDim.y, t0 + s) * a.N + n) * 2
+                 + which] = sum;
     }
 }
 
@@ -509,18 +510,19 @@ ring_backward_fits (VbCuda *cu, const ScanArgs<T> &a, int ct, const T *du, const
 {
   if constexpr (sizeof (T) == 2)
     {
+      /* the ring's stores are predicated, not branches: both outputs asked for */
       const void *bufs[] = { du, ddelta, dy, hck };
-      return vb_scan_ring_fits (cu, a, ct, bufs, 4);
+      return du != NULL && ddelta != NULL && vb_scan_ring_fits (cu, a, ct, bufs, 4);
     }
   return false;
 }
 
 template <typename T>
 static void
-ring_backward (VbCuda *cu, const ScanArgs<T> &a, int B, const BackOut<T> &out, int ct)
+ring_backward (VbCuda *cu, const ScanArgs<T> &a, int B, const BackOut<T> &out)
 {
   if constexpr (sizeof (T) == 2)
-    vb_scan_ring_backward (cu, a, B, out, ct);
+    vb_scan_ring_backward (cu, a, B, out);
 }
 
 template <typename T>
@@ -555,8 +557,8 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
   int ct = channels_per_block (a.D), tiles = (a.D + ct - 1) / ct;
   int chunks = (a.L + VB_SCAN_CKPT_STEPS - 1) / VB_SCAN_CKPT_STEPS;
   int64_t rows = (int64_t) B * a.L * a.K, KD = (int64_t) a.K * a.D;
-  /* (dB, dC) partial sums by channel tile, or with the ring kernels by warp (no block
-   * barrier there), summed tile by tile below */
+  /* (dB, dC) partial sums by channel tile, or with the ring kernels by 32 channels (no
+   * block barrier there), summed tile by tile below */
   bool ring = ring_backward_fits (cu, a, ct, du, ddelta, dy, hck);
   int per_tile = ring ? ct / 32 : 1, slices = tiles * per_tile;
   /* each part of the scratch a multiple of 16 bytes: the ring copies checkpoints by 16 */
@@ -581,7 +583,7 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
   BackOut<T> out = { du, ddelta, dbc, dBs, dCs, part_p, dy, hck };
   dim3 grid (tiles, B * a.K);
   if (ring)
-    ring_backward (cu, a, B, out, ct);
+    ring_backward (cu, a, B, out);
   else if (a.N == 1)
     scan_backward_kernel<1, T><<<grid, ct, 0, cu->stream>>> (a, out);
   else

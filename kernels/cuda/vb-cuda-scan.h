@@ -263,31 +263,50 @@ warp_sum (float v)
   return v;
 }
 
-/* Reduce-scatter of V values over a warp by halving exchanges (V−1 shuffles rather than
- * 5·V): afterwards lane l holds in v[0] the warp's sum of value l >> 1 (V = 16). */
-template <int O>
+/* Reduce-scatter of 16 values by halving exchanges (15 shuffles rather than 5·16), the
+ * lowest lane bit first: a round of MASK leaves KEEP values a lane. The tree is fixed by
+ * channel bits, lowest first, so that a lane holding two adjacent channels (scan_ring.cu)
+ * adds them itself as the first level and then reaches the same sums, bit for bit, as a
+ * warp of one channel a lane. */
+template <int KEEP, int MASK>
 __device__ __forceinline__ void
 scatter_round (float (&v)[16], int lane)
 {
-  constexpr int half = O / 2;   /* values kept after this round: 8, 4, 2, 1 */
-  bool upper = (lane & O) != 0;
+  bool upper = (lane & MASK) != 0;
 #pragma unroll
-  for (int i = 0; i < half; i++)
+  for (int i = 0; i < KEEP; i++)
     {
-      float send = upper ? v[i] : v[i + half];
-      float keep = upper ? v[i + half] : v[i];
-      v[i] = keep + __shfl_xor_sync (0xffffffffu, send, O);
+      float send = upper ? v[i] : v[i + KEEP];
+      float keep = upper ? v[i + KEEP] : v[i];
+      v[i] = keep + __shfl_xor_sync (0xffffffffu, send, MASK);
     }
 }
 
+/* over each half warp (lane bits 0–3): afterwards lane l holds in v[0] its half's sum of
+ * value scatter_value (l) */
+__device__ __forceinline__ void
+reduce_scatter_half (float (&v)[16], int lane)
+{
+  scatter_round<8, 1> (v, lane);
+  scatter_round<4, 2> (v, lane);
+  scatter_round<2, 4> (v, lane);
+  scatter_round<1, 8> (v, lane);
+}
+
+/* which value lane l holds: its bits 0–3 reversed (the first round splits the values'
+ * upper and lower halves) */
+__device__ __forceinline__ int
+scatter_value (int lane)
+{
+  return (int) (__brev ((unsigned) lane) >> 28);
+}
+
+/* over the whole warp: lanes l and l + 16 hold the sum of value scatter_value (l) */
 __device__ __forceinline__ void
 reduce_scatter16 (float (&v)[16], int lane)
 {
-  scatter_round<16> (v, lane);
-  scatter_round<8> (v, lane);
-  scatter_round<4> (v, lane);
-  scatter_round<2> (v, lane);
-  v[0] += __shfl_xor_sync (0xffffffffu, v[0], 1);
+  reduce_scatter_half (v, lane);
+  v[0] += __shfl_xor_sync (0xffffffffu, v[0], 16);
 }
 
 #define SCAN_MAX_WARPS 4
@@ -325,11 +344,11 @@ one_state_step (float &h, float z, float u, float B, float C, float A2, float ds
  * recompute the states, then walk back. The inputs by step: u; z = Δ's input + bias,
  * replaced by Δ; dy; (B, C) of each state; the positions (for outputs stored by
  * position). FULL chunks run unguarded, so the compiler can interleave the steps. (dB,
- * dC) go to v (N = 1: reduced later for the whole chunk) or straight into the warp's
- * slots; du and dz to the sink (Sink::store). N is the block's state count (the shuffles
+ * dC) go to v (N = 1: reduced later for the whole chunk; ADD_BC: added to what v holds,
+ * a lane's second channel) or straight into the warp's slots; du and dz to the sink (Sink::store). N is the block's state count (the shuffles
  * stay convergent); an inactive lane adds exact zeros. The inputs as arrays, not a struct
  * of them: with the struct ptxas spilled the one-state backward at its 128 registers. */
-template <int NT, int SUB, bool FULL, typename Sink>
+template <int NT, int SUB, bool FULL, bool ADD_BC = false, typename Sink>
 __device__ __forceinline__ void
 backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int s0, int sub,
                float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red, const Sink &sink,
@@ -388,8 +407,8 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
               float vC = active ? __fmul_rn (g, hist[s + 1][n]) : 0.0f;
               if constexpr (NT == 1)
                 {
-                  v[s * 2] = vB;
-                  v[s * 2 + 1] = vC;
+                  v[s * 2] = ADD_BC ? __fadd_rn (v[s * 2], vB) : vB;
+                  v[s * 2 + 1] = ADD_BC ? __fadd_rn (v[s * 2 + 1], vC) : vC;
                 }
               else
                 {
@@ -429,15 +448,15 @@ back_state_of (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out)
   return st;
 }
 
-/* where slice `slice`'s (dB, dC) sums of step t of the thread's sequence (image b, group k)
- * begin in out.dbc, in units of N (dB, dC) pairs: slices, then sequences (gridDim.y of
- * them), then steps in route order, so that a chunk's sums are written contiguously
- * (scan.cu's reduction maps the steps to positions) */
+/* where slice `slice`'s (dB, dC) sums of step t of sequence seq (image b, group k: b·K +
+ * k, of seqs) begin in out.dbc, in units of N (dB, dC) pairs: slices, then sequences, then
+ * steps in route order, so that a chunk's sums are written contiguously (scan.cu's
+ * reduction maps the steps to positions) */
 template <typename T>
 __device__ __forceinline__ int64_t
-bc_slot (const ScanArgs<T> &a, int slice, int t)
+bc_slot (const ScanArgs<T> &a, int slice, int seq, int seqs, int t)
 {
-  return ((int64_t) slice * gridDim.y + blockIdx.y) * a.L + t;
+  return ((int64_t) slice * seqs + seq) * a.L + t;
 }
 
 /* per-image partials of the batch-summed parameter gradients: dA or dA_logs (N), dDskip,
@@ -462,11 +481,12 @@ param_partials (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
 /* scan_ring.cu: the one-state kernels with bf16 storage whose inputs a shared-memory ring
  * stages, where the shapes fit them: one state, whole warps of channels (D a multiple of
  * 32 and of ct, the channels a block), 16-byte rows, the buffers (bufs, NULL skipped)
- * 16-byte aligned, and the context not told otherwise (VB_SCAN_NO_RING). The same grid and
- * the same bits as scan.cu's kernels. */
+ * 16-byte aligned, and the context not told otherwise (VB_SCAN_NO_RING). The same bits as
+ * scan.cu's kernels: the forward on their grid, the backward on its own (half warps of 32
+ * channels), summing (dB, dC) into out.dbc by 32 channels. */
 bool vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int ct,
                         const void *const *bufs, int n_bufs);
 void vb_scan_ring_forward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
                            __nv_bfloat16 *y, float *hck, int ct);
 void vb_scan_ring_backward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
-                            const BackOut<__nv_bfloat16> &out, int ct);
+                            const BackOut<__nv_bfloat16> &out);
