@@ -122,8 +122,8 @@ struct VbOps
                               const float *A_logs, const float *Bs, const float *Cs,
                               const float *Dskip, const float *dbias, int B, int H, int W,
                               int K, int D, int N, VbScanMode mode);
-  /* the same with u, delta, yk, duk, ddelta stored as bf16 (vb-cpu-ops.h
-   * vb_ss2d_scan_*_bf16): u and delta widened, the three outputs rounded once where
+  /* the same with u, delta, yk, duk, ddelta and dy stored as bf16 (vb-cpu-ops.h
+   * vb_ss2d_scan_*_bf16): u, delta and dy widened, the three outputs rounded once where
    * stored */
   void (*ss2d_scan_forward_bf16) (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
                                   const VbBf16 *delta, const float *A_logs, const float *Bs,
@@ -131,7 +131,7 @@ struct VbOps
                                   int B, int H, int W, int K, int D, int N, VbScanMode mode);
   void (*ss2d_scan_backward_bf16) (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                    float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                   const float *dy, const float *hck, const VbBf16 *u,
+                                   const VbBf16 *dy, const float *hck, const VbBf16 *u,
                                    const VbBf16 *delta, const float *A_logs, const float *Bs,
                                    const float *Cs, const float *Dskip, const float *dbias,
                                    int B, int H, int W, int K, int D, int N, VbScanMode mode);
@@ -173,6 +173,13 @@ struct VbOps
                                            const float *bias, const float *scale, int B,
                                            const float *gamma, const float *beta, int64_t n,
                                            int c, float eps);
+  /* layernorm_backward's din written as bf16 alone (din16, not accumulated: the out_norm's
+   * gradient the bf16 scan reads), dγ and dβ added as there; din_work: n·c floats the
+   * backend may use on the way */
+  void (*layernorm_backward_bf16) (void *ctx, VbBf16 *din16, float *din_work, float *dgamma,
+                                   float *dbeta, const float *dout, const float *in,
+                                   const float *mean, const float *rstd, const float *gamma,
+                                   int64_t n, int c);
   /* layernorm_backward accumulating into din, then to_bf16 (din16, din, scale, B, n·c / B)
    * in the same pass (NULL: the backend has only the two ops) */
   void (*layernorm_backward_acc_bf16) (void *ctx, float *din, VbBf16 *din16,

@@ -307,9 +307,16 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     VB_PROF ("linear (GEMM)",
              OP (linear_backward, m->d_yln, D, 0, G + o->out_proj, NULL, dbr, C, a->yln, D,
                  P + o->out_proj, BL, D, C));
-  VB_PROF ("layernorm",
-           OP (layernorm_backward, m->d_y, 0, G + o->on_w, G + o->on_b, m->d_yln, a->y,
-               a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
+  /* bf16 storage: the scan reads the gradient as bf16 (specs/kernels.md §4: g), its
+   * largest input, read once by every group */
+  if (bf16)
+    VB_PROF ("layernorm",
+             OP (layernorm_backward_bf16, m->d_y16, m->d_y, G + o->on_w, G + o->on_b,
+                 m->d_yln, a->y, a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
+  else
+    VB_PROF ("layernorm",
+             OP (layernorm_backward, m->d_y, 0, G + o->on_w, G + o->on_b, m->d_yln, a->y,
+                 a->yln_mean, a->yln_rstd, P + o->on_w, BL, D));
   /* the cross-merge's backward needs no kernel: every group reads d_y at its positions;
    * the scan takes A = −exp (A_logs) as A_logs and returns A_logs's gradient */
   /* then dt_proj, writing the dt_low columns of d_xdbl */
@@ -317,7 +324,7 @@ ss2d_backward (VbVmamba *m, const VbStageShape *s, const VbBlockOffsets *o,
     {
       VB_PROF ("selective scan",
                OP (ss2d_scan_backward_bf16, m->d_us16, m->d_dts16, G + o->A_logs, m->d_Bs,
-                   m->d_Cs, G + o->Ds, G + o->dt_b, m->d_y, a->hck, a->u16, a->dts16,
+                   m->d_Cs, G + o->Ds, G + o->dt_b, m->d_y16, a->hck, a->u16, a->dts16,
                    P + o->A_logs, a->Bs, a->Cs, P + o->Ds, P + o->dt_b, B, s->H, s->W, K, D,
                    N, m->cfg.scan));
       /* on the forward's padded operands: dt_low's gradient padded too (joined with

@@ -291,7 +291,8 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
   VbBf16 *d_xdbl16 = take_bf16 (p, max_xdbl, FALSE);
   VbBf16 *d_u0_16 = take_bf16 (p, max_d, FALSE);
   float *d_yln = take (p, max_d, FALSE);
-  float *d_y = take (p, max_d, FALSE);
+  float *d_y = take (p, max_d, FALSE);   /* bf16 storage: d_y16's working space */
+  VbBf16 *d_y16 = take_bf16 (p, max_d, FALSE);
   float *d_us = take32 (p, max_kd, FALSE);
   float *d_dts = take32 (p, max_kd, FALSE);
   VbBf16 *d_us16 = take_bf16 (p, max_kd, FALSE);
@@ -337,6 +338,7 @@ plan_walk (Planner *p, VbVmamba *m, const VbVmambaConfig *cfg, int B, int H, int
       m->d_logits = d_logits;
       m->d_br16 = d_br16;
       m->d_g16 = d_g16;
+      m->d_y16 = d_y16;
       m->d_h1_16 = d_h1_16;
       m->d_xdbl16 = d_xdbl16;
       m->d_dtlow = d_dtlow;

@@ -100,7 +100,7 @@ struct _VbVmamba {
         *d_xdbl, *d_Bs, *d_Cs, *d_u, *d_u0, *d_pooled, *d_logits;
   /* bf16 storage: the gradients entering the block products (d_g, d_h1 are then NULL),
    * and the scan's per-route outputs and gradients (s_ys, d_us, d_dts are then NULL) */
-  VbBf16 *d_br16, *d_g16, *d_h1_16, *d_xdbl16, *d_u0_16, *s_ys16, *d_us16, *d_dts16;
+  VbBf16 *d_br16, *d_g16, *d_h1_16, *d_xdbl16, *d_u0_16, *s_ys16, *d_us16, *d_dts16, *d_y16;
   /* bf16 storage: the Δ projection's padded gradients, dt_low's (BL, K·Rp) and the
    * weight's (K·D, Rp) (d_xdbl is then NULL: x_dbl's gradient is d_xdbl16 alone) */
   float *d_dtlow, *d_dtw;

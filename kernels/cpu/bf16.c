@@ -149,6 +149,15 @@ vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, i
 }
 
 void
+vb_layernorm_backward_bf16 (VbBf16 *din16, float *din_work, float *dgamma, float *dbeta,
+                            const float *dout, const float *in, const float *mean,
+                            const float *rstd, const float *gamma, int64_t n, int c)
+{
+  vb_layernorm_backward (din_work, 0, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c);
+  vb_to_bf16 (din16, din_work, NULL, 1, n * c);
+}
+
+void
 vb_gelu_forward_bf16 (VbBf16 *out, const VbBf16 *in, const float *b, int64_t rows, int c)
 {
   int64_t n = rows * c;
@@ -245,7 +254,7 @@ vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const VbBf16 *u, const VbBf16 *delta, con
 
 void
 vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, float *dCs,
-                            float *dDskip, float *ddbias, const float *dy, const VbBf16 *u,
+                            float *dDskip, float *ddbias, const VbBf16 *dy, const VbBf16 *u,
                             const VbBf16 *delta, const float *A, const float *Bs,
                             const float *Cs, const float *Dskip, const float *dbias, int B,
                             int H, int W, int K, int D, int N, VbScanMode mode)
@@ -253,11 +262,12 @@ vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, 
   int64_t n = (int64_t) B * H * W * K * D, nu = (int64_t) B * H * W * D;
   if (n <= 0)
     return;
-  float *uw = widen (u, 1, nu, nu), *dl = widen (delta, 1, n, n);
+  float *uw = widen (u, 1, nu, nu), *dl = widen (delta, 1, n, n), *g = widen (dy, 1, nu, nu);
   float *du = duk != NULL ? dense (n) : NULL, *dd = ddelta != NULL ? dense (n) : NULL;
-  vb_ss2d_scan_backward (du, dd, dA, dBs, dCs, dDskip, ddbias, dy, uw, dl, A, Bs, Cs, Dskip,
+  vb_ss2d_scan_backward (du, dd, dA, dBs, dCs, dDskip, ddbias, g, uw, dl, A, Bs, Cs, Dskip,
                          dbias, B, H, W, K, D, N, mode);
   free (uw);
+  free (g);
   if (duk != NULL)
     narrow (duk, n, du, 1, n);
   if (ddelta != NULL)

@@ -175,7 +175,7 @@ cpu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
 static void
 cpu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                              float *dBs, float *dCs, float *dDskip, float *ddbias,
-                             const float *dy, const float *hck, const VbBf16 *u,
+                             const VbBf16 *dy, const float *hck, const VbBf16 *u,
                              const VbBf16 *delta, const float *A_logs, const float *Bs,
                              const float *Cs, const float *Dskip, const float *dbias, int B,
                              int H, int W, int K, int D, int N, VbScanMode mode)
@@ -214,6 +214,8 @@ WRAP (void, to_bf16, (void *ctx, VbBf16 *dst, const float *src, const float *sca
       (dst, src, scale, B, per_sample))
 WRAP (void, residual_layernorm_forward_bf16, (void *ctx, float *y, VbBf16 *out16, float *mean, float *rstd, const float *x, const float *branch, const float *bias, const float *scale, int B, const float *gamma, const float *beta, int64_t n, int c, float eps),
       (y, out16, mean, rstd, x, branch, bias, scale, B, gamma, beta, n, c, eps))
+WRAP (void, layernorm_backward_bf16, (void *ctx, VbBf16 *din16, float *din_work, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),
+      (din16, din_work, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c))
 WRAP (void, layernorm_backward_acc_bf16, (void *ctx, float *din, VbBf16 *din16, const float *scale, int B, float *dgamma, float *dbeta, const float *dout, const float *in, const float *mean, const float *rstd, const float *gamma, int64_t n, int c),
       (din, din16, scale, B, dgamma, dbeta, dout, in, mean, rstd, gamma, n, c))
 WRAP (void, linear_forward_bf16, (void *ctx, float *out, VbBf16 *out16, int64_t ld_out, const VbBf16 *in, int64_t ld_in, const VbBf16 *w, const float *b, int64_t n, int in_f, int out_f),
@@ -278,6 +280,7 @@ static const VbOps cpu_ops = {
   .sum_squares_to = cpu_sum_squares_to,
   .adamw_fused = cpu_adamw_fused,
   .to_bf16 = cpu_to_bf16, .linear_forward_bf16 = cpu_linear_forward_bf16,
+  .layernorm_backward_bf16 = cpu_layernorm_backward_bf16,
   .layernorm_backward_acc_bf16 = cpu_layernorm_backward_acc_bf16,
   .residual_layernorm_forward_bf16 = cpu_residual_layernorm_forward_bf16,
   .linear_backward_bf16 = cpu_linear_backward_bf16,

@@ -299,7 +299,7 @@ void vb_ss2d_scan_forward_bf16 (VbBf16 *yk, const VbBf16 *u, const VbBf16 *delta
                                 const float *dbias, int B, int H, int W, int K, int D, int N,
                                 VbScanMode mode);
 void vb_ss2d_scan_backward_bf16 (VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs, float *dCs,
-                                 float *dDskip, float *ddbias, const float *dy, const VbBf16 *u,
+                                 float *dDskip, float *ddbias, const VbBf16 *dy, const VbBf16 *u,
                                  const VbBf16 *delta, const float *A, const float *Bs,
                                  const float *Cs, const float *Dskip, const float *dbias, int B,
                                  int H, int W, int K, int D, int N, VbScanMode mode);
@@ -318,6 +318,11 @@ void vb_residual_layernorm_forward_bf16 (float *y, VbBf16 *out16, float *mean, f
                                          const float *bias, const float *scale, int B,
                                          const float *gamma, const float *beta, int64_t n,
                                          int c, float eps);
+/* din16 = vb_layernorm_backward's din (not accumulated; din_work holds it in fp32 on the
+ * way) rounded to bf16 */
+void vb_layernorm_backward_bf16 (VbBf16 *din16, float *din_work, float *dgamma, float *dbeta,
+                                 const float *dout, const float *in, const float *mean,
+                                 const float *rstd, const float *gamma, int64_t n, int c);
 /* vb_layernorm_backward accumulating into din, then din16 = vb_to_bf16 (din, scale, B,
  * n·c / B): a residual stream's gradient and the next branch's product operand */
 void vb_layernorm_backward_acc_bf16 (float *din, VbBf16 *din16, const float *scale, int B,

@@ -278,7 +278,7 @@ ln_fwd_vec_kernel (T *out, float *y, float *mean, float *rstd, const TI *in, int
  * r0 + k, r0 + k + groups, ...; din (when DIN) and, when PARAM, part_g[ch, j] =
  * Σ dout[r, j]·x̂[r, j], part_b[ch, j] = Σ dout[r, j] over the chunk. Dynamic shared
  * memory: (THREADS / G)·c floats. din16 (not NULL, DIN): also din · scale[r / sample_rows]
- * (scale NULL: 1) rounded to bf16, as to_bf16 would from din. */
+ * (scale NULL: 1) rounded to bf16, as to_bf16 would from din; din NULL: din16 alone. */
 template <int G, int NV, bool DIN, bool PARAM>
 static __global__ void __launch_bounds__ (THREADS)
 ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, const float *in,
@@ -361,7 +361,7 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
           float mq = group_sum<G> (sq) / c, mqx = group_sum<G> (sqx) / c;
           if (ok)
             {
-              float4 *o4 = reinterpret_cast<float4 *> (din + r * c);
+              float4 *o4 = din != NULL ? reinterpret_cast<float4 *> (din + r * c) : NULL;
               uint2 *o16 = din16 != NULL ? reinterpret_cast<uint2 *> (din16 + r * c) : NULL;
               float s16 = 1.0f;
               if (scale != NULL)
@@ -380,12 +380,13 @@ ln_bwd_vec_kernel (float *din, float *part_g, float *part_b, const float *dout, 
                       o.y = rs * (g[k].y * gm.y - mq - (xm[k].y * rs) * mqx);
                       o.z = rs * (g[k].z * gm.z - mq - (xm[k].z * rs) * mqx);
                       o.w = rs * (g[k].w * gm.w - mq - (xm[k].w * rs) * mqx);
-                      if (acc)   /* the residual stream's gradient, added to in place */
+                      if (o4 != NULL && acc)   /* the residual stream's gradient, added */
                         {
                           float4 p = o4[j];
                           o = make_float4 (p.x + o.x, p.y + o.y, p.z + o.z, p.w + o.w);
                         }
-                      o4[j] = o;
+                      if (o4 != NULL)
+                        o4[j] = o;
                       if (o16 != NULL)
                         {
                           __nv_bfloat162 lo = __floats2bfloat162_rn (o.x * s16, o.y * s16);
@@ -738,8 +739,9 @@ vb_cuda_merge_bf16_layernorm_forward (VbCuda *cu, float *y, VbBf16 *out16, float
                      "merge (bf16) + layernorm forward (bf16)");
 }
 
-/* din16 (with din): also din · scale[row / sample_rows] in bf16 where the vector kernel
- * runs; false when it did not (din16 left to the caller) */
+/* din16: also din · scale[row / sample_rows] in bf16 where the vector kernel runs, or
+ * din16 alone (din NULL: the caller has checked the vector kernel runs); false when it did
+ * not (din16 left to the caller) */
 static bool
 layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, const float *scale,
                     int sample_rows, float *dgamma, float *dbeta, const float *dout,
@@ -750,7 +752,7 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
   bool param = dgamma != NULL || dbeta != NULL;
   if (n <= 0 || c <= 0)
     return true;
-  if (din == NULL && !param)
+  if (din == NULL && din16 == NULL && !param)
     return true;
 
   int rows = vb_cuda_chunk_rows (n, 1, ROWS_PER_CHUNK, MIN_ROWS_PER_CHUNK, MIN_CHUNKS);
@@ -765,7 +767,8 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
         return true;
     }
 
-  bool fused16 = din16 != NULL && din != NULL && ((uintptr_t) din16 & 7u) == 0;
+  bool fused16 = din16 != NULL && ((uintptr_t) din16 & 7u) == 0;
+  bool want_din = din != NULL || fused16;
   if (vec_shape (c, din != NULL ? din : dout, dout, in, gamma, &G, &NV))
     {
       size_t shm = (size_t) (THREADS / G) * c * sizeof (float);
@@ -773,11 +776,11 @@ layernorm_backward (VbCuda *cu, float *din, bool acc, __nv_bfloat16 *din16, cons
       unsigned int blocks = (unsigned int) n_chunks;
 #define BWD(G, NV)                                                                       \
   do {                                                                                   \
-    if (din != NULL && param)                                                            \
+    if (want_din && param)                                                               \
       ln_bwd_vec_kernel<G, NV, true, true><<<blocks, THREADS, shm, cu->stream>>> (          \
           din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,                 \
           fused16 ? din16 : NULL, scale, sample_rows);                                   \
-    else if (din != NULL)                                                                \
+    else if (want_din)                                                                   \
       ln_bwd_vec_kernel<G, NV, true, false><<<blocks, THREADS, 0, cu->stream>>> (           \
           din, pg, pb, dout, in, mean, rstd, gamma, n, c, n_chunks, acc,                 \
           fused16 ? din16 : NULL, scale, sample_rows);                                   \
@@ -830,6 +833,30 @@ vb_cuda_layernorm_backward (VbCuda *cu, float *din, int accumulate, float *dgamm
   VB_CUDA_GUARD (cu);
   layernorm_backward (cu, din, accumulate != 0, NULL, NULL, 1, dgamma, dbeta, dout, in, mean,
                       rstd, gamma, n, c);
+}
+
+/* din16 alone where the vector kernel runs (16-byte rows, 8-byte aligned din16), else
+ * through din_work and a conversion */
+extern "C" void
+vb_cuda_layernorm_backward_bf16 (VbCuda *cu, VbBf16 *din16, float *din_work, float *dgamma,
+                                 float *dbeta, const float *dout, const float *in,
+                                 const float *mean, const float *rstd, const float *gamma,
+                                 int64_t n, int c)
+{
+  VB_CUDA_GUARD (cu);
+  if (n <= 0 || c <= 0)
+    return;
+  int G, NV;
+  __nv_bfloat16 *d16 = reinterpret_cast<__nv_bfloat16 *> (din16);
+  if (((uintptr_t) din16 & 7u) == 0 && vec_shape (c, dout, dout, in, gamma, &G, &NV))
+    layernorm_backward (cu, NULL, false, d16, NULL, 1, dgamma, dbeta, dout, in, mean, rstd,
+                        gamma, n, c);
+  else
+    {
+      layernorm_backward (cu, din_work, false, NULL, NULL, 1, dgamma, dbeta, dout, in, mean,
+                          rstd, gamma, n, c);
+      vb_cuda_to_bf16 (cu, din16, din_work, NULL, 1, n * c);
+    }
 }
 
 extern "C" void

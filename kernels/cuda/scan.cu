@@ -11,8 +11,8 @@
  * branches: the scans are bound by their instruction count, docs/benchmarks.md session
  * 9). VMamba's training path (bf16 storage, one state, whole warps of channels) takes
  * scan_ring.cu's kernels instead, whose inputs a shared-memory ring stages (specs §3): the
- * same step arithmetic (vb-cuda-scan.h), the same bits. Not yet from the spec: bf16
- * storage of dy and (B, C). Every reduction has a fixed order: no atomics, results repeat
+ * same step arithmetic (vb-cuda-scan.h), the same bits. bf16 storage reads dy as bf16
+ * (specs: g); not yet from the spec: bf16 storage of (B, C). Every reduction has a fixed order: no atomics, results repeat
  * bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
@@ -149,7 +149,7 @@ __device__ __forceinline__ void
 forward_walk (const ScanArgs<T> &a, const Lane &ln, T *y, float *hck)
 {
   constexpr int S = VB_SCAN_CKPT_STEPS;
-  Bases<T> o = bases_of (a, ln, NULL);
+  Bases<T> o = bases_of<T> (a, ln, NULL);
   int64_t c = (int64_t) ln.k * a.D + ln.d;
   float A2[NT], h[NT];
   float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
@@ -234,7 +234,7 @@ backward_steps (const ScanArgs<T> &a, const Lane &ln, const Bases<T> &o, const B
         pt[s] = p;
         ut[s] = ld_kd (o.u + p * o.us);
         dl[s] = ld_kd (o.delta + p * o.KD) + st.bias;
-        gt[s] = __ldg (o.dy + p * o.us);   /* an inactive lane's: channel D − 1's */
+        gt[s] = ld_kd (o.dy + p * o.us);   /* an inactive lane's: channel D − 1's */
 #pragma unroll
         for (int n = 0; n < NT; n++)
           {
@@ -496,7 +496,7 @@ ring_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck, int ct)
       const void *bufs[] = { y, hck };
       if (vb_scan_ring_fits (cu, a, ct, bufs, 2))
         {
-          vb_scan_ring_forward (cu, a, B, y, hck, ct);
+          vb_scan_ring_forward (cu, a, B, y, hck);
           return true;
         }
     }
@@ -506,7 +506,7 @@ ring_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck, int ct)
 template <typename T>
 static bool
 ring_backward_fits (VbCuda *cu, const ScanArgs<T> &a, int ct, const T *du, const T *ddelta,
-                    const float *dy, const float *hck)
+                    const T *dy, const float *hck)
 {
   if constexpr (sizeof (T) == 2)
     {
@@ -549,7 +549,7 @@ launch_forward (VbCuda *cu, const ScanArgs<T> &a, int B, T *y, float *hck)
 template <typename T>
 static void
 launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, float *dA,
-                 float *dBs, float *dCs, float *dDskip, float *ddbias, const float *dy,
+                 float *dBs, float *dCs, float *dDskip, float *ddbias, const T *dy,
                  const float *hck)
 {
   if (!offsets_fit (cu, a))
@@ -683,7 +683,7 @@ vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const VbBf16
 extern "C" void
 vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                  float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                 const float *dy, const float *hck, const VbBf16 *u,
+                                 const VbBf16 *dy, const float *hck, const VbBf16 *u,
                                  const VbBf16 *delta, const float *A_logs, const float *Bs,
                                  const float *Cs, const float *Dskip, const float *dbias, int B,
                                  int H, int W, int K, int D, int N, VbScanMode mode)
@@ -694,7 +694,8 @@ vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float 
   launch_backward (cu, scan_args ((const __nv_bfloat16 *) u, (const __nv_bfloat16 *) delta,
                                   A_logs, Bs, Cs, Dskip, dbias, H * W, H, W, K, D, N, mode, 1), B,
                    (__nv_bfloat16 *) duk,
-                   (__nv_bfloat16 *) ddelta, dA_logs, dBs, dCs, dDskip, ddbias, dy, hck);
+                   (__nv_bfloat16 *) ddelta, dA_logs, dBs, dCs, dDskip, ddbias,
+                   (const __nv_bfloat16 *) dy, hck);
 }
 
 /* ---- group sum: out (rows, D) (+)= Σ_k in (rows, K, D) ------------------------------------ */

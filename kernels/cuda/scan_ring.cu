@@ -1,17 +1,18 @@
 /* scan_ring.cu: the one-state SS2D scan with bf16 storage (VMamba's training path) fed by a
  * shared-memory ring (specs/kernels.md §3–4). scan.cu's kernels load each step's u, Δ, dy,
  * B and C with a thread's own loads: one load and its address arithmetic per value and
- * step, and each chunk's loads waited for right before its arithmetic — at stage 1 (2.9
- * warps a scheduler) half the issue slots went unused waiting for them (ncu, session 14).
- * Here the lanes fetch a chunk's rows together, 16 bytes a copy (cp.async), STAGES − 1
- * chunks ahead of the arithmetic, which reads them from shared memory at fixed offsets;
- * the outputs (y; du and dz) are staged a chunk at a time and written 16 bytes a lane by
- * position. The forward gives each warp 32 channels, one a lane; the backward, bound by
- * its instruction count, gives each half warp 32 channels, two adjacent ones a lane
- * (their u, Δ, dy and outputs move in pairs, (B, C) and the chunk's copies, positions and
- * (dB, dC) reduction serve both). The routes are the same arithmetic, the arithmetic of
- * every step is the same functions as scan.cu's (vb-cuda-scan.h): the same bits. Taken
- * where the shapes fit (vb_scan_ring_fits); VB_SCAN_NO_RING=1 turns it off. */
+ * step, and each chunk's loads waited for right before its arithmetic. Here a half warp
+ * owns a unit of 32 channels of one sequence, two adjacent channels a lane: its lanes
+ * fetch a chunk's rows together, 16 bytes a copy (cp.async), STAGES − 1 chunks ahead of
+ * the arithmetic, which reads them from shared memory at fixed offsets (u, Δ, dy and the
+ * outputs in pairs; (B, C), the copies, the positions and the (dB, dC) reduction serve both
+ * channels: 89 → 62 instructions a channel-step in the backward, session 15). The outputs
+ * (y; du and dz) are staged a chunk at a time as bf16 pairs and written 16 bytes a lane by
+ * position in the next chunk's iteration, with that iteration's copies and the (dB, dC)
+ * reduction: one straight block of code with the arithmetic, which the scheduler
+ * interleaves. The routes are the same arithmetic, the arithmetic of every step is the
+ * same functions as scan.cu's (vb-cuda-scan.h): the same bits. Taken where the shapes fit
+ * (vb_scan_ring_fits); VB_SCAN_NO_RING=1 turns it off. */
 #include "vb-cuda-scan.h"
 #include "vb-cuda-async.h"
 #include "vb-cuda-mma.h"   /* pack_bf16x2 */
@@ -20,71 +21,18 @@ namespace
 {
 
 typedef __nv_bfloat16 bf16;
-constexpr int S = VB_SCAN_CKPT_STEPS;
+constexpr int S = VB_SCAN_CKPT_STEPS, UNIT = 32;
 constexpr unsigned FULL_MASK = 0xffffffffu;
-/* chunks in flight (with 3 the backward's warps waited for their copies: 7 % of its
- * stall samples at stage 1) */
-constexpr int FWD_STAGES = 4, BACK_STAGES = 4;
+/* chunks in flight (with 3 the backward's warps waited for their copies: 7 % of its stall
+ * samples at stage 1; 5 with one-warp blocks was slower); two warps (four units) a block */
+constexpr int FWD_STAGES = 4, BACK_STAGES = 4, RING_WARPS = 2;
 
-static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, a 16-byte copy a lane");
-
-/* one chunk of a warp's forward inputs: u and Δ's input for its 32 channels, B and C of
- * its group, and the steps' positions (for the outputs) */
-struct __align__ (16) FwdStage
-{
-  bf16 u[S][32], z[S][32];
-  float2 bc[S];           /* (B, C) of each step: one 8-byte load */
-  int pos[S];
-};
-
-/* the outputs are staged in fp32 and rounded as they leave (store_rows): a bf16 store into
- * shared memory took a conversion, a byte shuffle and the store a step */
-struct FwdRing
-{
-  FwdStage st[FWD_STAGES];
-  __align__ (16) float y[S][32];
-};
-
-/* A forward lane's share of every chunk's copies, fixed for the kernel: its sources at
- * position 0 and their row strides in bytes (an address is then one 32 × 32 → 64-bit
- * multiply-add: the signed 32-bit offsets before took five instructions an address), and
- * its steps. Lane l copies 16 bytes (part l & 3) of u's and Δ's rows of step l >> 2;
- * lanes 0–7 (8–15) B (C) of step l & 7. */
-struct LanePlan
-{
-  const char *u, *z, *bc;
-  uint32_t u_row, z_row, bc_row;
-  int su, s8, part, lane, L;
-  Route rt;
-};
+static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, 16-byte copies");
 
 __device__ __forceinline__ const char *
 at_row (const char *base, int pos, uint32_t row_bytes)
 {
   return base + (uint64_t) (uint32_t) pos * row_bytes;
-}
-
-__device__ __forceinline__ LanePlan
-lane_plan_of (const ScanArgs<bf16> &a, const Lane &ln)
-{
-  LanePlan lp;
-  int d0 = ln.d & ~31, KD = a.K * a.D;
-  lp.lane = threadIdx.x & 31;
-  lp.su = lp.lane >> 2;
-  lp.s8 = lp.lane & 7;
-  lp.part = (lp.lane & 3) * 8;
-  lp.L = a.L;
-  lp.u = (const char *) (a.u + (int64_t) ln.b * a.L * a.u_stride + (int64_t) ln.k * a.u_group
-                         + d0 + lp.part);
-  lp.z = (const char *) (a.delta + (int64_t) ln.b * a.L * KD + (int64_t) ln.k * a.D + d0
-                         + lp.part);
-  int64_t bc0 = ((int64_t) ln.b * a.L * a.K + ln.k) * a.N;
-  lp.bc = (const char *) (lp.lane < 8 ? a.Bs + bc0 : a.Cs + bc0);
-  lp.u_row = (uint32_t) a.u_stride * 2;
-  lp.z_row = (uint32_t) KD * 2;
-  lp.bc_row = (uint32_t) (a.K * a.N) * 4;
-  lp.rt = route_for (a.mode, ln.k, a.H, a.W);
-  return lp;
 }
 
 /* Where a lane's next fetch reads: the position of step t = 8·j + (lane & 7) of the chunk
@@ -131,162 +79,6 @@ route_walk_prev (const Route &rt, RouteWalk &rw)
   rw.p = wrap ? rw.p - rt.d2 : rw.p;
 }
 
-/* A forward chunk's copies (LanePlan), and the positions recorded. p8: the position of
- * the lane's step l & 7 (RouteWalk); the u and Δ lanes take theirs by a shuffle. FULL:
- * every step there (all chunks but one), no guards. */
-template <bool FULL>
-__device__ __forceinline__ void
-fetch_steps (const LanePlan &lp, FwdStage &st, int p8, int steps)
-{
-  int pu = __shfl_sync (FULL_MASK, p8, lp.su);
-  if (FULL || lp.su < steps)
-    {
-      cp_async16 (shared_addr (&st.u[lp.su][lp.part]), at_row (lp.u, pu, lp.u_row), true);
-      cp_async16 (shared_addr (&st.z[lp.su][lp.part]), at_row (lp.z, pu, lp.z_row), true);
-    }
-  if ((FULL || lp.s8 < steps) && lp.lane < 16)
-    {
-      float2 &bc = st.bc[lp.s8];
-      cp_async4 (shared_addr (lp.lane < 8 ? &bc.x : &bc.y), at_row (lp.bc, p8, lp.bc_row));
-      if (lp.lane < 8)
-        st.pos[lp.s8] = p8;
-    }
-}
-
-/* chunk j, whose step positions rw holds; rw moves on to chunk j + 1 */
-__device__ __forceinline__ void
-fetch_forward (const LanePlan &lp, FwdStage &st, int j, RouteWalk &rw)
-{
-  int steps = min (S, lp.L - j * S);
-  if (steps == S)
-    fetch_steps<true> (lp, st, rw.p, S);
-  else
-    fetch_steps<false> (lp, st, rw.p, steps);
-  route_walk_next (lp.rt, rw);
-}
-
-/* a staged output chunk (rows of 32 fp32 values) rounded to bf16 (to nearest even, as
- * to_kd: pack_bf16x2) and written by position,
- * 16 bytes a lane: row l >> 2, part l & 3; out at position 0 of the lane's part, rows
- * row_bytes apart */
-__device__ __forceinline__ void
-store_rows (char *out, const float (&rows)[S][32], const int *pos, uint32_t row_bytes,
-            int steps, const LanePlan &lp)
-{
-  if (lp.su < steps)
-    {
-      float4 a = *(const float4 *) &rows[lp.su][lp.part];
-      float4 b = *(const float4 *) &rows[lp.su][lp.part + 4];
-      uint4 v = make_uint4 (pack_bf16x2 (a.x, a.y), pack_bf16x2 (a.z, a.w), pack_bf16x2 (b.x, b.y),
-                            pack_bf16x2 (b.z, b.w));
-      *(uint4 *) at_row (out, pos[lp.su], row_bytes) = v;
-    }
-}
-
-/* the forward's steps of one chunk from its stage (scan.cu's forward_chunk, NT = 1): the
- * stage's values first, then the steps. Read step by step, each step's loads waited for
- * the previous step's store of y into shared memory (the compiler cannot tell the two
- * apart), which serialised the steps: one dependent chain a warp, stalled on it. */
-template <bool FULL, bool WRITE>
-__device__ __forceinline__ void
-forward_steps (const FwdStage &st, float (&y)[S][32], int lane, int steps, float &h, float A2,
-               float ds, float bias)
-{
-  float ut[S], zt[S];
-  float2 bc[S];
-#pragma unroll
-  for (int s = 0; s < S; s++)
-    if (FULL || s < steps)
-      {
-        ut[s] = __bfloat162float (st.u[s][lane]);
-        zt[s] = __bfloat162float (st.z[s][lane]) + bias;
-        bc[s] = st.bc[s];
-      }
-#pragma unroll
-  for (int s = 0; s < S; s++)
-    if (FULL || s < steps)
-      {
-        float yt = one_state_step (h, zt[s], ut[s], bc[s].x, bc[s].y, A2, ds);
-        if (WRITE)
-          y[s][lane] = yt;
-      }
-}
-
-/* Forward: y (WRITE) and the state at every chunk start (if hck not NULL). One ring a
- * warp, no block barriers: whole warps are active (the launch checks D). */
-template <bool WRITE>
-static __global__ void __launch_bounds__ (128, 6)
-scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck)
-{
-  __shared__ FwdRing rings[SCAN_MAX_WARPS];
-  FwdRing &ring = rings[threadIdx.x >> 5];
-  Lane ln = lane_of (a);
-  LanePlan lp = lane_plan_of (a, ln);
-  int64_t c = (int64_t) ln.k * a.D + ln.d;
-  float A2 = a_of (a, c, 0) * LOG2E, h = 0.0f;
-  float ds = a.Dskip != NULL ? a.Dskip[c] : 0.0f, bias = a.dbias != NULL ? a.dbias[c] : 0.0f;
-  float *ck = hck != NULL ? ckpt_of (hck, a, ln) : NULL;
-  /* y like Δ: the lane's part of its row at position 0 */
-  char *yw = WRITE ? (char *) y + (lp.z - (const char *) a.delta) : NULL;
-  int chunks = (a.L + S - 1) / S;
-  RouteWalk rw = route_walk_at (lp.rt, 0, lp.lane);
-#pragma unroll
-  for (int q = 0; q < FWD_STAGES - 1; q++)
-    {
-      if (q < chunks)
-        fetch_forward (lp, ring.st[q], q, rw);
-      cp_async_commit ();
-    }
-  for (int j = 0; j < chunks; j++)
-    {
-      /* chunk j's copies (this lane's) done; the barrier shows every lane's */
-      cp_async_wait<FWD_STAGES - 2> ();
-      __syncwarp ();
-      const FwdStage &st = ring.st[j % FWD_STAGES];
-      if (ck != NULL)
-        ck[(int64_t) j * a.D] = h;
-      int steps = min (S, a.L - j * S);
-      if (steps == S)
-        forward_steps<true, WRITE> (st, ring.y, lp.lane, S, h, A2, ds, bias);
-      else
-        forward_steps<false, WRITE> (st, ring.y, lp.lane, steps, h, A2, ds, bias);
-      if (WRITE)
-        {
-          __syncwarp ();
-          store_rows (yw, ring.y, st.pos, lp.z_row, steps, lp);
-        }
-      /* the stage chunk j − 1 used: every lane left it at this chunk's barrier */
-      int q = j + FWD_STAGES - 1;
-      if (q < chunks)
-        fetch_forward (lp, ring.st[q % FWD_STAGES], q, rw);
-      cp_async_commit ();
-    }
-}
-
-/* ---- backward: a half warp a unit of 32 channels, two adjacent channels a lane ---------- */
-
-/* the backward's blocks: two warps, four units (32 channels of one sequence each) */
-constexpr int BACK_WARPS = 2, UNIT = 32;
-
-/* one chunk of a unit's inputs: u, Δ's input and dy of its 32 channels, (B, C), the
- * state at the chunk's start (the checkpoint) and the steps' positions */
-struct __align__ (16) BackStage
-{
-  bf16 u[S][UNIT], z[S][UNIT];
-  float g[S][UNIT];
-  float h0[UNIT];
-  float2 bc[S];
-  int pos[S];
-};
-
-/* a half warp's ring; du and dz staged as rounded bf16 pairs (a lane's two channels), in
- * two buffers: a chunk's are written out while the next chunk's are computed */
-struct BackRing
-{
-  BackStage st[BACK_STAGES];
-  __align__ (16) uint32_t du[2][S][UNIT / 2], dz[2][S][UNIT / 2];
-};
-
 /* a half warp's unit: sequence seq = b·K + k, channels 32·g …; past the last unit a half
  * computes a copy of it (the shuffles need every lane) and writes nothing */
 struct Unit
@@ -309,10 +101,28 @@ unit_of (const ScanArgs<bf16> &a, int units)
   return un;
 }
 
-/* Lane m (0–15) of a half warp's share of its unit's copies, fixed for the kernel (as
- * LanePlan): 16 bytes (part m & 3) of u's and Δ's rows of steps m >> 2 and 4 + (m >> 2);
- * of dy's (part m & 7) steps m >> 3, + 2, + 4, + 6; B (m < 8) or C of step m & 7; lanes
- * m < 8 a quarter of the checkpoint. Shuffles take positions from lane base + step. */
+/* one chunk of a unit's inputs both directions read: u and Δ's input of its 32 channels,
+ * (B, C) of each step (one 8-byte load) and the steps' positions (for the outputs) */
+struct __align__ (16) UnitRows
+{
+  bf16 u[S][UNIT], z[S][UNIT];
+  float2 bc[S];
+  int pos[S];
+};
+
+/* the backward's: plus dy and the state at the chunk's start (the checkpoint) */
+struct __align__ (16) BackStage
+{
+  UnitRows in;
+  bf16 g[S][UNIT];
+  float h0[UNIT];
+};
+
+/* Lane m (0–15) of a half warp's share of its unit's copies, fixed for the kernel: its
+ * sources at position 0 and their row strides in bytes (an address is one 32 × 32 →
+ * 64-bit multiply-add); 16 bytes (part m & 3) of u's, Δ's and in the backward dy's rows
+ * of steps m >> 2 and 4 + (m >> 2); B (m < 8) or C of step m & 7; in the backward, lanes
+ * m < 8, a quarter of the checkpoint. Shuffles take the positions from lane base + step. */
 struct HalfPlan
 {
   const char *u, *z, *g, *bc, *ck;
@@ -322,7 +132,7 @@ struct HalfPlan
 };
 
 __device__ __forceinline__ HalfPlan
-half_plan_of (const ScanArgs<bf16> &a, const Unit &un, const float *dy, const float *hck)
+half_plan_of (const ScanArgs<bf16> &a, const Unit &un, const bf16 *dy, const float *hck)
 {
   HalfPlan hp;
   int d0 = un.g * UNIT, KD = a.K * a.D, chunks = (a.L + S - 1) / S;
@@ -330,26 +140,28 @@ half_plan_of (const ScanArgs<bf16> &a, const Unit &un, const float *dy, const fl
   hp.base = threadIdx.x & 16;
   hp.L = a.L;
   int64_t u0 = (int64_t) un.b * a.L * a.u_stride + (int64_t) un.k * a.u_group + d0;
-  int part = (hp.m & 3) * 8, gpart = (hp.m & 7) * 4;
+  int part = (hp.m & 3) * 8, ckpart = (hp.m & 7) * 4;
   hp.u = (const char *) (a.u + u0 + part);
   hp.z = (const char *) (a.delta + (int64_t) un.b * a.L * KD + (int64_t) un.k * a.D + d0 + part);
-  hp.g = (const char *) (dy + u0 + gpart);
+  hp.g = dy != NULL ? (const char *) (dy + u0 + part) : NULL;
   int64_t bc0 = ((int64_t) un.b * a.L * a.K + un.k) * a.N;
   hp.bc = (const char *) (hp.m < 8 ? a.Bs + bc0 : a.Cs + bc0);
-  hp.ck = (const char *) (hck + (int64_t) un.seq * chunks * a.D + d0 + gpart);
+  hp.ck = hck != NULL ? (const char *) (hck + (int64_t) un.seq * chunks * a.D + d0 + ckpart)
+                      : NULL;
   hp.u_row = (uint32_t) a.u_stride * 2;
   hp.z_row = (uint32_t) KD * 2;
-  hp.g_row = (uint32_t) a.u_stride * 4;
+  hp.g_row = (uint32_t) a.u_stride * 2;
   hp.bc_row = (uint32_t) (a.K * a.N) * 4;
   hp.ck_row = (uint32_t) a.D * 4;
   hp.rt = route_for (a.mode, un.k, a.H, a.W);
   return hp;
 }
 
-/* chunk j's copies; p8: the position of the lane's step m & 7 */
+/* a chunk's UnitRows copies, and into g (not NULL) dy's rows; p8: the position of the
+ * lane's step m & 7 */
 template <bool FULL>
 __device__ __forceinline__ void
-fetch_back_steps (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
+fetch_rows (const HalfPlan &hp, UnitRows &st, bf16 (*g)[UNIT], int p8, int steps)
 {
   int m = hp.m;
 #pragma unroll
@@ -360,14 +172,9 @@ fetch_back_steps (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
         {
           cp_async16 (shared_addr (&st.u[s][(m & 3) * 8]), at_row (hp.u, p, hp.u_row), true);
           cp_async16 (shared_addr (&st.z[s][(m & 3) * 8]), at_row (hp.z, p, hp.z_row), true);
+          if (g != NULL)
+            cp_async16 (shared_addr (&g[s][(m & 3) * 8]), at_row (hp.g, p, hp.g_row), true);
         }
-    }
-#pragma unroll
-  for (int r = 0; r < 4; r++)
-    {
-      int s = (m >> 3) + 2 * r, p = __shfl_sync (FULL_MASK, p8, hp.base | s);
-      if (FULL || s < steps)
-        cp_async16 (shared_addr (&st.g[s][(m & 7) * 4]), at_row (hp.g, p, hp.g_row), true);
     }
   if (FULL || (m & 7) < steps)
     {
@@ -376,11 +183,32 @@ fetch_back_steps (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
       if (m < 8)
         st.pos[m] = p8;
     }
+}
+
+/* the forward's chunk j, whose step positions rw holds; rw moves on to chunk j + 1 */
+__device__ __forceinline__ void
+fetch_forward (const HalfPlan &hp, UnitRows &st, int j, RouteWalk &rw)
+{
+  int steps = min (S, hp.L - j * S);
+  if (steps == S)
+    fetch_rows<true> (hp, st, NULL, rw.p, S);
+  else
+    fetch_rows<false> (hp, st, NULL, rw.p, steps);
+  route_walk_next (hp.rt, rw);
+}
+
+/* the backward's: plus dy's rows and the checkpoint */
+template <bool FULL>
+__device__ __forceinline__ void
+fetch_back_steps (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
+{
+  int m = hp.m;
+  fetch_rows<FULL> (hp, st.in, st.g, p8, steps);
   if (m < 8)
     cp_async16 (shared_addr (&st.h0[m * 4]), at_row (hp.ck, j, hp.ck_row), true);
 }
 
-/* chunk j, whose step positions rw holds; rw moves on to chunk j − 1 */
+/* chunk j; rw moves on to chunk j − 1 */
 __device__ __forceinline__ void
 fetch_backward (const HalfPlan &hp, BackStage &st, int j, RouteWalk &rw)
 {
@@ -391,6 +219,194 @@ fetch_backward (const HalfPlan &hp, BackStage &st, int j, RouteWalk &rw)
     fetch_back_steps<false> (hp, st, j, rw.p, steps);
   route_walk_prev (hp.rt, rw);
 }
+
+/* the chunk's u and Δ's input of the lane's two channels, widened exactly (bf16 pairs) */
+template <bool FULL>
+__device__ __forceinline__ void
+read_pairs (const UnitRows &st, int m, int steps, float (&ut)[2][S], float (&zt)[2][S],
+            const float (&bias)[2])
+{
+#pragma unroll
+  for (int s = 0; s < S; s++)
+    if (FULL || s < steps)
+      {
+        uint32_t uw = *(const uint32_t *) &st.u[s][2 * m];
+        uint32_t zw = *(const uint32_t *) &st.z[s][2 * m];
+        ut[0][s] = __uint_as_float (uw << 16);
+        ut[1][s] = __uint_as_float (uw & 0xffff0000u);
+        zt[0][s] = __uint_as_float (zw << 16) + bias[0];
+        zt[1][s] = __uint_as_float (zw & 0xffff0000u) + bias[1];
+      }
+}
+
+/* *p = v where store, as one predicated instruction: written in C, the compiler made a
+ * branch of the guarded loads and stores, which split the iteration's code in blocks the
+ * scheduler cannot interleave */
+__device__ __forceinline__ void
+store16_if (bool store, const char *p, uint4 v)
+{
+  asm volatile ("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %0, 0;\n\t"
+                "@p st.global.v4.b32 [%1], {%2, %3, %4, %5};\n\t}"
+                :: "r"((int) store), "l"(p), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w));
+}
+
+__device__ __forceinline__ void
+store8_if (bool store, const float *p, float x, float y)
+{
+  asm volatile ("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %0, 0;\n\t"
+                "@p st.global.v2.f32 [%1], {%2, %3};\n\t}"
+                :: "r"((int) store), "l"(p), "f"(x), "f"(y));
+}
+
+/* A computed chunk's staged outputs, written in the next chunk's iteration: its steps,
+ * staging buffer and the positions of the lane's rows (steps m >> 2 and 4 + (m >> 2)) */
+struct RowsPending
+{
+  int steps, buf, pos_row[2];
+};
+
+__device__ __forceinline__ void
+rows_pending_of (RowsPending &rp, const UnitRows &st, int steps, int buf, int m)
+{
+  rp.steps = steps;
+  rp.buf = buf;
+  rp.pos_row[0] = st.pos[m >> 2];
+  rp.pos_row[1] = st.pos[4 + (m >> 2)];
+}
+
+/* staged bf16 pairs written by position, 16 bytes a lane (part m & 3 of its two rows); out
+ * at position 0 of the lane's part */
+__device__ __forceinline__ void
+store_unit_rows (const char *out, const uint32_t (&rows)[S][UNIT / 2], const RowsPending &rp,
+                 int m, bool active, uint32_t row_bytes)
+{
+#pragma unroll
+  for (int r = 0; r < 2; r++)
+    {
+      int sr = (m >> 2) + 4 * r;
+      store16_if (active && sr < rp.steps, at_row (out, rp.pos_row[r], row_bytes),
+                  *(const uint4 *) &rows[sr][(m & 3) * 4]);
+    }
+}
+
+/* ---- forward ------------------------------------------------------------------------- */
+
+/* a half warp's ring; y staged as rounded bf16 pairs, two buffers (written a chunk later) */
+struct FwdRing
+{
+  UnitRows st[FWD_STAGES];
+  __align__ (16) uint32_t y[2][S][UNIT / 2];
+};
+
+/* a unit's forward walk: its copies, its channels' constants and states, its outputs */
+struct FwdWalk
+{
+  ScanArgs<bf16> a;
+  Unit un;
+  HalfPlan hp;
+  RouteWalk rw;
+  float h[2], A2[2], ds[2], bias[2];
+  const float *ck;
+  const char *y;
+  int chunks;
+};
+
+/* Iteration i: chunk i from stage i mod FWD_STAGES, after the fetch of chunk i +
+ * FWD_STAGES − 1 and the previous chunk's y rows. MAIN: the iterations with a whole chunk
+ * to fetch and to compute (all but the first and the last few), one straight block. */
+template <bool WRITE, bool MAIN>
+__device__ __forceinline__ void
+fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
+{
+  int m = w.hp.m, steps = min (S, w.a.L - i * S), q = i + FWD_STAGES - 1;
+  /* chunk i's copies (this lane's) done; the barrier shows every lane's, and the previous
+   * chunk's staged y */
+  cp_async_wait<FWD_STAGES - 2> ();
+  __syncwarp ();
+  /* into the stage chunk i − 1 used (all lanes left it at the barrier) */
+  if (MAIN)
+    {
+      fetch_rows<true> (w.hp, ring.st[q % FWD_STAGES], NULL, w.rw.p, S);
+      route_walk_next (w.hp.rt, w.rw);
+    }
+  else if (q < w.chunks)
+    fetch_forward (w.hp, ring.st[q % FWD_STAGES], q, w.rw);
+  cp_async_commit ();
+  if (WRITE && (MAIN || i > 0))
+    store_unit_rows (w.y, ring.y[rp.buf], rp, m, w.un.active, w.hp.z_row);
+  /* the state at the chunk's start */
+  store8_if (w.ck != NULL && w.un.active, w.ck + (int64_t) i * w.a.D, w.h[0], w.h[1]);
+  const UnitRows &st = ring.st[i % FWD_STAGES];
+  float ut[2][S], zt[2][S];
+  read_pairs<MAIN> (st, m, steps, ut, zt, w.bias);
+#pragma unroll
+  for (int s = 0; s < S; s++)
+    if (MAIN || s < steps)
+      {
+        float2 bc = st.bc[s];
+        float y0 = one_state_step (w.h[0], zt[0][s], ut[0][s], bc.x, bc.y, w.A2[0], w.ds[0]);
+        float y1 = one_state_step (w.h[1], zt[1][s], ut[1][s], bc.x, bc.y, w.A2[1], w.ds[1]);
+        if (WRITE)   /* rounded to nearest even, as to_kd */
+          ring.y[i & 1][s][m] = pack_bf16x2 (y0, y1);
+      }
+  rows_pending_of (rp, st, steps, i & 1, m);
+}
+
+/* Forward: y (WRITE) and the state at every chunk start (if hck not NULL) */
+template <bool WRITE>
+static __global__ void __launch_bounds__ (32 * RING_WARPS, 8)
+scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck, int units)
+{
+  __shared__ FwdRing rings[2 * RING_WARPS];
+  FwdRing &ring = rings[threadIdx.x >> 4];
+  FwdWalk w;
+  w.a = a;
+  w.un = unit_of (a, units);
+  w.hp = half_plan_of (a, w.un, NULL, NULL);
+  int m = w.hp.m, d = w.un.g * UNIT + 2 * m;
+  w.chunks = (a.L + S - 1) / S;
+#pragma unroll
+  for (int c = 0; c < 2; c++)
+    {
+      int64_t kd = (int64_t) w.un.k * a.D + d + c;
+      w.h[c] = 0.0f;
+      w.A2[c] = a_of (a, kd, 0) * LOG2E;
+      w.ds[c] = a.Dskip != NULL ? a.Dskip[kd] : 0.0f;
+      w.bias[c] = a.dbias != NULL ? a.dbias[kd] : 0.0f;
+    }
+  w.ck = hck != NULL ? hck + (int64_t) w.un.seq * w.chunks * a.D + d : NULL;
+  /* y like Δ: the lane's part of its row at position 0 */
+  w.y = WRITE ? (const char *) y + (w.hp.z - (const char *) a.delta) : NULL;
+  w.rw = route_walk_at (w.hp.rt, 0, m);
+#pragma unroll
+  for (int q = 0; q < FWD_STAGES - 1; q++)
+    {
+      if (q < w.chunks)
+        fetch_forward (w.hp, ring.st[q], q, w.rw);
+      cp_async_commit ();
+    }
+  RowsPending rp;
+  fwd_iteration<WRITE, false> (w, ring, rp, 0);
+  int i = 1;
+  for (; i + FWD_STAGES < w.chunks; i++)   /* chunk i + FWD_STAGES − 1 whole, and chunk i */
+    fwd_iteration<WRITE, true> (w, ring, rp, i);
+  for (; i < w.chunks; i++)
+    fwd_iteration<WRITE, false> (w, ring, rp, i);
+  if (WRITE)
+    {
+      __syncwarp ();   /* the last chunk's staged y: every lane's */
+      store_unit_rows (w.y, ring.y[rp.buf], rp, m, w.un.active, w.hp.z_row);
+    }
+}
+
+/* ---- backward ------------------------------------------------------------------------ */
+
+/* a half warp's ring; du and dz staged as rounded bf16 pairs, two buffers */
+struct BackRing
+{
+  BackStage st[BACK_STAGES];
+  __align__ (16) uint32_t du[2][S][UNIT / 2], dz[2][S][UNIT / 2];
+};
 
 /* the first channel's outputs held in registers until the second's are there */
 struct FirstSink
@@ -428,21 +444,17 @@ backward_pair (BackState<1> (&st)[2], const BackStage &sg, BackRing &ring, int b
 {
   float ut[2][S], dl[2][S], gt[2][S], Bt[S][1], Ct[S][1];
   int pt[S];
+  const float bias[2] = { st[0].bias, st[1].bias };
+  read_pairs<FULL> (sg.in, m, steps, ut, dl, bias);
 #pragma unroll
   for (int s = 0; s < S; s++)
     if (FULL || s < steps)
       {
         pt[s] = s;
-        uint32_t uw = *(const uint32_t *) &sg.u[s][2 * m];
-        uint32_t zw = *(const uint32_t *) &sg.z[s][2 * m];
-        ut[0][s] = __uint_as_float (uw << 16);              /* bf16 widened exactly */
-        ut[1][s] = __uint_as_float (uw & 0xffff0000u);
-        dl[0][s] = __uint_as_float (zw << 16) + st[0].bias;
-        dl[1][s] = __uint_as_float (zw & 0xffff0000u) + st[1].bias;
-        float2 g = *(const float2 *) &sg.g[s][2 * m];
-        gt[0][s] = g.x;
-        gt[1][s] = g.y;
-        float2 bc = sg.bc[s];
+        uint32_t gw = *(const uint32_t *) &sg.g[s][2 * m];
+        gt[0][s] = __uint_as_float (gw << 16);
+        gt[1][s] = __uint_as_float (gw & 0xffff0000u);
+        float2 bc = sg.in.bc[s];
         Bt[s][0] = bc.x;
         Ct[s][0] = bc.y;
       }
@@ -457,53 +469,30 @@ backward_pair (BackState<1> (&st)[2], const BackStage &sg, BackRing &ring, int b
                                    dl[1], gt[1], Bt, Ct, pt);
 }
 
-/* *p = v where store, as one predicated instruction: written in C, the compiler made a
- * branch of the guarded loads and stores, which split the iteration's code in blocks the
- * scheduler cannot interleave */
-__device__ __forceinline__ void
-store16_if (bool store, const char *p, uint4 v)
-{
-  asm volatile ("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %0, 0;\n\t"
-                "@p st.global.v4.b32 [%1], {%2, %3, %4, %5};\n\t}"
-                :: "r"((int) store), "l"(p), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w)
-);
-}
-
-/* A computed chunk's work left for the next chunk's iteration, where the compiler can
- * interleave it with that chunk's arithmetic (run after it, this work's dependent
- * shuffles, stores and copies took 48 % of the stall samples at stage 1 for a quarter of
- * the instructions): its (dB, dC) sums (v, not reduced yet), the positions its stores
- * need (pos_bc: step scatter_value (m) >> 1; pos_row: steps m >> 2 and 4 + (m >> 2)) and
- * its staging buffer. */
+/* The backward's pending chunk: its staged rows, plus its (dB, dC) sums (v, not reduced
+ * yet), its chunk index and the position of the lane's (dB, dC) step (scatter_value (m) >>
+ * 1: with one unit of channels they go to dB / dC by position). Finished in the next
+ * chunk's iteration, where the compiler interleaves the work with that chunk's arithmetic
+ * (run after it, its dependent shuffles, stores and copies took 48 % of the stall samples
+ * at stage 1 for a quarter of the instructions). */
 struct Pending
 {
+  RowsPending rows;
   float v[2 * S];
-  int j, steps, buf, pos_bc, pos_row[2];
+  int j, pos_bc;
 };
-
-__device__ __forceinline__ void
-pending_of (Pending &pd, const BackStage &sg, int j, int steps, int buf, int m)
-{
-  pd.j = j;
-  pd.steps = steps;
-  pd.buf = buf;
-  pd.pos_bc = sg.pos[scatter_value (m) >> 1];
-  pd.pos_row[0] = sg.pos[m >> 2];
-  pd.pos_row[1] = sg.pos[4 + (m >> 2)];
-}
 
 /* The chunk's (dB, dC) summed over the unit's 32 channels (the half warp's reduce-scatter:
  * the same tree as scan.cu's warps), written into the unit's slice of out.dbc (64
  * contiguous bytes: bc_slot), which scan.cu sums over the slices tile by tile in the order
  * the direct kernels sum a block's warps (the same bits), or with one unit of channels
  * into dB / dC by position (0 + v: the direct kernels' sum from zero; the slices' −0 the
- * same). Then its du and dz rows by position, 16 bytes a lane: steps m >> 2 and 4 +
- * (m >> 2), part m & 3. Predicated stores, no branches: the work stays in one block with
- * the arithmetic. No block barrier, where scan.cu's kernels meet once a chunk. */
+ * same). Then its du and dz rows. No block barrier, where scan.cu's kernels meet once a
+ * chunk. */
 __device__ __forceinline__ void
 finish_chunk (const ScanArgs<bf16> &a, const Unit &un, const BackOut<bf16> &out,
-              const BackRing &ring, Pending &pd, int m, int seqs, char *du, char *dz,
-              uint32_t row_bytes)
+              const BackRing &ring, Pending &pd, int m, int seqs, const char *du,
+              const char *dz, uint32_t row_bytes)
 {
   reduce_scatter_half (pd.v, m);
   int i = scatter_value (m), s = i >> 1;
@@ -514,25 +503,13 @@ finish_chunk (const ScanArgs<bf16> &a, const Unit &un, const BackOut<bf16> &out,
       dst = (i & 1) == 0 ? out.dB : out.dC;
       at = ((int64_t) un.b * a.L + pd.pos_bc) * a.K + un.k;
     }
-  if (un.active && s < pd.steps && dst != NULL)
+  if (un.active && s < pd.rows.steps && dst != NULL)
     dst[at] = 0.0f + pd.v[0];
-#pragma unroll
-  for (int r = 0; r < 2; r++)
-    {
-      int sr = (m >> 2) + 4 * r;
-      bool store = un.active && sr < pd.steps;
-      store16_if (store, at_row (du, pd.pos_row[r], row_bytes),
-                  *(const uint4 *) &ring.du[pd.buf][sr][(m & 3) * 4]);
-      store16_if (store, at_row (dz, pd.pos_row[r], row_bytes),
-                  *(const uint4 *) &ring.dz[pd.buf][sr][(m & 3) * 4]);
-    }
+  store_unit_rows (du, ring.du[pd.rows.buf], pd.rows, m, un.active, row_bytes);
+  store_unit_rows (dz, ring.dz[pd.rows.buf], pd.rows, m, un.active, row_bytes);
 }
 
-/* The state of a unit's walk, and iteration i of it: chunk j = chunks − 1 − i from stage
- * i mod BACK_STAGES, after the fetch of chunk j − BACK_STAGES + 1 (FETCH) and the previous
- * chunk's finish (PENDING). Each of the three kinds of iteration (the first, whose chunk
- * may be partial; the main one; the last few, nothing left to fetch) is one block of
- * straight-line code. */
+/* a unit's backward walk */
 struct BackWalk
 {
   ScanArgs<bf16> a;
@@ -541,47 +518,53 @@ struct BackWalk
   HalfPlan hp;
   BackState<1> st[2];
   RouteWalk rw;
-  char *du, *dz;
+  const char *du, *dz;
   int chunks, seqs;
 };
 
-template <bool FETCH, bool PENDING, bool FULL>
+/* Iteration i: chunk j = chunks − 1 − i from stage i mod BACK_STAGES, after the fetch of
+ * chunk j − BACK_STAGES + 1 and the previous chunk's finish. MAIN: the iterations with a
+ * whole chunk to fetch and to compute (all but the first, whose chunk may be partial, and
+ * the last few), one straight block. */
+template <bool MAIN>
 __device__ __forceinline__ void
 back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
 {
   int m = w.hp.m, j = w.chunks - 1 - i, steps = min (S, w.a.L - j * S);
-  /* chunk i's copies (this lane's) done; the barrier shows every lane's, and the previous
-   * chunk's staged du and dz */
+  int q = i + BACK_STAGES - 1;
   cp_async_wait<BACK_STAGES - 2> ();
   __syncwarp ();
-  int q = i + BACK_STAGES - 1;
-  /* into the stage chunk i − 1 used (all lanes left it at the barrier); never partial */
-  if (FETCH)
+  /* into the stage chunk i − 1 used; chunks after the first are whole */
+  if (MAIN)
     {
       fetch_back_steps<true> (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw.p, S);
       route_walk_prev (w.hp.rt, w.rw);
     }
+  else if (q < w.chunks)
+    fetch_backward (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw);
   cp_async_commit ();
-  if (PENDING)
+  if (MAIN || i > 0)
     finish_chunk (w.a, w.un, w.out, ring, pd, m, w.seqs, w.du, w.dz, w.hp.z_row);
   const BackStage &sg = ring.st[i % BACK_STAGES];
   float v[2 * S];
 #pragma unroll
   for (int k = 0; k < 2 * S; k++)
     v[k] = 0.0f;
-  backward_pair<FULL> (w.st, sg, ring, i & 1, m, steps, v, w.un.active);
+  backward_pair<MAIN> (w.st, sg, ring, i & 1, m, steps, v, w.un.active);
 #pragma unroll
   for (int k = 0; k < 2 * S; k++)
     pd.v[k] = v[k];
-  pending_of (pd, sg, j, steps, i & 1, m);
+  rows_pending_of (pd.rows, sg.in, steps, i & 1, m);
+  pd.j = j;
+  pd.pos_bc = sg.in.pos[scatter_value (m) >> 1];
 }
 
-/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1), the lane's
- * two channels. About 220 registers (at 168 ptxas spilled): four blocks an SM. */
-static __global__ void __launch_bounds__ (32 * BACK_WARPS, 4)
+/* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). About 210
+ * registers (at 168 ptxas spilled): four blocks an SM. */
+static __global__ void __launch_bounds__ (32 * RING_WARPS, 4)
 scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int seqs)
 {
-  __shared__ BackRing rings[2 * BACK_WARPS];
+  __shared__ BackRing rings[2 * RING_WARPS];
   BackRing &ring = rings[threadIdx.x >> 4];
   BackWalk w;
   w.a = a;
@@ -597,8 +580,8 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int s
   /* du and dz like Δ: the lane's part of its row at position 0 (the ring is taken only
    * where both are asked for) */
   int64_t part = w.hp.z - (const char *) a.delta;
-  w.du = (char *) out.du + part;
-  w.dz = (char *) out.ddelta + part;
+  w.du = (const char *) out.du + part;
+  w.dz = (const char *) out.ddelta + part;
   w.chunks = (a.L + S - 1) / S;
   /* the i-th chunk taken is chunk chunks − 1 − i (only the first may be partial) */
   w.rw = route_walk_at (w.hp.rt, w.chunks - 1, m);
@@ -610,16 +593,12 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int s
       cp_async_commit ();
     }
   Pending pd;
-  int last_fetch = w.chunks - BACK_STAGES;   /* the last iteration with a chunk to fetch */
-  if (last_fetch >= 0)
-    back_iteration<true, false, false> (w, ring, pd, 0);
-  else
-    back_iteration<false, false, false> (w, ring, pd, 0);
+  back_iteration<false> (w, ring, pd, 0);
   int i = 1;
-  for (; i <= last_fetch; i++)
-    back_iteration<true, true, true> (w, ring, pd, i);
+  for (; i + BACK_STAGES <= w.chunks; i++)   /* chunk chunks − i − BACK_STAGES to fetch */
+    back_iteration<true> (w, ring, pd, i);
   for (; i < w.chunks; i++)
-    back_iteration<false, true, true> (w, ring, pd, i);
+    back_iteration<false> (w, ring, pd, i);
   __syncwarp ();   /* the last chunk's staged du and dz: every lane's */
   finish_chunk (a, w.un, out, ring, pd, m, seqs, w.du, w.dz, w.hp.z_row);
   param_partials<1> (a, ln[0], out, w.st[0]);
@@ -650,22 +629,23 @@ vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<bf16> &a, int ct, const void
 }
 
 void
-vb_scan_ring_forward (VbCuda *cu, const ScanArgs<bf16> &a, int B, bf16 *y, float *hck, int ct)
+vb_scan_ring_forward (VbCuda *cu, const ScanArgs<bf16> &a, int B, bf16 *y, float *hck)
 {
-  dim3 grid (a.D / ct, B * a.K);
+  int units = B * a.K * (a.D / UNIT), per_block = 2 * RING_WARPS;
+  dim3 grid ((units + per_block - 1) / per_block);
   cu->scan_ring_launches++;
   if (y != NULL)
-    scan_ring_forward_kernel<true><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+    scan_ring_forward_kernel<true><<<grid, 32 * RING_WARPS, 0, cu->stream>>> (a, y, hck, units);
   else
-    scan_ring_forward_kernel<false><<<grid, ct, 0, cu->stream>>> (a, y, hck);
+    scan_ring_forward_kernel<false><<<grid, 32 * RING_WARPS, 0, cu->stream>>> (a, y, hck, units);
 }
 
 void
 vb_scan_ring_backward (VbCuda *cu, const ScanArgs<bf16> &a, int B, const BackOut<bf16> &out)
 {
-  int units = B * a.K * (a.D / UNIT), per_block = 2 * BACK_WARPS;
+  int units = B * a.K * (a.D / UNIT), per_block = 2 * RING_WARPS;
   cu->scan_ring_launches++;
-  scan_ring_backward_kernel<<<(units + per_block - 1) / per_block, 32 * BACK_WARPS, 0,
+  scan_ring_backward_kernel<<<(units + per_block - 1) / per_block, 32 * RING_WARPS, 0,
                               cu->stream>>> (a, out, units, B * a.K);
 }
 

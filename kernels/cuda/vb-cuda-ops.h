@@ -77,6 +77,10 @@ void vb_cuda_residual_layernorm_forward_bf16 (VbCuda *cu, float *y, VbBf16 *out1
                                               const float *branch, const float *bias,
                                               const float *scale, int B, const float *gamma,
                                               const float *beta, int64_t n, int c, float eps);
+void vb_cuda_layernorm_backward_bf16 (VbCuda *cu, VbBf16 *din16, float *din_work,
+                                      float *dgamma, float *dbeta, const float *dout,
+                                      const float *in, const float *mean, const float *rstd,
+                                      const float *gamma, int64_t n, int c);
 void vb_cuda_layernorm_backward_acc_bf16 (VbCuda *cu, float *din, VbBf16 *din16,
                                           const float *scale, int B, float *dgamma,
                                           float *dbeta, const float *dout, const float *in,
@@ -138,7 +142,7 @@ void vb_cuda_ss2d_scan_forward_bf16 (VbCuda *cu, VbBf16 *yk, float *hck, const V
                                      int B, int H, int W, int K, int D, int N, VbScanMode mode);
 void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, float *dA_logs,
                                       float *dBs, float *dCs, float *dDskip, float *ddbias,
-                                      const float *dy, const float *hck, const VbBf16 *u,
+                                      const VbBf16 *dy, const float *hck, const VbBf16 *u,
                                       const VbBf16 *delta, const float *A_logs, const float *Bs,
                                       const float *Cs, const float *Dskip, const float *dbias,
                                       int B, int H, int W, int K, int D, int N,

@@ -53,9 +53,10 @@ to_kd<__nv_bfloat16> (float v)
 /* ---- selective scan (specs/kernels.md §3–4) --------------------------------------------- */
 
 /* Where a scan reads. Group k visits position pos_k(t) at step t: its cross-scan route on
- * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride floats
- * apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0, one u
- * shared by all groups). delta, y, du, ddelta: (B, L, K·D) of T (float, or bf16 storage);
+ * an H×W map (the plain op: the identity, H = 1, W = L). u and dy rows are u_stride
+ * values apart with group k's channels at k·u_group (plain op: K·D and D; SS2D: D and 0,
+ * one u and dy shared by all groups). u, dy, delta, y, du, ddelta: of T (float, or bf16
+ * storage), the last four (B, L, K·D);
  * Bs, Cs: (B, L, K, N), all indexed by position. */
 template <typename T>
 struct ScanArgs
@@ -195,7 +196,8 @@ struct Bases
 {
   const T *u;
   const T *delta;
-  const float *Bs, *Cs, *dy;
+  const float *Bs, *Cs;
+  const T *dy;
   int64_t kd;
   int us, KD, KN;
   Route rt;               /* the positions this thread's group visits */
@@ -203,7 +205,7 @@ struct Bases
 
 template <typename T>
 __device__ __forceinline__ Bases<T>
-bases_of (const ScanArgs<T> &a, const Lane &ln, const float *dy)
+bases_of (const ScanArgs<T> &a, const Lane &ln, const T *dy)
 {
   Bases<T> o;
   o.KD = a.K * a.D;
@@ -318,7 +320,8 @@ struct BackOut
   float *dbc;             /* (dB, dC) pairs: [tile][(b·L + p)·K + k][2N] */
   float *dB, *dC;         /* or, with one channel tile, dBs / dCs themselves */
   float *part_p;          /* [b][K·D][N + 2]: dA, dDskip, ddbias per image */
-  const float *dy, *hck;
+  const T *dy;            /* the storage type's: bf16 storage reads dy as bf16 */
+  const float *hck;
 };
 
 /* what a backward thread carries from chunk to chunk */
@@ -482,11 +485,11 @@ param_partials (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
  * stages, where the shapes fit them: one state, whole warps of channels (D a multiple of
  * 32 and of ct, the channels a block), 16-byte rows, the buffers (bufs, NULL skipped)
  * 16-byte aligned, and the context not told otherwise (VB_SCAN_NO_RING). The same bits as
- * scan.cu's kernels: the forward on their grid, the backward on its own (half warps of 32
- * channels), summing (dB, dC) into out.dbc by 32 channels. */
+ * scan.cu's kernels, on a grid of their own (half warps of 32 channels); the backward sums
+ * (dB, dC) into out.dbc by 32 channels. */
 bool vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int ct,
                         const void *const *bufs, int n_bufs);
 void vb_scan_ring_forward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
-                           __nv_bfloat16 *y, float *hck, int ct);
+                           __nv_bfloat16 *y, float *hck);
 void vb_scan_ring_backward (VbCuda *cu, const ScanArgs<__nv_bfloat16> &a, int B,
                             const BackOut<__nv_bfloat16> &out);

@@ -241,7 +241,7 @@ cu_ss2d_scan_forward_bf16 (void *ctx, VbBf16 *yk, float *hck, const VbBf16 *u,
 
 static void
 cu_ss2d_scan_backward_bf16 (void *ctx, VbBf16 *duk, VbBf16 *ddelta, float *dA, float *dBs,
-                            float *dCs, float *dDskip, float *ddbias, const float *dy,
+                            float *dCs, float *dDskip, float *ddbias, const VbBf16 *dy,
                             const float *hck, const VbBf16 *u, const VbBf16 *delta,
                             const float *A, const float *Bs, const float *Cs,
                             const float *Dskip, const float *dbias, int B, int H, int W, int K,
@@ -334,6 +334,15 @@ cu_residual_layernorm_forward_bf16 (void *ctx, float *y, VbBf16 *out16, float *m
 {
   vb_cuda_residual_layernorm_forward_bf16 (ctx, y, out16, mean, rstd, x, branch, bias, scale, B,
                                            gamma, beta, n, c, eps);
+}
+
+static void
+cu_layernorm_backward_bf16 (void *ctx, VbBf16 *din16, float *din_work, float *dgamma,
+                            float *dbeta, const float *dout, const float *in, const float *mean,
+                            const float *rstd, const float *gamma, int64_t n, int c)
+{
+  vb_cuda_layernorm_backward_bf16 (ctx, din16, din_work, dgamma, dbeta, dout, in, mean, rstd,
+                                   gamma, n, c);
 }
 
 static void
@@ -508,6 +517,7 @@ vb_cuda_ops_new (VbCuda *cu)
   ops->param_sums_flush = cu_param_sums_flush;
   ops->graph_free = cu_graph_free;
   ops->to_bf16 = cu_to_bf16;
+  ops->layernorm_backward_bf16 = cu_layernorm_backward_bf16;
   ops->layernorm_backward_acc_bf16 = cu_layernorm_backward_acc_bf16;
   ops->residual_layernorm_forward_bf16 = cu_residual_layernorm_forward_bf16;
   ops->linear_forward_bf16 = cu_linear_forward_bf16;

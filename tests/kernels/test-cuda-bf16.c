@@ -494,6 +494,63 @@ test_layernorm_backward_acc (VbCuda *cu)
   g_rand_free (rng);
 }
 
+/* The out_norm's backward, din as bf16 alone (the scan's dy): the bits of the GPU's own
+ * fp32 din rounded (the same kernel arithmetic; c = 10 and the offset copy through the
+ * working buffer and a conversion), within one bf16 ulp of the CPU's; dγ and dβ added as
+ * layernorm_backward adds them */
+static void
+test_layernorm_backward_bf16 (VbCuda *cu)
+{
+  GRand *rng = cc_seeded (SEED + 13);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (lnb_shapes); s++)
+    for (int off = 0; off < 2; off++)   /* din16 one bf16 off 8-byte alignment */
+      {
+        int c = lnb_shapes[s].c;
+        int64_t n = (int64_t) lnb_shapes[s].B * lnb_shapes[s].L;
+        gsize nc = (gsize) n * c;
+        g_autofree char *what = g_strdup_printf ("layernorm backward to bf16 %" G_GINT64_FORMAT
+                                                 " rows c=%d%s", n, c, off ? " offset" : "");
+        g_autofree float *x = cc_random (rng, nc, -1.0, 3.0);
+        g_autofree float *dout = cc_random (rng, nc, -1.0, 1.0);
+        g_autofree float *gamma = cc_random (rng, c, 0.5, 1.5);
+        g_autofree float *dg = cc_random (rng, c, -1.0, 1.0);
+        g_autofree float *db = cc_random (rng, c, -1.0, 1.0);
+        g_autofree float *mean = g_new (float, n), *rstd = g_new (float, n);
+        g_autofree float *ln = g_new (float, nc), *work = g_new (float, nc);
+        g_autofree VbBf16 *want16 = g_new (VbBf16, nc);
+        cpu->layernorm_forward (cpu->ctx, ln, mean, rstd, x, gamma, gamma, n, c, 1e-5f);
+
+        float *d_x = cc_upload_floats (cu, x, nc), *d_dout = cc_upload_floats (cu, dout, nc);
+        float *d_gamma = cc_upload_floats (cu, gamma, c);
+        float *d_dg = cc_upload_floats (cu, dg, c), *d_db = cc_upload_floats (cu, db, c);
+        float *d_mean = cc_upload_floats (cu, mean, n), *d_rstd = cc_upload_floats (cu, rstd, n);
+        float *d_work = cc_poisoned (cu, nc), *d_din = cc_poisoned (cu, nc);
+        VbBf16 *d16_base = cc_poisoned16 (cu, nc + 1);
+        gpu->layernorm_backward_bf16 (gpu->ctx, d16_base + off, d_work, d_dg, d_db, d_dout, d_x,
+                                      d_mean, d_rstd, d_gamma, n, c);
+        cpu->layernorm_backward_bf16 (cpu->ctx, want16, work, dg, db, dout, x, mean, rstd,
+                                      gamma, n, c);
+        check16_dev (cu, what, d16_base + off, want16, nc, 1e-5);
+        check_sum_dev (cu, "dgamma", d_dg, dg, c, (double) n);
+        check_sum_dev (cu, "dbeta", d_db, db, c, (double) n);
+        /* the GPU's fp32 din, rounded */
+        gpu->layernorm_backward (gpu->ctx, d_din, 0, NULL, NULL, d_dout, d_x, d_mean, d_rstd,
+                                 d_gamma, n, c);
+        g_autofree float *din = cc_download (cu, d_din, nc);
+        cpu->to_bf16 (cpu->ctx, want16, din, NULL, 1, nc);
+        g_autofree VbBf16 *got16 = cc_download16 (cu, d16_base + off, nc);
+        assert_same (what, got16, want16, nc * sizeof (VbBf16));
+        /* nothing written past the copy */
+        g_autofree VbBf16 *all16 = cc_download16 (cu, d16_base, nc + 1);
+        g_assert_cmpuint (all16[off == 0 ? nc : 0], ==, 0xFFFF);
+        CC_FREE_ALL (cu, d_x, d_dout, d_gamma, d_dg, d_db, d_mean, d_rstd, d_work, d_din,
+                     d16_base);
+      }
+  cc_assert_ok (cu);
+  g_rand_free (rng);
+}
+
 /* ---- the residual step into the LayerNorm after it --------------------------------- */
 
 /* the fused op against residual_add then layernorm_forward_bf16 on the GPU (the same bits)
@@ -1282,6 +1339,7 @@ static const CudaTest cuda_tests[] = {
   { "/vb/cuda/bf16/gelu-backward", test_gelu_backward },
   { "/vb/cuda/bf16/layernorm-forward", test_layernorm_forward },
   { "/vb/cuda/bf16/layernorm-backward-acc", test_layernorm_backward_acc },
+  { "/vb/cuda/bf16/layernorm-backward-bf16", test_layernorm_backward_bf16 },
   { "/vb/cuda/bf16/residual-layernorm", test_residual_layernorm },
   { "/vb/cuda/bf16/linear-forward", test_linear_forward },
   { "/vb/cuda/bf16/linear-backward", test_linear_backward },

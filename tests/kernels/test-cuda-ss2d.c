@@ -5,9 +5,10 @@
  * 1×1 and 2×2 maps, stage-4 width) in the Δ regimes there, A given as its logs (the
  * GPU ops take A_logs and return its gradient); outputs poisoned first;
  * the backward with and without the forward's checkpoints, and bit-identical on a
- * second run. Then the same with delta, yk, duk, ddelta stored as bf16, through the two
- * backends' op tables: the GPU's bf16 outputs within one bf16 ulp of the CPU reference's
- * (kernels/cpu/bf16.c: the fp32 op on the widened delta, outputs rounded once), plus the
+ * second run. Then the same with u, delta, dy, yk, duk, ddelta stored as bf16, through the
+ * two backends' op tables: the GPU's bf16 outputs within one bf16 ulp of the CPU
+ * reference's (kernels/cpu/bf16.c: the fp32 op on the widened inputs, outputs rounded
+ * once), plus the
  * fp32 tolerance below as an absolute term (both round fp32 values that differ by fp32
  * noise, so a rounding may flip; near zero that noise spans several bf16 ulps); the fp32
  * outputs (dA_logs, dBs, dCs, dDskip, ddbias) as in the fp32 check; the bf16 group sum equal
@@ -38,6 +39,7 @@ typedef struct
   gsize n_u, n_kd, n_bc, n_a, n_c;
   float *u, *delta, *A_logs, *A, *Bs, *Cs, *Ds, *bias, *dy;   /* A = −exp (A_logs) */
   float *d_u, *d_delta, *d_A_logs, *d_Bs, *d_Cs, *d_Ds, *d_bias, *d_dy;
+  VbBf16 *dy16, *d_dy16;   /* dy as the bf16 ops read it (dy's values are on bf16's grid) */
 } Case;
 
 static void
@@ -62,6 +64,13 @@ case_init (Case *c, VbCuda *cu, GRand *rng, const Shape *s, int K)
   c->Cs = cc_random (rng, c->n_bc, -1, 1);
   c->Ds = cc_random (rng, c->n_c, 0.5, 1.5);
   c->dy = cc_random (rng, c->n_u, -1, 1);
+  c->dy16 = g_new (VbBf16, c->n_u);
+  for (gsize i = 0; i < c->n_u; i++)
+    {
+      c->dy16[i] = vb_bf16_from_float (c->dy[i]);
+      c->dy[i] = vb_bf16_to_float (c->dy16[i]);
+    }
+  c->d_dy16 = (VbBf16 *) cc_upload (cu, c->dy16, c->n_u * 2);
   c->d_u = cc_upload (cu, c->u, c->n_u * 4);
   c->d_delta = cc_upload (cu, c->delta, c->n_kd * 4);
   c->d_A_logs = cc_upload (cu, c->A_logs, c->n_a * 4);
@@ -84,6 +93,8 @@ case_clear (Case *c, VbCuda *cu)
       vb_cuda_free (cu, dev[i]);
     }
   g_free (c->A_logs);
+  g_free (c->dy16);
+  vb_cuda_free (cu, c->d_dy16);
 }
 
 /* a gradient summed in another order than the CPU's: relative L2 within 1e-5, each
@@ -173,7 +184,7 @@ gpu_backward16 (VbCuda *cu, const Case *c, const VbBf16 *d_u16, const VbBf16 *d_
                 cc_poisoned (cu, c->n_bc), cc_upload (cu, pre[1], c->n_c * 4),
                 cc_upload (cu, pre[2], c->n_c * 4) };
   gpu->ss2d_scan_backward_bf16 (gpu->ctx, g.du, g.ddelta, g.dA, g.dBs, g.dCs, g.dDs, g.dbias,
-                                c->d_dy, hck, d_u16, d_delta16, c->d_A_logs, c->d_Bs, c->d_Cs,
+                                c->d_dy16, hck, d_u16, d_delta16, c->d_A_logs, c->d_Bs, c->d_Cs,
                                 c->d_Ds, c->d_bias, s->B, s->H, s->W, K, s->D, s->N, mode);
   cc_assert_ok (cu);
   return g;
@@ -285,7 +296,7 @@ check_case_bf16 (VbCuda *cu, GRand *rng, const Case *c, const Shape *s, int K,
   g_autofree float *dA = g_memdup2 (pre[0], c->n_a * 4);
   g_autofree float *dDs = g_memdup2 (pre[1], c->n_c * 4);
   g_autofree float *dbias = g_memdup2 (pre[2], c->n_c * 4);
-  cpu->ss2d_scan_backward_bf16 (cpu->ctx, du, ddelta, dA, dBs, dCs, dDs, dbias, c->dy, NULL,
+  cpu->ss2d_scan_backward_bf16 (cpu->ctx, du, ddelta, dA, dBs, dCs, dDs, dbias, c->dy16, NULL,
                                 u16, delta16, c->A_logs, c->Bs, c->Cs, c->Ds, c->bias, s->B,
                                 s->H, s->W, K, s->D, s->N, mode);
   Grads16 g = gpu_backward16 (cu, c, d_u16, d_delta16, s, K, mode, d_hck, pre);
@@ -557,7 +568,7 @@ run_bf16_scans (VbCuda *cu, const Case *c, const VbBf16 *u16, const VbBf16 *delt
       vb_cuda_memset (cu, dA, 0, c->n_a * 4);
       vb_cuda_memset (cu, dDs, 0, c->n_c * 4);
       vb_cuda_memset (cu, db, 0, c->n_c * 4);
-      vb_cuda_ss2d_scan_backward_bf16 (cu, du, dd, dA, dBs, dCs, dDs, db, c->d_dy,
+      vb_cuda_ss2d_scan_backward_bf16 (cu, du, dd, dA, dBs, dCs, dDs, db, c->d_dy16,
                                        from_ckpt ? hck : NULL, u16, delta16, c->d_A_logs,
                                        c->d_Bs, c->d_Cs, c->d_Ds, c->d_bias, s->B, s->H, s->W,
                                        K, s->D, s->N, mode);

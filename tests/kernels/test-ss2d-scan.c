@@ -163,14 +163,19 @@ test_bf16_storage (void)
   for (int64_t i = 0; i < n_a; i++)
     A[i] = -expf (A_logs[i]);
   g_autofree VbBf16 *delta16 = g_new (VbBf16, n_kd), *u16 = g_new (VbBf16, n_u);
+  g_autofree VbBf16 *g16 = g_new (VbBf16, n_u);
   round16 (delta16, delta, n_kd);
   for (int64_t i = 0; i < n_kd; i++)
     delta[i] = vb_bf16_to_float (delta16[i]);
   round16 (u16, u, n_u);
+  round16 (g16, g, n_u);
   for (int64_t i = 0; i < n_u; i++)
-    u[i] = vb_bf16_to_float (u16[i]);
+    {
+      u[i] = vb_bf16_to_float (u16[i]);
+      g[i] = vb_bf16_to_float (g16[i]);
+    }
 
-  /* fp32 on the widened u and delta, rounded */
+  /* fp32 on the widened u, delta and dy, rounded */
   g_autofree float *yk = g_new (float, n_kd), *duk = g_new (float, n_kd);
   g_autofree float *ddelta = g_new (float, n_kd), *dBs = g_new (float, n_bc);
   g_autofree float *dCs = g_new (float, n_bc), *dA = g_new0 (float, n_a);
@@ -194,7 +199,7 @@ test_bf16_storage (void)
   g_autofree float *db2 = g_new0 (float, KD), *y2 = g_new (float, n_u);
   ops->ss2d_scan_forward_bf16 (ops->ctx, yk16, NULL, u16, delta16, A_logs, Bs, Cs, Dskip,
                                dbias, B, H, W, K, D, N, mode);
-  ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g, NULL, u16,
+  ops->ss2d_scan_backward_bf16 (ops->ctx, du16, dd16, dA2, dBs2, dCs2, dD2, db2, g16, NULL, u16,
                                 delta16, A_logs, Bs, Cs, Dskip, dbias, B, H, W, K, D, N, mode);
   for (int64_t i = 0; i < n_a; i++)
     dA[i] *= A[i];
