@@ -463,10 +463,10 @@ backward_pair (BackState<1> (&st)[2], const BackStage &sg, BackRing &ring, int b
   float du0[S], dz0[S];
   FirstSink first = { du0, dz0 };
   SecondSink second = { du0, dz0, ring.du[buf], ring.dz[buf], m };
-  backward_math<1, S, FULL> (1, active, st[0], h00, 0, steps, v, NULL, first, ut[0], dl[0],
-                             gt[0], Bt, Ct, pt);
-  backward_math<1, S, FULL, true> (1, active, st[1], h01, 0, steps, v, NULL, second, ut[1],
-                                   dl[1], gt[1], Bt, Ct, pt);
+  backward_math<1, S, FULL, KEEP_BU> (1, active, st[0], h00, 0, steps, v, NULL, first, ut[0],
+                                      dl[0], gt[0], Bt, Ct, pt);
+  backward_math<1, S, FULL, KEEP_BU | ADD_BC> (1, active, st[1], h01, 0, steps, v, NULL,
+                                               second, ut[1], dl[1], gt[1], Bt, Ct, pt);
 }
 
 /* The backward's pending chunk: its staged rows, plus its (dB, dC) sums (v, not reduced

@@ -237,11 +237,12 @@ ckpt_of (float *hck, const ScanArgs<T> &a, const Lane &ln)
  * different products in the two kernel families (which product of a·b + c·d it keeps
  * rounded depends on the code around it), and their outputs differed in the last bit. */
 
-/* h ← a·h + Δ·B·u with a = 2^(Δ·A·log2 e) (A2 = A·log2 e) */
+/* h ← a·h + Δ·(B·u) with a = 2^(Δ·A·log2 e) (A2 = A·log2 e); B·u first: the backward
+ * keeps it for its walk */
 __device__ __forceinline__ float
 state_update (float h, float dl, float A2, float B, float u)
 {
-  return __fmaf_rn (vb_ex2 (__fmul_rn (dl, A2)), h, __fmul_rn (__fmul_rn (dl, B), u));
+  return __fmaf_rn (vb_ex2 (__fmul_rn (dl, A2)), h, __fmul_rn (dl, __fmul_rn (B, u)));
 }
 
 /* one step of the recurrence for all states; the forward, the backward's recomputation and
@@ -347,19 +348,26 @@ one_state_step (float &h, float z, float u, float B, float C, float A2, float ds
  * recompute the states, then walk back. The inputs by step: u; z = Δ's input + bias,
  * replaced by Δ; dy; (B, C) of each state; the positions (for outputs stored by
  * position). FULL chunks run unguarded, so the compiler can interleave the steps. (dB,
- * dC) go to v (N = 1: reduced later for the whole chunk; ADD_BC: added to what v holds,
- * a lane's second channel) or straight into the warp's slots; du and dz to the sink (Sink::store). N is the block's state count (the shuffles
+ * dC) go to v (N = 1: reduced later for the whole chunk; see OPT) or straight into the
+ * warp's slots; du and dz to the sink (Sink::store). N is the block's state count (the shuffles
  * stay convergent); an inactive lane adds exact zeros. The inputs as arrays, not a struct
  * of them: with the struct ptxas spilled the one-state backward at its 128 registers. */
-template <int NT, int SUB, bool FULL, bool ADD_BC = false, typename Sink>
+/* backward_math's options: ADD_BC adds (dB, dC) to what v holds (a lane's second channel);
+ * KEEP_BU keeps B_t·u_t in registers from the recomputation to the walk (one state; eight
+ * registers the direct kernels do not have at 128) */
+enum { ADD_BC = 1, KEEP_BU = 2 };
+
+template <int NT, int SUB, bool FULL, int OPT = 0, typename Sink>
 __device__ __forceinline__ void
 backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int s0, int sub,
                float (&v)[NT == 1 ? 2 * VB_SCAN_CKPT_STEPS : 1], float *red, const Sink &sink,
                const float (&ut)[SUB], float (&dl)[SUB], const float (&gt)[SUB],
                const float (&Bt)[SUB][NT], const float (&Ct)[SUB][NT], const int (&pt)[SUB])
 {
-  /* a_t kept from the recomputation with one state; with more it is recomputed (registers) */
-  float hist[SUB + 1][NT], at[NT == 1 ? SUB : 1], sg[SUB];
+  /* a_t kept from the recomputation with one state (and B_t·u_t: KEEP_BU); with more they
+   * are recomputed (registers) */
+  constexpr bool keep_bu = NT == 1 && (OPT & KEEP_BU) != 0;
+  float hist[SUB + 1][NT], at[NT == 1 ? SUB : 1], bu[keep_bu ? SUB : 1], sg[SUB];
   /* recompute the states */
 #pragma unroll
   for (int n = 0; n < NT; n++)
@@ -373,10 +381,13 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
         for (int n = 0; n < NT; n++)
           {
             float an = vb_ex2 (__fmul_rn (dl[s], st.A2[n]));
+            float b_u = __fmul_rn (Bt[s][n], ut[s]);
             if constexpr (NT == 1)
               at[s] = an;
-            /* state_update's arithmetic, a_t kept */
-            hist[s + 1][n] = __fmaf_rn (an, hist[s][n], __fmul_rn (__fmul_rn (dl[s], Bt[s][n]), ut[s]));
+            if constexpr (keep_bu)
+              bu[s] = b_u;
+            /* state_update's arithmetic, a_t and B_t·u_t kept */
+            hist[s + 1][n] = __fmaf_rn (an, hist[s][n], __fmul_rn (dl[s], b_u));
           }
       }
   /* walk back: λ_t = g_t·C_t + a_{t+1}·λ_{t+1} */
@@ -390,19 +401,24 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
         for (int n = 0; n < NT; n++)
           if (n < N)   /* N is the block's: the shuffles below stay convergent */
             {
-              float an;
+              float an, b_u;
               if constexpr (NT == 1)
                 an = at[s];
               else
                 an = vb_ex2 (__fmul_rn (dl[s], st.A2[n]));
+              if constexpr (keep_bu)
+                b_u = bu[s];
+              else
+                b_u = __fmul_rn (Bt[s][n], ut[s]);
               float l = __fmaf_rn (g, Ct[s][n], __fmul_rn (st.anext[n], st.lam[n]));
               float ahp = __fmul_rn (an, hist[s][n]);          /* a_t·h_{t−1} */
-              float lB = __fmul_rn (l, Bt[s][n]), ldl = __fmul_rn (l, dl[s]);
+              float ldl = __fmul_rn (l, dl[s]);
               st.lam[n] = l;
               st.anext[n] = an;
-              dut = __fmaf_rn (lB, dl[s], dut);
-              /* the first state's term is ddl itself (0 + x: an instruction a step) */
-              float term = __fmaf_rn (lB, ut[s], __fmul_rn (__fmul_rn (l, st.An[n]), ahp));
+              dut = __fmaf_rn (ldl, Bt[s][n], dut);
+              /* ∂ℓ/∂Δ_t: λ_t·(B_t·u_t + A·a_t·h_{t−1}), the first state's term ddl itself
+               * (0 + x: an instruction a step) */
+              float term = __fmul_rn (l, __fmaf_rn (st.An[n], ahp, b_u));
               ddl = n == 0 ? term : __fadd_rn (ddl, term);
               st.accA[n] = __fmaf_rn (ldl, ahp, st.accA[n]);
               /* an inactive lane's state is a stale copy: it adds exact zeros */
@@ -410,8 +426,9 @@ backward_math (int N, bool active, BackState<NT> &st, const float (&h0)[NT], int
               float vC = active ? __fmul_rn (g, hist[s + 1][n]) : 0.0f;
               if constexpr (NT == 1)
                 {
-                  v[s * 2] = ADD_BC ? __fadd_rn (v[s * 2], vB) : vB;
-                  v[s * 2 + 1] = ADD_BC ? __fadd_rn (v[s * 2 + 1], vC) : vC;
+                  constexpr bool add = (OPT & ADD_BC) != 0;
+                  v[s * 2] = add ? __fadd_rn (v[s * 2], vB) : vB;
+                  v[s * 2 + 1] = add ? __fadd_rn (v[s * 2 + 1], vC) : vC;
                 }
               else
                 {
