@@ -388,38 +388,47 @@ scan_backward_kernel (ScanArgs<T> a, BackOut<T> out)
 }
 
 /* dBs, dCs (written) = Σ over channel tiles of the per-tile sums, in tile order; the sums
- * by route step (bc_slot), mapped to positions here. A tile's sum comes in per_tile slices
- * (the ring kernels' warps: scan_ring.cu), added in order first, as the direct kernels add
- * their warps' sums within a block: the same bits. */
+ * by route step (bc_slot). A tile's sum comes in per_tile slices (the ring kernels'
+ * 32-channel units: scan_ring.cu), added in order first, as the direct kernels add their
+ * warps' sums within a block: the same bits. A thread an output element, in the outputs'
+ * order (the writes coalesce), its step found by inverting the route: indexed by step,
+ * the kernel cost four 64-bit divisions an element and wrote 4 bytes in every 16. */
 static __global__ void
-scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int K, int L, int H,
-                       int W, int N, int mode, int tiles, int per_tile)
+scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int L, int H, int W,
+                       int K, int N, int mode, int tiles, int per_tile)
 {
-  int64_t total = (int64_t) B * K * L * N;
+  int64_t total = (int64_t) B * K * L * N;   /* a slice's (dB, dC) pairs, and the outputs */
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
        i += (int64_t) gridDim.x * blockDim.x)
     {
+      /* i = ((b·L + p)·K + k)·N + n */
+      int kn, p;
+      int b = (int) vb_div_index (vb_div_index (i, K * N, &kn), L, &p);
+      int k = kn / N, n = kn - k * N, r = p / W, c = p - r * W;
+      /* route_for's step of position (r, c): reversed routes count from the end */
+      int route = route_of (mode, k);
+      bool rev = route == ROW_REV || route == COL_REV;
+      bool col = route == COL_FWD || route == COL_REV;
+      int rr = rev ? H - 1 - r : r, cc = rev ? W - 1 - c : c;
+      int t = col ? cc * H + rr : rr * W + cc;
+      const float2 *pair = (const float2 *) dbc + ((int64_t) (b * K + k) * L + t) * N + n;
       float sB = 0.0f, sC = 0.0f;
       for (int tile = 0; tile < tiles; tile++)
         {
           float tB = 0.0f, tC = 0.0f;
-          for (int w = 0; w < per_tile; w++)
+          for (int w = 0; w < per_tile; w++, pair += total)
             {
-              const float *p = dbc + ((int64_t) (tile * per_tile + w) * total + i) * 2;
-              tB += p[0];
-              tC += p[1];
+              float2 bc = *pair;
+              tB += bc.x;
+              tC += bc.y;
             }
           sB += tB;
           sC += tC;
         }
-      int64_t seq = i / ((int64_t) L * N);   /* b·K + k */
-      int t = (int) (i / N % L), n = (int) (i % N), k = (int) (seq % K), hh;
-      int p = pos_at (route_for (mode, k, H, W), t, hh);
-      int64_t at = (((seq - k) * L + (int64_t) p * K + k)) * N + n;   /* ((b·L + p)·K + k)·N + n */
       if (dBs != NULL)
-        dBs[at] = sB;
+        dBs[i] = sB;
       if (dCs != NULL)
-        dCs[at] = sC;
+        dCs[i] = sC;
     }
 }
 
@@ -592,8 +601,8 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
     return;
   if (slices > 1)
     {
-      scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * a.N, 256), 256, 0, cu->stream>>> (
-        dBs, dCs, dbc, B, a.K, a.L, a.H, a.W, a.N, a.mode, tiles, per_tile);
+      scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * a.N, 128), 128, 0, cu->stream>>> (
+        dBs, dCs, dbc, B, a.L, a.H, a.W, a.K, a.N, a.mode, tiles, per_tile);
       if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
         return;
     }

@@ -251,6 +251,13 @@ store16_if (bool store, const char *p, uint4 v)
 }
 
 __device__ __forceinline__ void
+store4_if (bool store, const float *p, float x)
+{
+  asm volatile ("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %0, 0;\n\t@p st.global.f32 [%1], %2;\n\t}"
+                :: "r"((int) store), "l"(p), "f"(x));
+}
+
+__device__ __forceinline__ void
 store8_if (bool store, const float *p, float x, float y)
 {
   asm volatile ("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, %0, 0;\n\t"
@@ -503,8 +510,7 @@ finish_chunk (const ScanArgs<bf16> &a, const Unit &un, const BackOut<bf16> &out,
       dst = (i & 1) == 0 ? out.dB : out.dC;
       at = ((int64_t) un.b * a.L + pd.pos_bc) * a.K + un.k;
     }
-  if (un.active && s < pd.rows.steps && dst != NULL)
-    dst[at] = 0.0f + pd.v[0];
+  store4_if (un.active && s < pd.rows.steps && dst != NULL, dst + at, 0.0f + pd.v[0]);
   store_unit_rows (du, ring.du[pd.rows.buf], pd.rows, m, un.active, row_bytes);
   store_unit_rows (dz, ring.dz[pd.rows.buf], pd.rows, m, un.active, row_bytes);
 }
