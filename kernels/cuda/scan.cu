@@ -393,10 +393,13 @@ scan_backward_kernel (ScanArgs<T> a, BackOut<T> out)
  * warps' sums within a block: the same bits. A thread an output element, in the outputs'
  * order (the writes coalesce), its step found by inverting the route: indexed by step,
  * the kernel cost four 64-bit divisions an element and wrote 4 bytes in every 16. */
+template <int PER_TILE>   /* per_tile when it is 3 or 4 (the loads unrolled), else 0 */
 static __global__ void
 scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int L, int H, int W,
                        int K, int N, int mode, int tiles, int per_tile)
 {
+  if (PER_TILE > 0)
+    per_tile = PER_TILE;
   int64_t total = (int64_t) B * K * L * N;   /* a slice's (dB, dC) pairs, and the outputs */
   for (int64_t i = blockIdx.x * (int64_t) blockDim.x + threadIdx.x; i < total;
        i += (int64_t) gridDim.x * blockDim.x)
@@ -416,7 +419,8 @@ scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int L, i
       for (int tile = 0; tile < tiles; tile++)
         {
           float tB = 0.0f, tC = 0.0f;
-          for (int w = 0; w < per_tile; w++, pair += total)
+#pragma unroll
+          for (int w = 0; w < (PER_TILE > 0 ? PER_TILE : per_tile); w++, pair += total)
             {
               float2 bc = *pair;
               tB += bc.x;
@@ -601,8 +605,16 @@ launch_backward (VbCuda *cu, const ScanArgs<T> &a, int B, T *du, T *ddelta, floa
     return;
   if (slices > 1)
     {
-      scan_reduce_bc_kernel<<<vb_cuda_blocks (rows * a.N, 128), 128, 0, cu->stream>>> (
-        dBs, dCs, dbc, B, a.L, a.H, a.W, a.K, a.N, a.mode, tiles, per_tile);
+      unsigned int blocks = vb_cuda_blocks (rows * a.N, 128);
+      if (per_tile == 3)
+        scan_reduce_bc_kernel<3><<<blocks, 128, 0, cu->stream>>> (
+          dBs, dCs, dbc, B, a.L, a.H, a.W, a.K, a.N, a.mode, tiles, per_tile);
+      else if (per_tile == 4)
+        scan_reduce_bc_kernel<4><<<blocks, 128, 0, cu->stream>>> (
+          dBs, dCs, dbc, B, a.L, a.H, a.W, a.K, a.N, a.mode, tiles, per_tile);
+      else
+        scan_reduce_bc_kernel<0><<<blocks, 128, 0, cu->stream>>> (
+          dBs, dCs, dbc, B, a.L, a.H, a.W, a.K, a.N, a.mode, tiles, per_tile);
       if (!VB_CUDA_LAUNCHED (cu, "selective scan backward (dB, dC)"))
         return;
     }

@@ -23,9 +23,10 @@ namespace
 typedef __nv_bfloat16 bf16;
 constexpr int S = VB_SCAN_CKPT_STEPS, UNIT = 32;
 constexpr unsigned FULL_MASK = 0xffffffffu;
-/* chunks in flight (with 3 the backward's warps waited for their copies: 7 % of its stall
- * samples at stage 1; 5 with one-warp blocks was slower); two warps (four units) a block */
-constexpr int FWD_STAGES = 4, BACK_STAGES = 4, RING_WARPS = 2;
+/* chunks in flight: more is not better (5 made every stage slower; the backward's stage 1
+ * took 621–623 µs with 3, 631–644 with 4, its other stages the same within the calls'
+ * spread; the forward's the same with 3 or 4); two warps (four units) a block */
+constexpr int FWD_STAGES = 4, BACK_STAGES = 3, RING_WARPS = 2;
 
 static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, 16-byte copies");
 
