@@ -12,8 +12,8 @@
  * 9). VMamba's training path (bf16 storage, one state, whole warps of channels) takes
  * scan_ring.cu's kernels instead, whose inputs a shared-memory ring stages (specs §3): the
  * same step arithmetic (vb-cuda-scan.h), the same bits. bf16 storage reads dy as bf16
- * (specs: g); not yet from the spec: bf16 storage of (B, C). Every reduction has a fixed order: no atomics, results repeat
- * bit for bit. */
+ * (the spec's g); not yet from the spec: bf16 storage of (B, C). Every reduction has a
+ * fixed order: no atomics, results repeat bit for bit. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

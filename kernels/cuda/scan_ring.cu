@@ -81,7 +81,8 @@ route_walk_prev (const Route &rt, RouteWalk &rw)
 }
 
 /* a half warp's unit: sequence seq = b·K + k, channels 32·g …; past the last unit a half
- * computes a copy of it (the shuffles need every lane) and writes nothing */
+ * would compute a copy of it (the shuffles need every lane) and write nothing (every mode
+ * has K = 2 or 4 groups, so the units come in pairs; the guard keeps an odd count safe) */
 struct Unit
 {
   int b, k, g, seq;
@@ -123,7 +124,8 @@ struct __align__ (16) BackStage
  * sources at position 0 and their row strides in bytes (an address is one 32 × 32 →
  * 64-bit multiply-add); 16 bytes (part m & 3) of u's, Δ's and in the backward dy's rows
  * of steps m >> 2 and 4 + (m >> 2); B (m < 8) or C of step m & 7; in the backward, lanes
- * m < 8, a quarter of the checkpoint. Shuffles take the positions from lane base + step. */
+ * m < 8, 16 bytes each of the checkpoint. Shuffles take the positions from lane base +
+ * step. */
 struct HalfPlan
 {
   const char *u, *z, *g, *bc, *ck;
@@ -343,7 +345,8 @@ fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
   if (WRITE && (MAIN || i > 0))
     store_unit_rows (w.y, ring.y[rp.buf], rp, m, w.un.active, w.hp.z_row);
   /* the state at the chunk's start */
-  store8_if (w.ck != NULL && w.un.active, w.ck + (int64_t) i * w.a.D, w.h[0], w.h[1]);
+  const float *ck = w.ck != NULL ? w.ck + (int64_t) i * w.a.D : NULL;
+  store8_if (ck != NULL && w.un.active, ck, w.h[0], w.h[1]);
   const UnitRows &st = ring.st[i % FWD_STAGES];
   float ut[2][S], zt[2][S];
   read_pairs<MAIN> (st, m, steps, ut, zt, w.bias);
@@ -511,7 +514,8 @@ finish_chunk (const ScanArgs<bf16> &a, const Unit &un, const BackOut<bf16> &out,
       dst = (i & 1) == 0 ? out.dB : out.dC;
       at = ((int64_t) un.b * a.L + pd.pos_bc) * a.K + un.k;
     }
-  store4_if (un.active && s < pd.rows.steps && dst != NULL, dst + at, 0.0f + pd.v[0]);
+  float *p = dst != NULL ? dst + at : NULL;
+  store4_if (un.active && s < pd.rows.steps && p != NULL, p, 0.0f + pd.v[0]);
   store_unit_rows (du, ring.du[pd.rows.buf], pd.rows, m, un.active, row_bytes);
   store_unit_rows (dz, ring.dz[pd.rows.buf], pd.rows, m, un.active, row_bytes);
 }
