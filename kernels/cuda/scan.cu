@@ -407,13 +407,7 @@ scan_reduce_bc_kernel (float *dBs, float *dCs, const float *dbc, int B, int L, i
       /* i = ((b·L + p)·K + k)·N + n */
       int kn, p;
       int b = (int) vb_div_index (vb_div_index (i, K * N, &kn), L, &p);
-      int k = kn / N, n = kn - k * N, r = p / W, c = p - r * W;
-      /* route_for's step of position (r, c): reversed routes count from the end */
-      int route = route_of (mode, k);
-      bool rev = route == ROW_REV || route == COL_REV;
-      bool col = route == COL_FWD || route == COL_REV;
-      int rr = rev ? H - 1 - r : r, cc = rev ? W - 1 - c : c;
-      int t = col ? cc * H + rr : rr * W + cc;
+      int k = kn / N, n = kn - k * N, r = p / W, t = step_at (mode, k, H, W, r, p - r * W);
       const float2 *pair = (const float2 *) dbc + ((int64_t) (b * K + k) * L + t) * N + n;
       float sB = 0.0f, sC = 0.0f;
       for (int tile = 0; tile < tiles; tile++)

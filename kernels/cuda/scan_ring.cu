@@ -188,39 +188,39 @@ fetch_rows (const HalfPlan &hp, UnitRows &st, bf16 (*g)[UNIT], int p8, int steps
     }
 }
 
-/* the forward's chunk j, whose step positions rw holds; rw moves on to chunk j + 1 */
-__device__ __forceinline__ void
-fetch_forward (const HalfPlan &hp, UnitRows &st, int j, RouteWalk &rw)
-{
-  int steps = min (S, hp.L - j * S);
-  if (steps == S)
-    fetch_rows<true> (hp, st, NULL, rw.p, S);
-  else
-    fetch_rows<false> (hp, st, NULL, rw.p, steps);
-  route_walk_next (hp.rt, rw);
-}
-
-/* the backward's: plus dy's rows and the checkpoint */
+/* chunk j's copies into a forward stage … */
 template <bool FULL>
 __device__ __forceinline__ void
-fetch_back_steps (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
+fetch_stage (const HalfPlan &hp, UnitRows &st, int, int p8, int steps)
 {
-  int m = hp.m;
-  fetch_rows<FULL> (hp, st.in, st.g, p8, steps);
-  if (m < 8)
-    cp_async16 (shared_addr (&st.h0[m * 4]), at_row (hp.ck, j, hp.ck_row), true);
+  fetch_rows<FULL> (hp, st, NULL, p8, steps);
 }
 
-/* chunk j; rw moves on to chunk j − 1 */
+/* … or a backward one: plus dy's rows and the checkpoint */
+template <bool FULL>
 __device__ __forceinline__ void
-fetch_backward (const HalfPlan &hp, BackStage &st, int j, RouteWalk &rw)
+fetch_stage (const HalfPlan &hp, BackStage &st, int j, int p8, int steps)
+{
+  fetch_rows<FULL> (hp, st.in, st.g, p8, steps);
+  if (hp.m < 8)
+    cp_async16 (shared_addr (&st.h0[hp.m * 4]), at_row (hp.ck, j, hp.ck_row), true);
+}
+
+/* chunk j (whole or the sequence's last, partial one), whose step positions rw holds; rw
+ * moves on to the next chunk fetched: j + 1 in the forward, j − 1 in the backward */
+template <bool BACK, typename Stage>
+__device__ __forceinline__ void
+fetch_chunk (const HalfPlan &hp, Stage &st, int j, RouteWalk &rw)
 {
   int steps = min (S, hp.L - j * S);
   if (steps == S)
-    fetch_back_steps<true> (hp, st, j, rw.p, S);
+    fetch_stage<true> (hp, st, j, rw.p, S);
   else
-    fetch_back_steps<false> (hp, st, j, rw.p, steps);
-  route_walk_prev (hp.rt, rw);
+    fetch_stage<false> (hp, st, j, rw.p, steps);
+  if (BACK)
+    route_walk_prev (hp.rt, rw);
+  else
+    route_walk_next (hp.rt, rw);
 }
 
 /* the chunk's u and Δ's input of the lane's two channels, widened exactly (bf16 pairs) */
@@ -336,11 +336,11 @@ fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
   /* into the stage chunk i − 1 used (all lanes left it at the barrier) */
   if (MAIN)
     {
-      fetch_rows<true> (w.hp, ring.st[q % FWD_STAGES], NULL, w.rw.p, S);
+      fetch_stage<true> (w.hp, ring.st[q % FWD_STAGES], q, w.rw.p, S);
       route_walk_next (w.hp.rt, w.rw);
     }
   else if (q < w.chunks)
-    fetch_forward (w.hp, ring.st[q % FWD_STAGES], q, w.rw);
+    fetch_chunk<false> (w.hp, ring.st[q % FWD_STAGES], q, w.rw);
   cp_async_commit ();
   if (WRITE && (MAIN || i > 0))
     store_unit_rows (w.y, ring.y[rp.buf], rp, m, w.un.active, w.hp.z_row);
@@ -393,7 +393,7 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck, int units)
   for (int q = 0; q < FWD_STAGES - 1; q++)
     {
       if (q < w.chunks)
-        fetch_forward (w.hp, ring.st[q], q, w.rw);
+        fetch_chunk<false> (w.hp, ring.st[q], q, w.rw);
       cp_async_commit ();
     }
   RowsPending rp;
@@ -549,11 +549,11 @@ back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
   /* into the stage chunk i − 1 used; chunks after the first are whole */
   if (FETCH)
     {
-      fetch_back_steps<true> (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw.p, S);
+      fetch_stage<true> (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw.p, S);
       route_walk_prev (w.hp.rt, w.rw);
     }
   else if (FIRST && q < w.chunks)
-    fetch_backward (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw);
+    fetch_chunk<true> (w.hp, ring.st[q % BACK_STAGES], w.chunks - 1 - q, w.rw);
   cp_async_commit ();
   if (!FIRST)
     finish_chunk (w.a, w.un, w.out, ring, pd, m, w.seqs, w.du, w.dz, w.hp.z_row);
@@ -601,7 +601,7 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int s
   for (int i = 0; i < BACK_STAGES - 1; i++)
     {
       if (i < w.chunks)
-        fetch_backward (w.hp, ring.st[i], w.chunks - 1 - i, w.rw);
+        fetch_chunk<true> (w.hp, ring.st[i], w.chunks - 1 - i, w.rw);
       cp_async_commit ();
     }
   Pending pd;
@@ -630,7 +630,7 @@ vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<bf16> &a, int ct, const void
                    int n_bufs)
 {
   if (cu->scan_ring_off || a.N != 1 || a.D % 32 != 0 || a.D % ct != 0 || a.u_stride % 8 != 0
-      || (a.K * a.D) % 8 != 0 || ct > 32 * SCAN_MAX_WARPS)
+      || (a.K * a.D) % 8 != 0)
     return false;
   if (!aligned16 (a.u) || !aligned16 (a.delta))
     return false;

@@ -90,17 +90,38 @@ struct Route
   int start, d1, d2, n;
 };
 
+/* group k's route: down the columns (col) or along the rows, from the map's end (rev) */
+__device__ __forceinline__ void
+route_shape (int mode, int k, bool &col, bool &rev)
+{
+  int r = route_of (mode, k);
+  col = r == COL_FWD || r == COL_REV;
+  rev = r == ROW_REV || r == COL_REV;
+}
+
 __device__ __forceinline__ Route
 route_for (int mode, int k, int H, int W)
 {
-  int L = H * W, r = route_of (mode, k);
-  bool col = r == COL_FWD || r == COL_REV, rev = r == ROW_REV || r == COL_REV;
+  int L = H * W;
+  bool col, rev;
+  route_shape (mode, k, col, rev);
   Route rt;
   rt.start = rev ? L - 1 : 0;
   rt.d1 = (col ? W : 1) * (rev ? -1 : 1);
   rt.d2 = col ? (rev ? L - 1 : 1 - L) : 0;
   rt.n = col ? H : L;
   return rt;
+}
+
+/* the step at which group k's route visits row r, column c: route_for inverted (a
+ * reversed route counts from the map's far corner) */
+__device__ __forceinline__ int
+step_at (int mode, int k, int H, int W, int r, int c)
+{
+  bool col, rev;
+  route_shape (mode, k, col, rev);
+  int rr = rev ? H - 1 - r : r, cc = rev ? W - 1 - c : c;
+  return col ? cc * H + rr : rr * W + cc;
 }
 
 /* the position of step t, and h = t mod n, the step's place in its run */
@@ -499,8 +520,9 @@ param_partials (const ScanArgs<T> &a, const Lane &ln, const BackOut<T> &out,
 }
 
 /* scan_ring.cu: the one-state kernels with bf16 storage whose inputs a shared-memory ring
- * stages, where the shapes fit them: one state, whole warps of channels (D a multiple of
- * 32 and of ct, the channels a block), 16-byte rows, the buffers (bufs, NULL skipped)
+ * stages, where the shapes fit them: one state, whole units of 32 channels (D a multiple
+ * of 32, and of ct, the direct kernels' channels a block, whose tiles order the (dB, dC)
+ * sums), 16-byte rows, the buffers (bufs, NULL skipped)
  * 16-byte aligned, and the context not told otherwise (VB_SCAN_NO_RING). The same bits as
  * scan.cu's kernels, on a grid of their own (half warps of 32 channels); the backward sums
  * (dB, dC) into out.dbc by 32 channels. */

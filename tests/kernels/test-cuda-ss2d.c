@@ -639,8 +639,8 @@ ring_case (VbCuda *cu, VbCuda *direct, GRand *rng, const Shape *s, VbScanMode mo
   case_clear (&c, cu);
 }
 
-/* The bf16 one-state scan on scan_ring.cu's kernels (a warp's inputs staged by a shared-
- * memory ring) gives the bits of scan.cu's kernels (a context with VB_SCAN_NO_RING), every
+/* The bf16 one-state scan on scan_ring.cu's kernels (half warps of 32 channels, two a lane,
+ * their inputs staged by a shared-memory ring) gives the bits of scan.cu's kernels (a context with VB_SCAN_NO_RING), every
  * output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
  * 16 × 16 map of 96 channels), a 56 × 56 map (stage 1 at 224) for one image, column routes
  * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map, a

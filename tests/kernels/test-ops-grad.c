@@ -499,6 +499,52 @@ test_layernorm (void)
   g_assert_cmpmem (acc, n * sizeof (float), want_acc, n * sizeof (float));
 }
 
+/* The out_norm's backward with din in bf16 alone (the bf16 scan's input gradient): din16
+ * the fp32 op's din (not accumulated: the working buffer's garbage is not added) rounded,
+ * dγ and dβ added as the fp32 op adds them, directly and through the CPU table; and the
+ * rounding does happen (some din values are not bf16 values) */
+static void
+test_layernorm_backward_bf16 (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (43);
+  const int64_t rows = 7;
+  const int c = 12;
+  int64_t n = rows * c;
+  g_autofree float *in = gc_randn (rand, n, 1.5f), *gamma = gc_randn (rand, c, 0.5f);
+  g_autofree float *beta = gc_randn (rand, c, 0.5f), *dout = gc_randn (rand, n, 1.0f);
+  g_autofree float *out = g_new (float, n), *mean = g_new (float, rows);
+  g_autofree float *rstd = g_new (float, rows), *din = gc_fill (n, GARBAGE);
+  g_autofree float *dg0 = gc_randn (rand, c, 1.0f), *db0 = gc_randn (rand, c, 1.0f);
+  g_autofree float *dg = gc_copy (dg0, c), *db = gc_copy (db0, c);
+  vb_layernorm_forward (out, mean, rstd, in, gamma, beta, rows, c, 1e-5f);
+  vb_layernorm_backward (din, 0, dg, db, dout, in, mean, rstd, gamma, rows, c);
+  g_autofree VbBf16 *want = g_new (VbBf16, n);
+  gboolean rounded = FALSE;
+  for (int64_t i = 0; i < n; i++)
+    {
+      want[i] = vb_bf16_from_float (din[i]);
+      rounded |= vb_bf16_to_float (want[i]) != din[i];
+    }
+  g_assert_true (rounded);
+
+  for (int via_table = 0; via_table < 2; via_table++)
+    {
+      const VbOps *ops = vb_cpu_ops ();
+      g_autofree float *work = gc_fill (n, GARBAGE);
+      g_autofree float *dg2 = gc_copy (dg0, c), *db2 = gc_copy (db0, c);
+      g_autofree VbBf16 *din16 = g_new0 (VbBf16, n);
+      if (via_table)
+        ops->layernorm_backward_bf16 (ops->ctx, din16, work, dg2, db2, dout, in, mean, rstd,
+                                      gamma, rows, c);
+      else
+        vb_layernorm_backward_bf16 (din16, work, dg2, db2, dout, in, mean, rstd, gamma, rows,
+                                    c);
+      g_assert_cmpmem (din16, n * sizeof (VbBf16), want, n * sizeof (VbBf16));
+      g_assert_cmpmem (dg2, c * sizeof (float), dg, c * sizeof (float));
+      g_assert_cmpmem (db2, c * sizeof (float), db, c * sizeof (float));
+    }
+}
+
 /* the cross-merge fused into the LayerNorm is the composition of the ops it replaces, bit
  * for bit (its definition), for fp32 and bf16 outputs, directly and through the CPU table;
  * c = 5 and 8, K = 1, 2, 4, with off-centre inputs */
@@ -994,6 +1040,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vb/kernels/dwconv3x3/grad", test_dwconv);
   g_test_add_func ("/vb/kernels/dwconv3x3-silu/fused", test_dwconv_silu);
   g_test_add_func ("/vb/kernels/layernorm/grad", test_layernorm);
+  g_test_add_func ("/vb/kernels/layernorm/backward-bf16", test_layernorm_backward_bf16);
   g_test_add_func ("/vb/kernels/layernorm/merge-fused", test_merge_layernorm);
   g_test_add_func ("/vb/kernels/layernorm/merge-bf16", test_merge_bf16_layernorm);
   g_test_add_func ("/vb/kernels/bf16/rounding", test_bf16_rounding);
