@@ -25,10 +25,29 @@ constexpr int S = VB_SCAN_CKPT_STEPS, UNIT = 32;
 constexpr unsigned FULL_MASK = 0xffffffffu;
 /* chunks in flight: more is not better (5 made every stage slower; the backward's stage 1
  * took 621–623 µs with 3, 631–644 with 4, its other stages the same within the calls'
- * spread; the forward's the same with 3 or 4); two warps (four units) a block */
-constexpr int FWD_STAGES = 4, BACK_STAGES = 3, RING_WARPS = 2;
+ * spread; the forward's the same with 3 or 4); two or three warps a block (in_step_blocks) */
+constexpr int FWD_STAGES = 4, BACK_STAGES = 3;
 
 static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, 16-byte copies");
+
+/* Where a block's half-warp rings start: 64 bytes past a multiple of 128, so that the two
+ * halves of a warp, reading or writing a row's 4-byte pairs in one instruction, meet the
+ * 32 banks in opposite halves. At the rings' natural sizes they met 2-way bank conflicts
+ * on every such access (ncu, stage 1: 43 % of the forward's shared-load wavefronts, 52 %
+ * of the backward's shared-store ones). */
+constexpr size_t
+ring_stride (size_t bytes)
+{
+  return (bytes + 63) / 128 * 128 + 64;
+}
+
+/* the half warp's ring in the block's shared memory */
+template <typename Ring>
+__device__ __forceinline__ Ring &
+ring_of_half (char *rings)
+{
+  return *(Ring *) (rings + (threadIdx.x >> 4) * ring_stride (sizeof (Ring)));
+}
 
 __device__ __forceinline__ const char *
 at_row (const char *base, int pos, uint32_t row_bytes)
@@ -324,7 +343,7 @@ struct FwdWalk
 /* Iteration i: chunk i from stage i mod FWD_STAGES, after the fetch of chunk i +
  * FWD_STAGES − 1 and the previous chunk's y rows. MAIN: the iterations with a whole chunk
  * to fetch and to compute (all but the first and the last few), one straight block. */
-template <bool WRITE, bool MAIN>
+template <bool WRITE, bool MAIN, bool IN_STEP>
 __device__ __forceinline__ void
 fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
 {
@@ -333,6 +352,8 @@ fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
    * chunk's staged y */
   cp_async_wait<FWD_STAGES - 2> ();
   __syncwarp ();
+  if (IN_STEP)
+    __syncthreads ();   /* the block's units in step (in_step_blocks) */
   /* into the stage chunk i − 1 used (all lanes left it at the barrier) */
   if (MAIN)
     {
@@ -363,13 +384,14 @@ fwd_iteration (FwdWalk &w, FwdRing &ring, RowsPending &rp, int i)
   rows_pending_of (rp, st, steps, i & 1, m);
 }
 
-/* Forward: y (WRITE) and the state at every chunk start (if hck not NULL) */
-template <bool WRITE>
-static __global__ void __launch_bounds__ (32 * RING_WARPS, 8)
+/* Forward: y (WRITE) and the state at every chunk start (if hck not NULL); blocks of W
+ * warps, IN_STEP a barrier a chunk (in_step_blocks) */
+template <bool WRITE, int W, bool IN_STEP>
+static __global__ void __launch_bounds__ (32 * W, W == 2 ? 8 : 5)
 scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck, int units)
 {
-  __shared__ FwdRing rings[2 * RING_WARPS];
-  FwdRing &ring = rings[threadIdx.x >> 4];
+  __shared__ __align__ (16) char rings[2 * W * ring_stride (sizeof (FwdRing))];
+  FwdRing &ring = ring_of_half<FwdRing> (rings);
   FwdWalk w;
   w.a = a;
   w.un = unit_of (a, units);
@@ -397,12 +419,12 @@ scan_ring_forward_kernel (ScanArgs<bf16> a, bf16 *y, float *hck, int units)
       cp_async_commit ();
     }
   RowsPending rp;
-  fwd_iteration<WRITE, false> (w, ring, rp, 0);
+  fwd_iteration<WRITE, false, IN_STEP> (w, ring, rp, 0);
   int i = 1;
   for (; i + FWD_STAGES < w.chunks; i++)   /* chunk i + FWD_STAGES − 1 whole, and chunk i */
-    fwd_iteration<WRITE, true> (w, ring, rp, i);
+    fwd_iteration<WRITE, true, IN_STEP> (w, ring, rp, i);
   for (; i < w.chunks; i++)
-    fwd_iteration<WRITE, false> (w, ring, rp, i);
+    fwd_iteration<WRITE, false, IN_STEP> (w, ring, rp, i);
   if (WRITE)
     {
       __syncwarp ();   /* the last chunk's staged y: every lane's */
@@ -538,7 +560,7 @@ struct BackWalk
  * straight block: the first (its chunk may be partial; the fetch checked), the main ones
  * (FETCH) and the last few (nothing left to fetch). One instance for the first and the
  * last with runtime checks took 244 registers and stage 4 (7 chunks) 6 % longer. */
-template <bool FIRST, bool FETCH>
+template <bool FIRST, bool FETCH, bool IN_STEP>
 __device__ __forceinline__ void
 back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
 {
@@ -546,6 +568,8 @@ back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
   int q = i + BACK_STAGES - 1;
   cp_async_wait<BACK_STAGES - 2> ();
   __syncwarp ();
+  if (IN_STEP)
+    __syncthreads ();   /* the block's units in step (in_step_blocks) */
   /* into the stage chunk i − 1 used; chunks after the first are whole */
   if (FETCH)
     {
@@ -572,12 +596,13 @@ back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
 }
 
 /* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). About 210
- * registers (at 168 ptxas spilled): four blocks an SM. */
-static __global__ void __launch_bounds__ (32 * RING_WARPS, 4)
+ * registers (at 168 ptxas spilled): eight warps an SM, four blocks of two or two of three. */
+template <int W, bool IN_STEP>
+static __global__ void __launch_bounds__ (32 * W, W == 2 ? 4 : 2)
 scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int seqs)
 {
-  __shared__ BackRing rings[2 * RING_WARPS];
-  BackRing &ring = rings[threadIdx.x >> 4];
+  __shared__ __align__ (16) char rings[2 * W * ring_stride (sizeof (BackRing))];
+  BackRing &ring = ring_of_half<BackRing> (rings);
   BackWalk w;
   w.a = a;
   w.out = out;
@@ -605,12 +630,12 @@ scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int s
       cp_async_commit ();
     }
   Pending pd;
-  back_iteration<true, false> (w, ring, pd, 0);
+  back_iteration<true, false, IN_STEP> (w, ring, pd, 0);
   int i = 1;
   for (; i + BACK_STAGES <= w.chunks; i++)   /* chunk chunks − i − BACK_STAGES to fetch */
-    back_iteration<false, true> (w, ring, pd, i);
+    back_iteration<false, true, IN_STEP> (w, ring, pd, i);
   for (; i < w.chunks; i++)
-    back_iteration<false, false> (w, ring, pd, i);
+    back_iteration<false, false, IN_STEP> (w, ring, pd, i);
   __syncwarp ();   /* the last chunk's staged du and dz: every lane's */
   finish_chunk (a, w.un, out, ring, pd, m, seqs, w.du, w.dz, w.hp.z_row);
   param_partials<1> (a, ln[0], out, w.st[0]);
@@ -640,25 +665,67 @@ vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<bf16> &a, int ct, const void
   return true;
 }
 
+/* The block's shape. The units of one sequence read each position's rows (u, dy: 64 bytes
+ * of a row of D channels a unit; Δ: of a row of K·D) in turn, and DRAM serves them best
+ * together. Left to themselves the half warps drift apart, and VMamba-T's stage 1 (three
+ * units a sequence, 56 × 56 steps) moved about 2.75 TB/s at any batch: time in proportion
+ * to the batch from one warp a scheduler to four. Where a sequence has three or six units
+ * (stages 1 and 2), a block of three warps holds whole sequences and meets at a barrier
+ * every chunk: stage 1's backward 629 → 555 µs, its forward 386 → 354, stage 2's backward
+ * 278 → 262 (session 16). Elsewhere two warps and no barrier: at the backward's 208
+ * registers two three-warp blocks fit an SM (six warps) against four of two warps, and
+ * stages 3 and 4 (twelve and 24 units a sequence, several waves) ran slower with them
+ * (backward 113 → 142 µs); a barrier in two-warp blocks, whose four units are parts of
+ * sequences, changed them by ±2 %. */
+static bool
+in_step_blocks (const ScanArgs<bf16> &a)
+{
+  int units = a.D / UNIT;
+  return units == 3 || units == 6;
+}
+
+template <int W, bool IN_STEP>
+static void
+launch_forward (VbCuda *cu, const ScanArgs<bf16> &a, int units, bf16 *y, float *hck)
+{
+  dim3 grid ((units + 2 * W - 1) / (2 * W));
+  if (y != NULL)
+    scan_ring_forward_kernel<true, W, IN_STEP><<<grid, 32 * W, 0, cu->stream>>> (a, y, hck,
+                                                                                units);
+  else
+    scan_ring_forward_kernel<false, W, IN_STEP><<<grid, 32 * W, 0, cu->stream>>> (a, y, hck,
+                                                                                 units);
+}
+
+template <int W, bool IN_STEP>
+static void
+launch_backward (VbCuda *cu, const ScanArgs<bf16> &a, int units, int seqs,
+                 const BackOut<bf16> &out)
+{
+  dim3 grid ((units + 2 * W - 1) / (2 * W));
+  scan_ring_backward_kernel<W, IN_STEP><<<grid, 32 * W, 0, cu->stream>>> (a, out, units, seqs);
+}
+
 void
 vb_scan_ring_forward (VbCuda *cu, const ScanArgs<bf16> &a, int B, bf16 *y, float *hck)
 {
-  int units = B * a.K * (a.D / UNIT), per_block = 2 * RING_WARPS;
-  dim3 grid ((units + per_block - 1) / per_block);
+  int units = B * a.K * (a.D / UNIT);
   cu->scan_ring_launches++;
-  if (y != NULL)
-    scan_ring_forward_kernel<true><<<grid, 32 * RING_WARPS, 0, cu->stream>>> (a, y, hck, units);
+  if (in_step_blocks (a))
+    launch_forward<3, true> (cu, a, units, y, hck);
   else
-    scan_ring_forward_kernel<false><<<grid, 32 * RING_WARPS, 0, cu->stream>>> (a, y, hck, units);
+    launch_forward<2, false> (cu, a, units, y, hck);
 }
 
 void
 vb_scan_ring_backward (VbCuda *cu, const ScanArgs<bf16> &a, int B, const BackOut<bf16> &out)
 {
-  int units = B * a.K * (a.D / UNIT), per_block = 2 * RING_WARPS;
+  int units = B * a.K * (a.D / UNIT);
   cu->scan_ring_launches++;
-  scan_ring_backward_kernel<<<(units + per_block - 1) / per_block, 32 * RING_WARPS, 0,
-                              cu->stream>>> (a, out, units, B * a.K);
+  if (in_step_blocks (a))
+    launch_backward<3, true> (cu, a, units, B * a.K, out);
+  else
+    launch_backward<2, false> (cu, a, units, B * a.K, out);
 }
 
 extern "C" int64_t
