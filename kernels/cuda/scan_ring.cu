@@ -11,7 +11,8 @@
  * position in the next chunk's iteration, with that iteration's copies and the (dB, dC)
  * reduction: one straight block of code with the arithmetic, which the scheduler
  * interleaves. The routes are the same arithmetic, the arithmetic of every step is the
- * same functions as scan.cu's (vb-cuda-scan.h): the same bits. Taken where the shapes fit
+ * same functions as scan.cu's (vb-cuda-scan.h): the same bits. Blocks of two warps, or of
+ * three holding whole sequences in step (in_step_blocks). Taken where the shapes fit
  * (vb_scan_ring_fits); VB_SCAN_NO_RING=1 turns it off. */
 #include "vb-cuda-scan.h"
 #include "vb-cuda-async.h"
@@ -666,17 +667,18 @@ vb_scan_ring_fits (const VbCuda *cu, const ScanArgs<bf16> &a, int ct, const void
 }
 
 /* The block's shape. The units of one sequence read each position's rows (u, dy: 64 bytes
- * of a row of D channels a unit; Δ: of a row of K·D) in turn, and DRAM serves them best
- * together. Left to themselves the half warps drift apart, and VMamba-T's stage 1 (three
- * units a sequence, 56 × 56 steps) moved about 2.75 TB/s at any batch: time in proportion
- * to the batch from one warp a scheduler to four. Where a sequence has three or six units
- * (stages 1 and 2), a block of three warps holds whole sequences and meets at a barrier
- * every chunk: stage 1's backward 629 → 555 µs, its forward 386 → 354, stage 2's backward
- * 278 → 262 (session 16). Elsewhere two warps and no barrier: at the backward's 208
- * registers two three-warp blocks fit an SM (six warps) against four of two warps, and
- * stages 3 and 4 (twelve and 24 units a sequence, several waves) ran slower with them
- * (backward 113 → 142 µs); a barrier in two-warp blocks, whose four units are parts of
- * sequences, changed them by ±2 %. */
+ * of a row of D channels a unit; Δ: of a row of K·D) in turn. Left to themselves the half
+ * warps drift apart, and VMamba-T's stage 1 (three units a sequence, 56 × 56 steps) moved
+ * about 2.75 TB/s at any batch: its time in proportion to the batch from one warp a
+ * scheduler to four. Where a sequence has three or six units (stages 1 and 2), a block of
+ * three warps holds whole sequences and meets at a barrier every chunk: stage 1's backward
+ * 624 → 551 µs, its forward 367 → 331 (session 16; stage 2 the same within the calls'
+ * spread). Elsewhere two warps and no barrier: at the backward's 208 registers two
+ * three-warp blocks fit an SM (six warps) against four of two warps, and stages 3 and 4
+ * (twelve and 24 units a sequence, several waves) ran slower with them (backward 113 → 142
+ * µs); a barrier in two-warp blocks, whose four units are parts of sequences, changed those
+ * stages by ±2 %, and clusters of two-warp blocks holding whole sequences cost more than
+ * they gave (docs/benchmarks.md, session 16). */
 static bool
 in_step_blocks (const ScanArgs<bf16> &a)
 {

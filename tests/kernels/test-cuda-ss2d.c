@@ -644,7 +644,8 @@ ring_case (VbCuda *cu, VbCuda *direct, GRand *rng, const Shape *s, VbScanMode mo
  * output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
  * 16 × 16 map of 96 channels), a 56 × 56 map (stage 1 at 224) for one image, column routes
  * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map, a
- * 2 × 2 map (a sequence shorter than a chunk, runs of two) and a 1 × 1 map; the launch
+ * 2 × 2 map (a sequence shorter than a chunk, runs of two) and a 1 × 1 map (96 and 192
+ * channels on blocks of three warps in step, the others on two); the launch
  * counters show which kernels each context ran, and a delta off 16-byte alignment is left to
  * the direct kernels (no ring launch, the same bits). */
 static void
