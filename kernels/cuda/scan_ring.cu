@@ -597,7 +597,7 @@ back_iteration (BackWalk &w, BackRing &ring, Pending &pd, int i)
 }
 
 /* Backward: chunks last to first, each from its checkpoint (vmamba.md §5.1). About 210
- * registers (at 168 ptxas spilled): eight warps an SM, four blocks of two or two of three. */
+ * registers (at 168 ptxas spilled): four two-warp blocks an SM, or two three-warp ones. */
 template <int W, bool IN_STEP>
 static __global__ void __launch_bounds__ (32 * W, W == 2 ? 4 : 2)
 scan_ring_backward_kernel (ScanArgs<bf16> a, BackOut<bf16> out, int units, int seqs)
