@@ -26,7 +26,9 @@ constexpr int S = VB_SCAN_CKPT_STEPS, UNIT = 32;
 constexpr unsigned FULL_MASK = 0xffffffffu;
 /* chunks in flight: more is not better (5 made every stage slower; the backward's stage 1
  * took 621–623 µs with 3, 631–644 with 4, its other stages the same within the calls'
- * spread; the forward's the same with 3 or 4); two or three warps a block (in_step_blocks) */
+ * spread; the forward's the same with 3 or 4; with the in-step blocks of session 16, 4
+ * backward stages or 5 forward ones left stage 1 the same); two or three warps a block
+ * (in_step_blocks) */
 constexpr int FWD_STAGES = 4, BACK_STAGES = 3;
 
 static_assert (S == 8, "a chunk's rows: 8 steps × 32 channels, 16-byte copies");
