@@ -715,6 +715,7 @@ vb_scan_ring_forward (VbCuda *cu, const ScanArgs<bf16> &a, int B, bf16 *y, float
 {
   int units = B * a.K * (a.D / UNIT);
   cu->scan_ring_launches++;
+  cu->scan_ring_in_step_launches += in_step_blocks (a);
   if (in_step_blocks (a))
     launch_forward<3, true> (cu, a, units, y, hck);
   else
@@ -726,6 +727,7 @@ vb_scan_ring_backward (VbCuda *cu, const ScanArgs<bf16> &a, int B, const BackOut
 {
   int units = B * a.K * (a.D / UNIT);
   cu->scan_ring_launches++;
+  cu->scan_ring_in_step_launches += in_step_blocks (a);
   if (in_step_blocks (a))
     launch_backward<3, true> (cu, a, units, B * a.K, out);
   else
@@ -736,4 +738,10 @@ extern "C" int64_t
 vb_cuda_scan_ring_launches (const VbCuda *cu)
 {
   return cu->scan_ring_launches;
+}
+
+extern "C" int64_t
+vb_cuda_scan_ring_in_step_launches (const VbCuda *cu)
+{
+  return cu->scan_ring_in_step_launches;
 }

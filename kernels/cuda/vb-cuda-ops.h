@@ -151,6 +151,9 @@ void vb_cuda_ss2d_scan_backward_bf16 (VbCuda *cu, VbBf16 *duk, VbBf16 *ddelta, f
  * shared-memory ring (scan_ring.cu; not with VB_SCAN_NO_RING set), counted as they are
  * queued (a recorded graph's replays add nothing): tests assert which kernels ran */
 int64_t vb_cuda_scan_ring_launches (const VbCuda *cu);
+/* of those, how many ran on blocks of three warps holding whole sequences in step (where a
+ * sequence has 3 or 6 units of 32 channels: D = 96 or 192) */
+int64_t vb_cuda_scan_ring_in_step_launches (const VbCuda *cu);
 void vb_cuda_group_sum (VbCuda *cu, float *out, const float *in, int64_t rows, int K, int D,
                         int accumulate);
 /* in (rows, K, D) bf16, summed in fp32 in the group sum's order: the bits of

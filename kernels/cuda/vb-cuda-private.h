@@ -31,6 +31,7 @@ struct VbCuda
   bool           scan_ring_off;   /* VB_SCAN_NO_RING set: the bf16 SS2D scan never takes
                                    * scan_ring.cu's kernels (A/B runs, same-bits tests) */
   int64_t        scan_ring_launches;   /* the launches that took them (tests) */
+  int64_t        scan_ring_in_step_launches;   /* of those, on blocks in step (tests) */
   char           error[256];
   char           describe[320];
 };

@@ -640,8 +640,8 @@ ring_case (VbCuda *cu, VbCuda *direct, GRand *rng, const Shape *s, VbScanMode mo
 }
 
 /* The bf16 one-state scan on scan_ring.cu's kernels (half warps of 32 channels, two a lane,
- * their inputs staged by a shared-memory ring) gives the bits of scan.cu's kernels (a context with VB_SCAN_NO_RING), every
- * output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
+ * their inputs staged by a shared-memory ring) gives the bits of scan.cu's kernels (a
+ * context with VB_SCAN_NO_RING), every output, every mode, finite, on shapes the ring takes: VMamba-T's stage 1 at 64 px (a
  * 16 × 16 map of 96 channels), a 56 × 56 map (stage 1 at 224) for one image, column routes
  * turning inside a chunk (9 × 7), two channel tiles (192), 768 channels on a 7 × 7 map, a
  * 2 × 2 map (a sequence shorter than a chunk, runs of two) and a 1 × 1 map (96 and 192
@@ -667,16 +667,23 @@ test_ring_same_bits (void)
     { 2, 7, 7, 768, 1, -6.9, -2.25 }, { 2, 2, 2, 32, 1, -2.0, 2.0 },
     { 3, 1, 1, 64, 1, -6.9, -2.25 },
   };
+  /* the three shapes of 96 and 192 channels (3 and 6 units a sequence) run in step */
+  const gint64 in_step_shapes = 3;
   int64_t ring_before = vb_cuda_scan_ring_launches (cu);
+  int64_t in_step_before = vb_cuda_scan_ring_in_step_launches (cu);
   for (VbScanMode mode = VB_SCAN_4DIR; mode <= VB_SCAN_LEAN2DIR; mode++)
     for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
       ring_case (cu, direct, rng, &shapes[i], mode, FALSE);
   /* each case: a forward, a backward, a checkpoint sweep and a backward on the ring */
   g_assert_cmpint (vb_cuda_scan_ring_launches (cu) - ring_before, ==,
                    4 * 4 * (gint64) G_N_ELEMENTS (shapes));
+  g_assert_cmpint (vb_cuda_scan_ring_in_step_launches (cu) - in_step_before, ==,
+                   4 * 4 * in_step_shapes);
   ring_case (cu, direct, rng, &shapes[0], VB_SCAN_4DIR, TRUE);
   g_assert_cmpint (vb_cuda_scan_ring_launches (cu) - ring_before, ==,
                    4 * 4 * (gint64) G_N_ELEMENTS (shapes));
+  g_assert_cmpint (vb_cuda_scan_ring_in_step_launches (cu) - in_step_before, ==,
+                   4 * 4 * in_step_shapes);
   g_assert_cmpint (vb_cuda_scan_ring_launches (direct), ==, 0);
   vb_cuda_close (direct);
 }
